@@ -1,0 +1,211 @@
+/*
+ * db_mpool.h - the Berkeley DB 2.x memory pool API (db_mpool(3)), on the
+ * lfmpool lock-free engine.
+ *
+ * Self-contained: it needs no other <db.h>. Every function returns 0 on
+ * success or an errno value on failure (DB_INCOMPLETE where the manual page
+ * says so); none of them prints anything.
+ *
+ * Thread rules: a DB_MPOOL opened with DB_THREAD, and every DB_MPOOLFILE
+ * opened in it, may be used by any number of threads at once, except that
+ * only one thread may call memp_close (after all others are done with the
+ * pool) and memp_fclose (after all others are done with that file handle).
+ * A page pinned by one thread may be released (memp_fput) by another.
+ */
+#ifndef LFMPOOL_DB_MPOOL_H
+#define LFMPOOL_DB_MPOOL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LFM_EXPORT __attribute__((visibility("default")))
+#else
+#define LFM_EXPORT
+#endif
+
+#define LFMPOOL_VERSION_MAJOR 0
+#define LFMPOOL_VERSION_MINOR 1
+#define LFMPOOL_VERSION_PATCH 0
+
+/* "lfmpool X.Y.Z"; the library's own version, which may differ from the
+ * header's when linked dynamically. */
+LFM_EXPORT const char *lfmpool_version(void);
+
+/* The BSD integer names, as glibc's <sys/types.h> spells them (a repeated
+ * typedef of the same type is legal C11 and C++). */
+typedef unsigned char u_int8_t;
+typedef unsigned int u_int32_t;
+
+typedef u_int32_t db_pgno_t;
+
+#ifndef LFMPOOL_DBT_DEFINED
+#define LFMPOOL_DBT_DEFINED
+/* Key/data pair, as in Berkeley DB 2.x. The pool copies `size` bytes from
+ * `data` when it keeps a page cookie. */
+typedef struct __db_dbt {
+	void *data;
+	u_int32_t size;
+	u_int32_t ulen;
+	u_int32_t dlen;
+	u_int32_t doff;
+	u_int32_t flags;
+} DBT;
+#endif
+
+/* Log sequence number: the log file number and the offset in it. */
+typedef struct __db_lsn {
+	u_int32_t file;
+	u_int32_t offset;
+} DB_LSN;
+typedef DB_LSN LSN;
+
+/* The environment fields that memp_open reads. Zero means "default". */
+typedef struct __db_env {
+	void *(*db_errcall)(char *db_errpfx, char *buffer);
+	FILE *db_errfile;
+	const char *db_errpfx;
+	int db_verbose;
+	int (*db_yield)(void);
+	size_t mp_mmapsize; /* largest read-only file to map; 10 MB */
+	size_t mp_size;     /* cache size in bytes; 128 KiB, at least 20 KiB */
+} DB_ENV;
+
+typedef struct __db_mpool DB_MPOOL;
+typedef struct __db_mpoolfile DB_MPOOLFILE;
+
+typedef struct __db_mpool_stat {
+	size_t st_cachesize;
+	unsigned long st_cache_hit;
+	unsigned long st_cache_miss;
+	unsigned long st_map;
+	unsigned long st_page_create;
+	unsigned long st_page_in;
+	unsigned long st_page_out;
+	unsigned long st_ro_evict;
+	unsigned long st_rw_evict;
+	unsigned long st_hash_buckets;
+	unsigned long st_hash_searches;
+	unsigned long st_hash_longest;
+	unsigned long st_hash_examined;
+	/* Beyond the 2.x page (later Berkeley DB releases have them). */
+	unsigned long st_page_clean; /* valid clean frames now */
+	unsigned long st_page_dirty; /* valid dirty frames now */
+	unsigned long st_pages;      /* frames holding a page now */
+} DB_MPOOL_STAT;
+
+typedef struct __db_mpool_fstat {
+	char *file_name;
+	size_t st_pagesize;
+	unsigned long st_cache_hit;
+	unsigned long st_cache_miss;
+	unsigned long st_map;
+	unsigned long st_page_create;
+	unsigned long st_page_in;
+	unsigned long st_page_out;
+} DB_MPOOL_FSTAT;
+
+/* memp_open / memp_fopen flags (Berkeley DB 2.x values). */
+#define DB_CREATE        0x000001
+#define DB_NOMMAP        0x000002
+#define DB_THREAD        0x000004
+#define DB_RDONLY        0x010000
+#define DB_MPOOL_PRIVATE 0x040000
+
+/* memp_fget flags. */
+#define DB_MPOOL_CREATE 0x001
+#define DB_MPOOL_LAST   0x002
+#define DB_MPOOL_NEW    0x004
+
+/* memp_fput / memp_fset flags. */
+#define DB_MPOOL_CLEAN   0x001
+#define DB_MPOOL_DIRTY   0x002
+#define DB_MPOOL_DISCARD 0x004
+
+/* memp_sync / memp_fsync: some pages could not be written (pinned). */
+#define DB_INCOMPLETE (-1)
+
+/* Length of the unique file identifier given to memp_fopen. */
+#define DB_FILE_ID_LEN 20
+
+/*
+ * memp_open: open (create) a pool. This release supports private pools:
+ * DB_MPOOL_PRIVATE is required, and `dir` is then unused.
+ * Errors: EINVAL (unknown flag, mp_size below 20 KiB, no DB_MPOOL_PRIVATE),
+ * ENOMEM.
+ */
+LFM_EXPORT int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv,
+			 DB_MPOOL **regionp);
+
+/* memp_close: free the pool. Writes nothing; dirty pages are dropped. Every
+ * DB_MPOOLFILE still open in it is closed. */
+LFM_EXPORT int memp_close(DB_MPOOL *mp);
+
+/*
+ * memp_fopen: open `file` in the pool (NULL: a private temporary file,
+ * removed at memp_fclose). Flags DB_CREATE, DB_NOMMAP, DB_RDONLY.
+ * Errors: EINVAL (pagesize 0, unknown flag, file length not a multiple of
+ * pagesize, file already in the pool with another page size, DB_RDONLY with
+ * file NULL), ENOENT (no file and no DB_CREATE), the errors of open(2).
+ */
+LFM_EXPORT int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags,
+			  int mode, size_t pagesize, int lsn_offset,
+			  DBT *pgcookie, u_int8_t *uid, DB_MPOOLFILE **mpf);
+
+/* memp_fclose: close the handle (writes nothing). Pages the handle still has
+ * pinned are released. */
+LFM_EXPORT int memp_fclose(DB_MPOOLFILE *mpf);
+
+/*
+ * memp_fget: pin page *pgnoaddr (DB_MPOOL_CREATE: create it if missing;
+ * DB_MPOOL_LAST: the last page; DB_MPOOL_NEW: append a page) and return it.
+ * Errors: EINVAL (bad flags, missing page, NEW on a read-only file),
+ * ENOMEM (every frame pinned), EAGAIN (pin count would overflow), the
+ * errors of read(2) and write(2), or the value a pgin/pgout returned.
+ */
+LFM_EXPORT int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr,
+			 unsigned long flags, void **pagep);
+
+/* memp_fput: unpin a page. Errors: EINVAL (bad flags, CLEAN with DIRTY, a
+ * pointer memp_fget did not return or that is not pinned), EACCES (DIRTY on
+ * a DB_RDONLY file). On error the pin is kept. */
+LFM_EXPORT int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
+
+/* memp_fset: as memp_fput's flags, keeping the pin. */
+LFM_EXPORT int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
+
+/* memp_fsync: write the file's dirty pages; pinned ones are skipped and then
+ * DB_INCOMPLETE is returned. */
+LFM_EXPORT int memp_fsync(DB_MPOOLFILE *mpf);
+
+/* memp_unlink: remove a shared pool's files. Private pools have none; it
+ * returns 0 when `dir` holds no pool. */
+LFM_EXPORT int memp_unlink(const char *dir, int force, DB_ENV *dbenv);
+
+/* memp_register: pgin/pgout for files of type `ftype` (non-zero). A later
+ * call for the same type replaces the pair. */
+LFM_EXPORT int memp_register(DB_MPOOL *mp, int ftype,
+			     int (*pgin)(db_pgno_t pgno, void *pgaddr,
+					 DBT *pgcookie),
+			     int (*pgout)(db_pgno_t pgno, void *pgaddr,
+					  DBT *pgcookie));
+
+/* memp_sync: write every dirty page whose LSN is below *lsn (pages of files
+ * with no lsn_offset are all written); DB_INCOMPLETE if some were pinned;
+ * on success *lsn becomes the largest LSN written. */
+LFM_EXPORT int memp_sync(DB_MPOOL *mp, LSN *lsn);
+
+/* memp_stat: allocate (with db_malloc, or malloc) and fill the statistics;
+ * *fsp is a NULL-terminated array, or NULL when the pool has no files. */
+LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
+			 DB_MPOOL_FSTAT *(*fsp)[],
+			 void *(*db_malloc)(size_t));
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LFMPOOL_DB_MPOOL_H */
