@@ -72,7 +72,7 @@ typedef struct __db_env {
 	int db_verbose;
 	int (*db_yield)(void);
 	size_t mp_mmapsize; /* largest read-only file to map; 10 MB */
-	size_t mp_size;     /* cache size in bytes; 128 KiB, at least 20 KiB */
+	size_t mp_size;	    /* cache size in bytes; 128 KiB, at least 20 KiB */
 } DB_ENV;
 
 typedef struct __db_mpool DB_MPOOL;
@@ -95,7 +95,7 @@ typedef struct __db_mpool_stat {
 	/* Beyond the 2.x page (later Berkeley DB releases have them). */
 	unsigned long st_page_clean; /* valid clean frames now */
 	unsigned long st_page_dirty; /* valid dirty frames now */
-	unsigned long st_pages;      /* frames holding a page now */
+	unsigned long st_pages;	     /* frames holding a page now */
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -110,20 +110,20 @@ typedef struct __db_mpool_fstat {
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */
-#define DB_CREATE        0x000001
-#define DB_NOMMAP        0x000002
-#define DB_THREAD        0x000004
-#define DB_RDONLY        0x010000
+#define DB_CREATE	 0x000001
+#define DB_NOMMAP	 0x000002
+#define DB_THREAD	 0x000004
+#define DB_RDONLY	 0x010000
 #define DB_MPOOL_PRIVATE 0x040000
 
 /* memp_fget flags. */
 #define DB_MPOOL_CREATE 0x001
-#define DB_MPOOL_LAST   0x002
-#define DB_MPOOL_NEW    0x004
+#define DB_MPOOL_LAST	0x002
+#define DB_MPOOL_NEW	0x004
 
 /* memp_fput / memp_fset flags. */
-#define DB_MPOOL_CLEAN   0x001
-#define DB_MPOOL_DIRTY   0x002
+#define DB_MPOOL_CLEAN	 0x001
+#define DB_MPOOL_DIRTY	 0x002
 #define DB_MPOOL_DISCARD 0x004
 
 /* memp_sync / memp_fsync: some pages could not be written (pinned). */
@@ -188,11 +188,10 @@ LFM_EXPORT int memp_unlink(const char *dir, int force, DB_ENV *dbenv);
 
 /* memp_register: pgin/pgout for files of type `ftype` (non-zero). A later
  * call for the same type replaces the pair. */
-LFM_EXPORT int memp_register(DB_MPOOL *mp, int ftype,
-			     int (*pgin)(db_pgno_t pgno, void *pgaddr,
-					 DBT *pgcookie),
-			     int (*pgout)(db_pgno_t pgno, void *pgaddr,
-					  DBT *pgcookie));
+LFM_EXPORT int
+memp_register(DB_MPOOL *mp, int ftype,
+	      int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),
+	      int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie));
 
 /* memp_sync: write every dirty page whose LSN is below *lsn (pages of files
  * with no lsn_offset are all written); DB_INCOMPLETE if some were pinned;
@@ -202,8 +201,7 @@ LFM_EXPORT int memp_sync(DB_MPOOL *mp, LSN *lsn);
 /* memp_stat: allocate (with db_malloc, or malloc) and fill the statistics;
  * *fsp is a NULL-terminated array, or NULL when the pool has no files. */
 LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
-			 DB_MPOOL_FSTAT *(*fsp)[],
-			 void *(*db_malloc)(size_t));
+			 DB_MPOOL_FSTAT *(*fsp)[], void *(*db_malloc)(size_t));
 
 #ifdef __cplusplus
 }

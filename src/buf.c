@@ -1,0 +1,265 @@
+/*
+ * buf.c - getting and releasing pages: the engine behind memp_fget,
+ * memp_fput and memp_fset (arguments are checked by the API layer).
+ *
+ * Hit path, in order of cost:
+ *   1. the thread's own cache entry: one CAS on the thread's cache line;
+ *   2. a lock-free walk of the bucket, then a pin CAS on the frame's state
+ *      word (and an entry in the thread cache for next time).
+ * Miss path: a frame from CLOCK (clock.c), a locked re-check of the bucket,
+ * insert with EXCL held, read, release EXCL. Threads that want the page
+ * meanwhile find the frame, see EXCL and sleep on its state word, so a page
+ * is read once however many threads ask for it.
+ */
+#include "buf.h"
+
+#include "clock.h"
+#include "ftab.h"
+#include "pageio.h"
+
+#include <errno.h>
+
+#define LFM_RETRY (-1)
+
+static enum lfm__pin_result pin_found(struct lfm__region_hdr *rh,
+				      struct lfm__handle *h,
+				      struct lfm__frame *f, uint64_t tag,
+				      int direct_only)
+{
+	if (h != NULL && !direct_only) {
+		enum lfm__pin_result r = lfm__tcache_insert(rh, h, f, tag);
+		if (r != LFM_PIN_FULL)
+			return r;
+	}
+	return lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+}
+
+/* The page is not resident: claim a frame, publish it under the bucket
+ * lock (EXCL held), fill it, release it pinned. */
+static int miss(DB_MPOOL *mp, struct lfm__handle *h, struct lfm__bucket *b,
+		uint64_t tag, enum lfm__fill how, uint32_t stripe,
+		struct lfm__frame **out)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__file *file = &lfm__files(rh)[lfm__tag_slot(tag)];
+	struct lfm__frame *v;
+	uint32_t examined = 0;
+
+	int rc = lfm__clock_victim(mp, file->pagesize, stripe, &v);
+	if (rc != 0)
+		return rc;
+	lfm__mutex_lock(&b->lock);
+	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
+		/* Another thread inserted it meanwhile: use theirs. v goes
+		 * back as a free frame (not VALID, untagged). */
+		lfm__mutex_unlock(&b->lock);
+		lfm__frame_release_excl(v, 0, 0);
+		return LFM_RETRY;
+	}
+	atomic_store_explicit(&v->tag, tag, memory_order_relaxed);
+	lfm__ftab_link(rh, b, v);
+	lfm__mutex_unlock(&b->lock);
+
+	rc = lfm__page_fill(mp, v, tag, how, stripe);
+	if (rc != 0) {
+		/* Leave nothing half-valid: unpublish, then wake the waiters,
+		 * who will look again and try their own read. */
+		lfm__mutex_lock(&b->lock);
+		lfm__ftab_unlink(rh, b, v);
+		atomic_store_explicit(&v->tag, 0, memory_order_relaxed);
+		lfm__mutex_unlock(&b->lock);
+		lfm__frame_release_excl(
+		    v, 0, LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK);
+		return rc;
+	}
+	lfm__stat_add(file, stripe, LFM_ST_MISS, 1);
+	lfm__frame_release_excl(
+	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
+	if (h != NULL)
+		lfm__tcache_adopt(rh, h, v, tag);
+	*out = v;
+	return 0;
+}
+
+int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+		 void **pagep)
+{
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__file *file = &lfm__files(rh)[mpf->slot];
+	struct lfm__tls_node *t = lfm__tls(mp);
+	struct lfm__handle *h = t != NULL ? t->h : NULL;
+	uint32_t stripe = t != NULL ? t->stripe : 0;
+	enum lfm__fill how = LFM_FILL_READ;
+	uint64_t pgno;
+
+	if (flags & DB_MPOOL_LAST) {
+		uint64_t n =
+		    atomic_load_explicit(&file->npages, memory_order_relaxed);
+		if (n == 0)
+			return EINVAL;
+		pgno = n - 1;
+	} else if (flags & DB_MPOOL_NEW) {
+		if (mpf->rdonly)
+			return EINVAL;
+		pgno = atomic_fetch_add_explicit(&file->npages, 1,
+						 memory_order_relaxed);
+		if (pgno > LFM_PGNO_MAX) {
+			atomic_fetch_sub_explicit(&file->npages, 1,
+						  memory_order_relaxed);
+			return EFBIG;
+		}
+		how = LFM_FILL_NEW;
+	} else {
+		pgno = *pgnoaddr;
+		uint64_t n =
+		    atomic_load_explicit(&file->npages, memory_order_relaxed);
+		while (pgno >= n) {
+			if (!(flags & DB_MPOOL_CREATE) || mpf->rdonly)
+				return EINVAL;
+			/* The thread that moves the end past pgno creates it;
+			 * a racing creator then simply finds or reads it. */
+			if (atomic_compare_exchange_weak_explicit(
+				&file->npages, &n, pgno + 1,
+				memory_order_relaxed, memory_order_relaxed)) {
+				how = LFM_FILL_CREATE;
+				break;
+			}
+		}
+	}
+
+	uint64_t tag = lfm__tag(mpf->slot, (uint32_t)pgno);
+	int direct_only = 0;
+	if (h != NULL) {
+		int64_t i = lfm__tcache_get(h, tag);
+		if (i >= 0) {
+			lfm__stat_add(file, stripe, LFM_ST_HIT, 1);
+			*pgnoaddr = (db_pgno_t)pgno;
+			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[i]);
+			return 0;
+		}
+		direct_only = i == -2;
+	}
+
+	for (;;) {
+		struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
+		uint32_t examined = 0;
+		struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
+		lfm__stat_add(file, stripe, LFM_ST_SEARCH, 1);
+		lfm__stat_add(file, stripe, LFM_ST_EXAMINED, examined);
+		if (examined > atomic_load_explicit(&rh->hash_longest,
+						    memory_order_relaxed))
+			atomic_store_explicit(&rh->hash_longest, examined,
+					      memory_order_relaxed);
+		if (f != NULL) {
+			switch (pin_found(rh, h, f, tag, direct_only)) {
+			case LFM_PIN_OK:
+				lfm__stat_add(file, stripe, LFM_ST_HIT, 1);
+				*pgnoaddr = (db_pgno_t)pgno;
+				*pagep = lfm__frame_page(rh, f);
+				return 0;
+			case LFM_PIN_BUSY: {
+				uint32_t s = atomic_load_explicit(
+				    &f->state, memory_order_acquire);
+				if (s & LFM_F_EXCL)
+					lfm__frame_wait(f, s);
+				continue;
+			}
+			case LFM_PIN_MISMATCH:
+				continue;
+			case LFM_PIN_FULL:
+				return EAGAIN;
+			}
+		}
+		int rc = miss(mp, h, b, tag, how, stripe, &f);
+		if (rc == LFM_RETRY)
+			continue;
+		if (rc != 0)
+			return rc;
+		*pgnoaddr = (db_pgno_t)pgno;
+		*pagep = lfm__frame_page(rh, f);
+		return 0;
+	}
+}
+
+/* Resolves a page pointer of mpf's file to its frame, or NULL. */
+static struct lfm__frame *frame_of(DB_MPOOLFILE *mpf, void *page, uint64_t *tag)
+{
+	struct lfm__frame *f = lfm__region_frame_of(mpf->mp->rh, page);
+	if (f == NULL)
+		return NULL;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	*tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
+	if (!(s & LFM_F_REFS_MASK) || *tag == 0 ||
+	    lfm__tag_slot(*tag) != mpf->slot)
+		return NULL;
+	return f;
+}
+
+static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
+{
+	*set = *clear = 0;
+	if (flags & DB_MPOOL_DIRTY)
+		*set |= LFM_F_DIRTY;
+	if (flags & DB_MPOOL_CLEAN)
+		*clear |= LFM_F_DIRTY;
+	if (flags & DB_MPOOL_DISCARD) {
+		*set |= LFM_F_DISCARD;
+		*clear |= LFM_F_USAGE_MASK;
+	}
+}
+
+int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	uint64_t tag;
+	uint32_t set, clear;
+
+	struct lfm__frame *f = frame_of(mpf, page, &tag);
+	if (f == NULL)
+		return EINVAL;
+	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
+		return EACCES;
+	flag_bits(flags, &set, &clear);
+
+	/* Dirty and discarded pages leave the thread cache when released, so
+	 * that writers and CLOCK see them unpinned without stealing. */
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	int drop = (set | s) & (LFM_F_DIRTY | LFM_F_DISCARD) ? 1 : 0;
+	struct lfm__tls_node *t = lfm__tls(mp);
+	if (t != NULL && t->h != NULL &&
+	    lfm__tcache_put(rh, t->h, f, tag, set, clear, drop) == 0)
+		return 0;
+	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
+		return 0;
+	/* A pin taken by another thread: flags first, while it still holds. */
+	if (set)
+		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
+	if (clear)
+		atomic_fetch_and_explicit(&f->state, ~clear,
+					  memory_order_release);
+	if (lfm__tcache_put_foreign(rh, f, tag) == 0)
+		return 0;
+	return EINVAL;
+}
+
+int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	uint64_t tag;
+	uint32_t set, clear;
+
+	struct lfm__frame *f = frame_of(mpf, page, &tag);
+	if (f == NULL)
+		return EINVAL;
+	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
+		return EACCES;
+	flag_bits(flags, &set, &clear);
+	/* The caller's pin keeps the frame from writers: plain RMWs do. */
+	if (set)
+		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
+	if (clear)
+		atomic_fetch_and_explicit(&f->state, ~clear,
+					  memory_order_release);
+	return 0;
+}

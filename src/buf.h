@@ -1,0 +1,15 @@
+/* buf.h - the engine's page operations (buf.c). Arguments are validated by
+ * the API layer; these return 0 or an errno value. */
+#ifndef LFM_BUF_H
+#define LFM_BUF_H
+
+#include "pool.h"
+
+#define LFM_PGNO_MAX 0xfffffffeull
+
+int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+		 void **pagep);
+int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+
+#endif

@@ -1,0 +1,125 @@
+/* clock.c - victim selection (see clock.h). */
+#include "clock.h"
+
+#include "ftab.h"
+#include "pageio.h"
+
+#include <errno.h>
+
+#define HAND_BATCH 8
+
+int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (!(s & LFM_F_VALID))
+		return 0;
+	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
+	if (s & LFM_F_DIRTY) {
+		int rc = lfm__page_write(mp, f, tag, stripe);
+		if (rc != 0)
+			return rc;
+		atomic_fetch_add_explicit(&rh->rw_evict, 1,
+					  memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&rh->ro_evict, 1,
+					  memory_order_relaxed);
+	}
+	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
+	lfm__mutex_lock(&b->lock);
+	lfm__ftab_unlink(rh, b, f);
+	atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
+	lfm__mutex_unlock(&b->lock);
+	atomic_fetch_and_explicit(
+	    &f->state,
+	    ~(LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK | LFM_F_DISCARD),
+	    memory_order_relaxed);
+	return 0;
+}
+
+/* Tries to make f the victim. 1: taken (EXCL, clean, unlinked); 0: not
+ * now; -1: it was dirty and its write failed (*werr set, frame released). */
+static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
+		    uint32_t stripe, int *werr)
+{
+	if (f->bufsize < stride || !lfm__frame_try_excl(f, 0))
+		return 0;
+	int rc = lfm__clock_evict(mp, f, stripe);
+	if (rc == 0)
+		return 1;
+	*werr = rc;
+	/* Keep it, dirty and intact; it is passed over until the next turn. */
+	lfm__frame_release_excl(f, LFM_F_USAGE_ONE, 0);
+	return -1;
+}
+
+static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
+			  uint64_t *left)
+{
+	if (*left == 0) {
+		*pos = atomic_fetch_add_explicit(&rh->clock_hand, HAND_BATCH,
+						 memory_order_relaxed);
+		*left = HAND_BATCH;
+	}
+	(*left)--;
+	return (*pos)++;
+}
+
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
+		      struct lfm__frame **out)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
+	int werr = 0;
+
+	int64_t c = lfm__region_carve(rh, pagesize);
+	if (c >= 0) {
+		*out = &frames[c];
+		return 0;
+	}
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	if (n == 0)
+		return ENOMEM;
+
+	/* Enough steps for every USAGE to drain to zero. */
+	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
+	for (uint64_t k = 0; k < steps; k++) {
+		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		if (s & (LFM_F_REFS_MASK | LFM_F_EXCL))
+			continue;
+		if (lfm__st_usage(s) > 0 && !(s & LFM_F_DISCARD)) {
+			/* Relaxed: a lost decrement only delays eviction. */
+			atomic_compare_exchange_weak_explicit(
+			    &f->state, &s, s - LFM_F_USAGE_ONE,
+			    memory_order_relaxed, memory_order_relaxed);
+			continue;
+		}
+		if (try_take(mp, f, stride, stripe, &werr) == 1) {
+			*out = f;
+			return 0;
+		}
+	}
+
+	/* Every unpinned-looking frame is held by thread caches (or pinned):
+	 * steal CACHED entries, then take what became free. */
+	for (uint32_t k = 0; k < n; k++) {
+		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		if ((s & LFM_F_EXCL) || lfm__st_slotref(s) == 0 ||
+		    lfm__st_direct(s) != 0 || f->bufsize < stride)
+			continue;
+		uint64_t tag =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
+		if (lfm__tcache_steal(rh, f, tag) == 0)
+			continue;
+		if (try_take(mp, f, stride, stripe, &werr) == 1) {
+			*out = f;
+			return 0;
+		}
+	}
+	return werr ? werr : ENOMEM;
+}

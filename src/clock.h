@@ -1,0 +1,27 @@
+/*
+ * clock.h - choosing a frame for a page that is not resident.
+ *
+ * First the unspent budget (a fresh frame is carved), then a CLOCK sweep:
+ * the hand moves over carved frames; a frame with pins or EXCL is passed,
+ * one with USAGE > 0 loses one, one with USAGE 0 (or DISCARD) and no pins is
+ * taken with EXCL, written if dirty, and removed from the frame table.
+ * When a whole sweep finds nothing because thread caches hold the unused
+ * frames, it steals their CACHED entries (tcache.h) and sweeps once more.
+ * It never waits: if every frame is pinned it fails with ENOMEM at once.
+ */
+#ifndef LFM_CLOCK_H
+#define LFM_CLOCK_H
+
+#include "pool.h"
+
+/* Returns 0 and a frame in EXCL, not VALID, untagged, unlinked, with a
+ * buffer of at least `pagesize` bytes; or ENOMEM; or the error of the last
+ * failed write of a dirty victim if that is why nothing could be freed. */
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
+		      struct lfm__frame **out);
+
+/* With EXCL held on a VALID frame: writes it if dirty, unlinks it, clears
+ * its tag and VALID. Returns 0 or the write error (frame then unchanged). */
+int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe);
+
+#endif

@@ -1,0 +1,40 @@
+/* frame.c - the slow parts of the frame state protocol (see frame.h). */
+#include "frame.h"
+
+#include <ck_backoff.h>
+
+void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set, uint32_t clear)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	uint32_t n;
+	do {
+		n = ((s | set) & ~(clear | LFM_F_EXCL | LFM_F_WAITERS));
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &f->state, &s, n, memory_order_release, memory_order_relaxed));
+	if (s & LFM_F_WAITERS)
+		lfm__futex_wake_all(&f->state);
+}
+
+void lfm__frame_wait(struct lfm__frame *f, uint32_t seen)
+{
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+
+	/* A retag without I/O lasts a few hundred cycles: spin briefly first.
+	 */
+	for (int i = 0; i < 32; i++) {
+		if (atomic_load_explicit(&f->state, memory_order_acquire) !=
+		    seen)
+			return;
+		ck_backoff_eb(&backoff);
+	}
+	uint32_t s = seen;
+	while (s & LFM_F_EXCL) {
+		if (!(s & LFM_F_WAITERS) &&
+		    !atomic_compare_exchange_weak_explicit(
+			&f->state, &s, s | LFM_F_WAITERS, memory_order_relaxed,
+			memory_order_relaxed))
+			continue;
+		lfm__futex_wait(&f->state, s | LFM_F_WAITERS);
+		s = atomic_load_explicit(&f->state, memory_order_acquire);
+	}
+}

@@ -1,0 +1,194 @@
+/*
+ * frame.h - the frame state word: bit budget and the atomic transitions.
+ *
+ * One 32-bit word per frame carries everything the hit path needs, so a pin
+ * is a single CAS on one cache line (the frame's own descriptor):
+ *
+ *   bits  0..11  DIRECT   pins not held through a thread cache (max 4095)
+ *   bits 12..19  SLOTREF  thread-cache entries that reference the frame
+ *                         (at most one per handle; max 255)
+ *   bits 20..21  USAGE    CLOCK reference count, 0..3
+ *   bit  22      VALID    the buffer holds the page named by the tag
+ *   bit  23      DIRTY    the buffer differs from the file
+ *   bit  24      EXCL     one thread owns the frame for I/O or a retag;
+ *                         no new pin may be taken
+ *   bit  25      WAITERS  someone sleeps on the word (futex) for EXCL to clear
+ *   bit  26      DISCARD  put with DB_MPOOL_DISCARD: next victim; cleared by
+ *                         the next pin
+ *
+ * Writers and orders:
+ * - Pin (DIRECT+1 or SLOTREF+1, USAGE+1): any thread, CAS, only while EXCL
+ *   is clear; acquire, so the pinner sees the page bytes and the tag written
+ *   before the EXCL holder released. The tag is re-read after the pin: a pin
+ *   freezes the tag (rule: the tag changes only under EXCL with no pins).
+ * - Unpin (-1, possibly | DIRTY): the pin holder, CAS, release, so its page
+ *   writes are visible to whoever takes EXCL next (the writer of the page).
+ * - Take EXCL: CAS from a word with no pins and EXCL clear; acquire.
+ * - Release EXCL: the holder; release, so waiters and later pinners see the
+ *   page bytes and tag; wakes sleepers if WAITERS was set.
+ * - While EXCL is held other threads change only WAITERS, so the holder
+ *   updates VALID/DIRTY with fetch_or/fetch_and and never loses WAITERS.
+ * - USAGE decrement by the sweeper: CAS, relaxed (a lost decrement only
+ *   delays eviction).
+ */
+#ifndef LFM_FRAME_H
+#define LFM_FRAME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "region.h"
+
+#define LFM_F_DIRECT_SHIFT  0
+#define LFM_F_DIRECT_BITS   12
+#define LFM_F_SLOTREF_SHIFT 12
+#define LFM_F_SLOTREF_BITS  8
+#define LFM_F_USAGE_SHIFT   20
+#define LFM_F_USAGE_BITS    2
+
+#define LFM_F_DIRECT_ONE (1u << LFM_F_DIRECT_SHIFT)
+#define LFM_F_DIRECT_MASK                                                      \
+	(((1u << LFM_F_DIRECT_BITS) - 1) << LFM_F_DIRECT_SHIFT)
+#define LFM_F_SLOTREF_ONE (1u << LFM_F_SLOTREF_SHIFT)
+#define LFM_F_SLOTREF_MASK                                                     \
+	(((1u << LFM_F_SLOTREF_BITS) - 1) << LFM_F_SLOTREF_SHIFT)
+#define LFM_F_USAGE_ONE	 (1u << LFM_F_USAGE_SHIFT)
+#define LFM_F_USAGE_MASK (((1u << LFM_F_USAGE_BITS) - 1) << LFM_F_USAGE_SHIFT)
+#define LFM_F_USAGE_MAX	 ((1u << LFM_F_USAGE_BITS) - 1)
+#define LFM_F_VALID	 (1u << 22)
+#define LFM_F_DIRTY	 (1u << 23)
+#define LFM_F_EXCL	 (1u << 24)
+#define LFM_F_WAITERS	 (1u << 25)
+#define LFM_F_DISCARD	 (1u << 26)
+#define LFM_F_REFS_MASK	 (LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK)
+
+#define LFM_DIRECT_MAX	((1u << LFM_F_DIRECT_BITS) - 1)
+#define LFM_SLOTREF_MAX ((1u << LFM_F_SLOTREF_BITS) - 1)
+
+_Static_assert((LFM_F_DIRECT_MASK & LFM_F_SLOTREF_MASK) == 0, "bit budget");
+_Static_assert(((LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK) & LFM_F_USAGE_MASK) ==
+		   0,
+	       "bit budget");
+_Static_assert((LFM_F_USAGE_MASK &
+		(LFM_F_VALID | LFM_F_DIRTY | LFM_F_EXCL | LFM_F_WAITERS)) == 0,
+	       "bit budget");
+_Static_assert(LFM_F_DISCARD < (1u << 31), "bit budget fits 31 bits");
+
+static inline uint32_t lfm__st_direct(uint32_t s)
+{
+	return (s & LFM_F_DIRECT_MASK) >> LFM_F_DIRECT_SHIFT;
+}
+
+static inline uint32_t lfm__st_slotref(uint32_t s)
+{
+	return (s & LFM_F_SLOTREF_MASK) >> LFM_F_SLOTREF_SHIFT;
+}
+
+static inline uint32_t lfm__st_usage(uint32_t s)
+{
+	return (s & LFM_F_USAGE_MASK) >> LFM_F_USAGE_SHIFT;
+}
+
+static inline uint32_t lfm__st_bump_usage(uint32_t s)
+{
+	return lfm__st_usage(s) < LFM_F_USAGE_MAX ? s + LFM_F_USAGE_ONE : s;
+}
+
+static inline uint64_t lfm__tag(uint32_t file_slot, uint32_t pgno)
+{
+	return ((uint64_t)(file_slot + 1) << 32) | pgno;
+}
+
+static inline uint32_t lfm__tag_slot(uint64_t tag)
+{
+	return (uint32_t)(tag >> 32) - 1;
+}
+
+static inline uint32_t lfm__tag_pgno(uint64_t tag)
+{
+	return (uint32_t)tag;
+}
+
+/* Results of the pin primitives. */
+enum lfm__pin_result {
+	LFM_PIN_OK = 0,
+	LFM_PIN_BUSY,	  /* EXCL held: wait and look again */
+	LFM_PIN_MISMATCH, /* the frame holds another page now */
+	LFM_PIN_FULL	  /* the pin field would overflow */
+};
+
+/*
+ * Pins frame f for page `tag`, adding `one` (LFM_F_DIRECT_ONE or
+ * LFM_F_SLOTREF_ONE). On LFM_PIN_OK the frame is pinned, VALID, and holds
+ * the page.
+ */
+static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
+						  uint64_t tag, uint32_t one)
+{
+	uint32_t mask =
+	    one == LFM_F_DIRECT_ONE ? LFM_F_DIRECT_MASK : LFM_F_SLOTREF_MASK;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	for (;;) {
+		if (s & LFM_F_EXCL)
+			return LFM_PIN_BUSY;
+		if (!(s & LFM_F_VALID))
+			return LFM_PIN_MISMATCH;
+		if ((s & mask) == mask)
+			return LFM_PIN_FULL;
+		if (atomic_compare_exchange_weak_explicit(
+			&f->state, &s,
+			lfm__st_bump_usage(s + one) & ~LFM_F_DISCARD,
+			memory_order_acquire, memory_order_relaxed))
+			break;
+	}
+	/* The pin froze the tag; if it moved before we pinned, let go. */
+	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag) {
+		atomic_fetch_sub_explicit(&f->state, one, memory_order_release);
+		return LFM_PIN_MISMATCH;
+	}
+	return LFM_PIN_OK;
+}
+
+/*
+ * Drops one pin of kind `one`, or-ing in `set` and and-ing out `clear`
+ * (DIRTY, USAGE). Fails (returns -1) if there is no such pin to drop.
+ */
+static inline int lfm__frame_unpin(struct lfm__frame *f, uint32_t one,
+				   uint32_t set, uint32_t clear)
+{
+	uint32_t mask =
+	    one == LFM_F_DIRECT_ONE ? LFM_F_DIRECT_MASK : LFM_F_SLOTREF_MASK;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	do {
+		if ((s & mask) == 0)
+			return -1;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &f->state, &s, ((s - one) | set) & ~clear, memory_order_release,
+	    memory_order_relaxed));
+	return 0;
+}
+
+/* Takes EXCL on an unpinned frame. `require`: bits that must be set. */
+static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	do {
+		if ((s & (LFM_F_REFS_MASK | LFM_F_EXCL)) ||
+		    (s & require) != require)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &f->state, &s, s | LFM_F_EXCL, memory_order_acquire,
+	    memory_order_relaxed));
+	return 1;
+}
+
+/* Releases EXCL, applying `set`/`clear` to the other bits (never WAITERS),
+ * and wakes sleepers. */
+void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set,
+			     uint32_t clear);
+
+/* Sleeps until f's state word changes from `seen` (which has EXCL), after
+ * announcing itself with WAITERS. Callers re-check in a loop. */
+void lfm__frame_wait(struct lfm__frame *f, uint32_t seen);
+
+#endif

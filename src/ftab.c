@@ -1,0 +1,34 @@
+/* ftab.c - chain updates of the frame table (rules in ftab.h). */
+#include "ftab.h"
+
+void lfm__ftab_link(struct lfm__region_hdr *rh, struct lfm__bucket *b,
+		    struct lfm__frame *f)
+{
+	(void)rh;
+	uint32_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
+	atomic_store_explicit(&f->next, head, memory_order_relaxed);
+	/* Publishes f->tag and f->next to lock-free walkers. */
+	atomic_store_explicit(&b->head, f->idx + 1, memory_order_release);
+}
+
+void lfm__ftab_unlink(struct lfm__region_hdr *rh, struct lfm__bucket *b,
+		      struct lfm__frame *f)
+{
+	struct lfm__frame *frames = lfm__frames(rh);
+	_Atomic uint32_t *link = &b->head;
+	uint32_t i = atomic_load_explicit(link, memory_order_relaxed);
+
+	while (i != LFM_NIL) {
+		struct lfm__frame *cur = &frames[i - 1];
+		if (cur == f) {
+			/* f->next stays as it is: a walker standing on f
+			 * still reaches the rest of this chain. */
+			uint32_t next = atomic_load_explicit(
+			    &f->next, memory_order_relaxed);
+			atomic_store_explicit(link, next, memory_order_release);
+			return;
+		}
+		link = &cur->next;
+		i = atomic_load_explicit(link, memory_order_relaxed);
+	}
+}

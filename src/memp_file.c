@@ -1,0 +1,245 @@
+/* memp_file.c - memp_fopen and memp_fclose: the file registry. */
+#include "flush.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FOPEN_FLAGS (DB_CREATE | DB_NOMMAP | DB_RDONLY)
+
+/* The temporary directory, by the manual page's rule. */
+static const char *tmp_dir(void)
+{
+	static const char *const env[] = {"TMPDIR", "TEMP", "TMP"};
+	static const char *const dirs[] = {"/var/tmp", "/usr/tmp", "/temp",
+					   "/tmp"};
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *d = getenv(env[i]);
+		if (d != NULL && *d != '\0')
+			return d;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[i];
+	}
+	return "/tmp";
+}
+
+static int open_temp(void)
+{
+	char path[LFM_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/lfmpool.XXXXXX", tmp_dir());
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Gone from the directory at once: nothing is left behind even if
+	 * the process dies. */
+	unlink(path);
+	return fd;
+}
+
+static int same_identity(const struct lfm__file *f, const struct stat *st,
+			 const u_int8_t *uid)
+{
+	if (uid != NULL)
+		return f->has_uid && memcmp(f->uid, uid, LFM_ID_LEN) == 0;
+	return !f->has_uid && f->dev == (uint64_t)st->st_dev &&
+	       f->ino == (uint64_t)st->st_ino;
+}
+
+static int lookup_ftype(DB_MPOOL *mp, int ftype, lfm__pgfn *pgin,
+			lfm__pgfn *pgout)
+{
+	for (int i = 0; i < mp->nftypes; i++) {
+		if (mp->ftypes[i].ftype == ftype) {
+			*pgin = mp->ftypes[i].pgin;
+			*pgout = mp->ftypes[i].pgout;
+			return 1;
+		}
+	}
+	*pgin = *pgout = NULL;
+	return 0;
+}
+
+int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
+	       size_t pagesize, int lsn_offset, DBT *pgcookie, u_int8_t *uid,
+	       DB_MPOOLFILE **mpf)
+{
+	if (mp == NULL || mpf == NULL || (flags & ~FOPEN_FLAGS) != 0 ||
+	    pagesize == 0 || pagesize > mp->rh->cache_bytes ||
+	    pagesize > UINT32_MAX || lsn_offset < -1 ||
+	    (lsn_offset >= 0 && (size_t)lsn_offset + sizeof(DB_LSN) > pagesize))
+		return EINVAL;
+	int rdonly = (flags & DB_RDONLY) != 0;
+	if (file == NULL && rdonly)
+		return EINVAL;
+	if (file != NULL && strlen(file) >= LFM_PATH_MAX)
+		return ENAMETOOLONG;
+
+	int fd;
+	if (file == NULL) {
+		fd = open_temp();
+		if (fd < 0)
+			return -fd;
+	} else {
+		int oflags = (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+		if (flags & DB_CREATE)
+			oflags |= O_CREAT;
+		fd = open(file, oflags, mode);
+		if (fd < 0)
+			return errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int rc = errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size % pagesize != 0) {
+		close(fd);
+		return EINVAL;
+	}
+	DB_MPOOLFILE *h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		close(fd);
+		return ENOMEM;
+	}
+
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__file *files = lfm__files(rh);
+	int rc = 0;
+	int64_t slot = -1, free_slot = -1;
+	pthread_mutex_lock(&mp->lock);
+	lfm__mutex_lock(&rh->files_lock);
+	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+		struct lfm__file *f = &files[i];
+		if (atomic_load_explicit(&f->state, memory_order_relaxed) ==
+		    LFM_FILE_FREE) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (file != NULL && same_identity(f, &st, uid)) {
+			slot = i;
+			break;
+		}
+	}
+	uint64_t npages = (uint64_t)st.st_size / pagesize;
+	if (slot >= 0) {
+		struct lfm__file *f = &files[slot];
+		if (f->pagesize != pagesize)
+			rc = EINVAL;
+		else if (atomic_load_explicit(&f->npages,
+					      memory_order_relaxed) < npages)
+			atomic_store_explicit(&f->npages, npages,
+					      memory_order_relaxed);
+	} else if (free_slot < 0) {
+		rc = EMFILE;
+	} else {
+		slot = free_slot;
+		struct lfm__file *f = &files[slot];
+		f->pagesize = (uint32_t)pagesize;
+		f->lsn_offset = lsn_offset;
+		f->ftype = ftype;
+		f->temporary = file == NULL;
+		f->has_uid = uid != NULL;
+		f->dev = (uint64_t)st.st_dev;
+		f->ino = (uint64_t)st.st_ino;
+		if (uid != NULL)
+			memcpy(f->uid, uid, LFM_ID_LEN);
+		snprintf(f->path, sizeof(f->path), "%s",
+			 file != NULL ? file : "(temporary)");
+		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
+		memset(f->stats, 0, sizeof(f->stats));
+		atomic_store_explicit(&f->state, LFM_FILE_ACTIVE,
+				      memory_order_release);
+	}
+	lfm__mutex_unlock(&rh->files_lock);
+
+	if (rc == 0) {
+		struct lfm__pfile *pf = &mp->pfiles[slot];
+		if (pf->fd < 0) {
+			pf->fd = fd;
+			pf->ftype = ftype;
+			lfm__pgfn in, out;
+			lookup_ftype(mp, ftype, &in, &out);
+			atomic_store_explicit(&pf->pgin, in,
+					      memory_order_release);
+			atomic_store_explicit(&pf->pgout, out,
+					      memory_order_release);
+			if (pgcookie != NULL && pgcookie->size > 0) {
+				pf->cookie.data = malloc(pgcookie->size);
+				if (pf->cookie.data != NULL) {
+					memcpy(pf->cookie.data, pgcookie->data,
+					       pgcookie->size);
+					pf->cookie.size = pgcookie->size;
+				}
+			}
+			if (!rdonly)
+				pf->fd_rw = fd;
+			fd = -1;
+		} else if (!rdonly && pf->fd_rw < 0) {
+			pf->fd_rw = fd; /* kept until memp_close */
+			fd = -1;
+		}
+		pf->nopen++;
+		h->mp = mp;
+		h->slot = (uint32_t)slot;
+		h->rdonly = rdonly;
+		h->next = mp->mpfs;
+		mp->mpfs = h;
+	}
+	pthread_mutex_unlock(&mp->lock);
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0) {
+		free(h);
+		return rc;
+	}
+	*mpf = h;
+	return 0;
+}
+
+int memp_fclose(DB_MPOOLFILE *mpf)
+{
+	if (mpf == NULL)
+		return EINVAL;
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__file *file = &lfm__files(rh)[mpf->slot];
+	int rc = 0;
+
+	pthread_mutex_lock(&mp->lock);
+	DB_MPOOLFILE **pp = &mp->mpfs;
+	while (*pp != NULL && *pp != mpf)
+		pp = &(*pp)->next;
+	if (*pp == NULL) {
+		pthread_mutex_unlock(&mp->lock);
+		return EINVAL;
+	}
+	*pp = mpf->next;
+	struct lfm__pfile *pf = &mp->pfiles[mpf->slot];
+	/* The file stays known to the pool (its pages stay cached) and its
+	 * descriptors stay open so evictions can still write its pages;
+	 * a temporary file is the exception: nothing can reopen it. */
+	if (--pf->nopen == 0 && file->temporary &&
+	    lfm__flush_discard_file(mp, mpf->slot) == 0) {
+		lfm__mutex_lock(&rh->files_lock);
+		atomic_store_explicit(&file->state, LFM_FILE_FREE,
+				      memory_order_release);
+		lfm__mutex_unlock(&rh->files_lock);
+		if (close(pf->fd) != 0)
+			rc = errno;
+		free(pf->cookie.data);
+		memset(&pf->cookie, 0, sizeof(pf->cookie));
+		pf->fd = pf->fd_rw = -1;
+	}
+	pthread_mutex_unlock(&mp->lock);
+	free(mpf);
+	return rc;
+}

@@ -1,0 +1,112 @@
+/* pageio.c - page reads and writes with pgin/pgout (see pageio.h). */
+#include "pageio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done,
+				  (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	memset((char *)buf + done, 0, len - done);
+	return 0;
+}
+
+int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
+				   (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		   enum lfm__fill how, uint32_t stripe)
+{
+	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
+	struct lfm__file *file = &lfm__files(mp->rh)[slot];
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	void *page = lfm__frame_page(mp->rh, f);
+	size_t ps = file->pagesize;
+	int rc = 0;
+
+	if (how == LFM_FILL_READ) {
+		rc = lfm__pread_full(pf->fd, page, ps, (uint64_t)pgno * ps);
+		if (rc != 0)
+			return rc;
+		lfm__stat_add(file, stripe, LFM_ST_IN, 1);
+	} else {
+		memset(page, 0, ps);
+		lfm__stat_add(file, stripe, LFM_ST_CREATE, 1);
+	}
+	if (how != LFM_FILL_NEW) {
+		lfm__pgfn pgin =
+		    atomic_load_explicit(&pf->pgin, memory_order_acquire);
+		if (pgin != NULL)
+			rc = pgin(pgno, page, &pf->cookie);
+	}
+	return rc;
+}
+
+int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		    uint32_t stripe)
+{
+	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
+	struct lfm__file *file = &lfm__files(mp->rh)[slot];
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	void *page = lfm__frame_page(mp->rh, f);
+	size_t ps = file->pagesize;
+	lfm__pgfn pgout =
+	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
+	const void *src = page;
+	void *copy = NULL;
+	int rc;
+
+	if (pf->fd_rw < 0)
+		return EACCES; /* cannot happen: dirty needs a writable open */
+	if (pgout != NULL) {
+		/* pgout may transform in place (byte-swap, checksum): give it
+		 * a copy so the cached page keeps its in-memory form. */
+		copy = malloc(ps);
+		if (copy == NULL)
+			return ENOMEM;
+		memcpy(copy, page, ps);
+		rc = pgout(pgno, copy, &pf->cookie);
+		if (rc != 0) {
+			free(copy);
+			return rc;
+		}
+		src = copy;
+	}
+	rc = lfm__pwrite_full(pf->fd_rw, src, ps, (uint64_t)pgno * ps);
+	free(copy);
+	if (rc != 0)
+		return rc;
+	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+				  memory_order_relaxed);
+	lfm__stat_add(file, stripe, LFM_ST_OUT, 1);
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * pool.h - the process-local side of a pool: the DB_MPOOL and DB_MPOOLFILE
+ * handles, file descriptors, pgin/pgout registrations.
+ *
+ * Nothing here is in the region: pointers, descriptors and callbacks are
+ * meaningful only in this process. `lock` guards opening and closing files
+ * and registering callbacks; the hot paths read only the atomics of a
+ * lfm__pfile and fields fixed while the pool is open.
+ */
+#ifndef LFM_POOL_H
+#define LFM_POOL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "db_mpool.h"
+#include "region.h"
+#include "tcache.h"
+
+typedef int (*lfm__pgfn)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie);
+
+#define LFM_MAX_FTYPES	64
+#define LFM_NFILES	256
+#define LFM_NHANDLES	64
+#define LFM_DEFAULT_MP	(128 * 1024)
+#define LFM_MIN_MP	(20 * 1024)
+#define LFM_DEFAULT_MAP (10 * 1024 * 1024)
+
+/* Per file slot, this process's view. */
+struct lfm__pfile {
+	int fd;	   /* for reads; -1: slot unused by this process */
+	int fd_rw; /* for writes; -1 until a read-write open */
+	int ftype;
+	int nopen; /* DB_MPOOLFILE handles open on it */
+	DBT cookie;
+	/* Set by memp_register while others may be reading them on a miss or
+	 * a write: acquire/release so the pair is seen whole. */
+	_Atomic(lfm__pgfn) pgin;
+	_Atomic(lfm__pgfn) pgout;
+};
+
+struct lfm__ftype {
+	int ftype;
+	lfm__pgfn pgin, pgout;
+};
+
+struct __db_mpool {
+	struct lfm__region_hdr *rh;
+	uint64_t serial; /* unique per open in this process (thread caches) */
+	int flags;
+	DB_ENV *dbenv;
+	size_t mmapsize;
+	pthread_mutex_t lock;
+	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
+	struct lfm__ftype ftypes[LFM_MAX_FTYPES];
+	int nftypes;
+	struct __db_mpoolfile *mpfs;  /* open handles, under lock */
+	struct __db_mpool *live_next; /* registry of live pools (tls.c) */
+};
+
+struct __db_mpoolfile {
+	DB_MPOOL *mp;
+	uint32_t slot;
+	int rdonly;
+	struct __db_mpoolfile *next;
+};
+
+/* The calling thread's pin cache for mp, claimed on first use; NULL when
+ * every handle is taken (the thread then pins directly). */
+struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp);
+
+struct lfm__tls_node {
+	uint64_t serial;
+	struct lfm__handle *h;
+	uint32_t stripe;
+	struct lfm__tls_node *next;
+};
+extern __thread struct lfm__tls_node *lfm__tls_head;
+
+static inline struct lfm__tls_node *lfm__tls(DB_MPOOL *mp)
+{
+	struct lfm__tls_node *n = lfm__tls_head;
+	if (n != NULL && n->serial == mp->serial)
+		return n;
+	lfm__tls_handle_slow(mp);
+	return lfm__tls_head;
+}
+
+/* Registry of live pools, for thread-exit cleanup. */
+void lfm__tls_register_pool(DB_MPOOL *mp);
+void lfm__tls_unregister_pool(DB_MPOOL *mp);
+
+#endif

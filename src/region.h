@@ -1,0 +1,203 @@
+/*
+ * region.h - the layout of a pool's shared region.
+ *
+ * Everything that threads (and, later, processes) share lives in one
+ * contiguous region and refers to other parts of it by index or by byte
+ * offset from the region base, never by pointer, so the same region can be
+ * mapped at different addresses:
+ *
+ *   +----------------+  offset 0
+ *   | lfm__region_hdr|  geometry, carve cursor, clock hand, global counters
+ *   +----------------+  off_files
+ *   | lfm__file[]    |  nfiles_max entries: identity, page size, page count,
+ *   |                |  striped statistics
+ *   +----------------+  off_handles
+ *   | lfm__handle[]  |  nhandles per-thread pin caches (see tcache.h)
+ *   +----------------+  off_buckets
+ *   | lfm__bucket[]  |  nbuckets (power of two): lock word + chain head
+ *   +----------------+  off_frames
+ *   | lfm__frame[]   |  nframes_max descriptors, one cache line each
+ *   +----------------+  off_data
+ *   | [hdr|page] ... |  frames carved in order: a 64-byte header naming the
+ *   |                |  frame, then the page rounded up to 64 bytes
+ *   +----------------+  size
+ *
+ * Fields written after creation are _Atomic or guarded by a lock word in
+ * the region; the rest are written once by the creator before the region is
+ * handed to anyone (the handoff itself is the release/acquire edge).
+ */
+#ifndef LFM_REGION_H
+#define LFM_REGION_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "futex.h"
+
+#define LFM_CACHELINE	   64
+#define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
+#define LFM_REGION_VERSION 1u
+#define LFM_FRAME_MAGIC	   0x46524d45u /* "FRME" */
+#define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
+#define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
+#define LFM_PATH_MAX	   256
+#define LFM_STAT_STRIPES   8
+#define LFM_MIN_STRIDE	   512 /* smallest page we budget descriptors for */
+
+/* Per-file counters, striped so that threads on different stripes never
+ * share a cache line on the hit path. Relaxed increments: they are
+ * statistics, read without ordering. */
+enum {
+	LFM_ST_HIT,
+	LFM_ST_MISS,
+	LFM_ST_MAP,
+	LFM_ST_CREATE,
+	LFM_ST_IN,
+	LFM_ST_OUT,
+	LFM_ST_SEARCH,
+	LFM_ST_EXAMINED,
+	LFM_ST_NCOUNTERS
+};
+
+struct lfm__stripe {
+	_Atomic uint64_t c[LFM_ST_NCOUNTERS];
+} __attribute__((aligned(LFM_CACHELINE)));
+
+enum { LFM_FILE_FREE = 0, LFM_FILE_ACTIVE = 1 };
+
+/* A file known to the pool. Written under hdr->files_lock except the
+ * atomics; `state` is read without the lock (acquire) to find live files. */
+struct lfm__file {
+	_Atomic uint32_t state;
+	uint32_t pagesize;
+	int32_t lsn_offset;
+	int32_t ftype;
+	uint32_t temporary; /* created for memp_fopen(file NULL) */
+	uint32_t has_uid;   /* identity is uid[], not dev/ino */
+	uint64_t dev, ino;
+	uint8_t uid[LFM_ID_LEN];
+	char path[LFM_PATH_MAX];
+	/* Pages 0..npages-1 exist. Grows only (NEW: fetch_add; CREATE past the
+	 * end: CAS to the larger value). Relaxed: a page's existence is decided
+	 * once, by the thread that then inserts it under the bucket lock. */
+	_Atomic uint64_t npages;
+	struct lfm__stripe stats[LFM_STAT_STRIPES];
+};
+
+/* Hash bucket: `lock` serialises chain changes (inserts, removals); readers
+ * walk the chain without it. `head` is a frame index + 1 (LFM_NIL: empty). */
+struct lfm__bucket {
+	lfm__mutex lock;
+	_Atomic uint32_t head;
+};
+
+/* Frame descriptor. See frame.h for the state word and the protocol. */
+struct lfm__frame {
+	_Atomic uint32_t state;
+	/* Next frame in the hash chain (+1). Written under the bucket lock;
+	 * read by lock-free walkers (acquire). */
+	_Atomic uint32_t next;
+	/* Which page the frame holds: (file slot + 1) << 32 | pgno; 0 = none.
+	 * Changed only by the holder of LFM_F_EXCL with no pins. */
+	_Atomic uint64_t tag;
+	/* Offset of the page bytes from the region base; size of the buffer.
+	 * Written once when the frame is carved, before it is published. */
+	uint64_t data_off;
+	uint32_t bufsize;
+	uint32_t idx;
+} __attribute__((aligned(LFM_CACHELINE)));
+
+/* The 64 bytes in front of every page buffer: lets memp_fput map a page
+ * pointer back to its frame in O(1) and reject pointers it never returned. */
+struct lfm__framehdr {
+	uint32_t magic;
+	uint32_t idx;
+	uint64_t data_off;
+} __attribute__((aligned(LFM_CACHELINE)));
+
+struct lfm__region_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size;
+	uint64_t cache_bytes; /* page budget: mp_size */
+	uint32_t nframes_max;
+	uint32_t nbuckets;
+	uint32_t nfiles_max;
+	uint32_t nhandles;
+	uint32_t tc_sets; /* per-handle cache geometry (tcache.h) */
+	uint32_t tc_ways;
+	uint64_t off_files, off_handles, off_buckets, off_frames, off_data;
+	uint64_t handle_size;
+	uint64_t data_size;
+
+	lfm__mutex files_lock;
+	lfm__mutex carve_lock;
+	/* Frames carved so far (descriptors 0..nframes-1 are initialised).
+	 * Store-release by the carver after initialising the descriptor;
+	 * load-acquire by sweepers and pointer validation. */
+	_Atomic uint32_t nframes;
+	_Atomic uint64_t page_bytes_used; /* under carve_lock */
+	_Atomic uint64_t data_used;	  /* under carve_lock */
+
+	/* CLOCK hand; relaxed fetch_add: any interleaving is a valid sweep. */
+	_Atomic uint64_t clock_hand __attribute__((aligned(LFM_CACHELINE)));
+
+	/* Miss-path-only global counters (relaxed). */
+	_Atomic uint64_t ro_evict __attribute__((aligned(LFM_CACHELINE)));
+	_Atomic uint64_t rw_evict;
+	_Atomic uint64_t hash_longest;
+	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
+	_Atomic uint32_t handles_hiwater;
+};
+
+static inline void *lfm__at(void *base, uint64_t off)
+{
+	return (char *)base + off;
+}
+
+static inline struct lfm__frame *lfm__frames(struct lfm__region_hdr *rh)
+{
+	return lfm__at(rh, rh->off_frames);
+}
+
+static inline struct lfm__bucket *lfm__buckets(struct lfm__region_hdr *rh)
+{
+	return lfm__at(rh, rh->off_buckets);
+}
+
+static inline struct lfm__file *lfm__files(struct lfm__region_hdr *rh)
+{
+	return lfm__at(rh, rh->off_files);
+}
+
+static inline void *lfm__frame_page(struct lfm__region_hdr *rh,
+				    const struct lfm__frame *f)
+{
+	return lfm__at(rh, f->data_off);
+}
+
+/* Geometry of a new region, computed from the cache budget. */
+struct lfm__region_geom {
+	uint64_t cache_bytes;
+	uint32_t nfiles_max;
+	uint32_t nhandles;
+};
+
+/* Allocates and initialises a private region (jemalloc arena memory, or
+ * posix_memalign under ASan). Returns NULL with errno set. */
+struct lfm__region_hdr *
+lfm__region_create_private(const struct lfm__region_geom *g);
+void lfm__region_destroy_private(struct lfm__region_hdr *rh);
+
+/* Carves a new frame whose buffer holds `pagesize` bytes, if the budget
+ * allows. Returns its index with the frame in state LFM_F_EXCL (owned by the
+ * caller), or -1 when the budget is spent. */
+int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize);
+
+/* Maps a page pointer to its frame, or NULL if it is not the start of a
+ * page buffer of this region. */
+struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
+					const void *page);
+
+#endif

@@ -1,0 +1,125 @@
+/* stats.c - memp_stat: sums the striped counters into the 2.x structures. */
+#include "frame.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t sum(const struct lfm__file *f, int counter)
+{
+	uint64_t n = 0;
+	for (int s = 0; s < LFM_STAT_STRIPES; s++)
+		n += atomic_load_explicit(&f->stats[s].c[counter],
+					  memory_order_relaxed);
+	return n;
+}
+
+/* `fsp` is, as in Berkeley DB 2.x, the address of the caller's
+ * DB_MPOOL_FSTAT ** variable: the array pointer is stored there. */
+int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
+	      void *(*db_malloc)(size_t))
+{
+	if (mp == NULL)
+		return EINVAL;
+	void *(*alloc)(size_t) = db_malloc != NULL ? db_malloc : malloc;
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__file *files = lfm__files(rh);
+
+	if (gsp != NULL) {
+		DB_MPOOL_STAT *g = alloc(sizeof(*g));
+		if (g == NULL)
+			return ENOMEM;
+		memset(g, 0, sizeof(*g));
+		g->st_cachesize = rh->cache_bytes;
+		g->st_hash_buckets = rh->nbuckets;
+		g->st_ro_evict =
+		    atomic_load_explicit(&rh->ro_evict, memory_order_relaxed);
+		g->st_rw_evict =
+		    atomic_load_explicit(&rh->rw_evict, memory_order_relaxed);
+		g->st_hash_longest = atomic_load_explicit(&rh->hash_longest,
+							  memory_order_relaxed);
+		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+			struct lfm__file *f = &files[i];
+			if (atomic_load_explicit(&f->state,
+						 memory_order_acquire) !=
+			    LFM_FILE_ACTIVE)
+				continue;
+			g->st_cache_hit += sum(f, LFM_ST_HIT);
+			g->st_cache_miss += sum(f, LFM_ST_MISS);
+			g->st_map += sum(f, LFM_ST_MAP);
+			g->st_page_create += sum(f, LFM_ST_CREATE);
+			g->st_page_in += sum(f, LFM_ST_IN);
+			g->st_page_out += sum(f, LFM_ST_OUT);
+			g->st_hash_searches += sum(f, LFM_ST_SEARCH);
+			g->st_hash_examined += sum(f, LFM_ST_EXAMINED);
+		}
+		struct lfm__frame *fr = lfm__frames(rh);
+		uint32_t n =
+		    atomic_load_explicit(&rh->nframes, memory_order_acquire);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t s = atomic_load_explicit(&fr[i].state,
+							  memory_order_relaxed);
+			if (!(s & LFM_F_VALID))
+				continue;
+			g->st_pages++;
+			if (s & LFM_F_DIRTY)
+				g->st_page_dirty++;
+			else
+				g->st_page_clean++;
+		}
+		*gsp = g;
+	}
+
+	if (fsp != NULL) {
+		pthread_mutex_lock(&mp->lock);
+		size_t nf = 0, names = 0;
+		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+			if (mp->pfiles[i].nopen > 0) {
+				nf++;
+				names += strlen(files[i].path) + 1;
+			}
+		}
+		if (nf == 0) {
+			pthread_mutex_unlock(&mp->lock);
+			*(DB_MPOOL_FSTAT ***)fsp = NULL;
+			return 0;
+		}
+		/* One block: the NULL-terminated array, the structures and the
+		 * names, so one free() releases it all. */
+		size_t sz = (nf + 1) * sizeof(DB_MPOOL_FSTAT *) +
+			    nf * sizeof(DB_MPOOL_FSTAT) + names;
+		char *blk = alloc(sz);
+		if (blk == NULL) {
+			pthread_mutex_unlock(&mp->lock);
+			return ENOMEM; /* *gsp, if filled, is the caller's */
+		}
+		DB_MPOOL_FSTAT **arr = (DB_MPOOL_FSTAT **)blk;
+		DB_MPOOL_FSTAT *st = (DB_MPOOL_FSTAT *)(arr + nf + 1);
+		char *name = (char *)(st + nf);
+		size_t k = 0;
+		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+			if (mp->pfiles[i].nopen == 0)
+				continue;
+			struct lfm__file *f = &files[i];
+			DB_MPOOL_FSTAT *e = &st[k];
+			memset(e, 0, sizeof(*e));
+			size_t len = strlen(f->path) + 1;
+			memcpy(name, f->path, len);
+			e->file_name = name;
+			name += len;
+			e->st_pagesize = f->pagesize;
+			e->st_cache_hit = sum(f, LFM_ST_HIT);
+			e->st_cache_miss = sum(f, LFM_ST_MISS);
+			e->st_map = sum(f, LFM_ST_MAP);
+			e->st_page_create = sum(f, LFM_ST_CREATE);
+			e->st_page_in = sum(f, LFM_ST_IN);
+			e->st_page_out = sum(f, LFM_ST_OUT);
+			arr[k++] = e;
+		}
+		arr[k] = NULL;
+		pthread_mutex_unlock(&mp->lock);
+		*(DB_MPOOL_FSTAT ***)fsp = arr;
+	}
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * tls.c - which pin cache (handle) each thread uses in each pool.
+ *
+ * A thread keeps a list of (pool serial, handle) nodes, most recent first,
+ * so the hit path finds its handle with one compare. Pools are named by a
+ * serial number, never by address: a pool closed and another opened at the
+ * same address must not inherit stale nodes. live_lock orders thread-exit
+ * cleanup against memp_close: a dying thread releases its handles only in
+ * pools still registered, and memp_close unregisters before freeing.
+ */
+#include "pool.h"
+
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread struct lfm__tls_node *lfm__tls_head;
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static DB_MPOOL *live_list;
+static uint64_t next_serial;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static DB_MPOOL *live_find(uint64_t serial)
+{
+	for (DB_MPOOL *mp = live_list; mp != NULL; mp = mp->live_next)
+		if (mp->serial == serial)
+			return mp;
+	return NULL;
+}
+
+/* Thread exit: give back every handle in pools that are still open. */
+static void tls_destroy(void *arg)
+{
+	struct lfm__tls_node *n = arg;
+	pthread_mutex_lock(&live_lock);
+	while (n != NULL) {
+		struct lfm__tls_node *next = n->next;
+		DB_MPOOL *mp = live_find(n->serial);
+		if (mp != NULL && n->h != NULL)
+			(void)lfm__tcache_release(mp->rh, n->h);
+		free(n);
+		n = next;
+	}
+	pthread_mutex_unlock(&live_lock);
+	lfm__tls_head = NULL;
+}
+
+static void tls_init(void)
+{
+	(void)pthread_key_create(&tls_key, tls_destroy);
+}
+
+void lfm__tls_register_pool(DB_MPOOL *mp)
+{
+	pthread_once(&tls_once, tls_init);
+	pthread_mutex_lock(&live_lock);
+	mp->serial = ++next_serial;
+	mp->live_next = live_list;
+	live_list = mp;
+	pthread_mutex_unlock(&live_lock);
+}
+
+void lfm__tls_unregister_pool(DB_MPOOL *mp)
+{
+	pthread_mutex_lock(&live_lock);
+	for (DB_MPOOL **pp = &live_list; *pp != NULL; pp = &(*pp)->live_next) {
+		if (*pp == mp) {
+			*pp = mp->live_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
+struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp)
+{
+	struct lfm__tls_node **pp = &lfm__tls_head;
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		struct lfm__tls_node *n = *pp;
+		if (n->serial == mp->serial) {
+			*pp = n->next;
+			n->next = lfm__tls_head;
+			lfm__tls_head = n;
+			return n->h;
+		}
+	}
+
+	struct lfm__tls_node *n = malloc(sizeof(*n));
+	pthread_mutex_lock(&live_lock);
+	/* Drop nodes of pools closed since; their regions are gone. */
+	for (pp = &lfm__tls_head; *pp != NULL;) {
+		struct lfm__tls_node *old = *pp;
+		if (live_find(old->serial) == NULL) {
+			*pp = old->next;
+			free(old);
+		} else {
+			pp = &old->next;
+		}
+	}
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	if (n != NULL) {
+		int i = lfm__tcache_claim(mp->rh, tid ? tid : 1);
+		n->serial = mp->serial;
+		n->h = i >= 0 ? lfm__handle_at(mp->rh, (uint32_t)i) : NULL;
+		n->stripe = n->h ? n->h->stripe : tid % LFM_STAT_STRIPES;
+		n->next = lfm__tls_head;
+		lfm__tls_head = n;
+	}
+	pthread_mutex_unlock(&live_lock);
+	pthread_setspecific(tls_key, lfm__tls_head);
+	return n ? n->h : NULL;
+}
