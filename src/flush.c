@@ -16,11 +16,22 @@ static int lsn_less(const DB_LSN *a, const DB_LSN *b)
 	       (a->file == b->file && a->offset < b->offset);
 }
 
+static int hint_qualifies(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			  uint64_t tag, const DB_LSN *limit)
+{
+	if (atomic_load_explicit(&lfm__files(rh)[lfm__tag_slot(tag)].lsn_offset,
+				 memory_order_relaxed) < 0)
+		return 1;
+	uint64_t h = atomic_load_explicit(&f->lsn_hint, memory_order_relaxed);
+	DB_LSN lsn = {(u_int32_t)(h >> 32), (u_int32_t)h};
+	return lsn_less(&lsn, limit);
+}
+
 /* Takes EXCL on a dirty frame of the wanted file, stealing thread-cache
  * references if needed. 1: taken; 0: not dirty any more or not ours;
  * -1: pinned by a user. */
 static int take_dirty(struct lfm__region_hdr *rh, struct lfm__frame *f,
-		      int64_t slot, uint64_t *tag)
+		      int64_t slot, const DB_LSN *limit, uint64_t *tag)
 {
 	for (;;) {
 		uint32_t s =
@@ -37,13 +48,19 @@ static int take_dirty(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			lfm__frame_wait(f, s);
 			continue;
 		}
-		if (lfm__st_direct(s) != 0)
+		if (lfm__st_direct(s) != 0 ||
+		    (lfm__st_slotref(s) != 0 &&
+		     lfm__tcache_steal(rh, f, *tag) == 0)) {
+			/* Pinned by a user. It counts against the sync only if
+			 * it qualifies, judged by its LSN hint (the bytes are
+			 * the user's while pinned). */
+			if (limit != NULL &&
+			    !hint_qualifies(rh, f, *tag, limit))
+				return 0;
 			return -1;
-		if (lfm__st_slotref(s) != 0) {
-			if (lfm__tcache_steal(rh, f, *tag) == 0)
-				return -1; /* HELD through a thread cache */
-			continue;
 		}
+		if (lfm__st_slotref(s) != 0)
+			continue;
 		if (lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY)) {
 			/* The tag cannot move under EXCL; recheck it. */
 			if (atomic_load_explicit(&f->tag,
@@ -70,7 +87,7 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 	for (uint32_t i = 0; i < n; i++) {
 		struct lfm__frame *f = &frames[i];
 		uint64_t tag;
-		int r = take_dirty(rh, f, slot, &tag);
+		int r = take_dirty(rh, f, slot, limit, &tag);
 		if (r < 0)
 			incomplete = 1;
 		if (r <= 0)
@@ -78,11 +95,11 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 		uint32_t fs = lfm__tag_slot(tag);
 		struct lfm__file *file = &lfm__files(rh)[fs];
 		DB_LSN lsn = {0, 0};
-		int has_lsn = limit != NULL && file->lsn_offset >= 0;
+		int32_t off = atomic_load_explicit(&file->lsn_offset,
+						   memory_order_relaxed);
+		int has_lsn = limit != NULL && off >= 0;
 		if (has_lsn) {
-			memcpy(&lsn,
-			       (char *)lfm__frame_page(rh, f) +
-				   file->lsn_offset,
+			memcpy(&lsn, (char *)lfm__frame_page(rh, f) + off,
 			       sizeof(lsn));
 			if (!lsn_less(&lsn, limit)) {
 				lfm__frame_release_excl(f, 0, 0);

@@ -66,6 +66,36 @@ static int lookup_ftype(DB_MPOOL *mp, int ftype, lfm__pgfn *pgin,
 	return 0;
 }
 
+/* The first handle of a file (again, after all were closed) decides its
+ * type, LSN offset and cookie. Under mp->lock. */
+static void adopt_file_params(DB_MPOOL *mp, int64_t slot, int ftype,
+			      int lsn_offset, const DBT *pgcookie)
+{
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	struct lfm__file *f = &lfm__files(mp->rh)[slot];
+	lfm__pgfn in, out;
+
+	atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
+	atomic_store_explicit(&f->lsn_offset, lsn_offset, memory_order_relaxed);
+	pf->ftype = ftype;
+	lookup_ftype(mp, ftype, &in, &out);
+	atomic_store_explicit(&pf->pgin, in, memory_order_release);
+	atomic_store_explicit(&pf->pgout, out, memory_order_release);
+	struct lfm__cookie *c = NULL;
+	if (pgcookie != NULL && pgcookie->size > 0 &&
+	    (c = calloc(1, sizeof(*c) + pgcookie->size)) != NULL) {
+		c->dbt.data = c + 1;
+		c->dbt.size = pgcookie->size;
+		memcpy(c->dbt.data, pgcookie->data, pgcookie->size);
+	}
+	struct lfm__cookie *old =
+	    atomic_exchange_explicit(&pf->cookie, c, memory_order_acq_rel);
+	if (old != NULL) {
+		old->next = mp->old_cookies;
+		mp->old_cookies = old;
+	}
+}
+
 int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 	       size_t pagesize, int lsn_offset, DBT *pgcookie, u_int8_t *uid,
 	       DB_MPOOLFILE **mpf)
@@ -144,8 +174,9 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		slot = free_slot;
 		struct lfm__file *f = &files[slot];
 		f->pagesize = (uint32_t)pagesize;
-		f->lsn_offset = lsn_offset;
-		f->ftype = ftype;
+		atomic_store_explicit(&f->lsn_offset, lsn_offset,
+				      memory_order_relaxed);
+		atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
 		f->temporary = file == NULL;
 		f->has_uid = uid != NULL;
 		f->dev = (uint64_t)st.st_dev;
@@ -165,21 +196,6 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		struct lfm__pfile *pf = &mp->pfiles[slot];
 		if (pf->fd < 0) {
 			pf->fd = fd;
-			pf->ftype = ftype;
-			lfm__pgfn in, out;
-			lookup_ftype(mp, ftype, &in, &out);
-			atomic_store_explicit(&pf->pgin, in,
-					      memory_order_release);
-			atomic_store_explicit(&pf->pgout, out,
-					      memory_order_release);
-			if (pgcookie != NULL && pgcookie->size > 0) {
-				pf->cookie.data = malloc(pgcookie->size);
-				if (pf->cookie.data != NULL) {
-					memcpy(pf->cookie.data, pgcookie->data,
-					       pgcookie->size);
-					pf->cookie.size = pgcookie->size;
-				}
-			}
 			if (!rdonly)
 				pf->fd_rw = fd;
 			fd = -1;
@@ -187,6 +203,9 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 			pf->fd_rw = fd; /* kept until memp_close */
 			fd = -1;
 		}
+		if (pf->nopen == 0)
+			adopt_file_params(mp, slot, ftype, lsn_offset,
+					  pgcookie);
 		pf->nopen++;
 		h->mp = mp;
 		h->slot = (uint32_t)slot;
@@ -235,8 +254,6 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		lfm__mutex_unlock(&rh->files_lock);
 		if (close(pf->fd) != 0)
 			rc = errno;
-		free(pf->cookie.data);
-		memset(&pf->cookie, 0, sizeof(pf->cookie));
 		pf->fd = pf->fd_rw = -1;
 	}
 	pthread_mutex_unlock(&mp->lock);

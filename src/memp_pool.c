@@ -75,7 +75,12 @@ int memp_close(DB_MPOOL *mp)
 			rc = rc ? rc : errno;
 		if (pf->fd >= 0 && close(pf->fd))
 			rc = rc ? rc : errno;
-		free(pf->cookie.data);
+		free(atomic_load_explicit(&pf->cookie, memory_order_relaxed));
+	}
+	while (mp->old_cookies != NULL) {
+		struct lfm__cookie *next = mp->old_cookies->next;
+		free(mp->old_cookies);
+		mp->old_cookies = next;
 	}
 	free(mp->pfiles);
 	pthread_mutex_destroy(&mp->lock);

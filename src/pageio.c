@@ -43,6 +43,15 @@ int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* The file's cookie, or `none` (an empty DBT on the caller's stack) so that
+ * pgin/pgout always get a valid pointer. */
+static DBT *cookie_of(struct lfm__pfile *pf, DBT *none)
+{
+	struct lfm__cookie *c =
+	    atomic_load_explicit(&pf->cookie, memory_order_acquire);
+	return c != NULL ? &c->dbt : none;
+}
+
 int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		   enum lfm__fill how, uint32_t stripe)
 {
@@ -65,8 +74,9 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	if (how != LFM_FILL_NEW) {
 		lfm__pgfn pgin =
 		    atomic_load_explicit(&pf->pgin, memory_order_acquire);
+		DBT none = {0};
 		if (pgin != NULL)
-			rc = pgin(pgno, page, &pf->cookie);
+			rc = pgin(pgno, page, cookie_of(pf, &none));
 	}
 	return rc;
 }
@@ -94,7 +104,8 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		if (copy == NULL)
 			return ENOMEM;
 		memcpy(copy, page, ps);
-		rc = pgout(pgno, copy, &pf->cookie);
+		DBT none = {0};
+		rc = pgout(pgno, copy, cookie_of(pf, &none));
 		if (rc != 0) {
 			free(copy);
 			return rc;

@@ -33,11 +33,20 @@ struct lfm__pfile {
 	int fd_rw; /* for writes; -1 until a read-write open */
 	int ftype;
 	int nopen; /* DB_MPOOLFILE handles open on it */
-	DBT cookie;
+	/* The pgcookie given to the file's first memp_fopen (again, when all
+	 * handles had closed): swapped with release, read with acquire on a
+	 * miss or write. Replaced cookies are kept on `old_cookies` until
+	 * memp_close, since a reader may still hold one. */
+	_Atomic(struct lfm__cookie *) cookie;
 	/* Set by memp_register while others may be reading them on a miss or
 	 * a write: acquire/release so the pair is seen whole. */
 	_Atomic(lfm__pgfn) pgin;
 	_Atomic(lfm__pgfn) pgout;
+};
+
+struct lfm__cookie {
+	DBT dbt;
+	struct lfm__cookie *next; /* retired list */
 };
 
 struct lfm__ftype {
@@ -56,6 +65,7 @@ struct __db_mpool {
 	struct lfm__ftype ftypes[LFM_MAX_FTYPES];
 	int nftypes;
 	struct __db_mpoolfile *mpfs;  /* open handles, under lock */
+	struct lfm__cookie *old_cookies; /* retired, under lock */
 	struct __db_mpool *live_next; /* registry of live pools (tls.c) */
 };
 

@@ -77,7 +77,11 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 		errno = EINVAL;
 		return NULL;
 	}
-	uint32_t nbuckets = pow2_at_least(nframes * 2);
+	/* Descriptors are budgeted for the smallest page (64 bytes) so that any
+	 * page size gets floor(cache / pagesize) frames; untouched descriptors
+	 * cost address space only. Buckets are sized for 1 KiB pages: two a
+	 * frame at 4 KiB, chains of about two at 512 bytes. */
+	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 1024);
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
 			     &tc_sets, &tc_ways);

@@ -43,7 +43,7 @@
 #define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
 #define LFM_PATH_MAX	   256
 #define LFM_STAT_STRIPES   8
-#define LFM_MIN_STRIDE	   512 /* smallest page we budget descriptors for */
+#define LFM_MIN_STRIDE	   64 /* smallest page we budget descriptors for */
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -71,8 +71,10 @@ enum { LFM_FILE_FREE = 0, LFM_FILE_ACTIVE = 1 };
 struct lfm__file {
 	_Atomic uint32_t state;
 	uint32_t pagesize;
-	int32_t lsn_offset;
-	int32_t ftype;
+	/* May be reset by a later first memp_fopen while other threads sync:
+	 * relaxed atomics (each read stands alone). */
+	_Atomic int32_t lsn_offset;
+	_Atomic int32_t ftype;
 	uint32_t temporary; /* created for memp_fopen(file NULL) */
 	uint32_t has_uid;   /* identity is uid[], not dev/ino */
 	uint64_t dev, ino;
@@ -106,6 +108,12 @@ struct lfm__frame {
 	uint64_t data_off;
 	uint32_t bufsize;
 	uint32_t idx;
+	/* The page's LSN (file << 32 | offset) as of its last dirtying
+	 * memp_fput/memp_fset, read by the caller's own thread: lets memp_sync
+	 * judge a pinned page without reading bytes a user may be writing.
+	 * Relaxed: a hint that only errs low (LSNs grow), i.e. towards
+	 * "incomplete". Reset when the frame is retagged. */
+	_Atomic uint64_t lsn_hint;
 } __attribute__((aligned(LFM_CACHELINE)));
 
 /* The 64 bytes in front of every page buffer: lets memp_fput map a page

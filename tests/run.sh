@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite: plain build, then ThreadSanitizer, then
+# AddressSanitizer+UndefinedBehaviorSanitizer. Installs its own packages.
+# Ends with one line "tests: N passed, N failed" counting GoogleTest cases
+# over the three configurations.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash third_party/install_deps.sh || exit 1
+
+passed=0
+failed=0
+status=0
+
+count() { # sums the gtest results of the last bazel test run
+	local p f
+	read -r p f < <(python3 - <<'PY'
+import glob, xml.etree.ElementTree as ET
+p = f = 0
+for x in glob.glob("bazel-testlogs/**/test.xml", recursive=True):
+    try:
+        r = ET.parse(x).getroot()
+    except ET.ParseError:
+        f += 1
+        continue
+    for s in r.iter("testsuite"):
+        t = int(s.get("tests", 0)); bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
+        dis = int(s.get("disabled", 0)) + int(s.get("skipped", 0))
+        p += t - bad - dis; f += bad
+print(p, f)
+PY
+	)
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run() { # run <label> <bazel args...>
+	local label=$1
+	shift
+	echo "=== $label: bazel test $*"
+	rm -rf bazel-testlogs/tests
+	if ! bazel test --test_summary=short "$@"; then
+		status=1
+		echo "=== $label: FAILED"
+	fi
+	count
+}
+
+run plain //...
+run tsan --config=tsan //tests/...
+run asan --config=asan //tests/...
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, tests and benchmark need.
+# Idempotent: does nothing (not even apt-get update) when all are present.
+set -euo pipefail
+
+pkgs=(
+	bazel-bootstrap  # Bazel 4.2.3, used offline (see WORKSPACE)
+	gcc g++          # gcc 12, with its ThreadSanitizer/ASan/UBSan runtimes
+	libtsan2 libasan8 libubsan1
+	libck-dev        # concurrencykit
+	libjemalloc-dev  # jemalloc: the pool's private arena
+	libgtest-dev     # GoogleTest
+	libdb5.3-dev     # Berkeley DB 5.3: the benchmark's peer
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
