@@ -1,0 +1,51 @@
+/*
+ * bench.h - the neutral interface between the benchmark driver and the two
+ * page pools it compares.
+ *
+ * lfmpool's <db_mpool.h> and Berkeley DB's <db.h> both define DB_ENV, DBT
+ * and friends, so each system lives in its own translation unit
+ * (bench_lfm.c, bench_bdb.c) and the driver (bench_main.c) sees only this
+ * header: open a pool on an existing file of 4 KiB pages, get a page by
+ * number, put it back (dirty or not), read the statistics, close.
+ */
+#ifndef LFMPOOL_BENCH_H
+#define LFMPOOL_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_PAGE_SIZE 4096u
+
+/* One open pool with one open file; private to the system's source. */
+typedef struct bench_pool bench_pool;
+
+struct bench_stats {
+	uint64_t hits;	      /* gets that found the page in the cache */
+	uint64_t misses;      /* gets that had to read (or create) it */
+	uint64_t pages_held;  /* pages in the cache now */
+	uint64_t cache_bytes; /* the cache size the system reports */
+};
+
+struct bench_sys {
+	const char *name;	      /* as printed: "lfmpool", "BDB 5.3" */
+	const char *(*version)(void); /* the library's own version string */
+	/*
+	 * Open a private, thread-safe pool of `cache_bytes` in directory
+	 * `home` and the existing file `path` (of 4 KiB pages) in it.
+	 * Returns 0 or an error code for ->strerror.
+	 */
+	int (*open)(const char *home, const char *path, size_t cache_bytes,
+		    bench_pool **out);
+	/* Pin page `pgno`. `dirty`: the caller will modify it (and passes the
+	 * same `dirty` to put). Safe from any number of threads at once. */
+	int (*get)(bench_pool *bp, uint32_t pgno, int dirty, void **page);
+	int (*put)(bench_pool *bp, void *page, int dirty);
+	int (*stats)(bench_pool *bp, struct bench_stats *st);
+	int (*close)(bench_pool *bp);
+	const char *(*strerror)(int err);
+};
+
+extern const struct bench_sys bench_lfm_sys;
+extern const struct bench_sys bench_bdb_sys;
+
+#endif /* LFMPOOL_BENCH_H */

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Build the benchmark and the demo (optimised), run the demo, then the
+# benchmark with this script's arguments (see `mpool_bench --help`), keeping
+# the Markdown report in results/bench-<date>.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+bazel build --config=opt //bench:mpool_bench //bench:demo
+bin="$(bazel info --config=opt bazel-bin)"
+
+"$bin/bench/demo"
+
+mkdir -p results
+out="results/bench-$(date +%Y%m%d-%H%M%S).md"
+"$bin/bench/mpool_bench" "$@" | tee "$out"
+echo "report: $out" >&2

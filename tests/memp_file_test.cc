@@ -1,0 +1,527 @@
+// memp_fopen / memp_fclose / memp_fsync / memp_sync.
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "db_mpool.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace lfmtest {
+namespace {
+
+class MempFopen : public PoolTest {
+ protected:
+  void SetUp() override { Open(); }
+};
+
+// Pins page pgno, overwrites it with the salted pattern, puts it DIRTY.
+void Dirty(DB_MPOOLFILE *mpf, db_pgno_t pgno, size_t pagesize, uint32_t salt) {
+  db_pgno_t pg = pgno;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0) << "page " << pgno;
+  FillPattern(page, pagesize, pgno, salt);
+  ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+}
+
+// ================================================================ memp_fopen
+
+TEST_F(MempFopen, PagesizeZeroIsEinval) {
+  DB_MPOOLFILE *mpf = nullptr;
+  EXPECT_EQ(OpenFile(mp_, Path(), 0, &mpf, DB_CREATE), EINVAL);
+  EXPECT_EQ(OpenFile(mp_, std::string(), 0, &mpf), EINVAL);
+}
+
+TEST_F(MempFopen, UnknownFlagsAreEinval) {
+  const std::string path = Path();
+  MakeFile(path, 1, kPage);
+  for (int bad : {DB_THREAD, DB_MPOOL_PRIVATE, 0x8, 0x100, 0x20000,
+                  0x20000000}) {
+    DB_MPOOLFILE *mpf = nullptr;
+    EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE | bad), EINVAL)
+        << "flag 0x" << std::hex << bad;
+  }
+}
+
+TEST_F(MempFopen, AllowedFlagsAreAccepted) {
+  const std::string path = Path();
+  MakeFile(path, 1, kPage);
+  DB_MPOOLFILE *a = nullptr, *b = nullptr, *c = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &a, DB_CREATE | DB_NOMMAP), 0);
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &b, DB_RDONLY), 0);
+  ASSERT_EQ(OpenFile(mp_, Path("new.db"), kPage, &c, DB_CREATE | DB_NOMMAP),
+            0);
+  EXPECT_EQ(memp_fclose(a), 0);
+  EXPECT_EQ(memp_fclose(b), 0);
+  EXPECT_EQ(memp_fclose(c), 0);
+}
+
+TEST_F(MempFopen, NullMpfIsEinval) {
+  EXPECT_EQ(OpenFile(mp_, Path(), kPage, nullptr, DB_CREATE), EINVAL);
+}
+
+TEST_F(MempFopen, LengthNotMultipleOfPagesizeIsEinval) {
+  const std::string path = Path();
+  std::vector<uint8_t> bytes(2 * kPage + 100, 0x5a);
+  ASSERT_TRUE(WriteAll(path, bytes.data(), bytes.size()));
+  DB_MPOOLFILE *mpf = nullptr;
+  EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf), EINVAL);
+  EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE), EINVAL);
+  ASSERT_TRUE(WriteAll(path, bytes.data(), 100));
+  EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf), EINVAL);
+  EXPECT_EQ(FileSize(path), 100);
+}
+
+TEST_F(MempFopen, EmptyOrMultipleLengthIsAccepted) {
+  const std::string empty = Path("empty.db"), two = Path("two.db");
+  ASSERT_TRUE(WriteAll(empty, "", 0));
+  MakeFile(two, 2, kPage);
+  DB_MPOOLFILE *a = nullptr, *b = nullptr, *c = nullptr;
+  ASSERT_EQ(OpenFile(mp_, empty, kPage, &a), 0);
+  ASSERT_EQ(OpenFile(mp_, two, kPage, &b), 0);
+  // 8192 bytes is also two 4 KiB... and eight 1 KiB pages: another pool.
+  DB_MPOOL *mp2 = nullptr;
+  ASSERT_EQ(OpenPool(kSmallPool, &mp2), 0);
+  ASSERT_EQ(OpenFile(mp2, two, 1024, &c), 0);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(c, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, 7u);
+  ASSERT_EQ(memp_fput(c, page, 0), 0);
+  EXPECT_EQ(memp_fclose(a), 0);
+  EXPECT_EQ(memp_fclose(b), 0);
+  EXPECT_EQ(memp_fclose(c), 0);
+  EXPECT_EQ(memp_close(mp2), 0);
+}
+
+// The same file under another name (hard link, "./" in the path) with a
+// different page size is EINVAL.
+TEST_F(MempFopen, SameFileOtherPathOtherPagesizeIsEinval) {
+  const std::string path = Path(), link = Path("link.db");
+  const std::string dotted = dir_.path() + "/./f.db";
+  MakeFile(path, 4, kPage);
+  ASSERT_EQ(::link(path.c_str(), link.c_str()), 0);
+  DB_MPOOLFILE *mpf = nullptr, *other = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  EXPECT_EQ(OpenFile(mp_, link, 2048, &other), EINVAL);
+  EXPECT_EQ(OpenFile(mp_, dotted, 8192, &other), EINVAL);
+  EXPECT_EQ(OpenFile(mp_, path, 1024, &other), EINVAL);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// With the same page size both handles share the cached page: a dirty page
+// put through one is seen through the other with no I/O.
+TEST_F(MempFopen, SameFileOtherPathSharesCachedPages) {
+  const std::string path = Path(), link = Path("link.db");
+  const std::string dotted = dir_.path() + "/./f.db";
+  MakeFile(path, 4, kPage);
+  ASSERT_EQ(::link(path.c_str(), link.c_str()), 0);
+  DB_MPOOLFILE *h1 = nullptr, *h2 = nullptr, *h3 = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &h1), 0);
+  ASSERT_EQ(OpenFile(mp_, link, kPage, &h2), 0);
+  ASSERT_EQ(OpenFile(mp_, dotted, kPage, &h3), 0);
+  Dirty(h1, 2, kPage, 4);
+  DB_MPOOL_STAT s0 = Stat(mp_);
+  for (DB_MPOOLFILE *h : {h2, h3}) {
+    db_pgno_t pg = 2;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(h, &pg, 0, &page), 0);
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(2, kPage, 4));
+    ASSERT_EQ(memp_fput(h, page, 0), 0);
+  }
+  DB_MPOOL_STAT s1 = Stat(mp_);
+  EXPECT_EQ(s1.st_page_in, s0.st_page_in);
+  EXPECT_EQ(s1.st_page_out, s0.st_page_out);
+  EXPECT_EQ(s1.st_cache_miss, s0.st_cache_miss);
+  EXPECT_EQ(s1.st_cache_hit, s0.st_cache_hit + 2);
+  EXPECT_EQ(ReadPage(path, 2, kPage), PatternPage(2, kPage));
+  // Written once, through any handle.
+  EXPECT_EQ(memp_fsync(h2), 0);
+  EXPECT_EQ(ReadPage(path, 2, kPage), PatternPage(2, kPage, 4));
+  EXPECT_EQ(memp_fclose(h1), 0);
+  EXPECT_EQ(memp_fclose(h2), 0);
+  EXPECT_EQ(memp_fclose(h3), 0);
+}
+
+TEST_F(MempFopen, MissingFileWithoutCreateIsEnoent) {
+  DB_MPOOLFILE *mpf = nullptr;
+  EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf), ENOENT);
+  EXPECT_FALSE(Exists(Path("missing.db")));
+  EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf, DB_RDONLY),
+            ENOENT);
+}
+
+TEST_F(MempFopen, MissingFileWithCreateIsCreatedWithModeLessUmask) {
+  const std::string path = Path("created.db");
+  const mode_t old = ::umask(027);
+  DB_MPOOLFILE *mpf = nullptr;
+  const int rc = memp_fopen(mp_, const_cast<char *>(path.c_str()), 0,
+                            DB_CREATE, 0666, kPage, -1, nullptr, nullptr, &mpf);
+  ::umask(old);
+  ASSERT_EQ(rc, 0);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(st.st_size, 0);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_LAST, &page), EINVAL);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// file NULL: a private temporary file that works like any file, including
+// eviction and re-reading of its pages.
+TEST_F(MempFopen, TemporaryFileWorks) {
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, std::string(), kPage, &mpf), 0);
+  for (db_pgno_t want = 0; want < 12; want++) {
+    db_pgno_t pg = 999;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), 0);
+    ASSERT_EQ(pg, want);
+    EXPECT_TRUE(AllZero(page, kPage));
+    FillPattern(page, kPage, pg, 2);
+    ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  }
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  for (db_pgno_t p = 0; p < 12; p++) {  // more pages than frames
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(p, kPage, 2)) << p;
+    ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  }
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, 11u);
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_GT(Stat(mp_).st_page_out, 0u);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+TEST_F(MempFopen, TemporaryFileReadOnlyIsEinval) {
+  DB_MPOOLFILE *mpf = nullptr;
+  EXPECT_EQ(OpenFile(mp_, std::string(), kPage, &mpf, DB_RDONLY), EINVAL);
+}
+
+// ================================================================ DB_RDONLY
+
+TEST_F(MempFopen, ReadOnlyRejectsNewAndCreateOfMissingPage) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY), 0);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), EINVAL);
+  pg = 3;
+  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), EINVAL);
+  pg = 10;
+  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), EINVAL);
+  // Existing pages read fine, also with DB_MPOOL_CREATE; the file is
+  // unchanged.
+  pg = 2;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), PatternPage(2, kPage));
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  pg = 0;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, 2u);
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+}
+
+// DIRTY on a read-only file: EACCES, the pin is kept.
+TEST_F(MempFopen, ReadOnlyDirtyPutIsEaccesAndKeepsPin) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY), 0);
+  db_pgno_t pg = 1;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), PatternPage(1, kPage));
+  EXPECT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), EACCES);
+  EXPECT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fput(mpf, page, 0), EINVAL);
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+TEST_F(MempFopen, ReadOnlyDirtyFsetIsEaccesAndKeepsPin) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY), 0);
+  db_pgno_t pg = 2;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+  EXPECT_EQ(memp_fset(mpf, page, DB_MPOOL_DIRTY), EACCES);
+  EXPECT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fput(mpf, page, 0), EINVAL);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// ================================================================ memp_fsync
+
+class MempFsync : public PoolTest {};
+
+TEST_F(MempFsync, WritesTheFilesDirtyPages) {
+  const std::string path = Path();
+  MakeFile(path, 4, kPage);
+  Open();
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  Dirty(mpf, 1, kPage, 6);
+  Dirty(mpf, 3, kPage, 6);
+  EXPECT_EQ(ReadPage(path, 1, kPage), PatternPage(1, kPage));
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(ReadPage(path, 0, kPage), PatternPage(0, kPage));
+  EXPECT_EQ(ReadPage(path, 1, kPage), PatternPage(1, kPage, 6));
+  EXPECT_EQ(ReadPage(path, 2, kPage), PatternPage(2, kPage));
+  EXPECT_EQ(ReadPage(path, 3, kPage), PatternPage(3, kPage, 6));
+  EXPECT_EQ(Stat(mp_).st_page_out, 2u);
+  // Now clean: a second fsync writes nothing.
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(Stat(mp_).st_page_out, 2u);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// A pinned dirty page is skipped (DB_INCOMPLETE), the others are written;
+// once unpinned the next fsync writes it.
+TEST_F(MempFsync, SkipsPinnedDirtyPageThenWritesIt) {
+  const std::string path = Path();
+  MakeFile(path, 4, kPage);
+  Open();
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  db_pgno_t pg = 0;
+  void *pinned = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &pinned), 0);
+  FillPattern(pinned, kPage, 0, 8);
+  ASSERT_EQ(memp_fset(mpf, pinned, DB_MPOOL_DIRTY), 0);
+  Dirty(mpf, 2, kPage, 8);
+  EXPECT_EQ(memp_fsync(mpf), DB_INCOMPLETE);
+  EXPECT_EQ(ReadPage(path, 0, kPage), PatternPage(0, kPage));
+  EXPECT_EQ(ReadPage(path, 2, kPage), PatternPage(2, kPage, 8));
+  ASSERT_EQ(memp_fput(mpf, pinned, 0), 0);
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(ReadPage(path, 0, kPage), PatternPage(0, kPage, 8));
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// NEW pages beyond the end of the file extend it when written.
+TEST_F(MempFsync, NewPagesExtendTheFile) {
+  const std::string path = Path();
+  MakeFile(path, 2, kPage);
+  Open();
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  for (db_pgno_t want = 2; want < 4; want++) {
+    db_pgno_t pg = 0;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), 0);
+    ASSERT_EQ(pg, want);
+    FillPattern(page, kPage, pg, 1);
+    ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  }
+  EXPECT_EQ(FileSize(path), static_cast<long long>(2 * kPage));
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(FileSize(path), static_cast<long long>(4 * kPage));
+  EXPECT_EQ(ReadPage(path, 1, kPage), PatternPage(1, kPage));
+  EXPECT_EQ(ReadPage(path, 2, kPage), PatternPage(2, kPage, 1));
+  EXPECT_EQ(ReadPage(path, 3, kPage), PatternPage(3, kPage, 1));
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// memp_fclose writes nothing: dirty pages put but not synced are dropped.
+TEST_F(MempFsync, FcloseWritesNothing) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  Open();
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  Dirty(mpf, 0, kPage, 3);
+  Dirty(mpf, 2, kPage, 3);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), 0);
+  ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  ASSERT_EQ(memp_fclose(mpf), 0);
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_EQ(ReadPage(path, p, kPage), PatternPage(p, kPage)) << p;
+  // Nor does closing the pool afterwards.
+  ClosePool();
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_EQ(ReadPage(path, p, kPage), PatternPage(p, kPage)) << p;
+}
+
+// memp_close writes nothing either.
+TEST_F(MempFsync, MempCloseWritesNothing) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  Open();
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
+  Dirty(mpf, 1, kPage, 3);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), 0);
+  ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  ASSERT_EQ(memp_fclose(mpf), 0);
+  ClosePool();
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_EQ(ReadPage(path, p, kPage), PatternPage(p, kPage)) << p;
+}
+
+// ================================================================ memp_sync
+
+class MempSync : public PoolTest {
+ protected:
+  static constexpr size_t kPs = 1024;
+  static constexpr int kLsnOff = 13;  // deliberately unaligned
+
+  // Pins page pgno, stores lsn (native-endian file, offset) at kLsnOff and a
+  // salt marker, puts it DIRTY unless keep_pinned (then fset DIRTY).
+  void *DirtyWithLsn(DB_MPOOLFILE *mpf, db_pgno_t pgno, uint32_t file,
+                     uint32_t offset, bool keep_pinned = false) {
+    db_pgno_t pg = pgno;
+    void *page = nullptr;
+    EXPECT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+    if (page == nullptr) return nullptr;
+    memcpy(page, Expected(pgno, file, offset).data(), kPs);
+    EXPECT_EQ(memp_fset(mpf, page, DB_MPOOL_DIRTY), 0);
+    if (!keep_pinned) {
+      EXPECT_EQ(memp_fput(mpf, page, 0), 0);
+      return nullptr;
+    }
+    return page;
+  }
+  static std::vector<uint8_t> Expected(db_pgno_t pgno, uint32_t file,
+                                       uint32_t offset) {
+    std::vector<uint8_t> v = PatternPage(pgno, kPs, 11);
+    PutU32(v.data(), kLsnOff, file);
+    PutU32(v.data(), kLsnOff + 4, offset);
+    return v;
+  }
+};
+
+TEST_F(MempSync, NullLsnIsEinval) {
+  Open();
+  EXPECT_EQ(memp_sync(mp_, nullptr), EINVAL);
+}
+
+// Pages whose LSN is below *lsn (file first, then offset) are written, the
+// others are not; *lsn becomes the largest LSN written.
+TEST_F(MempSync, WritesOnlyPagesBelowLsn) {
+  const std::string path = Path();
+  MakeFile(path, 6, kPs);
+  Open(0);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPs, &mpf, 0, 0, kLsnOff), 0);
+  const uint32_t lsns[6][2] = {{1, 100}, {1, 0xFFFFFFF0u}, {2, 49},
+                               {2, 50},  {2, 51},          {3, 0}};
+  for (db_pgno_t p = 0; p < 6; p++)
+    DirtyWithLsn(mpf, p, lsns[p][0], lsns[p][1]);
+  LSN lsn = {2, 50};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(lsn.file, 2u);
+  EXPECT_EQ(lsn.offset, 49u);
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_EQ(ReadPage(path, p, kPs), Expected(p, lsns[p][0], lsns[p][1]))
+        << "page " << p << " below the LSN was not written";
+  for (db_pgno_t p = 3; p < 6; p++)
+    EXPECT_EQ(ReadPage(path, p, kPs), PatternPage(p, kPs))
+        << "page " << p << " at/above the LSN was written";
+  EXPECT_EQ(Stat(mp_).st_page_out, 3u);
+  // The others are still dirty.
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  for (db_pgno_t p = 3; p < 6; p++)
+    EXPECT_EQ(ReadPage(path, p, kPs), Expected(p, lsns[p][0], lsns[p][1]));
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// Files opened with lsn_offset -1 have every dirty page written; *lsn is
+// unchanged when no written page had an LSN.
+TEST_F(MempSync, FilesWithoutLsnOffsetAreAllWritten) {
+  const std::string a = Path("a.db"), b = Path("b.db");
+  MakeFile(a, 2, kPs);
+  MakeFile(b, 2, kPs);
+  Open(0);
+  DB_MPOOLFILE *fa = nullptr, *fb = nullptr;
+  ASSERT_EQ(OpenFile(mp_, a, kPs, &fa, 0, 0, -1), 0);
+  ASSERT_EQ(OpenFile(mp_, b, kPs, &fb, 0, 0, kLsnOff), 0);
+  DirtyWithLsn(fa, 1, 9, 9);  // no LSN in this file: the bytes do not count
+  DirtyWithLsn(fb, 0, 5, 5);
+  LSN lsn = {1, 1};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(lsn.file, 1u);
+  EXPECT_EQ(lsn.offset, 1u);
+  EXPECT_EQ(ReadPage(a, 1, kPs), Expected(1, 9, 9));
+  EXPECT_EQ(ReadPage(b, 0, kPs), PatternPage(0, kPs));
+
+  lsn = {7, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(lsn.file, 5u);
+  EXPECT_EQ(lsn.offset, 5u);
+  EXPECT_EQ(ReadPage(b, 0, kPs), Expected(0, 5, 5));
+  EXPECT_EQ(memp_fclose(fa), 0);
+  EXPECT_EQ(memp_fclose(fb), 0);
+}
+
+// A pinned dirty page that qualifies is skipped: DB_INCOMPLETE; once
+// unpinned it is written by the next memp_sync.
+TEST_F(MempSync, PinnedQualifyingPageGivesIncomplete) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPs);
+  Open(0);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPs, &mpf, 0, 0, kLsnOff), 0);
+  void *pinned = DirtyWithLsn(mpf, 0, 1, 1, true);
+  ASSERT_NE(pinned, nullptr);
+  DirtyWithLsn(mpf, 1, 1, 2);
+  LSN lsn = {2, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), DB_INCOMPLETE);
+  EXPECT_EQ(ReadPage(path, 0, kPs), PatternPage(0, kPs));
+  EXPECT_EQ(ReadPage(path, 1, kPs), Expected(1, 1, 2));
+  ASSERT_EQ(memp_fput(mpf, pinned, 0), 0);
+  lsn = {2, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(ReadPage(path, 0, kPs), Expected(0, 1, 1));
+  EXPECT_EQ(lsn.file, 1u);
+  EXPECT_EQ(lsn.offset, 1u);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// A pinned dirty page whose LSN does not qualify does not make the sync
+// incomplete.
+TEST_F(MempSync, PinnedPageAboveLsnIsIgnored) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPs);
+  Open(0);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPs, &mpf, 0, 0, kLsnOff), 0);
+  void *pinned = DirtyWithLsn(mpf, 0, 5, 0, true);
+  ASSERT_NE(pinned, nullptr);
+  DirtyWithLsn(mpf, 2, 1, 0);
+  LSN lsn = {2, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(lsn.file, 1u);
+  EXPECT_EQ(lsn.offset, 0u);
+  EXPECT_EQ(ReadPage(path, 2, kPs), Expected(2, 1, 0));
+  EXPECT_EQ(ReadPage(path, 0, kPs), PatternPage(0, kPs));
+  ASSERT_EQ(memp_fput(mpf, pinned, 0), 0);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+}  // namespace
+}  // namespace lfmtest
