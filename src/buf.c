@@ -16,37 +16,25 @@
 #include "clock.h"
 #include "ftab.h"
 #include "pageio.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define LFM_RETRY (-1)
 
-static enum lfm__pin_result pin_found(struct lfm__region_hdr *rh,
-				      struct lfm__handle *h,
-				      struct lfm__frame *f, uint64_t tag,
-				      int direct_only)
-{
-	if (h != NULL && !direct_only) {
-		enum lfm__pin_result r = lfm__tcache_insert(rh, h, f, tag);
-		if (r != LFM_PIN_FULL)
-			return r;
-	}
-	return lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
-}
-
 /* The page is not resident: claim a frame, publish it under the bucket
- * lock (EXCL held), fill it, release it pinned. */
-static int miss(DB_MPOOL *mp, struct lfm__handle *h, struct lfm__bucket *b,
-		uint64_t tag, enum lfm__fill how, uint32_t stripe,
-		struct lfm__frame **out)
+ * lock (EXCL held), fill it, release it with one direct pin. */
+static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
+		uint64_t tag, enum lfm__fill how, struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__file *file = &lfm__files(rh)[lfm__tag_slot(tag)];
+	uint32_t slot = lfm__tag_slot(tag);
+	struct lfm__file *file = &lfm__files(rh)[slot];
 	struct lfm__frame *v;
 	uint32_t examined = 0;
 
-	int rc = lfm__clock_victim(mp, file->pagesize, stripe, &v);
+	int rc = lfm__clock_victim(mp, file->pagesize, t, &v);
 	if (rc != 0)
 		return rc;
 	lfm__mutex_lock(&b->lock);
@@ -61,7 +49,7 @@ static int miss(DB_MPOOL *mp, struct lfm__handle *h, struct lfm__bucket *b,
 	lfm__ftab_link(rh, b, v);
 	lfm__mutex_unlock(&b->lock);
 
-	rc = lfm__page_fill(mp, v, tag, how, stripe);
+	rc = lfm__page_fill(mp, v, tag, how, t);
 	if (rc != 0) {
 		/* Leave nothing half-valid: unpublish, then wake the waiters,
 		 * who will look again and try their own read. */
@@ -73,12 +61,53 @@ static int miss(DB_MPOOL *mp, struct lfm__handle *h, struct lfm__bucket *b,
 		    v, 0, LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK);
 		return rc;
 	}
-	lfm__stat_add(file, stripe, LFM_ST_MISS, 1);
+	lfm__stat_add(t, rh, slot, LFM_ST_MISS, 1);
 	lfm__frame_release_excl(
 	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
-	if (h != NULL)
-		lfm__tcache_adopt(rh, h, v, tag);
 	*out = v;
+	return 0;
+}
+
+/* Decides which page a memp_fget means. 0 or EINVAL/EFBIG. */
+static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
+		       db_pgno_t *pgnoaddr, unsigned long flags, uint64_t *pgno,
+		       enum lfm__fill *how)
+{
+	*how = LFM_FILL_READ;
+	if (flags & DB_MPOOL_LAST) {
+		uint64_t n =
+		    atomic_load_explicit(&file->npages, memory_order_relaxed);
+		if (n == 0)
+			return EINVAL;
+		*pgno = n - 1;
+	} else if (flags & DB_MPOOL_NEW) {
+		if (mpf->rdonly)
+			return EINVAL;
+		*pgno = atomic_fetch_add_explicit(&file->npages, 1,
+						  memory_order_relaxed);
+		if (*pgno > LFM_PGNO_MAX) {
+			atomic_fetch_sub_explicit(&file->npages, 1,
+						  memory_order_relaxed);
+			return EFBIG;
+		}
+		*how = LFM_FILL_NEW;
+	} else {
+		*pgno = *pgnoaddr;
+		uint64_t n =
+		    atomic_load_explicit(&file->npages, memory_order_relaxed);
+		while (*pgno >= n) {
+			if (!(flags & DB_MPOOL_CREATE) || mpf->rdonly)
+				return EINVAL;
+			/* The thread that moves the end past pgno creates it;
+			 * a racing creator then simply finds or reads it. */
+			if (atomic_compare_exchange_weak_explicit(
+				&file->npages, &n, *pgno + 1,
+				memory_order_relaxed, memory_order_relaxed)) {
+				*how = LFM_FILL_CREATE;
+				break;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -87,99 +116,77 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__file *file = &lfm__files(rh)[mpf->slot];
+	uint32_t slot = mpf->slot;
+	struct lfm__file *file = &lfm__files(rh)[slot];
 	struct lfm__tls_node *t = lfm__tls(mp);
 	struct lfm__handle *h = t != NULL ? t->h : NULL;
-	uint32_t stripe = t != NULL ? t->stripe : 0;
-	enum lfm__fill how = LFM_FILL_READ;
+	enum lfm__fill how;
 	uint64_t pgno;
 
-	if (flags & DB_MPOOL_LAST) {
-		uint64_t n =
-		    atomic_load_explicit(&file->npages, memory_order_relaxed);
-		if (n == 0)
-			return EINVAL;
-		pgno = n - 1;
-	} else if (flags & DB_MPOOL_NEW) {
-		if (mpf->rdonly)
-			return EINVAL;
-		pgno = atomic_fetch_add_explicit(&file->npages, 1,
-						 memory_order_relaxed);
-		if (pgno > LFM_PGNO_MAX) {
-			atomic_fetch_sub_explicit(&file->npages, 1,
-						  memory_order_relaxed);
-			return EFBIG;
-		}
-		how = LFM_FILL_NEW;
-	} else {
-		pgno = *pgnoaddr;
-		uint64_t n =
-		    atomic_load_explicit(&file->npages, memory_order_relaxed);
-		while (pgno >= n) {
-			if (!(flags & DB_MPOOL_CREATE) || mpf->rdonly)
-				return EINVAL;
-			/* The thread that moves the end past pgno creates it;
-			 * a racing creator then simply finds or reads it. */
-			if (atomic_compare_exchange_weak_explicit(
-				&file->npages, &n, pgno + 1,
-				memory_order_relaxed, memory_order_relaxed)) {
-				how = LFM_FILL_CREATE;
-				break;
-			}
-		}
-	}
-
-	uint64_t tag = lfm__tag(mpf->slot, (uint32_t)pgno);
-	int direct_only = 0;
+	int rc = target_page(mpf, file, pgnoaddr, flags, &pgno, &how);
+	if (rc != 0)
+		return rc;
+	uint64_t tag = lfm__tag(slot, (uint32_t)pgno);
+	uint64_t hash = lfm__hash_tag(tag);
+	int64_t cached = LFM_TC_ABSENT;
+	struct lfm__tc_entry *ghost_slot = NULL;
 	if (h != NULL) {
-		int64_t i = lfm__tcache_get(h, tag);
-		if (i >= 0) {
-			lfm__stat_add(file, stripe, LFM_ST_HIT, 1);
+		cached = lfm__tcache_get(h, tag, hash, &ghost_slot);
+		if (cached >= 0) {
+			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
 			*pgnoaddr = (db_pgno_t)pgno;
-			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[i]);
+			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[cached]);
 			return 0;
 		}
-		direct_only = i == -2;
 	}
 
+	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
 	for (;;) {
-		struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
 		uint32_t examined = 0;
 		struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
-		lfm__stat_add(file, stripe, LFM_ST_SEARCH, 1);
-		lfm__stat_add(file, stripe, LFM_ST_EXAMINED, examined);
-		if (examined > atomic_load_explicit(&rh->hash_longest,
-						    memory_order_relaxed))
-			atomic_store_explicit(&rh->hash_longest, examined,
-					      memory_order_relaxed);
-		if (f != NULL) {
-			switch (pin_found(rh, h, f, tag, direct_only)) {
-			case LFM_PIN_OK:
-				lfm__stat_add(file, stripe, LFM_ST_HIT, 1);
-				*pgnoaddr = (db_pgno_t)pgno;
-				*pagep = lfm__frame_page(rh, f);
-				return 0;
-			case LFM_PIN_BUSY: {
-				uint32_t s = atomic_load_explicit(
-				    &f->state, memory_order_acquire);
-				if (s & LFM_F_EXCL)
-					lfm__frame_wait(f, s);
+		lfm__stat_add(t, rh, slot, LFM_ST_SEARCH, 1);
+		lfm__stat_add(t, rh, slot, LFM_ST_EXAMINED, examined);
+		lfm__stat_max(t, rh, slot, examined);
+		if (f == NULL) {
+			rc = miss(mp, t, b, tag, how, &f);
+			if (rc == LFM_RETRY)
 				continue;
-			}
-			case LFM_PIN_MISMATCH:
-				continue;
-			case LFM_PIN_FULL:
-				return EAGAIN;
-			}
+			if (rc != 0)
+				return rc;
+			if (cached == LFM_TC_ABSENT)
+				lfm__tcache_note(ghost_slot, tag);
+			*pgnoaddr = (db_pgno_t)pgno;
+			*pagep = lfm__frame_page(rh, f);
+			return 0;
 		}
-		int rc = miss(mp, h, b, tag, how, stripe, &f);
-		if (rc == LFM_RETRY)
+		/* A page this thread used recently earns a cache entry;
+		 * others get a direct pin (see tcache.h, admission). */
+		enum lfm__pin_result r = LFM_PIN_FULL;
+		if (cached == LFM_TC_GHOST)
+			r = lfm__tcache_insert(rh, h, f, tag, hash);
+		if (r == LFM_PIN_FULL) {
+			r = lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+			if (r == LFM_PIN_OK && cached == LFM_TC_ABSENT)
+				lfm__tcache_note(ghost_slot, tag);
+		}
+		switch (r) {
+		case LFM_PIN_OK:
+			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
+			*pgnoaddr = (db_pgno_t)pgno;
+			*pagep = lfm__frame_page(rh, f);
+			return 0;
+		case LFM_PIN_BUSY: {
+			uint32_t s = atomic_load_explicit(&f->state,
+							  memory_order_acquire);
+			if (s & LFM_F_EXCL)
+				lfm__frame_wait(f, s);
 			continue;
-		if (rc != 0)
-			return rc;
-		*pgnoaddr = (db_pgno_t)pgno;
-		*pagep = lfm__frame_page(rh, f);
-		return 0;
+		}
+		case LFM_PIN_MISMATCH:
+			continue;
+		case LFM_PIN_FULL:
+			return EAGAIN;
+		}
 	}
 }
 
@@ -242,14 +249,18 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	if (flags & DB_MPOOL_DIRTY)
 		note_lsn(mpf, f, page);
 
-	/* Dirty and discarded pages leave the thread cache when released, so
-	 * that writers and CLOCK see them unpinned without stealing. */
+	/* Discarded pages leave the thread cache when released, so CLOCK
+	 * takes them next without stealing. */
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	int drop = (set | s) & (LFM_F_DIRTY | LFM_F_DISCARD) ? 1 : 0;
-	struct lfm__tls_node *t = lfm__tls(mp);
-	if (t != NULL && t->h != NULL &&
-	    lfm__tcache_put(rh, t->h, f, tag, set, clear, drop) == 0)
-		return 0;
+	int drop = (set | s) & LFM_F_DISCARD ? 1 : 0;
+	/* No cache entry names the frame: the pin must be direct. */
+	if (lfm__st_slotref(s) != 0) {
+		struct lfm__tls_node *t = lfm__tls(mp);
+		if (t != NULL && t->h != NULL &&
+		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, clear,
+				    drop) == 0)
+			return 0;
+	}
 	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
 		return 0;
 	/* A pin taken by another thread: flags first, while it still holds. */

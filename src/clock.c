@@ -8,7 +8,8 @@
 
 #define HAND_BATCH 8
 
-int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe)
+int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
+		     struct lfm__tls_node *t)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
@@ -16,7 +17,7 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe)
 		return 0;
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	if (s & LFM_F_DIRTY) {
-		int rc = lfm__page_write(mp, f, tag, stripe);
+		int rc = lfm__page_write(mp, f, tag, t);
 		if (rc != 0)
 			return rc;
 		atomic_fetch_add_explicit(&rh->rw_evict, 1,
@@ -41,11 +42,11 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe)
 /* Tries to make f the victim. 1: taken (EXCL, clean, unlinked); 0: not
  * now; -1: it was dirty and its write failed (*werr set, frame released). */
 static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
-		    uint32_t stripe, int *werr)
+		    struct lfm__tls_node *t, int *werr)
 {
-	if (f->bufsize < stride || !lfm__frame_try_excl(f, 0))
+	if (lfm__frame_bufsize(f) < stride || !lfm__frame_try_excl(f, 0))
 		return 0;
-	int rc = lfm__clock_evict(mp, f, stripe);
+	int rc = lfm__clock_evict(mp, f, t);
 	if (rc == 0)
 		return 1;
 	*werr = rc;
@@ -66,7 +67,7 @@ static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 	return (*pos)++;
 }
 
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 		      struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -98,7 +99,7 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
 			    memory_order_relaxed, memory_order_relaxed);
 			continue;
 		}
-		if (try_take(mp, f, stride, stripe, &werr) == 1) {
+		if (try_take(mp, f, stride, t, &werr) == 1) {
 			*out = f;
 			return 0;
 		}
@@ -111,13 +112,13 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_relaxed);
 		if ((s & LFM_F_EXCL) || lfm__st_slotref(s) == 0 ||
-		    lfm__st_direct(s) != 0 || f->bufsize < stride)
+		    lfm__st_direct(s) != 0 || lfm__frame_bufsize(f) < stride)
 			continue;
 		uint64_t tag =
 		    atomic_load_explicit(&f->tag, memory_order_relaxed);
 		if (lfm__tcache_steal(rh, f, tag) == 0)
 			continue;
-		if (try_take(mp, f, stride, stripe, &werr) == 1) {
+		if (try_take(mp, f, stride, t, &werr) == 1) {
 			*out = f;
 			return 0;
 		}

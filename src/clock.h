@@ -17,11 +17,12 @@
 /* Returns 0 and a frame in EXCL, not VALID, untagged, unlinked, with a
  * buffer of at least `pagesize` bytes; or ENOMEM; or the error of the last
  * failed write of a dirty victim if that is why nothing could be freed. */
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, uint32_t stripe,
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 		      struct lfm__frame **out);
 
 /* With EXCL held on a VALID frame: writes it if dirty, unlinks it, clears
  * its tag and VALID. Returns 0 or the write error (frame then unchanged). */
-int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stripe);
+int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
+		     struct lfm__tls_node *t);
 
 #endif

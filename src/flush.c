@@ -80,7 +80,6 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 	uint8_t *wrote = calloc(rh->nfiles_max, 1);
 	int err = 0, incomplete = 0;
 	struct lfm__tls_node *t = lfm__tls(mp);
-	uint32_t stripe = t != NULL ? t->stripe : 0;
 
 	if (wrote == NULL)
 		return ENOMEM;
@@ -106,7 +105,7 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 				continue;
 			}
 		}
-		int rc = lfm__page_write(mp, f, tag, stripe);
+		int rc = lfm__page_write(mp, f, tag, t);
 		lfm__frame_release_excl(f, 0, 0);
 		if (rc != 0) {
 			if (err == 0)
@@ -157,7 +156,7 @@ uint32_t lfm__flush_discard_file(DB_MPOOL *mp, uint32_t slot)
 		/* Not written: the file goes away with its handle. */
 		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 					  memory_order_relaxed);
-		lfm__clock_evict(mp, f, 0);
+		lfm__clock_evict(mp, f, lfm__tls(mp));
 		lfm__frame_release_excl(f, 0, 0);
 	}
 	return left;

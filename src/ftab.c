@@ -4,11 +4,11 @@
 void lfm__ftab_link(struct lfm__region_hdr *rh, struct lfm__bucket *b,
 		    struct lfm__frame *f)
 {
-	(void)rh;
 	uint32_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
 	atomic_store_explicit(&f->next, head, memory_order_relaxed);
 	/* Publishes f->tag and f->next to lock-free walkers. */
-	atomic_store_explicit(&b->head, f->idx + 1, memory_order_release);
+	atomic_store_explicit(&b->head, lfm__frame_idx(rh, f) + 1,
+			      memory_order_release);
 }
 
 void lfm__ftab_unlink(struct lfm__region_hdr *rh, struct lfm__bucket *b,

@@ -43,6 +43,11 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 
 	while (i != LFM_NIL && n++ < limit) {
 		struct lfm__frame *f = &frames[i - 1];
+		/* The caller will read this page next if it is the one: start
+		 * fetching it now, alongside the descriptor. */
+		const void *guess = lfm__page_guess(rh, i - 1);
+		if (guess != NULL)
+			__builtin_prefetch(guess);
 		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==
 		    tag) {
 			*examined += n;

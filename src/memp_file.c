@@ -1,6 +1,7 @@
 /* memp_file.c - memp_fopen and memp_fclose: the file registry. */
 #include "flush.h"
 #include "pool.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,7 +187,9 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		snprintf(f->path, sizeof(f->path), "%s",
 			 file != NULL ? file : "(temporary)");
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
-		memset(f->stats, 0, sizeof(f->stats));
+		for (int c = 0; c < LFM_ST_NCOUNTERS; c++)
+			f->stat_base[c] =
+			    lfm__stat_total(rh, (uint32_t)slot, c);
 		atomic_store_explicit(&f->state, LFM_FILE_ACTIVE,
 				      memory_order_release);
 	}

@@ -15,7 +15,7 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	    (flags & ~(unsigned long)GET_FLAGS) != 0)
 		return EINVAL;
 	/* CREATE, LAST and NEW are mutually exclusive. */
-	if (__builtin_popcountl(flags) > 1)
+	if ((flags & (flags - 1)) != 0)
 		return EINVAL;
 	return lfm__buf_get(mpf, pgnoaddr, flags, pagep);
 }

@@ -53,7 +53,7 @@ static DBT *cookie_of(struct lfm__pfile *pf, DBT *none)
 }
 
 int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		   enum lfm__fill how, uint32_t stripe)
+		   enum lfm__fill how, struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
 	struct lfm__file *file = &lfm__files(mp->rh)[slot];
@@ -66,10 +66,10 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		rc = lfm__pread_full(pf->fd, page, ps, (uint64_t)pgno * ps);
 		if (rc != 0)
 			return rc;
-		lfm__stat_add(file, stripe, LFM_ST_IN, 1);
+		lfm__stat_add(t, mp->rh, slot, LFM_ST_IN, 1);
 	} else {
 		memset(page, 0, ps);
-		lfm__stat_add(file, stripe, LFM_ST_CREATE, 1);
+		lfm__stat_add(t, mp->rh, slot, LFM_ST_CREATE, 1);
 	}
 	if (how != LFM_FILL_NEW) {
 		lfm__pgfn pgin =
@@ -82,7 +82,7 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 }
 
 int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		    uint32_t stripe)
+		    struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
 	struct lfm__file *file = &lfm__files(mp->rh)[slot];
@@ -118,6 +118,6 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		return rc;
 	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 				  memory_order_relaxed);
-	lfm__stat_add(file, stripe, LFM_ST_OUT, 1);
+	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
 	return 0;
 }

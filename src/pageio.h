@@ -8,6 +8,7 @@
 #define LFM_PAGEIO_H
 
 #include "pool.h"
+#include "stats.h"
 
 enum lfm__fill {
 	LFM_FILL_READ,	 /* read from the file (zeroes past its end); pgin */
@@ -17,24 +18,17 @@ enum lfm__fill {
 
 /* Fills the frame with page `tag`. Returns 0 or an errno / pgin value. */
 int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		   enum lfm__fill how, uint32_t stripe);
+		   enum lfm__fill how, struct lfm__tls_node *t);
 
 /* Writes the frame's page (through pgout on a copy) and clears DIRTY.
  * Returns 0 or an errno / pgout value; on failure the page stays dirty and
  * untouched. */
 int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		    uint32_t stripe);
+		    struct lfm__tls_node *t);
 
 /* pread/pwrite that retry EINTR and short transfers. 0 or errno. A read
  * that reaches end of file zero-fills the rest. */
 int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off);
 int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
-
-static inline void lfm__stat_add(struct lfm__file *file, uint32_t stripe,
-				 int counter, uint64_t n)
-{
-	atomic_fetch_add_explicit(&file->stats[stripe].c[counter], n,
-				  memory_order_relaxed);
-}
 
 #endif

@@ -64,9 +64,9 @@ struct __db_mpool {
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
 	struct lfm__ftype ftypes[LFM_MAX_FTYPES];
 	int nftypes;
-	struct __db_mpoolfile *mpfs;  /* open handles, under lock */
+	struct __db_mpoolfile *mpfs;	 /* open handles, under lock */
 	struct lfm__cookie *old_cookies; /* retired, under lock */
-	struct __db_mpool *live_next; /* registry of live pools (tls.c) */
+	struct __db_mpool *live_next;	 /* registry of live pools (tls.c) */
 };
 
 struct __db_mpoolfile {

@@ -8,6 +8,19 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define LFM_HUGEPAGE (2u << 20)
+
+/* A hit touches a bucket, a descriptor and a page, each at random: with
+ * 4 KiB pages every one is a TLB miss once the pool outgrows the TLB.
+ * Transparent huge pages (where the system allows them on request) cut
+ * that; failure is harmless. */
+static void hugepages(void *p, size_t size)
+{
+	if (size >= LFM_HUGEPAGE)
+		(void)madvise(p, size, MADV_HUGEPAGE);
+}
 
 #ifndef LFM_ASAN
 #include <jemalloc/jemalloc.h>
@@ -28,10 +41,14 @@ static void arena_init(void)
 static void *region_alloc(size_t size)
 {
 	pthread_once(&arena_once, arena_init);
-	int flags = MALLOCX_ALIGN(4096) | MALLOCX_ZERO | MALLOCX_TCACHE_NONE;
+	int flags =
+	    MALLOCX_ALIGN(LFM_HUGEPAGE) | MALLOCX_ZERO | MALLOCX_TCACHE_NONE;
 	if (arena_ok)
 		flags |= MALLOCX_ARENA(arena_index);
-	return mallocx(size, flags);
+	void *p = mallocx(size, flags);
+	if (p != NULL)
+		hugepages(p, size);
+	return p;
 }
 
 static void region_free(void *p)
@@ -42,9 +59,10 @@ static void region_free(void *p)
 static void *region_alloc(size_t size)
 {
 	void *p = NULL;
-	if (posix_memalign(&p, 4096, size) != 0)
+	if (posix_memalign(&p, LFM_HUGEPAGE, size) != 0)
 		return NULL;
 	memset(p, 0, size);
+	hugepages(p, size);
 	return p;
 }
 
@@ -70,18 +88,19 @@ static uint32_t pow2_at_least(uint64_t v)
 struct lfm__region_hdr *
 lfm__region_create_private(const struct lfm__region_geom *g)
 {
-	uint64_t nframes = g->cache_bytes / LFM_MIN_STRIDE;
-	if (nframes < 8)
-		nframes = 8;
-	if (nframes > (1u << 30)) {
+	/* Descriptors are budgeted for the smallest page (64 bytes) so that
+	 * any page size gets floor(cache / pagesize) frames, plus slack for
+	 * placeholders a chunk reserves and never fills; untouched
+	 * descriptors cost address space only. Buckets are sized for 1 KiB
+	 * pages: two a frame at 4 KiB, chains of about two at 512 bytes. The
+	 * data area has room for every chunk's unusable tail. */
+	uint64_t nframes = g->cache_bytes / LFM_CACHELINE + 64;
+	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Descriptors are budgeted for the smallest page (64 bytes) so that any
-	 * page size gets floor(cache / pagesize) frames; untouched descriptors
-	 * cost address space only. Buckets are sized for 1 KiB pages: two a
-	 * frame at 4 KiB, chains of about two at 512 bytes. */
-	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 1024);
+	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
+	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4;
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
 			     &tc_sets, &tc_ways);
@@ -91,16 +110,18 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	off += align_up((uint64_t)g->nfiles_max * sizeof(struct lfm__file),
 			LFM_CACHELINE);
 	uint64_t off_handles = off;
-	uint64_t handle_size = lfm__tcache_handle_size(tc_sets, tc_ways);
+	uint64_t stats_off;
+	uint64_t handle_size = lfm__tcache_handle_size(
+	    tc_sets, tc_ways, g->nfiles_max, &stats_off);
 	off += (uint64_t)g->nhandles * handle_size;
 	uint64_t off_buckets = align_up(off, LFM_CACHELINE);
 	off = off_buckets + (uint64_t)nbuckets * sizeof(struct lfm__bucket);
+	uint64_t off_chunks = align_up(off, LFM_CACHELINE);
+	off = off_chunks + nchunks * sizeof(struct lfm__chunk);
 	uint64_t off_frames = align_up(off, LFM_CACHELINE);
 	off = off_frames + nframes * sizeof(struct lfm__frame);
 	uint64_t off_data = align_up(off, 4096);
-	uint64_t data_size =
-	    g->cache_bytes + nframes * sizeof(struct lfm__framehdr);
-	uint64_t size = align_up(off_data + data_size, 4096);
+	uint64_t size = off_data + nchunks * LFM_CHUNK;
 
 	struct lfm__region_hdr *rh = region_alloc(size);
 	if (rh == NULL) {
@@ -115,18 +136,20 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	rh->nbuckets = nbuckets;
 	rh->nfiles_max = g->nfiles_max;
 	rh->nhandles = g->nhandles;
+	rh->nchunks_max = (uint32_t)nchunks;
 	rh->tc_sets = tc_sets;
 	rh->tc_ways = tc_ways;
 	rh->off_files = off_files;
 	rh->off_handles = off_handles;
 	rh->off_buckets = off_buckets;
+	rh->off_chunks = off_chunks;
 	rh->off_frames = off_frames;
 	rh->off_data = off_data;
 	rh->handle_size = handle_size;
-	rh->data_size = data_size;
+	rh->handle_stats_off = stats_off;
 	lfm__tcache_init_handles(rh);
 	/* Everything else starts as zero: free files, free handles, empty
-	 * buckets, unlocked locks. */
+	 * buckets, unlocked locks, no chunks. */
 	return rh;
 }
 
@@ -135,45 +158,90 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh)
 	region_free(rh);
 }
 
+/* Under carve_lock: a chunk of this stride with room, or a new one. */
+static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride)
+{
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	for (uint32_t i = n; i-- > 0;) {
+		struct lfm__chunk *c = &chunks[i];
+		if (c->stride == stride &&
+		    atomic_load_explicit(&c->count, memory_order_relaxed) <
+			c->cap)
+			return c;
+	}
+	if (n == rh->nchunks_max)
+		return NULL;
+	uint64_t left =
+	    rh->cache_bytes -
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	uint32_t cap = LFM_CHUNK / stride;
+	if (cap > left / stride)
+		cap = (uint32_t)(left / stride);
+	uint32_t first =
+	    atomic_load_explicit(&rh->nframes, memory_order_relaxed);
+	if (cap == 0 || (uint64_t)first + cap > rh->nframes_max)
+		return NULL;
+	struct lfm__frame *frames = lfm__frames(rh);
+	for (uint32_t k = 0; k < cap; k++) {
+		struct lfm__frame *f = &frames[first + k];
+		f->place =
+		    ((uint64_t)(stride / LFM_CACHELINE) << LFM_PLACE_SHIFT) |
+		    (rh->off_data + (uint64_t)n * LFM_CHUNK +
+		     (uint64_t)k * stride);
+		/* A placeholder: EXCL keeps sweeps and flushes away until the
+		 * frame is carved and handed out. */
+		atomic_store_explicit(&f->state, LFM_F_EXCL,
+				      memory_order_relaxed);
+	}
+	/* Keep the prefetch hint only while page i sits at i * stride. */
+	uint32_t hint =
+	    LFM_CHUNK % stride == 0 && first == n * (LFM_CHUNK / stride) &&
+		    (n == 0 ||
+		     stride == atomic_load_explicit(&rh->uniform_stride,
+						    memory_order_relaxed))
+		? stride
+		: 0;
+	atomic_store_explicit(&rh->uniform_stride, hint, memory_order_relaxed);
+	atomic_store_explicit(&rh->uniform_shift,
+			      hint != 0 && (hint & (hint - 1)) == 0
+				  ? (uint32_t)__builtin_ctz(hint)
+				  : 0,
+			      memory_order_relaxed);
+	struct lfm__chunk *c = &chunks[n];
+	c->stride = stride;
+	c->first = first;
+	c->cap = cap;
+	atomic_store_explicit(&c->count, 0, memory_order_relaxed);
+	/* Publish the descriptors, then the chunk. */
+	atomic_store_explicit(&rh->nframes, first + cap, memory_order_release);
+	atomic_store_explicit(&rh->nchunks, n + 1, memory_order_release);
+	return c;
+}
+
 int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize)
 {
-	uint64_t stride = align_up(pagesize, LFM_CACHELINE);
+	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
 	int64_t idx = -1;
 
 	/* Cheap check first: once the budget is spent it stays spent. */
-	if (atomic_load_explicit(&rh->nframes, memory_order_relaxed) >=
-	    rh->nframes_max)
+	if (atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
+		stride >
+	    rh->cache_bytes)
 		return -1;
 	lfm__mutex_lock(&rh->carve_lock);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_relaxed);
-	uint64_t pages =
-	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	uint64_t used =
-	    atomic_load_explicit(&rh->data_used, memory_order_relaxed);
-	uint64_t need = sizeof(struct lfm__framehdr) + stride;
-	if (n < rh->nframes_max && pages + stride <= rh->cache_bytes &&
-	    used + need <= rh->data_size) {
-		struct lfm__frame *f = &lfm__frames(rh)[n];
-		struct lfm__framehdr *h = lfm__at(rh, rh->off_data + used);
-		f->data_off = rh->off_data + used + sizeof(*h);
-		f->bufsize = (uint32_t)stride;
-		f->idx = n;
-		atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
-		atomic_store_explicit(&f->next, LFM_NIL, memory_order_relaxed);
-		atomic_store_explicit(&f->state, LFM_F_EXCL,
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	struct lfm__chunk *c;
+	if (used + stride <= rh->cache_bytes &&
+	    (c = chunk_for(rh, stride)) != NULL) {
+		uint32_t k =
+		    atomic_load_explicit(&c->count, memory_order_relaxed);
+		idx = c->first + k;
+		atomic_store_explicit(&rh->page_bytes_used, used + stride,
 				      memory_order_relaxed);
-		h->magic = LFM_FRAME_MAGIC;
-		h->idx = n;
-		h->data_off = f->data_off;
-		atomic_store_explicit(&rh->page_bytes_used, pages + stride,
-				      memory_order_relaxed);
-		atomic_store_explicit(&rh->data_used, used + need,
-				      memory_order_relaxed);
-		/* Publishes the initialised descriptor and header to sweepers
-		 * and to lfm__region_frame_of. */
-		atomic_store_explicit(&rh->nframes, n + 1,
-				      memory_order_release);
-		idx = n;
+		/* The frame stays EXCL: it is the caller's. */
+		atomic_store_explicit(&c->count, k + 1, memory_order_release);
 	}
 	lfm__mutex_unlock(&rh->carve_lock);
 	return idx;
@@ -182,27 +250,36 @@ int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize)
 struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
 					const void *page)
 {
-	uintptr_t base = (uintptr_t)rh;
-	uintptr_t p = (uintptr_t)page;
-	uint64_t hdrsz = sizeof(struct lfm__framehdr);
-
-	if (p < base + rh->off_data + hdrsz || p >= base + rh->size ||
-	    (p - base) % LFM_CACHELINE != 0)
+	uintptr_t base = (uintptr_t)rh, p = (uintptr_t)page;
+	if (p < base + rh->off_data || p >= base + rh->size)
 		return NULL;
-	uint64_t off = p - base;
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	if (off + hdrsz >
-	    rh->off_data +
-		atomic_load_explicit(&rh->data_used, memory_order_relaxed) +
-		hdrsz)
+	uint64_t rel = p - base - rh->off_data;
+	uint32_t shift =
+	    atomic_load_explicit(&rh->uniform_shift, memory_order_relaxed);
+	if (shift != 0) {
+		/* Page i at i << shift (see uniform_stride): no division. */
+		if (rel & ((1u << shift) - 1))
+			return NULL;
+		uint64_t idx = rel >> shift;
+		uint32_t ci = (uint32_t)(rel >> LFM_CHUNK_SHIFT);
+		if (ci >=
+		    atomic_load_explicit(&rh->nchunks, memory_order_acquire))
+			return NULL;
+		const struct lfm__chunk *c = &lfm__chunks(rh)[ci];
+		if (idx - c->first >=
+		    atomic_load_explicit(&c->count, memory_order_acquire))
+			return NULL;
+		return &lfm__frames(rh)[idx];
+	}
+	uint32_t ci = (uint32_t)(rel >> LFM_CHUNK_SHIFT);
+	if (ci >= atomic_load_explicit(&rh->nchunks, memory_order_acquire))
 		return NULL;
-	/* The header bytes may be page bytes of a neighbour if the pointer is
-	 * inside a page: the descriptor check below rejects that. */
-	const struct lfm__framehdr *h = (const void *)(p - hdrsz);
-	if (h->magic != LFM_FRAME_MAGIC || h->idx >= n)
+	const struct lfm__chunk *c = &lfm__chunks(rh)[ci];
+	uint32_t in = (uint32_t)(rel & (LFM_CHUNK - 1));
+	if (in % c->stride != 0)
 		return NULL;
-	struct lfm__frame *f = &lfm__frames(rh)[h->idx];
-	if (f->data_off != off)
+	uint32_t k = in / c->stride;
+	if (k >= atomic_load_explicit(&c->count, memory_order_acquire))
 		return NULL;
-	return f;
+	return &lfm__frames(rh)[c->first + k];
 }

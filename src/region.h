@@ -15,12 +15,18 @@
  *   | lfm__handle[]  |  nhandles per-thread pin caches (see tcache.h)
  *   +----------------+  off_buckets
  *   | lfm__bucket[]  |  nbuckets (power of two): lock word + chain head
+ *   +----------------+  off_chunks
+ *   | lfm__chunk[]   |  one per LFM_CHUNK of the data area
  *   +----------------+  off_frames
  *   | lfm__frame[]   |  nframes_max descriptors, one cache line each
  *   +----------------+  off_data
- *   | [hdr|page] ... |  frames carved in order: a 64-byte header naming the
- *   |                |  frame, then the page rounded up to 64 bytes
+ *   | chunk | chunk  |  LFM_CHUNK bytes each; a chunk holds pages of one
+ *   |                |  stride (page size rounded up to 64), back to back
  *   +----------------+  size
+ *
+ * A page pointer maps to its frame with arithmetic alone: chunk = offset /
+ * LFM_CHUNK, k = offset in chunk / stride, frame = chunk.first + k. That is
+ * how memp_fput finds (and validates) a page without touching other memory.
  *
  * Fields written after creation are _Atomic or guarded by a lock word in
  * the region; the rest are written once by the creator before the region is
@@ -38,12 +44,12 @@
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
 #define LFM_REGION_VERSION 1u
-#define LFM_FRAME_MAGIC	   0x46524d45u /* "FRME" */
+#define LFM_CHUNK_SHIFT	   20
+#define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
 #define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
 #define LFM_PATH_MAX	   256
 #define LFM_STAT_STRIPES   8
-#define LFM_MIN_STRIDE	   64 /* smallest page we budget descriptors for */
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -57,6 +63,7 @@ enum {
 	LFM_ST_OUT,
 	LFM_ST_SEARCH,
 	LFM_ST_EXAMINED,
+	LFM_ST_LONGEST, /* a maximum */
 	LFM_ST_NCOUNTERS
 };
 
@@ -85,6 +92,9 @@ struct lfm__file {
 	 * once, by the thread that then inserts it under the bucket lock. */
 	_Atomic uint64_t npages;
 	struct lfm__stripe stats[LFM_STAT_STRIPES];
+	/* Totals when the slot was given to this file (stats.h); written
+	 * before `state` is set ACTIVE (release). */
+	uint64_t stat_base[LFM_ST_NCOUNTERS];
 };
 
 /* Hash bucket: `lock` serialises chain changes (inserts, removals); readers
@@ -103,26 +113,37 @@ struct lfm__frame {
 	/* Which page the frame holds: (file slot + 1) << 32 | pgno; 0 = none.
 	 * Changed only by the holder of LFM_F_EXCL with no pins. */
 	_Atomic uint64_t tag;
-	/* Offset of the page bytes from the region base; size of the buffer.
-	 * Written once when the frame is carved, before it is published. */
-	uint64_t data_off;
-	uint32_t bufsize;
-	uint32_t idx;
+	/* Where the page is (offset from the region base, bits 0..43) and
+	 * its buffer size / 64 (bits 44..58). Written once when the frame's
+	 * chunk opens, before the frame is published. */
+	uint64_t place;
 	/* The page's LSN (file << 32 | offset) as of its last dirtying
 	 * memp_fput/memp_fset, read by the caller's own thread: lets memp_sync
 	 * judge a pinned page without reading bytes a user may be writing.
 	 * Relaxed: a hint that only errs low (LSNs grow), i.e. towards
 	 * "incomplete". Reset when the frame is retagged. */
 	_Atomic uint64_t lsn_hint;
-} __attribute__((aligned(LFM_CACHELINE)));
+} __attribute__((aligned(32)));
 
-/* The 64 bytes in front of every page buffer: lets memp_fput map a page
- * pointer back to its frame in O(1) and reject pointers it never returned. */
-struct lfm__framehdr {
-	uint32_t magic;
-	uint32_t idx;
-	uint64_t data_off;
-} __attribute__((aligned(LFM_CACHELINE)));
+/* Two descriptors a cache line: half the footprint of the hit path's
+ * random descriptor reads, at the price of rare false sharing between
+ * neighbours. Measured: see docs/protocol.md (Memory). */
+_Static_assert(sizeof(struct lfm__frame) == 32, "descriptor size");
+
+#define LFM_PLACE_SHIFT 44
+
+/* A run of the data area holding pages of one stride. Opened under
+ * carve_lock: stride, first and cap are written before nchunks is
+ * published (release); `count` grows under carve_lock and is published
+ * with release after the frame it adds is initialised. Frames first ..
+ * first+cap-1 are reserved for the chunk; those not carved yet stay in
+ * EXCL so no sweep can take them. */
+struct lfm__chunk {
+	uint32_t stride;
+	uint32_t first;
+	uint32_t cap;
+	_Atomic uint32_t count;
+};
 
 struct lfm__region_hdr {
 	uint32_t magic;
@@ -135,18 +156,29 @@ struct lfm__region_hdr {
 	uint32_t nhandles;
 	uint32_t tc_sets; /* per-handle cache geometry (tcache.h) */
 	uint32_t tc_ways;
-	uint64_t off_files, off_handles, off_buckets, off_frames, off_data;
+	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
+	    off_data;
 	uint64_t handle_size;
-	uint64_t data_size;
+	uint64_t handle_stats_off; /* per-handle counters, see tcache.h */
+	uint32_t nchunks_max;
 
 	lfm__mutex files_lock;
 	lfm__mutex carve_lock;
-	/* Frames carved so far (descriptors 0..nframes-1 are initialised).
-	 * Store-release by the carver after initialising the descriptor;
-	 * load-acquire by sweepers and pointer validation. */
+	/* Descriptors reserved so far (0..nframes-1 are initialised, carved
+	 * or EXCL placeholders). Store-release by the carver; load-acquire by
+	 * sweepers and flushers. */
 	_Atomic uint32_t nframes;
-	_Atomic uint64_t page_bytes_used; /* under carve_lock */
-	_Atomic uint64_t data_used;	  /* under carve_lock */
+	_Atomic uint32_t nchunks;	  /* chunks opened (release/acquire) */
+	_Atomic uint64_t page_bytes_used; /* strides carved; under carve_lock */
+	/* While every chunk has one stride that divides LFM_CHUNK, frame i's
+	 * page is at off_data + i * stride (lfm__page_guess): a hint for
+	 * prefetching, set when the first chunk opens and cleared (0) when a
+	 * chunk breaks the pattern. Relaxed: a wrong guess only prefetches a
+	 * useless line. */
+	_Atomic uint32_t uniform_stride;
+	_Atomic uint32_t uniform_shift; /* log2(uniform_stride) if a power of
+					   two, else 0: memp_fput divides by
+					   shifting */
 
 	/* CLOCK hand; relaxed fetch_add: any interleaving is a valid sweep. */
 	_Atomic uint64_t clock_hand __attribute__((aligned(LFM_CACHELINE)));
@@ -154,7 +186,6 @@ struct lfm__region_hdr {
 	/* Miss-path-only global counters (relaxed). */
 	_Atomic uint64_t ro_evict __attribute__((aligned(LFM_CACHELINE)));
 	_Atomic uint64_t rw_evict;
-	_Atomic uint64_t hash_longest;
 	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
 	_Atomic uint32_t handles_hiwater;
 };
@@ -182,7 +213,18 @@ static inline struct lfm__file *lfm__files(struct lfm__region_hdr *rh)
 static inline void *lfm__frame_page(struct lfm__region_hdr *rh,
 				    const struct lfm__frame *f)
 {
-	return lfm__at(rh, f->data_off);
+	return lfm__at(rh, f->place & ((1ull << LFM_PLACE_SHIFT) - 1));
+}
+
+static inline uint32_t lfm__frame_bufsize(const struct lfm__frame *f)
+{
+	return (uint32_t)(f->place >> LFM_PLACE_SHIFT) * LFM_CACHELINE;
+}
+
+static inline uint32_t lfm__frame_idx(struct lfm__region_hdr *rh,
+				      const struct lfm__frame *f)
+{
+	return (uint32_t)(f - lfm__frames(rh));
 }
 
 /* Geometry of a new region, computed from the cache budget. */
@@ -191,6 +233,23 @@ struct lfm__region_geom {
 	uint32_t nfiles_max;
 	uint32_t nhandles;
 };
+
+static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
+{
+	return lfm__at(rh, rh->off_chunks);
+}
+
+/* Where frame idx's page probably is, without reading its descriptor
+ * (NULL when the pool mixes page sizes). For prefetching only. */
+static inline const void *lfm__page_guess(struct lfm__region_hdr *rh,
+					  uint32_t idx)
+{
+	uint32_t stride =
+	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed);
+	if (stride == 0)
+		return NULL;
+	return (const char *)rh + rh->off_data + (uint64_t)idx * stride;
+}
 
 /* Allocates and initialises a private region (jemalloc arena memory, or
  * posix_memalign under ASan). Returns NULL with errno set. */

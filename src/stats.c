@@ -1,18 +1,54 @@
 /* stats.c - memp_stat: sums the striped counters into the 2.x structures. */
 #include "frame.h"
 #include "pool.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t sum(const struct lfm__file *f, int counter)
+uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot, int counter)
 {
+	struct lfm__file *f = &lfm__files(rh)[slot];
 	uint64_t n = 0;
 	for (int s = 0; s < LFM_STAT_STRIPES; s++)
 		n += atomic_load_explicit(&f->stats[s].c[counter],
 					  memory_order_relaxed);
+	uint32_t hi =
+	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
+	for (uint32_t i = 0; i < hi; i++)
+		n += atomic_load_explicit(
+		    lfm__handle_stats(rh, lfm__handle_at(rh, i), slot) +
+			counter,
+		    memory_order_relaxed);
 	return n;
+}
+
+static uint64_t sum(struct lfm__region_hdr *rh, uint32_t slot, int counter)
+{
+	return lfm__stat_total(rh, slot, counter) -
+	       lfm__files(rh)[slot].stat_base[counter];
+}
+
+static uint64_t longest(struct lfm__region_hdr *rh, uint32_t slot)
+{
+	struct lfm__file *f = &lfm__files(rh)[slot];
+	uint64_t m = 0;
+	for (int s = 0; s < LFM_STAT_STRIPES; s++) {
+		uint64_t v = atomic_load_explicit(
+		    &f->stats[s].c[LFM_ST_LONGEST], memory_order_relaxed);
+		m = v > m ? v : m;
+	}
+	uint32_t hi =
+	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
+	for (uint32_t i = 0; i < hi; i++) {
+		uint64_t v = atomic_load_explicit(
+		    lfm__handle_stats(rh, lfm__handle_at(rh, i), slot) +
+			LFM_ST_LONGEST,
+		    memory_order_relaxed);
+		m = v > m ? v : m;
+	}
+	return m;
 }
 
 /* `fsp` is, as in Berkeley DB 2.x, the address of the caller's
@@ -37,22 +73,23 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 		    atomic_load_explicit(&rh->ro_evict, memory_order_relaxed);
 		g->st_rw_evict =
 		    atomic_load_explicit(&rh->rw_evict, memory_order_relaxed);
-		g->st_hash_longest = atomic_load_explicit(&rh->hash_longest,
-							  memory_order_relaxed);
 		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 			struct lfm__file *f = &files[i];
 			if (atomic_load_explicit(&f->state,
 						 memory_order_acquire) !=
 			    LFM_FILE_ACTIVE)
 				continue;
-			g->st_cache_hit += sum(f, LFM_ST_HIT);
-			g->st_cache_miss += sum(f, LFM_ST_MISS);
-			g->st_map += sum(f, LFM_ST_MAP);
-			g->st_page_create += sum(f, LFM_ST_CREATE);
-			g->st_page_in += sum(f, LFM_ST_IN);
-			g->st_page_out += sum(f, LFM_ST_OUT);
-			g->st_hash_searches += sum(f, LFM_ST_SEARCH);
-			g->st_hash_examined += sum(f, LFM_ST_EXAMINED);
+			g->st_cache_hit += sum(rh, i, LFM_ST_HIT);
+			g->st_cache_miss += sum(rh, i, LFM_ST_MISS);
+			g->st_map += sum(rh, i, LFM_ST_MAP);
+			g->st_page_create += sum(rh, i, LFM_ST_CREATE);
+			g->st_page_in += sum(rh, i, LFM_ST_IN);
+			g->st_page_out += sum(rh, i, LFM_ST_OUT);
+			g->st_hash_searches += sum(rh, i, LFM_ST_SEARCH);
+			g->st_hash_examined += sum(rh, i, LFM_ST_EXAMINED);
+			uint64_t l = longest(rh, i);
+			if (l > g->st_hash_longest)
+				g->st_hash_longest = l;
 		}
 		struct lfm__frame *fr = lfm__frames(rh);
 		uint32_t n =
@@ -109,12 +146,12 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 			e->file_name = name;
 			name += len;
 			e->st_pagesize = f->pagesize;
-			e->st_cache_hit = sum(f, LFM_ST_HIT);
-			e->st_cache_miss = sum(f, LFM_ST_MISS);
-			e->st_map = sum(f, LFM_ST_MAP);
-			e->st_page_create = sum(f, LFM_ST_CREATE);
-			e->st_page_in = sum(f, LFM_ST_IN);
-			e->st_page_out = sum(f, LFM_ST_OUT);
+			e->st_cache_hit = sum(rh, i, LFM_ST_HIT);
+			e->st_cache_miss = sum(rh, i, LFM_ST_MISS);
+			e->st_map = sum(rh, i, LFM_ST_MAP);
+			e->st_page_create = sum(rh, i, LFM_ST_CREATE);
+			e->st_page_in = sum(rh, i, LFM_ST_IN);
+			e->st_page_out = sum(rh, i, LFM_ST_OUT);
 			arr[k++] = e;
 		}
 		arr[k] = NULL;

@@ -1,34 +1,41 @@
 /*
  * tcache.h - per-thread pin caches ("handles"), so that a thread's repeated
- * pins of a page write only its own cache line, never the frame's.
+ * pins of a hot page write only its own cache line, never the frame's.
  *
  * A handle is claimed by one thread (owner) and lives in the region. It is a
- * small set-associative table: set = hash(tag) % sets, `ways` entries a set.
- * Each entry is one atomic word:
+ * small set-associative table (set = hash(tag) % sets, `ways` entries a set,
+ * one cache line a set). An entry is {word, tag}:
  *
- *   bits  0..31  frame index + 1   (0: empty)
- *   bits 32..47  count             user pins held through this entry
+ *   word bits  0..31  frame index + 1   (0: no reference)
+ *   word bits 32..47  count             user pins held through this entry
+ *   tag               which page (owner-only, plain)
  *
- * An entry that is not empty holds exactly one SLOTREF on its frame, so
- * the frame cannot be evicted or retagged while the entry exists:
+ * An entry whose word is not 0 holds exactly one SLOTREF on its frame, so
+ * the frame cannot be evicted or retagged while it exists:
  *   HELD   (count > 0): the owner's user holds `count` pins;
  *   CACHED (count = 0): nobody uses the page, but the next pin by the owner
  *                       is a CAS on this word alone.
- * `tags[]` (owner-only, plain) remembers which page each entry is for.
+ * An entry with word 0 and a tag is a GHOST: the owner pinned that page
+ * directly not long ago. Admission: a page gets a referencing entry only
+ * when its ghost is found, i.e. on the owner's second use; a page used once
+ * costs no more than a direct pin (no entry to recycle later).
  *
- * Who changes an entry, always by CAS on the word:
- * - owner: empty -> HELD(1) (plain release store: nobody else writes empty
- *   entries), count +-1, CACHED -> empty (when reusing the way);
- * - foreign putter (a thread releasing a pin taken by another): HELD(c) ->
- *   HELD(c-1); it never empties an entry;
- * - thief (evictor or sync that needs the frame): CACHED -> empty, then it
- *   drops the entry's SLOTREF. Thieves never touch HELD entries.
+ * Who changes a word, always by CAS unless noted:
+ * - owner: 0 -> HELD(1) (plain release store: nobody else writes a 0
+ *   word), count +-1, CACHED -> 0 (recycling the way);
+ * - foreign putter (a thread releasing a pin another thread took):
+ *   HELD(c) -> HELD(c-1); it never empties an entry;
+ * - thief (CLOCK, flush, discard, which need the frame): CACHED -> 0, then
+ *   it drops the SLOTREF. Thieves never touch HELD entries.
  * Orders: the owner's decrement is a release and the thief's CAS an acquire,
  * so the user's page writes reach whoever takes EXCL after the thief drops
- * the SLOTREF (release) — a chain of happens-before edges.
- * Invariant: SLOTREF(frame) = number of non-empty entries naming it (except
- * transiently, between an entry's CAS to empty and the SLOTREF decrement,
- * when SLOTREF is larger: conservative).
+ * the SLOTREF (release).
+ * Invariant: SLOTREF(frame) >= number of non-0 words naming it (equal but
+ * between an entry's CAS to 0 and the SLOTREF decrement).
+ *
+ * After the entries, each handle carries its owner's statistics counters,
+ * per file slot: the owner adds with a relaxed load and store (no locked
+ * instruction; only the owner writes them), memp_stat reads them relaxed.
  */
 #ifndef LFM_TCACHE_H
 #define LFM_TCACHE_H
@@ -43,20 +50,26 @@
 #define LFM_TC_WAYS	   4
 #define LFM_TC_MAX_ENTRIES 1024
 
+struct lfm__tc_entry {
+	_Atomic uint64_t word;
+	uint64_t tag;
+};
+
 struct lfm__handle {
 	_Atomic uint32_t owner; /* 0: free */
-	uint32_t stripe;	/* statistics stripe of this handle */
+	uint32_t stripe;	/* statistics stripe for threads sharing it */
 	uint32_t sets, ways;
 	uint32_t victim_rr; /* owner-only: next way to reuse */
 	uint32_t pad[11];
-	/* followed by: _Atomic uint64_t words[sets*ways];
-	 *              uint64_t tags[sets*ways]; */
+	/* followed by: struct lfm__tc_entry entries[sets * ways];
+	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
 
 /* Geometry for a pool of about `nframes` frames: enough entries for a hot
  * working set, few enough that all handles together pin a small share. */
 void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways);
-uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways);
+uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
+				 uint64_t *stats_off);
 /* Writes the fixed fields of every handle of a new region. */
 void lfm__tcache_init_handles(struct lfm__region_hdr *rh);
 
@@ -76,22 +89,38 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id);
 int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h);
 
 /* Owner: pins page `tag` through the cache if an entry exists. Returns the
- * frame index, or -1 (no entry), or -2 (entry count is full). */
-int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag);
+ * frame index, or LFM_TC_ABSENT, LFM_TC_GHOST (no entry, but a ghost: the
+ * caller should pin with lfm__tcache_insert) or LFM_TC_FULL (the entry's
+ * count is at its maximum: pin directly). */
+#define LFM_TC_ABSENT (-1)
+#define LFM_TC_GHOST  (-2)
+#define LFM_TC_FULL   (-3)
+int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
+			struct lfm__tc_entry **ghost_slot);
+
+/* Owner: after LFM_TC_ABSENT and a direct pin, remembers the page as a
+ * ghost in the unreferenced entry lfm__tcache_get offered (if any). */
+static inline void lfm__tcache_note(struct lfm__tc_entry *ghost_slot,
+				    uint64_t tag)
+{
+	if (ghost_slot != NULL)
+		ghost_slot->tag = tag;
+}
 
 /* Owner: pins frame f (expected to hold `tag`) with a new entry. Returns
  * LFM_PIN_* from the pin attempt, or LFM_PIN_FULL if no way could be freed
  * (all HELD); the caller then pins directly. */
 enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__handle *h,
-					struct lfm__frame *f, uint64_t tag);
+					struct lfm__frame *f, uint64_t tag,
+					uint64_t hash);
 
 /* Owner: releases one pin of f held through h. `set`/`clear` are state bits
  * to apply; `drop` asks to empty the entry when its count reaches 0 (for
  * dirty and discarded pages, which should not stay referenced). Returns 0,
  * or -1 if h holds no pin on f. */
 int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
-		    struct lfm__frame *f, uint64_t tag, uint32_t set,
+		    struct lfm__frame *f, uint64_t hash, uint32_t set,
 		    uint32_t clear, int drop);
 
 /* Any thread: releases one pin on f held in some other handle. */
@@ -102,9 +131,13 @@ int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			   uint64_t tag);
 
-/* Owner: turns one DIRECT pin the caller holds on f into a new entry, if a
- * way is free; otherwise leaves the direct pin. */
-void lfm__tcache_adopt(struct lfm__region_hdr *rh, struct lfm__handle *h,
-		       struct lfm__frame *f, uint64_t tag);
+/* The owner's statistics counters for file `slot`. */
+static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,
+						  struct lfm__handle *h,
+						  uint32_t slot)
+{
+	return (_Atomic uint64_t *)((char *)h + rh->handle_stats_off) +
+	       (uint64_t)slot * LFM_ST_NCOUNTERS;
+}
 
 #endif

@@ -1,0 +1,52 @@
+/*
+ * stats.h - counting for memp_stat without shared writes on the hit path.
+ *
+ * A thread with a handle counts in its handle's own counters (tcache.h):
+ * one relaxed load and store, no locked instruction, a line no other thread
+ * writes. A thread without one adds to a per-file stripe (relaxed
+ * fetch_add). memp_stat sums both, minus the file's baseline (the sum when
+ * its slot was last given to a file, since handles outlive files).
+ */
+#ifndef LFM_STATS_H
+#define LFM_STATS_H
+
+#include "pool.h"
+
+static inline void lfm__stat_add(struct lfm__tls_node *t,
+				 struct lfm__region_hdr *rh, uint32_t slot,
+				 int counter, uint64_t n)
+{
+	if (t != NULL && t->h != NULL) {
+		_Atomic uint64_t *p =
+		    lfm__handle_stats(rh, t->h, slot) + counter;
+		atomic_store_explicit(
+		    p, atomic_load_explicit(p, memory_order_relaxed) + n,
+		    memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(
+		    &lfm__files(rh)[slot].stats[t ? t->stripe : 0].c[counter],
+		    n, memory_order_relaxed);
+	}
+}
+
+/* Raises the longest-chain statistic (a maximum, not a sum). */
+static inline void lfm__stat_max(struct lfm__tls_node *t,
+				 struct lfm__region_hdr *rh, uint32_t slot,
+				 uint64_t v)
+{
+	_Atomic uint64_t *p =
+	    t != NULL && t->h != NULL
+		? lfm__handle_stats(rh, t->h, slot) + LFM_ST_LONGEST
+		: &lfm__files(rh)[slot]
+		       .stats[t ? t->stripe : 0]
+		       .c[LFM_ST_LONGEST];
+	/* A lost race leaves the maximum a little low: a statistic. */
+	if (v > atomic_load_explicit(p, memory_order_relaxed))
+		atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+/* The running total of `counter` for file slot `slot` (before baseline). */
+uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot,
+			 int counter);
+
+#endif
