@@ -71,7 +71,7 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 /* Decides which page a memp_fget means. 0 or EINVAL/EFBIG. */
 static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 		       db_pgno_t *pgnoaddr, unsigned long flags, uint64_t *pgno,
-		       enum lfm__fill *how)
+		       enum lfm__fill *how, uint64_t *prev_end)
 {
 	*how = LFM_FILL_READ;
 	if (flags & DB_MPOOL_LAST) {
@@ -85,6 +85,7 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 			return EINVAL;
 		*pgno = atomic_fetch_add_explicit(&file->npages, 1,
 						  memory_order_relaxed);
+		*prev_end = *pgno;
 		if (*pgno > LFM_PGNO_MAX) {
 			atomic_fetch_sub_explicit(&file->npages, 1,
 						  memory_order_relaxed);
@@ -103,6 +104,7 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 			if (atomic_compare_exchange_weak_explicit(
 				&file->npages, &n, *pgno + 1,
 				memory_order_relaxed, memory_order_relaxed)) {
+				*prev_end = n;
 				*how = LFM_FILL_CREATE;
 				break;
 			}
@@ -111,21 +113,53 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 	return 0;
 }
 
+/* A failed NEW or CREATE gives back the pages it added to the file, unless
+ * another thread has appended since (then they stay, reading as zeroes). */
+static int unextend(struct lfm__file *file, enum lfm__fill how, uint64_t pgno,
+		    uint64_t prev_end, int rc)
+{
+	if (how != LFM_FILL_READ) {
+		uint64_t end = pgno + 1;
+		atomic_compare_exchange_strong_explicit(
+		    &file->npages, &end, prev_end, memory_order_relaxed,
+		    memory_order_relaxed);
+	}
+	return rc;
+}
+
+static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
+		    enum lfm__fill how, void **pagep);
+
 int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		 void **pagep)
+{
+	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
+	enum lfm__fill how;
+	uint64_t pgno, prev_end = 0;
+
+	int rc =
+	    target_page(mpf, file, pgnoaddr, flags, &pgno, &how, &prev_end);
+	if (rc != 0)
+		return rc;
+	rc = get_page(mpf, file, pgno, how, pagep);
+	if (rc != 0)
+		return unextend(file, how, pgno, prev_end, rc);
+	*pgnoaddr = (db_pgno_t)pgno;
+	return 0;
+}
+
+/* Pins page pgno of mpf's file (filling it `how` if it is not resident). */
+static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
+		    enum lfm__fill how, void **pagep)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t slot = mpf->slot;
-	struct lfm__file *file = &lfm__files(rh)[slot];
 	struct lfm__tls_node *t = lfm__tls(mp);
 	struct lfm__handle *h = t != NULL ? t->h : NULL;
-	enum lfm__fill how;
-	uint64_t pgno;
+	int rc;
+	(void)file;
 
-	int rc = target_page(mpf, file, pgnoaddr, flags, &pgno, &how);
-	if (rc != 0)
-		return rc;
 	uint64_t tag = lfm__tag(slot, (uint32_t)pgno);
 	uint64_t hash = lfm__hash_tag(tag);
 	int64_t cached = LFM_TC_ABSENT;
@@ -134,7 +168,6 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		cached = lfm__tcache_get(h, tag, hash, &ghost_slot);
 		if (cached >= 0) {
 			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
-			*pgnoaddr = (db_pgno_t)pgno;
 			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[cached]);
 			return 0;
 		}
@@ -155,7 +188,6 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 				return rc;
 			if (cached == LFM_TC_ABSENT)
 				lfm__tcache_note(ghost_slot, tag);
-			*pgnoaddr = (db_pgno_t)pgno;
 			*pagep = lfm__frame_page(rh, f);
 			return 0;
 		}
@@ -172,7 +204,6 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		switch (r) {
 		case LFM_PIN_OK:
 			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
-			*pgnoaddr = (db_pgno_t)pgno;
 			*pagep = lfm__frame_page(rh, f);
 			return 0;
 		case LFM_PIN_BUSY: {
