@@ -5,6 +5,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+bash third_party/install_deps.sh
 bazel build --config=opt //bench:mpool_bench //bench:demo
 bin="$(bazel info --config=opt bazel-bin)"
 
