@@ -43,6 +43,9 @@ typedef unsigned int u_int32_t;
 
 typedef u_int32_t db_pgno_t;
 
+#ifdef LFMPOOL_MPOOL_DBT
+#error "include <db_mpool.h> before <mpool.h>: they define DBT differently"
+#endif
 #ifndef LFMPOOL_DBT_DEFINED
 #define LFMPOOL_DBT_DEFINED
 /* Key/data pair, as in Berkeley DB 2.x. The pool copies `size` bytes from

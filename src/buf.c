@@ -62,6 +62,7 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 		return rc;
 	}
 	lfm__stat_add(t, rh, slot, LFM_ST_MISS, 1);
+	atomic_fetch_add_explicit(&rh->resident, 1, memory_order_relaxed);
 	lfm__frame_release_excl(
 	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
 	*out = v;
@@ -127,8 +128,8 @@ static int unextend(struct lfm__file *file, enum lfm__fill how, uint64_t pgno,
 	return rc;
 }
 
-static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
-		    enum lfm__fill how, void **pagep);
+static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
+		    int excl, void **pagep);
 
 int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		 void **pagep)
@@ -141,16 +142,37 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	    target_page(mpf, file, pgnoaddr, flags, &pgno, &how, &prev_end);
 	if (rc != 0)
 		return rc;
-	rc = get_page(mpf, file, pgno, how, pagep);
+	rc = get_page(mpf, pgno, how, 0, pagep);
 	if (rc != 0)
 		return unextend(file, how, pgno, prev_end, rc);
 	*pgnoaddr = (db_pgno_t)pgno;
 	return 0;
 }
 
-/* Pins page pgno of mpf's file (filling it `how` if it is not resident). */
-static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
-		    enum lfm__fill how, void **pagep)
+int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep)
+{
+	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
+	if (mpf->rdonly)
+		return EINVAL;
+	uint64_t n = atomic_load_explicit(&file->npages, memory_order_relaxed);
+	uint64_t prev = n;
+	while (pgno >= n) {
+		prev = n;
+		if (atomic_compare_exchange_weak_explicit(
+			&file->npages, &n, (uint64_t)pgno + 1,
+			memory_order_relaxed, memory_order_relaxed))
+			break;
+	}
+	int rc = get_page(mpf, pgno, LFM_FILL_NEW, 1, pagep);
+	if (rc != 0 && pgno >= prev)
+		return unextend(file, LFM_FILL_NEW, pgno, prev, rc);
+	return rc;
+}
+
+/* Pins page pgno of mpf's file, filling it `how` if it is not resident;
+ * with `excl`, a resident page is an error (EEXIST). */
+static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
+		    int excl, void **pagep)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
@@ -158,7 +180,6 @@ static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
 	struct lfm__tls_node *t = lfm__tls(mp);
 	struct lfm__handle *h = t != NULL ? t->h : NULL;
 	int rc;
-	(void)file;
 
 	uint64_t tag = lfm__tag(slot, (uint32_t)pgno);
 	uint64_t hash = lfm__hash_tag(tag);
@@ -166,6 +187,11 @@ static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
 	struct lfm__tc_entry *ghost_slot = NULL;
 	if (h != NULL) {
 		cached = lfm__tcache_get(h, tag, hash, &ghost_slot);
+		if (cached >= 0 && excl) {
+			lfm__tcache_put(rh, h, &lfm__frames(rh)[cached], hash,
+					0, 0, 0);
+			return EEXIST;
+		}
 		if (cached >= 0) {
 			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
 			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[cached]);
@@ -191,6 +217,8 @@ static int get_page(DB_MPOOLFILE *mpf, struct lfm__file *file, uint64_t pgno,
 			*pagep = lfm__frame_page(rh, f);
 			return 0;
 		}
+		if (excl)
+			return EEXIST;
 		/* A page this thread used recently earns a cache entry;
 		 * others get a direct pin (see tcache.h, admission). */
 		enum lfm__pin_result r = LFM_PIN_FULL;
@@ -264,16 +292,61 @@ static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 	}
 }
 
+static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
+		   void *page, unsigned long flags);
+
 int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	uint64_t tag;
+	struct lfm__frame *f = frame_of(mpf, page, &tag);
+	if (f == NULL)
+		return EINVAL;
+	int rc = release(mpf, f, tag, page, flags);
+	/* mpool(3) pools grew past maxcache while pages were pinned: give
+	 * frames back as pins go. */
+	if (rc == 0 && mpf->mp->rh->elastic)
+		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp));
+	return rc;
+}
+
+int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	uint64_t tag;
-	uint32_t set, clear;
-
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
 	if (f == NULL)
 		return EINVAL;
+	/* Clean first, while our pin holds it: from here no eviction can
+	 * write what the caller is deleting. */
+	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+				  memory_order_relaxed);
+	int rc = release(mpf, f, tag, page, 0);
+	if (rc != 0)
+		return rc;
+	lfm__tcache_steal(rh, f, tag);
+	if (!lfm__frame_try_excl(f, LFM_F_VALID))
+		return (atomic_load_explicit(&f->state, memory_order_relaxed) &
+			LFM_F_REFS_MASK)
+			   ? EBUSY
+			   : 0; /* evicted meanwhile: gone already */
+	if (atomic_load_explicit(&f->tag, memory_order_relaxed) == tag) {
+		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+					  memory_order_relaxed);
+		lfm__clock_evict(mp, f, lfm__tls(mp));
+	}
+	lfm__frame_release_excl(f, 0, 0);
+	return 0;
+}
+
+/* Drops the caller's pin on f (page `page`, holding `tag`). */
+static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
+		   void *page, unsigned long flags)
+{
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t set, clear;
+
 	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
 		return EACCES;
 	flag_bits(flags, &set, &clear);

@@ -10,6 +10,11 @@
 int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		 void **pagep);
 int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+/* mpool_new(MPOOL_PAGE_REQUEST): page pgno as a new zero page; EEXIST if
+ * it is resident. */
+int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep);
+/* mpool_delete: drops the caller's pin and the page, unwritten. */
+int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page);
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
 
 #endif

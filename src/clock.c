@@ -42,9 +42,9 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 /* Tries to make f the victim. 1: taken (EXCL, clean, unlinked); 0: not
  * now; -1: it was dirty and its write failed (*werr set, frame released). */
 static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
-		    struct lfm__tls_node *t, int *werr)
+		    uint32_t require, struct lfm__tls_node *t, int *werr)
 {
-	if (lfm__frame_bufsize(f) < stride || !lfm__frame_try_excl(f, 0))
+	if (lfm__frame_bufsize(f) < stride || !lfm__frame_try_excl(f, require))
 		return 0;
 	int rc = lfm__clock_evict(mp, f, t);
 	if (rc == 0)
@@ -67,29 +67,22 @@ static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 	return (*pos)++;
 }
 
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
-		      struct lfm__frame **out)
+/* The CLOCK sweep, then the steal pass. NULL if nothing could be taken. */
+static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
+				struct lfm__tls_node *t, int *werr)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
-	int werr = 0;
-
-	int64_t c = lfm__region_carve(rh, pagesize);
-	if (c >= 0) {
-		*out = &frames[c];
-		return 0;
-	}
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	if (n == 0)
-		return ENOMEM;
+		return NULL;
 
 	/* Enough steps for every USAGE to drain to zero. */
 	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
 	for (uint64_t k = 0; k < steps; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		    atomic_load_explicit(&f->state, memory_order_acquire);
 		if (s & (LFM_F_REFS_MASK | LFM_F_EXCL))
 			continue;
 		if (lfm__st_usage(s) > 0 && !(s & LFM_F_DISCARD)) {
@@ -99,10 +92,8 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 			    memory_order_relaxed, memory_order_relaxed);
 			continue;
 		}
-		if (try_take(mp, f, stride, t, &werr) == 1) {
-			*out = f;
-			return 0;
-		}
+		if (try_take(mp, f, stride, require, t, werr) == 1)
+			return f;
 	}
 
 	/* Every unpinned-looking frame is held by thread caches (or pinned):
@@ -110,7 +101,7 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	for (uint32_t k = 0; k < n; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		    atomic_load_explicit(&f->state, memory_order_acquire);
 		if ((s & LFM_F_EXCL) || lfm__st_slotref(s) == 0 ||
 		    lfm__st_direct(s) != 0 || lfm__frame_bufsize(f) < stride)
 			continue;
@@ -118,10 +109,43 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 		    atomic_load_explicit(&f->tag, memory_order_relaxed);
 		if (lfm__tcache_steal(rh, f, tag) == 0)
 			continue;
-		if (try_take(mp, f, stride, t, &werr) == 1) {
-			*out = f;
-			return 0;
-		}
+		if (try_take(mp, f, stride, require, t, werr) == 1)
+			return f;
 	}
-	return werr ? werr : ENOMEM;
+	return NULL;
+}
+
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
+		      struct lfm__frame **out)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
+	int werr = 0;
+
+	int64_t c = lfm__region_carve(rh, pagesize, 0);
+	if (c < 0) {
+		*out = sweep(mp, stride, 0, t, &werr);
+		if (*out != NULL)
+			return 0;
+		/* mpool(3): a client may pin more pages than maxcache. */
+		if (rh->elastic)
+			c = lfm__region_carve(rh, pagesize, 1);
+		if (c < 0)
+			return werr ? werr : ENOMEM;
+	}
+	*out = &lfm__frames(rh)[c];
+	return 0;
+}
+
+void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	int werr = 0;
+	while (atomic_load_explicit(&rh->resident, memory_order_relaxed) >
+	       rh->max_resident) {
+		struct lfm__frame *f = sweep(mp, 0, LFM_F_VALID, t, &werr);
+		if (f == NULL)
+			return; /* all pinned, or dirty and unwritable */
+		lfm__frame_release_excl(f, 0, 0); /* free, not VALID */
+	}
 }

@@ -25,4 +25,8 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 		     struct lfm__tls_node *t);
 
+/* mpool(3) pools: evicts unpinned pages (by CLOCK) until at most
+ * max_resident pages are cached, leaving their frames free. */
+void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t);
+
 #endif

@@ -71,8 +71,31 @@ static int take_dirty(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	}
 }
 
+/* mpool_sync's pinned dirty page: pin it ourselves (so it cannot change
+ * identity), write a copy. 0, an error, or -1 if it went away. */
+static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+			struct lfm__tls_node *t)
+{
+	for (;;) {
+		enum lfm__pin_result r =
+		    lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+		if (r == LFM_PIN_BUSY) {
+			uint32_t s = atomic_load_explicit(&f->state,
+							  memory_order_acquire);
+			if (s & LFM_F_EXCL)
+				lfm__frame_wait(f, s);
+			continue;
+		}
+		if (r != LFM_PIN_OK)
+			return -1;
+		int rc = lfm__page_write_copy(mp, f, tag, t);
+		lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0);
+		return rc;
+	}
+}
+
 int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
-	       int *wrote_lsn)
+	       int *wrote_lsn, int pinned_too)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -87,6 +110,14 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 		struct lfm__frame *f = &frames[i];
 		uint64_t tag;
 		int r = take_dirty(rh, f, slot, limit, &tag);
+		if (r < 0 && pinned_too) {
+			int rc = write_pinned(mp, f, tag, t);
+			if (rc > 0 && err == 0)
+				err = rc;
+			if (rc == 0)
+				wrote[lfm__tag_slot(tag)] = 1;
+			continue;
+		}
 		if (r < 0)
 			incomplete = 1;
 		if (r <= 0)

@@ -10,11 +10,15 @@
  * taken back from them first. With `limit`, only pages whose LSN is below
  * it (files without an LSN offset: all), and *max_lsn is raised to the
  * largest LSN written. Each written file is then fdatasync'd.
+ * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
+ * copy taken under a pin of our own.
+ * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
+ * copy taken under a pin of our own.
  * Returns 0, DB_INCOMPLETE (some were pinned), or the first error (the
  * failed pages stay dirty and intact).
  */
 int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
-	       int *wrote_lsn);
+	       int *wrote_lsn, int pinned_too);
 
 /* Drops every frame of file `slot` (memp_fclose of a temporary file):
  * frames pinned by users are left. Returns how many were left. */

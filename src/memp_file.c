@@ -103,7 +103,7 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 {
 	if (mp == NULL || mpf == NULL || (flags & ~FOPEN_FLAGS) != 0 ||
 	    pagesize == 0 || pagesize > mp->rh->cache_bytes ||
-	    pagesize > UINT32_MAX || lsn_offset < -1 ||
+	    pagesize > LFM_CHUNK || pagesize > UINT32_MAX || lsn_offset < -1 ||
 	    (lsn_offset >= 0 && (size_t)lsn_offset + sizeof(DB_LSN) > pagesize))
 		return EINVAL;
 	int rdonly = (flags & DB_RDONLY) != 0;
@@ -125,19 +125,45 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		if (fd < 0)
 			return errno;
 	}
+	struct lfm__attach a = {
+	    .name = file,
+	    .ftype = ftype,
+	    .rdonly = rdonly,
+	    .pagesize = pagesize,
+	    .lsn_offset = lsn_offset,
+	    .pgcookie = pgcookie,
+	    .uid = uid,
+	};
+	return lfm__fattach(mp, fd, &a, mpf);
+}
+
+int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
+		 DB_MPOOLFILE **mpf)
+{
+	const char *file = a->name;
+	size_t pagesize = a->pagesize;
+	int rdonly = a->rdonly, ftype = a->ftype, lsn_offset = a->lsn_offset;
+	const u_int8_t *uid = a->uid;
+	const DBT *pgcookie = a->pgcookie;
 	struct stat st;
+	int owned = !a->borrowed; /* ours to close on failure */
+
 	if (fstat(fd, &st) != 0) {
 		int rc = errno;
-		close(fd);
+		if (owned)
+			close(fd);
 		return rc;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size % pagesize != 0) {
-		close(fd);
+	if (!S_ISREG(st.st_mode) ||
+	    (!a->partial_ok && (uint64_t)st.st_size % pagesize != 0)) {
+		if (owned)
+			close(fd);
 		return EINVAL;
 	}
 	DB_MPOOLFILE *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
-		close(fd);
+		if (owned)
+			close(fd);
 		return ENOMEM;
 	}
 
@@ -155,7 +181,8 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 				free_slot = i;
 			continue;
 		}
-		if (file != NULL && same_identity(f, &st, uid)) {
+		if (file != NULL && !a->borrowed &&
+		    same_identity(f, &st, uid)) {
 			slot = i;
 			break;
 		}
@@ -199,6 +226,7 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		struct lfm__pfile *pf = &mp->pfiles[slot];
 		if (pf->fd < 0) {
 			pf->fd = fd;
+			pf->borrowed = a->borrowed;
 			if (!rdonly)
 				pf->fd_rw = fd;
 			fd = -1;
@@ -217,7 +245,7 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 		mp->mpfs = h;
 	}
 	pthread_mutex_unlock(&mp->lock);
-	if (fd >= 0)
+	if (fd >= 0 && owned)
 		close(fd);
 	if (rc != 0) {
 		free(h);
@@ -255,7 +283,7 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		atomic_store_explicit(&file->state, LFM_FILE_FREE,
 				      memory_order_release);
 		lfm__mutex_unlock(&rh->files_lock);
-		if (close(pf->fd) != 0)
+		if (!pf->borrowed && close(pf->fd) != 0)
 			rc = errno;
 		pf->fd = pf->fd_rw = -1;
 	}

@@ -49,7 +49,7 @@ int memp_fsync(DB_MPOOLFILE *mpf)
 	if (mpf->rdonly)
 		return 0; /* it cannot have dirtied anything */
 	int wrote = 0;
-	return lfm__flush(mpf->mp, mpf->slot, NULL, NULL, &wrote);
+	return lfm__flush(mpf->mp, mpf->slot, NULL, NULL, &wrote, 0);
 }
 
 int memp_sync(DB_MPOOL *mp, LSN *lsn)
@@ -58,7 +58,7 @@ int memp_sync(DB_MPOOL *mp, LSN *lsn)
 		return EINVAL;
 	DB_LSN limit = *lsn, max = {0, 0};
 	int wrote = 0;
-	int rc = lfm__flush(mp, -1, &limit, &max, &wrote);
+	int rc = lfm__flush(mp, -1, &limit, &max, &wrote, 0);
 	if (rc == 0 && wrote)
 		*lsn = max;
 	return rc;

@@ -22,15 +22,21 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	if (size < LFM_MIN_MP)
 		return EINVAL;
 
-	DB_MPOOL *mp = calloc(1, sizeof(*mp));
-	if (mp == NULL)
-		return ENOMEM;
 	struct lfm__region_geom g = {
 	    .cache_bytes = size,
 	    .nfiles_max = LFM_NFILES,
 	    .nhandles = LFM_NHANDLES,
 	};
-	mp->rh = lfm__region_create_private(&g);
+	return lfm__pool_create(&g, flags, dbenv, regionp);
+}
+
+int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
+		     DB_MPOOL **regionp)
+{
+	DB_MPOOL *mp = calloc(1, sizeof(*mp));
+	if (mp == NULL)
+		return ENOMEM;
+	mp->rh = lfm__region_create_private(g);
 	if (mp->rh == NULL) {
 		int rc = errno;
 		free(mp);
@@ -73,7 +79,7 @@ int memp_close(DB_MPOOL *mp)
 		struct lfm__pfile *pf = &mp->pfiles[i];
 		if (pf->fd_rw >= 0 && pf->fd_rw != pf->fd && close(pf->fd_rw))
 			rc = rc ? rc : errno;
-		if (pf->fd >= 0 && close(pf->fd))
+		if (pf->fd >= 0 && !pf->borrowed && close(pf->fd))
 			rc = rc ? rc : errno;
 		free(atomic_load_explicit(&pf->cookie, memory_order_relaxed));
 	}
@@ -94,7 +100,12 @@ int memp_register(DB_MPOOL *mp, int ftype,
 		  int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie))
 {
 	if (mp == NULL || ftype <= 0)
-		return EINVAL;
+		return EINVAL; /* the page: negative types are the library's */
+	return lfm__pool_register(mp, ftype, pgin, pgout);
+}
+
+int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin, lfm__pgfn pgout)
+{
 	pthread_mutex_lock(&mp->lock);
 	int i;
 	for (i = 0; i < mp->nftypes; i++)

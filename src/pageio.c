@@ -121,3 +121,38 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
 	return 0;
 }
+
+int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+			 struct lfm__tls_node *t)
+{
+	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
+	struct lfm__file *file = &lfm__files(mp->rh)[slot];
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	size_t ps = file->pagesize;
+	lfm__pgfn pgout =
+	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
+	int rc = 0;
+
+	if (pf->fd_rw < 0)
+		return EACCES;
+	void *copy = malloc(ps);
+	if (copy == NULL)
+		return ENOMEM;
+	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+				  memory_order_acq_rel);
+	memcpy(copy, lfm__frame_page(mp->rh, f), ps);
+	if (pgout != NULL) {
+		DBT none = {0};
+		rc = pgout(pgno, copy, cookie_of(pf, &none));
+	}
+	if (rc == 0)
+		rc = lfm__pwrite_full(pf->fd_rw, copy, ps, (uint64_t)pgno * ps);
+	free(copy);
+	if (rc != 0) {
+		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
+					 memory_order_relaxed);
+		return rc;
+	}
+	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
+	return 0;
+}

@@ -32,7 +32,8 @@ struct lfm__pfile {
 	int fd;	   /* for reads; -1: slot unused by this process */
 	int fd_rw; /* for writes; -1 until a read-write open */
 	int ftype;
-	int nopen; /* DB_MPOOLFILE handles open on it */
+	int nopen;    /* DB_MPOOLFILE handles open on it */
+	int borrowed; /* fd belongs to the caller (mpool(3)): never closed */
 	/* The pgcookie given to the file's first memp_fopen (again, when all
 	 * handles had closed): swapped with release, read with acquire on a
 	 * miss or write. Replaced cookies are kept on `old_cookies` until
@@ -75,6 +76,31 @@ struct __db_mpoolfile {
 	int rdonly;
 	struct __db_mpoolfile *next;
 };
+
+/* How to attach an open file descriptor to the pool (memp_fopen and
+ * mpool_open both end here). */
+struct lfm__attach {
+	const char *name; /* for statistics; NULL: temporary */
+	int ftype;
+	int rdonly;
+	size_t pagesize;
+	int lsn_offset;
+	const DBT *pgcookie;
+	const u_int8_t *uid;
+	int borrowed;	/* the caller owns fd: never close it */
+	int partial_ok; /* a partial last page is ignored, not EINVAL */
+};
+
+int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
+		 DB_MPOOLFILE **mpf);
+
+/* memp_open's work, for any geometry (mpool_open uses it too). */
+int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
+		     DB_MPOOL **out);
+
+/* memp_register's work, for any ftype (negative ones are internal). */
+int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin,
+		       lfm__pgfn pgout);
 
 /* The calling thread's pin cache for mp, claimed on first use; NULL when
  * every handle is taken (the thread then pins directly). */

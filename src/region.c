@@ -94,13 +94,15 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	 * descriptors cost address space only. Buckets are sized for 1 KiB
 	 * pages: two a frame at 4 KiB, chains of about two at 512 bytes. The
 	 * data area has room for every chunk's unusable tail. */
-	uint64_t nframes = g->cache_bytes / LFM_CACHELINE + 64;
+	uint64_t nframes =
+	    (g->cache_bytes + g->extra_bytes) / LFM_CACHELINE + 64;
 	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
-	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4;
+	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4 +
+			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
 			     &tc_sets, &tc_ways);
@@ -137,6 +139,8 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	rh->nfiles_max = g->nfiles_max;
 	rh->nhandles = g->nhandles;
 	rh->nchunks_max = (uint32_t)nchunks;
+	rh->elastic = g->elastic;
+	rh->max_resident = g->max_resident;
 	rh->tc_sets = tc_sets;
 	rh->tc_ways = tc_ways;
 	rh->off_files = off_files;
@@ -159,7 +163,8 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh)
 }
 
 /* Under carve_lock: a chunk of this stride with room, or a new one. */
-static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride)
+static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
+				    int over_budget)
 {
 	struct lfm__chunk *chunks = lfm__chunks(rh);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
@@ -176,8 +181,13 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride)
 	    rh->cache_bytes -
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	uint32_t cap = LFM_CHUNK / stride;
-	if (cap > left / stride)
+	if (!over_budget && cap > left / stride)
 		cap = (uint32_t)(left / stride);
+	if ((uint64_t)cap +
+		atomic_load_explicit(&rh->nframes, memory_order_relaxed) >
+	    rh->nframes_max)
+		cap = rh->nframes_max -
+		      atomic_load_explicit(&rh->nframes, memory_order_relaxed);
 	uint32_t first =
 	    atomic_load_explicit(&rh->nframes, memory_order_relaxed);
 	if (cap == 0 || (uint64_t)first + cap > rh->nframes_max)
@@ -219,22 +229,24 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride)
 	return c;
 }
 
-int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize)
+int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
+			  int over_budget)
 {
 	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
 	int64_t idx = -1;
 
 	/* Cheap check first: once the budget is spent it stays spent. */
-	if (atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
-		stride >
-	    rh->cache_bytes)
+	if (!over_budget &&
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
+		    stride >
+		rh->cache_bytes)
 		return -1;
 	lfm__mutex_lock(&rh->carve_lock);
 	uint64_t used =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;
-	if (used + stride <= rh->cache_bytes &&
-	    (c = chunk_for(rh, stride)) != NULL) {
+	if ((over_budget || used + stride <= rh->cache_bytes) &&
+	    (c = chunk_for(rh, stride, over_budget)) != NULL) {
 		uint32_t k =
 		    atomic_load_explicit(&c->count, memory_order_relaxed);
 		idx = c->first + k;

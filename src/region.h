@@ -186,6 +186,11 @@ struct lfm__region_hdr {
 	/* Miss-path-only global counters (relaxed). */
 	_Atomic uint64_t ro_evict __attribute__((aligned(LFM_CACHELINE)));
 	_Atomic uint64_t rw_evict;
+	uint32_t elastic; /* see lfm__region_geom */
+	uint32_t max_resident;
+	/* Frames holding a page (VALID): +1 when a fill succeeds, -1 when
+	 * an eviction clears VALID. Relaxed; read to decide shrinking. */
+	_Atomic uint32_t resident;
 	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
 	_Atomic uint32_t handles_hiwater;
 };
@@ -232,6 +237,12 @@ struct lfm__region_geom {
 	uint64_t cache_bytes;
 	uint32_t nfiles_max;
 	uint32_t nhandles;
+	/* mpool(3): while every cached page is pinned, carve past the budget
+	 * (up to extra_bytes more), and give frames back as pages are
+	 * unpinned, down to max_resident pages. */
+	uint32_t elastic;
+	uint32_t max_resident;
+	uint64_t extra_bytes;
 };
 
 static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
@@ -260,7 +271,8 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh);
 /* Carves a new frame whose buffer holds `pagesize` bytes, if the budget
  * allows. Returns its index with the frame in state LFM_F_EXCL (owned by the
  * caller), or -1 when the budget is spent. */
-int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize);
+int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
+			  int over_budget);
 
 /* Maps a page pointer to its frame, or NULL if it is not the start of a
  * page buffer of this region. */
