@@ -147,6 +147,28 @@ TEST_F(MempFopen, SameFileOtherPathSharesCachedPages) {
   EXPECT_EQ(memp_fclose(h3), 0);
 }
 
+// Closing one of two handles on a file leaves the other's cached (dirty)
+// pages alone: the other handle's fsync still writes them.
+TEST_F(MempFopen, ClosingOneOfTwoHandlesKeepsTheOthersDirtyPages) {
+  const std::string path = Path(), link = Path("link.db");
+  MakeFile(path, 4, kPage);
+  ASSERT_EQ(::link(path.c_str(), link.c_str()), 0);
+  DB_MPOOLFILE *h1 = nullptr, *h2 = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &h1), 0);
+  ASSERT_EQ(OpenFile(mp_, link, kPage, &h2), 0);
+  Dirty(h2, 1, kPage, 7);
+  Dirty(h1, 2, kPage, 7);
+  ASSERT_EQ(memp_fclose(h1), 0);
+  db_pgno_t pg = 1;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(h2, &pg, 0, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), PatternPage(1, kPage, 7));
+  ASSERT_EQ(memp_fput(h2, page, 0), 0);
+  EXPECT_EQ(memp_fsync(h2), 0);
+  EXPECT_EQ(ReadPage(path, 1, kPage), PatternPage(1, kPage, 7));
+  EXPECT_EQ(memp_fclose(h2), 0);
+}
+
 TEST_F(MempFopen, MissingFileWithoutCreateIsEnoent) {
   DB_MPOOLFILE *mpf = nullptr;
   EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf), ENOENT);

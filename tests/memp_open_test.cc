@@ -130,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(
                       FrameCase{20480 + 4095, 4096, 5},
                       FrameCase{32768, 1024, 32}, FrameCase{20480, 640, 32},
                       FrameCase{65536 + 100, 4096, 16},
-                      FrameCase{20480, 64, 320}));
+                      FrameCase{20480, 64, 320}, FrameCase{20480, 4160, 4},
+                      FrameCase{131072, 65536, 2}));
 
 // ================================================================ memp_close
 

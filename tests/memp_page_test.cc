@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -318,6 +321,48 @@ TEST_F(PageTest, AllFramesPinnedMissIsEnomemThenRecovers) {
   for (int i : {0, 1, 2, 4}) EXPECT_EQ(memp_fput(mpf_, pins[i], 0), 0);
 }
 
+// NEW needs a frame too: ENOMEM when every frame is pinned, and the failed
+// call appends nothing (LAST is unchanged, the next NEW gets last+1).
+TEST_F(PageTest, NewWithAllFramesPinnedIsEnomemAndAppendsNothing) {
+  std::vector<void *> pins;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) pins.push_back(Get(p));
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_NEW, &page), ENOMEM);
+  EXPECT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_NEW, &page), ENOMEM);
+  ASSERT_EQ(memp_fput(mpf_, pins[0], 0), 0);
+  pg = 0;
+  ASSERT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, kPages - 1);
+  ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  pg = 0;
+  ASSERT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_NEW, &page), 0);
+  EXPECT_EQ(pg, kPages);
+  EXPECT_TRUE(AllZero(page, kPage));
+  ASSERT_EQ(memp_fput(mpf_, page, DB_MPOOL_DIRTY), 0);
+  for (size_t i = 1; i < pins.size(); i++)
+    EXPECT_EQ(memp_fput(mpf_, pins[i], 0), 0);
+}
+
+// CREATE of a missing page with every frame pinned: ENOMEM, and the failed
+// call creates nothing (LAST is unchanged, the page still does not exist).
+TEST_F(PageTest, CreateWithAllFramesPinnedIsEnomemAndCreatesNothing) {
+  std::vector<void *> pins;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) pins.push_back(Get(p));
+  db_pgno_t pg = kPages + 3;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_CREATE, &page), ENOMEM);
+  ASSERT_EQ(memp_fput(mpf_, pins[0], 0), 0);
+  pg = 0;
+  ASSERT_EQ(memp_fget(mpf_, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, kPages - 1);
+  ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  pg = kPages + 3;
+  EXPECT_EQ(memp_fget(mpf_, &pg, 0, &page), EINVAL);
+  for (size_t i = 1; i < pins.size(); i++)
+    EXPECT_EQ(memp_fput(mpf_, pins[i], 0), 0);
+}
+
 // Pinning one page over and over eventually gives EAGAIN (before 2^24
 // pins); after putting every pin the page is unpinned.
 TEST_F(PageTest, PinCountOverflowIsEagain) {
@@ -505,6 +550,30 @@ TEST_F(PageTest, DiscardedPageIsTheNextVictim) {
   EXPECT_EQ(s1.st_cache_hit, s0.st_cache_hit);
 }
 
+// DISCARD drops the page from the cache, not its modifications: a page put
+// DIRTY|DISCARD is written when it is evicted.
+TEST_F(PageTest, DiscardedDirtyPageIsWrittenWhenEvicted) {
+  std::vector<void *> pins;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) pins.push_back(Get(p));
+  FillPattern(pins[3], kPage, 3, 8);
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++)
+    ASSERT_EQ(memp_fput(mpf_, pins[p],
+                        p == 3 ? DB_MPOOL_DIRTY | DB_MPOOL_DISCARD : 0),
+              0);
+  void *fresh = Get(kSmallPoolFrames);  // evicts page 3, writing it
+  ASSERT_NE(fresh, nullptr);
+  ASSERT_EQ(memp_fput(mpf_, fresh, 0), 0);
+  EXPECT_EQ(ReadPage(Path(), 3, kPage), PatternPage(3, kPage, 8));
+  DB_MPOOL_STAT s = Stat(mp_);
+  EXPECT_EQ(s.st_rw_evict, 1u);
+  EXPECT_EQ(s.st_ro_evict, 0u);
+  EXPECT_EQ(s.st_page_out, 1u);
+  void *back = Get(3);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(Bytes(back, kPage), PatternPage(3, kPage, 8));
+  EXPECT_EQ(memp_fput(mpf_, back, 0), 0);
+}
+
 // ================================================================ DB_THREAD
 
 // One DB_MPOOL and one DB_MPOOLFILE used from several threads at once.
@@ -550,6 +619,135 @@ TEST_F(PoolTest, ThreadsShareOnePoolAndFileHandle) {
             static_cast<unsigned long>(gets.load()));
   EXPECT_EQ(s.st_page_out, 0u);
   EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
+// A thread that stays alive between tasks: Do(f) runs f on it and waits.
+// (Thread-local state of the pool, e.g. pin caches, lives as long as it.)
+class Runner {
+ public:
+  Runner() : th_([this] { Loop(); }) {}
+  ~Runner() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    th_.join();
+  }
+  void Do(std::function<void()> f) {
+    std::unique_lock<std::mutex> l(m_);
+    task_ = std::move(f);
+    cv_.notify_all();
+    cv_.wait(l, [&] { return !task_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(m_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || task_; });
+      if (task_) {
+        task_();
+        task_ = nullptr;
+        cv_.notify_all();
+      } else if (stop_) {
+        return;
+      }
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::function<void()> task_;
+  bool stop_ = false;
+  std::thread th_;
+};
+
+class ThreadPageTest : public PageTest {
+ protected:
+  void SetUp() override {
+    MakeFile(Path(), kPages, kPage);
+    Open(kSmallPool, DB_THREAD);
+    ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf_), 0);
+  }
+};
+
+// Frames another (still running) thread used and put are free for this one:
+// all 5 can be pinned here.
+TEST_F(ThreadPageTest, FramesPutByAnotherLiveThreadAreReusable) {
+  Runner other;
+  other.Do([&] {
+    for (int round = 0; round < 3; round++) {
+      for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) {
+        void *page = Get(p);
+        EXPECT_NE(page, nullptr);
+        EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
+      }
+    }
+  });
+  std::vector<void *> pins;
+  for (db_pgno_t p = kSmallPoolFrames; p < 2 * kSmallPoolFrames; p++) {
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0) << "page " << p;
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(p, kPage));
+    pins.push_back(page);
+  }
+  // And the other thread now finds every frame pinned.
+  other.Do([&] {
+    db_pgno_t pg = 0;
+    void *page = nullptr;
+    EXPECT_EQ(memp_fget(mpf_, &pg, 0, &page), ENOMEM);
+  });
+  for (void *p : pins) EXPECT_EQ(memp_fput(mpf_, p, 0), 0);
+}
+
+// The pin count of a page is shared by all threads: pins taken in three
+// threads need exactly three puts, from any thread.
+TEST_F(ThreadPageTest, PinCountIsSharedAcrossThreads) {
+  Runner a, b;
+  void *pa = nullptr, *pb = nullptr;
+  a.Do([&] { pa = Get(3); });
+  b.Do([&] { pb = Get(3); });
+  void *pm = Get(3);
+  ASSERT_NE(pm, nullptr);
+  EXPECT_EQ(pa, pm);
+  EXPECT_EQ(pb, pm);
+  FillPattern(pm, kPage, 3, 6);
+  ASSERT_EQ(memp_fset(mpf_, pm, DB_MPOOL_DIRTY), 0);
+  b.Do([&] { EXPECT_EQ(memp_fput(mpf_, pm, 0), 0); });
+  EXPECT_EQ(memp_fput(mpf_, pm, 0), 0);
+  EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // one pin left
+  b.Do([&] { EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE); });
+  EXPECT_EQ(ReadPage(Path(), 3, kPage), PatternPage(3, kPage));
+  b.Do([&] { EXPECT_EQ(memp_fput(mpf_, pm, 0), 0); });  // a's pin, from b
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_EQ(ReadPage(Path(), 3, kPage), PatternPage(3, kPage, 6));
+  a.Do([&] { EXPECT_EQ(memp_fput(mpf_, pm, 0), EINVAL); });
+  EXPECT_EQ(memp_fput(mpf_, pm, 0), EINVAL);
+}
+
+// Pins held by another live thread count: ENOMEM here until that thread
+// puts one.
+TEST_F(ThreadPageTest, PinsHeldByAnotherThreadCauseEnomemUntilPut) {
+  Runner other;
+  std::vector<void *> theirs;
+  other.Do([&] {
+    for (db_pgno_t p = 0; p < 3; p++) theirs.push_back(Get(p));
+  });
+  std::vector<void *> mine{Get(3), Get(4)};
+  db_pgno_t pg = 8;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf_, &pg, 0, &page), ENOMEM);
+  other.Do([&] { EXPECT_EQ(memp_fput(mpf_, theirs[1], 0), 0); });
+  pg = 8;
+  ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), PatternPage(8, kPage));
+  mine.push_back(page);
+  for (void *p : mine) EXPECT_EQ(memp_fput(mpf_, p, 0), 0);
+  other.Do([&] {
+    EXPECT_EQ(memp_fput(mpf_, theirs[0], 0), 0);
+    EXPECT_EQ(memp_fput(mpf_, theirs[2], 0), 0);
+  });
 }
 
 }  // namespace

@@ -84,15 +84,23 @@ void FillPage(void *page, size_t ps, uint32_t pgno, uint32_t version) {
   PutU32(p, 12, 0);
 }
 
-// Checks the invariant; on success stores the version.
+std::string Hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%x", v);
+  return buf;
+}
+
+// Checks the invariant (pgno here is the page id: pgno | file tag << 24); on
+// success stores the version.
 bool CheckPage(const void *page, size_t ps, uint32_t pgno, uint32_t *version,
                std::string *why) {
   const uint8_t *p = static_cast<const uint8_t *>(page);
   const uint32_t got_pgno = GetU32(p, 0), ver = GetU32(p, 4);
-  const std::string what =
-      "page " + std::to_string(pgno) + " version " + std::to_string(ver);
+  std::string what = "page " + std::to_string(pgno & 0xFFFFFF);
+  if (pgno >> 24) what += " (file tag " + std::to_string(pgno >> 24) + ")";
+  what += " version " + std::to_string(ver);
   if (got_pgno != pgno) {
-    *why = what + ": holds pgno " + std::to_string(got_pgno);
+    *why = what + ": holds page id 0x" + Hex(got_pgno) + ", not 0x" + Hex(pgno);
     return false;
   }
   uint64_t h = 0;
@@ -134,9 +142,11 @@ int XorHook(db_pgno_t, void *pgaddr, DBT *cookie) {
 
 struct Config {
   int threads = 4;
-  db_pgno_t pages = 512;
+  db_pgno_t pages = 512;     // initial pages per file
   size_t mp_size = 64 * 4096;
-  size_t pagesize = 4096;
+  size_t pagesize = 4096;    // file f has pagesize >> f when mixed_pagesizes
+  int files = 1;             // files sharing the pool
+  bool mixed_pagesizes = false;
   size_t max_pins = 3;       // pins a worker may hold at once
   unsigned write_pct = 30;   // % of gets that modify the page
   bool xor_hooks = false;    // register XOR pgin/pgout (ftype 1)
@@ -164,13 +174,28 @@ struct Rng {
 
 struct Slot {
   std::mutex m;
-  uint32_t version = 0;            // guarded by m
+  uint32_t version = 0;                // guarded by m
   std::atomic<bool> published{false};  // readable by everyone
-  std::atomic<int> claimed{0};     // times DB_MPOOL_NEW returned this pgno
+  std::atomic<int> claimed{0};  // times DB_MPOOL_NEW returned this pgno
+};
+
+// One file in the pool. Page pgno of file f carries the id pgno | f << 24 in
+// its header, so a page of one file showing up in another is caught too.
+struct FileState {
+  std::string path;
+  size_t ps = 0;
+  uint32_t ps32 = 0;  // the pgcookie of the XOR hooks
+  DB_MPOOLFILE *mpf = nullptr;
+  db_pgno_t capacity = 0;
+  std::unique_ptr<Slot[]> slots;
+  std::atomic<db_pgno_t> hint{0};  // pages [0, hint) may be published
+  uint32_t Id(db_pgno_t pgno) const { return pgno | tag; }
+  uint32_t tag = 0;
 };
 
 struct Item {
   void *page;
+  int file;
   db_pgno_t pgno;
   unsigned long flags;
 };
@@ -212,35 +237,43 @@ class Stress {
  public:
   explicit Stress(const Config &c)
       : cfg_(c), seed_(Seed()), ops_(OpsPerThread()) {
-    capacity_ = cfg_.pages +
-                static_cast<db_pgno_t>(cfg_.threads * cfg_.new_per_thread);
-    slots_.reset(new Slot[capacity_]);
+    for (int f = 0; f < cfg_.files; f++) {
+      files_.emplace_back(new FileState);
+      FileState &fs = *files_.back();
+      fs.path = dir_.File("stress" + std::to_string(f) + ".db");
+      fs.ps = cfg_.mixed_pagesizes ? cfg_.pagesize >> f : cfg_.pagesize;
+      fs.ps32 = static_cast<uint32_t>(fs.ps);
+      fs.tag = static_cast<uint32_t>(f) << 24;
+      fs.capacity = cfg_.pages +
+                    static_cast<db_pgno_t>(cfg_.threads * cfg_.new_per_thread);
+      fs.slots.reset(new Slot[fs.capacity]);
+      for (db_pgno_t p = 0; p < cfg_.pages; p++) fs.slots[p].published = true;
+      fs.hint = cfg_.pages;
+    }
   }
 
   void Run() {
     std::printf("[ stress   ] LFM_SEED=%llu LFM_STRESS_OPS=%llu threads=%d "
-                "pages=%u frames=%zu\n",
-                seed_, ops_, cfg_.threads, cfg_.pages,
+                "files=%d pages=%u frames=%zu\n",
+                seed_, ops_, cfg_.threads, cfg_.files, cfg_.pages,
                 cfg_.mp_size / cfg_.pagesize);
     ::testing::Test::RecordProperty("seed", std::to_string(seed_));
     ::testing::Test::RecordProperty("ops_per_thread", std::to_string(ops_));
-    path_ = dir_.File("stress.db");
-    ASSERT_NO_FATAL_FAILURE(MakeInitialFile());
     ASSERT_EQ(OpenPool(cfg_.mp_size, &mp_, DB_THREAD), 0);
-    uint32_t ps32 = static_cast<uint32_t>(cfg_.pagesize);
-    DBT cookie;
-    memset(&cookie, 0, sizeof cookie);
-    cookie.data = &ps32;
-    cookie.size = sizeof ps32;
     if (cfg_.xor_hooks) {
       ASSERT_EQ(memp_register(mp_, 1, XorHook, XorHook), 0);
-      ASSERT_EQ(OpenFile(mp_, path_, cfg_.pagesize, &mpf_, 0, 1, -1, &cookie),
-                0);
-    } else {
-      ASSERT_EQ(OpenFile(mp_, path_, cfg_.pagesize, &mpf_), 0);
     }
-    for (db_pgno_t p = 0; p < cfg_.pages; p++) slots_[p].published = true;
-    next_new_hint_ = cfg_.pages;
+    for (auto &fp : files_) {
+      FileState &fs = *fp;
+      ASSERT_NO_FATAL_FAILURE(MakeInitialFile(fs));
+      DBT cookie;
+      memset(&cookie, 0, sizeof cookie);
+      cookie.data = &fs.ps32;
+      cookie.size = sizeof fs.ps32;
+      ASSERT_EQ(OpenFile(mp_, fs.path, fs.ps, &fs.mpf, 0,
+                         cfg_.xor_hooks ? 1 : 0, -1, &cookie),
+                0);
+    }
 
     std::vector<std::thread> threads;
     if (cfg_.cross_thread) {
@@ -270,11 +303,13 @@ class Stress {
                 s.st_cache_miss, s.st_page_in, s.st_page_out, s.st_ro_evict,
                 s.st_rw_evict);
     EXPECT_GT(gets_.load(), 0);
-    EXPECT_EQ(memp_fsync(mpf_), 0) << "pins left behind?";
-    EXPECT_EQ(memp_fclose(mpf_), 0);
+    for (auto &fp : files_) {
+      EXPECT_EQ(memp_fsync(fp->mpf), 0) << "pins left behind?";
+      EXPECT_EQ(memp_fclose(fp->mpf), 0);
+    }
     EXPECT_EQ(memp_close(mp_), 0);
     mp_ = nullptr;
-    VerifyFile();
+    for (auto &fp : files_) VerifyFile(*fp);
   }
 
   ~Stress() {
@@ -282,15 +317,15 @@ class Stress {
   }
 
  private:
-  void MakeInitialFile() {
-    std::vector<uint8_t> all(cfg_.pages * cfg_.pagesize);
+  void MakeInitialFile(const FileState &fs) {
+    std::vector<uint8_t> all(cfg_.pages * fs.ps);
     for (db_pgno_t p = 0; p < cfg_.pages; p++) {
-      uint8_t *pg = all.data() + p * cfg_.pagesize;
-      FillPage(pg, cfg_.pagesize, p, 0);
+      uint8_t *pg = all.data() + p * fs.ps;
+      FillPage(pg, fs.ps, fs.Id(p), 0);
       if (cfg_.xor_hooks)
-        for (size_t i = 0; i < cfg_.pagesize; i++) pg[i] ^= 0xFF;
+        for (size_t i = 0; i < fs.ps; i++) pg[i] ^= 0xFF;
     }
-    ASSERT_TRUE(WriteAll(path_, all.data(), all.size()));
+    ASSERT_TRUE(WriteAll(fs.path, all.data(), all.size()));
   }
 
   void Fail(const std::string &msg) {
@@ -308,70 +343,75 @@ class Stress {
 
   // Checks a pinned page against the test's expected version and, when
   // `write`, bumps it. Returns false on a mismatch.
-  bool Touch(void *page, db_pgno_t pgno, bool write) {
-    Slot &s = slots_[pgno];
+  bool Touch(FileState &fs, void *page, db_pgno_t pgno, bool write) {
+    Slot &s = fs.slots[pgno];
     std::lock_guard<std::mutex> l(s.m);
     uint32_t ver = 0;
     std::string why;
-    if (!CheckPage(page, cfg_.pagesize, pgno, &ver, &why)) {
-      Fail(why + " (expected version " + std::to_string(s.version) + ")");
+    if (!CheckPage(page, fs.ps, fs.Id(pgno), &ver, &why)) {
+      Fail(fs.path + ": " + why + " (expected version " +
+           std::to_string(s.version) + ")");
       return false;
     }
     if (ver != s.version) {
-      Fail("page " + std::to_string(pgno) + " read version " +
+      Fail(fs.path + ": page " + std::to_string(pgno) + " read version " +
            std::to_string(ver) + ", expected " + std::to_string(s.version));
       return false;
     }
     if (write) {
       s.version++;
-      FillPage(page, cfg_.pagesize, pgno, s.version);
+      FillPage(page, fs.ps, fs.Id(pgno), s.version);
     }
     return true;
   }
 
-  db_pgno_t PickPage(Rng &rng) {
-    const db_pgno_t hint = next_new_hint_.load(std::memory_order_relaxed);
+  int PickFile(Rng &rng) {
+    return cfg_.files == 1 ? 0 : static_cast<int>(rng.Below(cfg_.files));
+  }
+
+  db_pgno_t PickPage(FileState &fs, Rng &rng) {
+    const db_pgno_t hint = fs.hint.load(std::memory_order_relaxed);
     db_pgno_t p = static_cast<db_pgno_t>(rng.Below(hint));
-    if (!slots_[p].published.load(std::memory_order_acquire))
+    if (!fs.slots[p].published.load(std::memory_order_acquire))
       p %= cfg_.pages;
     return p;
   }
 
-  void Put(void *page, unsigned long flags) {
-    int rc = memp_fput(mpf_, page, flags);
+  void Put(FileState &fs, void *page, unsigned long flags) {
+    int rc = memp_fput(fs.mpf, page, flags);
     if (rc != 0) Fail("memp_fput returned " + std::to_string(rc));
   }
 
   // Appends one page with DB_MPOOL_NEW: it must be all zeroes and its
   // number must never have been returned before.
-  int NewPage() {
+  int NewPage(FileState &fs) {
     db_pgno_t pg = 0;
     void *page = nullptr;
-    int rc = memp_fget(mpf_, &pg, DB_MPOOL_NEW, &page);
+    int rc = memp_fget(fs.mpf, &pg, DB_MPOOL_NEW, &page);
     if (rc != 0) return rc;
     news_++;
     gets_++;
-    if (pg < cfg_.pages || pg >= capacity_) {
+    if (pg < cfg_.pages || pg >= fs.capacity) {
       Fail("DB_MPOOL_NEW returned page " + std::to_string(pg) +
            " outside [" + std::to_string(cfg_.pages) + ", " +
-           std::to_string(capacity_) + ")");
-      Put(page, 0);
+           std::to_string(fs.capacity) + ")");
+      Put(fs, page, 0);
       return 0;
     }
-    if (slots_[pg].claimed.fetch_add(1) != 0)
+    if (fs.slots[pg].claimed.fetch_add(1) != 0)
       Fail("DB_MPOOL_NEW returned page " + std::to_string(pg) + " twice");
-    if (!AllZero(page, cfg_.pagesize))
+    if (!AllZero(page, fs.ps))
       Fail("DB_MPOOL_NEW page " + std::to_string(pg) + " is not zeroed");
     {
-      Slot &s = slots_[pg];
+      Slot &s = fs.slots[pg];
       std::lock_guard<std::mutex> l(s.m);
       s.version = 1;
-      FillPage(page, cfg_.pagesize, pg, 1);
+      FillPage(page, fs.ps, fs.Id(pg), 1);
     }
-    Put(page, DB_MPOOL_DIRTY);
-    slots_[pg].published.store(true, std::memory_order_release);
-    db_pgno_t h = next_new_hint_.load();
-    while (h < pg + 1 && !next_new_hint_.compare_exchange_weak(h, pg + 1)) {
+    Put(fs, page, DB_MPOOL_DIRTY);
+    fs.slots[pg].published.store(true, std::memory_order_release);
+    db_pgno_t h = fs.hint.load();
+    while (h < pg + 1 && !fs.hint.compare_exchange_weak(h, pg + 1)) {
     }
     return 0;
   }
@@ -380,7 +420,7 @@ class Stress {
     Rng rng(seed_ * 0x100000001B3ULL + static_cast<uint64_t>(t) + 1);
     std::vector<Item> held;
     auto release_all = [&] {
-      for (const Item &it : held) Put(it.page, it.flags);
+      for (const Item &it : held) Put(*files_[it.file], it.page, it.flags);
       held.clear();
     };
     int news_left = cfg_.new_per_thread;
@@ -388,13 +428,15 @@ class Stress {
     for (unsigned long long op = 0; op < ops_ && !TooManyFailures();) {
       if (!held.empty() && (held.size() >= cfg_.max_pins || rng.Below(2))) {
         size_t i = rng.Below(held.size());
-        Put(held[i].page, held[i].flags);
+        Put(*files_[held[i].file], held[i].page, held[i].flags);
         held.erase(held.begin() + static_cast<long>(i));
       }
+      const int file = PickFile(rng);
+      FileState &fs = *files_[file];
       int rc;
       if (news_left > 0 && rng.Below(ops_) < static_cast<uint64_t>(
                                                   cfg_.new_per_thread * 4)) {
-        rc = NewPage();
+        rc = NewPage(fs);
         if (rc == 0) {
           news_left--;
           op++;
@@ -402,31 +444,31 @@ class Stress {
           continue;
         }
       } else {
-        db_pgno_t pgno = PickPage(rng);
+        const db_pgno_t pgno = PickPage(fs, rng);
         db_pgno_t pg = pgno;
         void *page = nullptr;
-        rc = memp_fget(mpf_, &pg, 0, &page);
+        rc = memp_fget(fs.mpf, &pg, 0, &page);
         if (rc == 0) {
           streak = 0;
           op++;
           gets_++;
           const bool write = rng.Below(100) < cfg_.write_pct;
-          Touch(page, pgno, write);
+          Touch(fs, page, pgno, write);
           unsigned long flags = write ? DB_MPOOL_DIRTY : 0;
           const uint64_t how = rng.Below(16);
           if (write && how == 0) {
-            int r = memp_fset(mpf_, page, DB_MPOOL_DIRTY);
+            int r = memp_fset(fs.mpf, page, DB_MPOOL_DIRTY);
             if (r != 0) Fail("memp_fset returned " + std::to_string(r));
             flags = 0;
           } else if (!write && how == 1) {
             flags = DB_MPOOL_DISCARD;
           }
           if (held.size() < cfg_.max_pins && rng.Below(3) == 0)
-            held.push_back(Item{page, pgno, flags});
+            held.push_back(Item{page, file, pgno, flags});
           else
-            Put(page, flags);
+            Put(fs, page, flags);
           if (t == 0 && op % 997 == 0) {
-            int r = memp_fsync(mpf_);
+            int r = memp_fsync(fs.mpf);
             if (r != 0 && r != DB_INCOMPLETE)
               Fail("memp_fsync returned " + std::to_string(r));
           }
@@ -465,10 +507,12 @@ class Stress {
     Rng rng(seed_ * 0x100000001B3ULL + static_cast<uint64_t>(t) + 1);
     long streak = 0;
     for (unsigned long long op = 0; op < ops_ && !TooManyFailures();) {
-      db_pgno_t pgno = PickPage(rng);
+      const int file = PickFile(rng);
+      FileState &fs = *files_[file];
+      const db_pgno_t pgno = PickPage(fs, rng);
       db_pgno_t pg = pgno;
       void *page = nullptr;
-      int rc = memp_fget(mpf_, &pg, 0, &page);
+      int rc = memp_fget(fs.mpf, &pg, 0, &page);
       if (rc == ENOMEM) {
         enomem_++;
         if (++streak > kEnomemStreakLimit) {
@@ -486,56 +530,62 @@ class Stress {
       }
       gets_++;
       const bool write = rng.Below(100) < cfg_.write_pct;
-      Touch(page, pgno, write);
-      q->Push(Item{page, pgno, write ? static_cast<unsigned long>(DB_MPOOL_DIRTY)
-                                     : 0UL});
+      Touch(fs, page, pgno, write);
+      q->Push(Item{page, file, pgno,
+                   write ? static_cast<unsigned long>(DB_MPOOL_DIRTY) : 0UL});
     }
   }
 
   void Consumer(Queue *q) {
     Item it;
     while (q->Pop(&it)) {
-      Touch(it.page, it.pgno, false);  // still pinned: still the same page
-      Put(it.page, it.flags);
+      FileState &fs = *files_[it.file];
+      Touch(fs, it.page, it.pgno, false);  // still pinned: still the same
+      Put(fs, it.page, it.flags);
     }
   }
 
-  void VerifyFile() {
+  void VerifyFile(const FileState &fs) {
     db_pgno_t total = cfg_.pages;
     if (cfg_.new_per_thread > 0) {
-      const long n = news_.load();
-      total = cfg_.pages + static_cast<db_pgno_t>(n);
       // The numbers returned by DB_MPOOL_NEW are distinct and contiguous.
-      for (db_pgno_t p = cfg_.pages; p < capacity_; p++) {
-        const int c = slots_[p].claimed.load();
+      db_pgno_t n = 0;
+      for (db_pgno_t p = cfg_.pages; p < fs.capacity; p++)
+        if (fs.slots[p].claimed.load() != 0) n++;
+      total = cfg_.pages + n;
+      for (db_pgno_t p = cfg_.pages; p < fs.capacity; p++) {
+        const int c = fs.slots[p].claimed.load();
         if (p < total) {
-          EXPECT_EQ(c, 1) << "page " << p << " returned " << c << " times";
+          EXPECT_EQ(c, 1) << fs.path << ": page " << p << " returned " << c
+                          << " times";
         } else {
-          EXPECT_EQ(c, 0) << "page " << p << " beyond the " << n
+          EXPECT_EQ(c, 0) << fs.path << ": page " << p << " beyond the " << n
                           << " appended";
         }
       }
     }
-    EXPECT_EQ(FileSize(path_),
-              static_cast<long long>(total) *
-                  static_cast<long long>(cfg_.pagesize));
+    EXPECT_EQ(FileSize(fs.path),
+              static_cast<long long>(total) * static_cast<long long>(fs.ps))
+        << fs.path;
     int bad = 0;
     for (db_pgno_t p = 0; p < total && bad < 10; p++) {
-      std::vector<uint8_t> v = ReadPage(path_, p, cfg_.pagesize);
-      if (v.size() != cfg_.pagesize) {
-        ADD_FAILURE() << "page " << p << ": short read " << v.size();
+      std::vector<uint8_t> v = ReadPage(fs.path, p, fs.ps);
+      if (v.size() != fs.ps) {
+        ADD_FAILURE() << fs.path << ": page " << p << ": short read "
+                      << v.size();
         bad++;
         continue;
       }
       if (cfg_.xor_hooks) v = Xor(v);
       uint32_t ver = 0;
       std::string why;
-      if (!CheckPage(v.data(), cfg_.pagesize, p, &ver, &why)) {
-        ADD_FAILURE() << "on disk: " << why;
+      if (!CheckPage(v.data(), fs.ps, fs.Id(p), &ver, &why)) {
+        ADD_FAILURE() << "on disk: " << fs.path << ": " << why;
         bad++;
-      } else if (ver != slots_[p].version) {
-        ADD_FAILURE() << "on disk: page " << p << " version " << ver
-                      << ", expected " << slots_[p].version;
+      } else if (ver != fs.slots[p].version) {
+        ADD_FAILURE() << "on disk: " << fs.path << ": page " << p
+                      << " version " << ver << ", expected "
+                      << fs.slots[p].version;
         bad++;
       }
     }
@@ -544,12 +594,8 @@ class Stress {
   Config cfg_;
   unsigned long long seed_, ops_;
   TempDir dir_;
-  std::string path_;
+  std::vector<std::unique_ptr<FileState>> files_;
   DB_MPOOL *mp_ = nullptr;
-  DB_MPOOLFILE *mpf_ = nullptr;
-  db_pgno_t capacity_ = 0;
-  std::unique_ptr<Slot[]> slots_;
-  std::atomic<db_pgno_t> next_new_hint_{0};
   std::atomic<long> failures_{0}, gets_{0}, enomem_{0}, news_{0};
   std::mutex msg_mu_;
   std::vector<std::string> msgs_;
@@ -593,6 +639,17 @@ TEST(MempStress, PagesReleasedByAnotherThread) {
   Config c;
   c.threads = 4;
   c.cross_thread = true;
+  Stress(c).Run();
+}
+
+// Two files with different page sizes compete for the frames of one pool.
+TEST(MempStress, TwoFilesMixedPageSizesShareThePool) {
+  Config c;
+  c.threads = 4;
+  c.files = 2;
+  c.mixed_pagesizes = true;
+  c.pages = 256;
+  c.mp_size = 32 * 4096;
   Stress(c).Run();
 }
 

@@ -191,6 +191,8 @@ inline int OpenPool(size_t mp_size, DB_MPOOL **mp, int extra_flags = 0) {
   return memp_open(nullptr, flags, 0644, env, mp);
 }
 
+// memp_fopen with mode 0644 and no uid; an empty path opens a private
+// temporary file (file NULL).
 inline int OpenFile(DB_MPOOL *mp, const std::string &path, size_t pagesize,
                     DB_MPOOLFILE **mpf, int flags = 0, int ftype = 0,
                     int lsn_offset = -1, DBT *cookie = nullptr) {
