@@ -1,7 +1,7 @@
 /* frame.c - the slow parts of the frame state protocol (see frame.h). */
 #include "frame.h"
 
-#include <ck_backoff.h>
+#include "spin.h"
 
 void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set, uint32_t clear)
 {
@@ -21,7 +21,7 @@ void lfm__frame_wait(struct lfm__frame *f, uint32_t seen)
 
 	/* A retag without I/O lasts a few hundred cycles: spin briefly first.
 	 */
-	for (int i = 0; i < 32; i++) {
+	for (int i = 0; i < LFM_SPIN_ROUNDS; i++) {
 		if (atomic_load_explicit(&f->state, memory_order_acquire) !=
 		    seen)
 			return;

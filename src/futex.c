@@ -1,7 +1,7 @@
 /* futex.c - futex system calls and the slow paths of lfm__mutex. */
 #include "futex.h"
 
-#include <ck_backoff.h>
+#include "spin.h"
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -27,7 +27,7 @@ void lfm__mutex_lock_slow(lfm__mutex *m)
 	uint32_t c;
 
 	/* Brief spin: critical sections here are a few dozen instructions. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < LFM_SPIN_ROUNDS; i++) {
 		c = 0;
 		if (atomic_compare_exchange_weak_explicit(&m->word, &c, 1,
 							  memory_order_acquire,
