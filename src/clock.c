@@ -77,13 +77,19 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	if (n == 0)
 		return NULL;
 
-	/* Enough steps for every USAGE to drain to zero. */
+	/* Enough steps for every USAGE to drain to zero. Frames that only
+	 * thread caches reference (CACHED entries, no user pin) age like
+	 * unpinned ones: a cached hit writes no shared state, so it cannot
+	 * keep USAGE up, and at 0 the entries are stolen. A page still hot
+	 * for its thread comes back into its cache at the next use (the
+	 * emptied entry keeps the tag: a ghost). */
 	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
 	for (uint64_t k = 0; k < steps; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_acquire);
-		if (s & (LFM_F_REFS_MASK | LFM_F_EXCL))
+		if ((s & (LFM_F_DIRECT_MASK | LFM_F_EXCL)) ||
+		    lfm__frame_bufsize(f) < stride)
 			continue;
 		if (lfm__st_usage(s) > 0 && !(s & LFM_F_DISCARD)) {
 			/* Relaxed: a lost decrement only delays eviction. */
@@ -92,23 +98,11 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 			    memory_order_relaxed, memory_order_relaxed);
 			continue;
 		}
-		if (try_take(mp, f, stride, require, t, werr) == 1)
-			return f;
-	}
-
-	/* Every unpinned-looking frame is held by thread caches (or pinned):
-	 * steal CACHED entries, then take what became free. */
-	for (uint32_t k = 0; k < n; k++) {
-		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
-		if ((s & LFM_F_EXCL) || lfm__st_slotref(s) == 0 ||
-		    lfm__st_direct(s) != 0 || lfm__frame_bufsize(f) < stride)
-			continue;
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (lfm__tcache_steal(rh, f, tag) == 0)
-			continue;
+		if (lfm__st_slotref(s) != 0 &&
+		    lfm__tcache_steal(rh, f,
+				      atomic_load_explicit(
+					  &f->tag, memory_order_relaxed)) == 0)
+			continue; /* HELD by a user through a cache */
 		if (try_take(mp, f, stride, require, t, werr) == 1)
 			return f;
 	}

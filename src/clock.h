@@ -5,8 +5,8 @@
  * the hand moves over carved frames; a frame with pins or EXCL is passed,
  * one with USAGE > 0 loses one, one with USAGE 0 (or DISCARD) and no pins is
  * taken with EXCL, written if dirty, and removed from the frame table.
- * When a whole sweep finds nothing because thread caches hold the unused
- * frames, it steals their CACHED entries (tcache.h) and sweeps once more.
+ * Frames referenced only by thread caches age the same way; at USAGE 0
+ * their CACHED entries are stolen (tcache.h) and the frame is taken.
  * It never waits: if every frame is pinned it fails with ENOMEM at once.
  */
 #ifndef LFM_CLOCK_H
