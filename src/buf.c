@@ -19,9 +19,11 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
-#define LFM_RETRY (-1)
+#define LFM_RETRY	 (-1)
+#define LFM_DELETE_TRIES 8
 
 /* The page is not resident: claim a frame, publish it under the bucket
  * lock (EXCL held), fill it, release it with one direct pin. */
@@ -309,34 +311,65 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	return rc;
 }
 
+/* Turns the caller's pin, if it is the only one, into EXCL in one step,
+ * so nobody can pin (or write) the page between the check and the
+ * delete. 1: EXCL held; 0: other pins exist (caller's pin kept). */
+static int pin_to_excl(struct lfm__region_hdr *rh, struct lfm__handle *h,
+		       struct lfm__frame *f, uint64_t tag)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	if (lfm__st_direct(s) == 1 && lfm__st_slotref(s) == 0) {
+		while (!(s & LFM_F_EXCL) && lfm__st_direct(s) == 1 &&
+		       lfm__st_slotref(s) == 0) {
+			if (atomic_compare_exchange_weak_explicit(
+				&f->state, &s,
+				(s - LFM_F_DIRECT_ONE) | LFM_F_EXCL,
+				memory_order_acq_rel, memory_order_acquire))
+				return 1;
+		}
+		return 0;
+	}
+	/* The pin is an entry of our own cache: move it to a direct pin
+	 * first (same count), then try again. */
+	if (lfm__st_direct(s) == 0 && lfm__st_slotref(s) == 1 && h != NULL &&
+	    lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(tag)) == 0)
+		return pin_to_excl(rh, NULL, f, tag);
+	return 0;
+}
+
 int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__tls_node *t = lfm__tls(mp);
 	uint64_t tag;
-	struct lfm__frame *f = frame_of(mpf, page, &tag);
-	if (f == NULL)
-		return EINVAL;
-	/* Clean first, while our pin holds it: from here no eviction can
-	 * write what the caller is deleting. */
-	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-				  memory_order_relaxed);
-	int rc = release(mpf, f, tag, page, 0);
-	if (rc != 0)
-		return rc;
-	lfm__tcache_steal(rh, f, tag);
-	if (!lfm__frame_try_excl(f, LFM_F_VALID))
-		return (atomic_load_explicit(&f->state, memory_order_relaxed) &
-			LFM_F_REFS_MASK)
-			   ? EBUSY
-			   : 0; /* evicted meanwhile: gone already */
-	if (atomic_load_explicit(&f->tag, memory_order_relaxed) == tag) {
-		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-					  memory_order_relaxed);
-		lfm__clock_evict(mp, f, lfm__tls(mp));
+
+	for (int tries = 0;; tries++) {
+		struct lfm__frame *f = frame_of(mpf, page, &tag);
+		if (f == NULL)
+			return EINVAL;
+		/* References other threads' caches merely keep are not pins. */
+		lfm__tcache_steal(rh, f, tag);
+		if (pin_to_excl(rh, t != NULL ? t->h : NULL, f, tag)) {
+			/* Dropped unwritten: the caller deletes its changes. */
+			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+						  memory_order_relaxed);
+			lfm__clock_evict(mp, f, t);
+			lfm__frame_release_excl(f, 0, 0);
+			return 0;
+		}
+		/* Another pin: perhaps the pool's own, brief one (a sync
+		 * writing the page). Look again a few times, then give up
+		 * with the caller's pin and the page untouched. */
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_acquire);
+		if (s & LFM_F_EXCL)
+			lfm__frame_wait(f, s);
+		else if (tries >= LFM_DELETE_TRIES)
+			return EBUSY;
+		else
+			sched_yield();
 	}
-	lfm__frame_release_excl(f, 0, 0);
-	return 0;
 }
 
 /* Drops the caller's pin on f (page `page`, holding `tag`). */

@@ -88,9 +88,6 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 		errno = EINVAL;
 		return NULL;
 	}
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return NULL;
 	if (maxcache == 0)
 		maxcache = 1;
 
@@ -118,7 +115,9 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 		struct lfm__attach a = {
 		    .name = name,
 		    .ftype = MPOOL_FTYPE,
-		    .rdonly = (fl & O_ACCMODE) == O_RDONLY,
+		    /* As libc's: a dirty page of a read-only fd is accepted
+		     * and its write fails (EBADF) at eviction or sync. */
+		    .rdonly = 0,
 		    .pagesize = pagesize,
 		    .lsn_offset = -1,
 		    .pgcookie = &cookie,

@@ -241,6 +241,32 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	return -1;
 }
 
+int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			  struct lfm__frame *f, uint64_t hash)
+{
+	uint32_t fi = lfm__frame_idx(rh, f) + 1;
+	struct lfm__tc_entry *e = set_of(h, hash);
+	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
+		uint64_t w =
+		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
+		if (word_frame(w) != fi || word_count(w) != 1)
+			continue;
+		if (!atomic_compare_exchange_strong_explicit(
+			&e[way].word, &w, 0, memory_order_acq_rel,
+			memory_order_relaxed))
+			return -1;
+		/* One step: the frame never looks unpinned. */
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(
+		    &f->state, &s, s - LFM_F_SLOTREF_ONE + LFM_F_DIRECT_ONE,
+		    memory_order_acq_rel, memory_order_relaxed))
+			;
+		return 0;
+	}
+	return -1;
+}
+
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag)
 {

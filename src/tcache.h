@@ -123,6 +123,11 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    struct lfm__frame *f, uint64_t hash, uint32_t set,
 		    uint32_t clear, int drop);
 
+/* Owner: if h holds exactly one pin on f (count 1), empties the entry and
+ * turns its SLOTREF into a DIRECT pin. 0 on success, -1 otherwise. */
+int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			  struct lfm__frame *f, uint64_t hash);
+
 /* Any thread: releases one pin on f held in some other handle. */
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag);
