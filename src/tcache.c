@@ -267,8 +267,15 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	return -1;
 }
 
-int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag)
+/* Visits, in every claimed handle, the entries of tag's set that name
+ * frame f. `visit` gets the entry word and its value as loaded; a non-zero
+ * return stops the walk and is returned. Used by foreign putters and
+ * thieves, who only ever see other threads' handles through here. */
+typedef int (*entry_visit)(struct lfm__frame *f, _Atomic uint64_t *word,
+			   uint64_t w, uint32_t *count);
+
+static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			  uint64_t tag, entry_visit visit, uint32_t *count)
 {
 	uint64_t hash = lfm__hash_tag(tag);
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
@@ -282,43 +289,55 @@ int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 			uint64_t w = atomic_load_explicit(&e[way].word,
 							  memory_order_relaxed);
-			while (word_frame(w) == fi && word_count(w) > 0) {
-				if (atomic_compare_exchange_weak_explicit(
-					&e[way].word, &w, w - LFM_TC_COUNT_ONE,
-					memory_order_release,
-					memory_order_relaxed))
-					return 0;
-			}
+			if (word_frame(w) != fi)
+				continue;
+			int r = visit(f, &e[way].word, w, count);
+			if (r != 0)
+				return r;
 		}
 	}
-	return -1;
+	return 0;
+}
+
+/* HELD(c) -> HELD(c-1); release: the user's page writes go with it. */
+static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
+			uint64_t w, uint32_t *count)
+{
+	(void)count;
+	uint32_t fi = word_frame(w);
+	(void)f;
+	while (word_frame(w) == fi && word_count(w) > 0) {
+		if (atomic_compare_exchange_weak_explicit(
+			word, &w, w - LFM_TC_COUNT_ONE, memory_order_release,
+			memory_order_relaxed))
+			return 1;
+	}
+	return 0;
+}
+
+/* CACHED -> empty, then the entry's SLOTREF goes (rule 8). */
+static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
+			uint64_t w, uint32_t *count)
+{
+	if (word_count(w) == 0 &&
+	    atomic_compare_exchange_strong_explicit(
+		word, &w, 0, memory_order_acquire, memory_order_relaxed)) {
+		lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
+		(*count)++;
+	}
+	return 0;
+}
+
+int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			    uint64_t tag)
+{
+	return for_entries_of(rh, f, tag, drop_one_pin, NULL) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			   uint64_t tag)
 {
-	uint64_t hash = lfm__hash_tag(tag);
-	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	uint32_t stolen = 0;
-	uint32_t hi =
-	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
-	for (uint32_t i = 0; i < hi; i++) {
-		struct lfm__handle *h = lfm__handle_at(rh, i);
-		if (atomic_load_explicit(&h->owner, memory_order_acquire) == 0)
-			continue;
-		struct lfm__tc_entry *e = set_of(h, hash);
-		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-			uint64_t w = atomic_load_explicit(&e[way].word,
-							  memory_order_relaxed);
-			if (word_frame(w) != fi || word_count(w) != 0)
-				continue;
-			if (atomic_compare_exchange_strong_explicit(
-				&e[way].word, &w, 0, memory_order_acquire,
-				memory_order_relaxed)) {
-				lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
-				stolen++;
-			}
-		}
-	}
+	for_entries_of(rh, f, tag, steal_cached, &stolen);
 	return stolen;
 }
