@@ -127,7 +127,7 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 		DB_LSN lsn = {0, 0};
 		int32_t off = atomic_load_explicit(&file->lsn_offset,
 						   memory_order_relaxed);
-		int has_lsn = limit != NULL && off >= 0;
+		int has_lsn = limit != NULL && max_lsn != NULL && off >= 0;
 		if (has_lsn) {
 			memcpy(&lsn, (char *)lfm__frame_page(rh, f) + off,
 			       sizeof(lsn));
