@@ -102,9 +102,10 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin,
 		       lfm__pgfn pgout);
 
-/* The calling thread's pin cache for mp, claimed on first use; NULL when
- * every handle is taken (the thread then pins directly). */
-struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp);
+/* The calling thread's node for mp (its pin cache, claimed on first use;
+ * h NULL when every handle is taken: the thread then pins directly).
+ * NULL only if the node could not be allocated. */
+struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp);
 
 struct lfm__tls_node {
 	uint64_t serial;
@@ -119,8 +120,7 @@ static inline struct lfm__tls_node *lfm__tls(DB_MPOOL *mp)
 	struct lfm__tls_node *n = lfm__tls_head;
 	if (n != NULL && n->serial == mp->serial)
 		return n;
-	lfm__tls_handle_slow(mp);
-	return lfm__tls_head;
+	return lfm__tls_slow(mp);
 }
 
 /* Registry of live pools, for thread-exit cleanup. */

@@ -74,7 +74,7 @@ void lfm__tls_unregister_pool(DB_MPOOL *mp)
 	pthread_mutex_unlock(&live_lock);
 }
 
-struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp)
+struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 {
 	struct lfm__tls_node **pp = &lfm__tls_head;
 	for (; *pp != NULL; pp = &(*pp)->next) {
@@ -83,7 +83,7 @@ struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp)
 			*pp = n->next;
 			n->next = lfm__tls_head;
 			lfm__tls_head = n;
-			return n->h;
+			return n;
 		}
 	}
 
@@ -110,5 +110,5 @@ struct lfm__handle *lfm__tls_handle_slow(DB_MPOOL *mp)
 	}
 	pthread_mutex_unlock(&live_lock);
 	pthread_setspecific(tls_key, lfm__tls_head);
-	return n ? n->h : NULL;
+	return n;
 }
