@@ -141,9 +141,18 @@ static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
 			memory_order_acquire, memory_order_relaxed))
 			break;
 	}
-	/* The pin froze the tag; if it moved before we pinned, let go. */
+	/* The pin froze the tag; if it moved before we pinned, let go, and
+	 * give back the USAGE and DISCARD we changed: a lookup that raced a
+	 * retag must not count as a use of the page now there. */
 	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag) {
-		atomic_fetch_sub_explicit(&f->state, one, memory_order_release);
+		uint32_t keep = s & (LFM_F_USAGE_MASK | LFM_F_DISCARD);
+		uint32_t c =
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(
+		    &f->state, &c,
+		    ((c - one) & ~(LFM_F_USAGE_MASK | LFM_F_DISCARD)) | keep,
+		    memory_order_release, memory_order_relaxed))
+			;
 		return LFM_PIN_MISMATCH;
 	}
 	return LFM_PIN_OK;

@@ -41,7 +41,8 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
 	uint32_t n = 0;
 
-	while (i != LFM_NIL && n++ < limit) {
+	while (i != LFM_NIL && n < limit) {
+		n++;
 		struct lfm__frame *f = &frames[i - 1];
 		/* The caller will read this page next if it is the one: start
 		 * fetching it now, alongside the descriptor. */

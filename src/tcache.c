@@ -251,6 +251,9 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
 		if (word_frame(w) != fi || word_count(w) != 1)
 			continue;
+		if (lfm__st_direct(atomic_load_explicit(
+			&f->state, memory_order_relaxed)) == LFM_DIRECT_MAX)
+			return -1; /* no room for it as a direct pin */
 		if (!atomic_compare_exchange_strong_explicit(
 			&e[way].word, &w, 0, memory_order_acq_rel,
 			memory_order_relaxed))
