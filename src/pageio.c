@@ -81,8 +81,16 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	return rc;
 }
 
-int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		    struct lfm__tls_node *t)
+/*
+ * Writes f's page. `shared`: users may hold the page pinned (mpool_sync),
+ * so DIRTY is cleared before the bytes are copied (a change made during the
+ * copy dirties it again) and the write always goes from a copy. Otherwise
+ * the caller holds EXCL: the page is written in place unless pgout needs a
+ * copy, and DIRTY is cleared after the write. Either way a failed write
+ * leaves the page dirty and unchanged.
+ */
+static int write_page(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		      struct lfm__tls_node *t, int shared)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
 	struct lfm__file *file = &lfm__files(mp->rh)[slot];
@@ -93,66 +101,50 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
 	const void *src = page;
 	void *copy = NULL;
-	int rc;
+	int rc = 0;
 
 	if (pf->fd_rw < 0)
 		return EACCES; /* cannot happen: dirty needs a writable open */
-	if (pgout != NULL) {
-		/* pgout may transform in place (byte-swap, checksum): give it
+	if (shared || pgout != NULL) {
+		/* pgout may transform in place (byte-swap, checksum): it gets
 		 * a copy so the cached page keeps its in-memory form. */
 		copy = malloc(ps);
 		if (copy == NULL)
 			return ENOMEM;
+		if (shared)
+			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+						  memory_order_acq_rel);
 		memcpy(copy, page, ps);
-		DBT none = {0};
-		rc = pgout(pgno, copy, cookie_of(pf, &none));
-		if (rc != 0) {
-			free(copy);
-			return rc;
-		}
 		src = copy;
+		if (pgout != NULL) {
+			DBT none = {0};
+			rc = pgout(pgno, copy, cookie_of(pf, &none));
+		}
 	}
-	rc = lfm__pwrite_full(pf->fd_rw, src, ps, (uint64_t)pgno * ps);
+	if (rc == 0)
+		rc = lfm__pwrite_full(pf->fd_rw, src, ps, (uint64_t)pgno * ps);
 	free(copy);
-	if (rc != 0)
+	if (rc != 0) {
+		if (shared)
+			atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
+						 memory_order_relaxed);
 		return rc;
-	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-				  memory_order_relaxed);
+	}
+	if (!shared)
+		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+					  memory_order_relaxed);
 	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
 	return 0;
+}
+
+int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		    struct lfm__tls_node *t)
+{
+	return write_page(mp, f, tag, t, 0);
 }
 
 int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 			 struct lfm__tls_node *t)
 {
-	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
-	struct lfm__file *file = &lfm__files(mp->rh)[slot];
-	struct lfm__pfile *pf = &mp->pfiles[slot];
-	size_t ps = file->pagesize;
-	lfm__pgfn pgout =
-	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
-	int rc = 0;
-
-	if (pf->fd_rw < 0)
-		return EACCES;
-	void *copy = malloc(ps);
-	if (copy == NULL)
-		return ENOMEM;
-	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-				  memory_order_acq_rel);
-	memcpy(copy, lfm__frame_page(mp->rh, f), ps);
-	if (pgout != NULL) {
-		DBT none = {0};
-		rc = pgout(pgno, copy, cookie_of(pf, &none));
-	}
-	if (rc == 0)
-		rc = lfm__pwrite_full(pf->fd_rw, copy, ps, (uint64_t)pgno * ps);
-	free(copy);
-	if (rc != 0) {
-		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
-					 memory_order_relaxed);
-		return rc;
-	}
-	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
-	return 0;
+	return write_page(mp, f, tag, t, 1);
 }
