@@ -152,6 +152,7 @@ struct Config {
   bool xor_hooks = false;    // register XOR pgin/pgout (ftype 1)
   int new_per_thread = 0;    // > 0: workers also append with DB_MPOOL_NEW
   bool cross_thread = false; // producers pin, consumers put
+  unsigned long long ops = 0; // per thread; 0: LFM_STRESS_OPS or default
 };
 
 unsigned long long Seed() { return EnvU64("LFM_SEED", kDefaultSeed); }
@@ -236,7 +237,7 @@ class Queue {
 class Stress {
  public:
   explicit Stress(const Config &c)
-      : cfg_(c), seed_(Seed()), ops_(OpsPerThread()) {
+      : cfg_(c), seed_(Seed()), ops_(c.ops ? c.ops : OpsPerThread()) {
     for (int f = 0; f < cfg_.files; f++) {
       files_.emplace_back(new FileState);
       FileState &fs = *files_.back();
@@ -650,6 +651,19 @@ TEST(MempStress, TwoFilesMixedPageSizesShareThePool) {
   c.mixed_pagesizes = true;
   c.pages = 256;
   c.mp_size = 32 * 4096;
+  Stress(c).Run();
+}
+
+// More threads than the pool has per-thread pin caches (64): the rest pin
+// directly and count in shared stripes; threads exit (giving their caches
+// back) while the pool lives on, and the final checks run after that.
+TEST(MempStress, MoreThreadsThanPinCaches) {
+  Config c;
+  c.threads = 80;
+  c.pages = 256;
+  c.mp_size = 128 * 4096;
+  c.max_pins = 2;
+  c.ops = 1500;
   Stress(c).Run();
 }
 
