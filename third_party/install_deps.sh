@@ -11,6 +11,7 @@ pkgs=(
 	libjemalloc-dev  # jemalloc: the pool's private arena
 	libgtest-dev     # GoogleTest
 	libdb5.3-dev     # Berkeley DB 5.3: the benchmark's peer
+	python3          # tests/run.sh reads the test.xml files with it
 )
 
 missing=()
