@@ -294,21 +294,27 @@ static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 	}
 }
 
-static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
-		   void *page, unsigned long flags);
-
-int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+/* What memp_fput and memp_fset share: the read-only check, the state bits
+ * the flags stand for, and the LSN of a page being dirtied. */
+static int put_flags(DB_MPOOLFILE *mpf, struct lfm__frame *f, void *page,
+		     unsigned long flags, uint32_t *set, uint32_t *clear)
 {
-	uint64_t tag;
-	struct lfm__frame *f = frame_of(mpf, page, &tag);
-	if (f == NULL)
-		return EINVAL;
-	int rc = release(mpf, f, tag, page, flags);
-	/* mpool(3) pools grew past maxcache while pages were pinned: give
-	 * frames back as pins go. */
-	if (rc == 0 && mpf->mp->rh->elastic)
-		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp));
-	return rc;
+	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
+		return EACCES;
+	flag_bits(flags, set, clear);
+	if (flags & DB_MPOOL_DIRTY)
+		note_lsn(mpf, f, page);
+	return 0;
+}
+
+/* Applies flag bits to a frame someone holds pinned (writers stay away). */
+static void apply_bits(struct lfm__frame *f, uint32_t set, uint32_t clear)
+{
+	if (set)
+		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
+	if (clear)
+		atomic_fetch_and_explicit(&f->state, ~clear,
+					  memory_order_release);
 }
 
 /* Turns the caller's pin, if it is the only one, into EXCL in one step,
@@ -372,19 +378,12 @@ int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
 	}
 }
 
-/* Drops the caller's pin on f (page `page`, holding `tag`). */
+/* Drops the caller's pin on f (holding `tag`), applying set/clear. */
 static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
-		   void *page, unsigned long flags)
+		   uint32_t set, uint32_t clear)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
-	uint32_t set, clear;
-
-	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
-		return EACCES;
-	flag_bits(flags, &set, &clear);
-	if (flags & DB_MPOOL_DIRTY)
-		note_lsn(mpf, f, page);
 
 	/* Discarded pages leave the thread cache when released, so CLOCK
 	 * takes them next without stealing. */
@@ -401,14 +400,27 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
 		return 0;
 	/* A pin taken by another thread: flags first, while it still holds. */
-	if (set)
-		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
-	if (clear)
-		atomic_fetch_and_explicit(&f->state, ~clear,
-					  memory_order_release);
+	apply_bits(f, set, clear);
 	if (lfm__tcache_put_foreign(rh, f, tag) == 0)
 		return 0;
 	return EINVAL;
+}
+
+int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	uint64_t tag;
+	uint32_t set, clear;
+	struct lfm__frame *f = frame_of(mpf, page, &tag);
+	if (f == NULL)
+		return EINVAL;
+	int rc = put_flags(mpf, f, page, flags, &set, &clear);
+	if (rc == 0)
+		rc = release(mpf, f, tag, set, clear);
+	/* mpool(3) pools grew past maxcache while pages were pinned: give
+	 * frames back as pins go. */
+	if (rc == 0 && mpf->mp->rh->elastic)
+		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp));
+	return rc;
 }
 
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
@@ -419,16 +431,8 @@ int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
 	if (f == NULL)
 		return EINVAL;
-	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
-		return EACCES;
-	flag_bits(flags, &set, &clear);
-	if (flags & DB_MPOOL_DIRTY)
-		note_lsn(mpf, f, page);
-	/* The caller's pin keeps the frame from writers: plain RMWs do. */
-	if (set)
-		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
-	if (clear)
-		atomic_fetch_and_explicit(&f->state, ~clear,
-					  memory_order_release);
-	return 0;
+	int rc = put_flags(mpf, f, page, flags, &set, &clear);
+	if (rc == 0)
+		apply_bits(f, set, clear); /* the caller's pin holds it */
+	return rc;
 }
