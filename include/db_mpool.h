@@ -181,8 +181,9 @@ LFM_EXPORT int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
 /* memp_fset: as memp_fput's flags, keeping the pin. */
 LFM_EXPORT int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
 
-/* memp_fsync: write the file's dirty pages; pinned ones are skipped and then
- * DB_INCOMPLETE is returned. */
+/* memp_fsync: write the file's dirty pages and fdatasync the file; pinned
+ * ones are skipped and then DB_INCOMPLETE is returned. A background write
+ * error of this file since the last sync is returned once (see below). */
 LFM_EXPORT int memp_fsync(DB_MPOOLFILE *mpf);
 
 /* memp_unlink: remove a shared pool's files. Private pools have none; it
@@ -197,14 +198,59 @@ memp_register(DB_MPOOL *mp, int ftype,
 	      int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie));
 
 /* memp_sync: write every dirty page whose LSN is below *lsn (pages of files
- * with no lsn_offset are all written); DB_INCOMPLETE if some were pinned;
- * on success *lsn becomes the largest LSN written. */
+ * with no lsn_offset are all written) and fdatasync the files written;
+ * DB_INCOMPLETE if some were pinned; on success *lsn becomes the largest LSN
+ * written. Background write errors are returned once, as by memp_fsync. */
 LFM_EXPORT int memp_sync(DB_MPOOL *mp, LSN *lsn);
 
 /* memp_stat: allocate (with db_malloc, or malloc) and fill the statistics;
  * *fsp is a NULL-terminated array, or NULL when the pool has no files. */
 LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
 			 DB_MPOOL_FSTAT *(*fsp)[], void *(*db_malloc)(size_t));
+
+/*
+ * Write-back, beyond Berkeley DB 2.x.
+ *
+ * Background flushers: threads of the pool that write dirty, unpinned pages
+ * (coldest first, adjacent pages of a file in one pwritev) whenever fewer
+ * than `clean_pct` percent of the pool's frames are clean and unpinned, so
+ * that a miss finds a clean victim instead of writing one. memp_open starts
+ * the default number (one per four CPUs, at least one, at most eight) with
+ * a 20% target; mpool_open pools start with none. A write a flusher could
+ * not make (EIO, ENOSPC, a pgout error, a refused log flush) leaves the page
+ * dirty and intact; the flusher retries it later, and the error is returned
+ * once by the next memp_fsync of that file or memp_sync.
+ */
+
+/* memp_set_flushers: run `nflushers` flusher threads (0: none; -1: the
+ * default number) keeping `clean_pct` percent (1..99; 0: the default 20) of
+ * the frames clean. Replaces the running set: the old threads finish the
+ * write they are making and stop first. memp_close stops them before it
+ * returns; nothing is written after. Errors: EINVAL (nflushers below -1 or
+ * above 64, clean_pct out of range), the errors of pthread_create. */
+LFM_EXPORT int memp_set_flushers(DB_MPOOL *mp, int nflushers, int clean_pct);
+
+/* memp_trickle: write dirty, unpinned pages from the calling thread until
+ * `pct` percent (1..100) of the frames are clean, or no more can be written;
+ * *nwrotep (if not NULL) gets the number of pages written. As in later
+ * Berkeley DB releases. Errors: EINVAL (pct out of range), the first write
+ * error (the page stays dirty). */
+LFM_EXPORT int memp_trickle(DB_MPOOL *mp, int pct, int *nwrotep);
+
+/*
+ * memp_set_logflush: the write-ahead-log rule. Before the pool writes a page
+ * of a file that has an lsn_offset, and whose LSN is past the log position
+ * known to be durable, it calls logflush(arg, lsn) with the largest LSN
+ * among the pages it is about to write; the callback makes the log durable
+ * up to at least that LSN and returns 0 (the pool then records it as
+ * durable), or an error, which fails the write (the pages stay dirty).
+ * The callback may run in any thread, flushers included, with frames held
+ * for writing: it must not call memp_fget. NULL turns the rule off (the
+ * default). Errors: EINVAL (mp NULL).
+ */
+LFM_EXPORT int memp_set_logflush(DB_MPOOL *mp,
+				 int (*logflush)(void *arg, const DB_LSN *lsn),
+				 void *arg);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,17 @@
 /* clock.c - victim selection (see clock.h). */
 #include "clock.h"
 
+#include "flusher.h"
 #include "ftab.h"
 #include "pageio.h"
 
 #include <errno.h>
 
 #define HAND_BATCH 8
+/* While flushers run, a sweep passes over up to this many cold dirty
+ * frames looking for a clean one (the flushers will write them), before it
+ * takes a dirty victim and writes it itself. */
+#define DIRTY_SKIP 16
 
 int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 		     struct lfm__tls_node *t)
@@ -22,6 +27,8 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 			return rc;
 		atomic_fetch_add_explicit(&rh->rw_evict, 1,
 					  memory_order_relaxed);
+		/* A miss paid for a write: the flushers are behind. */
+		lfm__flushers_kick(rh);
 	} else {
 		atomic_fetch_add_explicit(&rh->ro_evict, 1,
 					  memory_order_relaxed);
@@ -84,6 +91,10 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	 * for its thread comes back into its cache at the next use (the
 	 * emptied entry keeps the tag: a ghost). */
 	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
+	uint32_t skip =
+	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed) != 0
+		? DIRTY_SKIP
+		: 0;
 	for (uint64_t k = 0; k < steps; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
@@ -96,6 +107,11 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 			atomic_compare_exchange_weak_explicit(
 			    &f->state, &s, s - LFM_F_USAGE_ONE,
 			    memory_order_relaxed, memory_order_relaxed);
+			continue;
+		}
+		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
+		    skip > 0) {
+			skip--;
 			continue;
 		}
 		if (lfm__st_slotref(s) != 0 &&

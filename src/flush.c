@@ -3,73 +3,14 @@
 
 #include "clock.h"
 #include "ftab.h"
+#include "fileio.h"
 #include "pageio.h"
+#include "writeback.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int lsn_less(const DB_LSN *a, const DB_LSN *b)
-{
-	return a->file < b->file ||
-	       (a->file == b->file && a->offset < b->offset);
-}
-
-static int hint_qualifies(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  uint64_t tag, const DB_LSN *limit)
-{
-	if (atomic_load_explicit(&lfm__files(rh)[lfm__tag_slot(tag)].lsn_offset,
-				 memory_order_relaxed) < 0)
-		return 1;
-	uint64_t h = atomic_load_explicit(&f->lsn_hint, memory_order_relaxed);
-	DB_LSN lsn = {(u_int32_t)(h >> 32), (u_int32_t)h};
-	return lsn_less(&lsn, limit);
-}
-
-/* Takes EXCL on a dirty frame of the wanted file, stealing thread-cache
- * references if needed. 1: taken; 0: not dirty any more or not ours;
- * -1: pinned by a user. */
-static int take_dirty(struct lfm__region_hdr *rh, struct lfm__frame *f,
-		      int64_t slot, const DB_LSN *limit, uint64_t *tag)
-{
-	for (;;) {
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
-		if ((s & (LFM_F_VALID | LFM_F_DIRTY)) !=
-		    (LFM_F_VALID | LFM_F_DIRTY))
-			return 0;
-		*tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (*tag == 0 || (slot >= 0 && lfm__tag_slot(*tag) != slot))
-			return 0;
-		if (s & LFM_F_EXCL) {
-			/* Someone is writing or evicting it: wait, look again.
-			 */
-			lfm__frame_wait(f, s);
-			continue;
-		}
-		if (lfm__st_direct(s) != 0 ||
-		    (lfm__st_slotref(s) != 0 &&
-		     lfm__tcache_steal(rh, f, *tag) == 0)) {
-			/* Pinned by a user. It counts against the sync only if
-			 * it qualifies, judged by its LSN hint (the bytes are
-			 * the user's while pinned). */
-			if (limit != NULL &&
-			    !hint_qualifies(rh, f, *tag, limit))
-				return 0;
-			return -1;
-		}
-		if (lfm__st_slotref(s) != 0)
-			continue;
-		if (lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY)) {
-			/* The tag cannot move under EXCL; recheck it. */
-			if (atomic_load_explicit(&f->tag,
-						 memory_order_relaxed) == *tag)
-				return 1;
-			lfm__frame_release_excl(f, 0, 0);
-		}
-	}
-}
 
 /* mpool_sync's pinned dirty page: pin it ourselves (so it cannot change
  * identity), write a copy. 0, an error, or -1 if it went away. */
@@ -94,6 +35,31 @@ static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	}
 }
 
+/* fdatasync failed for file `slot`: the kernel may have dropped what we
+ * wrote, so the pages this call wrote that are still cached, unchanged in
+ * identity, are marked dirty again (under a pin of our own, which freezes
+ * the tag) for the next sync to write. */
+static void redirty(DB_MPOOL *mp, struct lfm__wb_cand *c, uint32_t n,
+		    uint32_t slot)
+{
+	struct lfm__frame *frames = lfm__frames(mp->rh);
+	for (uint32_t i = 0; i < n; i++) {
+		if (c[i].result != LFM_WB_WRITTEN ||
+		    lfm__tag_slot(c[i].tag) != slot)
+			continue;
+		struct lfm__frame *f = &frames[c[i].idx];
+		if (lfm__frame_pin(f, c[i].tag, LFM_F_DIRECT_ONE) == LFM_PIN_OK)
+			lfm__frame_unpin(f, LFM_F_DIRECT_ONE, LFM_F_DIRTY, 0);
+	}
+}
+
+/* Takes the background write error of file s (reported once). */
+static int take_bg_err(struct lfm__region_hdr *rh, uint32_t s)
+{
+	return atomic_exchange_explicit(&lfm__files(rh)[s].bg_err, 0,
+					memory_order_relaxed);
+}
+
 int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 	       int *wrote_lsn, int pinned_too)
 {
@@ -101,64 +67,89 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	uint8_t *wrote = calloc(rh->nfiles_max, 1);
-	int err = 0, incomplete = 0;
+	struct lfm__wb_cand *cand = malloc(sizeof(*cand) * (n ? n : 1));
 	struct lfm__tls_node *t = lfm__tls(mp);
+	uint32_t nc = 0;
+	int err = 0;
 
-	if (wrote == NULL)
+	if (wrote == NULL || cand == NULL) {
+		free(wrote);
+		free(cand);
 		return ENOMEM;
+	}
 	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint64_t tag;
-		int r = take_dirty(rh, f, slot, limit, &tag);
-		if (r < 0 && pinned_too) {
-			int rc = write_pinned(mp, f, tag, t);
+		/* Acquire: a page seen clean was written, and its writer's
+		 * `unsynced` mark is then seen below. */
+		uint32_t s = atomic_load_explicit(&frames[i].state,
+						  memory_order_acquire);
+		if ((s & (LFM_F_VALID | LFM_F_DIRTY)) !=
+		    (LFM_F_VALID | LFM_F_DIRTY))
+			continue;
+		uint64_t tag =
+		    atomic_load_explicit(&frames[i].tag, memory_order_relaxed);
+		if (tag == 0 || (slot >= 0 && lfm__tag_slot(tag) != slot))
+			continue;
+		cand[nc].tag = tag;
+		cand[nc].idx = i;
+		cand[nc].usage = 0;
+		nc++;
+	}
+	struct lfm__wb_opts o = {.limit = limit, .wait_excl = 1};
+	struct lfm__wb_result res = {0};
+	lfm__wb_write(mp, cand, nc, &o, t, &res);
+	err = res.err;
+	for (uint32_t i = 0; i < nc; i++) {
+		uint32_t fs = lfm__tag_slot(cand[i].tag);
+		if (cand[i].result == LFM_WB_PINNED && pinned_too) {
+			int rc = write_pinned(mp, &frames[cand[i].idx],
+					      cand[i].tag, t);
 			if (rc > 0 && err == 0)
 				err = rc;
 			if (rc == 0)
-				wrote[lfm__tag_slot(tag)] = 1;
-			continue;
+				cand[i].result = LFM_WB_WRITTEN;
 		}
-		if (r < 0)
-			incomplete = 1;
-		if (r <= 0)
+		if (cand[i].result == LFM_WB_WRITTEN)
+			wrote[fs] = 1;
+	}
+	if (limit != NULL && res.has_lsn &&
+	    (!*wrote_lsn || lfm__lsn_less(max_lsn, &res.max_lsn))) {
+		*max_lsn = res.max_lsn;
+		*wrote_lsn = 1;
+	}
+	/* Durability: what this call wrote, and what flushers and evictions
+	 * wrote before it, is on stable storage before it reports success. */
+	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
+		if (slot >= 0 && (int64_t)s != slot)
 			continue;
-		uint32_t fs = lfm__tag_slot(tag);
-		struct lfm__file *file = &lfm__files(rh)[fs];
-		DB_LSN lsn = {0, 0};
-		int32_t off = atomic_load_explicit(&file->lsn_offset,
-						   memory_order_relaxed);
-		int has_lsn = limit != NULL && max_lsn != NULL && off >= 0;
-		if (has_lsn) {
-			memcpy(&lsn, (char *)lfm__frame_page(rh, f) + off,
-			       sizeof(lsn));
-			if (!lsn_less(&lsn, limit)) {
-				lfm__frame_release_excl(f, 0, 0);
-				continue;
-			}
-		}
-		int rc = lfm__page_write(mp, f, tag, t);
-		lfm__frame_release_excl(f, 0, 0);
+		struct lfm__file *file = &lfm__files(rh)[s];
+		if (!atomic_exchange_explicit(&file->unsynced, 0,
+					      memory_order_acq_rel) &&
+		    !wrote[s])
+			continue;
+		if (mp->pfiles[s].fd_rw < 0)
+			continue; /* written by another process's handle */
+		int rc = lfm__fdatasync(mp->pfiles[s].fd_rw);
 		if (rc != 0) {
+			atomic_store_explicit(&file->unsynced, 1,
+					      memory_order_relaxed);
+			redirty(mp, cand, nc, s);
 			if (err == 0)
 				err = rc;
-			continue;
-		}
-		wrote[fs] = 1;
-		if (has_lsn && (!*wrote_lsn || lsn_less(max_lsn, &lsn))) {
-			*max_lsn = lsn;
-			*wrote_lsn = 1;
 		}
 	}
-	/* Durability: what this call wrote is on stable storage before it
-	 * reports success. */
+	/* A flusher's failed write is the next sync's to report. */
 	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
-		if (wrote[s] && fdatasync(mp->pfiles[s].fd_rw) != 0 && err == 0)
-			err = errno;
+		if (slot >= 0 && (int64_t)s != slot)
+			continue;
+		int bg = take_bg_err(rh, s);
+		if (bg != 0 && err == 0)
+			err = bg;
 	}
+	free(cand);
 	free(wrote);
 	if (err != 0)
 		return err;
-	return incomplete ? DB_INCOMPLETE : 0;
+	return res.npinned > 0 && !pinned_too ? DB_INCOMPLETE : 0;
 }
 
 uint32_t lfm__flush_discard_file(DB_MPOOL *mp, uint32_t slot)

@@ -10,10 +10,12 @@
  * taken back from them first. With `limit`, only pages whose LSN is below
  * it (files without an LSN offset: all), and *max_lsn is raised to the
  * largest LSN written. Each written file is then fdatasync'd.
+ * Adjacent pages go out in runs (writeback.h), sorted by page number.
  * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
  * copy taken under a pin of our own.
- * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
- * copy taken under a pin of our own.
+ * If fdatasync fails, the pages written for that file are marked dirty
+ * again (the kernel may have dropped them). A flusher's failed write of a
+ * covered file since the last sync is reported here, once.
  * Returns 0, DB_INCOMPLETE (some were pinned), or the first error (the
  * failed pages stay dirty and intact).
  */

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Not FUTEX_PRIVATE_FLAG: these words may be in a mapping shared between
@@ -12,6 +13,14 @@
 void lfm__futex_wait(_Atomic uint32_t *addr, uint32_t expected)
 {
 	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, expected, NULL, NULL,
+		0);
+}
+
+void lfm__futex_wait_ns(_Atomic uint32_t *addr, uint32_t expected, uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u),
+			      (long)(ns % 1000000000u)};
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, expected, &ts, NULL,
 		0);
 }
 

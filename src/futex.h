@@ -22,6 +22,8 @@ typedef struct lfm__mutex {
  * possible, so callers re-check their condition in a loop. */
 void lfm__futex_wait(_Atomic uint32_t *addr, uint32_t expected);
 void lfm__futex_wake_all(_Atomic uint32_t *addr);
+/* As lfm__futex_wait, giving up after `ns` nanoseconds. */
+void lfm__futex_wait_ns(_Atomic uint32_t *addr, uint32_t expected, uint64_t ns);
 
 void lfm__mutex_lock_slow(lfm__mutex *m);
 void lfm__mutex_unlock_slow(lfm__mutex *m);

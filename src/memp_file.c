@@ -214,6 +214,8 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		snprintf(f->path, sizeof(f->path), "%s",
 			 file != NULL ? file : "(temporary)");
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
+		atomic_store_explicit(&f->bg_err, 0, memory_order_relaxed);
+		atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
 		for (int c = 0; c < LFM_ST_NCOUNTERS; c++)
 			f->stat_base[c] =
 			    lfm__stat_total(rh, (uint32_t)slot, c);

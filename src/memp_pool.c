@@ -1,6 +1,8 @@
 /* memp_pool.c - memp_open, memp_close, memp_register, memp_unlink. */
 #include "pool.h"
 
+#include "flusher.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,16 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	    .nfiles_max = LFM_NFILES,
 	    .nhandles = LFM_NHANDLES,
 	};
-	return lfm__pool_create(&g, flags, dbenv, regionp);
+	int rc = lfm__pool_create(&g, flags, dbenv, regionp);
+	if (rc != 0)
+		return rc;
+	rc =
+	    lfm__flushers_set(*regionp, lfm__flushers_default(), LFM_FLUSH_PCT);
+	if (rc != 0) {
+		(void)memp_close(*regionp);
+		*regionp = NULL;
+	}
+	return rc;
 }
 
 int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
@@ -58,6 +69,7 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 			   ? dbenv->mp_mmapsize
 			   : LFM_DEFAULT_MAP;
 	pthread_mutex_init(&mp->lock, NULL);
+	pthread_mutex_init(&mp->flush_lock, NULL);
 	lfm__tls_register_pool(mp);
 	*regionp = mp;
 	return 0;
@@ -67,6 +79,8 @@ int memp_close(DB_MPOOL *mp)
 {
 	if (mp == NULL)
 		return EINVAL;
+	/* First, so that nothing is written after memp_close returns. */
+	(void)lfm__flushers_set(mp, 0, 0);
 	/* After this no dying thread touches the region (tls.c). */
 	lfm__tls_unregister_pool(mp);
 	while (mp->mpfs != NULL) {
@@ -88,7 +102,16 @@ int memp_close(DB_MPOOL *mp)
 		free(mp->old_cookies);
 		mp->old_cookies = next;
 	}
+	struct lfm__logflush *lf =
+	    atomic_load_explicit(&mp->logflush, memory_order_relaxed);
+	free(lf);
+	while (mp->old_logflush != NULL) {
+		lf = mp->old_logflush->next;
+		free(mp->old_logflush);
+		mp->old_logflush = lf;
+	}
 	free(mp->pfiles);
+	pthread_mutex_destroy(&mp->flush_lock);
 	pthread_mutex_destroy(&mp->lock);
 	lfm__region_destroy_private(mp->rh);
 	free(mp);

@@ -1,47 +1,13 @@
 /* pageio.c - page reads and writes with pgin/pgout (see pageio.h). */
 #include "pageio.h"
 
+#include "fileio.h"
+#include "writeback.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	memset((char *)buf + done, 0, len - done);
-	return 0;
-}
-
-int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
-				   (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (n == 0)
-			return EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* The file's cookie, or `none` (an empty DBT on the caller's stack) so that
  * pgin/pgout always get a valid pointer. */
@@ -81,70 +47,53 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	return rc;
 }
 
+int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		    struct lfm__tls_node *t)
+{
+	return lfm__wb_write_one(mp, f, tag, t);
+}
+
 /*
- * Writes f's page. `shared`: users may hold the page pinned (mpool_sync),
- * so DIRTY is cleared before the bytes are copied (a change made during the
- * copy dirties it again) and the write always goes from a copy. Otherwise
- * the caller holds EXCL: the page is written in place unless pgout needs a
- * copy, and DIRTY is cleared after the write. Either way a failed write
- * leaves the page dirty and unchanged.
+ * Users may hold the page pinned (mpool_sync), so DIRTY is cleared before
+ * the bytes are copied (a change made during the copy dirties it again),
+ * and the write goes from the copy, which pgout may transform. A failed
+ * write sets DIRTY back: the page is never lost.
  */
-static int write_page(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		      struct lfm__tls_node *t, int shared)
+int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+			 struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
-	struct lfm__file *file = &lfm__files(mp->rh)[slot];
 	struct lfm__pfile *pf = &mp->pfiles[slot];
-	void *page = lfm__frame_page(mp->rh, f);
-	size_t ps = file->pagesize;
+	size_t ps = lfm__files(mp->rh)[slot].pagesize;
 	lfm__pgfn pgout =
 	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
-	const void *src = page;
-	void *copy = NULL;
+	DB_LSN lsn;
 	int rc = 0;
 
 	if (pf->fd_rw < 0)
 		return EACCES; /* cannot happen: dirty needs a writable open */
-	if (shared || pgout != NULL) {
-		/* pgout may transform in place (byte-swap, checksum): it gets
-		 * a copy so the cached page keeps its in-memory form. */
-		copy = malloc(ps);
-		if (copy == NULL)
-			return ENOMEM;
-		if (shared)
-			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-						  memory_order_acq_rel);
-		memcpy(copy, page, ps);
-		src = copy;
-		if (pgout != NULL) {
-			DBT none = {0};
-			rc = pgout(pgno, copy, cookie_of(pf, &none));
-		}
+	void *copy = malloc(ps);
+	if (copy == NULL)
+		return ENOMEM;
+	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+				  memory_order_acq_rel);
+	memcpy(copy, lfm__frame_page(mp->rh, f), ps);
+	if (lfm__wb_page_lsn(mp->rh, slot, copy, &lsn))
+		rc = lfm__wb_wal(mp, slot, &lsn);
+	if (rc == 0 && pgout != NULL) {
+		DBT none = {0};
+		rc = pgout(pgno, copy, cookie_of(pf, &none));
 	}
 	if (rc == 0)
-		rc = lfm__pwrite_full(pf->fd_rw, src, ps, (uint64_t)pgno * ps);
+		rc = lfm__pwrite_full(pf->fd_rw, copy, ps, (uint64_t)pgno * ps);
 	free(copy);
 	if (rc != 0) {
-		if (shared)
-			atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
-						 memory_order_relaxed);
+		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
+					 memory_order_relaxed);
 		return rc;
 	}
-	if (!shared)
-		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-					  memory_order_relaxed);
+	atomic_store_explicit(&lfm__files(mp->rh)[slot].unsynced, 1,
+			      memory_order_relaxed);
 	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
 	return 0;
-}
-
-int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-		    struct lfm__tls_node *t)
-{
-	return write_page(mp, f, tag, t, 0);
-}
-
-int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-			 struct lfm__tls_node *t)
-{
-	return write_page(mp, f, tag, t, 1);
 }

@@ -32,9 +32,4 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 			 struct lfm__tls_node *t);
 
-/* pread/pwrite that retry EINTR and short transfers. 0 or errno. A read
- * that reaches end of file zero-fills the rest. */
-int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off);
-int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
-
 #endif

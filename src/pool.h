@@ -50,6 +50,17 @@ struct lfm__cookie {
 	struct lfm__cookie *next; /* retired list */
 };
 
+/* The write-ahead-log callback (memp_set_logflush): replaced whole, with
+ * release; read with acquire before a write. Replaced ones are kept until
+ * memp_close, since a writer may still hold one. */
+struct lfm__logflush {
+	int (*fn)(void *arg, const DB_LSN *lsn);
+	void *arg;
+	struct lfm__logflush *next; /* retired list */
+};
+
+struct lfm__flushers; /* flusher.c */
+
 struct lfm__ftype {
 	int ftype;
 	lfm__pgfn pgin, pgout;
@@ -68,6 +79,11 @@ struct __db_mpool {
 	struct __db_mpoolfile *mpfs;	 /* open handles, under lock */
 	struct lfm__cookie *old_cookies; /* retired, under lock */
 	struct __db_mpool *live_next;	 /* registry of live pools (tls.c) */
+	_Atomic(struct lfm__logflush *) logflush;
+	struct lfm__logflush *old_logflush; /* retired, under lock */
+	/* Background flushers of this process; changed under flush_lock. */
+	pthread_mutex_t flush_lock;
+	struct lfm__flushers *flushers;
 };
 
 struct __db_mpoolfile {

@@ -91,6 +91,17 @@ struct lfm__file {
 	 * end: CAS to the larger value). Relaxed: a page's existence is decided
 	 * once, by the thread that then inserts it under the bucket lock. */
 	_Atomic uint64_t npages;
+	/* A flusher's write error not yet reported (0: none): set by the
+	 * flusher (CAS from 0, so the first error wins), taken (exchange 0) by
+	 * the next sync of the file. Relaxed: the error value is all it
+	 * carries. */
+	_Atomic int32_t bg_err;
+	/* 1 when a page of the file was written since the last fdatasync
+	 * began: set (relaxed) by every writer before it clears DIRTY
+	 * (release), taken (exchange, acq_rel) by a sync before it calls
+	 * fdatasync. A sync that sees a page clean thus also sees that its
+	 * write still needs the fdatasync. */
+	_Atomic uint32_t unsynced;
 	struct lfm__stripe stats[LFM_STAT_STRIPES];
 	/* Totals when the slot was given to this file (stats.h); written
 	 * before `state` is set ACTIVE (release). */
@@ -193,6 +204,20 @@ struct lfm__region_hdr {
 	_Atomic uint32_t resident;
 	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
 	_Atomic uint32_t handles_hiwater;
+
+	/* Write-back (flusher.h). The log is durable up to this LSN
+	 * (file << 32 | offset): raised by CAS after the log-flush callback
+	 * succeeds (release), read before writing a page (acquire). */
+	_Atomic uint64_t wal_durable __attribute__((aligned(LFM_CACHELINE)));
+	/* Flusher threads running on the region (any process): misses skip
+	 * a few dirty victims while it is non-zero. Relaxed: a stale view
+	 * only changes which victim is chosen. */
+	_Atomic uint32_t nflushers;
+	/* Bumped (then futex-woken) by a miss that found only dirty victims;
+	 * sleeping flushers wait on it. `flush_sleepers` saves the wake
+	 * system call when nobody sleeps. */
+	_Atomic uint32_t flush_kick;
+	_Atomic uint32_t flush_sleepers;
 };
 
 static inline void *lfm__at(void *base, uint64_t off)

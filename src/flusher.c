@@ -1,0 +1,138 @@
+/* flusher.c - background flusher threads (see flusher.h). */
+#include "flusher.h"
+
+#include "writeback.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct lfm__flushers;
+
+struct worker {
+	struct lfm__flushers *set;
+	pthread_t th;
+	uint32_t k; /* which n-th of the frames */
+};
+
+struct lfm__flushers {
+	DB_MPOOL *mp;
+	uint32_t n;
+	int pct;
+	/* Set once by the stopper (release); read by each pass (acquire). */
+	_Atomic int stop;
+	struct worker w[];
+};
+
+int lfm__flushers_default(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = cpus / 4;
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+void lfm__flushers_kick(struct lfm__region_hdr *rh)
+{
+	if (atomic_load_explicit(&rh->flush_sleepers, memory_order_relaxed) ==
+	    0)
+		return;
+	atomic_fetch_add_explicit(&rh->flush_kick, 1, memory_order_release);
+	lfm__futex_wake_all(&rh->flush_kick);
+}
+
+static void record_error(struct lfm__region_hdr *rh, uint32_t slot, int rc)
+{
+	int32_t none = 0;
+	if (slot < rh->nfiles_max)
+		atomic_compare_exchange_strong_explicit(
+		    &lfm__files(rh)[slot].bg_err, &none, rc,
+		    memory_order_relaxed, memory_order_relaxed);
+}
+
+static void *flusher_main(void *arg)
+{
+	struct worker *w = arg;
+	struct lfm__flushers *set = w->set;
+	DB_MPOOL *mp = set->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+
+	while (!atomic_load_explicit(&set->stop, memory_order_acquire)) {
+		/* Read before the pass: a kick during it is not lost. */
+		uint32_t kick =
+		    atomic_load_explicit(&rh->flush_kick, memory_order_acquire);
+		uint32_t nf =
+		    atomic_load_explicit(&rh->nframes, memory_order_acquire);
+		uint32_t begin = (uint32_t)((uint64_t)nf * w->k / set->n);
+		uint32_t end = (uint32_t)((uint64_t)nf * (w->k + 1) / set->n);
+		uint32_t wrote = 0, slot = UINT32_MAX;
+		int rc = lfm__wb_trickle(mp, begin, end, set->pct, 1, NULL,
+					 &wrote, &slot);
+		if (rc != 0)
+			record_error(rh, slot, rc);
+		else if (wrote > 0)
+			continue;
+		atomic_fetch_add_explicit(&rh->flush_sleepers, 1,
+					  memory_order_relaxed);
+		if (!atomic_load_explicit(&set->stop, memory_order_acquire))
+			lfm__futex_wait_ns(&rh->flush_kick, kick,
+					   LFM_FLUSH_IDLE_NS);
+		atomic_fetch_sub_explicit(&rh->flush_sleepers, 1,
+					  memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/* Stops and joins the first `started` threads of set, and frees it. */
+static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
+			 uint32_t started)
+{
+	atomic_store_explicit(&set->stop, 1, memory_order_release);
+	atomic_fetch_add_explicit(&rh->flush_kick, 1, memory_order_release);
+	lfm__futex_wake_all(&rh->flush_kick);
+	for (uint32_t k = 0; k < started; k++)
+		pthread_join(set->w[k].th, NULL);
+	atomic_fetch_sub_explicit(&rh->nflushers, started,
+				  memory_order_relaxed);
+	free(set);
+}
+
+int lfm__flushers_set(DB_MPOOL *mp, int n, int pct)
+{
+	int rc = 0;
+	pthread_mutex_lock(&mp->flush_lock);
+	if (mp->flushers != NULL) {
+		stop_threads(mp->rh, mp->flushers, mp->flushers->n);
+		mp->flushers = NULL;
+	}
+	if (n > 0) {
+		struct lfm__flushers *set =
+		    calloc(1, sizeof(*set) + (size_t)n * sizeof(struct worker));
+		if (set == NULL) {
+			pthread_mutex_unlock(&mp->flush_lock);
+			return ENOMEM;
+		}
+		set->mp = mp;
+		set->pct = pct;
+		set->n = (uint32_t)n; /* fixed before any thread reads it */
+		uint32_t k;
+		for (k = 0; k < set->n; k++) {
+			set->w[k].set = set;
+			set->w[k].k = k;
+			atomic_fetch_add_explicit(&mp->rh->nflushers, 1,
+						  memory_order_relaxed);
+			rc = pthread_create(&set->w[k].th, NULL, flusher_main,
+					    &set->w[k]);
+			if (rc != 0) {
+				atomic_fetch_sub_explicit(&mp->rh->nflushers, 1,
+							  memory_order_relaxed);
+				break;
+			}
+		}
+		if (rc != 0)
+			stop_threads(mp->rh, set, k); /* all or none */
+		else
+			mp->flushers = set;
+	}
+	pthread_mutex_unlock(&mp->flush_lock);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * flusher.h - background flusher threads: this process's writers of dirty,
+ * unpinned pages, so that a miss finds a clean victim.
+ *
+ * Each of the n threads owns a contiguous n-th of the frame array and runs
+ * trickle passes over it (writeback.h) to keep `clean_pct` percent of its
+ * frames clean and unpinned. After a pass that wrote something it goes
+ * again at once; otherwise it sleeps on rh->flush_kick for up to
+ * LFM_FLUSH_IDLE_NS, and a miss that had to write a dirty victim itself
+ * kicks it awake. A write that fails is kept dirty, retried on a later
+ * pass, and recorded in the file's bg_err for the next sync to return.
+ *
+ * The set is replaced whole under mp->flush_lock; stopping sets `stop`,
+ * bumps flush_kick and wakes sleepers, then joins: a flusher finishes the
+ * run it is writing (its frames are released) and writes nothing after the
+ * join returns.
+ */
+#ifndef LFM_FLUSHER_H
+#define LFM_FLUSHER_H
+
+#include "pool.h"
+
+#define LFM_FLUSH_PCT	  20
+#define LFM_FLUSH_MAX	  64
+#define LFM_FLUSH_IDLE_NS 20000000ull /* 20 ms */
+
+/* One per four CPUs, at least one, at most eight. */
+int lfm__flushers_default(void);
+
+/* Stops the running set and starts n threads (0: none) keeping pct.
+ * Takes mp->flush_lock. 0 or the error of pthread_create (then none
+ * run). */
+int lfm__flushers_set(DB_MPOOL *mp, int n, int pct);
+
+/* A miss wrote a dirty victim: wake a sleeping flusher, if any. */
+void lfm__flushers_kick(struct lfm__region_hdr *rh);
+
+#endif

@@ -1,0 +1,336 @@
+/* writeback.c - writing dirty pages in runs (see writeback.h). */
+#include "writeback.h"
+
+#include "fileio.h"
+#include "stats.h"
+#include "tcache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
+		     const void *page, DB_LSN *lsn)
+{
+	int32_t off = atomic_load_explicit(&lfm__files(rh)[slot].lsn_offset,
+					   memory_order_relaxed);
+	if (off < 0)
+		return 0;
+	memcpy(lsn, (const char *)page + off, sizeof(*lsn));
+	return 1;
+}
+
+int lfm__wb_wal(DB_MPOOL *mp, uint32_t slot, const DB_LSN *lsn)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__logflush *lf =
+	    atomic_load_explicit(&mp->logflush, memory_order_acquire);
+	if (lf == NULL || atomic_load_explicit(&lfm__files(rh)[slot].lsn_offset,
+					       memory_order_relaxed) < 0)
+		return 0;
+	uint64_t want = lfm__lsn_u64(lsn);
+	uint64_t d =
+	    atomic_load_explicit(&rh->wal_durable, memory_order_acquire);
+	if (want <= d)
+		return 0;
+	int rc = lf->fn(lf->arg, lsn);
+	if (rc != 0)
+		return rc;
+	/* Acquire/release pairs with the load above: whoever sees the log
+	 * durable to `want` also sees what the callback did to make it so.
+	 * Raise only: concurrent callers may finish out of order. */
+	while (d < want && !atomic_compare_exchange_weak_explicit(
+			       &rh->wal_durable, &d, want, memory_order_acq_rel,
+			       memory_order_acquire))
+		;
+	return 0;
+}
+
+/* A run: frames in EXCL, pages first..first+n-1 of file `slot`. */
+struct run {
+	uint32_t slot, first, n;
+	struct lfm__frame *f[LFM_WB_RUN];
+	struct lfm__wb_cand *c[LFM_WB_RUN]; /* NULL for a lone victim */
+};
+
+/* Writes the run; on success clears DIRTY. EXCL stays held. */
+static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
+		     int *has_lsn, DB_LSN *max_lsn)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__pfile *pf = &mp->pfiles[r->slot];
+	size_t ps = lfm__files(rh)[r->slot].pagesize;
+	lfm__pgfn pgout =
+	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
+	struct iovec iov[LFM_WB_RUN];
+	char *copy = NULL;
+	DB_LSN top = {0, 0}, lsn;
+	int lsn_seen = 0, rc = 0;
+
+	if (pf->fd_rw < 0)
+		return EACCES; /* cannot happen: dirty needs a writable open */
+	/* The LSNs are read before pgout may transform the bytes. */
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (!lfm__wb_page_lsn(rh, r->slot, lfm__frame_page(rh, r->f[i]),
+				      &lsn))
+			break;
+		if (!lsn_seen || lfm__lsn_less(&top, &lsn))
+			top = lsn;
+		lsn_seen = 1;
+	}
+	if (lsn_seen && (rc = lfm__wb_wal(mp, r->slot, &top)) != 0)
+		return rc;
+	if (pgout != NULL) {
+		copy = malloc(ps * r->n);
+		if (copy == NULL)
+			return ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->n && rc == 0; i++) {
+		void *page = lfm__frame_page(rh, r->f[i]);
+		if (copy != NULL) {
+			void *c = copy + i * ps;
+			memcpy(c, page, ps);
+			DBT none = {0};
+			struct lfm__cookie *ck = atomic_load_explicit(
+			    &pf->cookie, memory_order_acquire);
+			rc = pgout(r->first + i, c,
+				   ck != NULL ? &ck->dbt : &none);
+			page = c;
+		}
+		iov[i].iov_base = page;
+		iov[i].iov_len = ps;
+	}
+	if (rc == 0)
+		rc = lfm__pwritev_full(pf->fd_rw, iov, (int)r->n,
+				       (uint64_t)r->first * ps);
+	free(copy);
+	if (rc != 0)
+		return rc;
+	atomic_store_explicit(&lfm__files(rh)[r->slot].unsynced, 1,
+			      memory_order_relaxed);
+	for (uint32_t i = 0; i < r->n; i++)
+		atomic_fetch_and_explicit(&r->f[i]->state, ~LFM_F_DIRTY,
+					  memory_order_release);
+	lfm__stat_add(t, rh, r->slot, LFM_ST_OUT, r->n);
+	if (lsn_seen && (!*has_lsn || lfm__lsn_less(max_lsn, &top))) {
+		*max_lsn = top;
+		*has_lsn = 1;
+	}
+	return 0;
+}
+
+int lfm__wb_write_one(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		      struct lfm__tls_node *t)
+{
+	struct run r = {.slot = lfm__tag_slot(tag),
+			.first = lfm__tag_pgno(tag),
+			.n = 1,
+			.f = {f}};
+	int has = 0;
+	DB_LSN top;
+	return run_write(mp, &r, t, &has, &top);
+}
+
+/* Writes and releases the run's frames; records the outcome. */
+static void run_flush(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
+		      struct lfm__wb_result *res)
+{
+	if (r->n == 0)
+		return;
+	int rc = run_write(mp, r, t, &res->has_lsn, &res->max_lsn);
+	for (uint32_t i = 0; i < r->n; i++) {
+		r->c[i]->result = rc == 0 ? LFM_WB_WRITTEN : LFM_WB_FAILED;
+		lfm__frame_release_excl(r->f[i], 0, 0);
+	}
+	if (rc == 0) {
+		res->nwrote += r->n;
+	} else if (res->err == 0) {
+		res->err = rc;
+		res->err_slot = r->slot;
+	}
+	r->n = 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct lfm__wb_cand *)a)->tag;
+	uint64_t y = ((const struct lfm__wb_cand *)b)->tag;
+	return x < y ? -1 : x > y;
+}
+
+/* A pinned page counts against a sync with a limit only if it qualifies,
+ * judged by its LSN hint (the bytes are the user's while pinned). */
+static int hint_qualifies(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			  uint64_t tag, const DB_LSN *limit)
+{
+	if (limit == NULL ||
+	    atomic_load_explicit(&lfm__files(rh)[lfm__tag_slot(tag)].lsn_offset,
+				 memory_order_relaxed) < 0)
+		return 1;
+	uint64_t h = atomic_load_explicit(&f->lsn_hint, memory_order_relaxed);
+	DB_LSN lsn = {(u_int32_t)(h >> 32), (u_int32_t)h};
+	return lfm__lsn_less(&lsn, limit);
+}
+
+/* Takes EXCL on c's frame if it still holds c's page, dirty and unpinned.
+ * Returns 1 (taken), 0 (skip), or LFM_WB_PINNED. Flushes the pending run
+ * before sleeping, so no thread sleeps holding frames. */
+static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
+		const struct lfm__wb_opts *o, struct run *r,
+		struct lfm__tls_node *t, struct lfm__wb_result *res)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *f = &lfm__frames(rh)[c->idx];
+	for (;;) {
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_acquire);
+		if ((s & (LFM_F_VALID | LFM_F_DIRTY)) !=
+			(LFM_F_VALID | LFM_F_DIRTY) ||
+		    atomic_load_explicit(&f->tag, memory_order_relaxed) !=
+			c->tag)
+			return 0;
+		if (s & LFM_F_EXCL) {
+			if (!o->wait_excl)
+				return 0;
+			run_flush(mp, r, t, res);
+			lfm__frame_wait(f, s);
+			continue;
+		}
+		if (lfm__st_direct(s) != 0 ||
+		    (lfm__st_slotref(s) != 0 &&
+		     lfm__tcache_steal(rh, f, c->tag) == 0))
+			return hint_qualifies(rh, f, c->tag, o->limit)
+				   ? LFM_WB_PINNED
+				   : 0;
+		if (lfm__st_slotref(s) != 0)
+			continue; /* stolen: look again */
+		if (!lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY))
+			continue;
+		/* The tag cannot move under EXCL; recheck it. */
+		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==
+		    c->tag)
+			return 1;
+		lfm__frame_release_excl(f, 0, 0);
+		return 0;
+	}
+}
+
+void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
+		   const struct lfm__wb_opts *o, struct lfm__tls_node *t,
+		   struct lfm__wb_result *res)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct run r = {.n = 0};
+
+	qsort(cand, n, sizeof(*cand), cand_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__wb_cand *c = &cand[i];
+		c->result = LFM_WB_SKIPPED;
+		int k = take(mp, c, o, &r, t, res);
+		if (k == LFM_WB_PINNED) {
+			c->result = LFM_WB_PINNED;
+			res->npinned++;
+		}
+		if (k != 1)
+			continue;
+		struct lfm__frame *f = &lfm__frames(rh)[c->idx];
+		uint32_t slot = lfm__tag_slot(c->tag);
+		uint32_t pgno = lfm__tag_pgno(c->tag);
+		DB_LSN lsn;
+		if (o->limit != NULL &&
+		    lfm__wb_page_lsn(rh, slot, lfm__frame_page(rh, f), &lsn) &&
+		    !lfm__lsn_less(&lsn, o->limit)) {
+			lfm__frame_release_excl(f, 0, 0);
+			continue;
+		}
+		if (r.n > 0 && (r.slot != slot || r.first + r.n != pgno ||
+				r.n == LFM_WB_RUN))
+			run_flush(mp, &r, t, res);
+		if (r.n == 0) {
+			r.slot = slot;
+			r.first = pgno;
+		}
+		r.f[r.n] = f;
+		r.c[r.n] = c;
+		r.n++;
+	}
+	run_flush(mp, &r, t, res);
+}
+
+int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
+		    int cold_too, struct lfm__tls_node *t, uint32_t *nwrote,
+		    uint32_t *err_slot)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	uint64_t clean = 0, total, free_excl = 0, ndirty = 0, ncold = 0;
+	struct lfm__wb_cand *cand;
+
+	*nwrote = 0;
+	if (end > n)
+		end = n;
+	if (begin >= end)
+		return 0;
+	cand = malloc(sizeof(*cand) * (end - begin));
+	if (cand == NULL)
+		return ENOMEM;
+	for (uint32_t i = begin; i < end; i++) {
+		struct lfm__frame *f = &frames[i];
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
+		if (!(s & LFM_F_VALID)) {
+			clean++; /* free, or a placeholder to be carved */
+			free_excl += (s & LFM_F_EXCL) != 0;
+		} else if (lfm__st_direct(s) != 0 || (s & LFM_F_EXCL)) {
+			/* pinned or in I/O: neither clean nor writable */
+		} else if (!(s & LFM_F_DIRTY)) {
+			clean++;
+		} else {
+			cand[ndirty].tag =
+			    atomic_load_explicit(&f->tag, memory_order_relaxed);
+			cand[ndirty].idx = i;
+			cand[ndirty].usage = (uint8_t)lfm__st_usage(s);
+			ncold += cand[ndirty].usage == 0;
+			ndirty++;
+		}
+	}
+	/* Budget not carved yet will be clean frames (an estimate: pages of
+	 * the pool's usual stride), less the placeholders counted above. The
+	 * range's share of it is proportional to its size. */
+	uint32_t stride =
+	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed);
+	uint64_t used =
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	uint64_t left = used < rh->cache_bytes ? (rh->cache_bytes - used) /
+						     (stride ? stride : 4096)
+					       : 0;
+	left = left > free_excl ? (left - free_excl) * (end - begin) / n : 0;
+	clean += left;
+	total = (uint64_t)(end - begin) + left;
+	uint64_t want = (total * (uint64_t)pct + 99) / 100;
+	int rc = 0;
+	uint64_t need = clean < want ? want - clean : 0;
+	if (cold_too && need < ncold)
+		need = ncold;
+	if (need > 0) {
+		/* Coldest first: a stable pass per usage value. */
+		uint32_t k = 0;
+		for (uint8_t u = 0; u <= LFM_F_USAGE_MAX && k < need; u++)
+			for (uint32_t i = k; i < ndirty && k < need; i++)
+				if (cand[i].usage == u) {
+					struct lfm__wb_cand tmp = cand[k];
+					cand[k++] = cand[i];
+					cand[i] = tmp;
+				}
+		struct lfm__wb_opts o = {.limit = NULL, .wait_excl = 0};
+		struct lfm__wb_result res = {0};
+		lfm__wb_write(mp, cand, k, &o, t, &res);
+		*nwrote = res.nwrote;
+		rc = res.err;
+		*err_slot = res.err_slot;
+	}
+	free(cand);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * writeback.h - writing dirty pages back in runs: the engine behind
+ * memp_fsync, memp_sync, memp_trickle, the flushers and dirty victims.
+ *
+ * A run is up to LFM_WB_RUN pages of one file with consecutive page
+ * numbers, each frame held in EXCL (so nobody pins, changes or evicts the
+ * page while it is written) and VALID|DIRTY. It goes to the file with one
+ * pwritev from the frames themselves, or from copies when the file has a
+ * pgout (pgout may transform in place; the cache keeps the plain form).
+ *
+ * Write-ahead rule: before a run is written, if its file has an LSN offset
+ * and the largest page LSN in the run is past rh->wal_durable, the pool's
+ * log-flush callback is called with that LSN (with the frames still held:
+ * the bytes cannot change in between), and wal_durable is raised on
+ * success. A refused flush fails the run.
+ *
+ * A failed run leaves every page dirty and unchanged; EXCL is released by
+ * the caller either way.
+ */
+#ifndef LFM_WRITEBACK_H
+#define LFM_WRITEBACK_H
+
+#include "pool.h"
+
+#define LFM_WB_RUN 64 /* pages per pwritev; well under IOV_MAX */
+
+/* A page to consider writing: which frame, the page it held when chosen,
+ * and its CLOCK usage then (flushers write the coldest first). `result`
+ * is filled by lfm__wb_write. */
+struct lfm__wb_cand {
+	uint64_t tag;
+	uint32_t idx;
+	uint8_t usage;
+	uint8_t result;
+};
+
+enum {
+	LFM_WB_SKIPPED = 0, /* clean now, moved, or not below the LSN limit */
+	LFM_WB_WRITTEN,
+	LFM_WB_PINNED, /* a user holds it: not written */
+	LFM_WB_FAILED  /* write error: still dirty, intact */
+};
+
+struct lfm__wb_opts {
+	/* Write only pages whose LSN is below this (files with an LSN
+	 * offset); NULL: all. */
+	const DB_LSN *limit;
+	/* Sleep on frames another thread holds in EXCL (a sync must see
+	 * them through); otherwise pass them by (flushers). */
+	int wait_excl;
+};
+
+struct lfm__wb_result {
+	uint32_t nwrote;
+	uint32_t npinned;
+	int err;	   /* first write error */
+	int has_lsn;	   /* max_lsn is set */
+	DB_LSN max_lsn;	   /* largest page LSN written */
+	uint32_t err_slot; /* file of `err` */
+};
+
+/* Writes the dirty pages named by cand[0..n) in runs; sorts cand by tag.
+ * Thread-cache references (not user pins) are taken back first. */
+void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
+		   const struct lfm__wb_opts *o, struct lfm__tls_node *t,
+		   struct lfm__wb_result *res);
+
+/* Writes one page held in EXCL (a dirty victim): WAL rule, pgout, stats.
+ * Clears DIRTY on success; EXCL stays with the caller. */
+int lfm__wb_write_one(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		      struct lfm__tls_node *t);
+
+/* The write-ahead rule for a page with LSN `lsn` of file `slot` about to
+ * be written: 0, or the log-flush callback's error. */
+int lfm__wb_wal(DB_MPOOL *mp, uint32_t slot, const DB_LSN *lsn);
+
+/* The LSN stored in a page of file `slot`; 0 if the file has no offset. */
+int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
+		     const void *page, DB_LSN *lsn);
+
+static inline int lfm__lsn_less(const DB_LSN *a, const DB_LSN *b)
+{
+	return a->file < b->file ||
+	       (a->file == b->file && a->offset < b->offset);
+}
+
+static inline uint64_t lfm__lsn_u64(const DB_LSN *l)
+{
+	return ((uint64_t)l->file << 32) | l->offset;
+}
+
+/*
+ * One trickle pass over frames [begin, end): counts the clean, unpinned
+ * frames there (free frames and unspent budget count as clean), and if
+ * they are fewer than `pct` percent, writes dirty unpinned pages, coldest
+ * first, until they would not be. With `cold_too` (flushers) it also
+ * writes every dirty page whose CLOCK usage has run down to 0: the pages
+ * the sweep will offer as victims next (misses pass over them while
+ * flushers run, see clock.c), as PostgreSQL's background writer cleans
+ * ahead of its clock hand. *nwrote gets the pages written. Returns 0 or
+ * the first write error (*err_slot: its file).
+ */
+int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
+		    int cold_too, struct lfm__tls_node *t, uint32_t *nwrote,
+		    uint32_t *err_slot);
+
+#endif
