@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,8 +134,34 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 	    .lsn_offset = lsn_offset,
 	    .pgcookie = pgcookie,
 	    .uid = uid,
+	    /* Files needing no pgin conversion, as in Berkeley DB. */
+	    .may_map = rdonly && ftype == 0 && !(flags & DB_NOMMAP) &&
+		       !(mp->flags & DB_NOMMAP),
 	};
 	return lfm__fattach(mp, fd, &a, mpf);
+}
+
+/* Maps a read-only file no larger than mp_mmapsize (failure to map just
+ * leaves it cached). */
+static void map_file(DB_MPOOL *mp, DB_MPOOLFILE *h, int fd,
+		     const struct stat *st, size_t pagesize)
+{
+	size_t len = (size_t)st->st_size;
+	if (len == 0 || len > mp->mmapsize)
+		return;
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	h->map = m;
+	h->map_len = len;
+	h->map_pages = len / pagesize;
+}
+
+void lfm__funmap(DB_MPOOLFILE *h)
+{
+	if (h->map != NULL)
+		munmap((void *)h->map, h->map_len);
+	h->map = NULL;
 }
 
 int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
@@ -243,6 +270,10 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		h->mp = mp;
 		h->slot = (uint32_t)slot;
 		h->rdonly = rdonly;
+		/* Mapped only while nothing in this process can write the
+		 * file, so the cache holds no newer page than the file. */
+		if (a->may_map && pf->fd_rw < 0)
+			map_file(mp, h, pf->fd, &st, pagesize);
 		h->next = mp->mpfs;
 		mp->mpfs = h;
 	}
@@ -290,6 +321,7 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		pf->fd = pf->fd_rw = -1;
 	}
 	pthread_mutex_unlock(&mp->lock);
+	lfm__funmap(mpf);
 	free(mpf);
 	return rc;
 }

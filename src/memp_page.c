@@ -2,11 +2,41 @@
  * memp_fset, memp_fsync, memp_sync. The work is in buf.c and flush.c. */
 #include "buf.h"
 #include "flush.h"
+#include "stats.h"
 
 #include <errno.h>
 
 #define GET_FLAGS (DB_MPOOL_CREATE | DB_MPOOL_LAST | DB_MPOOL_NEW)
 #define PUT_FLAGS (DB_MPOOL_CLEAN | DB_MPOOL_DIRTY | DB_MPOOL_DISCARD)
+
+/* A page of a mapped read-only file: served from the mapping, unpinned,
+ * counted in st_map. */
+static int map_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+		   void **pagep)
+{
+	uint64_t pgno = *pgnoaddr;
+	if (flags & DB_MPOOL_NEW)
+		return EINVAL; /* read-only */
+	if (flags & DB_MPOOL_LAST)
+		pgno = mpf->map_pages - 1;
+	if (pgno >= mpf->map_pages)
+		return EINVAL; /* missing, and CREATE cannot write it */
+	size_t ps = lfm__files(mpf->mp->rh)[mpf->slot].pagesize;
+	lfm__stat_add(lfm__tls(mpf->mp), mpf->mp->rh, mpf->slot, LFM_ST_MAP, 1);
+	*pgnoaddr = (db_pgno_t)pgno;
+	*pagep = (void *)(mpf->map + pgno * ps);
+	return 0;
+}
+
+/* Whether p is the start of a page of mpf's mapping. */
+static int in_map(DB_MPOOLFILE *mpf, const void *p)
+{
+	if (mpf->map == NULL || (const char *)p < mpf->map ||
+	    (const char *)p >= mpf->map + mpf->map_len)
+		return 0;
+	size_t ps = lfm__files(mpf->mp->rh)[mpf->slot].pagesize;
+	return (size_t)((const char *)p - mpf->map) % ps == 0;
+}
 
 int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	      void **pagep)
@@ -17,6 +47,8 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	/* CREATE, LAST and NEW are mutually exclusive. */
 	if ((flags & (flags - 1)) != 0)
 		return EINVAL;
+	if (mpf->map != NULL)
+		return map_get(mpf, pgnoaddr, flags, pagep);
 	return lfm__buf_get(mpf, pgnoaddr, flags, pagep);
 }
 
@@ -32,6 +64,8 @@ int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
 {
 	if (mpf == NULL || pgaddr == NULL || !put_flags_ok(flags))
 		return EINVAL;
+	if (in_map(mpf, pgaddr))
+		return flags & DB_MPOOL_DIRTY ? EACCES : 0;
 	return lfm__buf_put(mpf, pgaddr, flags);
 }
 
@@ -39,6 +73,8 @@ int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
 {
 	if (mpf == NULL || pgaddr == NULL || !put_flags_ok(flags))
 		return EINVAL;
+	if (in_map(mpf, pgaddr))
+		return flags & DB_MPOOL_DIRTY ? EACCES : 0;
 	return lfm__buf_set(mpf, pgaddr, flags);
 }
 

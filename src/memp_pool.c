@@ -85,6 +85,7 @@ int memp_close(DB_MPOOL *mp)
 	lfm__tls_unregister_pool(mp);
 	while (mp->mpfs != NULL) {
 		DB_MPOOLFILE *next = mp->mpfs->next;
+		lfm__funmap(mp->mpfs);
 		free(mp->mpfs);
 		mp->mpfs = next;
 	}

@@ -90,6 +90,12 @@ struct __db_mpoolfile {
 	DB_MPOOL *mp;
 	uint32_t slot;
 	int rdonly;
+	/* A read-only file no larger than mp_mmapsize, mapped instead of
+	 * cached (memp_fopen): pages are served from here, unpinned. Fixed
+	 * while the handle is open. */
+	const char *map;
+	size_t map_len;
+	uint64_t map_pages;
 	struct __db_mpoolfile *next;
 };
 
@@ -104,11 +110,14 @@ struct lfm__attach {
 	const DBT *pgcookie;
 	const u_int8_t *uid;
 	int borrowed;	/* the caller owns fd: never close it */
+	int may_map;	/* read-only and mapping allowed (memp_fopen) */
 	int partial_ok; /* a partial last page is ignored, not EINVAL */
 };
 
 int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		 DB_MPOOLFILE **mpf);
+/* Unmaps a handle's mapped file, if any. */
+void lfm__funmap(DB_MPOOLFILE *h);
 
 /* memp_open's work, for any geometry (mpool_open uses it too). */
 int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,

@@ -260,11 +260,13 @@ TEST_F(MempFopen, ReadOnlyRejectsNewAndCreateOfMissingPage) {
 }
 
 // DIRTY on a read-only file: EACCES, the pin is kept.
+// DB_NOMMAP: the cached path, where pins are counted (mapped pages
+// are not pinned, as in Berkeley DB).
 TEST_F(MempFopen, ReadOnlyDirtyPutIsEaccesAndKeepsPin) {
   const std::string path = Path();
   MakeFile(path, 3, kPage);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY), 0);
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY | DB_NOMMAP), 0);
   db_pgno_t pg = 1;
   void *page = nullptr;
   ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
@@ -276,11 +278,13 @@ TEST_F(MempFopen, ReadOnlyDirtyPutIsEaccesAndKeepsPin) {
   EXPECT_EQ(memp_fclose(mpf), 0);
 }
 
+// DB_NOMMAP: the cached path, where pins are counted (mapped pages
+// are not pinned, as in Berkeley DB).
 TEST_F(MempFopen, ReadOnlyDirtyFsetIsEaccesAndKeepsPin) {
   const std::string path = Path();
   MakeFile(path, 3, kPage);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY), 0);
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_RDONLY | DB_NOMMAP), 0);
   db_pgno_t pg = 2;
   void *page = nullptr;
   ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
