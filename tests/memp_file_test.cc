@@ -16,7 +16,10 @@ namespace {
 
 class MempFopen : public PoolTest {
  protected:
-  void SetUp() override { Open(); }
+  void SetUp() override {
+    Open();
+    StopFlushers(mp_);  // some cases check nothing was written yet
+  }
 };
 
 // Pins page pgno, overwrites it with the salted pattern, puts it DIRTY.
@@ -296,7 +299,13 @@ TEST_F(MempFopen, ReadOnlyDirtyFsetIsEaccesAndKeepsPin) {
 
 // ================================================================ memp_fsync
 
-class MempFsync : public PoolTest {};
+class MempFsync : public PoolTest {
+ protected:
+  void Open(size_t size = kSmallPool, int flags = 0) {
+    PoolTest::Open(size, flags);
+    StopFlushers(mp_);  // the cases check what is written, and when
+  }
+};
 
 TEST_F(MempFsync, WritesTheFilesDirtyPages) {
   const std::string path = Path();
@@ -413,6 +422,10 @@ TEST_F(MempFsync, MempCloseWritesNothing) {
 
 class MempSync : public PoolTest {
  protected:
+  void Open(size_t size = kSmallPool, int flags = 0) {
+    PoolTest::Open(size, flags);
+    StopFlushers(mp_);  // a flusher would write pages above the sync's LSN
+  }
   static constexpr size_t kPs = 1024;
   static constexpr int kLsnOff = 13;  // deliberately unaligned
 

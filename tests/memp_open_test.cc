@@ -141,6 +141,7 @@ TEST_F(PoolTest, MempCloseClosesOpenFilesAndWritesNothing) {
   const std::string path = Path();
   MakeFile(path, 3, kPage);
   Open();
+  StopFlushers(mp_);  // a flusher could write the unpinned dirty page
   DB_MPOOLFILE *a = nullptr, *b = nullptr;
   ASSERT_EQ(OpenFile(mp_, path, kPage, &a), 0);
   ASSERT_EQ(OpenFile(mp_, std::string(), kPage, &b), 0);
@@ -173,6 +174,11 @@ TEST(MempUnlink, DirectoryWithNoPoolReturnsZero) {
 class MempRegister : public PoolTest {
  protected:
   void SetUp() override { ResetHooks(kPage); }
+  void Open(size_t size = kSmallPool, int flags = 0) {
+    PoolTest::Open(size, flags);
+    // Exact pgout counts and faults; the hooks' state is not thread-safe.
+    StopFlushers(mp_);
+  }
 };
 
 // pgout runs before each write (the file holds XORed bytes), the cached page
@@ -540,6 +546,7 @@ TEST_F(PoolTest, StatEvictionsAndPageOut) {
   const std::string path = Path();
   MakeFile(path, 10, kPage);
   Open();
+  StopFlushers(mp_);  // exact st_page_out / st_rw_evict counts
   DB_MPOOLFILE *mpf = nullptr;
   ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf), 0);
   for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) {  // 5 dirty frames
@@ -590,6 +597,7 @@ TEST_F(PoolTest, StatGlobalIsSumOfFiles) {
   MakeFile(a, 6, kPage);
   MakeFile(b, 6, kPage, 1);
   Open();
+  StopFlushers(mp_);  // two memp_stat calls must see the same writes
   DB_MPOOLFILE *fa = nullptr, *fb = nullptr;
   ASSERT_EQ(OpenFile(mp_, a, kPage, &fa), 0);
   ASSERT_EQ(OpenFile(mp_, b, kPage, &fb), 0);

@@ -30,6 +30,7 @@ class PageTest : public PoolTest {
     ResetHooks(kPage);
     MakeFile(Path(), kPages, kPage);
     Open();
+    StopFlushers(mp_);  // exact eviction / page-out counts, file contents
     ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf_), 0);
   }
   void TearDown() override {

@@ -241,6 +241,13 @@ inline std::vector<FileStat> FStats(DB_MPOOL *mp, bool *was_null = nullptr) {
   return out;
 }
 
+// memp_open starts background flushers, which may write dirty, unpinned
+// pages at any moment. Tests that check what was (not) written, or count
+// writes, stop them right after memp_open.
+inline void StopFlushers(DB_MPOOL *mp) {
+  ASSERT_EQ(memp_set_flushers(mp, 0, 0), 0);
+}
+
 // A test fixture owning a scratch directory and (optionally) one pool,
 // closed at TearDown (memp_close also closes files still open in it).
 class PoolTest : public ::testing::Test {
