@@ -76,7 +76,8 @@ static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 
 /* The CLOCK sweep, then the steal pass. NULL if nothing could be taken. */
 static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
-				struct lfm__tls_node *t, int *werr)
+				struct lfm__tls_node *t, int *werr,
+				struct lfm__frame **busy)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -99,6 +100,10 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_acquire);
+		if ((s & (LFM_F_EXCL | LFM_F_VALID)) ==
+			(LFM_F_EXCL | LFM_F_VALID) &&
+		    !(s & LFM_F_DIRECT_MASK))
+			*busy = f; /* being written or evicted: soon free */
 		if ((s & (LFM_F_DIRECT_MASK | LFM_F_EXCL)) ||
 		    lfm__frame_bufsize(f) < stride)
 			continue;
@@ -113,6 +118,15 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 		    skip > 0) {
 			skip--;
 			continue;
+		}
+		/* Shared pools: another process's page this one cannot
+		 * write (its temporary file, an unregistered pgout). */
+		if (s & LFM_F_DIRTY) {
+			uint64_t tag =
+			    atomic_load_explicit(&f->tag, memory_order_relaxed);
+			if (tag == 0 ||
+			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
+				continue;
 		}
 		if (lfm__st_slotref(s) != 0 &&
 		    lfm__tcache_steal(rh, f,
@@ -134,9 +148,21 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 
 	int64_t c = lfm__region_carve(rh, pagesize, 0);
 	if (c < 0) {
-		*out = sweep(mp, stride, 0, t, &werr);
-		if (*out != NULL)
-			return 0;
+		/* Frames a writer holds (a flusher's run, another miss's dirty
+		 * victim) are not pinned: wait for one and sweep again, rather
+		 * than call the pool full. */
+		for (;;) {
+			struct lfm__frame *busy = NULL;
+			*out = sweep(mp, stride, 0, t, &werr, &busy);
+			if (*out != NULL)
+				return 0;
+			if (busy == NULL)
+				break;
+			uint32_t s = atomic_load_explicit(&busy->state,
+							  memory_order_acquire);
+			if (s & LFM_F_EXCL)
+				lfm__frame_wait(busy, s);
+		}
 		/* mpool(3): a client may pin more pages than maxcache. */
 		if (rh->elastic)
 			c = lfm__region_carve(rh, pagesize, 1);
@@ -153,7 +179,9 @@ void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t)
 	int werr = 0;
 	while (atomic_load_explicit(&rh->resident, memory_order_relaxed) >
 	       rh->max_resident) {
-		struct lfm__frame *f = sweep(mp, 0, LFM_F_VALID, t, &werr);
+		struct lfm__frame *busy = NULL;
+		struct lfm__frame *f =
+		    sweep(mp, 0, LFM_F_VALID, t, &werr, &busy);
 		if (f == NULL)
 			return; /* all pinned, or dirty and unwritable */
 		lfm__frame_release_excl(f, 0, 0); /* free, not VALID */

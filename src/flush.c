@@ -126,9 +126,10 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 					      memory_order_acq_rel) &&
 		    !wrote[s])
 			continue;
-		if (mp->pfiles[s].fd_rw < 0)
-			continue; /* written by another process's handle */
-		int rc = lfm__fdatasync(mp->pfiles[s].fd_rw);
+		int fd = lfm__pfile_wfd(mp, s);
+		if (fd < 0)
+			continue; /* nothing this process can have written */
+		int rc = lfm__fdatasync(fd);
 		if (rc != 0) {
 			atomic_store_explicit(&file->unsynced, 1,
 					      memory_order_relaxed);

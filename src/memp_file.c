@@ -1,6 +1,7 @@
 /* memp_file.c - memp_fopen and memp_fclose: the file registry. */
 #include "flush.h"
 #include "pool.h"
+#include "shm.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -13,29 +14,10 @@
 
 #define FOPEN_FLAGS (DB_CREATE | DB_NOMMAP | DB_RDONLY)
 
-/* The temporary directory, by the manual page's rule. */
-static const char *tmp_dir(void)
-{
-	static const char *const env[] = {"TMPDIR", "TEMP", "TMP"};
-	static const char *const dirs[] = {"/var/tmp", "/usr/tmp", "/temp",
-					   "/tmp"};
-	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
-		const char *d = getenv(env[i]);
-		if (d != NULL && *d != '\0')
-			return d;
-	}
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		struct stat st;
-		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
-			return dirs[i];
-	}
-	return "/tmp";
-}
-
 static int open_temp(void)
 {
 	char path[LFM_PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/lfmpool.XXXXXX", tmp_dir());
+	snprintf(path, sizeof(path), "%s/lfmpool.XXXXXX", lfm__shm_tmpdir());
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -81,6 +63,8 @@ static void adopt_file_params(DB_MPOOL *mp, int64_t slot, int ftype,
 	atomic_store_explicit(&f->lsn_offset, lsn_offset, memory_order_relaxed);
 	pf->ftype = ftype;
 	lookup_ftype(mp, ftype, &in, &out);
+	if (out != NULL)
+		atomic_store_explicit(&f->needs_pgout, 1, memory_order_relaxed);
 	atomic_store_explicit(&pf->pgin, in, memory_order_release);
 	atomic_store_explicit(&pf->pgout, out, memory_order_release);
 	struct lfm__cookie *c = NULL;
@@ -141,6 +125,57 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 	return lfm__fattach(mp, fd, &a, mpf);
 }
 
+/* The file's absolute path, through /proc (it names the file this very
+ * descriptor has open, whatever the caller's working directory); "" if
+ * there is none (a temporary file) or it does not fit. */
+static void abs_path(int fd, char *out)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, out, LFM_PATH_MAX - 1);
+	if (n <= 0 || n >= LFM_PATH_MAX - 1 || out[0] != '/' ||
+	    strstr(out, " (deleted)") != NULL)
+		n = 0;
+	out[n] = '\0';
+}
+
+int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot)
+{
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	struct lfm__file *f = &lfm__files(mp->rh)[slot];
+	pthread_mutex_lock(&mp->lock);
+	int fd = atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
+	if (fd < 0 && f->apath[0] != '\0') {
+		fd = open(f->apath, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			lfm__pgfn in, out;
+			if (pf->nopen == 0) {
+				/* Not opened here: this process's
+				 * registration for the file's type. */
+				lookup_ftype(mp, f->ftype, &in, &out);
+				atomic_store_explicit(&pf->pgin, in,
+						      memory_order_release);
+				atomic_store_explicit(&pf->pgout, out,
+						      memory_order_release);
+			}
+			atomic_store_explicit(&pf->fd_rw, fd,
+					      memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&mp->lock);
+	return fd;
+}
+
+int lfm__pfile_writable(DB_MPOOL *mp, uint32_t slot)
+{
+	if (lfm__pfile_wfd(mp, slot) < 0)
+		return 0;
+	return !atomic_load_explicit(&lfm__files(mp->rh)[slot].needs_pgout,
+				     memory_order_relaxed) ||
+	       atomic_load_explicit(&mp->pfiles[slot].pgout,
+				    memory_order_acquire) != NULL;
+}
+
 /* Maps a read-only file no larger than mp_mmapsize (failure to map just
  * leaves it cached). */
 static void map_file(DB_MPOOL *mp, DB_MPOOLFILE *h, int fd,
@@ -198,6 +233,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 	struct lfm__file *files = lfm__files(rh);
 	int rc = 0;
 	int64_t slot = -1, free_slot = -1;
+	int created = 0;
 	pthread_mutex_lock(&mp->lock);
 	lfm__mutex_lock(&rh->files_lock);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
@@ -240,6 +276,9 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			memcpy(f->uid, uid, LFM_ID_LEN);
 		snprintf(f->path, sizeof(f->path), "%s",
 			 file != NULL ? file : "(temporary)");
+		abs_path(fd, f->apath);
+		atomic_store_explicit(&f->needs_pgout, 0, memory_order_relaxed);
+		created = 1;
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
 		atomic_store_explicit(&f->bg_err, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
@@ -257,10 +296,15 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			pf->fd = fd;
 			pf->borrowed = a->borrowed;
 			if (!rdonly)
-				pf->fd_rw = fd;
+				atomic_store_explicit(&pf->fd_rw, fd,
+						      memory_order_release);
 			fd = -1;
-		} else if (!rdonly && pf->fd_rw < 0) {
-			pf->fd_rw = fd; /* kept until memp_close */
+		} else if (!rdonly &&
+			   atomic_load_explicit(&pf->fd_rw,
+						memory_order_relaxed) < 0) {
+			/* kept until memp_close */
+			atomic_store_explicit(&pf->fd_rw, fd,
+					      memory_order_release);
 			fd = -1;
 		}
 		if (pf->nopen == 0)
@@ -272,7 +316,10 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		h->rdonly = rdonly;
 		/* Mapped only while nothing in this process can write the
 		 * file, so the cache holds no newer page than the file. */
-		if (a->may_map && pf->fd_rw < 0)
+		if (a->may_map &&
+		    atomic_load_explicit(&pf->fd_rw, memory_order_relaxed) <
+			0 &&
+		    (mp->shm == NULL || created))
 			map_file(mp, h, pf->fd, &st, pagesize);
 		h->next = mp->mpfs;
 		mp->mpfs = h;
@@ -318,7 +365,8 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		lfm__mutex_unlock(&rh->files_lock);
 		if (!pf->borrowed && close(pf->fd) != 0)
 			rc = errno;
-		pf->fd = pf->fd_rw = -1;
+		pf->fd = -1;
+		atomic_store_explicit(&pf->fd_rw, -1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&mp->lock);
 	lfm__funmap(mpf);

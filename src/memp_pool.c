@@ -2,6 +2,9 @@
 #include "pool.h"
 
 #include "flusher.h"
+#include "shm.h"
+
+#include <limits.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,15 +15,10 @@
 
 int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 {
-	(void)dir;
-	(void)mode;
 	if (regionp == NULL || (flags & ~OPEN_FLAGS) != 0)
 		return EINVAL;
-	/* Shared pools (region files under dir) are not in this release. */
-	if (!(flags & DB_MPOOL_PRIVATE))
-		return EINVAL;
-	size_t size = dbenv != NULL && dbenv->mp_size != 0 ? dbenv->mp_size
-							   : LFM_DEFAULT_MP;
+	int size_given = dbenv != NULL && dbenv->mp_size != 0;
+	size_t size = size_given ? dbenv->mp_size : LFM_DEFAULT_MP;
 	if (size < LFM_MIN_MP)
 		return EINVAL;
 
@@ -29,7 +27,24 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	    .nfiles_max = LFM_NFILES,
 	    .nhandles = LFM_NHANDLES,
 	};
-	int rc = lfm__pool_create(&g, flags, dbenv, regionp);
+	int rc;
+	if (flags & DB_MPOOL_PRIVATE) {
+		rc = lfm__pool_create(&g, flags, dbenv, NULL, regionp);
+	} else {
+		/* dir NULL: the manual page's TMPDIR rule (its ERRORS section
+		 * also calls that EINVAL; we follow the body, which
+		 * memp_close's "removed as if memp_unlink were called" relies
+		 * on). */
+		char path[PATH_MAX];
+		if ((size_t)snprintf(path, sizeof(path), "%s/" LFM_REGION_FILE,
+				     dir != NULL ? dir : lfm__shm_tmpdir()) >=
+		    sizeof(path))
+			return ENAMETOOLONG;
+		rc = lfm__pool_attach(path, &g, flags, mode, size_given, dbenv,
+				      regionp);
+		if (rc == 0)
+			(*regionp)->unlink_at_close = dir == NULL;
+	}
 	if (rc != 0)
 		return rc;
 	rc =
@@ -41,13 +56,54 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	return rc;
 }
 
-int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
+/* Frees what the dead process in slot k held: its thread caches, with
+ * the pins its users had taken through them. */
+static void release_proc(struct lfm__region_hdr *rh, uint32_t k)
+{
+	for (uint32_t i = 0; i < rh->nhandles; i++) {
+		struct lfm__handle *h = lfm__handle_at(rh, i);
+		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
+		    atomic_load_explicit(&h->proc, memory_order_relaxed) ==
+			k + 1)
+			lfm__tcache_release_dead(rh, h);
+	}
+}
+
+int lfm__pool_recover(DB_MPOOL *mp)
+{
+	return mp->shm != NULL ? lfm__shm_recover(mp->shm, release_proc) : 0;
+}
+
+int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
+		     int flags, int mode, int size_given, DB_ENV *dbenv,
 		     DB_MPOOL **regionp)
+{
+	struct lfm__shm *shm = malloc(sizeof(*shm));
+	if (shm == NULL)
+		return ENOMEM;
+	int rc = lfm__shm_attach(path, flags, mode, g, size_given, shm);
+	if (rc != 0) {
+		free(shm);
+		return rc;
+	}
+	rc = lfm__pool_create(g, flags, dbenv, shm, regionp);
+	if (rc != 0) {
+		lfm__shm_detach(shm);
+		free(shm);
+		return rc;
+	}
+	(void)lfm__pool_recover(*regionp);
+	return 0;
+}
+
+int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
+		     struct lfm__shm *shm, DB_MPOOL **regionp)
 {
 	DB_MPOOL *mp = calloc(1, sizeof(*mp));
 	if (mp == NULL)
 		return ENOMEM;
-	mp->rh = lfm__region_create_private(g);
+	mp->shm = shm;
+	mp->rh = shm != NULL ? shm->rh : lfm__region_create_private(g);
 	if (mp->rh == NULL) {
 		int rc = errno;
 		free(mp);
@@ -55,13 +111,14 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 	}
 	mp->pfiles = calloc(mp->rh->nfiles_max, sizeof(*mp->pfiles));
 	if (mp->pfiles == NULL) {
-		lfm__region_destroy_private(mp->rh);
+		if (shm == NULL)
+			lfm__region_destroy_private(mp->rh);
 		free(mp);
 		return ENOMEM;
 	}
 	for (uint32_t i = 0; i < mp->rh->nfiles_max; i++) {
 		mp->pfiles[i].fd = -1;
-		mp->pfiles[i].fd_rw = -1;
+		atomic_init(&mp->pfiles[i].fd_rw, -1);
 	}
 	mp->flags = flags;
 	mp->dbenv = dbenv;
@@ -73,6 +130,27 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 	lfm__tls_register_pool(mp);
 	*regionp = mp;
 	return 0;
+}
+
+/* Leaves a shared region: our threads' caches go back (pins users still
+ * hold through them become direct pins, as at thread exit), then the
+ * process slot and the mapping. */
+static void detach(DB_MPOOL *mp)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t me = mp->shm->proc + 1;
+	for (uint32_t i = 0; i < rh->nhandles; i++) {
+		struct lfm__handle *h = lfm__handle_at(rh, i);
+		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
+		    atomic_load_explicit(&h->proc, memory_order_relaxed) == me)
+			(void)lfm__tcache_release(rh, h);
+	}
+	char path[PATH_MAX];
+	memcpy(path, mp->shm->path, sizeof(path));
+	lfm__shm_detach(mp->shm);
+	free(mp->shm);
+	if (mp->unlink_at_close)
+		(void)lfm__shm_unlink(path, 0); /* EBUSY: others still use it */
 }
 
 int memp_close(DB_MPOOL *mp)
@@ -92,7 +170,9 @@ int memp_close(DB_MPOOL *mp)
 	int rc = 0;
 	for (uint32_t i = 0; i < mp->rh->nfiles_max; i++) {
 		struct lfm__pfile *pf = &mp->pfiles[i];
-		if (pf->fd_rw >= 0 && pf->fd_rw != pf->fd && close(pf->fd_rw))
+		int fd_rw =
+		    atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
+		if (fd_rw >= 0 && fd_rw != pf->fd && close(fd_rw))
 			rc = rc ? rc : errno;
 		if (pf->fd >= 0 && !pf->borrowed && close(pf->fd))
 			rc = rc ? rc : errno;
@@ -114,7 +194,10 @@ int memp_close(DB_MPOOL *mp)
 	free(mp->pfiles);
 	pthread_mutex_destroy(&mp->flush_lock);
 	pthread_mutex_destroy(&mp->lock);
-	lfm__region_destroy_private(mp->rh);
+	if (mp->shm != NULL)
+		detach(mp);
+	else
+		lfm__region_destroy_private(mp->rh);
 	free(mp);
 	return rc;
 }
@@ -147,7 +230,21 @@ int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin, lfm__pgfn pgout)
 	mp->ftypes[i].pgout = pgout;
 	for (uint32_t s = 0; s < mp->rh->nfiles_max; s++) {
 		struct lfm__pfile *pf = &mp->pfiles[s];
-		if (pf->fd >= 0 && pf->ftype == ftype) {
+		struct lfm__file *f = &lfm__files(mp->rh)[s];
+		if (pgout != NULL &&
+		    atomic_load_explicit(&f->state, memory_order_acquire) ==
+			LFM_FILE_ACTIVE &&
+		    atomic_load_explicit(&f->ftype, memory_order_relaxed) ==
+			ftype)
+			atomic_store_explicit(&f->needs_pgout, 1,
+					      memory_order_relaxed);
+		if ((pf->fd >= 0 ||
+		     atomic_load_explicit(&pf->fd_rw, memory_order_relaxed) >=
+			 0) &&
+		    (pf->nopen > 0
+			 ? pf->ftype
+			 : atomic_load_explicit(
+			       &f->ftype, memory_order_relaxed)) == ftype) {
 			atomic_store_explicit(&pf->pgin, pgin,
 					      memory_order_release);
 			atomic_store_explicit(&pf->pgout, pgout,
@@ -160,9 +257,11 @@ int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin, lfm__pgfn pgout)
 
 int memp_unlink(const char *dir, int force, DB_ENV *dbenv)
 {
-	(void)force;
 	(void)dbenv;
-	(void)dir;
-	/* Private pools leave no files behind; there is nothing to remove. */
-	return 0;
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/" LFM_REGION_FILE,
+			     dir != NULL ? dir : lfm__shm_tmpdir()) >=
+	    sizeof(path))
+		return ENAMETOOLONG;
+	return lfm__shm_unlink(path, force);
 }

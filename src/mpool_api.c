@@ -104,7 +104,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	    .max_resident = maxcache,
 	    .extra_bytes = stride * MPOOL_EXTRA_PAGES,
 	};
-	int rc = lfm__pool_create(&g, DB_THREAD, NULL, &m->mp);
+	int rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, &m->mp);
 	if (rc == 0)
 		rc = lfm__pool_register(m->mp, MPOOL_FTYPE, pgin_adapter,
 					pgout_adapter);

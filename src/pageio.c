@@ -70,7 +70,8 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	DB_LSN lsn;
 	int rc = 0;
 
-	if (pf->fd_rw < 0)
+	int fd = lfm__pfile_wfd(mp, slot);
+	if (fd < 0)
 		return EACCES; /* cannot happen: dirty needs a writable open */
 	void *copy = malloc(ps);
 	if (copy == NULL)
@@ -85,7 +86,7 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		rc = pgout(pgno, copy, cookie_of(pf, &none));
 	}
 	if (rc == 0)
-		rc = lfm__pwrite_full(pf->fd_rw, copy, ps, (uint64_t)pgno * ps);
+		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);
 	free(copy);
 	if (rc != 0) {
 		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,

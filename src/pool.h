@@ -29,8 +29,11 @@ typedef int (*lfm__pgfn)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie);
 
 /* Per file slot, this process's view. */
 struct lfm__pfile {
-	int fd;	   /* for reads; -1: slot unused by this process */
-	int fd_rw; /* for writes; -1 until a read-write open */
+	int fd; /* for reads; -1: slot unused by this process */
+	/* For writes; -1 until a read-write open here, or until a write of
+	 * a page another process dirtied opens the file (lfm__pfile_wfd).
+	 * Stored under DB_MPOOL.lock with release; read with acquire. */
+	_Atomic int fd_rw;
 	int ftype;
 	int nopen;    /* DB_MPOOLFILE handles open on it */
 	int borrowed; /* fd belongs to the caller (mpool(3)): never closed */
@@ -84,6 +87,11 @@ struct __db_mpool {
 	/* Background flushers of this process; changed under flush_lock. */
 	pthread_mutex_t flush_lock;
 	struct lfm__flushers *flushers;
+	/* Shared pools: the region file and our process slot (NULL:
+	 * private). `unlink_at_close`: memp_open's dir was NULL, so
+	 * memp_close removes the region if nobody else uses it. */
+	struct lfm__shm *shm;
+	int unlink_at_close;
 };
 
 struct __db_mpoolfile {
@@ -116,12 +124,41 @@ struct lfm__attach {
 
 int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		 DB_MPOOLFILE **mpf);
+/* The descriptor to write file `slot` with, opening the file by its
+ * recorded absolute path if this process has not (shared pools: pages
+ * another process dirtied). -1 if it cannot be opened here (a temporary
+ * file of another process, no permission). */
+int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot);
+static inline int lfm__pfile_wfd(DB_MPOOL *mp, uint32_t slot)
+{
+	int fd =
+	    atomic_load_explicit(&mp->pfiles[slot].fd_rw, memory_order_acquire);
+	return fd >= 0 ? fd : lfm__pfile_wfd_slow(mp, slot);
+}
+
+/* Whether this process may write file `slot`'s pages: it can open the
+ * file, and if any process registered a pgout for the file's type, this
+ * one has too (memp_register is per process; never write raw). */
+int lfm__pfile_writable(DB_MPOOL *mp, uint32_t slot);
+
 /* Unmaps a handle's mapped file, if any. */
 void lfm__funmap(DB_MPOOLFILE *h);
 
-/* memp_open's work, for any geometry (mpool_open uses it too). */
+/* memp_open's work, for any geometry (mpool_open uses it too): a private
+ * region, or with `shm` the shared region it has attached (the pool then
+ * owns it). */
 int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
+		     struct lfm__shm *shm, DB_MPOOL **out);
+
+/* Joins or creates the shared region in file `path` and opens a pool on
+ * it; recovers what dead processes left (memp_pool.c). */
+int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
+		     int flags, int mode, int size_given, DB_ENV *dbenv,
 		     DB_MPOOL **out);
+
+/* Recovers what dead processes left in a shared region (0 if private);
+ * returns how many were recovered. */
+int lfm__pool_recover(DB_MPOOL *mp);
 
 /* memp_register's work, for any ftype (negative ones are internal). */
 int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin,

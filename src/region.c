@@ -85,8 +85,8 @@ static uint32_t pow2_at_least(uint64_t v)
 	return p;
 }
 
-struct lfm__region_hdr *
-lfm__region_create_private(const struct lfm__region_geom *g)
+int lfm__region_layout(const struct lfm__region_geom *g,
+		       struct lfm__region_hdr *l)
 {
 	/* Descriptors are budgeted for the smallest page (64 bytes) so that
 	 * any page size gets floor(cache / pagesize) frames, plus slack for
@@ -96,10 +96,8 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	 * data area has room for every chunk's unusable tail. */
 	uint64_t nframes =
 	    (g->cache_bytes + g->extra_bytes) / LFM_CACHELINE + 64;
-	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42))
+		return EINVAL;
 	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
 	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4 +
 			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
@@ -123,37 +121,59 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 	uint64_t off_frames = align_up(off, LFM_CACHELINE);
 	off = off_frames + nframes * sizeof(struct lfm__frame);
 	uint64_t off_data = align_up(off, 4096);
-	uint64_t size = off_data + nchunks * LFM_CHUNK;
 
-	struct lfm__region_hdr *rh = region_alloc(size);
+	memset(l, 0, sizeof(*l));
+	l->version = LFM_REGION_VERSION;
+	l->abi = LFM_REGION_ABI;
+	l->size = off_data + nchunks * LFM_CHUNK;
+	l->cache_bytes = g->cache_bytes;
+	l->nframes_max = (uint32_t)nframes;
+	l->nbuckets = nbuckets;
+	l->nfiles_max = g->nfiles_max;
+	l->nhandles = g->nhandles;
+	l->nchunks_max = (uint32_t)nchunks;
+	l->elastic = g->elastic;
+	l->max_resident = g->max_resident;
+	l->tc_sets = tc_sets;
+	l->tc_ways = tc_ways;
+	l->off_files = off_files;
+	l->off_handles = off_handles;
+	l->off_buckets = off_buckets;
+	l->off_chunks = off_chunks;
+	l->off_frames = off_frames;
+	l->off_data = off_data;
+	l->handle_size = handle_size;
+	l->handle_stats_off = stats_off;
+	return 0;
+}
+
+void lfm__region_init(struct lfm__region_hdr *rh,
+		      const struct lfm__region_hdr *l)
+{
+	/* The memory is zeroed: free files, free handles, empty buckets,
+	 * unlocked locks, no chunks. Only the geometry is copied in. */
+	memcpy(rh, l, sizeof(*rh));
+	lfm__tcache_init_handles(rh);
+	/* Last, with release: whoever sees the magic sees the rest. */
+	atomic_store_explicit(&rh->magic, LFM_REGION_MAGIC,
+			      memory_order_release);
+}
+
+struct lfm__region_hdr *
+lfm__region_create_private(const struct lfm__region_geom *g)
+{
+	struct lfm__region_hdr l;
+	int rc = lfm__region_layout(g, &l);
+	if (rc != 0) {
+		errno = rc;
+		return NULL;
+	}
+	struct lfm__region_hdr *rh = region_alloc(l.size);
 	if (rh == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	rh->magic = LFM_REGION_MAGIC;
-	rh->version = LFM_REGION_VERSION;
-	rh->size = size;
-	rh->cache_bytes = g->cache_bytes;
-	rh->nframes_max = (uint32_t)nframes;
-	rh->nbuckets = nbuckets;
-	rh->nfiles_max = g->nfiles_max;
-	rh->nhandles = g->nhandles;
-	rh->nchunks_max = (uint32_t)nchunks;
-	rh->elastic = g->elastic;
-	rh->max_resident = g->max_resident;
-	rh->tc_sets = tc_sets;
-	rh->tc_ways = tc_ways;
-	rh->off_files = off_files;
-	rh->off_handles = off_handles;
-	rh->off_buckets = off_buckets;
-	rh->off_chunks = off_chunks;
-	rh->off_frames = off_frames;
-	rh->off_data = off_data;
-	rh->handle_size = handle_size;
-	rh->handle_stats_off = stats_off;
-	lfm__tcache_init_handles(rh);
-	/* Everything else starts as zero: free files, free handles, empty
-	 * buckets, unlocked locks, no chunks. */
+	lfm__region_init(rh, &l);
 	return rh;
 }
 

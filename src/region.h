@@ -43,13 +43,14 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 1u
+#define LFM_REGION_VERSION 2u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
 #define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
 #define LFM_PATH_MAX	   256
 #define LFM_STAT_STRIPES   8
+#define LFM_NPROCS	   32 /* processes attached to one shared region */
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -86,7 +87,13 @@ struct lfm__file {
 	uint32_t has_uid;   /* identity is uid[], not dev/ino */
 	uint64_t dev, ino;
 	uint8_t uid[LFM_ID_LEN];
-	char path[LFM_PATH_MAX];
+	char path[LFM_PATH_MAX];  /* as given, for statistics */
+	char apath[LFM_PATH_MAX]; /* absolute, for other processes; "" none */
+	/* Some process registered a pgout for this file's type: a process
+	 * that has not must not write its pages. Set (relaxed) by
+	 * memp_fopen / memp_register, never cleared while the file is known.
+	 */
+	_Atomic uint32_t needs_pgout;
 	/* Pages 0..npages-1 exist. Grows only (NEW: fetch_add; CREATE past the
 	 * end: CAS to the larger value). Relaxed: a page's existence is decided
 	 * once, by the thread that then inserts it under the bucket lock. */
@@ -157,8 +164,12 @@ struct lfm__chunk {
 };
 
 struct lfm__region_hdr {
-	uint32_t magic;
+	/* Set last, with release, when the region is ready (region.c); a
+	 * process joining a shared region reads it with acquire. */
+	_Atomic uint32_t magic;
 	uint32_t version;
+	uint32_t abi;	 /* LFM_REGION_ABI of the creator: layout sizes */
+	uint32_t shared; /* a file-backed region other processes may map */
 	uint64_t size;
 	uint64_t cache_bytes; /* page budget: mp_size */
 	uint32_t nframes_max;
@@ -218,7 +229,22 @@ struct lfm__region_hdr {
 	 * system call when nobody sleeps. */
 	_Atomic uint32_t flush_kick;
 	_Atomic uint32_t flush_sleepers;
+
+	/* Processes attached to a shared region (shm.h): a slot is claimed
+	 * by CAS of `state` 0 -> 1 and its owner then holds a lock on the
+	 * slot's byte of the region file for as long as it is attached. */
+	struct lfm__proc {
+		_Atomic uint32_t state;
+		_Atomic int32_t pid; /* for diagnostics only, never liveness */
+	} procs[LFM_NPROCS];
 };
+
+/* Layout sizes of this build: a region made by another build with other
+ * sizes is refused (EINVAL), never misread. */
+#define LFM_REGION_ABI                                                         \
+	((uint32_t)(sizeof(struct lfm__region_hdr) ^                           \
+		    (sizeof(struct lfm__frame) << 12) ^                        \
+		    (sizeof(struct lfm__file) << 16)))
 
 static inline void *lfm__at(void *base, uint64_t off)
 {
@@ -286,6 +312,16 @@ static inline const void *lfm__page_guess(struct lfm__region_hdr *rh,
 		return NULL;
 	return (const char *)rh + rh->off_data + (uint64_t)idx * stride;
 }
+
+/* Computes a region's geometry and offsets into *l (zeroed first).
+ * 0 or EINVAL. */
+int lfm__region_layout(const struct lfm__region_geom *g,
+		       struct lfm__region_hdr *l);
+
+/* Initialises zeroed memory of l->size bytes as region l; sets the magic
+ * last. */
+void lfm__region_init(struct lfm__region_hdr *rh,
+		      const struct lfm__region_hdr *l);
 
 /* Allocates and initialises a private region (jemalloc arena memory, or
  * posix_memalign under ASan). Returns NULL with errno set. */

@@ -51,7 +51,8 @@ void lfm__tcache_init_handles(struct lfm__region_hdr *rh)
 	}
 }
 
-int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id)
+int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
+		      uint32_t proc)
 {
 	for (uint32_t i = 0; i < rh->nhandles; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
@@ -62,6 +63,7 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id)
 			memory_order_relaxed))
 			continue;
 		h->victim_rr = 0;
+		atomic_store_explicit(&h->proc, proc, memory_order_relaxed);
 		/* Ghosts of the previous owner mean nothing to this one. */
 		struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
 		for (uint32_t k = 0; k < h->sets * LFM_TC_WAYS; k++)
@@ -117,6 +119,26 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h)
 	if (rc == 0)
 		atomic_store_explicit(&h->owner, 0, memory_order_release);
 	return rc;
+}
+
+void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
+{
+	struct lfm__frame *frames = lfm__frames(rh);
+	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
+	uint32_t n = h->sets * LFM_TC_WAYS;
+
+	for (uint32_t i = 0; i < n; i++) {
+		/* Exchange: a thief racing us takes the reference, or we do. */
+		uint64_t w = atomic_exchange_explicit(&e[i].word, 0,
+						      memory_order_acq_rel);
+		if (w == 0)
+			continue;
+		struct lfm__frame *f = &frames[word_frame(w) - 1];
+		atomic_fetch_sub_explicit(&f->state, LFM_F_SLOTREF_ONE,
+					  memory_order_release);
+	}
+	atomic_store_explicit(&h->proc, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->owner, 0, memory_order_release);
 }
 
 int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,

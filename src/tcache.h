@@ -60,7 +60,11 @@ struct lfm__handle {
 	uint32_t stripe;	/* statistics stripe for threads sharing it */
 	uint32_t sets, ways;
 	uint32_t victim_rr; /* owner-only: next way to reuse */
-	uint32_t pad[11];
+	/* The process slot + 1 of the owner in a shared region (0: private):
+	 * written by the claimer before anyone can see the claim matter; read
+	 * at memp_close and by recovery of a dead process (shm.h). */
+	_Atomic uint32_t proc;
+	uint32_t pad[10];
 	/* followed by: struct lfm__tc_entry entries[sets * ways];
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
@@ -81,12 +85,19 @@ static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
 
 /* Claims a free handle for `owner_id` (non-zero). Returns its index, or -1
  * when all are taken (the thread then pins directly). */
-int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id);
+int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
+		      uint32_t proc);
 
 /* Empties a handle and frees it: CACHED entries drop their SLOTREF, HELD
  * entries become DIRECT pins. Returns -1 (and keeps the handle) if a pin
  * could not be converted without overflow. */
 int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h);
+
+/* Frees the handle of a process that died: its entries' references and
+ * the pins its users held through them are dropped (the users are gone),
+ * never turned into direct pins. */
+void lfm__tcache_release_dead(struct lfm__region_hdr *rh,
+			      struct lfm__handle *h);
 
 /* Owner: pins page `tag` through the cache if an entry exists. Returns the
  * frame index, or LFM_TC_ABSENT, LFM_TC_GHOST (no entry, but a ghost: the

@@ -9,6 +9,7 @@
  * pools still registered, and memp_close unregisters before freeing.
  */
 #include "pool.h"
+#include "shm.h"
 
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -47,9 +48,39 @@ static void tls_destroy(void *arg)
 	lfm__tls_head = NULL;
 }
 
+/* A forked child inherits the parent's descriptors of shared regions, and
+ * with them the open file descriptions that carry the parent's liveness
+ * locks (shm.h): were the child to keep them, the parent's death would go
+ * unseen while the child lives. The child closes its copies; pool handles
+ * do not cross fork (as in Berkeley DB): the child opens its own. */
+static void tls_atfork_prepare(void)
+{
+	pthread_mutex_lock(&live_lock); /* not held across fork by anyone */
+}
+
+static void tls_atfork_parent(void)
+{
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void tls_atfork_child(void)
+{
+	pthread_mutex_unlock(&live_lock);
+	for (DB_MPOOL *mp = live_list; mp != NULL; mp = mp->live_next) {
+		if (mp->shm != NULL && mp->shm->fd >= 0) {
+			close(mp->shm->fd);
+			mp->shm->fd = -1;
+		}
+	}
+	live_list = NULL;
+	lfm__tls_head = NULL;
+}
+
 static void tls_init(void)
 {
 	(void)pthread_key_create(&tls_key, tls_destroy);
+	(void)pthread_atfork(tls_atfork_prepare, tls_atfork_parent,
+			     tls_atfork_child);
 }
 
 void lfm__tls_register_pool(DB_MPOOL *mp)
@@ -101,7 +132,9 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 	}
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	if (n != NULL) {
-		int i = lfm__tcache_claim(mp->rh, tid ? tid : 1);
+		int i =
+		    lfm__tcache_claim(mp->rh, tid ? tid : 1,
+				      mp->shm != NULL ? mp->shm->proc + 1 : 0);
 		n->serial = mp->serial;
 		n->h = i >= 0 ? lfm__handle_at(mp->rh, (uint32_t)i) : NULL;
 		n->stripe = n->h ? n->h->stripe : tid % LFM_STAT_STRIPES;

@@ -68,8 +68,9 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 	DB_LSN top = {0, 0}, lsn;
 	int lsn_seen = 0, rc = 0;
 
-	if (pf->fd_rw < 0)
-		return EACCES; /* cannot happen: dirty needs a writable open */
+	int fd = lfm__pfile_wfd(mp, r->slot);
+	if (fd < 0)
+		return EACCES; /* another process's temporary file */
 	/* The LSNs are read before pgout may transform the bytes. */
 	for (uint32_t i = 0; i < r->n; i++) {
 		if (!lfm__wb_page_lsn(rh, r->slot, lfm__frame_page(rh, r->f[i]),
@@ -102,7 +103,7 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 		iov[i].iov_len = ps;
 	}
 	if (rc == 0)
-		rc = lfm__pwritev_full(pf->fd_rw, iov, (int)r->n,
+		rc = lfm__pwritev_full(fd, iov, (int)r->n,
 				       (uint64_t)r->first * ps);
 	free(copy);
 	if (rc != 0)
@@ -205,6 +206,9 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 				   : 0;
 		if (lfm__st_slotref(s) != 0)
 			continue; /* stolen: look again */
+		if (!lfm__pfile_writable(mp, lfm__tag_slot(c->tag)))
+			return LFM_WB_PINNED; /* not ours to write: incomplete
+					       */
 		if (!lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY))
 			continue;
 		/* The tag cannot move under EXCL; recheck it. */

@@ -102,7 +102,7 @@ static enum lfm__pin_result insert(struct lfm__region_hdr *rh,
 
 static struct lfm__handle *claim(struct lfm__region_hdr *rh, uint32_t id)
 {
-	int i = lfm__tcache_claim(rh, id);
+	int i = lfm__tcache_claim(rh, id, 0);
 	return i < 0 ? NULL : lfm__handle_at(rh, (uint32_t)i);
 }
 
@@ -121,15 +121,15 @@ static void test_geometry_and_claim(void)
 		CHECK_EQ((uintptr_t)h % LFM_CACHELINE, 0);
 	}
 	for (uint32_t i = 0; i < 4; i++) {
-		CHECK_EQ(lfm__tcache_claim(rh, 100 + i), i);
+		CHECK_EQ(lfm__tcache_claim(rh, 100 + i, 0), i);
 		CHECK_EQ(atomic_load(&lfm__handle_at(rh, i)->owner), 100 + i);
 		CHECK_EQ(atomic_load(&rh->handles_hiwater), i + 1);
 	}
-	CHECK_EQ(lfm__tcache_claim(rh, 200), -1); /* all taken */
+	CHECK_EQ(lfm__tcache_claim(rh, 200, 0), -1); /* all taken */
 	/* Releasing an empty handle frees it; the next claim reuses it. */
 	CHECK_EQ(lfm__tcache_release(rh, lfm__handle_at(rh, 2)), 0);
 	CHECK_EQ(atomic_load(&lfm__handle_at(rh, 2)->owner), 0);
-	CHECK_EQ(lfm__tcache_claim(rh, 300), 2);
+	CHECK_EQ(lfm__tcache_claim(rh, 300, 0), 2);
 	CHECK_EQ(atomic_load(&rh->handles_hiwater), 4);
 	lfm__region_destroy_private(rh);
 }

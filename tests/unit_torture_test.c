@@ -422,7 +422,7 @@ static void test_tcache_owner_vs_thief(void)
 	x.rh = lfm__region_create_private(&g);
 	REQUIRE(x.rh != NULL);
 	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
-	int hi = lfm__tcache_claim(x.rh, 1);
+	int hi = lfm__tcache_claim(x.rh, 1, 0);
 	if (fi < 0 || hi < 0) {
 		CHECK(fi >= 0 && hi >= 0);
 		lfm__region_destroy_private(x.rh);

@@ -1,0 +1,243 @@
+/* shm.c - shared regions in files (see shm.h). */
+#include "shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JOIN_TRIES 500 /* x 10 ms: how long a joiner waits for a creator */
+
+const char *lfm__shm_tmpdir(void)
+{
+	static const char *const env[] = {"TMPDIR", "TEMP", "TMP"};
+	static const char *const dirs[] = {"/var/tmp", "/usr/tmp", "/temp",
+					   "/tmp"};
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *d = getenv(env[i]);
+		if (d != NULL && *d != '\0')
+			return d;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[i];
+	}
+	return "/tmp";
+}
+
+/* An OFD lock operation on one byte. For F_OFD_GETLK: 0 if the byte could
+ * be locked `type`, EBUSY if someone holds a conflicting lock. */
+static int ofd(int fd, int cmd, short type, off_t at)
+{
+	struct flock fl = {.l_type = type,
+			   .l_whence = SEEK_SET,
+			   .l_start = at,
+			   .l_len = 1,
+			   .l_pid = 0};
+	while (fcntl(fd, cmd, &fl) != 0) {
+		if (errno != EINTR)
+			return errno;
+	}
+	if (cmd == F_OFD_GETLK)
+		return fl.l_type == F_UNLCK ? 0 : EBUSY;
+	return 0;
+}
+
+static void nap(void)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+}
+
+int lfm__shm_proc_dead(const struct lfm__shm *s, uint32_t k)
+{
+	return atomic_load_explicit(&s->rh->procs[k].state,
+				    memory_order_acquire) != 0 &&
+	       ofd(s->fd, F_OFD_GETLK, F_WRLCK, LFM_LOCK_PROC + k) == 0;
+}
+
+/* Claims a free process slot and locks its byte. */
+static int claim_proc(struct lfm__shm *s)
+{
+	struct lfm__region_hdr *rh = s->rh;
+	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
+		uint32_t zero = 0;
+		if (!atomic_compare_exchange_strong_explicit(
+			&rh->procs[k].state, &zero, 1, memory_order_acq_rel,
+			memory_order_relaxed))
+			continue;
+		/* Cannot fail unless another process judged the slot dead in
+		 * the instant between our CAS and this lock, and took it: then
+		 * it is theirs, and we look further. */
+		if (ofd(s->fd, F_OFD_SETLK, F_WRLCK, LFM_LOCK_PROC + k) != 0)
+			continue;
+		atomic_store_explicit(&rh->procs[k].pid, (int32_t)getpid(),
+				      memory_order_relaxed);
+		s->proc = k;
+		return 0;
+	}
+	return EMFILE;
+}
+
+/* Maps the whole region and checks it is one this build can use. */
+static int map_checked(struct lfm__shm *s, const struct lfm__region_geom *g,
+		       int size_given)
+{
+	struct stat st;
+	if (fstat(s->fd, &st) != 0)
+		return errno;
+	if ((uint64_t)st.st_size < sizeof(struct lfm__region_hdr))
+		return EAGAIN; /* the creator has not sized it yet */
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, s->fd, 0);
+	if (m == MAP_FAILED)
+		return errno;
+	struct lfm__region_hdr *rh = m;
+	int rc = 0;
+	if (atomic_load_explicit(&rh->magic, memory_order_acquire) == 0)
+		rc = EAGAIN;
+	else if (rh->magic != LFM_REGION_MAGIC ||
+		 rh->version != LFM_REGION_VERSION ||
+		 rh->abi != LFM_REGION_ABI || !rh->shared ||
+		 rh->size != (uint64_t)st.st_size ||
+		 (size_given && rh->cache_bytes != g->cache_bytes) ||
+		 rh->nfiles_max != g->nfiles_max || rh->nhandles != g->nhandles)
+		rc = EINVAL;
+	if (rc != 0) {
+		munmap(m, (size_t)st.st_size);
+		return rc;
+	}
+	s->rh = rh;
+	s->size = (size_t)st.st_size;
+	return 0;
+}
+
+static int create(struct lfm__shm *s, const struct lfm__region_geom *g)
+{
+	struct lfm__region_hdr l;
+	int rc = lfm__region_layout(g, &l);
+	if (rc != 0)
+		return rc;
+	l.shared = 1;
+	if (ftruncate(s->fd, (off_t)l.size) != 0)
+		return errno;
+	void *m =
+	    mmap(NULL, l.size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	if (m == MAP_FAILED)
+		return errno;
+	s->rh = m;
+	s->size = l.size;
+	lfm__region_init(s->rh, &l);
+	return 0;
+}
+
+int lfm__shm_attach(const char *path, int flags, int mode,
+		    const struct lfm__region_geom *g, int size_given,
+		    struct lfm__shm *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (strlen(path) >= sizeof(s->path))
+		return ENAMETOOLONG;
+	strcpy(s->path, path);
+	for (int tries = 0; tries < JOIN_TRIES; tries++) {
+		int created = 0, rc;
+		s->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (s->fd < 0 && errno == ENOENT) {
+			if (!(flags & DB_CREATE))
+				return ENOENT;
+			s->fd = open(
+			    path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+			if (s->fd < 0 && errno == EEXIST)
+				continue; /* another creator won: join it */
+			created = s->fd >= 0;
+		}
+		if (s->fd < 0)
+			return errno;
+		/* Exclusive to build, shared to wait for the builder. */
+		rc = ofd(s->fd, F_OFD_SETLKW, created ? F_WRLCK : F_RDLCK,
+			 LFM_LOCK_INIT);
+		if (rc == 0)
+			rc = created ? create(s, g)
+				     : map_checked(s, g, size_given);
+		if (rc == 0)
+			rc = ofd(s->fd, F_OFD_SETLK, F_RDLCK, LFM_LOCK_ATTACH);
+		if (rc == 0)
+			rc = claim_proc(s);
+		if (rc == 0) {
+			(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_INIT);
+			return 0;
+		}
+		if (s->rh != NULL)
+			munmap(s->rh, s->size);
+		s->rh = NULL;
+		close(s->fd); /* drops our locks */
+		s->fd = -1;
+		if (created)
+			unlink(path); /* never leave a half-built region */
+		if (rc != EAGAIN)
+			return rc;
+		nap();
+	}
+	return EAGAIN;
+}
+
+void lfm__shm_detach(struct lfm__shm *s)
+{
+	if (s->rh == NULL)
+		return;
+	atomic_store_explicit(&s->rh->procs[s->proc].pid, 0,
+			      memory_order_relaxed);
+	/* Unlock (by the close below) after freeing the slot would let a
+	 * claimer's lock fail; freeing after unlocking would let a prober
+	 * call us dead. Unlock first: a prober that sees state 1 and no lock
+	 * may then "recover" a slot that holds nothing, which is harmless. */
+	(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_PROC + s->proc);
+	atomic_store_explicit(&s->rh->procs[s->proc].state, 0,
+			      memory_order_release);
+	munmap(s->rh, s->size);
+	close(s->fd);
+	s->rh = NULL;
+	s->fd = -1;
+}
+
+int lfm__shm_recover(struct lfm__shm *s,
+		     void (*release)(struct lfm__region_hdr *rh, uint32_t k))
+{
+	int n = 0;
+	if (ofd(s->fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_RECOVER) != 0)
+		return 0;
+	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
+		if (k == s->proc || !lfm__shm_proc_dead(s, k) ||
+		    ofd(s->fd, F_OFD_SETLK, F_WRLCK, LFM_LOCK_PROC + k) != 0)
+			continue;
+		/* Ours now: its owner is gone, and a claimer that raced in
+		 * between its CAS and its lock has moved on (claim_proc). */
+		release(s->rh, k);
+		atomic_store_explicit(&s->rh->procs[k].pid, 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(&s->rh->procs[k].state, 0,
+				      memory_order_release);
+		(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_PROC + k);
+		n++;
+	}
+	(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_RECOVER);
+	return n;
+}
+
+int lfm__shm_unlink(const char *path, int force)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : errno;
+	int rc = ofd(fd, F_OFD_GETLK, F_WRLCK, LFM_LOCK_ATTACH);
+	close(fd);
+	if (rc != 0 && !(rc == EBUSY && force))
+		return rc;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : errno;
+}
