@@ -178,7 +178,7 @@ void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t)
 	struct lfm__region_hdr *rh = mp->rh;
 	int werr = 0;
 	while (atomic_load_explicit(&rh->resident, memory_order_relaxed) >
-	       rh->max_resident) {
+	       atomic_load_explicit(&rh->max_resident, memory_order_relaxed)) {
 		struct lfm__frame *busy = NULL;
 		struct lfm__frame *f =
 		    sweep(mp, 0, LFM_F_VALID, t, &werr, &busy);

@@ -1,11 +1,15 @@
 /*
  * mpool_api.c - the 4.4BSD/FreeBSD mpool(3) API on the engine.
  *
- * An MPOOL is a private pool (DB_MPOOL) holding one file: the caller's fd,
- * attached as borrowed (never closed) with a partial last page ignored, as
- * the original did. The pool is elastic (region.h): it carves frames past
- * maxcache while every cached page is pinned and gives them back as pins
- * go, which is what btree and recno expect. The void-returning filters are
+ * An MPOOL is a pool (DB_MPOOL) holding one file: the caller's fd, attached
+ * as borrowed (never closed) with a partial last page ignored, as the
+ * original did. With a key (a NUL-terminated byte string) the pool is a
+ * shared region in <tmpdir>/__lfm_mpool.key.<hex>: every process using the
+ * same key shares the buffers, and when the region already holds a file
+ * the fd is ignored (the file is opened by its recorded path). The region
+ * is removed by the last mpool_close. The pool is elastic (region.h): it carves
+ * frames past maxcache while every cached page is pinned and gives them back as
+ * pins go, which is what btree and recno expect. The void-returning filters are
  * adapted to the engine's pgin/pgout through an internal file type whose
  * cookie names this MPOOL.
  */
@@ -13,6 +17,7 @@
 #include "buf.h"
 #include "flush.h"
 #include "pool.h"
+#include "shm.h"
 
 #include "mpool.h"
 
@@ -29,6 +34,8 @@
 #define MPOOL_FTYPE (-1)
 /* How far past maxcache a pool may grow while pages are pinned. */
 #define MPOOL_EXTRA_PAGES 256
+/* Pages a keyed (shared) region has room for, whatever maxcache asks. */
+#define LFM_KEY_MIN_PAGES 1024
 
 typedef void (*mpool_filter_fn)(void *, pgno_t, void *);
 
@@ -71,12 +78,76 @@ static int pgout_adapter(db_pgno_t pgno, void *page, DBT *c)
 	return 0;
 }
 
+/* The region file for a key: the key's bytes in hex when short, else a
+ * 64-bit FNV-1a hash of them (keys are NUL-terminated byte strings). */
+static int key_path(const char *key, char *out, size_t n)
+{
+	size_t len = strlen(key);
+	char name[2 * 48 + 1];
+	if (len <= 48) {
+		for (size_t i = 0; i < len; i++)
+			snprintf(name + 2 * i, 3, "%02x",
+				 (unsigned char)key[i]);
+		name[2 * len] = '\0';
+	} else {
+		uint64_t h = 14695981039346656037ull;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+		snprintf(name, sizeof(name), "h%016llx", (unsigned long long)h);
+	}
+	return (size_t)snprintf(out, n, "%s/__lfm_mpool.key.%s",
+				lfm__shm_tmpdir(), name) < n
+		   ? 0
+		   : ENAMETOOLONG;
+}
+
+/* A shared pool's file: the one already there (its fd then ignored, as
+ * the manual page says: we open it by its path), or the caller's. */
+static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
+		       int shared)
+{
+	char name[LFM_PATH_MAX + 16];
+	DBT cookie = {.data = &m, .size = sizeof(m)};
+	struct lfm__attach a = {
+	    .name = name,
+	    .ftype = MPOOL_FTYPE,
+	    /* As libc's: a dirty page of a read-only fd is accepted and its
+	     * write fails (EBADF) at eviction or sync. */
+	    .rdonly = 0,
+	    .pagesize = pagesize,
+	    .lsn_offset = -1,
+	    .pgcookie = &cookie,
+	    .borrowed = 1,
+	    .partial_ok = 1,
+	};
+	struct lfm__file *f0 = &lfm__files(m->mp->rh)[0];
+	for (int tries = 0; tries < 2; tries++) {
+		if (shared &&
+		    atomic_load_explicit(&f0->state, memory_order_acquire) ==
+			LFM_FILE_ACTIVE) {
+			int own = open(f0->apath, O_RDWR | O_CLOEXEC);
+			if (own < 0)
+				own = open(f0->apath, O_RDONLY | O_CLOEXEC);
+			if (own < 0)
+				return errno;
+			snprintf(name, sizeof(name), "(mpool %s)", f0->apath);
+			a.borrowed = 0; /* ours: closed with the pool */
+			return lfm__fattach(m->mp, own, &a, &m->mpf);
+		}
+		snprintf(name, sizeof(name), "(mpool fd %d)", fd);
+		int rc = lfm__fattach(m->mp, fd, &a, &m->mpf);
+		/* Another process attached its file first: share that one. */
+		if (!(shared && rc == EMFILE))
+			return rc;
+	}
+	return EMFILE;
+}
+
 MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 {
 	struct stat st;
 
-	/* Shared pools (a key) come with region files; not yet. */
-	if (key != NULL || pagesize == 0 || pagesize > LFM_CHUNK) {
+	if (pagesize == 0 || pagesize > LFM_CHUNK) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -96,36 +167,46 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 		return NULL;
 	uint64_t stride = ((uint64_t)pagesize + LFM_CACHELINE - 1) &
 			  ~(uint64_t)(LFM_CACHELINE - 1);
+	/* A shared region cannot grow, and a later process may ask for a
+	 * larger maxcache ("the largest value specified by any of the
+	 * processes" rules): room for LFM_KEY_MIN_PAGES at least. Pages never
+	 * carved cost address space only. */
+	uint64_t room = key != NULL && maxcache < LFM_KEY_MIN_PAGES
+			    ? LFM_KEY_MIN_PAGES
+			    : maxcache;
 	struct lfm__region_geom g = {
-	    .cache_bytes = stride * maxcache,
+	    .cache_bytes = stride * room,
 	    .nfiles_max = 1,
 	    .nhandles = LFM_NHANDLES,
 	    .elastic = 1,
 	    .max_resident = maxcache,
 	    .extra_bytes = stride * MPOOL_EXTRA_PAGES,
 	};
-	int rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, &m->mp);
+	int rc;
+	if (key == NULL) {
+		rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, &m->mp);
+	} else {
+		char path[PATH_MAX];
+		rc = key_path(key, path, sizeof(path));
+		if (rc == 0)
+			rc = lfm__pool_attach(path, &g, DB_CREATE | DB_THREAD,
+					      0600, 0, NULL, &m->mp);
+		if (rc == 0) {
+			m->mp->unlink_at_close = 1; /* when the last one goes */
+			uint32_t cur = atomic_load_explicit(
+			    &m->mp->rh->max_resident, memory_order_relaxed);
+			while (cur < maxcache &&
+			       !atomic_compare_exchange_weak_explicit(
+				   &m->mp->rh->max_resident, &cur, maxcache,
+				   memory_order_relaxed, memory_order_relaxed))
+				;
+		}
+	}
 	if (rc == 0)
 		rc = lfm__pool_register(m->mp, MPOOL_FTYPE, pgin_adapter,
 					pgout_adapter);
-	if (rc == 0) {
-		char name[48];
-		snprintf(name, sizeof(name), "(mpool fd %d)", fd);
-		DBT cookie = {.data = &m, .size = sizeof(m)};
-		struct lfm__attach a = {
-		    .name = name,
-		    .ftype = MPOOL_FTYPE,
-		    /* As libc's: a dirty page of a read-only fd is accepted
-		     * and its write fails (EBADF) at eviction or sync. */
-		    .rdonly = 0,
-		    .pagesize = pagesize,
-		    .lsn_offset = -1,
-		    .pgcookie = &cookie,
-		    .borrowed = 1,
-		    .partial_ok = 1,
-		};
-		rc = lfm__fattach(m->mp, fd, &a, &m->mpf);
-	}
+	if (rc == 0)
+		rc = attach_file(m, fd, pagesize, key != NULL);
 	if (rc != 0) {
 		if (m->mp != NULL)
 			memp_close(m->mp);

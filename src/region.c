@@ -133,7 +133,7 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	l->nhandles = g->nhandles;
 	l->nchunks_max = (uint32_t)nchunks;
 	l->elastic = g->elastic;
-	l->max_resident = g->max_resident;
+	atomic_init(&l->max_resident, g->max_resident);
 	l->tc_sets = tc_sets;
 	l->tc_ways = tc_ways;
 	l->off_files = off_files;

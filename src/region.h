@@ -209,7 +209,9 @@ struct lfm__region_hdr {
 	_Atomic uint64_t ro_evict __attribute__((aligned(LFM_CACHELINE)));
 	_Atomic uint64_t rw_evict;
 	uint32_t elastic; /* see lfm__region_geom */
-	uint32_t max_resident;
+	/* Raised (CAS) by each mpool_open that shares the region by key:
+	 * the largest maxcache any of them asked for. Relaxed. */
+	_Atomic uint32_t max_resident;
 	/* Frames holding a page (VALID): +1 when a fill succeeds, -1 when
 	 * an eviction clears VALID. Relaxed; read to decide shrinking. */
 	_Atomic uint32_t resident;
