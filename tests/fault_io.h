@@ -124,6 +124,16 @@ class FaultIo {
     fsync_eintr_left = 0;
   }
 
+  // True in a pool thread (a flusher): neither the thread that called Reset
+  // nor one marked with MarkTestThread.
+  bool OtherThread() const {
+    return !tl_mine_ && !pthread_equal(pthread_self(), test_thread_);
+  }
+
+  // Marks the calling thread as one of the test's own (its writes do not
+  // count as "other thread", i.e. background, writes).
+  static void MarkTestThread() { tl_mine_ = true; }
+
   void SetChecker(Checker c) {
     std::lock_guard<std::mutex> l(mu_);
     checker_ = std::move(c);
@@ -153,6 +163,8 @@ class FaultIo {
   std::atomic<long> max_iovcnt{0};
   std::atomic<long> bytes_written{0};   // bytes really written
   std::atomic<long> failed_writes{0};   // calls made to fail (-1, not EINTR)
+  // "Other thread": neither the thread that called Reset nor one marked
+  // with MarkTestThread: a pool thread (a flusher).
   std::atomic<long> failed_writes_other_thread{0};
   std::atomic<long> writes_other_thread{0};
   std::atomic<long> short_writes{0};
@@ -171,9 +183,7 @@ class FaultIo {
     test_thread_ = pthread_self();
   }
 
-  bool OtherThread() const {
-    return !pthread_equal(pthread_self(), test_thread_);
-  }
+
 
   // Counts a write call; true (errno EINTR) when it is to be interrupted.
   bool WriteEintr() {
@@ -331,6 +341,7 @@ class FaultIo {
     return lfm__fileio_sys.fdatasync(fd);
   }
 
+  static inline thread_local bool tl_mine_ = false;
   struct lfm__fileio table_;
   std::mutex mu_;
   Checker checker_;

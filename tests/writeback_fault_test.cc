@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -96,6 +97,7 @@ class Writeback : public PoolTest {
   std::atomic<ino_t> ino_{0};
   std::atomic<bool> window_{false};
   std::atomic<int> pinned_writes_{0};
+  std::atomic<bool> hold_in_write_{false}, hold_release_{false};
 };
 
 // ======================================================= write errors
@@ -868,6 +870,45 @@ TEST_F(Writeback, MissWithNothingPinnedIsNeverEnomemWhileFlushersRun) {
   EXPECT_EQ(memp_fsync(mpf_), 0);
   ExpectCache(0, 10, kRounds - 1);
   ExpectDisk(0, 10, kRounds - 1);
+}
+
+// The same, made deterministic: a flusher is held inside its write of a
+// run covering every frame (the hook blocks it until a second thread lets
+// it go, 200 ms later). No frame is pinned, so a miss meanwhile must not
+// fail with ENOMEM: it gets a frame once the write is done.
+TEST_F(Writeback, MissWaitsForFramesAFlusherIsWriting) {
+  ASSERT_NO_FATAL_FAILURE(Setup(kSmallPool, 8));
+  PutRange(0, kSmallPoolFrames, 16);
+  io().SetChecker([this](ino_t, off_t, const uint8_t *, size_t) {
+    if (!FaultIo::Get().OtherThread()) return;
+    hold_in_write_ = true;
+    const auto end =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!hold_release_.load() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  ASSERT_TRUE(WaitFor([this] { return hold_in_write_.load(); }))
+      << "no flusher wrote within the deadline";
+  std::thread releaser([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    hold_release_ = true;
+  });
+  db_pgno_t pg = 5;
+  void *page = nullptr;
+  const int rc = memp_fget(mpf_, &pg, 0, &page);
+  const bool released = hold_release_.load();
+  releaser.join();
+  EXPECT_EQ(rc, 0) << "memp_fget of a missing page returned " << rc
+                   << (released ? " after" : " before")
+                   << " the flusher's write finished; no frame was pinned";
+  if (rc == 0) {
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(5, kPage));
+    ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  }
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  ExpectDisk(0, kSmallPoolFrames, 16);
 }
 
 // memp_close stops the flushers; nothing is written after it returns.
