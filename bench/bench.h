@@ -24,6 +24,9 @@ struct bench_stats {
 	uint64_t misses;      /* gets that had to read (or create) it */
 	uint64_t pages_held;  /* pages in the cache now */
 	uint64_t cache_bytes; /* the cache size the system reports */
+	uint64_t evict_clean; /* victims that were clean (st_ro_evict) */
+	uint64_t evict_dirty; /* victims written first (st_rw_evict) */
+	uint64_t pages_out;   /* pages written, by anyone (st_page_out) */
 };
 
 struct bench_sys {
@@ -41,9 +44,25 @@ struct bench_sys {
 	int (*get)(bench_pool *bp, uint32_t pgno, int dirty, void **page);
 	int (*put)(bench_pool *bp, void *page, int dirty);
 	int (*stats)(bench_pool *bp, struct bench_stats *st);
+	/*
+	 * Background write-back built into the pool, set after open:
+	 * `nflushers` threads (0: none, -1: the system's default number)
+	 * keeping `clean_pct` percent of the frames clean (0: the system's
+	 * default). NULL when the system has none (BDB 5.3: its callers run
+	 * memp_trickle themselves).
+	 */
+	int (*set_flushers)(bench_pool *bp, int nflushers, int clean_pct);
+	/* One memp_trickle call: write dirty pages until `pct` percent of the
+	 * cache is clean; *nwrote gets the pages written. Any thread. */
+	int (*trickle)(bench_pool *bp, int pct, int *nwrote);
 	int (*close)(bench_pool *bp);
 	const char *(*strerror)(int err);
 };
+
+/* 0 (default): BDB's dirty gets call __memp_fget, since DB_MPOOLFILE->get
+ * of libdb 5.3.28 drops DB_MPOOL_DIRTY (see bench_bdb.c); 1: through
+ * ->get all the same (pages are then never dirty; the old behaviour). */
+extern int bench_bdb_dirty_api;
 
 extern const struct bench_sys bench_lfm_sys;
 extern const struct bench_sys bench_bdb_sys;

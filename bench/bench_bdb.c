@@ -4,7 +4,10 @@
  * DB_THREAD) and one DB_MPOOLFILE, shared by all threads.
  *
  * BDB 5.3 wants dirtiness declared at get (DB_MPOOL_DIRTY), so `dirty` goes
- * to get here; put always passes DB_PRIORITY_UNCHANGED and no flags.
+ * to get here (see bdb_get: ->get itself drops the flag); put always passes
+ * DB_PRIORITY_UNCHANGED and no flags.
+ * BDB has no background writer of its own; the driver runs one of its
+ * threads over trickle (DB_ENV->memp_trickle) where a workload asks.
  */
 #include <db.h>
 #include <errno.h>
@@ -71,10 +74,29 @@ err:
 	return ret;
 }
 
+/*
+ * libdb 5.3.28's DB_MPOOLFILE->get (__memp_fget_pp) clears DB_MPOOL_DIRTY
+ * and DB_MPOOL_EDIT from the flags it passes on to __memp_fget (its flag
+ * check switches on FLD_CLR(flags, ...), which assigns): a page got for
+ * writing is never marked dirty, so BDB never writes it and the change is
+ * lost at eviction. Dirty gets therefore call the library's exported
+ * __memp_fget with the arguments ->get would pass it here (no thread info:
+ * the environment tracks no threads; no transaction; no replication), and
+ * DB_MPOOL_DIRTY. --bdb-dirty=api goes through ->get instead, as the
+ * benchmark did before (BDB then writes nothing).
+ */
+int __memp_fget(DB_MPOOLFILE *dbmfp, db_pgno_t *pgnoaddr, DB_THREAD_INFO *ip,
+		DB_TXN *txn, u_int32_t flags, void *addrp);
+
+int bench_bdb_dirty_api;
+
 static int bdb_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 {
 	db_pgno_t pg = pgno;
 
+	if (dirty && !bench_bdb_dirty_api)
+		return __memp_fget(bp->mpf, &pg, NULL, NULL, DB_MPOOL_DIRTY,
+				   page);
 	return bp->mpf->get(bp->mpf, &pg, NULL, dirty ? DB_MPOOL_DIRTY : 0,
 			    page);
 }
@@ -97,8 +119,17 @@ static int bdb_stats(bench_pool *bp, struct bench_stats *st)
 	st->pages_held = sp->st_pages;
 	st->cache_bytes =
 	    (uint64_t)sp->st_gbytes * ((uint64_t)1 << 30) + sp->st_bytes;
+	st->evict_clean = (uint64_t)sp->st_ro_evict;
+	st->evict_dirty = (uint64_t)sp->st_rw_evict;
+	st->pages_out = (uint64_t)sp->st_page_out;
 	free(sp);
 	return 0;
+}
+
+/* DB_ENV->memp_trickle: the environment's whole cache (one file here). */
+static int bdb_trickle(bench_pool *bp, int pct, int *nwrote)
+{
+	return bp->env->memp_trickle(bp->env, pct, nwrote);
 }
 
 static const char *bdb_version(void)
@@ -118,6 +149,8 @@ const struct bench_sys bench_bdb_sys = {
     .get = bdb_get,
     .put = bdb_put,
     .stats = bdb_stats,
+    .set_flushers = NULL, /* none built in: a thread calls trickle */
+    .trickle = bdb_trickle,
     .close = bdb_close,
     .strerror = bdb_strerror,
 };

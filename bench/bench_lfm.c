@@ -2,7 +2,8 @@
  * bench_lfm.c - the lfmpool side of the benchmark: a private pool
  * (DB_MPOOL_PRIVATE | DB_THREAD) of exactly cache_bytes / 4096 frames and
  * one DB_MPOOLFILE, shared by all threads. Dirtiness is declared at put
- * (DB_MPOOL_DIRTY), as in the 2.x API.
+ * (DB_MPOOL_DIRTY), as in the 2.x API. The pool is left as memp_open made
+ * it (its default flushers running) unless the driver calls set_flushers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -88,9 +89,22 @@ static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 	st->misses = gsp->st_cache_miss;
 	st->pages_held = gsp->st_pages;
 	st->cache_bytes = gsp->st_cachesize;
+	st->evict_clean = gsp->st_ro_evict;
+	st->evict_dirty = gsp->st_rw_evict;
+	st->pages_out = gsp->st_page_out;
 	free(gsp);
 	free(fsp);
 	return 0;
+}
+
+static int lfm_set_flushers(bench_pool *bp, int nflushers, int clean_pct)
+{
+	return memp_set_flushers(bp->mp, nflushers, clean_pct);
+}
+
+static int lfm_trickle(bench_pool *bp, int pct, int *nwrote)
+{
+	return memp_trickle(bp->mp, pct, nwrote);
 }
 
 static const char *lfm_strerror(int err)
@@ -112,6 +126,8 @@ const struct bench_sys bench_lfm_sys = {
     .get = lfm_get,
     .put = lfm_put,
     .stats = lfm_stats,
+    .set_flushers = lfm_set_flushers,
+    .trickle = lfm_trickle,
     .close = lfm_close,
     .strerror = lfm_strerror,
 };

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "ftab.h"
 #include "pageio.h"
+#include "pinlog.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 	int rc = lfm__clock_victim(mp, file->pagesize, t, &v);
 	if (rc != 0)
 		return rc;
-	lfm__mutex_lock(&b->lock);
+	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
 	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
 		/* Another thread inserted it meanwhile: use theirs. v goes
 		 * back as a free frame (not VALID, untagged). */
@@ -55,7 +56,7 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 	if (rc != 0) {
 		/* Leave nothing half-valid: unpublish, then wake the waiters,
 		 * who will look again and try their own read. */
-		lfm__mutex_lock(&b->lock);
+		lfm__mutex_lock_as(&b->lock, mp->lock_owner);
 		lfm__ftab_unlink(rh, b, v);
 		atomic_store_explicit(&v->tag, 0, memory_order_relaxed);
 		lfm__mutex_unlock(&b->lock);
@@ -67,6 +68,7 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 	atomic_fetch_add_explicit(&rh->resident, 1, memory_order_relaxed);
 	lfm__frame_release_excl(
 	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
+	lfm__pinlog_add(mp, v, 1);
 	*out = v;
 	return 0;
 }
@@ -228,6 +230,8 @@ static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
 			r = lfm__tcache_insert(rh, h, f, tag, hash);
 		if (r == LFM_PIN_FULL) {
 			r = lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+			if (r == LFM_PIN_OK)
+				lfm__pinlog_add(mp, f, 1);
 			if (r == LFM_PIN_OK && cached == LFM_TC_ABSENT)
 				lfm__tcache_note(ghost_slot, tag);
 		}
@@ -320,26 +324,34 @@ static void apply_bits(struct lfm__frame *f, uint32_t set, uint32_t clear)
 /* Turns the caller's pin, if it is the only one, into EXCL in one step,
  * so nobody can pin (or write) the page between the check and the
  * delete. 1: EXCL held; 0: other pins exist (caller's pin kept). */
-static int pin_to_excl(struct lfm__region_hdr *rh, struct lfm__handle *h,
+static int pin_to_excl(DB_MPOOL *mp, struct lfm__handle *h,
 		       struct lfm__frame *f, uint64_t tag)
 {
+	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
-	if (lfm__st_direct(s) == 1 && lfm__st_slotref(s) == 0) {
+	if (lfm__st_direct(s) == 1 && lfm__st_slotref(s) == 0 &&
+	    lfm__pinlog_holds(mp, f)) {
+		/* Unlogged first (pinlog.h); logged again if it stays. */
+		lfm__pinlog_add(mp, f, -1);
 		while (!(s & LFM_F_EXCL) && lfm__st_direct(s) == 1 &&
 		       lfm__st_slotref(s) == 0) {
 			if (atomic_compare_exchange_weak_explicit(
 				&f->state, &s,
-				(s - LFM_F_DIRECT_ONE) | LFM_F_EXCL,
+				(s - LFM_F_DIRECT_ONE) | LFM_F_EXCL |
+				    mp->owner_bits,
 				memory_order_acq_rel, memory_order_acquire))
 				return 1;
 		}
+		lfm__pinlog_add(mp, f, 1);
 		return 0;
 	}
 	/* The pin is an entry of our own cache: move it to a direct pin
 	 * first (same count), then try again. */
 	if (lfm__st_direct(s) == 0 && lfm__st_slotref(s) == 1 && h != NULL &&
-	    lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(tag)) == 0)
-		return pin_to_excl(rh, NULL, f, tag);
+	    lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(tag)) == 0) {
+		lfm__pinlog_add(mp, f, 1);
+		return pin_to_excl(mp, NULL, f, tag);
+	}
 	return 0;
 }
 
@@ -356,7 +368,7 @@ int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
 			return EINVAL;
 		/* References other threads' caches merely keep are not pins. */
 		lfm__tcache_steal(rh, f, tag);
-		if (pin_to_excl(rh, t != NULL ? t->h : NULL, f, tag)) {
+		if (pin_to_excl(mp, t != NULL ? t->h : NULL, f, tag)) {
 			/* Dropped unwritten: the caller deletes its changes. */
 			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 						  memory_order_relaxed);
@@ -397,11 +409,17 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 				    drop) == 0)
 			return 0;
 	}
-	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
-		return 0;
+	/* In a shared region only a pin this process logged is its to drop
+	 * (pinlog.h): unlogged first, logged back if there was none. */
+	if (lfm__pinlog_holds(mp, f)) {
+		lfm__pinlog_add(mp, f, -1);
+		if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
+			return 0;
+		lfm__pinlog_add(mp, f, 1);
+	}
 	/* A pin taken by another thread: flags first, while it still holds. */
 	apply_bits(f, set, clear);
-	if (lfm__tcache_put_foreign(rh, f, tag) == 0)
+	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner) == 0)
 		return 0;
 	return EINVAL;
 }

@@ -34,7 +34,7 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 					  memory_order_relaxed);
 	}
 	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
-	lfm__mutex_lock(&b->lock);
+	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
 	lfm__ftab_unlink(rh, b, f);
 	atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
 	lfm__mutex_unlock(&b->lock);
@@ -51,7 +51,8 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
 		    uint32_t require, struct lfm__tls_node *t, int *werr)
 {
-	if (lfm__frame_bufsize(f) < stride || !lfm__frame_try_excl(f, require))
+	if (lfm__frame_bufsize(f) < stride ||
+	    !lfm__frame_try_excl(f, require, mp->owner_bits))
 		return 0;
 	int rc = lfm__clock_evict(mp, f, t);
 	if (rc == 0)
@@ -146,7 +147,7 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
 	int werr = 0;
 
-	int64_t c = lfm__region_carve(rh, pagesize, 0);
+	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
 	if (c < 0) {
 		/* Frames a writer holds (a flusher's run, another miss's dirty
 		 * victim) are not pinned: wait for one and sweep again, rather
@@ -165,11 +166,15 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 		}
 		/* mpool(3): a client may pin more pages than maxcache. */
 		if (rh->elastic)
-			c = lfm__region_carve(rh, pagesize, 1);
+			c = lfm__region_carve_as(rh, pagesize, 1,
+						 mp->lock_owner);
 		if (c < 0)
 			return werr ? werr : ENOMEM;
 	}
 	*out = &lfm__frames(rh)[c];
+	/* Ours since the carve: only WAITERS may change meanwhile. */
+	atomic_fetch_or_explicit(&(*out)->state, mp->owner_bits,
+				 memory_order_relaxed);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "ftab.h"
 #include "fileio.h"
 #include "pageio.h"
+#include "pinlog.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -29,7 +30,9 @@ static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		}
 		if (r != LFM_PIN_OK)
 			return -1;
+		lfm__pinlog_add(mp, f, 1);
 		int rc = lfm__page_write_copy(mp, f, tag, t);
+		lfm__pinlog_add(mp, f, -1);
 		lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0);
 		return rc;
 	}
@@ -167,7 +170,7 @@ uint32_t lfm__flush_discard_file(DB_MPOOL *mp, uint32_t slot)
 		if (tag == 0 || lfm__tag_slot(tag) != slot)
 			continue;
 		lfm__tcache_steal(rh, f, tag);
-		if (!lfm__frame_try_excl(f, LFM_F_VALID)) {
+		if (!lfm__frame_try_excl(f, LFM_F_VALID, mp->owner_bits)) {
 			left++;
 			continue;
 		}

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct lfm__flushers;
@@ -56,7 +57,21 @@ static void *flusher_main(void *arg)
 	DB_MPOOL *mp = set->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 
+	struct timespec last = {0, 0};
 	while (!atomic_load_explicit(&set->stop, memory_order_acquire)) {
+		/* Shared pools: the first flusher also watches for dead
+		 * processes, so that what they held cannot wedge survivors
+		 * waiting on it (recover.h). */
+		if (mp->shm != NULL && w->k == 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - last.tv_sec) * 1000000000ll +
+				(now.tv_nsec - last.tv_nsec) >=
+			    LFM_RECOVER_EVERY_NS) {
+				(void)lfm__pool_recover(mp);
+				last = now;
+			}
+		}
 		/* Read before the pass: a kick during it is not lost. */
 		uint32_t kick =
 		    atomic_load_explicit(&rh->flush_kick, memory_order_acquire);

@@ -23,6 +23,8 @@
 #define LFM_FLUSH_PCT	  20
 #define LFM_FLUSH_MAX	  64
 #define LFM_FLUSH_IDLE_NS 20000000ull /* 20 ms */
+/* Shared pools: how often the first flusher looks for dead processes. */
+#define LFM_RECOVER_EVERY_NS 100000000ll /* 100 ms */
 
 /* One per four CPUs, at least one, at most eight. */
 int lfm__flushers_default(void);

@@ -8,7 +8,8 @@ void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set, uint32_t clear)
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	uint32_t n;
 	do {
-		n = ((s | set) & ~(clear | LFM_F_EXCL | LFM_F_WAITERS));
+		n = ((s | set) &
+		     ~(clear | LFM_F_EXCL | LFM_F_WAITERS | LFM_F_OWNER_MASK));
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &f->state, &s, n, memory_order_release, memory_order_relaxed));
 	if (s & LFM_F_WAITERS)

@@ -15,6 +15,9 @@
  *   bit  25      WAITERS  someone sleeps on the word (futex) for EXCL to clear
  *   bit  26      DISCARD  put with DB_MPOOL_DISCARD: next victim; cleared by
  *                         the next pin
+ *   bits 27..31  OWNER    with EXCL in a shared region: the holder's process
+ *                         slot + 1 (0: private pool, or a placeholder), so
+ *                         that a holder that died can be recovered (shm.h)
  *
  * Writers and orders:
  * - Pin (DIRECT+1 or SLOTREF+1, USAGE+1): any thread, CAS, only while EXCL
@@ -52,15 +55,17 @@
 #define LFM_F_SLOTREF_ONE (1u << LFM_F_SLOTREF_SHIFT)
 #define LFM_F_SLOTREF_MASK                                                     \
 	(((1u << LFM_F_SLOTREF_BITS) - 1) << LFM_F_SLOTREF_SHIFT)
-#define LFM_F_USAGE_ONE	 (1u << LFM_F_USAGE_SHIFT)
-#define LFM_F_USAGE_MASK (((1u << LFM_F_USAGE_BITS) - 1) << LFM_F_USAGE_SHIFT)
-#define LFM_F_USAGE_MAX	 ((1u << LFM_F_USAGE_BITS) - 1)
-#define LFM_F_VALID	 (1u << 22)
-#define LFM_F_DIRTY	 (1u << 23)
-#define LFM_F_EXCL	 (1u << 24)
-#define LFM_F_WAITERS	 (1u << 25)
-#define LFM_F_DISCARD	 (1u << 26)
-#define LFM_F_REFS_MASK	 (LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK)
+#define LFM_F_USAGE_ONE	  (1u << LFM_F_USAGE_SHIFT)
+#define LFM_F_USAGE_MASK  (((1u << LFM_F_USAGE_BITS) - 1) << LFM_F_USAGE_SHIFT)
+#define LFM_F_USAGE_MAX	  ((1u << LFM_F_USAGE_BITS) - 1)
+#define LFM_F_VALID	  (1u << 22)
+#define LFM_F_DIRTY	  (1u << 23)
+#define LFM_F_EXCL	  (1u << 24)
+#define LFM_F_WAITERS	  (1u << 25)
+#define LFM_F_DISCARD	  (1u << 26)
+#define LFM_F_REFS_MASK	  (LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK)
+#define LFM_F_OWNER_SHIFT 27
+#define LFM_F_OWNER_MASK  (0x1Fu << LFM_F_OWNER_SHIFT)
 
 #define LFM_DIRECT_MAX	((1u << LFM_F_DIRECT_BITS) - 1)
 #define LFM_SLOTREF_MAX ((1u << LFM_F_SLOTREF_BITS) - 1)
@@ -72,7 +77,9 @@ _Static_assert(((LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK) & LFM_F_USAGE_MASK) ==
 _Static_assert((LFM_F_USAGE_MASK &
 		(LFM_F_VALID | LFM_F_DIRTY | LFM_F_EXCL | LFM_F_WAITERS)) == 0,
 	       "bit budget");
-_Static_assert(LFM_F_DISCARD < (1u << 31), "bit budget fits 31 bits");
+_Static_assert(LFM_F_DISCARD < (1u << LFM_F_OWNER_SHIFT), "bit budget");
+_Static_assert(LFM_NPROCS <= (LFM_F_OWNER_MASK >> LFM_F_OWNER_SHIFT),
+	       "an owner field holds every process slot + 1");
 
 static inline uint32_t lfm__st_direct(uint32_t s)
 {
@@ -177,8 +184,10 @@ static inline int lfm__frame_unpin(struct lfm__frame *f, uint32_t one,
 	return 0;
 }
 
-/* Takes EXCL on an unpinned frame. `require`: bits that must be set. */
-static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require)
+/* Takes EXCL on an unpinned frame. `require`: bits that must be set;
+ * `owner`: the OWNER bits to record (pool.h, lfm__pool's owner_bits). */
+static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require,
+				      uint32_t owner)
 {
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	do {
@@ -186,7 +195,7 @@ static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require)
 		    (s & require) != require)
 			return 0;
 	} while (!atomic_compare_exchange_weak_explicit(
-	    &f->state, &s, s | LFM_F_EXCL, memory_order_acquire,
+	    &f->state, &s, s | LFM_F_EXCL | owner, memory_order_acquire,
 	    memory_order_relaxed));
 	return 1;
 }

@@ -30,29 +30,50 @@ void lfm__futex_wake_all(_Atomic uint32_t *addr)
 		0);
 }
 
-void lfm__mutex_lock_slow(lfm__mutex *m)
+void lfm__mutex_lock_slow(lfm__mutex *m, uint32_t owner)
 {
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	uint32_t mine = owner << LFM_MUTEX_OWNER_SHIFT;
 	uint32_t c;
 
 	/* Brief spin: critical sections here are a few dozen instructions. */
 	for (int i = 0; i < LFM_SPIN_ROUNDS; i++) {
 		c = 0;
-		if (atomic_compare_exchange_weak_explicit(&m->word, &c, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(
+			&m->word, &c, 1 | mine, memory_order_acquire,
+			memory_order_relaxed))
 			return;
 		ck_backoff_eb(&backoff);
 	}
-	c = atomic_exchange_explicit(&m->word, 2, memory_order_acquire);
-	while (c != 0) {
-		lfm__futex_wait(&m->word, 2);
-		c = atomic_exchange_explicit(&m->word, 2, memory_order_acquire);
+	for (;;) {
+		c = atomic_load_explicit(&m->word, memory_order_relaxed);
+		if (c == 0) {
+			/* Taken as "contended": others may still sleep. */
+			if (atomic_compare_exchange_weak_explicit(
+				&m->word, &c, 2 | mine, memory_order_acquire,
+				memory_order_relaxed))
+				return;
+			continue;
+		}
+		if ((c & LFM_MUTEX_STATE) != 2) {
+			uint32_t w = (c & ~LFM_MUTEX_STATE) | 2;
+			if (!atomic_compare_exchange_weak_explicit(
+				&m->word, &c, w, memory_order_relaxed,
+				memory_order_relaxed))
+				continue;
+			c = w;
+		}
+		lfm__futex_wait(&m->word, c);
 	}
 }
 
-void lfm__mutex_unlock_slow(lfm__mutex *m)
+int lfm__mutex_break(lfm__mutex *m, uint32_t owner)
 {
-	atomic_store_explicit(&m->word, 0, memory_order_release);
+	uint32_t c = atomic_load_explicit(&m->word, memory_order_acquire);
+	if (c == 0 || (c >> LFM_MUTEX_OWNER_SHIFT) != owner ||
+	    !atomic_compare_exchange_strong_explicit(
+		&m->word, &c, 0, memory_order_acq_rel, memory_order_relaxed))
+		return 0;
 	lfm__futex_wake_all(&m->word);
+	return 1;
 }

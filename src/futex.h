@@ -2,7 +2,11 @@
  * futex.h - futex wait/wake and a futex mutex that may live in shared memory.
  *
  * lfm__mutex is Drepper's three-state lock ("Futexes Are Tricky", mutex 2):
- *   0 unlocked, 1 locked, 2 locked with (possible) waiters.
+ *   bits 0..1: 0 unlocked, 1 locked, 2 locked with (possible) waiters;
+ *   bits 2..6: the holder's owner id (a shared region's process slot + 1;
+ *   0 in private pools), so that the lock of a holder that died can be
+ *   broken by recovery (shm.h). The structures these locks guard change
+ *   by single publishing stores, so a broken lock finds them consistent.
  * Its only field is a 32-bit word, so it works at any address in any
  * process that maps it; it never holds a process-private pointer.
  * Acquire on lock (reads of the protected data must not float above it),
@@ -25,23 +29,35 @@ void lfm__futex_wake_all(_Atomic uint32_t *addr);
 /* As lfm__futex_wait, giving up after `ns` nanoseconds. */
 void lfm__futex_wait_ns(_Atomic uint32_t *addr, uint32_t expected, uint64_t ns);
 
-void lfm__mutex_lock_slow(lfm__mutex *m);
-void lfm__mutex_unlock_slow(lfm__mutex *m);
+#define LFM_MUTEX_STATE	      3u
+#define LFM_MUTEX_OWNER_SHIFT 2
+
+void lfm__mutex_lock_slow(lfm__mutex *m, uint32_t owner);
+
+/* Locks m for `owner` (0..31). */
+static inline void lfm__mutex_lock_as(lfm__mutex *m, uint32_t owner)
+{
+	uint32_t expected = 0;
+	if (!atomic_compare_exchange_strong_explicit(
+		&m->word, &expected, 1 | owner << LFM_MUTEX_OWNER_SHIFT,
+		memory_order_acquire, memory_order_relaxed))
+		lfm__mutex_lock_slow(m, owner);
+}
 
 static inline void lfm__mutex_lock(lfm__mutex *m)
 {
-	uint32_t expected = 0;
-	if (!atomic_compare_exchange_strong_explicit(&m->word, &expected, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed))
-		lfm__mutex_lock_slow(m);
+	lfm__mutex_lock_as(m, 0);
 }
 
 static inline void lfm__mutex_unlock(lfm__mutex *m)
 {
-	/* 1 -> 0 needs no wake; 2 means someone may sleep. */
-	if (atomic_fetch_sub_explicit(&m->word, 1, memory_order_release) != 1)
-		lfm__mutex_unlock_slow(m);
+	/* 1 needs no wake; 2 means someone may sleep. */
+	if ((atomic_exchange_explicit(&m->word, 0, memory_order_release) &
+	     LFM_MUTEX_STATE) == 2)
+		lfm__futex_wake_all(&m->word);
 }
+
+/* Recovery: unlocks m if `owner` (non-zero, dead) holds it. 1 if it did. */
+int lfm__mutex_break(lfm__mutex *m, uint32_t owner);
 
 #endif

@@ -235,7 +235,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 	int64_t slot = -1, free_slot = -1;
 	int created = 0;
 	pthread_mutex_lock(&mp->lock);
-	lfm__mutex_lock(&rh->files_lock);
+	lfm__mutex_lock_as(&rh->files_lock, mp->lock_owner);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		struct lfm__file *f = &files[i];
 		if (atomic_load_explicit(&f->state, memory_order_relaxed) ==
@@ -359,7 +359,7 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 	 * a temporary file is the exception: nothing can reopen it. */
 	if (--pf->nopen == 0 && file->temporary &&
 	    lfm__flush_discard_file(mp, mpf->slot) == 0) {
-		lfm__mutex_lock(&rh->files_lock);
+		lfm__mutex_lock_as(&rh->files_lock, mp->lock_owner);
 		atomic_store_explicit(&file->state, LFM_FILE_FREE,
 				      memory_order_release);
 		lfm__mutex_unlock(&rh->files_lock);

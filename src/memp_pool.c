@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include "flusher.h"
+#include "recover.h"
 #include "shm.h"
 
 #include <limits.h>
@@ -56,22 +57,10 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	return rc;
 }
 
-/* Frees what the dead process in slot k held: its thread caches, with
- * the pins its users had taken through them. */
-static void release_proc(struct lfm__region_hdr *rh, uint32_t k)
-{
-	for (uint32_t i = 0; i < rh->nhandles; i++) {
-		struct lfm__handle *h = lfm__handle_at(rh, i);
-		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
-		    atomic_load_explicit(&h->proc, memory_order_relaxed) ==
-			k + 1)
-			lfm__tcache_release_dead(rh, h);
-	}
-}
-
 int lfm__pool_recover(DB_MPOOL *mp)
 {
-	return mp->shm != NULL ? lfm__shm_recover(mp->shm, release_proc) : 0;
+	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_proc)
+			       : 0;
 }
 
 int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
@@ -103,6 +92,8 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 	if (mp == NULL)
 		return ENOMEM;
 	mp->shm = shm;
+	mp->lock_owner = shm != NULL ? shm->proc + 1 : 0;
+	mp->owner_bits = mp->lock_owner << LFM_F_OWNER_SHIFT;
 	mp->rh = shm != NULL ? shm->rh : lfm__region_create_private(g);
 	if (mp->rh == NULL) {
 		int rc = errno;
@@ -132,19 +123,23 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 	return 0;
 }
 
-/* Leaves a shared region: our threads' caches go back (pins users still
- * hold through them become direct pins, as at thread exit), then the
- * process slot and the mapping. */
+/* Leaves a shared region: everything this process holds goes back, then
+ * the process slot and the mapping. */
 static void detach(DB_MPOOL *mp)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t me = mp->shm->proc + 1;
+	/* Pins our users never put go with us: nothing of ours can use
+	 * them after memp_close (the other threads are done, as memp_close
+	 * requires). Our caches and logged pins go back like a dead
+	 * process's. */
 	for (uint32_t i = 0; i < rh->nhandles; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
 		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
 		    atomic_load_explicit(&h->proc, memory_order_relaxed) == me)
-			(void)lfm__tcache_release(rh, h);
+			lfm__tcache_release_dead(rh, h);
 	}
+	lfm__pinlog_drain(rh, mp->shm->proc);
 	char path[PATH_MAX];
 	memcpy(path, mp->shm->path, sizeof(path));
 	lfm__shm_detach(mp->shm);

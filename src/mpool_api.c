@@ -188,6 +188,10 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	} else {
 		char path[PATH_MAX];
 		rc = key_path(key, path, sizeof(path));
+		/* A region nobody is attached to is left over from processes
+		 * that died: start afresh rather than join their file. */
+		if (rc == 0)
+			(void)lfm__shm_unlink(path, 0);
 		if (rc == 0)
 			rc = lfm__pool_attach(path, &g, DB_CREATE | DB_THREAD,
 					      0600, 0, NULL, &m->mp);

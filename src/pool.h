@@ -92,6 +92,10 @@ struct __db_mpool {
 	 * memp_close removes the region if nobody else uses it. */
 	struct lfm__shm *shm;
 	int unlink_at_close;
+	/* OWNER bits (frame.h) this process records with EXCL: its slot + 1
+	 * in a shared region, 0 in a private one. */
+	uint32_t owner_bits;
+	uint32_t lock_owner; /* the same id, for region locks (futex.h) */
 };
 
 struct __db_mpoolfile {

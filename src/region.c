@@ -120,6 +120,12 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	off = off_chunks + nchunks * sizeof(struct lfm__chunk);
 	uint64_t off_frames = align_up(off, LFM_CACHELINE);
 	off = off_frames + nframes * sizeof(struct lfm__frame);
+	uint64_t off_pins = 0;
+	if (g->shared) {
+		off_pins = align_up(off, LFM_CACHELINE);
+		off = off_pins +
+		      (uint64_t)LFM_NPROCS * nframes * sizeof(_Atomic uint16_t);
+	}
 	uint64_t off_data = align_up(off, 4096);
 
 	memset(l, 0, sizeof(*l));
@@ -142,6 +148,8 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	l->off_chunks = off_chunks;
 	l->off_frames = off_frames;
 	l->off_data = off_data;
+	l->off_pins = off_pins;
+	l->shared = g->shared;
 	l->handle_size = handle_size;
 	l->handle_stats_off = stats_off;
 	return 0;
@@ -252,6 +260,12 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
 int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 			  int over_budget)
 {
+	return lfm__region_carve_as(rh, pagesize, over_budget, 0);
+}
+
+int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
+			     int over_budget, uint32_t owner)
+{
 	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
 	int64_t idx = -1;
 
@@ -261,7 +275,7 @@ int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 		    stride >
 		rh->cache_bytes)
 		return -1;
-	lfm__mutex_lock(&rh->carve_lock);
+	lfm__mutex_lock_as(&rh->carve_lock, owner);
 	uint64_t used =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;

@@ -50,7 +50,7 @@
 #define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
 #define LFM_PATH_MAX	   256
 #define LFM_STAT_STRIPES   8
-#define LFM_NPROCS	   32 /* processes attached to one shared region */
+#define LFM_NPROCS	   31 /* processes attached to one shared region */
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -180,6 +180,9 @@ struct lfm__region_hdr {
 	uint32_t tc_ways;
 	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
 	    off_data;
+	/* Shared regions: LFM_NPROCS pin logs of nframes_max counters each
+	 * (pinlog.h); 0 in private regions. */
+	uint64_t off_pins;
 	uint64_t handle_size;
 	uint64_t handle_stats_off; /* per-handle counters, see tcache.h */
 	uint32_t nchunks_max;
@@ -296,6 +299,8 @@ struct lfm__region_geom {
 	uint32_t elastic;
 	uint32_t max_resident;
 	uint64_t extra_bytes;
+	/* A region other processes map: it gets per-process pin logs. */
+	uint32_t shared;
 };
 
 static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
@@ -336,6 +341,9 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh);
  * caller), or -1 when the budget is spent. */
 int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 			  int over_budget);
+/* The same, holding carve_lock as `owner` (futex.h). */
+int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
+			     int over_budget, uint32_t owner);
 
 /* Maps a page pointer to its frame, or NULL if it is not the start of a
  * page buffer of this region. */

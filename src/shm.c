@@ -120,10 +120,11 @@ static int map_checked(struct lfm__shm *s, const struct lfm__region_geom *g,
 static int create(struct lfm__shm *s, const struct lfm__region_geom *g)
 {
 	struct lfm__region_hdr l;
-	int rc = lfm__region_layout(g, &l);
+	struct lfm__region_geom gs = *g;
+	gs.shared = 1;
+	int rc = lfm__region_layout(&gs, &l);
 	if (rc != 0)
 		return rc;
-	l.shared = 1;
 	if (ftruncate(s->fd, (off_t)l.size) != 0)
 		return errno;
 	void *m =

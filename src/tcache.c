@@ -80,7 +80,8 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 	return -1;
 }
 
-int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h)
+int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			_Atomic uint16_t *pinlog)
 {
 	struct lfm__frame *frames = lfm__frames(rh);
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
@@ -113,6 +114,12 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h)
 			    &f->state, &s, s + add - LFM_F_SLOTREF_ONE,
 			    memory_order_release, memory_order_relaxed))
 				;
+			/* Shared regions: the new direct pins are this
+			 * process's (pinlog.h: logged after they exist). */
+			if (pinlog != NULL && c > 0)
+				atomic_fetch_add_explicit(
+				    &pinlog[word_frame(w) - 1], (uint16_t)c,
+				    memory_order_relaxed);
 			break;
 		}
 	}
@@ -300,7 +307,8 @@ typedef int (*entry_visit)(struct lfm__frame *f, _Atomic uint64_t *word,
 			   uint64_t w, uint32_t *count);
 
 static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  uint64_t tag, entry_visit visit, uint32_t *count)
+			  uint64_t tag, entry_visit visit, uint32_t *count,
+			  uint32_t proc)
 {
 	uint64_t hash = lfm__hash_tag(tag);
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
@@ -308,7 +316,10 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
 	for (uint32_t i = 0; i < hi; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
-		if (atomic_load_explicit(&h->owner, memory_order_acquire) == 0)
+		if (atomic_load_explicit(&h->owner, memory_order_acquire) ==
+			0 ||
+		    (proc != 0 && atomic_load_explicit(
+				      &h->proc, memory_order_relaxed) != proc))
 			continue;
 		struct lfm__tc_entry *e = set_of(h, hash);
 		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
@@ -354,15 +365,15 @@ static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 }
 
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag)
+			    uint64_t tag, uint32_t proc)
 {
-	return for_entries_of(rh, f, tag, drop_one_pin, NULL) ? 0 : -1;
+	return for_entries_of(rh, f, tag, drop_one_pin, NULL, proc) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			   uint64_t tag)
 {
 	uint32_t stolen = 0;
-	for_entries_of(rh, f, tag, steal_cached, &stolen);
+	for_entries_of(rh, f, tag, steal_cached, &stolen, 0);
 	return stolen;
 }

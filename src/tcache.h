@@ -91,7 +91,8 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 /* Empties a handle and frees it: CACHED entries drop their SLOTREF, HELD
  * entries become DIRECT pins. Returns -1 (and keeps the handle) if a pin
  * could not be converted without overflow. */
-int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h);
+int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			_Atomic uint16_t *pinlog);
 
 /* Frees the handle of a process that died: its entries' references and
  * the pins its users held through them are dropped (the users are gone),
@@ -141,7 +142,7 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 
 /* Any thread: releases one pin on f held in some other handle. */
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag);
+			    uint64_t tag, uint32_t proc);
 
 /* Any thread: empties every CACHED entry naming f. Returns how many. */
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,

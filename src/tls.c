@@ -9,6 +9,7 @@
  * pools still registered, and memp_close unregisters before freeing.
  */
 #include "pool.h"
+#include "pinlog.h"
 #include "shm.h"
 
 #include <stdlib.h>
@@ -40,7 +41,11 @@ static void tls_destroy(void *arg)
 		struct lfm__tls_node *next = n->next;
 		DB_MPOOL *mp = live_find(n->serial);
 		if (mp != NULL && n->h != NULL)
-			(void)lfm__tcache_release(mp->rh, n->h);
+			(void)lfm__tcache_release(
+			    mp->rh, n->h,
+			    mp->shm != NULL
+				? lfm__pinlog_of(mp->rh, mp->shm->proc)
+				: NULL);
 		free(n);
 		n = next;
 	}

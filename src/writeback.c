@@ -209,7 +209,8 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 		if (!lfm__pfile_writable(mp, lfm__tag_slot(c->tag)))
 			return LFM_WB_PINNED; /* not ours to write: incomplete
 					       */
-		if (!lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY))
+		if (!lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY,
+					 mp->owner_bits))
 			continue;
 		/* The tag cannot move under EXCL; recheck it. */
 		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==

@@ -122,13 +122,13 @@ static void run(int fd)
 	int ins;
 	void *p, *q, *r;
 	unsigned char buf[PS];
-	char keybytes[] = "key";
-	DBT key;
+	char keybytes[] = "lfm-compat-key";
 
-	key.data = keybytes;
-	key.size = sizeof keybytes;
-	errno = 0;
-	CHECK(open_fn(&key, fd, PS, 4) == NULL && errno == EINVAL);
+	/* A key (a NUL-terminated byte string) shares the pool between
+	 * processes through a region in TMPDIR; the last close removes it. */
+	mp = open_fn(keybytes, fd, PS, 4);
+	CHECK(mp != NULL);
+	CHECK(mp != NULL && mpool_close(mp) == 0);
 	errno = 0;
 	CHECK(mpool_open(NULL, fd, 0, 4) == NULL && errno == EINVAL);
 	errno = 0;

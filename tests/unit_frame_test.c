@@ -176,7 +176,7 @@ static void test_pin_mismatch_tag_leaves_no_pin(void)
 	s = st(f);
 	CHECK_EQ(lfm__st_direct(s), 2);
 	CHECK_EQ(lfm__st_slotref(s), 3);
-	CHECK(lfm__frame_try_excl(f, 0) == 0); /* still pinned */
+	CHECK(lfm__frame_try_excl(f, 0, 0) == 0); /* still pinned */
 }
 
 static void test_pin_mismatch_not_valid_untouched(void)
@@ -292,8 +292,8 @@ static void test_try_excl_refuses_pinned_or_excl(void)
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		struct lfm__frame *f = new_frame(refused[i], T1);
-		CHECK_EQ(lfm__frame_try_excl(f, 0), 0);
-		CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID), 0);
+		CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 0);
+		CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID, 0), 0);
 		CHECK_EQ(st(f), refused[i]);
 	}
 }
@@ -301,22 +301,22 @@ static void test_try_excl_refuses_pinned_or_excl(void)
 static void test_try_excl_honours_require(void)
 {
 	struct lfm__frame *f = new_frame(0, 0);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID), 0);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID, 0), 0);
 	CHECK_EQ(st(f), 0);
-	CHECK_EQ(lfm__frame_try_excl(f, 0), 1); /* a free frame */
+	CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 1); /* a free frame */
 	CHECK_EQ(st(f), LFM_F_EXCL);
-	CHECK_EQ(lfm__frame_try_excl(f, 0), 0); /* not twice */
+	CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 0); /* not twice */
 
 	uint32_t s0 = LFM_F_VALID | 2 * LFM_F_USAGE_ONE;
 	f = new_frame(s0, T1);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY), 0);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY, 0), 0);
 	CHECK_EQ(st(f), s0);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID), 1);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID, 0), 1);
 	CHECK_EQ(st(f), s0 | LFM_F_EXCL);
 
 	s0 = LFM_F_VALID | LFM_F_DIRTY | LFM_F_DISCARD;
 	f = new_frame(s0, T1);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY), 1);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID | LFM_F_DIRTY, 0), 1);
 	CHECK_EQ(st(f), s0 | LFM_F_EXCL);
 	/* Under EXCL nothing pins. */
 	CHECK_EQ(lfm__frame_pin(f, T1, LFM_F_DIRECT_ONE), LFM_PIN_BUSY);
@@ -359,9 +359,9 @@ static void test_excl_cycle_then_pin(void)
 {
 	struct lfm__frame *f = new_frame(LFM_F_VALID | LFM_F_DIRTY, T1);
 	CHECK_EQ(lfm__frame_pin(f, T1, LFM_F_DIRECT_ONE), LFM_PIN_OK);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID), 0);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID, 0), 0);
 	CHECK_EQ(lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0), 0);
-	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID), 1);
+	CHECK_EQ(lfm__frame_try_excl(f, LFM_F_VALID, 0), 1);
 	/* Evict: unlink, clear the tag and VALID/DIRTY. */
 	atomic_store(&f->tag, 0);
 	lfm__frame_release_excl(f, 0,

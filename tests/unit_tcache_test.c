@@ -127,7 +127,7 @@ static void test_geometry_and_claim(void)
 	}
 	CHECK_EQ(lfm__tcache_claim(rh, 200, 0), -1); /* all taken */
 	/* Releasing an empty handle frees it; the next claim reuses it. */
-	CHECK_EQ(lfm__tcache_release(rh, lfm__handle_at(rh, 2)), 0);
+	CHECK_EQ(lfm__tcache_release(rh, lfm__handle_at(rh, 2), NULL), 0);
 	CHECK_EQ(atomic_load(&lfm__handle_at(rh, 2)->owner), 0);
 	CHECK_EQ(lfm__tcache_claim(rh, 300, 0), 2);
 	CHECK_EQ(atomic_load(&rh->handles_hiwater), 4);
@@ -165,7 +165,7 @@ static void test_ghost_admission(void)
 	CHECK_EQ(put(rh, h, f, t), 0);
 
 	/* Ghosts of a previous owner are forgotten at the next claim. */
-	CHECK_EQ(lfm__tcache_release(rh, h), 0);
+	CHECK_EQ(lfm__tcache_release(rh, h, NULL), 0);
 	CHECK_EQ(st(f), V | 2 * U1);
 	struct lfm__handle *h2 = claim(rh, OWNER + 1);
 	REQUIRE(h2 == h);
@@ -203,7 +203,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(put(rh, h, f, t), -1);	 /* no pin left */
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* A CACHED frame is still "pinned" for EXCL. */
-	CHECK_EQ(lfm__frame_try_excl(f, 0), 0);
+	CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 0);
 
 	/* A thief empties it and drops the SLOTREF. */
 	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
@@ -222,7 +222,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
 	CHECK_EQ(st(f), V | 2 * U1);
 	/* Now the frame can be taken. */
-	CHECK_EQ(lfm__frame_try_excl(f, V), 1);
+	CHECK_EQ(lfm__frame_try_excl(f, V, 0), 1);
 	lfm__region_destroy_private(rh);
 }
 
@@ -283,17 +283,17 @@ static void test_put_foreign(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	/* No entry anywhere: nothing to drop. */
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t), -1);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), -1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
 	CHECK_EQ(count_of(rh, h, f), 2);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t), 0);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), 0);
 	CHECK_EQ(count_of(rh, h, f), 1);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t), 0);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), 0);
 	CHECK_EQ(count_of(rh, h, f), 0); /* CACHED: the entry stays */
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t), -1); /* never empties */
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), -1); /* never empties */
 	CHECK_EQ(count_of(rh, h, f), 0);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* The owner has no pin left either. */
@@ -399,14 +399,14 @@ static void test_release_converts_held_drops_cached(void)
 	CHECK_EQ(st(fa), V | S1 | U1);
 	CHECK_EQ(st(fb), V | S1 | U1);
 
-	CHECK_EQ(lfm__tcache_release(rh, h), 0);
+	CHECK_EQ(lfm__tcache_release(rh, h, NULL), 0);
 	CHECK_EQ(st(fa), V | 2 * D1 | U1);
 	CHECK_EQ(st(fb), V | U1);
 	CHECK_EQ(atomic_load(&h->owner), 0);
 	for (uint32_t k = 0; k < h->sets * h->ways; k++)
 		CHECK_EQ(atomic_load(&entries(h)[k].word), 0);
 	/* A freed handle is invisible to foreign putters and thieves. */
-	CHECK_EQ(lfm__tcache_put_foreign(rh, fa, ta), -1);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, fa, ta, 0), -1);
 	CHECK_EQ(lfm__frame_unpin(fa, D1, 0, 0), 0);
 	CHECK_EQ(lfm__frame_unpin(fa, D1, 0, 0), 0);
 	CHECK_EQ(st(fa), V | U1);
@@ -426,13 +426,13 @@ static void test_release_refuses_direct_overflow(void)
 	atomic_fetch_add(&f->state, (LFM_DIRECT_MAX - 1) * D1);
 	uint32_t s0 = st(f);
 	CHECK_EQ(lfm__st_direct(s0), LFM_DIRECT_MAX - 1);
-	CHECK_EQ(lfm__tcache_release(rh, h), -1);
+	CHECK_EQ(lfm__tcache_release(rh, h, NULL), -1);
 	CHECK_EQ(atomic_load(&h->owner), OWNER); /* kept */
 	CHECK_EQ(count_of(rh, h, f), 2);
 	CHECK_EQ(st(f), s0);
 	/* With room again, release goes through. */
 	atomic_fetch_sub(&f->state, (LFM_DIRECT_MAX - 1) * D1);
-	CHECK_EQ(lfm__tcache_release(rh, h), 0);
+	CHECK_EQ(lfm__tcache_release(rh, h, NULL), 0);
 	CHECK_EQ(st(f), V | 2 * D1 | U1);
 	lfm__region_destroy_private(rh);
 }
@@ -484,7 +484,7 @@ static void test_insert_busy_or_mismatch_makes_no_entry(void)
 	 * failed pin's USAGE bump stays, see unit_frame_test). */
 	CHECK_EQ(st(f) & ~LFM_F_USAGE_MASK, V);
 	CHECK(entry_of(rh, h, f) == NULL);
-	CHECK_EQ(lfm__frame_try_excl(f, V), 1);
+	CHECK_EQ(lfm__frame_try_excl(f, V, 0), 1);
 	uint32_t s0 = st(f);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_BUSY);
 	CHECK_EQ(st(f), s0);

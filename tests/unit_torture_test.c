@@ -165,7 +165,7 @@ static void *retagger(void *p)
 	uint64_t rng = seed ^ 0xabcdefull;
 	gate_wait(NPINNERS + 1);
 	while (atomic_load(&pinners_done) < NPINNERS) {
-		if (!lfm__frame_try_excl(&frame, 0)) {
+		if (!lfm__frame_try_excl(&frame, 0, 0)) {
 			st->refused++;
 			sched_yield();
 			continue;
@@ -366,7 +366,7 @@ static void *tc_thief(void *p)
 		uint64_t cur =
 		    atomic_load_explicit(&x->f->tag, memory_order_relaxed);
 		x->thief_stolen += lfm__tcache_steal(x->rh, x->f, cur);
-		if (!lfm__frame_try_excl(x->f, 0)) {
+		if (!lfm__frame_try_excl(x->f, 0, 0)) {
 			sched_yield();
 			continue;
 		}
@@ -452,7 +452,7 @@ static void test_tcache_owner_vs_thief(void)
 		pthread_join(tt, NULL);
 
 	/* The owner leaves at most a CACHED entry: release drops it. */
-	CHECK_EQ(lfm__tcache_release(x.rh, x.h), 0);
+	CHECK_EQ(lfm__tcache_release(x.rh, x.h, NULL), 0);
 	uint32_t s = atomic_load(&x.f->state);
 	CHECK_EQ(s & (LFM_F_REFS_MASK | LFM_F_EXCL | LFM_F_WAITERS), 0);
 	CHECK_EQ(atomic_load(&violations), 0);

@@ -1,0 +1,183 @@
+/*
+ * bench_driver.h - what the driver's sources share: the workloads, the
+ * options, the per-run results, the random streams (bench_dist.c) and the
+ * report (bench_report.c). The runs and main() are in bench_main.c.
+ */
+#ifndef LFMPOOL_BENCH_DRIVER_H
+#define LFMPOOL_BENCH_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench.h"
+
+#define FILE_PAGES  16384u /* pages in each data file */
+#define MAX_THREADS 256
+#define MAX_RUNS    1000
+#define NSYS	    2 /* 0: lfmpool, 1: BDB */
+#define ZIPF_THETA  0.99
+#define NWORKLOADS  7 /* entries of workloads[] (checked in bench_main.c) */
+
+/* ------------------------------------------------------------------ */
+/* Workloads                                                           */
+
+enum dist { DIST_UNIFORM, DIST_ZIPF };
+
+/* Background writing during the timed period. */
+enum wb_mode {
+	WB_ASIS, /* each pool as opened: lfmpool with its default flushers */
+	WB_OFF,	 /* lfmpool memp_set_flushers(mp, 0, 0); BDB as opened */
+	WB_ON,	 /* lfmpool memp_set_flushers(mp, -1, --clean-pct); BDB with
+		  * a thread calling memp_trickle(--trickle-pct) in a loop */
+};
+
+struct workload {
+	const char *name;
+	const char *desc;
+	uint32_t frames; /* pool size in pages */
+	enum dist dist;
+	uint32_t range;	      /* pages drawn from [0, range) */
+	uint32_t dirty_every; /* every Nth op of a thread dirties; 0: none */
+	enum wb_mode wb;
+	int timed;	   /* time every get into a latency histogram */
+	const char *group; /* also selected by this name; NULL: none */
+	int max_threads;   /* with the default --threads, skip cells above;
+			    * 0: none */
+};
+
+extern const struct workload workloads[NWORKLOADS];
+
+/* ------------------------------------------------------------------ */
+/* Random numbers (bench_dist.c): splitmix64 seeds xoshiro256**, one
+ * generator per thread; Zipf(ZIPF_THETA) by Walker's alias table. */
+
+struct rng {
+	uint64_t s[4];
+};
+
+static inline uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline void rng_seed(struct rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t rng_next(struct rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+extern uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
+extern uint32_t zipf_alias[FILE_PAGES];
+void zipf_build(void);
+/* The table must give back the distribution it was built from: 0, or -1
+ * after a message. */
+int zipf_check(void);
+
+/* One 64-bit draw per sample; for Zipf the high half picks a column, the
+ * low half decides between the column and its alias. */
+static inline uint32_t next_page(struct rng *r, const struct workload *wl)
+{
+	uint64_t x = rng_next(r);
+	uint32_t col;
+
+	if (wl->dist == DIST_UNIFORM)
+		return (uint32_t)(((x >> 32) * wl->range) >> 32);
+	col = (uint32_t)(((x >> 32) * FILE_PAGES) >> 32);
+	return (uint32_t)x < zipf_prob[col] ? col : zipf_alias[col];
+}
+
+/* ------------------------------------------------------------------ */
+/* Options and results                                                 */
+
+struct bench_opt {
+	int wl_on[NWORKLOADS];
+	int threads[64];
+	int nthreads;
+	double seconds;
+	int runs;
+	const char *csv_path;
+	int bdb_same_bytes; /* --bdb-sizing=bytes */
+	uint64_t seed;
+	int clean_pct;	      /* lfmpool flushers' target; 0: its default */
+	int trickle_pct;      /* BDB memp_trickle percentage */
+	int trickle_pause_us; /* pause between two memp_trickle calls */
+	int threads_given;    /* --threads was given */
+};
+
+extern struct bench_opt opt;
+extern const struct bench_sys *const systems[NSYS];
+extern const char *const sys_csv_name[NSYS];
+
+/* What one timed run produced. */
+struct run_result {
+	int done;
+	double ops_per_sec;
+	uint64_t ops;
+	uint64_t hits, misses;	 /* over the timed period */
+	uint64_t held_warm;	 /* pages in the cache after the warm-up */
+	uint64_t held_end;	 /* ... at the end of the timed period */
+	uint64_t cache_bytes;	 /* as the system reports it */
+	uint64_t checked, wrong; /* gets checked, wrong pages among them */
+	uint64_t errors;	 /* failed calls */
+	/* Over the timed period, from the system's statistics. */
+	uint64_t evict_clean, evict_dirty, pages_out;
+	/* Timed workloads: every get timed (bench_lat.h). */
+	uint64_t gets_timed;
+	double p99_all_us;  /* p99 of all gets */
+	double p99_miss_us; /* p99 of the `misses` slowest gets */
+	/* WB_ON on a system without flushers: the trickle thread. */
+	uint64_t trickle_calls, trickle_pages;
+};
+
+extern struct run_result *g_res; /* [w][t][sys][run] */
+extern size_t g_cache_bytes[NWORKLOADS][NSYS];
+extern uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
+extern int g_failed;
+
+struct run_result *res_at(int w, int t, int s, int r);
+
+/* Is cell (workload w, thread count t) run? */
+static inline int cell_on(int w, int t)
+{
+	return opt.wl_on[w] &&
+	       (workloads[w].max_threads == 0 || opt.threads_given ||
+		opt.threads[t] <= workloads[w].max_threads);
+}
+
+/* "mpool_bench: <message>" on stderr, then exit(1). */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* bench_opts.c: fills opt from the command line; exits on a bad one. */
+void parse_args(int argc, char **argv);
+
+/* bench_report.c: the Markdown report on stdout. */
+void print_header(void);
+void print_report(void);
+/* The lfmpool flushers' number that the default (-1) gives here. */
+int lfm_default_flushers(void);
+
+#endif /* LFMPOOL_BENCH_DRIVER_H */

@@ -1,0 +1,499 @@
+/*
+ * bench_report.c - the Markdown report: the header (machine, method,
+ * workloads), the throughput, hit-rate and cache-size tables, the
+ * write-back table (throughput and fget latency) and the correctness line.
+ */
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_driver.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of a double field (at offset `off` in struct run_result) over the
+ * completed runs of one system in one cell; -1: none */
+static double median_of(int w, int t, int s, size_t off)
+{
+	double v[MAX_RUNS];
+	int n = 0;
+
+	for (int r = 0; r < opt.runs; r++) {
+		struct run_result *rr = res_at(w, t, s, r);
+
+		if (rr->done && rr->wrong == 0)
+			memcpy(&v[n++], (const char *)rr + off, sizeof(v[0]));
+	}
+	if (n == 0)
+		return -1;
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Median ops/s of the completed runs of one system in one cell; -1: none */
+static double median_ops(int w, int t, int s)
+{
+	return median_of(w, t, s, offsetof(struct run_result, ops_per_sec));
+}
+
+static void fmt_mops(char *buf, size_t len, double ops)
+{
+	if (ops < 0)
+		snprintf(buf, len, "FAILED");
+	else
+		snprintf(buf, len, "%.3f", ops / 1e6);
+}
+
+static void fmt_hit(char *buf, size_t len, uint64_t hits, uint64_t misses)
+{
+	if (hits + misses == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f%%",
+			 100.0 * (double)hits / (double)(hits + misses));
+}
+
+static int cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(buf, len, "unknown");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			colon++;
+			while (*colon == ' ' || *colon == '\t')
+				colon++;
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(buf, len, "%s", colon);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* As lfmpool computes it: one per four online CPUs, 1 to 8. */
+int lfm_default_flushers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN) / 4;
+
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+static int any_wb_on(void)
+{
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w] && workloads[w].timed)
+			return 1;
+	return 0;
+}
+
+/* How BDB's dirty gets are made, when a workload has some. */
+static void print_bdb_dirty(void)
+{
+	int any = 0;
+
+	for (int w = 0; w < NWORKLOADS; w++)
+		any |= opt.wl_on[w] && workloads[w].dirty_every != 0;
+	if (!any)
+		return;
+	if (bench_bdb_dirty_api)
+		printf("- BDB dirty gets (--bdb-dirty api): "
+		       "DB_MPOOLFILE->get(DB_MPOOL_DIRTY), which in libdb "
+		       "5.3.28 drops the flag: BDB marks no page dirty and "
+		       "writes nothing\n");
+	else
+		printf(
+		    "- BDB dirty gets: the library's exported __memp_fget("
+		    "mpf, &pgno, NULL, NULL, DB_MPOOL_DIRTY, &page), because "
+		    "DB_MPOOLFILE->get of libdb 5.3.28 clears "
+		    "DB_MPOOL_DIRTY before calling it (pages would never be "
+		    "dirty, never written); --bdb-dirty api for the old "
+		    "behaviour\n");
+}
+
+/* The write-back workloads' method, under the workload list. */
+static void print_wb_header(void)
+{
+	char clean[64];
+
+	if (!any_wb_on())
+		return;
+	if (opt.clean_pct == 0)
+		snprintf(clean, sizeof(clean), "0, the library default: 20%%");
+	else
+		snprintf(clean, sizeof(clean), "%d%%", opt.clean_pct);
+	printf("- write-back workloads (dirty-flush-*): the dirty workload "
+	       "(16384 pages, 2048 frames, uniform, 1 put in 4 dirty); "
+	       "off: lfmpool memp_set_flushers(mp, 0, 0), BDB 5.3 plain; "
+	       "on: lfmpool memp_set_flushers(mp, -1, %d), that is %d "
+	       "flusher thread(s) (the default, one per 4 CPUs, 1 to 8) with "
+	       "clean_pct %s; BDB 5.3 with one more thread calling "
+	       "DB_ENV->memp_trickle(env, %d, &nwrote) then nanosleep %d us, "
+	       "in a loop, for the timed period. The dirty workload above "
+	       "(if run) takes each pool as opened, so lfmpool's default "
+	       "flushers are on there too\n",
+	       opt.clean_pct, lfm_default_flushers(), clean, opt.trickle_pct,
+	       opt.trickle_pause_us);
+	printf("- fget latency (write-back workloads only): every get is timed "
+	       "alone with clock_gettime(CLOCK_MONOTONIC) into a per-thread "
+	       "log-linear histogram (64 buckets per power of two: "
+	       "resolution 1.6%%, a quantile is reported as its bucket's "
+	       "highest value); their throughput includes the two clock "
+	       "reads per op. p99 miss: calls are not classified one by "
+	       "one; the pool's st_cache_miss over the timed period gives "
+	       "the number M of misses among the N gets (about 87.5%%: "
+	       "hits are ~12.5%% of gets) and the p99 is taken over the M "
+	       "slowest gets, the value of rank N - M + ceil(0.99 M). That is "
+	       "an upper bound on the p99 of the misses (exact when no hit is "
+	       "slower than it; a hit does no I/O). p99 all: over all N "
+	       "gets, about the p98.9 of the misses. Medians over the runs, "
+	       "as for throughput\n");
+}
+
+void print_header(void)
+{
+	struct utsname u;
+	char date[64], model[256];
+	time_t now = time(NULL);
+
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof(u));
+	cpu_model(model, sizeof(model));
+	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
+	printf("- date: %s\n", date);
+	printf("- machine: nproc %d, %s %s %s, CPU %s\n", cpu_count(),
+	       u.sysname, u.release, u.machine, model);
+	printf("- libraries: %s; %s\n", systems[0]->version(),
+	       systems[1]->version());
+	printf("- method: 4 KiB pages, %u-page data file per system; each op "
+	       "is get, read the page number at offset 0 (checked), "
+	       "maybe write a byte, put; %.2f s per run, %d runs per system "
+	       "per cell, lfmpool and BDB alternating; medians reported; "
+	       "ratio = lfmpool / BDB\n",
+	       FILE_PAGES, opt.seconds, opt.runs);
+	printf("- BDB cache sizing: %s\n",
+	       opt.bdb_same_bytes
+		   ? "same byte budget as lfmpool (pages x 4096); BDB keeps "
+		     "its buffer headers inside it, see the pages each holds "
+		     "below"
+		   : "sized to hold the same number of pages as lfmpool "
+		     "(cache size searched for; see below)");
+	print_bdb_dirty();
+	printf("- workloads:\n");
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w])
+			printf("  - %s: %s\n", workloads[w].name,
+			       workloads[w].desc);
+	print_wb_header();
+	printf("\n");
+}
+
+static void fmt_us(char *buf, size_t len, double us)
+{
+	if (us < 0)
+		snprintf(buf, len, "FAILED");
+	else if (us < 100)
+		snprintf(buf, len, "%.1f", us);
+	else
+		snprintf(buf, len, "%.0f", us);
+}
+
+static void fmt_ratio(char *buf, size_t len, double x, double y)
+{
+	if (x > 0 && y > 0)
+		snprintf(buf, len, "%.2f", x / y);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void fmt_share(char *buf, size_t len, uint64_t part, uint64_t whole)
+{
+	if (whole == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%",
+			 100.0 * (double)part / (double)whole);
+}
+
+static void fmt_per_kop(char *buf, size_t len, uint64_t n, uint64_t ops)
+{
+	if (ops == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f", 1000.0 * (double)n / (double)ops);
+}
+
+/* Sums over the completed runs of one system in one cell. */
+struct wb_sums {
+	uint64_t ops, evict_clean, evict_dirty, pages_out;
+	uint64_t trickle_calls, trickle_pages;
+	uint64_t gets_timed, hits_misses;
+	int nruns;
+};
+
+static void wb_sum(int w, int t, int s, struct wb_sums *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int r = 0; r < opt.runs; r++) {
+		struct run_result *rr = res_at(w, t, s, r);
+
+		if (!rr->done)
+			continue;
+		sum->ops += rr->ops;
+		sum->evict_clean += rr->evict_clean;
+		sum->evict_dirty += rr->evict_dirty;
+		sum->pages_out += rr->pages_out;
+		sum->trickle_calls += rr->trickle_calls;
+		sum->trickle_pages += rr->trickle_pages;
+		sum->gets_timed += rr->gets_timed;
+		sum->hits_misses += rr->hits + rr->misses;
+		sum->nruns++;
+	}
+}
+
+/* Throughput and fget latency of the write-back workloads, then where
+ * their victims came from. */
+static void print_wb_report(void)
+{
+	const size_t p99m = offsetof(struct run_result, p99_miss_us);
+	const size_t p99a = offsetof(struct run_result, p99_all_us);
+	uint64_t mismatch[NSYS] = {0};
+	char c[10][32];
+
+	if (!any_wb_on())
+		return;
+	printf("\n## Write-back: throughput and memp_fget latency (dirty "
+	       "path)\n\n");
+	printf("Medians over the runs; p99 in microseconds, p99 miss an "
+	       "upper bound (see the method above); ratio = lfmpool / BDB "
+	       "(throughput: higher is better for lfmpool; p99: lower "
+	       "is).\n\n");
+	printf("| workload | threads | lfmpool Mops/s | BDB 5.3 Mops/s | "
+	       "ratio | lfmpool p99 miss us | BDB 5.3 p99 miss us | p99 miss "
+	       "ratio | lfmpool p99 all us | BDB 5.3 p99 all us |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int w = 0; w < NWORKLOADS; w++) {
+		if (!opt.wl_on[w] || !workloads[w].timed)
+			continue;
+		for (int t = 0; t < opt.nthreads; t++) {
+			if (!cell_on(w, t))
+				continue;
+			double l = median_ops(w, t, 0), d = median_ops(w, t, 1);
+			double lm = median_of(w, t, 0, p99m);
+			double dm = median_of(w, t, 1, p99m);
+
+			fmt_mops(c[0], sizeof(c[0]), l);
+			fmt_mops(c[1], sizeof(c[1]), d);
+			fmt_ratio(c[2], sizeof(c[2]), l, d);
+			fmt_us(c[3], sizeof(c[3]), lm);
+			fmt_us(c[4], sizeof(c[4]), dm);
+			fmt_ratio(c[5], sizeof(c[5]), lm, dm);
+			fmt_us(c[6], sizeof(c[6]), median_of(w, t, 0, p99a));
+			fmt_us(c[7], sizeof(c[7]), median_of(w, t, 1, p99a));
+			printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | "
+			       "%s |\n",
+			       workloads[w].name, opt.threads[t], c[0], c[1],
+			       c[2], c[3], c[4], c[5], c[6], c[7]);
+		}
+	}
+
+	printf("\n### Victims and writes over the timed periods (all "
+	       "runs)\n\n");
+	printf("Dirty victims: evictions that wrote the page first "
+	       "(st_rw_evict / (st_ro_evict + st_rw_evict)). Writes: "
+	       "st_page_out per 1000 ops, by anyone (the getting thread, "
+	       "flushers, the trickle thread). Trickled: pages the BDB "
+	       "trickle thread's memp_trickle calls reported written, per "
+	       "1000 ops.\n\n");
+	printf("| workload | threads | lfmpool dirty victims | BDB 5.3 dirty "
+	       "victims | lfmpool writes/kop | BDB 5.3 writes/kop | BDB 5.3 "
+	       "trickle calls/s | BDB 5.3 trickled/kop |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int w = 0; w < NWORKLOADS; w++) {
+		if (!opt.wl_on[w] || !workloads[w].timed)
+			continue;
+		for (int t = 0; t < opt.nthreads; t++) {
+			if (!cell_on(w, t))
+				continue;
+			struct wb_sums sm[NSYS];
+
+			for (int s = 0; s < NSYS; s++) {
+				wb_sum(w, t, s, &sm[s]);
+				mismatch[s] +=
+				    sm[s].gets_timed > sm[s].hits_misses
+					? sm[s].gets_timed - sm[s].hits_misses
+					: sm[s].hits_misses - sm[s].gets_timed;
+			}
+			for (int s = 0; s < NSYS; s++) {
+				fmt_share(
+				    c[2 * s], sizeof(c[0]), sm[s].evict_dirty,
+				    sm[s].evict_clean + sm[s].evict_dirty);
+				fmt_per_kop(c[2 * s + 1], sizeof(c[0]),
+					    sm[s].pages_out, sm[s].ops);
+			}
+			if (workloads[w].wb == WB_ON) {
+				snprintf(c[4], sizeof(c[4]), "%.0f",
+					 sm[1].nruns == 0
+					     ? 0.0
+					     : (double)sm[1].trickle_calls /
+						   (sm[1].nruns * opt.seconds));
+				fmt_per_kop(c[5], sizeof(c[5]),
+					    sm[1].trickle_pages, sm[1].ops);
+			} else {
+				snprintf(c[4], sizeof(c[4]), "-");
+				snprintf(c[5], sizeof(c[5]), "-");
+			}
+			printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n",
+			       workloads[w].name, opt.threads[t], c[0], c[2],
+			       c[1], c[3], c[4], c[5]);
+		}
+	}
+	printf("\nCheck, summed over the cells: gets timed against "
+	       "st_cache_hit + st_cache_miss over the same periods differ by "
+	       "%llu for lfmpool, %llu for BDB 5.3. "
+	       "Zero means M counts the misses among exactly the gets timed; "
+	       "BDB updates its statistics without atomics, so racing threads "
+	       "lose a few increments (an error of d in M moves the p99 miss "
+	       "rank by about d / 100).\n",
+	       (unsigned long long)mismatch[0],
+	       (unsigned long long)mismatch[1]);
+}
+
+void print_report(void)
+{
+	char a[32], b[32], c[32];
+
+	printf("## Throughput\n\n");
+	printf("| workload | threads | lfmpool Mops/s (median) | BDB 5.3 "
+	       "Mops/s (median) | ratio |\n");
+	printf("|---|---:|---:|---:|---:|\n");
+	for (int w = 0; w < NWORKLOADS; w++) {
+		if (!opt.wl_on[w])
+			continue;
+		for (int t = 0; t < opt.nthreads; t++) {
+			if (!cell_on(w, t))
+				continue;
+			double l = median_ops(w, t, 0), d = median_ops(w, t, 1);
+
+			fmt_mops(a, sizeof(a), l);
+			fmt_mops(b, sizeof(b), d);
+			if (l > 0 && d > 0)
+				snprintf(c, sizeof(c), "%.2f", l / d);
+			else
+				snprintf(c, sizeof(c), "-");
+			printf("| %s | %d | %s | %s | %s |\n",
+			       workloads[w].name, opt.threads[t], a, b, c);
+		}
+	}
+
+	printf("\n## Hit rate over the timed periods (all runs)\n\n");
+	printf("| workload | threads | lfmpool hit rate | BDB 5.3 hit rate | "
+	       "lfmpool pages held | BDB pages held |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (int w = 0; w < NWORKLOADS; w++) {
+		if (!opt.wl_on[w])
+			continue;
+		for (int t = 0; t < opt.nthreads; t++) {
+			if (!cell_on(w, t))
+				continue;
+			uint64_t h[NSYS] = {0}, m[NSYS] = {0}, held[NSYS] = {0};
+
+			for (int s = 0; s < NSYS; s++)
+				for (int r = 0; r < opt.runs; r++) {
+					struct run_result *rr =
+					    res_at(w, t, s, r);
+
+					if (!rr->done)
+						continue;
+					h[s] += rr->hits;
+					m[s] += rr->misses;
+					held[s] = rr->held_end;
+				}
+			fmt_hit(a, sizeof(a), h[0], m[0]);
+			fmt_hit(b, sizeof(b), h[1], m[1]);
+			printf("| %s | %d | %s | %s | %llu | %llu |\n",
+			       workloads[w].name, opt.threads[t], a, b,
+			       (unsigned long long)held[0],
+			       (unsigned long long)held[1]);
+		}
+	}
+
+	printf("\n## Cache sizes\n\n");
+	printf("| workload | lfmpool mp_size | lfmpool st_cachesize | "
+	       "lfmpool pages held after warm-up | BDB set_cachesize | BDB "
+	       "st_gbytes+st_bytes | BDB pages held after warm-up | BDB "
+	       "pages held at lfmpool's byte budget |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int w = 0; w < NWORKLOADS; w++) {
+		struct run_result *r0 = NULL, *r1 = NULL;
+
+		if (!opt.wl_on[w])
+			continue;
+		for (int t = 0; t < opt.nthreads && (!r0 || !r1); t++)
+			for (int r = 0; r < opt.runs; r++) {
+				if (!r0 && res_at(w, t, 0, r)->done)
+					r0 = res_at(w, t, 0, r);
+				if (!r1 && res_at(w, t, 1, r)->done)
+					r1 = res_at(w, t, 1, r);
+			}
+		printf(
+		    "| %s | %zu | %llu | %llu | %zu | %llu | %llu | %llu |\n",
+		    workloads[w].name, g_cache_bytes[w][0],
+		    (unsigned long long)(r0 ? r0->cache_bytes : 0),
+		    (unsigned long long)(r0 ? r0->held_warm : 0),
+		    g_cache_bytes[w][1],
+		    (unsigned long long)(r1 ? r1->cache_bytes : 0),
+		    (unsigned long long)(r1 ? r1->held_warm : 0),
+		    (unsigned long long)g_bdb_held_same_bytes[w]);
+	}
+
+	print_wb_report();
+
+	printf("\n## Correctness\n\n");
+	for (int s = 0; s < NSYS; s++) {
+		uint64_t checked = 0, wrong = 0, errors = 0;
+
+		for (int w = 0; w < NWORKLOADS; w++)
+			for (int t = 0; t < opt.nthreads; t++)
+				for (int r = 0; r < opt.runs; r++) {
+					struct run_result *rr =
+					    res_at(w, t, s, r);
+
+					checked += rr->checked;
+					wrong += rr->wrong;
+					errors += rr->errors;
+				}
+		printf("- %s: %llu pages checked, %llu wrong, %llu errors%s\n",
+		       systems[s]->name, (unsigned long long)checked,
+		       (unsigned long long)wrong, (unsigned long long)errors,
+		       wrong || errors ? " -- FAILED" : "");
+	}
+	if (g_failed)
+		printf("\n**FAILED: see the errors above (stderr).**\n");
+	fflush(stdout);
+}

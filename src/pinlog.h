@@ -1,0 +1,56 @@
+/*
+ * pinlog.h - who holds the direct pins of a shared region.
+ *
+ * A direct pin (frame.h DIRECT) is an anonymous count in the state word.
+ * In a shared region each process also counts its own direct pins per
+ * frame in its pin log (one 16-bit counter per frame descriptor, in the
+ * region: untouched parts of the sparse file cost nothing), so that when
+ * it dies recovery can take exactly its pins back.
+ *
+ * Order, so that a process killed between the two steps leaks a pin (the
+ * frame stays resident) and never makes recovery take back a pin it did
+ * not hold: a pin is taken on the state word first, then logged; a pin is
+ * unlogged first, then dropped from the state word. Only the owning
+ * process's threads change its log (fetch_add/sub, relaxed: the log is
+ * read by recovery only after the owner is dead, and the lock that says
+ * so orders it); recovery zeroes it. Private regions have no log: every
+ * call is a no-op there.
+ */
+#ifndef LFM_PINLOG_H
+#define LFM_PINLOG_H
+
+#include "pool.h"
+
+static inline _Atomic uint16_t *lfm__pinlog_of(struct lfm__region_hdr *rh,
+					       uint32_t proc)
+{
+	return (_Atomic uint16_t *)lfm__at(rh, rh->off_pins) +
+	       (uint64_t)proc * rh->nframes_max;
+}
+
+/* Adds d (+1/-1, or a count) to this process's log for frame f. */
+static inline void lfm__pinlog_add(DB_MPOOL *mp, struct lfm__frame *f, int d)
+{
+	if (mp->shm == NULL)
+		return;
+	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
+	atomic_fetch_add_explicit(&log[lfm__frame_idx(mp->rh, f)], (uint16_t)d,
+				  memory_order_relaxed);
+}
+
+/* Whether this process holds a logged direct pin on f (always "maybe",
+ * i.e. 1, in a private region, where pins are not attributed). */
+static inline int lfm__pinlog_holds(DB_MPOOL *mp, struct lfm__frame *f)
+{
+	if (mp->shm == NULL)
+		return 1;
+	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
+	return atomic_load_explicit(&log[lfm__frame_idx(mp->rh, f)],
+				    memory_order_relaxed) != 0;
+}
+
+/* Takes back every direct pin logged by process slot `proc` (dead, or
+ * closing with pins its users never put) and clears its log. */
+void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t proc);
+
+#endif
