@@ -136,10 +136,21 @@ typedef struct __db_mpool_fstat {
 #define DB_FILE_ID_LEN 20
 
 /*
- * memp_open: open (create) a pool. This release supports private pools:
- * DB_MPOOL_PRIVATE is required, and `dir` is then unused.
- * Errors: EINVAL (unknown flag, mp_size below 20 KiB, no DB_MPOOL_PRIVATE),
- * ENOMEM.
+ * memp_open: open a pool. With DB_MPOOL_PRIVATE it is private to the
+ * process (`dir` unused). Otherwise it is shared between processes: its
+ * region is the file `<dir>/__lfm_mpool.region`, created with DB_CREATE
+ * (mode `mode`, less the umask) or joined, and mapped by every process
+ * that opens the same `dir`. `dir` NULL: TMPDIR, TEMP, TMP, then the first
+ * of /var/tmp, /usr/tmp, /temp, /tmp (the page's body; its ERRORS section
+ * also calls a NULL dir EINVAL: we follow the body), and memp_close then
+ * removes the region if no other process uses it. A process killed while
+ * using a shared pool is recovered by the survivors (see docs/protocol.md,
+ * rules 18-20): its pins, half-read frames and locks are taken back.
+ * Errors: EINVAL (unknown flag, mp_size below 20 KiB; joining a region of
+ * another version or layout, or with a non-zero mp_size other than the
+ * creator's), ENOENT (no region and no DB_CREATE), EAGAIN (the region's
+ * creator never finished), EMFILE (31 processes attached), ENOMEM, the
+ * errors of open(2), ftruncate(2), mmap(2).
  */
 LFM_EXPORT int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv,
 			 DB_MPOOL **regionp);
@@ -150,7 +161,12 @@ LFM_EXPORT int memp_close(DB_MPOOL *mp);
 
 /*
  * memp_fopen: open `file` in the pool (NULL: a private temporary file,
- * removed at memp_fclose). Flags DB_CREATE, DB_NOMMAP, DB_RDONLY.
+ * removed at memp_fclose). Flags DB_CREATE, DB_NOMMAP, DB_RDONLY. A file is
+ * known by device and inode, or by `uid` (DB_FILE_ID_LEN bytes) when given,
+ * so processes opening it by different paths share its pages. A DB_RDONLY
+ * file of type 0 no larger than mp_mmapsize is mapped into the process
+ * instead of cached (st_map counts those pages; they are not pinned),
+ * unless DB_NOMMAP was given here or to memp_open.
  * Errors: EINVAL (pagesize 0, unknown flag, file length not a multiple of
  * pagesize, file already in the pool with another page size, DB_RDONLY with
  * file NULL), ENOENT (no file and no DB_CREATE), the errors of open(2).
@@ -186,8 +202,10 @@ LFM_EXPORT int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
  * error of this file since the last sync is returned once (see below). */
 LFM_EXPORT int memp_fsync(DB_MPOOLFILE *mpf);
 
-/* memp_unlink: remove a shared pool's files. Private pools have none; it
- * returns 0 when `dir` holds no pool. */
+/* memp_unlink: remove the shared pool in `dir` (NULL: as memp_open): its
+ * region file and nothing else. Errors: EBUSY (a process has it open and
+ * `force` is 0; with `force` it is removed anyway and attached processes
+ * keep running in it), the errors of unlink(2). 0 when there is none. */
 LFM_EXPORT int memp_unlink(const char *dir, int force, DB_ENV *dbenv);
 
 /* memp_register: pgin/pgout for files of type `ftype` (non-zero). A later
