@@ -231,8 +231,10 @@ LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
  *
  * Background flushers: threads of the pool that write dirty, unpinned pages
  * (coldest first, adjacent pages of a file in one pwritev) whenever fewer
- * than `clean_pct` percent of the pool's frames are clean and unpinned, so
- * that a miss finds a clean victim instead of writing one. memp_open starts
+ * than `clean_pct` percent of the pool's frames are clean and unpinned, and
+ * also every dirty page whose CLOCK usage has run down to zero (the next
+ * victims: misses pass over a few of those while flushers run), so that a
+ * miss finds a clean victim instead of writing one. memp_open starts
  * the default number (one per four CPUs, at least one, at most eight) with
  * a 20% target; mpool_open pools start with none. A write a flusher could
  * not make (EIO, ENOSPC, a pgout error, a refused log flush) leaves the page
