@@ -76,6 +76,7 @@ class FaultIo {
     write_errno = 0;
     write_fail_left = -1;
     write_fail_every = 0;
+    fail_ino = 0;
     short_mode = kShortNone;
     short_left = -1;
     write_eintr_left = 0;
@@ -109,12 +110,24 @@ class FaultIo {
     fsync_calls = 0;
     failed_fsyncs = 0;
     write_call_seq = 0;
+    op_seq = 0;
+    last_write_done = 0;
+    last_sync_start = 0;
+  }
+
+  // Durability: every write that completed is followed by a successful
+  // fdatasync that started after it. (Meaningful when no writes run
+  // concurrently with the sync, e.g. with the flushers stopped.)
+  bool AllWritesSynced() const {
+    const long w = last_write_done.load();
+    return w == 0 || last_sync_start.load() > w;
   }
 
   // Clears the write, read and fsync faults (counters stay).
   void ClearFaults() {
     write_errno = 0;
     write_fail_every = 0;
+    fail_ino = 0;
     short_mode = kShortNone;
     write_eintr_left = 0;
     read_errno = 0;
@@ -143,6 +156,7 @@ class FaultIo {
   std::atomic<int> write_errno{0};       // nonzero: writes fail with it ...
   std::atomic<long> write_fail_left{-1}; // ... this many times (-1: always)
   std::atomic<long> write_fail_every{0}; // > 0: 1 in N write calls fails EIO
+  std::atomic<ino_t> fail_ino{0};        // nonzero: only this file's writes
   std::atomic<int> short_mode{kShortNone};
   std::atomic<long> short_left{-1};      // short writes left (-1: always)
   std::atomic<long> write_eintr_left{0}; // next N writes: -1/EINTR
@@ -173,6 +187,9 @@ class FaultIo {
   std::atomic<long> fsync_calls{0};
   std::atomic<long> failed_fsyncs{0};
   std::atomic<long> write_call_seq{0};
+  std::atomic<long> op_seq{0};           // orders writes and fdatasyncs
+  std::atomic<long> last_write_done{0};  // op_seq after the last write
+  std::atomic<long> last_sync_start{0};  // op_seq at the last good sync
 
  private:
   FaultIo() {
@@ -197,7 +214,12 @@ class FaultIo {
   }
 
   // True (and *ret, errno set) when the write call fails.
-  bool WriteFault(ssize_t *ret) {
+  bool WriteFault(int fd, ssize_t *ret) {
+    const ino_t only = fail_ino.load();
+    if (only != 0) {
+      struct stat st;
+      if (::fstat(fd, &st) != 0 || st.st_ino != only) return false;
+    }
     const bool other = OtherThread();
     const int e = write_errno.load();
     if (e != 0 && TakeOne(write_fail_left)) {
@@ -254,6 +276,11 @@ class FaultIo {
     checker_(ino, off, flat.data(), flat.size());
   }
 
+  void WriteDone(ssize_t n) {
+    bytes_written += n;
+    RaiseMax(last_write_done, op_seq.fetch_add(1) + 1);
+  }
+
   static ssize_t Pwrite(int fd, const void *buf, size_t len, off_t off) {
     FaultIo &io = Get();
     io.pwrite_calls++;
@@ -262,12 +289,12 @@ class FaultIo {
     if (io.WriteEintr()) return -1;
     // A short write (when one is due) comes before an error.
     const size_t n = io.ShortLen(len);
-    if (n == len && io.WriteFault(&r)) return r;
+    if (n == len && io.WriteFault(fd, &r)) return r;
     if (n == 0 && len != 0) return 0;
     struct iovec v = {const_cast<void *>(buf), n};
     io.Check(fd, off, &v, 1);
     r = lfm__fileio_sys.pwrite(fd, buf, n, off);
-    if (r > 0) io.bytes_written += r;
+    if (r > 0) io.WriteDone(r);
     return r;
   }
 
@@ -281,7 +308,7 @@ class FaultIo {
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
     size_t n = io.ShortLen(total);
-    if (n == total && io.WriteFault(&r)) return r;
+    if (n == total && io.WriteFault(fd, &r)) return r;
     if (n == 0 && total != 0) return 0;
     std::vector<struct iovec> cut;
     for (int i = 0; i < iovcnt && n > 0; i++) {
@@ -293,7 +320,7 @@ class FaultIo {
     io.Check(fd, off, cut.data(), static_cast<int>(cut.size()));
     r = lfm__fileio_sys.pwritev(fd, cut.data(), static_cast<int>(cut.size()),
                                 off);
-    if (r > 0) io.bytes_written += r;
+    if (r > 0) io.WriteDone(r);
     return r;
   }
 
@@ -332,13 +359,16 @@ class FaultIo {
       errno = EINTR;
       return -1;
     }
+    const long start = io.op_seq.fetch_add(1) + 1;
     const int e = io.fsync_errno.load();
     if (e != 0 && TakeOne(io.fsync_fail_left)) {
       io.failed_fsyncs++;
       errno = e;
       return -1;
     }
-    return lfm__fileio_sys.fdatasync(fd);
+    const int r = lfm__fileio_sys.fdatasync(fd);
+    if (r == 0) RaiseMax(io.last_sync_start, start);
+    return r;
   }
 
   static inline thread_local bool tl_mine_ = false;

@@ -7,6 +7,7 @@
 // whose I/O must be deterministic turn the background flushers off right
 // after memp_open.
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #include "db_mpool.h"
 #include "fault_io.h"
 #include "gtest/gtest.h"
-#include "test_util.h"
+#include "test_util.h"  // (db_mpool.h first, as mpool.h asks)
+#include "mpool.h"
 
 namespace lfmtest {
 namespace {
@@ -61,13 +63,14 @@ class Writeback : public PoolTest {
 
   // Pins page pgno (creating it if missing), fills it with the salted
   // pattern, puts it DIRTY.
-  int Put(db_pgno_t pgno, uint32_t salt) {
+  int Put(db_pgno_t pgno, uint32_t salt, DB_MPOOLFILE *mpf = nullptr) {
+    if (mpf == nullptr) mpf = mpf_;
     db_pgno_t pg = pgno;
     void *page = nullptr;
-    int rc = memp_fget(mpf_, &pg, DB_MPOOL_CREATE, &page);
+    int rc = memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page);
     if (rc != 0) return rc;
     FillPattern(page, kPage, pgno, salt);
-    return memp_fput(mpf_, page, DB_MPOOL_DIRTY);
+    return memp_fput(mpf, page, DB_MPOOL_DIRTY);
   }
   void PutRange(db_pgno_t first, db_pgno_t n, uint32_t salt) {
     for (db_pgno_t p = first; p < first + n; p++)
@@ -91,6 +94,26 @@ class Writeback : public PoolTest {
           << "on disk: page " << p << " (salt " << salt << ")";
   }
   unsigned long Dirty() { return Stat(mp_).st_page_dirty; }
+
+  // A checker that holds a flusher inside its next write until
+  // hold_release_ is set (at most 5 s); hold_in_write_ tells it is there.
+  void HoldFlusherWrites() {
+    io().SetChecker([this](ino_t, off_t, const uint8_t *, size_t) {
+      if (!FaultIo::Get().OtherThread()) return;
+      hold_in_write_ = true;
+      const auto end =
+          std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!hold_release_.load() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  }
+  // Lets the held flusher go 200 ms from now, from another thread.
+  std::thread ReleaseLater() {
+    return std::thread([this] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      hold_release_ = true;
+    });
+  }
 
   DB_MPOOLFILE *mpf_ = nullptr;
   // For checkers (they may run in pool threads until memp_close).
@@ -747,6 +770,35 @@ TEST_F(WalTest, FlushersFlushTheLogFirst) {
     EXPECT_EQ(ReadPage(Path(), p, kPage), Expected(p, 6, DB_LSN{5, p + 1}));
 }
 
+// A log flush a flusher was refused is a background error: the pages stay
+// dirty and unwritten, the next memp_sync reports it once (writing them).
+TEST_F(WalTest, FlusherRefusedLogFlushIsReturnedOnce) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8, /*flushers=*/true));
+  {
+    std::lock_guard<std::mutex> l(log_.m);
+    log_.fail = EIO;
+  }
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  for (db_pgno_t p = 0; p < 8; p++) PutLsn(p, 8, DB_LSN{6, p + 1});
+  EXPECT_TRUE(WaitFor([&] { return log_.Calls() > 0; }))
+      << "no flusher asked for a log flush within the deadline";
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  ExpectNoViolation();
+  EXPECT_EQ(Dirty(), 8u);
+  ExpectDisk(0, 8, 0);
+  {
+    std::lock_guard<std::mutex> l(log_.m);
+    log_.fail = 0;
+  }
+  LSN lsn = {100, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), EIO) << "refused log flush not reported";
+  ExpectNoViolation();
+  for (db_pgno_t p = 0; p < 8; p++)
+    EXPECT_EQ(ReadPage(Path(), p, kPage), Expected(p, 8, DB_LSN{6, p + 1}));
+  lsn = {100, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+}
+
 // NULL turns the rule off: no more calls.
 TEST_F(WalTest, NullCallbackTurnsTheRuleOff) {
   ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 4));
@@ -879,21 +931,11 @@ TEST_F(Writeback, MissWithNothingPinnedIsNeverEnomemWhileFlushersRun) {
 TEST_F(Writeback, MissWaitsForFramesAFlusherIsWriting) {
   ASSERT_NO_FATAL_FAILURE(Setup(kSmallPool, 8));
   PutRange(0, kSmallPoolFrames, 16);
-  io().SetChecker([this](ino_t, off_t, const uint8_t *, size_t) {
-    if (!FaultIo::Get().OtherThread()) return;
-    hold_in_write_ = true;
-    const auto end =
-        std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!hold_release_.load() && std::chrono::steady_clock::now() < end)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
+  HoldFlusherWrites();
   ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
   ASSERT_TRUE(WaitFor([this] { return hold_in_write_.load(); }))
       << "no flusher wrote within the deadline";
-  std::thread releaser([this] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    hold_release_ = true;
-  });
+  std::thread releaser = ReleaseLater();
   db_pgno_t pg = 5;
   void *page = nullptr;
   const int rc = memp_fget(mpf_, &pg, 0, &page);
@@ -997,6 +1039,207 @@ TEST_F(Writeback, FlushersKeepTheCleanFractionAndSkipPinnedPages) {
   ASSERT_EQ(memp_fput(mpf_, pinned, 0), 0);
   EXPECT_EQ(memp_fsync(mpf_), 0);
   ExpectDisk(0, kFrames, 40);
+}
+
+
+// memp_set_flushers(0) and memp_close let a flusher finish the write it is
+// making before they return (it is held inside the write for 200 ms).
+TEST_F(Writeback, SetFlushersWaitsForTheWriteInProgress) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8));
+  PutRange(0, 8, 24);
+  HoldFlusherWrites();
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  ASSERT_TRUE(WaitFor([this] { return hold_in_write_.load(); }))
+      << "no flusher wrote within the deadline";
+  std::thread releaser = ReleaseLater();
+  EXPECT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  const bool released = hold_release_.load();
+  releaser.join();
+  EXPECT_TRUE(released)
+      << "memp_set_flushers returned while a flusher was inside a write";
+  const long writes = io().write_calls.load();
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  ExpectDisk(0, 8, 24);
+  EXPECT_GE(io().write_calls.load(), writes);
+}
+
+TEST_F(Writeback, CloseWaitsForTheWriteInProgress) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8));
+  PutRange(0, 8, 25);
+  HoldFlusherWrites();
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  ASSERT_TRUE(WaitFor([this] { return hold_in_write_.load(); }))
+      << "no flusher wrote within the deadline";
+  std::thread releaser = ReleaseLater();
+  EXPECT_EQ(memp_close(mp_), 0);
+  const bool released = hold_release_.load();
+  mp_ = nullptr;
+  mpf_ = nullptr;
+  releaser.join();
+  EXPECT_TRUE(released) << "memp_close returned while a flusher was inside "
+                           "a write";
+  const long writes = io().write_calls.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(io().write_calls.load(), writes) << "written after memp_close";
+  // The held write went out whole (it was of every dirty page, one run).
+  for (db_pgno_t p = 0; p < 8; p++) {
+    const std::vector<uint8_t> v = ReadPage(Path(), p, kPage);
+    EXPECT_TRUE(v == PatternPage(p, kPage, 25) || v == PatternPage(p, kPage))
+        << "page " << p << " is torn";
+  }
+}
+
+// ======================================================= durability
+
+// Pages a flusher wrote are made durable by the next memp_fsync, although
+// it has nothing left to write itself.
+TEST_F(Writeback, FsyncSyncsWhatFlushersWrote) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8, /*flushers=*/true));
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  PutRange(0, 8, 26);
+  EXPECT_TRUE(WaitFor([&] { return Dirty() == 0; }))
+      << Dirty() << " pages still dirty";
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  EXPECT_GT(io().writes_other_thread.load(), 0);
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_TRUE(io().AllWritesSynced())
+      << "memp_fsync returned with pages a flusher wrote not fdatasync'd";
+  ExpectDisk(0, 8, 26);
+}
+
+// The same for pages evictions and memp_trickle wrote, and for memp_sync.
+TEST_F(Writeback, SyncsSyncWhatEvictionsAndTrickleWrote) {
+  ASSERT_NO_FATAL_FAILURE(Setup(kSmallPool, 10));
+  PutRange(0, 10, 27);  // 5 frames: misses write 5 dirty victims
+  EXPECT_GE(Stat(mp_).st_rw_evict, 5u);
+  int n = -1;
+  EXPECT_EQ(memp_trickle(mp_, 100, &n), 0);
+  EXPECT_EQ(n, 5);
+  EXPECT_EQ(Dirty(), 0u);
+  EXPECT_FALSE(io().AllWritesSynced());  // nothing synced yet
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_TRUE(io().AllWritesSynced())
+      << "memp_fsync returned with evicted / trickled pages not fdatasync'd";
+  ExpectDisk(0, 10, 27);
+
+  PutRange(0, 10, 28);
+  EXPECT_EQ(memp_trickle(mp_, 100, &n), 0);
+  LSN lsn = {0xFFFFFFFFu, 0xFFFFFFFFu};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_TRUE(io().AllWritesSynced())
+      << "memp_sync returned with written pages not fdatasync'd";
+  ExpectDisk(0, 10, 28);
+}
+
+// memp_sync: an fdatasync error is returned and the pages are written again
+// by the next sync.
+TEST_F(Writeback, SyncFdatasyncErrorRedirtiesThePages) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8));
+  PutRange(0, 8, 29);
+  io().fsync_errno = EIO;
+  LSN lsn = {0xFFFFFFFFu, 0xFFFFFFFFu};
+  EXPECT_EQ(memp_sync(mp_, &lsn), EIO);
+  EXPECT_EQ(Dirty(), 8u);
+  io().ClearFaults();
+  io().ClearCounters();
+  lsn = {0xFFFFFFFFu, 0xFFFFFFFFu};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_GE(io().bytes_written.load(), static_cast<long>(8 * kPage));
+  EXPECT_TRUE(io().AllWritesSynced());
+  ExpectDisk(0, 8, 29);
+}
+
+// mpool_sync (mpool(3)) makes its writes durable; a failed fdatasync or
+// write is -1 / errno, and the next mpool_sync writes the pages again.
+TEST_F(Writeback, MpoolSyncIsDurableAndRetries) {
+  MakeFile(Path(), 8, kPage);
+  const int fd = ::open(Path().c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  MPOOL *m = mpool_open(nullptr, fd, kPage, 16);
+  ASSERT_NE(m, nullptr);
+  auto dirty_all = [&](uint32_t salt) {
+    for (db_pgno_t p = 0; p < 8; p++) {
+      void *page = mpool_get(m, p, 0);
+      ASSERT_NE(page, nullptr) << "page " << p;
+      FillPattern(page, kPage, p, salt);
+      ASSERT_EQ(mpool_put(m, page, MPOOL_DIRTY), 0);
+    }
+  };
+  dirty_all(30);
+  io().fsync_errno = EIO;
+  errno = 0;
+  EXPECT_EQ(mpool_sync(m), -1);
+  EXPECT_EQ(errno, EIO);
+  io().ClearFaults();
+  io().ClearCounters();
+  EXPECT_EQ(mpool_sync(m), 0);
+  EXPECT_GE(io().bytes_written.load(), static_cast<long>(8 * kPage))
+      << "pages not written again after the failed fdatasync";
+  EXPECT_TRUE(io().AllWritesSynced());
+  ExpectDisk(0, 8, 30);
+
+  dirty_all(31);
+  io().write_errno = ENOSPC;
+  errno = 0;
+  EXPECT_EQ(mpool_sync(m), -1);
+  EXPECT_EQ(errno, ENOSPC);
+  ExpectDisk(0, 8, 30);
+  io().ClearFaults();
+  EXPECT_EQ(mpool_sync(m), 0);
+  EXPECT_TRUE(io().AllWritesSynced());
+  ExpectDisk(0, 8, 31);
+  EXPECT_EQ(mpool_close(m), 0);
+  ::close(fd);
+}
+
+// ======================================================= background errors:
+// which file, which cause
+
+// A flusher's write error on one file is reported by that file's next
+// memp_fsync, not by another file's.
+TEST_F(Writeback, BackgroundErrorIsReportedForItsFileOnly) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 4, /*flushers=*/true));
+  const std::string other = Path("g.db");
+  MakeFile(other, 4, kPage);
+  DB_MPOOLFILE *g = nullptr;
+  ASSERT_EQ(OpenFile(mp_, other, kPage, &g), 0);
+  io().fail_ino = InodeOf(Path());
+  io().write_errno = EIO;
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  PutRange(0, 4, 32);
+  for (db_pgno_t p = 0; p < 4; p++) ASSERT_EQ(Put(p, 32, g), 0);
+  EXPECT_TRUE(WaitFor([&] {
+    return io().failed_writes_other_thread.load() > 0 && Dirty() == 4;
+  })) << "the flusher did not fail on f.db and write g.db: " << Dirty()
+      << " dirty, " << io().failed_writes_other_thread.load() << " failed";
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  io().ClearFaults();
+  EXPECT_EQ(memp_fsync(g), 0) << "f.db's background error reported for g.db";
+  for (db_pgno_t p = 0; p < 4; p++)
+    EXPECT_EQ(ReadPage(other, p, kPage), PatternPage(p, kPage, 32));
+  EXPECT_EQ(memp_fsync(mpf_), EIO) << "background error not reported";
+  ExpectDisk(0, 4, 32);
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_EQ(memp_fclose(g), 0);
+}
+
+// A pgout error met by a flusher is a background error too.
+TEST_F(Writeback, FlusherPgoutErrorIsReturnedOnce) {
+  HookState &h = Hooks();
+  h.pgout_error = EDOM;
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8, /*flushers=*/true, 1));
+  ASSERT_EQ(memp_register(mp_, 1, nullptr, TestPgout), 0);
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 99), 0);
+  PutRange(0, 8, 33);
+  EXPECT_TRUE(WaitFor([&] { return h.pgout_calls.load() > 0; }))
+      << "no flusher called pgout within the deadline";
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  EXPECT_EQ(io().write_calls.load(), 0);
+  EXPECT_EQ(Dirty(), 8u);
+  h.pgout_error = 0;
+  EXPECT_EQ(memp_fsync(mpf_), EDOM) << "background pgout error not reported";
+  ExpectDisk(0, 8, 33);
+  EXPECT_EQ(memp_fsync(mpf_), 0);
 }
 
 }  // namespace
