@@ -17,3 +17,12 @@ mkdir -p results
 out="results/bench-$(date +%Y%m%d-%H%M%S).md"
 "$bin/bench/mpool_bench" "$@" | tee "$out"
 echo "report: $out" >&2
+
+# The hit path shared between processes, lfmpool against a shared BDB 5.3
+# environment (docs/bench-procs.md); its options come from BENCH_PROCS_ARGS,
+# e.g. BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes).
+bazel build --config=opt //bench:mpool_bench_procs
+out_procs="results/bench-procs-$(date +%Y%m%d-%H%M%S).md"
+# shellcheck disable=SC2086 # word splitting of the options is wanted
+"$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-} | tee "$out_procs"
+echo "report: $out_procs" >&2
