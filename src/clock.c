@@ -117,7 +117,8 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 		}
 		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
 		    skip > 0) {
-			skip--;
+			if (skip-- == DIRTY_SKIP)
+				lfm__flushers_kick(rh); /* work for them */
 			continue;
 		}
 		/* Shared pools: another process's page this one cannot

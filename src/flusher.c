@@ -58,6 +58,11 @@ static void *flusher_main(void *arg)
 	struct lfm__region_hdr *rh = mp->rh;
 
 	struct timespec last = {0, 0};
+	uint64_t idle = LFM_FLUSH_IDLE_NS;
+	/* Shared pools: the watcher for dead processes must look often. */
+	uint64_t idle_max = mp->shm != NULL && w->k == 0
+				? (uint64_t)LFM_RECOVER_EVERY_NS
+				: LFM_FLUSH_IDLE_MAX_NS;
 	while (!atomic_load_explicit(&set->stop, memory_order_acquire)) {
 		/* Shared pools: the first flusher also watches for dead
 		 * processes, so that what they held cannot wedge survivors
@@ -82,17 +87,26 @@ static void *flusher_main(void *arg)
 		uint32_t wrote = 0, slot = UINT32_MAX;
 		int rc = lfm__wb_trickle(mp, begin, end, set->pct, 1, NULL,
 					 &wrote, &slot);
-		if (rc != 0)
+		if (rc != 0) {
 			record_error(rh, slot, rc);
-		else if (wrote > 0)
+		} else if (wrote > 0) {
+			idle = LFM_FLUSH_IDLE_NS;
 			continue;
+		}
 		atomic_fetch_add_explicit(&rh->flush_sleepers, 1,
 					  memory_order_relaxed);
 		if (!atomic_load_explicit(&set->stop, memory_order_acquire))
-			lfm__futex_wait_ns(&rh->flush_kick, kick,
-					   LFM_FLUSH_IDLE_NS);
+			lfm__futex_wait_ns(&rh->flush_kick, kick, idle);
 		atomic_fetch_sub_explicit(&rh->flush_sleepers, 1,
 					  memory_order_relaxed);
+		/* A pass over a big pool reads every descriptor: while nothing
+		 * needs writing, look less and less often; a kick brings the
+		 * pace back. */
+		if (atomic_load_explicit(&rh->flush_kick,
+					 memory_order_relaxed) != kick)
+			idle = LFM_FLUSH_IDLE_NS;
+		else if (idle < idle_max)
+			idle = idle * 2 < idle_max ? idle * 2 : idle_max;
 	}
 	return NULL;
 }

@@ -5,8 +5,9 @@
  * Each of the n threads owns a contiguous n-th of the frame array and runs
  * trickle passes over it (writeback.h) to keep `clean_pct` percent of its
  * frames clean and unpinned. After a pass that wrote something it goes
- * again at once; otherwise it sleeps on rh->flush_kick for up to
- * LFM_FLUSH_IDLE_NS, and a miss that had to write a dirty victim itself
+ * again at once; otherwise it sleeps on rh->flush_kick, 20 ms after a
+ * pass that found work and twice as long after each idle one (up to 1 s),
+ * and a miss that wrote a dirty victim itself, or passed over dirty ones,
  * kicks it awake. A write that fails is kept dirty, retried on a later
  * pass, and recorded in the file's bg_err for the next sync to return.
  *
@@ -20,9 +21,10 @@
 
 #include "pool.h"
 
-#define LFM_FLUSH_PCT	  20
-#define LFM_FLUSH_MAX	  64
-#define LFM_FLUSH_IDLE_NS 20000000ull /* 20 ms */
+#define LFM_FLUSH_PCT	      20
+#define LFM_FLUSH_MAX	      64
+#define LFM_FLUSH_IDLE_NS     20000000ull   /* 20 ms */
+#define LFM_FLUSH_IDLE_MAX_NS 1000000000ull /* idle passes back off to 1 s */
 /* Shared pools: how often the first flusher looks for dead processes. */
 #define LFM_RECOVER_EVERY_NS 100000000ll /* 100 ms */
 
