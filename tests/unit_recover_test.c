@@ -124,6 +124,8 @@ static ssize_t stuck_pread(int fd, void *buf, size_t len, off_t off)
 	return lfm__fileio_sys.pread(fd, buf, len, off);
 }
 
+static void kill_child(pid_t pid);
+
 static pid_t fork_child(int *to_child, int *from_child)
 {
 	int down[2], up[2];
@@ -144,6 +146,43 @@ static pid_t fork_child(int *to_child, int *from_child)
 	return pid;
 }
 
+/* Forks a child that joins the pool the parent then creates, runs `body`
+ * (which reports through `up` and never returns), while the parent opens
+ * the pool, lets the child go and waits for its one-byte report. Returns
+ * the child's pid, or -1. */
+typedef void (*child_body)(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up);
+
+static pid_t spawn(const char *name, child_body body, DB_MPOOL **mp,
+		   DB_MPOOLFILE **mpf)
+{
+	int down, up;
+	char c;
+	setup(name);
+	pid_t pid = fork_child(&down, &up);
+	if (pid == 0) {
+		DB_MPOOL *cmp;
+		DB_MPOOLFILE *cmpf;
+		if (read(down, &c, 1) != 1 || open_pool(0, &cmp, &cmpf) != 0)
+			_exit(2);
+		body(cmp, cmpf, up);
+		_exit(4); /* bodies never return */
+	}
+	*mp = NULL;
+	*mpf = NULL;
+	if (open_pool(1, mp, mpf) != 0 || write(down, "g", 1) != 1 ||
+	    read(up, &c, 1) != 1) {
+		kill_child(pid);
+		return -1;
+	}
+	return pid;
+}
+
+static void hang(void)
+{
+	for (;;)
+		pause();
+}
+
 static void kill_child(pid_t pid)
 {
 	kill(pid, SIGKILL);
@@ -153,35 +192,25 @@ static void kill_child(pid_t pid)
 /* The child dies in the middle of reading page 5 into a frame it holds in
  * EXCL, linked in its chain: the parent's get of page 5 waits on it, and
  * must be released by recovery and read the page itself. */
+static void read_and_hang(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up)
+{
+	static struct lfm__fileio table;
+	void *page;
+	db_pgno_t p = 5;
+	(void)mp;
+	table = lfm__fileio_sys;
+	table.pread = stuck_pread;
+	signal_fd = up;
+	lfm__fileio_set(&table);
+	memp_fget(mpf, &p, 0, &page); /* never returns */
+}
+
 static void test_death_mid_read(void)
 {
-	int down, up;
-	char c;
-	setup("read");
-	pid_t pid = fork_child(&down, &up);
-	if (pid == 0) {
-		DB_MPOOL *mp;
-		DB_MPOOLFILE *mpf;
-		void *page;
-		db_pgno_t p = 5;
-		if (read(down, &c, 1) != 1 || open_pool(0, &mp, &mpf) != 0)
-			_exit(2);
-		static const struct lfm__fileio stuck = {
-		    stuck_pread, NULL, NULL, NULL};
-		struct lfm__fileio t = lfm__fileio_sys;
-		t.pread = stuck.pread;
-		static struct lfm__fileio table;
-		table = t;
-		signal_fd = up;
-		lfm__fileio_set(&table);
-		memp_fget(mpf, &p, 0, &page);
-		_exit(4); /* not reached */
-	}
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
-	REQUIRE(open_pool(1, &mp, &mpf) == 0);
-	REQUIRE(write(down, "g", 1) == 1);
-	REQUIRE(read(up, &c, 1) == 1 && c == 'r'); /* mid-read now */
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	pid_t pid = spawn("read", read_and_hang, &mp, &mpf);
+	REQUIRE(pid > 0); /* the child is mid-read now */
 	kill_child(pid);
 	struct getter g = {.mpf = mpf, .pgno = 5};
 	int finished = get_within_deadline(&g);
@@ -196,43 +225,34 @@ static void test_death_mid_read(void)
 /* The child dies holding every frame but one pinned, some directly, some
  * through its thread cache: the parent, holding the last one, gets ENOMEM
  * until recovery takes the child's pins back. */
+static void pin_and_hang(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up)
+{
+	void *page;
+	(void)mp;
+	for (db_pgno_t p = 0; p < NFRAMES - 1; p++) {
+		db_pgno_t q = p;
+		if (memp_fget(mpf, &q, 0, &page) != 0)
+			_exit(5);
+		if (p % 2 == 0) { /* a second use: a cached pin */
+			memp_fput(mpf, page, 0);
+			if (memp_fget(mpf, &q, 0, &page) != 0)
+				_exit(6);
+		}
+	}
+	if (write(up, "p", 1) != 1)
+		_exit(7);
+	hang();
+}
+
 static void test_death_with_pins(void)
 {
-	int down, up;
-	char c;
-	setup("pins");
-	pid_t pid = fork_child(&down, &up);
-	if (pid == 0) {
-		DB_MPOOL *mp;
-		DB_MPOOLFILE *mpf;
-		void *page;
-		if (read(down, &c, 1) != 1 || open_pool(0, &mp, &mpf) != 0)
-			_exit(2);
-		for (db_pgno_t p = 0; p < NFRAMES - 1; p++) {
-			db_pgno_t q = p;
-			if (memp_fget(mpf, &q, 0, &page) != 0)
-				_exit(5);
-			if (p % 2 == 0) { /* a second use: a cached pin */
-				memp_fput(mpf, page, 0);
-				if (memp_fget(mpf, &q, 0, &page) != 0)
-					_exit(6);
-			}
-		}
-		if (write(up, "p", 1) != 1)
-			_exit(7);
-		for (;;)
-			pause();
-	}
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
-	REQUIRE(open_pool(1, &mp, &mpf) == 0);
-	REQUIRE(write(down, "g", 1) == 1);
-	REQUIRE(read(up, &c, 1) == 1 && c == 'p');
-	void *mine;
-	db_pgno_t p = 40;
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	pid_t pid = spawn("pins", pin_and_hang, &mp, &mpf);
+	REQUIRE(pid > 0);
+	void *mine, *other;
+	db_pgno_t p = 40, q = 41;
 	REQUIRE(memp_fget(mpf, &p, 0, &mine) == 0);
-	void *other;
-	db_pgno_t q = 41;
 	CHECK_EQ(memp_fget(mpf, &q, 0, &other), ENOMEM); /* all pinned */
 	kill_child(pid);
 	int rc = ENOMEM;
@@ -265,30 +285,22 @@ static void test_death_with_pins(void)
 
 /* The child dies holding the bucket lock of page 9's chain: the parent's
  * miss on page 9 needs it, and recovery must break it. */
+static void lock_and_hang(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up)
+{
+	struct lfm__bucket *b =
+	    lfm__ftab_bucket(mp->rh, lfm__tag(mpf->slot, 9));
+	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+	if (write(up, "l", 1) != 1)
+		_exit(7);
+	hang();
+}
+
 static void test_death_holding_bucket_lock(void)
 {
-	int down, up;
-	char c;
-	setup("lock");
-	pid_t pid = fork_child(&down, &up);
-	if (pid == 0) {
-		DB_MPOOL *mp;
-		DB_MPOOLFILE *mpf;
-		if (read(down, &c, 1) != 1 || open_pool(0, &mp, &mpf) != 0)
-			_exit(2);
-		struct lfm__bucket *b =
-		    lfm__ftab_bucket(mp->rh, lfm__tag(mpf->slot, 9));
-		lfm__mutex_lock_as(&b->lock, mp->lock_owner);
-		if (write(up, "l", 1) != 1)
-			_exit(7);
-		for (;;)
-			pause();
-	}
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
-	REQUIRE(open_pool(1, &mp, &mpf) == 0);
-	REQUIRE(write(down, "g", 1) == 1);
-	REQUIRE(read(up, &c, 1) == 1 && c == 'l');
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	pid_t pid = spawn("lock", lock_and_hang, &mp, &mpf);
+	REQUIRE(pid > 0);
 	kill_child(pid);
 	struct getter g = {.mpf = mpf, .pgno = 9};
 	int finished = get_within_deadline(&g);
@@ -301,37 +313,29 @@ static void test_death_holding_bucket_lock(void)
 }
 
 /* Dirty pages a dead process left are written by the survivors' sync. */
+static void dirty_and_hang(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up)
+{
+	void *page;
+	memp_set_flushers(mp, 0, 0); /* leave them dirty */
+	for (db_pgno_t p = 10; p < 14; p++) {
+		db_pgno_t q = p;
+		if (memp_fget(mpf, &q, 0, &page) != 0)
+			_exit(5);
+		memset(page, 0xA0 + (int)p, PS);
+		memp_fput(mpf, page, DB_MPOOL_DIRTY);
+	}
+	if (write(up, "d", 1) != 1)
+		_exit(7);
+	hang();
+}
+
 static void test_dead_process_dirty_pages_survive(void)
 {
-	int down, up;
-	char c;
-	setup("dirty");
-	pid_t pid = fork_child(&down, &up);
-	if (pid == 0) {
-		DB_MPOOL *mp;
-		DB_MPOOLFILE *mpf;
-		void *page;
-		if (read(down, &c, 1) != 1 || open_pool(0, &mp, &mpf) != 0)
-			_exit(2);
-		memp_set_flushers(mp, 0, 0); /* leave them dirty */
-		for (db_pgno_t p = 10; p < 14; p++) {
-			db_pgno_t q = p;
-			if (memp_fget(mpf, &q, 0, &page) != 0)
-				_exit(5);
-			memset(page, 0xA0 + (int)p, PS);
-			memp_fput(mpf, page, DB_MPOOL_DIRTY);
-		}
-		if (write(up, "d", 1) != 1)
-			_exit(7);
-		for (;;)
-			pause();
-	}
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
-	REQUIRE(open_pool(1, &mp, &mpf) == 0);
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	pid_t pid = spawn("dirty", dirty_and_hang, &mp, &mpf);
+	REQUIRE(pid > 0);
 	REQUIRE(memp_set_flushers(mp, 0, 0) == 0);
-	REQUIRE(write(down, "g", 1) == 1);
-	REQUIRE(read(up, &c, 1) == 1 && c == 'd');
 	kill_child(pid);
 	DB_LSN all = {~0u, ~0u};
 	CHECK_EQ(memp_sync(mp, &all), 0);
