@@ -400,6 +400,37 @@ TEST_F(SharedDeath, AttachedSurvivorRecoversWithoutNewOpen) {
   PinAll(mpf, kFrames, kFrames, Plain);
 }
 
+// memp_close with pages still pinned (directly and through the thread
+// cache): the pins go with the process, and another can use every frame.
+TEST_F(SharedDeath, CloseWithPinsHeldGivesThemBack) {
+  const std::string pool = pool_, file = file_;
+  Child c;
+  ASSERT_TRUE(c.Start([&] {
+    DB_MPOOL *mp;
+    DB_MPOOLFILE *mpf;
+    ChildOpen(pool, file, &mp, &mpf);
+    for (db_pgno_t p = 0; p < kFrames; p++) {
+      if (p % 2 == 0) {
+        PinCached(mpf, p);
+      } else {
+        db_pgno_t pg = p;
+        void *page = nullptr;
+        C_OK(memp_fget(mpf, &pg, 0, &page));
+      }
+    }
+    C_OK(memp_close(mp));
+    Tell("closed");
+  }));
+  ASSERT_TRUE(c.Expect("closed"));
+  EXPECT_TRUE(c.WaitOk());
+  DB_MPOOL *mp = Join();
+  ASSERT_NE(mp, nullptr);
+  StopFlushers(mp);  // nothing may depend on a flusher's recovery here
+  DB_MPOOLFILE *mpf = Fopen(mp);
+  ASSERT_NE(mpf, nullptr);
+  PinAll(mpf, kFrames, kFrames, Plain);
+}
+
 constexpr int kBlockType = 5;
 std::atomic<int> g_pgin3{0};
 

@@ -773,6 +773,46 @@ TEST_F(SharedPool, UnregisteredPgoutIsNeverWrittenRaw) {
   EXPECT_TRUE(a.WaitOk());
 }
 
+// A process that registers the pgout later (after it skipped the pages)
+// may then write them: its memp_sync writes the transformed bytes.
+TEST_F(SharedPool, PgoutRegisteredLaterLetsProcessWrite) {
+  const std::string f = dir_.File("f.db"), g = dir_.File("g.db");
+  MakeFile(f, 8, kPage);
+  MakeFile(g, 20, kPage);
+  const std::string pool = pool_;
+  Child a;
+  ASSERT_TRUE(a.Start([&] {
+    DB_MPOOL *mp = COpen(pool.c_str(), DB_CREATE, kSmallPool);
+    C_OK(memp_set_flushers(mp, 0, 0));
+    C_OK(memp_register(mp, kXorType, XorPage, XorPage));
+    DB_MPOOLFILE *mpf = CFopen(mp, f, kXorType);
+    for (db_pgno_t q = 0; q < 3; q++) CDirty(mpf, q, 4);
+    Tell("dirty");
+    C_HEAR("bye");
+    C_OK(memp_close(mp));
+  }));
+  ASSERT_TRUE(a.Expect("dirty"));
+  DB_MPOOL *b = Open(0, 0);
+  ASSERT_NE(b, nullptr);
+  StopFlushers(b);
+  DB_MPOOLFILE *gf = nullptr;
+  ASSERT_EQ(OpenFile(b, g, kPage, &gf), 0);
+  for (db_pgno_t p = 0; p < 20; p++)
+    ExpectPage(gf, p, PatternPage(p, kPage, 0), "G");
+  LSN all = {0xFFFFFFFFu, 0xFFFFFFFFu};
+  EXPECT_EQ(memp_sync(b, &all), DB_INCOMPLETE);
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_TRUE(ReadPage(f, p, kPage) == PatternPage(p, kPage, 0))
+        << "page " << p << " written before B registered the pgout";
+  ASSERT_EQ(memp_register(b, kXorType, XorPage, XorPage), 0);
+  EXPECT_EQ(memp_sync(b, &all), 0);
+  for (db_pgno_t p = 0; p < 3; p++)
+    EXPECT_TRUE(ReadPage(f, p, kPage) == Xor(PatternPage(p, kPage, 4), kXorKey))
+        << "page " << p << " on disk";
+  a.Send("bye");
+  EXPECT_TRUE(a.WaitOk());
+}
+
 // ================================================================ mpool(3) key
 
 class SharedKey : public ::testing::Test {
@@ -940,6 +980,115 @@ TEST_F(SharedKey, DifferentKeysAreSeparatePools) {
   EXPECT_TRUE(a.WaitOk());
   EXPECT_EQ(KeyRegions().size(), 1u);
   ASSERT_EQ(mpool_close(m), 0);
+  ::close(fd);
+  EXPECT_TRUE(KeyRegions().empty());
+}
+
+// DISABLED: engine bug. mpool_open with a key first removes a region
+// "nobody is attached to" (mpool_api.c: lfm__shm_unlink(path, 0), "left
+// over from processes that died"), but a creator takes the ATTACH lock only
+// after it has built the region (shm.c: create, then LFM_LOCK_ATTACH). A
+// second process opening the key meanwhile sees no one attached, unlinks
+// the creator's region and creates its own: the processes end in different
+// pools. Seen every run: "process 1 does not see page 0 of process 0"
+// (processes 1-3 in one pool, 0 alone in an unlinked one).
+//
+// Processes opening one key at the same moment all end up in one pool:
+// each dirties a page of its own, and every one sees every other's page.
+TEST_F(SharedKey, DISABLED_ConcurrentOpensOfOneKeyShareOnePool) {
+  constexpr int kKids = 4;
+  const std::string f = f_;
+  for (int round = 0; round < 8 && !HasFailure(); round++) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::vector<std::unique_ptr<Child>> kids;
+    for (int i = 0; i < kKids; i++) {
+      kids.emplace_back(new Child);
+      ASSERT_TRUE(kids.back()->Start([&, i] {
+        int fd = ::open(f.c_str(), O_RDWR);
+        C_CHECK(fd >= 0);
+        char key[] = "raced-key";
+        C_HEAR("go");
+        MPOOL *m = mpool_open(key, fd, kPage, 8);
+        C_CHECK_MSG(m != nullptr, strerror(errno));
+        MDirty(m, static_cast<pgno_t>(i), 20 + i);
+        Tell("dirty");
+        C_HEAR("check");
+        for (int j = 0; j < kKids; j++)
+          C_CHECK_MSG(MHas(m, static_cast<pgno_t>(j), 20 + j),
+                      "process " << i << " does not see page " << j
+                                 << " of process " << j
+                                 << ": not the same pool");
+        Tell("ok");
+        C_HEAR("close");
+        C_CHECK(mpool_close(m) == 0);
+      }));
+    }
+    for (auto &k : kids) k->Send("go");
+    for (auto &k : kids) ASSERT_TRUE(k->Expect("dirty"));
+    EXPECT_EQ(KeyRegions().size(), 1u) << "more than one region for a key";
+    for (auto &k : kids) k->Send("check");
+    for (auto &k : kids) k->Expect("ok");
+    for (auto &k : kids) k->Send("close");
+    for (auto &k : kids) EXPECT_TRUE(k->WaitOk());
+    EXPECT_TRUE(KeyRegions().empty());
+  }
+}
+
+// A key's region left by processes that were all killed is started afresh
+// by the next mpool_open: its fd is used (not the dead pool's file).
+TEST_F(SharedKey, RegionLeftByDeadProcessesStartsAfresh) {
+  const std::string f = f_;
+  Child a;
+  ASSERT_TRUE(a.Start([&] {
+    int fd = ::open(f.c_str(), O_RDWR);
+    C_CHECK(fd >= 0);
+    char key[] = "dead-key";
+    MPOOL *m = mpool_open(key, fd, kPage, 4);
+    C_CHECK_MSG(m != nullptr, strerror(errno));
+    MDirty(m, 1, 5);
+    Tell("dirty");
+    Hear();  // until killed
+  }));
+  ASSERT_TRUE(a.Expect("dirty"));
+  a.Kill();
+  EXPECT_EQ(KeyRegions().size(), 1u);
+  int gfd = ::open(g_.c_str(), O_RDWR);
+  ASSERT_GE(gfd, 0);
+  char key[] = "dead-key";
+  MPOOL *m = mpool_open(key, gfd, kPage, 4);
+  ASSERT_NE(m, nullptr) << strerror(errno);
+  EXPECT_TRUE(MHas(m, 1, 3)) << "not G's page 1";
+  EXPECT_TRUE(MHas(m, 2, 3)) << "not G's page 2";
+  ASSERT_EQ(mpool_close(m), 0);
+  ::close(gfd);
+  EXPECT_TRUE(KeyRegions().empty());
+}
+
+// A second process giving the same key with another page size: refused.
+TEST_F(SharedKey, OtherPageSizeForAKeyIsRefused) {
+  const std::string f = f_;
+  Child a;
+  ASSERT_TRUE(a.Start([&] {
+    int fd = ::open(f.c_str(), O_RDWR);
+    C_CHECK(fd >= 0);
+    char key[] = "ps-key";
+    MPOOL *m = mpool_open(key, fd, kPage, 4);
+    C_CHECK_MSG(m != nullptr, strerror(errno));
+    Tell("open");
+    C_HEAR("close");
+    C_CHECK(mpool_close(m) == 0);
+  }));
+  ASSERT_TRUE(a.Expect("open"));
+  int fd = ::open(f_.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char key[] = "ps-key";
+  errno = 0;
+  MPOOL *m = mpool_open(key, fd, 2048, 4);
+  EXPECT_EQ(m, nullptr) << "joined a 4096-byte pool with 2048-byte pages";
+  EXPECT_EQ(errno, EINVAL);
+  if (m != nullptr) mpool_close(m);
+  a.Send("close");
+  EXPECT_TRUE(a.WaitOk());
   ::close(fd);
   EXPECT_TRUE(KeyRegions().empty());
 }
