@@ -607,6 +607,51 @@ TEST_F(SharedPool, DirNullUsesTmpdirAndLastCloseRemovesIt) {
   ASSERT_EQ(memp_close(a), 0);
 }
 
+bool RegionMappingDeleted() {
+  std::vector<uint8_t> maps = ReadWhole("/proc/self/maps");
+  std::string m(maps.begin(), maps.end());
+  return m.find(std::string(kRegionFile) + " (deleted)") != std::string::npos;
+}
+
+// DISABLED: engine bug (the same root as the key race below). The last
+// memp_close of a dir-NULL pool probes the ATTACH lock and unlinks the
+// region (memp_pool.c detach -> lfm__shm_unlink), but a joiner takes ATTACH
+// only after open(), the INIT lock and the mapping (shm.c attach): a joiner
+// in that window is not seen, the file is unlinked under it, and the next
+// memp_open(NULL, DB_CREATE) makes a new region: two pools in one TMPDIR.
+// Seen: "orphaned 33" and "orphaned 31" of 300 opens per process (memp_open
+// returned with /proc/self/maps showing "__lfm_mpool.region (deleted)").
+// A joiner could check, once attached, that the path still names the file
+// it mapped (stat vs fstat) and retry otherwise.
+//
+// dir NULL, two processes opening and closing the pool over and over: the
+// last memp_close removes the region only when nobody else uses it, so a
+// process that memp_open returned to is never in a region already removed
+// from TMPDIR (a third process would then create another one).
+TEST_F(SharedPool,
+       DISABLED_DirNullOpenCloseRaceNeverLeavesAProcessInARemovedRegion) {
+  constexpr int kKids = 2, kIters = 300;
+  std::vector<std::unique_ptr<Child>> kids;
+  for (int i = 0; i < kKids; i++) {
+    kids.emplace_back(new Child);
+    ASSERT_TRUE(kids.back()->Start([&] {
+      C_HEAR("go");
+      int orphaned = 0;
+      for (int it = 0; it < kIters; it++) {
+        DB_MPOOL *mp = nullptr;
+        C_OK(OpenShared(nullptr, DB_CREATE, kSmallPool, &mp));
+        if (RegionMappingDeleted()) orphaned++;
+        C_OK(memp_close(mp));
+      }
+      Tell("orphaned " + std::to_string(orphaned));
+    }));
+  }
+  for (auto &k : kids) k->Send("go");
+  for (auto &k : kids) EXPECT_EQ(k->Recv(30000), "orphaned 0");
+  for (auto &k : kids) EXPECT_TRUE(k->WaitOk());
+  EXPECT_FALSE(Exists(dir_.path() + "/" + kRegionFile));
+}
+
 // ================================================================ victims
 
 // A dirties pages of F and keeps them (no sync, no flushers); B, in the same
