@@ -233,7 +233,6 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 	struct lfm__file *files = lfm__files(rh);
 	int rc = 0;
 	int64_t slot = -1, free_slot = -1;
-	int created = 0;
 	pthread_mutex_lock(&mp->lock);
 	lfm__mutex_lock_as(&rh->files_lock, mp->lock_owner);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
@@ -278,7 +277,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			 file != NULL ? file : "(temporary)");
 		abs_path(fd, f->apath);
 		atomic_store_explicit(&f->needs_pgout, 0, memory_order_relaxed);
-		created = 1;
+		atomic_store_explicit(&f->rw_opened, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
 		atomic_store_explicit(&f->bg_err, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
@@ -316,10 +315,14 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		h->rdonly = rdonly;
 		/* Mapped only while nothing in this process can write the
 		 * file, so the cache holds no newer page than the file. */
+		struct lfm__file *fl = &files[slot];
+		if (!rdonly)
+			atomic_store_explicit(&fl->rw_opened, 1,
+					      memory_order_release);
+		/* Mapped only while nothing can have written the file
+		 * through the cache (memp_fget rechecks on every call). */
 		if (a->may_map &&
-		    atomic_load_explicit(&pf->fd_rw, memory_order_relaxed) <
-			0 &&
-		    (mp->shm == NULL || created))
+		    !atomic_load_explicit(&fl->rw_opened, memory_order_acquire))
 			map_file(mp, h, pf->fd, &st, pagesize);
 		h->next = mp->mpfs;
 		mp->mpfs = h;

@@ -47,7 +47,11 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	/* CREATE, LAST and NEW are mutually exclusive. */
 	if ((flags & (flags - 1)) != 0)
 		return EINVAL;
-	if (mpf->map != NULL)
+	/* A mapped file that someone has since opened for writing is read
+	 * through the cache: its newest pages may be there. */
+	if (mpf->map != NULL &&
+	    !atomic_load_explicit(&lfm__files(mpf->mp->rh)[mpf->slot].rw_opened,
+				  memory_order_acquire))
 		return map_get(mpf, pgnoaddr, flags, pagep);
 	return lfm__buf_get(mpf, pgnoaddr, flags, pagep);
 }

@@ -70,7 +70,8 @@ int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
 	struct lfm__shm *shm = malloc(sizeof(*shm));
 	if (shm == NULL)
 		return ENOMEM;
-	int rc = lfm__shm_attach(path, flags, mode, g, size_given, shm);
+	int rc = lfm__shm_attach(path, flags, mode, g, size_given,
+				 lfm__recover_proc, shm);
 	if (rc != 0) {
 		free(shm);
 		return rc;

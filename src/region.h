@@ -94,6 +94,12 @@ struct lfm__file {
 	 * memp_fopen / memp_register, never cleared while the file is known.
 	 */
 	_Atomic uint32_t needs_pgout;
+	/* Some handle, in any process, opened the file for writing: its
+	 * pages may be newer in the cache than in the file, so mapped
+	 * read-only handles read through the cache from then on. Set
+	 * (release) before the writer's handle exists; read (acquire) by
+	 * every memp_fget of a mapped handle. Never cleared while known. */
+	_Atomic uint32_t rw_opened;
 	/* Pages 0..npages-1 exist. Grows only (NEW: fetch_add; CREATE past the
 	 * end: CAS to the larger value). Relaxed: a page's existence is decided
 	 * once, by the thread that then inserts it under the bucket lock. */

@@ -137,8 +137,19 @@ static int create(struct lfm__shm *s, const struct lfm__region_geom *g)
 	return 0;
 }
 
+/* Whether `path` still names the file open on fd: an unlinker (memp_unlink,
+ * the last memp_close of a dir-NULL pool, a key left by the dead) may have
+ * removed it between our open and our INIT lock. */
+static int still_named(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int lfm__shm_attach(const char *path, int flags, int mode,
 		    const struct lfm__region_geom *g, int size_given,
+		    void (*release)(struct lfm__region_hdr *, uint32_t),
 		    struct lfm__shm *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -160,16 +171,30 @@ int lfm__shm_attach(const char *path, int flags, int mode,
 		}
 		if (s->fd < 0)
 			return errno;
-		/* Exclusive to build, shared to wait for the builder. */
+		/* Exclusive to build, shared to wait for the builder. Held
+		 * until we hold ATTACH, so an unlinker (who takes INIT
+		 * exclusively, then probes ATTACH) either removed the file
+		 * before we look (we retry) or sees us attached (EBUSY). */
 		rc = ofd(s->fd, F_OFD_SETLKW, created ? F_WRLCK : F_RDLCK,
 			 LFM_LOCK_INIT);
+		if (rc == 0 && !still_named(s->fd, path)) {
+			close(s->fd);
+			s->fd = -1;
+			continue; /* unlinked under us: start again */
+		}
 		if (rc == 0)
 			rc = created ? create(s, g)
 				     : map_checked(s, g, size_given);
 		if (rc == 0)
 			rc = ofd(s->fd, F_OFD_SETLK, F_RDLCK, LFM_LOCK_ATTACH);
-		if (rc == 0)
+		if (rc == 0) {
+			/* Slots of the dead are freed before we look for one,
+			 * so dead processes cannot use them all up. */
+			s->proc = UINT32_MAX;
+			if (release != NULL)
+				(void)lfm__shm_recover(s, release);
 			rc = claim_proc(s);
+		}
 		if (rc == 0) {
 			(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_INIT);
 			return 0;
@@ -236,9 +261,15 @@ int lfm__shm_unlink(const char *path, int force)
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : errno;
-	int rc = ofd(fd, F_OFD_GETLK, F_WRLCK, LFM_LOCK_ATTACH);
-	close(fd);
-	if (rc != 0 && !(rc == EBUSY && force))
-		return rc;
-	return unlink(path) == 0 || errno == ENOENT ? 0 : errno;
+	/* INIT exclusively: no joiner is between its open and its ATTACH
+	 * lock while we probe and remove (see lfm__shm_attach). */
+	int rc = ofd(fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_INIT);
+	if (rc == 0 && !still_named(fd, path))
+		rc = ENOENT; /* someone removed it already */
+	if (rc == 0)
+		rc = ofd(fd, F_OFD_GETLK, F_WRLCK, LFM_LOCK_ATTACH);
+	if (rc == 0 || (rc == EBUSY && force))
+		rc = unlink(path) == 0 || errno == ENOENT ? 0 : errno;
+	close(fd); /* drops INIT */
+	return rc == ENOENT ? 0 : rc;
 }

@@ -49,12 +49,15 @@ const char *lfm__shm_tmpdir(void);
 
 /* Creates (with DB_CREATE in flags; mode modified by the umask) or joins
  * the region in file `path`. `g` is the geometry for a creator; a joiner
- * with `size_given` requires the region to have g->cache_bytes.
+ * with `size_given` requires the region to have g->cache_bytes. Dead
+ * processes' slots are recovered with `release` (recover.h) before a slot
+ * is claimed.
  * Errors: ENOENT (no region, no DB_CREATE), EINVAL (another version,
  * layout or size), EAGAIN (the creator never finished), EMFILE (no
  * process slot), the errors of open, ftruncate, mmap. */
 int lfm__shm_attach(const char *path, int flags, int mode,
 		    const struct lfm__region_geom *g, int size_given,
+		    void (*release)(struct lfm__region_hdr *rh, uint32_t k),
 		    struct lfm__shm *s);
 
 /* Gives up the process slot and the mapping. */

@@ -295,13 +295,8 @@ TEST_P(Mmap, FileOpenForWritingIsNotMapped) {
 // opened for writing and a page dirtied. As in Berkeley DB ("if another
 // process has opened the file for writing since we mmap'd it ... everything
 // goes through the cache"), the read-only handle must now see the cache.
-// DISABLED: engine bug. memp_fget on a mapped handle (memp_page.c,
-// map_get) keeps serving the mapping after the file was opened for writing
-// (memp_file.c decides "mapped" once, at memp_fopen), so it returns the
-// file's stale bytes while the cache holds a newer, dirty page. Berkeley DB
-// checks a shared "can mmap" flag on every memp_fget and falls back to the
-// cache. Run with --gtest_also_run_disabled_tests to see it fail.
-TEST_P(Mmap, DISABLED_MappedHandleSeesPageDirtiedLaterInThisProcess) {
+// (Found an engine bug, since fixed: it used to fail.)
+TEST_P(Mmap, MappedHandleSeesPageDirtiedLaterInThisProcess) {
   const std::string f = Path();
   MakeFile(f, 2, kPage);
   Open();
@@ -370,14 +365,8 @@ TEST(MmapShared, FileAnotherProcessWritesIsNotMapped) {
 // then another process opens it for writing and dirties a page (no sync).
 // The issue's rule "a page one process dirties is seen by the next
 // memp_fget in another process" asks that this process see it.
-// DISABLED: engine bug. memp_fget on a mapped handle (memp_page.c,
-// map_get) keeps serving the mapping after the file was opened for writing
-// (here: by another process) (memp_file.c decides "mapped" once, at
-// memp_fopen), so it returns the file's stale bytes while the cache holds a
-// newer, dirty page. Berkeley DB checks a shared "can mmap" flag on every
-// memp_fget and falls back to the cache. Run with
-// --gtest_also_run_disabled_tests to see it fail.
-TEST(MmapShared, DISABLED_PageDirtiedByAnotherProcessAfterMappingIsSeen) {
+// (Found an engine bug, since fixed: it used to fail.)
+TEST(MmapShared, PageDirtiedByAnotherProcessAfterMappingIsSeen) {
   TempDir dir;
   ScopedTmpdir tmp(dir.path());
   const std::string f = dir.File("f.db"), pool = dir.path();

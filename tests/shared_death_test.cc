@@ -283,17 +283,11 @@ TEST_F(SharedDeath, DirtyPagesOfKilledProcessAreWrittenByEviction) {
         << "page " << p << " on disk";
 }
 
-// DISABLED: engine bug. lfm__shm_attach (shm.c) claims a free process
-// slot before the attacher recovers dead ones (lfm__pool_attach), so once
-// LFM_NPROCS (31) processes have died attached with no survivor to see it,
-// every later memp_open fails with EMFILE forever: the dead are recovered
-// only by a process that is already attached. Seen: "31 children
-// attached, 5 got EMFILE", then memp_open of a fresh process: 24 (EMFILE).
-//
+// (Found an engine bug, since fixed: it used to fail.)
 // As many processes as the region has process slots attach (the ones
 // past that get EMFILE while the others live) and are all killed: the
 // slots of the dead must not keep anyone out.
-TEST_F(SharedDeath, DISABLED_DeadProcessesDoNotUseUpProcessSlots) {
+TEST_F(SharedDeath, DeadProcessesDoNotUseUpProcessSlots) {
   const std::string pool = pool_;
   {  // the pool exists before the children come
     DB_MPOOL *mp = nullptr;

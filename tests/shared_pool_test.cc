@@ -613,23 +613,13 @@ bool RegionMappingDeleted() {
   return m.find(std::string(kRegionFile) + " (deleted)") != std::string::npos;
 }
 
-// DISABLED: engine bug (the same root as the key race below). The last
-// memp_close of a dir-NULL pool probes the ATTACH lock and unlinks the
-// region (memp_pool.c detach -> lfm__shm_unlink), but a joiner takes ATTACH
-// only after open(), the INIT lock and the mapping (shm.c attach): a joiner
-// in that window is not seen, the file is unlinked under it, and the next
-// memp_open(NULL, DB_CREATE) makes a new region: two pools in one TMPDIR.
-// Seen: "orphaned 33" and "orphaned 31" of 300 opens per process (memp_open
-// returned with /proc/self/maps showing "__lfm_mpool.region (deleted)").
-// A joiner could check, once attached, that the path still names the file
-// it mapped (stat vs fstat) and retry otherwise.
-//
+// (Found an engine bug, since fixed: it used to fail.)
 // dir NULL, two processes opening and closing the pool over and over: the
 // last memp_close removes the region only when nobody else uses it, so a
 // process that memp_open returned to is never in a region already removed
 // from TMPDIR (a third process would then create another one).
 TEST_F(SharedPool,
-       DISABLED_DirNullOpenCloseRaceNeverLeavesAProcessInARemovedRegion) {
+       DirNullOpenCloseRaceNeverLeavesAProcessInARemovedRegion) {
   constexpr int kKids = 2, kIters = 300;
   std::vector<std::unique_ptr<Child>> kids;
   for (int i = 0; i < kKids; i++) {
@@ -1029,18 +1019,10 @@ TEST_F(SharedKey, DifferentKeysAreSeparatePools) {
   EXPECT_TRUE(KeyRegions().empty());
 }
 
-// DISABLED: engine bug. mpool_open with a key first removes a region
-// "nobody is attached to" (mpool_api.c: lfm__shm_unlink(path, 0), "left
-// over from processes that died"), but a creator takes the ATTACH lock only
-// after it has built the region (shm.c: create, then LFM_LOCK_ATTACH). A
-// second process opening the key meanwhile sees no one attached, unlinks
-// the creator's region and creates its own: the processes end in different
-// pools. Seen every run: "process 1 does not see page 0 of process 0"
-// (processes 1-3 in one pool, 0 alone in an unlinked one).
-//
+// (Found an engine bug, since fixed: it used to fail.)
 // Processes opening one key at the same moment all end up in one pool:
 // each dirties a page of its own, and every one sees every other's page.
-TEST_F(SharedKey, DISABLED_ConcurrentOpensOfOneKeyShareOnePool) {
+TEST_F(SharedKey, ConcurrentOpensOfOneKeyShareOnePool) {
   constexpr int kKids = 4;
   const std::string f = f_;
   for (int round = 0; round < 8 && !HasFailure(); round++) {
