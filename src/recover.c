@@ -34,7 +34,7 @@ void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t k)
 
 /* Step 2 for one frame whose EXCL the dead process held. */
 static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			uint32_t s)
+			uint32_t s, uint32_t self)
 {
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	uint32_t examined = 0;
@@ -42,7 +42,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	int linked = 0;
 	if (tag != 0) {
 		b = lfm__ftab_bucket(rh, tag);
-		lfm__mutex_lock(&b->lock);
+		lfm__mutex_lock_as(&b->lock, self);
 		linked = lfm__ftab_find(rh, b, tag, &examined) == f;
 		if (linked && !(s & LFM_F_VALID)) {
 			lfm__ftab_unlink(rh, b, f);
@@ -64,7 +64,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	    f, 0, LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK | LFM_F_DISCARD);
 }
 
-void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k)
+void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
 {
 	uint32_t owner = k + 1;
 
@@ -83,7 +83,7 @@ void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k)
 						  memory_order_acquire);
 		if ((s & LFM_F_EXCL) &&
 		    (s & LFM_F_OWNER_MASK) >> LFM_F_OWNER_SHIFT == owner)
-			adopt_frame(rh, &frames[i], s);
+			adopt_frame(rh, &frames[i], s, self);
 	}
 
 	/* 3. Direct pins. 4. Thread caches. */

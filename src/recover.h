@@ -29,8 +29,9 @@
 
 #include "region.h"
 
-/* Recovers process slot k (dead; the caller holds its lock byte). */
-void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k);
+/* Recovers process slot k (dead; the caller holds its lock byte); `self`
+ * is the recoverer's owner id for the locks it takes (futex.h). */
+void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self);
 
 /* Step 3 alone: takes back every direct pin logged by slot k and clears
  * its log (also used by memp_close for pins its users never put). */

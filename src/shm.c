@@ -149,7 +149,8 @@ static int still_named(int fd, const char *path)
 
 int lfm__shm_attach(const char *path, int flags, int mode,
 		    const struct lfm__region_geom *g, int size_given,
-		    void (*release)(struct lfm__region_hdr *, uint32_t),
+		    void (*release)(struct lfm__region_hdr *, uint32_t,
+				    uint32_t),
 		    struct lfm__shm *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -233,7 +234,8 @@ void lfm__shm_detach(struct lfm__shm *s)
 }
 
 int lfm__shm_recover(struct lfm__shm *s,
-		     void (*release)(struct lfm__region_hdr *rh, uint32_t k))
+		     void (*release)(struct lfm__region_hdr *rh, uint32_t k,
+				     uint32_t self))
 {
 	int n = 0;
 	if (ofd(s->fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_RECOVER) != 0)
@@ -244,7 +246,9 @@ int lfm__shm_recover(struct lfm__shm *s,
 			continue;
 		/* Ours now: its owner is gone, and a claimer that raced in
 		 * between its CAS and its lock has moved on (claim_proc). */
-		release(s->rh, k);
+		/* Locks recovery takes carry our id, so that our own
+		 * death mid-recovery is recoverable in turn. */
+		release(s->rh, k, s->proc < LFM_NPROCS ? s->proc + 1 : 0);
 		atomic_store_explicit(&s->rh->procs[k].pid, 0,
 				      memory_order_relaxed);
 		atomic_store_explicit(&s->rh->procs[k].state, 0,

@@ -57,7 +57,8 @@ const char *lfm__shm_tmpdir(void);
  * process slot), the errors of open, ftruncate, mmap. */
 int lfm__shm_attach(const char *path, int flags, int mode,
 		    const struct lfm__region_geom *g, int size_given,
-		    void (*release)(struct lfm__region_hdr *rh, uint32_t k),
+		    void (*release)(struct lfm__region_hdr *rh, uint32_t k,
+				    uint32_t self),
 		    struct lfm__shm *s);
 
 /* Gives up the process slot and the mapping. */
@@ -71,7 +72,8 @@ int lfm__shm_proc_dead(const struct lfm__shm *s, uint32_t k);
  * the process held, frees the slot. Serialised by LFM_LOCK_RECOVER.
  * Returns how many slots were recovered. */
 int lfm__shm_recover(struct lfm__shm *s,
-		     void (*release)(struct lfm__region_hdr *rh, uint32_t k));
+		     void (*release)(struct lfm__region_hdr *rh, uint32_t k,
+				     uint32_t self));
 
 /* memp_unlink's work on one region file. 0 (also when there is none),
  * EBUSY (in use and not force), or the error of unlink. */
