@@ -59,6 +59,7 @@ static void *flusher_main(void *arg)
 
 	struct timespec last = {0, 0};
 	uint64_t idle = LFM_FLUSH_IDLE_NS;
+	struct lfm__wb_buf buf = {NULL, 0}; /* no allocation per pass */
 	/* Shared pools: the watcher for dead processes must look often. */
 	uint64_t idle_max = mp->shm != NULL && w->k == 0
 				? (uint64_t)LFM_RECOVER_EVERY_NS
@@ -86,7 +87,7 @@ static void *flusher_main(void *arg)
 		uint32_t end = (uint32_t)((uint64_t)nf * (w->k + 1) / set->n);
 		uint32_t wrote = 0, slot = UINT32_MAX;
 		int rc = lfm__wb_trickle(mp, begin, end, set->pct, 1, NULL,
-					 &wrote, &slot);
+					 &buf, &wrote, &slot);
 		if (rc != 0) {
 			record_error(rh, slot, rc);
 		} else if (wrote > 0) {
@@ -108,6 +109,7 @@ static void *flusher_main(void *arg)
 		else if (idle < idle_max)
 			idle = idle * 2 < idle_max ? idle * 2 : idle_max;
 	}
+	free(buf.c);
 	return NULL;
 }
 

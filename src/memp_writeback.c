@@ -22,7 +22,7 @@ int memp_trickle(DB_MPOOL *mp, int pct, int *nwrotep)
 	if (mp == NULL || pct < 1 || pct > 100)
 		return EINVAL;
 	uint32_t wrote = 0, slot;
-	int rc = lfm__wb_trickle(mp, 0, UINT32_MAX, pct, 0, lfm__tls(mp),
+	int rc = lfm__wb_trickle(mp, 0, UINT32_MAX, pct, 0, lfm__tls(mp), NULL,
 				 &wrote, &slot);
 	if (nwrotep != NULL)
 		*nwrotep = (int)wrote;

@@ -264,7 +264,8 @@ void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
 }
 
 int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
-		    int cold_too, struct lfm__tls_node *t, uint32_t *nwrote,
+		    int cold_too, struct lfm__tls_node *t,
+		    struct lfm__wb_buf *buf, uint32_t *nwrote,
 		    uint32_t *err_slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -278,7 +279,14 @@ int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
 		end = n;
 	if (begin >= end)
 		return 0;
-	cand = malloc(sizeof(*cand) * (end - begin));
+	if (buf != NULL && buf->cap < end - begin) {
+		void *p = realloc(buf->c, sizeof(*cand) * (end - begin));
+		if (p == NULL)
+			return ENOMEM;
+		buf->c = p;
+		buf->cap = end - begin;
+	}
+	cand = buf != NULL ? buf->c : malloc(sizeof(*cand) * (end - begin));
 	if (cand == NULL)
 		return ENOMEM;
 	for (uint32_t i = begin; i < end; i++) {
@@ -336,6 +344,7 @@ int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
 		rc = res.err;
 		*err_slot = res.err_slot;
 	}
-	free(cand);
+	if (buf == NULL)
+		free(cand);
 	return rc;
 }

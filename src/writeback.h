@@ -97,11 +97,20 @@ static inline uint64_t lfm__lsn_u64(const DB_LSN *l)
  * writes every dirty page whose CLOCK usage has run down to 0: the pages
  * the sweep will offer as victims next (misses pass over them while
  * flushers run, see clock.c), as PostgreSQL's background writer cleans
- * ahead of its clock hand. *nwrote gets the pages written. Returns 0 or
+ * ahead of its clock hand. `buf` (may be NULL: one allocation per call)
+ * holds the candidates. *nwrote gets the pages written. Returns 0 or
  * the first write error (*err_slot: its file).
  */
+/* Candidate storage a caller keeps across passes (flushers): grown as
+ * needed, freed by the caller. */
+struct lfm__wb_buf {
+	struct lfm__wb_cand *c;
+	uint32_t cap;
+};
+
 int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
-		    int cold_too, struct lfm__tls_node *t, uint32_t *nwrote,
+		    int cold_too, struct lfm__tls_node *t,
+		    struct lfm__wb_buf *buf, uint32_t *nwrote,
 		    uint32_t *err_slot);
 
 #endif
