@@ -44,10 +44,10 @@ typedef struct {
 
 typedef struct __lfm_mpool MPOOL;
 
-#define MPOOL_DIRTY        0x01 /* mpool_put: page was modified */
+#define MPOOL_DIRTY	   0x01 /* mpool_put: page was modified */
 #define MPOOL_PAGE_REQUEST 0x01 /* mpool_new: the page number given */
-#define MPOOL_PAGE_NEXT    0x02 /* mpool_new: the next page number */
-#define MPOOL_IGNOREPIN    0x01 /* mpool_get: do not pin the page */
+#define MPOOL_PAGE_NEXT	   0x02 /* mpool_new: the next page number */
+#define MPOOL_IGNOREPIN	   0x01 /* mpool_get: do not pin the page */
 
 /*
  * mpool_open: a pool over the file open on `fd` (seekable, a regular
@@ -110,7 +110,8 @@ static inline void *lfm__mpool_new2(MPOOL *mp, pgno_t *pgnoaddr)
 #define LFM__MPOOL_NEW_PICK(a, b, c, name, ...) name
 #define mpool_new(...)                                                         \
 	LFM__MPOOL_NEW_PICK(__VA_ARGS__, (mpool_new), lfm__mpool_new2,         \
-			    lfm__mpool_new_needs_2_or_3_args)(__VA_ARGS__)
+			    lfm__mpool_new_needs_2_or_3_args)                  \
+	(__VA_ARGS__)
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /*
  * unit_check.h - a minimal harness for the C unit tests of lfmpool's
- * internals (the src headers use C11 _Atomic qualifiers, which C++ cannot parse).
+ * internals (the src headers use C11 _Atomic qualifiers, which C++ cannot
+ * parse).
  *
  * Each test is a function run by RUN(fn); a test passes when none of its
  * CHECKs fails. UNIT_MAIN_END prints "unit_<name>: N passed, M failed"
@@ -28,16 +29,16 @@ static const char *unit_cur_name;
 /* Compares two integers (as int64_t), printing both on failure. */
 #define CHECK_EQ(a, b)                                                         \
 	do {                                                                   \
-		int64_t unit_a_ = (int64_t)(a), unit_b_ = (int64_t)(b);     \
+		int64_t unit_a_ = (int64_t)(a), unit_b_ = (int64_t)(b);        \
 		if (unit_a_ != unit_b_) {                                      \
 			unit_cur_failed++;                                     \
 			fprintf(stderr,                                        \
 				"%s:%d: [%s] CHECK_EQ(%s, %s) failed: "        \
-				"%" PRId64 " (0x%" PRIx64 ") != %" PRId64       \
+				"%" PRId64 " (0x%" PRIx64 ") != %" PRId64      \
 				" (0x%" PRIx64 ")\n",                          \
 				__FILE__, __LINE__, unit_cur_name, #a, #b,     \
 				unit_a_, (uint64_t)unit_a_, unit_b_,           \
-				(uint64_t)unit_b_);                             \
+				(uint64_t)unit_b_);                            \
 		}                                                              \
 	} while (0)
 

@@ -16,11 +16,10 @@
 DISJOINT(LFM_F_DIRECT_MASK, LFM_F_SLOTREF_MASK);
 DISJOINT(LFM_F_DIRECT_MASK, LFM_F_USAGE_MASK);
 DISJOINT(LFM_F_SLOTREF_MASK, LFM_F_USAGE_MASK);
-DISJOINT(LFM_F_REFS_MASK | LFM_F_USAGE_MASK,
-	 LFM_F_VALID | LFM_F_DIRTY | LFM_F_EXCL | LFM_F_WAITERS |
-	     LFM_F_DISCARD);
-DISJOINT(LFM_F_VALID, LFM_F_DIRTY | LFM_F_EXCL | LFM_F_WAITERS |
-			  LFM_F_DISCARD);
+DISJOINT(LFM_F_REFS_MASK | LFM_F_USAGE_MASK, LFM_F_VALID | LFM_F_DIRTY |
+						 LFM_F_EXCL | LFM_F_WAITERS |
+						 LFM_F_DISCARD);
+DISJOINT(LFM_F_VALID, LFM_F_DIRTY | LFM_F_EXCL | LFM_F_WAITERS | LFM_F_DISCARD);
 DISJOINT(LFM_F_DIRTY, LFM_F_EXCL | LFM_F_WAITERS | LFM_F_DISCARD);
 DISJOINT(LFM_F_EXCL, LFM_F_WAITERS | LFM_F_DISCARD);
 DISJOINT(LFM_F_WAITERS, LFM_F_DISCARD);
@@ -51,7 +50,7 @@ static void test_bit_budget_runtime(void)
 {
 	const uint32_t fields[] = {
 	    LFM_F_DIRECT_MASK, LFM_F_SLOTREF_MASK, LFM_F_USAGE_MASK,
-	    LFM_F_VALID,       LFM_F_DIRTY,	  LFM_F_EXCL,
+	    LFM_F_VALID,       LFM_F_DIRTY,	   LFM_F_EXCL,
 	    LFM_F_WAITERS,     LFM_F_DISCARD,
 	};
 	const int n = (int)(sizeof(fields) / sizeof(fields[0]));
@@ -125,8 +124,7 @@ static void test_pin_clears_discard(void)
 	struct lfm__frame *f =
 	    new_frame(LFM_F_VALID | LFM_F_DISCARD | 3 * LFM_F_USAGE_ONE, T1);
 	CHECK_EQ(lfm__frame_pin(f, T1, LFM_F_DIRECT_ONE), LFM_PIN_OK);
-	CHECK_EQ(st(f),
-		 LFM_F_VALID | LFM_F_DIRECT_ONE | 3 * LFM_F_USAGE_ONE);
+	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DIRECT_ONE | 3 * LFM_F_USAGE_ONE);
 
 	f = new_frame(LFM_F_VALID | LFM_F_DISCARD, T1);
 	CHECK_EQ(lfm__frame_pin(f, T1, LFM_F_SLOTREF_ONE), LFM_PIN_OK);
@@ -168,9 +166,8 @@ static void test_pin_mismatch_tag_leaves_no_pin(void)
 	CHECK_EQ(lfm__st_direct(st(f)), 1);
 
 	/* With other pins present, a mismatch leaves exactly those. */
-	f = new_frame(LFM_F_VALID | 2 * LFM_F_DIRECT_ONE |
-			  3 * LFM_F_SLOTREF_ONE,
-		      T1);
+	f = new_frame(
+	    LFM_F_VALID | 2 * LFM_F_DIRECT_ONE | 3 * LFM_F_SLOTREF_ONE, T1);
 	CHECK_EQ(lfm__frame_pin(f, T2, LFM_F_SLOTREF_ONE), LFM_PIN_MISMATCH);
 	CHECK_EQ(lfm__frame_pin(f, T2, LFM_F_DIRECT_ONE), LFM_PIN_MISMATCH);
 	s = st(f);
@@ -251,17 +248,16 @@ static void test_unpin_applies_set_and_clear(void)
 		 0);
 	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DIRTY | LFM_F_DIRECT_ONE |
 			    LFM_F_SLOTREF_ONE);
-	CHECK_EQ(lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, LFM_F_DISCARD,
-				  LFM_F_DIRTY),
-		 0);
+	CHECK_EQ(
+	    lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, LFM_F_DISCARD, LFM_F_DIRTY),
+	    0);
 	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DISCARD | LFM_F_DIRECT_ONE);
 	CHECK_EQ(lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0), 0);
 	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DISCARD);
 	CHECK_EQ(lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0), -1);
 
 	/* No borrow out of a full field into the next one. */
-	f = new_frame(LFM_F_VALID | LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK,
-		      T1);
+	f = new_frame(LFM_F_VALID | LFM_F_DIRECT_MASK | LFM_F_SLOTREF_MASK, T1);
 	CHECK_EQ(lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0), 0);
 	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DIRECT_MASK |
 			    (LFM_SLOTREF_MAX - 1) * LFM_F_SLOTREF_ONE);
@@ -282,12 +278,9 @@ static void test_pin_unpin_roundtrip(void)
 static void test_try_excl_refuses_pinned_or_excl(void)
 {
 	const uint32_t refused[] = {
-	    LFM_F_VALID | LFM_F_DIRECT_ONE,
-	    LFM_F_VALID | LFM_F_SLOTREF_ONE,
-	    LFM_F_VALID | LFM_F_DIRECT_MASK,
-	    LFM_F_VALID | LFM_F_SLOTREF_MASK,
-	    LFM_F_VALID | LFM_F_EXCL,
-	    LFM_F_EXCL,
+	    LFM_F_VALID | LFM_F_DIRECT_ONE,  LFM_F_VALID | LFM_F_SLOTREF_ONE,
+	    LFM_F_VALID | LFM_F_DIRECT_MASK, LFM_F_VALID | LFM_F_SLOTREF_MASK,
+	    LFM_F_VALID | LFM_F_EXCL,	     LFM_F_EXCL,
 	    LFM_F_EXCL | LFM_F_WAITERS,
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -325,10 +318,8 @@ static void test_try_excl_honours_require(void)
 
 static void test_release_excl_clears_excl_waiters_applies_bits(void)
 {
-	struct lfm__frame *f =
-	    new_frame(LFM_F_EXCL | LFM_F_WAITERS | LFM_F_VALID |
-			  2 * LFM_F_USAGE_ONE,
-		      T1);
+	struct lfm__frame *f = new_frame(
+	    LFM_F_EXCL | LFM_F_WAITERS | LFM_F_VALID | 2 * LFM_F_USAGE_ONE, T1);
 	/* WAITERS set with nobody asleep: the wake is harmless. */
 	lfm__frame_release_excl(f, LFM_F_DIRTY, LFM_F_VALID);
 	CHECK_EQ(st(f), LFM_F_DIRTY | 2 * LFM_F_USAGE_ONE);
@@ -343,14 +334,12 @@ static void test_release_excl_clears_excl_waiters_applies_bits(void)
 
 	/* "never WAITERS": asking to set it (or EXCL) has no effect. */
 	f = new_frame(LFM_F_EXCL | LFM_F_VALID, T1);
-	lfm__frame_release_excl(f, LFM_F_WAITERS | LFM_F_EXCL | LFM_F_DIRTY,
-				0);
+	lfm__frame_release_excl(f, LFM_F_WAITERS | LFM_F_EXCL | LFM_F_DIRTY, 0);
 	CHECK_EQ(st(f), LFM_F_VALID | LFM_F_DIRTY);
 
 	/* clear may take out USAGE and DISCARD too. */
-	f = new_frame(LFM_F_EXCL | LFM_F_VALID | LFM_F_DISCARD |
-			  3 * LFM_F_USAGE_ONE,
-		      T1);
+	f = new_frame(
+	    LFM_F_EXCL | LFM_F_VALID | LFM_F_DISCARD | 3 * LFM_F_USAGE_ONE, T1);
 	lfm__frame_release_excl(f, 0, LFM_F_USAGE_MASK | LFM_F_DISCARD);
 	CHECK_EQ(st(f), LFM_F_VALID);
 }

@@ -14,9 +14,9 @@
 #include "region.h"
 #include "unit_check.h"
 
-#define T1 0x0000000100000001ull
-#define T2 0x0000000100000002ull
-#define T3 0x0000000200000003ull
+#define T1	 0x0000000100000001ull
+#define T2	 0x0000000100000002ull
+#define T3	 0x0000000200000003ull
 #define T_ABSENT 0x0000000300000004ull
 
 struct fixture {
@@ -105,8 +105,9 @@ static void test_bucket_of_tag(void)
 	const uint64_t tags[] = {T1, T2, T3, T_ABSENT, lfm__tag(0, 0)};
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		struct lfm__bucket *b = lfm__ftab_bucket(rh, tags[i]);
-		CHECK(b == &lfm__buckets(rh)[lfm__hash_tag(tags[i]) &
-					     (rh->nbuckets - 1)]);
+		CHECK(b ==
+		      &lfm__buckets(
+			  rh)[lfm__hash_tag(tags[i]) & (rh->nbuckets - 1)]);
 		CHECK(b >= lfm__buckets(rh) &&
 		      b < lfm__buckets(rh) + rh->nbuckets);
 		CHECK_EQ(atomic_load(&b->head), LFM_NIL);

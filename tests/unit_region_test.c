@@ -74,8 +74,8 @@ static int cmp_ptr(const void *a, const void *b)
 }
 
 /* Pages are 64-aligned, inside the data area, and pairwise disjoint. */
-static void check_pages_disjoint(struct lfm__region_hdr *rh,
-				 const int64_t *idx, int n)
+static void check_pages_disjoint(struct lfm__region_hdr *rh, const int64_t *idx,
+				 int n)
 {
 	uintptr_t *start = calloc((size_t)n, 2 * sizeof(uintptr_t));
 	if (start == NULL) {
@@ -114,16 +114,16 @@ static void test_create_layout(void)
 	CHECK(rh->nchunks_max >= 1);
 	/* Areas in order, aligned, and the data area fits every chunk. */
 	CHECK(rh->off_files >= sizeof(struct lfm__region_hdr));
-	CHECK(rh->off_handles >= rh->off_files +
-				     4 * sizeof(struct lfm__file));
+	CHECK(rh->off_handles >= rh->off_files + 4 * sizeof(struct lfm__file));
 	CHECK(rh->off_buckets >= rh->off_handles + 4 * rh->handle_size);
-	CHECK(rh->off_chunks >= rh->off_buckets +
-				    rh->nbuckets * sizeof(struct lfm__bucket));
+	CHECK(rh->off_chunks >=
+	      rh->off_buckets + rh->nbuckets * sizeof(struct lfm__bucket));
 	CHECK(rh->off_frames >= rh->off_chunks + (uint64_t)rh->nchunks_max *
 						     sizeof(struct lfm__chunk));
 	CHECK(rh->off_data >= rh->off_frames + (uint64_t)rh->nframes_max *
 						   sizeof(struct lfm__frame));
-	CHECK_EQ(rh->size, rh->off_data + (uint64_t)rh->nchunks_max * LFM_CHUNK);
+	CHECK_EQ(rh->size,
+		 rh->off_data + (uint64_t)rh->nchunks_max * LFM_CHUNK);
 	CHECK_EQ(rh->off_files % 64, 0);
 	CHECK_EQ(rh->off_handles % 64, 0);
 	CHECK_EQ(rh->handle_size % 64, 0);
@@ -219,8 +219,7 @@ static void test_frame_of_rejects(void)
 	CHECK(lfm__region_frame_of(rh, data - 1) == NULL);
 	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->size) == NULL);
 	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->size - 4096) == NULL);
-	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->size + 4096) ==
-	      NULL);
+	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->size + 4096) == NULL);
 	/* Reserved for chunk 0 but not carved yet. */
 	CHECK(lfm__region_frame_of(rh, page_of(rh, 3)) == NULL);
 	CHECK(lfm__region_frame_of(rh, data + 3 * 4096) == NULL);
@@ -228,12 +227,10 @@ static void test_frame_of_rejects(void)
 	/* Past chunk 0's reservation, and in chunks not opened. */
 	CHECK(lfm__region_frame_of(rh, data + 16 * 4096) == NULL);
 	CHECK(lfm__region_frame_of(rh, data + LFM_CHUNK) == NULL);
-	CHECK(lfm__region_frame_of(rh, data + 2 * (uint64_t)LFM_CHUNK) ==
-	      NULL);
+	CHECK(lfm__region_frame_of(rh, data + 2 * (uint64_t)LFM_CHUNK) == NULL);
 	/* Once carved, the next page maps. */
 	CHECK_EQ(lfm__region_carve(rh, 4096, 0), 3);
-	CHECK(lfm__region_frame_of(rh, page_of(rh, 3)) ==
-	      &lfm__frames(rh)[3]);
+	CHECK(lfm__region_frame_of(rh, page_of(rh, 3)) == &lfm__frames(rh)[3]);
 	CHECK(lfm__region_frame_of(rh, page_of(rh, 3) + 4096) == NULL);
 	lfm__region_destroy_private(rh);
 }
@@ -270,8 +267,7 @@ static void test_two_strides_two_chunks(void)
 	check_frame_of_all(rh, idx, 5);
 	check_pages_disjoint(rh, idx, 5);
 	/* Chunk 1's fourth 512-byte slot is not carved. */
-	CHECK(lfm__region_frame_of(rh, page_of(rh, idx[2]) + 512 * 3) ==
-	      NULL);
+	CHECK(lfm__region_frame_of(rh, page_of(rh, idx[2]) + 512 * 3) == NULL);
 	/* More 4096 pages go to chunk 0 (it has room), not a new chunk. */
 	int64_t more;
 	REQUIRE(carve_n(rh, 4096, 1, &more) == 1);
@@ -351,8 +347,8 @@ static void test_over_budget_same_stride(void)
 	CHECK_EQ(atomic_load(&rh->uniform_shift), 0);
 	check_frame_of_all(rh, idx, 18);
 	check_pages_disjoint(rh, idx, 18);
-	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->off_data +
-					   16 * 4096) == NULL);
+	CHECK(lfm__region_frame_of(rh, (char *)rh + rh->off_data + 16 * 4096) ==
+	      NULL);
 	/* Still no in-budget carving. */
 	CHECK_EQ(lfm__region_carve(rh, 4096, 0), -1);
 	lfm__region_destroy_private(rh);

@@ -318,9 +318,9 @@ static void test_put_set_clear_and_drop(void)
 	CHECK_EQ(count_of(rh, h, f), 1);
 	/* Last put with drop: the entry empties and its SLOTREF goes, with
 	 * `clear` applied. */
-	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, LFM_F_DISCARD,
-				 LFM_F_USAGE_MASK, 1),
-		 0);
+	CHECK_EQ(
+	    lfm__tcache_put(rh, h, f, hash, LFM_F_DISCARD, LFM_F_USAGE_MASK, 1),
+	    0);
 	CHECK(entry_of(rh, h, f) == NULL);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | LFM_F_DISCARD);
 	CHECK_EQ(get(h, t), LFM_TC_GHOST);

@@ -99,13 +99,13 @@ static void *pinner(void *p)
 	for (long n = 0; n < iters; n++) {
 		uint64_t r = xorshift(&rng);
 		uint64_t want = tags[r % NTAGS];
-		uint32_t one = (r >> 8) & 1 ? LFM_F_DIRECT_ONE
-					    : LFM_F_SLOTREF_ONE;
+		uint32_t one =
+		    (r >> 8) & 1 ? LFM_F_DIRECT_ONE : LFM_F_SLOTREF_ONE;
 		enum lfm__pin_result res = lfm__frame_pin(&frame, want, one);
 		if (res == LFM_PIN_OK) {
 			a->st.ok++;
-			uint32_t s = atomic_load_explicit(
-			    &frame.state, memory_order_relaxed);
+			uint32_t s = atomic_load_explicit(&frame.state,
+							  memory_order_relaxed);
 			if (!(s & LFM_F_VALID) || (s & LFM_F_EXCL) ||
 			    (s & LFM_F_REFS_MASK) == 0)
 				VIOLATION("pinner %d: pinned but state "
@@ -124,12 +124,12 @@ static void *pinner(void *p)
 						  (unsigned long long)t);
 				for (uint32_t i = k; i < PAGE; i += 3)
 					if (page[i] != pattern(want, i)) {
-						VIOLATION("pinner %d: page "
-							  "byte %u of %llx "
-							  "wrong\n",
-							  a->id, i,
-							  (unsigned long long)
-							      want);
+						VIOLATION(
+						    "pinner %d: page "
+						    "byte %u of %llx "
+						    "wrong\n",
+						    a->id, i,
+						    (unsigned long long)want);
 						break;
 					}
 			}
@@ -138,8 +138,8 @@ static void *pinner(void *p)
 				VIOLATION("pinner %d: unpin failed\n", a->id);
 		} else if (res == LFM_PIN_BUSY) {
 			a->st.busy++;
-			uint32_t s = atomic_load_explicit(
-			    &frame.state, memory_order_relaxed);
+			uint32_t s = atomic_load_explicit(&frame.state,
+							  memory_order_relaxed);
 			if (s & LFM_F_EXCL) {
 				a->st.waits++;
 				lfm__frame_wait(&frame, s);
@@ -261,8 +261,8 @@ struct tc_shared {
 	struct lfm__frame *f;
 	struct lfm__handle *h;
 	atomic_int owner_done;
-	long owner_rounds, owner_cached, owner_inserted, owner_direct, owner_busy,
-	    owner_mismatch;
+	long owner_rounds, owner_cached, owner_inserted, owner_direct,
+	    owner_busy, owner_mismatch;
 	long thief_stolen;
 	atomic_long thief_excl;
 };
@@ -306,20 +306,19 @@ static void *tc_owner(void *p)
 					  (long long)r);
 			x->owner_cached++;
 			owner_use(x, want, &seq);
-			if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0, 0,
-					    0) != 0)
+			if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0, 0, 0) !=
+			    0)
 				VIOLATION("owner: put failed\n");
 			continue;
 		}
 		enum lfm__pin_result res;
 		if (r == LFM_TC_GHOST) {
-			res = lfm__tcache_insert(x->rh, x->h, x->f, want,
-						 hash);
+			res = lfm__tcache_insert(x->rh, x->h, x->f, want, hash);
 			if (res == LFM_PIN_OK) {
 				x->owner_inserted++;
 				owner_use(x, want, &seq);
-				if (lfm__tcache_put(x->rh, x->h, x->f, hash,
-						    0, 0, 0) != 0)
+				if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0,
+						    0, 0) != 0)
 					VIOLATION("owner: put failed\n");
 			}
 		} else if (r == LFM_TC_ABSENT) {
@@ -328,8 +327,8 @@ static void *tc_owner(void *p)
 				x->owner_direct++;
 				lfm__tcache_note(ghost, want);
 				owner_use(x, want, &seq);
-				if (lfm__frame_unpin(x->f, LFM_F_DIRECT_ONE,
-						     0, 0) != 0)
+				if (lfm__frame_unpin(x->f, LFM_F_DIRECT_ONE, 0,
+						     0) != 0)
 					VIOLATION("owner: unpin failed\n");
 			}
 		} else {
@@ -338,8 +337,8 @@ static void *tc_owner(void *p)
 		}
 		if (res == LFM_PIN_BUSY) {
 			x->owner_busy++;
-			uint32_t s = atomic_load_explicit(
-			    &x->f->state, memory_order_relaxed);
+			uint32_t s = atomic_load_explicit(&x->f->state,
+							  memory_order_relaxed);
 			if (s & LFM_F_EXCL)
 				lfm__frame_wait(x->f, s);
 		} else if (res == LFM_PIN_MISMATCH) {
@@ -459,10 +458,11 @@ static void test_tcache_owner_vs_thief(void)
 	CHECK_EQ(x.owner_cached + x.owner_inserted + x.owner_direct +
 		     x.owner_busy + x.owner_mismatch,
 		 x.owner_rounds);
-	printf("tcache_owner_vs_thief: rounds %ld, cached %ld, inserted %ld, direct %ld, "
+	printf("tcache_owner_vs_thief: rounds %ld, cached %ld, inserted %ld, "
+	       "direct %ld, "
 	       "busy %ld, mismatch %ld; stolen %ld, excl %ld\n",
-	       x.owner_rounds, x.owner_cached, x.owner_inserted,
-	       x.owner_direct, x.owner_busy, x.owner_mismatch, x.thief_stolen,
+	       x.owner_rounds, x.owner_cached, x.owner_inserted, x.owner_direct,
+	       x.owner_busy, x.owner_mismatch, x.thief_stolen,
 	       atomic_load(&x.thief_excl));
 	lfm__region_destroy_private(x.rh);
 }
