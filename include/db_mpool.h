@@ -175,8 +175,10 @@ LFM_EXPORT int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags,
 			  int mode, size_t pagesize, int lsn_offset,
 			  DBT *pgcookie, u_int8_t *uid, DB_MPOOLFILE **mpf);
 
-/* memp_fclose: close the handle (writes nothing). Pages the handle still has
- * pinned are released. */
+/* memp_fclose: close the handle (writes nothing). When it is the file's
+ * last handle in this process, every pin the process still holds on the
+ * file's pages is released (pins are not tracked per handle: with several
+ * handles open on one file, they go with the last). */
 LFM_EXPORT int memp_fclose(DB_MPOOLFILE *mpf);
 
 /*

@@ -454,3 +454,66 @@ int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 		apply_bits(f, set, clear); /* the caller's pin holds it */
 	return rc;
 }
+
+/* Drops every direct pin on f but one we take ourselves (so the tag stays
+ * frozen while we count), then ours. Private pools only: there every
+ * direct pin on the file is this process's. */
+static uint64_t drop_direct_private(struct lfm__frame *f, uint64_t tag)
+{
+	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
+		return 0;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	uint32_t d;
+	do {
+		d = lfm__st_direct(s) - 1; /* the others */
+	} while (d > 0 && !atomic_compare_exchange_weak_explicit(
+			      &f->state, &s, s - d * LFM_F_DIRECT_ONE,
+			      memory_order_release, memory_order_relaxed));
+	lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0);
+	return d;
+}
+
+/* Shared pools: this process's logged direct pins on f (pinlog.h). */
+static uint64_t drop_direct_logged(DB_MPOOL *mp, struct lfm__frame *f)
+{
+	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
+	uint32_t c = atomic_exchange_explicit(&log[lfm__frame_idx(mp->rh, f)],
+					      0, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	uint32_t d = 0;
+	while (c > 0) {
+		d = c < lfm__st_direct(s) ? c : lfm__st_direct(s);
+		if (d == 0 || atomic_compare_exchange_weak_explicit(
+				  &f->state, &s, s - d * LFM_F_DIRECT_ONE,
+				  memory_order_release, memory_order_relaxed))
+			break;
+	}
+	return d;
+}
+
+uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	uint64_t released = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__frame *f = &frames[i];
+		uint64_t tag =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_acquire);
+		if (tag == 0 || lfm__tag_slot(tag) != slot ||
+		    !(s & LFM_F_REFS_MASK))
+			continue;
+		/* Pins held through thread caches: the entries stay, CACHED,
+		 * for CLOCK to age and steal like any other. */
+		released += lfm__tcache_drop_held(rh, f, tag, mp->lock_owner);
+		if (lfm__st_direct(s) != 0)
+			released += mp->shm != NULL
+					? drop_direct_logged(mp, f)
+					: drop_direct_private(f, tag);
+	}
+	return released;
+}

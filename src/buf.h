@@ -16,5 +16,9 @@ int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep);
 /* mpool_delete: drops the caller's pin and the page, unwritten. */
 int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page);
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+/* memp_fclose of file `slot`'s last handle in this process: every pin this
+ * process still holds on the file's pages is released (its users are done
+ * with the file, as memp_fclose requires). Returns the pins released. */
+uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot);
 
 #endif

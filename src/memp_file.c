@@ -1,4 +1,5 @@
 /* memp_file.c - memp_fopen and memp_fclose: the file registry. */
+#include "buf.h"
 #include "flush.h"
 #include "pool.h"
 #include "shm.h"
@@ -357,6 +358,11 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 	}
 	*pp = mpf->next;
 	struct lfm__pfile *pf = &mp->pfiles[mpf->slot];
+	/* The last handle of the file here: pins this process's users never
+	 * put go back (memp_fclose's contract), so its pages can be evicted
+	 * (and a temporary file's discarded below). */
+	if (pf->nopen == 1)
+		(void)lfm__buf_release_file(mp, mpf->slot);
 	/* The file stays known to the pool (its pages stay cached) and its
 	 * descriptors stay open so evictions can still write its pages;
 	 * a temporary file is the exception: nothing can reopen it. */

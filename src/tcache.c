@@ -364,6 +364,31 @@ static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 	return 0;
 }
 
+/* HELD(c) -> CACHED: the pins go, the entry (and its SLOTREF) stays. */
+static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
+			 uint64_t w, uint32_t *count)
+{
+	(void)f;
+	uint32_t fi = word_frame(w);
+	while (word_frame(w) == fi && word_count(w) > 0) {
+		if (atomic_compare_exchange_weak_explicit(
+			word, &w, (uint64_t)fi, memory_order_release,
+			memory_order_relaxed)) {
+			*count += word_count(w);
+			break;
+		}
+	}
+	return 0; /* every entry naming the frame */
+}
+
+uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			       uint64_t tag, uint32_t proc)
+{
+	uint32_t dropped = 0;
+	for_entries_of(rh, f, tag, drop_all_pins, &dropped, proc);
+	return dropped;
+}
+
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag, uint32_t proc)
 {

@@ -141,6 +141,12 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  struct lfm__frame *f, uint64_t hash);
 
 /* Any thread: releases one pin on f held in some other handle. */
+/* memp_fclose of a file's last handle: every HELD entry naming f (in the
+ * handles of process `proc` + 1's threads, or all handles for 0) loses its
+ * pins and becomes CACHED. Returns the pins dropped. */
+uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			       uint64_t tag, uint32_t proc);
+
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag, uint32_t proc);
 

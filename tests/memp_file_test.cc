@@ -297,6 +297,63 @@ TEST_F(MempFopen, ReadOnlyDirtyFsetIsEaccesAndKeepsPin) {
   EXPECT_EQ(memp_fclose(mpf), 0);
 }
 
+// memp_fclose of a file's last handle releases the pins still held on its
+// pages, direct ones and ones held through the thread cache: the pool (5
+// frames, all pinned before) can then hold 5 other pages at once.
+TEST_F(MempFopen, FcloseOfTheLastHandleReleasesItsPins) {
+  const std::string a = Path("a.db"), b = Path("b.db");
+  MakeFile(a, 8, kPage);
+  MakeFile(b, 8, kPage);
+  DB_MPOOLFILE *fa = nullptr, *fb = nullptr;
+  ASSERT_EQ(OpenFile(mp_, a, kPage, &fa), 0);
+  ASSERT_EQ(OpenFile(mp_, b, kPage, &fb), 0);
+  void *page = nullptr;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) {
+    db_pgno_t pg = p;
+    ASSERT_EQ(memp_fget(fa, &pg, 0, &page), 0);
+    if (p % 2 == 0) {  // a second use: this pin is held through the cache
+      ASSERT_EQ(memp_fput(fa, page, 0), 0);
+      ASSERT_EQ(memp_fget(fa, &pg, 0, &page), 0);
+    }
+  }
+  db_pgno_t other = 0;
+  ASSERT_EQ(memp_fget(fb, &other, 0, &page), ENOMEM);  // all pinned
+  ASSERT_EQ(memp_fclose(fa), 0);
+  std::vector<void *> held;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) {
+    db_pgno_t pg = p;
+    ASSERT_EQ(memp_fget(fb, &pg, 0, &page), 0) << "page " << p;
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(p, kPage));
+    held.push_back(page);
+  }
+  for (void *h : held) EXPECT_EQ(memp_fput(fb, h, 0), 0);
+  EXPECT_EQ(memp_fclose(fb), 0);
+}
+
+// With two handles on one file, closing the first keeps the pins (they
+// may be the second's); closing the last releases them.
+TEST_F(MempFopen, FcloseKeepsPinsWhileAnotherHandleIsOpen) {
+  const std::string a = Path("a.db"), b = Path("b.db");
+  MakeFile(a, 8, kPage);
+  MakeFile(b, 8, kPage);
+  DB_MPOOLFILE *fa1 = nullptr, *fa2 = nullptr, *fb = nullptr;
+  ASSERT_EQ(OpenFile(mp_, a, kPage, &fa1), 0);
+  ASSERT_EQ(OpenFile(mp_, a, kPage, &fa2), 0);
+  ASSERT_EQ(OpenFile(mp_, b, kPage, &fb), 0);
+  void *page = nullptr;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) {
+    db_pgno_t pg = p;
+    ASSERT_EQ(memp_fget(fa2, &pg, 0, &page), 0);
+  }
+  ASSERT_EQ(memp_fclose(fa1), 0);
+  db_pgno_t other = 0;
+  EXPECT_EQ(memp_fget(fb, &other, 0, &page), ENOMEM);  // still pinned
+  ASSERT_EQ(memp_fclose(fa2), 0);
+  ASSERT_EQ(memp_fget(fb, &other, 0, &page), 0);
+  EXPECT_EQ(memp_fput(fb, page, 0), 0);
+  EXPECT_EQ(memp_fclose(fb), 0);
+}
+
 // ================================================================ memp_fsync
 
 class MempFsync : public PoolTest {
