@@ -14,6 +14,15 @@
 
 #define OPEN_FLAGS (DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD)
 
+/* The region file of the pool in `dir` (NULL: the temporary directory).
+ * 0 if the name does not fit. */
+static int region_path(const char *dir, char path[PATH_MAX])
+{
+	return (size_t)snprintf(path, PATH_MAX, "%s/" LFM_REGION_FILE,
+				dir != NULL ? dir : lfm__shm_tmpdir()) <
+	       PATH_MAX;
+}
+
 int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 {
 	if (regionp == NULL || (flags & ~OPEN_FLAGS) != 0)
@@ -37,9 +46,7 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 		 * memp_close's "removed as if memp_unlink were called" relies
 		 * on). */
 		char path[PATH_MAX];
-		if ((size_t)snprintf(path, sizeof(path), "%s/" LFM_REGION_FILE,
-				     dir != NULL ? dir : lfm__shm_tmpdir()) >=
-		    sizeof(path))
+		if (!region_path(dir, path))
 			return ENAMETOOLONG;
 		rc = lfm__pool_attach(path, &g, flags, mode, size_given, dbenv,
 				      regionp);
@@ -255,9 +262,7 @@ int memp_unlink(const char *dir, int force, DB_ENV *dbenv)
 {
 	(void)dbenv;
 	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/" LFM_REGION_FILE,
-			     dir != NULL ? dir : lfm__shm_tmpdir()) >=
-	    sizeof(path))
+	if (!region_path(dir, path))
 		return ENAMETOOLONG;
 	return lfm__shm_unlink(path, force);
 }
