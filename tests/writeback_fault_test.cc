@@ -6,6 +6,7 @@
 // after memp_close (no pool thread can still be inside a hook then). Cases
 // whose I/O must be deterministic turn the background flushers off right
 // after memp_open.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -53,6 +54,7 @@ class Writeback : public PoolTest {
   void Setup(size_t size, db_pgno_t npages, bool flushers = false,
              int ftype = 0, int lsn_offset = -1) {
     MakeFile(Path(), npages, kPage);
+    threads_before_ = ThreadCount();
     Open(size, DB_THREAD);
     if (!flushers) {
       // Deterministic I/O: only the test thread writes.
@@ -115,7 +117,20 @@ class Writeback : public PoolTest {
     });
   }
 
+  // Threads of this process (/proc/self/task): a pool thread that outlived
+  // memp_close would still be counted.
+  static long ThreadCount() {
+    DIR *d = opendir("/proc/self/task");
+    if (d == nullptr) return -1;
+    long n = 0;
+    while (struct dirent *e = readdir(d))
+      if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+  }
+
   DB_MPOOLFILE *mpf_ = nullptr;
+  long threads_before_ = -1;
   // For checkers (they may run in pool threads until memp_close).
   std::atomic<ino_t> ino_{0};
   std::atomic<bool> window_{false};
@@ -963,9 +978,8 @@ TEST_F(Writeback, CloseStopsFlushersNothingWrittenAfter) {
   mpf_ = nullptr;
   const long writes = io().write_calls.load();
   const long fsyncs = io().fsync_calls.load();
-  // A lingering flusher would write within this time (or touch freed
-  // memory, which ASan and TSan report).
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // No pool thread is left that could write: memp_close joined them all.
+  EXPECT_EQ(ThreadCount(), threads_before_) << "a flusher outlived memp_close";
   EXPECT_EQ(io().write_calls.load(), writes) << "written after memp_close";
   EXPECT_EQ(io().fsync_calls.load(), fsyncs) << "synced after memp_close";
   // Each page on disk is whole: one of the versions put, or the original.
@@ -1079,7 +1093,7 @@ TEST_F(Writeback, CloseWaitsForTheWriteInProgress) {
   EXPECT_TRUE(released) << "memp_close returned while a flusher was inside "
                            "a write";
   const long writes = io().write_calls.load();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ThreadCount(), threads_before_) << "a flusher outlived memp_close";
   EXPECT_EQ(io().write_calls.load(), writes) << "written after memp_close";
   // The held write went out whole (it was of every dirty page, one run).
   for (db_pgno_t p = 0; p < 8; p++) {
