@@ -473,24 +473,6 @@ static uint64_t drop_direct_private(struct lfm__frame *f, uint64_t tag)
 	return d;
 }
 
-/* Shared pools: this process's logged direct pins on f (pinlog.h). */
-static uint64_t drop_direct_logged(DB_MPOOL *mp, struct lfm__frame *f)
-{
-	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
-	uint32_t c = atomic_exchange_explicit(&log[lfm__frame_idx(mp->rh, f)],
-					      0, memory_order_relaxed);
-	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	uint32_t d = 0;
-	while (c > 0) {
-		d = c < lfm__st_direct(s) ? c : lfm__st_direct(s);
-		if (d == 0 || atomic_compare_exchange_weak_explicit(
-				  &f->state, &s, s - d * LFM_F_DIRECT_ONE,
-				  memory_order_release, memory_order_relaxed))
-			break;
-	}
-	return d;
-}
-
 uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -511,9 +493,10 @@ uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot)
 		 * for CLOCK to age and steal like any other. */
 		released += lfm__tcache_drop_held(rh, f, tag, mp->lock_owner);
 		if (lfm__st_direct(s) != 0)
-			released += mp->shm != NULL
-					? drop_direct_logged(mp, f)
-					: drop_direct_private(f, tag);
+			released +=
+			    mp->shm != NULL
+				? lfm__pinlog_take(rh, mp->lock_owner - 1, i)
+				: drop_direct_private(f, tag);
 	}
 	return released;
 }

@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include "flusher.h"
+#include "pinlog.h"
 #include "recover.h"
 #include "shm.h"
 

@@ -9,15 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The file's cookie, or `none` (an empty DBT on the caller's stack) so that
- * pgin/pgout always get a valid pointer. */
-static DBT *cookie_of(struct lfm__pfile *pf, DBT *none)
-{
-	struct lfm__cookie *c =
-	    atomic_load_explicit(&pf->cookie, memory_order_acquire);
-	return c != NULL ? &c->dbt : none;
-}
-
 int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		   enum lfm__fill how, struct lfm__tls_node *t)
 {
@@ -42,7 +33,7 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		    atomic_load_explicit(&pf->pgin, memory_order_acquire);
 		DBT none = {0};
 		if (pgin != NULL)
-			rc = pgin(pgno, page, cookie_of(pf, &none));
+			rc = pgin(pgno, page, lfm__pfile_cookie(pf, &none));
 	}
 	return rc;
 }
@@ -83,7 +74,7 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		rc = lfm__wb_wal(mp, slot, &lsn);
 	if (rc == 0 && pgout != NULL) {
 		DBT none = {0};
-		rc = pgout(pgno, copy, cookie_of(pf, &none));
+		rc = pgout(pgno, copy, lfm__pfile_cookie(pf, &none));
 	}
 	if (rc == 0)
 		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);

@@ -49,8 +49,14 @@ static inline int lfm__pinlog_holds(DB_MPOOL *mp, struct lfm__frame *f)
 				    memory_order_relaxed) != 0;
 }
 
-/* Takes back every direct pin logged by process slot `proc` (dead, or
- * closing with pins its users never put) and clears its log. */
+/* Takes back the direct pins process slot `proc` logged on frame `idx`
+ * (clearing the entry; never more than the frame has). Returns how many.
+ * Only once the process cannot pin any more: it is dead, closing, or done
+ * with the frame's file (memp_fclose). */
+uint32_t lfm__pinlog_take(struct lfm__region_hdr *rh, uint32_t proc,
+			  uint32_t idx);
+
+/* The same for every frame: all of `proc`'s direct pins. */
 void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t proc);
 
 #endif

@@ -111,6 +111,15 @@ struct __db_mpoolfile {
 	struct __db_mpoolfile *next;
 };
 
+/* The file's pgcookie for pgin/pgout, or `none` (an empty DBT of the
+ * caller's) so that they always get a valid pointer. */
+static inline DBT *lfm__pfile_cookie(struct lfm__pfile *pf, DBT *none)
+{
+	struct lfm__cookie *c =
+	    atomic_load_explicit(&pf->cookie, memory_order_acquire);
+	return c != NULL ? &c->dbt : none;
+}
+
 /* How to attach an open file descriptor to the pool (memp_fopen and
  * mpool_open both end here). */
 struct lfm__attach {

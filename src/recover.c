@@ -6,32 +6,6 @@
 #include "pinlog.h"
 #include "tcache.h"
 
-void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t k)
-{
-	if (rh->off_pins == 0)
-		return;
-	_Atomic uint16_t *log = lfm__pinlog_of(rh, k);
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t c =
-		    atomic_exchange_explicit(&log[i], 0, memory_order_relaxed);
-		if (c == 0)
-			continue;
-		struct lfm__frame *f = &frames[i];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
-		uint32_t d;
-		do {
-			/* Never below zero, whatever the log says. */
-			d = c < lfm__st_direct(s) ? c : lfm__st_direct(s);
-		} while (d > 0 &&
-			 !atomic_compare_exchange_weak_explicit(
-			     &f->state, &s, s - d * LFM_F_DIRECT_ONE,
-			     memory_order_release, memory_order_relaxed));
-	}
-}
-
 /* Step 2 for one frame whose EXCL the dead process held. */
 static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			uint32_t s, uint32_t self)

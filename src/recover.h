@@ -33,8 +33,4 @@
  * is the recoverer's owner id for the locks it takes (futex.h). */
 void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self);
 
-/* Step 3 alone: takes back every direct pin logged by slot k and clears
- * its log (also used by memp_close for pins its users never put). */
-void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t k);
-
 #endif

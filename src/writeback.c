@@ -93,10 +93,8 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 			void *c = copy + i * ps;
 			memcpy(c, page, ps);
 			DBT none = {0};
-			struct lfm__cookie *ck = atomic_load_explicit(
-			    &pf->cookie, memory_order_acquire);
 			rc = pgout(r->first + i, c,
-				   ck != NULL ? &ck->dbt : &none);
+				   lfm__pfile_cookie(pf, &none));
 			page = c;
 		}
 		iov[i].iov_base = page;
