@@ -7,7 +7,9 @@
  * taken with EXCL, written if dirty, and removed from the frame table.
  * Frames referenced only by thread caches age the same way; at USAGE 0
  * their CACHED entries are stolen (tcache.h) and the frame is taken.
- * It never waits: if every frame is pinned it fails with ENOMEM at once.
+ * It never waits for a pin: if every frame is pinned it fails with ENOMEM
+ * at once. It does wait for frames a writer holds in EXCL (flushers' runs,
+ * other misses' dirty victims): they are not pinned, and free soon.
  */
 #ifndef LFM_CLOCK_H
 #define LFM_CLOCK_H
