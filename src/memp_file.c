@@ -144,6 +144,11 @@ int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot)
 {
 	struct lfm__pfile *pf = &mp->pfiles[slot];
 	struct lfm__file *f = &lfm__files(mp->rh)[slot];
+	/* Another process's temporary file has no path: CLOCK meets its dirty
+	 * frames on every sweep, so say no without the lock. (apath is set
+	 * before the slot is published and not changed while it is in use.) */
+	if (f->apath[0] == '\0')
+		return -1;
 	pthread_mutex_lock(&mp->lock);
 	int fd = atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
 	if (fd < 0 && f->apath[0] != '\0') {
