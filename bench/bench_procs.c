@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "bench_procs.h"
+#include "bench_util.h"
 
 #define MAX_PROCS 16
 #define MAX_RUNS  101
@@ -384,43 +385,12 @@ static const char *base_dir(void)
 	return "/tmp";
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double median(const double *v, int n)
 {
 	double s[MAX_RUNS];
 
 	memcpy(s, v, (size_t)n * sizeof(*v));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(buf, len, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			colon++;
-			while (*colon == ' ' || *colon == '\t')
-				colon++;
-			colon[strcspn(colon, "\n")] = '\0';
-			snprintf(buf, len, "%s", colon);
-			break;
-		}
-	}
-	fclose(f);
+	return bench_median_sort(s, n);
 }
 
 static void print_header(const char *base)
@@ -432,7 +402,7 @@ static void print_header(const char *base)
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
-	cpu_model(model, sizeof(model));
+	bench_cpu_model(model, sizeof(model));
 	printf("# lfmpool vs Berkeley DB 5.3: the hit path shared between "
 	       "processes\n\n");
 	printf("- date: %s\n", date);

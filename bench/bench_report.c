@@ -13,13 +13,7 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 /* Median of a double field (at offset `off` in struct run_result) over the
  * completed runs of one system in one cell; -1: none */
@@ -36,8 +30,7 @@ static double median_of(int w, int t, int s, size_t off)
 	}
 	if (n == 0)
 		return -1;
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return bench_median_sort(v, n);
 }
 
 /* Median ops/s of the completed runs of one system in one cell; -1: none */
@@ -70,29 +63,6 @@ static int cpu_count(void)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		return CPU_COUNT(&set);
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);
-}
-
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(buf, len, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			colon++;
-			while (*colon == ' ' || *colon == '\t')
-				colon++;
-			colon[strcspn(colon, "\n")] = '\0';
-			snprintf(buf, len, "%s", colon);
-			break;
-		}
-	}
-	fclose(f);
 }
 
 /* As lfmpool computes it: one per four online CPUs, 1 to 8. */
@@ -183,7 +153,7 @@ void print_header(void)
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
-	cpu_model(model, sizeof(model));
+	bench_cpu_model(model, sizeof(model));
 	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
 	printf("- date: %s\n", date);
 	printf("- machine: nproc %d, %s %s %s, CPU %s\n", cpu_count(),
