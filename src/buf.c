@@ -269,22 +269,6 @@ static struct lfm__frame *frame_of(DB_MPOOLFILE *mpf, void *page, uint64_t *tag)
 	return f;
 }
 
-/* Records the LSN of a page being dirtied, from the caller's thread (which
- * holds the page); see lfm__frame.lsn_hint. */
-static void note_lsn(DB_MPOOLFILE *mpf, struct lfm__frame *f, void *page)
-{
-	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
-	int32_t off =
-	    atomic_load_explicit(&file->lsn_offset, memory_order_relaxed);
-	if (off < 0)
-		return;
-	DB_LSN lsn;
-	memcpy(&lsn, (char *)page + off, sizeof(lsn));
-	atomic_store_explicit(&f->lsn_hint,
-			      ((uint64_t)lsn.file << 32) | lsn.offset,
-			      memory_order_relaxed);
-}
-
 static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 {
 	*set = *clear = 0;
@@ -307,7 +291,7 @@ static int put_flags(DB_MPOOLFILE *mpf, struct lfm__frame *f, void *page,
 		return EACCES;
 	flag_bits(flags, set, clear);
 	if (flags & DB_MPOOL_DIRTY)
-		note_lsn(mpf, f, page);
+		lfm__note_lsn(mpf, f, page);
 	return 0;
 }
 

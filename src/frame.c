@@ -39,3 +39,14 @@ void lfm__frame_wait(struct lfm__frame *f, uint32_t seen)
 		s = atomic_load_explicit(&f->state, memory_order_acquire);
 	}
 }
+
+void lfm__frame_unpin_stale(struct lfm__frame *f, uint32_t one, uint32_t before)
+{
+	uint32_t keep = before & (LFM_F_USAGE_MASK | LFM_F_DISCARD);
+	uint32_t c = atomic_load_explicit(&f->state, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(
+	    &f->state, &c,
+	    ((c - one) & ~(LFM_F_USAGE_MASK | LFM_F_DISCARD)) | keep,
+	    memory_order_release, memory_order_relaxed))
+		;
+}

@@ -124,6 +124,13 @@ enum lfm__pin_result {
 	LFM_PIN_FULL	  /* the pin field would overflow */
 };
 
+/* A pin that found the tag changed under it: drops it, restoring the
+ * USAGE and DISCARD bits of `before` (the word it was taken from), since a
+ * lookup that raced a retag must not count as a use of the page now
+ * there. Out of line: it is rare. */
+void lfm__frame_unpin_stale(struct lfm__frame *f, uint32_t one,
+			    uint32_t before);
+
 /*
  * Pins frame f for page `tag`, adding `one` (LFM_F_DIRECT_ONE or
  * LFM_F_SLOTREF_ONE). On LFM_PIN_OK the frame is pinned, VALID, and holds
@@ -136,30 +143,27 @@ static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
 	    one == LFM_F_DIRECT_ONE ? LFM_F_DIRECT_MASK : LFM_F_SLOTREF_MASK;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	for (;;) {
-		if (s & LFM_F_EXCL)
-			return LFM_PIN_BUSY;
-		if (!(s & LFM_F_VALID))
-			return LFM_PIN_MISMATCH;
-		if ((s & mask) == mask)
-			return LFM_PIN_FULL;
+		/* One test for the common case: VALID, no EXCL, room. */
+		if (__builtin_expect((s & (LFM_F_EXCL | LFM_F_VALID)) !=
+					     LFM_F_VALID ||
+					 (s & mask) == mask,
+				     0)) {
+			if (s & LFM_F_EXCL)
+				return LFM_PIN_BUSY;
+			return (s & LFM_F_VALID) ? LFM_PIN_FULL
+						 : LFM_PIN_MISMATCH;
+		}
 		if (atomic_compare_exchange_weak_explicit(
 			&f->state, &s,
 			lfm__st_bump_usage(s + one) & ~LFM_F_DISCARD,
 			memory_order_acquire, memory_order_relaxed))
 			break;
 	}
-	/* The pin froze the tag; if it moved before we pinned, let go, and
-	 * give back the USAGE and DISCARD we changed: a lookup that raced a
-	 * retag must not count as a use of the page now there. */
-	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag) {
-		uint32_t keep = s & (LFM_F_USAGE_MASK | LFM_F_DISCARD);
-		uint32_t c =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(
-		    &f->state, &c,
-		    ((c - one) & ~(LFM_F_USAGE_MASK | LFM_F_DISCARD)) | keep,
-		    memory_order_release, memory_order_relaxed))
-			;
+	/* The pin froze the tag; it may have moved before we pinned. */
+	if (__builtin_expect(
+		atomic_load_explicit(&f->tag, memory_order_relaxed) != tag,
+		0)) {
+		lfm__frame_unpin_stale(f, one, s);
 		return LFM_PIN_MISMATCH;
 	}
 	return LFM_PIN_OK;

@@ -2,6 +2,7 @@
  * memp_fset, memp_fsync, memp_sync. The work is in buf.c and flush.c. */
 #include "buf.h"
 #include "flush.h"
+#include "hit.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -38,11 +39,14 @@ static int in_map(DB_MPOOLFILE *mpf, const void *p)
 	return (size_t)((const char *)p - mpf->map) % ps == 0;
 }
 
-int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
-	      void **pagep)
+/* Everything but a plain get of an unmapped file (out of line, so that
+ * memp_fget stays a tail call). */
+static __attribute__((noinline)) int fget_general(DB_MPOOLFILE *mpf,
+						  db_pgno_t *pgnoaddr,
+						  unsigned long flags,
+						  void **pagep)
 {
-	if (mpf == NULL || pgnoaddr == NULL || pagep == NULL ||
-	    (flags & ~(unsigned long)GET_FLAGS) != 0)
+	if ((flags & ~(unsigned long)GET_FLAGS) != 0)
 		return EINVAL;
 	/* CREATE, LAST and NEW are mutually exclusive. */
 	if ((flags & (flags - 1)) != 0)
@@ -56,6 +60,17 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	return lfm__buf_get(mpf, pgnoaddr, flags, pagep);
 }
 
+int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+	      void **pagep)
+{
+	if (mpf == NULL || pgnoaddr == NULL || pagep == NULL)
+		return EINVAL;
+	/* The commonest call, kept to a tail call (hit.h). */
+	if (flags == 0 && mpf->map == NULL)
+		return lfm__hit_get(mpf, pgnoaddr, pagep);
+	return fget_general(mpf, pgnoaddr, flags, pagep);
+}
+
 static int put_flags_ok(unsigned long flags)
 {
 	if ((flags & ~(unsigned long)PUT_FLAGS) != 0)
@@ -66,7 +81,11 @@ static int put_flags_ok(unsigned long flags)
 
 int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
 {
-	if (mpf == NULL || pgaddr == NULL || !put_flags_ok(flags))
+	if (mpf == NULL || pgaddr == NULL)
+		return EINVAL;
+	if ((flags & ~(unsigned long)DB_MPOOL_DIRTY) == 0 && mpf->map == NULL)
+		return lfm__hit_put(mpf, pgaddr, flags);
+	if (!put_flags_ok(flags))
 		return EINVAL;
 	if (in_map(mpf, pgaddr))
 		return flags & DB_MPOOL_DIRTY ? EACCES : 0;

@@ -3,23 +3,6 @@
 
 #include "hash.h"
 
-static inline struct lfm__tc_entry *set_of(struct lfm__handle *h, uint64_t hash)
-{
-	/* High bits: the low ones pick the bucket. */
-	uint32_t set = (uint32_t)(hash >> 40) & (h->sets - 1);
-	return (struct lfm__tc_entry *)(h + 1) + (uint64_t)set * LFM_TC_WAYS;
-}
-
-static inline uint32_t word_frame(uint64_t w)
-{
-	return (uint32_t)w;
-}
-
-static inline uint32_t word_count(uint64_t w)
-{
-	return (uint32_t)(w >> 32);
-}
-
 void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways)
 {
 	uint64_t want = nframes / 16, entries = LFM_TC_WAYS;
@@ -92,8 +75,8 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		uint64_t w =
 		    atomic_load_explicit(&e[i].word, memory_order_acquire);
 		while (w != 0) {
-			uint32_t c = word_count(w);
-			struct lfm__frame *f = &frames[word_frame(w) - 1];
+			uint32_t c = lfm__tc_count(w);
+			struct lfm__frame *f = &frames[lfm__tc_frame(w) - 1];
 			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_relaxed);
 			if (c > 0 && lfm__st_direct(s) + c > LFM_DIRECT_MAX) {
@@ -118,7 +101,7 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			 * process's (pinlog.h: logged after they exist). */
 			if (pinlog != NULL && c > 0)
 				atomic_fetch_add_explicit(
-				    &pinlog[word_frame(w) - 1], (uint16_t)c,
+				    &pinlog[lfm__tc_frame(w) - 1], (uint16_t)c,
 				    memory_order_relaxed);
 			break;
 		}
@@ -140,7 +123,7 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
 						      memory_order_acq_rel);
 		if (w == 0)
 			continue;
-		struct lfm__frame *f = &frames[word_frame(w) - 1];
+		struct lfm__frame *f = &frames[lfm__tc_frame(w) - 1];
 		atomic_fetch_sub_explicit(&f->state, LFM_F_SLOTREF_ONE,
 					  memory_order_release);
 	}
@@ -151,7 +134,7 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
 int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
 			struct lfm__tc_entry **ghost_slot)
 {
-	struct lfm__tc_entry *e = set_of(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
 	*ghost_slot = NULL;
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 		uint64_t w =
@@ -164,14 +147,14 @@ int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
 		for (;;) {
 			if (w == 0)
 				return LFM_TC_GHOST; /* or stolen: still hot */
-			if (word_count(w) >= LFM_TC_COUNT_MAX)
+			if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
 				return LFM_TC_FULL;
 			/* Acquire pairs with the release of a foreign putter
 			 * that decremented the count. */
 			if (atomic_compare_exchange_weak_explicit(
 				&e[way].word, &w, w + LFM_TC_COUNT_ONE,
 				memory_order_acquire, memory_order_relaxed))
-				return (int64_t)word_frame(w) - 1;
+				return (int64_t)lfm__tc_frame(w) - 1;
 		}
 	}
 	return LFM_TC_ABSENT;
@@ -200,12 +183,12 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    atomic_load_explicit(&e[i].word, memory_order_relaxed);
 		if (w == 0)
 			return i;
-		if (word_count(w) != 0)
+		if (lfm__tc_count(w) != 0)
 			continue;
 		if (atomic_compare_exchange_strong_explicit(
 			&e[i].word, &w, 0, memory_order_acquire,
 			memory_order_relaxed)) {
-			lfm__frame_unpin(&lfm__frames(rh)[word_frame(w) - 1],
+			lfm__frame_unpin(&lfm__frames(rh)[lfm__tc_frame(w) - 1],
 					 LFM_F_SLOTREF_ONE, 0, 0);
 			return i;
 		}
@@ -220,7 +203,7 @@ enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__frame *f, uint64_t tag,
 					uint64_t hash)
 {
-	struct lfm__tc_entry *e = set_of(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
 	int64_t way = free_way(rh, h, e, tag);
 	if (way < 0)
 		return LFM_PIN_FULL;
@@ -240,15 +223,15 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    uint32_t clear, int drop)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = set_of(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
 		for (;;) {
-			if (word_frame(w) != fi || word_count(w) == 0)
+			if (lfm__tc_frame(w) != fi || lfm__tc_count(w) == 0)
 				break;
 			uint64_t n = w - LFM_TC_COUNT_ONE;
-			int empties = drop && word_count(n) == 0;
+			int empties = drop && lfm__tc_count(n) == 0;
 			/* Flags go on while we still hold the pin: a writer
 			 * that sees the frame unpinned also sees DIRTY. */
 			if (set)
@@ -274,11 +257,11 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  struct lfm__frame *f, uint64_t hash)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = set_of(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		if (word_frame(w) != fi || word_count(w) != 1)
+		if (lfm__tc_frame(w) != fi || lfm__tc_count(w) != 1)
 			continue;
 		if (lfm__st_direct(atomic_load_explicit(
 			&f->state, memory_order_relaxed)) == LFM_DIRECT_MAX)
@@ -321,11 +304,11 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		    (proc != 0 && atomic_load_explicit(
 				      &h->proc, memory_order_relaxed) != proc))
 			continue;
-		struct lfm__tc_entry *e = set_of(h, hash);
+		struct lfm__tc_entry *e = lfm__tc_set(h, hash);
 		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 			uint64_t w = atomic_load_explicit(&e[way].word,
 							  memory_order_relaxed);
-			if (word_frame(w) != fi)
+			if (lfm__tc_frame(w) != fi)
 				continue;
 			int r = visit(f, &e[way].word, w, count);
 			if (r != 0)
@@ -340,9 +323,9 @@ static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
 			uint64_t w, uint32_t *count)
 {
 	(void)count;
-	uint32_t fi = word_frame(w);
+	uint32_t fi = lfm__tc_frame(w);
 	(void)f;
-	while (word_frame(w) == fi && word_count(w) > 0) {
+	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (atomic_compare_exchange_weak_explicit(
 			word, &w, w - LFM_TC_COUNT_ONE, memory_order_release,
 			memory_order_relaxed))
@@ -355,7 +338,7 @@ static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
 static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 			uint64_t w, uint32_t *count)
 {
-	if (word_count(w) == 0 &&
+	if (lfm__tc_count(w) == 0 &&
 	    atomic_compare_exchange_strong_explicit(
 		word, &w, 0, memory_order_acquire, memory_order_relaxed)) {
 		lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
@@ -369,12 +352,12 @@ static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
 			 uint64_t w, uint32_t *count)
 {
 	(void)f;
-	uint32_t fi = word_frame(w);
-	while (word_frame(w) == fi && word_count(w) > 0) {
+	uint32_t fi = lfm__tc_frame(w);
+	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (atomic_compare_exchange_weak_explicit(
 			word, &w, (uint64_t)fi, memory_order_release,
 			memory_order_relaxed)) {
-			*count += word_count(w);
+			*count += lfm__tc_count(w);
 			break;
 		}
 	}

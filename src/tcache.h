@@ -69,6 +69,25 @@ struct lfm__handle {
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
 
+/* The set of `hash` in h: high bits, since the low ones pick the bucket. */
+static inline struct lfm__tc_entry *lfm__tc_set(struct lfm__handle *h,
+						uint64_t hash)
+{
+	uint32_t set = (uint32_t)(hash >> 40) & (h->sets - 1);
+	return (struct lfm__tc_entry *)(h + 1) + (uint64_t)set * LFM_TC_WAYS;
+}
+
+/* An entry word's frame index + 1, and its count of user pins. */
+static inline uint32_t lfm__tc_frame(uint64_t w)
+{
+	return (uint32_t)w;
+}
+
+static inline uint32_t lfm__tc_count(uint64_t w)
+{
+	return (uint32_t)(w >> 32);
+}
+
 /* Geometry for a pool of about `nframes` frames: enough entries for a hot
  * working set, few enough that all handles together pin a small share. */
 void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways);

@@ -1,0 +1,186 @@
+/* hit.c - the hit path's early exits (see hit.h for why they are safe). */
+#include "hit.h"
+
+#include "buf.h"
+#include "clock.h"
+#include "ftab.h"
+#include "pinlog.h"
+
+/* The owner's counters (tcache.h): a plain add, only the owner writes. */
+static inline void bump(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* The way of set e whose tag is `tag`, or LFM_TC_WAYS (unrolled). */
+_Static_assert(LFM_TC_WAYS == 4, "find_way knows the set size");
+static inline uint32_t find_way(const struct lfm__tc_entry *e, uint64_t tag)
+{
+	return e[0].tag == tag	 ? 0
+	       : e[1].tag == tag ? 1
+	       : e[2].tag == tag ? 2
+	       : e[3].tag == tag ? 3
+				 : LFM_TC_WAYS;
+}
+
+int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
+{
+	db_pgno_t pgno = *pgnoaddr;
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t slot = mpf->slot;
+	/* No calls before the exits: this function needs no saved registers.
+	 * The general path makes the thread's node if it has none. */
+	struct lfm__tls_node *t = lfm__tls_head;
+	if (t == NULL || t->serial != mp->serial || t->h == NULL)
+		goto slow;
+	/* Past the end: EINVAL, or a page being created; the general path
+	 * tells which. */
+	if (pgno >= atomic_load_explicit(&lfm__files(rh)[slot].npages,
+					 memory_order_relaxed))
+		goto slow;
+
+	struct lfm__handle *h = t->h;
+	uint64_t tag = lfm__tag(slot, pgno);
+	uint64_t hash = lfm__hash_tag(tag);
+	_Atomic uint64_t *st = lfm__handle_stats(rh, h, slot);
+
+	/* The thread's own entry (lfm__tcache_get): tags first, since in a
+	 * large working set most probes find none. */
+	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	uint32_t way = find_way(e, tag);
+	if (way < LFM_TC_WAYS) {
+		uint64_t w =
+		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
+		/* w == 0: a ghost, whose second use earns an entry
+		 * (tcache.h, admission); the general path makes it.
+		 * Acquire pairs with a foreign putter's release. */
+		if (w == 0 || lfm__tc_count(w) >= LFM_TC_COUNT_MAX ||
+		    !atomic_compare_exchange_strong_explicit(
+			&e[way].word, &w, w + LFM_TC_COUNT_ONE,
+			memory_order_acquire, memory_order_relaxed))
+			goto slow;
+		bump(&st[LFM_ST_HIT], 1);
+		*pagep =
+		    lfm__frame_page(rh, &lfm__frames(rh)[lfm__tc_frame(w) - 1]);
+		return 0;
+	}
+
+	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
+	uint32_t examined = 0;
+	struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
+	if (f == NULL)
+		goto slow;
+	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
+		goto slow;
+	lfm__pinlog_add(mp, f, 1);
+	/* Remembered as a ghost in the set's first unreferenced way. */
+#pragma GCC unroll 4
+	for (way = 0; way < LFM_TC_WAYS; way++)
+		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
+		    0) {
+			e[way].tag = tag;
+			break;
+		}
+	bump(&st[LFM_ST_SEARCH], 1);
+	bump(&st[LFM_ST_EXAMINED], examined);
+	if (examined >
+	    atomic_load_explicit(&st[LFM_ST_LONGEST], memory_order_relaxed))
+		atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
+				      memory_order_relaxed);
+	bump(&st[LFM_ST_HIT], 1);
+	*pagep = lfm__frame_page(rh, f);
+	return 0;
+slow:
+	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+}
+
+/* Out of line, so that the put itself makes no call. */
+static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
+{
+	lfm__clock_shrink(mp, lfm__tls(mp));
+	return 0;
+}
+
+/* Drops the pin the caller holds through its own cache entry for frame
+ * index fi - 1 (lfm__tcache_put without the drop case). 0 or -1. */
+static inline int put_cached(struct lfm__handle *h, struct lfm__frame *f,
+			     uint32_t fi, uint64_t tag, uint32_t set)
+{
+	struct lfm__tc_entry *e = lfm__tc_set(h, lfm__hash_tag(tag));
+	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
+		uint64_t w =
+		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
+		while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
+			/* DIRTY goes on while the pin still holds: a writer
+			 * that sees the frame unpinned also sees it. */
+			if (set)
+				atomic_fetch_or_explicit(&f->state, set,
+							 memory_order_release);
+			if (atomic_compare_exchange_weak_explicit(
+				&e[way].word, &w, w - LFM_TC_COUNT_ONE,
+				memory_order_release, memory_order_relaxed))
+				return 0;
+		}
+	}
+	return -1;
+}
+
+int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+
+	/* Pointer to frame by shifting, when every page is at
+	 * off_data + idx << shift (region.h, uniform_shift; it is cleared
+	 * before a chunk that breaks the pattern publishes a frame). */
+	uint32_t shift =
+	    atomic_load_explicit(&rh->uniform_shift, memory_order_relaxed);
+	uint64_t rel = (uintptr_t)page - (uintptr_t)rh - rh->off_data;
+	if (shift == 0 || (rel & ((1ull << shift) - 1)) != 0 ||
+	    (rel >> shift) >= rh->nframes_max)
+		goto slow;
+	uint32_t idx = (uint32_t)(rel >> shift);
+	struct lfm__frame *f = &lfm__frames(rh)[idx];
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
+	/* Not pinned or not this file's: EINVAL; DISCARD: the entry goes
+	 * too. The general path does both. */
+	if (!(s & LFM_F_REFS_MASK) || (s & LFM_F_DISCARD) || tag == 0 ||
+	    lfm__tag_slot(tag) != mpf->slot)
+		goto slow;
+
+	uint32_t set = 0;
+	if (flags & DB_MPOOL_DIRTY) {
+		if (mpf->rdonly)
+			goto slow; /* EACCES */
+		lfm__note_lsn(mpf, f, page);
+		set = LFM_F_DIRTY;
+	}
+	/* Some cache references the frame: perhaps ours holds the pin. */
+	if (lfm__st_slotref(s) != 0) {
+		struct lfm__tls_node *t = lfm__tls_head;
+		if (t != NULL && t->serial == mp->serial && t->h != NULL &&
+		    put_cached(t->h, f, idx + 1, tag, set) == 0)
+			goto done;
+	}
+	/* Otherwise the pin is direct. In a shared region only one this
+	 * process logged is its own (pinlog.h): unlogged first, logged back
+	 * if there was none. */
+	if (!lfm__pinlog_holds(mp, f))
+		goto slow;
+	lfm__pinlog_add(mp, f, -1);
+	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, 0) != 0) {
+		lfm__pinlog_add(mp, f, 1);
+		goto slow;
+	}
+done:
+	/* mpool(3) pools grown past maxcache give frames back (buf.c). */
+	if (rh->elastic)
+		return shrink(mp);
+	return 0;
+slow:
+	return lfm__buf_put(mpf, page, flags);
+}

@@ -1,0 +1,29 @@
+/*
+ * hit.h - the hit path: memp_fget and memp_fput of a resident page, in as
+ * few instructions as the protocol allows.
+ *
+ * Nothing here is a new rule. These are early exits of buf.c's general
+ * path (get_page and release) for its commonest case, with every choice the
+ * general path makes at run time (flags, mapping, which pin, which
+ * counters) made once. Anything unusual (a miss, a frame under EXCL or
+ * retagged, a full pin field, DISCARD, a pin this thread cannot name)
+ * leaves before any shared word has changed, and the general path then runs
+ * from the start. So the two paths can never
+ * disagree about state: the fast one only ever completes a whole
+ * operation or does nothing.
+ */
+#ifndef LFM_HIT_H
+#define LFM_HIT_H
+
+#include "pool.h"
+
+/* memp_fget(mpf, pgnoaddr, 0, pagep) of an unmapped file; a page that is
+ * not resident goes to lfm__buf_get. The caller has checked for NULLs. */
+int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep);
+
+/* memp_fput(mpf, page, flags) of an unmapped file for flags 0 or
+ * DB_MPOOL_DIRTY; anything unusual goes to lfm__buf_put. The caller has
+ * checked for NULLs. */
+int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+
+#endif
