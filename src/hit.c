@@ -38,14 +38,15 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 		goto slow;
 	/* Past the end: EINVAL, or a page being created; the general path
 	 * tells which. */
-	if (pgno >= atomic_load_explicit(&lfm__files(rh)[slot].npages,
-					 memory_order_relaxed))
+	if (pgno >=
+	    atomic_load_explicit(&mpf->file->npages, memory_order_relaxed))
 		goto slow;
 
 	struct lfm__handle *h = t->h;
 	uint64_t tag = lfm__tag(slot, pgno);
 	uint64_t hash = lfm__hash_tag(tag);
-	_Atomic uint64_t *st = lfm__handle_stats(rh, h, slot);
+	_Atomic uint64_t *st =
+	    (_Atomic uint64_t *)((char *)h + mpf->stats_off); /* tcache.h */
 
 	/* The thread's own entry (lfm__tcache_get): tags first, since in a
 	 * large working set most probes find none. */

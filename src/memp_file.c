@@ -322,6 +322,10 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		/* Mapped only while nothing in this process can write the
 		 * file, so the cache holds no newer page than the file. */
 		struct lfm__file *fl = &files[slot];
+		h->file = fl;
+		h->stats_off = mp->rh->handle_stats_off + (uint64_t)slot *
+							      LFM_ST_NCOUNTERS *
+							      sizeof(uint64_t);
 		if (!rdonly)
 			atomic_store_explicit(&fl->rw_opened, 1,
 					      memory_order_release);

@@ -102,6 +102,11 @@ struct __db_mpoolfile {
 	DB_MPOOL *mp;
 	uint32_t slot;
 	int rdonly;
+	/* The file's entry in the region, and where its counters sit in
+	 * each handle (tcache.h): fixed for the handle's life, kept here so
+	 * that the hit path does not recompute them. */
+	struct lfm__file *file;
+	uint64_t stats_off;
 	/* A read-only file no larger than mp_mmapsize, mapped instead of
 	 * cached (memp_fopen): pages are served from here, unpinned. Fixed
 	 * while the handle is open. */
