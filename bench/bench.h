@@ -1,12 +1,13 @@
 /*
  * bench.h - the neutral interface between the benchmark driver and the two
- * page pools it compares.
+ * page pools it compares (and the bare probe, bench_bare.c, the hit path's
+ * yardstick that it measures beside them).
  *
  * lfmpool's <db_mpool.h> and Berkeley DB's <db.h> both define DB_ENV, DBT
  * and friends, so each system lives in its own translation unit
- * (bench_lfm.c, bench_bdb.c) and the driver (bench_main.c) sees only this
- * header: open a pool on an existing file of 4 KiB pages, get a page by
- * number, put it back (dirty or not), read the statistics, close.
+ * (bench_lfm.c, bench_bdb.c, bench_bare.c) and the driver (bench_main.c)
+ * sees only this header: open a pool on an existing file of 4 KiB pages, get
+ * a page by number, put it back (dirty or not), read the statistics, close.
  */
 #ifndef LFMPOOL_BENCH_H
 #define LFMPOOL_BENCH_H
@@ -66,5 +67,7 @@ extern int bench_bdb_dirty_api;
 
 extern const struct bench_sys bench_lfm_sys;
 extern const struct bench_sys bench_bdb_sys;
+/* Not a pool: serves only caches that hold the whole file (bench_bare.c). */
+extern const struct bench_sys bench_bare_sys;
 
 #endif /* LFMPOOL_BENCH_H */

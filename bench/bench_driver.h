@@ -14,7 +14,8 @@
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
 #define MAX_RUNS    1000
-#define NSYS	    2 /* 0: lfmpool, 1: BDB */
+#define NSYS	    3 /* 0: lfmpool, 1: BDB, 2: the bare probe */
+#define SYS_BARE    2 /* the bare probe's index (bench_bare.c) */
 #define ZIPF_THETA  0.99
 #define NWORKLOADS  7 /* entries of workloads[] (checked in bench_main.c) */
 
@@ -89,6 +90,7 @@ struct bench_opt {
 	int trickle_pct;      /* BDB memp_trickle percentage */
 	int trickle_pause_us; /* pause between two memp_trickle calls */
 	int threads_given;    /* --threads was given */
+	int bare;	      /* --bare (default) / --no-bare */
 };
 
 extern struct bench_opt opt;
@@ -129,6 +131,23 @@ static inline int cell_on(int w, int t)
 	return opt.wl_on[w] &&
 	       (workloads[w].max_threads == 0 || opt.threads_given ||
 		opt.threads[t] <= workloads[w].max_threads);
+}
+
+/* Does system s run in workload w? The bare probe never evicts: it runs
+ * (unless --no-bare) where the pool holds the whole file, the hit
+ * workloads. */
+static inline int sys_on(int w, int s)
+{
+	return s != SYS_BARE || (opt.bare && workloads[w].frames >= FILE_PAGES);
+}
+
+/* Does the bare probe run in any workload selected? */
+static inline int bare_any(void)
+{
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w] && sys_on(w, SYS_BARE))
+			return 1;
+	return 0;
 }
 
 /* "mpool_bench: <message>" on stderr, then exit(1). */

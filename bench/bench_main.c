@@ -1,11 +1,14 @@
 /*
  * bench_main.c - the benchmark driver: lfmpool against Berkeley DB 5.3's
  * mpool in the same process, on the same workloads, alternating runs.
+ * In the hit workloads a third system runs too, the bare probe
+ * (bench_bare.c, --no-bare: off): the issue's yardstick, the least any pool
+ * can do per hit, so that lfmpool is also measured against a bound.
  *
  * Each cell (workload x thread count) runs --runs times per system; run r
- * does lfmpool then BDB when r is even and BDB then lfmpool when r is odd,
- * so both see the same machine noise. A run opens a fresh pool on the
- * system's own copy of the data file, warms it by touching every page once
+ * does lfmpool then BDB (then the probe) when r is even and the reverse when
+ * r is odd, so all see the same machine noise. A run opens a fresh pool on
+ * the system's own copy of the data file, warms it by touching every page once
  * in order (this preloads the whole file where the pool can hold it, and
  * fills the pool otherwise), then starts the worker threads together on a
  * barrier and lets them loop (get a page, check it, maybe write a byte, put
@@ -67,10 +70,12 @@ _Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWORKLOADS,
 
 struct bench_opt opt;
 
-const struct bench_sys *const systems[NSYS] = {&bench_lfm_sys, &bench_bdb_sys};
-const char *const sys_csv_name[NSYS] = {"lfmpool", "bdb5.3"};
+const struct bench_sys *const systems[NSYS] = {&bench_lfm_sys, &bench_bdb_sys,
+					       &bench_bare_sys};
+const char *const sys_csv_name[NSYS] = {"lfmpool", "bdb5.3", "bare"};
 
-/* The temp directory and the two data files (one per system, identical). */
+/* The temp directory and the data files (one per system that runs,
+ * identical). */
 static char g_dir[PATH_MAX];
 static char g_path[NSYS][PATH_MAX + 32];
 
@@ -150,6 +155,8 @@ static void make_files(void)
 	for (int s = 0; s < NSYS; s++) {
 		int fd;
 
+		if (s == SYS_BARE && !bare_any())
+			continue;
 		if ((size_t)snprintf(g_path[s], sizeof(g_path[s]), "%s/%s.db",
 				     g_dir,
 				     sys_csv_name[s]) >= sizeof(g_path[s]))
@@ -578,6 +585,8 @@ static void size_caches(void)
 		if (!opt.wl_on[w])
 			continue;
 		g_cache_bytes[w][0] = bytes;
+		/* The probe's open fails unless this holds the whole file. */
+		g_cache_bytes[w][SYS_BARE] = bytes;
 		/* Same-frame workloads share one answer. */
 		for (int v = 0; v < w; v++)
 			if (opt.wl_on[v] && workloads[v].frames == target) {
@@ -699,12 +708,15 @@ int main(int argc, char **argv)
 			continue;
 		for (int t = 0; t < opt.nthreads; t++)
 			for (int r = 0; cell_on(w, t) && r < opt.runs; r++) {
-				/* ABAB...: lfm first on even runs. */
+				/* lfm, BDB, probe on even runs, the reverse
+				 * on odd: lfm and BDB alternate as before. */
 				for (int k = 0; k < NSYS; k++) {
 					int s = (r % 2 == 0) ? k : NSYS - 1 - k;
 					struct run_result *rr =
 					    res_at(w, t, s, r);
 
+					if (!sys_on(w, s))
+						continue;
 					run_one(s, w, t, r, g_cache_bytes[w][s],
 						rr);
 					if (g_csv != NULL && rr->done)
@@ -712,11 +724,19 @@ int main(int argc, char **argv)
 				}
 				fprintf(stderr,
 					"[%s, %d threads, run %d/%d] lfmpool "
-					"%.3f Mops/s, BDB %.3f Mops/s\n",
+					"%.3f Mops/s, BDB %.3f Mops/s",
 					workloads[w].name, opt.threads[t],
 					r + 1, opt.runs,
 					res_at(w, t, 0, r)->ops_per_sec / 1e6,
 					res_at(w, t, 1, r)->ops_per_sec / 1e6);
+				if (sys_on(w, SYS_BARE)) {
+					double p = res_at(w, t, SYS_BARE, r)
+						       ->ops_per_sec;
+
+					fprintf(stderr, ", bare %.3f Mops/s",
+						p / 1e6);
+				}
+				fputc('\n', stderr);
 				if (workloads[w].timed)
 					fprintf(
 					    stderr,

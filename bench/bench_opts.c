@@ -19,7 +19,8 @@ static void usage(FILE *f)
 		   "[--bdb-sizing pages|bytes] [--seed N]\n"
 		   "                   [--bdb-dirty internal|api] "
 		   "[--clean-pct N] [--trickle-pct N]\n"
-		   "                   [--trickle-pause-us N]\n"
+		   "                   [--trickle-pause-us N] "
+		   "[--bare | --no-bare]\n"
 		   "workloads:");
 	for (int w = 0; w < NWORKLOADS; w++)
 		fprintf(f, " %s", workloads[w].name);
@@ -31,7 +32,12 @@ static void usage(FILE *f)
 		   "write-back (dirty-flush-on): --clean-pct 0 (lfmpool "
 		   "flushers' target; 0: the library's default, 20)\n"
 		   "  --trickle-pct 20 --trickle-pause-us 1000 (BDB's "
-		   "memp_trickle thread)\n");
+		   "memp_trickle thread)\n"
+		   "--bare (default): in the hit workloads, also run the "
+		   "bare probe (the issue's\n"
+		   "  yardstick: one hash lookup, an atomic pin and unpin) "
+		   "as a third system;\n"
+		   "  --no-bare: lfmpool and BDB only\n");
 }
 
 static void parse_workloads(const char *arg)
@@ -117,6 +123,8 @@ void parse_args(int argc, char **argv)
 	    {"clean-pct", required_argument, NULL, 'C'},
 	    {"trickle-pct", required_argument, NULL, 'T'},
 	    {"trickle-pause-us", required_argument, NULL, 'P'},
+	    {"bare", no_argument, NULL, 'B'},
+	    {"no-bare", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -129,6 +137,7 @@ void parse_args(int argc, char **argv)
 	opt.clean_pct = 0;
 	opt.trickle_pct = 20;
 	opt.trickle_pause_us = 1000;
+	opt.bare = 1;
 	parse_threads("1,2,4,8");
 	while ((c = getopt_long(argc, argv, "w:t:s:r:c:b:D:S:C:T:P:h", longopts,
 				NULL)) != -1) {
@@ -201,6 +210,12 @@ void parse_args(int argc, char **argv)
 		case 'P':
 			opt.trickle_pause_us =
 			    int_arg(optarg, "--trickle-pause-us", 0, 1000000);
+			break;
+		case 'B':
+			opt.bare = 1;
+			break;
+		case 'N':
+			opt.bare = 0;
 			break;
 		case 'h':
 			usage(stdout);

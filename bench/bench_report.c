@@ -2,6 +2,8 @@
  * bench_report.c - the Markdown report: the header (machine, method,
  * workloads), the throughput, hit-rate and cache-size tables, the
  * write-back table (throughput and fget latency) and the correctness line.
+ * The bare probe appears only in the throughput table (two columns after
+ * the old ones, "-" where it did not run) and the correctness lines.
  */
 #include <sched.h>
 #include <stddef.h>
@@ -174,6 +176,16 @@ void print_header(void)
 		   : "sized to hold the same number of pages as lfmpool "
 		     "(cache size searched for; see below)");
 	print_bdb_dirty();
+	if (bare_any())
+		printf(
+		    "- bare probe (hit workloads; --no-bare: off): the issue's "
+		    "yardstick, one chained-hash lookup, an atomic pin and an "
+		    "atomic unpin on a resident copy of the file laid out as "
+		    "lfmpool's, and nothing else a pool must do (no CLOCK, "
+		    "tag re-check, thread cache, statistics, eviction or "
+		    "I/O), run as a third system alternating with the other "
+		    "two: a bound on what any pool can do per hit here, of "
+		    "which lfmpool / bare is the fraction lfmpool reaches\n");
 	printf("- workloads:\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		if (opt.wl_on[w])
@@ -312,14 +324,15 @@ static void print_wb_report(void)
 				continue;
 			struct wb_sums sm[NSYS];
 
-			for (int s = 0; s < NSYS; s++) {
+			/* The probe runs in no write-back workload. */
+			for (int s = 0; s < SYS_BARE; s++) {
 				wb_sum(w, t, s, &sm[s]);
 				mismatch[s] +=
 				    sm[s].gets_timed > sm[s].hits_misses
 					? sm[s].gets_timed - sm[s].hits_misses
 					: sm[s].hits_misses - sm[s].gets_timed;
 			}
-			for (int s = 0; s < NSYS; s++) {
+			for (int s = 0; s < SYS_BARE; s++) {
 				fmt_share(
 				    c[2 * s], sizeof(c[0]), sm[s].evict_dirty,
 				    sm[s].evict_clean + sm[s].evict_dirty);
@@ -356,28 +369,38 @@ static void print_wb_report(void)
 
 void print_report(void)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32], e[32];
 
+	/* The old columns first, in their old order, so that older reports
+	 * compare column for column; the probe's after them. */
 	printf("## Throughput\n\n");
 	printf("| workload | threads | lfmpool Mops/s (median) | BDB 5.3 "
-	       "Mops/s (median) | ratio |\n");
-	printf("|---|---:|---:|---:|---:|\n");
+	       "Mops/s (median) | ratio | lfmpool / bare | bare probe "
+	       "Mops/s (median) |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|\n");
 	for (int w = 0; w < NWORKLOADS; w++) {
 		if (!opt.wl_on[w])
 			continue;
 		for (int t = 0; t < opt.nthreads; t++) {
 			if (!cell_on(w, t))
 				continue;
-			double l = median_ops(w, t, 0), d = median_ops(w, t, 1);
+			double l = median_ops(w, t, 0), m = median_ops(w, t, 1);
 
 			fmt_mops(a, sizeof(a), l);
-			fmt_mops(b, sizeof(b), d);
-			if (l > 0 && d > 0)
-				snprintf(c, sizeof(c), "%.2f", l / d);
-			else
-				snprintf(c, sizeof(c), "-");
-			printf("| %s | %d | %s | %s | %s |\n",
-			       workloads[w].name, opt.threads[t], a, b, c);
+			fmt_mops(b, sizeof(b), m);
+			fmt_ratio(c, sizeof(c), l, m);
+			if (sys_on(w, SYS_BARE)) {
+				double p = median_ops(w, t, SYS_BARE);
+
+				fmt_ratio(d, sizeof(d), l, p);
+				fmt_mops(e, sizeof(e), p);
+			} else {
+				snprintf(d, sizeof(d), "-");
+				snprintf(e, sizeof(e), "-");
+			}
+			printf("| %s | %d | %s | %s | %s | %s | %s |\n",
+			       workloads[w].name, opt.threads[t], a, b, c, d,
+			       e);
 		}
 	}
 
@@ -448,6 +471,8 @@ void print_report(void)
 	for (int s = 0; s < NSYS; s++) {
 		uint64_t checked = 0, wrong = 0, errors = 0;
 
+		if (s == SYS_BARE && !bare_any())
+			continue;
 		for (int w = 0; w < NWORKLOADS; w++)
 			for (int t = 0; t < opt.nthreads; t++)
 				for (int r = 0; r < opt.runs; r++) {

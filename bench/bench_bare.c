@@ -1,0 +1,276 @@
+/*
+ * bench_bare.c - the bare probe: the issue's yardstick for the hit path, "a
+ * bare probe doing one hash lookup, an atomic pin and unpin and a one-byte
+ * page read", run by the driver as a third system beside lfmpool and BDB,
+ * so that lfmpool's hit path is measured against the least any pool can do
+ * on the same machine in the same run.
+ *
+ * It is not a pool. open() reads the whole file into memory once; get is
+ * one lookup in a chained hash and an atomic pin, put an atomic unpin (the
+ * driver does the page read). No CLOCK, no tag re-check after the pin, no
+ * thread caches, no statistics, no eviction, no I/O: a bound, not a
+ * competitor. Where the layout decides the cache misses it copies lfmpool's
+ * (docs/hit-path.md): a bucket array of heads, 32-byte descriptors, frames
+ * on 2 MiB huge pages in an order unrelated to the page numbers. So a hit
+ * pays the same two dependent misses (bucket head, descriptor) and nothing
+ * else. It serves only pools that hold the whole file: the hit workloads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_rng.h"
+
+#define BARE_PAGE_SHIFT 12
+#define BARE_HUGEPAGE	(2u << 20)
+#define BARE_NIL	UINT32_MAX /* end of a chain, empty bucket */
+/* Fixed, so every run sees the same layout: the spread between runs is the
+ * machine's, not the shuffle's. */
+#define BARE_SHUFFLE_SEED 0x62617265ull
+
+_Static_assert(BENCH_PAGE_SIZE == 1u << BARE_PAGE_SHIFT,
+	       "put finds the frame by shift");
+
+/* As lfmpool's: two to a cache line, the pin word beside the tag. */
+struct bare_desc {
+	_Atomic uint32_t pin;
+	uint32_t next; /* the next frame in the bucket's chain, or BARE_NIL */
+	uint64_t tag;  /* the page number */
+	/* Set by a dirty put; nothing reads it (no write-back), but a put
+	 * that dirties stores to the line as a real pool's would. */
+	_Atomic uint8_t dirty;
+	uint8_t pad[15];
+};
+_Static_assert(sizeof(struct bare_desc) == 32, "32-byte descriptors");
+
+struct bench_pool {
+	/* Read by every get and put; written only by open. */
+	unsigned char *frames;	/* frame f at frames + (f << 12) */
+	struct bare_desc *desc; /* [npages], by frame */
+	uint32_t *heads;	/* [mask + 1]: a bucket's first frame */
+	uint64_t mask;
+	uint32_t npages;
+	size_t frames_bytes;
+	size_t cache_bytes;
+};
+
+/* lfmpool's tag hash (src/hash.h): the multiply spreads the bits upwards,
+ * the fold brings them back to the low bits the mask keeps. */
+static inline uint64_t bare_hash(uint64_t k)
+{
+	k *= 0x9e3779b97f4a7c15ull;
+	return k ^ (k >> 29);
+}
+
+static int bare_close(bench_pool *bp)
+{
+	if (bp == NULL)
+		return 0;
+	free(bp->frames);
+	free(bp->desc);
+	free(bp->heads);
+	free(bp);
+	return 0;
+}
+
+/* All of `len` bytes at `off`, or an errno (EIO: the file is short). */
+static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Frames, descriptors and chains for every page of the file, filled. */
+static int bare_load(bench_pool *bp, int fd)
+{
+	uint32_t *perm, nbuckets = 1;
+	uint64_t x = BARE_SHUFFLE_SEED;
+	void *p;
+	int ret = 0;
+
+	bp->frames_bytes =
+	    ((size_t)bp->npages * BENCH_PAGE_SIZE + BARE_HUGEPAGE - 1) &
+	    ~(size_t)(BARE_HUGEPAGE - 1);
+	if (posix_memalign(&p, BARE_HUGEPAGE, bp->frames_bytes) != 0)
+		return ENOMEM;
+	bp->frames = p;
+	/* Before the first touch, so the reads below fault in huge pages.
+	 * Advice only: without THP the probe pays 4 KiB TLB misses, and so
+	 * does lfmpool. */
+	(void)madvise(bp->frames, bp->frames_bytes, MADV_HUGEPAGE);
+	if (posix_memalign(&p, 64, (size_t)bp->npages * sizeof(*bp->desc)) != 0)
+		return ENOMEM;
+	bp->desc = p;
+	memset(bp->desc, 0, (size_t)bp->npages * sizeof(*bp->desc));
+	while (nbuckets < 2 * bp->npages)
+		nbuckets <<= 1;
+	bp->mask = nbuckets - 1;
+	if ((bp->heads = malloc((size_t)nbuckets * sizeof(*bp->heads))) == NULL)
+		return ENOMEM;
+	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
+
+	/* perm[f]: the page in frame f. Shuffled (Fisher-Yates) so that, as
+	 * in a pool that has run a while, neighbouring pages are not
+	 * neighbouring frames and the frame index is not the page number. */
+	if ((perm = malloc((size_t)bp->npages * sizeof(*perm))) == NULL)
+		return ENOMEM;
+	for (uint32_t f = 0; f < bp->npages; f++)
+		perm[f] = f;
+	for (uint32_t f = bp->npages - 1; f > 0; f--) {
+		uint32_t j =
+		    (uint32_t)(((splitmix64(&x) >> 32) * (f + 1)) >> 32);
+		uint32_t t = perm[f];
+
+		perm[f] = perm[j];
+		perm[j] = t;
+	}
+	for (uint32_t f = 0; f < bp->npages && ret == 0; f++) {
+		uint32_t pg = perm[f];
+		uint32_t *head = &bp->heads[bare_hash(pg) & bp->mask];
+
+		ret =
+		    pread_full(fd, bp->frames + ((size_t)f << BARE_PAGE_SHIFT),
+			       BENCH_PAGE_SIZE, (off_t)pg * BENCH_PAGE_SIZE);
+		bp->desc[f].tag = pg;
+		bp->desc[f].next = *head;
+		*head = f;
+	}
+	free(perm);
+	return ret;
+}
+
+static int bare_open(const char *home, const char *path, size_t cache_bytes,
+		     bench_pool **out)
+{
+	struct stat sb;
+	bench_pool *bp;
+	int fd, ret;
+
+	(void)home; /* nothing on disk but the file */
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return errno;
+	if (fstat(fd, &sb) != 0) {
+		ret = errno;
+		(void)close(fd);
+		return ret;
+	}
+	/* At most 2^30 pages: twice as many buckets fit a uint32_t. */
+	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
+	    sb.st_size / BENCH_PAGE_SIZE > (1 << 30)) {
+		(void)close(fd);
+		return EINVAL;
+	}
+	/* It never evicts: only a cache that holds the whole file (the hit
+	 * workloads) can be served. */
+	if ((uint64_t)sb.st_size > cache_bytes) {
+		(void)close(fd);
+		return EFBIG;
+	}
+	if ((bp = calloc(1, sizeof(*bp))) == NULL) {
+		(void)close(fd);
+		return ENOMEM;
+	}
+	bp->npages = (uint32_t)(sb.st_size / BENCH_PAGE_SIZE);
+	bp->cache_bytes = cache_bytes;
+	ret = bare_load(bp, fd);
+	(void)close(fd);
+	if (ret != 0) {
+		(void)bare_close(bp);
+		return ret;
+	}
+	*out = bp;
+	return 0;
+}
+
+/*
+ * The probe. Not inline anywhere: the driver calls it through bench_sys, as
+ * it calls lfmpool's and BDB's. The page is prefetched as soon as the chain
+ * names its frame, so its miss overlaps the descriptor's (as in lfmpool).
+ */
+static int bare_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
+{
+	uint32_t f = bp->heads[bare_hash(pgno) & bp->mask];
+
+	(void)dirty; /* declared at put */
+	while (f != BARE_NIL) {
+		struct bare_desc *d = &bp->desc[f];
+		unsigned char *pg = bp->frames + ((size_t)f << BARE_PAGE_SHIFT);
+
+		__builtin_prefetch(pg);
+		if (d->tag == pgno) {
+			/* Acquire: pairs with the last unpin's release. */
+			atomic_fetch_add_explicit(&d->pin, 1,
+						  memory_order_acquire);
+			*page = pg;
+			return 0;
+		}
+		f = d->next;
+	}
+	return ENOENT;
+}
+
+/* The driver gives back what get returned: no check of the pointer. */
+static int bare_put(bench_pool *bp, void *page, int dirty)
+{
+	size_t f =
+	    (size_t)((unsigned char *)page - bp->frames) >> BARE_PAGE_SHIFT;
+	struct bare_desc *d = &bp->desc[f];
+
+	if (dirty)
+		atomic_store_explicit(&d->dirty, 1, memory_order_relaxed);
+	/* Release: this thread's page accesses happen before the unpin. */
+	atomic_fetch_sub_explicit(&d->pin, 1, memory_order_release);
+	return 0;
+}
+
+/* No counters (they are part of what the probe leaves out), so no hits:
+ * every get hits, and the driver counts the gets. */
+static int bare_stats(bench_pool *bp, struct bench_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pages_held = bp->npages;
+	st->cache_bytes = bp->cache_bytes;
+	return 0;
+}
+
+static const char *bare_strerror(int err)
+{
+	return strerror(err);
+}
+
+static const char *bare_version(void)
+{
+	return "bare probe (bench/bench_bare.c)";
+}
+
+const struct bench_sys bench_bare_sys = {
+    .name = "bare probe",
+    .version = bare_version,
+    .open = bare_open,
+    .get = bare_get,
+    .put = bare_put,
+    .stats = bare_stats,
+    .set_flushers = NULL,
+    .trickle = NULL,
+    .close = bare_close,
+    .strerror = bare_strerror,
+};
