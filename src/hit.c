@@ -25,6 +25,48 @@ static inline uint32_t find_way(const struct lfm__tc_entry *e, uint64_t tag)
 				 : LFM_TC_WAYS;
 }
 
+/* A first use, or one the thread's cache does not hold: the lock-free walk
+ * and a direct pin. Its own function, so that each half needs fewer
+ * registers (the cached hit above then saves none). */
+static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
+					      db_pgno_t *pgnoaddr, void **pagep,
+					      uint64_t tag, uint64_t hash,
+					      struct lfm__tc_entry *e)
+{
+	DB_MPOOL *mp = mpf->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t way;
+	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
+	uint32_t examined = 0;
+	struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
+	if (f == NULL)
+		goto slow;
+	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
+		goto slow;
+	lfm__pinlog_add(mp, f, 1);
+	/* Remembered as a ghost in the set's first unreferenced way. */
+#pragma GCC unroll 4
+	for (way = 0; way < LFM_TC_WAYS; way++)
+		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
+		    0) {
+			e[way].tag = tag;
+			break;
+		}
+	_Atomic uint64_t *st =
+	    (_Atomic uint64_t *)((char *)lfm__tls_head->h + mpf->stats_off);
+	bump(&st[LFM_ST_SEARCH], 1);
+	bump(&st[LFM_ST_EXAMINED], examined);
+	if (examined >
+	    atomic_load_explicit(&st[LFM_ST_LONGEST], memory_order_relaxed))
+		atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
+				      memory_order_relaxed);
+	bump(&st[LFM_ST_HIT], 1);
+	*pagep = lfm__frame_page(rh, f);
+	return 0;
+slow:
+	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+}
+
 int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 {
 	db_pgno_t pgno = *pgnoaddr;
@@ -69,31 +111,7 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 		return 0;
 	}
 
-	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
-	uint32_t examined = 0;
-	struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
-	if (f == NULL)
-		goto slow;
-	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
-		goto slow;
-	lfm__pinlog_add(mp, f, 1);
-	/* Remembered as a ghost in the set's first unreferenced way. */
-#pragma GCC unroll 4
-	for (way = 0; way < LFM_TC_WAYS; way++)
-		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
-		    0) {
-			e[way].tag = tag;
-			break;
-		}
-	bump(&st[LFM_ST_SEARCH], 1);
-	bump(&st[LFM_ST_EXAMINED], examined);
-	if (examined >
-	    atomic_load_explicit(&st[LFM_ST_LONGEST], memory_order_relaxed))
-		atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
-				      memory_order_relaxed);
-	bump(&st[LFM_ST_HIT], 1);
-	*pagep = lfm__frame_page(rh, f);
-	return 0;
+	return walk_get(mpf, pgnoaddr, pagep, tag, hash, e);
 slow:
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 }
