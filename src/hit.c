@@ -106,8 +106,13 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 			memory_order_acquire, memory_order_relaxed))
 			goto slow;
 		bump(&st[LFM_ST_HIT], 1);
-		*pagep =
+		void *page =
 		    lfm__frame_page(rh, &lfm__frames(rh)[lfm__tc_frame(w) - 1]);
+		t->last_page = page;
+		t->last_word = &e[way].word;
+		t->last_fi = lfm__tc_frame(w);
+		t->last_slot = slot;
+		*pagep = page;
 		return 0;
 	}
 
@@ -147,7 +152,9 @@ static inline int put_cached(struct lfm__handle *h, struct lfm__frame *f,
 	return -1;
 }
 
-int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+/* The put of any pin the fast path can name, found through its frame. */
+static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
+					       unsigned long flags)
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
@@ -202,4 +209,33 @@ done:
 	return 0;
 slow:
 	return lfm__buf_put(mpf, page, flags);
+}
+
+int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+{
+	DB_MPOOL *mp = mpf->mp;
+
+	/* The page this thread last got through its cache: the entry is
+	 * known, and its pins on that frame are this thread's (tcache.h), so
+	 * the put needs neither the frame nor the set (pins are fungible,
+	 * rule 10). An emptied or reused entry fails the check. */
+	struct lfm__tls_node *last = lfm__tls_head;
+	if (flags == 0 && last != NULL && last->last_page == page &&
+	    last->serial == mp->serial && last->last_slot == mpf->slot) {
+		_Atomic uint64_t *word = last->last_word;
+		uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
+		last->last_page = NULL;
+		while (lfm__tc_frame(w) == last->last_fi &&
+		       lfm__tc_count(w) > 0)
+			if (atomic_compare_exchange_weak_explicit(
+				word, &w, w - LFM_TC_COUNT_ONE,
+				memory_order_release, memory_order_relaxed)) {
+				/* mpool(3) elastic pools shrink (buf.c). */
+				if (mp->rh->elastic)
+					return shrink(mp);
+				return 0;
+			}
+	}
+
+	return put_frame(mpf, page, flags);
 }

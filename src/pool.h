@@ -191,6 +191,12 @@ struct lfm__tls_node {
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
+	/* The page this thread last got through its cache (hit.c), so that
+	 * its put finds the entry without looking at the frame: owner-only. */
+	uint32_t last_slot;
+	const void *last_page;
+	_Atomic uint64_t *last_word;
+	uint64_t last_fi;
 	struct lfm__tls_node *next;
 };
 extern __thread struct lfm__tls_node *lfm__tls_head;
