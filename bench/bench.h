@@ -1,13 +1,15 @@
 /*
  * bench.h - the neutral interface between the benchmark driver and the two
- * page pools it compares (and the bare probe, bench_bare.c, the hit path's
- * yardstick that it measures beside them).
+ * page pools it compares (and the two references it measures beside them:
+ * the bare probe, bench_bare.c, the hit path's yardstick, and the pread
+ * floor, bench_floor.c, the miss path's).
  *
  * lfmpool's <db_mpool.h> and Berkeley DB's <db.h> both define DB_ENV, DBT
  * and friends, so each system lives in its own translation unit
- * (bench_lfm.c, bench_bdb.c, bench_bare.c) and the driver (bench_main.c)
- * sees only this header: open a pool on an existing file of 4 KiB pages, get
- * a page by number, put it back (dirty or not), read the statistics, close.
+ * (bench_lfm.c, bench_bdb.c, bench_bare.c, bench_floor.c) and the driver
+ * (bench_main.c) sees only this header: open a pool on an existing file of
+ * 4 KiB pages, get a page by number, put it back (dirty or not), read the
+ * statistics, close.
  */
 #ifndef LFMPOOL_BENCH_H
 #define LFMPOOL_BENCH_H
@@ -69,5 +71,10 @@ extern const struct bench_sys bench_lfm_sys;
 extern const struct bench_sys bench_bdb_sys;
 /* Not a pool: serves only caches that hold the whole file (bench_bare.c). */
 extern const struct bench_sys bench_bare_sys;
+/* Not a pool: every get is one pread into a frame (bench_floor.c). */
+extern const struct bench_sys bench_floor_sys;
+/* The threads that will get at once from the next floor opened (besides
+ * the warm-up before them); set by the driver before its open. */
+extern int bench_floor_threads;
 
 #endif /* LFMPOOL_BENCH_H */

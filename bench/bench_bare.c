@@ -26,6 +26,7 @@
 
 #include "bench.h"
 #include "bench_rng.h"
+#include "bench_util.h"
 
 #define BARE_PAGE_SHIFT 12
 #define BARE_HUGEPAGE	(2u << 20)
@@ -79,25 +80,6 @@ static int bare_close(bench_pool *bp)
 	return 0;
 }
 
-/* All of `len` bytes at `off`, or an errno (EIO: the file is short). */
-static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /* Frames, descriptors and chains for every page of the file, filled. */
 static int bare_load(bench_pool *bp, int fd)
 {
@@ -146,9 +128,9 @@ static int bare_load(bench_pool *bp, int fd)
 		uint32_t pg = perm[f];
 		uint32_t *head = &bp->heads[bare_hash(pg) & bp->mask];
 
-		ret =
-		    pread_full(fd, bp->frames + ((size_t)f << BARE_PAGE_SHIFT),
-			       BENCH_PAGE_SIZE, (off_t)pg * BENCH_PAGE_SIZE);
+		ret = bench_pread_full(
+		    fd, bp->frames + ((size_t)f << BARE_PAGE_SHIFT),
+		    BENCH_PAGE_SIZE, (off_t)pg * BENCH_PAGE_SIZE);
 		bp->desc[f].tag = pg;
 		bp->desc[f].next = *head;
 		*head = f;

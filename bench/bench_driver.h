@@ -14,8 +14,9 @@
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
 #define MAX_RUNS    1000
-#define NSYS	    3 /* 0: lfmpool, 1: BDB, 2: the bare probe */
+#define NSYS	    4 /* 0: lfmpool, 1: BDB, 2: the bare probe, 3: the floor */
 #define SYS_BARE    2 /* the bare probe's index (bench_bare.c) */
+#define SYS_FLOOR   3 /* the pread floor's index (bench_floor.c) */
 #define ZIPF_THETA  0.99
 #define NWORKLOADS  7 /* entries of workloads[] (checked in bench_main.c) */
 
@@ -91,6 +92,7 @@ struct bench_opt {
 	int trickle_pause_us; /* pause between two memp_trickle calls */
 	int threads_given;    /* --threads was given */
 	int bare;	      /* --bare (default) / --no-bare */
+	int floor;	      /* --floor (default) / --no-floor */
 };
 
 extern struct bench_opt opt;
@@ -135,17 +137,30 @@ static inline int cell_on(int w, int t)
 
 /* Does system s run in workload w? The bare probe never evicts: it runs
  * (unless --no-bare) where the pool holds the whole file, the hit
- * workloads. */
+ * workloads. The pread floor runs (unless --no-floor) where it does not,
+ * the miss workloads. So each workload has at most one reference. */
 static inline int sys_on(int w, int s)
 {
-	return s != SYS_BARE || (opt.bare && workloads[w].frames >= FILE_PAGES);
+	if (s == SYS_BARE)
+		return opt.bare && workloads[w].frames >= FILE_PAGES;
+	if (s == SYS_FLOOR)
+		return opt.floor && workloads[w].frames < FILE_PAGES;
+	return 1;
 }
 
-/* Does the bare probe run in any workload selected? */
-static inline int bare_any(void)
+/* The reference that runs in workload w (SYS_BARE or SYS_FLOOR), or -1. */
+static inline int ref_of(int w)
+{
+	return sys_on(w, SYS_BARE)    ? SYS_BARE
+	       : sys_on(w, SYS_FLOOR) ? SYS_FLOOR
+				      : -1;
+}
+
+/* Does system s run in any workload selected? */
+static inline int sys_any(int s)
 {
 	for (int w = 0; w < NWORKLOADS; w++)
-		if (opt.wl_on[w] && sys_on(w, SYS_BARE))
+		if (opt.wl_on[w] && sys_on(w, s))
 			return 1;
 	return 0;
 }

@@ -1,15 +1,17 @@
 /*
  * bench_main.c - the benchmark driver: lfmpool against Berkeley DB 5.3's
  * mpool in the same process, on the same workloads, alternating runs.
- * In the hit workloads a third system runs too, the bare probe
- * (bench_bare.c, --no-bare: off): the issue's yardstick, the least any pool
- * can do per hit, so that lfmpool is also measured against a bound.
+ * Beside them runs one reference, so that lfmpool is also measured against
+ * a bound: in the hit workloads the bare probe (bench_bare.c, --no-bare:
+ * off), the issue's yardstick, the least any pool can do per hit; in the
+ * miss workloads the pread floor (bench_floor.c, --no-floor: off), one
+ * pread of the page per get, the least any pool must do per miss.
  *
  * Each cell (workload x thread count) runs --runs times per system; run r
- * does lfmpool then BDB (then the probe) when r is even and the reverse when
- * r is odd, so all see the same machine noise. A run opens a fresh pool on
- * the system's own copy of the data file, warms it by touching every page once
- * in order (this preloads the whole file where the pool can hold it, and
+ * does lfmpool then BDB (then the reference) when r is even and the reverse
+ * when r is odd, so all see the same machine noise. A run opens a fresh pool
+ * on the system's own copy of the data file, warms it by touching every page
+ * once in order (this preloads the whole file where the pool can hold it, and
  * fills the pool otherwise), then starts the worker threads together on a
  * barrier and lets them loop (get a page, check it, maybe write a byte, put
  * it) for --seconds, timed with CLOCK_MONOTONIC. Every page returned is
@@ -70,9 +72,9 @@ _Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWORKLOADS,
 
 struct bench_opt opt;
 
-const struct bench_sys *const systems[NSYS] = {&bench_lfm_sys, &bench_bdb_sys,
-					       &bench_bare_sys};
-const char *const sys_csv_name[NSYS] = {"lfmpool", "bdb5.3", "bare"};
+const struct bench_sys *const systems[NSYS] = {
+    &bench_lfm_sys, &bench_bdb_sys, &bench_bare_sys, &bench_floor_sys};
+const char *const sys_csv_name[NSYS] = {"lfmpool", "bdb5.3", "bare", "floor"};
 
 /* The temp directory and the data files (one per system that runs,
  * identical). */
@@ -155,7 +157,7 @@ static void make_files(void)
 	for (int s = 0; s < NSYS; s++) {
 		int fd;
 
-		if (s == SYS_BARE && !bare_any())
+		if (!sys_any(s))
 			continue;
 		if ((size_t)snprintf(g_path[s], sizeof(g_path[s]), "%s/%s.db",
 				     g_dir,
@@ -384,6 +386,7 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 	memset(rr, 0, sizeof(*rr));
 	/* Watchdog: open + warm-up + the timed period + generous slack. */
 	alarm((unsigned)(opt.seconds * 4) + 120);
+	bench_floor_threads = nthreads; /* its slices of frames */
 
 	if ((ret = sys->open(g_dir, g_path[s], cache_bytes, &bp)) != 0) {
 		rr->errors++;
@@ -406,7 +409,8 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 				     "set_flushers", 0, ret);
 			goto out;
 		}
-	} else if (wl->wb == WB_ON) {
+	} else if (wl->wb == WB_ON && sys->trickle != NULL) {
+		/* (The pread floor has neither: it writes nothing back.) */
 		trickling = 1;
 		tk.sys = sys;
 		tk.bp = bp;
@@ -585,8 +589,10 @@ static void size_caches(void)
 		if (!opt.wl_on[w])
 			continue;
 		g_cache_bytes[w][0] = bytes;
-		/* The probe's open fails unless this holds the whole file. */
+		/* The probe's open fails unless this holds the whole file;
+		 * the floor has as many frames as lfmpool. */
 		g_cache_bytes[w][SYS_BARE] = bytes;
+		g_cache_bytes[w][SYS_FLOOR] = bytes;
 		/* Same-frame workloads share one answer. */
 		for (int v = 0; v < w; v++)
 			if (opt.wl_on[v] && workloads[v].frames == target) {
@@ -708,8 +714,9 @@ int main(int argc, char **argv)
 			continue;
 		for (int t = 0; t < opt.nthreads; t++)
 			for (int r = 0; cell_on(w, t) && r < opt.runs; r++) {
-				/* lfm, BDB, probe on even runs, the reverse
-				 * on odd: lfm and BDB alternate as before. */
+				/* lfm, BDB, the reference (probe or floor:
+				 * one runs) on even runs, the reverse on odd:
+				 * lfm and BDB alternate as before. */
 				for (int k = 0; k < NSYS; k++) {
 					int s = (r % 2 == 0) ? k : NSYS - 1 - k;
 					struct run_result *rr =
@@ -729,11 +736,12 @@ int main(int argc, char **argv)
 					r + 1, opt.runs,
 					res_at(w, t, 0, r)->ops_per_sec / 1e6,
 					res_at(w, t, 1, r)->ops_per_sec / 1e6);
-				if (sys_on(w, SYS_BARE)) {
-					double p = res_at(w, t, SYS_BARE, r)
+				if (ref_of(w) >= 0) {
+					double p = res_at(w, t, ref_of(w), r)
 						       ->ops_per_sec;
 
-					fprintf(stderr, ", bare %.3f Mops/s",
+					fprintf(stderr, ", %s %.3f Mops/s",
+						sys_csv_name[ref_of(w)],
 						p / 1e6);
 				}
 				fputc('\n', stderr);

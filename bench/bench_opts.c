@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		   "                   [--bdb-dirty internal|api] "
 		   "[--clean-pct N] [--trickle-pct N]\n"
 		   "                   [--trickle-pause-us N] "
-		   "[--bare | --no-bare]\n"
+		   "[--bare | --no-bare] [--floor | --no-floor]\n"
 		   "workloads:");
 	for (int w = 0; w < NWORKLOADS; w++)
 		fprintf(f, " %s", workloads[w].name);
@@ -37,7 +37,12 @@ static void usage(FILE *f)
 		   "bare probe (the issue's\n"
 		   "  yardstick: one hash lookup, an atomic pin and unpin) "
 		   "as a third system;\n"
-		   "  --no-bare: lfmpool and BDB only\n");
+		   "  --no-bare: lfmpool and BDB only\n"
+		   "--floor (default): in the miss workloads, also run the "
+		   "pread floor (one pread\n"
+		   "  of the page per get, nothing else) as a third system; "
+		   "--no-floor: lfmpool and\n"
+		   "  BDB only\n");
 }
 
 static void parse_workloads(const char *arg)
@@ -125,6 +130,8 @@ void parse_args(int argc, char **argv)
 	    {"trickle-pause-us", required_argument, NULL, 'P'},
 	    {"bare", no_argument, NULL, 'B'},
 	    {"no-bare", no_argument, NULL, 'N'},
+	    {"floor", no_argument, NULL, 'F'},
+	    {"no-floor", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -138,6 +145,7 @@ void parse_args(int argc, char **argv)
 	opt.trickle_pct = 20;
 	opt.trickle_pause_us = 1000;
 	opt.bare = 1;
+	opt.floor = 1;
 	parse_threads("1,2,4,8");
 	while ((c = getopt_long(argc, argv, "w:t:s:r:c:b:D:S:C:T:P:h", longopts,
 				NULL)) != -1) {
@@ -216,6 +224,12 @@ void parse_args(int argc, char **argv)
 			break;
 		case 'N':
 			opt.bare = 0;
+			break;
+		case 'F':
+			opt.floor = 1;
+			break;
+		case 'n':
+			opt.floor = 0;
 			break;
 		case 'h':
 			usage(stdout);

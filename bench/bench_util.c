@@ -1,9 +1,11 @@
 /* bench_util.c - helpers shared by the benchmark drivers (bench_util.h). */
 #include "bench_util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -39,4 +41,22 @@ void bench_cpu_model(char *buf, size_t len)
 		}
 	}
 	fclose(f);
+}
+
+int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
 }

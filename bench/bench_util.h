@@ -1,13 +1,18 @@
-/* bench_util.h - small helpers both benchmark drivers use (bench_util.c). */
+/* bench_util.h - small helpers the benchmarks' sources share (bench_util.c). */
 #ifndef LFM_BENCH_UTIL_H
 #define LFM_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 double bench_median_sort(double *v, int n);
 
 /* The CPU's model name from /proc/cpuinfo, or "unknown". */
 void bench_cpu_model(char *buf, size_t len);
+
+/* Read all of `len` bytes at `off` of `fd` into buf, again on EINTR and
+ * short reads: 0, or an errno (EIO: the file ends first). */
+int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
 
 #endif

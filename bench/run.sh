@@ -3,8 +3,8 @@
 # benchmark with this script's arguments (see `mpool_bench --help`), keeping
 # the Markdown report in results/bench-<date>.md. With no arguments every
 # workload runs, the write-back pair (dirty-flush-off, dirty-flush-on: 1, 2
-# and 4 threads, fget latency) and the bare probe in the hit workloads
-# included: about 6 minutes on 2 cores.
+# and 4 threads, fget latency), the bare probe in the hit workloads and the
+# pread floor in the miss workloads included: about 7 minutes on 2 cores.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

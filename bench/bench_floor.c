@@ -1,0 +1,231 @@
+/*
+ * bench_floor.c - the pread floor: the least any pool must do per miss, one
+ * pread(2) of the 4 KiB page from the data file (which is in the page
+ * cache) into one of its frames, run by the driver as a fourth system
+ * beside lfmpool and BDB in the workloads whose pool is smaller than the
+ * file (miss-uniform, dirty, dirty-flush-*), as the bare probe
+ * (bench_bare.c) runs in the hit workloads.
+ *
+ * It is not a pool: it keeps no page. open() allocates as many 4 KiB frames
+ * as the pool has (cache_bytes of them, on 2 MiB huge pages, touched once
+ * so the timed period takes no page faults) and opens the file O_RDONLY.
+ * Each thread that gets owns a slice of the frames; get preads the page
+ * into the thread's next frame, round-robin over its slice, so the copy
+ * lands on memory spread as widely as a pool's frames and no two threads
+ * ever write the same line. put does nothing, dirty or not: the floor is
+ * the read side only (no write-back). No lookup, no pin, no CLOCK, no
+ * eviction: every get is a read, a miss rate of 100% where the pools hit
+ * in about 2048 / 16384 = 12.5% of gets, so it is the cost floor per get,
+ * a little pessimistic.
+ *
+ * Slices: the driver sets bench_floor_threads before open to the number of
+ * worker threads, and the frames are cut into that many slices. The first
+ * thread to get (the driver's warm-up, which is done before the workers
+ * start) takes slice 0, the workers take slices 1, 2, ... and the last of
+ * them slice 0 again; one thread more is an error (EBUSY), since two
+ * threads sharing a frame at once could hand out a page overwritten under
+ * the caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_util.h"
+
+#define FLOOR_PAGE_SHIFT 12
+#define FLOOR_HUGEPAGE	 (2u << 20)
+
+_Static_assert(BENCH_PAGE_SIZE == 1u << FLOOR_PAGE_SHIFT,
+	       "get finds the frame by shift");
+
+int bench_floor_threads = 1;
+
+/* One thread's frames [first, end); written only by that thread (and
+ * read by stats after the threads are joined). */
+struct floor_slice {
+	uint32_t first, end, next; /* next: the frame the next get reads into */
+	_Atomic uint64_t reads;	   /* gets done in this slice */
+} __attribute__((aligned(64)));
+
+struct bench_pool {
+	uint64_t gen; /* unique to this open, for the threads' slice cache */
+	unsigned char *frames; /* frame f at frames + (f << 12) */
+	struct floor_slice *slices;
+	uint32_t nframes, nslices;
+	int fd;
+	size_t frames_bytes;
+	_Atomic uint32_t claims; /* threads that have taken a slice */
+};
+
+/* Never 0, so a thread that has not got from any pool has no slice. */
+static _Atomic uint64_t floor_gens;
+
+/* The calling thread's slice of the pool with generation `gen`: a pool
+ * freed and another opened at the same address is not mistaken for it. */
+static __thread struct {
+	uint64_t gen;
+	struct floor_slice *sl;
+} floor_tls;
+
+static int floor_close(bench_pool *bp)
+{
+	int ret = 0;
+
+	if (bp == NULL)
+		return 0;
+	if (bp->fd >= 0 && close(bp->fd) != 0)
+		ret = errno;
+	free(bp->frames);
+	free(bp->slices);
+	free(bp);
+	return ret;
+}
+
+static int floor_open(const char *home, const char *path, size_t cache_bytes,
+		      bench_pool **out)
+{
+	struct stat sb;
+	bench_pool *bp;
+	uint32_t n;
+	void *p;
+	int ret;
+
+	(void)home; /* nothing on disk but the file */
+	*out = NULL;
+	if (cache_bytes < BENCH_PAGE_SIZE ||
+	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
+		return EINVAL;
+	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		return ENOMEM;
+	bp->fd = -1;
+	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
+	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
+	n = bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
+	bp->nslices = n < bp->nframes ? n : bp->nframes;
+	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0) {
+		ret = errno;
+		(void)floor_close(bp);
+		return ret;
+	}
+	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0) {
+		(void)floor_close(bp);
+		return EINVAL;
+	}
+	bp->frames_bytes =
+	    ((size_t)bp->nframes * BENCH_PAGE_SIZE + FLOOR_HUGEPAGE - 1) &
+	    ~(size_t)(FLOOR_HUGEPAGE - 1);
+	if (posix_memalign(&p, FLOOR_HUGEPAGE, bp->frames_bytes) != 0) {
+		(void)floor_close(bp);
+		return ENOMEM;
+	}
+	bp->frames = p;
+	/* Advice only, as for the bare probe; before the first touch, which
+	 * is here, so the timed period takes no page faults (a pool's
+	 * frames are all touched by the warm-up). */
+	(void)madvise(bp->frames, bp->frames_bytes, MADV_HUGEPAGE);
+	memset(bp->frames, 0, bp->frames_bytes);
+	if ((bp->slices = aligned_alloc(64, (size_t)bp->nslices *
+						sizeof(*bp->slices))) == NULL) {
+		(void)floor_close(bp);
+		return ENOMEM;
+	}
+	for (uint32_t s = 0; s < bp->nslices; s++) {
+		struct floor_slice *sl = &bp->slices[s];
+
+		sl->first = (uint32_t)((uint64_t)bp->nframes * s / bp->nslices);
+		sl->end =
+		    (uint32_t)((uint64_t)bp->nframes * (s + 1) / bp->nslices);
+		sl->next = sl->first;
+		atomic_init(&sl->reads, 0);
+	}
+	*out = bp;
+	return 0;
+}
+
+/* The first get of a thread in this pool: take the next slice (see the
+ * top of the file). Out of line: once per thread per pool. */
+static __attribute__((noinline)) int floor_claim(bench_pool *bp,
+						 struct floor_slice **out)
+{
+	uint32_t c = atomic_fetch_add(&bp->claims, 1);
+
+	if (c > bp->nslices)
+		return EBUSY;
+	floor_tls.gen = bp->gen;
+	floor_tls.sl = *out = &bp->slices[c % bp->nslices];
+	return 0;
+}
+
+static int floor_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
+{
+	struct floor_slice *sl = floor_tls.sl;
+	unsigned char *pg;
+	uint32_t f;
+	int ret;
+
+	(void)dirty; /* no write-back: a dirty page is dropped at put */
+	if (floor_tls.gen != bp->gen && (ret = floor_claim(bp, &sl)) != 0)
+		return ret;
+	f = sl->next;
+	sl->next = f + 1 == sl->end ? sl->first : f + 1;
+	pg = bp->frames + ((size_t)f << FLOOR_PAGE_SHIFT);
+	if ((ret = bench_pread_full(bp->fd, pg, BENCH_PAGE_SIZE,
+				    (off_t)pgno * BENCH_PAGE_SIZE)) != 0)
+		return ret;
+	/* Only this thread writes it: no read-modify-write needed. */
+	atomic_store_explicit(
+	    &sl->reads,
+	    atomic_load_explicit(&sl->reads, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	*page = pg;
+	return 0;
+}
+
+/* Nothing to unpin, nothing to write back. */
+static int floor_put(bench_pool *bp, void *page, int dirty)
+{
+	(void)bp;
+	(void)page;
+	(void)dirty;
+	return 0;
+}
+
+/* Every get is a read, so a miss; it holds no page. */
+static int floor_stats(bench_pool *bp, struct bench_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (uint32_t s = 0; s < bp->nslices; s++)
+		st->misses += atomic_load_explicit(&bp->slices[s].reads,
+						   memory_order_relaxed);
+	st->cache_bytes = (uint64_t)bp->nframes * BENCH_PAGE_SIZE;
+	return 0;
+}
+
+static const char *floor_strerror(int err)
+{
+	return strerror(err);
+}
+
+static const char *floor_version(void)
+{
+	return "pread floor (bench/bench_floor.c)";
+}
+
+const struct bench_sys bench_floor_sys = {
+    .name = "pread floor",
+    .version = floor_version,
+    .open = floor_open,
+    .get = floor_get,
+    .put = floor_put,
+    .stats = floor_stats,
+    .set_flushers = NULL,
+    .trickle = NULL,
+    .close = floor_close,
+    .strerror = floor_strerror,
+};
