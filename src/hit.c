@@ -61,7 +61,14 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 		atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
 				      memory_order_relaxed);
 	bump(&st[LFM_ST_HIT], 1);
-	*pagep = lfm__frame_page(rh, f);
+	void *page = lfm__frame_page(rh, f);
+	struct lfm__tls_node *t = lfm__tls_head;
+	t->last_page = page;
+	t->last_word = NULL;
+	t->last_fi = (uint64_t)lfm__frame_idx(rh, f) + 1;
+	t->last_tag = tag;
+	t->last_slot = mpf->slot;
+	*pagep = page;
 	return 0;
 slow:
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
@@ -152,6 +159,21 @@ static inline int put_cached(struct lfm__handle *h, struct lfm__frame *f,
 	return -1;
 }
 
+/* Drops a direct pin of this thread on frame fi - 1, if it still holds
+ * `tag`. 0, or -1 with nothing changed. */
+static inline int put_direct(DB_MPOOL *mp, uint64_t fi, uint64_t tag)
+{
+	struct lfm__frame *f = &lfm__frames(mp->rh)[fi - 1];
+	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag ||
+	    !lfm__pinlog_holds(mp, f))
+		return -1;
+	lfm__pinlog_add(mp, f, -1);
+	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0) == 0)
+		return 0;
+	lfm__pinlog_add(mp, f, 1);
+	return -1;
+}
+
 /* The put of any pin the fast path can name, found through its frame. */
 static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 					       unsigned long flags)
@@ -215,27 +237,37 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 {
 	DB_MPOOL *mp = mpf->mp;
 
-	/* The page this thread last got through its cache: the entry is
-	 * known, and its pins on that frame are this thread's (tcache.h), so
-	 * the put needs neither the frame nor the set (pins are fungible,
-	 * rule 10). An emptied or reused entry fails the check. */
+	/* The page this thread last got on the fast path: its pin is known.
+	 * Through the cache, the entry's pins on that frame are this
+	 * thread's (tcache.h); a direct one, the frame must still hold the
+	 * page. Either way it is a pin of this thread on that page, and pins
+	 * are fungible (rule 10), so the put needs neither the pointer
+	 * arithmetic nor the set. An emptied or reused entry, or a retagged
+	 * frame, fails the check. */
 	struct lfm__tls_node *last = lfm__tls_head;
 	if (flags == 0 && last != NULL && last->last_page == page &&
 	    last->serial == mp->serial && last->last_slot == mpf->slot) {
 		_Atomic uint64_t *word = last->last_word;
-		uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
 		last->last_page = NULL;
-		while (lfm__tc_frame(w) == last->last_fi &&
-		       lfm__tc_count(w) > 0)
-			if (atomic_compare_exchange_weak_explicit(
-				word, &w, w - LFM_TC_COUNT_ONE,
-				memory_order_release, memory_order_relaxed)) {
-				/* mpool(3) elastic pools shrink (buf.c). */
-				if (mp->rh->elastic)
-					return shrink(mp);
-				return 0;
-			}
+		if (word == NULL) {
+			if (put_direct(mp, last->last_fi, last->last_tag) == 0)
+				goto done;
+		} else {
+			uint64_t w =
+			    atomic_load_explicit(word, memory_order_relaxed);
+			while (lfm__tc_frame(w) == last->last_fi &&
+			       lfm__tc_count(w) > 0)
+				if (atomic_compare_exchange_weak_explicit(
+					word, &w, w - LFM_TC_COUNT_ONE,
+					memory_order_release,
+					memory_order_relaxed))
+					goto done;
+		}
 	}
-
 	return put_frame(mpf, page, flags);
+done:
+	/* mpool(3) elastic pools shrink (buf.c). */
+	if (mp->rh->elastic)
+		return shrink(mp);
+	return 0;
 }

@@ -191,12 +191,15 @@ struct lfm__tls_node {
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
-	/* The page this thread last got through its cache (hit.c), so that
-	 * its put finds the entry without looking at the frame: owner-only. */
+	/* The page this thread last got on the fast path (hit.c), so that
+	 * its put finds the pin without the pointer arithmetic and checks:
+	 * owner-only. last_word: its cache entry, or NULL for a direct pin,
+	 * then last_tag: the page the frame must still hold. */
 	uint32_t last_slot;
 	const void *last_page;
 	_Atomic uint64_t *last_word;
 	uint64_t last_fi;
+	uint64_t last_tag;
 	struct lfm__tls_node *next;
 };
 extern __thread struct lfm__tls_node *lfm__tls_head;
