@@ -38,49 +38,6 @@ namespace {
 constexpr size_t kPool = 256 * 1024;  // 64 frames of 4 KiB
 constexpr size_t kFrames = kPool / kPage;
 
-// A thread that stays alive between tasks: Do(f) runs f on it and waits, so
-// its thread cache (which lives as long as the thread) persists between
-// tasks. The mutex orders everything before Do with the task and the task
-// with everything after Do.
-class Runner {
- public:
-  Runner() : th_([this] { Loop(); }) {}
-  ~Runner() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    th_.join();
-  }
-  void Do(std::function<void()> f) {
-    std::unique_lock<std::mutex> l(m_);
-    task_ = std::move(f);
-    cv_.notify_all();
-    cv_.wait(l, [&] { return !task_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> l(m_);
-    for (;;) {
-      cv_.wait(l, [&] { return stop_ || task_; });
-      if (task_) {
-        task_();
-        task_ = nullptr;
-        cv_.notify_all();
-      } else if (stop_) {
-        return;
-      }
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::function<void()> task_;
-  bool stop_ = false;
-  std::thread th_;
-};
-
 // A 64-frame private DB_THREAD pool, flushers stopped (nothing is written
 // but by memp_fsync or eviction), with f.db (kPages pattern pages) open as
 // mpf_.
@@ -122,6 +79,7 @@ class HitTest : public PoolTest {
     }
   }
   void Warm(db_pgno_t pgno) { Warm(mpf_, pgno); }
+  void CrossFileCase(bool cached);
 
   // Gets and puts pages [0, n) in a thread of its own (which then exits),
   // so they are resident but this thread has never used them.
@@ -238,16 +196,24 @@ void CrossFilePuts(DB_MPOOLFILE *fa, DB_MPOOLFILE *fb, void *pa, void *pb) {
   EXPECT_EQ(memp_fput(fb, pb, 0), EINVAL);
 }
 
-TEST_F(HitTest, PutThroughAnotherFilesHandleIsEinvalAndKeepsDirectPin) {
+// Opens a.db and b.db (8 pages each, patterns 1 and 2), makes page 3 of
+// each resident, pins it (`cached`: through this thread's cache, else
+// directly), then checks that cross-file puts fail and leave both pins.
+void HitTest::CrossFileCase(bool cached) {
   MakeFile(Path("a.db"), 8, kPage, 1);
   MakeFile(Path("b.db"), 8, kPage, 2);
   DB_MPOOLFILE *fa = nullptr, *fb = nullptr;
   ASSERT_EQ(OpenFile(mp_, Path("a.db"), kPage, &fa), 0);
   ASSERT_EQ(OpenFile(mp_, Path("b.db"), kPage, &fb), 0);
-  // Resident first (a miss), so the gets below are hits.
   for (DB_MPOOLFILE *f : {fa, fb}) {
-    std::thread th([&] { ASSERT_EQ(memp_fput(f, Get(f, 3), 0), 0); });
-    th.join();
+    if (cached) {
+      Warm(f, 3);
+    } else {
+      // Resident (a miss) by another thread, so the gets below are
+      // first uses here: direct pins.
+      std::thread th([&] { ASSERT_EQ(memp_fput(f, Get(f, 3), 0), 0); });
+      th.join();
+    }
   }
   void *pa = Get(fa, 3);
   void *pb = Get(fb, 3);
@@ -260,23 +226,12 @@ TEST_F(HitTest, PutThroughAnotherFilesHandleIsEinvalAndKeepsDirectPin) {
   EXPECT_EQ(memp_fclose(fb), 0);
 }
 
+TEST_F(HitTest, PutThroughAnotherFilesHandleIsEinvalAndKeepsDirectPin) {
+  CrossFileCase(false);
+}
+
 TEST_F(HitTest, PutThroughAnotherFilesHandleIsEinvalAndKeepsCachedPin) {
-  MakeFile(Path("a.db"), 8, kPage, 1);
-  MakeFile(Path("b.db"), 8, kPage, 2);
-  DB_MPOOLFILE *fa = nullptr, *fb = nullptr;
-  ASSERT_EQ(OpenFile(mp_, Path("a.db"), kPage, &fa), 0);
-  ASSERT_EQ(OpenFile(mp_, Path("b.db"), kPage, &fb), 0);
-  Warm(fa, 3);
-  Warm(fb, 3);
-  void *pa = Get(fa, 3);
-  void *pb = Get(fb, 3);
-  ASSERT_NE(pa, nullptr);
-  ASSERT_NE(pb, nullptr);
-  EXPECT_EQ(Bytes(pa, kPage), PatternPage(3, kPage, 1));
-  EXPECT_EQ(Bytes(pb, kPage), PatternPage(3, kPage, 2));
-  CrossFilePuts(fa, fb, pa, pb);
-  EXPECT_EQ(memp_fclose(fa), 0);
-  EXPECT_EQ(memp_fclose(fb), 0);
+  CrossFileCase(true);
 }
 
 // ============================================ repeated pins by one thread

@@ -622,47 +622,6 @@ TEST_F(PoolTest, ThreadsShareOnePoolAndFileHandle) {
   EXPECT_EQ(memp_fclose(mpf), 0);
 }
 
-// A thread that stays alive between tasks: Do(f) runs f on it and waits.
-// (Thread-local state of the pool, e.g. pin caches, lives as long as it.)
-class Runner {
- public:
-  Runner() : th_([this] { Loop(); }) {}
-  ~Runner() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    th_.join();
-  }
-  void Do(std::function<void()> f) {
-    std::unique_lock<std::mutex> l(m_);
-    task_ = std::move(f);
-    cv_.notify_all();
-    cv_.wait(l, [&] { return !task_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> l(m_);
-    for (;;) {
-      cv_.wait(l, [&] { return stop_ || task_; });
-      if (task_) {
-        task_();
-        task_ = nullptr;
-        cv_.notify_all();
-      } else if (stop_) {
-        return;
-      }
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::function<void()> task_;
-  bool stop_ = false;
-  std::thread th_;
-};
-
 class ThreadPageTest : public PageTest {
  protected:
   void SetUp() override {

@@ -16,7 +16,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "db_mpool.h"
@@ -383,5 +387,48 @@ inline uint32_t GetU32(const void *page, size_t off) {
 }
 
 }  // namespace lfmtest
+
+// A thread that stays alive between tasks: Do(f) runs f on it and waits.
+// Thread-local state of the pool (pin caches) lives as long as it; the
+// mutex orders everything before Do with the task, and the task with
+// everything after.
+class Runner {
+ public:
+  Runner() : th_([this] { Loop(); }) {}
+  ~Runner() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    th_.join();
+  }
+  void Do(std::function<void()> f) {
+    std::unique_lock<std::mutex> l(m_);
+    task_ = std::move(f);
+    cv_.notify_all();
+    cv_.wait(l, [&] { return !task_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(m_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || task_; });
+      if (task_) {
+        task_();
+        task_ = nullptr;
+        cv_.notify_all();
+      } else if (stop_) {
+        return;
+      }
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::function<void()> task_;
+  bool stop_ = false;
+  std::thread th_;
+};
 
 #endif  // LFMPOOL_TESTS_TEST_UTIL_H
