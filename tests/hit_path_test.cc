@@ -80,6 +80,7 @@ class HitTest : public PoolTest {
   }
   void Warm(db_pgno_t pgno) { Warm(mpf_, pgno); }
   void CrossFileCase(bool cached);
+  void PinsNeedAsManyPuts(db_pgno_t pgno, int pins, bool warm);
 
   // Gets and puts pages [0, n) in a thread of its own (which then exits),
   // so they are resident but this thread has never used them.
@@ -290,54 +291,44 @@ TEST_F(HitTest, DirectAndCachedPinsOfOnePageBalance) {
   EXPECT_EQ(memp_fput(mpf_, again, 0), EINVAL);
 }
 
-// 5000 gets of one page by one thread without a put, then 5000 puts: all
-// succeed, one more is EINVAL.
-TEST_F(HitTest, ManyPinsOfOnePageNeedAsManyPuts) {
-  constexpr int kPins = 5000;
-  void *first = Get(11);
+// Takes `pins` pins of page pgno (after `warm`ing it into the thread's
+// cache or not), dirties it, then puts as many: each put succeeds, the
+// page stays pinned until the last (memp_fsync: DB_INCOMPLETE), one more
+// put is EINVAL, and the page is then written.
+void HitTest::PinsNeedAsManyPuts(db_pgno_t pgno, int pins, bool warm) {
+  if (warm) {
+    Warm(pgno);
+  }
+  void *first = Get(pgno);
   ASSERT_NE(first, nullptr);
-  for (int i = 1; i < kPins; i++) {
-    db_pgno_t pg = 11;
+  for (int i = 1; i < pins; i++) {
+    db_pgno_t pg = pgno;
     void *page = nullptr;
     ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0) << "get " << i;
     ASSERT_EQ(page, first) << "get " << i;
   }
   PutU32(first, 0, 0x11111111u);
   ASSERT_EQ(memp_fset(mpf_, first, DB_MPOOL_DIRTY), 0);
-  for (int i = 0; i < kPins; i++) {
+  for (int i = 0; i < pins; i++) {
     ASSERT_EQ(memp_fput(mpf_, first, 0), 0) << "put " << i;
-    if (i == kPins - 2) {
+    if (i == pins - 2) {
       EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // one pin left
     }
   }
   EXPECT_EQ(memp_fput(mpf_, first, 0), EINVAL);
   EXPECT_EQ(memp_fsync(mpf_), 0);
-  EXPECT_EQ(ReadPage(Path(), 11, kPage), Marked(11, 0x11111111u));
+  EXPECT_EQ(ReadPage(Path(), pgno, kPage), Marked(pgno, 0x11111111u));
+}
+
+// 5000 gets of one page by one thread without a put, then 5000 puts.
+TEST_F(HitTest, ManyPinsOfOnePageNeedAsManyPuts) {
+  PinsNeedAsManyPuts(11, 5000, false);
 }
 
 // A cache entry counts at most 65535 pins (LFM_TC_COUNT_MAX); pins past
-// that are taken directly. The count is still exact: as many puts as gets,
-// then EINVAL.
+// that are taken directly. The count is still exact.
 TEST_F(HitTest, PinsPastTheCacheEntryLimitAreStillCounted) {
-  constexpr int kPins = 65535 + 200;
-  Warm(12);
-  void *first = Get(12);
-  ASSERT_NE(first, nullptr);
-  for (int i = 1; i < kPins; i++) {
-    db_pgno_t pg = 12;
-    void *page = nullptr;
-    ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0) << "get " << i;
-    ASSERT_EQ(page, first) << "get " << i;
-  }
-  ASSERT_EQ(memp_fset(mpf_, first, DB_MPOOL_DIRTY), 0);
-  for (int i = 0; i < kPins; i++) {
-    ASSERT_EQ(memp_fput(mpf_, first, 0), 0) << "put " << i;
-    if (i == kPins - 2) {
-      EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // one pin left
-    }
-  }
-  EXPECT_EQ(memp_fput(mpf_, first, 0), EINVAL);
-  EXPECT_EQ(memp_fsync(mpf_), 0);
+  PinsNeedAsManyPuts(12, 65535 + 200, true);
 }
 
 // ================================================================ foreign
