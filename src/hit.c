@@ -54,13 +54,17 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 		}
 	_Atomic uint64_t *st =
 	    (_Atomic uint64_t *)((char *)lfm__tls_head->h + mpf->stats_off);
-	bump(&st[LFM_ST_SEARCH], 1);
-	bump(&st[LFM_ST_EXAMINED], examined);
-	if (examined >
-	    atomic_load_explicit(&st[LFM_ST_LONGEST], memory_order_relaxed))
-		atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
-				      memory_order_relaxed);
-	bump(&st[LFM_ST_HIT], 1);
+	if (examined == 1) {
+		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
+	} else {
+		bump(&st[LFM_ST_SEARCH], 1);
+		bump(&st[LFM_ST_EXAMINED], examined);
+		if (examined > atomic_load_explicit(&st[LFM_ST_LONGEST],
+						    memory_order_relaxed))
+			atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
+					      memory_order_relaxed);
+		bump(&st[LFM_ST_HIT], 1);
+	}
 	void *page = lfm__frame_page(rh, f);
 	struct lfm__tls_node *t = lfm__tls_head;
 	t->last_page = page;

@@ -65,6 +65,10 @@ enum {
 	LFM_ST_SEARCH,
 	LFM_ST_EXAMINED,
 	LFM_ST_LONGEST, /* a maximum */
+	/* A hit found by a one-step walk (the fast path's common case): one
+	 * counter for what is also a hit, a search and one frame examined;
+	 * memp_stat adds it to those three. Longer walks count as before. */
+	LFM_ST_WALKHIT,
 	LFM_ST_NCOUNTERS
 };
 

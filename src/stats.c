@@ -79,15 +79,20 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 						 memory_order_acquire) !=
 			    LFM_FILE_ACTIVE)
 				continue;
-			g->st_cache_hit += sum(rh, i, LFM_ST_HIT);
+			uint64_t walkhit = sum(rh, i, LFM_ST_WALKHIT);
+			g->st_cache_hit += sum(rh, i, LFM_ST_HIT) + walkhit;
 			g->st_cache_miss += sum(rh, i, LFM_ST_MISS);
 			g->st_map += sum(rh, i, LFM_ST_MAP);
 			g->st_page_create += sum(rh, i, LFM_ST_CREATE);
 			g->st_page_in += sum(rh, i, LFM_ST_IN);
 			g->st_page_out += sum(rh, i, LFM_ST_OUT);
-			g->st_hash_searches += sum(rh, i, LFM_ST_SEARCH);
-			g->st_hash_examined += sum(rh, i, LFM_ST_EXAMINED);
+			g->st_hash_searches +=
+			    sum(rh, i, LFM_ST_SEARCH) + walkhit;
+			g->st_hash_examined +=
+			    sum(rh, i, LFM_ST_EXAMINED) + walkhit;
 			uint64_t l = longest(rh, i);
+			if (walkhit != 0 && l == 0)
+				l = 1;
 			if (l > g->st_hash_longest)
 				g->st_hash_longest = l;
 		}
@@ -146,7 +151,8 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 			e->file_name = name;
 			name += len;
 			e->st_pagesize = f->pagesize;
-			e->st_cache_hit = sum(rh, i, LFM_ST_HIT);
+			e->st_cache_hit =
+			    sum(rh, i, LFM_ST_HIT) + sum(rh, i, LFM_ST_WALKHIT);
 			e->st_cache_miss = sum(rh, i, LFM_ST_MISS);
 			e->st_map = sum(rh, i, LFM_ST_MAP);
 			e->st_page_create = sum(rh, i, LFM_ST_CREATE);
