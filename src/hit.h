@@ -8,9 +8,14 @@
  * counters) made once. Anything unusual (a miss, a frame under EXCL or
  * retagged, a full pin field, DISCARD, a pin this thread cannot name)
  * leaves before any shared word has changed, and the general path then runs
- * from the start. So the two paths can never
- * disagree about state: the fast one only ever completes a whole
- * operation or does nothing.
+ * from the start. So the two paths can never disagree about state: the
+ * fast one only ever completes a whole operation or does nothing.
+ *
+ * Its only state of its own is the calling thread's record of the page it
+ * last got (lfm__tls_node.last_*: owner-only, process-local), which lets
+ * that page's put find the pin without the frame; the record is checked
+ * against the entry word or the frame's tag before it is trusted, and a
+ * stale one just sends the put the long way.
  */
 #ifndef LFM_HIT_H
 #define LFM_HIT_H
