@@ -395,12 +395,8 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 	}
 	/* In a shared region only a pin this process logged is its to drop
 	 * (pinlog.h): unlogged first, logged back if there was none. */
-	if (lfm__pinlog_holds(mp, f)) {
-		lfm__pinlog_add(mp, f, -1);
-		if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
-			return 0;
-		lfm__pinlog_add(mp, f, 1);
-	}
+	if (lfm__pinlog_unpin(mp, f, set, clear) == 0)
+		return 0;
 	/* A pin taken by another thread: flags first, while it still holds. */
 	apply_bits(f, set, clear);
 	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner) == 0)

@@ -14,17 +14,6 @@ static inline void bump(_Atomic uint64_t *c, uint64_t n)
 			      memory_order_relaxed);
 }
 
-/* The way of set e whose tag is `tag`, or LFM_TC_WAYS (unrolled). */
-_Static_assert(LFM_TC_WAYS == 4, "find_way knows the set size");
-static inline uint32_t find_way(const struct lfm__tc_entry *e, uint64_t tag)
-{
-	return e[0].tag == tag	 ? 0
-	       : e[1].tag == tag ? 1
-	       : e[2].tag == tag ? 2
-	       : e[3].tag == tag ? 3
-				 : LFM_TC_WAYS;
-}
-
 /* A first use, or one the thread's cache does not hold: the lock-free walk
  * and a direct pin. Its own function, so that each half needs fewer
  * registers (the cached hit above then saves none). */
@@ -35,7 +24,6 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 {
 	DB_MPOOL *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
-	uint32_t way;
 	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
 	uint32_t examined = 0;
 	struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
@@ -44,14 +32,8 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
 		goto slow;
 	lfm__pinlog_add(mp, f, 1);
-	/* Remembered as a ghost in the set's first unreferenced way. */
-#pragma GCC unroll 4
-	for (way = 0; way < LFM_TC_WAYS; way++)
-		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
-		    0) {
-			e[way].tag = tag;
-			break;
-		}
+	/* Remembered as a ghost (tcache.h, admission). */
+	lfm__tcache_note(lfm__tc_free_way(e), tag);
 	_Atomic uint64_t *st =
 	    (_Atomic uint64_t *)((char *)lfm__tls_head->h + mpf->stats_off);
 	if (examined == 1) {
@@ -101,10 +83,10 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 	_Atomic uint64_t *st =
 	    (_Atomic uint64_t *)((char *)h + mpf->stats_off); /* tcache.h */
 
-	/* The thread's own entry (lfm__tcache_get): tags first, since in a
-	 * large working set most probes find none. */
+	/* The thread's own entry: lfm__tcache_get, keeping the entry for the
+	 * put's record below. */
 	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
-	uint32_t way = find_way(e, tag);
+	uint32_t way = lfm__tc_find_way(e, tag);
 	if (way < LFM_TC_WAYS) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
@@ -139,43 +121,13 @@ static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
 	return 0;
 }
 
-/* Drops the pin the caller holds through its own cache entry for frame
- * index fi - 1 (lfm__tcache_put without the drop case). 0 or -1. */
-static inline int put_cached(struct lfm__handle *h, struct lfm__frame *f,
-			     uint32_t fi, uint64_t tag, uint32_t set)
+/* The end of every put that dropped its pin: mpool(3) pools grown past
+ * maxcache give frames back (buf.c). */
+static inline int put_done(DB_MPOOL *mp)
 {
-	struct lfm__tc_entry *e = lfm__tc_set(h, lfm__hash_tag(tag));
-	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-		uint64_t w =
-		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
-			/* DIRTY goes on while the pin still holds: a writer
-			 * that sees the frame unpinned also sees it. */
-			if (set)
-				atomic_fetch_or_explicit(&f->state, set,
-							 memory_order_release);
-			if (atomic_compare_exchange_weak_explicit(
-				&e[way].word, &w, w - LFM_TC_COUNT_ONE,
-				memory_order_release, memory_order_relaxed))
-				return 0;
-		}
-	}
-	return -1;
-}
-
-/* Drops a direct pin of this thread on frame fi - 1, if it still holds
- * `tag`. 0, or -1 with nothing changed. */
-static inline int put_direct(DB_MPOOL *mp, uint64_t fi, uint64_t tag)
-{
-	struct lfm__frame *f = &lfm__frames(mp->rh)[fi - 1];
-	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag ||
-	    !lfm__pinlog_holds(mp, f))
-		return -1;
-	lfm__pinlog_add(mp, f, -1);
-	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0) == 0)
-		return 0;
-	lfm__pinlog_add(mp, f, 1);
-	return -1;
+	if (mp->rh->elastic)
+		return shrink(mp);
+	return 0;
 }
 
 /* The put of any pin the fast path can name, found through its frame. */
@@ -215,24 +167,16 @@ static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 	if (lfm__st_slotref(s) != 0) {
 		struct lfm__tls_node *t = lfm__tls_head;
 		if (t != NULL && t->serial == mp->serial && t->h != NULL &&
-		    put_cached(t->h, f, idx + 1, tag, set) == 0)
+		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0,
+				    0) == 0)
 			goto done;
 	}
-	/* Otherwise the pin is direct. In a shared region only one this
-	 * process logged is its own (pinlog.h): unlogged first, logged back
-	 * if there was none. */
-	if (!lfm__pinlog_holds(mp, f))
+	/* Otherwise the pin is direct (pinlog.h: in a shared region, only
+	 * one this process logged is its own). */
+	if (lfm__pinlog_unpin(mp, f, set, 0) != 0)
 		goto slow;
-	lfm__pinlog_add(mp, f, -1);
-	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, 0) != 0) {
-		lfm__pinlog_add(mp, f, 1);
-		goto slow;
-	}
 done:
-	/* mpool(3) pools grown past maxcache give frames back (buf.c). */
-	if (rh->elastic)
-		return shrink(mp);
-	return 0;
+	return put_done(mp);
 slow:
 	return lfm__buf_put(mpf, page, flags);
 }
@@ -253,10 +197,7 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	    last->serial == mp->serial && last->last_slot == mpf->slot) {
 		_Atomic uint64_t *word = last->last_word;
 		last->last_page = NULL;
-		if (word == NULL) {
-			if (put_direct(mp, last->last_fi, last->last_tag) == 0)
-				goto done;
-		} else {
+		if (word != NULL) {
 			uint64_t w =
 			    atomic_load_explicit(word, memory_order_relaxed);
 			while (lfm__tc_frame(w) == last->last_fi &&
@@ -266,12 +207,18 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 					memory_order_release,
 					memory_order_relaxed))
 					goto done;
+		} else {
+			/* A direct pin: the frame must still hold the page. */
+			struct lfm__frame *f =
+			    &lfm__frames(mp->rh)[last->last_fi - 1];
+			if (atomic_load_explicit(&f->tag,
+						 memory_order_relaxed) ==
+				last->last_tag &&
+			    lfm__pinlog_unpin(mp, f, 0, 0) == 0)
+				goto done;
 		}
 	}
 	return put_frame(mpf, page, flags);
 done:
-	/* mpool(3) elastic pools shrink (buf.c). */
-	if (mp->rh->elastic)
-		return shrink(mp);
-	return 0;
+	return put_done(mp);
 }

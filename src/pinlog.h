@@ -49,6 +49,23 @@ static inline int lfm__pinlog_holds(DB_MPOOL *mp, struct lfm__frame *f)
 				    memory_order_relaxed) != 0;
 }
 
+/* Drops one direct pin of this process on f, or-ing in `set` and and-ing
+ * out `clear`: unlogged first, logged back if there was none to drop
+ * (the order pinlog.h's recovery relies on). 0, or -1 with nothing
+ * changed. */
+static inline __attribute__((always_inline)) int
+lfm__pinlog_unpin(DB_MPOOL *mp, struct lfm__frame *f, uint32_t set,
+		  uint32_t clear)
+{
+	if (!lfm__pinlog_holds(mp, f))
+		return -1;
+	lfm__pinlog_add(mp, f, -1);
+	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
+		return 0;
+	lfm__pinlog_add(mp, f, 1);
+	return -1;
+}
+
 /* Takes back the direct pins process slot `proc` logged on frame `idx`
  * (clearing the entry; never more than the frame has). Returns how many.
  * Only once the process cannot pin any more: it is dead, closing, or done

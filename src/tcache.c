@@ -135,29 +135,25 @@ int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
 			struct lfm__tc_entry **ghost_slot)
 {
 	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	uint32_t way = lfm__tc_find_way(e, tag);
 	*ghost_slot = NULL;
-	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-		uint64_t w =
-		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		if (e[way].tag != tag) {
-			if (w == 0 && *ghost_slot == NULL)
-				*ghost_slot = &e[way];
-			continue;
-		}
-		for (;;) {
-			if (w == 0)
-				return LFM_TC_GHOST; /* or stolen: still hot */
-			if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
-				return LFM_TC_FULL;
-			/* Acquire pairs with the release of a foreign putter
-			 * that decremented the count. */
-			if (atomic_compare_exchange_weak_explicit(
-				&e[way].word, &w, w + LFM_TC_COUNT_ONE,
-				memory_order_acquire, memory_order_relaxed))
-				return (int64_t)lfm__tc_frame(w) - 1;
-		}
+	if (way == LFM_TC_WAYS) {
+		*ghost_slot = lfm__tc_free_way(e);
+		return LFM_TC_ABSENT;
 	}
-	return LFM_TC_ABSENT;
+	uint64_t w = atomic_load_explicit(&e[way].word, memory_order_relaxed);
+	for (;;) {
+		if (w == 0)
+			return LFM_TC_GHOST; /* or stolen: still hot */
+		if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
+			return LFM_TC_FULL;
+		/* Acquire pairs with the release of a foreign putter that
+		 * decremented the count. */
+		if (atomic_compare_exchange_weak_explicit(
+			&e[way].word, &w, w + LFM_TC_COUNT_ONE,
+			memory_order_acquire, memory_order_relaxed))
+			return (int64_t)lfm__tc_frame(w) - 1;
+	}
 }
 
 /* A way for a new entry in the set: the ghost of this tag, an unused one,

@@ -88,6 +88,31 @@ static inline uint32_t lfm__tc_count(uint64_t w)
 	return (uint32_t)(w >> 32);
 }
 
+/* Owner: the way of set e whose tag is `tag`, or LFM_TC_WAYS. Tags first,
+ * unrolled: in a large working set most probes find none. */
+_Static_assert(LFM_TC_WAYS == 4, "lfm__tc_find_way knows the set size");
+static inline uint32_t lfm__tc_find_way(const struct lfm__tc_entry *e,
+					uint64_t tag)
+{
+	return e[0].tag == tag	 ? 0
+	       : e[1].tag == tag ? 1
+	       : e[2].tag == tag ? 2
+	       : e[3].tag == tag ? 3
+				 : LFM_TC_WAYS;
+}
+
+/* Owner: the set's first way that references no frame (where a ghost may
+ * be remembered), or NULL. */
+static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
+{
+#pragma GCC unroll 4
+	for (uint32_t way = 0; way < LFM_TC_WAYS; way++)
+		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
+		    0)
+			return &e[way];
+	return NULL;
+}
+
 /* Geometry for a pool of about `nframes` frames: enough entries for a hot
  * working set, few enough that all handles together pin a small share. */
 void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways);
