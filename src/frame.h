@@ -134,10 +134,14 @@ void lfm__frame_unpin_stale(struct lfm__frame *f, uint32_t one,
 /*
  * Pins frame f for page `tag`, adding `one` (LFM_F_DIRECT_ONE or
  * LFM_F_SLOTREF_ONE). On LFM_PIN_OK the frame is pinned, VALID, and holds
- * the page.
+ * the page. On LFM_PIN_STALE it is pinned but holds another page: the
+ * caller must drop the pin with lfm__frame_unpin_stale(f, one, *before)
+ * (lfm__frame_pin does; the hit path does it out of line, so that its own
+ * code makes no call).
  */
-static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
-						  uint64_t tag, uint32_t one)
+#define LFM_PIN_STALE 4
+static inline int lfm__frame_pin_try(struct lfm__frame *f, uint64_t tag,
+				     uint32_t one, uint32_t *before)
 {
 	uint32_t mask =
 	    one == LFM_F_DIRECT_ONE ? LFM_F_DIRECT_MASK : LFM_F_SLOTREF_MASK;
@@ -159,14 +163,24 @@ static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
 			memory_order_acquire, memory_order_relaxed))
 			break;
 	}
+	*before = s;
 	/* The pin froze the tag; it may have moved before we pinned. */
 	if (__builtin_expect(
-		atomic_load_explicit(&f->tag, memory_order_relaxed) != tag,
-		0)) {
-		lfm__frame_unpin_stale(f, one, s);
+		atomic_load_explicit(&f->tag, memory_order_relaxed) != tag, 0))
+		return LFM_PIN_STALE;
+	return LFM_PIN_OK;
+}
+
+static inline enum lfm__pin_result lfm__frame_pin(struct lfm__frame *f,
+						  uint64_t tag, uint32_t one)
+{
+	uint32_t before;
+	int r = lfm__frame_pin_try(f, tag, one, &before);
+	if (r == LFM_PIN_STALE) {
+		lfm__frame_unpin_stale(f, one, before);
 		return LFM_PIN_MISMATCH;
 	}
-	return LFM_PIN_OK;
+	return (enum lfm__pin_result)r;
 }
 
 /*

@@ -29,15 +29,16 @@ static inline struct lfm__bucket *lfm__ftab_bucket(struct lfm__region_hdr *rh,
 	return &lfm__buckets(rh)[lfm__hash_tag(tag) & (rh->nbuckets - 1)];
 }
 
-/* Lock-free walk. Returns the frame that (probably) holds tag, or NULL.
- * *examined counts the frames looked at. */
-static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
-						struct lfm__bucket *b,
-						uint64_t tag,
-						uint32_t *examined)
+/* Lock-free walk of b's chain among `frames` (at most `limit` steps).
+ * Returns the frame that (probably) holds tag, or NULL; *examined counts
+ * the frames looked at. Each frame's page is prefetched at data + index *
+ * stride as the chain names it (lfm__page_guess; stride 0, no pattern,
+ * prefetches `data` itself: a useless but harmless line). */
+static inline struct lfm__frame *
+lfm__ftab_walk(struct lfm__frame *frames, const char *data, uint32_t stride,
+	       uint32_t limit, struct lfm__bucket *b, uint64_t tag,
+	       uint32_t *examined)
 {
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t limit = rh->nframes_max;
 	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
 	uint32_t n = 0;
 
@@ -46,9 +47,7 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 		struct lfm__frame *f = &frames[i - 1];
 		/* The caller will read this page next if it is the one: start
 		 * fetching it now, alongside the descriptor. */
-		const void *guess = lfm__page_guess(rh, i - 1);
-		if (guess != NULL)
-			__builtin_prefetch(guess);
+		__builtin_prefetch(data + (uint64_t)(i - 1) * stride);
 		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==
 		    tag) {
 			*examined += n;
@@ -58,6 +57,17 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 	}
 	*examined += n;
 	return NULL;
+}
+
+static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
+						struct lfm__bucket *b,
+						uint64_t tag,
+						uint32_t *examined)
+{
+	return lfm__ftab_walk(
+	    lfm__frames(rh), (const char *)rh + rh->off_data,
+	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed),
+	    rh->nframes_max, b, tag, examined);
 }
 
 /* Under b->lock: pushes f (whose tag is already set) on the chain. */

@@ -14,28 +14,51 @@ static inline void bump(_Atomic uint64_t *c, uint64_t n)
 			      memory_order_relaxed);
 }
 
+/* The thread's counters for mpf's file, in its handle (tcache.h). */
+static inline _Atomic uint64_t *owner_stats(const struct lfm__tls_node *t,
+					    const DB_MPOOLFILE *mpf)
+{
+	return (_Atomic uint64_t *)((char *)t->h + mpf->stats_off);
+}
+
+/* A pin that found the frame retagged: undone, then the general path. */
+static __attribute__((noinline)) int
+stale_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep,
+	  struct lfm__frame *f, uint32_t before)
+{
+	lfm__frame_unpin_stale(f, LFM_F_DIRECT_ONE, before);
+	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+}
+
 /* A first use, or one the thread's cache does not hold: the lock-free walk
  * and a direct pin. Its own function, so that each half needs fewer
- * registers (the cached hit above then saves none). */
+ * registers (the cached hit above then saves none); it makes no call but
+ * tail calls, so it saves none either. */
 static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 					      db_pgno_t *pgnoaddr, void **pagep,
 					      uint64_t tag, uint64_t hash,
 					      struct lfm__tc_entry *e)
 {
-	DB_MPOOL *mp = mpf->mp;
-	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
+	struct lfm__region_hdr *rh = mpf->rh;
 	uint32_t examined = 0;
-	struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
+	struct lfm__frame *f = lfm__ftab_walk(
+	    mpf->frames, mpf->data,
+	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed),
+	    mpf->limit, &mpf->buckets[hash & mpf->bmask], tag, &examined);
 	if (f == NULL)
 		goto slow;
-	if (lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE) != LFM_PIN_OK)
+	uint32_t before;
+	int r = lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
+	if (r != LFM_PIN_OK) {
+		if (r == LFM_PIN_STALE)
+			return stale_get(mpf, pgnoaddr, pagep, f, before);
 		goto slow;
-	lfm__pinlog_add(mp, f, 1);
+	}
+	lfm__pinlog_add(mpf->mp, f, 1);
 	/* Remembered as a ghost (tcache.h, admission). */
 	lfm__tcache_note(lfm__tc_free_way(e), tag);
-	_Atomic uint64_t *st =
-	    (_Atomic uint64_t *)((char *)lfm__tls_head->h + mpf->stats_off);
+	struct lfm__tls_node *t = lfm__tls_head;
+	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
 		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
 	} else {
@@ -48,12 +71,11 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 		bump(&st[LFM_ST_HIT], 1);
 	}
 	void *page = lfm__frame_page(rh, f);
-	struct lfm__tls_node *t = lfm__tls_head;
 	t->last_page = page;
+	t->last_mpf = mpf;
 	t->last_word = NULL;
-	t->last_fi = (uint64_t)lfm__frame_idx(rh, f) + 1;
+	t->last_frame = f;
 	t->last_tag = tag;
-	t->last_slot = mpf->slot;
 	*pagep = page;
 	return 0;
 slow:
@@ -62,30 +84,26 @@ slow:
 
 int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 {
-	db_pgno_t pgno = *pgnoaddr;
-	DB_MPOOL *mp = mpf->mp;
-	struct lfm__region_hdr *rh = mp->rh;
-	uint32_t slot = mpf->slot;
 	/* No calls before the exits: this function needs no saved registers.
-	 * The general path makes the thread's node if it has none. */
+	 * A mapped file, another pool's node, or a thread without a pin
+	 * cache fails the one compare (pool.h); the general path then makes
+	 * the thread's node if it has none. */
 	struct lfm__tls_node *t = lfm__tls_head;
-	if (t == NULL || t->serial != mp->serial || t->h == NULL)
-		goto slow;
+	if (t == NULL || t->fast_serial != mpf->fast_serial)
+		return lfm__fget_general(mpf, pgnoaddr, 0, pagep);
 	/* Past the end: EINVAL, or a page being created; the general path
 	 * tells which. */
+	db_pgno_t pgno = *pgnoaddr;
 	if (pgno >=
 	    atomic_load_explicit(&mpf->file->npages, memory_order_relaxed))
 		goto slow;
 
-	struct lfm__handle *h = t->h;
-	uint64_t tag = lfm__tag(slot, pgno);
+	uint64_t tag = mpf->tag_hi | pgno;
 	uint64_t hash = lfm__hash_tag(tag);
-	_Atomic uint64_t *st =
-	    (_Atomic uint64_t *)((char *)h + mpf->stats_off); /* tcache.h */
 
 	/* The thread's own entry: lfm__tcache_get, keeping the entry for the
 	 * put's record below. */
-	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set_of(t->tc, t->tc_mask, hash);
 	uint32_t way = lfm__tc_find_way(e, tag);
 	if (way < LFM_TC_WAYS) {
 		uint64_t w =
@@ -98,13 +116,13 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 			&e[way].word, &w, w + LFM_TC_COUNT_ONE,
 			memory_order_acquire, memory_order_relaxed))
 			goto slow;
-		bump(&st[LFM_ST_HIT], 1);
-		void *page =
-		    lfm__frame_page(rh, &lfm__frames(rh)[lfm__tc_frame(w) - 1]);
+		bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
+		void *page = lfm__frame_page(
+		    mpf->rh, &mpf->frames[lfm__tc_frame(w) - 1]);
 		t->last_page = page;
+		t->last_mpf = mpf;
 		t->last_word = &e[way].word;
 		t->last_fi = lfm__tc_frame(w);
-		t->last_slot = slot;
 		*pagep = page;
 		return 0;
 	}
@@ -123,10 +141,10 @@ static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
 
 /* The end of every put that dropped its pin: mpool(3) pools grown past
  * maxcache give frames back (buf.c). */
-static inline int put_done(DB_MPOOL *mp)
+static inline int put_done(DB_MPOOLFILE *mpf)
 {
-	if (mp->rh->elastic)
-		return shrink(mp);
+	if (mpf->elastic)
+		return shrink(mpf->mp);
 	return 0;
 }
 
@@ -134,20 +152,18 @@ static inline int put_done(DB_MPOOL *mp)
 static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 					       unsigned long flags)
 {
-	DB_MPOOL *mp = mpf->mp;
-	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__region_hdr *rh = mpf->rh;
 
 	/* Pointer to frame by shifting, when every page is at
 	 * off_data + idx << shift (region.h, uniform_shift; it is cleared
 	 * before a chunk that breaks the pattern publishes a frame). */
 	uint32_t shift =
 	    atomic_load_explicit(&rh->uniform_shift, memory_order_relaxed);
-	uint64_t rel = (uintptr_t)page - (uintptr_t)rh - rh->off_data;
+	uint64_t rel = (uintptr_t)page - (uintptr_t)mpf->data;
 	if (shift == 0 || (rel & ((1ull << shift) - 1)) != 0 ||
-	    (rel >> shift) >= rh->nframes_max)
+	    (rel >> shift) >= mpf->limit)
 		goto slow;
-	uint32_t idx = (uint32_t)(rel >> shift);
-	struct lfm__frame *f = &lfm__frames(rh)[idx];
+	struct lfm__frame *f = &mpf->frames[rel >> shift];
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	/* Not pinned or not this file's: EINVAL; DISCARD: the entry goes
@@ -166,41 +182,40 @@ static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 	/* Some cache references the frame: perhaps ours holds the pin. */
 	if (lfm__st_slotref(s) != 0) {
 		struct lfm__tls_node *t = lfm__tls_head;
-		if (t != NULL && t->serial == mp->serial && t->h != NULL &&
+		if (t != NULL && t->fast_serial == mpf->fast_serial &&
 		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0,
 				    0) == 0)
 			goto done;
 	}
 	/* Otherwise the pin is direct (pinlog.h: in a shared region, only
 	 * one this process logged is its own). */
-	if (lfm__pinlog_unpin(mp, f, set, 0) != 0)
+	if (lfm__pinlog_unpin(mpf->mp, f, set, 0) != 0)
 		goto slow;
 done:
-	return put_done(mp);
+	return put_done(mpf);
 slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
 int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 {
-	DB_MPOOL *mp = mpf->mp;
-
 	/* The page this thread last got on the fast path: its pin is known.
 	 * Through the cache, the entry's pins on that frame are this
 	 * thread's (tcache.h); a direct one, the frame must still hold the
 	 * page. Either way it is a pin of this thread on that page, and pins
 	 * are fungible (rule 10), so the put needs neither the pointer
 	 * arithmetic nor the set. An emptied or reused entry, or a retagged
-	 * frame, fails the check. */
-	struct lfm__tls_node *last = lfm__tls_head;
-	if (flags == 0 && last != NULL && last->last_page == page &&
-	    last->serial == mp->serial && last->last_slot == mpf->slot) {
-		_Atomic uint64_t *word = last->last_word;
-		last->last_page = NULL;
+	 * frame, fails the check; the serial keeps a node of a closed pool
+	 * from being trusted. */
+	struct lfm__tls_node *t = lfm__tls_head;
+	if (flags == 0 && t != NULL && t->last_page == page &&
+	    t->last_mpf == mpf && t->fast_serial == mpf->fast_serial) {
+		_Atomic uint64_t *word = t->last_word;
+		t->last_page = NULL;
 		if (word != NULL) {
 			uint64_t w =
 			    atomic_load_explicit(word, memory_order_relaxed);
-			while (lfm__tc_frame(w) == last->last_fi &&
+			while (lfm__tc_frame(w) == t->last_fi &&
 			       lfm__tc_count(w) > 0)
 				if (atomic_compare_exchange_weak_explicit(
 					word, &w, w - LFM_TC_COUNT_ONE,
@@ -209,16 +224,17 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 					goto done;
 		} else {
 			/* A direct pin: the frame must still hold the page. */
-			struct lfm__frame *f =
-			    &lfm__frames(mp->rh)[last->last_fi - 1];
-			if (atomic_load_explicit(&f->tag,
-						 memory_order_relaxed) ==
-				last->last_tag &&
-			    lfm__pinlog_unpin(mp, f, 0, 0) == 0)
+			struct lfm__frame *f = t->last_frame;
+			if (atomic_load_explicit(
+				&f->tag, memory_order_relaxed) == t->last_tag &&
+			    lfm__pinlog_unpin(mpf->mp, f, 0, 0) == 0)
 				goto done;
 		}
 	}
+	/* A mapped file's pages are not pinned (memp_page.c). */
+	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
+		return lfm__fput_general(mpf, page, flags);
 	return put_frame(mpf, page, flags);
 done:
-	return put_done(mp);
+	return put_done(mpf);
 }

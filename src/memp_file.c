@@ -205,6 +205,22 @@ void lfm__funmap(DB_MPOOLFILE *h)
 	h->map = NULL;
 }
 
+/* The handle's copy of what the hit path reads (pool.h). A mapped handle
+ * is served by memp_fget's general path only. */
+static void fast_init(DB_MPOOL *mp, DB_MPOOLFILE *h)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	h->fast_serial = h->map == NULL ? mp->serial : LFM_NO_FAST_SERIAL;
+	h->tag_hi = lfm__tag(h->slot, 0);
+	h->rh = rh;
+	h->buckets = lfm__buckets(rh);
+	h->frames = lfm__frames(rh);
+	h->data = (const char *)rh + rh->off_data;
+	h->bmask = rh->nbuckets - 1;
+	h->limit = rh->nframes_max;
+	h->elastic = rh->elastic;
+}
+
 int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		 DB_MPOOLFILE **mpf)
 {
@@ -334,6 +350,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		if (a->may_map &&
 		    !atomic_load_explicit(&fl->rw_opened, memory_order_acquire))
 			map_file(mp, h, pf->fd, &st, pagesize);
+		fast_init(mp, h);
 		h->next = mp->mpfs;
 		mp->mpfs = h;
 	}

@@ -39,12 +39,8 @@ static int in_map(DB_MPOOLFILE *mpf, const void *p)
 	return (size_t)((const char *)p - mpf->map) % ps == 0;
 }
 
-/* Everything but a plain get of an unmapped file (out of line, so that
- * memp_fget stays a tail call). */
-static __attribute__((noinline)) int fget_general(DB_MPOOLFILE *mpf,
-						  db_pgno_t *pgnoaddr,
-						  unsigned long flags,
-						  void **pagep)
+int lfm__fget_general(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr,
+		      unsigned long flags, void **pagep)
 {
 	if ((flags & ~(unsigned long)GET_FLAGS) != 0)
 		return EINVAL;
@@ -66,9 +62,9 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	if (mpf == NULL || pgnoaddr == NULL || pagep == NULL)
 		return EINVAL;
 	/* The commonest call, kept to a tail call (hit.h). */
-	if (flags == 0 && mpf->map == NULL)
+	if (flags == 0)
 		return lfm__hit_get(mpf, pgnoaddr, pagep);
-	return fget_general(mpf, pgnoaddr, flags, pagep);
+	return lfm__fget_general(mpf, pgnoaddr, flags, pagep);
 }
 
 static int put_flags_ok(unsigned long flags)
@@ -79,17 +75,23 @@ static int put_flags_ok(unsigned long flags)
 	       (DB_MPOOL_CLEAN | DB_MPOOL_DIRTY);
 }
 
-int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
+int lfm__fput_general(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
 {
-	if (mpf == NULL || pgaddr == NULL)
-		return EINVAL;
-	if ((flags & ~(unsigned long)DB_MPOOL_DIRTY) == 0 && mpf->map == NULL)
-		return lfm__hit_put(mpf, pgaddr, flags);
 	if (!put_flags_ok(flags))
 		return EINVAL;
 	if (in_map(mpf, pgaddr))
 		return flags & DB_MPOOL_DIRTY ? EACCES : 0;
 	return lfm__buf_put(mpf, pgaddr, flags);
+}
+
+int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
+{
+	if (mpf == NULL || pgaddr == NULL)
+		return EINVAL;
+	/* The commonest calls, kept to a tail call (hit.h). */
+	if ((flags & ~(unsigned long)DB_MPOOL_DIRTY) == 0)
+		return lfm__hit_put(mpf, pgaddr, flags);
+	return lfm__fput_general(mpf, pgaddr, flags);
 }
 
 int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)

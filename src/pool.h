@@ -98,7 +98,24 @@ struct __db_mpool {
 	uint32_t lock_owner; /* the same id, for region locks (futex.h) */
 };
 
+/* A DB_MPOOLFILE's fast_serial when the hit path must not serve it (a
+ * mapped file): no pool has this serial (tls.c counts from 1). */
+#define LFM_NO_FAST_SERIAL UINT64_MAX
+
 struct __db_mpoolfile {
+	/* The hit path's copy of what it needs (hit.c), written by
+	 * memp_fopen before the handle is returned and fixed for its life,
+	 * so that a hit loads them from this one line instead of through mp
+	 * and rh (each a dependent load, docs/hit-path.md). */
+	uint64_t fast_serial; /* mp->serial, or LFM_NO_FAST_SERIAL */
+	uint64_t tag_hi;      /* (slot + 1) << 32: the file's half of a tag */
+	struct lfm__region_hdr *rh;
+	struct lfm__bucket *buckets;
+	struct lfm__frame *frames;
+	const char *data; /* rh + off_data: base of the page guess */
+	uint32_t bmask;	  /* nbuckets - 1 */
+	uint32_t limit;	  /* rh->nframes_max: a walk's bound */
+	uint32_t elastic; /* rh->elastic */
 	DB_MPOOL *mp;
 	uint32_t slot;
 	int rdonly;
@@ -191,14 +208,22 @@ struct lfm__tls_node {
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
+	/* For the hit path (hit.c), fixed with h: serial if the thread has a
+	 * handle (else 0, which no DB_MPOOLFILE carries), h's entries and
+	 * its set mask. */
+	uint64_t fast_serial;
+	struct lfm__tc_entry *tc;
+	uint64_t tc_mask;
 	/* The page this thread last got on the fast path (hit.c), so that
 	 * its put finds the pin without the pointer arithmetic and checks:
-	 * owner-only. last_word: its cache entry, or NULL for a direct pin,
-	 * then last_tag: the page the frame must still hold. */
-	uint32_t last_slot;
+	 * owner-only. last_word: its cache entry (then last_fi: the entry's
+	 * frame), or NULL for a direct pin (then last_frame, and last_tag:
+	 * the page the frame must still hold). */
 	const void *last_page;
+	const DB_MPOOLFILE *last_mpf;
 	_Atomic uint64_t *last_word;
 	uint64_t last_fi;
+	struct lfm__frame *last_frame;
 	uint64_t last_tag;
 	struct lfm__tls_node *next;
 };

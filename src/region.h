@@ -313,13 +313,9 @@ struct lfm__region_geom {
 	uint32_t shared;
 };
 
-static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
-{
-	return lfm__at(rh, rh->off_chunks);
-}
-
 /* Where frame idx's page probably is, without reading its descriptor
- * (NULL when the pool mixes page sizes). For prefetching only. */
+ * (NULL when the pool mixes page sizes). For prefetching only: the walk
+ * (ftab.h) computes the same from a stride it loads once. */
 static inline const void *lfm__page_guess(struct lfm__region_hdr *rh,
 					  uint32_t idx)
 {
@@ -328,6 +324,11 @@ static inline const void *lfm__page_guess(struct lfm__region_hdr *rh,
 	if (stride == 0)
 		return NULL;
 	return (const char *)rh + rh->off_data + (uint64_t)idx * stride;
+}
+
+static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
+{
+	return lfm__at(rh, rh->off_chunks);
 }
 
 /* Computes a region's geometry and offsets into *l (zeroed first).

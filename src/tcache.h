@@ -69,12 +69,24 @@ struct lfm__handle {
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
 
-/* The set of `hash` in h: high bits, since the low ones pick the bucket. */
+/* A handle's first entry. */
+static inline struct lfm__tc_entry *lfm__tc_entries(struct lfm__handle *h)
+{
+	return (struct lfm__tc_entry *)(h + 1);
+}
+
+/* The set of `hash` among `entries` (sets - 1 = `mask`): high bits, since
+ * the low ones pick the bucket. */
+static inline struct lfm__tc_entry *
+lfm__tc_set_of(struct lfm__tc_entry *entries, uint64_t mask, uint64_t hash)
+{
+	return entries + ((hash >> 40) & mask) * LFM_TC_WAYS;
+}
+
 static inline struct lfm__tc_entry *lfm__tc_set(struct lfm__handle *h,
 						uint64_t hash)
 {
-	uint32_t set = (uint32_t)(hash >> 40) & (h->sets - 1);
-	return (struct lfm__tc_entry *)(h + 1) + (uint64_t)set * LFM_TC_WAYS;
+	return lfm__tc_set_of(lfm__tc_entries(h), h->sets - 1, hash);
 }
 
 /* An entry word's frame index + 1, and its count of user pins. */

@@ -123,7 +123,7 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 		}
 	}
 
-	struct lfm__tls_node *n = malloc(sizeof(*n));
+	struct lfm__tls_node *n = calloc(1, sizeof(*n));
 	pthread_mutex_lock(&live_lock);
 	/* Drop nodes of pools closed since; their regions are gone. */
 	for (pp = &lfm__tls_head; *pp != NULL;) {
@@ -143,6 +143,11 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 		n->serial = mp->serial;
 		n->h = i >= 0 ? lfm__handle_at(mp->rh, (uint32_t)i) : NULL;
 		n->stripe = n->h ? n->h->stripe : tid % LFM_STAT_STRIPES;
+		if (n->h != NULL) {
+			n->fast_serial = mp->serial;
+			n->tc = lfm__tc_entries(n->h);
+			n->tc_mask = n->h->sets - 1;
+		}
 		n->next = lfm__tls_head;
 		lfm__tls_head = n;
 	}
