@@ -29,17 +29,16 @@ static inline struct lfm__bucket *lfm__ftab_bucket(struct lfm__region_hdr *rh,
 	return &lfm__buckets(rh)[lfm__hash_tag(tag) & (rh->nbuckets - 1)];
 }
 
-/* Lock-free walk of b's chain among `frames` (at most `limit` steps).
+/* Lock-free walk of a chain among `frames` from its frame i (index + 1,
+ * or LFM_NIL), at most `limit` steps.
  * Returns the frame that (probably) holds tag, or NULL; *examined counts
  * the frames looked at. Each frame's page is prefetched at data + index *
  * stride as the chain names it (lfm__page_guess; stride 0, no pattern,
  * prefetches `data` itself: a useless but harmless line). */
 static inline struct lfm__frame *
 lfm__ftab_walk(struct lfm__frame *frames, const char *data, uint32_t stride,
-	       uint32_t limit, struct lfm__bucket *b, uint64_t tag,
-	       uint32_t *examined)
+	       uint32_t limit, uint32_t i, uint64_t tag, uint32_t *examined)
 {
-	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
 	uint32_t n = 0;
 
 	while (i != LFM_NIL && n < limit) {
@@ -67,7 +66,9 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 	return lfm__ftab_walk(
 	    lfm__frames(rh), (const char *)rh + rh->off_data,
 	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed),
-	    rh->nframes_max, b, tag, examined);
+	    rh->nframes_max,
+	    atomic_load_explicit(&b->head, memory_order_acquire), tag,
+	    examined);
 }
 
 /* Under b->lock: pushes f (whose tag is already set) on the chain. */

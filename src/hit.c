@@ -30,34 +30,23 @@ stale_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep,
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 }
 
-/* A first use, or one the thread's cache does not hold: the lock-free walk
- * and a direct pin. Its own function, so that each half needs fewer
- * registers (the cached hit above then saves none); it makes no call but
- * tail calls, so it saves none either. */
-static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
-					      db_pgno_t *pgnoaddr, void **pagep,
-					      uint64_t tag, uint64_t hash,
-					      struct lfm__tc_entry *e)
+/* The walk found f, which probably holds tag: the direct pin, the ghost
+ * note, the counters and the put's record. Inlined into both walks. */
+static inline __attribute__((always_inline)) int
+walk_found(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
+	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
-	struct lfm__region_hdr *rh = mpf->rh;
-	uint32_t examined = 0;
-	struct lfm__frame *f = lfm__ftab_walk(
-	    mpf->frames, mpf->data,
-	    atomic_load_explicit(&rh->uniform_stride, memory_order_relaxed),
-	    mpf->limit, &mpf->buckets[hash & mpf->bmask], tag, &examined);
-	if (f == NULL)
-		goto slow;
 	uint32_t before;
 	int r = lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
 	if (r != LFM_PIN_OK) {
 		if (r == LFM_PIN_STALE)
 			return stale_get(mpf, pgnoaddr, pagep, f, before);
-		goto slow;
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	}
 	lfm__pinlog_add(mpf->mp, f, 1);
 	/* Remembered as a ghost (tcache.h, admission). */
 	lfm__tcache_note(lfm__tc_free_way(e), tag);
-	struct lfm__tls_node *t = lfm__tls_head;
+	struct lfm__tls_node *t = lfm__tls_fast;
 	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
 		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
@@ -70,7 +59,7 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 					      memory_order_relaxed);
 		bump(&st[LFM_ST_HIT], 1);
 	}
-	void *page = lfm__frame_page(rh, f);
+	void *page = lfm__frame_page(mpf->rh, f);
 	t->last_page = page;
 	t->last_mpf = mpf;
 	t->last_word = NULL;
@@ -78,18 +67,60 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 	t->last_tag = tag;
 	*pagep = page;
 	return 0;
-slow:
-	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+}
+
+/* The rest of the walk (ftab.h), when the chain's first frame f is not
+ * the page. */
+static __attribute__((noinline)) int
+walk_long(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
+	  struct lfm__tc_entry *e, struct lfm__frame *first)
+{
+	uint32_t examined = 1;
+	struct lfm__frame *f = lfm__ftab_walk(
+	    mpf->frames, mpf->data,
+	    atomic_load_explicit(&mpf->rh->uniform_stride,
+				 memory_order_relaxed),
+	    mpf->limit - 1,
+	    atomic_load_explicit(&first->next, memory_order_acquire), tag,
+	    &examined);
+	if (f == NULL)
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	return walk_found(mpf, pgnoaddr, pagep, tag, e, f, examined);
+}
+
+/* A first use, or one the thread's cache does not hold: the lock-free walk
+ * and a direct pin. Its own function, so that each half needs fewer
+ * registers (the cached hit above then saves none). The chain's first
+ * frame is the page most of the time (two buckets a frame): that step is
+ * lfm__ftab_walk's first, written out, so that this function keeps few
+ * enough values to need no saved registers; walk_long does the rest. */
+static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
+					      db_pgno_t *pgnoaddr, void **pagep,
+					      uint64_t tag, uint64_t hash,
+					      struct lfm__tc_entry *e)
+{
+	struct lfm__bucket *b = &mpf->buckets[hash & mpf->bmask];
+	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
+	if (i == LFM_NIL)
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	struct lfm__frame *f = &mpf->frames[i - 1];
+	__builtin_prefetch(mpf->data +
+			   (uint64_t)(i - 1) *
+			       atomic_load_explicit(&mpf->rh->uniform_stride,
+						    memory_order_relaxed));
+	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag)
+		return walk_long(mpf, pgnoaddr, pagep, tag, e, f);
+	return walk_found(mpf, pgnoaddr, pagep, tag, e, f, 1);
 }
 
 int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 {
 	/* No calls before the exits: this function needs no saved registers.
-	 * A mapped file, another pool's node, or a thread without a pin
-	 * cache fails the one compare (pool.h); the general path then makes
-	 * the thread's node if it has none. */
-	struct lfm__tls_node *t = lfm__tls_head;
-	if (t == NULL || t->fast_serial != mpf->fast_serial)
+	 * A mapped file, another pool's node, a thread without a pin cache
+	 * or without a node fails the one compare (pool.h, tls.c); the
+	 * general path then makes the thread's node if it has none. */
+	struct lfm__tls_node *t = lfm__tls_fast;
+	if (t->fast_serial != mpf->fast_serial)
 		return lfm__fget_general(mpf, pgnoaddr, 0, pagep);
 	/* Past the end: EINVAL, or a page being created; the general path
 	 * tells which. */
@@ -181,8 +212,8 @@ static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 	}
 	/* Some cache references the frame: perhaps ours holds the pin. */
 	if (lfm__st_slotref(s) != 0) {
-		struct lfm__tls_node *t = lfm__tls_head;
-		if (t != NULL && t->fast_serial == mpf->fast_serial &&
+		struct lfm__tls_node *t = lfm__tls_fast;
+		if (t->fast_serial == mpf->fast_serial &&
 		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0,
 				    0) == 0)
 			goto done;
@@ -197,6 +228,16 @@ slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
+/* The recorded direct pin in a shared region: one this process logged
+ * (pinlog.h). Out of line, so that the private put saves no register. */
+static __attribute__((noinline)) int put_logged(DB_MPOOLFILE *mpf, void *page,
+						struct lfm__frame *f)
+{
+	if (lfm__pinlog_unpin(mpf->mp, f, 0, 0) == 0)
+		return put_done(mpf);
+	return put_frame(mpf, page, 0);
+}
+
 int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 {
 	/* The page this thread last got on the fast path: its pin is known.
@@ -207,9 +248,9 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	 * arithmetic nor the set. An emptied or reused entry, or a retagged
 	 * frame, fails the check; the serial keeps a node of a closed pool
 	 * from being trusted. */
-	struct lfm__tls_node *t = lfm__tls_head;
-	if (flags == 0 && t != NULL && t->last_page == page &&
-	    t->last_mpf == mpf && t->fast_serial == mpf->fast_serial) {
+	struct lfm__tls_node *t = lfm__tls_fast;
+	if (flags == 0 && t->last_page == page && t->last_mpf == mpf &&
+	    t->fast_serial == mpf->fast_serial) {
 		_Atomic uint64_t *word = t->last_word;
 		t->last_page = NULL;
 		if (word != NULL) {
@@ -226,11 +267,15 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 			/* A direct pin: the frame must still hold the page. */
 			struct lfm__frame *f = t->last_frame;
 			if (atomic_load_explicit(
-				&f->tag, memory_order_relaxed) == t->last_tag &&
-			    lfm__pinlog_unpin(mpf->mp, f, 0, 0) == 0)
+				&f->tag, memory_order_relaxed) != t->last_tag)
+				goto frame;
+			if (mpf->mp->shm != NULL)
+				return put_logged(mpf, page, f);
+			if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0) == 0)
 				goto done;
 		}
 	}
+frame:
 	/* A mapped file's pages are not pinned (memp_page.c). */
 	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
 		return lfm__fput_general(mpf, page, flags);

@@ -228,6 +228,9 @@ struct lfm__tls_node {
 	struct lfm__tls_node *next;
 };
 extern __thread struct lfm__tls_node *lfm__tls_head;
+/* lfm__tls_head, or a node that matches no pool when it is NULL (tls.c):
+ * what the hit path reads. */
+extern __thread struct lfm__tls_node *lfm__tls_fast;
 
 static inline struct lfm__tls_node *lfm__tls(DB_MPOOL *mp)
 {

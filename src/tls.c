@@ -18,6 +18,11 @@
 
 __thread struct lfm__tls_node *lfm__tls_head;
 
+/* Never written: its fast_serial (0) matches no handle and its last_page
+ * (NULL) no page, so the hit path needs no test for "no node". */
+static struct lfm__tls_node tls_none;
+__thread struct lfm__tls_node *lfm__tls_fast = &tls_none;
+
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static DB_MPOOL *live_list;
 static uint64_t next_serial;
@@ -51,6 +56,7 @@ static void tls_destroy(void *arg)
 	}
 	pthread_mutex_unlock(&live_lock);
 	lfm__tls_head = NULL;
+	lfm__tls_fast = &tls_none;
 }
 
 /* A forked child inherits the parent's descriptors of shared regions, and
@@ -79,6 +85,7 @@ static void tls_atfork_child(void)
 	}
 	live_list = NULL;
 	lfm__tls_head = NULL;
+	lfm__tls_fast = &tls_none;
 }
 
 static void tls_init(void)
@@ -119,6 +126,7 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 			*pp = n->next;
 			n->next = lfm__tls_head;
 			lfm__tls_head = n;
+			lfm__tls_fast = n;
 			return n;
 		}
 	}
@@ -152,6 +160,7 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 		lfm__tls_head = n;
 	}
 	pthread_mutex_unlock(&live_lock);
+	lfm__tls_fast = lfm__tls_head != NULL ? lfm__tls_head : &tls_none;
 	pthread_setspecific(tls_key, lfm__tls_head);
 	return n;
 }
