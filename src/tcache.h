@@ -114,9 +114,17 @@ static inline uint32_t lfm__tc_find_way(const struct lfm__tc_entry *e,
 }
 
 /* Owner: the set's first way that references no frame (where a ghost may
- * be remembered), or NULL. */
+ * be remembered), or NULL. Ways fill from the first (ghosts and new
+ * entries both take the first free one), so a set whose last way
+ * references a frame counts as full: one load decides it for a working set
+ * larger than the cache, where every set is full and every use is a first
+ * one. A hole a thief leaves below a used last way takes no ghost until
+ * the last way frees; ghosts are hints, so that only delays an admission. */
 static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
 {
+	if (atomic_load_explicit(&e[LFM_TC_WAYS - 1].word,
+				 memory_order_relaxed) != 0)
+		return NULL;
 #pragma GCC unroll 4
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++)
 		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
