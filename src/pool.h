@@ -226,7 +226,7 @@ struct lfm__tls_node {
 	struct lfm__frame *last_frame;
 	uint64_t last_tag;
 	struct lfm__tls_node *next;
-};
+} __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 /* lfm__tls_head, or a node that matches no pool when it is NULL (tls.c):
  * what the hit path reads. */

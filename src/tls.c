@@ -13,6 +13,7 @@
 #include "shm.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -131,7 +132,10 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 		}
 	}
 
-	struct lfm__tls_node *n = calloc(1, sizeof(*n));
+	/* A line of its own: the hit path writes its record on every get. */
+	struct lfm__tls_node *n = aligned_alloc(LFM_CACHELINE, sizeof(*n));
+	if (n != NULL)
+		memset(n, 0, sizeof(*n));
 	pthread_mutex_lock(&live_lock);
 	/* Drop nodes of pools closed since; their regions are gone. */
 	for (pp = &lfm__tls_head; *pp != NULL;) {
