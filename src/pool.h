@@ -210,7 +210,7 @@ struct lfm__tls_node {
 	uint32_t stripe;
 	/* For the hit path (hit.c), fixed with h: serial if the thread has a
 	 * handle (else 0, which no DB_MPOOLFILE carries), h's entries and
-	 * its set mask. */
+	 * its set mask (lfm__tc_set_mask). */
 	uint64_t fast_serial;
 	struct lfm__tc_entry *tc;
 	uint64_t tc_mask;

@@ -75,18 +75,32 @@ static inline struct lfm__tc_entry *lfm__tc_entries(struct lfm__handle *h)
 	return (struct lfm__tc_entry *)(h + 1);
 }
 
-/* The set of `hash` among `entries` (sets - 1 = `mask`): high bits, since
- * the low ones pick the bucket. */
-static inline struct lfm__tc_entry *
-lfm__tc_set_of(struct lfm__tc_entry *entries, uint64_t mask, uint64_t hash)
+/* The set of `hash` among `entries`: hash bits 40 and up (the low ones
+ * pick the bucket), as a byte offset under `set_mask` (lfm__tc_set_mask),
+ * so that no multiply or shift follows the mask. */
+#define LFM_TC_SET_SHIFT 6 /* log2 of a set's bytes */
+_Static_assert(LFM_TC_WAYS * sizeof(struct lfm__tc_entry) ==
+		   1u << LFM_TC_SET_SHIFT,
+	       "a set is one cache line");
+
+static inline uint64_t lfm__tc_set_mask(uint32_t sets)
 {
-	return entries + ((hash >> 40) & mask) * LFM_TC_WAYS;
+	return (uint64_t)(sets - 1) << LFM_TC_SET_SHIFT;
+}
+
+static inline struct lfm__tc_entry *
+lfm__tc_set_of(struct lfm__tc_entry *entries, uint64_t set_mask, uint64_t hash)
+{
+	return (struct lfm__tc_entry *)((char *)entries +
+					((hash >> (40 - LFM_TC_SET_SHIFT)) &
+					 set_mask));
 }
 
 static inline struct lfm__tc_entry *lfm__tc_set(struct lfm__handle *h,
 						uint64_t hash)
 {
-	return lfm__tc_set_of(lfm__tc_entries(h), h->sets - 1, hash);
+	return lfm__tc_set_of(lfm__tc_entries(h), lfm__tc_set_mask(h->sets),
+			      hash);
 }
 
 /* An entry word's frame index + 1, and its count of user pins. */
