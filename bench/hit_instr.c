@@ -1,0 +1,156 @@
+/*
+ * hit_instr.c - a fixed number of memp_fget + read + memp_fput hits on a
+ * private pool, for counting the hit path's instructions with callgrind
+ * (bench/hit_instr.sh). Wall-clock figures come from mpool_bench; this
+ * counts what the machine cannot blur: instructions are repeatable for the
+ * same binary and inputs, whatever else the machine is doing.
+ *
+ *   hit_instr [--pages N] [--hot N] [--ops N] [--seed N]
+ *
+ * N pages (default 16384) of 4 KiB are written to a temporary file, every
+ * one is read once into a pool of exactly N frames (the warm-up), then
+ * --ops gets (default 8 Mi) pick a page uniformly among the first --hot
+ * (default: all), check its page number and put it back. The timed loop
+ * is hit_loop (callgrind: --toggle-collect=hit_loop), so warm-up and setup
+ * are not counted. Exits non-zero on any error or wrong page.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_rng.h"
+#include "db_mpool.h"
+
+#define PAGE 4096u
+
+struct opts {
+	uint32_t pages, hot;
+	uint64_t ops, seed;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	o->pages = 16384;
+	o->hot = 0;
+	o->ops = 8u << 20;
+	o->seed = 42;
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			return -1;
+		unsigned long long v = strtoull(argv[i + 1], NULL, 0);
+		if (strcmp(argv[i], "--pages") == 0)
+			o->pages = (uint32_t)v;
+		else if (strcmp(argv[i], "--hot") == 0)
+			o->hot = (uint32_t)v;
+		else if (strcmp(argv[i], "--ops") == 0)
+			o->ops = v;
+		else if (strcmp(argv[i], "--seed") == 0)
+			o->seed = v;
+		else
+			return -1;
+		i++;
+	}
+	if (o->hot == 0 || o->hot > o->pages)
+		o->hot = o->pages;
+	return o->pages == 0 || o->ops == 0 ? -1 : 0;
+}
+
+/* Page i holds its number in its first four bytes. */
+static int make_file(char *path, uint32_t pages)
+{
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return errno;
+	unsigned char buf[PAGE];
+	memset(buf, 0, sizeof(buf));
+	for (uint32_t i = 0; i < pages; i++) {
+		memcpy(buf, &i, sizeof(i));
+		if (pwrite(fd, buf, PAGE, (off_t)i * PAGE) != (ssize_t)PAGE) {
+			int err = errno ? errno : EIO;
+			close(fd);
+			return err;
+		}
+	}
+	return close(fd) == 0 ? 0 : errno;
+}
+
+/* The counted loop; returns the number of wrong pages, or -1 on error. */
+static __attribute__((noinline)) long hit_loop(DB_MPOOLFILE *mpf,
+					       const struct opts *o)
+{
+	struct rng r;
+	long wrong = 0;
+
+	rng_seed(&r, o->seed);
+	for (uint64_t n = 0; n < o->ops; n++) {
+		db_pgno_t pg =
+		    (db_pgno_t)(((rng_next(&r) >> 32) * o->hot) >> 32);
+		db_pgno_t want = pg;
+		void *page;
+		uint32_t got;
+
+		if (memp_fget(mpf, &pg, 0, &page) != 0)
+			return -1;
+		memcpy(&got, page, sizeof(got));
+		wrong += got != want;
+		if (memp_fput(mpf, page, 0) != 0)
+			return -1;
+	}
+	return wrong;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	char path[] = "/tmp/hit_instr.XXXXXX";
+	DB_ENV env;
+	DB_MPOOL *mp = NULL;
+	DB_MPOOLFILE *mpf = NULL;
+	int ret;
+	long wrong = -1;
+
+	if (parse(argc, argv, &o) != 0) {
+		fprintf(stderr, "usage: hit_instr [--pages N] [--hot N] "
+				"[--ops N] [--seed N]\n");
+		return 2;
+	}
+	if ((ret = make_file(path, o.pages)) != 0) {
+		fprintf(stderr, "hit_instr: data file: %s\n", strerror(ret));
+		return 1;
+	}
+	memset(&env, 0, sizeof(env));
+	env.mp_size = (size_t)o.pages * PAGE;
+	if ((ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0,
+			     &env, &mp)) != 0 ||
+	    (ret = memp_fopen(mp, path, 0, 0, 0644, PAGE, -1, NULL, NULL,
+			      &mpf)) != 0) {
+		fprintf(stderr, "hit_instr: open: %s\n", strerror(ret));
+		goto out;
+	}
+	for (uint32_t i = 0; i < o.pages; i++) {
+		db_pgno_t pg = i;
+		void *page;
+		if ((ret = memp_fget(mpf, &pg, 0, &page)) != 0 ||
+		    (ret = memp_fput(mpf, page, 0)) != 0) {
+			fprintf(stderr, "hit_instr: warm-up: %s\n",
+				strerror(ret));
+			goto out;
+		}
+	}
+	wrong = hit_loop(mpf, &o);
+	if (wrong != 0)
+		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
+	else
+		printf("hit_instr: %llu ops over %u of %u pages\n",
+		       (unsigned long long)o.ops, o.hot, o.pages);
+out:
+	if (mpf != NULL)
+		memp_fclose(mpf);
+	if (mp != NULL)
+		memp_close(mp);
+	unlink(path);
+	return wrong == 0 ? 0 : 1;
+}
