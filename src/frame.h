@@ -131,6 +131,11 @@ enum lfm__pin_result {
 void lfm__frame_unpin_stale(struct lfm__frame *f, uint32_t one,
 			    uint32_t before);
 
+/* lfm__frame_pin_try's "pinned, but retagged": beyond enum lfm__pin_result on
+ * purpose: lfm__frame_pin's callers never see it, so their switches need no
+ * case for it. */
+#define LFM_PIN_STALE (LFM_PIN_FULL + 1)
+
 /*
  * Pins frame f for page `tag`, adding `one` (LFM_F_DIRECT_ONE or
  * LFM_F_SLOTREF_ONE). On LFM_PIN_OK the frame is pinned, VALID, and holds
@@ -139,7 +144,6 @@ void lfm__frame_unpin_stale(struct lfm__frame *f, uint32_t one,
  * (lfm__frame_pin does; the hit path does it out of line, so that its own
  * code makes no call).
  */
-#define LFM_PIN_STALE 4
 static inline int lfm__frame_pin_try(struct lfm__frame *f, uint64_t tag,
 				     uint32_t one, uint32_t *before)
 {
