@@ -190,7 +190,7 @@ static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
 	int64_t cached = LFM_TC_ABSENT;
 	struct lfm__tc_entry *ghost_slot = NULL;
 	if (h != NULL) {
-		cached = lfm__tcache_get(h, tag, hash, &ghost_slot);
+		cached = lfm__tcache_get(rh, h, tag, hash, &ghost_slot);
 		if (cached >= 0 && excl) {
 			lfm__tcache_put(rh, h, &lfm__frames(rh)[cached], hash,
 					0, 0, 0);

@@ -89,9 +89,12 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	/* Enough steps for every USAGE to drain to zero. Frames that only
 	 * thread caches reference (CACHED entries, no user pin) age like
 	 * unpinned ones: a cached hit writes no shared state, so it cannot
-	 * keep USAGE up, and at 0 the entries are stolen. A page still hot
-	 * for its thread comes back into its cache at the next use (the
-	 * emptied entry keeps the tag: a ghost). */
+	 * keep USAGE up; it sets its entry's REF instead (tcache.h), and at
+	 * USAGE 0 an entry with REF loses it and gives the frame full USAGE
+	 * again, an entry without is stolen. A page that
+	 * goes on being hot for its thread comes back into its cache at the
+	 * next use (the emptied entry keeps the tag: a ghost). A discarded
+	 * page's entries are stolen, REF or not: it is the next to go. */
 	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
 	uint32_t skip =
 	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed) != 0
@@ -130,11 +133,29 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
 				continue;
 		}
-		if (lfm__st_slotref(s) != 0 &&
-		    lfm__tcache_steal(rh, f,
-				      atomic_load_explicit(
-					  &f->tag, memory_order_relaxed)) == 0)
-			continue; /* HELD by a user through a cache */
+		if (lfm__st_slotref(s) != 0) {
+			uint64_t tag =
+			    atomic_load_explicit(&f->tag, memory_order_relaxed);
+			int used = 0;
+			uint32_t stolen =
+			    (s & LFM_F_DISCARD)
+				? lfm__tcache_steal(rh, f, tag)
+				: lfm__tcache_age(rh, f, tag, &used);
+			if (used) {
+				/* Used through a cache since the last turn:
+				 * as hot as a page pinned again and again
+				 * (an entry exists only from its owner's
+				 * second use on). Relaxed, as the decrement. */
+				atomic_compare_exchange_strong_explicit(
+				    &f->state, &s,
+				    (s & ~LFM_F_USAGE_MASK) |
+					(LFM_F_USAGE_MAX << LFM_F_USAGE_SHIFT),
+				    memory_order_relaxed, memory_order_relaxed);
+				continue;
+			}
+			if (stolen == 0)
+				continue; /* HELD by a user through a cache */
+		}
 		if (try_take(mp, f, stride, require, t, werr) == 1)
 			return f;
 	}

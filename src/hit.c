@@ -142,14 +142,29 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 		/* w == 0: a ghost, whose second use earns an entry
 		 * (tcache.h, admission); the general path makes it.
 		 * Acquire pairs with a foreign putter's release. */
-		if (w == 0 || lfm__tc_count(w) >= LFM_TC_COUNT_MAX ||
-		    !atomic_compare_exchange_strong_explicit(
-			&e[way].word, &w, w + LFM_TC_COUNT_ONE,
+		if (w == 0 || lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
+			goto slow;
+		/* The page without the frame's descriptor, while every page
+		 * is at data + idx * stride (region.h): the stride was not
+		 * cleared before this thread's pin that made the entry, and
+		 * it is never set again once cleared. The prefetch goes
+		 * before the CAS, whose lock would otherwise hold it back. */
+		uint32_t stride = atomic_load_explicit(&mpf->rh->uniform_stride,
+						       memory_order_relaxed);
+		char *page = NULL;
+		if (stride != 0) {
+			page = (char *)mpf->data +
+			       (uint64_t)(lfm__tc_frame(w) - 1) * stride;
+			__builtin_prefetch(page);
+		}
+		if (!atomic_compare_exchange_strong_explicit(
+			&e[way].word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
 			memory_order_acquire, memory_order_relaxed))
 			goto slow;
 		bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
-		void *page = lfm__frame_page(
-		    mpf->rh, &mpf->frames[lfm__tc_frame(w) - 1]);
+		if (page == NULL)
+			page = lfm__frame_page(
+			    mpf->rh, &mpf->frames[lfm__tc_frame(w) - 1]);
 		t->last_page = page;
 		t->last_mpf = mpf;
 		t->last_word = &e[way].word;

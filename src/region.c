@@ -103,7 +103,7 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
-			     &tc_sets, &tc_ways);
+			     g->tc_entries, &tc_sets, &tc_ways);
 
 	uint64_t off = align_up(sizeof(struct lfm__region_hdr), LFM_CACHELINE);
 	uint64_t off_files = off;
@@ -159,9 +159,10 @@ void lfm__region_init(struct lfm__region_hdr *rh,
 		      const struct lfm__region_hdr *l)
 {
 	/* The memory is zeroed: free files, free handles, empty buckets,
-	 * unlocked locks, no chunks. Only the geometry is copied in. */
+	 * unlocked locks, no chunks. Only the geometry is copied in; nothing
+	 * writes a handle before a thread claims it, so the pages of unused
+	 * handles are never touched and cost no memory. */
 	memcpy(rh, l, sizeof(*rh));
-	lfm__tcache_init_handles(rh);
 	/* Last, with release: whoever sees the magic sees the rest. */
 	atomic_store_explicit(&rh->magic, LFM_REGION_MAGIC,
 			      memory_order_release);

@@ -311,6 +311,10 @@ struct lfm__region_geom {
 	uint64_t extra_bytes;
 	/* A region other processes map: it gets per-process pin logs. */
 	uint32_t shared;
+	/* Entries of each thread cache (a power of two, at least
+	 * LFM_TC_WAYS); 0: lfm__tcache_geometry's choice. Unit tests set it
+	 * to get a set they can fill. */
+	uint32_t tc_entries;
 };
 
 /* Where frame idx's page probably is, without reading its descriptor

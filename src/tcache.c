@@ -3,10 +3,20 @@
 
 #include "hash.h"
 
-void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways)
+void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
+			  uint32_t *sets, uint32_t *ways)
 {
-	uint64_t want = nframes / 16, entries = LFM_TC_WAYS;
-	while (entries * 2 <= want && entries < LFM_TC_MAX_ENTRIES)
+	/* Twice as many entries as 4 KiB frames: a thread whose working set
+	 * is the whole pool finds a place for nearly every page (with
+	 * 4-way sets at half load, about 3.5% of pages find their set full;
+	 * at full load 15%), so that a uniform hit writes only the thread's
+	 * own entry and never reads the bucket or the frame. An entry is 16
+	 * bytes, 32 bytes a frame a thread, and only a claimed handle's pages
+	 * are ever touched (region.c). Capped at LFM_TC_MAX_ENTRIES (1 MiB a
+	 * thread); a larger pool's threads cache their hottest pages. */
+	uint64_t want = entries_wanted ? entries_wanted : 2 * nframes,
+		 entries = LFM_TC_WAYS;
+	while (entries < want && entries < LFM_TC_MAX_ENTRIES)
 		entries *= 2;
 	*ways = LFM_TC_WAYS; /* compiled in: loops over a set unroll */
 	*sets = (uint32_t)(entries / LFM_TC_WAYS);
@@ -22,18 +32,6 @@ uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
 	return (sz + LFM_CACHELINE - 1) & ~(uint64_t)(LFM_CACHELINE - 1);
 }
 
-void lfm__tcache_init_handles(struct lfm__region_hdr *rh)
-{
-	/* Geometry is fixed for the region's life: thieves read it without
-	 * synchronising with the owner. */
-	for (uint32_t i = 0; i < rh->nhandles; i++) {
-		struct lfm__handle *h = lfm__handle_at(rh, i);
-		h->sets = rh->tc_sets;
-		h->ways = rh->tc_ways;
-		h->stripe = i % LFM_STAT_STRIPES;
-	}
-}
-
 int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc)
 {
@@ -46,10 +44,11 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 			memory_order_relaxed))
 			continue;
 		h->victim_rr = 0;
+		h->stripe = i % LFM_STAT_STRIPES;
 		atomic_store_explicit(&h->proc, proc, memory_order_relaxed);
 		/* Ghosts of the previous owner mean nothing to this one. */
 		struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
-		for (uint32_t k = 0; k < h->sets * LFM_TC_WAYS; k++)
+		for (uint32_t k = 0; k < rh->tc_sets * LFM_TC_WAYS; k++)
 			e[k].tag = 0;
 		uint32_t hi = atomic_load_explicit(&rh->handles_hiwater,
 						   memory_order_relaxed);
@@ -68,7 +67,7 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 {
 	struct lfm__frame *frames = lfm__frames(rh);
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
-	uint32_t n = h->sets * LFM_TC_WAYS;
+	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
 	int rc = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -115,7 +114,7 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
 {
 	struct lfm__frame *frames = lfm__frames(rh);
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
-	uint32_t n = h->sets * LFM_TC_WAYS;
+	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
 
 	for (uint32_t i = 0; i < n; i++) {
 		/* Exchange: a thief racing us takes the reference, or we do. */
@@ -131,10 +130,11 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
 	atomic_store_explicit(&h->owner, 0, memory_order_release);
 }
 
-int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
+int64_t lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+			uint64_t tag, uint64_t hash,
 			struct lfm__tc_entry **ghost_slot)
 {
-	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 	uint32_t way = lfm__tc_find_way(e, tag);
 	*ghost_slot = NULL;
 	if (way == LFM_TC_WAYS) {
@@ -150,15 +150,16 @@ int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
 		/* Acquire pairs with the release of a foreign putter that
 		 * decremented the count. */
 		if (atomic_compare_exchange_weak_explicit(
-			&e[way].word, &w, w + LFM_TC_COUNT_ONE,
+			&e[way].word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
 			memory_order_acquire, memory_order_relaxed))
 			return (int64_t)lfm__tc_frame(w) - 1;
 	}
 }
 
 /* A way for a new entry in the set: the ghost of this tag, an unused one,
- * or a CACHED one recycled round-robin (dropping its SLOTREF). -1 if all
- * are HELD. */
+ * or a CACHED one recycled round-robin (dropping its SLOTREF), passing over
+ * (and clearing) REF once, as CLOCK does: a page the owner keeps using is
+ * not pushed out by pages it used twice. -1 if all are HELD. */
 static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			struct lfm__tc_entry *e, uint64_t tag)
 {
@@ -173,7 +174,7 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	}
 	if (empty >= 0)
 		return empty;
-	for (uint32_t k = 0; k < LFM_TC_WAYS; k++) {
+	for (uint32_t k = 0; k < 2 * LFM_TC_WAYS; k++) {
 		uint32_t i = (h->victim_rr++) % LFM_TC_WAYS;
 		uint64_t w =
 		    atomic_load_explicit(&e[i].word, memory_order_relaxed);
@@ -181,6 +182,13 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			return i;
 		if (lfm__tc_count(w) != 0)
 			continue;
+		if (w & LFM_TC_REF) {
+			/* Relaxed, as the sweep's (lfm__tcache_age). */
+			atomic_compare_exchange_strong_explicit(
+			    &e[i].word, &w, w & ~LFM_TC_REF,
+			    memory_order_relaxed, memory_order_relaxed);
+			continue;
+		}
 		if (atomic_compare_exchange_strong_explicit(
 			&e[i].word, &w, 0, memory_order_acquire,
 			memory_order_relaxed)) {
@@ -199,7 +207,7 @@ enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__frame *f, uint64_t tag,
 					uint64_t hash)
 {
-	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 	int64_t way = free_way(rh, h, e, tag);
 	if (way < 0)
 		return LFM_PIN_FULL;
@@ -219,7 +227,7 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    uint32_t clear, int drop)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
@@ -253,7 +261,7 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  struct lfm__frame *f, uint64_t hash)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
@@ -300,7 +308,7 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		    (proc != 0 && atomic_load_explicit(
 				      &h->proc, memory_order_relaxed) != proc))
 			continue;
-		struct lfm__tc_entry *e = lfm__tc_set(h, hash);
+		struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
 			uint64_t w = atomic_load_explicit(&e[way].word,
 							  memory_order_relaxed);
@@ -351,8 +359,8 @@ static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
 	uint32_t fi = lfm__tc_frame(w);
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (atomic_compare_exchange_weak_explicit(
-			word, &w, (uint64_t)fi, memory_order_release,
-			memory_order_relaxed)) {
+			word, &w, (uint64_t)fi | (w & LFM_TC_REF),
+			memory_order_release, memory_order_relaxed)) {
 			*count += lfm__tc_count(w);
 			break;
 		}
@@ -380,4 +388,33 @@ uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	uint32_t stolen = 0;
 	for_entries_of(rh, f, tag, steal_cached, &stolen, 0);
 	return stolen;
+}
+
+/* Counts of lfm__tcache_age's visit: entries stolen, and REF found. */
+#define AGE_REF (1u << 16)
+
+/* CACHED with REF -> CACHED (another turn); CACHED -> empty. Relaxed
+ * clear: REF orders nothing, and a lost clear only delays eviction. A
+ * HELD entry's REF stays: the frame is not evicted while it is held. */
+static int age_cached(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
+		      uint32_t *count)
+{
+	if (w & LFM_TC_REF) {
+		*count |= AGE_REF;
+		if (lfm__tc_count(w) == 0)
+			atomic_compare_exchange_strong_explicit(
+			    word, &w, w & ~LFM_TC_REF, memory_order_relaxed,
+			    memory_order_relaxed);
+		return 0;
+	}
+	return steal_cached(f, word, w, count);
+}
+
+uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			 uint64_t tag, int *referenced)
+{
+	uint32_t n = 0;
+	for_entries_of(rh, f, tag, age_cached, &n, 0);
+	*referenced = (n & AGE_REF) != 0;
+	return n & (AGE_REF - 1);
 }

@@ -8,6 +8,8 @@
  *
  *   word bits  0..31  frame index + 1   (0: no reference)
  *   word bits 32..47  count             user pins held through this entry
+ *   word bit  48      REF               the owner pinned through the entry
+ *                                       since CLOCK last passed the frame
  *   tag               which page (owner-only, plain)
  *
  * An entry whose word is not 0 holds exactly one SLOTREF on its frame, so
@@ -20,13 +22,20 @@
  * when its ghost is found, i.e. on the owner's second use; a page used once
  * costs no more than a direct pin (no entry to recycle later).
  *
+ * A pin through an entry writes no shared line, so it cannot raise the
+ * frame's USAGE; it sets REF in the same CAS instead, and the CLOCK sweep,
+ * finding the frame's USAGE at 0, clears REF rather than steal such an
+ * entry (lfm__tcache_age): the frame gets another turn, as a pinned one's
+ * USAGE would give it. Other thieves (flush, discard) ignore REF.
+ *
  * Who changes a word, always by CAS unless noted:
  * - owner: 0 -> HELD(1) (plain release store: nobody else writes a 0
- *   word), count +-1, CACHED -> 0 (recycling the way);
+ *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the way);
  * - foreign putter (a thread releasing a pin another thread took):
  *   HELD(c) -> HELD(c-1); it never empties an entry;
  * - thief (CLOCK, flush, discard, which need the frame): CACHED -> 0, then
- *   it drops the SLOTREF. Thieves never touch HELD entries.
+ *   it drops the SLOTREF; the CLOCK sweep instead clears REF of a CACHED
+ *   entry that has it. Thieves never touch HELD entries.
  * Orders: the owner's decrement is a release and the thief's CAS an acquire,
  * so the user's page writes reach whoever takes EXCL after the thief drops
  * the SLOTREF (release).
@@ -47,8 +56,9 @@
 
 #define LFM_TC_COUNT_ONE   (1ull << 32)
 #define LFM_TC_COUNT_MAX   0xffffu
+#define LFM_TC_REF	   (1ull << 48)
 #define LFM_TC_WAYS	   4
-#define LFM_TC_MAX_ENTRIES 1024
+#define LFM_TC_MAX_ENTRIES 65536
 
 struct lfm__tc_entry {
 	_Atomic uint64_t word;
@@ -57,15 +67,18 @@ struct lfm__tc_entry {
 
 struct lfm__handle {
 	_Atomic uint32_t owner; /* 0: free */
-	uint32_t stripe;	/* statistics stripe for threads sharing it */
-	uint32_t sets, ways;
+	/* Statistics stripe for threads sharing it: written by the claimer,
+	 * read by the owner. */
+	uint32_t stripe;
 	uint32_t victim_rr; /* owner-only: next way to reuse */
 	/* The process slot + 1 of the owner in a shared region (0: private):
 	 * written by the claimer before anyone can see the claim matter; read
 	 * at memp_close and by recovery of a dead process (shm.h). */
 	_Atomic uint32_t proc;
-	uint32_t pad[10];
-	/* followed by: struct lfm__tc_entry entries[sets * ways];
+	uint32_t pad[12];
+	/* followed by: struct lfm__tc_entry entries[tc_sets * tc_ways]
+	 *              (the region's geometry: fixed for its life, so
+	 *              thieves read it without synchronising with owners);
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
 
@@ -96,10 +109,11 @@ lfm__tc_set_of(struct lfm__tc_entry *entries, uint64_t set_mask, uint64_t hash)
 					 set_mask));
 }
 
-static inline struct lfm__tc_entry *lfm__tc_set(struct lfm__handle *h,
-						uint64_t hash)
+static inline struct lfm__tc_entry *
+lfm__tc_set(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+	    uint64_t hash)
 {
-	return lfm__tc_set_of(lfm__tc_entries(h), lfm__tc_set_mask(h->sets),
+	return lfm__tc_set_of(lfm__tc_entries(h), lfm__tc_set_mask(rh->tc_sets),
 			      hash);
 }
 
@@ -111,7 +125,7 @@ static inline uint32_t lfm__tc_frame(uint64_t w)
 
 static inline uint32_t lfm__tc_count(uint64_t w)
 {
-	return (uint32_t)(w >> 32);
+	return (uint32_t)(w >> 32) & LFM_TC_COUNT_MAX;
 }
 
 /* Owner: the way of set e whose tag is `tag`, or LFM_TC_WAYS. Tags first,
@@ -147,13 +161,12 @@ static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
 	return NULL;
 }
 
-/* Geometry for a pool of about `nframes` frames: enough entries for a hot
- * working set, few enough that all handles together pin a small share. */
-void lfm__tcache_geometry(uint64_t nframes, uint32_t *sets, uint32_t *ways);
+/* Geometry for a pool of about `nframes` frames (entries_wanted: 0, or
+ * the entries to have, rounded up to a power of two). */
+void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
+			  uint32_t *sets, uint32_t *ways);
 uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
 				 uint64_t *stats_off);
-/* Writes the fixed fields of every handle of a new region. */
-void lfm__tcache_init_handles(struct lfm__region_hdr *rh);
 
 static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
 						 uint32_t i)
@@ -185,7 +198,8 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh,
 #define LFM_TC_ABSENT (-1)
 #define LFM_TC_GHOST  (-2)
 #define LFM_TC_FULL   (-3)
-int64_t lfm__tcache_get(struct lfm__handle *h, uint64_t tag, uint64_t hash,
+int64_t lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+			uint64_t tag, uint64_t hash,
 			struct lfm__tc_entry **ghost_slot);
 
 /* Owner: after LFM_TC_ABSENT and a direct pin, remembers the page as a
@@ -231,6 +245,13 @@ int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 /* Any thread: empties every CACHED entry naming f. Returns how many. */
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			   uint64_t tag);
+
+/* The CLOCK sweep at a frame whose USAGE is 0: empties every CACHED entry
+ * naming f that has no REF, and clears REF of the CACHED ones that have
+ * it. Returns how many it emptied; *referenced says whether any entry
+ * had REF. */
+uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			 uint64_t tag, int *referenced);
 
 /* The owner's statistics counters for file `slot`. */
 static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,

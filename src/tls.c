@@ -158,7 +158,7 @@ struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
 		if (n->h != NULL) {
 			n->fast_serial = mp->serial;
 			n->tc = lfm__tc_entries(n->h);
-			n->tc_mask = lfm__tc_set_mask(n->h->sets);
+			n->tc_mask = lfm__tc_set_mask(mp->rh->tc_sets);
 		}
 		n->next = lfm__tls_head;
 		lfm__tls_head = n;

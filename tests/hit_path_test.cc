@@ -809,5 +809,45 @@ TEST_F(HitTest, EvictedCachedPageIsReadAgain) {
   static_assert(kFrames < kBig, "the other pages must overflow the pool");
 }
 
+// A page the thread keeps using through its cache is as hot as one it
+// keeps pinning directly: a cached hit writes no shared state, but it
+// marks the thread's entry, and CLOCK passes over a frame whose entry was
+// used since its last visit (src/tcache.h, REF). So hot.db's one page,
+// used between every two misses of a stream through the 64-frame pool, is
+// read once, never evicted, while the stream's pages are evicted many
+// times over.
+TEST_F(HitTest, PageHotInThreadCacheIsNotEvicted) {
+  constexpr db_pgno_t kBig = 200;
+  constexpr int kRounds = 10;  // the stream evicts each frame ~30 times
+  MakeFile(Path("hot.db"), 1, kPage, 5);
+  MakeFile(Path("big.db"), kBig, kPage, 3);
+  DB_MPOOLFILE *hot = nullptr, *big = nullptr;
+  ASSERT_EQ(OpenFile(mp_, Path("hot.db"), kPage, &hot), 0);
+  ASSERT_EQ(OpenFile(mp_, Path("big.db"), kPage, &big), 0);
+  Warm(hot, 0);  // an entry in this thread's cache
+  for (int r = 0; r < kRounds; r++) {
+    for (db_pgno_t p = 0; p < kBig; p++) {
+      void *h = Get(hot, 0);
+      ASSERT_NE(h, nullptr);
+      ASSERT_EQ(Bytes(h, kPage), PatternPage(0, kPage, 5));
+      ASSERT_EQ(memp_fput(hot, h, 0), 0);
+      void *other = Get(big, p);
+      ASSERT_NE(other, nullptr);
+      ASSERT_EQ(Bytes(other, kPage), PatternPage(p, kPage, 3));
+      ASSERT_EQ(memp_fput(big, other, 0), 0);
+    }
+  }
+  DB_MPOOL_FSTAT hs = FStatOf(mp_, "/hot.db");
+  DB_MPOOL_FSTAT bs = FStatOf(mp_, "/big.db");
+  EXPECT_EQ(hs.st_page_in, 1u);
+  EXPECT_EQ(hs.st_cache_miss, 1u);
+  EXPECT_EQ(hs.st_cache_hit, 1u + kRounds * kBig);
+  // The stream really did cycle the pool.
+  EXPECT_GE(bs.st_page_in, (uint64_t)kRounds * (kBig - kFrames));
+  EXPECT_EQ(memp_fclose(hot), 0);
+  EXPECT_EQ(memp_fclose(big), 0);
+  static_assert(kFrames < kBig, "the stream must overflow the pool");
+}
+
 }  // namespace
 }  // namespace lfmtest

@@ -31,6 +31,7 @@ static struct lfm__region_hdr *new_region(void)
 	g.cache_bytes = 64 * 1024;
 	g.nfiles_max = 4;
 	g.nhandles = 4;
+	g.tc_entries = LFM_TC_WAYS;
 	return lfm__region_create_private(&g);
 }
 
@@ -67,7 +68,7 @@ static struct lfm__tc_entry *entry_of(struct lfm__region_hdr *rh,
 				      struct lfm__frame *f)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	for (uint32_t k = 0; k < h->sets * h->ways; k++)
+	for (uint32_t k = 0; k < rh->tc_sets * rh->tc_ways; k++)
 		if ((uint32_t)atomic_load(&entries(h)[k].word) == fi)
 			return &entries(h)[k];
 	return NULL;
@@ -78,13 +79,14 @@ static int64_t count_of(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			struct lfm__frame *f)
 {
 	struct lfm__tc_entry *e = entry_of(rh, h, f);
-	return e == NULL ? -1 : (int64_t)(atomic_load(&e->word) >> 32);
+	return e == NULL ? -1 : (int64_t)lfm__tc_count(atomic_load(&e->word));
 }
 
-static int64_t get(struct lfm__handle *h, uint64_t tag)
+static int64_t get(struct lfm__region_hdr *rh, struct lfm__handle *h,
+		   uint64_t tag)
 {
 	struct lfm__tc_entry *ghost;
-	return lfm__tcache_get(h, tag, lfm__hash_tag(tag), &ghost);
+	return lfm__tcache_get(rh, h, tag, lfm__hash_tag(tag), &ghost);
 }
 
 static int put(struct lfm__region_hdr *rh, struct lfm__handle *h,
@@ -115,8 +117,6 @@ static void test_geometry_and_claim(void)
 	CHECK_EQ(atomic_load(&rh->handles_hiwater), 0);
 	for (uint32_t i = 0; i < 4; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
-		CHECK_EQ(h->sets, rh->tc_sets);
-		CHECK_EQ(h->ways, LFM_TC_WAYS);
 		CHECK_EQ(atomic_load(&h->owner), 0);
 		CHECK_EQ((uintptr_t)h % LFM_CACHELINE, 0);
 	}
@@ -145,7 +145,7 @@ static void test_ghost_admission(void)
 
 	/* First use: absent, with an unreferenced way offered. */
 	struct lfm__tc_entry *ghost = NULL;
-	CHECK_EQ(lfm__tcache_get(h, t, lfm__hash_tag(t), &ghost),
+	CHECK_EQ(lfm__tcache_get(rh, h, t, lfm__hash_tag(t), &ghost),
 		 LFM_TC_ABSENT);
 	REQUIRE(ghost != NULL);
 	CHECK_EQ(atomic_load(&ghost->word), 0);
@@ -154,7 +154,7 @@ static void test_ghost_admission(void)
 	CHECK_EQ(lfm__frame_unpin(f, D1, 0, 0), 0);
 	CHECK_EQ(st(f), V | U1);
 	/* Second use: the ghost says "insert". */
-	CHECK_EQ(get(h, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
 	CHECK_EQ(st(f), V | U1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
@@ -169,7 +169,7 @@ static void test_ghost_admission(void)
 	CHECK_EQ(st(f), V | 2 * U1);
 	struct lfm__handle *h2 = claim(rh, OWNER + 1);
 	REQUIRE(h2 == h);
-	CHECK_EQ(get(h2, t), LFM_TC_ABSENT);
+	CHECK_EQ(get(rh, h2, t), LFM_TC_ABSENT);
 	lfm__region_destroy_private(rh);
 }
 
@@ -190,7 +190,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(count_of(rh, h, f), 1);
 
 	/* A hit through the cache: the entry, not the frame, changes. */
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	CHECK_EQ(count_of(rh, h, f), 2);
 	CHECK_EQ(st(f), V | S1 | U1);
 
@@ -213,7 +213,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(st(f), V | U1);
 
 	/* The owner's next use finds a ghost (still hot), and re-inserts. */
-	CHECK_EQ(get(h, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
 	CHECK_EQ(st(f), V | U1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
@@ -235,7 +235,7 @@ static void test_held_never_stolen(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(lfm__tcache_steal(rh, f, t), 0);
 	CHECK_EQ(count_of(rh, h, f), 2);
@@ -247,6 +247,62 @@ static void test_held_never_stolen(void)
 	CHECK_EQ(put(rh, h, f, t), 0);
 	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1); /* CACHED now */
 	CHECK_EQ(st(f), V | U1);
+	lfm__region_destroy_private(rh);
+}
+
+/* The CLOCK sweep's aging (lfm__tcache_age): a CACHED entry used since
+ * the last pass (REF) loses REF and stays, and the sweep is told; one not
+ * used since is stolen. HELD entries stay either way (and keep REF);
+ * other thieves ignore REF. */
+static void test_age_spares_used_entries(void)
+{
+	struct lfm__region_hdr *rh = new_region();
+	REQUIRE(rh != NULL);
+	uint64_t t = tag_n(9);
+	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__handle *h = claim(rh, OWNER);
+	REQUIRE(f != NULL && h != NULL);
+	int used = -1;
+	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
+	CHECK_EQ(put(rh, h, f, t), 0);
+	struct lfm__tc_entry *e = entry_of(rh, h, f);
+	REQUIRE(e != NULL);
+	/* An insert is a pin of the frame (USAGE), not a use of the entry. */
+	CHECK_EQ(atomic_load(&e->word) & LFM_TC_REF, 0);
+
+	/* Used through the cache: REF. */
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
+	CHECK(atomic_load(&e->word) & LFM_TC_REF);
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 0); /* HELD(1): kept */
+	CHECK_EQ(used, 1);
+	CHECK(atomic_load(&e->word) & LFM_TC_REF);
+	CHECK_EQ(put(rh, h, f, t), 0);
+	CHECK(atomic_load(&e->word) & LFM_TC_REF); /* the put keeps it */
+
+	/* First pass: another turn, REF cleared, SLOTREF kept. */
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 0);
+	CHECK_EQ(used, 1);
+	CHECK(entry_of(rh, h, f) == e);
+	CHECK_EQ(atomic_load(&e->word) & LFM_TC_REF, 0);
+	CHECK_EQ(count_of(rh, h, f), 0);
+	CHECK_EQ(st(f), V | S1 | U1);
+	/* Second pass with no use in between: stolen. */
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 1);
+	CHECK_EQ(used, 0);
+	CHECK(entry_of(rh, h, f) == NULL);
+	CHECK_EQ(st(f), V | U1);
+
+	/* A plain steal takes a CACHED entry even with REF. */
+	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
+	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(put(rh, h, f, t), 0);
+	CHECK_EQ(put(rh, h, f, t), 0);
+	e = entry_of(rh, h, f);
+	REQUIRE(e != NULL);
+	CHECK(atomic_load(&e->word) & LFM_TC_REF);
+	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
+	CHECK(entry_of(rh, h, f) == NULL);
 	lfm__region_destroy_private(rh);
 }
 
@@ -269,8 +325,8 @@ static void test_steal_from_several_handles(void)
 	CHECK_EQ(lfm__tcache_steal(rh, f, t), 2);
 	CHECK_EQ(st(f), V | S1 | 3 * U1);
 	CHECK_EQ(count_of(rh, b, f), 1);
-	CHECK_EQ(get(a, t), LFM_TC_GHOST);
-	CHECK_EQ(get(c, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, a, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, c, t), LFM_TC_GHOST);
 	lfm__region_destroy_private(rh);
 }
 
@@ -285,7 +341,7 @@ static void test_put_foreign(void)
 	/* No entry anywhere: nothing to drop. */
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), -1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	CHECK_EQ(count_of(rh, h, f), 2);
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), 0);
 	CHECK_EQ(count_of(rh, h, f), 1);
@@ -311,7 +367,7 @@ static void test_put_set_clear_and_drop(void)
 	REQUIRE(f != NULL && h != NULL);
 	uint64_t hash = lfm__hash_tag(t);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	/* DIRTY goes on with the put; the entry stays (count 1). */
 	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, LFM_F_DIRTY, 0, 1), 0);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
@@ -323,7 +379,7 @@ static void test_put_set_clear_and_drop(void)
 	    0);
 	CHECK(entry_of(rh, h, f) == NULL);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | LFM_F_DISCARD);
-	CHECK_EQ(get(h, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
 	/* Without drop, clear applies and the entry is CACHED. */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
@@ -344,14 +400,14 @@ static void test_to_direct(void)
 	uint64_t hash = lfm__hash_tag(t);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), -1); /* no entry */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), -1); /* count 2 */
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f, t), 0);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), 0); /* count 1 */
 	CHECK_EQ(st(f), V | D1 | U1);
 	CHECK(entry_of(rh, h, f) == NULL);
-	CHECK_EQ(get(h, t), LFM_TC_GHOST);
+	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
 	CHECK_EQ(put(rh, h, f, t), -1); /* the pin is direct now */
 	CHECK_EQ(lfm__frame_unpin(f, D1, 0, 0), 0);
 	CHECK_EQ(st(f), V | U1);
@@ -393,7 +449,7 @@ static void test_release_converts_held_drops_cached(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(fa != NULL && fb != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, fa, ta), LFM_PIN_OK);
-	CHECK_EQ(get(h, ta), lfm__frame_idx(rh, fa)); /* HELD(2) */
+	CHECK_EQ(get(rh, h, ta), lfm__frame_idx(rh, fa)); /* HELD(2) */
 	CHECK_EQ(insert(rh, h, fb, tb), LFM_PIN_OK);
 	CHECK_EQ(put(rh, h, fb, tb), 0); /* CACHED */
 	CHECK_EQ(st(fa), V | S1 | U1);
@@ -403,7 +459,7 @@ static void test_release_converts_held_drops_cached(void)
 	CHECK_EQ(st(fa), V | 2 * D1 | U1);
 	CHECK_EQ(st(fb), V | U1);
 	CHECK_EQ(atomic_load(&h->owner), 0);
-	for (uint32_t k = 0; k < h->sets * h->ways; k++)
+	for (uint32_t k = 0; k < rh->tc_sets * rh->tc_ways; k++)
 		CHECK_EQ(atomic_load(&entries(h)[k].word), 0);
 	/* A freed handle is invisible to foreign putters and thieves. */
 	CHECK_EQ(lfm__tcache_put_foreign(rh, fa, ta, 0), -1);
@@ -422,7 +478,7 @@ static void test_release_refuses_direct_overflow(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f)); /* HELD(2) */
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f)); /* HELD(2) */
 	atomic_fetch_add(&f->state, (LFM_DIRECT_MAX - 1) * D1);
 	uint32_t s0 = st(f);
 	CHECK_EQ(lfm__st_direct(s0), LFM_DIRECT_MAX - 1);
@@ -457,17 +513,50 @@ static void test_insert_full_set_and_recycle(void)
 	uint64_t tx = tag_n(20 + LFM_TC_WAYS);
 	CHECK_EQ(insert(rh, h, x, tx), LFM_PIN_FULL);
 	CHECK_EQ(st(x), V);
-	CHECK_EQ(get(h, tx), LFM_TC_ABSENT);
+	CHECK_EQ(get(rh, h, tx), LFM_TC_ABSENT);
 	/* Make way 2's frame CACHED: it is the one recycled. */
 	CHECK_EQ(put(rh, h, f[2], tag_n(22)), 0);
 	CHECK_EQ(insert(rh, h, x, tx), LFM_PIN_OK);
 	CHECK_EQ(st(x), V | S1 | U1);
 	CHECK_EQ(st(f[2]), V | U1);
 	CHECK(entry_of(rh, h, f[2]) == NULL);
-	CHECK_EQ(get(h, tag_n(22)), LFM_TC_ABSENT); /* no ghost: reused */
+	CHECK_EQ(get(rh, h, tag_n(22)), LFM_TC_ABSENT); /* no ghost: reused */
 	for (uint32_t i = 0; i < LFM_TC_WAYS; i++)
 		if (i != 2)
 			CHECK_EQ(st(f[i]), V | S1 | U1);
+	lfm__region_destroy_private(rh);
+}
+
+/* A full set of CACHED entries, two of them used since they were made
+ * (REF): a new entry recycles one of the others. */
+static void test_recycle_passes_over_used_entries(void)
+{
+	struct lfm__region_hdr *rh = new_region();
+	REQUIRE(rh != NULL);
+	REQUIRE(rh->tc_sets == 1);
+	struct lfm__frame *f[LFM_TC_WAYS + 1];
+	struct lfm__handle *h = claim(rh, OWNER);
+	REQUIRE(h != NULL);
+	for (uint32_t i = 0; i <= LFM_TC_WAYS; i++) {
+		f[i] = valid_frame(rh, tag_n(40 + i));
+		REQUIRE(f[i] != NULL);
+	}
+	for (uint32_t i = 0; i < LFM_TC_WAYS; i++) {
+		CHECK_EQ(insert(rh, h, f[i], tag_n(40 + i)), LFM_PIN_OK);
+		CHECK_EQ(put(rh, h, f[i], tag_n(40 + i)), 0);
+	}
+	for (uint32_t i = 0; i < 2; i++) {
+		CHECK_EQ(get(rh, h, tag_n(40 + i)), lfm__frame_idx(rh, f[i]));
+		CHECK_EQ(put(rh, h, f[i], tag_n(40 + i)), 0);
+	}
+	struct lfm__frame *x = f[LFM_TC_WAYS];
+	CHECK_EQ(insert(rh, h, x, tag_n(40 + LFM_TC_WAYS)), LFM_PIN_OK);
+	CHECK(entry_of(rh, h, x) != NULL);
+	CHECK(entry_of(rh, h, f[0]) != NULL);
+	CHECK(entry_of(rh, h, f[1]) != NULL);
+	CHECK_EQ((entry_of(rh, h, f[2]) == NULL) +
+		     (entry_of(rh, h, f[3]) == NULL),
+		 1);
 	lfm__region_destroy_private(rh);
 }
 
@@ -507,14 +596,14 @@ static void test_get_full_count(void)
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	int ok = 1;
 	for (uint32_t c = 1; c < LFM_TC_COUNT_MAX && ok; c++)
-		ok = get(h, t) == lfm__frame_idx(rh, f);
+		ok = get(rh, h, t) == lfm__frame_idx(rh, f);
 	CHECK(ok);
 	CHECK_EQ(count_of(rh, h, f), LFM_TC_COUNT_MAX);
-	CHECK_EQ(get(h, t), LFM_TC_FULL);
+	CHECK_EQ(get(rh, h, t), LFM_TC_FULL);
 	CHECK_EQ(count_of(rh, h, f), LFM_TC_COUNT_MAX);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(get(h, t), lfm__frame_idx(rh, f));
+	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	lfm__region_destroy_private(rh);
 }
 
@@ -524,6 +613,7 @@ int main(void)
 	RUN(test_ghost_admission);
 	RUN(test_lifecycle_insert_get_put_steal);
 	RUN(test_held_never_stolen);
+	RUN(test_age_spares_used_entries);
 	RUN(test_steal_from_several_handles);
 	RUN(test_put_foreign);
 	RUN(test_put_set_clear_and_drop);
@@ -532,6 +622,7 @@ int main(void)
 	RUN(test_release_converts_held_drops_cached);
 	RUN(test_release_refuses_direct_overflow);
 	RUN(test_insert_full_set_and_recycle);
+	RUN(test_recycle_passes_over_used_entries);
 	RUN(test_insert_busy_or_mismatch_makes_no_entry);
 	RUN(test_get_full_count);
 	UNIT_MAIN_END("tcache");

@@ -299,7 +299,7 @@ static void *tc_owner(void *p)
 			break;
 		x->owner_rounds++;
 		struct lfm__tc_entry *ghost;
-		int64_t r = lfm__tcache_get(x->h, want, hash, &ghost);
+		int64_t r = lfm__tcache_get(x->rh, x->h, want, hash, &ghost);
 		if (r >= 0) {
 			if (&lfm__frames(x->rh)[r] != x->f)
 				VIOLATION("owner: cache names frame %lld\n",
@@ -356,7 +356,7 @@ static void *tc_thief(void *p)
 	struct tc_shared *x = p;
 	uint64_t rng = seed ^ 0x7777ull;
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(x->h + 1);
-	uint32_t nent = x->h->sets * x->h->ways;
+	uint32_t nent = x->rh->tc_sets * x->rh->tc_ways;
 	uint32_t fi = lfm__frame_idx(x->rh, x->f) + 1;
 	uint8_t *pg = lfm__frame_page(x->rh, x->f);
 	uint64_t last_seq = 0;
