@@ -95,7 +95,12 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	 * goes on being hot for its thread comes back into its cache at the
 	 * next use (the emptied entry keeps the tag: a ghost). A discarded
 	 * page's entries are stolen, REF or not: it is the next to go. */
-	uint64_t steps = (uint64_t)n * (LFM_F_USAGE_MAX + 2), pos = 0, left = 0;
+	/* Steps: USAGE_MAX decrements, a REF restoring USAGE_MAX, as many
+	 * decrements again and the take: a sweep that finds nothing has
+	 * seen every frame pinned (or in use since it began), never just
+	 * recently used. */
+	uint64_t steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3), pos = 0,
+		 left = 0;
 	uint32_t skip =
 	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed) != 0
 		? DIRTY_SKIP

@@ -849,5 +849,38 @@ TEST_F(HitTest, PageHotInThreadCacheIsNotEvicted) {
   static_assert(kFrames < kBig, "the stream must overflow the pool");
 }
 
+// Every frame of the pool holds a page that one thread uses through its
+// cache (REF set) and that another thread pinned directly too (USAGE at
+// its top): the frames are hot, not pinned, so a miss must still find a
+// victim (CLOCK drains USAGE, REF restores it once, and it drains again),
+// never ENOMEM.
+TEST_F(HitTest, MissFindsVictimWhenEveryFrameIsHotInACache) {
+  constexpr db_pgno_t kAll = kFrames + 1;
+  MakeFile(Path("all.db"), kAll, kPage, 7);
+  DB_MPOOLFILE *all = nullptr;
+  ASSERT_EQ(OpenFile(mp_, Path("all.db"), kPage, &all), 0);
+  for (db_pgno_t p = 0; p < kFrames; p++) {
+    Warm(all, p);
+    void *page = Get(all, p);  // through the cache: REF
+    ASSERT_NE(page, nullptr);
+    ASSERT_EQ(memp_fput(all, page, 0), 0);
+  }
+  std::thread th([&] {
+    for (db_pgno_t p = 0; p < kFrames; p++) {
+      void *page = Get(all, p);  // a first use here: a direct pin
+      ASSERT_NE(page, nullptr);
+      ASSERT_EQ(memp_fput(all, page, 0), 0);
+    }
+  });
+  th.join();
+  DB_MPOOL_FSTAT s0 = FStatOf(mp_, "/all.db");
+  ASSERT_EQ(s0.st_page_in, (uint64_t)kFrames);  // all resident, no eviction
+  void *last = Get(all, kFrames);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(Bytes(last, kPage), PatternPage(kFrames, kPage, 7));
+  EXPECT_EQ(memp_fput(all, last, 0), 0);
+  EXPECT_EQ(memp_fclose(all), 0);
+}
+
 }  // namespace
 }  // namespace lfmtest
