@@ -151,24 +151,21 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 		 * before the CAS, whose lock would otherwise hold it back. */
 		uint32_t stride = atomic_load_explicit(&mpf->rh->uniform_stride,
 						       memory_order_relaxed);
-		char *page = NULL;
-		if (stride != 0) {
-			page = (char *)mpf->data +
-			       (uint64_t)(lfm__tc_frame(w) - 1) * stride;
-			__builtin_prefetch(page);
-		}
+		uint64_t idx = lfm__tc_frame(w) - 1;
+		void *page = stride != 0
+				 ? (char *)mpf->data + idx * stride
+				 : lfm__frame_page(mpf->rh, &mpf->frames[idx]);
+		__builtin_prefetch(page);
+		uint64_t held = (w + LFM_TC_COUNT_ONE) | LFM_TC_REF;
 		if (!atomic_compare_exchange_strong_explicit(
-			&e[way].word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
-			memory_order_acquire, memory_order_relaxed))
+			&e[way].word, &w, held, memory_order_acquire,
+			memory_order_relaxed))
 			goto slow;
 		bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
-		if (page == NULL)
-			page = lfm__frame_page(
-			    mpf->rh, &mpf->frames[lfm__tc_frame(w) - 1]);
 		t->last_page = page;
 		t->last_mpf = mpf;
 		t->last_word = &e[way].word;
-		t->last_fi = lfm__tc_frame(w);
+		t->last_w = held;
 		*pagep = page;
 		return 0;
 	}
@@ -269,9 +266,15 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 		_Atomic uint64_t *word = t->last_word;
 		t->last_page = NULL;
 		if (word != NULL) {
-			uint64_t w =
-			    atomic_load_explicit(word, memory_order_relaxed);
-			while (lfm__tc_frame(w) == t->last_fi &&
+			/* Most often the word is as the get left it: one
+			 * CAS, no load. Otherwise any pin left on the same
+			 * frame is ours to drop (rule 10). */
+			uint64_t w = t->last_w;
+			if (atomic_compare_exchange_strong_explicit(
+				word, &w, w - LFM_TC_COUNT_ONE,
+				memory_order_release, memory_order_relaxed))
+				goto done;
+			while (lfm__tc_frame(w) == lfm__tc_frame(t->last_w) &&
 			       lfm__tc_count(w) > 0)
 				if (atomic_compare_exchange_weak_explicit(
 					word, &w, w - LFM_TC_COUNT_ONE,

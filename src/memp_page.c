@@ -59,11 +59,13 @@ int lfm__fget_general(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr,
 int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	      void **pagep)
 {
+	/* The commonest call, kept to a tail call (hit.h). */
+	if (__builtin_expect(flags == 0 && mpf != NULL && pgnoaddr != NULL &&
+				 pagep != NULL,
+			     1))
+		return lfm__hit_get(mpf, pgnoaddr, pagep);
 	if (mpf == NULL || pgnoaddr == NULL || pagep == NULL)
 		return EINVAL;
-	/* The commonest call, kept to a tail call (hit.h). */
-	if (flags == 0)
-		return lfm__hit_get(mpf, pgnoaddr, pagep);
 	return lfm__fget_general(mpf, pgnoaddr, flags, pagep);
 }
 

@@ -216,13 +216,13 @@ struct lfm__tls_node {
 	uint64_t tc_mask;
 	/* The page this thread last got on the fast path (hit.c), so that
 	 * its put finds the pin without the pointer arithmetic and checks:
-	 * owner-only. last_word: its cache entry (then last_fi: the entry's
-	 * frame), or NULL for a direct pin (then last_frame, and last_tag:
-	 * the page the frame must still hold). */
+	 * owner-only. last_word: its cache entry (then last_w: the entry's
+	 * word as the get's CAS left it), or NULL for a direct pin (then
+	 * last_frame, and last_tag: the page the frame must still hold). */
 	const void *last_page;
 	const DB_MPOOLFILE *last_mpf;
 	_Atomic uint64_t *last_word;
-	uint64_t last_fi;
+	uint64_t last_w;
 	struct lfm__frame *last_frame;
 	uint64_t last_tag;
 	struct lfm__tls_node *next;
