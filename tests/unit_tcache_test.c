@@ -493,20 +493,28 @@ static void test_release_refuses_direct_overflow(void)
 	lfm__region_destroy_private(rh);
 }
 
+/* A one-set region, its owner's handle, and LFM_TC_WAYS + 1 valid frames
+ * holding tags first, first + 1, ... */
+static struct lfm__region_hdr *one_set(struct lfm__handle **h,
+				       struct lfm__frame **f, uint32_t first)
+{
+	struct lfm__region_hdr *rh = new_region();
+	if (rh == NULL || rh->tc_sets != 1 || (*h = claim(rh, OWNER)) == NULL)
+		return NULL;
+	for (uint32_t i = 0; i <= LFM_TC_WAYS; i++)
+		if ((f[i] = valid_frame(rh, tag_n(first + i))) == NULL)
+			return NULL;
+	return rh;
+}
+
 /* All ways HELD: insert says FULL and takes no pin; a CACHED way is
  * recycled, dropping the old frame's SLOTREF. */
 static void test_insert_full_set_and_recycle(void)
 {
-	struct lfm__region_hdr *rh = new_region();
-	REQUIRE(rh != NULL);
-	REQUIRE(rh->tc_sets == 1);
 	struct lfm__frame *f[LFM_TC_WAYS + 1];
-	struct lfm__handle *h = claim(rh, OWNER);
-	REQUIRE(h != NULL);
-	for (uint32_t i = 0; i <= LFM_TC_WAYS; i++) {
-		f[i] = valid_frame(rh, tag_n(20 + i));
-		REQUIRE(f[i] != NULL);
-	}
+	struct lfm__handle *h;
+	struct lfm__region_hdr *rh = one_set(&h, f, 20);
+	REQUIRE(rh != NULL);
 	for (uint32_t i = 0; i < LFM_TC_WAYS; i++)
 		CHECK_EQ(insert(rh, h, f[i], tag_n(20 + i)), LFM_PIN_OK);
 	struct lfm__frame *x = f[LFM_TC_WAYS];
@@ -531,16 +539,10 @@ static void test_insert_full_set_and_recycle(void)
  * (REF): a new entry recycles one of the others. */
 static void test_recycle_passes_over_used_entries(void)
 {
-	struct lfm__region_hdr *rh = new_region();
-	REQUIRE(rh != NULL);
-	REQUIRE(rh->tc_sets == 1);
 	struct lfm__frame *f[LFM_TC_WAYS + 1];
-	struct lfm__handle *h = claim(rh, OWNER);
-	REQUIRE(h != NULL);
-	for (uint32_t i = 0; i <= LFM_TC_WAYS; i++) {
-		f[i] = valid_frame(rh, tag_n(40 + i));
-		REQUIRE(f[i] != NULL);
-	}
+	struct lfm__handle *h;
+	struct lfm__region_hdr *rh = one_set(&h, f, 40);
+	REQUIRE(rh != NULL);
 	for (uint32_t i = 0; i < LFM_TC_WAYS; i++) {
 		CHECK_EQ(insert(rh, h, f[i], tag_n(40 + i)), LFM_PIN_OK);
 		CHECK_EQ(put(rh, h, f[i], tag_n(40 + i)), 0);
