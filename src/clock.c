@@ -86,17 +86,16 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	if (n == 0)
 		return NULL;
 
-	/* Enough steps for every USAGE to drain to zero. Frames that only
-	 * thread caches reference (CACHED entries, no user pin) age like
-	 * unpinned ones: a cached hit writes no shared state, so it cannot
-	 * keep USAGE up; it sets its entry's REF instead (tcache.h), and at
-	 * USAGE 0 an entry with REF loses it and gives the frame full USAGE
-	 * again, an entry without is stolen. A page that
+	/* Frames that only thread caches reference (CACHED entries, no user
+	 * pin) age like unpinned ones: a cached hit writes no shared state,
+	 * so it cannot keep USAGE up; it sets its entry's REF instead
+	 * (tcache.h), and at USAGE 0 an entry with REF loses it and gives the
+	 * frame full USAGE again, an entry without is stolen. A page that
 	 * goes on being hot for its thread comes back into its cache at the
 	 * next use (the emptied entry keeps the tag: a ghost). A discarded
-	 * page's entries are stolen, REF or not: it is the next to go. */
-	/* Steps: USAGE_MAX decrements, a REF restoring USAGE_MAX, as many
-	 * decrements again and the take: a sweep that finds nothing has
+	 * page's entries are stolen, REF or not: it is the next to go.
+	 * Steps: USAGE_MAX decrements, a REF restoring USAGE_MAX, as many
+	 * decrements again and the take, so a sweep that finds nothing has
 	 * seen every frame pinned (or in use since it began), never just
 	 * recently used. */
 	uint64_t steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3), pos = 0,

@@ -206,10 +206,13 @@ struct lfm__region_hdr {
 	_Atomic uint32_t nchunks;	  /* chunks opened (release/acquire) */
 	_Atomic uint64_t page_bytes_used; /* strides carved; under carve_lock */
 	/* While every chunk has one stride that divides LFM_CHUNK, frame i's
-	 * page is at off_data + i * stride (lfm__page_guess): a hint for
-	 * prefetching, set when the first chunk opens and cleared (0) when a
-	 * chunk breaks the pattern. Relaxed: a wrong guess only prefetches a
-	 * useless line. */
+	 * page is at off_data + i * stride (lfm__page_guess): set when the
+	 * first chunk opens, cleared (0) before a chunk that breaks the
+	 * pattern publishes a frame, and never set again. Relaxed: whoever
+	 * reads it unordered uses it to prefetch (a wrong guess fetches a
+	 * useless line); a thread that pinned frame i after its publication
+	 * and still reads a nonzero stride has i's true page address (the
+	 * cached hit, hit.c). */
 	_Atomic uint32_t uniform_stride;
 	_Atomic uint32_t uniform_shift; /* log2(uniform_stride) if a power of
 					   two, else 0: memp_fput divides by
@@ -317,9 +320,11 @@ struct lfm__region_geom {
 	uint32_t tc_entries;
 };
 
-/* Where frame idx's page probably is, without reading its descriptor
- * (NULL when the pool mixes page sizes). For prefetching only: the walk
- * (ftab.h) computes the same from a stride it loads once. */
+/* Where frame idx's page is, without reading its descriptor, when the
+ * pool has one uniform stride (NULL when it mixes page sizes); exact only
+ * for a frame the caller pinned (uniform_stride above), a guess for
+ * prefetching otherwise. The walk (ftab.h) and the hit path compute the
+ * same from copies of the base and a stride they load once. */
 static inline const void *lfm__page_guess(struct lfm__region_hdr *rh,
 					  uint32_t idx)
 {
