@@ -99,6 +99,12 @@ typedef struct __db_mpool_stat {
 	unsigned long st_page_clean; /* valid clean frames now */
 	unsigned long st_page_dirty; /* valid dirty frames now */
 	unsigned long st_pages;	     /* frames holding a page now */
+	/* lfmpool's own: of st_page_in, the pages copied from a read-only
+	 * mapping of their file instead of read(2) (see memp_open), and the
+	 * copies that faulted (file truncated, I/O error) and were read
+	 * with read(2) instead. */
+	unsigned long st_page_in_mapped;
+	unsigned long st_map_faults;
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -110,6 +116,8 @@ typedef struct __db_mpool_fstat {
 	unsigned long st_page_create;
 	unsigned long st_page_in;
 	unsigned long st_page_out;
+	unsigned long st_page_in_mapped; /* as in DB_MPOOL_STAT */
+	unsigned long st_map_faults;
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */
@@ -154,6 +162,24 @@ typedef struct __db_mpool_fstat {
  */
 LFM_EXPORT int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv,
 			 DB_MPOOL **regionp);
+
+/*
+ * Mapped reads (lfmpool's own, on by default): a page missing from the
+ * cache is copied from a read-only MAP_SHARED mapping of its file instead
+ * of read with read(2), which costs less than half as much for a page in
+ * the operating system's page cache; a miss that follows the same thread's
+ * previous miss in the file is read with read(2), so that the kernel reads
+ * a scan ahead. The bytes are the same either way (one page cache). To turn
+ * a fault into an error value, the pool installs a SIGBUS handler when it
+ * first maps a file in the process: a fault inside one of its copies (the
+ * file was truncated by someone else, or the disk failed) makes that miss
+ * use read(2), which returns zeroes past the end or the error; any other
+ * SIGBUS goes to the handler installed before it, or takes the default
+ * action. An application that installs its own SIGBUS handler afterwards
+ * should pass DB_NOMMAP, which turns mapped reads off for the pool (to
+ * memp_open) or for the file in this process (to memp_fopen).
+ * st_page_in_mapped and st_map_faults count them.
+ */
 
 /* memp_close: free the pool. Writes nothing; dirty pages are dropped. Every
  * DB_MPOOLFILE still open in it is closed. */

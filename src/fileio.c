@@ -47,7 +47,7 @@ const struct lfm__fileio *lfm__fileio(void)
 	return atomic_load_explicit(&current, memory_order_acquire);
 }
 
-int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off)
+int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 {
 	const struct lfm__fileio *io = lfm__fileio();
 	size_t done = 0;
@@ -64,6 +64,8 @@ int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off)
 		done += (size_t)n;
 	}
 	memset((char *)buf + done, 0, len - done);
+	if (got != NULL)
+		*got = done;
 	return 0;
 }
 

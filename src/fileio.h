@@ -41,9 +41,10 @@ extern const struct lfm__fileio lfm__fileio_sys;
 const struct lfm__fileio *lfm__fileio(void);
 
 /* Full transfers: retry EINTR, continue short counts. A read reaching end
- * of file zero-fills the rest. A write or read making no progress (0) is
- * EIO. Return 0 or an errno value. */
-int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off);
+ * of file zero-fills the rest (`*got`, unless NULL: the bytes that came
+ * from the file). A write making no progress (0) is EIO. Return 0 or an
+ * errno value. */
+int lfm__pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 int lfm__pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 /* iov is consumed (modified) as the transfer progresses. */
 int lfm__pwritev_full(int fd, struct iovec *iov, int iovcnt, uint64_t off);

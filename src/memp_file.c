@@ -122,6 +122,7 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 	    /* Files needing no pgin conversion, as in Berkeley DB. */
 	    .may_map = rdonly && ftype == 0 && !(flags & DB_NOMMAP) &&
 		       !(mp->flags & DB_NOMMAP),
+	    .nomap = (flags & DB_NOMMAP) != 0,
 	};
 	return lfm__fattach(mp, fd, &a, mpf);
 }
@@ -316,6 +317,9 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		if (pf->fd < 0) {
 			pf->fd = fd;
 			pf->borrowed = a->borrowed;
+			if (!a->nomap && !(mp->flags & DB_NOMMAP))
+				lfm__mapread_open(&pf->map, fd,
+						  (uint64_t)st.st_size);
 			if (!rdonly)
 				atomic_store_explicit(&pf->fd_rw, fd,
 						      memory_order_release);
@@ -328,6 +332,10 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 					      memory_order_release);
 			fd = -1;
 		}
+		/* The file may have grown since the mapping was made. */
+		lfm__mapread_learn(&pf->map, (uint64_t)st.st_size);
+		if (a->nomap || (mp->flags & DB_NOMMAP))
+			lfm__mapread_disable(&pf->map);
 		if (pf->nopen == 0)
 			adopt_file_params(mp, slot, ftype, lsn_offset,
 					  pgcookie);
@@ -398,6 +406,7 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		atomic_store_explicit(&file->state, LFM_FILE_FREE,
 				      memory_order_release);
 		lfm__mutex_unlock(&rh->files_lock);
+		lfm__mapread_close(&pf->map);
 		if (!pf->borrowed && close(pf->fd) != 0)
 			rc = errno;
 		pf->fd = -1;

@@ -20,9 +20,26 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	int rc = 0;
 
 	if (how == LFM_FILL_READ) {
-		rc = lfm__pread_full(pf->fd, page, ps, (uint64_t)pgno * ps);
-		if (rc != 0)
-			return rc;
+		uint64_t off = (uint64_t)pgno * ps;
+		enum lfm__mapread_rc m = LFM_MAPREAD_NO;
+		/* A scan goes to pread, which reads ahead (mapread.h). */
+		if (t == NULL || tag != t->last_fill + 1)
+			m = lfm__mapread_copy(&pf->map, page, ps, off);
+		if (t != NULL)
+			t->last_fill = tag;
+		if (m == LFM_MAPREAD_COPIED) {
+			lfm__stat_add(t, mp->rh, slot, LFM_ST_INMAP, 1);
+		} else {
+			size_t got;
+			if (m == LFM_MAPREAD_FAULT)
+				lfm__stat_add(t, mp->rh, slot, LFM_ST_MAPFAULT,
+					      1);
+			rc = lfm__pread_full(pf->fd, page, ps, off, &got);
+			if (rc != 0)
+				return rc;
+			if (got == ps)
+				lfm__mapread_learn(&pf->map, off + ps);
+		}
 		lfm__stat_add(t, mp->rh, slot, LFM_ST_IN, 1);
 	} else {
 		memset(page, 0, ps);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "db_mpool.h"
+#include "mapread.h"
 #include "region.h"
 #include "tcache.h"
 
@@ -46,6 +47,8 @@ struct lfm__pfile {
 	 * a write: acquire/release so the pair is seen whole. */
 	_Atomic(lfm__pgfn) pgin;
 	_Atomic(lfm__pgfn) pgout;
+	/* Misses copied from a mapping of fd (mapread.h): made with fd. */
+	struct lfm__mapread map;
 };
 
 struct lfm__cookie {
@@ -154,6 +157,7 @@ struct lfm__attach {
 	const u_int8_t *uid;
 	int borrowed;	/* the caller owns fd: never close it */
 	int may_map;	/* read-only and mapping allowed (memp_fopen) */
+	int nomap;	/* DB_NOMMAP given to memp_fopen */
 	int partial_ok; /* a partial last page is ignored, not EINVAL */
 };
 
@@ -225,6 +229,10 @@ struct lfm__tls_node {
 	uint64_t last_w;
 	struct lfm__frame *last_frame;
 	uint64_t last_tag;
+	/* The page this thread last read from a file on a miss (pageio.c):
+	 * the next page of the same file is read with pread, so that the
+	 * kernel sees a sequential scan and reads ahead. Owner-only. */
+	uint64_t last_fill;
 	struct lfm__tls_node *next;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
