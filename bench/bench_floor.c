@@ -1,7 +1,9 @@
 /*
- * bench_floor.c - the pread floor: the least any pool must do per miss, one
- * pread(2) of the 4 KiB page from the data file (which is in the page
- * cache) into one of its frames, run by the driver as a fourth system
+ * bench_floor.c - the pread floor: the least a pool that reads its misses
+ * with pread(2), as BDB does, must do per miss (lfmpool copies them from a
+ * mapping instead, src/mapread.h, and can beat it): one pread of the 4 KiB
+ * page from the data file (which is in the page cache) into one of its
+ * frames, run by the driver as a fourth system
  * beside lfmpool and BDB in the workloads whose pool is smaller than the
  * file (miss-uniform, dirty, dirty-flush-*), as the bare probe
  * (bench_bare.c) runs in the hit workloads.

@@ -5,7 +5,8 @@
  * a bound: in the hit workloads the bare probe (bench_bare.c, --no-bare:
  * off), the issue's yardstick, the least any pool can do per hit; in the
  * miss workloads the pread floor (bench_floor.c, --no-floor: off), one
- * pread of the page per get, the least any pool must do per miss.
+ * pread of the page per get, the least a pool reading misses with pread
+ * must do (lfmpool copies them from a mapping, so it can beat it).
  *
  * Each cell (workload x thread count) runs --runs times per system; run r
  * does lfmpool then BDB (then the reference) when r is even and the reverse

@@ -190,8 +190,11 @@ void print_header(void)
 	if (sys_any(SYS_FLOOR))
 		printf(
 		    "- pread floor (miss workloads; --no-floor: off): the "
-		    "least a pool must do per miss, one pread(2) of the 4 KiB "
-		    "page from the data file (in the page cache) into a frame, "
+		    "least a pool that reads its misses with pread(2) (as BDB "
+		    "does) must do per miss, one pread of the 4 KiB page from "
+		    "the data file (in the page cache) into a frame; lfmpool "
+		    "copies misses from a mapping of the file instead "
+		    "(src/mapread.h), so it can beat it. "
 		    "run as a third system alternating with the other two. "
 		    "As many frames as lfmpool's pool (2 MiB-aligned, "
 		    "MADV_HUGEPAGE, touched at open), a slice of them per "
