@@ -30,6 +30,10 @@ struct bench_stats {
 	uint64_t evict_clean; /* victims that were clean (st_ro_evict) */
 	uint64_t evict_dirty; /* victims written first (st_rw_evict) */
 	uint64_t pages_out;   /* pages written, by anyone (st_page_out) */
+	uint64_t pages_in;    /* pages read from the file (st_page_in) */
+	/* Of pages_in, copied from a mapping of the file instead of read
+	 * (lfmpool's st_page_in_mapped; 0 for the others). */
+	uint64_t pages_in_mapped;
 };
 
 struct bench_sys {

@@ -112,6 +112,7 @@ struct run_result {
 	uint64_t errors;	 /* failed calls */
 	/* Over the timed period, from the system's statistics. */
 	uint64_t evict_clean, evict_dirty, pages_out;
+	uint64_t pages_in, pages_in_mapped;
 	/* Timed workloads: every get timed (bench_lat.h). */
 	uint64_t gets_timed;
 	double p99_all_us;  /* p99 of all gets */

@@ -92,6 +92,8 @@ static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 	st->evict_clean = gsp->st_ro_evict;
 	st->evict_dirty = gsp->st_rw_evict;
 	st->pages_out = gsp->st_page_out;
+	st->pages_in = gsp->st_page_in;
+	st->pages_in_mapped = gsp->st_page_in_mapped;
 	free(gsp);
 	free(fsp);
 	return 0;

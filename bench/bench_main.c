@@ -524,6 +524,8 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 	rr->evict_clean = st1.evict_clean - st0.evict_clean;
 	rr->evict_dirty = st1.evict_dirty - st0.evict_dirty;
 	rr->pages_out = st1.pages_out - st0.pages_out;
+	rr->pages_in = st1.pages_in - st0.pages_in;
+	rr->pages_in_mapped = st1.pages_in_mapped - st0.pages_in_mapped;
 	if (lat != NULL) {
 		/* See bench_lat.h and the report's method line. */
 		rr->gets_timed = lat->n;
