@@ -28,6 +28,13 @@ struct guard {
 static __thread _Atomic(struct guard *) guard_cur
     __attribute__((tls_model("initial-exec")));
 
+/* The thread's last check (mapread.h): copies left before the next one,
+ * and whether it may copy meanwhile. Owner-only. */
+static __thread struct {
+	uint32_t left;
+	int ok;
+} thr __attribute__((tls_model("initial-exec")));
+
 /* The SIGBUS disposition found before ours, read once before ours is
  * installed and fixed afterwards. */
 static struct sigaction prev_bus;
@@ -130,6 +137,25 @@ void lfm__mapread_disable(struct lfm__mapread *m)
 	atomic_store_explicit(&m->off, 1, memory_order_relaxed);
 }
 
+/* Whether a fault in a copy on this thread would reach on_sigbus: SIGBUS
+ * not blocked here (a blocked synchronous signal is delivered with the
+ * default action), and on_sigbus still the process's handler. */
+static int thread_may_copy(void)
+{
+	if (thr.left != 0) {
+		thr.left--;
+		return thr.ok;
+	}
+	thr.left = LFM_MAPREAD_RECHECK - 1;
+	sigset_t cur;
+	struct sigaction sa;
+	thr.ok = pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 &&
+		 !sigismember(&cur, SIGBUS) &&
+		 sigaction(SIGBUS, NULL, &sa) == 0 &&
+		 (sa.sa_flags & SA_SIGINFO) && sa.sa_sigaction == on_sigbus;
+	return thr.ok;
+}
+
 static void unblock_sigbus(void)
 {
 	sigset_t s;
@@ -166,7 +192,7 @@ enum lfm__mapread_rc lfm__mapread_copy(struct lfm__mapread *m, void *dst,
 	if (m->base == NULL || off + len > m->len ||
 	    off + len > atomic_load_explicit(&m->valid, memory_order_relaxed) ||
 	    atomic_load_explicit(&m->off, memory_order_relaxed) ||
-	    lfm__fileio() != &lfm__fileio_sys)
+	    lfm__fileio() != &lfm__fileio_sys || !thread_may_copy())
 		return LFM_MAPREAD_NO;
 	enum lfm__mapread_rc rc = guarded_copy(dst, m->base + off, len);
 	if (rc == LFM_MAPREAD_FAULT) {

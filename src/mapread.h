@@ -18,9 +18,16 @@
  * what pread says (zeroes past the end, EIO for a bad sector). db_mpool(3)'s
  * errors stay return values. Any other SIGBUS goes to the handler that was
  * installed before ours, or takes the default action (the process dies as it
- * would have without us). An application that replaces the SIGBUS handler
- * after opening a pool loses the guard for pages past the end of a
- * truncated file or on a failing disk; DB_NOMMAP turns mapped reads off.
+ * would have without us).
+ *
+ * The kernel turns a fault that the thread has blocked, or one under another
+ * handler, into the default action, so every LFM_MAPREAD_RECHECK copies a
+ * thread checks (two system calls, a fraction of a nanosecond a copy) that
+ * SIGBUS is not blocked in it and that the pool's handler is still the
+ * process's; until its next check a thread that fails preads. An
+ * application that blocks SIGBUS in a thread, or replaces the handler, is
+ * exposed only for that thread's copies before its next check, and only if
+ * one of them faults; DB_NOMMAP turns mapped reads off altogether.
  *
  * One lfm__mapread per file slot per process (in lfm__pfile):
  *   base, len  written by the process's first attach of the slot, under
@@ -52,6 +59,10 @@ struct lfm__mapread {
 	_Atomic int off;
 };
 
+/* Copies a thread makes between checks of its signal mask and of the
+ * process's SIGBUS handler (the first copy checks). */
+#define LFM_MAPREAD_RECHECK 1024
+
 enum lfm__mapread_rc {
 	LFM_MAPREAD_COPIED, /* the page was copied from the mapping */
 	LFM_MAPREAD_NO,	    /* not tried (see lfm__mapread_copy) */
@@ -72,8 +83,9 @@ void lfm__mapread_disable(struct lfm__mapread *m);
 
 /* Copies `len` bytes at file offset `off` into dst, under the guard. NO
  * when m is unmapped or disabled, the range is not below `valid` or not
- * inside the mapping, or the process's file I/O goes through a test table
- * (fileio.h: injected faults are pread's). */
+ * inside the mapping, the process's file I/O goes through a test table
+ * (fileio.h: injected faults are pread's), or the thread's last check
+ * found SIGBUS blocked or the pool's handler replaced. */
 enum lfm__mapread_rc lfm__mapread_copy(struct lfm__mapread *m, void *dst,
 				       size_t len, uint64_t off);
 

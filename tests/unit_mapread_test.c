@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -247,6 +248,93 @@ static void test_threads_fault_at_once(void)
 	close(fd);
 }
 
+/* With SIGBUS blocked, a fault would be delivered with the default action
+ * (the kernel forces it), so a blocked thread must not copy: NO, even for
+ * a page past the end of a truncated file, and copies again once it
+ * unblocks, by its next check. */
+static void *blocked_thread(void *arg)
+{
+	int *res = arg, fd = res[0];
+	struct lfm__mapread m;
+	unsigned char b[PS];
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGBUS);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	lfm__mapread_open(&m, fd, 4 * PS);
+	if (m.base == NULL)
+		return NULL;
+	res[1] = lfm__mapread_copy(&m, b, PS, 0);
+	res[2] = lfm__mapread_copy(&m, b, PS, 3 * PS); /* past the end */
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	int n = 0;
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED)
+		n++;
+	res[3] = n;
+	res[4] = is_page(b, 0);
+	lfm__mapread_close(&m);
+	return NULL;
+}
+
+static void test_thread_with_sigbus_blocked_does_not_copy(void)
+{
+	int fd = make_file(4);
+	REQUIRE(fd >= 0);
+	REQUIRE(ftruncate(fd, 2 * PS) == 0);
+	int res[5] = {fd, -1, -1, -1, 0};
+	pthread_t th;
+	REQUIRE(pthread_create(&th, NULL, blocked_thread, res) == 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(res[1], LFM_MAPREAD_NO);
+	CHECK_EQ(res[2], LFM_MAPREAD_NO);
+	CHECK(res[3] >= 0 && res[3] <= LFM_MAPREAD_RECHECK);
+	CHECK(res[4]);
+	close(fd);
+}
+
+static void other_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	_exit(77); /* never reached: nothing faults while it is installed */
+}
+
+/* A handler installed over the pool's: by its next check a thread stops
+ * copying (a fault would now go to that handler), and copies again when
+ * the pool's handler is back. */
+static void test_replaced_handler_stops_copies(void)
+{
+	int fd = make_file(2);
+	REQUIRE(fd >= 0);
+	struct lfm__mapread m;
+	lfm__mapread_open(&m, fd, 2 * PS);
+	REQUIRE(m.base != NULL);
+	unsigned char b[PS];
+	struct sigaction ours, other;
+	REQUIRE(sigaction(SIGBUS, NULL, &ours) == 0);
+	memset(&other, 0, sizeof(other));
+	other.sa_sigaction = other_handler;
+	other.sa_flags = SA_SIGINFO;
+	sigemptyset(&other.sa_mask);
+	REQUIRE(sigaction(SIGBUS, &other, NULL) == 0);
+	int n = 0;
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) == LFM_MAPREAD_COPIED)
+		n++;
+	CHECK(n <= LFM_MAPREAD_RECHECK);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
+	REQUIRE(sigaction(SIGBUS, &ours, NULL) == 0);
+	n = 0;
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED)
+		n++;
+	CHECK(n <= LFM_MAPREAD_RECHECK);
+	lfm__mapread_close(&m);
+	close(fd);
+}
+
 int main(void)
 {
 	RUN(test_copies_the_file);
@@ -255,5 +343,7 @@ int main(void)
 	RUN(test_file_grows_under_the_mapping);
 	RUN(test_truncated_file_faults_into_an_error);
 	RUN(test_threads_fault_at_once);
+	RUN(test_thread_with_sigbus_blocked_does_not_copy);
+	RUN(test_replaced_handler_stops_copies);
 	UNIT_MAIN_END("mapread");
 }
