@@ -175,10 +175,13 @@ LFM_EXPORT int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv,
  * file was truncated by someone else, or the disk failed) makes that miss
  * use read(2), which returns zeroes past the end or the error; any other
  * SIGBUS goes to the handler installed before it, or takes the default
- * action. An application that installs its own SIGBUS handler afterwards
- * should pass DB_NOMMAP, which turns mapped reads off for the pool (to
- * memp_open) or for the file in this process (to memp_fopen).
- * st_page_in_mapped and st_map_faults count them.
+ * action. A thread that has SIGBUS blocked, or runs after the handler was
+ * replaced, uses read(2) from its next check on (every 1024 copies: the
+ * kernel would turn a blocked fault into the default action). An
+ * application that installs its own SIGBUS handler afterwards, or blocks
+ * SIGBUS in its threads, should still pass DB_NOMMAP, which turns mapped reads
+ * off for the pool (to memp_open) or for the file in this process (to
+ * memp_fopen). st_page_in_mapped and st_map_faults count them.
  */
 
 /* memp_close: free the pool. Writes nothing; dirty pages are dropped. Every
