@@ -80,5 +80,9 @@ extern const struct bench_sys bench_floor_sys;
 /* The threads that will get at once from the next floor opened (besides
  * the warm-up before them); set by the driver before its open. */
 extern int bench_floor_threads;
+/* Nonzero (--floor-copy): the floor copies each page from a read-only
+ * mapping of the file instead of preading it, as lfmpool's misses do. Set
+ * before the first open. */
+extern int bench_floor_copy;
 
 #endif /* LFMPOOL_BENCH_H */

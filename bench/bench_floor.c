@@ -47,6 +47,7 @@ _Static_assert(BENCH_PAGE_SIZE == 1u << FLOOR_PAGE_SHIFT,
 	       "get finds the frame by shift");
 
 int bench_floor_threads = 1;
+int bench_floor_copy;
 
 /* One thread's frames [first, end); written only by that thread (and
  * read by stats after the threads are joined). */
@@ -61,6 +62,9 @@ struct bench_pool {
 	struct floor_slice *slices;
 	uint32_t nframes, nslices;
 	int fd;
+	/* --floor-copy: the file, mapped (map_bytes), copied from. */
+	const unsigned char *map;
+	size_t map_bytes;
 	size_t frames_bytes;
 	_Atomic uint32_t claims; /* threads that have taken a slice */
 };
@@ -81,6 +85,8 @@ static int floor_close(bench_pool *bp)
 
 	if (bp == NULL)
 		return 0;
+	if (bp->map != NULL)
+		munmap((void *)bp->map, bp->map_bytes);
 	if (bp->fd >= 0 && close(bp->fd) != 0)
 		ret = errno;
 	free(bp->frames);
@@ -118,6 +124,20 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0) {
 		(void)floor_close(bp);
 		return EINVAL;
+	}
+	if (bench_floor_copy) {
+		/* As lfmpool maps a file for its misses (src/mapread.c),
+		 * without the guard: the benchmark's file is not truncated. */
+		p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED,
+			 bp->fd, 0);
+		if (p == MAP_FAILED) {
+			ret = errno;
+			(void)floor_close(bp);
+			return ret;
+		}
+		(void)madvise(p, (size_t)sb.st_size, MADV_RANDOM);
+		bp->map = p;
+		bp->map_bytes = (size_t)sb.st_size;
 	}
 	bp->frames_bytes =
 	    ((size_t)bp->nframes * BENCH_PAGE_SIZE + FLOOR_HUGEPAGE - 1) &
@@ -177,9 +197,16 @@ static int floor_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 	f = sl->next;
 	sl->next = f + 1 == sl->end ? sl->first : f + 1;
 	pg = bp->frames + ((size_t)f << FLOOR_PAGE_SHIFT);
-	if ((ret = bench_pread_full(bp->fd, pg, BENCH_PAGE_SIZE,
-				    (off_t)pgno * BENCH_PAGE_SIZE)) != 0)
+	if (bp->map != NULL) {
+		if ((size_t)pgno * BENCH_PAGE_SIZE >= bp->map_bytes)
+			return EINVAL;
+		memcpy(pg, bp->map + (size_t)pgno * BENCH_PAGE_SIZE,
+		       BENCH_PAGE_SIZE);
+	} else if ((ret = bench_pread_full(bp->fd, pg, BENCH_PAGE_SIZE,
+					   (off_t)pgno * BENCH_PAGE_SIZE)) !=
+		   0) {
 		return ret;
+	}
 	/* Only this thread writes it: no read-modify-write needed. */
 	atomic_store_explicit(
 	    &sl->reads,
@@ -216,7 +243,9 @@ static const char *floor_strerror(int err)
 
 static const char *floor_version(void)
 {
-	return "pread floor (bench/bench_floor.c)";
+	return bench_floor_copy
+		   ? "copy floor (bench/bench_floor.c, --floor-copy)"
+		   : "pread floor (bench/bench_floor.c)";
 }
 
 const struct bench_sys bench_floor_sys = {

@@ -13,15 +13,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mpool_bench [--workload NAME[,NAME...]]... "
-		   "[--threads N[,N...]]\n"
-		   "                   [--seconds S] [--runs N] [--csv FILE] "
-		   "[--bdb-sizing pages|bytes] [--seed N]\n"
-		   "                   [--bdb-dirty internal|api] "
-		   "[--clean-pct N] [--trickle-pct N]\n"
-		   "                   [--trickle-pause-us N] "
-		   "[--bare | --no-bare] [--floor | --no-floor]\n"
-		   "workloads:");
+	fprintf(f,
+		"usage: mpool_bench [--workload NAME[,NAME...]]... "
+		"[--threads N[,N...]]\n"
+		"                   [--seconds S] [--runs N] [--csv FILE] "
+		"[--bdb-sizing pages|bytes] [--seed N]\n"
+		"                   [--bdb-dirty internal|api] "
+		"[--clean-pct N] [--trickle-pct N]\n"
+		"                   [--trickle-pause-us N] "
+		"[--bare | --no-bare] [--floor | --floor-copy | --no-floor]\n"
+		"workloads:");
 	for (int w = 0; w < NWORKLOADS; w++)
 		fprintf(f, " %s", workloads[w].name);
 	fprintf(f, " (default: all; dirty-flush: both dirty-flush-*,\n"
@@ -42,7 +43,9 @@ static void usage(FILE *f)
 		   "pread floor (one pread\n"
 		   "  of the page per get, nothing else) as a third system; "
 		   "--no-floor: lfmpool and\n"
-		   "  BDB only\n");
+		   "  BDB only; --floor-copy: the floor copies each page "
+		   "from a read-only mapping of\n"
+		   "  the file instead (lfmpool's way of reading a miss)\n");
 }
 
 static void parse_workloads(const char *arg)
@@ -132,6 +135,7 @@ void parse_args(int argc, char **argv)
 	    {"no-bare", no_argument, NULL, 'N'},
 	    {"floor", no_argument, NULL, 'F'},
 	    {"no-floor", no_argument, NULL, 'n'},
+	    {"floor-copy", no_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -230,6 +234,10 @@ void parse_args(int argc, char **argv)
 			break;
 		case 'n':
 			opt.floor = 0;
+			break;
+		case 'm':
+			opt.floor = 1;
+			bench_floor_copy = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -187,7 +187,17 @@ void print_header(void)
 		    "I/O), run as a third system alternating with the other "
 		    "two: a bound on what any pool can do per hit here; the "
 		    "hit workloads' floor in the throughput table\n");
-	if (sys_any(SYS_FLOOR))
+	if (sys_any(SYS_FLOOR) && bench_floor_copy)
+		printf(
+		    "- copy floor (miss workloads, --floor-copy): the least a "
+		    "pool that reads its misses as lfmpool does must do per "
+		    "miss: one memcpy of the 4 KiB page from a read-only "
+		    "MAP_SHARED mapping of the data file (MADV_RANDOM; in "
+		    "the page cache) into a frame, without lfmpool's guard "
+		    "(src/mapread.h), run as a third system alternating with "
+		    "the other two. Frames, slices and the 100%% miss rate "
+		    "as for the pread floor (see bench/bench_floor.c)\n");
+	if (sys_any(SYS_FLOOR) && !bench_floor_copy)
 		printf(
 		    "- pread floor (miss workloads; --no-floor: off): the "
 		    "least a pool that reads its misses with pread(2) (as BDB "
