@@ -65,7 +65,9 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 		return rc;
 	}
 	lfm__stat_add(t, rh, slot, LFM_ST_MISS, 1);
-	atomic_fetch_add_explicit(&rh->resident, 1, memory_order_relaxed);
+	if (rh->elastic)
+		atomic_fetch_add_explicit(&rh->resident, 1,
+					  memory_order_relaxed);
 	lfm__frame_release_excl(
 	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
 	lfm__pinlog_add(mp, v, 1);

@@ -25,12 +25,12 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 		int rc = lfm__page_write(mp, f, tag, t);
 		if (rc != 0)
 			return rc;
-		atomic_fetch_add_explicit(&rh->rw_evict, 1,
+		atomic_fetch_add_explicit(&rh->evict[t ? t->stripe : 0].rw, 1,
 					  memory_order_relaxed);
 		/* A miss paid for a write: the flushers are behind. */
 		lfm__flushers_kick(rh);
 	} else {
-		atomic_fetch_add_explicit(&rh->ro_evict, 1,
+		atomic_fetch_add_explicit(&rh->evict[t ? t->stripe : 0].ro, 1,
 					  memory_order_relaxed);
 	}
 	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
@@ -43,6 +43,9 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 	    &f->state,
 	    ~(LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK | LFM_F_DISCARD),
 	    memory_order_relaxed);
+	if (rh->elastic)
+		atomic_fetch_sub_explicit(&rh->resident, 1,
+					  memory_order_relaxed);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		return;
 	}
 	atomic_store_explicit(&f->lsn_hint, 0, memory_order_relaxed);
-	if (s & LFM_F_VALID)
+	if ((s & LFM_F_VALID) && rh->elastic)
 		atomic_fetch_sub_explicit(&rh->resident, 1,
 					  memory_order_relaxed);
 	lfm__frame_release_excl(

@@ -223,18 +223,25 @@ struct lfm__region_hdr {
 	/* CLOCK hand; relaxed fetch_add: any interleaving is a valid sweep. */
 	_Atomic uint64_t clock_hand __attribute__((aligned(LFM_CACHELINE)));
 
-	/* Miss-path-only global counters (relaxed). */
-	_Atomic uint64_t ro_evict __attribute__((aligned(LFM_CACHELINE)));
-	_Atomic uint64_t rw_evict;
-	uint32_t elastic; /* see lfm__region_geom */
+	/* Fixed at creation and read on the miss path: a line of their own,
+	 * away from the counters below that misses write. */
+	uint32_t elastic __attribute__((aligned(LFM_CACHELINE)));
+	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
+	_Atomic uint32_t handles_hiwater;
 	/* Raised (CAS) by each mpool_open that shares the region by key:
 	 * the largest maxcache any of them asked for. Relaxed. */
 	_Atomic uint32_t max_resident;
-	/* Frames holding a page (VALID): +1 when a fill succeeds, -1 when
-	 * an eviction clears VALID. Relaxed; read to decide shrinking. */
-	_Atomic uint32_t resident;
-	/* High-water mark of claimed handles: thieves scan 0..hiwater-1. */
-	_Atomic uint32_t handles_hiwater;
+	/* Elastic (mpool(3)) regions only: frames holding a page (VALID),
+	 * +1 when a fill succeeds, -1 when an eviction clears VALID. Relaxed;
+	 * read to decide shrinking. Other regions never read it, so their
+	 * misses do not write it (one contended line less per miss). */
+	_Atomic uint32_t resident __attribute__((aligned(LFM_CACHELINE)));
+	/* Victims evicted clean / written first (st_ro_evict, st_rw_evict),
+	 * striped like the per-file counters: a miss adds to its thread's
+	 * stripe (relaxed fetch_add), memp_stat sums them. */
+	struct lfm__evict_stripe {
+		_Atomic uint64_t ro, rw;
+	} __attribute__((aligned(LFM_CACHELINE))) evict[LFM_STAT_STRIPES];
 
 	/* Write-back (flusher.h). The log is durable up to this LSN
 	 * (file << 32 | offset): raised by CAS after the log-flush callback

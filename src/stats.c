@@ -69,10 +69,12 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 		memset(g, 0, sizeof(*g));
 		g->st_cachesize = rh->cache_bytes;
 		g->st_hash_buckets = rh->nbuckets;
-		g->st_ro_evict =
-		    atomic_load_explicit(&rh->ro_evict, memory_order_relaxed);
-		g->st_rw_evict =
-		    atomic_load_explicit(&rh->rw_evict, memory_order_relaxed);
+		for (int k = 0; k < LFM_STAT_STRIPES; k++) {
+			g->st_ro_evict += atomic_load_explicit(
+			    &rh->evict[k].ro, memory_order_relaxed);
+			g->st_rw_evict += atomic_load_explicit(
+			    &rh->evict[k].rw, memory_order_relaxed);
+		}
 		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 			struct lfm__file *f = &files[i];
 			if (atomic_load_explicit(&f->state,

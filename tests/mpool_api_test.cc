@@ -995,6 +995,33 @@ TEST_F(MpoolTest, PinsGrowPastMaxcacheAndShrinkBack) {
   EXPECT_GE(Flt().pgin.load() - before, 35);
 }
 
+// The cache keeps unpinned pages up to maxcache however many pages it has
+// read: a page just put is still there for the next get. (The count of
+// cached pages once ran up with every read and never down, so each put
+// past maxcache reads emptied the cache.)
+TEST_F(MpoolTest, PutPageStaysCachedAfterManyReads) {
+  MakePages(40);
+  Open(5);
+  Filter();
+  for (pgno_t pg = 0; pg < 40; pg++) {
+    void *p = Get(pg);
+    ASSERT_NE(p, nullptr) << "page " << pg;
+    Put(p);
+  }
+  for (pgno_t pg : {3u, 17u, 39u}) {
+    SCOPED_TRACE(pg);
+    void *p = Get(pg);
+    ASSERT_NE(p, nullptr);
+    Put(p);
+    const int before = Flt().pgin.load();
+    p = Get(pg);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(Mem(p), Pat(pg));
+    Put(p);
+    EXPECT_EQ(Flt().pgin.load(), before) << "page read again";
+  }
+}
+
 // ======================================================================
 // mpool_put
 // ======================================================================
