@@ -98,14 +98,7 @@ std::vector<uint8_t> PatternFile(db_pgno_t n) {
 class MapReadTest : public PoolTest {
  protected:
   // This file's statistics (by the name it was opened with).
-  DB_MPOOL_FSTAT FStat(const std::string &path) {
-    for (const FileStat &f : FStats(mp_))
-      if (f.name == path) return f.s;
-    ADD_FAILURE() << "no statistics for " << path;
-    DB_MPOOL_FSTAT z;
-    memset(&z, 0, sizeof z);
-    return z;
-  }
+  DB_MPOOL_FSTAT FStat(const std::string &path) { return FStatOf(mp_, path); }
   // Reads pages in `order` of a file of pattern pages, checking each.
   void ReadPattern(DB_MPOOLFILE *mpf, const std::vector<db_pgno_t> &order,
                    uint32_t salt = 0) {

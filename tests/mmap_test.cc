@@ -60,14 +60,7 @@ class Mmap : public ::testing::TestWithParam<bool> {
     return dir_.File(name);
   }
   // This file's statistics (by name).
-  DB_MPOOL_FSTAT FStat(const std::string &path) {
-    for (const FileStat &f : FStats(mp_))
-      if (f.name == path) return f.s;
-    ADD_FAILURE() << "no statistics for " << path;
-    DB_MPOOL_FSTAT z;
-    memset(&z, 0, sizeof z);
-    return z;
-  }
+  DB_MPOOL_FSTAT FStat(const std::string &path) { return FStatOf(mp_, path); }
   // Reads every page (twice) and checks its bytes against the pattern.
   void ReadAll(DB_MPOOLFILE *mpf, db_pgno_t n, uint32_t salt = 0) {
     for (int round = 0; round < 2; round++) {

@@ -245,6 +245,17 @@ inline std::vector<FileStat> FStats(DB_MPOOL *mp, bool *was_null = nullptr) {
   return out;
 }
 
+// The statistics of the file opened as `path` (zeroes, and a test failure,
+// when it has none).
+inline DB_MPOOL_FSTAT FStatOf(DB_MPOOL *mp, const std::string &path) {
+  for (const FileStat &f : FStats(mp))
+    if (f.name == path) return f.s;
+  ADD_FAILURE() << "no statistics for " << path;
+  DB_MPOOL_FSTAT z;
+  memset(&z, 0, sizeof z);
+  return z;
+}
+
 // memp_open starts background flushers, which may write dirty, unpinned
 // pages at any moment. Tests that check what was (not) written, or count
 // writes, stop them right after memp_open.

@@ -61,13 +61,32 @@ static int make_file(uint32_t n)
 	return fd;
 }
 
+/* A file of n pattern pages, mapped into m: its descriptor, or -1 if
+ * either failed. */
+static int map_file(struct lfm__mapread *m, uint32_t n)
+{
+	int fd = make_file(n);
+	if (fd < 0)
+		return -1;
+	lfm__mapread_open(m, fd, (uint64_t)n * PS);
+	if (m->base == NULL) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void unmap_file(struct lfm__mapread *m, int fd)
+{
+	lfm__mapread_close(m);
+	close(fd);
+}
+
 static void test_copies_the_file(void)
 {
-	int fd = make_file(4);
-	REQUIRE(fd >= 0);
 	struct lfm__mapread m;
-	lfm__mapread_open(&m, fd, 4 * PS);
-	REQUIRE(m.base != NULL);
+	int fd = map_file(&m, 4);
+	REQUIRE(fd >= 0);
 	unsigned char b[PS];
 	for (uint32_t p = 0; p < 4; p++) {
 		memset(b, 0xEE, PS);
@@ -88,11 +107,9 @@ static void test_copies_the_file(void)
 
 static void test_not_tried(void)
 {
-	int fd = make_file(4);
-	REQUIRE(fd >= 0);
 	struct lfm__mapread m;
-	lfm__mapread_open(&m, fd, 4 * PS);
-	REQUIRE(m.base != NULL);
+	int fd = map_file(&m, 4);
+	REQUIRE(fd >= 0);
 	unsigned char b[PS];
 	/* Past what the file is known to hold. */
 	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 4 * PS), LFM_MAPREAD_NO);
@@ -112,8 +129,7 @@ static void test_not_tried(void)
 	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
 	lfm__mapread_learn(&m, 2 * PS);
 	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
-	lfm__mapread_close(&m);
-	close(fd);
+	unmap_file(&m, fd);
 }
 
 static void test_write_only_descriptor_is_not_mapped(void)
@@ -155,17 +171,14 @@ static void test_file_grows_under_the_mapping(void)
 	/* learn never lowers. */
 	lfm__mapread_learn(&m, 2 * PS);
 	CHECK_EQ(atomic_load(&m.valid), 8 * PS);
-	lfm__mapread_close(&m);
-	close(fd);
+	unmap_file(&m, fd);
 }
 
 static void test_truncated_file_faults_into_an_error(void)
 {
-	int fd = make_file(4);
-	REQUIRE(fd >= 0);
 	struct lfm__mapread m;
-	lfm__mapread_open(&m, fd, 4 * PS);
-	REQUIRE(m.base != NULL);
+	int fd = map_file(&m, 4);
+	REQUIRE(fd >= 0);
 	REQUIRE(ftruncate(fd, PS) == 0);
 	unsigned char b[PS];
 	/* Several faults in a row on this thread: each landing must leave
@@ -196,8 +209,7 @@ static void test_truncated_file_faults_into_an_error(void)
 		if (b[i] != (i < 100 ? pat(1, i) : 0))
 			ok = 0;
 	CHECK(ok);
-	lfm__mapread_close(&m);
-	close(fd);
+	unmap_file(&m, fd);
 }
 
 struct faulter {
@@ -306,11 +318,9 @@ static void other_handler(int sig, siginfo_t *si, void *uc)
  * the pool's handler is back. */
 static void test_replaced_handler_stops_copies(void)
 {
-	int fd = make_file(2);
-	REQUIRE(fd >= 0);
 	struct lfm__mapread m;
-	lfm__mapread_open(&m, fd, 2 * PS);
-	REQUIRE(m.base != NULL);
+	int fd = map_file(&m, 2);
+	REQUIRE(fd >= 0);
 	unsigned char b[PS];
 	struct sigaction ours, other;
 	REQUIRE(sigaction(SIGBUS, NULL, &ours) == 0);
@@ -331,8 +341,7 @@ static void test_replaced_handler_stops_copies(void)
 	       lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED)
 		n++;
 	CHECK(n <= LFM_MAPREAD_RECHECK);
-	lfm__mapread_close(&m);
-	close(fd);
+	unmap_file(&m, fd);
 }
 
 int main(void)
