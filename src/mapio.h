@@ -42,7 +42,11 @@
  *   writable    DB_MPOOL.lock, before any handle of it is returned; cleared
  *               at memp_close or when a temporary file's slot is released,
  *               when no handle of it is open. Readers reach them through a
- *               handle, so plain fields suffice (as for lfm__pfile.fd).
+ *               handle, except writes: a flusher may write a page of a
+ *               slot this process has not attached yet (another process
+ *               dirtied it, lfm__pfile_wfd) while the attach maps it. So
+ *               base is stored last, with release, and read first, with
+ *               acquire; len and writable are read only after it.
  *               Writable when that attach's descriptor was read-write;
  *               otherwise writes use pwrite.
  *   valid       bytes of the file known to exist: a copy is tried only when
@@ -73,9 +77,9 @@
 #include <stdint.h>
 
 struct lfm__mapio {
-	const char *base; /* NULL: not mapped */
-	uint64_t len;	  /* bytes mapped; may run past the end of the file */
-	int writable;	  /* mapped PROT_WRITE too (fd was read-write) */
+	_Atomic(const char *) base; /* NULL: not mapped */
+	uint64_t len; /* bytes mapped; may run past the end of the file */
+	int writable; /* mapped PROT_WRITE too (fd was read-write) */
 	_Atomic uint64_t valid;
 	_Atomic int off;
 };
