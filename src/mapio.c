@@ -100,7 +100,7 @@ static void install(void)
 
 void lfm__mapio_open(struct lfm__mapio *m, int fd, uint64_t size)
 {
-	atomic_store_explicit(&m->base, NULL, memory_order_relaxed);
+	m->base = NULL;
 	m->len = 0;
 	m->writable = 0;
 	atomic_store_explicit(&m->valid, 0, memory_order_relaxed);
@@ -125,18 +125,17 @@ void lfm__mapio_open(struct lfm__mapio *m, int fd, uint64_t size)
 	 * pread, which reads ahead (pageio.c). Advice only: failure is
 	 * harmless. */
 	(void)madvise(p, (size_t)len, MADV_RANDOM);
+	m->base = p;
 	m->len = len;
 	m->writable = writable;
-	atomic_store_explicit(&m->base, p, memory_order_release);
 	atomic_store_explicit(&m->valid, size, memory_order_relaxed);
 }
 
 void lfm__mapio_close(struct lfm__mapio *m)
 {
-	const char *b = atomic_load_explicit(&m->base, memory_order_relaxed);
-	if (b != NULL)
-		munmap((void *)b, (size_t)m->len);
-	atomic_store_explicit(&m->base, NULL, memory_order_relaxed);
+	if (m->base != NULL)
+		munmap((void *)m->base, (size_t)m->len);
+	m->base = NULL;
 	m->len = 0;
 }
 
@@ -241,8 +240,7 @@ guarded_copy(void *dst, const void *src, size_t len, const char *mapped)
 
 static int may_use(struct lfm__mapio *m, size_t len, uint64_t off)
 {
-	return atomic_load_explicit(&m->base, memory_order_acquire) != NULL &&
-	       off + len <= m->len &&
+	return m->base != NULL && off + len <= m->len &&
 	       off + len <=
 		   atomic_load_explicit(&m->valid, memory_order_relaxed) &&
 	       !atomic_load_explicit(&m->off, memory_order_relaxed) &&
@@ -265,8 +263,7 @@ enum lfm__mapio_rc lfm__mapio_read(struct lfm__mapio *m, void *dst, size_t len,
 {
 	if (!may_use(m, len, off))
 		return LFM_MAPIO_NO;
-	const char *src =
-	    atomic_load_explicit(&m->base, memory_order_relaxed) + off;
+	const char *src = m->base + off;
 	enum lfm__mapio_rc rc = guarded_copy(dst, src, len, src);
 	if (rc == LFM_MAPIO_FAULT)
 		lower_valid(m, off);
@@ -276,10 +273,9 @@ enum lfm__mapio_rc lfm__mapio_read(struct lfm__mapio *m, void *dst, size_t len,
 enum lfm__mapio_rc lfm__mapio_write(struct lfm__mapio *m, uint64_t off,
 				    const void *src, size_t len)
 {
-	if (!may_use(m, len, off) || !m->writable)
+	if (!m->writable || !may_use(m, len, off))
 		return LFM_MAPIO_NO;
-	char *dst =
-	    (char *)atomic_load_explicit(&m->base, memory_order_relaxed) + off;
+	char *dst = (char *)m->base + off;
 	enum lfm__mapio_rc rc = guarded_copy(dst, src, len, dst);
 	if (rc == LFM_MAPIO_FAULT)
 		lower_valid(m, off);

@@ -42,11 +42,7 @@
  *   writable    DB_MPOOL.lock, before any handle of it is returned; cleared
  *               at memp_close or when a temporary file's slot is released,
  *               when no handle of it is open. Readers reach them through a
- *               handle, except writes: a flusher may write a page of a
- *               slot this process has not attached yet (another process
- *               dirtied it, lfm__pfile_wfd) while the attach maps it. So
- *               base is stored last, with release, and read first, with
- *               acquire; len and writable are read only after it.
+ *               handle, so plain fields suffice (as for lfm__pfile.fd).
  *               Writable when that attach's descriptor was read-write;
  *               otherwise writes use pwrite.
  *   valid       bytes of the file known to exist: a copy is tried only when
@@ -77,9 +73,9 @@
 #include <stdint.h>
 
 struct lfm__mapio {
-	_Atomic(const char *) base; /* NULL: not mapped */
-	uint64_t len; /* bytes mapped; may run past the end of the file */
-	int writable; /* mapped PROT_WRITE too (fd was read-write) */
+	const char *base; /* NULL: not mapped */
+	uint64_t len;	  /* bytes mapped; may run past the end of the file */
+	int writable;	  /* mapped PROT_WRITE too (fd was read-write) */
 	_Atomic uint64_t valid;
 	_Atomic int off;
 };

@@ -69,7 +69,7 @@ static int map_file(struct lfm__mapio *m, uint32_t n)
 	if (fd < 0)
 		return -1;
 	lfm__mapio_open(m, fd, (uint64_t)n * PS);
-	if (atomic_load(&m->base) == NULL) {
+	if (m->base == NULL) {
 		close(fd);
 		return -1;
 	}
@@ -101,7 +101,7 @@ static void test_copies_the_file(void)
 	CHECK_EQ(lfm__mapio_read(&m, b, PS, 1 * PS), LFM_MAPIO_COPIED);
 	CHECK(is_page(b, 9));
 	lfm__mapio_close(&m);
-	CHECK(atomic_load(&m.base) == NULL);
+	CHECK(m.base == NULL);
 	close(fd);
 }
 
@@ -142,7 +142,7 @@ static void test_write_only_descriptor_is_not_mapped(void)
 	REQUIRE(wfd >= 0);
 	struct lfm__mapio m;
 	lfm__mapio_open(&m, wfd, 2 * PS);
-	CHECK(atomic_load(&m.base) == NULL);
+	CHECK(m.base == NULL);
 	unsigned char b[PS];
 	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
 	lfm__mapio_close(&m);
@@ -156,7 +156,7 @@ static void test_file_grows_under_the_mapping(void)
 	REQUIRE(fd >= 0);
 	struct lfm__mapio m;
 	lfm__mapio_open(&m, fd, 0);
-	REQUIRE(atomic_load(&m.base) != NULL);
+	REQUIRE(m.base != NULL);
 	CHECK(m.len >= 1ull << 30);
 	unsigned char b[PS];
 	for (uint32_t p = 0; p < 8; p++) {
@@ -222,7 +222,7 @@ static void *fault_loop(void *arg)
 	struct lfm__mapio m;
 	unsigned char b[PS];
 	lfm__mapio_open(&m, f->fd, 4 * PS);
-	if (atomic_load(&m.base) == NULL) {
+	if (m.base == NULL) {
 		f->others = -1;
 		return NULL;
 	}
@@ -273,7 +273,7 @@ static void *blocked_thread(void *arg)
 	sigaddset(&s, SIGBUS);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
 	lfm__mapio_open(&m, fd, 4 * PS);
-	if (atomic_load(&m.base) == NULL)
+	if (m.base == NULL)
 		return NULL;
 	res[1] = lfm__mapio_read(&m, b, PS, 0);
 	res[2] = lfm__mapio_read(&m, b, PS, 3 * PS); /* past the end */
