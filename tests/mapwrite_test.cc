@@ -23,13 +23,6 @@ constexpr size_t kPoolBytes = 2 * kPages * kPage;  // every page stays cached
 
 class MapWriteTest : public PoolTest {
  protected:
-  // A file of kPages pattern pages, opened read-write in a pool that holds
-  // them all.
-  void OpenPattern(DB_MPOOLFILE **mpf, int pool_flags = 0) {
-    MakeFile(Path(), kPages, kPage);
-    Open(kPoolBytes, pool_flags);
-    ASSERT_EQ(OpenFile(mp_, Path(), kPage, mpf), 0);
-  }
   // Rewrites pages [first, first + n) with pattern `salt`, put dirty.
   void Dirty(DB_MPOOLFILE *mpf, db_pgno_t first, db_pgno_t n, uint32_t salt,
              int get_flags = 0) {
@@ -52,8 +45,10 @@ class MapWriteTest : public PoolTest {
 // Written through the mapping: every page that memp_fsync wrote, counted
 // globally and for the file, and the file has the new bytes.
 TEST_F(MapWriteTest, DirtyPagesAreCopiedIntoTheMapping) {
+  MakeFile(Path(), kPages, kPage);
+  Open(kPoolBytes);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_NO_FATAL_FAILURE(OpenPattern(&mpf));
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf), 0);
   ASSERT_NO_FATAL_FAILURE(Dirty(mpf, 0, kPages, 1));
   ASSERT_EQ(memp_fsync(mpf), 0);
   ASSERT_NO_FATAL_FAILURE(ExpectFile(0, kPages, 1));
@@ -69,8 +64,10 @@ TEST_F(MapWriteTest, DirtyPagesAreCopiedIntoTheMapping) {
 
 // DB_NOMMAP: the same bytes reach the file, none through the mapping.
 TEST_F(MapWriteTest, NommapWritesWithPwrite) {
+  MakeFile(Path(), kPages, kPage);
+  Open(kPoolBytes, DB_NOMMAP);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_NO_FATAL_FAILURE(OpenPattern(&mpf, DB_NOMMAP));
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf), 0);
   ASSERT_NO_FATAL_FAILURE(Dirty(mpf, 0, kPages, 2));
   ASSERT_EQ(memp_fsync(mpf), 0);
   ASSERT_NO_FATAL_FAILURE(ExpectFile(0, kPages, 2));
@@ -85,8 +82,10 @@ TEST_F(MapWriteTest, NommapWritesWithPwrite) {
 // with pwrite, which extends it. Once written, a page inside the file goes
 // through the mapping again.
 TEST_F(MapWriteTest, AppendedPagesArePwrittenThenMapped) {
+  MakeFile(Path(), kPages, kPage);
+  Open(kPoolBytes);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_NO_FATAL_FAILURE(OpenPattern(&mpf));
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf), 0);
   constexpr db_pgno_t kNew = 8;
   for (db_pgno_t i = 0; i < kNew; i++) {
     db_pgno_t pg = 0;
@@ -116,8 +115,10 @@ TEST_F(MapWriteTest, AppendedPagesArePwrittenThenMapped) {
 // end: the copies into the mapping fault (SIGBUS, caught), the pages go to
 // pwrite, which extends the file again, and every byte arrives.
 TEST_F(MapWriteTest, WriteAfterTruncationFallsBackToPwrite) {
+  MakeFile(Path(), kPages, kPage);
+  Open(kPoolBytes);
   DB_MPOOLFILE *mpf = nullptr;
-  ASSERT_NO_FATAL_FAILURE(OpenPattern(&mpf));
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf), 0);
   StopFlushers(mp_);
   ASSERT_NO_FATAL_FAILURE(Dirty(mpf, 0, kPages, 5));
   ASSERT_EQ(::truncate(Path().c_str(), (off_t)(kPages / 2 * kPage)), 0);
