@@ -99,14 +99,12 @@ typedef struct __db_mpool_stat {
 	unsigned long st_page_clean; /* valid clean frames now */
 	unsigned long st_page_dirty; /* valid dirty frames now */
 	unsigned long st_pages;	     /* frames holding a page now */
-	/* lfmpool's own: of st_page_in, the pages copied from a mapping of
-	 * their file instead of read(2) (see memp_open); the copies, either
-	 * way, that faulted (file truncated, I/O error, no space) and went
-	 * to read(2) or write(2) instead; of st_page_out, the pages copied
-	 * into the mapping instead of write(2). */
+	/* lfmpool's own: of st_page_in, the pages copied from a read-only
+	 * mapping of their file instead of read(2) (see memp_open), and the
+	 * copies that faulted (file truncated, I/O error) and were read
+	 * with read(2) instead. */
 	unsigned long st_page_in_mapped;
 	unsigned long st_map_faults;
-	unsigned long st_page_out_mapped;
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -120,7 +118,6 @@ typedef struct __db_mpool_fstat {
 	unsigned long st_page_out;
 	unsigned long st_page_in_mapped; /* as in DB_MPOOL_STAT */
 	unsigned long st_map_faults;
-	unsigned long st_page_out_mapped;
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */
@@ -167,30 +164,24 @@ LFM_EXPORT int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv,
 			 DB_MPOOL **regionp);
 
 /*
- * Mapped reads and writes (lfmpool's own, on by default): a page missing
- * from the cache is copied from a MAP_SHARED mapping of its file instead of
- * read with read(2), which costs less than half as much for a page in the
- * operating system's page cache; a miss that follows the same thread's
+ * Mapped reads (lfmpool's own, on by default): a page missing from the
+ * cache is copied from a read-only MAP_SHARED mapping of its file instead
+ * of read with read(2), which costs less than half as much for a page in
+ * the operating system's page cache; a miss that follows the same thread's
  * previous miss in the file is read with read(2), so that the kernel reads
- * a scan ahead. A dirty page of a file this process opened read-write is
- * written by copying it into the mapping instead of write(2) (a quarter to
- * a tenth of the cost); a page past the end of the file (DB_MPOOL_NEW) is
- * written with write(2), which extends the file. The bytes are the same
- * either way (one page cache), and memp_fsync and memp_sync make both
- * durable alike (fdatasync). To turn a fault into an error value, the pool
- * installs a SIGBUS handler when it first maps a file in the process: a
- * fault inside one of its copies (the file was truncated by someone else,
- * the disk failed, the file system is full) makes that read or write use
- * read(2) or write(2), which return zeroes past the end or the error; any
- * other SIGBUS goes to the handler installed before it, or takes the default
+ * a scan ahead. The bytes are the same either way (one page cache). To turn
+ * a fault into an error value, the pool installs a SIGBUS handler when it
+ * first maps a file in the process: a fault inside one of its copies (the
+ * file was truncated by someone else, or the disk failed) makes that miss
+ * use read(2), which returns zeroes past the end or the error; any other
+ * SIGBUS goes to the handler installed before it, or takes the default
  * action. A thread that has SIGBUS blocked, or runs after the handler was
- * replaced, uses the system calls from its next check on (every 1024
- * copies: the kernel would turn a blocked fault into the default action).
- * An application that installs its own SIGBUS handler afterwards, or blocks
- * SIGBUS in its threads, should still pass DB_NOMMAP, which turns mapped
- * I/O off for the pool (to memp_open) or for the file in this process (to
- * memp_fopen). st_page_in_mapped, st_page_out_mapped and st_map_faults
- * count them.
+ * replaced, uses read(2) from its next check on (every 1024 copies: the
+ * kernel would turn a blocked fault into the default action). An
+ * application that installs its own SIGBUS handler afterwards, or blocks
+ * SIGBUS in its threads, should still pass DB_NOMMAP, which turns mapped reads
+ * off for the pool (to memp_open) or for the file in this process (to
+ * memp_fopen). st_page_in_mapped and st_map_faults count them.
  */
 
 /* memp_close: free the pool. Writes nothing; dirty pages are dropped. Every

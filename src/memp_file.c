@@ -318,8 +318,8 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			pf->fd = fd;
 			pf->borrowed = a->borrowed;
 			if (!a->nomap && !(mp->flags & DB_NOMMAP))
-				lfm__mapio_open(&pf->map, fd,
-						(uint64_t)st.st_size);
+				lfm__mapread_open(&pf->map, fd,
+						  (uint64_t)st.st_size);
 			if (!rdonly)
 				atomic_store_explicit(&pf->fd_rw, fd,
 						      memory_order_release);
@@ -333,9 +333,9 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			fd = -1;
 		}
 		/* The file may have grown since the mapping was made. */
-		lfm__mapio_learn(&pf->map, (uint64_t)st.st_size);
+		lfm__mapread_learn(&pf->map, (uint64_t)st.st_size);
 		if (a->nomap || (mp->flags & DB_NOMMAP))
-			lfm__mapio_disable(&pf->map);
+			lfm__mapread_disable(&pf->map);
 		if (pf->nopen == 0)
 			adopt_file_params(mp, slot, ftype, lsn_offset,
 					  pgcookie);
@@ -406,7 +406,7 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		atomic_store_explicit(&file->state, LFM_FILE_FREE,
 				      memory_order_release);
 		lfm__mutex_unlock(&rh->files_lock);
-		lfm__mapio_close(&pf->map);
+		lfm__mapread_close(&pf->map);
 		if (!pf->borrowed && close(pf->fd) != 0)
 			rc = errno;
 		pf->fd = -1;

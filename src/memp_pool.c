@@ -178,7 +178,7 @@ int memp_close(DB_MPOOL *mp)
 		    atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
 		if (fd_rw >= 0 && fd_rw != pf->fd && close(fd_rw))
 			rc = rc ? rc : errno;
-		lfm__mapio_close(&pf->map);
+		lfm__mapread_close(&pf->map);
 		if (pf->fd >= 0 && !pf->borrowed && close(pf->fd))
 			rc = rc ? rc : errno;
 		free(atomic_load_explicit(&pf->cookie, memory_order_relaxed));

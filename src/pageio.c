@@ -21,24 +21,24 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 
 	if (how == LFM_FILL_READ) {
 		uint64_t off = (uint64_t)pgno * ps;
-		enum lfm__mapio_rc m = LFM_MAPIO_NO;
-		/* A scan goes to pread, which reads ahead (mapio.h). */
+		enum lfm__mapread_rc m = LFM_MAPREAD_NO;
+		/* A scan goes to pread, which reads ahead (mapread.h). */
 		if (t == NULL || tag != t->last_fill + 1)
-			m = lfm__mapio_read(&pf->map, page, ps, off);
+			m = lfm__mapread_copy(&pf->map, page, ps, off);
 		if (t != NULL)
 			t->last_fill = tag;
-		if (m == LFM_MAPIO_COPIED) {
+		if (m == LFM_MAPREAD_COPIED) {
 			lfm__stat_add(t, mp->rh, slot, LFM_ST_INMAP, 1);
 		} else {
 			size_t got;
-			if (m == LFM_MAPIO_FAULT)
+			if (m == LFM_MAPREAD_FAULT)
 				lfm__stat_add(t, mp->rh, slot, LFM_ST_MAPFAULT,
 					      1);
 			rc = lfm__pread_full(pf->fd, page, ps, off, &got);
 			if (rc != 0)
 				return rc;
 			if (got == ps)
-				lfm__mapio_learn(&pf->map, off + ps);
+				lfm__mapread_learn(&pf->map, off + ps);
 		}
 		lfm__stat_add(t, mp->rh, slot, LFM_ST_IN, 1);
 	} else {
@@ -93,11 +93,8 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		DBT none = {0};
 		rc = pgout(pgno, copy, lfm__pfile_cookie(pf, &none));
 	}
-	if (rc == 0) {
-		struct iovec iov = {.iov_base = copy, .iov_len = ps};
-		rc = lfm__page_store(mp, slot, fd, &iov, 1, (uint64_t)pgno * ps,
-				     t);
-	}
+	if (rc == 0)
+		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);
 	free(copy);
 	if (rc != 0) {
 		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
@@ -108,36 +105,4 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 			      memory_order_relaxed);
 	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
 	return 0;
-}
-
-int lfm__page_store(DB_MPOOL *mp, uint32_t slot, int fd, struct iovec *iov,
-		    uint32_t n, uint64_t off, struct lfm__tls_node *t)
-{
-	struct lfm__mapio *m = &mp->pfiles[slot].map;
-	uint32_t i = 0;
-	for (; i < n; i++) {
-		size_t len = iov[i].iov_len;
-		enum lfm__mapio_rc rc =
-		    lfm__mapio_write(m, off, iov[i].iov_base, len);
-		if (rc != LFM_MAPIO_COPIED) {
-			if (rc == LFM_MAPIO_FAULT)
-				lfm__stat_add(t, mp->rh, slot, LFM_ST_MAPFAULT,
-					      1);
-			break;
-		}
-		off += len;
-	}
-	int rc = 0;
-	if (i < n) {
-		uint64_t end = off;
-		for (uint32_t j = i; j < n; j++)
-			end += iov[j].iov_len;
-		rc = lfm__pwritev_full(fd, iov + i, (int)(n - i), off);
-		if (rc == 0)
-			lfm__mapio_learn(m, end);
-	}
-	/* Counted as LFM_ST_OUT is: only when the whole run is written. */
-	if (rc == 0 && i != 0)
-		lfm__stat_add(t, mp->rh, slot, LFM_ST_OUTMAP, i);
-	return rc;
 }

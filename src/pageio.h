@@ -10,8 +10,6 @@
 #include "pool.h"
 #include "stats.h"
 
-#include <sys/uio.h>
-
 enum lfm__fill {
 	LFM_FILL_READ,	 /* read from the file (zeroes past its end); pgin */
 	LFM_FILL_CREATE, /* zeroes; pgin (DB_MPOOL_CREATE of a missing page) */
@@ -33,12 +31,5 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
  * it again; a failed write sets DIRTY back. */
 int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 			 struct lfm__tls_node *t);
-
-/* Stores n consecutive pages of file `slot` (iov[i]: one page each) at
- * file offset `off`: copied into the file's mapping while that works
- * (mapio.h), the rest with one pwritev on fd. 0 or an errno value; iov is
- * consumed. */
-int lfm__page_store(DB_MPOOL *mp, uint32_t slot, int fd, struct iovec *iov,
-		    uint32_t n, uint64_t off, struct lfm__tls_node *t);
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "db_mpool.h"
-#include "mapio.h"
+#include "mapread.h"
 #include "region.h"
 #include "tcache.h"
 
@@ -47,8 +47,8 @@ struct lfm__pfile {
 	 * a write: acquire/release so the pair is seen whole. */
 	_Atomic(lfm__pgfn) pgin;
 	_Atomic(lfm__pgfn) pgout;
-	/* Misses copied from a mapping of fd (mapio.h): made with fd. */
-	struct lfm__mapio map;
+	/* Misses copied from a mapping of fd (mapread.h): made with fd. */
+	struct lfm__mapread map;
 };
 
 struct lfm__cookie {

@@ -43,7 +43,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 4u
+#define LFM_REGION_VERSION 3u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -69,9 +69,8 @@ enum {
 	 * counter for what is also a hit, a search and one frame examined;
 	 * memp_stat adds it to those three. Longer walks count as before. */
 	LFM_ST_WALKHIT,
-	LFM_ST_INMAP,	 /* of LFM_ST_IN: copied from a mapping (mapio.h) */
-	LFM_ST_MAPFAULT, /* copies that faulted and went to pread/pwrite */
-	LFM_ST_OUTMAP,	 /* of LFM_ST_OUT: copied to a mapping */
+	LFM_ST_INMAP,	 /* of LFM_ST_IN: copied from a mapping (mapread.h) */
+	LFM_ST_MAPFAULT, /* copies that faulted and went to pread */
 	LFM_ST_NCOUNTERS
 };
 

@@ -90,7 +90,6 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 			g->st_page_out += sum(rh, i, LFM_ST_OUT);
 			g->st_page_in_mapped += sum(rh, i, LFM_ST_INMAP);
 			g->st_map_faults += sum(rh, i, LFM_ST_MAPFAULT);
-			g->st_page_out_mapped += sum(rh, i, LFM_ST_OUTMAP);
 			g->st_hash_searches +=
 			    sum(rh, i, LFM_ST_SEARCH) + walkhit;
 			g->st_hash_examined +=
@@ -165,7 +164,6 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 			e->st_page_out = sum(rh, i, LFM_ST_OUT);
 			e->st_page_in_mapped = sum(rh, i, LFM_ST_INMAP);
 			e->st_map_faults = sum(rh, i, LFM_ST_MAPFAULT);
-			e->st_page_out_mapped = sum(rh, i, LFM_ST_OUTMAP);
 			arr[k++] = e;
 		}
 		arr[k] = NULL;

@@ -2,7 +2,6 @@
 #include "writeback.h"
 
 #include "fileio.h"
-#include "pageio.h"
 #include "stats.h"
 #include "tcache.h"
 
@@ -102,8 +101,8 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 		iov[i].iov_len = ps;
 	}
 	if (rc == 0)
-		rc = lfm__page_store(mp, r->slot, fd, iov, r->n,
-				     (uint64_t)r->first * ps, t);
+		rc = lfm__pwritev_full(fd, iov, (int)r->n,
+				       (uint64_t)r->first * ps);
 	free(copy);
 	if (rc != 0)
 		return rc;

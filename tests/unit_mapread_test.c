@@ -1,5 +1,5 @@
 /*
- * Unit tests of the guarded mapped copy (src/mapio.h, src/mapio.c):
+ * Unit tests of the guarded mapped copy (src/mapread.h, src/mapread.c):
  * what is copied, what is not tried (past `valid`, past the reservation,
  * disabled, a test I/O table, an unmappable descriptor), a file growing
  * under the mapping, and a truncated file faulting into FAULT instead of
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "mapio.h"
+#include "mapread.h"
 #include "unit_check.h"
 
 #define PS 4096u
@@ -45,7 +45,7 @@ static int is_page(const unsigned char *b, uint32_t pgno)
 /* A file of pages [0, n) of the pattern, open read-write. */
 static int make_file(uint32_t n)
 {
-	snprintf(path, sizeof(path), "/tmp/unit_mapio.XXXXXX");
+	snprintf(path, sizeof(path), "/tmp/unit_mapread.XXXXXX");
 	int fd = mkstemp(path);
 	if (fd < 0)
 		return -1;
@@ -63,12 +63,12 @@ static int make_file(uint32_t n)
 
 /* A file of n pattern pages, mapped into m: its descriptor, or -1 if
  * either failed. */
-static int map_file(struct lfm__mapio *m, uint32_t n)
+static int map_file(struct lfm__mapread *m, uint32_t n)
 {
 	int fd = make_file(n);
 	if (fd < 0)
 		return -1;
-	lfm__mapio_open(m, fd, (uint64_t)n * PS);
+	lfm__mapread_open(m, fd, (uint64_t)n * PS);
 	if (m->base == NULL) {
 		close(fd);
 		return -1;
@@ -76,59 +76,59 @@ static int map_file(struct lfm__mapio *m, uint32_t n)
 	return fd;
 }
 
-static void unmap_file(struct lfm__mapio *m, int fd)
+static void unmap_file(struct lfm__mapread *m, int fd)
 {
-	lfm__mapio_close(m);
+	lfm__mapread_close(m);
 	close(fd);
 }
 
 static void test_copies_the_file(void)
 {
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	int fd = map_file(&m, 4);
 	REQUIRE(fd >= 0);
 	unsigned char b[PS];
 	for (uint32_t p = 0; p < 4; p++) {
 		memset(b, 0xEE, PS);
-		CHECK_EQ(lfm__mapio_read(&m, b, PS, (uint64_t)p * PS),
-			 LFM_MAPIO_COPIED);
+		CHECK_EQ(lfm__mapread_copy(&m, b, PS, (uint64_t)p * PS),
+			 LFM_MAPREAD_COPIED);
 		CHECK(is_page(b, p));
 	}
 	/* A page written after the mapping was made: one page cache. */
 	fill(b, 9);
 	REQUIRE(pwrite(fd, b, PS, 1 * PS) == (ssize_t)PS);
 	memset(b, 0, PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 1 * PS), LFM_MAPIO_COPIED);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 1 * PS), LFM_MAPREAD_COPIED);
 	CHECK(is_page(b, 9));
-	lfm__mapio_close(&m);
+	lfm__mapread_close(&m);
 	CHECK(m.base == NULL);
 	close(fd);
 }
 
 static void test_not_tried(void)
 {
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	int fd = map_file(&m, 4);
 	REQUIRE(fd >= 0);
 	unsigned char b[PS];
 	/* Past what the file is known to hold. */
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 4 * PS), LFM_MAPIO_NO);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 4 * PS), LFM_MAPREAD_NO);
 	/* A range ending past it, though it starts inside. */
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 3 * PS + 1), LFM_MAPIO_NO);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 3 * PS + 1), LFM_MAPREAD_NO);
 	/* Past the reservation, even if `valid` says the file is there. */
-	lfm__mapio_learn(&m, m.len + PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, m.len), LFM_MAPIO_NO);
+	lfm__mapread_learn(&m, m.len + PS);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, m.len), LFM_MAPREAD_NO);
 	/* A test I/O table: faults are injected into pread, so no copy. */
 	struct lfm__fileio table = lfm__fileio_sys;
 	lfm__fileio_set(&table);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
 	lfm__fileio_set(NULL);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_COPIED);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_COPIED);
 	/* Disabled (DB_NOMMAP) for good. */
-	lfm__mapio_disable(&m);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
-	lfm__mapio_learn(&m, 2 * PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
+	lfm__mapread_disable(&m);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
+	lfm__mapread_learn(&m, 2 * PS);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
 	unmap_file(&m, fd);
 }
 
@@ -140,12 +140,12 @@ static void test_write_only_descriptor_is_not_mapped(void)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	int wfd = open(link, O_WRONLY);
 	REQUIRE(wfd >= 0);
-	struct lfm__mapio m;
-	lfm__mapio_open(&m, wfd, 2 * PS);
+	struct lfm__mapread m;
+	lfm__mapread_open(&m, wfd, 2 * PS);
 	CHECK(m.base == NULL);
 	unsigned char b[PS];
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
-	lfm__mapio_close(&m);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
+	lfm__mapread_close(&m);
 	close(wfd);
 	close(fd);
 }
@@ -154,8 +154,8 @@ static void test_file_grows_under_the_mapping(void)
 {
 	int fd = make_file(0);
 	REQUIRE(fd >= 0);
-	struct lfm__mapio m;
-	lfm__mapio_open(&m, fd, 0);
+	struct lfm__mapread m;
+	lfm__mapread_open(&m, fd, 0);
 	REQUIRE(m.base != NULL);
 	CHECK(m.len >= 1ull << 30);
 	unsigned char b[PS];
@@ -163,20 +163,20 @@ static void test_file_grows_under_the_mapping(void)
 		fill(b, p);
 		REQUIRE(pwrite(fd, b, PS, (off_t)p * PS) == (ssize_t)PS);
 	}
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 5 * PS), LFM_MAPIO_NO);
-	lfm__mapio_learn(&m, 8 * PS);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 5 * PS), LFM_MAPREAD_NO);
+	lfm__mapread_learn(&m, 8 * PS);
 	memset(b, 0, PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 5 * PS), LFM_MAPIO_COPIED);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 5 * PS), LFM_MAPREAD_COPIED);
 	CHECK(is_page(b, 5));
 	/* learn never lowers. */
-	lfm__mapio_learn(&m, 2 * PS);
+	lfm__mapread_learn(&m, 2 * PS);
 	CHECK_EQ(atomic_load(&m.valid), 8 * PS);
 	unmap_file(&m, fd);
 }
 
 static void test_truncated_file_faults_into_an_error(void)
 {
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	int fd = map_file(&m, 4);
 	REQUIRE(fd >= 0);
 	REQUIRE(ftruncate(fd, PS) == 0);
@@ -184,25 +184,26 @@ static void test_truncated_file_faults_into_an_error(void)
 	/* Several faults in a row on this thread: each landing must leave
 	 * SIGBUS unblocked, or the next fault would kill the process. */
 	for (int round = 0; round < 3; round++) {
-		lfm__mapio_learn(&m, 4 * PS);
-		CHECK_EQ(lfm__mapio_read(&m, b, PS, 2 * PS), LFM_MAPIO_FAULT);
+		lfm__mapread_learn(&m, 4 * PS);
+		CHECK_EQ(lfm__mapread_copy(&m, b, PS, 2 * PS),
+			 LFM_MAPREAD_FAULT);
 		/* Lowered to the faulting page: the next page is not
 		 * tried. */
 		CHECK_EQ(atomic_load(&m.valid), 2 * PS);
-		CHECK_EQ(lfm__mapio_read(&m, b, PS, 3 * PS), LFM_MAPIO_NO);
+		CHECK_EQ(lfm__mapread_copy(&m, b, PS, 3 * PS), LFM_MAPREAD_NO);
 	}
 	/* What is still in the file copies as before. */
 	memset(b, 0, PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_COPIED);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_COPIED);
 	CHECK(is_page(b, 0));
 	/* The page straddling the new end: the last page of the file exists
 	 * (its tail past the end reads as zeroes) and pages past it fault. */
 	fill(b, 1);
 	REQUIRE(pwrite(fd, b, PS, PS) == (ssize_t)PS);
 	REQUIRE(ftruncate(fd, PS + 100) == 0);
-	lfm__mapio_learn(&m, 2 * PS);
+	lfm__mapread_learn(&m, 2 * PS);
 	memset(b, 0xEE, PS);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, PS), LFM_MAPIO_COPIED);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, PS), LFM_MAPREAD_COPIED);
 	int ok = 1;
 	for (uint32_t i = 0; i < PS; i++)
 		if (b[i] != (i < 100 ? pat(1, i) : 0))
@@ -219,24 +220,24 @@ struct faulter {
 static void *fault_loop(void *arg)
 {
 	struct faulter *f = arg;
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	unsigned char b[PS];
-	lfm__mapio_open(&m, f->fd, 4 * PS);
+	lfm__mapread_open(&m, f->fd, 4 * PS);
 	if (m.base == NULL) {
 		f->others = -1;
 		return NULL;
 	}
 	for (int i = 0; i < 200; i++) {
-		lfm__mapio_learn(&m, 4 * PS);
-		if (lfm__mapio_read(&m, b, PS, 3 * PS) == LFM_MAPIO_FAULT)
+		lfm__mapread_learn(&m, 4 * PS);
+		if (lfm__mapread_copy(&m, b, PS, 3 * PS) == LFM_MAPREAD_FAULT)
 			f->faults++;
 		else
 			f->others++;
-		if (lfm__mapio_read(&m, b, PS, 0) != LFM_MAPIO_COPIED ||
+		if (lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED ||
 		    !is_page(b, 0))
 			f->others++;
 	}
-	lfm__mapio_close(&m);
+	lfm__mapread_close(&m);
 	return NULL;
 }
 
@@ -266,25 +267,25 @@ static void test_threads_fault_at_once(void)
 static void *blocked_thread(void *arg)
 {
 	int *res = arg, fd = res[0];
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	unsigned char b[PS];
 	sigset_t s;
 	sigemptyset(&s);
 	sigaddset(&s, SIGBUS);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
-	lfm__mapio_open(&m, fd, 4 * PS);
+	lfm__mapread_open(&m, fd, 4 * PS);
 	if (m.base == NULL)
 		return NULL;
-	res[1] = lfm__mapio_read(&m, b, PS, 0);
-	res[2] = lfm__mapio_read(&m, b, PS, 3 * PS); /* past the end */
+	res[1] = lfm__mapread_copy(&m, b, PS, 0);
+	res[2] = lfm__mapread_copy(&m, b, PS, 3 * PS); /* past the end */
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 	int n = 0;
-	while (n <= LFM_MAPIO_RECHECK &&
-	       lfm__mapio_read(&m, b, PS, 0) != LFM_MAPIO_COPIED)
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED)
 		n++;
 	res[3] = n;
 	res[4] = is_page(b, 0);
-	lfm__mapio_close(&m);
+	lfm__mapread_close(&m);
 	return NULL;
 }
 
@@ -297,9 +298,9 @@ static void test_thread_with_sigbus_blocked_does_not_copy(void)
 	pthread_t th;
 	REQUIRE(pthread_create(&th, NULL, blocked_thread, res) == 0);
 	pthread_join(th, NULL);
-	CHECK_EQ(res[1], LFM_MAPIO_NO);
-	CHECK_EQ(res[2], LFM_MAPIO_NO);
-	CHECK(res[3] >= 0 && res[3] <= LFM_MAPIO_RECHECK);
+	CHECK_EQ(res[1], LFM_MAPREAD_NO);
+	CHECK_EQ(res[2], LFM_MAPREAD_NO);
+	CHECK(res[3] >= 0 && res[3] <= LFM_MAPREAD_RECHECK);
 	CHECK(res[4]);
 	close(fd);
 }
@@ -317,7 +318,7 @@ static void other_handler(int sig, siginfo_t *si, void *uc)
  * the pool's handler is back. */
 static void test_replaced_handler_stops_copies(void)
 {
-	struct lfm__mapio m;
+	struct lfm__mapread m;
 	int fd = map_file(&m, 2);
 	REQUIRE(fd >= 0);
 	unsigned char b[PS];
@@ -329,17 +330,17 @@ static void test_replaced_handler_stops_copies(void)
 	sigemptyset(&other.sa_mask);
 	REQUIRE(sigaction(SIGBUS, &other, NULL) == 0);
 	int n = 0;
-	while (n <= LFM_MAPIO_RECHECK &&
-	       lfm__mapio_read(&m, b, PS, 0) == LFM_MAPIO_COPIED)
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) == LFM_MAPREAD_COPIED)
 		n++;
-	CHECK(n <= LFM_MAPIO_RECHECK);
-	CHECK_EQ(lfm__mapio_read(&m, b, PS, 0), LFM_MAPIO_NO);
+	CHECK(n <= LFM_MAPREAD_RECHECK);
+	CHECK_EQ(lfm__mapread_copy(&m, b, PS, 0), LFM_MAPREAD_NO);
 	REQUIRE(sigaction(SIGBUS, &ours, NULL) == 0);
 	n = 0;
-	while (n <= LFM_MAPIO_RECHECK &&
-	       lfm__mapio_read(&m, b, PS, 0) != LFM_MAPIO_COPIED)
+	while (n <= LFM_MAPREAD_RECHECK &&
+	       lfm__mapread_copy(&m, b, PS, 0) != LFM_MAPREAD_COPIED)
 		n++;
-	CHECK(n <= LFM_MAPIO_RECHECK);
+	CHECK(n <= LFM_MAPREAD_RECHECK);
 	unmap_file(&m, fd);
 }
 
@@ -353,5 +354,5 @@ int main(void)
 	RUN(test_threads_fault_at_once);
 	RUN(test_thread_with_sigbus_blocked_does_not_copy);
 	RUN(test_replaced_handler_stops_copies);
-	UNIT_MAIN_END("mapio");
+	UNIT_MAIN_END("mapread");
 }

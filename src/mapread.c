@@ -1,9 +1,8 @@
-/* mapio.c - guarded copies from a read-only file mapping (see mapio.h). */
-#include "mapio.h"
+/* mapread.c - guarded copies from a read-only file mapping (see mapread.h). */
+#include "mapread.h"
 
 #include "fileio.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -29,7 +28,7 @@ struct guard {
 static __thread _Atomic(struct guard *) guard_cur
     __attribute__((tls_model("initial-exec")));
 
-/* The thread's last check (mapio.h): copies left before the next one,
+/* The thread's last check (mapread.h): copies left before the next one,
  * and whether it may copy meanwhile. Owner-only. */
 static __thread struct {
 	uint32_t left;
@@ -98,11 +97,10 @@ static void install(void)
 		installed = 1;
 }
 
-void lfm__mapio_open(struct lfm__mapio *m, int fd, uint64_t size)
+void lfm__mapread_open(struct lfm__mapread *m, int fd, uint64_t size)
 {
 	m->base = NULL;
 	m->len = 0;
-	m->writable = 0;
 	atomic_store_explicit(&m->valid, 0, memory_order_relaxed);
 	atomic_store_explicit(&m->off, 0, memory_order_relaxed);
 	pthread_once(&install_once, install);
@@ -112,11 +110,7 @@ void lfm__mapio_open(struct lfm__mapio *m, int fd, uint64_t size)
 	if (len < MAP_MIN)
 		len = MAP_MIN;
 	len = (len + MAP_ROUND - 1) & ~(MAP_ROUND - 1);
-	int fl = fcntl(fd, F_GETFL);
-	int writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
-	void *p =
-	    mmap(NULL, (size_t)len, PROT_READ | (writable ? PROT_WRITE : 0),
-		 MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return;
 	/* Misses are random by nature (the pool keeps the hot pages): a
@@ -127,11 +121,10 @@ void lfm__mapio_open(struct lfm__mapio *m, int fd, uint64_t size)
 	(void)madvise(p, (size_t)len, MADV_RANDOM);
 	m->base = p;
 	m->len = len;
-	m->writable = writable;
 	atomic_store_explicit(&m->valid, size, memory_order_relaxed);
 }
 
-void lfm__mapio_close(struct lfm__mapio *m)
+void lfm__mapread_close(struct lfm__mapread *m)
 {
 	if (m->base != NULL)
 		munmap((void *)m->base, (size_t)m->len);
@@ -139,7 +132,7 @@ void lfm__mapio_close(struct lfm__mapio *m)
 	m->len = 0;
 }
 
-void lfm__mapio_disable(struct lfm__mapio *m)
+void lfm__mapread_disable(struct lfm__mapread *m)
 {
 	atomic_store_explicit(&m->off, 1, memory_order_relaxed);
 }
@@ -153,7 +146,7 @@ static int thread_may_copy(void)
 		thr.left--;
 		return thr.ok;
 	}
-	thr.left = LFM_MAPIO_RECHECK - 1;
+	thr.left = LFM_MAPREAD_RECHECK - 1;
 	sigset_t cur;
 	struct sigaction sa;
 	thr.ok = pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 &&
@@ -171,118 +164,51 @@ static void unblock_sigbus(void)
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define LFM_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LFM_TSAN 1
-#endif
-#endif
-
-#ifdef LFM_TSAN
-/* ThreadSanitizer's own interface (its runtime defines them). */
-void __tsan_read_range(void *addr, unsigned long size);
-void __tsan_write_range(void *addr, unsigned long size);
-
-/* Under TSan the mapped side of a copy is hidden from it, as pread's and
- * pwrite's file side always was: in a shared pool the order between a
- * write of a page and a later read of it can run through another process
- * (its eviction, its bucket lock), which TSan cannot see, so it would
- * report races that are not. The frame side is declared to TSan as the
- * system calls' interceptors declare their buffers. */
-__attribute__((no_sanitize_thread)) static void
-copy_hidden(void *dst, const void *src, size_t len)
-{
-	volatile unsigned char *d = dst;
-	const volatile unsigned char *s = src;
-	for (size_t i = 0; i < len; i++)
-		d[i] = s[i];
-}
-
-static void copy(void *dst, const void *src, size_t len, const char *mapped)
-{
-	if (mapped == src)
-		__tsan_write_range(dst, len);
-	else
-		__tsan_read_range((void *)src, len);
-	copy_hidden(dst, src, len);
-}
-#else
-static inline void copy(void *dst, const void *src, size_t len,
-			const char *mapped)
-{
-	(void)mapped;
-	memcpy(dst, src, len);
-}
-#endif
-
 /* The guarded copy: its own frame, so that the jump lands here with
  * nothing of the caller's to restore. */
-static __attribute__((noinline)) enum lfm__mapio_rc
-guarded_copy(void *dst, const void *src, size_t len, const char *mapped)
+static __attribute__((noinline)) enum lfm__mapread_rc
+guarded_copy(void *dst, const char *src, size_t len)
 {
 	struct guard g;
-	g.lo = (uintptr_t)mapped;
-	g.hi = (uintptr_t)mapped + len;
+	g.lo = (uintptr_t)src;
+	g.hi = (uintptr_t)src + len;
 	if (sigsetjmp(g.jb, 0) != 0) {
 		unblock_sigbus();
-		return LFM_MAPIO_FAULT;
+		return LFM_MAPREAD_FAULT;
 	}
 	atomic_store_explicit(&guard_cur, &g, memory_order_relaxed);
 	/* The compiler must not move the copy's loads above the guard's
 	 * store or below its removal: the handler runs between them. */
 	atomic_signal_fence(memory_order_seq_cst);
-	copy(dst, src, len, mapped);
+	memcpy(dst, src, len);
 	atomic_signal_fence(memory_order_seq_cst);
 	atomic_store_explicit(&guard_cur, NULL, memory_order_relaxed);
-	return LFM_MAPIO_COPIED;
+	return LFM_MAPREAD_COPIED;
 }
 
-static int may_use(struct lfm__mapio *m, size_t len, uint64_t off)
+enum lfm__mapread_rc lfm__mapread_copy(struct lfm__mapread *m, void *dst,
+				       size_t len, uint64_t off)
 {
-	return m->base != NULL && off + len <= m->len &&
-	       off + len <=
-		   atomic_load_explicit(&m->valid, memory_order_relaxed) &&
-	       !atomic_load_explicit(&m->off, memory_order_relaxed) &&
-	       lfm__fileio() == &lfm__fileio_sys && thread_may_copy();
-}
-
-/* A fault at `off`: the file is shorter than we thought, or the page cannot
- * be read or written: stop trying at this page until a pread shows more. */
-static void lower_valid(struct lfm__mapio *m, uint64_t off)
-{
-	uint64_t v = atomic_load_explicit(&m->valid, memory_order_relaxed);
-	while (v > off && !atomic_compare_exchange_weak_explicit(
-			      &m->valid, &v, off, memory_order_relaxed,
-			      memory_order_relaxed))
-		;
-}
-
-enum lfm__mapio_rc lfm__mapio_read(struct lfm__mapio *m, void *dst, size_t len,
-				   uint64_t off)
-{
-	if (!may_use(m, len, off))
-		return LFM_MAPIO_NO;
-	const char *src = m->base + off;
-	enum lfm__mapio_rc rc = guarded_copy(dst, src, len, src);
-	if (rc == LFM_MAPIO_FAULT)
-		lower_valid(m, off);
+	if (m->base == NULL || off + len > m->len ||
+	    off + len > atomic_load_explicit(&m->valid, memory_order_relaxed) ||
+	    atomic_load_explicit(&m->off, memory_order_relaxed) ||
+	    lfm__fileio() != &lfm__fileio_sys || !thread_may_copy())
+		return LFM_MAPREAD_NO;
+	enum lfm__mapread_rc rc = guarded_copy(dst, m->base + off, len);
+	if (rc == LFM_MAPREAD_FAULT) {
+		/* The file is shorter than we thought, or the page cannot be
+		 * read: stop trying at this page until a pread shows more. */
+		uint64_t v =
+		    atomic_load_explicit(&m->valid, memory_order_relaxed);
+		while (v > off && !atomic_compare_exchange_weak_explicit(
+				      &m->valid, &v, off, memory_order_relaxed,
+				      memory_order_relaxed))
+			;
+	}
 	return rc;
 }
 
-enum lfm__mapio_rc lfm__mapio_write(struct lfm__mapio *m, uint64_t off,
-				    const void *src, size_t len)
-{
-	if (!m->writable || !may_use(m, len, off))
-		return LFM_MAPIO_NO;
-	char *dst = (char *)m->base + off;
-	enum lfm__mapio_rc rc = guarded_copy(dst, src, len, dst);
-	if (rc == LFM_MAPIO_FAULT)
-		lower_valid(m, off);
-	return rc;
-}
-
-void lfm__mapio_learn(struct lfm__mapio *m, uint64_t end)
+void lfm__mapread_learn(struct lfm__mapread *m, uint64_t end)
 {
 	uint64_t v = atomic_load_explicit(&m->valid, memory_order_relaxed);
 	while (v < end && !atomic_compare_exchange_weak_explicit(
