@@ -22,6 +22,16 @@ void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
 	*sets = (uint32_t)(entries / LFM_TC_WAYS);
 }
 
+uint32_t lfm__tcache_capped(uint64_t nframes, uint64_t cap_entries)
+{
+	uint32_t sets, ways;
+	lfm__tcache_geometry(nframes, 0, &sets, &ways);
+	uint64_t entries = (uint64_t)sets * ways, fit = LFM_TC_WAYS;
+	while (fit * 2 <= cap_entries && fit * 2 <= entries)
+		fit *= 2;
+	return (uint32_t)fit;
+}
+
 uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
 				 uint64_t *stats_off)
 {

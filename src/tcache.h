@@ -161,6 +161,11 @@ static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
 	return NULL;
 }
 
+/* The entries a thread cache gets under a cap of `cap_entries` (at least
+ * LFM_TC_WAYS) in a pool of `nframes` 4 KiB frames: the default size, or
+ * the largest power of two within the cap when that is smaller. */
+uint32_t lfm__tcache_capped(uint64_t nframes, uint64_t cap_entries);
+
 /* Geometry for a pool of about `nframes` frames (entries_wanted: 0, or
  * the entries to have, rounded up to a power of two). */
 void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,

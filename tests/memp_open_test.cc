@@ -88,6 +88,88 @@ TEST(MempOpen, Exactly20KiBIsAccepted) {
   EXPECT_EQ(memp_close(mp), 0);
 }
 
+// ------------------------------------------ mp_tcache_size (lfmpool)
+
+// A shared pool of 16 MiB with the given cap; returns its region file's
+// size, or -1.
+long long SharedRegionBytes(size_t tcache_size) {
+  TempDir dir;
+  std::string d = dir.path();
+  DB_ENV env;
+  memset(&env, 0, sizeof env);
+  env.mp_size = size_t{16} << 20;
+  env.mp_tcache_size = tcache_size;
+  DB_MPOOL *mp = nullptr;
+  if (memp_open(&d[0], DB_CREATE, 0644, &env, &mp) != 0) return -1;
+  long long bytes = FileSize(d + "/__lfm_mpool.region");
+  EXPECT_EQ(memp_close(mp), 0);
+  EXPECT_EQ(memp_unlink(d.c_str(), 1, nullptr), 0);
+  return bytes;
+}
+
+TEST(MempOpen, TcacheSizeUnderOneSetIsEinval) {
+  for (size_t bad : {size_t{1}, size_t{16}, size_t{63}}) {
+    DB_ENV env;
+    memset(&env, 0, sizeof env);
+    env.mp_tcache_size = bad;
+    DB_MPOOL *mp = nullptr;
+    EXPECT_EQ(memp_open(nullptr, DB_MPOOL_PRIVATE, 0644, &env, &mp), EINVAL)
+        << bad;
+  }
+}
+
+// 16 MiB is 4096 frames, so each of the 64 thread caches has 8192 entries
+// of 16 bytes (128 KiB) by default; a cap of 4 KiB must take the region
+// down by 64 x 124 KiB, and a cap above the default must not grow it.
+TEST(MempOpen, TcacheSizeCapsEachThreadCache) {
+  long long dflt = SharedRegionBytes(0);
+  long long capped = SharedRegionBytes(4096);
+  long long odd = SharedRegionBytes(4096 + 1000);  // rounds down to 4 KiB
+  long long huge = SharedRegionBytes(size_t{1} << 30);
+  ASSERT_GT(dflt, 0);
+  ASSERT_GT(capped, 0);
+  EXPECT_EQ(dflt - capped, 64LL * (131072 - 4096));
+  EXPECT_EQ(odd, capped);
+  EXPECT_EQ(huge, dflt);
+}
+
+// With the smallest cache (one 4-way set) every page but four competes for
+// the set: pages must still read back intact and no pin may be left held.
+TEST(MempOpen, SmallestTcacheKeepsPagesAndPins) {
+  TempDir dir;
+  DB_ENV *env = new DB_ENV;
+  memset(env, 0, sizeof *env);
+  env->mp_size = 64 * 4096;
+  env->mp_tcache_size = 64;
+  Envs().push_back(env);
+  DB_MPOOL *mp = nullptr;
+  ASSERT_EQ(memp_open(nullptr, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0644,
+                      env, &mp),
+            0);
+  std::string path = dir.path() + "/f";
+  MakeFile(path, 128, 4096);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp, path, 4096, &mpf), 0);
+  for (int round = 0; round < 3; round++) {
+    for (db_pgno_t p = 0; p < 128; p++) {
+      db_pgno_t pg = p;
+      void *a = nullptr, *b = nullptr;
+      ASSERT_EQ(memp_fget(mpf, &pg, 0, &a), 0);
+      ASSERT_EQ(memp_fget(mpf, &pg, 0, &b), 0);  // a second pin, same page
+      EXPECT_EQ(a, b);
+      EXPECT_EQ(Bytes(a, 4096), PatternPage(p, 4096, round)) << p;
+      FillPattern(a, 4096, p, round + 1);
+      EXPECT_EQ(memp_fput(mpf, b, 0), 0);
+      EXPECT_EQ(memp_fput(mpf, a, DB_MPOOL_DIRTY), 0);
+    }
+  }
+  EXPECT_EQ(memp_fsync(mpf), 0);  // DB_INCOMPLETE would mean a leaked pin
+  for (db_pgno_t p = 0; p < 128; p++)
+    EXPECT_EQ(ReadPage(path, p, 4096), PatternPage(p, 4096, 3)) << p;
+  EXPECT_EQ(memp_fclose(mpf), 0);
+  EXPECT_EQ(memp_close(mp), 0);
+}
+
 struct FrameCase {
   size_t mp_size;
   size_t pagesize;
