@@ -32,21 +32,17 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	size_t size = size_given ? dbenv->mp_size : LFM_DEFAULT_MP;
 	if (size < LFM_MIN_MP)
 		return EINVAL;
-	uint32_t tc_entries = 0;
-	if (dbenv != NULL && dbenv->mp_tcache_size != 0) {
-		size_t cap =
-		    dbenv->mp_tcache_size / sizeof(struct lfm__tc_entry);
-		if (cap < LFM_TC_WAYS)
-			return EINVAL;
-		tc_entries =
-		    lfm__tcache_capped(size / 4096 ? size / 4096 : 1, cap);
-	}
+	uint64_t tc_cap =
+	    dbenv != NULL ? dbenv->mp_tcache_size / sizeof(struct lfm__tc_entry)
+			  : 0;
+	if (dbenv != NULL && dbenv->mp_tcache_size != 0 && tc_cap < LFM_TC_WAYS)
+		return EINVAL;
 
 	struct lfm__region_geom g = {
 	    .cache_bytes = size,
 	    .nfiles_max = LFM_NFILES,
 	    .nhandles = LFM_NHANDLES,
-	    .tc_entries = tc_entries,
+	    .tc_cap_entries = tc_cap,
 	};
 	int rc;
 	if (flags & DB_MPOOL_PRIVATE) {

@@ -103,7 +103,8 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
-			     g->tc_entries, &tc_sets, &tc_ways);
+			     g->tc_entries, g->tc_cap_entries, &tc_sets,
+			     &tc_ways);
 
 	uint64_t off = align_up(sizeof(struct lfm__region_hdr), LFM_CACHELINE);
 	uint64_t off_files = off;

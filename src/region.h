@@ -327,6 +327,9 @@ struct lfm__region_geom {
 	 * LFM_TC_WAYS); 0: lfm__tcache_geometry's choice. Unit tests set it
 	 * to get a set they can fill. */
 	uint32_t tc_entries;
+	/* The most entries a thread cache may have (DB_ENV.mp_tcache_size);
+	 * 0: no cap but LFM_TC_MAX_ENTRIES. */
+	uint64_t tc_cap_entries;
 };
 
 /* Where frame idx's page is, without reading its descriptor, when the

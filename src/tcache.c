@@ -4,7 +4,7 @@
 #include "hash.h"
 
 void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
-			  uint32_t *sets, uint32_t *ways)
+			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways)
 {
 	/* Twice as many entries as 4 KiB frames: a thread whose working set
 	 * is the whole pool finds a place for nearly every page (with
@@ -16,20 +16,12 @@ void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
 	 * thread); a larger pool's threads cache their hottest pages. */
 	uint64_t want = entries_wanted ? entries_wanted : 2 * nframes,
 		 entries = LFM_TC_WAYS;
-	while (entries < want && entries < LFM_TC_MAX_ENTRIES)
+	if (cap_entries == 0 || cap_entries > LFM_TC_MAX_ENTRIES)
+		cap_entries = LFM_TC_MAX_ENTRIES;
+	while (entries < want && entries * 2 <= cap_entries)
 		entries *= 2;
 	*ways = LFM_TC_WAYS; /* compiled in: loops over a set unroll */
 	*sets = (uint32_t)(entries / LFM_TC_WAYS);
-}
-
-uint32_t lfm__tcache_capped(uint64_t nframes, uint64_t cap_entries)
-{
-	uint32_t sets, ways;
-	lfm__tcache_geometry(nframes, 0, &sets, &ways);
-	uint64_t entries = (uint64_t)sets * ways, fit = LFM_TC_WAYS;
-	while (fit * 2 <= cap_entries && fit * 2 <= entries)
-		fit *= 2;
-	return (uint32_t)fit;
 }
 
 uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,

@@ -161,15 +161,12 @@ static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
 	return NULL;
 }
 
-/* The entries a thread cache gets under a cap of `cap_entries` (at least
- * LFM_TC_WAYS) in a pool of `nframes` 4 KiB frames: the default size, or
- * the largest power of two within the cap when that is smaller. */
-uint32_t lfm__tcache_capped(uint64_t nframes, uint64_t cap_entries);
-
 /* Geometry for a pool of about `nframes` frames (entries_wanted: 0, or
- * the entries to have, rounded up to a power of two). */
+ * the entries to have, rounded up to a power of two), with at most
+ * `cap_entries` entries (0: LFM_TC_MAX_ENTRIES; else at least
+ * LFM_TC_WAYS; the largest power of two within it). */
 void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
-			  uint32_t *sets, uint32_t *ways);
+			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways);
 uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
 				 uint64_t *stats_off);
 
