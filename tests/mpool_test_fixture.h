@@ -35,7 +35,6 @@
 
 namespace lfmtest {
 
-
 constexpr pgno_t kPs = 4096;  // page size of most tests
 
 // ------------------------------------------------------------ errno helpers
@@ -144,7 +143,9 @@ inline void FltOut(void *cookie, pgno_t pgno, void *page) {
   }
 }
 
-inline std::vector<uint8_t> XorA5(std::vector<uint8_t> v) { return Xor(v, 0xA5); }
+inline std::vector<uint8_t> XorA5(std::vector<uint8_t> v) {
+  return Xor(v, 0xA5);
+}
 
 // ------------------------------------------------------------ fixture
 
