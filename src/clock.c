@@ -78,10 +78,12 @@ static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 	return (*pos)++;
 }
 
-/* The CLOCK sweep, then the steal pass. NULL if nothing could be taken. */
-static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
-				struct lfm__tls_node *t, int *werr,
-				struct lfm__frame **busy)
+/* One CLOCK sweep passing over up to *skip cold dirty frames (each skip
+ * decrements it). NULL if nothing could be taken. */
+static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
+				     uint32_t require, struct lfm__tls_node *t,
+				     int *werr, struct lfm__frame **busy,
+				     uint32_t *skip)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -103,10 +105,6 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	 * recently used. */
 	uint64_t steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3), pos = 0,
 		 left = 0;
-	uint32_t skip =
-	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed) != 0
-		? DIRTY_SKIP
-		: 0;
 	for (uint64_t k = 0; k < steps; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
@@ -126,8 +124,8 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 			continue;
 		}
 		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
-		    skip > 0) {
-			if (skip-- == DIRTY_SKIP)
+		    *skip > 0) {
+			if ((*skip)-- == DIRTY_SKIP)
 				lfm__flushers_kick(rh); /* work for them */
 			continue;
 		}
@@ -167,6 +165,28 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 			return f;
 	}
 	return NULL;
+}
+
+/* The CLOCK sweep. While flushers run it first leaves cold dirty frames to
+ * them; if that finds nothing but did pass one over, a second pass takes
+ * dirty frames too: in a small pool the only unpinned frame may be dirty,
+ * visited fewer times than the skips allowed, and the miss must write it,
+ * not call the pool full. */
+static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
+				struct lfm__tls_node *t, int *werr,
+				struct lfm__frame **busy)
+{
+	const uint32_t budget =
+	    atomic_load_explicit(&mp->rh->nflushers, memory_order_relaxed) != 0
+		? DIRTY_SKIP
+		: 0;
+	uint32_t skip = budget;
+	struct lfm__frame *f =
+	    sweep_pass(mp, stride, require, t, werr, busy, &skip);
+	if (f != NULL || skip == budget)
+		return f; /* taken, or no dirty frame was passed over */
+	skip = 0;
+	return sweep_pass(mp, stride, require, t, werr, busy, &skip);
 }
 
 int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,

@@ -322,6 +322,55 @@ TEST_F(PageTest, AllFramesPinnedMissIsEnomemThenRecovers) {
   for (int i : {0, 1, 2, 4}) EXPECT_EQ(memp_fput(mpf_, pins[i], 0), 0);
 }
 
+// A page-out that fails on every thread but the test's: flusher threads
+// can then never clean a page, only a miss on the test's thread can.
+std::atomic<std::thread::id> g_pgout_thread;
+std::atomic<int> g_pgout_refused{0};
+int TestThreadOnlyPgout(db_pgno_t, void *, DBT *) {
+  if (std::this_thread::get_id() == g_pgout_thread.load()) return 0;
+  g_pgout_refused.fetch_add(1);
+  return EAGAIN;
+}
+
+// The only unpinned frame is dirty while flushers run (and cannot write
+// it): the miss writes it itself and reuses the frame, it does not call
+// the pool full. (A sweep that left cold dirty frames to the flushers used
+// to give up before it came back to the frame.)
+TEST_F(PageTest, OnlyUnpinnedFrameDirtyWithFlushersMissWritesIt) {
+  g_pgout_thread.store(std::this_thread::get_id());
+  g_pgout_refused.store(0);
+  ASSERT_EQ(memp_fclose(mpf_), 0);
+  mpf_ = nullptr;
+  ASSERT_EQ(memp_register(mp_, 9, nullptr, TestThreadOnlyPgout), 0);
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf_, 0, 9), 0);
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 0), 0);
+  std::vector<void *> pins;
+  for (db_pgno_t p = 0; p + 1 < kSmallPoolFrames; p++) pins.push_back(Get(p));
+  // Pages 4..11 in turn through the one free frame, each left dirty.
+  for (db_pgno_t p = kSmallPoolFrames - 1; p < kPages; p++) {
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0) << "page " << p;
+    EXPECT_EQ(Bytes(page, kPage), PatternPage(p, kPage));
+    FillPattern(page, kPage, p, 1);
+    ASSERT_EQ(memp_fput(mpf_, page, DB_MPOOL_DIRTY), 0);
+  }
+  // Every page but the last went out through a miss, before its frame was
+  // reused.
+  for (db_pgno_t p = kSmallPoolFrames - 1; p + 1 < kPages; p++)
+    EXPECT_EQ(ReadPage(Path(), p, kPage), PatternPage(p, kPage, 1))
+        << "page " << p;
+  for (void *page : pins) EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
+  StopFlushers(mp_);
+  // A flusher's refused write is reported once, by the next sync.
+  const int rc = memp_fsync(mpf_);
+  EXPECT_TRUE(rc == 0 || (rc == EAGAIN && g_pgout_refused.load() > 0))
+      << rc;
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_EQ(ReadPage(Path(), kPages - 1, kPage),
+            PatternPage(kPages - 1, kPage, 1));
+}
+
 // NEW needs a frame too: ENOMEM when every frame is pinned, and the failed
 // call appends nothing (LAST is unchanged, the next NEW gets last+1).
 TEST_F(PageTest, NewWithAllFramesPinnedIsEnomemAndAppendsNothing) {
