@@ -399,7 +399,10 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 	 * (pinlog.h): unlogged first, logged back if there was none. */
 	if (lfm__pinlog_unpin(mp, f, set, clear) == 0)
 		return 0;
-	/* A pin taken by another thread: flags first, while it still holds. */
+	/* A pin taken by another thread: flags first, while it still holds;
+	 * none (a stale pointer to a frame only caches name): nothing. */
+	if (!lfm__tcache_held(rh, f, tag, mp->lock_owner))
+		return EINVAL;
 	apply_bits(f, set, clear);
 	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner) == 0)
 		return 0;
@@ -423,13 +426,30 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	return rc;
 }
 
+/* Whether f is pinned by this process: a direct pin (its own, in a
+ * shared region) or a HELD cache entry. A frame that only CACHED entries
+ * name is resident but unpinned: a stale pointer's flags must not reach
+ * it (DB_MPOOL_CLEAN there would drop another page's changes). Which user
+ * holds the pin is not recorded, so a stale pointer to a frame someone
+ * else pins passes; the bits then land on a pinned page, which no writer
+ * or eviction is touching. */
+static int pinned_here(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag)
+{
+	DB_MPOOL *mp = mpf->mp;
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f))
+		return 1;
+	return lfm__st_slotref(s) != 0 &&
+	       lfm__tcache_held(mp->rh, f, tag, mp->lock_owner);
+}
+
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 {
 	uint64_t tag;
 	uint32_t set, clear;
 
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
-	if (f == NULL)
+	if (f == NULL || !pinned_here(mpf, f, tag))
 		return EINVAL;
 	int rc = put_flags(mpf, f, page, flags, &set, &clear);
 	if (rc == 0)

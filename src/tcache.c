@@ -378,6 +378,19 @@ uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	return dropped;
 }
 
+static int is_held(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
+		   uint32_t *count)
+{
+	(void)f, (void)word, (void)count;
+	return lfm__tc_count(w) > 0;
+}
+
+int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
+		     uint64_t tag, uint32_t proc)
+{
+	return for_entries_of(rh, f, tag, is_held, NULL, proc);
+}
+
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag, uint32_t proc)
 {

@@ -234,13 +234,19 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  struct lfm__frame *f, uint64_t hash);
 
-/* Any thread: releases one pin on f held in some other handle. */
 /* memp_fclose of a file's last handle: every HELD entry naming f (in the
  * handles of process `proc` + 1's threads, or all handles for 0) loses its
  * pins and becomes CACHED. Returns the pins dropped. */
 uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			       uint64_t tag, uint32_t proc);
 
+/* Whether some HELD entry naming f exists (in process `proc`'s handles, or
+ * all for 0): a pin taken through a cache, the caller's perhaps. A snapshot:
+ * it stays true only while the caller holds that pin. */
+int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
+		     uint64_t tag, uint32_t proc);
+
+/* Any thread: releases one pin on f held in some other handle. */
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint64_t tag, uint32_t proc);
 

@@ -512,6 +512,38 @@ TEST_F(PageTest, SecondPutOfUnpinnedPageIsEinval) {
   EXPECT_EQ(memp_fput(mpf_, again, 0), 0);
 }
 
+// A page used often enough to sit in the thread's pin cache, then dirtied
+// and released: resident, referenced by the cache, pinned by no one. A
+// stale pointer to it is EINVAL for memp_fput and memp_fset with every
+// flag, and changes nothing: DB_MPOOL_CLEAN does not drop the change, the
+// next sync writes it.
+TEST_F(PageTest, StalePointerToCachedDirtyPageIsEinvalAndDropsNothing) {
+  void *page = nullptr;
+  for (int i = 0; i < 3; i++) {
+    page = Get(2);
+    ASSERT_NE(page, nullptr);
+    ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  }
+  page = Get(2);
+  FillPattern(page, kPage, 2, 7);
+  ASSERT_EQ(memp_fput(mpf_, page, DB_MPOOL_DIRTY), 0);
+  for (unsigned long fl :
+       {0ul, (unsigned long)DB_MPOOL_CLEAN, (unsigned long)DB_MPOOL_DIRTY,
+        (unsigned long)DB_MPOOL_DISCARD,
+        (unsigned long)(DB_MPOOL_CLEAN | DB_MPOOL_DISCARD)}) {
+    EXPECT_EQ(memp_fset(mpf_, page, fl), EINVAL) << "fset " << fl;
+    EXPECT_EQ(memp_fput(mpf_, page, fl), EINVAL) << "fput " << fl;
+  }
+  EXPECT_EQ(Stat(mp_).st_page_dirty, 1u);
+  EXPECT_EQ(ReadPage(Path(), 2, kPage), PatternPage(2, kPage));
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_EQ(ReadPage(Path(), 2, kPage), PatternPage(2, kPage, 7));
+  // Nothing stayed pinned: every frame can be pinned at once.
+  std::vector<void *> pins;
+  for (db_pgno_t p = 0; p < kSmallPoolFrames; p++) pins.push_back(Get(p));
+  for (void *q : pins) EXPECT_EQ(memp_fput(mpf_, q, 0), 0);
+}
+
 // A dirty page is written when it is evicted.
 TEST_F(PageTest, DirtyPageIsWrittenAtEviction) {
   void *page = Get(0);
