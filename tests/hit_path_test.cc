@@ -374,6 +374,29 @@ TEST_F(HitTest, ForeignDirtyPutOfCacheHeldPin) {
   EXPECT_EQ(memp_fput(mpf_, again, 0), EINVAL);
 }
 
+// B's memp_fset of a page A holds through its cache: B holds no pin, but
+// the page is pinned (pins are fungible), so the flags apply; once A has
+// put it, B's fset is EINVAL and changes nothing.
+TEST_F(HitTest, ForeignFsetOfCacheHeldPinThenOfUnpinnedPage) {
+  Warm(5);
+  void *page = Get(5);  // through this thread's cache entry
+  ASSERT_NE(page, nullptr);
+  int rc = -1;
+  std::thread b([&] {
+    PutU32(page, 0, 0xB0B40005u);
+    rc = memp_fset(mpf_, page, DB_MPOOL_DIRTY);
+  });
+  b.join();
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // dirty and pinned
+  EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
+  std::thread c([&] { rc = memp_fset(mpf_, page, DB_MPOOL_CLEAN); });
+  c.join();
+  EXPECT_EQ(rc, EINVAL);
+  EXPECT_EQ(memp_fsync(mpf_), 0);  // the change was not dropped
+  EXPECT_EQ(ReadPage(Path(), 5, kPage), Marked(5, 0xB0B40005u));
+}
+
 // A holds two pins through its cache; B puts one: one is left (DB_INCOMPLETE
 // on the now dirty page) until A puts it.
 TEST_F(HitTest, ForeignPutOfOneOfTwoCachedPinsLeavesOne) {
