@@ -6,7 +6,8 @@
 // flags, NULL pagep, pages past the end), memp_fput/memp_fset with every
 // flag (and CLEAN|DIRTY, unknown bits, pointers the pool never returned,
 // pointers into the middle of a page, stale pointers), memp_fsync,
-// memp_sync, memp_trickle, memp_fclose with pins held, and pool re-opens.
+// memp_sync, memp_trickle, memp_fclose with pins held, and pool re-opens,
+// private ones and ones shared by directory.
 // A model holds each page's contents and every pin the test holds; each
 // call's return code is checked against what the manual page says, every
 // pinned page against the model, and after every sync that returned 0 the
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <random>
 #include <set>
@@ -143,8 +145,23 @@ class ModelTest : public PoolTest {
 
   void OpenPoolAndFiles() {
     const int flags = (Rand(2) ? DB_THREAD : 0) | (Rand(2) ? DB_NOMMAP : 0);
-    Trace("memp_open size %zu flags %#x", mp_size_, flags);
-    ASSERT_EQ(OpenPool(mp_size_, &mp_, flags), 0) << Where();
+    // A third of the rounds use a pool shared by directory (one process
+    // here): its pins are also logged per process, and the put and fset
+    // checks ask that log (pinlog.h).
+    if (Rand(3) == 0) {
+      std::string dir = Path("region" + std::to_string(round_));
+      ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
+      DB_ENV *env = new DB_ENV;
+      memset(env, 0, sizeof *env);
+      env->mp_size = mp_size_;
+      Envs().push_back(env);
+      Trace("memp_open %s size %zu flags %#x", dir.c_str(), mp_size_, flags);
+      ASSERT_EQ(memp_open(&dir[0], DB_CREATE | flags, 0644, env, &mp_), 0)
+          << Where();
+    } else {
+      Trace("memp_open size %zu flags %#x", mp_size_, flags);
+      ASSERT_EQ(OpenPool(mp_size_, &mp_, flags), 0) << Where();
+    }
     if (Rand(2)) {
       ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
     }
@@ -429,10 +446,15 @@ class ModelTest : public PoolTest {
         if (stale_.empty()) break;
         void *s = stale_[Rand(static_cast<unsigned>(stale_.size()))];
         if (IsPinnedAddr(s)) break;
-        Trace("stale put/fset file %d page %p", f, s);
-        EXPECT_EQ(memp_fput(fm.mpf, s, 0), EINVAL) << Where() << ": stale";
-        EXPECT_EQ(memp_fset(fm.mpf, s, DB_MPOOL_DIRTY), EINVAL)
-            << Where() << ": stale";
+        // Every flag: none may reach the frame (CLEAN would drop a
+        // change the next sync must write; the model would see it).
+        static const unsigned long kFlags[] = {
+            0, DB_MPOOL_DIRTY, DB_MPOOL_CLEAN, DB_MPOOL_DISCARD,
+            DB_MPOOL_CLEAN | DB_MPOOL_DISCARD};
+        const unsigned long fl = kFlags[Rand(5)];
+        Trace("stale put/fset file %d page %p flags %lu", f, s, fl);
+        EXPECT_EQ(memp_fput(fm.mpf, s, fl), EINVAL) << Where() << ": stale";
+        EXPECT_EQ(memp_fset(fm.mpf, s, fl), EINVAL) << Where() << ": stale";
         break;
     }
   }
