@@ -1,21 +1,11 @@
 // The memp_fget / memp_fput fast path (src/hit.c) and its exits to the
 // general path (src/buf.c): misaligned and other-file pointers, pins held
-// through the thread cache and direct pins, foreign puts, DIRTY on
-// read-only files, DISCARD, the count limits, statistics, past-the-end
-// pages, evicted pages. Every test checks what the public API shows:
-// return codes, page bytes, the file read back with pread after
-// memp_fsync, memp_stat.
-//
-// What the tests rely on (src/tcache.h): a thread's first use of a resident
-// page is a direct pin, remembered as a "ghost"; its second use gives the
-// page an entry in the thread's cache, and further gets are served from
-// that entry. With a 256 KiB pool (64 frames) the cache has one set of 4
-// ways, so a thread caches at most 4 pages at a time.
-//
-// memp_fsync returns DB_INCOMPLETE when a dirty page of the file is still
-// pinned (a user pin, direct or through any thread's cache) and 0 when
-// every dirty page could be written (src/flush.c, src/writeback.c take()):
-// with the page made dirty, memp_fsync == 0 shows that no pin is left.
+// through the thread cache and direct pins, DISCARD, the count limits,
+// statistics, past-the-end pages, evicted pages. Every test checks what the
+// public API shows: return codes, page bytes, the file read back with pread
+// after memp_fsync, memp_stat. The fixture, and what the cases rely on:
+// hit_fixture.h; puts from other threads and DIRTY puts:
+// hit_foreign_test.cc.
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,85 +20,15 @@
 
 #include "db_mpool.h"
 #include "gtest/gtest.h"
+#include "hit_fixture.h"
 #include "test_util.h"
 
 namespace lfmtest {
-namespace {
-
-constexpr size_t kPool = 256 * 1024;  // 64 frames of 4 KiB
-constexpr size_t kFrames = kPool / kPage;
-
-// A 64-frame private DB_THREAD pool, flushers stopped (nothing is written
-// but by memp_fsync or eviction), with f.db (kPages pattern pages) open as
-// mpf_.
-class HitTest : public PoolTest {
- protected:
-  static constexpr db_pgno_t kPages = 60;
-  void SetUp() override {
-    MakeFile(Path(), kPages, kPage);
-    Open(kPool, DB_THREAD);
-    StopFlushers(mp_);
-    ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf_), 0);
-  }
-  void TearDown() override {
-    if (mpf_ != nullptr) {
-      EXPECT_EQ(memp_fclose(mpf_), 0);
-    }
-    mpf_ = nullptr;
-    PoolTest::TearDown();
-  }
-
-  // memp_fget(mpf, pgno, 0): the page, or nullptr (and a failure).
-  static void *Get(DB_MPOOLFILE *mpf, db_pgno_t pgno) {
-    db_pgno_t pg = pgno;
-    void *page = nullptr;
-    int rc = memp_fget(mpf, &pg, 0, &page);
-    EXPECT_EQ(rc, 0) << "memp_fget of page " << pgno;
-    EXPECT_EQ(pg, pgno);
-    return rc == 0 ? page : nullptr;
-  }
-  void *Get(db_pgno_t pgno) { return Get(mpf_, pgno); }
-
-  // Makes pgno resident (if it was not) and gives it a CACHED entry in the
-  // calling thread's cache: two uses (ghost, then entry), both put.
-  static void Warm(DB_MPOOLFILE *mpf, db_pgno_t pgno) {
-    for (int i = 0; i < 2; i++) {
-      void *page = Get(mpf, pgno);
-      ASSERT_NE(page, nullptr);
-      ASSERT_EQ(memp_fput(mpf, page, 0), 0);
-    }
-  }
-  void Warm(db_pgno_t pgno) { Warm(mpf_, pgno); }
-  void CrossFileCase(bool cached);
-  void MisalignedCase(bool cached);
-  void PinsNeedAsManyPuts(db_pgno_t pgno, int pins, bool warm);
-
-  // Gets and puts pages [0, n) in a thread of its own (which then exits),
-  // so they are resident but this thread has never used them.
-  void MakeResidentElsewhere(db_pgno_t n) {
-    std::thread th([&] {
-      for (db_pgno_t p = 0; p < n; p++) {
-        void *page = Get(p);
-        if (page != nullptr) {
-          EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
-        }
-      }
-    });
-    th.join();
-  }
-
-  // The pattern page pgno with its first 4 bytes replaced by `mark`.
-  static std::vector<uint8_t> Marked(db_pgno_t pgno, uint32_t mark) {
-    std::vector<uint8_t> v = PatternPage(pgno, kPage);
-    PutU32(v.data(), 0, mark);
-    return v;
-  }
-
-  DB_MPOOLFILE *mpf_ = nullptr;
-};
+// No unnamed namespace: HitTest's out-of-line members are defined here;
+// the helpers are static.
 
 // Per-file statistics of the file whose name ends in `suffix`.
-DB_MPOOL_FSTAT FStatOf(DB_MPOOL *mp, const std::string &suffix) {
+static DB_MPOOL_FSTAT FStatBySuffix(DB_MPOOL *mp, const std::string &suffix) {
   DB_MPOOL_FSTAT out;
   memset(&out, 0, sizeof out);
   int found = 0;
@@ -129,7 +49,7 @@ DB_MPOOL_FSTAT FStatOf(DB_MPOOL *mp, const std::string &suffix) {
 // Pointers into (or just before) a pinned page, none of them the page's
 // start. Each is EINVAL for memp_fput (0 and DIRTY) and memp_fset, and
 // neither drops the pin nor dirties the page.
-void ExpectMisalignedPutsRejected(DB_MPOOLFILE *mpf, void *page) {
+static void ExpectMisalignedPutsRejected(DB_MPOOLFILE *mpf, void *page) {
   char *p = static_cast<char *>(page);
   for (char *bad : {p + 8, p + 64, p + 2048, p + kPage - 1, p - 8}) {
     for (unsigned long f : {0UL, (unsigned long)DB_MPOOL_DIRTY}) {
@@ -174,7 +94,8 @@ TEST_F(HitTest, MisalignedPutOfCachedPinIsEinvalAndKeepsThePin) {
 // (the same page number, so only the file tells them apart). Each pointer
 // put or set through the other file's handle is EINVAL and changes
 // nothing; then each is put once through its own.
-void CrossFilePuts(DB_MPOOLFILE *fa, DB_MPOOLFILE *fb, void *pa, void *pb) {
+static void CrossFilePuts(DB_MPOOLFILE *fa, DB_MPOOLFILE *fb, void *pa,
+                          void *pb) {
   ASSERT_NE(pa, pb);
   for (unsigned long f : {0UL, (unsigned long)DB_MPOOL_DIRTY}) {
     EXPECT_EQ(memp_fput(fb, pa, f), EINVAL) << "flags " << f;
@@ -333,233 +254,6 @@ TEST_F(HitTest, PinsPastTheCacheEntryLimitAreStillCounted) {
   PinsNeedAsManyPuts(12, 65535 + 200, true);
 }
 
-// ================================================================ foreign
-
-// Thread A (this one) took the pin(s); thread B (a std::thread, joined
-// before anything else happens) modifies the page and puts one pin with
-// DIRTY. Returns B's put result.
-int ForeignDirtyPut(DB_MPOOLFILE *mpf, void *page, uint32_t mark) {
-  int rc = -12345;
-  std::thread b([&] {
-    PutU32(page, 0, mark);
-    rc = memp_fput(mpf, page, DB_MPOOL_DIRTY);
-  });
-  b.join();
-  return rc;
-}
-
-TEST_F(HitTest, ForeignDirtyPutOfFirstUsePin) {
-  MakeResidentElsewhere(kPages);
-  void *page = Get(4);  // first use by this thread: a direct pin
-  ASSERT_NE(page, nullptr);
-  EXPECT_EQ(ForeignDirtyPut(mpf_, page, 0xB0B00004u), 0);
-  EXPECT_EQ(memp_fsync(mpf_), 0);  // unpinned: written
-  EXPECT_EQ(ReadPage(Path(), 4, kPage), Marked(4, 0xB0B00004u));
-  EXPECT_EQ(memp_fput(mpf_, page, 0), EINVAL);  // A's pin went with B's put
-}
-
-TEST_F(HitTest, ForeignDirtyPutOfCacheHeldPin) {
-  Warm(4);
-  void *page = Get(4);  // through this thread's cache entry
-  ASSERT_NE(page, nullptr);
-  EXPECT_EQ(ForeignDirtyPut(mpf_, page, 0xB0B10004u), 0);
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  EXPECT_EQ(ReadPage(Path(), 4, kPage), Marked(4, 0xB0B10004u));
-  EXPECT_EQ(memp_fput(mpf_, page, 0), EINVAL);
-  // This thread's cache still works for the page.
-  void *again = Get(4);
-  EXPECT_EQ(again, page);
-  EXPECT_EQ(Bytes(again, kPage), Marked(4, 0xB0B10004u));
-  EXPECT_EQ(memp_fput(mpf_, again, 0), 0);
-  EXPECT_EQ(memp_fput(mpf_, again, 0), EINVAL);
-}
-
-// B's memp_fset of a page A holds through its cache: B holds no pin, but
-// the page is pinned (pins are fungible), so the flags apply; once A has
-// put it, B's fset is EINVAL and changes nothing.
-TEST_F(HitTest, ForeignFsetOfCacheHeldPinThenOfUnpinnedPage) {
-  Warm(5);
-  void *page = Get(5);  // through this thread's cache entry
-  ASSERT_NE(page, nullptr);
-  int rc = -1;
-  std::thread b([&] {
-    PutU32(page, 0, 0xB0B40005u);
-    rc = memp_fset(mpf_, page, DB_MPOOL_DIRTY);
-  });
-  b.join();
-  EXPECT_EQ(rc, 0);
-  EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // dirty and pinned
-  EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
-  std::thread c([&] { rc = memp_fset(mpf_, page, DB_MPOOL_CLEAN); });
-  c.join();
-  EXPECT_EQ(rc, EINVAL);
-  EXPECT_EQ(memp_fsync(mpf_), 0);  // the change was not dropped
-  EXPECT_EQ(ReadPage(Path(), 5, kPage), Marked(5, 0xB0B40005u));
-}
-
-// A holds two pins through its cache; B puts one: one is left (DB_INCOMPLETE
-// on the now dirty page) until A puts it.
-TEST_F(HitTest, ForeignPutOfOneOfTwoCachedPinsLeavesOne) {
-  Warm(6);
-  void *page = Get(6);
-  ASSERT_EQ(Get(6), page);
-  ASSERT_NE(page, nullptr);
-  EXPECT_EQ(ForeignDirtyPut(mpf_, page, 0xB0B20006u), 0);
-  EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);
-  EXPECT_EQ(ReadPage(Path(), 6, kPage), PatternPage(6, kPage));
-  EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  EXPECT_EQ(ReadPage(Path(), 6, kPage), Marked(6, 0xB0B20006u));
-  EXPECT_EQ(memp_fput(mpf_, page, 0), EINVAL);
-}
-
-// A holds a direct pin and a cached pin of the page; B puts both (the first
-// with DIRTY), and a third put from B is EINVAL, as is A's.
-TEST_F(HitTest, ForeignPutsOfDirectAndCachedPins) {
-  MakeResidentElsewhere(kPages);
-  void *page = Get(8);  // direct
-  ASSERT_NE(page, nullptr);
-  ASSERT_EQ(Get(8), page);  // the ghost's second use: a cache entry
-  int rc[3] = {-1, -1, -1};
-  std::thread b([&] {
-    PutU32(page, 0, 0xB0B30008u);
-    rc[0] = memp_fput(mpf_, page, DB_MPOOL_DIRTY);
-    rc[1] = memp_fput(mpf_, page, 0);
-    rc[2] = memp_fput(mpf_, page, 0);
-  });
-  b.join();
-  EXPECT_EQ(rc[0], 0);
-  EXPECT_EQ(rc[1], 0);
-  EXPECT_EQ(rc[2], EINVAL);
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  EXPECT_EQ(ReadPage(Path(), 8, kPage), Marked(8, 0xB0B30008u));
-  EXPECT_EQ(memp_fput(mpf_, page, 0), EINVAL);
-}
-
-// Two live threads each hold one pin of the page through their own cache.
-// B puts twice (its own pin, then A's): both succeed; then A's put is
-// EINVAL, since the page had two pins in all.
-TEST_F(HitTest, PinsCachedByTwoThreadsAreOneCount) {
-  Runner a, b;
-  void *pa = nullptr, *pb = nullptr;
-  a.Do([&] {
-    Warm(10);
-    pa = Get(10);
-  });
-  b.Do([&] {
-    Warm(10);
-    pb = Get(10);
-  });
-  ASSERT_NE(pa, nullptr);
-  ASSERT_EQ(pa, pb);
-  b.Do([&] {
-    PutU32(pb, 0, 0xB0B4000Au);
-    EXPECT_EQ(memp_fput(mpf_, pb, DB_MPOOL_DIRTY), 0);
-    EXPECT_EQ(memp_fsync(mpf_), DB_INCOMPLETE);  // a's pin
-    EXPECT_EQ(memp_fput(mpf_, pb, 0), 0);        // a's pin, from b
-    EXPECT_EQ(memp_fsync(mpf_), 0);
-  });
-  EXPECT_EQ(ReadPage(Path(), 10, kPage), Marked(10, 0xB0B4000Au));
-  a.Do([&] { EXPECT_EQ(memp_fput(mpf_, pa, 0), EINVAL); });
-  b.Do([&] { EXPECT_EQ(memp_fput(mpf_, pb, 0), EINVAL); });
-}
-
-// ================================================================ DIRTY
-
-// 50 resident pages pinned at once by this thread (4 through its cache,
-// the others first uses: direct pins), a byte changed in each, each put
-// DIRTY: memp_fsync writes every change; the other pages are untouched.
-TEST_F(HitTest, DirtyPutsOfFirstUseAndCachedPagesAreWritten) {
-  constexpr db_pgno_t kN = 50;
-  MakeResidentElsewhere(kPages);
-  for (db_pgno_t p = 0; p < 4; p++) Warm(p);
-  std::vector<void *> pages;
-  for (db_pgno_t p = 0; p < kN; p++) {
-    void *page = Get(p);
-    ASSERT_NE(page, nullptr);
-    ASSERT_EQ(Bytes(page, kPage), PatternPage(p, kPage));
-    pages.push_back(page);
-  }
-  for (db_pgno_t p = 0; p < kN; p++) PutU32(pages[p], 0, 0xD1D10000u + p);
-  for (db_pgno_t p = 0; p < kN; p++)
-    EXPECT_EQ(memp_fput(mpf_, pages[p], DB_MPOOL_DIRTY), 0) << "page " << p;
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  for (db_pgno_t p = 0; p < kN; p++)
-    EXPECT_EQ(ReadPage(Path(), p, kPage), Marked(p, 0xD1D10000u + p))
-        << "page " << p;
-  for (db_pgno_t p = kN; p < kPages; p++)
-    EXPECT_EQ(ReadPage(Path(), p, kPage), PatternPage(p, kPage))
-        << "page " << p;
-  for (db_pgno_t p = 0; p < kN; p++)
-    EXPECT_EQ(memp_fput(mpf_, pages[p], 0), EINVAL) << "page " << p;
-}
-
-// The same with every page held through a thread cache: groups of 4 pages
-// (one cache set's worth), each group in a fresh thread that warms them,
-// pins each twice through its cache, changes it, and puts DIRTY then plain
-// (the plain put must not undo the DIRTY one).
-TEST_F(HitTest, DirtyPutsOfCacheHeldPagesAreWritten) {
-  constexpr db_pgno_t kN = 50;
-  for (db_pgno_t first = 0; first < kN; first += 4) {
-    std::thread th([&] {
-      db_pgno_t end = std::min<db_pgno_t>(first + 4, kN);
-      for (db_pgno_t p = first; p < end; p++) Warm(p);
-      for (db_pgno_t p = first; p < end; p++) {
-        void *page = Get(p);
-        ASSERT_NE(page, nullptr);
-        ASSERT_EQ(Get(p), page);
-        ASSERT_EQ(Bytes(page, kPage), PatternPage(p, kPage));
-        PutU32(page, 0, 0xD2D20000u + p);
-        EXPECT_EQ(memp_fput(mpf_, page, DB_MPOOL_DIRTY), 0) << "page " << p;
-        EXPECT_EQ(memp_fput(mpf_, page, 0), 0) << "page " << p;
-        EXPECT_EQ(memp_fput(mpf_, page, 0), EINVAL) << "page " << p;
-      }
-    });
-    th.join();
-  }
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  for (db_pgno_t p = 0; p < kN; p++)
-    EXPECT_EQ(ReadPage(Path(), p, kPage), Marked(p, 0xD2D20000u + p))
-        << "page " << p;
-  for (db_pgno_t p = kN; p < kPages; p++)
-    EXPECT_EQ(ReadPage(Path(), p, kPage), PatternPage(p, kPage))
-        << "page " << p;
-}
-
-// A DIRTY put (and set) of a file opened DB_RDONLY is EACCES and keeps the
-// pin: a plain put then succeeds, once per pin. DB_NOMMAP, so the pages go
-// through the cache (and the hit path) rather than a mapping.
-TEST_F(HitTest, DirtyPutOnReadOnlyFileIsEaccesAndKeepsThePin) {
-  DB_MPOOLFILE *ro = nullptr;
-  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &ro, DB_RDONLY | DB_NOMMAP), 0);
-  // A direct pin (first use).
-  void *page = Get(ro, 2);
-  ASSERT_NE(page, nullptr);
-  EXPECT_EQ(Bytes(page, kPage), PatternPage(2, kPage));
-  EXPECT_EQ(memp_fput(ro, page, DB_MPOOL_DIRTY), EACCES);
-  EXPECT_EQ(memp_fset(ro, page, DB_MPOOL_DIRTY), EACCES);
-  EXPECT_EQ(memp_fput(ro, page, DB_MPOOL_DIRTY), EACCES);
-  EXPECT_EQ(memp_fput(ro, page, 0), 0);
-  EXPECT_EQ(memp_fput(ro, page, 0), EINVAL);
-  // Two pins through the cache entry (page 2 is now a ghost: this get
-  // makes the entry, the next one uses it).
-  void *c1 = Get(ro, 2);
-  void *c2 = Get(ro, 2);
-  ASSERT_EQ(c1, page);
-  ASSERT_EQ(c2, page);
-  EXPECT_EQ(memp_fput(ro, page, DB_MPOOL_DIRTY), EACCES);
-  EXPECT_EQ(memp_fput(ro, page, 0), 0);
-  EXPECT_EQ(memp_fput(ro, page, DB_MPOOL_DIRTY), EACCES);
-  EXPECT_EQ(memp_fput(ro, page, 0), 0);
-  EXPECT_EQ(memp_fput(ro, page, 0), EINVAL);
-  EXPECT_EQ(memp_fclose(ro), 0);
-  // Nothing was dirtied through the read-only handle.
-  EXPECT_EQ(memp_fsync(mpf_), 0);
-  EXPECT_EQ(ReadPage(Path(), 2, kPage), PatternPage(2, kPage));
-  DB_MPOOL_STAT s = Stat(mp_);
-  EXPECT_EQ(s.st_page_dirty, 0u);
-}
-
 // ================================================================ stats
 
 // Snapshot of the counters a get may move.
@@ -568,9 +262,9 @@ struct Counters {
   unsigned long file_hit, file_miss;
 };
 
-Counters Snap(DB_MPOOL *mp, const std::string &suffix) {
+static Counters Snap(DB_MPOOL *mp, const std::string &suffix) {
   DB_MPOOL_STAT g = Stat(mp);
-  DB_MPOOL_FSTAT f = FStatOf(mp, suffix);
+  DB_MPOOL_FSTAT f = FStatBySuffix(mp, suffix);
   return Counters{g.st_cache_hit,     g.st_cache_miss,   g.st_hash_searches,
                   g.st_hash_examined, g.st_hash_longest, g.st_page_in,
                   f.st_cache_hit,     f.st_cache_miss};
@@ -672,7 +366,8 @@ TEST_F(HitTest, StatsCountEveryResidentGetAsExactlyOneHit) {
   EXPECT_EQ(g.st_cache_miss, 20u);
   EXPECT_EQ(g.st_cache_hit, 20u + 18u + 20u + 6u);
   EXPECT_EQ(g.st_page_in, 20u);
-  DB_MPOOL_FSTAT sa = FStatOf(mp_, "/a.db"), sb = FStatOf(mp_, "/b.db");
+  DB_MPOOL_FSTAT sa = FStatBySuffix(mp_, "/a.db"),
+                 sb = FStatBySuffix(mp_, "/b.db");
   EXPECT_EQ(sa.st_cache_miss, 10u);
   EXPECT_EQ(sb.st_cache_miss, 10u);
   EXPECT_EQ(sa.st_cache_hit, 10u + 18u + 6u);
@@ -819,11 +514,11 @@ TEST_F(HitTest, EvictedCachedPageIsReadAgain) {
   }
   // Evicted, hence written (no flushers, no fsync).
   EXPECT_EQ(ReadPage(Path("big.db"), 0, kPage), want);
-  DB_MPOOL_FSTAT s0 = FStatOf(mp_, "/big.db");
+  DB_MPOOL_FSTAT s0 = FStatBySuffix(mp_, "/big.db");
   void *again = Get(big, 0);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(Bytes(again, kPage), want);
-  DB_MPOOL_FSTAT s1 = FStatOf(mp_, "/big.db");
+  DB_MPOOL_FSTAT s1 = FStatBySuffix(mp_, "/big.db");
   EXPECT_EQ(s1.st_cache_miss, s0.st_cache_miss + 1);
   EXPECT_EQ(s1.st_cache_hit, s0.st_cache_hit);
   EXPECT_EQ(memp_fput(big, again, 0), 0);
@@ -860,8 +555,8 @@ TEST_F(HitTest, PageHotInThreadCacheIsNotEvicted) {
       ASSERT_EQ(memp_fput(big, other, 0), 0);
     }
   }
-  DB_MPOOL_FSTAT hs = FStatOf(mp_, "/hot.db");
-  DB_MPOOL_FSTAT bs = FStatOf(mp_, "/big.db");
+  DB_MPOOL_FSTAT hs = FStatBySuffix(mp_, "/hot.db");
+  DB_MPOOL_FSTAT bs = FStatBySuffix(mp_, "/big.db");
   EXPECT_EQ(hs.st_page_in, 1u);
   EXPECT_EQ(hs.st_cache_miss, 1u);
   EXPECT_EQ(hs.st_cache_hit, 1u + kRounds * kBig);
@@ -896,7 +591,7 @@ TEST_F(HitTest, MissFindsVictimWhenEveryFrameIsHotInACache) {
     }
   });
   th.join();
-  DB_MPOOL_FSTAT s0 = FStatOf(mp_, "/all.db");
+  DB_MPOOL_FSTAT s0 = FStatBySuffix(mp_, "/all.db");
   ASSERT_EQ(s0.st_page_in, (uint64_t)kFrames);  // all resident, no eviction
   void *last = Get(all, kFrames);
   ASSERT_NE(last, nullptr);
@@ -905,5 +600,4 @@ TEST_F(HitTest, MissFindsVictimWhenEveryFrameIsHotInACache) {
   EXPECT_EQ(memp_fclose(all), 0);
 }
 
-}  // namespace
 }  // namespace lfmtest
