@@ -18,7 +18,6 @@
 // Seed: $LFM_SEED (default kDefaultSeed); ops per round: $LFM_MODEL_OPS.
 // Both are printed, so a failure can be replayed.
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 
 #include "db_mpool.h"
 #include "gtest/gtest.h"
+#include "model_driver.h"
 #include "test_util.h"
 
 namespace lfmtest {
@@ -86,7 +86,7 @@ struct Pin {
   void *addr;
 };
 
-class ModelTest : public PoolTest {
+class ModelTest : public PoolTest, protected ModelDriver {
  protected:
   std::vector<uint8_t> Content(int f, db_pgno_t pg) const {
     const PageModel &m = files_[f].pages[pg];
@@ -125,21 +125,6 @@ class ModelTest : public PoolTest {
       if (p.addr == a) return true;
     return false;
   }
-  std::string Where() const {
-    return "seed " + std::to_string(seed_) + " round " +
-           std::to_string(round_) + " op " + std::to_string(op_);
-  }
-  // $LFM_MODEL_TRACE=1 prints every call, to replay a failing seed.
-  void Trace(const char *fmt, ...) __attribute__((format(printf, 2, 3))) {
-    if (!trace_) return;
-    va_list ap;
-    va_start(ap, fmt);
-    std::printf("[%d.%llu] ", round_, op_);
-    std::vprintf(fmt, ap);
-    std::printf("\n");
-    va_end(ap);
-  }
-  unsigned Rand(unsigned n) { return static_cast<unsigned>(rng_() % n); }
 
   // ------------------------------------------------------------ set-up
 
@@ -551,11 +536,6 @@ class ModelTest : public PoolTest {
     stale_.clear();
   }
 
-  bool trace_ = EnvU64("LFM_MODEL_TRACE", 0) != 0;
-  unsigned long long seed_ = 0;
-  int round_ = 0;
-  unsigned long long op_ = 0;
-  std::mt19937_64 rng_;
   size_t mp_size_ = kSmallPool;
   size_t frames_ = kSmallPoolFrames;
   uint32_t version_ = 100;
@@ -565,11 +545,7 @@ class ModelTest : public PoolTest {
 };
 
 TEST_F(ModelTest, RandomCallsMatchTheModel) {
-  seed_ = EnvU64("LFM_SEED", kDefaultSeed);
-  const unsigned long long ops = EnvU64("LFM_MODEL_OPS", kDefaultOps);
-  std::printf("[ model    ] LFM_SEED=%llu LFM_MODEL_OPS=%llu rounds=%d\n",
-              seed_, ops, kRounds);
-  rng_.seed(seed_);
+  const unsigned long long ops = Start(kDefaultSeed, kDefaultOps, kRounds);
   ASSERT_NO_FATAL_FAILURE(MakeFiles());
   for (round_ = 0; round_ < kRounds; round_++) {
     mp_size_ = Rand(2) ? kSmallPool : 8 * kPage;

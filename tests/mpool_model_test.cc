@@ -30,7 +30,6 @@
 // LFM_MODEL_TRACE=1 (print every call). Seed and op count are printed.
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +43,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "model_driver.h"
 #include "test_util.h"  // (db_mpool.h first, as mpool.h asks)
 #include "mpool.h"
 
@@ -127,7 +127,7 @@ struct Counts {
   long sync_pinned = 0, reopen = 0, max_pinned = 0;
 };
 
-class MpoolModelTest : public ::testing::Test {
+class MpoolModelTest : public ::testing::Test, protected ModelDriver {
  protected:
   void TearDown() override {
     if (mp_ != nullptr) {
@@ -140,21 +140,6 @@ class MpoolModelTest : public ::testing::Test {
 
   // ------------------------------------------------------------ helpers
 
-  unsigned Rand(unsigned n) { return static_cast<unsigned>(rng_() % n); }
-  std::string Where() const {
-    return "seed " + std::to_string(seed_) + " round " +
-           std::to_string(round_) + " op " + std::to_string(op_);
-  }
-  void Trace(const char *fmt, ...) __attribute__((format(printf, 2, 3))) {
-    if (!trace_) return;
-    va_list ap;
-    va_start(ap, fmt);
-    std::printf("[%d.%llu] ", round_, op_);
-    std::vprintf(fmt, ap);
-    std::printf("\n");
-    va_end(ap);
-    std::fflush(stdout);
-  }
   // What a read of a page the file does not hold gives: zero bytes, through
   // pgin on the filter round.
   Val Hole() const { return Fill(codec_ ? kKey : 0); }
@@ -806,12 +791,7 @@ class MpoolModelTest : public ::testing::Test {
     fd_ = -1;
   }
 
-  bool trace_ = EnvU64("LFM_MODEL_TRACE", 0) != 0;
-  unsigned long long seed_ = 0;
-  int round_ = 0;
   int codec_round_ = 0;
-  unsigned long long op_ = 0;
-  std::mt19937_64 rng_;
   TempDir dir_;
   std::string path_;
   int fd_ = -1;
@@ -828,11 +808,7 @@ class MpoolModelTest : public ::testing::Test {
 };
 
 TEST_F(MpoolModelTest, RandomCallsMatchTheModel) {
-  seed_ = EnvU64("LFM_SEED", kDefaultSeed);
-  const unsigned long long ops = EnvU64("LFM_MODEL_OPS", kDefaultOps);
-  std::printf("[ model    ] LFM_SEED=%llu LFM_MODEL_OPS=%llu rounds=%d\n",
-              seed_, ops, kRounds);
-  rng_.seed(seed_);
+  const unsigned long long ops = Start(kDefaultSeed, kDefaultOps, kRounds);
   codec_round_ = static_cast<int>(Rand(kRounds));
   for (round_ = 0; round_ < kRounds; round_++) {
     ASSERT_NO_FATAL_FAILURE(StartRound());
