@@ -7,7 +7,10 @@
 // flag (and CLEAN|DIRTY, unknown bits, pointers the pool never returned,
 // pointers into the middle of a page, stale pointers), memp_fsync,
 // memp_sync, memp_trickle, memp_fclose with pins held, and pool re-opens,
-// private ones and ones shared by directory.
+// private ones and ones shared by directory. Some rounds open the plain
+// file a second time, DB_RDONLY: pins through either handle share frames,
+// DIRTY through the read-only one is EACCES, and closing one handle while
+// the other is open keeps every pin.
 // A model holds each page's contents and every pin the test holds; each
 // call's return code is checked against what the manual page says, every
 // pinned page against the model, and after every sync that returned 0 the
@@ -15,8 +18,8 @@
 // checking that nothing stayed pinned (all frames can be pinned at once) and
 // that the pool has no dirty page left.
 //
-// Seed: $LFM_SEED (default kDefaultSeed); ops per round: $LFM_MODEL_OPS.
-// Both are printed, so a failure can be replayed.
+// Seed: $LFM_SEED (default kDefaultSeed); ops per round: $LFM_MODEL_OPS;
+// $LFM_MODEL_TRACE=1 prints every call (model_driver.h).
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +80,10 @@ struct FileModel {
   std::string path;
   bool codec = false;
   DB_MPOOLFILE *mpf = nullptr;
+  // A second, DB_RDONLY handle (plain file, some rounds): its pins share
+  // the pages' frames; DIRTY through it is EACCES, NEW and CREATE past the
+  // end EINVAL, and its memp_fsync writes nothing.
+  DB_MPOOLFILE *ro = nullptr;
   std::vector<PageModel> pages;
 };
 
@@ -84,6 +91,7 @@ struct Pin {
   int file;
   db_pgno_t pgno;
   void *addr;
+  bool ro = false;  // taken through the file's DB_RDONLY handle
 };
 
 class ModelTest : public PoolTest, protected ModelDriver {
@@ -152,12 +160,23 @@ class ModelTest : public PoolTest, protected ModelDriver {
     }
     ASSERT_EQ(memp_register(mp_, kCodecType, XorCodec, XorCodec), 0);
     for (size_t f = 0; f < files_.size(); f++) ReopenFile(static_cast<int>(f));
+    if (Rand(2)) OpenReadOnly();
   }
   void ReopenFile(int f) {
     FileModel &fm = files_[f];
     ASSERT_EQ(
         OpenFile(mp_, fm.path, kPage, &fm.mpf, 0, fm.codec ? kCodecType : 0), 0)
         << Where() << " " << fm.path;
+  }
+  // After the read-write handle: the file has been writable through the
+  // cache, so the read-only handle is not mapped and shares its frames.
+  void OpenReadOnly() {
+    FileModel &fm = files_[0];
+    Trace("fopen file 0 DB_RDONLY");
+    ASSERT_EQ(OpenFile(mp_, fm.path, kPage, &fm.ro, DB_RDONLY), 0) << Where();
+  }
+  DB_MPOOLFILE *HandleOf(const Pin &p) const {
+    return p.ro ? files_[p.file].ro : files_[p.file].mpf;
   }
   void MakeFiles() {
     for (int f = 0; f < 2; f++) {
@@ -221,11 +240,15 @@ class ModelTest : public PoolTest, protected ModelDriver {
     FileModel &fm = files_[f];
     const db_pgno_t n = static_cast<db_pgno_t>(fm.pages.size());
     const unsigned mode = Rand(8);
+    // Through the read-only handle NEW and CREATE past the end fail, so
+    // they are tried even when the file is at its largest.
+    const bool ro = fm.ro != nullptr && Rand(3) == 0;
+    const bool may_grow = n < kMaxPages || ro;
     unsigned long flags = 0;
     db_pgno_t pg = Rand(n), want = pg;
     bool grows = false;
     uint8_t fill = 0;
-    if (mode == 0 && n < kMaxPages) {  // CREATE at or past the end
+    if (mode == 0 && may_grow) {  // CREATE at or past the end
       flags = DB_MPOOL_CREATE;
       pg = want = n + Rand(3);
       grows = true;
@@ -236,7 +259,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       flags = DB_MPOOL_LAST;
       want = n - 1;
       pg = Rand(1000);  // ignored
-    } else if (mode == 3 && n < kMaxPages) {
+    } else if (mode == 3 && may_grow) {
       flags = DB_MPOOL_NEW;
       want = n;
       pg = Rand(1000);  // ignored
@@ -246,9 +269,15 @@ class ModelTest : public PoolTest, protected ModelDriver {
     // a page already pinned, may still succeed).
     const bool may_enomem = DistinctPinned() >= frames_;
     void *page = nullptr;
-    const int rc = memp_fget(fm.mpf, &pg, flags, &page);
-    Trace("fget file %d pgno %u flags %lu -> %d page %p pgno %u", f, want,
-          flags, rc, page, pg);
+    const int rc = memp_fget(ro ? fm.ro : fm.mpf, &pg, flags, &page);
+    Trace("fget%s file %d pgno %u flags %lu -> %d page %p pgno %u",
+          ro ? " (read-only handle)" : "", f, want, flags, rc, page, pg);
+    if (ro && grows) {
+      // A read-only handle cannot make the file grow.
+      EXPECT_EQ(rc, EINVAL) << Where() << ": NEW/CREATE past the end, "
+                            << "DB_RDONLY";
+      return;
+    }
     if (may_enomem && !grows && PinCount(f, want) == 0) {
       // Every frame holds a page this test pinned: not this one.
       EXPECT_EQ(rc, ENOMEM) << Where() << ": a miss with every frame pinned";
@@ -286,7 +315,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       for (db_pgno_t p = n; p < want; p++) DirtyGap(f, p);
       return;
     }
-    pins_.push_back({f, want, page});
+    pins_.push_back({f, want, page, ro});
     ExpectPinnedContent(pins_.back(), "fget");
   }
   // Dirties a page a CREATE past the end made implicitly.
@@ -316,7 +345,12 @@ class ModelTest : public PoolTest, protected ModelDriver {
     Trace("fput file %d pgno %u page %p flags %lu", p.file, p.pgno, p.addr,
           flags);
     ExpectPinnedContent(p, "before fput");
-    ASSERT_EQ(memp_fput(files_[p.file].mpf, p.addr, flags), 0)
+    if (p.ro && (flags & DB_MPOOL_DIRTY)) {
+      // EACCES, and the pin stays: put it again without DIRTY.
+      EXPECT_EQ(memp_fput(HandleOf(p), p.addr, flags), EACCES) << Where();
+      flags &= ~static_cast<unsigned long>(DB_MPOOL_DIRTY);
+    }
+    ASSERT_EQ(memp_fput(HandleOf(p), p.addr, flags), 0)
         << Where() << ": fput flags " << flags;
     pins_.erase(pins_.begin() + static_cast<long>(i));
     PageModel &m = files_[p.file].pages[p.pgno];
@@ -354,8 +388,11 @@ class ModelTest : public PoolTest, protected ModelDriver {
 
   // Writes a new version into a pinned page and marks it dirty.
   void OpModify() {
-    if (pins_.empty()) return OpGet();
-    const Pin p = pins_[Rand(static_cast<unsigned>(pins_.size()))];
+    std::vector<Pin> rw;
+    for (const Pin &q : pins_)
+      if (!q.ro) rw.push_back(q);
+    if (rw.empty()) return OpGet();
+    const Pin p = rw[Rand(static_cast<unsigned>(rw.size()))];
     PageModel &m = files_[p.file].pages[p.pgno];
     m.pattern = true;
     m.version = ++version_;
@@ -371,8 +408,14 @@ class ModelTest : public PoolTest, protected ModelDriver {
     const Pin p = pins_[Rand(static_cast<unsigned>(pins_.size()))];
     PageModel &m = files_[p.file].pages[p.pgno];
     const unsigned long fl = PutFlags(m);
-    Trace("fset file %d pgno %u flags %lu", p.file, p.pgno, fl);
-    ASSERT_EQ(memp_fset(files_[p.file].mpf, p.addr, fl), 0) << Where();
+    Trace("fset%s file %d pgno %u flags %lu", p.ro ? " (read-only)" : "",
+          p.file, p.pgno, fl);
+    if (p.ro && (fl & DB_MPOOL_DIRTY)) {
+      EXPECT_EQ(memp_fset(HandleOf(p), p.addr, fl), EACCES) << Where();
+      ExpectPinnedContent(p, "after a refused fset");
+      return;
+    }
+    ASSERT_EQ(memp_fset(HandleOf(p), p.addr, fl), 0) << Where();
     if (fl & DB_MPOOL_DIRTY) m.dirty_pinned = true;
     if (fl & DB_MPOOL_CLEAN) m.dirty_pinned = false;
     ExpectPinnedContent(p, "after fset");
@@ -410,7 +453,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       case 5: {
         if (pins_.empty()) break;
         const Pin p = pins_[Rand(static_cast<unsigned>(pins_.size()))];
-        DB_MPOOLFILE *mpf = files_[p.file].mpf;
+        DB_MPOOLFILE *mpf = HandleOf(p);
         uint8_t *a = static_cast<uint8_t *>(p.addr);
         EXPECT_EQ(memp_fput(mpf, a + 1 + Rand(kPage - 1), 0), EINVAL)
             << Where() << ": pointer inside a page";
@@ -448,6 +491,11 @@ class ModelTest : public PoolTest, protected ModelDriver {
     const unsigned k = Rand(4);
     if (k < 2) {
       const int f = static_cast<int>(Rand(2));
+      if (files_[f].ro != nullptr && Rand(3) == 0) {
+        // Nothing is dirty through a read-only handle: it writes nothing.
+        EXPECT_EQ(memp_fsync(files_[f].ro), 0) << Where() << ": DB_RDONLY";
+        return;
+      }
       CheckSync(f, memp_fsync(files_[f].mpf), "memp_fsync");
     } else if (k == 2) {
       DB_LSN lsn;
@@ -469,6 +517,14 @@ class ModelTest : public PoolTest, protected ModelDriver {
   void OpReopenFile() {
     const int f = static_cast<int>(Rand(2));
     FileModel &fm = files_[f];
+    if (fm.ro != nullptr && Rand(2)) {
+      // Not the file's last handle: every pin stays, the read-only ones
+      // too (pins are not per handle), usable through the new handle.
+      Trace("fclose file %d DB_RDONLY handle", f);
+      ASSERT_EQ(memp_fclose(fm.ro), 0) << Where();
+      fm.ro = nullptr;
+      return OpenReadOnly();
+    }
     std::vector<Pin> kept;
     for (size_t i = 0; i < pins_.size();) {
       const Pin p = pins_[i];
@@ -491,6 +547,11 @@ class ModelTest : public PoolTest, protected ModelDriver {
     Trace("fclose file %d with %zu pins kept", f, kept.size());
     ASSERT_EQ(memp_fclose(fm.mpf), 0) << Where();
     fm.mpf = nullptr;
+    if (fm.ro != nullptr) {
+      // The read-only handle is still open: not the last, so the pins
+      // stay, and go on through the reopened handle.
+      return ReopenFile(f);
+    }
     std::vector<Pin> rest;
     for (const Pin &p : pins_)
       if (p.file != f) rest.push_back(p);
@@ -532,7 +593,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       ASSERT_EQ(memp_fput(files_[p.file].mpf, p.addr, 0), 0) << Where();
     ASSERT_EQ(memp_close(mp_), 0) << Where();
     mp_ = nullptr;
-    for (FileModel &fm : files_) fm.mpf = nullptr;
+    for (FileModel &fm : files_) fm.mpf = fm.ro = nullptr;
     stale_.clear();
   }
 
