@@ -213,8 +213,26 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 			if (s & LFM_F_EXCL)
 				lfm__frame_wait(busy, s);
 		}
+		/* Pools mixing page sizes: the budget may be held by
+		 * unpinned frames too small for this page. Retire them, one
+		 * at a time, until a frame of this size can be carved. */
+		while (c < 0 && lfm__region_could_carve(rh, pagesize,
+							mp->lock_owner)) {
+			struct lfm__frame *busy = NULL;
+			struct lfm__frame *v = sweep(mp, 0, 0, t, &werr, &busy);
+			if (v == NULL)
+				break;
+			if (lfm__frame_bufsize(v) >= stride) {
+				/* Unpinned since the sweep above: take it. */
+				*out = v;
+				return 0;
+			}
+			lfm__region_retire(rh, v, mp->lock_owner);
+			c = lfm__region_carve_as(rh, pagesize, 0,
+						 mp->lock_owner);
+		}
 		/* mpool(3): a client may pin more pages than maxcache. */
-		if (rh->elastic)
+		if (c < 0 && rh->elastic)
 			c = lfm__region_carve_as(rh, pagesize, 1,
 						 mp->lock_owner);
 		if (c < 0)

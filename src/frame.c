@@ -28,8 +28,16 @@ void lfm__frame_wait(struct lfm__frame *f, uint32_t seen)
 			return;
 		ck_backoff_eb(&backoff);
 	}
+	/* Until the word changes (WAITERS aside), not until EXCL clears: a
+	 * frame retired meanwhile (region.h) stays EXCL for good. */
 	uint32_t s = seen;
-	while (s & LFM_F_EXCL) {
+	while ((s & LFM_F_EXCL) && ((s ^ seen) & ~LFM_F_WAITERS) == 0) {
+		/* Retired since the caller looked: it will never change. The
+		 * caller's acquire load of the placeholder state orders the
+		 * retirer's tag store before this load. */
+		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==
+		    LFM_TAG_RETIRED)
+			return;
 		if (!(s & LFM_F_WAITERS) &&
 		    !atomic_compare_exchange_weak_explicit(
 			&f->state, &s, s | LFM_F_WAITERS, memory_order_relaxed,

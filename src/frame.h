@@ -156,8 +156,13 @@ static inline int lfm__frame_pin_try(struct lfm__frame *f, uint64_t tag,
 					     LFM_F_VALID ||
 					 (s & mask) == mask,
 				     0)) {
+			/* A retired frame stays EXCL: not worth a wait. */
 			if (s & LFM_F_EXCL)
-				return LFM_PIN_BUSY;
+				return atomic_load_explicit(
+					   &f->tag, memory_order_relaxed) ==
+					       LFM_TAG_RETIRED
+					   ? LFM_PIN_MISMATCH
+					   : LFM_PIN_BUSY;
 			return (s & LFM_F_VALID) ? LFM_PIN_FULL
 						 : LFM_PIN_MISMATCH;
 		}
@@ -228,7 +233,8 @@ void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set,
 			     uint32_t clear);
 
 /* Sleeps until f's state word changes from `seen` (which has EXCL), after
- * announcing itself with WAITERS. Callers re-check in a loop. */
+ * announcing itself with WAITERS; returns once the word changes (EXCL
+ * released, or the frame retired). Callers re-check in a loop. */
 void lfm__frame_wait(struct lfm__frame *f, uint32_t seen);
 
 #endif

@@ -207,12 +207,13 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
 	}
 	if (n == rh->nchunks_max)
 		return NULL;
-	uint64_t left =
-	    rh->cache_bytes -
-	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	/* Room for the whole budget in this stride, not just what is left
+	 * of it: frames of other strides may be retired to make room later
+	 * (lfm__region_retire), and a chunk opened per retirement would use
+	 * the chunks up. Reserved descriptors cost nothing until carved. */
 	uint32_t cap = LFM_CHUNK / stride;
-	if (!over_budget && cap > left / stride)
-		cap = (uint32_t)(left / stride);
+	if (!over_budget && cap > rh->cache_bytes / stride)
+		cap = (uint32_t)(rh->cache_bytes / stride);
 	if ((uint64_t)cap +
 		atomic_load_explicit(&rh->nframes, memory_order_relaxed) >
 	    rh->nframes_max)
@@ -252,11 +253,97 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
 	c->stride = stride;
 	c->first = first;
 	c->cap = cap;
+	c->retired = 0;
 	atomic_store_explicit(&c->count, 0, memory_order_relaxed);
 	/* Publish the descriptors, then the chunk. */
 	atomic_store_explicit(&rh->nframes, first + cap, memory_order_release);
 	atomic_store_explicit(&rh->nchunks, n + 1, memory_order_release);
 	return c;
+}
+
+/* Under carve_lock: a retired frame of this stride, made the caller's
+ * (still EXCL, tag 0), or -1. */
+static int64_t revive(struct lfm__region_hdr *rh, uint32_t stride)
+{
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__chunk *c = &chunks[i];
+		if (c->stride != stride || c->retired == 0)
+			continue;
+		uint32_t count =
+		    atomic_load_explicit(&c->count, memory_order_relaxed);
+		for (uint32_t k = 0; k < count; k++) {
+			struct lfm__frame *f = &frames[c->first + k];
+			if (atomic_load_explicit(&f->tag,
+						 memory_order_relaxed) !=
+			    LFM_TAG_RETIRED)
+				continue;
+			/* A placeholder: nobody else writes it. */
+			atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
+			c->retired--;
+			return (int64_t)c->first + k;
+		}
+	}
+	return -1;
+}
+
+static struct lfm__chunk *chunk_of(struct lfm__region_hdr *rh, uint32_t idx)
+{
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++)
+		if (idx >= chunks[i].first &&
+		    idx - chunks[i].first < chunks[i].cap)
+			return &chunks[i];
+	return NULL;
+}
+
+int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
+			    uint32_t owner)
+{
+	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
+	if (stride > rh->cache_bytes)
+		return 0;
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	int ok = 0;
+	lfm__mutex_lock_as(&rh->carve_lock, owner);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	for (uint32_t i = 0; i < n && !ok; i++)
+		ok = chunks[i].stride == stride &&
+		     (chunks[i].retired > 0 ||
+		      atomic_load_explicit(&chunks[i].count,
+					   memory_order_relaxed) <
+			  chunks[i].cap);
+	if (!ok)
+		ok = n < rh->nchunks_max &&
+		     atomic_load_explicit(&rh->nframes, memory_order_relaxed) <
+			 rh->nframes_max;
+	lfm__mutex_unlock(&rh->carve_lock);
+	return ok;
+}
+
+void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			uint32_t owner)
+{
+	uint32_t idx = (uint32_t)(f - lfm__frames(rh));
+	lfm__mutex_lock_as(&rh->carve_lock, owner);
+	struct lfm__chunk *c = chunk_of(rh, idx);
+	atomic_store_explicit(&f->tag, LFM_TAG_RETIRED, memory_order_relaxed);
+	c->retired++;
+	atomic_store_explicit(
+	    &rh->page_bytes_used,
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) -
+		c->stride,
+	    memory_order_relaxed);
+	/* A placeholder: EXCL without an owner (recovery leaves it alone).
+	 * Release: the eviction's stores come before anyone reuses it. */
+	uint32_t s = atomic_exchange_explicit(&f->state, LFM_F_EXCL,
+					      memory_order_release);
+	lfm__mutex_unlock(&rh->carve_lock);
+	if (s & LFM_F_WAITERS)
+		lfm__futex_wake_all(&f->state);
 }
 
 int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
@@ -282,7 +369,11 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;
 	if ((over_budget || used + stride <= rh->cache_bytes) &&
-	    (c = chunk_for(rh, stride, over_budget)) != NULL) {
+	    (idx = revive(rh, stride)) >= 0) {
+		atomic_store_explicit(&rh->page_bytes_used, used + stride,
+				      memory_order_relaxed);
+	} else if ((over_budget || used + stride <= rh->cache_bytes) &&
+		   (c = chunk_for(rh, stride, over_budget)) != NULL) {
 		uint32_t k =
 		    atomic_load_explicit(&c->count, memory_order_relaxed);
 		idx = c->first + k;

@@ -43,7 +43,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 3u
+#define LFM_REGION_VERSION 4u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -167,13 +167,24 @@ _Static_assert(sizeof(struct lfm__frame) == 32, "descriptor size");
  * published (release); `count` grows under carve_lock and is published
  * with release after the frame it adds is initialised. Frames first ..
  * first+cap-1 are reserved for the chunk; those not carved yet stay in
- * EXCL so no sweep can take them. */
+ * EXCL so no sweep can take them.
+ *
+ * Pools that mix page sizes: when a miss needs a frame of a stride that
+ * no unpinned frame has and the budget is spent, smaller frames are
+ * evicted and *retired* (lfm__region_retire): back to a placeholder (EXCL,
+ * no owner, tag LFM_TAG_RETIRED), their bytes returned to the budget. A
+ * carve of their stride revives them before it carves new ones. `retired`
+ * counts them; under carve_lock. */
 struct lfm__chunk {
 	uint32_t stride;
 	uint32_t first;
 	uint32_t cap;
 	_Atomic uint32_t count;
+	uint32_t retired;
 };
+
+/* The tag of a retired frame: no file slot, so no lookup matches it. */
+#define LFM_TAG_RETIRED UINT64_MAX
 
 struct lfm__region_hdr {
 	/* Set last, with release, when the region is ready (region.c); a
@@ -376,6 +387,18 @@ int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 /* The same, holding carve_lock as `owner` (futex.h). */
 int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 			     int over_budget, uint32_t owner);
+
+/* Whether a carve of `pagesize` could succeed once the budget allows: a
+ * chunk of its stride has room (or retired frames), or a new chunk can
+ * open. Decides whether retiring smaller frames is worth it. */
+int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
+			    uint32_t owner);
+
+/* Retires frame f, which the caller holds in EXCL, evicted (not VALID,
+ * no tag, unlinked, no references): it becomes a placeholder and its
+ * bytes go back to the budget. Sleepers on its state word are woken. */
+void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			uint32_t owner);
 
 /* Maps a page pointer to its frame, or NULL if it is not the start of a
  * page buffer of this region. */

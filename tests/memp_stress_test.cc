@@ -654,6 +654,20 @@ TEST(MempStress, TwoFilesMixedPageSizesShareThePool) {
   Stress(c).Run();
 }
 
+// 8 KiB and 4 KiB pages: misses of the larger pages often find only 4 KiB
+// frames unpinned, and retire them to carve 8 KiB ones, while 4 KiB misses
+// revive retired frames or take 8 KiB ones (region.h, mixed page sizes).
+TEST(MempStress, MixedPageSizesRetireFramesForTheLarger) {
+  Config c;
+  c.threads = 4;
+  c.files = 2;
+  c.mixed_pagesizes = true;
+  c.pagesize = 8192;
+  c.pages = 128;
+  c.mp_size = 24 * 4096;
+  Stress(c).Run();
+}
+
 // More threads than the pool has per-thread pin caches (64): the rest pin
 // directly and count in shared stripes; threads exit (giving their caches
 // back) while the pool lives on, and the final checks run after that.

@@ -354,6 +354,48 @@ static void test_over_budget_same_stride(void)
 	lfm__region_destroy_private(rh);
 }
 
+/* Mixed page sizes: retiring frames gives their bytes back to the budget;
+ * a carve of their stride revives them (same index, same page) before it
+ * carves new ones; a retired frame's pointer maps to no frame a caller
+ * could use (its tag names no file), and pinning it is a mismatch. */
+static void test_retire_and_revive(void)
+{
+	struct lfm__region_hdr *rh = new_region(CACHE);
+	CHECK(rh != NULL);
+	int64_t small[16];
+	CHECK_EQ(carve_n(rh, 4096, 16, small), 16); /* the whole budget */
+	CHECK_EQ(lfm__region_carve(rh, 8192, 0), -1);
+	CHECK(lfm__region_could_carve(rh, 8192, 0));
+	struct lfm__frame *frames = lfm__frames(rh);
+	/* Carved frames are EXCL, tag 0, unlinked: what retire expects. */
+	lfm__region_retire(rh, &frames[small[3]], 0);
+	CHECK_EQ(atomic_load(&frames[small[3]].tag), LFM_TAG_RETIRED);
+	CHECK_EQ(atomic_load(&frames[small[3]].state), LFM_F_EXCL);
+	CHECK_EQ(lfm__frame_pin(&frames[small[3]], 0, LFM_F_DIRECT_ONE),
+		 LFM_PIN_MISMATCH);
+	CHECK_EQ(lfm__region_carve(rh, 8192, 0), -1); /* 4 KiB free only */
+	lfm__region_retire(rh, &frames[small[9]], 0);
+	int64_t big = lfm__region_carve(rh, 8192, 0);
+	CHECK(big >= 0);
+	CHECK_EQ(lfm__frame_bufsize(&frames[big]), 8192u);
+	CHECK_EQ(lfm__region_carve(rh, 4096, 0), -1); /* spent again */
+	/* Retire the big one: two 4 KiB carves revive the two retired. */
+	lfm__region_retire(rh, &frames[big], 0);
+	int64_t r1 = lfm__region_carve(rh, 4096, 0);
+	int64_t r2 = lfm__region_carve(rh, 4096, 0);
+	CHECK((r1 == small[3] && r2 == small[9]) ||
+	      (r1 == small[9] && r2 == small[3]));
+	CHECK_EQ(atomic_load(&frames[r1].tag), 0u);
+	CHECK_EQ(atomic_load(&frames[r2].tag), 0u);
+	CHECK(lfm__region_frame_of(rh, page_of(rh, r1)) == &frames[r1]);
+	CHECK_EQ(lfm__region_carve(rh, 4096, 0), -1);
+	/* An 8 KiB carve now revives the retired big frame. */
+	lfm__region_retire(rh, &frames[small[0]], 0);
+	lfm__region_retire(rh, &frames[small[1]], 0);
+	CHECK_EQ(lfm__region_carve(rh, 8192, 0), big);
+	lfm__region_destroy_private(rh);
+}
+
 int main(void)
 {
 	RUN(test_create_layout);
@@ -367,5 +409,6 @@ int main(void)
 	RUN(test_page_guess_uniform);
 	RUN(test_page_guess_null_after_second_stride);
 	RUN(test_over_budget_same_stride);
+	RUN(test_retire_and_revive);
 	UNIT_MAIN_END("region");
 }
