@@ -1,13 +1,15 @@
 // Model-based random test of the db_mpool(3) API, bad input included.
 //
-// One thread drives a small pool (5 or 8 frames) over two files, one plain
+// One thread drives a small pool (20 or 32 KiB) over two files, one plain
 // and one behind an XOR pgin/pgout codec, with a random mix of valid and
 // invalid calls: memp_fget with every mode (and conflicting or unknown
 // flags, NULL pagep, pages past the end), memp_fput/memp_fset with every
 // flag (and CLEAN|DIRTY, unknown bits, pointers the pool never returned,
 // pointers into the middle of a page, stale pointers), memp_fsync,
 // memp_sync, memp_trickle, memp_fclose with pins held, and pool re-opens,
-// private ones and ones shared by directory. Some rounds open the plain
+// private ones and ones shared by directory. Half the rounds also use a
+// third file of 8 KiB pages, so page sizes mix and misses retire frames
+// (docs/protocol.md rule 24). Some rounds open the plain
 // file a second time, DB_RDONLY: pins through either handle share frames,
 // DIRTY through the read-only one is EACCES, and closing one handle while
 // the other is open keeps every pin.
@@ -50,9 +52,10 @@ constexpr unsigned long long kDefaultOps = 1000;
 constexpr unsigned long long kDefaultOps = 4000;
 #endif
 constexpr int kRounds = 6;
-constexpr uint8_t kCodec = 0x5C;     // the codec file's pgin/pgout XOR byte
-constexpr db_pgno_t kMaxPages = 40;  // files stop growing here
-constexpr int kCodecType = 7;        // ftype of the codec file
+constexpr uint8_t kCodec = 0x5C;        // the codec file's pgin/pgout XOR byte
+constexpr db_pgno_t kMaxPages = 40;     // files stop growing here
+constexpr int kCodecType = 7;           // ftype of the codec file
+constexpr size_t kBigPage = 2 * kPage;  // the third file's pages
 
 int XorCodec(db_pgno_t, void *pgaddr, DBT *) {
   uint8_t *p = static_cast<uint8_t *>(pgaddr);
@@ -78,6 +81,7 @@ struct PageModel {
 
 struct FileModel {
   std::string path;
+  size_t ps = kPage;
   bool codec = false;
   DB_MPOOLFILE *mpf = nullptr;
   // A second, DB_RDONLY handle (plain file, some rounds): its pins share
@@ -98,8 +102,9 @@ class ModelTest : public PoolTest, protected ModelDriver {
  protected:
   std::vector<uint8_t> Content(int f, db_pgno_t pg) const {
     const PageModel &m = files_[f].pages[pg];
-    if (m.pattern) return PatternPage(pg, kPage, m.version);
-    return std::vector<uint8_t>(kPage, m.fill);
+    const size_t ps = files_[f].ps;
+    if (m.pattern) return PatternPage(pg, ps, m.version);
+    return std::vector<uint8_t>(ps, m.fill);
   }
   std::vector<uint8_t> DiskImage(int f, db_pgno_t pg) const {
     std::vector<uint8_t> v = Content(f, pg);
@@ -152,7 +157,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       ASSERT_EQ(memp_open(&dir[0], DB_CREATE | flags, 0644, env, &mp_), 0)
           << Where();
     } else {
-      Trace("memp_open size %zu flags %#x", mp_size_, flags);
+      Trace("memp_open size %zu flags %#x mixed %d", mp_size_, flags, mixed_);
       ASSERT_EQ(OpenPool(mp_size_, &mp_, flags), 0) << Where();
     }
     if (Rand(2)) {
@@ -165,7 +170,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
   void ReopenFile(int f) {
     FileModel &fm = files_[f];
     ASSERT_EQ(
-        OpenFile(mp_, fm.path, kPage, &fm.mpf, 0, fm.codec ? kCodecType : 0), 0)
+        OpenFile(mp_, fm.path, fm.ps, &fm.mpf, 0, fm.codec ? kCodecType : 0), 0)
         << Where() << " " << fm.path;
   }
   // After the read-write handle: the file has been writable through the
@@ -178,11 +183,17 @@ class ModelTest : public PoolTest, protected ModelDriver {
   DB_MPOOLFILE *HandleOf(const Pin &p) const {
     return p.ro ? files_[p.file].ro : files_[p.file].mpf;
   }
+  // Files a round uses: the third, of 8 KiB pages, only in rounds that mix
+  // page sizes (it is open in all).
+  int NFiles() const { return mixed_ ? 3 : 2; }
+  int PickFile() { return static_cast<int>(Rand(NFiles())); }
   void MakeFiles() {
-    for (int f = 0; f < 2; f++) {
+    static const char *const kNames[] = {"plain.db", "codec.db", "big.db"};
+    for (int f = 0; f < 3; f++) {
       FileModel fm;
-      fm.path = Path(f == 0 ? "plain.db" : "codec.db");
+      fm.path = Path(kNames[f]);
       fm.codec = (f == 1);
+      fm.ps = f == 2 ? kBigPage : kPage;
       fm.pages.resize(3 + Rand(6));
       std::vector<uint8_t> all;
       files_.push_back(fm);
@@ -197,7 +208,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
   // ------------------------------------------------------------ checks
 
   void ExpectPinnedContent(const Pin &p, const char *what) {
-    EXPECT_EQ(Bytes(p.addr, kPage), Content(p.file, p.pgno))
+    EXPECT_EQ(Bytes(p.addr, files_[p.file].ps), Content(p.file, p.pgno))
         << Where() << ": " << what << " file " << p.file << " page " << p.pgno;
   }
   // After a sync of file f (-1: all) returned rc: pages it had to write are
@@ -219,12 +230,12 @@ class ModelTest : public PoolTest, protected ModelDriver {
       const int fi = static_cast<int>(i);
       if (rc == 0 || !AnyPinned(fi)) {
         EXPECT_EQ(FileSize(fm.path),
-                  static_cast<long long>(fm.pages.size() * kPage))
+                  static_cast<long long>(fm.pages.size() * fm.ps))
             << Where() << ": " << what << " " << fm.path;
       }
       for (db_pgno_t p = 0; p < fm.pages.size(); p++) {
         if (rc != 0 && PinCount(fi, p) > 0) continue;
-        EXPECT_EQ(ReadPage(fm.path, p, kPage), DiskImage(fi, p))
+        EXPECT_EQ(ReadPage(fm.path, p, fm.ps), DiskImage(fi, p))
             << Where() << ": " << what << ": on disk, file " << i << " page "
             << p;
         fm.pages[p].unsynced = false;
@@ -236,7 +247,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
 
   // memp_fget of an existing page, or with CREATE / LAST / NEW.
   void OpGet() {
-    const int f = static_cast<int>(Rand(2));
+    const int f = PickFile();
     FileModel &fm = files_[f];
     const db_pgno_t n = static_cast<db_pgno_t>(fm.pages.size());
     const unsigned mode = Rand(8);
@@ -266,8 +277,13 @@ class ModelTest : public PoolTest, protected ModelDriver {
       grows = true;
     }
     // A miss needs a frame; with every frame pinned it is ENOMEM (a hit, or
-    // a page already pinned, may still succeed).
-    const bool may_enomem = DistinctPinned() >= frames_;
+    // a page already pinned, may still succeed). With page sizes mixed,
+    // frames are 4 or 8 KiB: a miss must succeed while the pinned pages'
+    // frames (8 KiB at most each) and its own fit the budget, since it may
+    // retire every unpinned frame; past that it may fail.
+    const bool may_enomem = mixed_
+                                ? DistinctPinned() * kBigPage + fm.ps > mp_size_
+                                : DistinctPinned() >= frames_;
     void *page = nullptr;
     const int rc = memp_fget(ro ? fm.ro : fm.mpf, &pg, flags, &page);
     Trace("fget%s file %d pgno %u flags %lu -> %d page %p pgno %u",
@@ -278,7 +294,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
                             << "DB_RDONLY";
       return;
     }
-    if (may_enomem && !grows && PinCount(f, want) == 0) {
+    if (!mixed_ && may_enomem && !grows && PinCount(f, want) == 0) {
       // Every frame holds a page this test pinned: not this one.
       EXPECT_EQ(rc, ENOMEM) << Where() << ": a miss with every frame pinned";
     }
@@ -333,7 +349,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       return DirtyGap(f, p);
     }
     ASSERT_EQ(rc, 0) << Where() << ": gap page " << p;
-    EXPECT_EQ(Bytes(page, kPage), Content(f, p))
+    EXPECT_EQ(Bytes(page, files_[f].ps), Content(f, p))
         << Where() << ": file " << f << " gap page " << p;
     ASSERT_EQ(memp_fput(files_[f].mpf, page, DB_MPOOL_DIRTY), 0) << Where();
     files_[f].pages[p].unsynced = true;
@@ -396,7 +412,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
     PageModel &m = files_[p.file].pages[p.pgno];
     m.pattern = true;
     m.version = ++version_;
-    FillPattern(p.addr, kPage, p.pgno, m.version);
+    FillPattern(p.addr, files_[p.file].ps, p.pgno, m.version);
     ASSERT_EQ(memp_fset(files_[p.file].mpf, p.addr, DB_MPOOL_DIRTY), 0)
         << Where();
     m.unsynced = true;
@@ -423,7 +439,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
 
   // Invalid calls: each must fail with its errno and change nothing.
   void OpBad() {
-    const int f = static_cast<int>(Rand(2));
+    const int f = PickFile();
     FileModel &fm = files_[f];
     const db_pgno_t n = static_cast<db_pgno_t>(fm.pages.size());
     void *page = reinterpret_cast<void *>(uintptr_t{1});
@@ -455,7 +471,8 @@ class ModelTest : public PoolTest, protected ModelDriver {
         const Pin p = pins_[Rand(static_cast<unsigned>(pins_.size()))];
         DB_MPOOLFILE *mpf = HandleOf(p);
         uint8_t *a = static_cast<uint8_t *>(p.addr);
-        EXPECT_EQ(memp_fput(mpf, a + 1 + Rand(kPage - 1), 0), EINVAL)
+        EXPECT_EQ(memp_fput(mpf, a + 1 + Rand(files_[p.file].ps - 1), 0),
+                  EINVAL)
             << Where() << ": pointer inside a page";
         EXPECT_EQ(memp_fput(mpf, p.addr, DB_MPOOL_CLEAN | DB_MPOOL_DIRTY),
                   EINVAL)
@@ -490,7 +507,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
   void OpSync() {
     const unsigned k = Rand(4);
     if (k < 2) {
-      const int f = static_cast<int>(Rand(2));
+      const int f = PickFile();
       if (files_[f].ro != nullptr && Rand(3) == 0) {
         // Nothing is dirty through a read-only handle: it writes nothing.
         EXPECT_EQ(memp_fsync(files_[f].ro), 0) << Where() << ": DB_RDONLY";
@@ -515,7 +532,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
   // model says once it is open again (the model syncs it first: fclose
   // writes nothing and a closed file's dirty pages are not kept).
   void OpReopenFile() {
-    const int f = static_cast<int>(Rand(2));
+    const int f = PickFile();
     FileModel &fm = files_[f];
     if (fm.ro != nullptr && Rand(2)) {
       // Not the file's last handle: every pin stays, the read-only ones
@@ -575,16 +592,19 @@ class ModelTest : public PoolTest, protected ModelDriver {
     lsn.file = lsn.offset = 0xffffffffu;
     CheckSync(-1, memp_sync(mp_, &lsn), "memp_sync at the end");
     EXPECT_EQ(Stat(mp_).st_page_dirty, 0u) << Where();
-    // No pin leaked: frames_ distinct pages pin at once.
+    // No pin leaked: frames_ distinct pages pin at once. With page sizes
+    // mixed, a 4 KiB page may sit in an 8 KiB frame, so as many as 8 KiB
+    // frames fit the budget.
+    const size_t want = mixed_ ? mp_size_ / kBigPage : frames_;
     std::vector<Pin> all;
-    for (int f = 0; f < 2 && all.size() < frames_; f++) {
-      for (db_pgno_t p = 0; p < files_[f].pages.size() && all.size() < frames_;
+    for (int f = 0; f < NFiles() && all.size() < want; f++) {
+      for (db_pgno_t p = 0; p < files_[f].pages.size() && all.size() < want;
            p++) {
         db_pgno_t pg = p;
         void *page = nullptr;
         ASSERT_EQ(memp_fget(files_[f].mpf, &pg, 0, &page), 0)
-            << Where() << ": a pin leaked (" << all.size() << " of " << frames_
-            << " frames pinnable)";
+            << Where() << ": a pin leaked (" << all.size() << " of " << want
+            << " pinnable)";
         all.push_back({f, p, page});
         ExpectPinnedContent(all.back(), "at the end");
       }
@@ -599,6 +619,8 @@ class ModelTest : public PoolTest, protected ModelDriver {
 
   size_t mp_size_ = kSmallPool;
   size_t frames_ = kSmallPoolFrames;
+  // This round uses the 8 KiB file too (NFiles).
+  bool mixed_ = false;
   uint32_t version_ = 100;
   std::vector<FileModel> files_;
   std::vector<Pin> pins_;
@@ -611,6 +633,7 @@ TEST_F(ModelTest, RandomCallsMatchTheModel) {
   for (round_ = 0; round_ < kRounds; round_++) {
     mp_size_ = Rand(2) ? kSmallPool : 8 * kPage;
     frames_ = mp_size_ / kPage;
+    mixed_ = Rand(2) == 0;
     ASSERT_NO_FATAL_FAILURE(OpenPoolAndFiles());
     for (op_ = 0; op_ < ops; op_++) {
       const unsigned k = Rand(100);
