@@ -197,42 +197,41 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	int werr = 0;
 
 	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
-	if (c < 0) {
-		/* Frames a writer holds (a flusher's run, another miss's dirty
-		 * victim) are not pinned: wait for one and sweep again, rather
-		 * than call the pool full. */
-		for (;;) {
-			struct lfm__frame *busy = NULL;
-			*out = sweep(mp, stride, 0, t, &werr, &busy);
-			if (*out != NULL)
-				return 0;
-			if (busy == NULL)
-				break;
-			uint32_t s = atomic_load_explicit(&busy->state,
-							  memory_order_acquire);
-			if (s & LFM_F_EXCL)
-				lfm__frame_wait(busy, s);
-		}
-		/* Pools mixing page sizes: the budget may be held by
-		 * unpinned frames too small for this page. Retire them, one
-		 * at a time, until a frame of this size can be carved. */
-		while (c < 0 && lfm__region_could_carve(rh, pagesize,
-							mp->lock_owner)) {
-			struct lfm__frame *busy = NULL;
+	/* Frames a writer holds (a flusher's run, another miss's dirty
+	 * victim) are not pinned: wait for one and sweep again, rather than
+	 * call the pool full. */
+	while (c < 0) {
+		struct lfm__frame *busy = NULL;
+		*out = sweep(mp, stride, 0, t, &werr, &busy);
+		if (*out != NULL)
+			return 0;
+		/* Pools mixing page sizes: the budget may be held by unpinned
+		 * frames too small for this page. Retire one (any unpinned
+		 * frame, in CLOCK order) and carve again. */
+		if (busy == NULL &&
+		    lfm__region_could_carve(rh, pagesize, mp->lock_owner)) {
 			struct lfm__frame *v = sweep(mp, 0, 0, t, &werr, &busy);
-			if (v == NULL)
-				break;
-			if (lfm__frame_bufsize(v) >= stride) {
-				/* Unpinned since the sweep above: take it. */
-				*out = v;
+			if (v != NULL && lfm__frame_bufsize(v) >= stride) {
+				*out = v; /* unpinned since the sweep above */
 				return 0;
 			}
-			lfm__region_retire(rh, v, mp->lock_owner);
-			c = lfm__region_carve_as(rh, pagesize, 0,
-						 mp->lock_owner);
+			if (v != NULL) {
+				lfm__region_retire(rh, v, mp->lock_owner);
+				c = lfm__region_carve_as(rh, pagesize, 0,
+							 mp->lock_owner);
+				continue;
+			}
 		}
+		if (busy == NULL)
+			break;
+		uint32_t s =
+		    atomic_load_explicit(&busy->state, memory_order_acquire);
+		if (s & LFM_F_EXCL)
+			lfm__frame_wait(busy, s);
+	}
+	if (c < 0) {
 		/* mpool(3): a client may pin more pages than maxcache. */
-		if (c < 0 && rh->elastic)
+		if (rh->elastic)
 			c = lfm__region_carve_as(rh, pagesize, 1,
 						 mp->lock_owner);
 		if (c < 0)
