@@ -192,9 +192,10 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh)
 	region_free(rh);
 }
 
-/* Under carve_lock: a chunk of this stride with room, or a new one. */
-static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
-				    int over_budget)
+/* Under carve_lock: an open chunk of this stride with frames not carved
+ * yet, or NULL. */
+static struct lfm__chunk *chunk_with_room(struct lfm__region_hdr *rh,
+					  uint32_t stride)
 {
 	struct lfm__chunk *chunks = lfm__chunks(rh);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
@@ -205,6 +206,18 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
 			c->cap)
 			return c;
 	}
+	return NULL;
+}
+
+/* Under carve_lock: a chunk of this stride with room, or a new one. */
+static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
+				    int over_budget)
+{
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	struct lfm__chunk *room = chunk_with_room(rh, stride);
+	if (room != NULL)
+		return room;
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
 	if (n == rh->nchunks_max)
 		return NULL;
 	/* Room for the whole budget in this stride, not just what is left
@@ -307,19 +320,14 @@ int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 	if (stride > rh->cache_bytes)
 		return 0;
 	struct lfm__chunk *chunks = lfm__chunks(rh);
-	int ok = 0;
 	lfm__mutex_lock_as(&rh->carve_lock, owner);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	int ok = chunk_with_room(rh, stride) != NULL ||
+		 (n < rh->nchunks_max &&
+		  atomic_load_explicit(&rh->nframes, memory_order_relaxed) <
+		      rh->nframes_max);
 	for (uint32_t i = 0; i < n && !ok; i++)
-		ok = chunks[i].stride == stride &&
-		     (chunks[i].retired > 0 ||
-		      atomic_load_explicit(&chunks[i].count,
-					   memory_order_relaxed) <
-			  chunks[i].cap);
-	if (!ok)
-		ok = n < rh->nchunks_max &&
-		     atomic_load_explicit(&rh->nframes, memory_order_relaxed) <
-			 rh->nframes_max;
+		ok = chunks[i].stride == stride && chunks[i].retired > 0;
 	lfm__mutex_unlock(&rh->carve_lock);
 	return ok;
 }
@@ -368,19 +376,21 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 	uint64_t used =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;
-	if ((over_budget || used + stride <= rh->cache_bytes) &&
-	    (idx = revive(rh, stride)) >= 0) {
-		atomic_store_explicit(&rh->page_bytes_used, used + stride,
-				      memory_order_relaxed);
-	} else if ((over_budget || used + stride <= rh->cache_bytes) &&
-		   (c = chunk_for(rh, stride, over_budget)) != NULL) {
-		uint32_t k =
-		    atomic_load_explicit(&c->count, memory_order_relaxed);
-		idx = c->first + k;
-		atomic_store_explicit(&rh->page_bytes_used, used + stride,
-				      memory_order_relaxed);
-		/* The frame stays EXCL: it is the caller's. */
-		atomic_store_explicit(&c->count, k + 1, memory_order_release);
+	if (over_budget || used + stride <= rh->cache_bytes) {
+		idx = revive(rh, stride);
+		if (idx < 0 &&
+		    (c = chunk_for(rh, stride, over_budget)) != NULL) {
+			uint32_t k = atomic_load_explicit(&c->count,
+							  memory_order_relaxed);
+			idx = c->first + k;
+			/* The frame stays EXCL: it is the caller's. */
+			atomic_store_explicit(&c->count, k + 1,
+					      memory_order_release);
+		}
+		if (idx >= 0)
+			atomic_store_explicit(&rh->page_bytes_used,
+					      used + stride,
+					      memory_order_relaxed);
 	}
 	lfm__mutex_unlock(&rh->carve_lock);
 	return idx;
