@@ -297,16 +297,6 @@ static int put_flags(DB_MPOOLFILE *mpf, struct lfm__frame *f, void *page,
 	return 0;
 }
 
-/* Applies flag bits to a frame someone holds pinned (writers stay away). */
-static void apply_bits(struct lfm__frame *f, uint32_t set, uint32_t clear)
-{
-	if (set)
-		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
-	if (clear)
-		atomic_fetch_and_explicit(&f->state, ~clear,
-					  memory_order_release);
-}
-
 /* Turns the caller's pin, if it is the only one, into EXCL in one step,
  * so nobody can pin (or write) the page between the check and the
  * delete. 1: EXCL held; 0: other pins exist (caller's pin kept). */
@@ -399,12 +389,10 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 	 * (pinlog.h): unlogged first, logged back if there was none. */
 	if (lfm__pinlog_unpin(mp, f, set, clear) == 0)
 		return 0;
-	/* A pin taken by another thread: flags first, while it still holds;
-	 * none (a stale pointer to a frame only caches name): nothing. */
-	if (!lfm__tcache_held(rh, f, tag, mp->lock_owner))
-		return EINVAL;
-	apply_bits(f, set, clear);
-	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner) == 0)
+	/* A pin taken by another thread (its flags go on first, while it
+	 * still holds); none: a stale pointer, and nothing changes. */
+	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner, set, clear) ==
+	    0)
 		return 0;
 	return EINVAL;
 }
@@ -453,7 +441,7 @@ int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 		return EINVAL;
 	int rc = put_flags(mpf, f, page, flags, &set, &clear);
 	if (rc == 0)
-		apply_bits(f, set, clear); /* the caller's pin holds it */
+		lfm__frame_apply_bits(f, set, clear); /* the caller's pin */
 	return rc;
 }
 

@@ -227,6 +227,19 @@ static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require,
 	return 1;
 }
 
+/* Applies flag bits (DIRTY, DISCARD, USAGE) to a frame someone holds
+ * pinned, so no writer or eviction touches it. Release: the user's page
+ * writes go before whoever sees the bits. */
+static inline void lfm__frame_apply_bits(struct lfm__frame *f, uint32_t set,
+					 uint32_t clear)
+{
+	if (set)
+		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
+	if (clear)
+		atomic_fetch_and_explicit(&f->state, ~clear,
+					  memory_order_release);
+}
+
 /* Releases EXCL, applying `set`/`clear` to the other bits (never WAITERS),
  * and wakes sleepers. */
 void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set,

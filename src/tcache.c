@@ -324,14 +324,19 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	return 0;
 }
 
-/* HELD(c) -> HELD(c-1); release: the user's page writes go with it. */
+/* HELD(c) -> HELD(c-1); release: the user's page writes go with it.
+ * bits = {set, clear}: applied to the frame first, while the pin still
+ * holds it, and only if there is a pin to drop. */
 static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
-			uint64_t w, uint32_t *count)
+			uint64_t w, uint32_t *bits)
 {
-	(void)count;
 	uint32_t fi = lfm__tc_frame(w);
-	(void)f;
+	int applied = 0;
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
+		if (!applied) {
+			lfm__frame_apply_bits(f, bits[0], bits[1]);
+			applied = 1;
+		}
 		if (atomic_compare_exchange_weak_explicit(
 			word, &w, w - LFM_TC_COUNT_ONE, memory_order_release,
 			memory_order_relaxed))
@@ -392,9 +397,11 @@ int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 }
 
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag, uint32_t proc)
+			    uint64_t tag, uint32_t proc, uint32_t set,
+			    uint32_t clear)
 {
-	return for_entries_of(rh, f, tag, drop_one_pin, NULL, proc) ? 0 : -1;
+	uint32_t bits[2] = {set, clear};
+	return for_entries_of(rh, f, tag, drop_one_pin, bits, proc) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,

@@ -246,9 +246,12 @@ uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		     uint64_t tag, uint32_t proc);
 
-/* Any thread: releases one pin on f held in some other handle. */
+/* Any thread: releases one pin on f held in some other handle, applying
+ * set/clear to the frame first (nothing when there is no such pin). 0, or
+ * -1 when no handle holds one. */
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag, uint32_t proc);
+			    uint64_t tag, uint32_t proc, uint32_t set,
+			    uint32_t clear);
 
 /* Any thread: empties every CACHED entry naming f. Returns how many. */
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,

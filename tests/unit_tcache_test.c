@@ -339,17 +339,18 @@ static void test_put_foreign(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	/* No entry anywhere: nothing to drop. */
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), -1);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0, 0, 0), -1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	CHECK_EQ(count_of(rh, h, f), 2);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), 0);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0, 0, 0), 0);
 	CHECK_EQ(count_of(rh, h, f), 1);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), 0);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0, 0, 0), 0);
 	CHECK_EQ(count_of(rh, h, f), 0); /* CACHED: the entry stays */
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0), -1); /* never empties */
+	CHECK_EQ(lfm__tcache_put_foreign(rh, f, t, 0, 0, 0),
+		 -1); /* never empties */
 	CHECK_EQ(count_of(rh, h, f), 0);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* The owner has no pin left either. */
@@ -462,7 +463,7 @@ static void test_release_converts_held_drops_cached(void)
 	for (uint32_t k = 0; k < rh->tc_sets * rh->tc_ways; k++)
 		CHECK_EQ(atomic_load(&entries(h)[k].word), 0);
 	/* A freed handle is invisible to foreign putters and thieves. */
-	CHECK_EQ(lfm__tcache_put_foreign(rh, fa, ta, 0), -1);
+	CHECK_EQ(lfm__tcache_put_foreign(rh, fa, ta, 0, 0, 0), -1);
 	CHECK_EQ(lfm__frame_unpin(fa, D1, 0, 0), 0);
 	CHECK_EQ(lfm__frame_unpin(fa, D1, 0, 0), 0);
 	CHECK_EQ(st(fa), V | U1);
