@@ -12,6 +12,7 @@
 
 #define LFM_HUGEPAGE (2u << 20)
 
+#ifndef LFM_ASAN
 /* A hit touches a bucket, a descriptor and a page, each at random: with
  * 4 KiB pages every one is a TLB miss once the pool outgrows the TLB.
  * Transparent huge pages (where the system allows them on request) cut
@@ -22,7 +23,6 @@ static void hugepages(void *p, size_t size)
 		(void)madvise(p, size, MADV_HUGEPAGE);
 }
 
-#ifndef LFM_ASAN
 #include <jemalloc/jemalloc.h>
 
 /* One jemalloc arena for every private pool of the process: pool memory
@@ -56,19 +56,34 @@ static void region_free(void *p)
 	dallocx(p, MALLOCX_TCACHE_NONE);
 }
 #else
+#include <sanitizer/asan_interface.h>
+#include <stdint.h>
+
+/* Under ASan: calloc, whose large blocks come zeroed from mmap, so pages
+ * are touched only as frames are carved (as with jemalloc); the alignment
+ * slack on both sides is poisoned, so ASan still sees the region's exact
+ * bounds. The block's start is kept just before the region. */
 static void *region_alloc(size_t size)
 {
-	void *p = NULL;
-	if (posix_memalign(&p, LFM_HUGEPAGE, size) != 0)
+	char *raw = calloc(1, size + LFM_HUGEPAGE + sizeof(raw));
+	if (raw == NULL)
 		return NULL;
-	memset(p, 0, size);
-	hugepages(p, size);
-	return p;
+	uintptr_t a = ((uintptr_t)raw + sizeof(raw) + LFM_HUGEPAGE - 1) &
+		      ~(uintptr_t)(LFM_HUGEPAGE - 1);
+	char *p = (char *)a;
+	memcpy(p - sizeof(raw), &raw, sizeof(raw));
+	ASAN_POISON_MEMORY_REGION(raw, (size_t)(p - raw));
+	ASAN_POISON_MEMORY_REGION(p + size, (size_t)(raw + size + LFM_HUGEPAGE +
+						     sizeof(raw) - (p + size)));
+	return p; /* no huge pages: each is zeroed whole when first touched */
 }
 
 static void region_free(void *p)
 {
-	free(p);
+	char *raw;
+	ASAN_UNPOISON_MEMORY_REGION((char *)p - sizeof(raw), sizeof(raw));
+	memcpy(&raw, (char *)p - sizeof(raw), sizeof(raw));
+	free(raw);
 }
 #endif
 
