@@ -12,6 +12,13 @@
 
 #define LFM_HUGEPAGE (2u << 20)
 
+/* Chunks beyond what two page sizes can fill (twice the budget, plus
+ * tails): Berkeley DB's page sizes are the eight powers of two from 512
+ * bytes to 64 KiB, and below 1 MiB of budget one chunk holds a size's
+ * whole share, so a pool can hold pages of every size at once. Untouched
+ * chunks cost address space (and a sparse region file) only. */
+#define LFM_SPARE_CHUNKS 8
+
 #ifndef LFM_ASAN
 /* A hit touches a bucket, a descriptor and a page, each at random: with
  * 4 KiB pages every one is a TLB miss once the pool outgrows the TLB.
@@ -115,6 +122,7 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 		return EINVAL;
 	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
 	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4 +
+			   LFM_SPARE_CHUNKS +
 			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
 	uint32_t tc_sets, tc_ways;
 	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,

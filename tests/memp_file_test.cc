@@ -192,6 +192,49 @@ TEST_F(MempFopen, PageSizesMixInOneSharedPool) {
   EXPECT_EQ(memp_close(shared), 0);
 }
 
+// Every Berkeley DB page size, 512 bytes to 64 KiB, in one pool of the
+// default size (128 KiB): each size gets frames, the others' retired as
+// needed, and each page reads back its own bytes, written or not.
+TEST_F(MempFopen, EveryPageSizeInOnePool) {
+  DB_MPOOL *mp = nullptr;
+  ASSERT_EQ(memp_open(nullptr, DB_CREATE | DB_MPOOL_PRIVATE, 0, nullptr, &mp),
+            0);
+  StopFlushers(mp);
+  constexpr int kSizes = 8;
+  constexpr db_pgno_t kPages = 2;
+  std::vector<DB_MPOOLFILE *> h(kSizes);
+  std::vector<std::string> path(kSizes);
+  for (int i = 0; i < kSizes; i++) {
+    const size_t ps = 512u << i;
+    path[i] = Path("ps" + std::to_string(ps) + ".db");
+    MakeFile(path[i], kPages, ps);
+    ASSERT_EQ(OpenFile(mp, path[i], ps, &h[i]), 0) << ps;
+  }
+  for (uint32_t round = 1; round <= 3; round++) {
+    for (int i = 0; i < kSizes; i++) {
+      const size_t ps = 512u << i;
+      for (db_pgno_t p = 0; p < kPages; p++) {
+        db_pgno_t pg = p;
+        void *page = nullptr;
+        ASSERT_EQ(memp_fget(h[i], &pg, 0, &page), 0)
+            << ps << "-byte page " << p << ", round " << round;
+        ASSERT_EQ(Bytes(page, ps), PatternPage(p, ps, round - 1))
+            << ps << "-byte page " << p << ", round " << round;
+        FillPattern(page, ps, p, round);
+        ASSERT_EQ(memp_fput(h[i], page, DB_MPOOL_DIRTY), 0);
+      }
+    }
+  }
+  for (int i = 0; i < kSizes; i++) {
+    const size_t ps = 512u << i;
+    EXPECT_EQ(memp_fsync(h[i]), 0) << ps;
+    for (db_pgno_t p = 0; p < kPages; p++)
+      EXPECT_EQ(ReadPage(path[i], p, ps), PatternPage(p, ps, 3)) << ps;
+    EXPECT_EQ(memp_fclose(h[i]), 0);
+  }
+  EXPECT_EQ(memp_close(mp), 0);
+}
+
 // With the same page size both handles share the cached page: a dirty page
 // put through one is seen through the other with no I/O.
 TEST_F(MempFopen, SameFileOtherPathSharesCachedPages) {
