@@ -42,7 +42,7 @@ echo "fuzz: $bin for ${secs}s; work directory $work"
 rc=0
 (cd "$work/artifacts" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	"$bin" -max_total_time="$secs" -timeout=20 -max_len=4096 -rss_limit_mb=4096 \
-	-print_final_stats=1 "$@" "$work/corpus") || rc=$?
+	-len_control=0 -print_final_stats=1 "$@" "$work/corpus") || rc=$?
 mkdir -p "$work/merged"
 rm -rf "$work/merged"/*
 "$bin" -merge=1 "$work/merged" tests/fuzz/corpus/"$target" "$work/corpus" >/dev/null 2>&1 || true

@@ -1,11 +1,12 @@
 // Fuzz target for the db_mpool(3) API: each input is a program of calls,
-// valid and invalid, on a small pool over three files.
+// valid and invalid, on a small pool over four files.
 //
 // The input's first bytes choose the pool (private or shared by directory,
 // 20 to 64 KiB, mapped reads on or off, a flusher thread or none) and the
-// files (page sizes of 1, 4 and 8 KiB, so pools mix them; some pages
-// already on disk; a tail that is not a whole page; one file behind an XOR
-// pgin/pgout codec; the third sometimes a temporary file). The rest is
+// files (page sizes from 512 bytes to 16 KiB, so pools mix up to four;
+// some pages already on disk; a tail that is not a whole page; one file
+// behind an XOR pgin/pgout codec; the last sometimes a temporary file).
+// The rest is
 // calls: memp_fget in every mode and with bad flags, NULL arguments and
 // missing pages; writes into pinned pages; memp_fput / memp_fset with every
 // flag, bad ones, and pointers the pool never returned, into a page or
@@ -49,11 +50,14 @@ using lfmfuzz::Bytes;
 constexpr uint32_t kMagic = 0x5a4d464cu;  // "LFMZ"
 constexpr uint8_t kCodec = 0xA5;          // the codec file's XOR byte
 constexpr int kCodecType = 5;             // its ftype
+constexpr int kLsnOffset = 16;            // where file 1's pages keep an LSN
 constexpr int kInjected = 77;             // what a failing pgin/pgout returns
-constexpr int kFiles = 3;
+constexpr int kFiles = 4;
 constexpr int kMaxOps = 400;
 constexpr db_pgno_t kMaxPages = 24;  // files stop growing here
-constexpr size_t kPageSizes[] = {1024, 4096, 8192};
+// File 0 has 4 KiB pages; the others any of these, so a pool may mix four
+// sizes (every miss of a larger one then retires smaller frames).
+constexpr size_t kPageSizes[] = {512, 1024, 2048, 4096, 8192, 16384};
 constexpr size_t kPoolSizes[] = {20 << 10, 24 << 10, 40 << 10, 64 << 10};
 
 std::string g_dir;  // this process's scratch directory
@@ -84,7 +88,25 @@ bool Fires(std::atomic<int> *n) {
 
 struct Cookie {
   size_t ps;
+  bool lsn;  // the file's pages carry an LSN (lsn_offset kLsnOffset)
 };
+
+// The write-ahead-log rule (memp_set_logflush), when an input turns it on:
+// the largest LSN the log callback made durable, and its failures.
+std::atomic<bool> g_wal{false};
+std::atomic<uint64_t> g_durable{0};
+std::atomic<int> g_fail_log{0};
+
+uint64_t Lsn64(const DB_LSN &l) {
+  return static_cast<uint64_t>(l.file) << 32 | l.offset;
+}
+int LogFlush(void *, const DB_LSN *lsn) {
+  if (Fires(&g_fail_log)) return kInjected;
+  uint64_t d = g_durable.load();
+  while (d < Lsn64(*lsn) && !g_durable.compare_exchange_weak(d, Lsn64(*lsn))) {
+  }
+  return 0;
+}
 
 void XorPage(void *pgaddr, const DBT *cookie) {
   const size_t ps = static_cast<const Cookie *>(cookie->data)->ps;
@@ -97,12 +119,20 @@ int PgIn(db_pgno_t, void *pgaddr, DBT *cookie) {
   return 0;
 }
 int PgOut(db_pgno_t, void *pgaddr, DBT *cookie) {
+  // pgout sees each page just before its write: the log must be durable
+  // up to the page's LSN by now.
+  if (static_cast<const Cookie *>(cookie->data)->lsn && g_wal) {
+    DB_LSN l;
+    memcpy(&l, static_cast<const uint8_t *>(pgaddr) + kLsnOffset, sizeof(l));
+    FUZZ_CHECK(Lsn64(l) <= g_durable, "a page written before its log");
+  }
   if (Fires(&g_fail_out)) return kInjected;
   XorPage(pgaddr, cookie);
   return 0;
 }
 
-// A stamped page: header, then bytes derived from it. Version 0 means a
+// A stamped page: header, then bytes derived from it (with an LSN of
+// {1, version} at kLsnOffset in pages that have one). Version 0 means a
 // page never stamped, all one fill byte (zero, or the codec byte where pgin
 // ran on a zero page).
 struct Stamp {
@@ -111,21 +141,37 @@ struct Stamp {
 uint8_t BodyByte(uint32_t pgno, uint32_t version, size_t i) {
   return static_cast<uint8_t>(version * 131u + pgno * 7u + i);
 }
-void WriteStamp(uint8_t *p, size_t ps, int f, db_pgno_t pgno, uint32_t v) {
+DB_LSN LsnOf(uint32_t version) {
+  DB_LSN l;
+  l.file = version == 0 ? 0 : 1;
+  l.offset = version;
+  return l;
+}
+bool InLsn(bool lsn, size_t i) {
+  return lsn && i >= kLsnOffset && i < kLsnOffset + sizeof(DB_LSN);
+}
+void WriteStamp(uint8_t *p, size_t ps, int f, db_pgno_t pgno, uint32_t v,
+                bool lsn) {
   const Stamp s = {kMagic, static_cast<uint32_t>(f), pgno, v};
   memcpy(p, &s, sizeof(s));
   for (size_t i = sizeof(s); i < ps; i++) p[i] = BodyByte(pgno, v, i);
+  if (lsn) {
+    const DB_LSN l = LsnOf(v);
+    memcpy(p + kLsnOffset, &l, sizeof(l));
+  }
 }
 // The version a page holds, 0 for an allowed fill, or -1 if it is neither.
 long long ReadStamp(const uint8_t *p, size_t ps, int f, db_pgno_t pgno,
-                    bool codec) {
+                    bool codec, bool lsn) {
   Stamp s;
   memcpy(&s, p, sizeof(s));
   if (s.magic == kMagic) {
     if (s.file != static_cast<uint32_t>(f) || s.pgno != pgno || s.version == 0)
       return -1;
     for (size_t i = sizeof(s); i < ps; i++)
-      if (p[i] != BodyByte(pgno, s.version, i)) return -1;
+      if (!InLsn(lsn, i) && p[i] != BodyByte(pgno, s.version, i)) return -1;
+    const DB_LSN want = LsnOf(s.version);
+    if (lsn && memcmp(p + kLsnOffset, &want, sizeof(want)) != 0) return -1;
     return s.version;
   }
   if (p[0] != 0 && !(codec && p[0] == kCodec)) return -1;
@@ -155,6 +201,8 @@ struct File {
   std::vector<Page> pages;
   uint32_t next_version = 2;  // 1: what the input's set-up wrote
 };
+
+int LsnOffset(const File &fl) { return fl.cookie.lsn ? kLsnOffset : -1; }
 
 // The pgcookie memp_fopen copies: the file's page size, for the codec.
 DBT CookieOf(File *fl) {
@@ -242,19 +290,34 @@ class Run {
     m.dirty = false;
     m.dirty_pinned = false;
   }
-  bool AnyDirtyPinned(int f) const {
-    for (const Pin &p : pins_)
-      if ((f < 0 || p.f == f) && files_[p.f].pages[p.pgno].dirty_pinned)
+  // Whether a sync up to `limit` (NULL: memp_fsync) must write page m of
+  // file f: pages with no LSN always, others below the limit. 1 yes, 0 no,
+  // -1 maybe: a page never stamped holds its fill bytes (0 or the codec
+  // byte, the model does not say which) where the LSN goes.
+  int Need(int f, const Page &m, const DB_LSN *limit) const {
+    if (limit == nullptr || !files_[f].cookie.lsn) return 1;
+    if (m.mem == 0) return -1;
+    return Lsn64(LsnOf(m.mem)) < Lsn64(*limit);
+  }
+  bool AnyDirtyPinned(int f, const DB_LSN *limit) const {
+    for (const Pin &p : pins_) {
+      const Page &m = files_[p.f].pages[p.pgno];
+      if ((f < 0 || p.f == f) && m.dirty_pinned && Need(p.f, m, limit) == 1)
         return true;
+    }
     return false;
   }
-  bool AnyPinnedDirty(int f) const {
-    for (const Pin &p : pins_)
-      if ((f < 0 || p.f == f) && files_[p.f].pages[p.pgno].dirty) return true;
+  bool AnyPinnedDirty(int f, const DB_LSN *limit) const {
+    for (const Pin &p : pins_) {
+      const Page &m = files_[p.f].pages[p.pgno];
+      if ((f < 0 || p.f == f) && m.dirty && Need(p.f, m, limit) != 0)
+        return true;
+    }
     return false;
   }
   bool Armed() const { return injected_; }
-  void AfterSync(int f, int rc, const char *what);
+  void AfterSync(int f, int rc, const char *what,
+                 const DB_LSN *limit = nullptr);
   void CheckDisk(int f, const char *what);
 
   Bytes &b_;
@@ -275,15 +338,16 @@ void Run::SetUpFiles() {
   for (int f = 0; f < kFiles; f++) {
     File &fl = files_[f];
     const uint8_t c = b_.U8();
-    fl.ps = kPageSizes[f == 0 ? 1 : c % 3];
+    fl.ps = f == 0 ? 4096 : kPageSizes[c % 6];
     fl.codec = f == 1 && (kinds & 1);
     fl.cookie.ps = fl.ps;
-    if (f == 2 && (kinds & 2)) continue;  // a temporary file: path ""
+    fl.cookie.lsn = f == 1 && (kinds & 4);
+    if (f == kFiles - 1 && (kinds & 2)) continue;  // temporary: path ""
     fl.path = g_dir + "/f" + Str(f);
-    const db_pgno_t n = (c >> 2) % 6;
+    const db_pgno_t n = (c >> 3) % 6;
     std::vector<uint8_t> img(n * fl.ps);
     for (db_pgno_t p = 0; p < n; p++) {
-      WriteStamp(&img[p * fl.ps], fl.ps, f, p, 1);
+      WriteStamp(&img[p * fl.ps], fl.ps, f, p, 1, fl.cookie.lsn);
       if (fl.codec)
         for (size_t i = 0; i < fl.ps; i++) img[p * fl.ps + i] ^= kCodec;
       Page pg;
@@ -319,10 +383,14 @@ void Run::OpenPool() {
   // One flusher thread, or none (then the input alone decides the order).
   FUZZ_CHECK(memp_set_flushers(mp_, (c & 0x80) ? 1 : 0, 0) == 0, "flushers");
   FUZZ_CHECK(memp_register(mp_, kCodecType, PgIn, PgOut) == 0, "register");
+  // The write-ahead-log rule, for file 1's LSNs.
+  if (g_wal)
+    FUZZ_CHECK(memp_set_logflush(mp_, LogFlush, nullptr) == 0, "logflush");
   max_ps_ = 0;
   injected_ = false;
   g_fail_in = 0;
   g_fail_out = 0;
+  g_fail_log = 0;
 }
 
 void Run::OpenFile(int f) {
@@ -334,14 +402,14 @@ void Run::OpenFile(int f) {
     // it (it does from its first memp_fopen on).
     DB_MPOOLFILE *bad = nullptr;
     const size_t other = fl.ps == 4096 ? 8192 : 4096;
-    const int rc =
-        memp_fopen(mp_, path, type, 0, 0600, other, -1, nullptr, nullptr, &bad);
+    const int rc = memp_fopen(mp_, path, type, 0, 0600, other, LsnOffset(fl),
+                              nullptr, nullptr, &bad);
     FUZZ_CHECK(rc == EINVAL, "fopen with another page size: " + Str(rc));
   }
   DBT cookie = CookieOf(&fl);
   const int flags = DB_CREATE | ((b_.U8() & 7) == 0 ? DB_NOMMAP : 0);
-  int rc = memp_fopen(mp_, path, type, flags, 0600, fl.ps, -1, &cookie, nullptr,
-                      &fl.mpf);
+  int rc = memp_fopen(mp_, path, type, flags, 0600, fl.ps, LsnOffset(fl),
+                      &cookie, nullptr, &fl.mpf);
   if (rc == EINVAL && path != nullptr) {
     // Only a torn tail may refuse a known-good page size: cut it and retry.
     struct stat st;
@@ -349,8 +417,8 @@ void Run::OpenFile(int f) {
     FUZZ_CHECK(st.st_size % static_cast<off_t>(fl.ps) != 0,
                "fopen EINVAL on a whole-page file");
     FUZZ_CHECK(truncate(path, st.st_size / fl.ps * fl.ps) == 0, "truncate");
-    rc = memp_fopen(mp_, path, type, flags, 0600, fl.ps, -1, &cookie, nullptr,
-                    &fl.mpf);
+    rc = memp_fopen(mp_, path, type, flags, 0600, fl.ps, LsnOffset(fl), &cookie,
+                    nullptr, &fl.mpf);
   }
   Trace("fopen file %d ps %zu%s%s -> %d", f, fl.ps, fl.codec ? " codec" : "",
         path == nullptr ? " temporary" : "", rc);
@@ -363,8 +431,8 @@ void Run::CheckContent(int f, db_pgno_t pg, const void *addr,
                        const char *what) {
   File &fl = files_[f];
   Page &m = fl.pages[pg];
-  const long long v =
-      ReadStamp(static_cast<const uint8_t *>(addr), fl.ps, f, pg, fl.codec);
+  const long long v = ReadStamp(static_cast<const uint8_t *>(addr), fl.ps, f,
+                                pg, fl.codec, fl.cookie.lsn);
   FUZZ_CHECK(v >= 0, std::string(what) + ": garbage in file " + Str(f) +
                          " page " + Str(pg));
   const uint32_t got = static_cast<uint32_t>(v);
@@ -496,7 +564,8 @@ void Run::OpWrite() {
   Page &m = fl.pages[p.pgno];
   m.mem = fl.next_version++;
   m.mem_known = true;
-  WriteStamp(static_cast<uint8_t *>(p.addr), fl.ps, p.f, p.pgno, m.mem);
+  WriteStamp(static_cast<uint8_t *>(p.addr), fl.ps, p.f, p.pgno, m.mem,
+             fl.cookie.lsn);
   Trace("write file %d pgno %u version %u page %p", p.f, p.pgno, m.mem, p.addr);
   if (b_.Bit()) {
     Trace("  fset DIRTY");
@@ -581,13 +650,13 @@ void Run::OpBadPointer() {
 }
 
 // What a sync that returned rc says of the model.
-void Run::AfterSync(int f, int rc, const char *what) {
+void Run::AfterSync(int f, int rc, const char *what, const DB_LSN *limit) {
   Trace("%s file %d -> %d", what, f, rc);
   if (rc == kInjected && Armed()) return;
-  if (AnyDirtyPinned(f)) {
+  if (AnyDirtyPinned(f, limit)) {
     FUZZ_CHECK(rc == DB_INCOMPLETE, std::string(what) + ": " + Str(rc) +
                                         " with a dirty page pinned");
-  } else if (!AnyPinnedDirty(f)) {
+  } else if (!AnyPinnedDirty(f, limit)) {
     FUZZ_CHECK(rc == 0, std::string(what) + ": " + Str(rc));
   } else {
     FUZZ_CHECK(rc == 0 || rc == DB_INCOMPLETE,
@@ -599,7 +668,7 @@ void Run::AfterSync(int f, int rc, const char *what) {
     if (files_[i].mpf == nullptr && files_[i].ro == nullptr) continue;
     for (db_pgno_t p = 0; p < files_[i].pages.size(); p++) {
       Page &m = files_[i].pages[p];
-      if (m.dirty && Pins(i, p) == 0) {
+      if (m.dirty && Pins(i, p) == 0 && Need(i, m, limit) == 1) {
         m.disk = {m.mem};
         m.dirty = false;
       }
@@ -631,7 +700,13 @@ void Run::CheckDisk(int f, const char *what) {
     }
     if (fl.codec)
       for (uint8_t &c : buf) c ^= kCodec;
-    const long long v = ReadStamp(buf.data(), fl.ps, f, p, fl.codec);
+    const long long v =
+        ReadStamp(buf.data(), fl.ps, f, p, fl.codec, fl.cookie.lsn);
+    // Version 1 is the set-up's, written before any log.
+    FUZZ_CHECK(!g_wal || !fl.cookie.lsn || v < 2 ||
+                   Lsn64(LsnOf(static_cast<uint32_t>(v))) <= g_durable,
+               std::string(what) + ": page " + Str(p) + " version " + Str(v) +
+                   " on disk before its log");
     FUZZ_CHECK(v >= 0 && m.disk.count(static_cast<uint32_t>(v)) != 0,
                std::string(what) + ": file " + Str(f) + " page " + Str(p) +
                    " on disk holds " + Str(v));
@@ -652,12 +727,19 @@ void Run::OpSync(bool one_file) {
     AfterSync(f, memp_fsync(fl.mpf), "memp_fsync");
     return;
   }
-  // Files with no lsn_offset are written whatever the LSN.
+  // Files with no lsn_offset are written whatever the LSN; file 1's pages
+  // (when it has LSNs) are {1, version}.
   DB_LSN lsn;
-  lsn.file = b_.U8();
-  lsn.offset = b_.U32();
+  lsn.file = b_.Bit() ? 1 : b_.U8();
+  lsn.offset = b_.Bit() ? b_.U8() % 64 : b_.U32();
+  const DB_LSN limit = lsn;
   const int rc = memp_sync(mp_, &lsn);
-  Trace("memp_sync -> %d", rc);
+  Trace("memp_sync {%u, %u} -> %d {%u, %u}", limit.file, limit.offset, rc,
+        lsn.file, lsn.offset);
+  // On success *lsn is the largest LSN written, below the limit (or left
+  // alone when none was).
+  if (rc == 0)
+    FUZZ_CHECK(Lsn64(lsn) <= Lsn64(limit), "memp_sync wrote past its LSN");
   // Files that only a read-only handle has open are not written.
   bool ro_only = false;
   for (const File &fl : files_)
@@ -667,7 +749,7 @@ void Run::OpSync(bool one_file) {
                "memp_sync: " + Str(rc));
     return;
   }
-  AfterSync(-1, rc, "memp_sync");
+  AfterSync(-1, rc, "memp_sync", &limit);
 }
 
 void Run::OpTrickle() {
@@ -699,7 +781,7 @@ void Run::OpStat() {
   FUZZ_CHECK(gs->st_page_dirty >= dp.size(),
              "st_page_dirty " + Str(gs->st_page_dirty) + " < " +
                  Str(dp.size()) + " pinned dirty pages");
-  FUZZ_CHECK(gs->st_pages * 1024 <= env_.mp_size, "st_pages over budget");
+  FUZZ_CHECK(gs->st_pages * kPageSizes[0] <= env_.mp_size, "st_pages over budget");
   free(gs);
   if (want_files && fs != nullptr) {
     for (DB_MPOOL_FSTAT **p = fs; *p != nullptr; p++) {
@@ -713,9 +795,10 @@ void Run::OpStat() {
 
 void Run::OpInject() {
   const int n = 1 + b_.Below(4);
-  const bool in = b_.Bit();
-  (in ? g_fail_in : g_fail_out) = n;
-  Trace("inject: fail the pg%s call %d from now", in ? "in" : "out", n);
+  static const char *const kWhat[] = {"pgin", "pgout", "log flush"};
+  const unsigned which = b_.Below(3);
+  (which == 0 ? g_fail_in : which == 1 ? g_fail_out : g_fail_log) = n;
+  Trace("inject: fail the %s call %d from now", kWhat[which], n);
   injected_ = true;
 }
 
@@ -749,7 +832,7 @@ void Run::OpReadOnly() {
   DBT cookie = CookieOf(&fl);
   char *path = fl.path.empty() ? nullptr : const_cast<char *>(fl.path.c_str());
   const int rc = memp_fopen(mp_, path, fl.codec ? kCodecType : 0, DB_RDONLY, 0,
-                            fl.ps, -1, &cookie, nullptr, &fl.ro);
+                            fl.ps, LsnOffset(fl), &cookie, nullptr, &fl.ro);
   if (path == nullptr) {
     FUZZ_CHECK(rc == EINVAL, "DB_RDONLY temporary file: " + Str(rc));
     fl.ro = nullptr;
@@ -769,6 +852,7 @@ void Run::ClosePool() {
   }
   g_fail_in = 0;
   g_fail_out = 0;
+  g_fail_log = 0;
   pins_.clear();
   stale_.clear();
   // Dirty pages are dropped: the files hold what they hold.
@@ -806,6 +890,7 @@ void Run::OpReopenPool() {
 void Run::Finish() {
   g_fail_in = 0;
   g_fail_out = 0;
+  g_fail_log = 0;
   while (!pins_.empty()) {
     const Pin p = pins_.back();
     FUZZ_CHECK(memp_fput(Handle(p.f, false), p.addr, 0) == 0, "final fput");
@@ -826,10 +911,36 @@ void Run::Finish() {
     if (rc == kInjected && injected_) rc = memp_fsync(fl.mpf);
     AfterSync(f, rc, "final memp_fsync");
   }
+  // No pin leaked: as many distinct pages as the budget surely holds can
+  // be pinned at once (file 0 is open: it has a path).
+  File &f0 = files_[0];
+  const size_t can = (env_.mp_size - f0.ps) / max_ps_ + 1;
+  for (db_pgno_t p = 0; p < can; p++) {
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    const bool grows = p >= f0.pages.size();
+    const int rc = memp_fget(f0.mpf, &pg, grows ? DB_MPOOL_CREATE : 0, &page);
+    FUZZ_CHECK(rc == 0, "pinning page " + Str(p) + " of " + Str(can) +
+                            " at the end: " + Str(rc) + " (a pin leaked?)");
+    if (grows) {
+      Page np;
+      np.disk = {0};
+      f0.pages.push_back(np);
+    }
+    CheckContent(0, p, page, "final pin");
+    pins_.push_back({0, p, page});
+  }
+  for (const Pin &p : pins_)
+    FUZZ_CHECK(memp_fput(f0.mpf, p.addr, 0) == 0, "final fput");
+  pins_.clear();
   ClosePool();
 }
 
 void Run::Go() {
+  // The write-ahead-log rule, on for every pool of the input or none (the
+  // log is the application's, and outlives pools).
+  g_wal = (b_.U8() & 1) != 0;
+  g_durable = 0;
   SetUpFiles();
   OpenPool();
   for (int f = 0; f < kFiles; f++) OpenFile(f);
