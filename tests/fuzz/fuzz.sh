@@ -32,7 +32,7 @@ for c in src/*.c; do
 	objs+=("$o")
 done
 bin=$out/${target}_fuzz
-clang++ -std=c++17 -Wall -Wextra -Werror $cflags -fsanitize=fuzzer "tests/fuzz/${target}_fuzz.cc" "${objs[@]}" \
+clang++ -std=c++17 -Wall -Wextra -Werror $cflags -fsanitize=fuzzer tests/fuzz/"${target}"_fuzz*.cc "${objs[@]}" \
 	-lck -ljemalloc -lpthread -o "$bin"
 
 work=$out/work-$target
