@@ -374,7 +374,7 @@ void lfm__region_init(struct lfm__region_hdr *rh,
 		      const struct lfm__region_hdr *l);
 
 /* Allocates and initialises a private region (jemalloc arena memory, or
- * posix_memalign under ASan). Returns NULL with errno set. */
+ * calloc under ASan). Returns NULL with errno set. */
 struct lfm__region_hdr *
 lfm__region_create_private(const struct lfm__region_geom *g);
 void lfm__region_destroy_private(struct lfm__region_hdr *rh);
