@@ -345,15 +345,21 @@ static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
 	return 0;
 }
 
-/* CACHED -> empty, then the entry's SLOTREF goes (rule 8). */
+/* CACHED -> empty, then the entry's SLOTREF goes (rule 8). Retried while
+ * the entry still names f unpinned: its owner setting REF, or a sweep
+ * clearing it, changes the word without making it HELD. */
 static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 			uint64_t w, uint32_t *count)
 {
-	if (lfm__tc_count(w) == 0 &&
-	    atomic_compare_exchange_strong_explicit(
-		word, &w, 0, memory_order_acquire, memory_order_relaxed)) {
-		lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
-		(*count)++;
+	uint32_t fi = lfm__tc_frame(w);
+	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) == 0) {
+		if (atomic_compare_exchange_weak_explicit(
+			word, &w, 0, memory_order_acquire,
+			memory_order_relaxed)) {
+			lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
+			(*count)++;
+			break;
+		}
 	}
 	return 0;
 }

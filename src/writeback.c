@@ -6,6 +6,7 @@
 #include "tcache.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -181,7 +182,7 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *f = &lfm__frames(rh)[c->idx];
-	for (;;) {
+	for (unsigned spins = 0;;) {
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_acquire);
 		if ((s & (LFM_F_VALID | LFM_F_DIRTY)) !=
@@ -196,14 +197,25 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 			lfm__frame_wait(f, s);
 			continue;
 		}
+		/* A cache's reference is a pin only while its entry is HELD:
+		 * a steal that finds nothing (another thread, a flusher or a
+		 * sync, stole it first and is dropping its SLOTREF) looks
+		 * again rather than call the page pinned. */
 		if (lfm__st_direct(s) != 0 ||
 		    (lfm__st_slotref(s) != 0 &&
-		     lfm__tcache_steal(rh, f, c->tag) == 0))
+		     lfm__tcache_steal(rh, f, c->tag) == 0 &&
+		     lfm__tcache_held(rh, f, c->tag, 0)))
 			return hint_qualifies(rh, f, c->tag, o->limit)
 				   ? LFM_WB_PINNED
 				   : 0;
-		if (lfm__st_slotref(s) != 0)
-			continue; /* stolen: look again */
+		if (lfm__st_slotref(s) != 0) {
+			/* Stolen, or being dropped by the other stealer: look
+			 * again (yielding, should that thread be preempted in
+			 * its few instructions between the two). */
+			if (++spins > 64)
+				sched_yield();
+			continue;
+		}
 		if (!lfm__pfile_writable(mp, lfm__tag_slot(c->tag)))
 			return LFM_WB_PINNED; /* not ours to write: incomplete
 					       */
