@@ -157,6 +157,7 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	l->abi = LFM_REGION_ABI;
 	l->size = off_data + nchunks * LFM_CHUNK;
 	l->cache_bytes = g->cache_bytes;
+	l->extra_bytes = g->extra_bytes;
 	l->nframes_max = (uint32_t)nframes;
 	l->nbuckets = nbuckets;
 	l->nfiles_max = g->nfiles_max;
@@ -389,17 +390,18 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
 	int64_t idx = -1;
 
+	/* Past the budget by at most extra_bytes (elastic regions). */
+	uint64_t limit = rh->cache_bytes + (over_budget ? rh->extra_bytes : 0);
 	/* Cheap check first: once the budget is spent it stays spent. */
-	if (!over_budget &&
-	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
-		    stride >
-		rh->cache_bytes)
+	if (atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
+		stride >
+	    limit)
 		return -1;
 	lfm__mutex_lock_as(&rh->carve_lock, owner);
 	uint64_t used =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;
-	if (over_budget || used + stride <= rh->cache_bytes) {
+	if (used + stride <= limit) {
 		idx = revive(rh, stride);
 		if (idx < 0 &&
 		    (c = chunk_for(rh, stride, over_budget)) != NULL) {

@@ -195,6 +195,9 @@ struct lfm__region_hdr {
 	uint32_t shared; /* a file-backed region other processes may map */
 	uint64_t size;
 	uint64_t cache_bytes; /* page budget: mp_size */
+	/* Elastic regions: how far past the budget a carve for a miss with
+	 * every page pinned may go (lfm__region_carve's over_budget). */
+	uint64_t extra_bytes;
 	uint32_t nframes_max;
 	uint32_t nbuckets;
 	uint32_t nfiles_max;

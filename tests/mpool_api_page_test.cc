@@ -191,6 +191,30 @@ TEST_F(MpoolTest, PinsGrowPastMaxcacheAndShrinkBack) {
   EXPECT_GE(Flt().pgin.load() - before, 35);
 }
 
+// The pool grows at most 256 pages past maxcache (README "Limits"): with
+// every page pinned, page 8 + 256 + 1 of a maxcache-8 pool is ENOMEM, and
+// once one is put a new page fits again.
+TEST_F(MpoolTest, GrowsAtMost256PagesPastMaxcache) {
+  Open(8);
+  std::vector<void *> pins;
+  for (int i = 0; i < 8 + 256; i++) {
+    pgno_t pg = 0;
+    void *p = mpool_new(mp_, &pg, MPOOL_PAGE_NEXT);
+    ASSERT_NE(p, nullptr) << "page " << i << ": errno " << errno;
+    pins.push_back(p);
+  }
+  pgno_t pg = 0;
+  errno = 0;
+  EXPECT_EQ(mpool_new(mp_, &pg, MPOOL_PAGE_NEXT), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  ASSERT_EQ(mpool_put(mp_, pins.back(), 0), 0);
+  pins.pop_back();
+  void *p = mpool_new(mp_, &pg, MPOOL_PAGE_NEXT);
+  EXPECT_NE(p, nullptr) << "errno " << errno;
+  if (p != nullptr) pins.push_back(p);
+  for (void *q : pins) EXPECT_EQ(mpool_put(mp_, q, 0), 0);
+}
+
 // The cache keeps unpinned pages up to maxcache however many pages it has
 // read: a page just put is still there for the next get. (The count of
 // cached pages once ran up with every read and never down, so each put

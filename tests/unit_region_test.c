@@ -14,14 +14,20 @@
 
 #define CACHE (64u * 1024)
 
-static struct lfm__region_hdr *new_region(uint64_t cache)
+static struct lfm__region_hdr *new_region_extra(uint64_t cache, uint64_t extra)
 {
 	struct lfm__region_geom g;
 	memset(&g, 0, sizeof(g));
 	g.cache_bytes = cache;
+	g.extra_bytes = extra;
 	g.nfiles_max = 4;
 	g.nhandles = 4;
 	return lfm__region_create_private(&g);
+}
+
+static struct lfm__region_hdr *new_region(uint64_t cache)
+{
+	return new_region_extra(cache, 0);
 }
 
 static uint32_t align64(uint32_t v)
@@ -327,7 +333,8 @@ static void test_page_guess_null_after_second_stride(void)
  * pointer mapping use the chunk table. */
 static void test_over_budget_same_stride(void)
 {
-	struct lfm__region_hdr *rh = new_region(CACHE);
+	/* Room for two frames past the budget. */
+	struct lfm__region_hdr *rh = new_region_extra(CACHE, 2 * 4096);
 	REQUIRE(rh != NULL);
 	int64_t idx[18];
 	REQUIRE(carve_n(rh, 4096, 16, idx) == 16);
@@ -337,6 +344,8 @@ static void test_over_budget_same_stride(void)
 	idx[17] = lfm__region_carve(rh, 4096, 1);
 	CHECK_EQ(idx[16], 16);
 	CHECK_EQ(idx[17], 17);
+	/* Past the budget by extra_bytes, no more. */
+	CHECK_EQ(lfm__region_carve(rh, 4096, 1), -1);
 	CHECK_EQ(atomic_load(&rh->nchunks), 2);
 	CHECK_EQ(atomic_load(&rh->page_bytes_used), 18 * 4096);
 	CHECK_EQ(atomic_load(&lfm__frames(rh)[16].state), LFM_F_EXCL);
