@@ -218,8 +218,9 @@ LFM_EXPORT int memp_fclose(DB_MPOOLFILE *mpf);
  * memp_fget: pin page *pgnoaddr (DB_MPOOL_CREATE: create it if missing;
  * DB_MPOOL_LAST: the last page; DB_MPOOL_NEW: append a page) and return it.
  * Errors: EINVAL (bad flags, missing page, NEW on a read-only file),
- * ENOMEM (every frame pinned), EAGAIN (pin count would overflow), the
- * errors of read(2) and write(2), or the value a pgin/pgout returned.
+ * ENOMEM (every frame pinned), EAGAIN (pin count would overflow), EFBIG
+ * (NEW or CREATE past page 0xfffffffe), the errors of read(2) and
+ * write(2), or the value a pgin/pgout returned.
  */
 LFM_EXPORT int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr,
 			 unsigned long flags, void **pagep);

@@ -77,7 +77,8 @@ LFM_MPOOL_EXPORT void mpool_filter(MPOOL *mp,
  * number in *pgnoaddr (EEXIST if that page is in the pool now; a page
  * number past the end extends the file). Its contents are zero bytes.
  * The 4.4BSD two-argument form mpool_new(mp, pgnoaddr) means
- * MPOOL_PAGE_NEXT. Errors: EINVAL (flags), ENOMEM, EEXIST.
+ * MPOOL_PAGE_NEXT. Errors: EINVAL (flags), ENOMEM, EEXIST, EFBIG (no page
+ * number left: the file has page 0xfffffffe, or 0xffffffff was asked).
  */
 LFM_MPOOL_EXPORT void *mpool_new(MPOOL *mp, pgno_t *pgnoaddr,
 				 unsigned int flags);

@@ -106,6 +106,8 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 		while (*pgno >= n) {
 			if (!(flags & DB_MPOOL_CREATE) || mpf->rdonly)
 				return EINVAL;
+			if (*pgno > LFM_PGNO_MAX)
+				return EFBIG; /* as DB_MPOOL_NEW there */
 			/* The thread that moves the end past pgno creates it;
 			 * a racing creator then simply finds or reads it. */
 			if (atomic_compare_exchange_weak_explicit(
@@ -160,6 +162,8 @@ int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep)
 	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
 	if (mpf->rdonly)
 		return EINVAL;
+	if (pgno > LFM_PGNO_MAX)
+		return EFBIG; /* as the page after the last there */
 	uint64_t n = atomic_load_explicit(&file->npages, memory_order_relaxed);
 	uint64_t prev = n;
 	while (pgno >= n) {

@@ -235,6 +235,22 @@ TEST_F(MempFopen, EveryPageSizeInOnePool) {
   EXPECT_EQ(memp_close(mp), 0);
 }
 
+// memp_fget CREATE of page 0xffffffff is EFBIG, as DB_MPOOL_NEW would be
+// there, and adds no page.
+TEST_F(MempFopen, CreatePastTheLastPageNumberIsEfbig) {
+  MakeFile(Path(), 2, kPage);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf), 0);
+  db_pgno_t pg = 0xffffffffu;
+  void *page = nullptr;
+  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), EFBIG);
+  pg = 0;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_LAST, &page), 0);
+  EXPECT_EQ(pg, 1u) << "the failed CREATE extended the file";
+  EXPECT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
 // With the same page size both handles share the cached page: a dirty page
 // put through one is seen through the other with no I/O.
 TEST_F(MempFopen, SameFileOtherPathSharesCachedPages) {

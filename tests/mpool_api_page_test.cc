@@ -215,6 +215,29 @@ TEST_F(MpoolTest, GrowsAtMost256PagesPastMaxcache) {
   for (void *q : pins) EXPECT_EQ(mpool_put(mp_, q, 0), 0);
 }
 
+// Page numbers end at 0xfffffffe, as for MPOOL_PAGE_NEXT: REQUEST of
+// 0xffffffff is EFBIG and adds nothing; 0xfffffffe works (nothing is
+// written: the put is clean), and NEXT after it is EFBIG.
+TEST_F(MpoolTest, RequestPastTheLastPageNumberIsEfbig) {
+  Open(4, 256);
+  pgno_t pg = 0xffffffffu;
+  errno = 0;
+  EXPECT_EQ(mpool_new(mp_, &pg, MPOOL_PAGE_REQUEST), nullptr);
+  EXPECT_EQ(errno, EFBIG);
+  pgno_t next = 0;
+  void *p = mpool_new(mp_, &next, MPOOL_PAGE_NEXT);
+  ASSERT_NE(p, nullptr) << "errno " << errno;
+  EXPECT_EQ(next, 0u) << "the failed REQUEST extended the file";
+  ASSERT_EQ(mpool_put(mp_, p, 0), 0);
+  pg = 0xfffffffeu;
+  p = mpool_new(mp_, &pg, MPOOL_PAGE_REQUEST);
+  ASSERT_NE(p, nullptr) << "errno " << errno;
+  ASSERT_EQ(mpool_put(mp_, p, 0), 0);
+  errno = 0;
+  EXPECT_EQ(mpool_new(mp_, &next, MPOOL_PAGE_NEXT), nullptr);
+  EXPECT_EQ(errno, EFBIG);
+}
+
 // The cache keeps unpinned pages up to maxcache however many pages it has
 // read: a page just put is still there for the next get. (The count of
 // cached pages once ran up with every read and never down, so each put
