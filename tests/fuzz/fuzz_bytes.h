@@ -1,6 +1,8 @@
-// The byte reader the fuzz targets decode their input with: each call
-// takes the next bytes of the input, and past its end reads zeroes, so
-// every input (even empty) is a complete, valid program of calls.
+// What the fuzz targets share: the byte reader they decode their input
+// with (each call takes the next bytes of the input, and past its end reads
+// zeroes, so every input, even empty, is a complete, valid program of
+// calls), the check that fails an input, the process's scratch directory,
+// and the trace switch.
 //
 // The same targets build three ways (tests/fuzz/README.md): under
 // libFuzzer (clang, tests/fuzz/fuzz.sh), and as replay binaries under
@@ -8,10 +10,14 @@
 #ifndef LFMPOOL_TESTS_FUZZ_FUZZ_BYTES_H
 #define LFMPOOL_TESTS_FUZZ_FUZZ_BYTES_H
 
+#include <errno.h>
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -43,6 +49,34 @@ class Bytes {
   fprintf(stderr, "%s:%d: fuzz check failed: %s\n", file, line, what.c_str());
   fflush(stderr);
   abort();
+}
+
+inline int RemoveEntry(const char *path, const struct stat *, int,
+                       struct FTW *) {
+  return remove(path);
+}
+
+// This process's scratch directory, made on the first call under
+// $TEST_TMPDIR (or /tmp) as <name>.XXXXXX and removed, with whatever is
+// left in it, at exit.
+inline const std::string &ScratchDir(const char *name) {
+  static std::string dir;
+  if (dir.empty()) {
+    const char *t = getenv("TEST_TMPDIR");
+    std::string tmpl = std::string(t != nullptr && *t != '\0' ? t : "/tmp") +
+                       "/" + name + ".XXXXXX";
+    if (mkdtemp(&tmpl[0]) == nullptr)
+      Fail(__FILE__, __LINE__, tmpl + ": " + strerror(errno));
+    dir = tmpl;
+    atexit([] { nftw(dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS); });
+  }
+  return dir;
+}
+
+// $LFM_FUZZ_TRACE set (and not "0"): the targets print every call.
+inline bool TraceOn() {
+  const char *t = getenv("LFM_FUZZ_TRACE");
+  return t != nullptr && *t != '\0' && strcmp(t, "0") != 0;
 }
 
 }  // namespace lfmfuzz

@@ -25,7 +25,6 @@
 //
 // Run: bash tests/fuzz/fuzz.sh memp 300. Replay: memp_fuzz_replay_test.
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,25 +288,13 @@ void Run::Go() {
   Finish();
 }
 
-static int RemoveEntry(const char *path, const struct stat *, int,
-                       struct FTW *) {
-  return remove(path);
-}
-static void RemoveScratch() {
-  nftw(g_dir.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 }  // namespace memp
 }  // namespace lfmfuzz
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-  const char *t = getenv("TEST_TMPDIR");
-  std::string tmpl =
-      std::string(t != nullptr ? t : "/tmp") + "/memp-fuzz-XXXXXX";
-  FUZZ_CHECK(mkdtemp(&tmpl[0]) != nullptr, "mkdtemp");
-  lfmfuzz::memp::g_dir = tmpl;
-  FUZZ_CHECK(mkdir((tmpl + "/env").c_str(), 0700) == 0, "mkdir");
-  atexit(lfmfuzz::memp::RemoveScratch);
+  lfmfuzz::memp::g_dir = lfmfuzz::ScratchDir("memp-fuzz");
+  FUZZ_CHECK(mkdir((lfmfuzz::memp::g_dir + "/env").c_str(), 0700) == 0,
+             "mkdir");
   return 0;
 }
 

@@ -41,7 +41,7 @@ constexpr size_t kPageSizes[] = {512, 1024, 2048, 4096, 8192, 16384};
 constexpr size_t kPoolSizes[] = {20 << 10, 24 << 10, 40 << 10, 64 << 10};
 
 inline std::string g_dir;  // this process's scratch directory
-inline const bool g_trace = getenv("LFM_FUZZ_TRACE") != nullptr;
+inline const bool g_trace = TraceOn();
 
 // $LFM_FUZZ_TRACE set: every call, to stdout, to replay one input by hand.
 inline void Trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -707,8 +707,6 @@ void Run::Go() {
   End();
 }
 
-void RemoveDir() { rmdir(g_dir.c_str()); }
-
 // Once a process (past maxcache each pin sweeps every frame: too slow for
 // every input): maxcache + kGrowth new pages pin at once, apart, and are
 // put dirty and synced.
@@ -740,14 +738,8 @@ void GrowthCheck(pgno_t ps, pgno_t maxcache) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-  const char *t = getenv("TEST_TMPDIR");
-  std::string tmpl =
-      std::string(t != nullptr && *t ? t : "/tmp") + "/lfm-mpool-fuzz.XXXXXX";
-  FUZZ_CHECK(mkdtemp(&tmpl[0]) != nullptr, tmpl + ": " + strerror(errno));
-  g_dir = tmpl;
-  atexit(RemoveDir);
-  const char *tr = getenv("LFM_FUZZ_TRACE");
-  g_trace = tr != nullptr && *tr != '\0' && *tr != '0';
+  g_dir = lfmfuzz::ScratchDir("lfm-mpool-fuzz");
+  g_trace = lfmfuzz::TraceOn();
   GrowthCheck(256, 1);
   GrowthCheck(4096, 8);
   return 0;
