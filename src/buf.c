@@ -414,7 +414,7 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	/* mpool(3) pools grew past maxcache while pages were pinned: give
 	 * frames back as pins go. */
 	if (rc == 0 && mpf->mp->rh->elastic)
-		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp));
+		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp), f);
 	return rc;
 }
 

@@ -49,6 +49,13 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 	return 0;
 }
 
+/* mpool(3) pools: more pages cached than maxcache. */
+static int over_budget(struct lfm__region_hdr *rh)
+{
+	return atomic_load_explicit(&rh->resident, memory_order_relaxed) >
+	       atomic_load_explicit(&rh->max_resident, memory_order_relaxed);
+}
+
 /* Tries to make f the victim. 1: taken (EXCL, clean, unlinked); 0: not
  * now; -1: it was dirty and its write failed (*werr set, frame released). */
 static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
@@ -105,7 +112,14 @@ static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
 	 * recently used. */
 	uint64_t steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3), pos = 0,
 		 left = 0;
-	for (uint64_t k = 0; k < steps; k++) {
+	/* mpool(3) pools grow instead of failing, so they stop after a turn
+	 * that changed nothing (every frame pinned: one turn, not the whole
+	 * bound). The others keep the bound: while other sweeps drain USAGE
+	 * ahead of this one, a turn of its own steps may see no candidate
+	 * although frames are unpinned, and ENOMEM there would be false. */
+	const uint64_t max_idle = rh->elastic ? n : steps;
+	uint64_t idle = 0;
+	for (uint64_t k = 0; k < steps && idle++ < max_idle; k++) {
 		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_acquire);
@@ -121,12 +135,14 @@ static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
 			atomic_compare_exchange_weak_explicit(
 			    &f->state, &s, s - LFM_F_USAGE_ONE,
 			    memory_order_relaxed, memory_order_relaxed);
+			idle = 0;
 			continue;
 		}
 		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
 		    *skip > 0) {
 			if ((*skip)-- == DIRTY_SKIP)
 				lfm__flushers_kick(rh); /* work for them */
+			idle = 0;
 			continue;
 		}
 		/* Shared pools: another process's page this one cannot
@@ -156,6 +172,7 @@ static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
 				    (s & ~LFM_F_USAGE_MASK) |
 					(LFM_F_USAGE_MAX << LFM_F_USAGE_SHIFT),
 				    memory_order_relaxed, memory_order_relaxed);
+				idle = 0;
 				continue;
 			}
 			if (stolen == 0)
@@ -163,6 +180,7 @@ static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
 		}
 		if (try_take(mp, f, stride, require, t, werr) == 1)
 			return f;
+		idle = 0; /* a failed write: try it again next turn */
 	}
 	return NULL;
 }
@@ -197,6 +215,11 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	int werr = 0;
 
 	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
+	/* mpool(3) pools over budget: every unpinned frame was evicted at its
+	 * put (lfm__clock_shrink), so a sweep would pass pinned frames only.
+	 * Grow (up to the reserve) first; a sweep follows if that fails. */
+	if (c < 0 && rh->elastic && over_budget(rh))
+		c = lfm__region_carve_as(rh, pagesize, 1, mp->lock_owner);
 	/* Frames a writer holds (a flusher's run, another miss's dirty
 	 * victim) are not pinned: wait for one and sweep again, rather than
 	 * call the pool full. */
@@ -244,12 +267,28 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	return 0;
 }
 
-void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t)
+void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
+		       struct lfm__frame *put)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	int werr = 0;
-	while (atomic_load_explicit(&rh->resident, memory_order_relaxed) >
-	       atomic_load_explicit(&rh->max_resident, memory_order_relaxed)) {
+	if (put != NULL) {
+		/* Over budget, every other frame is pinned (each put evicted
+		 * its own), so the sweep would find only this one after
+		 * draining its USAGE: O(frames) per put. Take it directly;
+		 * if it is pinned again or held, a later put sheds one. */
+		if (!over_budget(rh))
+			return;
+		uint64_t tag =
+		    atomic_load_explicit(&put->tag, memory_order_relaxed);
+		if (lfm__st_slotref(atomic_load_explicit(
+			&put->state, memory_order_relaxed)) != 0)
+			lfm__tcache_steal(rh, put, tag);
+		if (try_take(mp, put, 0, LFM_F_VALID, t, &werr) == 1)
+			lfm__frame_release_excl(put, 0, 0); /* free */
+		return;
+	}
+	while (over_budget(rh)) {
 		struct lfm__frame *busy = NULL;
 		struct lfm__frame *f =
 		    sweep(mp, 0, LFM_F_VALID, t, &werr, &busy);

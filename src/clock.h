@@ -27,8 +27,11 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 		     struct lfm__tls_node *t);
 
-/* mpool(3) pools: evicts unpinned pages (by CLOCK) until at most
- * max_resident pages are cached, leaving their frames free. */
-void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t);
+/* mpool(3) pools: sheds pages while more than max_resident are cached,
+ * leaving their frames free. `put`: the frame a put just released; over
+ * budget it is the one evicted (the others are pinned: rule 12). NULL:
+ * unpinned pages by CLOCK, until within budget. */
+void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
+		       struct lfm__frame *put);
 
 #endif

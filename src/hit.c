@@ -175,10 +175,11 @@ slow:
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 }
 
-/* Out of line, so that the put itself makes no call. */
+/* Out of line, so that the put itself makes no call. mpool(3) puts go
+ * through buf.c, which names the released frame; this one sheds by CLOCK. */
 static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
 {
-	lfm__clock_shrink(mp, lfm__tls(mp));
+	lfm__clock_shrink(mp, lfm__tls(mp), NULL);
 	return 0;
 }
 
