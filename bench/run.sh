@@ -19,6 +19,13 @@ out="results/bench-$(date +%Y%m%d-%H%M%S).md"
 "$bin/bench/mpool_bench" "$@" | tee "$out"
 echo "report: $out" >&2
 
+# mpool(3): a get+put while pages stay pinned below, at and past maxcache
+# (docs/protocol.md rule 12); about 10 s.
+bazel build --config=opt //bench:mpool_pins
+out_pins="results/bench-pins-$(date +%Y%m%d-%H%M%S).md"
+"$bin/bench/mpool_pins" --runs 3 --ms 250 | tee "$out_pins"
+echo "report: $out_pins" >&2
+
 # The hit path shared between processes, lfmpool against a shared BDB 5.3
 # environment (docs/bench-procs.md); its options come from BENCH_PROCS_ARGS,
 # e.g. BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes).

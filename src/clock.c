@@ -73,6 +73,25 @@ static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
 	return -1;
 }
 
+/* The frame the last over-budget put shed, if it is still free. */
+static struct lfm__frame *take_shed(DB_MPOOL *mp, uint32_t stride,
+				    struct lfm__tls_node *t)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t h = atomic_load_explicit(&rh->shed_hint, memory_order_relaxed);
+	if (h == 0 || !atomic_compare_exchange_strong_explicit(
+			  &rh->shed_hint, &h, 0, memory_order_relaxed,
+			  memory_order_relaxed))
+		return NULL;
+	struct lfm__frame *f = &lfm__frames(rh)[h - 1];
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	int werr = 0;
+	/* Filled again since (another miss took it): not a free frame. */
+	if (s & LFM_F_VALID || try_take(mp, f, stride, 0, t, &werr) != 1)
+		return NULL;
+	return f;
+}
+
 static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 			  uint64_t *left)
 {
@@ -215,11 +234,17 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	int werr = 0;
 
 	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
-	/* mpool(3) pools over budget: every unpinned frame was evicted at its
-	 * put (lfm__clock_shrink), so a sweep would pass pinned frames only.
-	 * Grow (up to the reserve) first; a sweep follows if that fails. */
-	if (c < 0 && rh->elastic && over_budget(rh))
-		c = lfm__region_carve_as(rh, pagesize, 1, mp->lock_owner);
+	if (c < 0 && rh->elastic) {
+		/* mpool(3) pools past maxcache: the frame the last put shed
+		 * is free; else, over budget, every unpinned frame was shed
+		 * at its put (lfm__clock_shrink), so a sweep would pass pinned
+		 * frames only: grow (within the reserve) first. */
+		if ((*out = take_shed(mp, stride, t)) != NULL)
+			return 0;
+		if (over_budget(rh))
+			c = lfm__region_carve_as(rh, pagesize, 1,
+						 mp->lock_owner);
+	}
 	/* Frames a writer holds (a flusher's run, another miss's dirty
 	 * victim) are not pinned: wait for one and sweep again, rather than
 	 * call the pool full. */
@@ -284,8 +309,12 @@ void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
 		if (lfm__st_slotref(atomic_load_explicit(
 			&put->state, memory_order_relaxed)) != 0)
 			lfm__tcache_steal(rh, put, tag);
-		if (try_take(mp, put, 0, LFM_F_VALID, t, &werr) == 1)
+		if (try_take(mp, put, 0, LFM_F_VALID, t, &werr) == 1) {
 			lfm__frame_release_excl(put, 0, 0); /* free */
+			atomic_store_explicit(&rh->shed_hint,
+					      lfm__frame_idx(rh, put) + 1,
+					      memory_order_relaxed);
+		}
 		return;
 	}
 	while (over_budget(rh)) {

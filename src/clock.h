@@ -29,8 +29,9 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 
 /* mpool(3) pools: sheds pages while more than max_resident are cached,
  * leaving their frames free. `put`: the frame a put just released; over
- * budget it is the one evicted (the others are pinned: rule 12). NULL:
- * unpinned pages by CLOCK, until within budget. */
+ * budget it is the one evicted (the others are pinned: rule 12) and named
+ * in rh->shed_hint for the next miss. NULL: unpinned pages by CLOCK,
+ * until within budget. */
 void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
 		       struct lfm__frame *put);
 

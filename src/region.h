@@ -43,7 +43,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 5u
+#define LFM_REGION_VERSION 6u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -250,6 +250,11 @@ struct lfm__region_hdr {
 	 * read to decide shrinking. Other regions never read it, so their
 	 * misses do not write it (one contended line less per miss). */
 	_Atomic uint32_t resident __attribute__((aligned(LFM_CACHELINE)));
+	/* Elastic regions only: index + 1 of the frame a put last shed (left
+	 * free) while over budget; the next miss takes it before it carves
+	 * or sweeps (clock.c), 0: none. A hint, relaxed: the taker checks the
+	 * frame's state word and claims it by CAS like any victim. */
+	_Atomic uint32_t shed_hint;
 	/* Victims evicted clean / written first (st_ro_evict, st_rw_evict),
 	 * striped like the per-file counters: a miss adds to its thread's
 	 * stripe (relaxed fetch_add), memp_stat sums them. */

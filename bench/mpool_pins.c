@@ -1,0 +1,136 @@
+/*
+ * mpool_pins.c - mpool(3): the cost of a get+put of a page not in the cache
+ * while the client holds `held` other pages pinned, below, at and past
+ * maxcache (the pool grows past maxcache while pages are pinned and sheds
+ * back as they are put; docs/protocol.md rule 12).
+ *
+ *   mpool_pins [--runs N] [--ms MS]
+ *
+ * Prints a Markdown table: median microseconds per get+put over N runs of
+ * MS milliseconds each, one row per (maxcache, held). No peer: no mpool(3)
+ * of Debian's exports the API (libdb1-compat keeps it internal).
+ */
+#include "mpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PS     4096
+#define NPAGES 8192
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "mpool_pins: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* One run: microseconds per get+put of uniformly chosen unpinned pages. */
+static double run(int fd, unsigned maxcache, unsigned held, double secs)
+{
+	MPOOL *mp = mpool_open(NULL, fd, PS, maxcache);
+	if (mp == NULL)
+		die("mpool_open");
+	void **pins = calloc(held + 1, sizeof(*pins));
+	for (unsigned i = 0; i < held; i++)
+		if ((pins[i] = mpool_get(mp, i, 0)) == NULL)
+			die("mpool_get (held)");
+	unsigned s = 12345 + held;
+	long ops = 0;
+	double t0 = now(), t;
+	do {
+		for (int k = 0; k < 256; k++) {
+			s = s * 1103515245u + 12345u;
+			unsigned p = held + (s >> 8) % (NPAGES - held);
+			unsigned *pg = mpool_get(mp, p, 0);
+			if (pg == NULL)
+				die("mpool_get");
+			if (*pg != p) {
+				fprintf(stderr,
+					"mpool_pins: page %u holds %u\n", p,
+					*pg);
+				exit(1);
+			}
+			if (mpool_put(mp, pg, 0) != 0)
+				die("mpool_put");
+		}
+		ops += 256;
+		t = now();
+	} while (t - t0 < secs);
+	for (unsigned i = 0; i < held; i++)
+		if (mpool_put(mp, pins[i], 0) != 0)
+			die("mpool_put (held)");
+	free(pins);
+	if (mpool_close(mp) != 0)
+		die("mpool_close");
+	return (t - t0) * 1e6 / (double)ops;
+}
+
+int main(int argc, char **argv)
+{
+	int runs = 5, ms = 300;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--runs") == 0)
+			runs = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--ms") == 0)
+			ms = atoi(argv[i + 1]);
+	}
+	if (runs < 1 || runs > 99 || ms < 1) {
+		fprintf(stderr, "usage: mpool_pins [--runs 1-99] [--ms MS]\n");
+		return 2;
+	}
+	char path[] = "/tmp/mpool_pins.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	unsigned char page[PS] = {0};
+	for (unsigned p = 0; p < NPAGES; p++) {
+		memcpy(page, &p, sizeof(p));
+		if (pwrite(fd, page, PS, (off_t)p * PS) != PS)
+			die("pwrite");
+	}
+
+	static const struct {
+		unsigned maxcache, held;
+	} cells[] = {{64, 0},	   {64, 32},	 {64, 63},    {64, 64},
+		     {64, 100},	   {64, 300},	 {1000, 0},   {1000, 900},
+		     {1000, 1000}, {1000, 1100}, {1000, 1250}};
+	printf("# mpool(3): get+put of an unpinned page while `held` pages "
+	       "stay pinned\n\n");
+	printf("%d runs of %d ms per cell, median; %u-page file of %u-byte "
+	       "pages, uniform over the pages not held (almost all misses)."
+	       "\n\n",
+	       runs, ms, NPAGES, PS);
+	printf("| maxcache | held | us per get+put (median) | min | max |\n");
+	printf("|---:|---:|---:|---:|---:|\n");
+	for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
+		double r[99];
+		for (int i = 0; i < runs; i++)
+			r[i] = run(fd, cells[c].maxcache, cells[c].held,
+				   ms / 1000.0);
+		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
+		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c].maxcache,
+		       cells[c].held, r[runs / 2], r[0], r[runs - 1]);
+		fflush(stdout);
+	}
+	close(fd);
+	return 0;
+}
