@@ -153,13 +153,13 @@ class FaultIo {
   }
 
   // ---- faults
-  std::atomic<int> write_errno{0};       // nonzero: writes fail with it ...
-  std::atomic<long> write_fail_left{-1}; // ... this many times (-1: always)
-  std::atomic<long> write_fail_every{0}; // > 0: 1 in N write calls fails EIO
-  std::atomic<ino_t> fail_ino{0};        // nonzero: only this file's writes
+  std::atomic<int> write_errno{0};        // nonzero: writes fail with it ...
+  std::atomic<long> write_fail_left{-1};  // ... this many times (-1: always)
+  std::atomic<long> write_fail_every{0};  // > 0: 1 in N write calls fails EIO
+  std::atomic<ino_t> fail_ino{0};         // nonzero: only this file's writes
   std::atomic<int> short_mode{kShortNone};
-  std::atomic<long> short_left{-1};      // short writes left (-1: always)
-  std::atomic<long> write_eintr_left{0}; // next N writes: -1/EINTR
+  std::atomic<long> short_left{-1};       // short writes left (-1: always)
+  std::atomic<long> write_eintr_left{0};  // next N writes: -1/EINTR
   std::atomic<int> read_errno{0};
   std::atomic<long> read_fail_left{-1};
   // Reads alternate: a short read (the buffer first filled with 0xAA, then
@@ -171,12 +171,12 @@ class FaultIo {
   std::atomic<long> fsync_eintr_left{0};
 
   // ---- counters (every call, failed or not, unless named otherwise)
-  std::atomic<long> write_calls{0};     // pwrite + pwritev
+  std::atomic<long> write_calls{0};  // pwrite + pwritev
   std::atomic<long> pwrite_calls{0};
   std::atomic<long> pwritev_calls{0};
   std::atomic<long> max_iovcnt{0};
-  std::atomic<long> bytes_written{0};   // bytes really written
-  std::atomic<long> failed_writes{0};   // calls made to fail (-1, not EINTR)
+  std::atomic<long> bytes_written{0};  // bytes really written
+  std::atomic<long> failed_writes{0};  // calls made to fail (-1, not EINTR)
   // "Other thread": neither the thread that called Reset nor one marked
   // with MarkTestThread: a pool thread (a flusher).
   std::atomic<long> failed_writes_other_thread{0};
@@ -199,8 +199,6 @@ class FaultIo {
     table_.fdatasync = &FaultIo::Fdatasync;
     test_thread_ = pthread_self();
   }
-
-
 
   // Counts a write call; true (errno EINTR) when it is to be interrupted.
   bool WriteEintr() {

@@ -79,10 +79,11 @@ class FlusherStress {
   }
 
   void Run() {
-    printf("[ flushers ] LFM_SEED=%llu LFM_STRESS_OPS=%llu threads=%d "
-           "pages=%u frames=%zu fail_every=%ld\n",
-           seed_, ops_, cfg_.threads, cfg_.pages, cfg_.mp_size / kPage,
-           cfg_.fail_every);
+    printf(
+        "[ flushers ] LFM_SEED=%llu LFM_STRESS_OPS=%llu threads=%d "
+        "pages=%u frames=%zu fail_every=%ld\n",
+        seed_, ops_, cfg_.threads, cfg_.pages, cfg_.mp_size / kPage,
+        cfg_.fail_every);
     ::testing::Test::RecordProperty("seed", std::to_string(seed_));
     FaultIo &io = FaultIo::Get();
     io.Reset();
@@ -107,14 +108,14 @@ class FlusherStress {
     io.ClearFaults();
     ReportFailures();
     const DB_MPOOL_STAT s = Stat(mp_);
-    printf("[ flushers ] gets=%ld dirtied=%ld enomem=%ld eio=%ld "
-           "trickled=%ld syncs=%ld flusher_sets=%ld hit=%lu miss=%lu "
-           "out=%lu rw_evict=%lu writes=%ld (flushers %ld) failed=%ld\n",
-           gets_.load(), dirtied_.load(), enomem_.load(), eio_.load(),
-           trickled_.load(), syncs_.load(), sets_.load(), s.st_cache_hit,
-           s.st_cache_miss, s.st_page_out, s.st_rw_evict,
-           io.write_calls.load(), io.writes_other_thread.load(),
-           io.failed_writes.load());
+    printf(
+        "[ flushers ] gets=%ld dirtied=%ld enomem=%ld eio=%ld "
+        "trickled=%ld syncs=%ld flusher_sets=%ld hit=%lu miss=%lu "
+        "out=%lu rw_evict=%lu writes=%ld (flushers %ld) failed=%ld\n",
+        gets_.load(), dirtied_.load(), enomem_.load(), eio_.load(),
+        trickled_.load(), syncs_.load(), sets_.load(), s.st_cache_hit,
+        s.st_cache_miss, s.st_page_out, s.st_rw_evict, io.write_calls.load(),
+        io.writes_other_thread.load(), io.failed_writes.load());
     EXPECT_GT(gets_.load(), 0);
     EXPECT_GT(io.writes_other_thread.load(), 0) << "no background write";
     if (cfg_.fail_every > 0) {

@@ -42,8 +42,8 @@ TEST_F(MempFopen, PagesizeZeroIsEinval) {
 TEST_F(MempFopen, UnknownFlagsAreEinval) {
   const std::string path = Path();
   MakeFile(path, 1, kPage);
-  for (int bad : {DB_THREAD, DB_MPOOL_PRIVATE, 0x8, 0x100, 0x20000,
-                  0x20000000}) {
+  for (int bad :
+       {DB_THREAD, DB_MPOOL_PRIVATE, 0x8, 0x100, 0x20000, 0x20000000}) {
     DB_MPOOLFILE *mpf = nullptr;
     EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE | bad), EINVAL)
         << "flag 0x" << std::hex << bad;
@@ -56,8 +56,7 @@ TEST_F(MempFopen, AllowedFlagsAreAccepted) {
   DB_MPOOLFILE *a = nullptr, *b = nullptr, *c = nullptr;
   ASSERT_EQ(OpenFile(mp_, path, kPage, &a, DB_CREATE | DB_NOMMAP), 0);
   ASSERT_EQ(OpenFile(mp_, path, kPage, &b, DB_RDONLY), 0);
-  ASSERT_EQ(OpenFile(mp_, Path("new.db"), kPage, &c, DB_CREATE | DB_NOMMAP),
-            0);
+  ASSERT_EQ(OpenFile(mp_, Path("new.db"), kPage, &c, DB_CREATE | DB_NOMMAP), 0);
   EXPECT_EQ(memp_fclose(a), 0);
   EXPECT_EQ(memp_fclose(b), 0);
   EXPECT_EQ(memp_fclose(c), 0);
@@ -311,16 +310,15 @@ TEST_F(MempFopen, MissingFileWithoutCreateIsEnoent) {
   DB_MPOOLFILE *mpf = nullptr;
   EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf), ENOENT);
   EXPECT_FALSE(Exists(Path("missing.db")));
-  EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf, DB_RDONLY),
-            ENOENT);
+  EXPECT_EQ(OpenFile(mp_, Path("missing.db"), kPage, &mpf, DB_RDONLY), ENOENT);
 }
 
 TEST_F(MempFopen, MissingFileWithCreateIsCreatedWithModeLessUmask) {
   const std::string path = Path("created.db");
   const mode_t old = ::umask(027);
   DB_MPOOLFILE *mpf = nullptr;
-  const int rc = memp_fopen(mp_, const_cast<char *>(path.c_str()), 0,
-                            DB_CREATE, 0666, kPage, -1, nullptr, nullptr, &mpf);
+  const int rc = memp_fopen(mp_, const_cast<char *>(path.c_str()), 0, DB_CREATE,
+                            0666, kPage, -1, nullptr, nullptr, &mpf);
   ::umask(old);
   ASSERT_EQ(rc, 0);
   struct stat st;

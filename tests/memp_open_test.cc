@@ -45,10 +45,10 @@ TEST(MempOpen, CacheSizeIsTheMpSizeGiven) {
 
 TEST(MempOpen, AcceptsEveryAllowedFlag) {
   DB_MPOOL *mp = nullptr;
-  ASSERT_EQ(memp_open(nullptr,
-                      DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD,
-                      0644, nullptr, &mp),
-            0);
+  ASSERT_EQ(
+      memp_open(nullptr, DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD,
+                0644, nullptr, &mp),
+      0);
   EXPECT_EQ(memp_close(mp), 0);
   TempDir dir;
   std::string d = dir.path();
@@ -57,8 +57,8 @@ TEST(MempOpen, AcceptsEveryAllowedFlag) {
 }
 
 TEST(MempOpen, UnknownFlagBitsAreEinval) {
-  for (int bad : {0x8, 0x10, 0x100, 0x1000, DB_RDONLY, 0x20000, 0x100000,
-                  0x40000000}) {
+  for (int bad :
+       {0x8, 0x10, 0x100, 0x1000, DB_RDONLY, 0x20000, 0x100000, 0x40000000}) {
     DB_MPOOL *mp = nullptr;
     EXPECT_EQ(memp_open(nullptr, DB_MPOOL_PRIVATE | DB_CREATE | bad, 0644,
                         nullptr, &mp),
@@ -707,8 +707,7 @@ TEST_F(PoolTest, StatGlobalIsSumOfFiles) {
   EXPECT_EQ(g.st_cache_hit, fs[0].s.st_cache_hit + fs[1].s.st_cache_hit);
   EXPECT_EQ(g.st_cache_miss, fs[0].s.st_cache_miss + fs[1].s.st_cache_miss);
   EXPECT_EQ(g.st_map, fs[0].s.st_map + fs[1].s.st_map);
-  EXPECT_EQ(g.st_page_create,
-            fs[0].s.st_page_create + fs[1].s.st_page_create);
+  EXPECT_EQ(g.st_page_create, fs[0].s.st_page_create + fs[1].s.st_page_create);
   EXPECT_EQ(g.st_page_in, fs[0].s.st_page_in + fs[1].s.st_page_in);
   EXPECT_EQ(g.st_page_out, fs[0].s.st_page_out + fs[1].s.st_page_out);
   EXPECT_EQ(g.st_cache_hit + g.st_cache_miss, 3u * (6 + 3) + 1);

@@ -72,10 +72,10 @@ void ExpectSameCounters(const DB_MPOOL_STAT &a, const DB_MPOOL_STAT &b) {
 // ================================================================ memp_fget
 
 TEST_F(PageTest, FgetMoreThanOneModeFlagIsEinval) {
-  const unsigned long bad[] = {
-      DB_MPOOL_CREATE | DB_MPOOL_LAST, DB_MPOOL_CREATE | DB_MPOOL_NEW,
-      DB_MPOOL_LAST | DB_MPOOL_NEW,
-      DB_MPOOL_CREATE | DB_MPOOL_LAST | DB_MPOOL_NEW};
+  const unsigned long bad[] = {DB_MPOOL_CREATE | DB_MPOOL_LAST,
+                               DB_MPOOL_CREATE | DB_MPOOL_NEW,
+                               DB_MPOOL_LAST | DB_MPOOL_NEW,
+                               DB_MPOOL_CREATE | DB_MPOOL_LAST | DB_MPOOL_NEW};
   DB_MPOOL_STAT s0 = Stat(mp_);
   for (unsigned long f : bad) {
     db_pgno_t pg = 1;
@@ -91,8 +91,8 @@ TEST_F(PageTest, FgetMoreThanOneModeFlagIsEinval) {
 }
 
 TEST_F(PageTest, FgetUnknownFlagBitsAreEinval) {
-  for (unsigned long f : {0x8UL, 0x10UL, 0x100UL, 0x80000000UL,
-                          DB_MPOOL_CREATE | 0x40UL}) {
+  for (unsigned long f :
+       {0x8UL, 0x10UL, 0x100UL, 0x80000000UL, DB_MPOOL_CREATE | 0x40UL}) {
     db_pgno_t pg = 1;
     void *page = nullptr;
     EXPECT_EQ(memp_fget(mpf_, &pg, f, &page), EINVAL) << "flags " << f;
@@ -120,7 +120,8 @@ TEST_F(PageTest, FgetNullArgumentsAreEinval) {
 // pgno > last without CREATE: EINVAL, no pin leaks, counters unchanged.
 TEST_F(PageTest, FgetPastLastPageIsEinvalWithoutLeaks) {
   DB_MPOOL_STAT s0 = Stat(mp_);
-  for (db_pgno_t p : {kPages, kPages + 1, kPages + 100, db_pgno_t{0xFFFFFFFF}}) {
+  for (db_pgno_t p :
+       {kPages, kPages + 1, kPages + 100, db_pgno_t{0xFFFFFFFF}}) {
     for (int i = 0; i < 3; i++) {
       db_pgno_t pg = p;
       void *page = nullptr;
@@ -364,8 +365,7 @@ TEST_F(PageTest, OnlyUnpinnedFrameDirtyWithFlushersMissWritesIt) {
   StopFlushers(mp_);
   // A flusher's refused write is reported once, by the next sync.
   const int rc = memp_fsync(mpf_);
-  EXPECT_TRUE(rc == 0 || (rc == EAGAIN && g_pgout_refused.load() > 0))
-      << rc;
+  EXPECT_TRUE(rc == 0 || (rc == EAGAIN && g_pgout_refused.load() > 0)) << rc;
   EXPECT_EQ(memp_fsync(mpf_), 0);
   EXPECT_EQ(ReadPage(Path(), kPages - 1, kPage),
             PatternPage(kPages - 1, kPage, 1));
@@ -463,8 +463,8 @@ TEST_F(PageTest, CleanWithDirtyIsEinvalAndKeepsPin) {
 TEST_F(PageTest, UnknownPutFlagsAreEinvalAndKeepPin) {
   void *page = Get(1);
   ASSERT_NE(page, nullptr);
-  for (unsigned long f : {0x8UL, 0x100UL, 0x80000000UL,
-                          DB_MPOOL_DIRTY | 0x10UL}) {
+  for (unsigned long f :
+       {0x8UL, 0x100UL, 0x80000000UL, DB_MPOOL_DIRTY | 0x10UL}) {
     EXPECT_EQ(memp_fput(mpf_, page, f), EINVAL) << "flags " << f;
     EXPECT_EQ(memp_fset(mpf_, page, f), EINVAL) << "flags " << f;
   }
@@ -485,8 +485,9 @@ TEST_F(PageTest, ForeignPointersAreEinval) {
   memset(heap, 0, kPage);
   void *malloced = malloc(kPage);
   ASSERT_NE(malloced, nullptr);
-  void *bad[] = {stack_buf, stack_buf + 64, heap, malloced,
-                 static_cast<char *>(page) + 1, nullptr};
+  void *bad[] = {
+      stack_buf, stack_buf + 64, heap, malloced, static_cast<char *>(page) + 1,
+      nullptr};
   for (void *p : bad) {
     for (unsigned long f : {0UL, (unsigned long)DB_MPOOL_DIRTY}) {
       EXPECT_EQ(memp_fput(mpf_, p, f), EINVAL) << p << " flags " << f;

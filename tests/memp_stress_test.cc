@@ -142,17 +142,17 @@ int XorHook(db_pgno_t, void *pgaddr, DBT *cookie) {
 
 struct Config {
   int threads = 4;
-  db_pgno_t pages = 512;     // initial pages per file
+  db_pgno_t pages = 512;  // initial pages per file
   size_t mp_size = 64 * 4096;
-  size_t pagesize = 4096;    // file f has pagesize >> f when mixed_pagesizes
-  int files = 1;             // files sharing the pool
+  size_t pagesize = 4096;  // file f has pagesize >> f when mixed_pagesizes
+  int files = 1;           // files sharing the pool
   bool mixed_pagesizes = false;
-  size_t max_pins = 3;       // pins a worker may hold at once
-  unsigned write_pct = 30;   // % of gets that modify the page
-  bool xor_hooks = false;    // register XOR pgin/pgout (ftype 1)
-  int new_per_thread = 0;    // > 0: workers also append with DB_MPOOL_NEW
-  bool cross_thread = false; // producers pin, consumers put
-  unsigned long long ops = 0; // per thread; 0: LFM_STRESS_OPS or default
+  size_t max_pins = 3;         // pins a worker may hold at once
+  unsigned write_pct = 30;     // % of gets that modify the page
+  bool xor_hooks = false;      // register XOR pgin/pgout (ftype 1)
+  int new_per_thread = 0;      // > 0: workers also append with DB_MPOOL_NEW
+  bool cross_thread = false;   // producers pin, consumers put
+  unsigned long long ops = 0;  // per thread; 0: LFM_STRESS_OPS or default
 };
 
 unsigned long long Seed() { return EnvU64("LFM_SEED", kDefaultSeed); }
@@ -177,7 +177,7 @@ struct Slot {
   std::mutex m;
   uint32_t version = 0;                // guarded by m
   std::atomic<bool> published{false};  // readable by everyone
-  std::atomic<int> claimed{0};  // times DB_MPOOL_NEW returned this pgno
+  std::atomic<int> claimed{0};         // times DB_MPOOL_NEW returned this pgno
 };
 
 // One file in the pool. Page pgno of file f carries the id pgno | f << 24 in
@@ -254,10 +254,11 @@ class Stress {
   }
 
   void Run() {
-    std::printf("[ stress   ] LFM_SEED=%llu LFM_STRESS_OPS=%llu threads=%d "
-                "files=%d pages=%u frames=%zu\n",
-                seed_, ops_, cfg_.threads, cfg_.files, cfg_.pages,
-                cfg_.mp_size / cfg_.pagesize);
+    std::printf(
+        "[ stress   ] LFM_SEED=%llu LFM_STRESS_OPS=%llu threads=%d "
+        "files=%d pages=%u frames=%zu\n",
+        seed_, ops_, cfg_.threads, cfg_.files, cfg_.pages,
+        cfg_.mp_size / cfg_.pagesize);
     ::testing::Test::RecordProperty("seed", std::to_string(seed_));
     ::testing::Test::RecordProperty("ops_per_thread", std::to_string(ops_));
     ASSERT_EQ(OpenPool(cfg_.mp_size, &mp_, DB_THREAD), 0);
@@ -298,11 +299,12 @@ class Stress {
     DB_MPOOL_STAT s = Stat(mp_);
     EXPECT_GE(s.st_cache_hit + s.st_cache_miss,
               static_cast<unsigned long>(gets_.load()));
-    std::printf("[ stress   ] gets=%ld enomem=%ld news=%ld hit=%lu miss=%lu "
-                "in=%lu out=%lu ro_evict=%lu rw_evict=%lu\n",
-                gets_.load(), enomem_.load(), news_.load(), s.st_cache_hit,
-                s.st_cache_miss, s.st_page_in, s.st_page_out, s.st_ro_evict,
-                s.st_rw_evict);
+    std::printf(
+        "[ stress   ] gets=%ld enomem=%ld news=%ld hit=%lu miss=%lu "
+        "in=%lu out=%lu ro_evict=%lu rw_evict=%lu\n",
+        gets_.load(), enomem_.load(), news_.load(), s.st_cache_hit,
+        s.st_cache_miss, s.st_page_in, s.st_page_out, s.st_ro_evict,
+        s.st_rw_evict);
     EXPECT_GT(gets_.load(), 0);
     for (auto &fp : files_) {
       EXPECT_EQ(memp_fsync(fp->mpf), 0) << "pins left behind?";
@@ -373,8 +375,7 @@ class Stress {
   db_pgno_t PickPage(FileState &fs, Rng &rng) {
     const db_pgno_t hint = fs.hint.load(std::memory_order_relaxed);
     db_pgno_t p = static_cast<db_pgno_t>(rng.Below(hint));
-    if (!fs.slots[p].published.load(std::memory_order_acquire))
-      p %= cfg_.pages;
+    if (!fs.slots[p].published.load(std::memory_order_acquire)) p %= cfg_.pages;
     return p;
   }
 
@@ -393,9 +394,9 @@ class Stress {
     news_++;
     gets_++;
     if (pg < cfg_.pages || pg >= fs.capacity) {
-      Fail("DB_MPOOL_NEW returned page " + std::to_string(pg) +
-           " outside [" + std::to_string(cfg_.pages) + ", " +
-           std::to_string(fs.capacity) + ")");
+      Fail("DB_MPOOL_NEW returned page " + std::to_string(pg) + " outside [" +
+           std::to_string(cfg_.pages) + ", " + std::to_string(fs.capacity) +
+           ")");
       Put(fs, page, 0);
       return 0;
     }
@@ -435,8 +436,8 @@ class Stress {
       const int file = PickFile(rng);
       FileState &fs = *files_[file];
       int rc;
-      if (news_left > 0 && rng.Below(ops_) < static_cast<uint64_t>(
-                                                  cfg_.new_per_thread * 4)) {
+      if (news_left > 0 &&
+          rng.Below(ops_) < static_cast<uint64_t>(cfg_.new_per_thread * 4)) {
         rc = NewPage(fs);
         if (rc == 0) {
           news_left--;
@@ -584,9 +585,8 @@ class Stress {
         ADD_FAILURE() << "on disk: " << fs.path << ": " << why;
         bad++;
       } else if (ver != fs.slots[p].version) {
-        ADD_FAILURE() << "on disk: " << fs.path << ": page " << p
-                      << " version " << ver << ", expected "
-                      << fs.slots[p].version;
+        ADD_FAILURE() << "on disk: " << fs.path << ": page " << p << " version "
+                      << ver << ", expected " << fs.slots[p].version;
         bad++;
       }
     }

@@ -30,7 +30,9 @@ inline uint64_t Mix(uint64_t h, uint64_t w) {
   return (h << 7 | h >> 57) * 0x100000001B3ULL;
 }
 
-inline uint32_t Fold(uint64_t h) { return static_cast<uint32_t>(h ^ (h >> 32)); }
+inline uint32_t Fold(uint64_t h) {
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
 
 inline void Put32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof v); }
 inline uint32_t Get32(const uint8_t *p) {

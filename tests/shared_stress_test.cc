@@ -62,8 +62,8 @@ using codec::Rng;
 constexpr unsigned long long kDefaultSeed = 0x5eed4ULL;
 constexpr size_t kFrames = 16;
 constexpr size_t kPoolBytes = kFrames * kPage;
-constexpr db_pgno_t kShared = 48;          // pages every worker uses
-constexpr db_pgno_t kVictimPerThread = 6;  // pages of the killed process
+constexpr db_pgno_t kShared = 48;             // pages every worker uses
+constexpr db_pgno_t kVictimPerThread = 6;     // pages of the killed process
 constexpr int kThreads = LFM_STRESS_THREADS;  // per process
 constexpr int kMaxProcs = 4;
 constexpr db_pgno_t kPagesMax = kShared + kThreads * kVictimPerThread;

@@ -228,8 +228,8 @@ struct FileStat {
 inline std::vector<FileStat> FStats(DB_MPOOL *mp, bool *was_null = nullptr) {
   std::vector<FileStat> out;
   DB_MPOOL_FSTAT **fs = reinterpret_cast<DB_MPOOL_FSTAT **>(uintptr_t{1});
-  int rc = memp_stat(mp, nullptr,
-                     reinterpret_cast<DB_MPOOL_FSTAT *(*)[]>(&fs), nullptr);
+  int rc = memp_stat(mp, nullptr, reinterpret_cast<DB_MPOOL_FSTAT *(*)[]>(&fs),
+                     nullptr);
   EXPECT_EQ(rc, 0);
   if (rc != 0) return out;
   if (was_null != nullptr) *was_null = (fs == nullptr);
@@ -297,8 +297,8 @@ class PoolTest : public ::testing::Test {
 // TestPgout).
 struct HookState {
   size_t pagesize = kPage;
-  bool xor_in = false;   // pgin XORs every byte with 0xFF
-  bool xor_out = false;  // pgout XORs every byte with 0xFF
+  bool xor_in = false;              // pgin XORs every byte with 0xFF
+  bool xor_out = false;             // pgout XORs every byte with 0xFF
   std::atomic<int> pgin_error{0};   // nonzero: pgin returns it
   std::atomic<int> pgout_error{0};  // nonzero: pgout returns it
   long fail_pgno = -1;              // -1: every page fails, else only this

@@ -40,9 +40,9 @@ constexpr int kDeadlineMs = 20000;
 
 // Child -> parent messages.
 enum Kind : uint32_t {
-  kSynced = 1,   // value: the version every page of the sync now has
-  kDirtying = 2, // value: how far the child got (it is putting pages now)
-  kError = 3,    // value: an errno; line: where
+  kSynced = 1,    // value: the version every page of the sync now has
+  kDirtying = 2,  // value: how far the child got (it is putting pages now)
+  kError = 3,     // value: an errno; line: where
 };
 struct Msg {
   uint32_t kind;
@@ -51,9 +51,9 @@ struct Msg {
 };
 
 enum class Mode {
-  kSyncThenBlock,   // flushers off: sync, dirty more, block
-  kDirtyLoop,       // flushers on: sync, then puts forever (evictions too)
-  kSyncCycles,      // flushers on: rewrite every page, sync, report, again
+  kSyncThenBlock,  // flushers off: sync, dirty more, block
+  kDirtyLoop,      // flushers on: sync, then puts forever (evictions too)
+  kSyncCycles,     // flushers on: rewrite every page, sync, report, again
 };
 
 struct Plan {
@@ -84,10 +84,10 @@ void Send(int fd, uint32_t kind, uint32_t value, uint32_t line = 0) {
   _exit(3);
 }
 
-#define CHILD_CHECK(expr)                   \
-  do {                                      \
-    int rc_ = (expr);                       \
-    if (rc_ != 0) Die(wfd, rc_, __LINE__);  \
+#define CHILD_CHECK(expr)                  \
+  do {                                     \
+    int rc_ = (expr);                      \
+    if (rc_ != 0) Die(wfd, rc_, __LINE__); \
   } while (0)
 
 // Nothing is pinned between puts, so the miss must always get a frame.
@@ -104,8 +104,8 @@ void PutVersion(int wfd, DB_MPOOLFILE *mpf, db_pgno_t pgno, uint32_t version) {
   memset(&env, 0, sizeof env);
   env.mp_size = plan.mp_size;
   DB_MPOOL *mp = nullptr;
-  CHILD_CHECK(memp_open(nullptr, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD,
-                        0644, &env, &mp));
+  CHILD_CHECK(memp_open(nullptr, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0644,
+                        &env, &mp));
   if (plan.mode == Mode::kSyncThenBlock) {
     CHILD_CHECK(memp_set_flushers(mp, 0, 0));
   } else {
@@ -133,8 +133,7 @@ void PutVersion(int wfd, DB_MPOOLFILE *mpf, db_pgno_t pgno, uint32_t version) {
       CHILD_CHECK(memp_fsync(mpf));
       Send(wfd, kSynced, 1);
       for (uint32_t it = 0;; it++) {
-        PutVersion(wfd, mpf, static_cast<db_pgno_t>(rng.Below(2 * n)),
-                   it + 2);
+        PutVersion(wfd, mpf, static_cast<db_pgno_t>(rng.Below(2 * n)), it + 2);
         if (it == 200) Send(wfd, kDirtying, it);
       }
     }
@@ -162,8 +161,8 @@ bool ReadMsg(int fd, Msg *m, std::string *why, int timeout_ms = kDeadlineMs) {
     int r = ::poll(&pfd, 1, timeout_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      *why = "no message from the child within " +
-             std::to_string(timeout_ms) + " ms";
+      *why = "no message from the child within " + std::to_string(timeout_ms) +
+             " ms";
       return false;
     }
     ssize_t n = ::read(fd, p + done, sizeof *m - done);
@@ -221,8 +220,8 @@ Outcome RunChild(const Plan &plan) {
         break;
       }
       out.synced = m.value;
-      if (!plan.kill_at_once && (!ReadMsg(fds[0], &m, &out.why) ||
-                                 m.kind != kDirtying))
+      if (!plan.kill_at_once &&
+          (!ReadMsg(fds[0], &m, &out.why) || m.kind != kDirtying))
         out.ok = false;
       break;
     case Mode::kDirtyLoop:
@@ -322,8 +321,12 @@ class WritebackCrash : public ::testing::Test {
 TEST_F(WritebackCrash, SyncedPagesSurviveKillAfterSync) {
   for (int round = 0; round < 4; round++) {
     TempDir dir;
-    Plan plan{Mode::kSyncThenBlock, dir.File("crash.db"), 32, 64 * kPage,
-              seed_ + static_cast<uint64_t>(round), round % 2 == 0};
+    Plan plan{Mode::kSyncThenBlock,
+              dir.File("crash.db"),
+              32,
+              64 * kPage,
+              seed_ + static_cast<uint64_t>(round),
+              round % 2 == 0};
     const std::string name = "round " + std::to_string(round) +
                              (plan.kill_at_once ? " (killed while dirtying)"
                                                 : " (killed while blocked)");
@@ -331,8 +334,7 @@ TEST_F(WritebackCrash, SyncedPagesSurviveKillAfterSync) {
     ASSERT_TRUE(o.ok) << name << ": " << o.why;
     ASSERT_EQ(o.synced, 1u) << name;
     ASSERT_NO_FATAL_FAILURE(CheckFile(plan.path, plan.npages, 1, 1, 0, name));
-    EXPECT_EQ(FileSize(plan.path),
-              static_cast<long long>(plan.npages * kPage))
+    EXPECT_EQ(FileSize(plan.path), static_cast<long long>(plan.npages * kPage))
         << name << ": pages put after the sync reached the file";
   }
 }
@@ -343,8 +345,12 @@ TEST_F(WritebackCrash, SyncedPagesSurviveKillAfterSync) {
 TEST_F(WritebackCrash, SyncedPagesSurviveKillWhileDirtying) {
   for (int round = 0; round < 4; round++) {
     TempDir dir;
-    Plan plan{Mode::kDirtyLoop, dir.File("crash.db"), 32, 16 * kPage,
-              seed_ + 100 + static_cast<uint64_t>(round), false};
+    Plan plan{Mode::kDirtyLoop,
+              dir.File("crash.db"),
+              32,
+              16 * kPage,
+              seed_ + 100 + static_cast<uint64_t>(round),
+              false};
     const std::string name = "round " + std::to_string(round);
     Outcome o = RunChild(plan);
     ASSERT_TRUE(o.ok) << name << ": " << o.why;
@@ -359,8 +365,12 @@ TEST_F(WritebackCrash, SyncedPagesSurviveKillWhileDirtying) {
 TEST_F(WritebackCrash, LastReportedSyncSurvivesKillDuringCycles) {
   for (int round = 0; round < 4; round++) {
     TempDir dir;
-    Plan plan{Mode::kSyncCycles, dir.File("crash.db"), 24, 16 * kPage,
-              seed_ + 200 + static_cast<uint64_t>(round), false};
+    Plan plan{Mode::kSyncCycles,
+              dir.File("crash.db"),
+              24,
+              16 * kPage,
+              seed_ + 200 + static_cast<uint64_t>(round),
+              false};
     const std::string name = "round " + std::to_string(round);
     Outcome o = RunChild(plan);
     ASSERT_TRUE(o.ok) << name << ": " << o.why;
