@@ -328,10 +328,13 @@ static int pin_to_excl(DB_MPOOL *mp, struct lfm__handle *h,
 	/* The pin is an entry of our own cache: move it to a direct pin
 	 * first (same count), then try again. */
 	if (lfm__st_direct(s) == 0 && lfm__st_slotref(s) == 1 && h != NULL &&
-	    lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(tag)) == 0) {
-		lfm__pinlog_add(mp, f, 1);
+	    lfm__tcache_to_direct(
+		rh, h, f, lfm__hash_tag(tag),
+		mp->shm != NULL
+		    ? &lfm__pinlog_of(rh,
+				      mp->lock_owner - 1)[lfm__frame_idx(rh, f)]
+		    : NULL) == 0)
 		return pin_to_excl(mp, NULL, f, tag);
-	}
 	return 0;
 }
 
@@ -389,16 +392,25 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 				    drop) == 0)
 			return 0;
 	}
+	return lfm__buf_drop_pin(mp, f, tag, set, clear) == 0 ? 0 : EINVAL;
+}
+
+int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		      uint32_t set, uint32_t clear)
+{
 	/* In a shared region only a pin this process logged is its to drop
 	 * (pinlog.h): unlogged first, logged back if there was none. */
 	if (lfm__pinlog_unpin(mp, f, set, clear) == 0)
 		return 0;
 	/* A pin taken by another thread (its flags go on first, while it
-	 * still holds); none: a stale pointer, and nothing changes. */
-	if (lfm__tcache_put_foreign(rh, f, tag, mp->lock_owner, set, clear) ==
-	    0)
+	 * still holds). */
+	if (lfm__tcache_put_foreign(mp->rh, f, tag, mp->lock_owner, set,
+				    clear) == 0)
 		return 0;
-	return EINVAL;
+	/* Pins move only from entries to DIRECT (a thread's handle given
+	 * back), added there before the entry lets go (tcache.c): one not in
+	 * DIRECT above and gone from the entries since is in DIRECT now. */
+	return lfm__pinlog_unpin(mp, f, set, clear);
 }
 
 int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
@@ -431,8 +443,12 @@ static int pinned_here(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag)
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	if (lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f))
 		return 1;
-	return lfm__st_slotref(s) != 0 &&
-	       lfm__tcache_held(mp->rh, f, tag, mp->lock_owner);
+	if (lfm__st_slotref(s) != 0 &&
+	    lfm__tcache_held(mp->rh, f, tag, mp->lock_owner))
+		return 1;
+	/* A HELD pin moved to DIRECT meanwhile (see release()). */
+	s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	return lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f);
 }
 
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)

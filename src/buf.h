@@ -18,6 +18,12 @@ int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep);
 /* mpool_delete: drops the caller's pin and the page, unwritten. */
 int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page);
 int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+/* Drops a pin on f (holding `tag`) that is not in the calling thread's own
+ * cache, applying set/clear: a direct pin of this process, else a HELD
+ * count in another of its threads' entries (rule 10). 0, or -1 when there
+ * is none (a stale pointer: nothing changes). */
+int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+		      uint32_t set, uint32_t clear);
 /* memp_fclose of file `slot`'s last handle in this process: every pin this
  * process still holds on the file's pages is released (its users are done
  * with the file, as memp_fclose requires). Returns the pins released. */

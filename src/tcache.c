@@ -64,6 +64,79 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 	return -1;
 }
 
+/* Subtracts up to d from a pin-log counter (never below 0: a log may
+ * undercount a process's pins, never overcount them, pinlog.h). */
+static void log_sub(_Atomic uint16_t *log, uint32_t d)
+{
+	uint16_t v = atomic_load_explicit(log, memory_order_relaxed);
+	while (d > 0 && v > 0 &&
+	       !atomic_compare_exchange_weak_explicit(
+		   log, &v, (uint16_t)(v - (d < v ? d : v)),
+		   memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* Owner: empties its entry `word` (loaded as w, naming f), its HELD count
+ * becoming DIRECT pins on f (logged in `log`, shared regions), its
+ * SLOTREF dropped. A foreign putter looks for a pin in DIRECT and then in
+ * the entries (buf.c release()); emptying the entry first and adding to
+ * DIRECT after would let it look between the two and find the pin in
+ * neither: EINVAL, the pin and its DIRTY lost. So the count is added to
+ * DIRECT (and logged) first. Until the entry is emptied each of those
+ * pins is counted twice, and a putter may drop it from either place; what
+ * it took from the entry meanwhile comes off DIRECT again after. Returns
+ * -1, with nothing changed, if DIRECT has no room for the count. */
+static int entry_to_direct(struct lfm__frame *f, _Atomic uint64_t *word,
+			   uint64_t w, _Atomic uint16_t *log)
+{
+	const uint32_t fi = lfm__tc_frame(w), c = lfm__tc_count(w);
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (c > 0) {
+		/* Relaxed: adding pins to pins the owner holds publishes
+		 * nothing. */
+		do {
+			if (lfm__st_direct(s) + c > LFM_DIRECT_MAX)
+				return -1;
+		} while (!atomic_compare_exchange_weak_explicit(
+		    &f->state, &s, s + c * LFM_F_DIRECT_ONE,
+		    memory_order_relaxed, memory_order_relaxed));
+		if (log != NULL)
+			atomic_fetch_add_explicit(log, (uint16_t)c,
+						  memory_order_relaxed);
+	}
+	/* Only foreign putters (count down), thieves (a CACHED entry:
+	 * emptied, its SLOTREF theirs to drop) and sweeps (REF) change the
+	 * word now. Acquire: a putter's page writes, released with its
+	 * decrement, go on with the SLOTREF's release below. */
+	int emptied = 0;
+	while (lfm__tc_frame(w) == fi)
+		if (atomic_compare_exchange_weak_explicit(
+			word, &w, 0, memory_order_acq_rel,
+			memory_order_acquire)) {
+			emptied = 1;
+			break;
+		}
+	const uint32_t gone = c - (emptied ? lfm__tc_count(w) : 0);
+	if (gone == 0 && !emptied)
+		return 0;
+	if (log != NULL && gone > 0)
+		log_sub(log, gone); /* unlogged before unpinned */
+	/* Release: the user's page writes reach whoever takes EXCL once
+	 * the frame looks unpinned. Never below 0 DIRECT: a double put may
+	 * have taken a counted-twice pin from DIRECT too (pins are
+	 * fungible; such a put drops some other pin anyway). */
+	s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	for (;;) {
+		uint32_t d = lfm__st_direct(s);
+		uint32_t n = s - (gone < d ? gone : d) * LFM_F_DIRECT_ONE -
+			     (emptied ? LFM_F_SLOTREF_ONE : 0);
+		if (n == s || atomic_compare_exchange_weak_explicit(
+				  &f->state, &s, n, memory_order_release,
+				  memory_order_relaxed))
+			return 0;
+	}
+}
+
 int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			_Atomic uint16_t *pinlog)
 {
@@ -75,37 +148,12 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[i].word, memory_order_acquire);
-		while (w != 0) {
-			uint32_t c = lfm__tc_count(w);
-			struct lfm__frame *f = &frames[lfm__tc_frame(w) - 1];
-			uint32_t s = atomic_load_explicit(&f->state,
-							  memory_order_relaxed);
-			if (c > 0 && lfm__st_direct(s) + c > LFM_DIRECT_MAX) {
-				rc = -1; /* keep the handle, pins and all */
-				break;
-			}
-			if (!atomic_compare_exchange_strong_explicit(
-				&e[i].word, &w, 0, memory_order_acq_rel,
-				memory_order_acquire))
-				continue;
-			/* HELD pins become direct pins in the same step that
-			 * drops the SLOTREF, so the frame never looks
-			 * unpinned. */
-			uint32_t add = c * LFM_F_DIRECT_ONE;
-			s = atomic_load_explicit(&f->state,
-						 memory_order_relaxed);
-			while (!atomic_compare_exchange_weak_explicit(
-			    &f->state, &s, s + add - LFM_F_SLOTREF_ONE,
-			    memory_order_release, memory_order_relaxed))
-				;
-			/* Shared regions: the new direct pins are this
-			 * process's (pinlog.h: logged after they exist). */
-			if (pinlog != NULL && c > 0)
-				atomic_fetch_add_explicit(
-				    &pinlog[lfm__tc_frame(w) - 1], (uint16_t)c,
-				    memory_order_relaxed);
-			break;
-		}
+		if (w == 0)
+			continue;
+		uint32_t fi = lfm__tc_frame(w) - 1;
+		if (entry_to_direct(&frames[fi], &e[i].word, w,
+				    pinlog != NULL ? &pinlog[fi] : NULL) != 0)
+			rc = -1; /* keep the handle with what it holds */
 	}
 	if (rc == 0)
 		atomic_store_explicit(&h->owner, 0, memory_order_release);
@@ -260,7 +308,8 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 }
 
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			  struct lfm__frame *f, uint64_t hash)
+			  struct lfm__frame *f, uint64_t hash,
+			  _Atomic uint16_t *log)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
@@ -269,21 +318,7 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
 		if (lfm__tc_frame(w) != fi || lfm__tc_count(w) != 1)
 			continue;
-		if (lfm__st_direct(atomic_load_explicit(
-			&f->state, memory_order_relaxed)) == LFM_DIRECT_MAX)
-			return -1; /* no room for it as a direct pin */
-		if (!atomic_compare_exchange_strong_explicit(
-			&e[way].word, &w, 0, memory_order_acq_rel,
-			memory_order_relaxed))
-			return -1;
-		/* One step: the frame never looks unpinned. */
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(
-		    &f->state, &s, s - LFM_F_SLOTREF_ONE + LFM_F_DIRECT_ONE,
-		    memory_order_acq_rel, memory_order_relaxed))
-			;
-		return 0;
+		return entry_to_direct(f, &e[way].word, w, log);
 	}
 	return -1;
 }
@@ -312,8 +347,11 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			continue;
 		struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
 		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
+			/* Acquire: an entry its owner emptied into DIRECT
+			 * pins (entry_to_direct) shows them to whoever then
+			 * looks at DIRECT. */
 			uint64_t w = atomic_load_explicit(&e[way].word,
-							  memory_order_relaxed);
+							  memory_order_acquire);
 			if (lfm__tc_frame(w) != fi)
 				continue;
 			int r = visit(f, &e[way].word, w, count);

@@ -30,7 +30,9 @@
  *
  * Who changes a word, always by CAS unless noted:
  * - owner: 0 -> HELD(1) (plain release store: nobody else writes a 0
- *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the way);
+ *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the way),
+ *   HELD(c) -> 0 giving the handle back, after adding c to DIRECT (so a
+ *   foreign putter finds each pin in one place or the other: rule 10);
  * - foreign putter (a thread releasing a pin another thread took):
  *   HELD(c) -> HELD(c-1); it never empties an entry;
  * - thief (CLOCK, flush, discard, which need the frame): CACHED -> 0, then
@@ -182,8 +184,10 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc);
 
 /* Empties a handle and frees it: CACHED entries drop their SLOTREF, HELD
- * entries become DIRECT pins. Returns -1 (and keeps the handle) if a pin
- * could not be converted without overflow. */
+ * entries become DIRECT pins (logged in `pinlog`, the process's log, in a
+ * shared region), added before the entry is emptied so that a foreign
+ * putter always finds them (rule 10). Returns -1 (and keeps the handle,
+ * with what it still holds) if a count does not fit in DIRECT. */
 int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			_Atomic uint16_t *pinlog);
 
@@ -229,10 +233,13 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    struct lfm__frame *f, uint64_t hash, uint32_t set,
 		    uint32_t clear, int drop);
 
-/* Owner: if h holds exactly one pin on f (count 1), empties the entry and
- * turns its SLOTREF into a DIRECT pin. 0 on success, -1 otherwise. */
+/* Owner: if h holds exactly one pin on f (count 1), empties the entry,
+ * the pin becoming a DIRECT one (logged in `log`, the process's pin-log
+ * counter for f in a shared region, else NULL) and the SLOTREF dropped.
+ * 0 on success, -1 otherwise. */
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			  struct lfm__frame *f, uint64_t hash);
+			  struct lfm__frame *f, uint64_t hash,
+			  _Atomic uint16_t *log);
 
 /* memp_fclose of a file's last handle: every HELD entry naming f (in the
  * handles of process `proc` + 1's threads, or all handles for 0) loses its

@@ -399,13 +399,14 @@ static void test_to_direct(void)
 	struct lfm__handle *h = claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	uint64_t hash = lfm__hash_tag(t);
-	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), -1); /* no entry */
+	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash, NULL),
+		 -1); /* no entry */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
-	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), -1); /* count 2 */
+	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash, NULL), -1); /* count 2 */
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), 0); /* count 1 */
+	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash, NULL), 0); /* count 1 */
 	CHECK_EQ(st(f), V | D1 | U1);
 	CHECK(entry_of(rh, h, f) == NULL);
 	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
@@ -415,7 +416,7 @@ static void test_to_direct(void)
 	/* CACHED (count 0) does not convert. */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash), -1);
+	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, hash, NULL), -1);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
 	lfm__region_destroy_private(rh);
 }
@@ -434,7 +435,7 @@ static void test_to_direct_at_direct_max(void)
 	atomic_fetch_add(&f->state, LFM_DIRECT_MAX * D1);
 	uint32_t s0 = st(f);
 	CHECK_EQ(s0, V | LFM_F_DIRECT_MASK | S1 | U1);
-	int rc = lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(t));
+	int rc = lfm__tcache_to_direct(rh, h, f, lfm__hash_tag(t), NULL);
 	CHECK_EQ(rc, -1);
 	CHECK_EQ(st(f), s0);
 	CHECK(entry_of(rh, h, f));

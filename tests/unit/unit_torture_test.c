@@ -18,6 +18,12 @@
  *    checks that no cache entry still names the frame, checks the owner's
  *    last write is visible, and retags. At the end, after the handle is
  *    released, the frame has no pins.
+ * 3. tcache_release_vs_foreign_put: an owner takes pins through its cache
+ *    and hands them to a putter, then gives its handle back (thread exit:
+ *    lfm__tcache_release turns HELD pins into direct ones) while the
+ *    putter drops them with memp_fput's search for another thread's pin
+ *    (lfm__buf_drop_pin). Invariant: every put finds a pin (rule 10),
+ *    and after each round the frame has no pins.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "frame.h"
 #include "hash.h"
 #include "region.h"
@@ -467,6 +474,113 @@ static void test_tcache_owner_vs_thief(void)
 	lfm__region_destroy_private(x.rh);
 }
 
+/* ------------------------------- 3: handle release vs foreign putter */
+
+#define RV_PINS 3
+
+struct rv_shared {
+	DB_MPOOL mp; /* a private pool's: only rh is read here */
+	struct lfm__region_hdr *rh;
+	struct lfm__frame *f;
+	atomic_long ready; /* round whose pins the putter may drop */
+	atomic_long done;  /* round the putter has finished */
+	long rounds;
+	long lost;
+};
+
+static void *rv_putter(void *p)
+{
+	struct rv_shared *x = p;
+	gate_wait(2);
+	for (long r = 1; r <= x->rounds; r++) {
+		while (atomic_load_explicit(&x->ready, memory_order_acquire) <
+		       r)
+			;
+		/* memp_fput's search for a pin this thread did not take. */
+		for (int k = 0; k < RV_PINS; k++)
+			if (lfm__buf_drop_pin(&x->mp, x->f, tags[0], 0, 0) !=
+			    0) {
+				x->lost++;
+				VIOLATION("putter: round %ld: no pin to drop\n",
+					  r);
+			}
+		atomic_store_explicit(&x->done, r, memory_order_release);
+	}
+	return NULL;
+}
+
+static void test_tcache_release_vs_foreign_put(void)
+{
+	struct lfm__region_geom g;
+	memset(&g, 0, sizeof(g));
+	g.cache_bytes = 64 * 1024;
+	g.nfiles_max = 1;
+	g.nhandles = 2;
+	struct rv_shared x;
+	memset(&x, 0, sizeof(x));
+	x.rounds = iters * 5;
+	x.rh = lfm__region_create_private(&g);
+	REQUIRE(x.rh != NULL);
+	x.mp.rh = x.rh;
+	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
+	if (fi < 0) {
+		CHECK(fi >= 0);
+		lfm__region_destroy_private(x.rh);
+		return;
+	}
+	x.f = &lfm__frames(x.rh)[fi];
+	atomic_store(&x.f->tag, tags[0]);
+	lfm__frame_release_excl(x.f, LFM_F_VALID, 0);
+	uint64_t hash = lfm__hash_tag(tags[0]);
+
+	atomic_store(&gate, 0);
+	pthread_t tp;
+	REQUIRE(pthread_create(&tp, NULL, rv_putter, &x) == 0);
+	gate_wait(2);
+	long bad_state = 0;
+	for (long r = 1; r <= x.rounds; r++) {
+		int hi = lfm__tcache_claim(x.rh, 1, 0);
+		if (hi < 0) {
+			VIOLATION("owner: no handle in round %ld\n", r);
+			break;
+		}
+		struct lfm__handle *h = lfm__handle_at(x.rh, (uint32_t)hi);
+		/* RV_PINS pins, all HELD in one entry: insert, then gets. */
+		int ok = lfm__tcache_insert(x.rh, h, x.f, tags[0], hash) ==
+			 LFM_PIN_OK;
+		struct lfm__tc_entry *ghost;
+		for (int k = 1; ok && k < RV_PINS; k++)
+			ok = lfm__tcache_get(x.rh, h, tags[0], hash, &ghost) ==
+			     fi;
+		if (!ok) {
+			VIOLATION("owner: pins not taken in round %ld\n", r);
+			break;
+		}
+		atomic_store_explicit(&x.ready, r, memory_order_release);
+		/* The owner's thread ends while the putter drops its pins. */
+		if (lfm__tcache_release(x.rh, h, NULL) != 0)
+			VIOLATION("owner: release kept the handle\n");
+		while (atomic_load_explicit(&x.done, memory_order_acquire) < r)
+			;
+		uint32_t s = atomic_load(&x.f->state);
+		if ((s & (LFM_F_REFS_MASK | LFM_F_EXCL)) != 0 &&
+		    bad_state++ < 5)
+			VIOLATION("round %ld: state 0x%x after all puts\n", r,
+				  s);
+		/* Start the next round from a clean frame either way. */
+		atomic_store(&x.f->state, LFM_F_VALID);
+	}
+	atomic_store(&x.ready, x.rounds);
+	pthread_join(tp, NULL);
+	CHECK_EQ(x.lost, 0);
+	CHECK_EQ(bad_state, 0);
+	CHECK_EQ(atomic_load(&violations), 0);
+	printf("tcache_release_vs_foreign_put: %ld rounds of %d pins, %ld "
+	       "puts found no pin\n",
+	       x.rounds, RV_PINS, x.lost);
+	lfm__region_destroy_private(x.rh);
+}
+
 int main(void)
 {
 	const char *e = getenv("LFM_SEED");
@@ -481,5 +595,6 @@ int main(void)
 	       (unsigned long long)seed, iters);
 	RUN(test_frame_pin_vs_retag);
 	RUN(test_tcache_owner_vs_thief);
+	RUN(test_tcache_release_vs_foreign_put);
 	UNIT_MAIN_END("torture");
 }
