@@ -416,16 +416,22 @@ static void *tc_thief(void *p)
 	return NULL;
 }
 
-static void test_tcache_owner_vs_thief(void)
+/* A private region of 64 KiB with one file slot and two handles. */
+static struct lfm__region_hdr *small_region(void)
 {
 	struct lfm__region_geom g;
 	memset(&g, 0, sizeof(g));
 	g.cache_bytes = 64 * 1024;
 	g.nfiles_max = 1;
 	g.nhandles = 2;
+	return lfm__region_create_private(&g);
+}
+
+static void test_tcache_owner_vs_thief(void)
+{
 	struct tc_shared x;
 	memset(&x, 0, sizeof(x));
-	x.rh = lfm__region_create_private(&g);
+	x.rh = small_region();
 	REQUIRE(x.rh != NULL);
 	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
 	int hi = lfm__tcache_claim(x.rh, 1, 0);
@@ -511,15 +517,10 @@ static void *rv_putter(void *p)
 
 static void test_tcache_release_vs_foreign_put(void)
 {
-	struct lfm__region_geom g;
-	memset(&g, 0, sizeof(g));
-	g.cache_bytes = 64 * 1024;
-	g.nfiles_max = 1;
-	g.nhandles = 2;
 	struct rv_shared x;
 	memset(&x, 0, sizeof(x));
 	x.rounds = iters * 5;
-	x.rh = lfm__region_create_private(&g);
+	x.rh = small_region();
 	REQUIRE(x.rh != NULL);
 	x.mp.rh = x.rh;
 	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
