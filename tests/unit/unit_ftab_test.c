@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "region.h"
 #include "unit_check.h"
+#include "unit_region.h"
 
 #define T1	 0x0000000100000001ull
 #define T2	 0x0000000100000002ull
@@ -27,12 +28,7 @@ struct fixture {
 
 static struct lfm__region_hdr *new_region(void)
 {
-	struct lfm__region_geom g;
-	memset(&g, 0, sizeof(g));
-	g.cache_bytes = 64 * 1024;
-	g.nfiles_max = 4;
-	g.nhandles = 4;
-	return lfm__region_create_private(&g);
+	return unit_region(4, 4, 0);
 }
 
 static void link_locked(struct fixture *x, struct lfm__frame *f)

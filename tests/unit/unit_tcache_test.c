@@ -16,6 +16,7 @@
 #include "region.h"
 #include "tcache.h"
 #include "unit_check.h"
+#include "unit_region.h"
 
 #define OWNER 0x51u
 
@@ -26,13 +27,7 @@
 
 static struct lfm__region_hdr *new_region(void)
 {
-	struct lfm__region_geom g;
-	memset(&g, 0, sizeof(g));
-	g.cache_bytes = 64 * 1024;
-	g.nfiles_max = 4;
-	g.nhandles = 4;
-	g.tc_entries = LFM_TC_WAYS;
-	return lfm__region_create_private(&g);
+	return unit_region(4, 4, LFM_TC_WAYS); /* one set: fillable */
 }
 
 static uint64_t tag_n(uint32_t n)

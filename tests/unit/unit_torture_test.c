@@ -38,6 +38,7 @@
 #include "region.h"
 #include "tcache.h"
 #include "unit_check.h"
+#include "unit_region.h"
 
 #define DEFAULT_SEED  0x1f5eedull
 #define DEFAULT_ITERS 20000
@@ -416,22 +417,11 @@ static void *tc_thief(void *p)
 	return NULL;
 }
 
-/* A private region of 64 KiB with one file slot and two handles. */
-static struct lfm__region_hdr *small_region(void)
-{
-	struct lfm__region_geom g;
-	memset(&g, 0, sizeof(g));
-	g.cache_bytes = 64 * 1024;
-	g.nfiles_max = 1;
-	g.nhandles = 2;
-	return lfm__region_create_private(&g);
-}
-
 static void test_tcache_owner_vs_thief(void)
 {
 	struct tc_shared x;
 	memset(&x, 0, sizeof(x));
-	x.rh = small_region();
+	x.rh = unit_region(1, 2, 0);
 	REQUIRE(x.rh != NULL);
 	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
 	int hi = lfm__tcache_claim(x.rh, 1, 0);
@@ -520,7 +510,7 @@ static void test_tcache_release_vs_foreign_put(void)
 	struct rv_shared x;
 	memset(&x, 0, sizeof(x));
 	x.rounds = iters * 5;
-	x.rh = small_region();
+	x.rh = unit_region(1, 2, 0);
 	REQUIRE(x.rh != NULL);
 	x.mp.rh = x.rh;
 	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
