@@ -12,6 +12,9 @@ pkgs=(
 	libgtest-dev     # GoogleTest
 	libdb5.3-dev     # Berkeley DB 5.3: the benchmark's peer
 	python3          # tests/run.sh reads the test.xml files with it
+	pkg-config       # install.sh's lfmpool.pc, checked by the install test
+	mandoc           # lints the manual pages
+	gnuplot-nox      # bench/run.sh draws its SVG figures
 )
 
 missing=()
