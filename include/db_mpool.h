@@ -244,8 +244,11 @@ LFM_EXPORT int memp_fsync(DB_MPOOLFILE *mpf);
  * keep running in it), the errors of unlink(2). 0 when there is none. */
 LFM_EXPORT int memp_unlink(const char *dir, int force, DB_ENV *dbenv);
 
-/* memp_register: pgin/pgout for files of type `ftype` (non-zero). A later
- * call for the same type replaces the pair. */
+/* memp_register: pgin/pgout for files of type `ftype`: any non-zero value
+ * (negative ones are reserved for the DB library's access methods, which
+ * register them here; applications use positive ones). A later call for
+ * the same type replaces the pair. Errors: EINVAL (ftype 0), ENOMEM (64
+ * types registered). */
 LFM_EXPORT int
 memp_register(DB_MPOOL *mp, int ftype,
 	      int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),

@@ -217,8 +217,10 @@ int memp_register(DB_MPOOL *mp, int ftype,
 		  int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),
 		  int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie))
 {
-	if (mp == NULL || ftype <= 0)
-		return EINVAL; /* the page: negative types are the library's */
+	/* Negative types are reserved for the DB library's access methods
+	 * (btree -1, hash -2), which register them through this call. */
+	if (mp == NULL || ftype == 0)
+		return EINVAL;
 	return lfm__pool_register(mp, ftype, pgin, pgout);
 }
 

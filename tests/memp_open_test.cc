@@ -1,6 +1,7 @@
 // memp_open / memp_close / memp_register (pgin, pgout) / memp_unlink /
 // memp_stat.
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <string>
@@ -262,6 +263,41 @@ class MempRegister : public PoolTest {
     StopFlushers(mp_);
   }
 };
+
+// Negative file types are reserved "for internal use by the DB library":
+// Berkeley DB 2.x's btree registers -1 and hash -2 through memp_register,
+// and opens its files with them. Any non-zero type is accepted and its
+// functions run; 0 (no conversion) cannot be registered.
+TEST_F(MempRegister, NegativeTypesAreTheDbLibrarysOwn) {
+  const std::string path = Path();
+  HookState &h = Hooks();
+  h.xor_in = h.xor_out = true;
+  Open();
+  EXPECT_EQ(memp_register(mp_, 0, TestPgin, TestPgout), EINVAL);
+  ASSERT_EQ(memp_register(mp_, -1, TestPgin, TestPgout), 0);  // DB_BTREE
+  ASSERT_EQ(memp_register(mp_, -2, nullptr, nullptr), 0);     // DB_HASH
+  ASSERT_EQ(memp_register(mp_, INT_MIN, nullptr, nullptr), 0);
+  // Page 0 is on disk in its converted (XORed) form: pgin undoes it.
+  const std::vector<uint8_t> disk0 = Xor(PatternPage(0, kPage));
+  ASSERT_TRUE(WriteAll(path, disk0.data(), disk0.size()));
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, 0, -1), 0);
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+  EXPECT_EQ(h.pgin_calls.load(), 1) << "type -1's pgin not called";
+  EXPECT_EQ(Bytes(page, kPage), PatternPage(0, kPage));
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  // A new page goes out through its pgout.
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), 0);
+  ASSERT_EQ(pg, 1u);
+  FillPattern(page, kPage, pg);
+  ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  ASSERT_EQ(memp_fsync(mpf), 0);
+  EXPECT_EQ(h.pgout_calls.load(), 1) << "type -1's pgout not called";
+  EXPECT_EQ(ReadPage(path, 1, kPage), Xor(PatternPage(1, kPage)));
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
 
 // pgout runs before each write (the file holds XORed bytes), the cached page
 // keeps the un-XORed bytes, pgin runs after each read (a reopened file reads
