@@ -217,6 +217,9 @@ LFM_EXPORT int memp_fclose(DB_MPOOLFILE *mpf);
 /*
  * memp_fget: pin page *pgnoaddr (DB_MPOOL_CREATE: create it if missing;
  * DB_MPOOL_LAST: the last page; DB_MPOOL_NEW: append a page) and return it.
+ * A created page is zeroed and passed through pgin. On a DB_RDONLY file
+ * CREATE creates the page in the pool only: it is never written, and a
+ * DB_MPOOL_DIRTY put or set of it is EACCES.
  * Errors: EINVAL (bad flags, missing page, NEW on a read-only file),
  * ENOMEM (every frame pinned), EAGAIN (pin count would overflow), EFBIG
  * (NEW or CREATE past page 0xfffffffe), the errors of read(2) and

@@ -104,7 +104,12 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 		uint64_t n =
 		    atomic_load_explicit(&file->npages, memory_order_relaxed);
 		while (*pgno >= n) {
-			if (!(flags & DB_MPOOL_CREATE) || mpf->rdonly)
+			/* CREATE on a read-only file too: the page exists
+			 * in the pool only (zeroed, through pgin), clean, and
+			 * a DIRTY put of it is EACCES, so it is never written
+			 * through this handle. Berkeley DB's hash reads empty
+			 * buckets of a read-only file this way. */
+			if (!(flags & DB_MPOOL_CREATE))
 				return EINVAL;
 			if (*pgno > LFM_PGNO_MAX)
 				return EFBIG; /* as DB_MPOOL_NEW there */

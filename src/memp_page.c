@@ -20,8 +20,13 @@ static int map_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 		return EINVAL; /* read-only */
 	if (flags & DB_MPOOL_LAST)
 		pgno = mpf->map_pages - 1;
-	if (pgno >= mpf->map_pages)
-		return EINVAL; /* missing, and CREATE cannot write it */
+	if (pgno >= mpf->map_pages) {
+		if (!(flags & DB_MPOOL_CREATE))
+			return EINVAL; /* missing */
+		/* Past the mapping: created in the cache, as for any
+		 * read-only file (never written). */
+		return lfm__buf_get(mpf, pgnoaddr, flags, pagep);
+	}
 	size_t ps = lfm__files(mpf->mp->rh)[mpf->slot].pagesize;
 	lfm__stat_add(lfm__tls(mpf->mp), mpf->mp->rh, mpf->slot, LFM_ST_MAP, 1);
 	*pgnoaddr = (db_pgno_t)pgno;

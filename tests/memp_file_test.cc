@@ -31,6 +31,13 @@ void Dirty(DB_MPOOLFILE *mpf, db_pgno_t pgno, size_t pagesize, uint32_t salt) {
   ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
 }
 
+// A pgin that marks the pages it sees, to tell pgin ran.
+constexpr uint8_t kPginMark = 0x5a;
+int MarkPgin(db_pgno_t, void *pgaddr, DBT *) {
+  static_cast<uint8_t *>(pgaddr)[0] = kPginMark;
+  return 0;
+}
+
 // ================================================================ memp_fopen
 
 TEST_F(MempFopen, PagesizeZeroIsEinval) {
@@ -369,7 +376,48 @@ TEST_F(MempFopen, TemporaryFileReadOnlyIsEinval) {
 
 // ================================================================ DB_RDONLY
 
-TEST_F(MempFopen, ReadOnlyRejectsNewAndCreateOfMissingPage) {
+// The page names only DB_MPOOL_NEW as invalid on a file not opened for
+// writing: DB_MPOOL_CREATE of a page past the end of a DB_RDONLY file makes
+// it in the pool (zeroed, through pgin), as Berkeley DB's hash access method
+// expects of the empty buckets of a read-only file. It is never written: a
+// DIRTY put or set of it is EACCES, and the file keeps its length through
+// every sync.
+TEST_F(MempFopen, ReadOnlyCreatePastTheEndMakesThePageInThePool) {
+  const std::string path = Path();
+  MakeFile(path, 3, kPage);
+  ASSERT_EQ(memp_register(mp_, 7, MarkPgin, nullptr), 0);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(memp_fopen(mp_, const_cast<char *>(path.c_str()), 7, DB_RDONLY, 0,
+                       kPage, -1, nullptr, nullptr, &mpf),
+            0);
+  db_pgno_t pg = 5;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), 0);
+  EXPECT_EQ(pg, 5u);
+  std::vector<uint8_t> want(kPage, 0);
+  want[0] = kPginMark;  // zeroed, then through pgin
+  EXPECT_EQ(Bytes(page, kPage), want);
+  EXPECT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), EACCES);
+  EXPECT_EQ(memp_fset(mpf, page, DB_MPOOL_DIRTY), EACCES);
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  // The same page again, and one between the old end and it.
+  pg = 5;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), want);
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  pg = 4;
+  ASSERT_EQ(memp_fget(mpf, &pg, 0, &page), 0);
+  EXPECT_EQ(Bytes(page, kPage), want);
+  ASSERT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  DB_LSN lsn = {1, 0};
+  EXPECT_EQ(memp_sync(mp_, &lsn), 0);
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+  EXPECT_EQ(memp_fclose(mpf), 0);
+  EXPECT_EQ(FileSize(path), static_cast<long long>(3 * kPage));
+}
+
+TEST_F(MempFopen, ReadOnlyRejectsNewAndMissingPage) {
   const std::string path = Path();
   MakeFile(path, 3, kPage);
   DB_MPOOLFILE *mpf = nullptr;
@@ -378,9 +426,7 @@ TEST_F(MempFopen, ReadOnlyRejectsNewAndCreateOfMissingPage) {
   void *page = nullptr;
   EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &page), EINVAL);
   pg = 3;
-  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), EINVAL);
-  pg = 10;
-  EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), EINVAL);
+  EXPECT_EQ(memp_fget(mpf, &pg, 0, &page), EINVAL);
   // Existing pages read fine, also with DB_MPOOL_CREATE; the file is
   // unchanged.
   pg = 2;

@@ -251,10 +251,11 @@ class ModelTest : public PoolTest, protected ModelDriver {
     FileModel &fm = files_[f];
     const db_pgno_t n = static_cast<db_pgno_t>(fm.pages.size());
     const unsigned mode = Rand(8);
-    // Through the read-only handle NEW and CREATE past the end fail, so
-    // they are tried even when the file is at its largest.
+    // Through the read-only handle NEW fails, so it is tried even when the
+    // file is at its largest; CREATE past the end makes the page in the
+    // pool only, as through a writable handle.
     const bool ro = fm.ro != nullptr && Rand(3) == 0;
-    const bool may_grow = n < kMaxPages || ro;
+    const bool may_grow = n < kMaxPages;
     unsigned long flags = 0;
     db_pgno_t pg = Rand(n), want = pg;
     bool grows = false;
@@ -270,7 +271,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
       flags = DB_MPOOL_LAST;
       want = n - 1;
       pg = Rand(1000);  // ignored
-    } else if (mode == 3 && may_grow) {
+    } else if (mode == 3 && (may_grow || ro)) {
       flags = DB_MPOOL_NEW;
       want = n;
       pg = Rand(1000);  // ignored
@@ -288,10 +289,9 @@ class ModelTest : public PoolTest, protected ModelDriver {
     const int rc = memp_fget(ro ? fm.ro : fm.mpf, &pg, flags, &page);
     Trace("fget%s file %d pgno %u flags %lu -> %d page %p pgno %u",
           ro ? " (read-only handle)" : "", f, want, flags, rc, page, pg);
-    if (ro && grows) {
-      // A read-only handle cannot make the file grow.
-      EXPECT_EQ(rc, EINVAL) << Where() << ": NEW/CREATE past the end, "
-                            << "DB_RDONLY";
+    if (ro && flags == DB_MPOOL_NEW) {
+      // A read-only handle cannot append.
+      EXPECT_EQ(rc, EINVAL) << Where() << ": NEW, DB_RDONLY";
       return;
     }
     if (!mixed_ && may_enomem && !grows && PinCount(f, want) == 0) {
@@ -325,6 +325,10 @@ class ModelTest : public PoolTest, protected ModelDriver {
       // model keeps every page it counts written, so it dirties them now.
       pins_.push_back({f, want, page});
       ExpectPinnedContent(pins_.back(), "created page");
+      if (ro) {
+        // Created through the read-only handle: never its to write.
+        EXPECT_EQ(memp_fset(fm.ro, page, DB_MPOOL_DIRTY), EACCES) << Where();
+      }
       ASSERT_EQ(memp_fset(fm.mpf, page, DB_MPOOL_DIRTY), 0) << Where();
       fm.pages[want].unsynced = true;
       fm.pages[want].dirty_pinned = true;

@@ -107,7 +107,9 @@ void Run::OpGet() {
       break;
   }
   if (n == 0 && (mode <= 2) && !grows) expect_einval = true;
-  if (ro && grows) expect_einval = true;
+  // A read-only handle cannot append; its CREATE past the end makes the
+  // page in the pool only.
+  if (ro && flags == DB_MPOOL_NEW) expect_einval = true;
   const bool may_enomem = DistinctPinned() * max_ps_ + fl.ps > env_.mp_size;
   const int rc = memp_fget(h, &pg, flags, &page);
   Trace("fget%s file %d pgno %u flags %#lx -> %d pgno %u page %p",
