@@ -9,6 +9,13 @@
  * Prints a Markdown table: median microseconds per get+put over N runs of
  * MS milliseconds each, one row per (maxcache, held). No peer: no mpool(3)
  * of Debian's exports the API (libdb1-compat keeps it internal).
+ *
+ * A second table is the btree split's pattern: `burst` pages pinned at
+ * once from mpool_new (past maxcache), all put dirty, a sync, then dirty
+ * get+puts of a few cached pages. Once the burst is put the pool must be
+ * back within maxcache, writing a page only when it is evicted or synced:
+ * the table counts the pages written (through a pgout filter) per 1000
+ * such puts, which must be 0.
  */
 #include "mpool.h"
 
@@ -83,6 +90,80 @@ static double run(int fd, unsigned maxcache, unsigned held, double secs)
 	return (t - t0) * 1e6 / (double)ops;
 }
 
+static unsigned long pgouts;
+
+static void count_pgout(void *cookie, pgno_t pgno, void *page)
+{
+	(void)cookie;
+	(void)pgno;
+	(void)page;
+	pgouts++;
+}
+
+/* One run of the burst case: pages written per 1000 dirty puts of
+ * maxcache / 2 cached pages, after `burst` pages were pinned from
+ * mpool_new at once; *us gets microseconds per get+put. */
+static double run_burst(unsigned maxcache, unsigned burst, double secs,
+			double *us)
+{
+	char path[] = "/tmp/mpool_pins_burst.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	MPOOL *mp = mpool_open(NULL, fd, PS, maxcache);
+	if (mp == NULL)
+		die("mpool_open");
+	mpool_filter(mp, NULL, count_pgout, NULL);
+	void **pins = calloc(burst, sizeof(*pins));
+	for (unsigned i = 0; i < burst; i++) {
+		pgno_t pg;
+		if ((pins[i] = mpool_new(mp, &pg, MPOOL_PAGE_NEXT)) == NULL)
+			die("mpool_new");
+		memcpy(pins[i], &pg, sizeof(pg));
+	}
+	for (unsigned i = 0; i < burst; i++)
+		if (mpool_put(mp, pins[i], MPOOL_DIRTY) != 0)
+			die("mpool_put (burst)");
+	free(pins);
+	if (mpool_sync(mp) != 0)
+		die("mpool_sync");
+	unsigned hot = maxcache > 1 ? maxcache / 2 : 1;
+	/* Bring the hot pages in once; what follows should hit. */
+	for (unsigned p = 0; p < hot; p++) {
+		void *pg = mpool_get(mp, p, 0);
+		if (pg == NULL || mpool_put(mp, pg, 0) != 0)
+			die("mpool_get (warm)");
+	}
+	pgouts = 0;
+	long ops = 0;
+	double t0 = now(), t;
+	do {
+		for (int k = 0; k < 256; k++) {
+			unsigned p = (unsigned)(ops + k) % hot;
+			unsigned *pg = mpool_get(mp, p, 0);
+			if (pg == NULL)
+				die("mpool_get");
+			if (*pg != p) {
+				fprintf(stderr,
+					"mpool_pins: page %u holds %u\n", p,
+					*pg);
+				exit(1);
+			}
+			if (mpool_put(mp, pg, MPOOL_DIRTY) != 0)
+				die("mpool_put");
+		}
+		ops += 256;
+		t = now();
+	} while (t - t0 < secs);
+	double written = (double)pgouts * 1000.0 / (double)ops;
+	*us = (t - t0) * 1e6 / (double)ops;
+	if (mpool_close(mp) != 0)
+		die("mpool_close");
+	close(fd);
+	return written;
+}
+
 int main(int argc, char **argv)
 {
 	int runs = 5, ms = 300;
@@ -132,5 +213,30 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	close(fd);
+
+	static const struct {
+		unsigned maxcache, burst;
+	} bursts[] = {{4, 5}, {4, 6}, {4, 10}, {64, 65}, {64, 200}};
+	printf("\n# mpool(3): dirty puts of cached pages after a burst of "
+	       "mpool_new pins past maxcache\n\n");
+	printf("`burst` pages pinned at once from mpool_new, put dirty, "
+	       "synced; then dirty get+puts of maxcache / 2 cached pages. "
+	       "Pages written per 1000 puts must be 0 (the pool is back within "
+	       "maxcache); %d runs of %d ms, median.\n\n",
+	       runs, ms);
+	printf("| maxcache | burst | pages written per 1000 puts | us per "
+	       "get+put |\n");
+	printf("|---:|---:|---:|---:|\n");
+	for (size_t c = 0; c < sizeof(bursts) / sizeof(bursts[0]); c++) {
+		double w[99], u[99];
+		for (int i = 0; i < runs; i++)
+			w[i] = run_burst(bursts[c].maxcache, bursts[c].burst,
+					 ms / 1000.0, &u[i]);
+		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
+		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
+		printf("| %u | %u | %.1f | %.3f |\n", bursts[c].maxcache,
+		       bursts[c].burst, w[runs / 2], u[runs / 2]);
+		fflush(stdout);
+	}
 	return 0;
 }

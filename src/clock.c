@@ -234,23 +234,35 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	int werr = 0;
 
 	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
+	uint32_t require = 0;
 	if (c < 0 && rh->elastic) {
-		/* mpool(3) pools past maxcache: the frame the last put shed
-		 * is free; else, over budget, every unpinned frame was shed
-		 * at its put (lfm__clock_shrink), so a sweep would pass pinned
-		 * frames only: grow (within the reserve) first. */
-		if ((*out = take_shed(mp, stride, t)) != NULL)
+		uint64_t r =
+		    atomic_load_explicit(&rh->resident, memory_order_relaxed);
+		uint64_t m = atomic_load_explicit(&rh->max_resident,
+						  memory_order_relaxed);
+		/* mpool(3) pools. Below maxcache a free frame (the one the
+		 * last over-budget put shed, say) grows the pool back to it.
+		 * Over it, every unpinned page was shed at its put
+		 * (lfm__clock_shrink), so a sweep would pass pinned frames
+		 * only: the shed frame, else grow within the reserve. At it,
+		 * a cached page must make room: taking a free frame would
+		 * put the pool over maxcache for good, and every put would
+		 * then write its page through. Free frames serve only when
+		 * every cached page is pinned (below). */
+		if (r != m && (*out = take_shed(mp, stride, t)) != NULL)
 			return 0;
-		if (over_budget(rh))
+		if (r > m)
 			c = lfm__region_carve_as(rh, pagesize, 1,
 						 mp->lock_owner);
+		else if (r == m)
+			require = LFM_F_VALID;
 	}
 	/* Frames a writer holds (a flusher's run, another miss's dirty
 	 * victim) are not pinned: wait for one and sweep again, rather than
 	 * call the pool full. */
 	while (c < 0) {
 		struct lfm__frame *busy = NULL;
-		*out = sweep(mp, stride, 0, t, &werr, &busy);
+		*out = sweep(mp, stride, require, t, &werr, &busy);
 		if (*out != NULL)
 			return 0;
 		/* Pools mixing page sizes: the budget may be held by unpinned
@@ -269,6 +281,10 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 							 mp->lock_owner);
 				continue;
 			}
+		}
+		if (busy == NULL && require != 0) {
+			require = 0; /* every cached page pinned: grow */
+			continue;
 		}
 		if (busy == NULL)
 			break;
