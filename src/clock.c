@@ -4,6 +4,7 @@
 #include "flusher.h"
 #include "ftab.h"
 #include "pageio.h"
+#include "recover.h"
 
 #include <errno.h>
 
@@ -226,8 +227,8 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	return sweep_pass(mp, stride, require, t, werr, busy, &skip);
 }
 
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
-		      struct lfm__frame **out)
+static int victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
+		  struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
@@ -306,6 +307,19 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	atomic_fetch_or_explicit(&(*out)->state, mp->owner_bits,
 				 memory_order_relaxed);
 	return 0;
+}
+
+int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
+		      struct lfm__frame **out)
+{
+	int rc = victim(mp, pagesize, t, out);
+	/* Shared pools: frames a dead process pinned are reclaimable, but
+	 * the flushers' watch takes them back only every 100 ms (or never,
+	 * with none running). A miss does it itself before calling the pool
+	 * full. */
+	if (rc == ENOMEM && mp->shm != NULL && lfm__recover_dead(mp) > 0)
+		rc = victim(mp, pagesize, t, out);
+	return rc;
 }
 
 void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,

@@ -1,6 +1,7 @@
 /* flusher.c - background flusher threads (see flusher.h). */
 #include "flusher.h"
 
+#include "recover.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -74,7 +75,7 @@ static void *flusher_main(void *arg)
 			if ((now.tv_sec - last.tv_sec) * 1000000000ll +
 				(now.tv_nsec - last.tv_nsec) >=
 			    LFM_RECOVER_EVERY_NS) {
-				(void)lfm__pool_recover(mp);
+				(void)lfm__recover_dead(mp);
 				last = now;
 			}
 		}

@@ -71,12 +71,6 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	return rc;
 }
 
-int lfm__pool_recover(DB_MPOOL *mp)
-{
-	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_proc)
-			       : 0;
-}
-
 int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
 		     int flags, int mode, int size_given, DB_ENV *dbenv,
 		     DB_MPOOL **regionp)
@@ -96,7 +90,7 @@ int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
 		free(shm);
 		return rc;
 	}
-	(void)lfm__pool_recover(*regionp);
+	(void)lfm__recover_dead(*regionp);
 	return 0;
 }
 

@@ -195,10 +195,6 @@ int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
 		     int flags, int mode, int size_given, DB_ENV *dbenv,
 		     DB_MPOOL **out);
 
-/* Recovers what dead processes left in a shared region (0 if private);
- * returns how many were recovered. */
-int lfm__pool_recover(DB_MPOOL *mp);
-
 /* memp_register's work, for any ftype (negative ones are internal). */
 int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin,
 		       lfm__pgfn pgout);

@@ -4,6 +4,7 @@
 #include "frame.h"
 #include "ftab.h"
 #include "pinlog.h"
+#include "shm.h"
 #include "tcache.h"
 
 /* Step 2 for one frame whose EXCL the dead process held. */
@@ -69,4 +70,10 @@ void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
 			owner)
 			lfm__tcache_release_dead(rh, h);
 	}
+}
+
+int lfm__recover_dead(DB_MPOOL *mp)
+{
+	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_proc)
+			       : 0;
 }

@@ -27,10 +27,15 @@
 #ifndef LFM_RECOVER_H
 #define LFM_RECOVER_H
 
-#include "region.h"
+#include "pool.h"
 
 /* Recovers process slot k (dead; the caller holds its lock byte); `self`
  * is the recoverer's owner id for the locks it takes (futex.h). */
 void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self);
+
+/* Recovers every dead process of mp's shared region (0 if private): the
+ * flushers' periodic watch, memp_open, and a miss about to fail with
+ * ENOMEM call it. Returns how many were recovered. */
+int lfm__recover_dead(DB_MPOOL *mp);
 
 #endif

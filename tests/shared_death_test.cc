@@ -394,6 +394,54 @@ TEST_F(SharedDeath, AttachedSurvivorRecoversWithoutNewOpen) {
   PinAll(mpf, kFrames, kFrames, Plain);
 }
 
+// A dead process's pins never cause ENOMEM: a miss that finds every other
+// frame pinned takes them back itself rather than wait for a flusher's
+// watch. Pool of 32 frames; the child pins 4 (directly and through its
+// cache) and is killed; the survivor, attached before the death and with
+// its flushers off, at once pins 30 distinct pages.
+TEST_F(SharedDeath, MissTakesBackDeadPinsBeforeEnomem) {
+  constexpr db_pgno_t k32 = 32;
+  const std::string pool = pool_, file = dir_.File("big.db");
+  MakeFile(file, 2 * k32, kPage);
+  Child c;
+  ASSERT_TRUE(c.Start([&] {
+    DB_MPOOL *mp;
+    DB_MPOOLFILE *mpf;
+    C_OK(OpenShared(pool.c_str(), DB_CREATE | DB_THREAD, k32 * kPage, &mp));
+    C_OK(memp_set_flushers(mp, 0, 0));
+    std::string copy = file;
+    C_OK(memp_fopen(mp, &copy[0], 0, 0, 0644, kPage, -1, nullptr, nullptr,
+                    &mpf));
+    for (db_pgno_t p = 0; p < 2; p++) PinCached(mpf, p);
+    for (db_pgno_t p = 2; p < 4; p++) {
+      db_pgno_t pg = p;
+      void *page = nullptr;
+      C_OK(memp_fget(mpf, &pg, 0, &page));
+    }
+    Tell("holding");
+    Hear();  // until killed
+  }));
+  ASSERT_TRUE(c.Expect("holding"));
+  DB_MPOOL *mp = Join();
+  ASSERT_NE(mp, nullptr);
+  ASSERT_EQ(memp_set_flushers(mp, 0, 0), 0);
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(OpenFile(mp, file, kPage, &mpf), 0);
+  c.Kill();
+  std::vector<void *> held;
+  for (db_pgno_t p = k32; p < k32 + 30; p++) {
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    const int rc = memp_fget(mpf, &pg, 0, &page);
+    ASSERT_EQ(rc, 0) << "page " << p << " with " << held.size()
+                     << " pinned: " << strerror(rc);
+    EXPECT_TRUE(Bytes(page, kPage) == PatternPage(p, kPage)) << "page " << p;
+    held.push_back(page);
+  }
+  for (void *page : held) EXPECT_EQ(memp_fput(mpf, page, 0), 0);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
 // memp_close with pages still pinned (directly and through the thread
 // cache): the pins go with the process, and another can use every frame.
 TEST_F(SharedDeath, CloseWithPinsHeldGivesThemBack) {
