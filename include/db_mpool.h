@@ -276,9 +276,14 @@ LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
  * than `clean_pct` percent of the pool's frames are clean and unpinned, and
  * also every dirty page whose CLOCK usage has run down to zero (the next
  * victims: misses pass over a few of those while flushers run), so that a
- * miss finds a clean victim instead of writing one. memp_open starts
- * the default number (one per four CPUs, at least one, at most eight) with
- * a 20% target; mpool_open pools start with none. A write a flusher could
+ * miss finds a clean victim instead of writing one. memp_open with
+ * DB_THREAD starts the default number (one per four CPUs, at least one, at
+ * most eight) with a 20% target; without DB_THREAD no library thread runs
+ * unless memp_set_flushers asks for one, and mpool_open pools start with
+ * none. Flushers read and write pages from threads of their own: while
+ * they run, pgin, pgout and the memp_set_logflush function may be called
+ * from those threads, concurrently with the application's, and must be
+ * thread-safe. A write a flusher could
  * not make (EIO, ENOSPC, a pgout error, a refused log flush) leaves the page
  * dirty and intact; the flusher retries it later, and the error is returned
  * once by the next memp_fsync of that file or memp_sync.

@@ -21,6 +21,10 @@ struct lfm__flushers {
 	DB_MPOOL *mp;
 	uint32_t n;
 	int pct;
+	/* A shared pool with no flushers: one thread that only watches for
+	 * dead processes. It writes nothing, so it calls no application
+	 * code, and is not counted in rh->nflushers. */
+	int watch_only;
 	/* Set once by the stopper (release); read by each pass (acquire). */
 	_Atomic int stop;
 	struct worker w[];
@@ -79,6 +83,14 @@ static void *flusher_main(void *arg)
 				last = now;
 			}
 		}
+		if (set->watch_only) {
+			lfm__futex_wait_ns(
+			    &rh->flush_kick,
+			    atomic_load_explicit(&rh->flush_kick,
+						 memory_order_acquire),
+			    LFM_RECOVER_EVERY_NS);
+			continue;
+		}
 		/* Read before the pass: a kick during it is not lost. */
 		uint32_t kick =
 		    atomic_load_explicit(&rh->flush_kick, memory_order_acquire);
@@ -123,8 +135,9 @@ static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
 	lfm__futex_wake_all(&rh->flush_kick);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(set->w[k].th, NULL);
-	atomic_fetch_sub_explicit(&rh->nflushers, started,
-				  memory_order_relaxed);
+	if (!set->watch_only)
+		atomic_fetch_sub_explicit(&rh->nflushers, started,
+					  memory_order_relaxed);
 	free(set);
 }
 
@@ -136,6 +149,11 @@ int lfm__flushers_set(DB_MPOOL *mp, int n, int pct)
 		stop_threads(mp->rh, mp->flushers, mp->flushers->n);
 		mp->flushers = NULL;
 	}
+	/* Shared pools keep one watcher for dead processes when no flusher
+	 * runs (stopping for memp_close passes pct -1: none at all). */
+	int watch_only = n == 0 && pct >= 0 && mp->shm != NULL;
+	if (watch_only)
+		n = 1;
 	if (n > 0) {
 		struct lfm__flushers *set =
 		    calloc(1, sizeof(*set) + (size_t)n * sizeof(struct worker));
@@ -145,18 +163,22 @@ int lfm__flushers_set(DB_MPOOL *mp, int n, int pct)
 		}
 		set->mp = mp;
 		set->pct = pct;
+		set->watch_only = watch_only;
 		set->n = (uint32_t)n; /* fixed before any thread reads it */
 		uint32_t k;
 		for (k = 0; k < set->n; k++) {
 			set->w[k].set = set;
 			set->w[k].k = k;
-			atomic_fetch_add_explicit(&mp->rh->nflushers, 1,
-						  memory_order_relaxed);
+			if (!watch_only)
+				atomic_fetch_add_explicit(&mp->rh->nflushers, 1,
+							  memory_order_relaxed);
 			rc = pthread_create(&set->w[k].th, NULL, flusher_main,
 					    &set->w[k]);
 			if (rc != 0) {
-				atomic_fetch_sub_explicit(&mp->rh->nflushers, 1,
-							  memory_order_relaxed);
+				if (!watch_only)
+					atomic_fetch_sub_explicit(
+					    &mp->rh->nflushers, 1,
+					    memory_order_relaxed);
 				break;
 			}
 		}

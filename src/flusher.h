@@ -31,9 +31,11 @@
 /* One per four CPUs, at least one, at most eight. */
 int lfm__flushers_default(void);
 
-/* Stops the running set and starts n threads (0: none) keeping pct.
- * Takes mp->flush_lock. 0 or the error of pthread_create (then none
- * run). */
+/* Stops the running set and starts n threads keeping pct. n 0: none,
+ * except in a shared pool with pct >= 0, where one thread goes on watching
+ * for dead processes (recover.h) and writes nothing; pct -1 (memp_close):
+ * no thread at all. Takes mp->flush_lock. 0 or the error of
+ * pthread_create (then none run). */
 int lfm__flushers_set(DB_MPOOL *mp, int n, int pct);
 
 /* A miss wrote a dirty victim: wake a sleeping flusher, if any. */

@@ -62,8 +62,12 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	}
 	if (rc != 0)
 		return rc;
-	rc =
-	    lfm__flushers_set(*regionp, lfm__flushers_default(), LFM_FLUSH_PCT);
+	/* Flushers call pgin/pgout and the log-flush function from threads
+	 * of their own: only an application that said it is free-threaded
+	 * gets them without asking (memp_set_flushers). */
+	rc = lfm__flushers_set(*regionp,
+			       flags & DB_THREAD ? lfm__flushers_default() : 0,
+			       LFM_FLUSH_PCT);
 	if (rc != 0) {
 		(void)memp_close(*regionp);
 		*regionp = NULL;
@@ -162,7 +166,7 @@ int memp_close(DB_MPOOL *mp)
 	if (mp == NULL)
 		return EINVAL;
 	/* First, so that nothing is written after memp_close returns. */
-	(void)lfm__flushers_set(mp, 0, 0);
+	(void)lfm__flushers_set(mp, 0, -1);
 	/* After this no dying thread touches the region (tls.c). */
 	lfm__tls_unregister_pool(mp);
 	while (mp->mpfs != NULL) {

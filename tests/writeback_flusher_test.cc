@@ -318,6 +318,43 @@ TEST_F(Writeback, SetFlushersArgumentErrors) {
   EXPECT_EQ(memp_set_flushers(mp_, 1, 99), 0);
 }
 
+// Without DB_THREAD the application's pgin, pgout and log-flush function
+// need not be thread-safe, so memp_open starts no thread that could call
+// them: the process has as many threads after it as before, and every
+// pgout (by evictions and syncs) runs on the application's thread. A
+// flusher it asks for with memp_set_flushers is its choice, and runs.
+std::atomic<long> g_foreign_pgouts{0};
+std::atomic<long> g_pgouts{0};
+pthread_t g_app_thread;
+int PgoutOnAppThread(db_pgno_t, void *, DBT *) {
+  g_pgouts++;
+  if (!pthread_equal(pthread_self(), g_app_thread)) g_foreign_pgouts++;
+  return 0;
+}
+
+TEST_F(Writeback, NoLibraryThreadWithoutDbThread) {
+  MakeFile(Path(), 32, kPage);
+  g_app_thread = pthread_self();
+  const long before = ThreadCount();
+  Open(k16Frames, 0);  // not free-threaded
+  EXPECT_EQ(ThreadCount(), before) << "memp_open without DB_THREAD started "
+                                      "a thread";
+  ASSERT_EQ(memp_register(mp_, 5, nullptr, PgoutOnAppThread), 0);
+  ASSERT_EQ(OpenFile(mp_, Path(), kPage, &mpf_, 0, 5), 0);
+  for (uint32_t salt = 1; salt <= 4; salt++)
+    PutRange(0, 32, salt);  // twice the frames: dirty evictions
+  EXPECT_EQ(memp_fsync(mpf_), 0);
+  EXPECT_GT(g_pgouts.load(), 32);
+  EXPECT_EQ(g_foreign_pgouts.load(), 0) << "pgout ran on a library thread";
+  EXPECT_EQ(ThreadCount(), before);
+  ExpectDisk(0, 32, 4);
+  // Asked for, a flusher runs (and may call pgout from its thread).
+  ASSERT_EQ(memp_set_flushers(mp_, 1, 50), 0);
+  EXPECT_EQ(ThreadCount(), before + 1);
+  ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  EXPECT_EQ(ThreadCount(), before);
+}
+
 // Replacing the set over and over, with dirty pages about, neither hangs
 // nor leaks (ASan), and nothing is lost.
 TEST_F(Writeback, SetFlushersRepeatedly) {
