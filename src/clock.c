@@ -241,16 +241,17 @@ static int victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 		    atomic_load_explicit(&rh->resident, memory_order_relaxed);
 		uint64_t m = atomic_load_explicit(&rh->max_resident,
 						  memory_order_relaxed);
-		/* mpool(3) pools. Below maxcache a free frame (the one the
-		 * last over-budget put shed, say) grows the pool back to it.
-		 * Over it, every unpinned page was shed at its put
-		 * (lfm__clock_shrink), so a sweep would pass pinned frames
-		 * only: the shed frame, else grow within the reserve. At it,
-		 * a cached page must make room: taking a free frame would
-		 * put the pool over maxcache for good, and every put would
-		 * then write its page through. Free frames serve only when
-		 * every cached page is pinned (below). */
-		if (r != m && (*out = take_shed(mp, stride, t)) != NULL)
+		/* mpool(3) pools. The frame the last over-budget put shed is
+		 * named only while no put has released a page within maxcache
+		 * since (lfm__clock_shrink): every cached page is still
+		 * pinned, so it is the frame to take. Over maxcache, every
+		 * unpinned page was shed at its put, so a sweep would pass
+		 * pinned frames only: grow within the reserve. At maxcache a
+		 * cached page must make room: a free frame would put the pool
+		 * over maxcache for good, and every put would then write its
+		 * page through. Free frames serve only when every cached page
+		 * is pinned (below). */
+		if ((*out = take_shed(mp, stride, t)) != NULL)
 			return 0;
 		if (r > m)
 			c = lfm__region_carve_as(rh, pagesize, 1,
@@ -284,7 +285,11 @@ static int victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 			}
 		}
 		if (busy == NULL && require != 0) {
-			require = 0; /* every cached page pinned: grow */
+			/* Every cached page pinned: grow, within the
+			 * reserve, else into a free frame. */
+			require = 0;
+			c = lfm__region_carve_as(rh, pagesize, 1,
+						 mp->lock_owner);
 			continue;
 		}
 		if (busy == NULL)
@@ -332,8 +337,16 @@ void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
 		 * its own), so the sweep would find only this one after
 		 * draining its USAGE: O(frames) per put. Take it directly;
 		 * if it is pinned again or held, a later put sheds one. */
-		if (!over_budget(rh))
+		if (!over_budget(rh)) {
+			/* A page released within maxcache: the pool is not
+			 * all pinned any more, so a miss must not take the
+			 * shed frame (that would put it over maxcache). */
+			if (atomic_load_explicit(&rh->shed_hint,
+						 memory_order_relaxed) != 0)
+				atomic_store_explicit(&rh->shed_hint, 0,
+						      memory_order_relaxed);
 			return;
+		}
 		uint64_t tag =
 		    atomic_load_explicit(&put->tag, memory_order_relaxed);
 		if (lfm__st_slotref(atomic_load_explicit(
