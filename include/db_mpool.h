@@ -257,10 +257,22 @@ memp_register(DB_MPOOL *mp, int ftype,
 	      int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),
 	      int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie));
 
-/* memp_sync: write every dirty page whose LSN is below *lsn (pages of files
- * with no lsn_offset are all written) and fdatasync the files written;
- * DB_INCOMPLETE if some were pinned; on success *lsn becomes the largest LSN
- * written. Background write errors are returned once, as by memp_fsync. */
+/*
+ * memp_sync: a checkpoint. It writes every page modified before it began,
+ * whatever LSN the page holds now (a page's LSN is its latest change's; an
+ * older change may be on it too), and fdatasyncs the files written. The set
+ * is fixed when the checkpoint starts: the pages dirty then, and the pages
+ * pinned then, which count once released dirty (and drop out if released
+ * clean). While some are pinned it returns DB_INCOMPLETE; called again
+ * with the same (or a smaller) *lsn it continues that checkpoint, writing
+ * what is left of the set; pages first dirtied after it began do not hold
+ * it up. A call with a larger *lsn, or any call after one returned 0,
+ * starts a new checkpoint. On success *lsn becomes the largest LSN written
+ * by the checkpoint (unchanged if it wrote no page with an LSN).
+ * Background write errors are returned once, as by memp_fsync. Errors:
+ * EINVAL (mp or lsn NULL), ENOMEM, the errors of write(2) and fdatasync(2)
+ * (the pages not made durable stay in the checkpoint).
+ */
 LFM_EXPORT int memp_sync(DB_MPOOL *mp, LSN *lsn);
 
 /* memp_stat: allocate (with db_malloc, or malloc) and fill the statistics;

@@ -293,16 +293,14 @@ static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 	}
 }
 
-/* What memp_fput and memp_fset share: the read-only check, the state bits
- * the flags stand for, and the LSN of a page being dirtied. */
-static int put_flags(DB_MPOOLFILE *mpf, struct lfm__frame *f, void *page,
-		     unsigned long flags, uint32_t *set, uint32_t *clear)
+/* What memp_fput and memp_fset share: the read-only check and the state
+ * bits the flags stand for. */
+static int put_flags(DB_MPOOLFILE *mpf, unsigned long flags, uint32_t *set,
+		     uint32_t *clear)
 {
 	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
 		return EACCES;
 	flag_bits(flags, set, clear);
-	if (flags & DB_MPOOL_DIRTY)
-		lfm__note_lsn(mpf, f, page);
 	return 0;
 }
 
@@ -425,7 +423,7 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
 	if (f == NULL)
 		return EINVAL;
-	int rc = put_flags(mpf, f, page, flags, &set, &clear);
+	int rc = put_flags(mpf, flags, &set, &clear);
 	if (rc == 0)
 		rc = release(mpf, f, tag, set, clear);
 	/* mpool(3) pools grew past maxcache while pages were pinned: give
@@ -464,7 +462,7 @@ int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
 	if (f == NULL || !pinned_here(mpf, f, tag))
 		return EINVAL;
-	int rc = put_flags(mpf, f, page, flags, &set, &clear);
+	int rc = put_flags(mpf, flags, &set, &clear);
 	if (rc == 0)
 		lfm__frame_apply_bits(f, set, clear); /* the caller's pin */
 	return rc;

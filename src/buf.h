@@ -29,21 +29,4 @@ int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
  * with the file, as memp_fclose requires). Returns the pins released. */
 uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot);
 
-/* Records the LSN of a page being dirtied, from the caller's thread (which
- * holds the page); see lfm__frame.lsn_hint. */
-static inline void lfm__note_lsn(DB_MPOOLFILE *mpf, struct lfm__frame *f,
-				 const void *page)
-{
-	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
-	int32_t off =
-	    atomic_load_explicit(&file->lsn_offset, memory_order_relaxed);
-	if (off < 0)
-		return;
-	DB_LSN lsn;
-	memcpy(&lsn, (const char *)page + off, sizeof(lsn));
-	atomic_store_explicit(&f->lsn_hint,
-			      ((uint64_t)lsn.file << 32) | lsn.offset,
-			      memory_order_relaxed);
-}
-
 #endif

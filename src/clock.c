@@ -39,7 +39,7 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
 	lfm__ftab_unlink(rh, b, f);
 	atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
 	lfm__mutex_unlock(&b->lock);
-	atomic_store_explicit(&f->lsn_hint, 0, memory_order_relaxed);
+	atomic_store_explicit(&f->ckpt, 0, memory_order_relaxed);
 	atomic_fetch_and_explicit(
 	    &f->state,
 	    ~(LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK | LFM_F_DISCARD),

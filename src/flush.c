@@ -42,7 +42,7 @@ static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
  * wrote, so the pages this call wrote that are still cached, unchanged in
  * identity, are marked dirty again (under a pin of our own, which freezes
  * the tag) for the next sync to write. */
-static void redirty(DB_MPOOL *mp, struct lfm__wb_cand *c, uint32_t n,
+static void redirty(DB_MPOOL *mp, const struct lfm__wb_cand *c, uint32_t n,
 		    uint32_t slot)
 {
 	struct lfm__frame *frames = lfm__frames(mp->rh);
@@ -63,8 +63,45 @@ static int take_bg_err(struct lfm__region_hdr *rh, uint32_t s)
 					memory_order_relaxed);
 }
 
-int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
-	       int *wrote_lsn, int pinned_too)
+int lfm__flush_durable(DB_MPOOL *mp, int64_t slot, const uint8_t *wrote,
+		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	int err = 0;
+	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
+		if (slot >= 0 && (int64_t)s != slot)
+			continue;
+		struct lfm__file *file = &lfm__files(rh)[s];
+		if (!atomic_exchange_explicit(&file->unsynced, 0,
+					      memory_order_acq_rel) &&
+		    !wrote[s])
+			continue;
+		int fd = lfm__pfile_wfd(mp, s);
+		if (fd < 0)
+			continue; /* nothing this process can have written */
+		int rc = lfm__fdatasync(fd);
+		if (rc != 0) {
+			atomic_store_explicit(&file->unsynced, 1,
+					      memory_order_relaxed);
+			redirty(mp, c, n, s);
+			if (bad != NULL)
+				bad[s] = 1;
+			if (err == 0)
+				err = rc;
+		}
+	}
+	/* A flusher's failed write is the next sync's to report. */
+	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
+		if (slot >= 0 && (int64_t)s != slot)
+			continue;
+		int bg = take_bg_err(rh, s);
+		if (bg != 0 && err == 0)
+			err = bg;
+	}
+	return err;
+}
+
+int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -95,9 +132,10 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 		cand[nc].tag = tag;
 		cand[nc].idx = i;
 		cand[nc].usage = 0;
+		cand[nc].ckpt = 0;
 		nc++;
 	}
-	struct lfm__wb_opts o = {.limit = limit, .wait_excl = 1};
+	struct lfm__wb_opts o = {.wait_excl = 1};
 	struct lfm__wb_result res = {0};
 	lfm__wb_write(mp, cand, nc, &o, t, &res);
 	err = res.err;
@@ -114,41 +152,11 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
 		if (cand[i].result == LFM_WB_WRITTEN)
 			wrote[fs] = 1;
 	}
-	if (limit != NULL && res.has_lsn &&
-	    (!*wrote_lsn || lfm__lsn_less(max_lsn, &res.max_lsn))) {
-		*max_lsn = res.max_lsn;
-		*wrote_lsn = 1;
-	}
 	/* Durability: what this call wrote, and what flushers and evictions
 	 * wrote before it, is on stable storage before it reports success. */
-	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
-		if (slot >= 0 && (int64_t)s != slot)
-			continue;
-		struct lfm__file *file = &lfm__files(rh)[s];
-		if (!atomic_exchange_explicit(&file->unsynced, 0,
-					      memory_order_acq_rel) &&
-		    !wrote[s])
-			continue;
-		int fd = lfm__pfile_wfd(mp, s);
-		if (fd < 0)
-			continue; /* nothing this process can have written */
-		int rc = lfm__fdatasync(fd);
-		if (rc != 0) {
-			atomic_store_explicit(&file->unsynced, 1,
-					      memory_order_relaxed);
-			redirty(mp, cand, nc, s);
-			if (err == 0)
-				err = rc;
-		}
-	}
-	/* A flusher's failed write is the next sync's to report. */
-	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
-		if (slot >= 0 && (int64_t)s != slot)
-			continue;
-		int bg = take_bg_err(rh, s);
-		if (bg != 0 && err == 0)
-			err = bg;
-	}
+	int rc = lfm__flush_durable(mp, slot, wrote, cand, nc, NULL);
+	if (err == 0)
+		err = rc;
 	free(cand);
 	free(wrote);
 	if (err != 0)

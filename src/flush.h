@@ -1,26 +1,35 @@
-/* flush.h - writing dirty pages back: memp_fsync and memp_sync. */
+/* flush.h - writing dirty pages back: memp_fsync and mpool_sync, and the
+ * durability step every sync ends with (memp_sync: checkpoint.h). */
 #ifndef LFM_FLUSH_H
 #define LFM_FLUSH_H
 
 #include "pool.h"
+#include "writeback.h"
 
 /*
  * Writes the dirty pages of file `slot` (or of every file when slot is -1)
  * that no user has pinned; pages that thread caches merely reference are
- * taken back from them first. With `limit`, only pages whose LSN is below
- * it (files without an LSN offset: all), and *max_lsn is raised to the
- * largest LSN written. Each written file is then fdatasync'd.
+ * taken back from them first, then made durable (lfm__flush_durable).
  * Adjacent pages go out in runs (writeback.h), sorted by page number.
  * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
  * copy taken under a pin of our own.
- * If fdatasync fails, the pages written for that file are marked dirty
- * again (the kernel may have dropped them). A flusher's failed write of a
- * covered file since the last sync is reported here, once.
  * Returns 0, DB_INCOMPLETE (some were pinned), or the first error (the
  * failed pages stay dirty and intact).
  */
-int lfm__flush(DB_MPOOL *mp, int64_t slot, const DB_LSN *limit, DB_LSN *max_lsn,
-	       int *wrote_lsn, int pinned_too);
+int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too);
+
+/*
+ * A sync's last step, for file `slot` (every file with -1): each file this
+ * call wrote (wrote[s]), or that flushers and evictions wrote since the
+ * last sync began, is fdatasync'd, so that what it reports written is on
+ * stable storage. If fdatasync fails, the pages of that file in c[0..n)
+ * that this call wrote (result LFM_WB_WRITTEN) are marked dirty again (the
+ * kernel may have dropped them) and bad[s] is set (bad may be NULL). Then
+ * a flusher's failed write of a covered file since the last sync is taken,
+ * to be reported once. Returns the first error, or 0.
+ */
+int lfm__flush_durable(DB_MPOOL *mp, int64_t slot, const uint8_t *wrote,
+		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad);
 
 /* Drops every frame of file `slot` (memp_fclose of a temporary file):
  * frames pinned by users are left. Returns how many were left. */

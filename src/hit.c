@@ -220,7 +220,6 @@ static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 	if (flags & DB_MPOOL_DIRTY) {
 		if (mpf->rdonly)
 			goto slow; /* EACCES */
-		lfm__note_lsn(mpf, f, page);
 		set = LFM_F_DIRTY;
 	}
 	/* Some cache references the frame: perhaps ours holds the pin. */

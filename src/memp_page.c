@@ -1,6 +1,7 @@
 /* memp_page.c - argument checking for the page calls: memp_fget, memp_fput,
  * memp_fset, memp_fsync, memp_sync. The work is in buf.c and flush.c. */
 #include "buf.h"
+#include "checkpoint.h"
 #include "flush.h"
 #include "hit.h"
 #include "stats.h"
@@ -116,18 +117,12 @@ int memp_fsync(DB_MPOOLFILE *mpf)
 		return EINVAL;
 	if (mpf->rdonly)
 		return 0; /* it cannot have dirtied anything */
-	int wrote = 0;
-	return lfm__flush(mpf->mp, mpf->slot, NULL, NULL, &wrote, 0);
+	return lfm__flush(mpf->mp, mpf->slot, 0);
 }
 
 int memp_sync(DB_MPOOL *mp, LSN *lsn)
 {
 	if (mp == NULL || lsn == NULL)
 		return EINVAL;
-	DB_LSN limit = *lsn, max = {0, 0};
-	int wrote = 0;
-	int rc = lfm__flush(mp, -1, &limit, &max, &wrote, 0);
-	if (rc == 0 && wrote)
-		*lsn = max;
-	return rc;
+	return lfm__checkpoint(mp, lsn);
 }

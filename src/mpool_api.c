@@ -311,8 +311,7 @@ int mpool_sync(MPOOL *m)
 		errno = EINVAL;
 		return -1;
 	}
-	int wrote = 0;
-	int rc = lfm__flush(m->mp, m->mpf->slot, NULL, NULL, &wrote, 1);
+	int rc = lfm__flush(m->mp, m->mpf->slot, 1);
 	if (rc != 0) {
 		errno = rc == DB_INCOMPLETE ? EAGAIN : rc;
 		return -1;

@@ -31,7 +31,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		lfm__frame_release_excl(f, 0, 0); /* a whole page: keep it */
 		return;
 	}
-	atomic_store_explicit(&f->lsn_hint, 0, memory_order_relaxed);
+	atomic_store_explicit(&f->ckpt, 0, memory_order_relaxed);
 	if ((s & LFM_F_VALID) && rh->elastic)
 		atomic_fetch_sub_explicit(&rh->resident, 1,
 					  memory_order_relaxed);

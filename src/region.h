@@ -43,7 +43,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 6u
+#define LFM_REGION_VERSION 7u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -147,12 +147,16 @@ struct lfm__frame {
 	 * its buffer size / 64 (bits 44..58). Written once when the frame's
 	 * chunk opens, before the frame is published. */
 	uint64_t place;
-	/* The page's LSN (file << 32 | offset) as of its last dirtying
-	 * memp_fput/memp_fset, read by the caller's own thread: lets memp_sync
-	 * judge a pinned page without reading bytes a user may be writing.
-	 * Relaxed: a hint that only errs low (LSNs grow), i.e. towards
-	 * "incomplete". Reset when the frame is retagged. */
-	_Atomic uint64_t lsn_hint;
+	/* The memp_sync checkpoint generation that must write this page
+	 * (checkpoint.h); 0: none. Set only under the page's bucket lock,
+	 * while the frame is linked with its tag, so a mark never names an
+	 * evicted page; cleared (relaxed store) when the frame is unlinked
+	 * for good (eviction, recovery) and before it is relinked, and by CAS
+	 * from the generation seen when a sync wrote the page or found it
+	 * clean and unpinned, so a newer checkpoint's mark is never lost.
+	 * Relaxed: a sync reads the state word (acquire) to judge the page;
+	 * the mark only says which pages to judge. */
+	_Atomic uint64_t ckpt;
 } __attribute__((aligned(32)));
 
 /* Two descriptors a cache line: half the footprint of the hit path's
@@ -277,6 +281,15 @@ struct lfm__region_hdr {
 	 * system call when nobody sleeps. */
 	_Atomic uint32_t flush_kick;
 	_Atomic uint32_t flush_sleepers;
+
+	/* memp_sync's checkpoint (checkpoint.h): generation << 2 | phase
+	 * (LFM_CKPT_*), changed by CAS (acq_rel); the checkpoint's LSN and
+	 * the largest page LSN it wrote (file << 32 | offset; ckpt_wrote: it
+	 * wrote one). Relaxed: they are reported, not synchronised with. */
+	_Atomic uint64_t ckpt_state;
+	_Atomic uint64_t ckpt_lsn;
+	_Atomic uint64_t ckpt_max;
+	_Atomic uint32_t ckpt_wrote;
 
 	/* Processes attached to a shared region (shm.h): a slot is claimed
 	 * by CAS of `state` 0 -> 1 and its owner then holds a lock on the

@@ -159,20 +159,6 @@ static int cand_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A pinned page counts against a sync with a limit only if it qualifies,
- * judged by its LSN hint (the bytes are the user's while pinned). */
-static int hint_qualifies(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  uint64_t tag, const DB_LSN *limit)
-{
-	if (limit == NULL ||
-	    atomic_load_explicit(&lfm__files(rh)[lfm__tag_slot(tag)].lsn_offset,
-				 memory_order_relaxed) < 0)
-		return 1;
-	uint64_t h = atomic_load_explicit(&f->lsn_hint, memory_order_relaxed);
-	DB_LSN lsn = {(u_int32_t)(h >> 32), (u_int32_t)h};
-	return lfm__lsn_less(&lsn, limit);
-}
-
 /* Takes EXCL on c's frame if it still holds c's page, dirty and unpinned.
  * Returns 1 (taken), 0 (skip), or LFM_WB_PINNED. Flushes the pending run
  * before sleeping, so no thread sleeps holding frames. */
@@ -205,9 +191,7 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 		    (lfm__st_slotref(s) != 0 &&
 		     lfm__tcache_steal(rh, f, c->tag) == 0 &&
 		     lfm__tcache_held(rh, f, c->tag, 0)))
-			return hint_qualifies(rh, f, c->tag, o->limit)
-				   ? LFM_WB_PINNED
-				   : 0;
+			return LFM_WB_PINNED;
 		if (lfm__st_slotref(s) != 0) {
 			/* Stolen, or being dropped by the other stealer: look
 			 * again (yielding, should that thread be preempted in
@@ -252,13 +236,6 @@ void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
 		struct lfm__frame *f = &lfm__frames(rh)[c->idx];
 		uint32_t slot = lfm__tag_slot(c->tag);
 		uint32_t pgno = lfm__tag_pgno(c->tag);
-		DB_LSN lsn;
-		if (o->limit != NULL &&
-		    lfm__wb_page_lsn(rh, slot, lfm__frame_page(rh, f), &lsn) &&
-		    !lfm__lsn_less(&lsn, o->limit)) {
-			lfm__frame_release_excl(f, 0, 0);
-			continue;
-		}
 		if (r.n > 0 && (r.slot != slot || r.first + r.n != pgno ||
 				r.n == LFM_WB_RUN))
 			run_flush(mp, &r, t, res);
@@ -347,7 +324,7 @@ int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
 					cand[k++] = cand[i];
 					cand[i] = tmp;
 				}
-		struct lfm__wb_opts o = {.limit = NULL, .wait_excl = 0};
+		struct lfm__wb_opts o = {.wait_excl = 0};
 		struct lfm__wb_result res = {0};
 		lfm__wb_write(mp, cand, k, &o, t, &res);
 		*nwrote = res.nwrote;

@@ -32,19 +32,17 @@ struct lfm__wb_cand {
 	uint32_t idx;
 	uint8_t usage;
 	uint8_t result;
+	uint64_t ckpt; /* its checkpoint mark when chosen (checkpoint.c) */
 };
 
 enum {
-	LFM_WB_SKIPPED = 0, /* clean now, moved, or not below the LSN limit */
+	LFM_WB_SKIPPED = 0, /* clean now, or moved */
 	LFM_WB_WRITTEN,
 	LFM_WB_PINNED, /* a user holds it: not written */
 	LFM_WB_FAILED  /* write error: still dirty, intact */
 };
 
 struct lfm__wb_opts {
-	/* Write only pages whose LSN is below this (files with an LSN
-	 * offset); NULL: all. */
-	const DB_LSN *limit;
 	/* Sleep on frames another thread holds in EXCL (a sync must see
 	 * them through); otherwise pass them by (flushers). */
 	int wait_excl;

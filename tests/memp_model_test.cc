@@ -519,9 +519,11 @@ class ModelTest : public PoolTest, protected ModelDriver {
       }
       CheckSync(f, memp_fsync(files_[f].mpf), "memp_fsync");
     } else if (k == 2) {
+      // Each checkpoint a new one (a larger LSN): it writes every page
+      // dirty now. Retries of an incomplete one: memp_file_test.
       DB_LSN lsn;
       lsn.file = 1;
-      lsn.offset = 0;
+      lsn.offset = ++checkpoints_;
       CheckSync(-1, memp_sync(mp_, &lsn), "memp_sync");
     } else {
       int nwrote = -1;
@@ -628,6 +630,7 @@ class ModelTest : public PoolTest, protected ModelDriver {
   uint32_t version_ = 100;
   std::vector<FileModel> files_;
   std::vector<Pin> pins_;
+  uint32_t checkpoints_ = 0;  // memp_sync calls: each a larger LSN
   std::vector<void *> stale_;
 };
 

@@ -146,6 +146,8 @@ void Run::ClosePool() {
   g_fail_log = 0;
   pins_.clear();
   stale_.clear();
+  ckpt_open_ = false;  // the region goes (shared ones are unlinked)
+  ckpt_set_.clear();
   // Dirty pages are dropped: the files hold what they hold.
   for (int f = 0; f < kFiles; f++) {
     File &fl = files_[f];

@@ -299,6 +299,7 @@ class Run {
   void AfterSync(int f, int rc, const char *what,
                  const DB_LSN *limit = nullptr);
   void CheckDisk(int f, const char *what);
+  void AfterCheckpoint(int rc, bool fresh, bool ro_only);
 
   Bytes &b_;
   File files_[kFiles];
@@ -311,6 +312,12 @@ class Run {
   size_t max_ps_ = 0;      // largest page size any file of the pool has
   bool injected_ = false;  // a pgin/pgout failure was armed in this pool
   std::string env_dir_;
+  // memp_sync's checkpoint as the model sees it (src/checkpoint.h): one is
+  // open (the last call did not return 0), its LSN, and its set: the pages
+  // dirty or pinned when it started that the model has not seen leave it.
+  bool ckpt_open_ = false;
+  uint64_t ckpt_lsn_ = 0;
+  std::set<std::pair<int, db_pgno_t>> ckpt_set_;
 };
 
 }  // namespace memp

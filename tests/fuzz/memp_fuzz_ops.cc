@@ -318,29 +318,71 @@ void Run::OpSync(bool one_file) {
     AfterSync(f, memp_fsync(fl.mpf), "memp_fsync");
     return;
   }
-  // Files with no lsn_offset are written whatever the LSN; file 1's pages
-  // (when it has LSNs) are {1, version}.
+  // A checkpoint: a new one when none is open or the LSN is past the open
+  // one's (its set: every page dirty or pinned now), else the open one
+  // goes on. File 1's pages (when it has LSNs) are {1, version}.
   DB_LSN lsn;
   lsn.file = b_.Bit() ? 1 : b_.U8();
   lsn.offset = b_.Bit() ? b_.U8() % 64 : b_.U32();
-  const DB_LSN limit = lsn;
+  const DB_LSN asked = lsn;
+  const bool fresh = !ckpt_open_ || Lsn64(asked) > ckpt_lsn_;
+  if (fresh) {
+    ckpt_open_ = true;
+    ckpt_lsn_ = Lsn64(asked);
+    ckpt_set_.clear();
+    for (int i = 0; i < kFiles; i++)
+      for (db_pgno_t p = 0; p < files_[i].pages.size(); p++)
+        if (files_[i].pages[p].dirty || Pins(i, p) > 0)
+          ckpt_set_.insert({i, p});
+  }
   const int rc = memp_sync(mp_, &lsn);
-  Trace("memp_sync {%u, %u} -> %d {%u, %u}", limit.file, limit.offset, rc,
-        lsn.file, lsn.offset);
-  // On success *lsn is the largest LSN written, below the limit (or left
-  // alone when none was).
-  if (rc == 0)
-    FUZZ_CHECK(Lsn64(lsn) <= Lsn64(limit), "memp_sync wrote past its LSN");
+  Trace("memp_sync {%u, %u}%s -> %d {%u, %u}", asked.file, asked.offset,
+        fresh ? " (new)" : "", rc, lsn.file, lsn.offset);
   // Files that only a read-only handle has open are not written.
   bool ro_only = false;
   for (const File &fl : files_)
     ro_only |= fl.mpf == nullptr && fl.ro != nullptr;
-  if (ro_only) {
-    FUZZ_CHECK(rc == 0 || rc == DB_INCOMPLETE || (rc == kInjected && Armed()),
-               "memp_sync: " + Str(rc));
-    return;
+  AfterCheckpoint(rc, fresh, ro_only);
+}
+
+// After memp_sync returned rc. It is DB_INCOMPLETE exactly when a page of
+// the set is pinned (while it goes on, a set page the cache evicted and
+// read again has left the set: then either). Unpinned pages of the set
+// leave it; a new checkpoint wrote the dirty ones (a continued one may
+// have found them evicted, which wrote an allowed version).
+void Run::AfterCheckpoint(int rc, bool fresh, bool ro_only) {
+  if (rc == kInjected && Armed()) return;  // the set stays
+  bool pinned = false;
+  for (const auto &k : ckpt_set_) pinned |= Pins(k.first, k.second) > 0;
+  if (ro_only || (pinned && !fresh)) {
+    FUZZ_CHECK(rc == 0 || rc == DB_INCOMPLETE, "memp_sync: " + Str(rc));
+  } else if (pinned) {
+    FUZZ_CHECK(rc == DB_INCOMPLETE,
+               "memp_sync: " + Str(rc) + " with a page of its set pinned");
+  } else {
+    FUZZ_CHECK(rc == 0, "memp_sync: " + Str(rc) +
+                            " with none of its set "
+                            "pinned");
   }
-  AfterSync(-1, rc, "memp_sync", &limit);
+  for (auto it = ckpt_set_.begin(); it != ckpt_set_.end();) {
+    if (Pins(it->first, it->second) > 0) {
+      ++it;
+      continue;
+    }
+    Page &m = files_[it->first].pages[it->second];
+    if (fresh && m.dirty && !ro_only) {
+      m.disk = {m.mem};
+      m.dirty = false;
+    }
+    it = ckpt_set_.erase(it);
+  }
+  if (rc != 0) return;
+  ckpt_open_ = false;
+  ckpt_set_.clear();
+  for (int i = 0; i < kFiles; i++)
+    if (!files_[i].path.empty() &&
+        (files_[i].mpf != nullptr || files_[i].ro != nullptr))
+      CheckDisk(i, "memp_sync");
 }
 
 void Run::OpTrickle() {
@@ -410,6 +452,8 @@ void Run::OpCloseFile() {
     if (fl.path.empty()) {
       fl.pages.clear();  // a temporary file goes too
       fl.next_version = 2;
+      for (auto it = ckpt_set_.begin(); it != ckpt_set_.end();)
+        it = it->first == f ? ckpt_set_.erase(it) : std::next(it);
     }
   }
   stale_.clear();  // a freed temporary file's frames may hold anything

@@ -1,0 +1,226 @@
+/* checkpoint.c - memp_sync's checkpoints (see checkpoint.h). */
+#include "checkpoint.h"
+
+#include "flush.h"
+#include "ftab.h"
+#include "writeback.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Puts every page that is dirty or pinned now in generation gen's set. A
+ * page is marked under its bucket lock and only while its frame is linked
+ * with its tag: an eviction unlinks under the same lock and clears the
+ * mark after, so no mark outlives the page's stay in its frame. */
+static void mark(DB_MPOOL *mp, uint64_t gen)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__frame *f = &frames[i];
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_acquire);
+		/* Thread-cache references (SLOTREF) may be pins (HELD
+		 * entries): marked too; judged when the set is written. */
+		if (!(s & LFM_F_VALID) ||
+		    !(s & (LFM_F_DIRTY | LFM_F_REFS_MASK)))
+			continue;
+		uint64_t tag =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
+		if (tag == 0 || tag == LFM_TAG_RETIRED)
+			continue;
+		struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
+		uint32_t examined = 0;
+		lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+		if (lfm__ftab_find(rh, b, tag, &examined) == f)
+			atomic_store_explicit(&f->ckpt, gen,
+					      memory_order_relaxed);
+		lfm__mutex_unlock(&b->lock);
+	}
+}
+
+/* Joins the open checkpoint, or starts (and marks) a new one. Returns its
+ * generation. */
+static uint64_t begin(DB_MPOOL *mp, uint64_t want)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	for (;;) {
+		uint64_t s =
+		    atomic_load_explicit(&rh->ckpt_state, memory_order_acquire);
+		uint64_t g = s >> 2;
+		unsigned phase = (unsigned)(s & 3);
+		if (phase != LFM_CKPT_CLOSED &&
+		    want <= atomic_load_explicit(&rh->ckpt_lsn,
+						 memory_order_relaxed)) {
+			if (phase == LFM_CKPT_MARKING) {
+				/* Its starter may still be marking, or dead:
+				 * mark too (the same pages), then open it. */
+				mark(mp, g);
+				atomic_compare_exchange_strong_explicit(
+				    &rh->ckpt_state, &s, g << 2 | LFM_CKPT_OPEN,
+				    memory_order_acq_rel, memory_order_relaxed);
+			}
+			return g;
+		}
+		uint64_t next = (g + 1) << 2 | LFM_CKPT_MARKING;
+		if (!atomic_compare_exchange_strong_explicit(
+			&rh->ckpt_state, &s, next, memory_order_acq_rel,
+			memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&rh->ckpt_lsn, want,
+				      memory_order_relaxed);
+		atomic_store_explicit(&rh->ckpt_max, 0, memory_order_relaxed);
+		atomic_store_explicit(&rh->ckpt_wrote, 0, memory_order_relaxed);
+		mark(mp, g + 1);
+		atomic_compare_exchange_strong_explicit(
+		    &rh->ckpt_state, &next, (g + 1) << 2 | LFM_CKPT_OPEN,
+		    memory_order_acq_rel, memory_order_relaxed);
+		return g + 1;
+	}
+}
+
+/* Whether a user pins f, which held `tag` (a page that moved is not). */
+static int pinned(struct lfm__region_hdr *rh, struct lfm__frame *f,
+		  uint64_t tag)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag)
+		return 0;
+	return lfm__st_direct(s) != 0 ||
+	       (lfm__st_slotref(s) != 0 && lfm__tcache_held(rh, f, tag, 0));
+}
+
+/* Raises the checkpoint's largest written LSN to `lsn`. */
+static void note_lsn(struct lfm__region_hdr *rh, const DB_LSN *lsn)
+{
+	uint64_t v = lfm__lsn_u64(lsn);
+	uint64_t cur =
+	    atomic_load_explicit(&rh->ckpt_max, memory_order_relaxed);
+	while ((cur < v ||
+		!atomic_load_explicit(&rh->ckpt_wrote, memory_order_relaxed)) &&
+	       !atomic_compare_exchange_weak_explicit(&rh->ckpt_max, &cur, v,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	atomic_store_explicit(&rh->ckpt_wrote, 1, memory_order_relaxed);
+}
+
+/* Writes what is left of the marked set (marks of any generation: an
+ * older one's pages are in the newer set too, or done) and makes it
+ * durable. *left gets the pages still in it. */
+static int write_set(DB_MPOOL *mp, uint32_t *left)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__wb_cand *cand = malloc(sizeof(*cand) * (n ? n : 1));
+	uint8_t *wrote = calloc(rh->nfiles_max, 1);
+	uint8_t *bad = calloc(rh->nfiles_max, 1);
+	int err = 0;
+
+	*left = 0;
+	if (cand == NULL || wrote == NULL || bad == NULL) {
+		free(cand);
+		free(wrote);
+		free(bad);
+		return ENOMEM;
+	}
+	/* Dirty pages at the front (to write), clean ones at the back. */
+	uint32_t nd = 0, back = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__frame *f = &frames[i];
+		uint64_t m =
+		    atomic_load_explicit(&f->ckpt, memory_order_relaxed);
+		if (m == 0)
+			continue;
+		/* Acquire: a page seen clean was written, and its writer's
+		 * `unsynced` mark is seen by lfm__flush_durable. */
+		uint32_t s =
+		    atomic_load_explicit(&f->state, memory_order_acquire);
+		uint64_t tag =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
+		if (tag == 0 || tag == LFM_TAG_RETIRED)
+			continue; /* evicted: its mark is being cleared */
+		struct lfm__wb_cand *c =
+		    (s & LFM_F_DIRTY) ? &cand[nd++] : &cand[--back];
+		c->tag = tag;
+		c->idx = i;
+		c->usage = 0;
+		c->ckpt = m;
+		c->result = LFM_WB_SKIPPED;
+	}
+	struct lfm__wb_opts o = {.wait_excl = 1};
+	struct lfm__wb_result res = {0};
+	lfm__wb_write(mp, cand, nd, &o, lfm__tls(mp), &res);
+	err = res.err;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i == nd)
+			i = back;
+		if (i >= n)
+			break;
+		struct lfm__wb_cand *c = &cand[i];
+		if (c->result == LFM_WB_WRITTEN)
+			wrote[lfm__tag_slot(c->tag)] = 1;
+		else if (c->result == LFM_WB_SKIPPED &&
+			 pinned(rh, &frames[c->idx], c->tag))
+			c->result = LFM_WB_PINNED; /* clean, but its holder may
+						     put it dirty */
+	}
+	int rc = lfm__flush_durable(mp, -1, wrote, cand, nd, bad);
+	if (err == 0)
+		err = rc;
+	/* Out of the set: pages written (and made durable) and pages found
+	 * clean and unpinned. By CAS from the mark seen: a newer
+	 * checkpoint's mark stays. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (i == nd)
+			i = back;
+		if (i >= n)
+			break;
+		struct lfm__wb_cand *c = &cand[i];
+		struct lfm__frame *f = &frames[c->idx];
+		if ((c->result != LFM_WB_WRITTEN &&
+		     c->result != LFM_WB_SKIPPED) ||
+		    bad[lfm__tag_slot(c->tag)]) {
+			(*left)++;
+			continue;
+		}
+		uint64_t m = c->ckpt;
+		if (atomic_load_explicit(&f->tag, memory_order_relaxed) ==
+		    c->tag)
+			atomic_compare_exchange_strong_explicit(
+			    &f->ckpt, &m, 0, memory_order_relaxed,
+			    memory_order_relaxed);
+	}
+	if (res.has_lsn)
+		note_lsn(rh, &res.max_lsn);
+	free(cand);
+	free(wrote);
+	free(bad);
+	return err;
+}
+
+int lfm__checkpoint(DB_MPOOL *mp, DB_LSN *lsn)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint64_t gen = begin(mp, lfm__lsn_u64(lsn));
+	uint32_t left = 0;
+	int err = write_set(mp, &left);
+	if (err != 0)
+		return err;
+	if (left > 0)
+		return DB_INCOMPLETE;
+	uint64_t open = gen << 2 | LFM_CKPT_OPEN;
+	atomic_compare_exchange_strong_explicit(
+	    &rh->ckpt_state, &open, gen << 2 | LFM_CKPT_CLOSED,
+	    memory_order_acq_rel, memory_order_relaxed);
+	if (atomic_load_explicit(&rh->ckpt_wrote, memory_order_relaxed)) {
+		uint64_t v =
+		    atomic_load_explicit(&rh->ckpt_max, memory_order_relaxed);
+		lsn->file = (u_int32_t)(v >> 32);
+		lsn->offset = (u_int32_t)v;
+	}
+	return 0;
+}
