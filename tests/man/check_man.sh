@@ -110,7 +110,7 @@ declared_functions() {
 		awk '/^[ \t]*#/ { cont = /\\$/; next } # preprocessor lines
 		     cont { cont = /\\$/; next }
 		     { print }' |
-		tr '\n' ' ' | tr ';{}' '\n\n\n' | sed 's/^/ /' |
+		tr '\n' ' ' | tr ';{}' '\n' | sed 's/^/ /' |
 		grep -v -E '^[[:space:]]*(typedef|static|extern[[:space:]]+"C")' |
 		sed -n -E 's/^[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\([[:space:]]*[^*[:space:]].*/\1/p' |
 		grep -v -x -E 'return|if|while|for|switch|sizeof' |
