@@ -4,8 +4,9 @@
 # public headers, pkg-config), and builds tests/install/app.c against it,
 # with the shared library and with the archive, and runs it.
 # Ends with "install: N passed, N failed"; exits non-zero on any failure.
+# shellcheck disable=SC2317 # functions run through check()
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 root=$(pwd)
 
 passed=0
@@ -99,7 +100,7 @@ archive_complete() {
 			ok=1
 		fi
 	done
-	return $ok
+	return "$ok"
 }
 check "lib/liblfmpool.a has every object" archive_complete
 
@@ -109,10 +110,25 @@ check "soname is $soname" grep -qF "(SONAME)             Library soname: [$sonam
 check "it needs libjemalloc itself" grep -qE '\(NEEDED\).*\[libjemalloc\.so' <<<"$dyn"
 check "no text relocations" not grep -q TEXTREL <<<"$dyn"
 
+# Loadable after start-up too: its own thread-local variables are
+# initial-exec and fit glibc's reserve. (libjemalloc.so.2 itself cannot be
+# loaded after start-up, "cannot allocate memory in static TLS block", so
+# it is preloaded here as a program linked with it would have it.)
+dlopened() {
+	local jemalloc
+	jemalloc=$(ldd "$lib/$realname" | awk '/libjemalloc/ { print $3 }')
+	LD_PRELOAD=$jemalloc python3 -c 'import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.lfmpool_version.restype = ctypes.c_char_p
+print(lib.lfmpool_version().decode())' "$lib/$soname"
+}
+check "dlopen of $soname gives lfmpool_version() \"lfmpool $version\"" \
+	test "$(dlopened)" = "lfmpool $version"
+
 defined=$(nm -D --defined-only "$lib/$realname")
 only_public() {
-	local addr type name bad=0
-	while read -r addr type name; do
+	local type name bad=0
+	while read -r _ type name; do
 		if [ "$type $name" = "A $node" ]; then
 			continue
 		fi
@@ -121,7 +137,7 @@ only_public() {
 			bad=1
 		fi
 	done <<<"$defined"
-	return $bad
+	return "$bad"
 }
 check "nm -D lists only memp_/mpool_/lfmpool_ functions under $node" only_public
 check "nm -D lists the version node $node" grep -qE "^0+ A $node$" <<<"$defined"
