@@ -40,12 +40,13 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$prefix" ] || usage
 
-cd "$(dirname "$0")"
-bash third_party/install_deps.sh
-
-# The pkg-config file names absolute directories.
+# The pkg-config file names absolute directories; a relative prefix is
+# relative to the caller's directory.
 mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
+
+cd "$(dirname "$0")"
+bash third_party/install_deps.sh
 
 version_part() { # MAJOR | MINOR | PATCH
 	local v
