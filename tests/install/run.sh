@@ -206,10 +206,10 @@ if [ -f docs/man/install.sh ]; then
 else
 	echo "note: no docs/man/install.sh: manual pages not checked"
 fi
-if [ -d src/tools ]; then
+if [ -f src/tools/BUILD ] || [ -f src/tools/BUILD.bazel ]; then
 	check "bin/lfmpool-stat installed" test -x "$prefix/bin/lfmpool-stat"
 else
-	echo "note: no src/tools: lfmpool-stat not checked"
+	echo "note: no src/tools package: lfmpool-stat not checked"
 fi
 
 finish
