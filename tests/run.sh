@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: plain build, then ThreadSanitizer, then
 # AddressSanitizer+UndefinedBehaviorSanitizer. Installs its own packages.
-# Ends with one line "tests: N passed, N failed" counting GoogleTest cases
-# over the three configurations.
+# Then the install test (tests/install/run.sh: install.sh into a temporary
+# prefix). Ends with one line "tests: N passed, N failed" counting GoogleTest
+# cases over the three configurations and the install test's checks.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash third_party/install_deps.sh || exit 1
@@ -48,6 +49,21 @@ run() { # run <label> <bazel args...>
 run plain //...
 run tsan --config=tsan //tests/...
 run asan --config=asan //tests/...
+
+echo "=== install: bash tests/install/run.sh"
+install_log=$(mktemp)
+bash tests/install/run.sh | tee "$install_log"
+install_rc=${PIPESTATUS[0]}
+# No summary line (the script died): one failure.
+read -r inst_p inst_f < <(sed -n \
+	's/^install: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$install_log")
+rm -f "$install_log"
+passed=$((passed + ${inst_p:-0}))
+failed=$((failed + ${inst_f:-1}))
+if [ "$install_rc" -ne 0 ]; then
+	status=1
+	echo "=== install: FAILED"
+fi
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1
