@@ -327,12 +327,24 @@ static void read_procs(struct lfm__region_hdr *rh, int fd, uint32_t nframes,
 		if (atomic_load_explicit(&rh->procs[k].state,
 					 memory_order_acquire) == 0)
 			continue;
+		/* F_OFD_GETLK: a question to the kernel, no lock taken. The
+		 * pid after it: a process detaching clears its pid before it
+		 * unlocks (shm.c), so an unlocked slot read with a pid is one
+		 * whose process died. */
+		int alive = !lfm__shm_proc_dead(&shm, k);
+		int32_t pid = atomic_load_explicit(&rh->procs[k].pid,
+						   memory_order_relaxed);
+		/* Claimed, unlocked and no pid: a process between its claim
+		 * and its lock, or between its unlock and the slot's release,
+		 * holding nothing. Not listed: it is no process yet, or none
+		 * any more. (One killed in that instant left nothing behind
+		 * but the slot, which the next memp_open frees.) */
+		if (!alive && pid == 0)
+			continue;
 		struct rview_proc *pr = &out->procs[out->nprocs++];
 		pr->slot = k;
-		pr->pid = atomic_load_explicit(&rh->procs[k].pid,
-					       memory_order_relaxed);
-		/* F_OFD_GETLK: a question to the kernel, no lock taken. */
-		pr->alive = !lfm__shm_proc_dead(&shm, k);
+		pr->pid = pid;
+		pr->alive = alive;
 		uint64_t pins = proc_pins[k];
 		_Atomic uint16_t *log = lfm__pinlog_of(rh, k);
 		for (uint32_t i = 0; i < nframes; i++)
