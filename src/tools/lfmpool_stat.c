@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 			      : o.count == 0 ? 1
 					     : n < o.count;
 	     n++) {
-		if (n > 0)
+		if (n > 0 && o.interval > 0)
 			nap(o.interval);
 		if (rview_read(path, o.pages, &cur, err, sizeof(err)) != 0) {
 			rview_free(&prev);

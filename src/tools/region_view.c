@@ -116,7 +116,7 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 
 /* Opens, checks and maps the region file. 0, or -1 with err set. */
 static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
-		  uint64_t *sizep, char *err, size_t n)
+		  uint64_t *sizep, uint64_t *mappedp, char *err, size_t n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -189,7 +189,9 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 		fail(err, n, "%s: damaged region header (%s)", path, bad);
 		goto out;
 	}
-	void *m = mmap(NULL, (size_t)h.size, PROT_READ, MAP_SHARED, fd, 0);
+	/* Up to the pages: the tool never reads a page's bytes, and a
+	 * smaller mapping is cheaper to make and undo at every sample. */
+	void *m = mmap(NULL, (size_t)h.off_data, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		fail(err, n, "%s: mmap: %s", path, strerror(errno));
 		goto out;
@@ -207,7 +209,7 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 	    rh->nchunks_max != h.nchunks_max || rh->tc_sets != h.tc_sets ||
 	    rh->tc_ways != h.tc_ways || rh->handle_size != h.handle_size ||
 	    rh->handle_stats_off != h.handle_stats_off) {
-		munmap(m, (size_t)h.size);
+		munmap(m, (size_t)h.off_data);
 		fail(err, n, "%s: region header changed while being read",
 		     path);
 		goto out;
@@ -215,6 +217,7 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 	*fdp = fd;
 	*rhp = rh;
 	*sizep = h.size;
+	*mappedp = h.off_data;
 	return 0;
 out:
 	close(fd);
@@ -453,6 +456,52 @@ static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
 	read_chains(rh, p);
 }
 
+/* Everything one sample reads from the mapping. */
+struct read_args {
+	struct lfm__region_hdr *rh;
+	int fd;
+	uint64_t size;
+	int want_pages;
+	uint32_t *cached;
+	uint64_t *proc_pins;
+	struct rview_file *byslot;
+	struct rview_sample *out;
+};
+
+static __attribute__((noinline)) void read_all(const struct read_args *a)
+{
+	struct lfm__region_hdr *rh = a->rh;
+	uint32_t nframes =
+	    min_u32(atomic_load_explicit(&rh->nframes, memory_order_acquire),
+		    rh->nframes_max);
+	read_pool(rh, a->size, &a->out->pool);
+	read_handles(rh, nframes, a->cached, a->proc_pins, &a->out->pool);
+	read_procs(rh, a->fd, nframes, a->proc_pins, a->out);
+	read_frames(rh, nframes, a->cached, a->want_pages, a->byslot, a->out);
+	read_files(rh, a->byslot, a->out);
+}
+
+/* read_all under the SIGBUS guard: 0, or -1 if the file shrank under the
+ * mapping. Its own function, so that no local changes after sigsetjmp. */
+static __attribute__((noinline)) int read_guarded(const struct read_args *a)
+{
+	struct sigaction sa, old;
+	int rc = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		bus_armed = 1;
+		read_all(a);
+	} else {
+		rc = -1;
+	}
+	bus_armed = 0;
+	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
 void rview_free(struct rview_sample *s)
 {
 	free(s->files);
@@ -467,8 +516,8 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 	memset(out, 0, sizeof(*out));
 	int fd;
 	struct lfm__region_hdr *rh;
-	uint64_t size;
-	if (attach(path, &fd, &rh, &size, err, errlen) != 0)
+	uint64_t size, mapped;
+	if (attach(path, &fd, &rh, &size, &mapped, err, errlen) != 0)
 		return -1;
 	/* Every array is sized before the guarded reads, so a fault leaves
 	 * nothing half-allocated behind. */
@@ -486,33 +535,16 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 		rc = fail(err, errlen, "%s: out of memory", path);
 		goto done;
 	}
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1) == 0) {
-		bus_armed = 1;
-		nframes = min_u32(
-		    atomic_load_explicit(&rh->nframes, memory_order_acquire),
-		    rh->nframes_max);
-		read_pool(rh, size, &out->pool);
-		read_handles(rh, nframes, cached, proc_pins, &out->pool);
-		read_procs(rh, fd, nframes, proc_pins, out);
-		read_frames(rh, nframes, cached, want_pages, byslot, out);
-		read_files(rh, byslot, out);
-		bus_armed = 0;
-	} else {
-		bus_armed = 0;
+	struct read_args a = {rh,     fd,	 size,	 want_pages,
+			      cached, proc_pins, byslot, out};
+	if (read_guarded(&a) != 0)
 		rc = fail(err, errlen,
 			  "%s: region file truncated while being read", path);
-	}
-	sigaction(SIGBUS, &old, NULL);
 done:
 	free(cached);
 	free(proc_pins);
 	free(byslot);
-	munmap(rh, (size_t)size);
+	munmap(rh, (size_t)mapped);
 	close(fd);
 	if (rc != 0)
 		rview_free(out);

@@ -4,8 +4,9 @@
  *
  * A sample opens the file O_RDONLY, checks its size, copies and checks the
  * header (magic, version, layout, every offset and count against the
- * file's size), maps the file PROT_READ and reads it with atomic loads,
- * then unmaps and closes it. It takes no process slot, no lock (process
+ * file's size), maps the region up to its pages (whose bytes it never
+ * reads) PROT_READ and reads it with atomic loads, then unmaps and closes
+ * it. It takes no process slot, no lock (process
  * liveness is asked with F_OFD_GETLK, which locks nothing) and writes
  * nothing, so a pool user never waits for it and never sees it; it works
  * on a busy pool, an idle one, and one whose processes all died. Every

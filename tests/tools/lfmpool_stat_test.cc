@@ -70,7 +70,8 @@ std::string Slurp(const std::string &path) {
 // Runs lfmpool-stat with `args`, its output in files under `scratch`;
 // killed (status -1) if it runs past the deadline: a hang fails the test.
 ToolRun RunTool(const std::string &scratch,
-                const std::vector<std::string> &args) {
+                const std::vector<std::string> &args,
+                int deadline_ms = kDeadlineMs) {
   ToolRun r;
   std::string out = scratch + "/tool.out", err = scratch + "/tool.err";
   std::vector<std::string> all = {ToolPath()};
@@ -91,7 +92,7 @@ ToolRun RunTool(const std::string &scratch,
     ADD_FAILURE() << "posix_spawn " << argv[0] << ": " << strerror(rc);
     return r;
   }
-  const int64_t end = NowMs() + kDeadlineMs;
+  const int64_t end = NowMs() + deadline_ms;
   for (;;) {
     int st;
     pid_t w = waitpid(pid, &st, WNOHANG);
@@ -102,7 +103,7 @@ ToolRun RunTool(const std::string &scratch,
     if (NowMs() >= end) {
       kill(pid, SIGKILL);
       waitpid(pid, &st, 0);
-      ADD_FAILURE() << "lfmpool-stat did not finish within " << kDeadlineMs
+      ADD_FAILURE() << "lfmpool-stat did not finish within " << deadline_ms
                     << " ms";
       break;
     }
@@ -143,8 +144,9 @@ class StatTest : public ::testing::Test {
     pool_ = dir_.File("pool");
     ASSERT_EQ(::mkdir(pool_.c_str(), 0755), 0);
   }
-  ToolRun Tool(const std::vector<std::string> &args) {
-    return RunTool(dir_.path(), args);
+  ToolRun Tool(const std::vector<std::string> &args,
+               int deadline_ms = kDeadlineMs) {
+    return RunTool(dir_.path(), args, deadline_ms);
   }
 
   TempDir dir_;
@@ -465,12 +467,15 @@ TEST_F(StatTest, PagesWrittenByFlushers) {
 // ------------------------------------------------------- busy pool
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kSeparateRuns = 10;  // each run starts a sanitizer runtime
+// Each run starts a sanitizer runtime; each instrumented thread is slow.
+constexpr int kSeparateRuns = 10;
+constexpr int kBusyThreads = 1;
 #else
 constexpr int kSeparateRuns = 30;
+constexpr int kBusyThreads = 2;
 #endif
 
-// Two threads getting and putting (dirty, some of them) 64 pages through a
+// Threads getting and putting (dirty, some of them) 64 pages through a
 // 32-frame pool, so misses, evictions, writes and flusher passes go on.
 void BusyUser(const std::string &pool, const std::string &f) {
   DB_MPOOL *mp;
@@ -480,7 +485,7 @@ void BusyUser(const std::string &pool, const std::string &f) {
   std::atomic<bool> stop{false};
   std::atomic<unsigned long long> ops{0}, errors{0};
   std::vector<std::thread> ts;
-  for (int t = 0; t < 2; t++)
+  for (int t = 0; t < kBusyThreads; t++)
     ts.emplace_back([&, t] {
       uint64_t x = 0x9e3779b97f4a7c15ull * (t + 1);
       while (!stop.load(std::memory_order_relaxed)) {
@@ -570,7 +575,8 @@ TEST_F(StatTest, AThousandAttachesWhileBusyDisturbNobody) {
   unsigned long long before = Count(&busy);
 
   // One process: a thousand samples, each an attach and a detach.
-  ToolRun r = Tool({"-h", pool_, "-i", "0", "-c", "1000", "--json"});
+  // (A generous deadline: sanitizer builds on a loaded machine.)
+  ToolRun r = Tool({"-h", pool_, "-i", "0", "-c", "1000", "--json"}, 240000);
   ASSERT_TRUE(r.Ok()) << Child::Describe(r.status) << ": " << r.err;
   EXPECT_EQ(r.err, "");
   std::vector<std::string> lines = Lines(r.out);
