@@ -143,20 +143,24 @@ static int region_path(const struct opts *o, char *path, size_t n)
 /* ------------------------------------------------------------- text */
 
 /* A name for a column: spaces, backslashes and unprintable bytes as \ooo,
- * so that each line splits into fields on blanks. */
-static void put_name(const char *s)
+ * so that each line splits into fields on blanks. `buf` holds 4 bytes a
+ * byte of the name, and one more. */
+static const char *col_name(const char *s, char *buf)
 {
-	if (*s == '\0') {
-		fputs("(temporary)", stdout);
-		return;
-	}
+	char *o = buf;
+	if (*s == '\0')
+		return "(temporary)";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p <= ' ' || *p == '\\' || *p >= 0x7f)
-			printf("\\%03o", *p);
+			o += sprintf(o, "\\%03o", *p);
 		else
-			putchar(*p);
+			*o++ = (char)*p;
 	}
+	*o = '\0';
+	return buf;
 }
+
+#define COL_NAME_MAX (4 * RVIEW_NAME_MAX + 1)
 
 static double ratio(uint64_t a, uint64_t b)
 {
@@ -198,8 +202,8 @@ static void text_report(const char *path, const struct rview_sample *s)
 		       (unsigned long long)f->dirty,
 		       (unsigned long long)f->hits,
 		       (unsigned long long)f->misses);
-		put_name(f->name);
-		putchar('\n');
+		char buf[COL_NAME_MAX];
+		printf("%s\n", col_name(f->name, buf));
 	}
 	printf("processes\n  %4s %8s %5s %8s\n", "SLOT", "PID", "STATE",
 	       "PINS");
@@ -217,18 +221,34 @@ static void text_report(const char *path, const struct rview_sample *s)
 
 static void text_pages(const struct rview_sample *s)
 {
-	printf("%-20s %10s %5s %5s %5s\n", "FILE", "PGNO", "PINS", "DIRTY",
+	/* Names by slot (files[] is in slot order), escaped once; the file
+	 * column as wide as the longest. */
+	uint32_t nslots = s->nfiles ? s->files[s->nfiles - 1].slot + 1 : 0;
+	char **names = calloc(nslots ? nslots : 1, sizeof(*names));
+	int w = 4;
+	for (size_t k = 0; names != NULL && k < s->nfiles; k++) {
+		char buf[COL_NAME_MAX];
+		names[s->files[k].slot] =
+		    strdup(col_name(s->files[k].name, buf));
+		int len = names[s->files[k].slot]
+			      ? (int)strlen(names[s->files[k].slot])
+			      : 1;
+		w = len > w ? len : w;
+	}
+	printf("%-*s %10s %5s %5s %5s\n", w, "FILE", "PGNO", "PINS", "DIRTY",
 	       "USAGE");
 	for (size_t i = 0; i < s->npages; i++) {
 		const struct rview_page *g = &s->pages[i];
-		const char *name = "?";
-		for (size_t k = 0; k < s->nfiles; k++)
-			if (s->files[k].slot == g->file)
-				name = s->files[k].name;
-		put_name(name);
-		printf(" %10u %5u %5d %5u\n", g->pgno, g->pins, g->dirty,
-		       g->usage);
+		const char *name =
+		    names != NULL && g->file < nslots && names[g->file] != NULL
+			? names[g->file]
+			: "?";
+		printf("%-*s %10u %5u %5d %5u\n", w, name, g->pgno, g->pins,
+		       g->dirty, g->usage);
 	}
+	for (uint32_t k = 0; names != NULL && k < nslots; k++)
+		free(names[k]);
+	free(names);
 }
 
 /* ------------------------------------------------------------- rates */
@@ -237,8 +257,9 @@ static void text_pages(const struct rview_sample *s)
 #define RATE_FIELDS(X)                                                         \
 	X(hits)                                                                \
 	X(misses)                                                              \
-	X(created) X(read) X(read_mapped) X(written) X(written_flushers)       \
-	    X(ro_evict) X(rw_evict)
+	X(created)                                                             \
+	X(read)                                                                \
+	X(read_mapped) X(written) X(written_flushers) X(ro_evict) X(rw_evict)
 
 struct rates {
 	double secs;
