@@ -67,12 +67,10 @@ std::string Slurp(const std::string &path) {
   return std::string(v.begin(), v.end());
 }
 
-// Runs lfmpool-stat with `args`, its output in files under `scratch`;
-// killed (status -1) if it runs past the deadline: a hang fails the test.
-ToolRun RunTool(const std::string &scratch,
-                const std::vector<std::string> &args,
-                int deadline_ms = kDeadlineMs) {
-  ToolRun r;
+// Starts lfmpool-stat with `args`, its output in files under `scratch`.
+// -1 (and a test failure) if it cannot be started.
+pid_t SpawnTool(const std::string &scratch,
+                const std::vector<std::string> &args) {
   std::string out = scratch + "/tool.out", err = scratch + "/tool.err";
   std::vector<std::string> all = {ToolPath()};
   all.insert(all.end(), args.begin(), args.end());
@@ -90,8 +88,17 @@ ToolRun RunTool(const std::string &scratch,
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     ADD_FAILURE() << "posix_spawn " << argv[0] << ": " << strerror(rc);
-    return r;
+    return -1;
   }
+  return pid;
+}
+
+// Waits for the tool started by SpawnTool; kills it (status -1) if it runs
+// past the deadline: a hang fails the test.
+ToolRun WaitTool(const std::string &scratch, pid_t pid,
+                 int deadline_ms = kDeadlineMs) {
+  ToolRun r;
+  if (pid < 0) return r;
   const int64_t end = NowMs() + deadline_ms;
   for (;;) {
     int st;
@@ -109,9 +116,15 @@ ToolRun RunTool(const std::string &scratch,
     }
     NapMs(1);
   }
-  r.out = Slurp(out);
-  r.err = Slurp(err);
+  r.out = Slurp(scratch + "/tool.out");
+  r.err = Slurp(scratch + "/tool.err");
   return r;
+}
+
+ToolRun RunTool(const std::string &scratch,
+                const std::vector<std::string> &args,
+                int deadline_ms = kDeadlineMs) {
+  return WaitTool(scratch, SpawnTool(scratch, args), deadline_ms);
 }
 
 std::vector<std::string> Lines(const std::string &s) {
@@ -613,14 +626,19 @@ TEST_F(StatTest, AThousandAttachesWhileBusyDisturbNobody) {
 
 // ------------------------------------------------------- bad input
 
-// Exit status 1, nothing on stdout, one line on stderr that says `what`.
-void ExpectRefused(const ToolRun &r, const std::string &what) {
+// Exit status 1 and one line on stderr that says `what`.
+void ExpectRefusedErr(const ToolRun &r, const std::string &what) {
   EXPECT_TRUE(r.Failed1()) << Child::Describe(r.status) << " " << r.err;
-  EXPECT_EQ(r.out, "");
   EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
   EXPECT_TRUE(!r.err.empty() && r.err.back() == '\n') << r.err;
   EXPECT_NE(r.err.find(what), std::string::npos)
       << "wanted \"" << what << "\" in: " << r.err;
+}
+
+// The same, with nothing on stdout.
+void ExpectRefused(const ToolRun &r, const std::string &what) {
+  ExpectRefusedErr(r, what);
+  EXPECT_EQ(r.out, "");
 }
 
 // A copy of region `src` in a new directory `name`: its first `head`
@@ -720,6 +738,29 @@ TEST_F(StatTest, BadInputIsOneLineAndExitStatusOne) {
   ExpectRefused(Tool({"-h", pool_, "-c", "3"}), "-c needs -i");
   ExpectRefused(Tool({"-h", pool_, "--bogus"}), "unknown option");
   ExpectRefused(Tool({"-h", pool_, "extra"}), "unexpected argument");
+}
+
+// A region file cut short while the tool samples it in a loop: the sample
+// in progress faults (SIGBUS, caught) or the next attach sees the size;
+// either way one line and exit status 1, never a crash.
+TEST_F(StatTest, RegionTruncatedWhileSampling) {
+  Child c;
+  ASSERT_TRUE(c.Start([&] {
+    DB_MPOOL *mp;
+    C_OK(OpenShared(pool_.c_str(), DB_CREATE | DB_THREAD, 64 * 1024, &mp));
+    C_OK(memp_close(mp));
+  }));
+  ASSERT_TRUE(c.WaitOk());
+  std::string region = pool_ + "/" + kRegionFile;
+  off_t size = static_cast<off_t>(FileSize(region));
+  std::string live = CopyRegion(dir_, region, "live", 65536, size, nullptr);
+  pid_t pid = SpawnTool(dir_.path(), {"-h", live, "-i", "0", "--json"});
+  ASSERT_GT(pid, 0);
+  // Sampling: some output is there.
+  EXPECT_TRUE(PollUntil([&] { return FileSize(dir_.File("tool.out")) > 0; }));
+  ASSERT_EQ(::truncate((live + "/" + kRegionFile).c_str(), 8192), 0);
+  ToolRun r = WaitTool(dir_.path(), pid);
+  ExpectRefusedErr(r, "truncated");
 }
 
 }  // namespace
