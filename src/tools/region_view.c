@@ -89,6 +89,7 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 	    sizeof(struct lfm__handle) +
 	    (uint64_t)h->tc_sets * h->tc_ways * sizeof(struct lfm__tc_entry);
 	if (h->handle_size > MAX_HANDLE_B ||
+	    h->handle_size % LFM_CACHELINE != 0 ||
 	    h->handle_stats_off < entries_end ||
 	    !fits(h->handle_stats_off,
 		  (uint64_t)h->nfiles_max * LFM_ST_NCOUNTERS, sizeof(uint64_t),
@@ -118,7 +119,9 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 		  uint64_t *sizep, uint64_t *mappedp, char *err, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the region file's place must not hang us
+	 * (no effect on a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, n, "%s: %s", path, strerror(errno));
 	struct stat st;
