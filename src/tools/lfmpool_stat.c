@@ -101,6 +101,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case ':':
 			return die("option -%c needs a value", optopt);
 		default:
+			if (optopt == 'J' || optopt == 'P' || optopt == 'H')
+				return die("option %s takes no value",
+					   argv[optind - 1]);
 			if (optopt != 0)
 				return die("unknown option -%c (try --help)",
 					   optopt);
@@ -114,6 +117,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return die("give one of -h DIR and -k KEY (try --help)");
 	if (have_count && o->interval < 0)
 		return die("-c needs -i");
+	if (o->interval == 0 && !have_count)
+		return die("-i 0 needs -c (it samples without a pause)");
 	return 0;
 }
 

@@ -737,6 +737,9 @@ TEST_F(StatTest, BadInputIsOneLineAndExitStatusOne) {
   ExpectRefused(Tool({"-h", pool_, "-i", "1", "-c", "0"}), "-c 0");
   ExpectRefused(Tool({"-h", pool_, "-c", "3"}), "-c needs -i");
   ExpectRefused(Tool({"-h", pool_, "--bogus"}), "unknown option");
+  ExpectRefused(Tool({"-h", pool_, "-x"}), "unknown option -x");
+  ExpectRefused(Tool({"-h", pool_, "--json=yes"}), "takes no value");
+  ExpectRefused(Tool({"-h", pool_, "-i", "0"}), "-i 0 needs -c");
   ExpectRefused(Tool({"-h", pool_, "extra"}), "unexpected argument");
 }
 
@@ -754,7 +757,8 @@ TEST_F(StatTest, RegionTruncatedWhileSampling) {
   std::string region = pool_ + "/" + kRegionFile;
   off_t size = static_cast<off_t>(FileSize(region));
   std::string live = CopyRegion(dir_, region, "live", 65536, size, nullptr);
-  pid_t pid = SpawnTool(dir_.path(), {"-h", live, "-i", "0", "--json"});
+  pid_t pid = SpawnTool(dir_.path(),
+                        {"-h", live, "-i", "0", "-c", "1000000000", "--json"});
   ASSERT_GT(pid, 0);
   // Sampling: some output is there.
   EXPECT_TRUE(PollUntil([&] { return FileSize(dir_.File("tool.out")) > 0; }));
