@@ -101,6 +101,9 @@ static void *flusher_main(void *arg)
 		uint32_t wrote = 0, slot = UINT32_MAX;
 		int rc = lfm__wb_trickle(mp, begin, end, set->pct, 1, NULL,
 					 &buf, &wrote, &slot);
+		if (wrote > 0)
+			atomic_fetch_add_explicit(&rh->flush_wrote, wrote,
+						  memory_order_relaxed);
 		if (rc != 0) {
 			record_error(rh, slot, rc);
 		} else if (wrote > 0) {

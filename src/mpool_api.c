@@ -78,29 +78,6 @@ static int pgout_adapter(db_pgno_t pgno, void *page, DBT *c)
 	return 0;
 }
 
-/* The region file for a key: the key's bytes in hex when short, else a
- * 64-bit FNV-1a hash of them (keys are NUL-terminated byte strings). */
-static int key_path(const char *key, char *out, size_t n)
-{
-	size_t len = strlen(key);
-	char name[2 * 48 + 1];
-	if (len <= 48) {
-		for (size_t i = 0; i < len; i++)
-			snprintf(name + 2 * i, 3, "%02x",
-				 (unsigned char)key[i]);
-		name[2 * len] = '\0';
-	} else {
-		uint64_t h = 14695981039346656037ull;
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-		snprintf(name, sizeof(name), "h%016llx", (unsigned long long)h);
-	}
-	return (size_t)snprintf(out, n, "%s/__lfm_mpool.key.%s",
-				lfm__shm_tmpdir(), name) < n
-		   ? 0
-		   : ENAMETOOLONG;
-}
-
 /* A shared pool's file: the one already there (its fd then ignored, as
  * the manual page says: we open it by its path), or the caller's. */
 static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
@@ -187,7 +164,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 		rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, &m->mp);
 	} else {
 		char path[PATH_MAX];
-		rc = key_path(key, path, sizeof(path));
+		rc = lfm__shm_key_path(key, path, sizeof(path));
 		/* A region nobody is attached to is left over from processes
 		 * that died: start afresh rather than join their file. */
 		if (rc == 0)

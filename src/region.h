@@ -298,6 +298,11 @@ struct lfm__region_hdr {
 		_Atomic uint32_t state;
 		_Atomic int32_t pid; /* for diagnostics only, never liveness */
 	} procs[LFM_NPROCS];
+	/* Pages the background flushers wrote (of the files' LFM_ST_OUT):
+	 * added by each flusher pass (relaxed fetch_add), read by
+	 * lfmpool-stat. Last, in the header's tail padding, so that no other
+	 * field moves. */
+	_Atomic uint64_t flush_wrote;
 };
 
 /* Layout sizes of this build: a region made by another build with other

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +29,27 @@ const char *lfm__shm_tmpdir(void)
 			return dirs[i];
 	}
 	return "/tmp";
+}
+
+int lfm__shm_key_path(const char *key, char *out, size_t n)
+{
+	size_t len = strlen(key);
+	char name[2 * 48 + 1];
+	if (len <= 48) {
+		for (size_t i = 0; i < len; i++)
+			snprintf(name + 2 * i, 3, "%02x",
+				 (unsigned char)key[i]);
+		name[2 * len] = '\0';
+	} else {
+		uint64_t h = 14695981039346656037ull;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+		snprintf(name, sizeof(name), "h%016llx", (unsigned long long)h);
+	}
+	return (size_t)snprintf(out, n, "%s/__lfm_mpool.key.%s",
+				lfm__shm_tmpdir(), name) < n
+		   ? 0
+		   : ENAMETOOLONG;
 }
 
 /* An OFD lock operation on one byte. For F_OFD_GETLK: 0 if the byte could

@@ -47,6 +47,12 @@ struct lfm__shm {
  * /var/tmp, /usr/tmp, /temp, /tmp that exists (the manual page's rule). */
 const char *lfm__shm_tmpdir(void);
 
+/* The region file of the mpool(3) pool shared by `key` (mpool_open):
+ * <tmpdir>/__lfm_mpool.key.<name>, name the key's bytes in hex when short,
+ * else a 64-bit FNV-1a hash of them (keys are NUL-terminated byte
+ * strings). 0, or ENAMETOOLONG when it does not fit in n bytes. */
+int lfm__shm_key_path(const char *key, char *out, size_t n);
+
 /* Creates (with DB_CREATE in flags; mode modified by the umask) or joins
  * the region in file `path`. `g` is the geometry for a creator; a joiner
  * with `size_given` requires the region to have g->cache_bytes. Dead

@@ -7,6 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Handles ever claimed, never more than the region has (a damaged region
+ * read by lfmpool-stat must not send the loops below past the array). */
+static uint32_t hiwater(struct lfm__region_hdr *rh)
+{
+	uint32_t hi =
+	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
+	return hi < rh->nhandles ? hi : rh->nhandles;
+}
+
 uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot, int counter)
 {
 	struct lfm__file *f = &lfm__files(rh)[slot];
@@ -14,8 +23,7 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot, int counter)
 	for (int s = 0; s < LFM_STAT_STRIPES; s++)
 		n += atomic_load_explicit(&f->stats[s].c[counter],
 					  memory_order_relaxed);
-	uint32_t hi =
-	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
+	uint32_t hi = hiwater(rh);
 	for (uint32_t i = 0; i < hi; i++)
 		n += atomic_load_explicit(
 		    lfm__handle_stats(rh, lfm__handle_at(rh, i), slot) +
@@ -39,8 +47,7 @@ static uint64_t longest(struct lfm__region_hdr *rh, uint32_t slot)
 		    &f->stats[s].c[LFM_ST_LONGEST], memory_order_relaxed);
 		m = v > m ? v : m;
 	}
-	uint32_t hi =
-	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
+	uint32_t hi = hiwater(rh);
 	for (uint32_t i = 0; i < hi; i++) {
 		uint64_t v = atomic_load_explicit(
 		    lfm__handle_stats(rh, lfm__handle_at(rh, i), slot) +
@@ -49,6 +56,74 @@ static uint64_t longest(struct lfm__region_hdr *rh, uint32_t slot)
 		m = v > m ? v : m;
 	}
 	return m;
+}
+
+void lfm__stat_pool(struct lfm__region_hdr *rh, DB_MPOOL_STAT *g)
+{
+	struct lfm__file *files = lfm__files(rh);
+	memset(g, 0, sizeof(*g));
+	g->st_cachesize = rh->cache_bytes;
+	g->st_hash_buckets = rh->nbuckets;
+	for (int k = 0; k < LFM_STAT_STRIPES; k++) {
+		g->st_ro_evict += atomic_load_explicit(&rh->evict[k].ro,
+						       memory_order_relaxed);
+		g->st_rw_evict += atomic_load_explicit(&rh->evict[k].rw,
+						       memory_order_relaxed);
+	}
+	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+		struct lfm__file *f = &files[i];
+		if (atomic_load_explicit(&f->state, memory_order_acquire) !=
+		    LFM_FILE_ACTIVE)
+			continue;
+		uint64_t walkhit = sum(rh, i, LFM_ST_WALKHIT);
+		g->st_cache_hit += sum(rh, i, LFM_ST_HIT) + walkhit;
+		g->st_cache_miss += sum(rh, i, LFM_ST_MISS);
+		g->st_map += sum(rh, i, LFM_ST_MAP);
+		g->st_page_create += sum(rh, i, LFM_ST_CREATE);
+		g->st_page_in += sum(rh, i, LFM_ST_IN);
+		g->st_page_out += sum(rh, i, LFM_ST_OUT);
+		g->st_page_in_mapped += sum(rh, i, LFM_ST_INMAP);
+		g->st_map_faults += sum(rh, i, LFM_ST_MAPFAULT);
+		g->st_hash_searches += sum(rh, i, LFM_ST_SEARCH) + walkhit;
+		g->st_hash_examined += sum(rh, i, LFM_ST_EXAMINED) + walkhit;
+		uint64_t l = longest(rh, i);
+		if (walkhit != 0 && l == 0)
+			l = 1;
+		if (l > g->st_hash_longest)
+			g->st_hash_longest = l;
+	}
+	struct lfm__frame *fr = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	if (n > rh->nframes_max)
+		n = rh->nframes_max; /* a damaged region: never past the array
+				      */
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s =
+		    atomic_load_explicit(&fr[i].state, memory_order_relaxed);
+		if (!(s & LFM_F_VALID))
+			continue;
+		g->st_pages++;
+		if (s & LFM_F_DIRTY)
+			g->st_page_dirty++;
+		else
+			g->st_page_clean++;
+	}
+}
+
+void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
+		    DB_MPOOL_FSTAT *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->st_pagesize = lfm__files(rh)[slot].pagesize;
+	e->st_cache_hit =
+	    sum(rh, slot, LFM_ST_HIT) + sum(rh, slot, LFM_ST_WALKHIT);
+	e->st_cache_miss = sum(rh, slot, LFM_ST_MISS);
+	e->st_map = sum(rh, slot, LFM_ST_MAP);
+	e->st_page_create = sum(rh, slot, LFM_ST_CREATE);
+	e->st_page_in = sum(rh, slot, LFM_ST_IN);
+	e->st_page_out = sum(rh, slot, LFM_ST_OUT);
+	e->st_page_in_mapped = sum(rh, slot, LFM_ST_INMAP);
+	e->st_map_faults = sum(rh, slot, LFM_ST_MAPFAULT);
 }
 
 /* `fsp` is, as in Berkeley DB 2.x, the address of the caller's
@@ -66,54 +141,7 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 		DB_MPOOL_STAT *g = alloc(sizeof(*g));
 		if (g == NULL)
 			return ENOMEM;
-		memset(g, 0, sizeof(*g));
-		g->st_cachesize = rh->cache_bytes;
-		g->st_hash_buckets = rh->nbuckets;
-		for (int k = 0; k < LFM_STAT_STRIPES; k++) {
-			g->st_ro_evict += atomic_load_explicit(
-			    &rh->evict[k].ro, memory_order_relaxed);
-			g->st_rw_evict += atomic_load_explicit(
-			    &rh->evict[k].rw, memory_order_relaxed);
-		}
-		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
-			struct lfm__file *f = &files[i];
-			if (atomic_load_explicit(&f->state,
-						 memory_order_acquire) !=
-			    LFM_FILE_ACTIVE)
-				continue;
-			uint64_t walkhit = sum(rh, i, LFM_ST_WALKHIT);
-			g->st_cache_hit += sum(rh, i, LFM_ST_HIT) + walkhit;
-			g->st_cache_miss += sum(rh, i, LFM_ST_MISS);
-			g->st_map += sum(rh, i, LFM_ST_MAP);
-			g->st_page_create += sum(rh, i, LFM_ST_CREATE);
-			g->st_page_in += sum(rh, i, LFM_ST_IN);
-			g->st_page_out += sum(rh, i, LFM_ST_OUT);
-			g->st_page_in_mapped += sum(rh, i, LFM_ST_INMAP);
-			g->st_map_faults += sum(rh, i, LFM_ST_MAPFAULT);
-			g->st_hash_searches +=
-			    sum(rh, i, LFM_ST_SEARCH) + walkhit;
-			g->st_hash_examined +=
-			    sum(rh, i, LFM_ST_EXAMINED) + walkhit;
-			uint64_t l = longest(rh, i);
-			if (walkhit != 0 && l == 0)
-				l = 1;
-			if (l > g->st_hash_longest)
-				g->st_hash_longest = l;
-		}
-		struct lfm__frame *fr = lfm__frames(rh);
-		uint32_t n =
-		    atomic_load_explicit(&rh->nframes, memory_order_acquire);
-		for (uint32_t i = 0; i < n; i++) {
-			uint32_t s = atomic_load_explicit(&fr[i].state,
-							  memory_order_relaxed);
-			if (!(s & LFM_F_VALID))
-				continue;
-			g->st_pages++;
-			if (s & LFM_F_DIRTY)
-				g->st_page_dirty++;
-			else
-				g->st_page_clean++;
-		}
+		lfm__stat_pool(rh, g);
 		*gsp = g;
 	}
 
@@ -149,21 +177,11 @@ int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
 				continue;
 			struct lfm__file *f = &files[i];
 			DB_MPOOL_FSTAT *e = &st[k];
-			memset(e, 0, sizeof(*e));
+			lfm__stat_file(rh, i, e);
 			size_t len = strlen(f->path) + 1;
 			memcpy(name, f->path, len);
 			e->file_name = name;
 			name += len;
-			e->st_pagesize = f->pagesize;
-			e->st_cache_hit =
-			    sum(rh, i, LFM_ST_HIT) + sum(rh, i, LFM_ST_WALKHIT);
-			e->st_cache_miss = sum(rh, i, LFM_ST_MISS);
-			e->st_map = sum(rh, i, LFM_ST_MAP);
-			e->st_page_create = sum(rh, i, LFM_ST_CREATE);
-			e->st_page_in = sum(rh, i, LFM_ST_IN);
-			e->st_page_out = sum(rh, i, LFM_ST_OUT);
-			e->st_page_in_mapped = sum(rh, i, LFM_ST_INMAP);
-			e->st_map_faults = sum(rh, i, LFM_ST_MAPFAULT);
 			arr[k++] = e;
 		}
 		arr[k] = NULL;

@@ -49,4 +49,13 @@ static inline void lfm__stat_max(struct lfm__tls_node *t,
 uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot,
 			 int counter);
 
+/* What memp_stat reports, from the region alone: the pool's figures (every
+ * file known to the region), and file slot `slot`'s (all but file_name).
+ * They only read the region (loads), so a read-only mapping of a shared
+ * region will do (lfmpool-stat): counts past the arrays are clamped to the
+ * region's geometry. */
+void lfm__stat_pool(struct lfm__region_hdr *rh, DB_MPOOL_STAT *g);
+void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
+		    DB_MPOOL_FSTAT *e);
+
 #endif

@@ -1,0 +1,555 @@
+/* region_view.c - the read-only look at a region file (region_view.h). */
+#include "region_view.h"
+
+#include "frame.h"
+#include "pinlog.h"
+#include "pool.h"
+#include "shm.h"
+#include "stats.h"
+#include "tcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bounds no region this build makes exceeds by far: a header past them is
+ * damaged, and checking them first keeps the products below from
+ * overflowing. */
+#define MAX_FILES    65536u
+#define MAX_HANDLES  65536u
+#define MAX_FRAMES   (1u << 30)
+#define MAX_BUCKETS  (1u << 30)
+#define MAX_CHUNKS   (1u << 24)
+#define MAX_TC_SETS  (1u << 20)
+#define MAX_HANDLE_B (1ull << 32)
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int rview_path(const char *dir, const char *key, char *out, size_t n)
+{
+	if (dir != NULL)
+		return (size_t)snprintf(out, n, "%s/%s", dir, LFM_REGION_FILE) <
+			       n
+			   ? 0
+			   : -1;
+	return lfm__shm_key_path(key, out, n) == 0 ? 0 : -1;
+}
+
+/* [off, off + count * each) lies within [lo, hi). */
+static int fits(uint64_t off, uint64_t count, uint64_t each, uint64_t lo,
+		uint64_t hi)
+{
+	uint64_t len, end;
+	if (off < lo || off % 8 != 0 ||
+	    __builtin_mul_overflow(count, each, &len) ||
+	    __builtin_add_overflow(off, len, &end))
+		return 0;
+	return end <= hi;
+}
+
+/* The header's geometry is consistent with itself and with a file of
+ * `size` bytes: after this, every array the layout names lies inside the
+ * file. NULL, or what is wrong. */
+static const char *check_geometry(const struct lfm__region_hdr *h,
+				  uint64_t size)
+{
+	if (h->nfiles_max == 0 || h->nfiles_max > MAX_FILES)
+		return "file slots";
+	if (h->nhandles > MAX_HANDLES)
+		return "handles";
+	if (h->nframes_max == 0 || h->nframes_max > MAX_FRAMES)
+		return "frames";
+	if (h->nbuckets == 0 || h->nbuckets > MAX_BUCKETS ||
+	    (h->nbuckets & (h->nbuckets - 1)) != 0)
+		return "buckets";
+	if (h->nchunks_max == 0 || h->nchunks_max > MAX_CHUNKS)
+		return "chunks";
+	if (h->tc_ways != LFM_TC_WAYS || h->tc_sets == 0 ||
+	    h->tc_sets > MAX_TC_SETS || (h->tc_sets & (h->tc_sets - 1)) != 0)
+		return "thread cache geometry";
+	uint64_t entries_end =
+	    sizeof(struct lfm__handle) +
+	    (uint64_t)h->tc_sets * h->tc_ways * sizeof(struct lfm__tc_entry);
+	if (h->handle_size > MAX_HANDLE_B ||
+	    h->handle_size % LFM_CACHELINE != 0 ||
+	    h->handle_stats_off < entries_end ||
+	    !fits(h->handle_stats_off,
+		  (uint64_t)h->nfiles_max * LFM_ST_NCOUNTERS, sizeof(uint64_t),
+		  entries_end, h->handle_size + 1))
+		return "handle layout";
+	if (!h->shared || h->off_pins == 0)
+		return "not a shared region";
+	if (!fits(h->off_files, h->nfiles_max, sizeof(struct lfm__file),
+		  sizeof(*h), h->off_handles + 1) ||
+	    !fits(h->off_handles, h->nhandles, h->handle_size, h->off_files,
+		  h->off_buckets + 1) ||
+	    !fits(h->off_buckets, h->nbuckets, sizeof(struct lfm__bucket),
+		  h->off_handles, h->off_chunks + 1) ||
+	    !fits(h->off_chunks, h->nchunks_max, sizeof(struct lfm__chunk),
+		  h->off_buckets, h->off_frames + 1) ||
+	    !fits(h->off_frames, h->nframes_max, sizeof(struct lfm__frame),
+		  h->off_chunks, h->off_pins + 1) ||
+	    !fits(h->off_pins, (uint64_t)LFM_NPROCS * h->nframes_max,
+		  sizeof(uint16_t), h->off_frames, h->off_data + 1) ||
+	    !fits(h->off_data, h->nchunks_max, LFM_CHUNK, h->off_pins,
+		  size + 1))
+		return "offsets";
+	return NULL;
+}
+
+/* Opens, checks and maps the region file. 0, or -1 with err set. */
+static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
+		  uint64_t *sizep, uint64_t *mappedp, char *err, size_t n)
+{
+	/* O_NONBLOCK: a FIFO in the region file's place must not hang us
+	 * (no effect on a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail(err, n, "%s: %s", path, strerror(errno));
+	struct stat st;
+	struct lfm__region_hdr h;
+	const char *bad = NULL;
+	ssize_t got = 0;
+	if (fstat(fd, &st) != 0) {
+		fail(err, n, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(err, n, "%s: not a region file (not a regular file)",
+		     path);
+		goto out;
+	}
+	/* Nothing past the header is looked at before the header is. */
+	if ((uint64_t)st.st_size < sizeof(h)) {
+		fail(err, n,
+		     "%s: truncated region file (%lld bytes, less than a "
+		     "header)",
+		     path, (long long)st.st_size);
+		goto out;
+	}
+	do
+		got = pread(fd, &h, sizeof(h), 0);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(h)) {
+		fail(err, n, "%s: cannot read the header: %s", path,
+		     got < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	uint32_t magic = atomic_load_explicit(&h.magic, memory_order_relaxed);
+	if (magic == 0) {
+		fail(err, n,
+		     "%s: region not initialised (being created, or its "
+		     "creator died)",
+		     path);
+		goto out;
+	}
+	if (magic != LFM_REGION_MAGIC) {
+		fail(err, n, "%s: not an lfmpool region (magic 0x%08x)", path,
+		     magic);
+		goto out;
+	}
+	if (h.version != LFM_REGION_VERSION) {
+		fail(err, n,
+		     "%s: region version %u, this lfmpool-stat reads version "
+		     "%u",
+		     path, h.version, LFM_REGION_VERSION);
+		goto out;
+	}
+	if (h.abi != LFM_REGION_ABI) {
+		fail(err, n,
+		     "%s: region made by a build with another layout (abi "
+		     "0x%x, this one 0x%x)",
+		     path, h.abi, LFM_REGION_ABI);
+		goto out;
+	}
+	if (h.size != (uint64_t)st.st_size) {
+		fail(err, n,
+		     "%s: %s region file (%lld bytes, its header says %llu)",
+		     path,
+		     (uint64_t)st.st_size < h.size ? "truncated" : "damaged",
+		     (long long)st.st_size, (unsigned long long)h.size);
+		goto out;
+	}
+	if ((bad = check_geometry(&h, h.size)) != NULL) {
+		fail(err, n, "%s: damaged region header (%s)", path, bad);
+		goto out;
+	}
+	/* Up to the pages: the tool never reads a page's bytes, and a
+	 * smaller mapping is cheaper to make and undo at every sample. */
+	void *m = mmap(NULL, (size_t)h.off_data, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		fail(err, n, "%s: mmap: %s", path, strerror(errno));
+		goto out;
+	}
+	struct lfm__region_hdr *rh = m;
+	/* The geometry is written once, before the magic; a header that
+	 * differs now was rewritten by something else: do not trust it. */
+	if (rh->size != h.size || rh->off_files != h.off_files ||
+	    rh->off_handles != h.off_handles ||
+	    rh->off_buckets != h.off_buckets ||
+	    rh->off_chunks != h.off_chunks || rh->off_frames != h.off_frames ||
+	    rh->off_pins != h.off_pins || rh->off_data != h.off_data ||
+	    rh->nfiles_max != h.nfiles_max || rh->nhandles != h.nhandles ||
+	    rh->nframes_max != h.nframes_max || rh->nbuckets != h.nbuckets ||
+	    rh->nchunks_max != h.nchunks_max || rh->tc_sets != h.tc_sets ||
+	    rh->tc_ways != h.tc_ways || rh->handle_size != h.handle_size ||
+	    rh->handle_stats_off != h.handle_stats_off) {
+		munmap(m, (size_t)h.off_data);
+		fail(err, n, "%s: region header changed while being read",
+		     path);
+		goto out;
+	}
+	*fdp = fd;
+	*rhp = rh;
+	*sizep = h.size;
+	*mappedp = h.off_data;
+	return 0;
+out:
+	close(fd);
+	return -1;
+}
+
+/* A file truncated under the mapping makes reads past its new end fault
+ * (SIGBUS): the read is abandoned and reported instead. */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (bus_armed)
+		siglongjmp(bus_jmp, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The hash chains as they are now. A walk stops at an index out of range
+ * or after nframes_max steps (a chain changing under it, or damaged). */
+static void read_chains(struct lfm__region_hdr *rh, struct rview_pool *p)
+{
+	struct lfm__bucket *b = lfm__buckets(rh);
+	struct lfm__frame *fr = lfm__frames(rh);
+	for (uint32_t i = 0; i < rh->nbuckets; i++) {
+		uint32_t cur =
+		    atomic_load_explicit(&b[i].head, memory_order_acquire);
+		uint32_t len = 0;
+		while (cur != LFM_NIL && cur - 1 < rh->nframes_max &&
+		       len < rh->nframes_max) {
+			len++;
+			cur = atomic_load_explicit(&fr[cur - 1].next,
+						   memory_order_acquire);
+		}
+		p->occupied += len > 0;
+		p->chain_frames += len;
+		if (len > p->chain_longest)
+			p->chain_longest = len;
+	}
+}
+
+/* Frames carved: what every chunk handed out, less those retired. */
+static void read_chunks(struct lfm__region_hdr *rh, struct rview_pool *p)
+{
+	struct lfm__chunk *c = lfm__chunks(rh);
+	uint32_t n =
+	    min_u32(atomic_load_explicit(&rh->nchunks, memory_order_acquire),
+		    rh->nchunks_max);
+	uint64_t carved = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t cap = __atomic_load_n(&c[i].cap, __ATOMIC_RELAXED);
+		uint32_t count = min_u32(
+		    atomic_load_explicit(&c[i].count, memory_order_acquire),
+		    cap);
+		/* `retired` changes under carve_lock, which we never take: a
+		 * relaxed load gives some recent value. */
+		uint32_t ret = min_u32(
+		    __atomic_load_n(&c[i].retired, __ATOMIC_RELAXED), count);
+		carved += count - ret;
+	}
+	p->frames = carved > UINT32_MAX ? UINT32_MAX : (uint32_t)carved;
+}
+
+/* User pins held through thread caches: per frame (cached[]) and per
+ * process slot (proc_pins[]). */
+static void read_handles(struct lfm__region_hdr *rh, uint32_t nframes,
+			 uint32_t *cached, uint64_t *proc_pins,
+			 struct rview_pool *p)
+{
+	uint32_t hi = min_u32(
+	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire),
+	    rh->nhandles);
+	uint64_t nent = (uint64_t)rh->tc_sets * rh->tc_ways;
+	for (uint32_t i = 0; i < hi; i++) {
+		struct lfm__handle *h = lfm__handle_at(rh, i);
+		if (atomic_load_explicit(&h->owner, memory_order_acquire) == 0)
+			continue;
+		p->handles_in_use++;
+		uint32_t proc =
+		    atomic_load_explicit(&h->proc, memory_order_relaxed);
+		struct lfm__tc_entry *e = lfm__tc_entries(h);
+		for (uint64_t k = 0; k < nent; k++) {
+			uint64_t w = atomic_load_explicit(&e[k].word,
+							  memory_order_relaxed);
+			uint32_t idx = lfm__tc_frame(w);
+			uint32_t cnt = lfm__tc_count(w);
+			if (idx == 0 || idx - 1 >= nframes || cnt == 0)
+				continue;
+			cached[idx - 1] += cnt;
+			if (proc >= 1 && proc <= LFM_NPROCS)
+				proc_pins[proc - 1] += cnt;
+		}
+	}
+}
+
+static void read_procs(struct lfm__region_hdr *rh, int fd, uint32_t nframes,
+		       const uint64_t *proc_pins, struct rview_sample *out)
+{
+	struct lfm__shm shm;
+	memset(&shm, 0, sizeof(shm));
+	shm.fd = fd;
+	shm.rh = rh;
+	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
+		if (atomic_load_explicit(&rh->procs[k].state,
+					 memory_order_acquire) == 0)
+			continue;
+		/* F_OFD_GETLK: a question to the kernel, no lock taken. The
+		 * pid after it: a process detaching clears its pid before it
+		 * unlocks (shm.c), so an unlocked slot read with a pid is one
+		 * whose process died. */
+		int alive = !lfm__shm_proc_dead(&shm, k);
+		int32_t pid = atomic_load_explicit(&rh->procs[k].pid,
+						   memory_order_relaxed);
+		/* Claimed, unlocked and no pid: a process between its claim
+		 * and its lock, or between its unlock and the slot's release,
+		 * holding nothing. Not listed: it is no process yet, or none
+		 * any more. (One killed in that instant left nothing behind
+		 * but the slot, which the next memp_open frees.) */
+		if (!alive && pid == 0)
+			continue;
+		struct rview_proc *pr = &out->procs[out->nprocs++];
+		pr->slot = k;
+		pr->pid = pid;
+		pr->alive = alive;
+		uint64_t pins = proc_pins[k];
+		_Atomic uint16_t *log = lfm__pinlog_of(rh, k);
+		for (uint32_t i = 0; i < nframes; i++)
+			pins +=
+			    atomic_load_explicit(&log[i], memory_order_relaxed);
+		pr->pins = pins;
+	}
+}
+
+static void read_frames(struct lfm__region_hdr *rh, uint32_t nframes,
+			const uint32_t *cached, int want_pages,
+			struct rview_file *byslot, struct rview_sample *out)
+{
+	struct lfm__frame *fr = lfm__frames(rh);
+	for (uint32_t i = 0; i < nframes; i++) {
+		uint32_t s =
+		    atomic_load_explicit(&fr[i].state, memory_order_relaxed);
+		if (!(s & LFM_F_VALID))
+			continue;
+		uint64_t tag =
+		    atomic_load_explicit(&fr[i].tag, memory_order_relaxed);
+		uint32_t pins = lfm__st_direct(s) + cached[i];
+		out->pool.pinned += pins > 0;
+		if (tag == 0 || tag == LFM_TAG_RETIRED ||
+		    lfm__tag_slot(tag) >= rh->nfiles_max)
+			continue; /* changing under us */
+		uint32_t slot = lfm__tag_slot(tag);
+		byslot[slot].pages++;
+		byslot[slot].dirty += (s & LFM_F_DIRTY) != 0;
+		if (want_pages) {
+			struct rview_page *pg = &out->pages[out->npages++];
+			pg->file = slot;
+			pg->pgno = lfm__tag_pgno(tag);
+			pg->pins = pins;
+			pg->usage = lfm__st_usage(s);
+			pg->dirty = (s & LFM_F_DIRTY) != 0;
+		}
+	}
+}
+
+static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
+		       struct rview_sample *out)
+{
+	struct lfm__file *files = lfm__files(rh);
+	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+		if (atomic_load_explicit(&files[i].state,
+					 memory_order_acquire) !=
+		    LFM_FILE_ACTIVE)
+			continue;
+		struct rview_file *f = &out->files[out->nfiles++];
+		DB_MPOOL_FSTAT e;
+		lfm__stat_file(rh, i, &e);
+		f->slot = i;
+		/* Written under files_lock before `state` was set: a bounded
+		 * copy, terminated whatever it holds. */
+		memcpy(f->name, files[i].path, sizeof(f->name) - 1);
+		f->name[sizeof(f->name) - 1] = '\0';
+		f->pagesize = (uint32_t)e.st_pagesize;
+		f->pages = byslot[i].pages;
+		f->dirty = byslot[i].dirty;
+		f->hits = e.st_cache_hit;
+		f->misses = e.st_cache_miss;
+		f->created = e.st_page_create;
+		f->read = e.st_page_in;
+		f->read_mapped = e.st_page_in_mapped;
+		f->map_faults = e.st_map_faults;
+		f->mapped = e.st_map;
+		f->written = e.st_page_out;
+	}
+}
+
+static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
+		      struct rview_pool *p)
+{
+	DB_MPOOL_STAT g;
+	lfm__stat_pool(rh, &g); /* memp_stat's own figures */
+	p->region_bytes = size;
+	p->cache_bytes = rh->cache_bytes;
+	p->page_bytes =
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	p->frames_max = rh->nframes_max;
+	p->flushers =
+	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed);
+	p->pages = g.st_pages;
+	p->dirty = g.st_page_dirty;
+	p->clean = g.st_page_clean;
+	p->hits = g.st_cache_hit;
+	p->misses = g.st_cache_miss;
+	p->created = g.st_page_create;
+	p->read = g.st_page_in;
+	p->read_mapped = g.st_page_in_mapped;
+	p->map_faults = g.st_map_faults;
+	p->mapped = g.st_map;
+	p->written = g.st_page_out;
+	p->written_flushers =
+	    atomic_load_explicit(&rh->flush_wrote, memory_order_relaxed);
+	p->ro_evict = g.st_ro_evict;
+	p->rw_evict = g.st_rw_evict;
+	p->hash_searches = g.st_hash_searches;
+	p->hash_examined = g.st_hash_examined;
+	p->hash_longest_search = g.st_hash_longest;
+	p->buckets = rh->nbuckets;
+	p->nfiles_max = rh->nfiles_max;
+	p->nhandles = rh->nhandles;
+	read_chunks(rh, p);
+	read_chains(rh, p);
+}
+
+/* Everything one sample reads from the mapping. */
+struct read_args {
+	struct lfm__region_hdr *rh;
+	int fd;
+	uint64_t size;
+	int want_pages;
+	uint32_t *cached;
+	uint64_t *proc_pins;
+	struct rview_file *byslot;
+	struct rview_sample *out;
+};
+
+static __attribute__((noinline)) void read_all(const struct read_args *a)
+{
+	struct lfm__region_hdr *rh = a->rh;
+	uint32_t nframes =
+	    min_u32(atomic_load_explicit(&rh->nframes, memory_order_acquire),
+		    rh->nframes_max);
+	read_pool(rh, a->size, &a->out->pool);
+	read_handles(rh, nframes, a->cached, a->proc_pins, &a->out->pool);
+	read_procs(rh, a->fd, nframes, a->proc_pins, a->out);
+	read_frames(rh, nframes, a->cached, a->want_pages, a->byslot, a->out);
+	read_files(rh, a->byslot, a->out);
+}
+
+/* read_all under the SIGBUS guard: 0, or -1 if the file shrank under the
+ * mapping. Its own function, so that no local changes after sigsetjmp. */
+static __attribute__((noinline)) int read_guarded(const struct read_args *a)
+{
+	struct sigaction sa, old;
+	int rc = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		bus_armed = 1;
+		read_all(a);
+	} else {
+		rc = -1;
+	}
+	bus_armed = 0;
+	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
+void rview_free(struct rview_sample *s)
+{
+	free(s->files);
+	free(s->procs);
+	free(s->pages);
+	memset(s, 0, sizeof(*s));
+}
+
+int rview_read(const char *path, int want_pages, struct rview_sample *out,
+	       char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int fd;
+	struct lfm__region_hdr *rh;
+	uint64_t size, mapped;
+	if (attach(path, &fd, &rh, &size, &mapped, err, errlen) != 0)
+		return -1;
+	/* Every array is sized before the guarded reads, so a fault leaves
+	 * nothing half-allocated behind. */
+	uint32_t nframes = rh->nframes_max;
+	uint32_t *cached = calloc(nframes, sizeof(*cached));
+	uint64_t *proc_pins = calloc(LFM_NPROCS, sizeof(*proc_pins));
+	struct rview_file *byslot = calloc(rh->nfiles_max, sizeof(*byslot));
+	out->files = calloc(rh->nfiles_max, sizeof(*out->files));
+	out->procs = calloc(LFM_NPROCS, sizeof(*out->procs));
+	out->pages = want_pages ? calloc(nframes, sizeof(*out->pages)) : NULL;
+	int rc = 0;
+	if (cached == NULL || proc_pins == NULL || byslot == NULL ||
+	    out->files == NULL || out->procs == NULL ||
+	    (want_pages && out->pages == NULL)) {
+		rc = fail(err, errlen, "%s: out of memory", path);
+		goto done;
+	}
+	struct read_args a = {rh,     fd,	 size,	 want_pages,
+			      cached, proc_pins, byslot, out};
+	if (read_guarded(&a) != 0)
+		rc = fail(err, errlen,
+			  "%s: region file truncated while being read", path);
+done:
+	free(cached);
+	free(proc_pins);
+	free(byslot);
+	munmap(rh, (size_t)mapped);
+	close(fd);
+	if (rc != 0)
+		rview_free(out);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * region_view.h - a read-only look at a shared pool's region file, for
+ * lfmpool-stat. Everything that reads the region is in region_view.c.
+ *
+ * A sample opens the file O_RDONLY, checks its size, copies and checks the
+ * header (magic, version, layout, every offset and count against the
+ * file's size), maps the region up to its pages (whose bytes it never
+ * reads) PROT_READ and reads it with atomic loads, then unmaps and closes
+ * it. It takes no process slot, no lock (process
+ * liveness is asked with F_OFD_GETLK, which locks nothing) and writes
+ * nothing, so a pool user never waits for it and never sees it; it works
+ * on a busy pool, an idle one, and one whose processes all died. Every
+ * index read from the region is checked before it is followed (the file
+ * may be damaged, or change under the reader), and a file truncated while
+ * it is read is caught (SIGBUS) and reported, never a crash.
+ *
+ * The pool's and files' counters come from the same functions memp_stat
+ * uses (stats.h), so the figures are the ones memp_stat would report at
+ * the same moment. This header is plain C with no region types, so that
+ * callers need not know the layout.
+ */
+#ifndef LFM_REGION_VIEW_H
+#define LFM_REGION_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RVIEW_NAME_MAX 256
+
+/* The pool as a whole. Counters are totals since the region was made
+ * (of the files it knows now, as memp_stat's). */
+struct rview_pool {
+	uint64_t region_bytes; /* the region file's size */
+	uint64_t cache_bytes;  /* mp_size: the page budget */
+	uint64_t page_bytes;   /* bytes of frames carved now */
+	uint32_t frames_max;   /* descriptors the region has room for */
+	uint32_t frames;       /* frames carved (not retired) */
+	uint32_t flushers;     /* background flusher threads running */
+	uint64_t pages;	       /* frames holding a page */
+	uint64_t pinned;       /* of those, pinned by some user */
+	uint64_t dirty, clean;
+	uint64_t hits, misses;
+	uint64_t created;     /* st_page_create */
+	uint64_t read;	      /* st_page_in */
+	uint64_t read_mapped; /* st_page_in_mapped */
+	uint64_t map_faults;  /* st_map_faults */
+	uint64_t mapped;      /* st_map: served from a mapped file */
+	uint64_t written;     /* st_page_out */
+	uint64_t written_flushers;
+	uint64_t ro_evict, rw_evict;
+	uint64_t hash_searches, hash_examined, hash_longest_search;
+	uint32_t buckets;	 /* hash buckets */
+	uint32_t occupied;	 /* buckets with a chain now */
+	uint32_t chain_longest;	 /* longest chain now */
+	uint64_t chain_frames;	 /* frames on all chains now */
+	uint32_t nfiles_max;	 /* file slots */
+	uint32_t nhandles;	 /* thread pin caches */
+	uint32_t handles_in_use; /* of those, claimed now */
+};
+
+struct rview_file {
+	uint32_t slot;
+	char name[RVIEW_NAME_MAX]; /* as given to memp_fopen ("" temporary) */
+	uint32_t pagesize;
+	uint64_t pages, dirty; /* held in the pool now */
+	uint64_t hits, misses, created, read, read_mapped, map_faults, mapped,
+	    written;
+};
+
+struct rview_proc {
+	uint32_t slot;
+	int32_t pid;   /* as the process recorded it */
+	int alive;     /* 1: its slot's lock is held; 0: it died */
+	uint64_t pins; /* user pins it holds (direct and cached) */
+};
+
+struct rview_page {
+	uint32_t file; /* file slot (rview_file.slot) */
+	uint32_t pgno;
+	uint32_t pins; /* user pins: direct plus those held through caches */
+	uint32_t usage;
+	int dirty;
+};
+
+struct rview_sample {
+	struct rview_pool pool;
+	struct rview_file *files; /* files known to the region, by slot */
+	size_t nfiles;
+	struct rview_proc *procs; /* claimed process slots */
+	size_t nprocs;
+	struct rview_page *pages; /* resident pages, when asked for */
+	size_t npages;
+};
+
+/* Reads one sample of the region in file `path` (with the resident pages
+ * if want_pages). 0, or -1 with a one-line reason in err (no newline). */
+int rview_read(const char *path, int want_pages, struct rview_sample *out,
+	       char *err, size_t errlen);
+
+void rview_free(struct rview_sample *s);
+
+/* The region file of a pool: memp_open's in directory `dir`, or
+ * mpool_open's for `key` (dir NULL). 0, or -1 (name too long). */
+int rview_path(const char *dir, const char *key, char *out, size_t n);
+
+#endif
