@@ -564,7 +564,7 @@ void write_data(const char *path)
 	fprintf(f, "# mpool_bench --data: Mops/s per workload, thread count "
 		   "and system over the runs\n");
 	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
-	fprintf(f, "# runs: %d of %.2f s per system per cell\n", opt.runs,
+	fprintf(f, "# runs: %d runs of %.2f s per system and cell\n", opt.runs,
 		opt.seconds);
 	fprintf(f, "workload\tthreads\tsystem\tmops_median\tmops_min\t"
 		   "mops_max\truns\n");
