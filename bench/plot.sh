@@ -26,20 +26,25 @@ fi
 # shellcheck disable=SC2016 # $d1 and $1 are gnuplot's and awk's
 prog='
 # Text for an enhanced-mode gnuplot string: no quotes or backslashes, and
-# "_" escaped (else x86_64 would get a subscript).
-function tx(s,    n, a, i, r) {
-	n = split(clean(s), a, "_")
-	r = a[1]
-	for (i = 2; i <= n; i++) r = r "\\\\_" a[i]
+# the markup characters escaped (else x86_64 would get a subscript, and the
+# "@" of a CPU model name would start a phantom box).
+function tx(s,    i, c, r) {
+	s = clean(s)
+	r = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		r = r (index("_^@&~{}", c) ? "\\\\" : "") c
+	}
 	return r
 }
-function clean(s) { gsub(/["\\]/, "", s); return s }
+# (gnuplot 5.4 writes an escaped "&" into an SVG as is: not XML.)
+function clean(s) { gsub(/["\\]/, "", s); gsub(/&/, "+", s); return s }
 function q(s) { return "\"" s "\"" }
 BEGIN {
 	# Short panel titles; a workload not listed gets its name only.
 	sub_["hit-uniform"] = "hits: uniform over 16384 pages, all cached"
 	sub_["hit-hot256"] = "hits: uniform over 256 hot pages"
-	sub_["hit-zipf"] = "hits: Zipf(0.99) over 16384 pages"
+	sub_["hit-zipf"] = "hits: Zipf(0.99) over 16384 pages, all cached"
 	sub_["miss-uniform"] = "2048-page pool, 16384 pages: 87.5% misses"
 	sub_["dirty"] = "as miss-uniform, 1 put in 4 dirty"
 	sub_["dirty-flush-off"] = "dirty, each get timed; no background writer"

@@ -10,7 +10,7 @@
 #                              hit-uniform, hit-hot256, miss-uniform and the
 #                              write-back pair (dirty-flush-off, -on) at 1 and
 #                              2 threads, 3 runs each
-#   bash bench/run.sh --full   the whole matrix, about 11 minutes on 2 cores:
+#   bash bench/run.sh --full   the whole matrix, 11 to 13 minutes on 2 cores:
 #                              every workload at 1, 2, 4 and 8 threads (the
 #                              write-back pair up to 4; the bare probe in the
 #                              hit workloads, the pread floor in the miss
