@@ -595,8 +595,8 @@ static int write_data(const struct cell *cells)
 		   "process count, threads per process and system over the "
 		   "runs\n");
 	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
-	fprintf(f, "# runs: %d runs of %.2f s per system and cell\n", opt.runs,
-		opt.seconds);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
+		opt.runs > 1 ? "s" : "", opt.seconds);
 	fprintf(f, "workload\tprocs\tthreads\tsystem\tmops_median\t"
 		   "mops_min\tmops_max\truns\n");
 	for (int wi = 0; wi < opt.nwl; wi++)

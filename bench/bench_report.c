@@ -564,8 +564,8 @@ void write_data(const char *path)
 	fprintf(f, "# mpool_bench --data: Mops/s per workload, thread count "
 		   "and system over the runs\n");
 	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
-	fprintf(f, "# runs: %d runs of %.2f s per system and cell\n", opt.runs,
-		opt.seconds);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
+		opt.runs > 1 ? "s" : "", opt.seconds);
 	fprintf(f, "workload\tthreads\tsystem\tmops_median\tmops_min\t"
 		   "mops_max\truns\n");
 	for (int w = 0; w < NWORKLOADS; w++)

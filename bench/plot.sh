@@ -93,7 +93,7 @@ END {
 	for (s = 1; s <= nser; s++)
 		printf "$d%d << EOD\n%sEOD\n", s, rows[s]
 	printf "set terminal svg size %d,%d dynamic enhanced font \"Helvetica,13\" background \"white\"\n", \
-	    cols * 480, nrows * 330 + 70
+	    cols == 1 ? 760 : cols * 480, nrows * 330 + 70
 	printf "set output %s\n", q(clean(out))
 	if (kind == "threads")
 		what = "lfmpool vs Berkeley DB 5.3 and the floor: throughput against threads"
