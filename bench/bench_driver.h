@@ -85,7 +85,8 @@ struct bench_opt {
 	double seconds;
 	int runs;
 	const char *csv_path;
-	int bdb_same_bytes; /* --bdb-sizing=bytes */
+	const char *data_path; /* --data: medians per cell, for plotting */
+	int bdb_same_bytes;    /* --bdb-sizing=bytes */
 	uint64_t seed;
 	int clean_pct;	      /* lfmpool flushers' target; 0: its default */
 	int trickle_pct;      /* BDB memp_trickle percentage */
@@ -157,6 +158,16 @@ static inline int ref_of(int w)
 				      : -1;
 }
 
+/* The number of systems that run in workload w. */
+static inline int nsys_in(int w)
+{
+	int n = 0;
+
+	for (int s = 0; s < NSYS; s++)
+		n += sys_on(w, s);
+	return n;
+}
+
 /* Does system s run in any workload selected? */
 static inline int sys_any(int s)
 {
@@ -175,6 +186,9 @@ void parse_args(int argc, char **argv);
 /* bench_report.c: the Markdown report on stdout. */
 void print_header(void);
 void print_report(void);
+/* --data: the medians, minimum and maximum per cell and system as a
+ * tab-separated table (bench/plot.sh draws it); dies on an error. */
+void write_data(const char *path);
 /* The lfmpool flushers' number that the default (-1) gives here. */
 int lfm_default_flushers(void);
 

@@ -19,7 +19,8 @@
  * checked: offset 0 holds its page number. A wrong page or an error fails
  * the benchmark (exit status 1) after the report.
  *
- * The report (Markdown) goes to stdout; progress goes to stderr.
+ * The report (Markdown) goes to stdout (--data: the medians also as a table
+ * for bench/plot.sh); progress, one line per cell, goes to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,7 @@
 #include "bench.h"
 #include "bench_driver.h"
 #include "bench_lat.h"
+#include "bench_util.h"
 
 /* ------------------------------------------------------------------ */
 /* Workloads                                                           */
@@ -680,6 +682,9 @@ static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
+	int ncells = 0, icell = 0, units_total = 0, units_done = 0;
+	double t_start, t_loop, now;
+	char what[128];
 
 	parse_args(argc, argv);
 	zipf_build();
@@ -707,16 +712,28 @@ int main(int argc, char **argv)
 	if (g_res == NULL)
 		die("out of memory");
 
+	t_start = bench_now();
 	print_header();
 	fflush(stdout);
 	make_files();
 	size_caches();
 
+	/* Progress: the time left is estimated from the time per run of one
+	 * system so far, over the runs still to go. */
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int t = 0; t < opt.nthreads; t++)
+			if (cell_on(w, t)) {
+				ncells++;
+				units_total += opt.runs * nsys_in(w);
+			}
+	t_loop = bench_now();
 	for (int w = 0; w < NWORKLOADS; w++) {
 		if (!opt.wl_on[w])
 			continue;
-		for (int t = 0; t < opt.nthreads; t++)
-			for (int r = 0; cell_on(w, t) && r < opt.runs; r++) {
+		for (int t = 0; t < opt.nthreads; t++) {
+			if (!cell_on(w, t))
+				continue;
+			for (int r = 0; r < opt.runs; r++) {
 				/* lfm, BDB, the reference (probe or floor:
 				 * one runs) on even runs, the reverse on odd:
 				 * lfm and BDB alternate as before. */
@@ -756,9 +773,21 @@ int main(int argc, char **argv)
 					    res_at(w, t, 0, r)->p99_miss_us,
 					    res_at(w, t, 1, r)->p99_miss_us);
 			}
+			units_done += opt.runs * nsys_in(w);
+			snprintf(what, sizeof(what), "%s, %d thread%s",
+				 workloads[w].name, opt.threads[t],
+				 opt.threads[t] > 1 ? "s" : "");
+			now = bench_now();
+			bench_progress("mpool_bench", ++icell, ncells, what,
+				       now - t_start,
+				       (now - t_loop) / units_done *
+					   (units_total - units_done));
+		}
 	}
 
 	print_report();
+	if (opt.data_path != NULL)
+		write_data(opt.data_path);
 	if (g_csv != NULL && fclose(g_csv) != 0)
 		die("write %s: %s", opt.csv_path, strerror(errno));
 	if (g_failed) {

@@ -17,7 +17,8 @@ static void usage(FILE *f)
 		"usage: mpool_bench [--workload NAME[,NAME...]]... "
 		"[--threads N[,N...]]\n"
 		"                   [--seconds S] [--runs N] [--csv FILE] "
-		"[--bdb-sizing pages|bytes] [--seed N]\n"
+		"[--data FILE]\n"
+		"                   [--bdb-sizing pages|bytes] [--seed N]\n"
 		"                   [--bdb-dirty internal|api] "
 		"[--clean-pct N] [--trickle-pct N]\n"
 		"                   [--trickle-pause-us N] "
@@ -45,7 +46,12 @@ static void usage(FILE *f)
 		   "--no-floor: lfmpool and\n"
 		   "  BDB only; --floor-copy: the floor copies each page "
 		   "from a read-only mapping of\n"
-		   "  the file instead (lfmpool's way of reading a miss)\n");
+		   "  the file instead (lfmpool's way of reading a miss)\n"
+		   "--csv FILE: every run's Mops/s (and p99s), one row each; "
+		   "--data FILE: per cell\n"
+		   "  and system the median, minimum and maximum Mops/s, "
+		   "tab-separated (bench/plot.sh\n"
+		   "  draws it); progress, one line per cell, on stderr\n");
 }
 
 static void parse_workloads(const char *arg)
@@ -125,6 +131,7 @@ void parse_args(int argc, char **argv)
 	    {"seconds", required_argument, NULL, 's'},
 	    {"runs", required_argument, NULL, 'r'},
 	    {"csv", required_argument, NULL, 'c'},
+	    {"data", required_argument, NULL, 'd'},
 	    {"bdb-sizing", required_argument, NULL, 'b'},
 	    {"bdb-dirty", required_argument, NULL, 'D'},
 	    {"seed", required_argument, NULL, 'S'},
@@ -151,8 +158,8 @@ void parse_args(int argc, char **argv)
 	opt.bare = 1;
 	opt.floor = 1;
 	parse_threads("1,2,4,8");
-	while ((c = getopt_long(argc, argv, "w:t:s:r:c:b:D:S:C:T:P:h", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			parse_workloads(optarg);
@@ -180,6 +187,9 @@ void parse_args(int argc, char **argv)
 			break;
 		case 'c':
 			opt.csv_path = optarg;
+			break;
+		case 'd':
+			opt.data_path = optarg;
 			break;
 		case 'b':
 			if (strcmp(optarg, "pages") == 0)

@@ -27,8 +27,10 @@
  * Throughput is the sum over children of ops / elapsed. Runs alternate the
  * systems (lfmpool first in even runs, BDB first in odd ones); the report
  * gives per-system medians and the median of the per-run ratios. Children
- * are not pinned to CPUs. The report (Markdown) goes to stdout, progress
- * to stderr; the exit status is 0 only if every measurement succeeded.
+ * are not pinned to CPUs. The report (Markdown) goes to stdout (--data:
+ * the medians also as a table for bench/plot.sh), progress (one line per
+ * run, one per cell) to stderr; the exit status is 0 only if every
+ * measurement succeeded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,8 +82,9 @@ static struct {
 	int threads[MAX_LIST], nthreads;
 	int wl[NWORKLOADS], nwl;
 	const char *dir;
-	int cold; /* no warm-up pass in the children */
-} opt = {5, 2.0, 16384, {1, 2}, 2, {1, 2}, 2, {0, 1}, 2, NULL, 0};
+	int cold;	  /* no warm-up pass in the children */
+	const char *data; /* --data: the medians as a table */
+} opt = {5, 2.0, 16384, {1, 2}, 2, {1, 2}, 2, {0, 1}, 2, NULL, 0, NULL};
 
 static char g_top[PATH_MAX];  /* our temporary directory */
 static char g_data[PATH_MAX]; /* the data file in it */
@@ -393,22 +396,31 @@ static double median(const double *v, int n)
 	return bench_median_sort(s, n);
 }
 
-static void print_header(const char *base)
+/* The header's date and machine, set at the start (for --data too). */
+static char g_date[64], g_machine[512];
+
+static void set_date_machine(void)
 {
 	struct utsname u;
-	char date[64], model[256];
+	char model[256];
 	time_t now = time(NULL);
 
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+	strftime(g_date, sizeof(g_date), "%Y-%m-%d %H:%M:%S %Z",
+		 localtime(&now));
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
 	bench_cpu_model(model, sizeof(model));
+	snprintf(g_machine, sizeof(g_machine), "nproc %ld, %s %s %s, CPU %s",
+		 sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine,
+		 model);
+}
+
+static void print_header(const char *base)
+{
 	printf("# lfmpool vs Berkeley DB 5.3: the hit path shared between "
 	       "processes\n\n");
-	printf("- date: %s\n", date);
-	printf("- machine: nproc %ld, %s %s %s, CPU %s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine,
-	       model);
+	printf("- date: %s\n", g_date);
+	printf("- machine: %s\n", g_machine);
 	printf("- libraries: %s; %s\n", systems[0]->version(),
 	       systems[1]->version());
 	printf("- method: %u pages of 4 KiB in one file, all preloaded into a "
@@ -442,7 +454,11 @@ static void usage(FILE *f)
 		   "16384)\n"
 		   "  --dir DIR       where the temporary directory goes "
 		   "(default /dev/shm, else $TMPDIR, else /tmp)\n"
-		   "  --cold          children skip their warm-up pass\n");
+		   "  --cold          children skip their warm-up pass\n"
+		   "  --data FILE     also the median, minimum and maximum "
+		   "Mops/s per cell and\n"
+		   "                  system, tab-separated (bench/plot.sh "
+		   "draws it)\n");
 }
 
 static int parse_ints(const char *s, int *v, int *n, int lo, int hi)
@@ -491,6 +507,7 @@ static int parse_args(int argc, char **argv)
 	    {"pages", required_argument, NULL, 'n'},
 	    {"dir", required_argument, NULL, 'd'},
 	    {"cold", no_argument, NULL, 'c'},
+	    {"data", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -535,6 +552,9 @@ static int parse_args(int argc, char **argv)
 		case 'c':
 			opt.cold = 1;
 			break;
+		case 'D':
+			opt.data = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -549,14 +569,71 @@ bad:
 	return -1;
 }
 
+/* One cell: a workload, a number of processes, of threads in each. */
+struct cell {
+	int w, p, t;
+	double mops[NSYS][MAX_RUNS], ratio[MAX_RUNS];
+	double minflt[NSYS][MAX_RUNS];
+};
+
+/*
+ * The --data table: '#' lines (what, date, machine, runs), a header line,
+ * then one line per workload, system, threads per process and process
+ * count, in that order (each line of a plot is one block of consecutive
+ * rows): Mops/s median, minimum and maximum over the runs. 0 or -1.
+ */
+static int write_data(const struct cell *cells)
+{
+	FILE *f = fopen(opt.data, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "mpool_bench_procs: open %s: %s\n", opt.data,
+			strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# mpool_bench_procs --data: Mops/s per workload, "
+		   "process count, threads per process and system over the "
+		   "runs\n");
+	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
+		opt.runs > 1 ? "s" : "", opt.seconds);
+	fprintf(f, "workload\tprocs\tthreads\tsystem\tmops_median\t"
+		   "mops_min\tmops_max\truns\n");
+	for (int wi = 0; wi < opt.nwl; wi++)
+		for (int s = 0; s < NSYS; s++)
+			for (int ti = 0; ti < opt.nthreads; ti++)
+				for (int pi = 0; pi < opt.nprocs; pi++) {
+					const struct cell *c =
+					    &cells[(wi * opt.nprocs + pi) *
+						       opt.nthreads +
+						   ti];
+					double v[MAX_RUNS];
+
+					memcpy(v, c->mops[s],
+					       (size_t)opt.runs * sizeof(v[0]));
+					fprintf(f, "%s\t%d\t%d\t%s\t%.4f",
+						workloads[c->w].name, c->p,
+						c->t,
+						s == 0 ? "lfmpool" : "bdb5.3",
+						bench_median_sort(v, opt.runs));
+					/* v is sorted now. */
+					fprintf(f, "\t%.4f\t%.4f\t%d\n", v[0],
+						v[opt.runs - 1], opt.runs);
+				}
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "mpool_bench_procs: write %s: %s\n", opt.data,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct cell {
-		int w, p, t;
-		double mops[NSYS][MAX_RUNS], ratio[MAX_RUNS];
-		double minflt[NSYS][MAX_RUNS];
-	} * cells;
+	struct cell *cells;
 	int ncells = 0, failed = 0, ret;
+	double t_start, now;
+	char what[128];
 	struct sigaction sa;
 	const char *base;
 	char err[512];
@@ -576,6 +653,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mpool_bench_procs: out of memory\n");
 		return 1;
 	}
+	t_start = procs_now();
+	set_date_machine();
 	g_cache = (size_t)opt.pages * PROCS_PAGE_SIZE / 4 * 5;
 	base = base_dir();
 	if ((size_t)snprintf(g_top, sizeof(g_top), "%s/mpool-procs.XXXXXX",
@@ -648,6 +727,17 @@ int main(int argc, char **argv)
 				systems[1]->name, c->mops[1][r],
 				c->minflt[0][r], c->minflt[1][r]);
 		}
+		if (failed)
+			break;
+		/* Every cell costs the same: the time left is the time per
+		 * cell so far times the cells to go. */
+		snprintf(what, sizeof(what), "%s, %d proc%s x %d thread%s",
+			 wl->name, c->p, c->p > 1 ? "s" : "", c->t,
+			 c->t > 1 ? "s" : "");
+		now = procs_now();
+		bench_progress("mpool_bench_procs", ci + 1, ncells, what,
+			       now - t_start,
+			       (now - t_start) / (ci + 1) * (ncells - ci - 1));
 	}
 	if (!failed) {
 		print_header(base);
@@ -685,6 +775,8 @@ int main(int argc, char **argv)
 			       median(c->minflt[1], opt.runs));
 		}
 		fflush(stdout);
+		if (opt.data != NULL && write_data(cells) != 0)
+			failed = 1;
 	}
 cleanup:
 	if (g_data[0] != '\0' && unlink(g_data) != 0 && errno != ENOENT) {

@@ -6,6 +6,7 @@
  * the miss workloads) appear only in the throughput table (two columns
  * after the old ones, "-" where none ran) and the correctness lines.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 
 #include "bench_driver.h"
 #include "bench_util.h"
+
+/* The header's date and machine lines, again in the --data file. */
+static char g_date[64], g_machine[512];
 
 /* Median of a double field (at offset `off` in struct run_result) over the
  * completed runs of one system in one cell; -1: none */
@@ -150,17 +154,19 @@ static void print_wb_header(void)
 void print_header(void)
 {
 	struct utsname u;
-	char date[64], model[256];
+	char model[256];
 	time_t now = time(NULL);
 
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+	strftime(g_date, sizeof(g_date), "%Y-%m-%d %H:%M:%S %Z",
+		 localtime(&now));
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
 	bench_cpu_model(model, sizeof(model));
+	snprintf(g_machine, sizeof(g_machine), "nproc %d, %s %s %s, CPU %s",
+		 cpu_count(), u.sysname, u.release, u.machine, model);
 	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
-	printf("- date: %s\n", date);
-	printf("- machine: nproc %d, %s %s %s, CPU %s\n", cpu_count(),
-	       u.sysname, u.release, u.machine, model);
+	printf("- date: %s\n", g_date);
+	printf("- machine: %s\n", g_machine);
 	printf("- libraries: %s; %s\n", systems[0]->version(),
 	       systems[1]->version());
 	printf("- method: 4 KiB pages, %u-page data file per system; each op "
@@ -540,4 +546,55 @@ void print_report(void)
 	if (g_failed)
 		printf("\n**FAILED: see the errors above (stderr).**\n");
 	fflush(stdout);
+}
+
+/*
+ * The --data table: '#' lines (what, date, machine, runs), a header line,
+ * then one line per workload, system and thread count, in that order (so
+ * each system's line in a plot is one block of consecutive rows): Mops/s
+ * median, minimum and maximum over the runs that completed without a
+ * wrong page, and their number. Cells without such a run are left out.
+ */
+void write_data(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		die("open %s: %s", path, strerror(errno));
+	fprintf(f, "# mpool_bench --data: Mops/s per workload, thread count "
+		   "and system over the runs\n");
+	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
+		opt.runs > 1 ? "s" : "", opt.seconds);
+	fprintf(f, "workload\tthreads\tsystem\tmops_median\tmops_min\t"
+		   "mops_max\truns\n");
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int s = 0; s < NSYS; s++)
+			for (int t = 0; t < opt.nthreads; t++) {
+				double v[MAX_RUNS];
+				int n = 0;
+
+				if (!cell_on(w, t) || !sys_on(w, s))
+					continue;
+				for (int r = 0; r < opt.runs; r++) {
+					struct run_result *rr =
+					    res_at(w, t, s, r);
+
+					if (rr->done && rr->wrong == 0)
+						v[n++] = rr->ops_per_sec / 1e6;
+				}
+				if (n == 0)
+					continue;
+				fprintf(f, "%s\t%d\t%s\t%.4f",
+					workloads[w].name, opt.threads[t],
+					s == SYS_FLOOR && bench_floor_copy
+					    ? "floor-copy"
+					    : sys_csv_name[s],
+					bench_median_sort(v, n));
+				/* Sorted by bench_median_sort. */
+				fprintf(f, "\t%.4f\t%.4f\t%d\n", v[0], v[n - 1],
+					n);
+			}
+	if (ferror(f) | fclose(f))
+		die("write %s: %s", path, strerror(errno));
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int cmp_double(const void *a, const void *b)
@@ -59,4 +60,37 @@ int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 		off += n;
 	}
 	return 0;
+}
+
+double bench_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* "42 s" under two minutes, "3 min 05 s" above. */
+static void fmt_duration(char *buf, size_t len, double secs)
+{
+	long s = secs < 0 ? 0 : (long)(secs + 0.5);
+
+	if (s < 120)
+		snprintf(buf, len, "%ld s", s);
+	else
+		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
+}
+
+void bench_progress(const char *prog, int i, int n, const char *what,
+		    double elapsed, double left)
+{
+	char e[32], l[32];
+
+	fmt_duration(e, sizeof(e), elapsed);
+	if (left < 0)
+		snprintf(l, sizeof(l), "?");
+	else
+		fmt_duration(l, sizeof(l), left);
+	fprintf(stderr, "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n", prog,
+		i, n, what, e, l);
 }

@@ -15,4 +15,16 @@ void bench_cpu_model(char *buf, size_t len);
  * short reads: 0, or an errno (EIO: the file ends first). */
 int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
 
+/* CLOCK_MONOTONIC in seconds. */
+double bench_now(void);
+
+/*
+ * Progress, one line on stderr when cell i (1-based) of n is done:
+ * "<prog>: cell i/n done: <what>; elapsed <t>, ~<left> left". `elapsed`:
+ * seconds since the benchmark started; `left`: the estimate of the time
+ * still to go (negative: none yet). Only stderr: the report is unchanged.
+ */
+void bench_progress(const char *prog, int i, int n, const char *what,
+		    double elapsed, double left);
+
 #endif

@@ -1,36 +1,78 @@
 #!/usr/bin/env bash
-# Build the benchmark and the demo (optimised), run the demo, then the
-# benchmark with this script's arguments (see `mpool_bench --help`), keeping
-# the Markdown report in results/bench-<date>.md. With no arguments every
-# workload runs, the write-back pair (dirty-flush-off, dirty-flush-on: 1, 2
-# and 4 threads, fget latency), the bare probe in the hit workloads and the
-# pread floor in the miss workloads included: about 7 minutes on 2 cores.
+# The main job: build the benchmarks and the demo (optimised), run the demo,
+# then the benchmark against Berkeley DB 5.3. Its Markdown report goes to
+# stdout and to results/bench-<date>.md, with its picture beside it,
+# results/bench-<date>.svg (bench/plot.sh, from the medians the benchmark
+# writes to results/bench-<date>.tsv). Progress, one line per finished cell
+# with the time left, goes to stderr.
+#
+#   bash bench/run.sh          the short set, about 2 minutes on 2 cores:
+#                              hit-uniform, hit-hot256, miss-uniform and the
+#                              write-back pair (dirty-flush-off, -on) at 1 and
+#                              2 threads, 3 runs each
+#   bash bench/run.sh --full   the whole matrix, 11 to 13 minutes on 2 cores:
+#                              every workload at 1, 2, 4 and 8 threads (the
+#                              write-back pair up to 4; the bare probe in the
+#                              hit workloads, the pread floor in the miss
+#                              workloads), 5 runs each; then mpool_pins
+#                              (results/bench-pins-<date>.md) and the
+#                              processes benchmark, mpool_bench_procs
+#                              (results/bench-procs-<date>.md and .svg)
+#   bash bench/run.sh [--full] OPTION...
+#                              OPTIONs are mpool_bench's (`mpool_bench
+#                              --help`) and replace the short set: the
+#                              benchmark runs them over its own defaults
+#                              (all workloads, 1,2,4,8 threads, 5 runs), e.g.
+#                              --workload hit-zipf --threads 1,2. With --full,
+#                              mpool_pins and mpool_bench_procs follow.
+#
+# mpool_bench_procs takes its options from BENCH_PROCS_ARGS, e.g.
+# BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes).
 set -euo pipefail
+
+full=0
+args=()
+for a in "$@"; do
+	if [ "$a" = "--full" ]; then
+		full=1
+	else
+		args+=("$a")
+	fi
+done
+if [ ${#args[@]} -eq 0 ] && [ $full -eq 0 ]; then
+	# shellcheck disable=SC2054 # the commas are the options' own
+	args=(--workload hit-uniform,hit-hot256,miss-uniform,dirty-flush
+		--threads 1,2 --runs 3)
+fi
 
 cd "$(dirname "$0")/.."
 bash third_party/install_deps.sh
-bazel build --config=opt //bench:mpool_bench //bench:demo
+targets=(//bench:mpool_bench //bench:demo)
+[ $full -eq 0 ] || targets+=(//bench:mpool_pins //bench:mpool_bench_procs)
+bazel build --config=opt "${targets[@]}"
 bin="$(bazel info --config=opt bazel-bin)"
 
 "$bin/bench/demo"
 
 mkdir -p results
-out="results/bench-$(date +%Y%m%d-%H%M%S).md"
-"$bin/bench/mpool_bench" "$@" | tee "$out"
-echo "report: $out" >&2
+stamp="$(date +%Y%m%d-%H%M%S)"
+out="results/bench-$stamp"
+"$bin/bench/mpool_bench" "${args[@]}" --data "$out.tsv" |
+	tee "$out.md"
+bash bench/plot.sh "$out.tsv" "$out.svg"
+echo "report: $out.md, picture: $out.svg" >&2
+[ $full -eq 1 ] || exit 0
 
 # mpool(3): a get+put while pages stay pinned below, at and past maxcache
 # (docs/protocol.md rule 12); about 10 s.
-bazel build --config=opt //bench:mpool_pins
-out_pins="results/bench-pins-$(date +%Y%m%d-%H%M%S).md"
-"$bin/bench/mpool_pins" --runs 3 --ms 250 | tee "$out_pins"
-echo "report: $out_pins" >&2
+"$bin/bench/mpool_pins" --runs 3 --ms 250 | tee "results/bench-pins-$stamp.md"
+echo "report: results/bench-pins-$stamp.md" >&2
 
 # The hit path shared between processes, lfmpool against a shared BDB 5.3
-# environment (docs/bench-procs.md); its options come from BENCH_PROCS_ARGS,
-# e.g. BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes).
-bazel build --config=opt //bench:mpool_bench_procs
-out_procs="results/bench-procs-$(date +%Y%m%d-%H%M%S).md"
+# environment (docs/bench-procs.md).
+out="results/bench-procs-$stamp"
 # shellcheck disable=SC2086 # word splitting of the options is wanted
-"$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-} | tee "$out_procs"
-echo "report: $out_procs" >&2
+"$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-} --data "$out.tsv" |
+	tee "$out.md"
+bash bench/plot.sh "$out.tsv" "$out.svg"
+echo "report: $out.md, picture: $out.svg" >&2
