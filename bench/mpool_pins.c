@@ -49,6 +49,19 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* mpool_get of page p, which must hold its number at offset 0. */
+static unsigned *get_checked(MPOOL *mp, unsigned p)
+{
+	unsigned *pg = mpool_get(mp, p, 0);
+	if (pg == NULL)
+		die("mpool_get");
+	if (*pg != p) {
+		fprintf(stderr, "mpool_pins: page %u holds %u\n", p, *pg);
+		exit(1);
+	}
+	return pg;
+}
+
 /* One run: microseconds per get+put of uniformly chosen unpinned pages. */
 static double run(int fd, unsigned maxcache, unsigned held, double secs)
 {
@@ -66,15 +79,7 @@ static double run(int fd, unsigned maxcache, unsigned held, double secs)
 		for (int k = 0; k < 256; k++) {
 			s = s * 1103515245u + 12345u;
 			unsigned p = held + (s >> 8) % (NPAGES - held);
-			unsigned *pg = mpool_get(mp, p, 0);
-			if (pg == NULL)
-				die("mpool_get");
-			if (*pg != p) {
-				fprintf(stderr,
-					"mpool_pins: page %u holds %u\n", p,
-					*pg);
-				exit(1);
-			}
+			unsigned *pg = get_checked(mp, p);
 			if (mpool_put(mp, pg, 0) != 0)
 				die("mpool_put");
 		}
@@ -141,15 +146,7 @@ static double run_burst(unsigned maxcache, unsigned burst, double secs,
 	do {
 		for (int k = 0; k < 256; k++) {
 			unsigned p = (unsigned)(ops + k) % hot;
-			unsigned *pg = mpool_get(mp, p, 0);
-			if (pg == NULL)
-				die("mpool_get");
-			if (*pg != p) {
-				fprintf(stderr,
-					"mpool_pins: page %u holds %u\n", p,
-					*pg);
-				exit(1);
-			}
+			unsigned *pg = get_checked(mp, p);
 			if (mpool_put(mp, pg, MPOOL_DIRTY) != 0)
 				die("mpool_put");
 		}

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Puts every page that is dirty or pinned now in generation gen's set. A
  * page is marked under its bucket lock and only while its frame is linked
@@ -151,15 +152,14 @@ static int write_set(DB_MPOOL *mp, uint32_t *left)
 		c->ckpt = m;
 		c->result = LFM_WB_SKIPPED;
 	}
+	/* The clean ones follow the dirty ones: cand[0..nc). */
+	uint32_t nc = nd + (n - back);
+	memmove(&cand[nd], &cand[back], sizeof(*cand) * (n - back));
 	struct lfm__wb_opts o = {.wait_excl = 1};
 	struct lfm__wb_result res = {0};
 	lfm__wb_write(mp, cand, nd, &o, lfm__tls(mp), &res);
 	err = res.err;
-	for (uint32_t i = 0; i < n; i++) {
-		if (i == nd)
-			i = back;
-		if (i >= n)
-			break;
+	for (uint32_t i = 0; i < nc; i++) {
 		struct lfm__wb_cand *c = &cand[i];
 		if (c->result == LFM_WB_WRITTEN)
 			wrote[lfm__tag_slot(c->tag)] = 1;
@@ -174,11 +174,7 @@ static int write_set(DB_MPOOL *mp, uint32_t *left)
 	/* Out of the set: pages written (and made durable) and pages found
 	 * clean and unpinned. By CAS from the mark seen: a newer
 	 * checkpoint's mark stays. */
-	for (uint32_t i = 0; i < n; i++) {
-		if (i == nd)
-			i = back;
-		if (i >= n)
-			break;
+	for (uint32_t i = 0; i < nc; i++) {
 		struct lfm__wb_cand *c = &cand[i];
 		struct lfm__frame *f = &frames[c->idx];
 		if ((c->result != LFM_WB_WRITTEN &&
