@@ -65,18 +65,7 @@ version=$major.$minor.$patch
 soname=liblfmpool.so.$major
 realname=liblfmpool.so.$version
 
-# Parts other changes bring: a missing one is skipped with a note; once
-# present, each must build and install.
-have_tools=0
-if [ -f src/tools/BUILD ] || [ -f src/tools/BUILD.bazel ]; then
-	have_tools=1
-fi
-have_man=0
-[ -f docs/man/install.sh ] && have_man=1
-
-targets=(//:mpool //:liblfmpool.so)
-[ $have_tools -eq 0 ] || targets+=(//src/tools:lfmpool-stat)
-bazel build --config=opt "${targets[@]}"
+bazel build --config=opt //:mpool //:liblfmpool.so //src/tools:lfmpool-stat
 bin=$(bazel info --config=opt bazel-bin)
 
 got=$(readelf -d "$bin/liblfmpool.so" |
@@ -114,18 +103,9 @@ Libs.private: -lck -ljemalloc -lpthread
 EOF
 install -m 0644 "$pc" "$libdir/pkgconfig/lfmpool.pc"
 
-if [ $have_man -eq 1 ]; then
-	bash docs/man/install.sh "$prefix/share/man"
-else
-	echo "install.sh: no docs/man/install.sh: manual pages not installed" >&2
-fi
-
-if [ $have_tools -eq 1 ]; then
-	install -d "$prefix/bin"
-	install -m 0755 "$bin/src/tools/lfmpool-stat" "$prefix/bin/lfmpool-stat"
-else
-	echo "install.sh: no src/tools package: lfmpool-stat not installed" >&2
-fi
+bash docs/man/install.sh "$prefix/share/man"
+install -d "$prefix/bin"
+install -m 0755 "$bin/src/tools/lfmpool-stat" "$prefix/bin/lfmpool-stat"
 
 # A directory the dynamic linker searches by configuration (/usr/local/lib
 # on Debian) needs its cache refreshed for the new soname.

@@ -198,18 +198,12 @@ else
 	fail "app.c builds with pkg-config --static and liblfmpool.a"
 fi
 
-# Parts other changes bring.
-if [ -f docs/man/install.sh ]; then
-	for m in man3/db_mpool.3 man3/mpool.3 man3/memp_fget.3 man1/lfmpool-stat.1; do
-		check "share/man/$m installed" test -e "$prefix/share/man/$m"
-	done
-else
-	echo "note: no docs/man/install.sh: manual pages not checked"
-fi
-if [ -f src/tools/BUILD ] || [ -f src/tools/BUILD.bazel ]; then
-	check "bin/lfmpool-stat installed" test -x "$prefix/bin/lfmpool-stat"
-else
-	echo "note: no src/tools package: lfmpool-stat not checked"
-fi
+for m in man3/db_mpool.3 man3/mpool.3 man3/memp_fget.3 man1/lfmpool-stat.1; do
+	check "share/man/$m installed" test -e "$prefix/share/man/$m"
+done
+check "bin/lfmpool-stat installed" test -x "$prefix/bin/lfmpool-stat"
+exits_1() { "$@" 2>/dev/null; [ $? -eq 1 ]; }
+check "bin/lfmpool-stat runs (no such directory: exit 1)" \
+	exits_1 "$prefix/bin/lfmpool-stat" -h "$prefix/no-such-dir"
 
 finish
