@@ -584,21 +584,19 @@ struct cell {
  */
 static int write_data(const struct cell *cells)
 {
-	FILE *f = fopen(opt.data, "w");
+	FILE *f = bench_data_open(
+	    opt.data,
+	    "mpool_bench_procs --data: Mops/s per workload, process count, "
+	    "threads per process and system over the runs",
+	    g_date, g_machine, opt.runs, opt.seconds,
+	    "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
+	    "mops_max\truns");
 
 	if (f == NULL) {
 		fprintf(stderr, "mpool_bench_procs: open %s: %s\n", opt.data,
 			strerror(errno));
 		return -1;
 	}
-	fprintf(f, "# mpool_bench_procs --data: Mops/s per workload, "
-		   "process count, threads per process and system over the "
-		   "runs\n");
-	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
-	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
-		opt.runs > 1 ? "s" : "", opt.seconds);
-	fprintf(f, "workload\tprocs\tthreads\tsystem\tmops_median\t"
-		   "mops_min\tmops_max\truns\n");
 	for (int wi = 0; wi < opt.nwl; wi++)
 		for (int s = 0; s < NSYS; s++)
 			for (int ti = 0; ti < opt.nthreads; ti++)

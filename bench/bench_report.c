@@ -557,17 +557,16 @@ void print_report(void)
  */
 void write_data(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = bench_data_open(
+	    path,
+	    "mpool_bench --data: Mops/s per workload, thread count and system "
+	    "over the runs",
+	    g_date, g_machine, opt.runs, opt.seconds,
+	    "workload\tthreads\tsystem\tmops_median\tmops_min\tmops_max\t"
+	    "runs");
 
 	if (f == NULL)
 		die("open %s: %s", path, strerror(errno));
-	fprintf(f, "# mpool_bench --data: Mops/s per workload, thread count "
-		   "and system over the runs\n");
-	fprintf(f, "# date: %s\n# machine: %s\n", g_date, g_machine);
-	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
-		opt.runs > 1 ? "s" : "", opt.seconds);
-	fprintf(f, "workload\tthreads\tsystem\tmops_median\tmops_min\t"
-		   "mops_max\truns\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
 			for (int t = 0; t < opt.nthreads; t++) {

@@ -94,3 +94,17 @@ void bench_progress(const char *prog, int i, int n, const char *what,
 	fprintf(stderr, "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n", prog,
 		i, n, what, e, l);
 }
+
+FILE *bench_data_open(const char *path, const char *what, const char *date,
+		      const char *machine, int runs, double seconds,
+		      const char *columns)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "# %s\n# date: %s\n# machine: %s\n", what, date, machine);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", runs,
+		runs > 1 ? "s" : "", seconds);
+	fprintf(f, "%s\n", columns);
+	return f;
+}

@@ -3,6 +3,7 @@
 #define LFM_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
@@ -14,6 +15,15 @@ void bench_cpu_model(char *buf, size_t len);
 /* Read all of `len` bytes at `off` of `fd` into buf, again on EINTR and
  * short reads: 0, or an errno (EIO: the file ends first). */
 int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
+
+/*
+ * Opens `path` for a --data table (bench/plot.sh reads it) and writes its
+ * head: "# <what>", the date, machine and runs lines, then the tab-separated
+ * `columns` line. NULL (errno set) if it cannot be opened.
+ */
+FILE *bench_data_open(const char *path, const char *what, const char *date,
+		      const char *machine, int runs, double seconds,
+		      const char *columns);
 
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now(void);
