@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "ftab.h"
 #include "pageio.h"
-#include "pinlog.h"
+#include "pins.h"
 #include "stats.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include "ftab.h"
 #include "fileio.h"
 #include "pageio.h"
-#include "pinlog.h"
+#include "pins.h"
 #include "writeback.h"
 
 #include <errno.h>

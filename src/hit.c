@@ -4,7 +4,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "ftab.h"
-#include "pinlog.h"
+#include "pins.h"
 
 /* The owner's counters (tcache.h): a plain add, only the owner writes. */
 static inline void bump(_Atomic uint64_t *c, uint64_t n)

@@ -433,4 +433,42 @@ void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
 struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
 					const void *page);
 
+/* A thread cache ("handle", tcache.h) as the region lays it out. */
+#define LFM_TC_COUNT_ONE   (1ull << 32)
+#define LFM_TC_COUNT_MAX   0xffffu
+#define LFM_TC_REF	   (1ull << 48)
+#define LFM_TC_WAYS	   4
+#define LFM_TC_MAX_ENTRIES 65536
+
+struct lfm__tc_entry {
+	_Atomic uint64_t word;
+	uint64_t tag;
+};
+
+struct lfm__handle {
+	_Atomic uint32_t owner; /* 0: free */
+	/* Statistics stripe for threads sharing it: written by the claimer,
+	 * read by the owner. */
+	uint32_t stripe;
+	uint32_t victim_rr; /* owner-only: next way to reuse */
+	/* The process slot + 1 of the owner in a shared region (0: private):
+	 * written by the claimer before anyone can see the claim matter; read
+	 * at memp_close and by recovery of a dead process (shm.h). */
+	_Atomic uint32_t proc;
+	uint32_t pad[12];
+	/* followed by: struct lfm__tc_entry entries[tc_sets * tc_ways]
+	 *              (the region's geometry: fixed for its life, so
+	 *              thieves read it without synchronising with owners);
+	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
+} __attribute__((aligned(LFM_CACHELINE)));
+
+/* Geometry for a pool of about `nframes` frames (entries_wanted: 0, or
+ * the entries to have, rounded up to a power of two), with at most
+ * `cap_entries` entries (0: LFM_TC_MAX_ENTRIES; else at least
+ * LFM_TC_WAYS; the largest power of two within it). */
+void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
+			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways);
+uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
+				 uint64_t *stats_off);
+
 #endif

@@ -3,37 +3,6 @@
 
 #include "hash.h"
 
-void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
-			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways)
-{
-	/* Twice as many entries as 4 KiB frames: a thread whose working set
-	 * is the whole pool finds a place for nearly every page (with
-	 * 4-way sets at half load, about 3.5% of pages find their set full;
-	 * at full load 15%), so that a uniform hit writes only the thread's
-	 * own entry and never reads the bucket or the frame. An entry is 16
-	 * bytes, 32 bytes a frame a thread, and only a claimed handle's pages
-	 * are ever touched (region.c). Capped at LFM_TC_MAX_ENTRIES (1 MiB a
-	 * thread); a larger pool's threads cache their hottest pages. */
-	uint64_t want = entries_wanted ? entries_wanted : 2 * nframes,
-		 entries = LFM_TC_WAYS;
-	if (cap_entries == 0 || cap_entries > LFM_TC_MAX_ENTRIES)
-		cap_entries = LFM_TC_MAX_ENTRIES;
-	while (entries < want && entries * 2 <= cap_entries)
-		entries *= 2;
-	*ways = LFM_TC_WAYS; /* compiled in: loops over a set unroll */
-	*sets = (uint32_t)(entries / LFM_TC_WAYS);
-}
-
-uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
-				 uint64_t *stats_off)
-{
-	uint64_t sz = sizeof(struct lfm__handle) +
-		      (uint64_t)sets * ways * sizeof(struct lfm__tc_entry);
-	*stats_off = sz;
-	sz += (uint64_t)nfiles * LFM_ST_NCOUNTERS * sizeof(uint64_t);
-	return (sz + LFM_CACHELINE - 1) & ~(uint64_t)(LFM_CACHELINE - 1);
-}
-
 int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc)
 {
