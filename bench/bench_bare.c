@@ -1,9 +1,9 @@
 /*
- * bench_bare.c - the bare probe: the issue's yardstick for the hit path, "a
- * bare probe doing one hash lookup, an atomic pin and unpin and a one-byte
- * page read", run by the driver as a third system beside lfmpool and BDB,
- * so that lfmpool's hit path is measured against the least any pool can do
- * on the same machine in the same run.
+ * bench_bare.c - the bare probe, the yardstick for the hit path: one hash
+ * lookup, an atomic pin and unpin and a one-byte page read, run by the
+ * driver as a third system beside lfmpool and BDB, so that lfmpool's hit
+ * path is measured against the least any pool can do on the same machine
+ * in the same run.
  *
  * It is not a pool. open() reads the whole file into memory once; get is
  * one lookup in a chained hash and an atomic pin, put an atomic unpin (the

@@ -3,7 +3,7 @@
  * mpool in the same process, on the same workloads, alternating runs.
  * Beside them runs one reference, so that lfmpool is also measured against
  * a bound: in the hit workloads the bare probe (bench_bare.c, --no-bare:
- * off), the issue's yardstick, the least any pool can do per hit; in the
+ * off), the least any pool can do per hit; in the
  * miss workloads the pread floor (bench_floor.c, --no-floor: off), one
  * pread of the page per get, the least a pool reading misses with pread
  * must do (lfmpool copies them from a mapping, so it can beat it).

@@ -185,8 +185,8 @@ void print_header(void)
 	print_bdb_dirty();
 	if (sys_any(SYS_BARE))
 		printf(
-		    "- bare probe (hit workloads; --no-bare: off): the issue's "
-		    "yardstick, one chained-hash lookup, an atomic pin and an "
+		    "- bare probe (hit workloads; --no-bare: off): one "
+		    "chained-hash lookup, an atomic pin and an "
 		    "atomic unpin on a resident copy of the file laid out as "
 		    "lfmpool's, and nothing else a pool must do (no CLOCK, "
 		    "tag re-check, thread cache, statistics, eviction or "

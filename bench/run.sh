@@ -69,7 +69,7 @@ echo "report: $out.md, picture: $out.svg" >&2
 echo "report: results/bench-pins-$stamp.md" >&2
 
 # The hit path shared between processes, lfmpool against a shared BDB 5.3
-# environment (docs/bench-procs.md).
+# environment (docs/benchmarks.md, "The processes benchmark").
 out="results/bench-procs-$stamp"
 # shellcheck disable=SC2086 # word splitting of the options is wanted
 "$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-} --data "$out.tsv" |
