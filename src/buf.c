@@ -28,8 +28,9 @@
 
 /* The page is not resident: claim a frame, publish it under the bucket
  * lock (EXCL held), fill it, release it with one direct pin. */
-static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
-		uint64_t tag, enum lfm__fill how, struct lfm__frame **out)
+static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
+		struct lfm__bucket *b, uint64_t tag, enum lfm__fill how,
+		struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t slot = lfm__tag_slot(tag);
@@ -76,18 +77,18 @@ static int miss(DB_MPOOL *mp, struct lfm__tls_node *t, struct lfm__bucket *b,
 }
 
 /* Decides which page a memp_fget means. 0 or EINVAL/EFBIG. */
-static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
-		       db_pgno_t *pgnoaddr, unsigned long flags, uint64_t *pgno,
+static int target_page(struct lfm__fh *mpf, struct lfm__file *file,
+		       uint32_t *pgnoaddr, unsigned long flags, uint64_t *pgno,
 		       enum lfm__fill *how, uint64_t *prev_end)
 {
 	*how = LFM_FILL_READ;
-	if (flags & DB_MPOOL_LAST) {
+	if (flags & LFM_GET_LAST) {
 		uint64_t n =
 		    atomic_load_explicit(&file->npages, memory_order_relaxed);
 		if (n == 0)
 			return EINVAL;
 		*pgno = n - 1;
-	} else if (flags & DB_MPOOL_NEW) {
+	} else if (flags & LFM_GET_NEW) {
 		if (mpf->rdonly)
 			return EINVAL;
 		*pgno = atomic_fetch_add_explicit(&file->npages, 1,
@@ -109,10 +110,10 @@ static int target_page(DB_MPOOLFILE *mpf, struct lfm__file *file,
 			 * a DIRTY put of it is EACCES, so it is never written
 			 * through this handle. Berkeley DB's hash reads empty
 			 * buckets of a read-only file this way. */
-			if (!(flags & DB_MPOOL_CREATE))
+			if (!(flags & LFM_GET_CREATE))
 				return EINVAL;
 			if (*pgno > LFM_PGNO_MAX)
-				return EFBIG; /* as DB_MPOOL_NEW there */
+				return EFBIG; /* as LFM_GET_NEW there */
 			/* The thread that moves the end past pgno creates it;
 			 * a racing creator then simply finds or reads it. */
 			if (atomic_compare_exchange_weak_explicit(
@@ -141,10 +142,10 @@ static int unextend(struct lfm__file *file, enum lfm__fill how, uint64_t pgno,
 	return rc;
 }
 
-static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
+static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		    int excl, void **pagep);
 
-int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		 void **pagep)
 {
 	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
@@ -158,11 +159,11 @@ int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	rc = get_page(mpf, pgno, how, 0, pagep);
 	if (rc != 0)
 		return unextend(file, how, pgno, prev_end, rc);
-	*pgnoaddr = (db_pgno_t)pgno;
+	*pgnoaddr = (uint32_t)pgno;
 	return 0;
 }
 
-int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep)
+int lfm__new_at(struct lfm__fh *mpf, uint32_t pgno, void **pagep)
 {
 	struct lfm__file *file = &lfm__files(mpf->mp->rh)[mpf->slot];
 	if (mpf->rdonly)
@@ -186,10 +187,10 @@ int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep)
 
 /* Pins page pgno of mpf's file, filling it `how` if it is not resident;
  * with `excl`, a resident page is an error (EEXIST). */
-static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
+static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		    int excl, void **pagep)
 {
-	DB_MPOOL *mp = mpf->mp;
+	struct lfm__pool *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t slot = mpf->slot;
 	struct lfm__tls_node *t = lfm__tls(mp);
@@ -267,7 +268,8 @@ static int get_page(DB_MPOOLFILE *mpf, uint64_t pgno, enum lfm__fill how,
 }
 
 /* Resolves a page pointer of mpf's file to its frame, or NULL. */
-static struct lfm__frame *frame_of(DB_MPOOLFILE *mpf, void *page, uint64_t *tag)
+static struct lfm__frame *frame_of(struct lfm__fh *mpf, void *page,
+				   uint64_t *tag)
 {
 	struct lfm__frame *f = lfm__region_frame_of(mpf->mp->rh, page);
 	if (f == NULL)
@@ -283,11 +285,11 @@ static struct lfm__frame *frame_of(DB_MPOOLFILE *mpf, void *page, uint64_t *tag)
 static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 {
 	*set = *clear = 0;
-	if (flags & DB_MPOOL_DIRTY)
+	if (flags & LFM_PUT_DIRTY)
 		*set |= LFM_F_DIRTY;
-	if (flags & DB_MPOOL_CLEAN)
+	if (flags & LFM_PUT_CLEAN)
 		*clear |= LFM_F_DIRTY;
-	if (flags & DB_MPOOL_DISCARD) {
+	if (flags & LFM_PUT_DISCARD) {
 		*set |= LFM_F_DISCARD;
 		*clear |= LFM_F_USAGE_MASK;
 	}
@@ -295,10 +297,10 @@ static void flag_bits(unsigned long flags, uint32_t *set, uint32_t *clear)
 
 /* What memp_fput and memp_fset share: the read-only check and the state
  * bits the flags stand for. */
-static int put_flags(DB_MPOOLFILE *mpf, unsigned long flags, uint32_t *set,
+static int put_flags(struct lfm__fh *mpf, unsigned long flags, uint32_t *set,
 		     uint32_t *clear)
 {
-	if ((flags & DB_MPOOL_DIRTY) && mpf->rdonly)
+	if ((flags & LFM_PUT_DIRTY) && mpf->rdonly)
 		return EACCES;
 	flag_bits(flags, set, clear);
 	return 0;
@@ -307,7 +309,7 @@ static int put_flags(DB_MPOOLFILE *mpf, unsigned long flags, uint32_t *set,
 /* Turns the caller's pin, if it is the only one, into EXCL in one step,
  * so nobody can pin (or write) the page between the check and the
  * delete. 1: EXCL held; 0: other pins exist (caller's pin kept). */
-static int pin_to_excl(DB_MPOOL *mp, struct lfm__handle *h,
+static int pin_to_excl(struct lfm__pool *mp, struct lfm__handle *h,
 		       struct lfm__frame *f, uint64_t tag)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -341,9 +343,9 @@ static int pin_to_excl(DB_MPOOL *mp, struct lfm__handle *h,
 	return 0;
 }
 
-int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
+int lfm__delete(struct lfm__fh *mpf, void *page)
 {
-	DB_MPOOL *mp = mpf->mp;
+	struct lfm__pool *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__tls_node *t = lfm__tls(mp);
 	uint64_t tag;
@@ -377,10 +379,10 @@ int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page)
 }
 
 /* Drops the caller's pin on f (holding `tag`), applying set/clear. */
-static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
+static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag,
 		   uint32_t set, uint32_t clear)
 {
-	DB_MPOOL *mp = mpf->mp;
+	struct lfm__pool *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 
 	/* Discarded pages leave the thread cache when released, so CLOCK
@@ -398,7 +400,7 @@ static int release(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag,
 	return lfm__buf_drop_pin(mp, f, tag, set, clear) == 0 ? 0 : EINVAL;
 }
 
-int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      uint32_t set, uint32_t clear)
 {
 	/* In a shared region only a pin this process logged is its to drop
@@ -416,7 +418,7 @@ int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	return lfm__pinlog_unpin(mp, f, set, clear);
 }
 
-int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 {
 	uint64_t tag;
 	uint32_t set, clear;
@@ -436,13 +438,13 @@ int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 /* Whether f is pinned by this process: a direct pin (its own, in a
  * shared region) or a HELD cache entry. A frame that only CACHED entries
  * name is resident but unpinned: a stale pointer's flags must not reach
- * it (DB_MPOOL_CLEAN there would drop another page's changes). Which user
+ * it (LFM_PUT_CLEAN there would drop another page's changes). Which user
  * holds the pin is not recorded, so a stale pointer to a frame someone
  * else pins passes; the bits then land on a pinned page, which no writer
  * or eviction is touching. */
-static int pinned_here(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag)
+static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
 {
-	DB_MPOOL *mp = mpf->mp;
+	struct lfm__pool *mp = mpf->mp;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	if (lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f))
 		return 1;
@@ -454,7 +456,7 @@ static int pinned_here(DB_MPOOLFILE *mpf, struct lfm__frame *f, uint64_t tag)
 	return lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f);
 }
 
-int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags)
 {
 	uint64_t tag;
 	uint32_t set, clear;
@@ -486,7 +488,7 @@ static uint64_t drop_direct_private(struct lfm__frame *f, uint64_t tag)
 	return d;
 }
 
-uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot)
+uint64_t lfm__buf_release_file(struct lfm__pool *mp, uint32_t slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);

@@ -9,24 +9,24 @@
 
 #define LFM_PGNO_MAX 0xfffffffeull
 
-int lfm__buf_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
+int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		 void **pagep);
-int lfm__buf_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags);
 /* mpool_new(MPOOL_PAGE_REQUEST): page pgno as a new zero page; EEXIST if
  * it is resident. */
-int lfm__buf_new_at(DB_MPOOLFILE *mpf, db_pgno_t pgno, void **pagep);
+int lfm__new_at(struct lfm__fh *mpf, uint32_t pgno, void **pagep);
 /* mpool_delete: drops the caller's pin and the page, unwritten. */
-int lfm__buf_delete(DB_MPOOLFILE *mpf, void *page);
-int lfm__buf_set(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
+int lfm__delete(struct lfm__fh *mpf, void *page);
+int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags);
 /* Drops a pin on f (holding `tag`) that is not in the calling thread's own
  * cache, applying set/clear: a direct pin of this process, else a HELD
  * count in another of its threads' entries (rule 10). 0, or -1 when there
  * is none (a stale pointer: nothing changes). */
-int lfm__buf_drop_pin(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      uint32_t set, uint32_t clear);
 /* memp_fclose of file `slot`'s last handle in this process: every pin this
  * process still holds on the file's pages is released (its users are done
  * with the file, as memp_fclose requires). Returns the pins released. */
-uint64_t lfm__buf_release_file(DB_MPOOL *mp, uint32_t slot);
+uint64_t lfm__buf_release_file(struct lfm__pool *mp, uint32_t slot);
 
 #endif

@@ -13,7 +13,7 @@
  * page is marked under its bucket lock and only while its frame is linked
  * with its tag: an eviction unlinks under the same lock and clears the
  * mark after, so no mark outlives the page's stay in its frame. */
-static void mark(DB_MPOOL *mp, uint64_t gen)
+static void mark(struct lfm__pool *mp, uint64_t gen)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -44,7 +44,7 @@ static void mark(DB_MPOOL *mp, uint64_t gen)
 
 /* Joins the open checkpoint, or starts (and marks) a new one. Returns its
  * generation. */
-static uint64_t begin(DB_MPOOL *mp, uint64_t want)
+static uint64_t begin(struct lfm__pool *mp, uint64_t want)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	for (;;) {
@@ -94,7 +94,7 @@ static int pinned(struct lfm__region_hdr *rh, struct lfm__frame *f,
 }
 
 /* Raises the checkpoint's largest written LSN to `lsn`. */
-static void note_lsn(struct lfm__region_hdr *rh, const DB_LSN *lsn)
+static void note_lsn(struct lfm__region_hdr *rh, const struct lfm__lsn *lsn)
 {
 	uint64_t v = lfm__lsn_u64(lsn);
 	uint64_t cur =
@@ -111,7 +111,7 @@ static void note_lsn(struct lfm__region_hdr *rh, const DB_LSN *lsn)
 /* Writes what is left of the marked set (marks of any generation: an
  * older one's pages are in the newer set too, or done) and makes it
  * durable. *left gets the pages still in it. */
-static int write_set(DB_MPOOL *mp, uint32_t *left)
+static int write_set(struct lfm__pool *mp, uint32_t *left)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -198,7 +198,7 @@ static int write_set(DB_MPOOL *mp, uint32_t *left)
 	return err;
 }
 
-int lfm__checkpoint(DB_MPOOL *mp, DB_LSN *lsn)
+int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint64_t gen = begin(mp, lfm__lsn_u64(lsn));
@@ -207,7 +207,7 @@ int lfm__checkpoint(DB_MPOOL *mp, DB_LSN *lsn)
 	if (err != 0)
 		return err;
 	if (left > 0)
-		return DB_INCOMPLETE;
+		return LFM_INCOMPLETE;
 	uint64_t open = gen << 2 | LFM_CKPT_OPEN;
 	atomic_compare_exchange_strong_explicit(
 	    &rh->ckpt_state, &open, gen << 2 | LFM_CKPT_CLOSED,

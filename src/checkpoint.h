@@ -3,7 +3,7 @@
  * it began.
  *
  * A transaction manager's checkpoint calls memp_sync(lsn) and, while the
- * answer is DB_INCOMPLETE, calls again with the same LSN; once it returns
+ * answer is LFM_INCOMPLETE, calls again with the same LSN; once it returns
  * 0 the log before lsn may be discarded. So the pages a checkpoint must
  * write are fixed when it starts, whatever their own LSNs (a page's LSN is
  * that of its latest change; an older, committed change may be on it too):
@@ -36,7 +36,7 @@
  * started meanwhile stays open.
  *
  * Returns 0 (then *lsn is the largest page LSN the checkpoint wrote, if it
- * wrote a page with one), DB_INCOMPLETE (pages of the set are pinned, or
+ * wrote a page with one), LFM_INCOMPLETE (pages of the set are pinned, or
  * belong to another process's temporary file), or the first write or
  * fdatasync error (the set keeps every page not made durable).
  */
@@ -47,6 +47,6 @@
 
 enum { LFM_CKPT_CLOSED = 0, LFM_CKPT_MARKING = 1, LFM_CKPT_OPEN = 2 };
 
-int lfm__checkpoint(DB_MPOOL *mp, DB_LSN *lsn);
+int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn);
 
 #endif

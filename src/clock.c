@@ -14,7 +14,7 @@
  * takes a dirty victim and writes it itself. */
 #define DIRTY_SKIP 16
 
-int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
+int lfm__clock_evict(struct lfm__pool *mp, struct lfm__frame *f,
 		     struct lfm__tls_node *t)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -59,7 +59,7 @@ static int over_budget(struct lfm__region_hdr *rh)
 
 /* Tries to make f the victim. 1: taken (EXCL, clean, unlinked); 0: not
  * now; -1: it was dirty and its write failed (*werr set, frame released). */
-static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
+static int try_take(struct lfm__pool *mp, struct lfm__frame *f, uint32_t stride,
 		    uint32_t require, struct lfm__tls_node *t, int *werr)
 {
 	if (lfm__frame_bufsize(f) < stride ||
@@ -75,7 +75,7 @@ static int try_take(DB_MPOOL *mp, struct lfm__frame *f, uint32_t stride,
 }
 
 /* The frame the last over-budget put shed, if it is still free. */
-static struct lfm__frame *take_shed(DB_MPOOL *mp, uint32_t stride,
+static struct lfm__frame *take_shed(struct lfm__pool *mp, uint32_t stride,
 				    struct lfm__tls_node *t)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -107,7 +107,7 @@ static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
 
 /* One CLOCK sweep passing over up to *skip cold dirty frames (each skip
  * decrements it). NULL if nothing could be taken. */
-static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
+static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 				     uint32_t require, struct lfm__tls_node *t,
 				     int *werr, struct lfm__frame **busy,
 				     uint32_t *skip)
@@ -210,9 +210,9 @@ static struct lfm__frame *sweep_pass(DB_MPOOL *mp, uint32_t stride,
  * dirty frames too: in a small pool the only unpinned frame may be dirty,
  * visited fewer times than the skips allowed, and the miss must write it,
  * not call the pool full. */
-static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
-				struct lfm__tls_node *t, int *werr,
-				struct lfm__frame **busy)
+static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
+				uint32_t require, struct lfm__tls_node *t,
+				int *werr, struct lfm__frame **busy)
 {
 	const uint32_t budget =
 	    atomic_load_explicit(&mp->rh->nflushers, memory_order_relaxed) != 0
@@ -227,8 +227,8 @@ static struct lfm__frame *sweep(DB_MPOOL *mp, uint32_t stride, uint32_t require,
 	return sweep_pass(mp, stride, require, t, werr, busy, &skip);
 }
 
-static int victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
-		  struct lfm__frame **out)
+static int victim(struct lfm__pool *mp, uint32_t pagesize,
+		  struct lfm__tls_node *t, struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
@@ -314,8 +314,8 @@ static int victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	return 0;
 }
 
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
-		      struct lfm__frame **out)
+int lfm__clock_victim(struct lfm__pool *mp, uint32_t pagesize,
+		      struct lfm__tls_node *t, struct lfm__frame **out)
 {
 	int rc = victim(mp, pagesize, t, out);
 	/* Shared pools: frames a dead process pinned are reclaimable, but
@@ -327,7 +327,7 @@ int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
 	return rc;
 }
 
-void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
+void lfm__clock_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 		       struct lfm__frame *put)
 {
 	struct lfm__region_hdr *rh = mp->rh;

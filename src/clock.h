@@ -19,12 +19,12 @@
 /* Returns 0 and a frame in EXCL, not VALID, untagged, unlinked, with a
  * buffer of at least `pagesize` bytes; or ENOMEM; or the error of the last
  * failed write of a dirty victim if that is why nothing could be freed. */
-int lfm__clock_victim(DB_MPOOL *mp, uint32_t pagesize, struct lfm__tls_node *t,
-		      struct lfm__frame **out);
+int lfm__clock_victim(struct lfm__pool *mp, uint32_t pagesize,
+		      struct lfm__tls_node *t, struct lfm__frame **out);
 
 /* With EXCL held on a VALID frame: writes it if dirty, unlinks it, clears
  * its tag and VALID. Returns 0 or the write error (frame then unchanged). */
-int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
+int lfm__clock_evict(struct lfm__pool *mp, struct lfm__frame *f,
 		     struct lfm__tls_node *t);
 
 /* mpool(3) pools: sheds pages while more than max_resident are cached,
@@ -32,7 +32,7 @@ int lfm__clock_evict(DB_MPOOL *mp, struct lfm__frame *f,
  * budget it is the one evicted (the others are pinned: rule 12) and named
  * in rh->shed_hint for the next miss. NULL: unpinned pages by CLOCK,
  * until within budget. */
-void lfm__clock_shrink(DB_MPOOL *mp, struct lfm__tls_node *t,
+void lfm__clock_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 		       struct lfm__frame *put);
 
 #endif

@@ -15,8 +15,8 @@
 
 /* mpool_sync's pinned dirty page: pin it ourselves (so it cannot change
  * identity), write a copy. 0, an error, or -1 if it went away. */
-static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-			struct lfm__tls_node *t)
+static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
+			uint64_t tag, struct lfm__tls_node *t)
 {
 	for (;;) {
 		enum lfm__pin_result r =
@@ -42,8 +42,8 @@ static int write_pinned(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
  * wrote, so the pages this call wrote that are still cached, unchanged in
  * identity, are marked dirty again (under a pin of our own, which freezes
  * the tag) for the next sync to write. */
-static void redirty(DB_MPOOL *mp, const struct lfm__wb_cand *c, uint32_t n,
-		    uint32_t slot)
+static void redirty(struct lfm__pool *mp, const struct lfm__wb_cand *c,
+		    uint32_t n, uint32_t slot)
 {
 	struct lfm__frame *frames = lfm__frames(mp->rh);
 	for (uint32_t i = 0; i < n; i++) {
@@ -63,7 +63,7 @@ static int take_bg_err(struct lfm__region_hdr *rh, uint32_t s)
 					memory_order_relaxed);
 }
 
-int lfm__flush_durable(DB_MPOOL *mp, int64_t slot, const uint8_t *wrote,
+int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
 		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -101,7 +101,7 @@ int lfm__flush_durable(DB_MPOOL *mp, int64_t slot, const uint8_t *wrote,
 	return err;
 }
 
-int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too)
+int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -161,10 +161,10 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too)
 	free(wrote);
 	if (err != 0)
 		return err;
-	return res.npinned > 0 && !pinned_too ? DB_INCOMPLETE : 0;
+	return res.npinned > 0 && !pinned_too ? LFM_INCOMPLETE : 0;
 }
 
-uint32_t lfm__flush_discard_file(DB_MPOOL *mp, uint32_t slot)
+uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);

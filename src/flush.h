@@ -13,10 +13,10 @@
  * Adjacent pages go out in runs (writeback.h), sorted by page number.
  * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
  * copy taken under a pin of our own.
- * Returns 0, DB_INCOMPLETE (some were pinned), or the first error (the
+ * Returns 0, LFM_INCOMPLETE (some were pinned), or the first error (the
  * failed pages stay dirty and intact).
  */
-int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too);
+int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too);
 
 /*
  * A sync's last step, for file `slot` (every file with -1): each file this
@@ -28,11 +28,11 @@ int lfm__flush(DB_MPOOL *mp, int64_t slot, int pinned_too);
  * a flusher's failed write of a covered file since the last sync is taken,
  * to be reported once. Returns the first error, or 0.
  */
-int lfm__flush_durable(DB_MPOOL *mp, int64_t slot, const uint8_t *wrote,
+int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
 		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad);
 
 /* Drops every frame of file `slot` (memp_fclose of a temporary file):
  * frames pinned by users are left. Returns how many were left. */
-uint32_t lfm__flush_discard_file(DB_MPOOL *mp, uint32_t slot);
+uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot);
 
 #endif

@@ -18,7 +18,7 @@ struct worker {
 };
 
 struct lfm__flushers {
-	DB_MPOOL *mp;
+	struct lfm__pool *mp;
 	uint32_t n;
 	int pct;
 	/* A shared pool with no flushers: one thread that only watches for
@@ -59,7 +59,7 @@ static void *flusher_main(void *arg)
 {
 	struct worker *w = arg;
 	struct lfm__flushers *set = w->set;
-	DB_MPOOL *mp = set->mp;
+	struct lfm__pool *mp = set->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 
 	struct timespec last = {0, 0};
@@ -144,7 +144,7 @@ static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
 	free(set);
 }
 
-int lfm__flushers_set(DB_MPOOL *mp, int n, int pct)
+int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 {
 	int rc = 0;
 	pthread_mutex_lock(&mp->flush_lock);

@@ -21,8 +21,6 @@
 
 #include "pool.h"
 
-#define LFM_FLUSH_PCT	      20
-#define LFM_FLUSH_MAX	      64
 #define LFM_FLUSH_IDLE_NS     20000000ull   /* 20 ms */
 #define LFM_FLUSH_IDLE_MAX_NS 1000000000ull /* idle passes back off to 1 s */
 /* Shared pools: how often the first flusher looks for dead processes. */
@@ -36,7 +34,7 @@ int lfm__flushers_default(void);
  * for dead processes (recover.h) and writes nothing; pct -1 (memp_close):
  * no thread at all. Takes mp->flush_lock. 0 or the error of
  * pthread_create (then none run). */
-int lfm__flushers_set(DB_MPOOL *mp, int n, int pct);
+int lfm__flushers_set(struct lfm__pool *mp, int n, int pct);
 
 /* A miss wrote a dirty victim: wake a sleeping flusher, if any. */
 void lfm__flushers_kick(struct lfm__region_hdr *rh);

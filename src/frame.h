@@ -13,7 +13,7 @@
  *   bit  24      EXCL     one thread owns the frame for I/O or a retag;
  *                         no new pin may be taken
  *   bit  25      WAITERS  someone sleeps on the word (futex) for EXCL to clear
- *   bit  26      DISCARD  put with DB_MPOOL_DISCARD: next victim; cleared by
+ *   bit  26      DISCARD  put with LFM_PUT_DISCARD: next victim; cleared by
  *                         the next pin
  *   bits 27..31  OWNER    with EXCL in a shared region: the holder's process
  *                         slot + 1 (0: private pool, or a placeholder), so

@@ -16,15 +16,16 @@ static inline void bump(_Atomic uint64_t *c, uint64_t n)
 
 /* The thread's counters for mpf's file, in its handle (tcache.h). */
 static inline _Atomic uint64_t *owner_stats(const struct lfm__tls_node *t,
-					    const DB_MPOOLFILE *mpf)
+					    const struct lfm__fh *mpf)
 {
 	return (_Atomic uint64_t *)((char *)t->h + mpf->stats_off);
 }
 
 /* A pin that found the frame retagged: undone, then the general path. */
-static __attribute__((noinline)) int
-stale_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep,
-	  struct lfm__frame *f, uint32_t before)
+static __attribute__((noinline)) int stale_get(struct lfm__fh *mpf,
+					       uint32_t *pgnoaddr, void **pagep,
+					       struct lfm__frame *f,
+					       uint32_t before)
 {
 	lfm__frame_unpin_stale(f, LFM_F_DIRECT_ONE, before);
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
@@ -33,7 +34,7 @@ stale_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep,
 /* The walk found f, which probably holds tag: the direct pin, the ghost
  * note, the counters and the put's record. Inlined into both walks. */
 static inline __attribute__((always_inline)) int
-walk_found(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
+walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
 	uint32_t before;
@@ -72,7 +73,7 @@ walk_found(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
 /* The rest of the walk (ftab.h), when the chain's first frame f is not
  * the page. */
 static __attribute__((noinline)) int
-walk_long(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
+walk_long(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	  struct lfm__tc_entry *e, struct lfm__frame *first)
 {
 	uint32_t examined = 1;
@@ -94,8 +95,8 @@ walk_long(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep, uint64_t tag,
  * frame is the page most of the time (two buckets a frame): that step is
  * lfm__ftab_walk's first, written out, so that this function keeps few
  * enough values to need no saved registers; walk_long does the rest. */
-static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
-					      db_pgno_t *pgnoaddr, void **pagep,
+static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
+					      uint32_t *pgnoaddr, void **pagep,
 					      uint64_t tag, uint64_t hash,
 					      struct lfm__tc_entry *e)
 {
@@ -113,7 +114,7 @@ static __attribute__((noinline)) int walk_get(DB_MPOOLFILE *mpf,
 	return walk_found(mpf, pgnoaddr, pagep, tag, e, f, 1);
 }
 
-int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
+int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 {
 	/* No calls before the exits: this function needs no saved registers.
 	 * A mapped file, another pool's node, a thread without a pin cache
@@ -121,10 +122,10 @@ int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep)
 	 * general path then makes the thread's node if it has none. */
 	struct lfm__tls_node *t = lfm__tls_fast;
 	if (t->fast_serial != mpf->fast_serial)
-		return lfm__fget_general(mpf, pgnoaddr, 0, pagep);
+		return lfm__get(mpf, pgnoaddr, 0, pagep);
 	/* Past the end: EINVAL, or a page being created; the general path
 	 * tells which. */
-	db_pgno_t pgno = *pgnoaddr;
+	uint32_t pgno = *pgnoaddr;
 	if (pgno >=
 	    atomic_load_explicit(&mpf->file->npages, memory_order_relaxed))
 		goto slow;
@@ -177,7 +178,7 @@ slow:
 
 /* Out of line, so that the put itself makes no call. mpool(3) puts go
  * through buf.c, which names the released frame; this one sheds by CLOCK. */
-static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
+static __attribute__((noinline)) int shrink(struct lfm__pool *mp)
 {
 	lfm__clock_shrink(mp, lfm__tls(mp), NULL);
 	return 0;
@@ -185,7 +186,7 @@ static __attribute__((noinline)) int shrink(DB_MPOOL *mp)
 
 /* The end of every put that dropped its pin: mpool(3) pools grown past
  * maxcache give frames back (buf.c). */
-static inline int put_done(DB_MPOOLFILE *mpf)
+static inline int put_done(struct lfm__fh *mpf)
 {
 	if (mpf->elastic)
 		return shrink(mpf->mp);
@@ -193,7 +194,7 @@ static inline int put_done(DB_MPOOLFILE *mpf)
 }
 
 /* The put of any pin the fast path can name, found through its frame. */
-static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
+static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 					       unsigned long flags)
 {
 	struct lfm__region_hdr *rh = mpf->rh;
@@ -217,7 +218,7 @@ static __attribute__((noinline)) int put_frame(DB_MPOOLFILE *mpf, void *page,
 		goto slow;
 
 	uint32_t set = 0;
-	if (flags & DB_MPOOL_DIRTY) {
+	if (flags & LFM_PUT_DIRTY) {
 		if (mpf->rdonly)
 			goto slow; /* EACCES */
 		set = LFM_F_DIRTY;
@@ -242,7 +243,7 @@ slow:
 
 /* The recorded direct pin in a shared region: one this process logged
  * (pinlog.h). Out of line, so that the private put saves no register. */
-static __attribute__((noinline)) int put_logged(DB_MPOOLFILE *mpf, void *page,
+static __attribute__((noinline)) int put_logged(struct lfm__fh *mpf, void *page,
 						struct lfm__frame *f)
 {
 	if (lfm__pinlog_unpin(mpf->mp, f, 0, 0) == 0)
@@ -250,7 +251,7 @@ static __attribute__((noinline)) int put_logged(DB_MPOOLFILE *mpf, void *page,
 	return put_frame(mpf, page, 0);
 }
 
-int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
+int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 {
 	/* The page this thread last got on the fast path: its pin is known.
 	 * Through the cache, the entry's pins on that frame are this
@@ -296,7 +297,7 @@ int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags)
 frame:
 	/* A mapped file's pages are not pinned (memp_page.c). */
 	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
-		return lfm__fput_general(mpf, page, flags);
+		return lfm__put(mpf, page, flags);
 	return put_frame(mpf, page, flags);
 done:
 	return put_done(mpf);

@@ -23,19 +23,13 @@
 #include "pool.h"
 
 /* memp_fget(mpf, pgnoaddr, 0, pagep); a mapped file or a thread without a
- * pin cache goes to lfm__fget_general, a page that is not resident to
+ * pin cache goes to lfm__get, a page that is not resident to
  * lfm__buf_get. The caller has checked for NULLs. */
-int lfm__hit_get(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, void **pagep);
+int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep);
 
-/* memp_fput(mpf, page, flags) for flags 0 or DB_MPOOL_DIRTY; anything
- * unusual goes to lfm__fput_general or lfm__buf_put. The caller has
+/* memp_fput(mpf, page, flags) for flags 0 or LFM_PUT_DIRTY; anything
+ * unusual goes to lfm__put or lfm__buf_put. The caller has
  * checked for NULLs. */
-int lfm__hit_put(DB_MPOOLFILE *mpf, void *page, unsigned long flags);
-
-/* The general paths of memp_fget and memp_fput (memp_page.c): every flag,
- * mapped files, then buf.c. */
-int lfm__fget_general(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr,
-		      unsigned long flags, void **pagep);
-int lfm__fput_general(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
+int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags);
 
 #endif

@@ -31,13 +31,12 @@
  *
  * One lfm__mapread per file slot per process (in lfm__pfile):
  *   base, len  written by the process's first attach of the slot, under
- *              DB_MPOOL.lock, before any handle of it is returned; cleared at
- *              memp_close or when a temporary file's slot is released, when
- *              no handle of it is open. Readers reach them through a handle,
- *              so plain fields suffice (as for lfm__pfile.fd).
- *   valid      bytes of the file known to exist: a copy is tried only when
- *              the page ends at or below it. A hint, not a guarantee (the
- *              guard is the guarantee), so relaxed: raised to a page's end
+ *              struct lfm__pool.lock, before any handle of it is returned;
+ * cleared at memp_close or when a temporary file's slot is released, when no
+ * handle of it is open. Readers reach them through a handle, so plain fields
+ * suffice (as for lfm__pfile.fd). valid      bytes of the file known to exist:
+ * a copy is tried only when the page ends at or below it. A hint, not a
+ * guarantee (the guard is the guarantee), so relaxed: raised to a page's end
  *              after a full pread of it (the file had that length then),
  *              lowered to the page's start after a fault. A stale value
  *              costs one fault or one pread, never a wrong byte.

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__page_fill(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		   enum lfm__fill how, struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
@@ -46,16 +46,15 @@ int lfm__page_fill(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 		lfm__stat_add(t, mp->rh, slot, LFM_ST_CREATE, 1);
 	}
 	if (how != LFM_FILL_NEW) {
-		lfm__pgfn pgin =
+		lfm__fnptr pgin =
 		    atomic_load_explicit(&pf->pgin, memory_order_acquire);
-		DBT none = {0};
 		if (pgin != NULL)
-			rc = pgin(pgno, page, lfm__pfile_cookie(pf, &none));
+			rc = lfm__pgcall(mp, pf, pgin, pgno, page);
 	}
 	return rc;
 }
 
-int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__page_write(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		    struct lfm__tls_node *t)
 {
 	return lfm__wb_write_one(mp, f, tag, t);
@@ -67,15 +66,15 @@ int lfm__page_write(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
  * and the write goes from the copy, which pgout may transform. A failed
  * write sets DIRTY back: the page is never lost.
  */
-int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
-			 struct lfm__tls_node *t)
+int lfm__page_write_copy(struct lfm__pool *mp, struct lfm__frame *f,
+			 uint64_t tag, struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
 	struct lfm__pfile *pf = &mp->pfiles[slot];
 	size_t ps = lfm__files(mp->rh)[slot].pagesize;
-	lfm__pgfn pgout =
+	lfm__fnptr pgout =
 	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
-	DB_LSN lsn;
+	struct lfm__lsn lsn;
 	int rc = 0;
 
 	int fd = lfm__pfile_wfd(mp, slot);
@@ -89,10 +88,8 @@ int lfm__page_write_copy(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 	memcpy(copy, lfm__frame_page(mp->rh, f), ps);
 	if (lfm__wb_page_lsn(mp->rh, slot, copy, &lsn))
 		rc = lfm__wb_wal(mp, slot, &lsn);
-	if (rc == 0 && pgout != NULL) {
-		DBT none = {0};
-		rc = pgout(pgno, copy, lfm__pfile_cookie(pf, &none));
-	}
+	if (rc == 0 && pgout != NULL)
+		rc = lfm__pgcall(mp, pf, pgout, pgno, copy);
 	if (rc == 0)
 		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);
 	free(copy);

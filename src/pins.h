@@ -10,7 +10,8 @@
 #include "pool.h"
 
 /* Adds d (+1/-1, or a count) to this process's log for frame f. */
-static inline void lfm__pinlog_add(DB_MPOOL *mp, struct lfm__frame *f, int d)
+static inline void lfm__pinlog_add(struct lfm__pool *mp, struct lfm__frame *f,
+				   int d)
 {
 	if (mp->shm == NULL)
 		return;
@@ -21,7 +22,7 @@ static inline void lfm__pinlog_add(DB_MPOOL *mp, struct lfm__frame *f, int d)
 
 /* Whether this process holds a logged direct pin on f (always "maybe",
  * i.e. 1, in a private region, where pins are not attributed). */
-static inline int lfm__pinlog_holds(DB_MPOOL *mp, struct lfm__frame *f)
+static inline int lfm__pinlog_holds(struct lfm__pool *mp, struct lfm__frame *f)
 {
 	if (mp->shm == NULL)
 		return 1;
@@ -35,7 +36,7 @@ static inline int lfm__pinlog_holds(DB_MPOOL *mp, struct lfm__frame *f)
  * (the order pinlog.h's recovery relies on). 0, or -1 with nothing
  * changed. */
 static inline __attribute__((always_inline)) int
-lfm__pinlog_unpin(DB_MPOOL *mp, struct lfm__frame *f, uint32_t set,
+lfm__pinlog_unpin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
 		  uint32_t clear)
 {
 	if (!lfm__pinlog_holds(mp, f))

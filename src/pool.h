@@ -1,6 +1,6 @@
 /*
- * pool.h - the process-local side of a pool: the DB_MPOOL and DB_MPOOLFILE
- * handles, file descriptors, pgin/pgout registrations.
+ * pool.h - the process-local side of a pool: the struct lfm__pool and struct
+ * lfm__fh handles, file descriptors, pgin/pgout registrations.
  *
  * Nothing here is in the region: pointers, descriptors and callbacks are
  * meaningful only in this process. `lock` guards opening and closing files
@@ -14,29 +14,25 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "db_mpool.h"
+#include "engine.h"
 #include "mapread.h"
 #include "region.h"
 #include "tcache.h"
 
-typedef int (*lfm__pgfn)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie);
-
-#define LFM_MAX_FTYPES	64
-#define LFM_NFILES	256
-#define LFM_NHANDLES	64
-#define LFM_DEFAULT_MP	(128 * 1024)
-#define LFM_MIN_MP	(20 * 1024)
-#define LFM_DEFAULT_MAP (10 * 1024 * 1024)
+#define LFM_MAX_FTYPES 64
+#define LFM_NFILES     256
+#define LFM_NHANDLES   64
 
 /* Per file slot, this process's view. */
 struct lfm__pfile {
 	int fd; /* for reads; -1: slot unused by this process */
 	/* For writes; -1 until a read-write open here, or until a write of
 	 * a page another process dirtied opens the file (lfm__pfile_wfd).
-	 * Stored under DB_MPOOL.lock with release; read with acquire. */
+	 * Stored under struct lfm__pool.lock with release; read with acquire.
+	 */
 	_Atomic int fd_rw;
 	int ftype;
-	int nopen;    /* DB_MPOOLFILE handles open on it */
+	int nopen;    /* struct lfm__fh handles open on it */
 	int borrowed; /* fd belongs to the caller (mpool(3)): never closed */
 	/* The pgcookie given to the file's first memp_fopen (again, when all
 	 * handles had closed): swapped with release, read with acquire on a
@@ -45,14 +41,15 @@ struct lfm__pfile {
 	_Atomic(struct lfm__cookie *) cookie;
 	/* Set by memp_register while others may be reading them on a miss or
 	 * a write: acquire/release so the pair is seen whole. */
-	_Atomic(lfm__pgfn) pgin;
-	_Atomic(lfm__pgfn) pgout;
+	_Atomic(lfm__fnptr) pgin;
+	_Atomic(lfm__fnptr) pgout;
 	/* Misses copied from a mapping of fd (mapread.h): made with fd. */
 	struct lfm__mapread map;
 };
 
 struct lfm__cookie {
-	DBT dbt;
+	void *data;
+	uint32_t size;
 	struct lfm__cookie *next; /* retired list */
 };
 
@@ -60,7 +57,7 @@ struct lfm__cookie {
  * release; read with acquire before a write. Replaced ones are kept until
  * memp_close, since a writer may still hold one. */
 struct lfm__logflush {
-	int (*fn)(void *arg, const DB_LSN *lsn);
+	lfm__fnptr fn; /* called through lfm__calls.logflush */
 	void *arg;
 	struct lfm__logflush *next; /* retired list */
 };
@@ -69,22 +66,22 @@ struct lfm__flushers; /* flusher.c */
 
 struct lfm__ftype {
 	int ftype;
-	lfm__pgfn pgin, pgout;
+	lfm__fnptr pgin, pgout;
 };
 
-struct __db_mpool {
+struct lfm__pool {
 	struct lfm__region_hdr *rh;
 	uint64_t serial; /* unique per open in this process (thread caches) */
-	int flags;
-	DB_ENV *dbenv;
+	const struct lfm__calls *calls; /* the adapter's (engine.h) */
+	int nomap;			/* no file is mapped or copied from */
 	size_t mmapsize;
 	pthread_mutex_t lock;
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
 	struct lfm__ftype ftypes[LFM_MAX_FTYPES];
 	int nftypes;
-	struct __db_mpoolfile *mpfs;	 /* open handles, under lock */
+	struct lfm__fh *mpfs;		 /* open handles, under lock */
 	struct lfm__cookie *old_cookies; /* retired, under lock */
-	struct __db_mpool *live_next;	 /* registry of live pools (tls.c) */
+	struct lfm__pool *live_next;	 /* registry of live pools (tls.c) */
 	_Atomic(struct lfm__logflush *) logflush;
 	struct lfm__logflush *old_logflush; /* retired, under lock */
 	/* Background flushers of this process; changed under flush_lock. */
@@ -101,11 +98,11 @@ struct __db_mpool {
 	uint32_t lock_owner; /* the same id, for region locks (futex.h) */
 };
 
-/* A DB_MPOOLFILE's fast_serial when the hit path must not serve it (a
+/* A struct lfm__fh's fast_serial when the hit path must not serve it (a
  * mapped file): no pool has this serial (tls.c counts from 1). */
 #define LFM_NO_FAST_SERIAL UINT64_MAX
 
-struct __db_mpoolfile {
+struct lfm__fh {
 	/* The hit path's copy of what it needs (hit.c), written by
 	 * memp_fopen before the handle is returned and fixed for its life,
 	 * so that a hit loads them from this one line instead of through mp
@@ -119,7 +116,7 @@ struct __db_mpoolfile {
 	uint32_t bmask;	  /* nbuckets - 1 */
 	uint32_t limit;	  /* rh->nframes_max: a walk's bound */
 	uint32_t elastic; /* rh->elastic */
-	DB_MPOOL *mp;
+	struct lfm__pool *mp;
 	uint32_t slot;
 	int rdonly;
 	/* The file's entry in the region, and where its counters sit in
@@ -133,42 +130,25 @@ struct __db_mpoolfile {
 	const char *map;
 	size_t map_len;
 	uint64_t map_pages;
-	struct __db_mpoolfile *next;
+	struct lfm__fh *next;
 };
 
-/* The file's pgcookie for pgin/pgout, or `none` (an empty DBT of the
- * caller's) so that they always get a valid pointer. */
-static inline DBT *lfm__pfile_cookie(struct lfm__pfile *pf, DBT *none)
+/* Calls page function fn (pgin or pgout) of file pf for page pgno. */
+static inline int lfm__pgcall(struct lfm__pool *mp, struct lfm__pfile *pf,
+			      lfm__fnptr fn, uint32_t pgno, void *page)
 {
 	struct lfm__cookie *c =
 	    atomic_load_explicit(&pf->cookie, memory_order_acquire);
-	return c != NULL ? &c->dbt : none;
+	return mp->calls->page(fn, pgno, page, c != NULL ? c->data : NULL,
+			       c != NULL ? c->size : 0);
 }
 
-/* How to attach an open file descriptor to the pool (memp_fopen and
- * mpool_open both end here). */
-struct lfm__attach {
-	const char *name; /* for statistics; NULL: temporary */
-	int ftype;
-	int rdonly;
-	size_t pagesize;
-	int lsn_offset;
-	const DBT *pgcookie;
-	const u_int8_t *uid;
-	int borrowed;	/* the caller owns fd: never close it */
-	int may_map;	/* read-only and mapping allowed (memp_fopen) */
-	int nomap;	/* DB_NOMMAP given to memp_fopen */
-	int partial_ok; /* a partial last page is ignored, not EINVAL */
-};
-
-int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
-		 DB_MPOOLFILE **mpf);
 /* The descriptor to write file `slot` with, opening the file by its
  * recorded absolute path if this process has not (shared pools: pages
  * another process dirtied). -1 if it cannot be opened here (a temporary
  * file of another process, no permission). */
-int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot);
-static inline int lfm__pfile_wfd(DB_MPOOL *mp, uint32_t slot)
+int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot);
+static inline int lfm__pfile_wfd(struct lfm__pool *mp, uint32_t slot)
 {
 	int fd =
 	    atomic_load_explicit(&mp->pfiles[slot].fd_rw, memory_order_acquire);
@@ -178,38 +158,22 @@ static inline int lfm__pfile_wfd(DB_MPOOL *mp, uint32_t slot)
 /* Whether this process may write file `slot`'s pages: it can open the
  * file, and if any process registered a pgout for the file's type, this
  * one has too (memp_register is per process; never write raw). */
-int lfm__pfile_writable(DB_MPOOL *mp, uint32_t slot);
+int lfm__pfile_writable(struct lfm__pool *mp, uint32_t slot);
 
 /* Unmaps a handle's mapped file, if any. */
-void lfm__funmap(DB_MPOOLFILE *h);
-
-/* memp_open's work, for any geometry (mpool_open uses it too): a private
- * region, or with `shm` the shared region it has attached (the pool then
- * owns it). */
-int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
-		     struct lfm__shm *shm, DB_MPOOL **out);
-
-/* Joins or creates the shared region in file `path` and opens a pool on
- * it; recovers what dead processes left (memp_pool.c). */
-int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
-		     int flags, int mode, int size_given, DB_ENV *dbenv,
-		     DB_MPOOL **out);
-
-/* memp_register's work, for any ftype (negative ones are internal). */
-int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin,
-		       lfm__pgfn pgout);
+void lfm__funmap(struct lfm__fh *h);
 
 /* The calling thread's node for mp (its pin cache, claimed on first use;
  * h NULL when every handle is taken: the thread then pins directly).
  * NULL only if the node could not be allocated. */
-struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp);
+struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp);
 
 struct lfm__tls_node {
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
 	/* For the hit path (hit.c), fixed with h: serial if the thread has a
-	 * handle (else 0, which no DB_MPOOLFILE carries), h's entries and
+	 * handle (else 0, which no struct lfm__fh carries), h's entries and
 	 * its set mask (lfm__tc_set_mask). */
 	uint64_t fast_serial;
 	struct lfm__tc_entry *tc;
@@ -220,7 +184,7 @@ struct lfm__tls_node {
 	 * word as the get's CAS left it), or NULL for a direct pin (then
 	 * last_frame, and last_tag: the page the frame must still hold). */
 	const void *last_page;
-	const DB_MPOOLFILE *last_mpf;
+	const struct lfm__fh *last_mpf;
 	_Atomic uint64_t *last_word;
 	uint64_t last_w;
 	struct lfm__frame *last_frame;
@@ -236,7 +200,7 @@ extern __thread struct lfm__tls_node *lfm__tls_head;
  * what the hit path reads. */
 extern __thread struct lfm__tls_node *lfm__tls_fast;
 
-static inline struct lfm__tls_node *lfm__tls(DB_MPOOL *mp)
+static inline struct lfm__tls_node *lfm__tls(struct lfm__pool *mp)
 {
 	struct lfm__tls_node *n = lfm__tls_head;
 	if (n != NULL && n->serial == mp->serial)
@@ -245,7 +209,7 @@ static inline struct lfm__tls_node *lfm__tls(DB_MPOOL *mp)
 }
 
 /* Registry of live pools, for thread-exit cleanup. */
-void lfm__tls_register_pool(DB_MPOOL *mp);
-void lfm__tls_unregister_pool(DB_MPOOL *mp);
+void lfm__tls_register_pool(struct lfm__pool *mp);
+void lfm__tls_unregister_pool(struct lfm__pool *mp);
 
 #endif

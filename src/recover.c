@@ -72,7 +72,7 @@ void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
 	}
 }
 
-int lfm__recover_dead(DB_MPOOL *mp)
+int lfm__recover_dead(struct lfm__pool *mp)
 {
 	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_proc)
 			       : 0;

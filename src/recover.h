@@ -36,6 +36,6 @@ void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self);
 /* Recovers every dead process of mp's shared region (0 if private): the
  * flushers' periodic watch, memp_open, and a miss about to fail with
  * ENOMEM call it. Returns how many were recovered. */
-int lfm__recover_dead(DB_MPOOL *mp);
+int lfm__recover_dead(struct lfm__pool *mp);
 
 #endif

@@ -169,7 +169,7 @@ static int still_named(int fd, const char *path)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int lfm__shm_attach(const char *path, int flags, int mode,
+int lfm__shm_attach(const char *path, int create_it, int mode,
 		    const struct lfm__region_geom *g, int size_given,
 		    void (*release)(struct lfm__region_hdr *, uint32_t,
 				    uint32_t),
@@ -184,7 +184,7 @@ int lfm__shm_attach(const char *path, int flags, int mode,
 		int created = 0, rc;
 		s->fd = open(path, O_RDWR | O_CLOEXEC);
 		if (s->fd < 0 && errno == ENOENT) {
-			if (!(flags & DB_CREATE))
+			if (!create_it)
 				return ENOENT;
 			s->fd = open(
 			    path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);

@@ -22,7 +22,6 @@
 #ifndef LFM_SHM_H
 #define LFM_SHM_H
 
-#include "db_mpool.h"
 #include "region.h"
 
 #include <limits.h>
@@ -53,7 +52,7 @@ const char *lfm__shm_tmpdir(void);
  * strings). 0, or ENAMETOOLONG when it does not fit in n bytes. */
 int lfm__shm_key_path(const char *key, char *out, size_t n);
 
-/* Creates (with DB_CREATE in flags; mode modified by the umask) or joins
+/* Creates (if `create`; mode modified by the umask) or joins
  * the region in file `path`. `g` is the geometry for a creator; a joiner
  * with `size_given` requires the region to have g->cache_bytes. Dead
  * processes' slots are recovered with `release` (recover.h) before a slot
@@ -61,7 +60,7 @@ int lfm__shm_key_path(const char *key, char *out, size_t n);
  * Errors: ENOENT (no region, no DB_CREATE), EINVAL (another version,
  * layout or size), EAGAIN (the creator never finished), EMFILE (no
  * process slot), the errors of open, ftruncate, mmap. */
-int lfm__shm_attach(const char *path, int flags, int mode,
+int lfm__shm_attach(const char *path, int create, int mode,
 		    const struct lfm__region_geom *g, int size_given,
 		    void (*release)(struct lfm__region_hdr *rh, uint32_t k,
 				    uint32_t self),

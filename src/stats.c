@@ -58,7 +58,7 @@ static uint64_t longest(struct lfm__region_hdr *rh, uint32_t slot)
 	return m;
 }
 
-void lfm__stat_pool(struct lfm__region_hdr *rh, DB_MPOOL_STAT *g)
+void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 {
 	struct lfm__file *files = lfm__files(rh);
 	memset(g, 0, sizeof(*g));
@@ -111,7 +111,7 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, DB_MPOOL_STAT *g)
 }
 
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
-		    DB_MPOOL_FSTAT *e)
+		    struct lfm__fstat *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->st_pagesize = lfm__files(rh)[slot].pagesize;
@@ -126,67 +126,44 @@ void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
 	e->st_map_faults = sum(rh, slot, LFM_ST_MAPFAULT);
 }
 
-/* `fsp` is, as in Berkeley DB 2.x, the address of the caller's
- * DB_MPOOL_FSTAT ** variable: the array pointer is stored there. */
-int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp, DB_MPOOL_FSTAT *(*fsp)[],
-	      void *(*db_malloc)(size_t))
+void lfm__pool_stat(struct lfm__pool *mp, struct lfm__pstat *g)
 {
-	if (mp == NULL)
-		return EINVAL;
-	void *(*alloc)(size_t) = db_malloc != NULL ? db_malloc : malloc;
+	lfm__stat_pool(mp->rh, g);
+}
+
+int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
+			 size_t *n)
+{
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__file *files = lfm__files(rh);
-
-	if (gsp != NULL) {
-		DB_MPOOL_STAT *g = alloc(sizeof(*g));
-		if (g == NULL)
-			return ENOMEM;
-		lfm__stat_pool(rh, g);
-		*gsp = g;
+	pthread_mutex_lock(&mp->lock);
+	size_t nf = 0, names = 0;
+	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+		if (mp->pfiles[i].nopen > 0) {
+			nf++;
+			names += strlen(files[i].path) + 1;
+		}
 	}
-
-	if (fsp != NULL) {
-		pthread_mutex_lock(&mp->lock);
-		size_t nf = 0, names = 0;
-		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
-			if (mp->pfiles[i].nopen > 0) {
-				nf++;
-				names += strlen(files[i].path) + 1;
-			}
-		}
-		if (nf == 0) {
-			pthread_mutex_unlock(&mp->lock);
-			*(DB_MPOOL_FSTAT ***)fsp = NULL;
-			return 0;
-		}
-		/* One block: the NULL-terminated array, the structures and the
-		 * names, so one free() releases it all. */
-		size_t sz = (nf + 1) * sizeof(DB_MPOOL_FSTAT *) +
-			    nf * sizeof(DB_MPOOL_FSTAT) + names;
-		char *blk = alloc(sz);
-		if (blk == NULL) {
-			pthread_mutex_unlock(&mp->lock);
-			return ENOMEM; /* *gsp, if filled, is the caller's */
-		}
-		DB_MPOOL_FSTAT **arr = (DB_MPOOL_FSTAT **)blk;
-		DB_MPOOL_FSTAT *st = (DB_MPOOL_FSTAT *)(arr + nf + 1);
-		char *name = (char *)(st + nf);
-		size_t k = 0;
-		for (uint32_t i = 0; i < rh->nfiles_max; i++) {
-			if (mp->pfiles[i].nopen == 0)
-				continue;
-			struct lfm__file *f = &files[i];
-			DB_MPOOL_FSTAT *e = &st[k];
-			lfm__stat_file(rh, i, e);
-			size_t len = strlen(f->path) + 1;
-			memcpy(name, f->path, len);
-			e->file_name = name;
-			name += len;
-			arr[k++] = e;
-		}
-		arr[k] = NULL;
+	/* One block: the entries, then the names. */
+	struct lfm__fstat *st = malloc(nf * sizeof(*st) + names + 1);
+	if (st == NULL) {
 		pthread_mutex_unlock(&mp->lock);
-		*(DB_MPOOL_FSTAT ***)fsp = arr;
+		return ENOMEM;
 	}
+	char *name = (char *)(st + nf);
+	size_t k = 0;
+	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
+		if (mp->pfiles[i].nopen == 0)
+			continue;
+		struct lfm__fstat *e = &st[k++];
+		lfm__stat_file(rh, i, e);
+		size_t len = strlen(files[i].path) + 1;
+		memcpy(name, files[i].path, len);
+		e->file_name = name;
+		name += len;
+	}
+	pthread_mutex_unlock(&mp->lock);
+	*out = st;
+	*n = nf;
 	return 0;
 }

@@ -54,8 +54,8 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot,
  * They only read the region (loads), so a read-only mapping of a shared
  * region will do (lfmpool-stat): counts past the arrays are clamped to the
  * region's geometry. */
-void lfm__stat_pool(struct lfm__region_hdr *rh, DB_MPOOL_STAT *g);
+void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g);
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
-		    DB_MPOOL_FSTAT *e);
+		    struct lfm__fstat *e);
 
 #endif

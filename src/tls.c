@@ -25,14 +25,14 @@ static struct lfm__tls_node tls_none;
 __thread struct lfm__tls_node *lfm__tls_fast = &tls_none;
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static DB_MPOOL *live_list;
+static struct lfm__pool *live_list;
 static uint64_t next_serial;
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 
-static DB_MPOOL *live_find(uint64_t serial)
+static struct lfm__pool *live_find(uint64_t serial)
 {
-	for (DB_MPOOL *mp = live_list; mp != NULL; mp = mp->live_next)
+	for (struct lfm__pool *mp = live_list; mp != NULL; mp = mp->live_next)
 		if (mp->serial == serial)
 			return mp;
 	return NULL;
@@ -45,7 +45,7 @@ static void tls_destroy(void *arg)
 	pthread_mutex_lock(&live_lock);
 	while (n != NULL) {
 		struct lfm__tls_node *next = n->next;
-		DB_MPOOL *mp = live_find(n->serial);
+		struct lfm__pool *mp = live_find(n->serial);
 		if (mp != NULL && n->h != NULL)
 			(void)lfm__tcache_release(
 			    mp->rh, n->h,
@@ -78,7 +78,7 @@ static void tls_atfork_parent(void)
 static void tls_atfork_child(void)
 {
 	pthread_mutex_unlock(&live_lock);
-	for (DB_MPOOL *mp = live_list; mp != NULL; mp = mp->live_next) {
+	for (struct lfm__pool *mp = live_list; mp != NULL; mp = mp->live_next) {
 		if (mp->shm != NULL && mp->shm->fd >= 0) {
 			close(mp->shm->fd);
 			mp->shm->fd = -1;
@@ -96,7 +96,7 @@ static void tls_init(void)
 			     tls_atfork_child);
 }
 
-void lfm__tls_register_pool(DB_MPOOL *mp)
+void lfm__tls_register_pool(struct lfm__pool *mp)
 {
 	pthread_once(&tls_once, tls_init);
 	pthread_mutex_lock(&live_lock);
@@ -106,10 +106,11 @@ void lfm__tls_register_pool(DB_MPOOL *mp)
 	pthread_mutex_unlock(&live_lock);
 }
 
-void lfm__tls_unregister_pool(DB_MPOOL *mp)
+void lfm__tls_unregister_pool(struct lfm__pool *mp)
 {
 	pthread_mutex_lock(&live_lock);
-	for (DB_MPOOL **pp = &live_list; *pp != NULL; pp = &(*pp)->live_next) {
+	for (struct lfm__pool **pp = &live_list; *pp != NULL;
+	     pp = &(*pp)->live_next) {
 		if (*pp == mp) {
 			*pp = mp->live_next;
 			break;
@@ -118,7 +119,7 @@ void lfm__tls_unregister_pool(DB_MPOOL *mp)
 	pthread_mutex_unlock(&live_lock);
 }
 
-struct lfm__tls_node *lfm__tls_slow(DB_MPOOL *mp)
+struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 {
 	struct lfm__tls_node **pp = &lfm__tls_head;
 	for (; *pp != NULL; pp = &(*pp)->next) {

@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 
 int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
-		     const void *page, DB_LSN *lsn)
+		     const void *page, struct lfm__lsn *lsn)
 {
 	int32_t off = atomic_load_explicit(&lfm__files(rh)[slot].lsn_offset,
 					   memory_order_relaxed);
@@ -22,7 +22,7 @@ int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
 	return 1;
 }
 
-int lfm__wb_wal(DB_MPOOL *mp, uint32_t slot, const DB_LSN *lsn)
+int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__logflush *lf =
@@ -35,7 +35,7 @@ int lfm__wb_wal(DB_MPOOL *mp, uint32_t slot, const DB_LSN *lsn)
 	    atomic_load_explicit(&rh->wal_durable, memory_order_acquire);
 	if (want <= d)
 		return 0;
-	int rc = lf->fn(lf->arg, lsn);
+	int rc = mp->calls->logflush(lf->fn, lf->arg, lsn);
 	if (rc != 0)
 		return rc;
 	/* Acquire/release pairs with the load above: whoever sees the log
@@ -56,17 +56,18 @@ struct run {
 };
 
 /* Writes the run; on success clears DIRTY. EXCL stays held. */
-static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
-		     int *has_lsn, DB_LSN *max_lsn)
+static int run_write(struct lfm__pool *mp, struct run *r,
+		     struct lfm__tls_node *t, int *has_lsn,
+		     struct lfm__lsn *max_lsn)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__pfile *pf = &mp->pfiles[r->slot];
 	size_t ps = lfm__files(rh)[r->slot].pagesize;
-	lfm__pgfn pgout =
+	lfm__fnptr pgout =
 	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
 	struct iovec iov[LFM_WB_RUN];
 	char *copy = NULL;
-	DB_LSN top = {0, 0}, lsn;
+	struct lfm__lsn top = {0, 0}, lsn;
 	int lsn_seen = 0, rc = 0;
 
 	int fd = lfm__pfile_wfd(mp, r->slot);
@@ -93,9 +94,7 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 		if (copy != NULL) {
 			void *c = copy + i * ps;
 			memcpy(c, page, ps);
-			DBT none = {0};
-			rc = pgout(r->first + i, c,
-				   lfm__pfile_cookie(pf, &none));
+			rc = lfm__pgcall(mp, pf, pgout, r->first + i, c);
 			page = c;
 		}
 		iov[i].iov_base = page;
@@ -120,7 +119,7 @@ static int run_write(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
 	return 0;
 }
 
-int lfm__wb_write_one(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      struct lfm__tls_node *t)
 {
 	struct run r = {.slot = lfm__tag_slot(tag),
@@ -128,13 +127,13 @@ int lfm__wb_write_one(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
 			.n = 1,
 			.f = {f}};
 	int has = 0;
-	DB_LSN top;
+	struct lfm__lsn top;
 	return run_write(mp, &r, t, &has, &top);
 }
 
 /* Writes and releases the run's frames; records the outcome. */
-static void run_flush(DB_MPOOL *mp, struct run *r, struct lfm__tls_node *t,
-		      struct lfm__wb_result *res)
+static void run_flush(struct lfm__pool *mp, struct run *r,
+		      struct lfm__tls_node *t, struct lfm__wb_result *res)
 {
 	if (r->n == 0)
 		return;
@@ -162,7 +161,7 @@ static int cand_cmp(const void *a, const void *b)
 /* Takes EXCL on c's frame if it still holds c's page, dirty and unpinned.
  * Returns 1 (taken), 0 (skip), or LFM_WB_PINNED. Flushes the pending run
  * before sleeping, so no thread sleeps holding frames. */
-static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
+static int take(struct lfm__pool *mp, struct lfm__wb_cand *c,
 		const struct lfm__wb_opts *o, struct run *r,
 		struct lfm__tls_node *t, struct lfm__wb_result *res)
 {
@@ -215,7 +214,7 @@ static int take(DB_MPOOL *mp, struct lfm__wb_cand *c,
 	}
 }
 
-void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
+void lfm__wb_write(struct lfm__pool *mp, struct lfm__wb_cand *cand, uint32_t n,
 		   const struct lfm__wb_opts *o, struct lfm__tls_node *t,
 		   struct lfm__wb_result *res)
 {
@@ -250,7 +249,7 @@ void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
 	run_flush(mp, &r, t, res);
 }
 
-int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
+int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		    int cold_too, struct lfm__tls_node *t,
 		    struct lfm__wb_buf *buf, uint32_t *nwrote,
 		    uint32_t *err_slot)
@@ -334,4 +333,12 @@ int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
 	if (buf == NULL)
 		free(cand);
 	return rc;
+}
+
+int lfm__pool_trickle(struct lfm__pool *mp, int pct, uint32_t *wrote)
+{
+	uint32_t slot;
+	*wrote = 0;
+	return lfm__wb_trickle(mp, 0, UINT32_MAX, pct, 0, lfm__tls(mp), NULL,
+			       wrote, &slot);
 }

@@ -51,38 +51,40 @@ struct lfm__wb_opts {
 struct lfm__wb_result {
 	uint32_t nwrote;
 	uint32_t npinned;
-	int err;	   /* first write error */
-	int has_lsn;	   /* max_lsn is set */
-	DB_LSN max_lsn;	   /* largest page LSN written */
-	uint32_t err_slot; /* file of `err` */
+	int err;		 /* first write error */
+	int has_lsn;		 /* max_lsn is set */
+	struct lfm__lsn max_lsn; /* largest page LSN written */
+	uint32_t err_slot;	 /* file of `err` */
 };
 
 /* Writes the dirty pages named by cand[0..n) in runs; sorts cand by tag.
  * Thread-cache references (not user pins) are taken back first. */
-void lfm__wb_write(DB_MPOOL *mp, struct lfm__wb_cand *cand, uint32_t n,
+void lfm__wb_write(struct lfm__pool *mp, struct lfm__wb_cand *cand, uint32_t n,
 		   const struct lfm__wb_opts *o, struct lfm__tls_node *t,
 		   struct lfm__wb_result *res);
 
 /* Writes one page held in EXCL (a dirty victim): WAL rule, pgout, stats.
  * Clears DIRTY on success; EXCL stays with the caller. */
-int lfm__wb_write_one(DB_MPOOL *mp, struct lfm__frame *f, uint64_t tag,
+int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      struct lfm__tls_node *t);
 
 /* The write-ahead rule for a page with LSN `lsn` of file `slot` about to
  * be written: 0, or the log-flush callback's error. */
-int lfm__wb_wal(DB_MPOOL *mp, uint32_t slot, const DB_LSN *lsn);
+int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot,
+		const struct lfm__lsn *lsn);
 
 /* The LSN stored in a page of file `slot`; 0 if the file has no offset. */
 int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
-		     const void *page, DB_LSN *lsn);
+		     const void *page, struct lfm__lsn *lsn);
 
-static inline int lfm__lsn_less(const DB_LSN *a, const DB_LSN *b)
+static inline int lfm__lsn_less(const struct lfm__lsn *a,
+				const struct lfm__lsn *b)
 {
 	return a->file < b->file ||
 	       (a->file == b->file && a->offset < b->offset);
 }
 
-static inline uint64_t lfm__lsn_u64(const DB_LSN *l)
+static inline uint64_t lfm__lsn_u64(const struct lfm__lsn *l)
 {
 	return ((uint64_t)l->file << 32) | l->offset;
 }
@@ -106,7 +108,7 @@ struct lfm__wb_buf {
 	uint32_t cap;
 };
 
-int lfm__wb_trickle(DB_MPOOL *mp, uint32_t begin, uint32_t end, int pct,
+int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		    int cold_too, struct lfm__tls_node *t,
 		    struct lfm__wb_buf *buf, uint32_t *nwrote,
 		    uint32_t *err_slot);

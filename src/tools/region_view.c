@@ -401,7 +401,7 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		    LFM_FILE_ACTIVE)
 			continue;
 		struct rview_file *f = &out->files[out->nfiles++];
-		DB_MPOOL_FSTAT e;
+		struct lfm__fstat e;
 		lfm__stat_file(rh, i, &e);
 		f->slot = i;
 		/* Written under files_lock before `state` was set: a bounded
@@ -425,7 +425,7 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
 		      struct rview_pool *p)
 {
-	DB_MPOOL_STAT g;
+	struct lfm__pstat g;
 	lfm__stat_pool(rh, &g); /* memp_stat's own figures */
 	p->region_bytes = size;
 	p->cache_bytes = rh->cache_bytes;

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "region.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -50,7 +51,7 @@ static void make_file(void)
 
 /* A private elastic pool as mpool_open makes it, with no flushers (they
  * would not move the hand, but nothing else should run either). */
-static int open_pool(DB_MPOOL **mp, DB_MPOOLFILE **mpf)
+static int open_pool(struct lfm__pool **mp, struct lfm__fh **mpf)
 {
 	struct lfm__region_geom g = {
 	    .cache_bytes = (uint64_t)PS * MAXCACHE,
@@ -60,28 +61,32 @@ static int open_pool(DB_MPOOL **mp, DB_MPOOLFILE **mpf)
 	    .max_resident = MAXCACHE,
 	    .extra_bytes = (uint64_t)PS * 256,
 	};
-	int rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, mp);
-	if (rc == 0)
-		rc = memp_set_flushers(*mp, 0, 0);
-	if (rc == 0)
-		rc = memp_fopen(*mp, path, 0, 0, 0, PS, -1, NULL, NULL, mpf);
+	static const struct lfm__calls calls = {0}; /* no pgin, pgout, log */
+	struct lfm__pool_opts o = {.calls = &calls};
+	int rc = lfm__pool_open(NULL, &g, &o, mp);
+	if (rc == 0) {
+		struct lfm__attach a = {
+		    .name = path, .pagesize = PS, .lsn_offset = -1};
+		int fd = open(path, O_RDWR);
+		rc = fd < 0 ? errno : lfm__file_attach(*mp, fd, &a, mpf);
+	}
 	return rc;
 }
 
-static uint64_t hand(DB_MPOOL *mp)
+static uint64_t hand(struct lfm__pool *mp)
 {
 	return atomic_load_explicit(&mp->rh->clock_hand, memory_order_relaxed);
 }
 
-static uint32_t resident(DB_MPOOL *mp)
+static uint32_t resident(struct lfm__pool *mp)
 {
 	return atomic_load_explicit(&mp->rh->resident, memory_order_relaxed);
 }
 
 /* Gets page p (checking its number) and returns it, or NULL. */
-static void *get(DB_MPOOLFILE *mpf, uint32_t p)
+static void *get(struct lfm__fh *mpf, uint32_t p)
 {
-	db_pgno_t pgno = p;
+	uint32_t pgno = p;
 	void *page = NULL;
 	if (lfm__buf_get(mpf, &pgno, 0, &page) != 0)
 		return NULL;
@@ -93,8 +98,9 @@ static void *get(DB_MPOOLFILE *mpf, uint32_t p)
 /* Pins `held` pages (0 .. held-1), then gets and puts each of pages
  * held .. held+rounds-1 once (all misses); returns how far the hand moved
  * during the rounds, and leaves the pins held in pins[]. */
-static uint64_t rounds_past(DB_MPOOL *mp, DB_MPOOLFILE *mpf, void **pins,
-			    uint32_t held, uint32_t rounds, int *ok)
+static uint64_t rounds_past(struct lfm__pool *mp, struct lfm__fh *mpf,
+			    void **pins, uint32_t held, uint32_t rounds,
+			    int *ok)
 {
 	*ok = 1;
 	for (uint32_t p = 0; p < held; p++)
@@ -111,8 +117,8 @@ static uint64_t rounds_past(DB_MPOOL *mp, DB_MPOOLFILE *mpf, void **pins,
 
 static void test_over_budget_get_put_never_sweep(void)
 {
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
+	struct lfm__pool *mp = NULL;
+	struct lfm__fh *mpf = NULL;
 	REQUIRE(open_pool(&mp, &mpf) == 0);
 	void *pins[MAXCACHE + 4];
 	int ok;
@@ -133,14 +139,14 @@ static void test_over_budget_get_put_never_sweep(void)
 			CHECK(lfm__buf_put(mpf, page, 0) == 0);
 	}
 	CHECK(resident(mp) <= MAXCACHE);
-	memp_fclose(mpf);
-	memp_close(mp);
+	lfm__file_detach(mpf);
+	lfm__pool_close(mp);
 }
 
 static void test_at_budget_all_pinned_one_turn(void)
 {
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
+	struct lfm__pool *mp = NULL;
+	struct lfm__fh *mpf = NULL;
 	REQUIRE(open_pool(&mp, &mpf) == 0);
 	void *pins[MAXCACHE];
 	int ok;
@@ -155,8 +161,8 @@ static void test_at_budget_all_pinned_one_turn(void)
 	CHECK_EQ(resident(mp), MAXCACHE);
 	for (uint32_t p = 0; p < MAXCACHE; p++)
 		CHECK(pins[p] != NULL && lfm__buf_put(mpf, pins[p], 0) == 0);
-	memp_fclose(mpf);
-	memp_close(mp);
+	lfm__file_detach(mpf);
+	lfm__pool_close(mp);
 }
 
 int main(void)

@@ -13,6 +13,8 @@
 #include "hash.h"
 #include "pool.h"
 
+#include "db_mpool.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -285,8 +287,11 @@ static void test_death_with_pins(void)
 
 /* The child dies holding the bucket lock of page 9's chain: the parent's
  * miss on page 9 needs it, and recovery must break it. */
-static void lock_and_hang(DB_MPOOL *mp, DB_MPOOLFILE *mpf, int up)
+static void lock_and_hang(DB_MPOOL *dbmp, DB_MPOOLFILE *dbmpf, int up)
 {
+	/* The API's handles are the engine's objects (src/api). */
+	struct lfm__pool *mp = (struct lfm__pool *)(void *)dbmp;
+	struct lfm__fh *mpf = (struct lfm__fh *)(void *)dbmpf;
 	struct lfm__bucket *b =
 	    lfm__ftab_bucket(mp->rh, lfm__tag(mpf->slot, 9));
 	lfm__mutex_lock_as(&b->lock, mp->lock_owner);

@@ -475,7 +475,7 @@ static void test_tcache_owner_vs_thief(void)
 #define RV_PINS 3
 
 struct rv_shared {
-	DB_MPOOL mp; /* a private pool's: only rh is read here */
+	struct lfm__pool mp; /* a private pool's: only rh is read here */
 	struct lfm__region_hdr *rh;
 	struct lfm__frame *f;
 	atomic_long ready; /* round whose pins the putter may drop */

@@ -1,4 +1,4 @@
-/* memp_file.c - memp_fopen and memp_fclose: the file registry. */
+/* file.c - attaching files to a pool and detaching them: the file registry. */
 #include "buf.h"
 #include "flush.h"
 #include "pool.h"
@@ -7,15 +7,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FOPEN_FLAGS (DB_CREATE | DB_NOMMAP | DB_RDONLY)
-
-static int open_temp(void)
+int lfm__file_temp(void)
 {
 	char path[LFM_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/lfmpool.XXXXXX", lfm__shm_tmpdir());
@@ -29,7 +28,7 @@ static int open_temp(void)
 }
 
 static int same_identity(const struct lfm__file *f, const struct stat *st,
-			 const u_int8_t *uid)
+			 const uint8_t *uid)
 {
 	if (uid != NULL)
 		return f->has_uid && memcmp(f->uid, uid, LFM_ID_LEN) == 0;
@@ -37,8 +36,8 @@ static int same_identity(const struct lfm__file *f, const struct stat *st,
 	       f->ino == (uint64_t)st->st_ino;
 }
 
-static int lookup_ftype(DB_MPOOL *mp, int ftype, lfm__pgfn *pgin,
-			lfm__pgfn *pgout)
+static int lookup_ftype(struct lfm__pool *mp, int ftype, lfm__fnptr *pgin,
+			lfm__fnptr *pgout)
 {
 	for (int i = 0; i < mp->nftypes; i++) {
 		if (mp->ftypes[i].ftype == ftype) {
@@ -53,12 +52,13 @@ static int lookup_ftype(DB_MPOOL *mp, int ftype, lfm__pgfn *pgin,
 
 /* The first handle of a file (again, after all were closed) decides its
  * type, LSN offset and cookie. Under mp->lock. */
-static void adopt_file_params(DB_MPOOL *mp, int64_t slot, int ftype,
-			      int lsn_offset, const DBT *pgcookie)
+static void adopt_file_params(struct lfm__pool *mp, int64_t slot, int ftype,
+			      int lsn_offset, const void *cookie,
+			      uint32_t cookie_size)
 {
 	struct lfm__pfile *pf = &mp->pfiles[slot];
 	struct lfm__file *f = &lfm__files(mp->rh)[slot];
-	lfm__pgfn in, out;
+	lfm__fnptr in, out;
 
 	atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
 	atomic_store_explicit(&f->lsn_offset, lsn_offset, memory_order_relaxed);
@@ -69,11 +69,11 @@ static void adopt_file_params(DB_MPOOL *mp, int64_t slot, int ftype,
 	atomic_store_explicit(&pf->pgin, in, memory_order_release);
 	atomic_store_explicit(&pf->pgout, out, memory_order_release);
 	struct lfm__cookie *c = NULL;
-	if (pgcookie != NULL && pgcookie->size > 0 &&
-	    (c = calloc(1, sizeof(*c) + pgcookie->size)) != NULL) {
-		c->dbt.data = c + 1;
-		c->dbt.size = pgcookie->size;
-		memcpy(c->dbt.data, pgcookie->data, pgcookie->size);
+	if (cookie != NULL && cookie_size > 0 &&
+	    (c = calloc(1, sizeof(*c) + cookie_size)) != NULL) {
+		c->data = c + 1;
+		c->size = cookie_size;
+		memcpy(c->data, cookie, cookie_size);
 	}
 	struct lfm__cookie *old =
 	    atomic_exchange_explicit(&pf->cookie, c, memory_order_acq_rel);
@@ -81,50 +81,6 @@ static void adopt_file_params(DB_MPOOL *mp, int64_t slot, int ftype,
 		old->next = mp->old_cookies;
 		mp->old_cookies = old;
 	}
-}
-
-int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
-	       size_t pagesize, int lsn_offset, DBT *pgcookie, u_int8_t *uid,
-	       DB_MPOOLFILE **mpf)
-{
-	if (mp == NULL || mpf == NULL || (flags & ~FOPEN_FLAGS) != 0 ||
-	    pagesize == 0 || pagesize > mp->rh->cache_bytes ||
-	    pagesize > LFM_CHUNK || pagesize > UINT32_MAX || lsn_offset < -1 ||
-	    (lsn_offset >= 0 && (size_t)lsn_offset + sizeof(DB_LSN) > pagesize))
-		return EINVAL;
-	int rdonly = (flags & DB_RDONLY) != 0;
-	if (file == NULL && rdonly)
-		return EINVAL;
-	if (file != NULL && strlen(file) >= LFM_PATH_MAX)
-		return ENAMETOOLONG;
-
-	int fd;
-	if (file == NULL) {
-		fd = open_temp();
-		if (fd < 0)
-			return -fd;
-	} else {
-		int oflags = (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-		if (flags & DB_CREATE)
-			oflags |= O_CREAT;
-		fd = open(file, oflags, mode);
-		if (fd < 0)
-			return errno;
-	}
-	struct lfm__attach a = {
-	    .name = file,
-	    .ftype = ftype,
-	    .rdonly = rdonly,
-	    .pagesize = pagesize,
-	    .lsn_offset = lsn_offset,
-	    .pgcookie = pgcookie,
-	    .uid = uid,
-	    /* Files needing no pgin conversion, as in Berkeley DB. */
-	    .may_map = rdonly && ftype == 0 && !(flags & DB_NOMMAP) &&
-		       !(mp->flags & DB_NOMMAP),
-	    .nomap = (flags & DB_NOMMAP) != 0,
-	};
-	return lfm__fattach(mp, fd, &a, mpf);
 }
 
 /* The file's absolute path, through /proc (it names the file this very
@@ -141,7 +97,7 @@ static void abs_path(int fd, char *out)
 	out[n] = '\0';
 }
 
-int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot)
+int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
 {
 	struct lfm__pfile *pf = &mp->pfiles[slot];
 	struct lfm__file *f = &lfm__files(mp->rh)[slot];
@@ -155,7 +111,7 @@ int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot)
 	if (fd < 0 && f->apath[0] != '\0') {
 		fd = open(f->apath, O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
-			lfm__pgfn in, out;
+			lfm__fnptr in, out;
 			if (pf->nopen == 0) {
 				/* Not opened here: this process's
 				 * registration for the file's type. */
@@ -173,7 +129,7 @@ int lfm__pfile_wfd_slow(DB_MPOOL *mp, uint32_t slot)
 	return fd;
 }
 
-int lfm__pfile_writable(DB_MPOOL *mp, uint32_t slot)
+int lfm__pfile_writable(struct lfm__pool *mp, uint32_t slot)
 {
 	if (lfm__pfile_wfd(mp, slot) < 0)
 		return 0;
@@ -185,7 +141,7 @@ int lfm__pfile_writable(DB_MPOOL *mp, uint32_t slot)
 
 /* Maps a read-only file no larger than mp_mmapsize (failure to map just
  * leaves it cached). */
-static void map_file(DB_MPOOL *mp, DB_MPOOLFILE *h, int fd,
+static void map_file(struct lfm__pool *mp, struct lfm__fh *h, int fd,
 		     const struct stat *st, size_t pagesize)
 {
 	size_t len = (size_t)st->st_size;
@@ -199,7 +155,7 @@ static void map_file(DB_MPOOL *mp, DB_MPOOLFILE *h, int fd,
 	h->map_pages = len / pagesize;
 }
 
-void lfm__funmap(DB_MPOOLFILE *h)
+void lfm__funmap(struct lfm__fh *h)
 {
 	if (h->map != NULL)
 		munmap((void *)h->map, h->map_len);
@@ -208,7 +164,7 @@ void lfm__funmap(DB_MPOOLFILE *h)
 
 /* The handle's copy of what the hit path reads (pool.h). A mapped handle
  * is served by memp_fget's general path only. */
-static void fast_init(DB_MPOOL *mp, DB_MPOOLFILE *h)
+static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	h->fast_serial = h->map == NULL ? mp->serial : LFM_NO_FAST_SERIAL;
@@ -222,14 +178,13 @@ static void fast_init(DB_MPOOL *mp, DB_MPOOLFILE *h)
 	h->elastic = rh->elastic;
 }
 
-int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
-		 DB_MPOOLFILE **mpf)
+int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
+		     struct lfm__fh **mpf)
 {
 	const char *file = a->name;
 	size_t pagesize = a->pagesize;
 	int rdonly = a->rdonly, ftype = a->ftype, lsn_offset = a->lsn_offset;
-	const u_int8_t *uid = a->uid;
-	const DBT *pgcookie = a->pgcookie;
+	const uint8_t *uid = a->uid;
 	struct stat st;
 	int owned = !a->borrowed; /* ours to close on failure */
 
@@ -245,7 +200,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 			close(fd);
 		return EINVAL;
 	}
-	DB_MPOOLFILE *h = calloc(1, sizeof(*h));
+	struct lfm__fh *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		if (owned)
 			close(fd);
@@ -317,7 +272,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		if (pf->fd < 0) {
 			pf->fd = fd;
 			pf->borrowed = a->borrowed;
-			if (!a->nomap && !(mp->flags & DB_NOMMAP))
+			if (!a->nomap && !mp->nomap)
 				lfm__mapread_open(&pf->map, fd,
 						  (uint64_t)st.st_size);
 			if (!rdonly)
@@ -334,11 +289,11 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 		}
 		/* The file may have grown since the mapping was made. */
 		lfm__mapread_learn(&pf->map, (uint64_t)st.st_size);
-		if (a->nomap || (mp->flags & DB_NOMMAP))
+		if (a->nomap || mp->nomap)
 			lfm__mapread_disable(&pf->map);
 		if (pf->nopen == 0)
 			adopt_file_params(mp, slot, ftype, lsn_offset,
-					  pgcookie);
+					  a->cookie, a->cookie_size);
 		pf->nopen++;
 		h->mp = mp;
 		h->slot = (uint32_t)slot;
@@ -355,7 +310,7 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 					      memory_order_release);
 		/* Mapped only while nothing can have written the file
 		 * through the cache (memp_fget rechecks on every call). */
-		if (a->may_map &&
+		if (a->may_map && !mp->nomap &&
 		    !atomic_load_explicit(&fl->rw_opened, memory_order_acquire))
 			map_file(mp, h, pf->fd, &st, pagesize);
 		fast_init(mp, h);
@@ -373,17 +328,15 @@ int lfm__fattach(DB_MPOOL *mp, int fd, const struct lfm__attach *a,
 	return 0;
 }
 
-int memp_fclose(DB_MPOOLFILE *mpf)
+int lfm__file_detach(struct lfm__fh *mpf)
 {
-	if (mpf == NULL)
-		return EINVAL;
-	DB_MPOOL *mp = mpf->mp;
+	struct lfm__pool *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__file *file = &lfm__files(rh)[mpf->slot];
 	int rc = 0;
 
 	pthread_mutex_lock(&mp->lock);
-	DB_MPOOLFILE **pp = &mp->mpfs;
+	struct lfm__fh **pp = &mp->mpfs;
 	while (*pp != NULL && *pp != mpf)
 		pp = &(*pp)->next;
 	if (*pp == NULL) {
@@ -417,3 +370,18 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 	free(mpf);
 	return rc;
 }
+
+int lfm__file_sync(struct lfm__fh *fh, int pinned_too)
+{
+	if (fh->rdonly)
+		return 0; /* it cannot have dirtied anything */
+	return lfm__flush(fh->mp, fh->slot, pinned_too);
+}
+
+int lfm__pool_pagesize_ok(const struct lfm__pool *mp, size_t pagesize)
+{
+	return pagesize > 0 && pagesize <= mp->rh->cache_bytes &&
+	       pagesize <= LFM_CHUNK && pagesize <= UINT32_MAX;
+}
+
+_Static_assert(LFM_NAME_MAX == LFM_PATH_MAX, "engine.h's name limit");

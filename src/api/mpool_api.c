@@ -1,7 +1,7 @@
 /*
  * mpool_api.c - the 4.4BSD/FreeBSD mpool(3) API on the engine.
  *
- * An MPOOL is a pool (DB_MPOOL) holding one file: the caller's fd, attached
+ * An MPOOL is an engine pool holding one file: the caller's fd, attached
  * as borrowed (never closed) with a partial last page ignored, as the
  * original did. With a key (a NUL-terminated byte string) the pool is a
  * shared region in <tmpdir>/__lfm_mpool.key.<hex>: every process using the
@@ -9,20 +9,21 @@
  * the fd is ignored (the file is opened by its recorded path). The region
  * is removed by the last mpool_close. The pool is elastic (region.h): it carves
  * frames past maxcache while every cached page is pinned and gives them back as
- * pins go, which is what btree and recno expect. The void-returning filters are
- * adapted to the engine's pgin/pgout through an internal file type whose
- * cookie names this MPOOL.
+ * pins go, which is what btree and recno expect; the budget is an engine
+ * option (the region's geometry) set here. The void-returning filters are
+ * the engine's pgin/pgout through an internal file type whose cookie names
+ * this MPOOL.
  */
-/* db_mpool.h (through pool.h) must come before mpool.h: see mpool.h. */
-#include "buf.h"
-#include "flush.h"
-#include "pool.h"
-#include "shm.h"
+#include "engine.h"
+#include "region.h"
 
+/* db_mpool.h must come before mpool.h (see mpool.h): for its types. */
+#include "db_mpool.h"
 #include "mpool.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +37,17 @@
 #define MPOOL_EXTRA_PAGES 256
 /* Pages a keyed (shared) region has room for, whatever maxcache asks. */
 #define LFM_KEY_MIN_PAGES 1024
+/* Read-only files up to this size are mapped; an MPOOL's never is (it is
+ * attached read-write), so only misses copy from a mapping. */
+#define MPOOL_MMAPSIZE (10 * 1024 * 1024)
+/* Thread caches in a pool (as many threads pin at once). */
+#define MPOOL_NHANDLES 64
 
 typedef void (*mpool_filter_fn)(void *, pgno_t, void *);
 
 struct __lfm_mpool {
-	DB_MPOOL *mp;
-	DB_MPOOLFILE *mpf;
+	struct lfm__pool *mp;
+	struct lfm__fh *mpf;
 	/* Set by mpool_filter while other threads may be reading a page in:
 	 * atomics, and the cookie is published before the functions. */
 	_Atomic(mpool_filter_fn) pgin;
@@ -49,42 +55,50 @@ struct __lfm_mpool {
 	_Atomic(void *) cookie;
 };
 
-static struct __lfm_mpool *from_cookie(const DBT *c)
+/* The engine's page functions of MPOOL_FTYPE: these two markers, which
+ * call_page tells apart to run the MPOOL's pgin or pgout filter. */
+static void filter_in(void)
+{
+}
+static void filter_out(void)
+{
+}
+
+static int call_page(lfm__fnptr fn, uint32_t pgno, void *page,
+		     const void *cookie, uint32_t cookie_size)
 {
 	struct __lfm_mpool *m;
-	memcpy(&m, c->data, sizeof(m));
-	return m;
-}
-
-static int pgin_adapter(db_pgno_t pgno, void *page, DBT *c)
-{
-	struct __lfm_mpool *m = from_cookie(c);
-	mpool_filter_fn fn =
-	    atomic_load_explicit(&m->pgin, memory_order_acquire);
-	if (fn != NULL)
-		fn(atomic_load_explicit(&m->cookie, memory_order_relaxed), pgno,
-		   page);
+	if (cookie_size != sizeof(m))
+		return EINVAL; /* not an MPOOL's file: cannot happen */
+	memcpy(&m, cookie, sizeof(m));
+	mpool_filter_fn f = atomic_load_explicit(
+	    fn == filter_in ? &m->pgin : &m->pgout, memory_order_acquire);
+	if (f != NULL)
+		f(atomic_load_explicit(&m->cookie, memory_order_relaxed), pgno,
+		  page);
 	return 0;
 }
 
-static int pgout_adapter(db_pgno_t pgno, void *page, DBT *c)
+/* mpool(3) pages carry no LSN, so nothing calls this. */
+static int call_logflush(lfm__fnptr fn, void *arg, const struct lfm__lsn *lsn)
 {
-	struct __lfm_mpool *m = from_cookie(c);
-	mpool_filter_fn fn =
-	    atomic_load_explicit(&m->pgout, memory_order_acquire);
-	if (fn != NULL)
-		fn(atomic_load_explicit(&m->cookie, memory_order_relaxed), pgno,
-		   page);
+	(void)fn;
+	(void)arg;
+	(void)lsn;
 	return 0;
 }
+
+static const struct lfm__calls mpool_calls = {
+    .page = call_page,
+    .logflush = call_logflush,
+};
 
 /* A shared pool's file: the one already there (its fd then ignored, as
  * the manual page says: we open it by its path), or the caller's. */
 static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 		       int shared)
 {
-	char name[LFM_PATH_MAX + 16];
-	DBT cookie = {.data = &m, .size = sizeof(m)};
+	char name[LFM_NAME_MAX + 16];
 	struct lfm__attach a = {
 	    .name = name,
 	    .ftype = MPOOL_FTYPE,
@@ -93,26 +107,25 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 	    .rdonly = 0,
 	    .pagesize = pagesize,
 	    .lsn_offset = -1,
-	    .pgcookie = &cookie,
+	    .cookie = &m,
+	    .cookie_size = sizeof(m),
 	    .borrowed = 1,
 	    .partial_ok = 1,
 	};
-	struct lfm__file *f0 = &lfm__files(m->mp->rh)[0];
+	char apath[LFM_NAME_MAX];
 	for (int tries = 0; tries < 2; tries++) {
-		if (shared &&
-		    atomic_load_explicit(&f0->state, memory_order_acquire) ==
-			LFM_FILE_ACTIVE) {
-			int own = open(f0->apath, O_RDWR | O_CLOEXEC);
+		if (shared && lfm__pool_first_file(m->mp, apath)) {
+			int own = open(apath, O_RDWR | O_CLOEXEC);
 			if (own < 0)
-				own = open(f0->apath, O_RDONLY | O_CLOEXEC);
+				own = open(apath, O_RDONLY | O_CLOEXEC);
 			if (own < 0)
 				return errno;
-			snprintf(name, sizeof(name), "(mpool %s)", f0->apath);
+			snprintf(name, sizeof(name), "(mpool %s)", apath);
 			a.borrowed = 0; /* ours: closed with the pool */
-			return lfm__fattach(m->mp, own, &a, &m->mpf);
+			return lfm__file_attach(m->mp, own, &a, &m->mpf);
 		}
 		snprintf(name, sizeof(name), "(mpool fd %d)", fd);
-		int rc = lfm__fattach(m->mp, fd, &a, &m->mpf);
+		int rc = lfm__file_attach(m->mp, fd, &a, &m->mpf);
 		/* Another process attached its file first: share that one. */
 		if (!(shared && rc == EMFILE))
 			return rc;
@@ -154,43 +167,41 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	struct lfm__region_geom g = {
 	    .cache_bytes = stride * room,
 	    .nfiles_max = 1,
-	    .nhandles = LFM_NHANDLES,
+	    .nhandles = MPOOL_NHANDLES,
 	    .elastic = 1,
 	    .max_resident = maxcache,
 	    .extra_bytes = stride * MPOOL_EXTRA_PAGES,
 	};
+	struct lfm__pool_opts o = {
+	    .calls = &mpool_calls,
+	    .create = 1,
+	    .mode = 0600,
+	    .mmapsize = MPOOL_MMAPSIZE,
+	    .unlink_close = 1, /* when the last one goes */
+	};
 	int rc;
 	if (key == NULL) {
-		rc = lfm__pool_create(&g, DB_THREAD, NULL, NULL, &m->mp);
+		rc = lfm__pool_open(NULL, &g, &o, &m->mp);
 	} else {
 		char path[PATH_MAX];
-		rc = lfm__shm_key_path(key, path, sizeof(path));
+		rc = lfm__pool_key_path(key, path, sizeof(path));
 		/* A region nobody is attached to is left over from processes
 		 * that died: start afresh rather than join their file. */
 		if (rc == 0)
-			(void)lfm__shm_unlink(path, 0);
+			(void)lfm__pool_unlink(path, 0);
 		if (rc == 0)
-			rc = lfm__pool_attach(path, &g, DB_CREATE | DB_THREAD,
-					      0600, 0, NULL, &m->mp);
-		if (rc == 0) {
-			m->mp->unlink_at_close = 1; /* when the last one goes */
-			uint32_t cur = atomic_load_explicit(
-			    &m->mp->rh->max_resident, memory_order_relaxed);
-			while (cur < maxcache &&
-			       !atomic_compare_exchange_weak_explicit(
-				   &m->mp->rh->max_resident, &cur, maxcache,
-				   memory_order_relaxed, memory_order_relaxed))
-				;
-		}
+			rc = lfm__pool_open(path, &g, &o, &m->mp);
+		if (rc == 0)
+			lfm__pool_raise_budget(m->mp, maxcache);
 	}
 	if (rc == 0)
-		rc = lfm__pool_register(m->mp, MPOOL_FTYPE, pgin_adapter,
-					pgout_adapter);
+		rc = lfm__pool_register(m->mp, MPOOL_FTYPE, filter_in,
+					filter_out);
 	if (rc == 0)
 		rc = attach_file(m, fd, pagesize, key != NULL);
 	if (rc != 0) {
 		if (m->mp != NULL)
-			memp_close(m->mp);
+			lfm__pool_close(m->mp);
 		free(m);
 		errno = rc;
 		return NULL;
@@ -219,10 +230,10 @@ void *(mpool_new)(MPOOL *m, pgno_t *pgnoaddr, unsigned int flags)
 		return NULL;
 	}
 	if (flags == MPOOL_PAGE_REQUEST) {
-		rc = lfm__buf_new_at(m->mpf, *pgnoaddr, &page);
+		rc = lfm__new_at(m->mpf, *pgnoaddr, &page);
 	} else {
-		db_pgno_t pgno = 0;
-		rc = lfm__buf_get(m->mpf, &pgno, DB_MPOOL_NEW, &page);
+		uint32_t pgno = 0;
+		rc = lfm__get(m->mpf, &pgno, LFM_GET_NEW, &page);
 		if (rc == 0)
 			*pgnoaddr = pgno;
 	}
@@ -241,10 +252,10 @@ void *mpool_get(MPOOL *m, pgno_t pgno, unsigned int flags)
 		errno = EINVAL;
 		return NULL;
 	}
-	db_pgno_t p = pgno;
-	int rc = lfm__buf_get(m->mpf, &p, 0, &page);
+	uint32_t p = pgno;
+	int rc = lfm__get(m->mpf, &p, 0, &page);
 	if (rc == 0 && (flags & MPOOL_IGNOREPIN))
-		rc = lfm__buf_put(m->mpf, page, 0);
+		rc = lfm__put(m->mpf, page, 0);
 	if (rc != 0) {
 		errno = rc;
 		return NULL;
@@ -259,8 +270,8 @@ int mpool_put(MPOOL *m, void *pgaddr, unsigned int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	int rc = lfm__buf_put(m->mpf, pgaddr,
-			      (flags & MPOOL_DIRTY) ? DB_MPOOL_DIRTY : 0);
+	int rc =
+	    lfm__put(m->mpf, pgaddr, (flags & MPOOL_DIRTY) ? LFM_PUT_DIRTY : 0);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -274,7 +285,7 @@ int mpool_delete(MPOOL *m, void *page)
 		errno = EINVAL;
 		return -1;
 	}
-	int rc = lfm__buf_delete(m->mpf, page);
+	int rc = lfm__delete(m->mpf, page);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -288,9 +299,9 @@ int mpool_sync(MPOOL *m)
 		errno = EINVAL;
 		return -1;
 	}
-	int rc = lfm__flush(m->mp, m->mpf->slot, 1);
+	int rc = lfm__file_sync(m->mpf, 1);
 	if (rc != 0) {
-		errno = rc == DB_INCOMPLETE ? EAGAIN : rc;
+		errno = rc == LFM_INCOMPLETE ? EAGAIN : rc;
 		return -1;
 	}
 	return 0;
@@ -303,7 +314,7 @@ int mpool_close(MPOOL *m)
 		return -1;
 	}
 	/* Writes nothing; the borrowed fd stays open. */
-	int rc = memp_close(m->mp);
+	int rc = lfm__pool_close(m->mp);
 	free(m);
 	if (rc != 0) {
 		errno = rc;

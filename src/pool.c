@@ -1,4 +1,5 @@
-/* memp_pool.c - memp_open, memp_close, memp_register, memp_unlink. */
+/* pool.c - opening and closing pools, private or in a shared region file,
+ * and this process's registrations of file types. */
 #include "pool.h"
 
 #include "flusher.h"
@@ -9,86 +10,31 @@
 #include <limits.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define OPEN_FLAGS (DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD)
+static int pool_create(const struct lfm__region_geom *g,
+		       const struct lfm__pool_opts *o, struct lfm__shm *shm,
+		       struct lfm__pool **regionp);
 
-/* The region file of the pool in `dir` (NULL: the temporary directory).
- * 0 if the name does not fit. */
-static int region_path(const char *dir, char path[PATH_MAX])
-{
-	return (size_t)snprintf(path, PATH_MAX, "%s/" LFM_REGION_FILE,
-				dir != NULL ? dir : lfm__shm_tmpdir()) <
-	       PATH_MAX;
-}
-
-int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
-{
-	if (regionp == NULL || (flags & ~OPEN_FLAGS) != 0)
-		return EINVAL;
-	int size_given = dbenv != NULL && dbenv->mp_size != 0;
-	size_t size = size_given ? dbenv->mp_size : LFM_DEFAULT_MP;
-	if (size < LFM_MIN_MP)
-		return EINVAL;
-	uint64_t tc_cap =
-	    dbenv != NULL ? dbenv->mp_tcache_size / sizeof(struct lfm__tc_entry)
-			  : 0;
-	if (dbenv != NULL && dbenv->mp_tcache_size != 0 && tc_cap < LFM_TC_WAYS)
-		return EINVAL;
-
-	struct lfm__region_geom g = {
-	    .cache_bytes = size,
-	    .nfiles_max = LFM_NFILES,
-	    .nhandles = LFM_NHANDLES,
-	    .tc_cap_entries = tc_cap,
-	};
-	int rc;
-	if (flags & DB_MPOOL_PRIVATE) {
-		rc = lfm__pool_create(&g, flags, dbenv, NULL, regionp);
-	} else {
-		/* dir NULL: the manual page's TMPDIR rule (its ERRORS section
-		 * also calls that EINVAL; we follow the body, which
-		 * memp_close's "removed as if memp_unlink were called" relies
-		 * on). */
-		char path[PATH_MAX];
-		if (!region_path(dir, path))
-			return ENAMETOOLONG;
-		rc = lfm__pool_attach(path, &g, flags, mode, size_given, dbenv,
-				      regionp);
-		if (rc == 0)
-			(*regionp)->unlink_at_close = dir == NULL;
-	}
-	if (rc != 0)
-		return rc;
-	/* Flushers call pgin/pgout and the log-flush function from threads
-	 * of their own: only an application that said it is free-threaded
-	 * gets them without asking (memp_set_flushers). */
-	rc = lfm__flushers_set(*regionp,
-			       flags & DB_THREAD ? lfm__flushers_default() : 0,
-			       LFM_FLUSH_PCT);
-	if (rc != 0) {
-		(void)memp_close(*regionp);
-		*regionp = NULL;
-	}
-	return rc;
-}
-
-int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
-		     int flags, int mode, int size_given, DB_ENV *dbenv,
-		     DB_MPOOL **regionp)
+/* Joins or creates the shared region in file `path` and opens a pool on
+ * it; recovers what dead processes left. */
+static int pool_attach(const char *path, const struct lfm__region_geom *g,
+		       const struct lfm__pool_opts *o,
+		       struct lfm__pool **regionp)
 {
 	struct lfm__shm *shm = malloc(sizeof(*shm));
 	if (shm == NULL)
 		return ENOMEM;
-	int rc = lfm__shm_attach(path, flags, mode, g, size_given,
+	int rc = lfm__shm_attach(path, o->create, o->mode, g, o->size_given,
 				 lfm__recover_proc, shm);
 	if (rc != 0) {
 		free(shm);
 		return rc;
 	}
-	rc = lfm__pool_create(g, flags, dbenv, shm, regionp);
+	rc = pool_create(g, o, shm, regionp);
 	if (rc != 0) {
 		lfm__shm_detach(shm);
 		free(shm);
@@ -98,10 +44,13 @@ int lfm__pool_attach(const char *path, const struct lfm__region_geom *g,
 	return 0;
 }
 
-int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
-		     struct lfm__shm *shm, DB_MPOOL **regionp)
+/* A pool on a private region, or with `shm` on the shared region it has
+ * attached (the pool then owns it). */
+static int pool_create(const struct lfm__region_geom *g,
+		       const struct lfm__pool_opts *o, struct lfm__shm *shm,
+		       struct lfm__pool **regionp)
 {
-	DB_MPOOL *mp = calloc(1, sizeof(*mp));
+	struct lfm__pool *mp = calloc(1, sizeof(*mp));
 	if (mp == NULL)
 		return ENOMEM;
 	mp->shm = shm;
@@ -124,11 +73,10 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 		mp->pfiles[i].fd = -1;
 		atomic_init(&mp->pfiles[i].fd_rw, -1);
 	}
-	mp->flags = flags;
-	mp->dbenv = dbenv;
-	mp->mmapsize = dbenv != NULL && dbenv->mp_mmapsize != 0
-			   ? dbenv->mp_mmapsize
-			   : LFM_DEFAULT_MAP;
+	mp->calls = o->calls;
+	mp->nomap = o->nomap;
+	mp->mmapsize = o->mmapsize;
+	mp->unlink_at_close = shm != NULL && o->unlink_close;
 	pthread_mutex_init(&mp->lock, NULL);
 	pthread_mutex_init(&mp->flush_lock, NULL);
 	lfm__tls_register_pool(mp);
@@ -138,7 +86,7 @@ int lfm__pool_create(const struct lfm__region_geom *g, int flags, DB_ENV *dbenv,
 
 /* Leaves a shared region: everything this process holds goes back, then
  * the process slot and the mapping. */
-static void detach(DB_MPOOL *mp)
+static void detach(struct lfm__pool *mp)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t me = mp->shm->proc + 1;
@@ -161,16 +109,14 @@ static void detach(DB_MPOOL *mp)
 		(void)lfm__shm_unlink(path, 0); /* EBUSY: others still use it */
 }
 
-int memp_close(DB_MPOOL *mp)
+int lfm__pool_close(struct lfm__pool *mp)
 {
-	if (mp == NULL)
-		return EINVAL;
 	/* First, so that nothing is written after memp_close returns. */
 	(void)lfm__flushers_set(mp, 0, -1);
 	/* After this no dying thread touches the region (tls.c). */
 	lfm__tls_unregister_pool(mp);
 	while (mp->mpfs != NULL) {
-		DB_MPOOLFILE *next = mp->mpfs->next;
+		struct lfm__fh *next = mp->mpfs->next;
 		lfm__funmap(mp->mpfs);
 		free(mp->mpfs);
 		mp->mpfs = next;
@@ -211,18 +157,8 @@ int memp_close(DB_MPOOL *mp)
 	return rc;
 }
 
-int memp_register(DB_MPOOL *mp, int ftype,
-		  int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),
-		  int (*pgout)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie))
-{
-	/* Negative types are reserved for the DB library's access methods
-	 * (btree -1, hash -2), which register them through this call. */
-	if (mp == NULL || ftype == 0)
-		return EINVAL;
-	return lfm__pool_register(mp, ftype, pgin, pgout);
-}
-
-int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin, lfm__pgfn pgout)
+int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
+		       lfm__fnptr pgout)
 {
 	pthread_mutex_lock(&mp->lock);
 	int i;
@@ -266,11 +202,71 @@ int lfm__pool_register(DB_MPOOL *mp, int ftype, lfm__pgfn pgin, lfm__pgfn pgout)
 	return 0;
 }
 
-int memp_unlink(const char *dir, int force, DB_ENV *dbenv)
+int lfm__pool_open(const char *path, const struct lfm__region_geom *g,
+		   const struct lfm__pool_opts *o, struct lfm__pool **out)
 {
-	(void)dbenv;
-	char path[PATH_MAX];
-	if (!region_path(dir, path))
-		return ENAMETOOLONG;
+	return path != NULL ? pool_attach(path, g, o, out)
+			    : pool_create(g, o, NULL, out);
+}
+
+int lfm__pool_dir_path(const char *dir, char *path, size_t size)
+{
+	return (size_t)snprintf(path, size, "%s/" LFM_REGION_FILE,
+				dir != NULL ? dir : lfm__shm_tmpdir()) < size
+		   ? 0
+		   : ENAMETOOLONG;
+}
+
+int lfm__pool_key_path(const void *key, char *path, size_t size)
+{
+	return lfm__shm_key_path(key, path, size);
+}
+
+int lfm__pool_unlink(const char *path, int force)
+{
 	return lfm__shm_unlink(path, force);
+}
+
+int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg)
+{
+	struct lfm__logflush *lf = NULL;
+	if (fn != NULL) {
+		lf = malloc(sizeof(*lf));
+		if (lf == NULL)
+			return ENOMEM;
+		lf->fn = fn;
+		lf->arg = arg;
+		lf->next = NULL;
+	}
+	pthread_mutex_lock(&mp->lock);
+	struct lfm__logflush *old =
+	    atomic_exchange_explicit(&mp->logflush, lf, memory_order_acq_rel);
+	if (old != NULL) {
+		/* A writer may still be calling it: keep it to close. */
+		old->next = mp->old_logflush;
+		mp->old_logflush = old;
+	}
+	pthread_mutex_unlock(&mp->lock);
+	return 0;
+}
+
+void lfm__pool_raise_budget(struct lfm__pool *mp, uint32_t max_resident)
+{
+	uint32_t cur =
+	    atomic_load_explicit(&mp->rh->max_resident, memory_order_relaxed);
+	while (cur < max_resident &&
+	       !atomic_compare_exchange_weak_explicit(
+		   &mp->rh->max_resident, &cur, max_resident,
+		   memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+int lfm__pool_first_file(struct lfm__pool *mp, char path[LFM_NAME_MAX])
+{
+	struct lfm__file *f0 = &lfm__files(mp->rh)[0];
+	if (atomic_load_explicit(&f0->state, memory_order_acquire) !=
+	    LFM_FILE_ACTIVE)
+		return 0;
+	memcpy(path, f0->apath, LFM_NAME_MAX);
+	return 1;
 }

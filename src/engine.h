@@ -1,0 +1,174 @@
+/*
+ * engine.h - the buffer pool engine, as the API adapters (src/api) see it.
+ *
+ * The engine has its own pool, file and page vocabulary, flags and
+ * results; it knows nothing of db_mpool(3) or mpool(3). An adapter
+ * translates its API's arguments, flags, errors and rules to these, and
+ * its handles are the engine's own objects under the API's type name (a
+ * pointer conversion, so the hit path pays nothing for the layer).
+ *
+ * Results are 0 or an errno value, and LFM_INCOMPLETE where a sync could
+ * not write everything (pages pinned). Every function here may be called
+ * from any thread; the per-call rules (which handle, which page) are the
+ * ones the manual pages give, and docs/protocol.md says how they hold.
+ */
+#ifndef LFM_ENGINE_H
+#define LFM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lfm__pool; /* a pool: one region, this process's view of it */
+struct lfm__fh;	  /* an open file of a pool */
+
+/* A log sequence number, as a page stores it at its file's LSN offset. */
+struct lfm__lsn {
+	uint32_t file;
+	uint32_t offset;
+};
+
+/* A sync left pages unwritten because users hold them pinned. */
+#define LFM_INCOMPLETE (-1)
+
+/* Get: one of these, or 0 (the page must exist). */
+#define LFM_GET_CREATE 0x1 /* a missing page is made (zeroes, then pgin) */
+#define LFM_GET_LAST   0x2 /* the file's last page; its number is returned */
+#define LFM_GET_NEW    0x4 /* a new page past the end (zeroes, no pgin) */
+/* Put and set: any of these; CLEAN and DIRTY not both. */
+#define LFM_PUT_CLEAN	0x1 /* the page is unchanged since it was written */
+#define LFM_PUT_DIRTY	0x2 /* the page was changed: it must be written */
+#define LFM_PUT_DISCARD 0x4 /* the page is unlikely to be used soon */
+
+/* The longest file name the engine records (with its NUL). */
+#define LFM_NAME_MAX 256
+
+/*
+ * An adapter's functions, called by the engine on any thread (flushers'
+ * too). A file type's page functions (pgin, pgout) and the log-flush
+ * function are the adapter's, registered under an opaque pointer type and
+ * handed back to it here to call with its own signature.
+ */
+typedef void (*lfm__fnptr)(void);
+struct lfm__calls {
+	/* Calls `fn` (a pgin or pgout) for page `pgno` at `page`, with the
+	 * file's cookie bytes (NULL, 0 if it has none). */
+	int (*page)(lfm__fnptr fn, uint32_t pgno, void *page,
+		    const void *cookie, uint32_t cookie_size);
+	/* Calls the log-flush function `fn(arg, lsn)`. */
+	int (*logflush)(lfm__fnptr fn, void *arg, const struct lfm__lsn *lsn);
+};
+
+/* A pool's shape and options (the region's geometry is region.h's). */
+struct lfm__region_geom;
+struct lfm__pool_opts {
+	const struct lfm__calls *calls;
+	int create;	  /* shared: create the region file if missing */
+	int mode;	  /* shared: its mode, as open(2)'s */
+	int size_given;	  /* shared: the geometry is the caller's wish */
+	int nomap;	  /* never read or serve pages from a file mapping */
+	size_t mmapsize;  /* read-only files up to this size are mapped */
+	int unlink_close; /* shared: the last pool to close removes it */
+};
+
+/* A private pool, or one in the shared region file `path`. */
+int lfm__pool_open(const char *path, const struct lfm__region_geom *g,
+		   const struct lfm__pool_opts *o, struct lfm__pool **out);
+/* Stops the flushers, releases what this process holds and frees the pool
+ * and its handles (writes nothing). 0 or the first close(2) error. */
+int lfm__pool_close(struct lfm__pool *mp);
+/* Registers the page functions of file type `ftype` in this process. */
+int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
+		       lfm__fnptr pgout);
+/* The function the engine calls before a page's write with the page's LSN
+ * (NULL: none). */
+int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg);
+/* Whether a file of `pagesize` bytes a page can be cached in the pool. */
+int lfm__pool_pagesize_ok(const struct lfm__pool *mp, size_t pagesize);
+/* A shared mpool(3) region's budget: raised to max_resident, never
+ * lowered ("the largest value specified by any of the processes"). */
+void lfm__pool_raise_budget(struct lfm__pool *mp, uint32_t max_resident);
+/* The recorded absolute path of the pool's file in slot 0 if it is in use
+ * (a shared mpool(3) region's one file): 1 and `path` set, else 0. */
+int lfm__pool_first_file(struct lfm__pool *mp, char path[LFM_NAME_MAX]);
+
+/* Region files: `dir`'s pool (NULL: the temporary directory) and a key's
+ * (mpool(3)). 0, ENAMETOOLONG or EINVAL. */
+int lfm__pool_dir_path(const char *dir, char *path, size_t size);
+int lfm__pool_key_path(const void *key, char *path, size_t size);
+/* Removes a shared region's file: EBUSY if a process uses it (unless
+ * `force`), 0 if it is gone. */
+int lfm__pool_unlink(const char *path, int force);
+
+/* Background flushers: n threads keeping pct percent of frames clean. */
+#define LFM_FLUSH_PCT 20
+#define LFM_FLUSH_MAX 64
+int lfm__flushers_default(void);
+int lfm__flushers_set(struct lfm__pool *mp, int n, int pct);
+/* One pass writing dirty unpinned pages until pct percent are clean. */
+int lfm__pool_trickle(struct lfm__pool *mp, int pct, uint32_t *wrote);
+
+/* How to attach an open file descriptor to the pool. */
+struct lfm__attach {
+	const char *name; /* for statistics; NULL: temporary */
+	int ftype;
+	int rdonly;
+	size_t pagesize;
+	int lsn_offset; /* -1: the pages hold no LSN */
+	const void *cookie;
+	uint32_t cookie_size;
+	const uint8_t *uid; /* LFM_ID_LEN bytes naming the file, or NULL */
+	int borrowed;	    /* the caller owns fd: never close it */
+	int may_map;	    /* read-only and mapping allowed */
+	int nomap;	    /* no copies from a mapping of this file either */
+	int partial_ok;	    /* a partial last page is ignored, not EINVAL */
+};
+/* A temporary file, already unlinked: its descriptor, or -errno. */
+int lfm__file_temp(void);
+/* Takes fd (unless borrowed: closes it on failure too) into the pool. */
+int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
+		     struct lfm__fh **out);
+/* Closes a handle; the last one of a file here releases its pins. EINVAL
+ * if fh is not open. */
+int lfm__file_detach(struct lfm__fh *fh);
+/* Writes the file's dirty pages and fdatasyncs it; with `pinned_too`, from
+ * copies of pinned pages as well. 0, LFM_INCOMPLETE or an error. */
+int lfm__file_sync(struct lfm__fh *fh, int pinned_too);
+/* A checkpoint of the whole pool (checkpoint.h). */
+int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn);
+
+/* Pages. `flags` are LFM_GET_* and LFM_PUT_*, already checked by the
+ * adapter (one GET flag at most; not CLEAN with DIRTY). */
+int lfm__get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long flags,
+	     void **pagep);
+int lfm__put(struct lfm__fh *fh, void *page, unsigned long flags);
+int lfm__set(struct lfm__fh *fh, void *page, unsigned long flags);
+/* The hit path (hit.h): lfm__get with flags 0, lfm__put with 0 or DIRTY,
+ * in as few instructions as the protocol allows. */
+int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, void **pagep);
+int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
+/* mpool(3): page pgno as a new zero page (EEXIST if it is resident), and
+ * dropping a pinned page unwritten. */
+int lfm__new_at(struct lfm__fh *fh, uint32_t pgno, void **pagep);
+int lfm__delete(struct lfm__fh *fh, void *page);
+
+/* Statistics, as Berkeley DB's memp_stat names them. */
+struct lfm__pstat {
+	uint64_t st_cachesize, st_cache_hit, st_cache_miss, st_map,
+	    st_page_create, st_page_in, st_page_out, st_ro_evict, st_rw_evict,
+	    st_hash_buckets, st_hash_searches, st_hash_longest,
+	    st_hash_examined, st_page_clean, st_page_dirty, st_pages,
+	    st_page_in_mapped, st_map_faults;
+};
+struct lfm__fstat {
+	const char *file_name;
+	uint64_t st_pagesize, st_cache_hit, st_cache_miss, st_map,
+	    st_page_create, st_page_in, st_page_out, st_page_in_mapped,
+	    st_map_faults;
+};
+void lfm__pool_stat(struct lfm__pool *mp, struct lfm__pstat *g);
+/* The files this process has open: one malloc'd block (free() it) of *n
+ * entries whose names live in the same block. 0 or ENOMEM. */
+int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
+			 size_t *n);
+
+#endif
