@@ -65,7 +65,7 @@ version=$major.$minor.$patch
 soname=liblfmpool.so.$major
 realname=liblfmpool.so.$version
 
-bazel build --config=opt //:mpool //:liblfmpool.so //src/tools:lfmpool-stat
+bazel build --config=opt //:liblfmpool_a //:liblfmpool.so //src/tools:lfmpool-stat
 bin=$(bazel info --config=opt bazel-bin)
 
 got=$(readelf -d "$bin/liblfmpool.so" |
@@ -79,14 +79,14 @@ fi
 libdir=$prefix/lib
 install -d "$prefix/include" "$libdir" "$libdir/pkgconfig"
 install -m 0644 include/db_mpool.h include/mpool.h "$prefix/include/"
-# libmpool.a holds every object of the library, as //:mpool builds it.
-install -m 0644 "$bin/libmpool.a" "$libdir/liblfmpool.a"
+# liblfmpool.a holds every object of the library's four layers (BUILD).
+install -m 0644 "$bin/liblfmpool.a" "$libdir/liblfmpool.a"
 install -m 0755 "$bin/liblfmpool.so" "$libdir/$realname"
 ln -sfn "$realname" "$libdir/$soname"
 ln -sfn "$realname" "$libdir/liblfmpool.so"
 
 # Libs.private: what the archive needs, as the README's link line for
-# libmpool.a (ck is inline today; -lck costs nothing when nothing is used).
+# liblfmpool.a (ck is inline today; -lck costs nothing when nothing is used).
 pc=$(mktemp)
 trap 'rm -f "$pc"' EXIT
 cat >"$pc" <<EOF

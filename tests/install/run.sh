@@ -89,13 +89,13 @@ check "lib/$soname -> $realname" \
 check "lib/liblfmpool.so -> $realname" \
 	test "$(readlink "$lib/liblfmpool.so")" = "$realname"
 
-# The archive holds an object for every source file.
+# The archive holds an object for every source file of the four layers.
 archive_complete() {
 	local members c ok=0
 	members=$(ar t "$lib/liblfmpool.a") || return 1
-	for c in src/*.c; do
-		c=$(basename "$c" .c).o
-		if ! grep -qxF "$c" <<<"$members"; then
+	for c in src/os/*.c src/region/*.c src/engine/*.c src/api/*.c; do
+		c=$(basename "$c" .c)
+		if ! grep -qxE "$c(\.pic)?\.o" <<<"$members"; then
 			echo "  liblfmpool.a has no $c"
 			ok=1
 		fi

@@ -36,20 +36,6 @@ static int same_identity(const struct lfm__file *f, const struct stat *st,
 	       f->ino == (uint64_t)st->st_ino;
 }
 
-static int lookup_ftype(struct lfm__pool *mp, int ftype, lfm__fnptr *pgin,
-			lfm__fnptr *pgout)
-{
-	for (int i = 0; i < mp->nftypes; i++) {
-		if (mp->ftypes[i].ftype == ftype) {
-			*pgin = mp->ftypes[i].pgin;
-			*pgout = mp->ftypes[i].pgout;
-			return 1;
-		}
-	}
-	*pgin = *pgout = NULL;
-	return 0;
-}
-
 /* The first handle of a file (again, after all were closed) decides its
  * type, LSN offset and cookie. Under mp->lock. */
 static void adopt_file_params(struct lfm__pool *mp, int64_t slot, int ftype,
@@ -63,7 +49,7 @@ static void adopt_file_params(struct lfm__pool *mp, int64_t slot, int ftype,
 	atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
 	atomic_store_explicit(&f->lsn_offset, lsn_offset, memory_order_relaxed);
 	pf->ftype = ftype;
-	lookup_ftype(mp, ftype, &in, &out);
+	lfm__pool_ftype(mp, ftype, &in, &out);
 	if (out != NULL)
 		atomic_store_explicit(&f->needs_pgout, 1, memory_order_relaxed);
 	atomic_store_explicit(&pf->pgin, in, memory_order_release);
@@ -95,48 +81,6 @@ static void abs_path(int fd, char *out)
 	    strstr(out, " (deleted)") != NULL)
 		n = 0;
 	out[n] = '\0';
-}
-
-int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
-{
-	struct lfm__pfile *pf = &mp->pfiles[slot];
-	struct lfm__file *f = &lfm__files(mp->rh)[slot];
-	/* Another process's temporary file has no path: CLOCK meets its dirty
-	 * frames on every sweep, so say no without the lock. (apath is set
-	 * before the slot is published and not changed while it is in use.) */
-	if (f->apath[0] == '\0')
-		return -1;
-	pthread_mutex_lock(&mp->lock);
-	int fd = atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
-	if (fd < 0 && f->apath[0] != '\0') {
-		fd = open(f->apath, O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			lfm__fnptr in, out;
-			if (pf->nopen == 0) {
-				/* Not opened here: this process's
-				 * registration for the file's type. */
-				lookup_ftype(mp, f->ftype, &in, &out);
-				atomic_store_explicit(&pf->pgin, in,
-						      memory_order_release);
-				atomic_store_explicit(&pf->pgout, out,
-						      memory_order_release);
-			}
-			atomic_store_explicit(&pf->fd_rw, fd,
-					      memory_order_release);
-		}
-	}
-	pthread_mutex_unlock(&mp->lock);
-	return fd;
-}
-
-int lfm__pfile_writable(struct lfm__pool *mp, uint32_t slot)
-{
-	if (lfm__pfile_wfd(mp, slot) < 0)
-		return 0;
-	return !atomic_load_explicit(&lfm__files(mp->rh)[slot].needs_pgout,
-				     memory_order_relaxed) ||
-	       atomic_load_explicit(&mp->pfiles[slot].pgout,
-				    memory_order_acquire) != NULL;
 }
 
 /* Maps a read-only file no larger than mp_mmapsize (failure to map just

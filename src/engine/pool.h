@@ -160,6 +160,11 @@ static inline int lfm__pfile_wfd(struct lfm__pool *mp, uint32_t slot)
  * one has too (memp_register is per process; never write raw). */
 int lfm__pfile_writable(struct lfm__pool *mp, uint32_t slot);
 
+/* This process's page functions for file type `ftype`: 1 if registered
+ * (both NULL otherwise). Under mp->lock. */
+int lfm__pool_ftype(struct lfm__pool *mp, int ftype, lfm__fnptr *pgin,
+		    lfm__fnptr *pgout);
+
 /* Unmaps a handle's mapped file, if any. */
 void lfm__funmap(struct lfm__fh *h);
 
