@@ -46,13 +46,13 @@
 typedef void (*mpool_filter_fn)(void *, pgno_t, void *);
 
 struct __lfm_mpool {
-	struct lfm__pool *mp;
-	struct lfm__fh *mpf;
+	struct lfm__pool *epool;
+	struct lfm__fh *fh;
 	/* Set by mpool_filter while other threads may be reading a page in:
 	 * atomics, and the cookie is published before the functions. */
-	_Atomic(mpool_filter_fn) pgin;
-	_Atomic(mpool_filter_fn) pgout;
-	_Atomic(void *) cookie;
+	_Atomic(mpool_filter_fn) filter_pgin;
+	_Atomic(mpool_filter_fn) filter_pgout;
+	_Atomic(void *) filter_cookie;
 };
 
 /* The engine's page functions of MPOOL_FTYPE: these two markers, which
@@ -72,10 +72,11 @@ static int call_page(lfm__fnptr fn, uint32_t pgno, void *page,
 		return EINVAL; /* not an MPOOL's file: cannot happen */
 	memcpy(&m, cookie, sizeof(m));
 	mpool_filter_fn f = atomic_load_explicit(
-	    fn == filter_in ? &m->pgin : &m->pgout, memory_order_acquire);
+	    fn == filter_in ? &m->filter_pgin : &m->filter_pgout,
+	    memory_order_acquire);
 	if (f != NULL)
-		f(atomic_load_explicit(&m->cookie, memory_order_relaxed), pgno,
-		  page);
+		f(atomic_load_explicit(&m->filter_cookie, memory_order_relaxed),
+		  pgno, page);
 	return 0;
 }
 
@@ -114,7 +115,7 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 	};
 	char apath[LFM_NAME_MAX];
 	for (int tries = 0; tries < 2; tries++) {
-		if (shared && lfm__pool_first_file(m->mp, apath)) {
+		if (shared && lfm__pool_first_file(m->epool, apath)) {
 			int own = open(apath, O_RDWR | O_CLOEXEC);
 			if (own < 0)
 				own = open(apath, O_RDONLY | O_CLOEXEC);
@@ -122,10 +123,10 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 				return errno;
 			snprintf(name, sizeof(name), "(mpool %s)", apath);
 			a.borrowed = 0; /* ours: closed with the pool */
-			return lfm__file_attach(m->mp, own, &a, &m->mpf);
+			return lfm__file_attach(m->epool, own, &a, &m->fh);
 		}
 		snprintf(name, sizeof(name), "(mpool fd %d)", fd);
-		int rc = lfm__file_attach(m->mp, fd, &a, &m->mpf);
+		int rc = lfm__file_attach(m->epool, fd, &a, &m->fh);
 		/* Another process attached its file first: share that one. */
 		if (!(shared && rc == EMFILE))
 			return rc;
@@ -181,7 +182,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	};
 	int rc;
 	if (key == NULL) {
-		rc = lfm__pool_open(NULL, &g, &o, &m->mp);
+		rc = lfm__pool_open(NULL, &g, &o, &m->epool);
 	} else {
 		char path[PATH_MAX];
 		rc = lfm__pool_key_path(key, path, sizeof(path));
@@ -190,18 +191,18 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 		if (rc == 0)
 			(void)lfm__pool_unlink(path, 0);
 		if (rc == 0)
-			rc = lfm__pool_open(path, &g, &o, &m->mp);
+			rc = lfm__pool_open(path, &g, &o, &m->epool);
 		if (rc == 0)
-			lfm__pool_raise_budget(m->mp, maxcache);
+			lfm__pool_raise_budget(m->epool, maxcache);
 	}
 	if (rc == 0)
-		rc = lfm__pool_register(m->mp, MPOOL_FTYPE, filter_in,
+		rc = lfm__pool_register(m->epool, MPOOL_FTYPE, filter_in,
 					filter_out);
 	if (rc == 0)
 		rc = attach_file(m, fd, pagesize, key != NULL);
 	if (rc != 0) {
-		if (m->mp != NULL)
-			lfm__pool_close(m->mp);
+		if (m->epool != NULL)
+			lfm__pool_close(m->epool);
 		free(m);
 		errno = rc;
 		return NULL;
@@ -214,14 +215,15 @@ void mpool_filter(MPOOL *m, void (*pgin)(void *, pgno_t, void *),
 {
 	if (m == NULL)
 		return;
-	atomic_store_explicit(&m->cookie, pgcookie, memory_order_relaxed);
-	atomic_store_explicit(&m->pgin, pgin, memory_order_release);
-	atomic_store_explicit(&m->pgout, pgout, memory_order_release);
+	atomic_store_explicit(&m->filter_cookie, pgcookie,
+			      memory_order_relaxed);
+	atomic_store_explicit(&m->filter_pgin, pgin, memory_order_release);
+	atomic_store_explicit(&m->filter_pgout, pgout, memory_order_release);
 }
 
 void *(mpool_new)(MPOOL *m, pgno_t *pgnoaddr, unsigned int flags)
 {
-	void *page = NULL;
+	void *newpage = NULL;
 	int rc;
 
 	if (m == NULL || pgnoaddr == NULL ||
@@ -230,18 +232,18 @@ void *(mpool_new)(MPOOL *m, pgno_t *pgnoaddr, unsigned int flags)
 		return NULL;
 	}
 	if (flags == MPOOL_PAGE_REQUEST) {
-		rc = lfm__new_at(m->mpf, *pgnoaddr, &page);
+		rc = lfm__new_at(m->fh, *pgnoaddr, &newpage);
 	} else {
-		uint32_t pgno = 0;
-		rc = lfm__get(m->mpf, &pgno, LFM_GET_NEW, &page);
+		uint32_t next = 0;
+		rc = lfm__get(m->fh, &next, LFM_GET_NEW, &newpage);
 		if (rc == 0)
-			*pgnoaddr = pgno;
+			*pgnoaddr = next;
 	}
 	if (rc != 0) {
 		errno = rc;
 		return NULL;
 	}
-	return page;
+	return newpage;
 }
 
 void *mpool_get(MPOOL *m, pgno_t pgno, unsigned int flags)
@@ -253,9 +255,9 @@ void *mpool_get(MPOOL *m, pgno_t pgno, unsigned int flags)
 		return NULL;
 	}
 	uint32_t p = pgno;
-	int rc = lfm__get(m->mpf, &p, 0, &page);
+	int rc = lfm__get(m->fh, &p, 0, &page);
 	if (rc == 0 && (flags & MPOOL_IGNOREPIN))
-		rc = lfm__put(m->mpf, page, 0);
+		rc = lfm__put(m->fh, page, 0);
 	if (rc != 0) {
 		errno = rc;
 		return NULL;
@@ -271,7 +273,7 @@ int mpool_put(MPOOL *m, void *pgaddr, unsigned int flags)
 		return -1;
 	}
 	int rc =
-	    lfm__put(m->mpf, pgaddr, (flags & MPOOL_DIRTY) ? LFM_PUT_DIRTY : 0);
+	    lfm__put(m->fh, pgaddr, (flags & MPOOL_DIRTY) ? LFM_PUT_DIRTY : 0);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -285,7 +287,7 @@ int mpool_delete(MPOOL *m, void *page)
 		errno = EINVAL;
 		return -1;
 	}
-	int rc = lfm__delete(m->mpf, page);
+	int rc = lfm__delete(m->fh, page);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -299,7 +301,7 @@ int mpool_sync(MPOOL *m)
 		errno = EINVAL;
 		return -1;
 	}
-	int rc = lfm__file_sync(m->mpf, 1);
+	int rc = lfm__file_sync(m->fh, 1);
 	if (rc != 0) {
 		errno = rc == LFM_INCOMPLETE ? EAGAIN : rc;
 		return -1;
@@ -314,7 +316,7 @@ int mpool_close(MPOOL *m)
 		return -1;
 	}
 	/* Writes nothing; the borrowed fd stays open. */
-	int rc = lfm__pool_close(m->mp);
+	int rc = lfm__pool_close(m->epool);
 	free(m);
 	if (rc != 0) {
 		errno = rc;

@@ -1,5 +1,6 @@
 /* clock.c - victim selection (see clock.h). */
 #include "clock.h"
+#include "pfile.h"
 
 #include "flusher.h"
 #include "ftab.h"

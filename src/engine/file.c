@@ -1,4 +1,5 @@
 /* file.c - attaching files to a pool and detaching them: the file registry. */
+#include "pfile.h"
 #include "buf.h"
 #include "flush.h"
 #include "pool.h"

@@ -1,5 +1,6 @@
 /* flush.c - writing dirty pages back (see flush.h). */
 #include "flush.h"
+#include "pfile.h"
 
 #include "clock.h"
 #include "ftab.h"

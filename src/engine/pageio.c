@@ -1,5 +1,6 @@
 /* pageio.c - page reads and writes with pgin/pgout (see pageio.h). */
 #include "pageio.h"
+#include "pfile.h"
 
 #include "fileio.h"
 #include "writeback.h"

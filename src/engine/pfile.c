@@ -1,5 +1,6 @@
 /* pfile.c - this process's side of a file slot: the descriptor to write it
  * with and the page functions registered for its type here. */
+#include "pfile.h"
 #include "pool.h"
 
 #include <fcntl.h>

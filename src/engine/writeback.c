@@ -1,5 +1,6 @@
 /* writeback.c - writing dirty pages in runs (see writeback.h). */
 #include "writeback.h"
+#include "pfile.h"
 
 #include "fileio.h"
 #include "stats.h"
