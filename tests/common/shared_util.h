@@ -1,4 +1,4 @@
-// Helpers for the fork-based tests of shared pools (issue 4): forked
+// Helpers for the fork-based tests of pools shared across processes: forked
 // children that talk to the parent over pipes, one text line a message,
 // child-side checks that report to the parent and _exit, deadlines (never
 // sleep-and-hope), and small wrappers for memp_open on a directory.

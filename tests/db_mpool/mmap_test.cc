@@ -1,4 +1,4 @@
-// The mmap path (issue 4): a DB_RDONLY file no larger than mp_mmapsize
+// The mmap path: a DB_RDONLY file no larger than mp_mmapsize
 // (default 10 MB), of a type without pgin, is mapped into the process
 // instead of read into the cache, unless DB_NOMMAP is given to memp_open or
 // memp_fopen; st_map counts the pages served from the mapping. Each case
@@ -361,8 +361,8 @@ TEST(MmapShared, FileAnotherProcessWritesIsNotMapped) {
 
 // Shared pools, the other order: this process maps the file read-only,
 // then another process opens it for writing and dirties a page (no sync).
-// The issue's rule "a page one process dirties is seen by the next
-// memp_fget in another process" asks that this process see it.
+// The rule of shared pools that a page one process dirties is seen by
+// the next memp_fget in another process asks that this process see it.
 // (Found an engine bug, since fixed: it used to fail.)
 TEST(MmapShared, PageDirtiedByAnotherProcessAfterMappingIsSeen) {
   TempDir dir;

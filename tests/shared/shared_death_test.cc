@@ -1,6 +1,6 @@
-// Death of a process attached to a shared pool (issue 4, "Beyond Berkeley
-// DB"): a child is killed with SIGKILL while it holds pins (through its
-// thread caches or directly), inside a loop of gets and puts, in the middle
+// Death of a process attached to a shared pool (a guarantee beyond
+// Berkeley DB's): a child is killed with SIGKILL while it holds pins (through
+// its thread caches or directly), inside a loop of gets and puts, in the middle
 // of reading a page into a frame (inside its pgin) or of writing one
 // (inside its pgout), or with dirty pages it never wrote. What it held is
 // taken back when the death is seen (the next memp_open, or a flusher of a

@@ -1,4 +1,4 @@
-// Shared pools (issue 4), across fork: region files under a directory,
+// Pools shared across processes, across fork: region files under a directory,
 // joining with good and bad parameters, files identified by dev/ino or uid,
 // memp_unlink with and without force, memp_open(NULL) under TMPDIR.
 // Fixture: shared_pool_fixture.h.

@@ -1,4 +1,4 @@
-// Shared pools (issue 4), across fork: pages of files another process
+// Pools shared across processes, across fork: pages of files another process
 // opened (written through their path; temporary files and unregistered
 // pgouts never written), and mpool_open with a key. Fixture:
 // shared_pool_fixture.h.

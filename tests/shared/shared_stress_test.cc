@@ -1,6 +1,6 @@
-// Stress of one shared pool (issue 4): several processes, each with several
-// threads, hammer one pool of 16 frames over more pages than frames, with
-// invariant-carrying pages (page_codec.h: id, version, checksum of the
+// Stress of one pool shared across processes: several processes, each with
+// several threads, hammer one pool of 16 frames over more pages than frames,
+// with invariant-carrying pages (page_codec.h: id, version, checksum of the
 // body), checked on every read against the version the last writer
 // recorded. Gets, puts (plain, DIRTY, DISCARD), memp_fset, two pages at
 // once, memp_fsync and memp_sync, flushers on in some processes and off in
