@@ -1,7 +1,8 @@
 /*
  * A stand-in for a classic <db.h> (4.4BSD, glibc <= 2.1, Berkeley DB 1.85),
  * reduced to what matters to <mpool.h>: the _DB_H_ guard, pgno_t and DBT.
- * Used by tests/mpool_compat_test.c to prove <mpool.h> compiles after it.
+ * Used by mpool_compat_test.c (here) to show that <mpool.h> compiles
+ * after it.
  */
 #ifndef _DB_H_
 #define _DB_H_

@@ -34,8 +34,8 @@
 #include "db_mpool.h"
 #include "gtest/gtest.h"
 #include "tests/tools/mini_json.h"
-#include "tests/shared_util.h"
-#include "tests/test_util.h"
+#include "tests/common/shared_util.h"
+#include "tests/common/test_util.h"
 
 #include "mpool.h"
 
