@@ -6,14 +6,14 @@
  *   1. the thread's own cache entry: one CAS on the thread's cache line;
  *   2. a lock-free walk of the bucket, then a pin CAS on the frame's state
  *      word (and an entry in the thread cache for next time).
- * Miss path: a frame from CLOCK (clock.c), a locked re-check of the bucket,
+ * Miss path: a frame from the eviction mechanism (victim.c), a locked re-check of the bucket,
  * insert with EXCL held, read, release EXCL. Threads that want the page
  * meanwhile find the frame, see EXCL and sleep on its state word, so a page
  * is read once however many threads ask for it.
  */
 #include "buf.h"
 
-#include "clock.h"
+#include "victim.h"
 #include "ftab.h"
 #include "pageio.h"
 #include "pins.h"
@@ -38,7 +38,7 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	struct lfm__frame *v;
 	uint32_t examined = 0;
 
-	int rc = lfm__clock_victim(mp, file->pagesize, t, &v);
+	int rc = lfm__victim_get(mp, file->pagesize, t, &v);
 	if (rc != 0)
 		return rc;
 	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
@@ -360,7 +360,7 @@ int lfm__delete(struct lfm__fh *mpf, void *page)
 			/* Dropped unwritten: the caller deletes its changes. */
 			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 						  memory_order_relaxed);
-			lfm__clock_evict(mp, f, t);
+			lfm__victim_evict(mp, f, t);
 			lfm__frame_release_excl(f, 0, 0);
 			return 0;
 		}
@@ -431,7 +431,7 @@ int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 	/* mpool(3) pools grew past maxcache while pages were pinned: give
 	 * frames back as pins go. */
 	if (rc == 0 && mpf->mp->rh->elastic)
-		lfm__clock_shrink(mpf->mp, lfm__tls(mpf->mp), f);
+		lfm__victim_shrink(mpf->mp, lfm__tls(mpf->mp), f);
 	return rc;
 }
 

@@ -2,7 +2,7 @@
 #include "flush.h"
 #include "pfile.h"
 
-#include "clock.h"
+#include "victim.h"
 #include "ftab.h"
 #include "fileio.h"
 #include "pageio.h"
@@ -191,7 +191,7 @@ uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 		/* Not written: the file goes away with its handle. */
 		atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 					  memory_order_relaxed);
-		lfm__clock_evict(mp, f, lfm__tls(mp));
+		lfm__victim_evict(mp, f, lfm__tls(mp));
 		lfm__frame_release_excl(f, 0, 0);
 	}
 	return left;

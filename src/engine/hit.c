@@ -2,7 +2,7 @@
 #include "hit.h"
 
 #include "buf.h"
-#include "clock.h"
+#include "victim.h"
 #include "ftab.h"
 #include "pins.h"
 
@@ -180,7 +180,7 @@ slow:
  * through buf.c, which names the released frame; this one sheds by CLOCK. */
 static __attribute__((noinline)) int shrink(struct lfm__pool *mp)
 {
-	lfm__clock_shrink(mp, lfm__tls(mp), NULL);
+	lfm__victim_shrink(mp, lfm__tls(mp), NULL);
 	return 0;
 }
 

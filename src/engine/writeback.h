@@ -96,7 +96,7 @@ static inline uint64_t lfm__lsn_u64(const struct lfm__lsn *l)
  * first, until they would not be. With `cold_too` (flushers) it also
  * writes every dirty page whose CLOCK usage has run down to 0: the pages
  * the sweep will offer as victims next (misses pass over them while
- * flushers run, see clock.c), as PostgreSQL's background writer cleans
+ * flushers run, see victim.c), as PostgreSQL's background writer cleans
  * ahead of its clock hand. `buf` (may be NULL: one allocation per call)
  * holds the candidates. *nwrote gets the pages written. Returns 0 or
  * the first write error (*err_slot: its file).

@@ -256,7 +256,7 @@ struct lfm__region_hdr {
 	_Atomic uint32_t resident __attribute__((aligned(LFM_CACHELINE)));
 	/* Elastic regions only: index + 1 of the frame a put last shed (left
 	 * free) while over budget; the next miss takes it before it carves
-	 * or sweeps (clock.c), 0: none. Cleared by a put within budget: the
+	 * or sweeps (victim.c), 0: none. Cleared by a put within budget: the
 	 * cached pages are no longer all pinned, and a miss must evict one
 	 * rather than grow. A hint, relaxed: the taker checks the frame's
 	 * state word and claims it by CAS like any victim. */

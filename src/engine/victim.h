@@ -1,38 +1,40 @@
 /*
- * clock.h - choosing a frame for a page that is not resident.
+ * victim.h - the eviction mechanism: a frame for a page that is not
+ * resident.
  *
- * First the unspent budget (a fresh frame is carved), then a CLOCK sweep:
- * the hand moves over carved frames; a frame with pins or EXCL is passed,
- * one with USAGE > 0 loses one, one with USAGE 0 (or DISCARD) and no pins is
- * taken with EXCL, written if dirty, and removed from the frame table.
- * Frames referenced only by thread caches age the same way; at USAGE 0
- * their CACHED entries are stolen (tcache.h) and the frame is taken.
+ * First the unspent budget (a fresh frame is carved), then the policy's
+ * candidates (policy.h) in its order: a candidate this process cannot
+ * write (another process's temporary file, a pgout not registered here)
+ * is passed over, a dirty one is left to running flushers for a while, and
+ * the first that can be had is taken with EXCL, written if dirty, removed
+ * from the frame table and reused. Frames that thread caches reference
+ * are the policy's to release (it knows whether they were used).
  * It never waits for a pin: if every frame is pinned it fails with ENOMEM
  * at once. It does wait for frames a writer holds in EXCL (flushers' runs,
  * other misses' dirty victims): they are not pinned, and free soon.
  */
-#ifndef LFM_CLOCK_H
-#define LFM_CLOCK_H
+#ifndef LFM_VICTIM_H
+#define LFM_VICTIM_H
 
 #include "pool.h"
 
 /* Returns 0 and a frame in EXCL, not VALID, untagged, unlinked, with a
  * buffer of at least `pagesize` bytes; or ENOMEM; or the error of the last
  * failed write of a dirty victim if that is why nothing could be freed. */
-int lfm__clock_victim(struct lfm__pool *mp, uint32_t pagesize,
-		      struct lfm__tls_node *t, struct lfm__frame **out);
+int lfm__victim_get(struct lfm__pool *mp, uint32_t pagesize,
+		    struct lfm__tls_node *t, struct lfm__frame **out);
 
 /* With EXCL held on a VALID frame: writes it if dirty, unlinks it, clears
  * its tag and VALID. Returns 0 or the write error (frame then unchanged). */
-int lfm__clock_evict(struct lfm__pool *mp, struct lfm__frame *f,
-		     struct lfm__tls_node *t);
+int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
+		      struct lfm__tls_node *t);
 
 /* mpool(3) pools: sheds pages while more than max_resident are cached,
  * leaving their frames free. `put`: the frame a put just released; over
  * budget it is the one evicted (the others are pinned: rule 12) and named
  * in rh->shed_hint for the next miss. NULL: unpinned pages by CLOCK,
  * until within budget. */
-void lfm__clock_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
-		       struct lfm__frame *put);
+void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
+			struct lfm__frame *put);
 
 #endif

@@ -1,22 +1,22 @@
-/* clock.c - victim selection (see clock.h). */
-#include "clock.h"
+/* victim.c - taking a frame for a page that is not resident (victim.h). */
+#include "victim.h"
 #include "pfile.h"
 
 #include "flusher.h"
 #include "ftab.h"
 #include "pageio.h"
+#include "policy.h"
 #include "recover.h"
 
 #include <errno.h>
 
-#define HAND_BATCH 8
 /* While flushers run, a sweep passes over up to this many cold dirty
  * frames looking for a clean one (the flushers will write them), before it
  * takes a dirty victim and writes it itself. */
 #define DIRTY_SKIP 16
 
-int lfm__clock_evict(struct lfm__pool *mp, struct lfm__frame *f,
-		     struct lfm__tls_node *t)
+int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
+		      struct lfm__tls_node *t)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
@@ -66,7 +66,7 @@ static int try_take(struct lfm__pool *mp, struct lfm__frame *f, uint32_t stride,
 	if (lfm__frame_bufsize(f) < stride ||
 	    !lfm__frame_try_excl(f, require, mp->owner_bits))
 		return 0;
-	int rc = lfm__clock_evict(mp, f, t);
+	int rc = lfm__victim_evict(mp, f, t);
 	if (rc == 0)
 		return 1;
 	*werr = rc;
@@ -94,76 +94,25 @@ static struct lfm__frame *take_shed(struct lfm__pool *mp, uint32_t stride,
 	return f;
 }
 
-static uint64_t hand_next(struct lfm__region_hdr *rh, uint64_t *pos,
-			  uint64_t *left)
-{
-	if (*left == 0) {
-		*pos = atomic_fetch_add_explicit(&rh->clock_hand, HAND_BATCH,
-						 memory_order_relaxed);
-		*left = HAND_BATCH;
-	}
-	(*left)--;
-	return (*pos)++;
-}
-
-/* One CLOCK sweep passing over up to *skip cold dirty frames (each skip
- * decrements it). NULL if nothing could be taken. */
+/* One search of the policy's, passing over up to *skip cold dirty frames
+ * (each skip decrements it). NULL if nothing could be taken. */
 static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 				     uint32_t require, struct lfm__tls_node *t,
 				     int *werr, struct lfm__frame **busy,
 				     uint32_t *skip)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	if (n == 0)
+	struct lfm__policy_scan sc;
+	if (!lfm__policy_begin(&sc, rh, stride, rh->elastic))
 		return NULL;
-
-	/* Frames that only thread caches reference (CACHED entries, no user
-	 * pin) age like unpinned ones: a cached hit writes no shared state,
-	 * so it cannot keep USAGE up; it sets its entry's REF instead
-	 * (tcache.h), and at USAGE 0 an entry with REF loses it and gives the
-	 * frame full USAGE again, an entry without is stolen. A page that
-	 * goes on being hot for its thread comes back into its cache at the
-	 * next use (the emptied entry keeps the tag: a ghost). A discarded
-	 * page's entries are stolen, REF or not: it is the next to go.
-	 * Steps: USAGE_MAX decrements, a REF restoring USAGE_MAX, as many
-	 * decrements again and the take, so a sweep that finds nothing has
-	 * seen every frame pinned (or in use since it began), never just
-	 * recently used. */
-	uint64_t steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3), pos = 0,
-		 left = 0;
-	/* mpool(3) pools grow instead of failing, so they stop after a turn
-	 * that changed nothing (every frame pinned: one turn, not the whole
-	 * bound). The others keep the bound: while other sweeps drain USAGE
-	 * ahead of this one, a turn of its own steps may see no candidate
-	 * although frames are unpinned, and ENOMEM there would be false. */
-	const uint64_t max_idle = rh->elastic ? n : steps;
-	uint64_t idle = 0;
-	for (uint64_t k = 0; k < steps && idle++ < max_idle; k++) {
-		struct lfm__frame *f = &frames[hand_next(rh, &pos, &left) % n];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
-		if ((s & (LFM_F_EXCL | LFM_F_VALID)) ==
-			(LFM_F_EXCL | LFM_F_VALID) &&
-		    !(s & LFM_F_DIRECT_MASK))
-			*busy = f; /* being written or evicted: soon free */
-		if ((s & (LFM_F_DIRECT_MASK | LFM_F_EXCL)) ||
-		    lfm__frame_bufsize(f) < stride)
-			continue;
-		if (lfm__st_usage(s) > 0 && !(s & LFM_F_DISCARD)) {
-			/* Relaxed: a lost decrement only delays eviction. */
-			atomic_compare_exchange_weak_explicit(
-			    &f->state, &s, s - LFM_F_USAGE_ONE,
-			    memory_order_relaxed, memory_order_relaxed);
-			idle = 0;
-			continue;
-		}
+	struct lfm__frame *f, *taken = NULL;
+	uint32_t s;
+	while ((f = lfm__policy_next(&sc, &s)) != NULL) {
 		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
 		    *skip > 0) {
 			if ((*skip)-- == DIRTY_SKIP)
 				lfm__flushers_kick(rh); /* work for them */
-			idle = 0;
+			lfm__policy_progress(&sc);
 			continue;
 		}
 		/* Shared pools: another process's page this one cannot
@@ -175,38 +124,21 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
 				continue;
 		}
-		if (lfm__st_slotref(s) != 0) {
-			uint64_t tag =
-			    atomic_load_explicit(&f->tag, memory_order_relaxed);
-			int used = 0;
-			uint32_t stolen =
-			    (s & LFM_F_DISCARD)
-				? lfm__tcache_steal(rh, f, tag)
-				: lfm__tcache_age(rh, f, tag, &used);
-			if (used) {
-				/* Used through a cache since the last turn:
-				 * as hot as a page pinned again and again
-				 * (an entry exists only from its owner's
-				 * second use on). Relaxed, as the decrement. */
-				atomic_compare_exchange_strong_explicit(
-				    &f->state, &s,
-				    (s & ~LFM_F_USAGE_MASK) |
-					(LFM_F_USAGE_MAX << LFM_F_USAGE_SHIFT),
-				    memory_order_relaxed, memory_order_relaxed);
-				idle = 0;
-				continue;
-			}
-			if (stolen == 0)
-				continue; /* HELD by a user through a cache */
+		if (!lfm__policy_claim(&sc, f, s))
+			continue;
+		if (try_take(mp, f, stride, require, t, werr) == 1) {
+			taken = f;
+			break;
 		}
-		if (try_take(mp, f, stride, require, t, werr) == 1)
-			return f;
-		idle = 0; /* a failed write: try it again next turn */
+		/* A failed write: try it again next turn. */
+		lfm__policy_progress(&sc);
 	}
-	return NULL;
+	if (sc.busy != NULL)
+		*busy = sc.busy;
+	return taken;
 }
 
-/* The CLOCK sweep. While flushers run it first leaves cold dirty frames to
+/* A sweep for a victim. While flushers run it first leaves cold dirty frames to
  * them; if that finds nothing but did pass one over, a second pass takes
  * dirty frames too: in a small pool the only unpinned frame may be dirty,
  * visited fewer times than the skips allowed, and the miss must write it,
@@ -228,8 +160,8 @@ static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
 	return sweep_pass(mp, stride, require, t, werr, busy, &skip);
 }
 
-static int victim(struct lfm__pool *mp, uint32_t pagesize,
-		  struct lfm__tls_node *t, struct lfm__frame **out)
+static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
+		       struct lfm__tls_node *t, struct lfm__frame **out)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
@@ -244,7 +176,7 @@ static int victim(struct lfm__pool *mp, uint32_t pagesize,
 						  memory_order_relaxed);
 		/* mpool(3) pools. The frame the last over-budget put shed is
 		 * named only while no put has released a page within maxcache
-		 * since (lfm__clock_shrink): every cached page is still
+		 * since (lfm__victim_shrink): every cached page is still
 		 * pinned, so it is the frame to take. Over maxcache, every
 		 * unpinned page was shed at its put, so a sweep would pass
 		 * pinned frames only: grow within the reserve. At maxcache a
@@ -315,21 +247,21 @@ static int victim(struct lfm__pool *mp, uint32_t pagesize,
 	return 0;
 }
 
-int lfm__clock_victim(struct lfm__pool *mp, uint32_t pagesize,
-		      struct lfm__tls_node *t, struct lfm__frame **out)
+int lfm__victim_get(struct lfm__pool *mp, uint32_t pagesize,
+		    struct lfm__tls_node *t, struct lfm__frame **out)
 {
-	int rc = victim(mp, pagesize, t, out);
+	int rc = take_victim(mp, pagesize, t, out);
 	/* Shared pools: frames a dead process pinned are reclaimable, but
 	 * the flushers' watch takes them back only every 100 ms (or never,
 	 * with none running). A miss does it itself before calling the pool
 	 * full. */
 	if (rc == ENOMEM && mp->shm != NULL && lfm__recover_dead(mp) > 0)
-		rc = victim(mp, pagesize, t, out);
+		rc = take_victim(mp, pagesize, t, out);
 	return rc;
 }
 
-void lfm__clock_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
-		       struct lfm__frame *put)
+void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
+			struct lfm__frame *put)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	int werr = 0;
