@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench_driver.h"
+#include "bench_dist.h"
 
 uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
 uint32_t zipf_alias[FILE_PAGES];

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_driver.h"
+#include "bench.h"
+#include "bench_opts.h"
+#include "bench_state.h"
 
 /* ------------------------------------------------------------------ */
 /* Options                                                              */

@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_driver.h"
+#include "bench.h"
+#include "bench_report.h"
+#include "bench_state.h"
 #include "bench_util.h"
 
 /* The header's date and machine lines, again in the --data file. */

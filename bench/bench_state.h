@@ -1,10 +1,12 @@
 /*
- * bench_driver.h - what the driver's sources share: the workloads, the
- * options, the per-run results, the random streams (bench_dist.c) and the
- * report (bench_report.c). The runs and main() are in bench_main.c.
+ * bench_state.h - the run's options, workload table and results: what the
+ * driver's sources share (bench_state.c), and die(). bench_opts.c (the
+ * command line) fills the options, bench_main.c (the runs and main(), on
+ * top) the results, and bench_report.c (the report) reads both; the first
+ * and the last depend on this module, never on bench_main.c.
  */
-#ifndef LFMPOOL_BENCH_DRIVER_H
-#define LFMPOOL_BENCH_DRIVER_H
+#ifndef LFMPOOL_BENCH_STATE_H
+#define LFMPOOL_BENCH_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +19,7 @@
 #define NSYS	    4 /* 0: lfmpool, 1: BDB, 2: the bare probe, 3: the floor */
 #define SYS_BARE    2 /* the bare probe's index (bench_bare.c) */
 #define SYS_FLOOR   3 /* the pread floor's index (bench_floor.c) */
-#define ZIPF_THETA  0.99
-#define NWORKLOADS  7 /* entries of workloads[] (checked in bench_main.c) */
+#define NWORKLOADS  7 /* entries of workloads[] (checked in bench_state.c) */
 
 /* ------------------------------------------------------------------ */
 /* Workloads                                                           */
@@ -48,32 +49,6 @@ struct workload {
 };
 
 extern const struct workload workloads[NWORKLOADS];
-
-/* ------------------------------------------------------------------ */
-/* Random numbers (bench_dist.c): splitmix64 seeds xoshiro256**, one
- * generator per thread; Zipf(ZIPF_THETA) by Walker's alias table. */
-
-#include "bench_rng.h"
-
-extern uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
-extern uint32_t zipf_alias[FILE_PAGES];
-void zipf_build(void);
-/* The table must give back the distribution it was built from: 0, or -1
- * after a message. */
-int zipf_check(void);
-
-/* One 64-bit draw per sample; for Zipf the high half picks a column, the
- * low half decides between the column and its alias. */
-static inline uint32_t next_page(struct rng *r, const struct workload *wl)
-{
-	uint64_t x = rng_next(r);
-	uint32_t col;
-
-	if (wl->dist == DIST_UNIFORM)
-		return (uint32_t)(((x >> 32) * wl->range) >> 32);
-	col = (uint32_t)(((x >> 32) * FILE_PAGES) >> 32);
-	return (uint32_t)x < zipf_prob[col] ? col : zipf_alias[col];
-}
 
 /* ------------------------------------------------------------------ */
 /* Options and results                                                 */
@@ -180,16 +155,4 @@ static inline int sys_any(int s)
 /* "mpool_bench: <message>" on stderr, then exit(1). */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* bench_opts.c: fills opt from the command line; exits on a bad one. */
-void parse_args(int argc, char **argv);
-
-/* bench_report.c: the Markdown report on stdout. */
-void print_header(void);
-void print_report(void);
-/* --data: the medians, minimum and maximum per cell and system as a
- * tab-separated table (bench/plot.sh draws it); dies on an error. */
-void write_data(const char *path);
-/* The lfmpool flushers' number that the default (-1) gives here. */
-int lfm_default_flushers(void);
-
-#endif /* LFMPOOL_BENCH_DRIVER_H */
+#endif /* LFMPOOL_BENCH_STATE_H */

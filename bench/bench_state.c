@@ -1,0 +1,74 @@
+/*
+ * bench_state.c - the run's options, workload table and results: the one
+ * copy of what bench_main.c (the runs), bench_opts.c (the command line) and
+ * bench_report.c (the report) share, and die(), which all of them call.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "bench_state.h"
+
+/* ------------------------------------------------------------------ */
+/* Workloads                                                           */
+
+const struct workload workloads[NWORKLOADS] = {
+    {"hit-uniform", "uniform over all 16384 pages, pool holds all", FILE_PAGES,
+     DIST_UNIFORM, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0},
+    {"hit-hot256", "uniform over pages 0-255, pool holds all 16384", FILE_PAGES,
+     DIST_UNIFORM, 256, 0, WB_ASIS, 0, NULL, 0},
+    {"hit-zipf", "Zipf(0.99) over 16384 pages (page 0 hottest), pool holds all",
+     FILE_PAGES, DIST_ZIPF, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0},
+    {"miss-uniform", "uniform over 16384 pages, 2048-page pool, reads only",
+     2048, DIST_UNIFORM, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0},
+    {"dirty", "as miss-uniform, 1 put in 4 dirty (a byte written)", 2048,
+     DIST_UNIFORM, FILE_PAGES, 4, WB_ASIS, 0, NULL, 0},
+    /* The write-back pair ("dirty-flush" selects both): see bench_report.c's
+     * header for the method. */
+    {"dirty-flush-off",
+     "as dirty, every get timed; lfmpool flushers off, BDB 5.3 plain", 2048,
+     DIST_UNIFORM, FILE_PAGES, 4, WB_OFF, 1, "dirty-flush", 4},
+    {"dirty-flush-on",
+     "as dirty, every get timed; lfmpool default flushers, BDB 5.3 with a "
+     "memp_trickle thread",
+     2048, DIST_UNIFORM, FILE_PAGES, 4, WB_ON, 1, "dirty-flush", 4},
+};
+_Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWORKLOADS,
+	       "NWORKLOADS in bench_state.h");
+
+/* ------------------------------------------------------------------ */
+/* Options, systems and results                                        */
+
+struct bench_opt opt;
+
+const struct bench_sys *const systems[NSYS] = {
+    &bench_lfm_sys, &bench_bdb_sys, &bench_bare_sys, &bench_floor_sys};
+const char *const sys_csv_name[NSYS] = {"lfmpool", "bdb5.3", "bare", "floor"};
+
+struct run_result *g_res; /* [w][t][sys][run] */
+size_t g_cache_bytes[NWORKLOADS][NSYS];
+uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
+int g_failed;
+
+struct run_result *res_at(int w, int t, int s, int r)
+{
+	return &g_res[(((size_t)w * (size_t)opt.nthreads + (size_t)t) * NSYS +
+		       (size_t)s) *
+			  (size_t)opt.runs +
+		      (size_t)r];
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mpool_bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
