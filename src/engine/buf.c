@@ -41,26 +41,27 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	int rc = lfm__victim_get(mp, file->pagesize, t, &v);
 	if (rc != 0)
 		return rc;
-	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
 	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
 		/* Another thread inserted it meanwhile: use theirs. v goes
 		 * back as a free frame (not VALID, untagged). */
-		lfm__mutex_unlock(&b->lock);
+		lfm__mutex_unlock_ranked(&b->lock);
 		lfm__frame_release_excl(v, 0, 0);
 		return LFM_RETRY;
 	}
 	atomic_store_explicit(&v->tag, tag, memory_order_relaxed);
 	lfm__ftab_link(rh, b, v);
-	lfm__mutex_unlock(&b->lock);
+	lfm__mutex_unlock_ranked(&b->lock);
 
 	rc = lfm__page_fill(mp, v, tag, how, t);
 	if (rc != 0) {
 		/* Leave nothing half-valid: unpublish, then wake the waiters,
 		 * who will look again and try their own read. */
-		lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+		lfm__mutex_lock_ranked(&b->lock, mp->lock_owner,
+				       LFM_RANK_BUCKET);
 		lfm__ftab_unlink(rh, b, v);
 		atomic_store_explicit(&v->tag, 0, memory_order_relaxed);
-		lfm__mutex_unlock(&b->lock);
+		lfm__mutex_unlock_ranked(&b->lock);
 		lfm__frame_release_excl(
 		    v, 0, LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK);
 		return rc;

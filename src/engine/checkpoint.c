@@ -34,11 +34,12 @@ static void mark(struct lfm__pool *mp, uint64_t gen)
 			continue;
 		struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
 		uint32_t examined = 0;
-		lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+		lfm__mutex_lock_ranked(&b->lock, mp->lock_owner,
+				       LFM_RANK_BUCKET);
 		if (lfm__ftab_find(rh, b, tag, &examined) == f)
 			atomic_store_explicit(&f->ckpt, gen,
 					      memory_order_relaxed);
-		lfm__mutex_unlock(&b->lock);
+		lfm__mutex_unlock_ranked(&b->lock);
 	}
 }
 

@@ -156,8 +156,8 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 	struct lfm__file *files = lfm__files(rh);
 	int rc = 0;
 	int64_t slot = -1, free_slot = -1;
-	pthread_mutex_lock(&mp->lock);
-	lfm__mutex_lock_as(&rh->files_lock, mp->lock_owner);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
+	lfm__mutex_lock_ranked(&rh->files_lock, mp->lock_owner, LFM_RANK_FILES);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		struct lfm__file *f = &files[i];
 		if (atomic_load_explicit(&f->state, memory_order_relaxed) ==
@@ -210,7 +210,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		atomic_store_explicit(&f->state, LFM_FILE_ACTIVE,
 				      memory_order_release);
 	}
-	lfm__mutex_unlock(&rh->files_lock);
+	lfm__mutex_unlock_ranked(&rh->files_lock);
 
 	if (rc == 0) {
 		struct lfm__pfile *pf = &mp->pfiles[slot];
@@ -262,7 +262,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		h->next = mp->mpfs;
 		mp->mpfs = h;
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	if (fd >= 0 && owned)
 		close(fd);
 	if (rc != 0) {
@@ -280,12 +280,12 @@ int lfm__file_detach(struct lfm__fh *mpf)
 	struct lfm__file *file = &lfm__files(rh)[mpf->slot];
 	int rc = 0;
 
-	pthread_mutex_lock(&mp->lock);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	struct lfm__fh **pp = &mp->mpfs;
 	while (*pp != NULL && *pp != mpf)
 		pp = &(*pp)->next;
 	if (*pp == NULL) {
-		pthread_mutex_unlock(&mp->lock);
+		lfm__pmutex_unlock_ranked(&mp->lock);
 		return EINVAL;
 	}
 	*pp = mpf->next;
@@ -300,17 +300,18 @@ int lfm__file_detach(struct lfm__fh *mpf)
 	 * a temporary file is the exception: nothing can reopen it. */
 	if (--pf->nopen == 0 && file->temporary &&
 	    lfm__flush_discard_file(mp, mpf->slot) == 0) {
-		lfm__mutex_lock_as(&rh->files_lock, mp->lock_owner);
+		lfm__mutex_lock_ranked(&rh->files_lock, mp->lock_owner,
+				       LFM_RANK_FILES);
 		atomic_store_explicit(&file->state, LFM_FILE_FREE,
 				      memory_order_release);
-		lfm__mutex_unlock(&rh->files_lock);
+		lfm__mutex_unlock_ranked(&rh->files_lock);
 		lfm__mapread_close(&pf->map);
 		if (!pf->borrowed && close(pf->fd) != 0)
 			rc = errno;
 		pf->fd = -1;
 		atomic_store_explicit(&pf->fd_rw, -1, memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	lfm__funmap(mpf);
 	free(mpf);
 	return rc;

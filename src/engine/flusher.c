@@ -147,7 +147,7 @@ static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
 int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 {
 	int rc = 0;
-	pthread_mutex_lock(&mp->flush_lock);
+	lfm__pmutex_lock_ranked(&mp->flush_lock, LFM_RANK_FLUSH);
 	if (mp->flushers != NULL) {
 		stop_threads(mp->rh, mp->flushers, mp->flushers->n);
 		mp->flushers = NULL;
@@ -161,7 +161,7 @@ int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 		struct lfm__flushers *set =
 		    calloc(1, sizeof(*set) + (size_t)n * sizeof(struct worker));
 		if (set == NULL) {
-			pthread_mutex_unlock(&mp->flush_lock);
+			lfm__pmutex_unlock_ranked(&mp->flush_lock);
 			return ENOMEM;
 		}
 		set->mp = mp;
@@ -190,6 +190,6 @@ int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 		else
 			mp->flushers = set;
 	}
-	pthread_mutex_unlock(&mp->flush_lock);
+	lfm__pmutex_unlock_ranked(&mp->flush_lock);
 	return rc;
 }

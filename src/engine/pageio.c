@@ -3,6 +3,7 @@
 #include "pfile.h"
 
 #include "fileio.h"
+#include "lockrank.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -19,6 +20,12 @@ int lfm__page_fill(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 	void *page = lfm__frame_page(mp->rh, f);
 	size_t ps = file->pagesize;
 	int rc = 0;
+	/* Under EXCL on the frame, already tagged with the page; no lock
+	 * held across the read and pgin. */
+	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
+		   LFM_F_EXCL);
+	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == tag);
+	LFM_ASSERT(lfm__rank_none_held());
 
 	if (how == LFM_FILL_READ) {
 		uint64_t off = (uint64_t)pgno * ps;
@@ -58,6 +65,12 @@ int lfm__page_fill(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 int lfm__page_write(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		    struct lfm__tls_node *t)
 {
+	/* Under EXCL on the frame, which holds the page; no lock held
+	 * across the write (WAL callback, pgout, pwrite). */
+	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
+		   LFM_F_EXCL);
+	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == tag);
+	LFM_ASSERT(lfm__rank_none_held());
 	return lfm__wb_write_one(mp, f, tag, t);
 }
 
@@ -77,6 +90,7 @@ int lfm__page_write_copy(struct lfm__pool *mp, struct lfm__frame *f,
 	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
 	struct lfm__lsn lsn;
 	int rc = 0;
+	LFM_ASSERT(lfm__rank_none_held()); /* no lock held across I/O */
 
 	int fd = lfm__pfile_wfd(mp, slot);
 	if (fd < 0)

@@ -29,7 +29,7 @@ int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
 	 * before the slot is published and not changed while it is in use.) */
 	if (f->apath[0] == '\0')
 		return -1;
-	pthread_mutex_lock(&mp->lock);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	int fd = atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
 	if (fd < 0 && f->apath[0] != '\0') {
 		fd = open(f->apath, O_RDWR | O_CLOEXEC);
@@ -48,7 +48,7 @@ int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
 					      memory_order_release);
 		}
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	return fd;
 }
 

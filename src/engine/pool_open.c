@@ -160,14 +160,14 @@ int lfm__pool_close(struct lfm__pool *mp)
 int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 		       lfm__fnptr pgout)
 {
-	pthread_mutex_lock(&mp->lock);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	int i;
 	for (i = 0; i < mp->nftypes; i++)
 		if (mp->ftypes[i].ftype == ftype)
 			break;
 	if (i == mp->nftypes) {
 		if (mp->nftypes == LFM_MAX_FTYPES) {
-			pthread_mutex_unlock(&mp->lock);
+			lfm__pmutex_unlock_ranked(&mp->lock);
 			return ENOMEM;
 		}
 		mp->nftypes++;
@@ -198,7 +198,7 @@ int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 					      memory_order_release);
 		}
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	return 0;
 }
 
@@ -238,7 +238,7 @@ int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg)
 		lf->arg = arg;
 		lf->next = NULL;
 	}
-	pthread_mutex_lock(&mp->lock);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	struct lfm__logflush *old =
 	    atomic_exchange_explicit(&mp->logflush, lf, memory_order_acq_rel);
 	if (old != NULL) {
@@ -246,7 +246,7 @@ int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg)
 		old->next = mp->old_logflush;
 		mp->old_logflush = old;
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	return 0;
 }
 

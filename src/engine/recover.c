@@ -3,6 +3,7 @@
 
 #include "frame.h"
 #include "ftab.h"
+#include "lockrank.h"
 #include "pinlog.h"
 #include "shm.h"
 #include "tcache.h"
@@ -17,7 +18,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	int linked = 0;
 	if (tag != 0) {
 		b = lfm__ftab_bucket(rh, tag);
-		lfm__mutex_lock_as(&b->lock, self);
+		lfm__mutex_lock_ranked(&b->lock, self, LFM_RANK_BUCKET);
 		linked = lfm__ftab_find(rh, b, tag, &examined) == f;
 		if (linked && !(s & LFM_F_VALID)) {
 			lfm__ftab_unlink(rh, b, f);
@@ -25,7 +26,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		}
 		if (!linked)
 			atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
-		lfm__mutex_unlock(&b->lock);
+		lfm__mutex_unlock_ranked(&b->lock);
 	}
 	if (linked && (s & LFM_F_VALID)) {
 		lfm__frame_release_excl(f, 0, 0); /* a whole page: keep it */
@@ -42,6 +43,9 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
 {
 	uint32_t owner = k + 1;
+	/* Under RECOVER (shm.c), for a process slot other than ours. */
+	LFM_ASSERT(k < LFM_NPROCS && owner != self);
+	LFM_ASSERT(lfm__rank_held_any(LFM_RANK_RECOVER));
 
 	/* 1. Locks. */
 	lfm__mutex_break(&rh->files_lock, owner);

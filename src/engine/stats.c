@@ -136,7 +136,7 @@ int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__file *files = lfm__files(rh);
-	pthread_mutex_lock(&mp->lock);
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	size_t nf = 0, names = 0;
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		if (mp->pfiles[i].nopen > 0) {
@@ -147,7 +147,7 @@ int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
 	/* One block: the entries, then the names. */
 	struct lfm__fstat *st = malloc(nf * sizeof(*st) + names + 1);
 	if (st == NULL) {
-		pthread_mutex_unlock(&mp->lock);
+		lfm__pmutex_unlock_ranked(&mp->lock);
 		return ENOMEM;
 	}
 	char *name = (char *)(st + nf);
@@ -162,7 +162,7 @@ int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
 		e->file_name = name;
 		name += len;
 	}
-	pthread_mutex_unlock(&mp->lock);
+	lfm__pmutex_unlock_ranked(&mp->lock);
 	*out = st;
 	*n = nf;
 	return 0;

@@ -42,7 +42,7 @@ static struct lfm__pool *live_find(uint64_t serial)
 static void tls_destroy(void *arg)
 {
 	struct lfm__tls_node *n = arg;
-	pthread_mutex_lock(&live_lock);
+	lfm__pmutex_lock_ranked(&live_lock, LFM_RANK_ALONE);
 	while (n != NULL) {
 		struct lfm__tls_node *next = n->next;
 		struct lfm__pool *mp = live_find(n->serial);
@@ -55,7 +55,7 @@ static void tls_destroy(void *arg)
 		free(n);
 		n = next;
 	}
-	pthread_mutex_unlock(&live_lock);
+	lfm__pmutex_unlock_ranked(&live_lock);
 	lfm__tls_head = NULL;
 	lfm__tls_fast = &tls_none;
 }
@@ -99,16 +99,16 @@ static void tls_init(void)
 void lfm__tls_register_pool(struct lfm__pool *mp)
 {
 	pthread_once(&tls_once, tls_init);
-	pthread_mutex_lock(&live_lock);
+	lfm__pmutex_lock_ranked(&live_lock, LFM_RANK_ALONE);
 	mp->serial = ++next_serial;
 	mp->live_next = live_list;
 	live_list = mp;
-	pthread_mutex_unlock(&live_lock);
+	lfm__pmutex_unlock_ranked(&live_lock);
 }
 
 void lfm__tls_unregister_pool(struct lfm__pool *mp)
 {
-	pthread_mutex_lock(&live_lock);
+	lfm__pmutex_lock_ranked(&live_lock, LFM_RANK_ALONE);
 	for (struct lfm__pool **pp = &live_list; *pp != NULL;
 	     pp = &(*pp)->live_next) {
 		if (*pp == mp) {
@@ -116,7 +116,7 @@ void lfm__tls_unregister_pool(struct lfm__pool *mp)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&live_lock);
+	lfm__pmutex_unlock_ranked(&live_lock);
 }
 
 struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
@@ -137,7 +137,7 @@ struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 	struct lfm__tls_node *n = aligned_alloc(LFM_CACHELINE, sizeof(*n));
 	if (n != NULL)
 		memset(n, 0, sizeof(*n));
-	pthread_mutex_lock(&live_lock);
+	lfm__pmutex_lock_ranked(&live_lock, LFM_RANK_ALONE);
 	/* Drop nodes of pools closed since; their regions are gone. */
 	for (pp = &lfm__tls_head; *pp != NULL;) {
 		struct lfm__tls_node *old = *pp;
@@ -164,7 +164,7 @@ struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 		n->next = lfm__tls_head;
 		lfm__tls_head = n;
 	}
-	pthread_mutex_unlock(&live_lock);
+	lfm__pmutex_unlock_ranked(&live_lock);
 	lfm__tls_fast = lfm__tls_head != NULL ? lfm__tls_head : &tls_none;
 	pthread_setspecific(tls_key, lfm__tls_head);
 	return n;

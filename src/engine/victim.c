@@ -36,10 +36,10 @@ int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
 					  memory_order_relaxed);
 	}
 	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
-	lfm__mutex_lock_as(&b->lock, mp->lock_owner);
+	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
 	lfm__ftab_unlink(rh, b, f);
 	atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
-	lfm__mutex_unlock(&b->lock);
+	lfm__mutex_unlock_ranked(&b->lock);
 	atomic_store_explicit(&f->ckpt, 0, memory_order_relaxed);
 	atomic_fetch_and_explicit(
 	    &f->state,

@@ -1,6 +1,7 @@
 /* futex.c - futex system calls and the slow paths of lfm__mutex. */
 #include "futex.h"
 
+#include "lfm_assert.h"
 #include "spin.h"
 #include <limits.h>
 #include <linux/futex.h>
@@ -35,6 +36,7 @@ void lfm__mutex_lock_slow(lfm__mutex *m, uint32_t owner)
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
 	uint32_t mine = owner << LFM_MUTEX_OWNER_SHIFT;
 	uint32_t c;
+	LFM_ASSERT(owner < 32); /* bits 2..6 */
 
 	/* Brief spin: critical sections here are a few dozen instructions. */
 	for (int i = 0; i < LFM_SPIN_ROUNDS; i++) {
@@ -69,6 +71,7 @@ void lfm__mutex_lock_slow(lfm__mutex *m, uint32_t owner)
 
 int lfm__mutex_break(lfm__mutex *m, uint32_t owner)
 {
+	LFM_ASSERT(owner != 0 && owner < 32); /* a shared region's process */
 	uint32_t c = atomic_load_explicit(&m->word, memory_order_acquire);
 	if (c == 0 || (c >> LFM_MUTEX_OWNER_SHIFT) != owner ||
 	    !atomic_compare_exchange_strong_explicit(

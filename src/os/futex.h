@@ -18,6 +18,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "lockrank.h"
+
 typedef struct lfm__mutex {
 	_Atomic uint32_t word;
 } lfm__mutex;
@@ -55,6 +57,22 @@ static inline void lfm__mutex_unlock(lfm__mutex *m)
 	if ((atomic_exchange_explicit(&m->word, 0, memory_order_release) &
 	     LFM_MUTEX_STATE) == 2)
 		lfm__futex_wake_all(&m->word);
+}
+
+/* lfm__mutex_lock_as and lfm__mutex_unlock, the lock ranked `rank`
+ * (lockrank.h): checked in debug builds, the plain calls otherwise. */
+static inline void lfm__mutex_lock_ranked(lfm__mutex *m, uint32_t owner,
+					  int rank)
+{
+	(void)rank; /* unused without LFM_DEBUG */
+	lfm__rank_acquire(m, rank);
+	lfm__mutex_lock_as(m, owner);
+}
+
+static inline void lfm__mutex_unlock_ranked(lfm__mutex *m)
+{
+	lfm__mutex_unlock(m);
+	lfm__rank_release(m);
 }
 
 /* Recovery: unlocks m if `owner` (non-zero, dead) holds it. 1 if it did. */

@@ -1,12 +1,16 @@
 /* frame.c - the slow parts of the frame state protocol (see frame.h). */
 #include "frame.h"
 
+#include "lockrank.h"
 #include "spin.h"
 
 void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set, uint32_t clear)
 {
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	uint32_t n;
+	LFM_ASSERT(s & LFM_F_EXCL); /* only its holder releases EXCL */
+	/* Nobody pins a frame in EXCL, and EXCL is taken only unpinned. */
+	LFM_ASSERT((s & LFM_F_REFS_MASK) == 0);
 	do {
 		n = ((s | set) &
 		     ~(clear | LFM_F_EXCL | LFM_F_WAITERS | LFM_F_OWNER_MASK));
@@ -19,6 +23,9 @@ void lfm__frame_release_excl(struct lfm__frame *f, uint32_t set, uint32_t clear)
 void lfm__frame_wait(struct lfm__frame *f, uint32_t seen)
 {
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	LFM_ASSERT(seen & LFM_F_EXCL);
+	/* A thread holding a bucket lock never waits for EXCL. */
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 
 	/* A retag without I/O lasts a few hundred cycles: spin briefly first.
 	 */

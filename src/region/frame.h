@@ -40,6 +40,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "lfm_assert.h"
 #include "region.h"
 
 #define LFM_F_DIRECT_SHIFT  0
@@ -216,6 +217,7 @@ static inline int lfm__frame_unpin(struct lfm__frame *f, uint32_t one,
 static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require,
 				      uint32_t owner)
 {
+	LFM_ASSERT((owner & ~LFM_F_OWNER_MASK) == 0);
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	do {
 		if ((s & (LFM_F_REFS_MASK | LFM_F_EXCL)) ||
@@ -233,6 +235,10 @@ static inline int lfm__frame_try_excl(struct lfm__frame *f, uint32_t require,
 static inline void lfm__frame_apply_bits(struct lfm__frame *f, uint32_t set,
 					 uint32_t clear)
 {
+	LFM_ASSERT(((set | clear) &
+		    ~(LFM_F_DIRTY | LFM_F_DISCARD | LFM_F_USAGE_MASK)) == 0);
+	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
+		   LFM_F_REFS_MASK); /* someone holds it pinned */
 	if (set)
 		atomic_fetch_or_explicit(&f->state, set, memory_order_release);
 	if (clear)

@@ -2,10 +2,15 @@
 #include "pinlog.h"
 
 #include "frame.h"
+#include "lfm_assert.h"
 
 uint32_t lfm__pinlog_take(struct lfm__region_hdr *rh, uint32_t proc,
 			  uint32_t idx)
 {
+	/* Shared regions only: private ones have no log. */
+	LFM_ASSERT(rh->off_pins != 0 && proc < LFM_NPROCS);
+	LFM_ASSERT(idx <
+		   atomic_load_explicit(&rh->nframes, memory_order_relaxed));
 	_Atomic uint16_t *log = lfm__pinlog_of(rh, proc);
 	uint32_t c =
 	    atomic_exchange_explicit(&log[idx], 0, memory_order_relaxed);
@@ -25,6 +30,7 @@ uint32_t lfm__pinlog_take(struct lfm__region_hdr *rh, uint32_t proc,
 
 void lfm__pinlog_drain(struct lfm__region_hdr *rh, uint32_t proc)
 {
+	LFM_ASSERT(proc < LFM_NPROCS);
 	if (rh->off_pins == 0)
 		return;
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);

@@ -2,6 +2,7 @@
 #include "region.h"
 
 #include "frame.h"
+#include "lockrank.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -253,6 +254,7 @@ static struct lfm__chunk *chunk_with_room(struct lfm__region_hdr *rh,
 {
 	struct lfm__chunk *chunks = lfm__chunks(rh);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
 	for (uint32_t i = n; i-- > 0;) {
 		struct lfm__chunk *c = &chunks[i];
 		if (c->stride == stride &&
@@ -268,6 +270,7 @@ static struct lfm__chunk *chunk_for(struct lfm__region_hdr *rh, uint32_t stride,
 				    int over_budget)
 {
 	struct lfm__chunk *chunks = lfm__chunks(rh);
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
 	struct lfm__chunk *room = chunk_with_room(rh, stride);
 	if (room != NULL)
 		return room;
@@ -335,6 +338,7 @@ static int64_t revive(struct lfm__region_hdr *rh, uint32_t stride)
 	struct lfm__chunk *chunks = lfm__chunks(rh);
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
 	for (uint32_t i = 0; i < n; i++) {
 		struct lfm__chunk *c = &chunks[i];
 		if (c->stride != stride || c->retired == 0)
@@ -348,6 +352,9 @@ static int64_t revive(struct lfm__region_hdr *rh, uint32_t stride)
 			    LFM_TAG_RETIRED)
 				continue;
 			/* A placeholder: nobody else writes it. */
+			LFM_ASSERT(atomic_load_explicit(&f->state,
+							memory_order_relaxed) &
+				   LFM_F_EXCL);
 			atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
 			c->retired--;
 			return (int64_t)c->first + k;
@@ -374,7 +381,7 @@ int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 	if (stride > rh->cache_bytes)
 		return 0;
 	struct lfm__chunk *chunks = lfm__chunks(rh);
-	lfm__mutex_lock_as(&rh->carve_lock, owner);
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
 	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
 	int ok = chunk_with_room(rh, stride) != NULL ||
 		 (n < rh->nchunks_max &&
@@ -382,7 +389,7 @@ int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 		      rh->nframes_max);
 	for (uint32_t i = 0; i < n && !ok; i++)
 		ok = chunks[i].stride == stride && chunks[i].retired > 0;
-	lfm__mutex_unlock(&rh->carve_lock);
+	lfm__mutex_unlock_ranked(&rh->carve_lock);
 	return ok;
 }
 
@@ -390,7 +397,12 @@ void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			uint32_t owner)
 {
 	uint32_t idx = (uint32_t)(f - lfm__frames(rh));
-	lfm__mutex_lock_as(&rh->carve_lock, owner);
+	/* Held in EXCL by the caller, evicted: not VALID, unpinned, no tag. */
+	LFM_ASSERT((atomic_load_explicit(&f->state, memory_order_relaxed) &
+		    (LFM_F_EXCL | LFM_F_VALID | LFM_F_REFS_MASK)) ==
+		   LFM_F_EXCL);
+	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == 0);
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
 	struct lfm__chunk *c = chunk_of(rh, idx);
 	atomic_store_explicit(&f->tag, LFM_TAG_RETIRED, memory_order_relaxed);
 	c->retired++;
@@ -403,7 +415,7 @@ void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	 * Release: the eviction's stores come before anyone reuses it. */
 	uint32_t s = atomic_exchange_explicit(&f->state, LFM_F_EXCL,
 					      memory_order_release);
-	lfm__mutex_unlock(&rh->carve_lock);
+	lfm__mutex_unlock_ranked(&rh->carve_lock);
 	if (s & LFM_F_WAITERS)
 		lfm__futex_wake_all(&f->state);
 }
@@ -427,7 +439,7 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 		stride >
 	    limit)
 		return -1;
-	lfm__mutex_lock_as(&rh->carve_lock, owner);
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
 	uint64_t used =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	struct lfm__chunk *c;
@@ -447,7 +459,11 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 					      used + stride,
 					      memory_order_relaxed);
 	}
-	lfm__mutex_unlock(&rh->carve_lock);
+	lfm__mutex_unlock_ranked(&rh->carve_lock);
+	/* Carved frames are placeholders until handed out: the caller's. */
+	LFM_ASSERT(idx < 0 || (atomic_load_explicit(&lfm__frames(rh)[idx].state,
+						    memory_order_relaxed) &
+			       LFM_F_EXCL));
 	return idx;
 }
 

@@ -1,6 +1,8 @@
 /* shm.c - shared regions in files (see shm.h). */
 #include "shm.h"
 
+#include "lockrank.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -260,8 +262,11 @@ int lfm__shm_recover(struct lfm__shm *s,
 				     uint32_t self))
 {
 	int n = 0;
-	if (ofd(s->fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_RECOVER) != 0)
+	lfm__rank_acquire(&s->fd, LFM_RANK_RECOVER); /* before it can block */
+	if (ofd(s->fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_RECOVER) != 0) {
+		lfm__rank_release(&s->fd);
 		return 0;
+	}
 	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
 		if (k == s->proc || !lfm__shm_proc_dead(s, k) ||
 		    ofd(s->fd, F_OFD_SETLK, F_WRLCK, LFM_LOCK_PROC + k) != 0)
@@ -279,6 +284,7 @@ int lfm__shm_recover(struct lfm__shm *s,
 		n++;
 	}
 	(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_RECOVER);
+	lfm__rank_release(&s->fd);
 	return n;
 }
 

@@ -2,10 +2,13 @@
 #include "tcache.h"
 
 #include "hash.h"
+#include "lfm_assert.h"
 
 int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc)
 {
+	LFM_ASSERT(owner_id != 0); /* 0 marks a free handle */
+	LFM_ASSERT(proc <= LFM_NPROCS);
 	for (uint32_t i = 0; i < rh->nhandles; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
 		uint32_t expected = 0;
@@ -113,6 +116,7 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
 	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
 	int rc = 0;
+	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t w =
@@ -134,6 +138,7 @@ void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
 	struct lfm__frame *frames = lfm__frames(rh);
 	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
 	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
+	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
 	for (uint32_t i = 0; i < n; i++) {
 		/* Exchange: a thief racing us takes the reference, or we do. */

@@ -33,16 +33,16 @@ static struct lfm__region_hdr *new_region(void)
 
 static void link_locked(struct fixture *x, struct lfm__frame *f)
 {
-	lfm__mutex_lock(&x->b->lock);
+	lfm__mutex_lock_ranked(&x->b->lock, 0, LFM_RANK_BUCKET);
 	lfm__ftab_link(x->rh, x->b, f);
-	lfm__mutex_unlock(&x->b->lock);
+	lfm__mutex_unlock_ranked(&x->b->lock);
 }
 
 static void unlink_locked(struct fixture *x, struct lfm__frame *f)
 {
-	lfm__mutex_lock(&x->b->lock);
+	lfm__mutex_lock_ranked(&x->b->lock, 0, LFM_RANK_BUCKET);
 	lfm__ftab_unlink(x->rh, x->b, f);
-	lfm__mutex_unlock(&x->b->lock);
+	lfm__mutex_unlock_ranked(&x->b->lock);
 }
 
 /* Three carved frames tagged T1..T3 (tags set under their carve EXCL),
@@ -240,9 +240,9 @@ static void test_unlink_absent_is_noop(void)
 	if (other == x.b)
 		other = &lfm__buckets(x.rh)[1];
 	REQUIRE(x.rh->nbuckets > 1);
-	lfm__mutex_lock(&other->lock);
+	lfm__mutex_lock_ranked(&other->lock, 0, LFM_RANK_BUCKET);
 	lfm__ftab_unlink(x.rh, other, x.f3);
-	lfm__mutex_unlock(&other->lock);
+	lfm__mutex_unlock_ranked(&other->lock);
 	CHECK_EQ(atomic_load(&other->head), LFM_NIL);
 	CHECK_FIND(&x, T3, x.f3, 1);
 	teardown(&x);
