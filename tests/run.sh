@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: plain build, then ThreadSanitizer, then
-# AddressSanitizer+UndefinedBehaviorSanitizer. Installs its own packages.
+# AddressSanitizer+UndefinedBehaviorSanitizer, then the debug checks
+# (--config=debug: preconditions and lock ranks asserted). Installs its
+# own packages.
 # Then the install test (tests/install/run.sh: install.sh into a temporary
 # prefix). Ends with one line "tests: N passed, N failed" counting GoogleTest
-# cases over the three configurations and the install test's checks.
+# cases over the four configurations and the install test's checks.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash third_party/install_deps.sh || exit 1
@@ -49,6 +51,7 @@ run() { # run <label> <bazel args...>
 run plain //...
 run tsan --config=tsan //tests/...
 run asan --config=asan //tests/...
+run debug --config=debug //tests/...
 
 echo "=== install: bash tests/install/run.sh"
 install_log=$(mktemp)
