@@ -179,6 +179,7 @@ int lfm__shm_attach(const char *path, int create_it, int mode,
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	pthread_mutex_init(&s->recover_lock, NULL);
 	if (strlen(path) >= sizeof(s->path))
 		return ENAMETOOLONG;
 	strcpy(s->path, path);
@@ -255,6 +256,7 @@ void lfm__shm_detach(struct lfm__shm *s)
 	close(s->fd);
 	s->rh = NULL;
 	s->fd = -1;
+	pthread_mutex_destroy(&s->recover_lock);
 }
 
 int lfm__shm_recover(struct lfm__shm *s,
@@ -263,7 +265,9 @@ int lfm__shm_recover(struct lfm__shm *s,
 {
 	int n = 0;
 	lfm__rank_acquire(&s->fd, LFM_RANK_RECOVER); /* before it can block */
+	pthread_mutex_lock(&s->recover_lock);
 	if (ofd(s->fd, F_OFD_SETLKW, F_WRLCK, LFM_LOCK_RECOVER) != 0) {
+		pthread_mutex_unlock(&s->recover_lock);
 		lfm__rank_release(&s->fd);
 		return 0;
 	}
@@ -284,6 +288,7 @@ int lfm__shm_recover(struct lfm__shm *s,
 		n++;
 	}
 	(void)ofd(s->fd, F_OFD_SETLK, F_UNLCK, LFM_LOCK_RECOVER);
+	pthread_mutex_unlock(&s->recover_lock);
 	lfm__rank_release(&s->fd);
 	return n;
 }

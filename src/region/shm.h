@@ -25,6 +25,7 @@
 #include "region.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #define LFM_REGION_FILE "__lfm_mpool.region"
@@ -40,6 +41,11 @@ struct lfm__shm {
 	size_t size;
 	uint32_t proc; /* our slot in rh->procs */
 	char path[PATH_MAX];
+	/* The OFD locks are the open file description's, which every thread
+	 * of this process shares: they keep other processes out of recovery
+	 * but not our other threads (a flusher's watch and a miss about to
+	 * fail with ENOMEM), so this orders those. Held with RECOVER. */
+	pthread_mutex_t recover_lock;
 };
 
 /* The directory for `dir` NULL: TMPDIR, TEMP, TMP, then the first of
