@@ -6,12 +6,13 @@
  *   1. the thread's own cache entry: one CAS on the thread's cache line;
  *   2. a lock-free walk of the bucket, then a pin CAS on the frame's state
  *      word (and an entry in the thread cache for next time).
- * Miss path: a frame from the eviction mechanism (victim.c), a locked re-check of the bucket,
- * insert with EXCL held, read, release EXCL. Threads that want the page
- * meanwhile find the frame, see EXCL and sleep on its state word, so a page
- * is read once however many threads ask for it.
+ * Miss path: a frame from the eviction mechanism (victim.c), a locked re-check
+ * of the bucket, insert with EXCL held, read, release EXCL. Threads that want
+ * the page meanwhile find the frame, see EXCL and sleep on its state word, so a
+ * page is read once however many threads ask for it.
  */
 #include "buf.h"
+#include "lockrank.h"
 
 #include "victim.h"
 #include "ftab.h"
@@ -491,6 +492,7 @@ static uint64_t drop_direct_private(struct lfm__frame *f, uint64_t tag)
 
 uint64_t lfm__buf_release_file(struct lfm__pool *mp, uint32_t slot)
 {
+	LFM_ASSERT(lfm__rank_held(&mp->lock)); /* the file's last close */
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);

@@ -1,5 +1,6 @@
 /* checkpoint.c - memp_sync's checkpoints (see checkpoint.h). */
 #include "checkpoint.h"
+#include "lockrank.h"
 
 #include "flush.h"
 #include "ftab.h"
@@ -201,6 +202,7 @@ static int write_set(struct lfm__pool *mp, uint32_t *left)
 
 int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
 {
+	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
 	struct lfm__region_hdr *rh = mp->rh;
 	uint64_t gen = begin(mp, lfm__lsn_u64(lsn));
 	uint32_t left = 0;

@@ -1,5 +1,6 @@
 /* file.c - attaching files to a pool and detaching them: the file registry. */
 #include "pfile.h"
+#include "lockrank.h"
 #include "buf.h"
 #include "flush.h"
 #include "pool.h"
@@ -43,6 +44,7 @@ static void adopt_file_params(struct lfm__pool *mp, int64_t slot, int ftype,
 			      int lsn_offset, const void *cookie,
 			      uint32_t cookie_size)
 {
+	LFM_ASSERT(lfm__rank_held(&mp->lock));
 	struct lfm__pfile *pf = &mp->pfiles[slot];
 	struct lfm__file *f = &lfm__files(mp->rh)[slot];
 	lfm__fnptr in, out;
@@ -319,6 +321,7 @@ int lfm__file_detach(struct lfm__fh *mpf)
 
 int lfm__file_sync(struct lfm__fh *fh, int pinned_too)
 {
+	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
 	if (fh->rdonly)
 		return 0; /* it cannot have dirtied anything */
 	return lfm__flush(fh->mp, fh->slot, pinned_too);

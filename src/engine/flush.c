@@ -1,5 +1,6 @@
 /* flush.c - writing dirty pages back (see flush.h). */
 #include "flush.h"
+#include "lockrank.h"
 #include "pfile.h"
 
 #include "victim.h"
@@ -104,6 +105,8 @@ int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
 
 int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 {
+	/* It writes, fdatasyncs and waits for frames in EXCL. */
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
@@ -167,6 +170,7 @@ int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 
 uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 {
+	LFM_ASSERT(lfm__rank_held(&mp->lock)); /* the file's last close */
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);

@@ -1,5 +1,6 @@
 /* flusher.c - background flusher threads (see flusher.h). */
 #include "flusher.h"
+#include "lockrank.h"
 
 #include "recover.h"
 #include "writeback.h"
@@ -146,6 +147,8 @@ static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
 
 int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 {
+	/* It joins threads that take every lock but this one. */
+	LFM_ASSERT(lfm__rank_none_held());
 	int rc = 0;
 	lfm__pmutex_lock_ranked(&mp->flush_lock, LFM_RANK_FLUSH);
 	if (mp->flushers != NULL) {

@@ -1,6 +1,7 @@
 /* pfile.c - this process's side of a file slot: the descriptor to write it
  * with and the page functions registered for its type here. */
 #include "pfile.h"
+#include "lockrank.h"
 #include "pool.h"
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 int lfm__pool_ftype(struct lfm__pool *mp, int ftype, lfm__fnptr *pgin,
 		    lfm__fnptr *pgout)
 {
+	LFM_ASSERT(lfm__rank_held(&mp->lock));
 	for (int i = 0; i < mp->nftypes; i++) {
 		if (mp->ftypes[i].ftype == ftype) {
 			*pgin = mp->ftypes[i].pgin;

@@ -1,5 +1,6 @@
 /* victim.c - taking a frame for a page that is not resident (victim.h). */
 #include "victim.h"
+#include "lockrank.h"
 #include "pfile.h"
 
 #include "flusher.h"
@@ -20,6 +21,9 @@ int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+	LFM_ASSERT(s & LFM_F_EXCL);
+	/* It may write, and it takes a bucket lock. */
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	if (!(s & LFM_F_VALID))
 		return 0;
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
@@ -250,6 +254,8 @@ static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
 int lfm__victim_get(struct lfm__pool *mp, uint32_t pagesize,
 		    struct lfm__tls_node *t, struct lfm__frame **out)
 {
+	/* It may write a dirty victim and wait for frames in EXCL. */
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	int rc = take_victim(mp, pagesize, t, out);
 	/* Shared pools: frames a dead process pinned are reclaimable, but
 	 * the flushers' watch takes them back only every 100 ms (or never,
@@ -257,6 +263,12 @@ int lfm__victim_get(struct lfm__pool *mp, uint32_t pagesize,
 	 * full. */
 	if (rc == ENOMEM && mp->shm != NULL && lfm__recover_dead(mp) > 0)
 		rc = take_victim(mp, pagesize, t, out);
+	LFM_ASSERT(
+	    rc != 0 ||
+	    ((atomic_load_explicit(&(*out)->state, memory_order_relaxed) &
+	      (LFM_F_EXCL | LFM_F_VALID)) == LFM_F_EXCL &&
+	     atomic_load_explicit(&(*out)->tag, memory_order_relaxed) == 0 &&
+	     lfm__frame_bufsize(*out) >= pagesize));
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 /* writeback.c - writing dirty pages in runs (see writeback.h). */
 #include "writeback.h"
+#include "lockrank.h"
 #include "pfile.h"
 
 #include "fileio.h"
@@ -61,6 +62,12 @@ static int run_write(struct lfm__pool *mp, struct run *r,
 		     struct lfm__tls_node *t, int *has_lsn,
 		     struct lfm__lsn *max_lsn)
 {
+	/* A run is written from frames nobody else can change or evict. */
+	for (uint32_t i = 0; i < r->n; i++)
+		LFM_ASSERT(atomic_load_explicit(&r->f[i]->state,
+						memory_order_relaxed) &
+			   LFM_F_EXCL);
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__pfile *pf = &mp->pfiles[r->slot];
 	size_t ps = lfm__files(rh)[r->slot].pagesize;
@@ -123,6 +130,9 @@ static int run_write(struct lfm__pool *mp, struct run *r,
 int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      struct lfm__tls_node *t)
 {
+	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
+		   LFM_F_EXCL);
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET)); /* it writes */
 	struct run r = {.slot = lfm__tag_slot(tag),
 			.first = lfm__tag_pgno(tag),
 			.n = 1,
@@ -338,6 +348,7 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 
 int lfm__pool_trickle(struct lfm__pool *mp, int pct, uint32_t *wrote)
 {
+	LFM_ASSERT(lfm__rank_none_held());
 	uint32_t slot;
 	*wrote = 0;
 	return lfm__wb_trickle(mp, 0, UINT32_MAX, pct, 0, lfm__tls(mp), NULL,
