@@ -8,16 +8,24 @@
 
 #define COPY(d, s, f) ((d)->f = (s)->f)
 
+/* The counters a pool and a file both report. */
+#define COPY_COUNTERS(d, s)                                                    \
+	do {                                                                   \
+		COPY(d, s, st_cache_hit);                                      \
+		COPY(d, s, st_cache_miss);                                     \
+		COPY(d, s, st_map);                                            \
+		COPY(d, s, st_page_create);                                    \
+		COPY(d, s, st_page_in);                                        \
+		COPY(d, s, st_page_out);                                       \
+		COPY(d, s, st_page_in_mapped);                                 \
+		COPY(d, s, st_map_faults);                                     \
+	} while (0)
+
 static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
 {
 	memset(g, 0, sizeof(*g));
 	COPY(g, s, st_cachesize);
-	COPY(g, s, st_cache_hit);
-	COPY(g, s, st_cache_miss);
-	COPY(g, s, st_map);
-	COPY(g, s, st_page_create);
-	COPY(g, s, st_page_in);
-	COPY(g, s, st_page_out);
+	COPY_COUNTERS(g, s);
 	COPY(g, s, st_ro_evict);
 	COPY(g, s, st_rw_evict);
 	COPY(g, s, st_hash_buckets);
@@ -27,22 +35,13 @@ static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
 	COPY(g, s, st_page_clean);
 	COPY(g, s, st_page_dirty);
 	COPY(g, s, st_pages);
-	COPY(g, s, st_page_in_mapped);
-	COPY(g, s, st_map_faults);
 }
 
 static void file_stat(DB_MPOOL_FSTAT *e, const struct lfm__fstat *s)
 {
 	memset(e, 0, sizeof(*e));
 	COPY(e, s, st_pagesize);
-	COPY(e, s, st_cache_hit);
-	COPY(e, s, st_cache_miss);
-	COPY(e, s, st_map);
-	COPY(e, s, st_page_create);
-	COPY(e, s, st_page_in);
-	COPY(e, s, st_page_out);
-	COPY(e, s, st_page_in_mapped);
-	COPY(e, s, st_map_faults);
+	COPY_COUNTERS(e, s);
 }
 
 /* `fsp` is, as in Berkeley DB 2.x, the address of the caller's
