@@ -14,12 +14,12 @@ passed=0
 failed=0
 status=0
 
-count() { # sums the gtest results of the last bazel test run
+count() { # count <testlogs dir>: sums the gtest results of the last run
 	local p f
-	read -r p f < <(python3 - <<'PY'
-import glob, xml.etree.ElementTree as ET
+	read -r p f < <(LOGS=$1 python3 - <<'PY'
+import glob, os, xml.etree.ElementTree as ET
 p = f = 0
-for x in glob.glob("bazel-testlogs/**/test.xml", recursive=True):
+for x in glob.glob(os.environ["LOGS"] + "/**/test.xml", recursive=True):
     try:
         r = ET.parse(x).getroot()
     except ET.ParseError:
@@ -37,15 +37,24 @@ PY
 }
 
 run() { # run <label> <bazel args...>
-	local label=$1
+	local label=$1 flags=() a logs
 	shift
+	for a in "$@"; do
+		[[ $a == --* ]] && flags+=("$a")
+	done
+	# This configuration's test logs, asked of Bazel: the bazel-testlogs
+	# link names whatever ran last (install.sh's optimised build, say), so
+	# emptying it could leave logs of targets renamed or removed since an
+	# earlier run here, which would then be counted again.
+	logs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null) || logs=
+	[ -n "$logs" ] || logs=bazel-testlogs
 	echo "=== $label: bazel test $*"
-	rm -rf bazel-testlogs/tests
+	rm -rf "$logs/tests" "$logs/bench"
 	if ! bazel test --test_summary=short "$@"; then
 		status=1
 		echo "=== $label: FAILED"
 	fi
-	count
+	count "$logs"
 }
 
 run plain //...

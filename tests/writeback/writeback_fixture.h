@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,23 @@ class Writeback : public PoolTest {
     while (struct dirent *e = readdir(d))
       if (e->d_name[0] != '.') n++;
     closedir(d);
+    return n;
+  }
+
+  // The thread count once it is `want`, or after 5 s whatever it is then.
+  // pthread_join returns when the kernel clears the thread's TID, a moment
+  // before it removes the thread from /proc/self/task, so a count taken
+  // right after a join (memp_set_flushers, memp_close) may still include
+  // the joined thread. A thread that really stays keeps the count up, and
+  // the caller's comparison fails.
+  static long ThreadCountSettled(long want) {
+    const auto end =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    long n = ThreadCount();
+    while (n != want && std::chrono::steady_clock::now() < end) {
+      sched_yield();
+      n = ThreadCount();
+    }
     return n;
   }
 

@@ -352,7 +352,7 @@ TEST_F(Writeback, NoLibraryThreadWithoutDbThread) {
   ASSERT_EQ(memp_set_flushers(mp_, 1, 50), 0);
   EXPECT_EQ(ThreadCount(), before + 1);
   ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
-  EXPECT_EQ(ThreadCount(), before);
+  EXPECT_EQ(ThreadCountSettled(before), before);
 }
 
 // Replacing the set over and over, with dirty pages about, neither hangs
@@ -494,7 +494,8 @@ TEST_F(Writeback, CloseStopsFlushersNothingWrittenAfter) {
   const long writes = io().write_calls.load();
   const long fsyncs = io().fsync_calls.load();
   // No pool thread is left that could write: memp_close joined them all.
-  EXPECT_EQ(ThreadCount(), threads_before_) << "a flusher outlived memp_close";
+  EXPECT_EQ(ThreadCountSettled(threads_before_), threads_before_)
+      << "a flusher outlived memp_close";
   EXPECT_EQ(io().write_calls.load(), writes) << "written after memp_close";
   EXPECT_EQ(io().fsync_calls.load(), fsyncs) << "synced after memp_close";
   // Each page on disk is whole: one of the versions put, or the original.
@@ -609,7 +610,8 @@ TEST_F(Writeback, CloseWaitsForTheWriteInProgress) {
   EXPECT_TRUE(released) << "memp_close returned while a flusher was inside "
                            "a write";
   const long writes = io().write_calls.load();
-  EXPECT_EQ(ThreadCount(), threads_before_) << "a flusher outlived memp_close";
+  EXPECT_EQ(ThreadCountSettled(threads_before_), threads_before_)
+      << "a flusher outlived memp_close";
   EXPECT_EQ(io().write_calls.load(), writes) << "written after memp_close";
   // The held write went out whole (it was of every dirty page, one run).
   for (db_pgno_t p = 0; p < 8; p++) {
