@@ -139,8 +139,7 @@ class Writeback : public PoolTest {
   // the joined thread. A thread that really stays keeps the count up, and
   // the caller's comparison fails.
   static long ThreadCountSettled(long want) {
-    const auto end =
-        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     long n = ThreadCount();
     while (n != want && std::chrono::steady_clock::now() < end) {
       sched_yield();
