@@ -12,8 +12,6 @@
 #define MEMP_DEFAULT_MP	 (128 * 1024)
 #define MEMP_MIN_MP	 (20 * 1024)
 #define MEMP_DEFAULT_MAP (10 * 1024 * 1024)
-#define MEMP_NFILES	 256
-#define MEMP_NHANDLES	 64
 
 typedef int (*memp_pgfn)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie);
 typedef int (*memp_logfn)(void *arg, const DB_LSN *lsn);
@@ -54,8 +52,8 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 
 	struct lfm__region_geom g = {
 	    .cache_bytes = size,
-	    .nfiles_max = MEMP_NFILES,
-	    .nhandles = MEMP_NHANDLES,
+	    .nfiles_max = LFM_NFILES,
+	    .nhandles = LFM_NHANDLES,
 	    .tc_cap_entries = tc_cap,
 	};
 	struct lfm__pool_opts o = {

@@ -40,8 +40,6 @@
 /* Read-only files up to this size are mapped; an MPOOL's never is (it is
  * attached read-write), so only misses copy from a mapping. */
 #define MPOOL_MMAPSIZE (10 * 1024 * 1024)
-/* Thread caches in a pool (as many threads pin at once). */
-#define MPOOL_NHANDLES 64
 
 typedef void (*mpool_filter_fn)(void *, pgno_t, void *);
 
@@ -168,7 +166,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	struct lfm__region_geom g = {
 	    .cache_bytes = stride * room,
 	    .nfiles_max = 1,
-	    .nhandles = MPOOL_NHANDLES,
+	    .nhandles = LFM_NHANDLES,
 	    .elastic = 1,
 	    .max_resident = maxcache,
 	    .extra_bytes = stride * MPOOL_EXTRA_PAGES,

@@ -47,6 +47,6 @@
 
 enum { LFM_CKPT_CLOSED = 0, LFM_CKPT_MARKING = 1, LFM_CKPT_OPEN = 2 };
 
-int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn);
+/* The checkpoint itself is lfm__pool_checkpoint (engine.h). */
 
 #endif

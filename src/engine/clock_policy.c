@@ -12,7 +12,6 @@
  * discarded page's entries are stolen, REF or not: it is the next to go.
  */
 #include "policy.h"
-#include "lockrank.h"
 
 #include "tcache.h"
 
@@ -34,7 +33,6 @@ static uint64_t hand_next(struct lfm__policy_scan *sc)
 int lfm__policy_begin(struct lfm__policy_scan *sc, struct lfm__region_hdr *rh,
 		      uint32_t stride, int one_turn)
 {
-	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET)); /* see victim.c */
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	*sc = (struct lfm__policy_scan){
 	    .rh = rh,

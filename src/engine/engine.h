@@ -99,10 +99,17 @@ int lfm__pool_key_path(const void *key, char *path, size_t size);
  * `force`), 0 if it is gone. */
 int lfm__pool_unlink(const char *path, int force);
 
-/* Background flushers: n threads keeping pct percent of frames clean. */
+/* Background flushers (flusher.h): n threads keeping pct percent of
+ * frames clean and unpinned. */
 #define LFM_FLUSH_PCT 20
 #define LFM_FLUSH_MAX 64
+/* One per four CPUs, at least one, at most eight. */
 int lfm__flushers_default(void);
+/* Stops the running set and starts n threads keeping pct. n 0: none,
+ * except in a shared pool with pct >= 0, where one thread goes on watching
+ * for dead processes (recover.h) and writes nothing; pct -1 (pool close):
+ * no thread at all. Takes mp->flush_lock. 0 or the error of
+ * pthread_create (then none run). */
 int lfm__flushers_set(struct lfm__pool *mp, int n, int pct);
 /* One pass writing dirty unpinned pages until pct percent are clean. */
 int lfm__pool_trickle(struct lfm__pool *mp, int pct, uint32_t *wrote);
@@ -133,7 +140,7 @@ int lfm__file_detach(struct lfm__fh *fh);
 /* Writes the file's dirty pages and fdatasyncs it; with `pinned_too`, from
  * copies of pinned pages as well. 0, LFM_INCOMPLETE or an error. */
 int lfm__file_sync(struct lfm__fh *fh, int pinned_too);
-/* A checkpoint of the whole pool (checkpoint.h). */
+/* A checkpoint of the whole pool: the rules are checkpoint.h's. */
 int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn);
 
 /* Pages. `flags` are LFM_GET_* and LFM_PUT_*, already checked by the

@@ -26,15 +26,7 @@
 /* Shared pools: how often the first flusher looks for dead processes. */
 #define LFM_RECOVER_EVERY_NS 100000000ll /* 100 ms */
 
-/* One per four CPUs, at least one, at most eight. */
-int lfm__flushers_default(void);
-
-/* Stops the running set and starts n threads keeping pct. n 0: none,
- * except in a shared pool with pct >= 0, where one thread goes on watching
- * for dead processes (recover.h) and writes nothing; pct -1 (memp_close):
- * no thread at all. Takes mp->flush_lock. 0 or the error of
- * pthread_create (then none run). */
-int lfm__flushers_set(struct lfm__pool *mp, int n, int pct);
+/* lfm__flushers_default and lfm__flushers_set are the adapters' (engine.h). */
 
 /* A miss wrote a dirty victim: wake a sleeping flusher, if any. */
 void lfm__flushers_kick(struct lfm__region_hdr *rh);

@@ -20,8 +20,6 @@
 #include "tcache.h"
 
 #define LFM_MAX_FTYPES 64
-#define LFM_NFILES     256
-#define LFM_NHANDLES   64
 
 /* Per file slot, this process's view. */
 struct lfm__pfile {

@@ -349,6 +349,11 @@ static inline uint32_t lfm__frame_idx(struct lfm__region_hdr *rh,
 	return (uint32_t)(f - lfm__frames(rh));
 }
 
+/* The file slots and thread caches a pool's region has unless its API
+ * asks otherwise. */
+#define LFM_NFILES   256
+#define LFM_NHANDLES 64
+
 /* Geometry of a new region, computed from the cache budget. */
 struct lfm__region_geom {
 	uint64_t cache_bytes;
