@@ -11,8 +11,9 @@
  * frames past maxcache while every cached page is pinned and gives them back as
  * pins go, which is what btree and recno expect; the budget is an engine
  * option (the region's geometry) set here. The void-returning filters are
- * the engine's pgin/pgout through an internal file type whose cookie names
- * this MPOOL.
+ * the engine's pgin/pgout through an internal file type; the engine hands
+ * back this process's MPOOL with each call (a file's cookie, which is in
+ * the region and the same in every process, could not name it).
  */
 #include "engine.h"
 #include "region.h"
@@ -62,13 +63,12 @@ static void filter_out(void)
 {
 }
 
-static int call_page(lfm__fnptr fn, uint32_t pgno, void *page,
+static int call_page(void *arg, lfm__fnptr fn, uint32_t pgno, void *page,
 		     const void *cookie, uint32_t cookie_size)
 {
-	struct __lfm_mpool *m;
-	if (cookie_size != sizeof(m))
-		return EINVAL; /* not an MPOOL's file: cannot happen */
-	memcpy(&m, cookie, sizeof(m));
+	struct __lfm_mpool *m = arg;
+	(void)cookie;
+	(void)cookie_size;
 	mpool_filter_fn f = atomic_load_explicit(
 	    fn == filter_in ? &m->filter_pgin : &m->filter_pgout,
 	    memory_order_acquire);
@@ -106,8 +106,6 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 	    .rdonly = 0,
 	    .pagesize = pagesize,
 	    .lsn_offset = -1,
-	    .cookie = &m,
-	    .cookie_size = sizeof(m),
 	    .borrowed = 1,
 	    .partial_ok = 1,
 	};
@@ -173,6 +171,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	};
 	struct lfm__pool_opts o = {
 	    .calls = &mpool_calls,
+	    .calls_arg = m,
 	    .create = 1,
 	    .mode = 0600,
 	    .mmapsize = MPOOL_MMAPSIZE,
