@@ -89,20 +89,34 @@ check "lib/$soname -> $realname" \
 check "lib/liblfmpool.so -> $realname" \
 	test "$(readlink "$lib/liblfmpool.so")" = "$realname"
 
-# The archive holds an object for every source file of the four layers.
+# The archive holds an object for every source file of the four layers,
+# once, and not the position-independent copy (Bazel names those .pic.o):
+# a program linking the archive would get the first copy of each, and the
+# PIC one's thread-local accesses cost the hit path a call sequence.
 archive_complete() {
 	local members c ok=0
 	members=$(ar t "$lib/liblfmpool.a") || return 1
 	for c in src/os/*.c src/region/*.c src/engine/*.c src/api/*.c; do
 		c=$(basename "$c" .c)
-		if ! grep -qxE "$c(\.pic)?\.o" <<<"$members"; then
-			echo "  liblfmpool.a has no $c"
+		if ! grep -qxF "$c.o" <<<"$members"; then
+			echo "  liblfmpool.a has no $c.o"
 			ok=1
 		fi
 	done
 	return "$ok"
 }
+archive_once() { # archive_once <archive>: no object twice, no .pic.o
+	local members twice pic
+	members=$(ar t "$1") || return 1
+	twice=$(sort <<<"${members//.pic.o/.o}" | uniq -d | tr '\n' ' ')
+	pic=$(grep -E '\.pic\.o$' <<<"$members" | tr '\n' ' ')
+	[ -z "$twice" ] || echo "  objects twice: $twice"
+	[ -z "$pic" ] || echo "  position-independent members: $pic"
+	[ -z "$twice" ] && [ -z "$pic" ]
+}
 check "lib/liblfmpool.a has every object" archive_complete
+check "lib/liblfmpool.a holds each object once, none of them PIC" \
+	archive_once "$lib/liblfmpool.a"
 
 # The shared library's dynamic section and symbols.
 dyn=$(readelf -d "$lib/$realname")
