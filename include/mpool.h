@@ -56,10 +56,13 @@ typedef struct __lfm_mpool MPOOL;
  * key is a NUL-terminated byte string: every process using the same key
  * shares the buffers (a region file in the temporary directory, removed by
  * the last mpool_close); when the key's pool already holds a file, `fd` is
- * ignored and that file is used; maxcache is the largest any of them gave
- * (up to 1024 pages, or the first one's if larger).
- * Errors: EINVAL (pagesize 0 or over 1 MiB), ESPIPE (fd not seekable),
- * EBADF, ENOMEM, and for a key the errors of memp_open's shared pools.
+ * ignored (it may be -1, it is not checked) and that file is used;
+ * maxcache is the largest any of them gave (up to 1024 pages, or the first
+ * one's if larger).
+ *
+ * Errors: EINVAL (pagesize 0 or over 1 MiB, fd not a regular file),
+ * ESPIPE (fd not seekable), EBADF (fd not open), ENOMEM, and for a key the
+ * errors of memp_open's shared pools.
  */
 LFM_MPOOL_EXPORT MPOOL *mpool_open(void *key, int fd, pgno_t pagesize,
 				   pgno_t maxcache);
