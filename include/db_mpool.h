@@ -147,6 +147,10 @@ typedef struct __db_mpool_fstat {
 /* Length of the unique file identifier given to memp_fopen. */
 #define DB_FILE_ID_LEN 20
 
+/* The longest pgcookie memp_fopen takes (lfmpool's limit: the pool keeps
+ * the cookie with the file in its region, where every process reads it). */
+#define DB_MPOOL_PGCOOKIE_MAX 256
+
 /*
  * memp_open: open a pool. With DB_MPOOL_PRIVATE it is private to the
  * process (`dir` unused). Otherwise it is shared between processes: its
@@ -200,9 +204,16 @@ LFM_EXPORT int memp_close(DB_MPOOL *mp);
  * file of type 0 no larger than mp_mmapsize is mapped into the process
  * instead of cached (st_map counts those pages; they are not pinned),
  * unless DB_NOMMAP was given here or to memp_open.
+ * The file's type, lsn_offset and pgcookie are those of the open that
+ * finds no handle of it open in any process (the first, or the first after
+ * all were closed), as in Berkeley DB 2.x; the pool keeps the pgcookie's
+ * bytes with the file in its region, and every process's pgin and pgout
+ * get them, also in a process that never opened the file.
  * Errors: EINVAL (pagesize 0, unknown flag, file length not a multiple of
  * pagesize, file already in the pool with another page size, DB_RDONLY with
- * file NULL), ENOENT (no file and no DB_CREATE), the errors of open(2).
+ * file NULL, a pgcookie longer than DB_MPOOL_PGCOOKIE_MAX bytes or with
+ * data NULL and size non-zero), ENOENT (no file and no DB_CREATE), the
+ * errors of open(2).
  */
 LFM_EXPORT int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags,
 			  int mode, size_t pagesize, int lsn_offset,
@@ -250,8 +261,12 @@ LFM_EXPORT int memp_unlink(const char *dir, int force, DB_ENV *dbenv);
 /* memp_register: pgin/pgout for files of type `ftype`: any non-zero value
  * (negative ones are reserved for the DB library's access methods, which
  * register them here; applications use positive ones). A later call for
- * the same type replaces the pair. Errors: EINVAL (ftype 0), ENOMEM (64
- * types registered). */
+ * the same type replaces the pair. A process that has not registered a
+ * file's non-zero type never writes that file's pages (eviction, sync,
+ * memp_trickle, its flushers pass them over: memp_sync and memp_fsync
+ * return DB_INCOMPLETE while such pages are dirty); they stay dirty and
+ * intact for a process that has. Errors: EINVAL (ftype 0), ENOMEM (64
+ * types registered, or no memory). */
 LFM_EXPORT int
 memp_register(DB_MPOOL *mp, int ftype,
 	      int (*pgin)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie),

@@ -10,8 +10,10 @@
  * of them prints anything. An MPOOL may be used by several threads at once
  * (like a DB_THREAD memp handle), except mpool_close.
  *
- * It compiles on its own or after a classic <db.h> (which defines pgno_t
- * and DBT). Include <db_mpool.h>, if you need both, before this header.
+ * It compiles on its own, or after any <db.h>: a classic one (which
+ * defines pgno_t and DBT), Berkeley DB's <db_185.h>, or Berkeley DB 2.x to
+ * 5.x's <db.h> (which defines DBT, not pgno_t). Include <db_mpool.h>, if
+ * you need both, before this header.
  */
 #ifndef LFMPOOL_MPOOL_H
 #define LFMPOOL_MPOOL_H
@@ -28,11 +30,21 @@ extern "C" {
 #define LFM_MPOOL_EXPORT
 #endif
 
-/* A classic <db.h> (4.4BSD, glibc <= 2.1, Berkeley DB 1.85) defines these
- * under its _DB_H_ guard; db_mpool.h defines its own DBT. */
-#if !defined(_DB_H_)
+/*
+ * pgno_t and DBT, unless a <db.h> included before defines them:
+ *  - a classic <db.h> (4.4BSD, FreeBSD, glibc <= 2.1, Berkeley DB 1.85:
+ *    _DB_H_ without DB_VERSION_MAJOR) and Berkeley DB's <db_185.h>
+ *    (_DB_185_H_) define both;
+ *  - Berkeley DB 2 and later's <db.h> (_DB_H_ and DB_VERSION_MAJOR, e.g.
+ *    Debian's libdb5.3-dev) defines its own DBT but no pgno_t (it has
+ *    db_pgno_t): pgno_t is defined here, DBT left to it;
+ *  - db_mpool.h defines its own DBT (LFMPOOL_DBT_DEFINED).
+ * mpool(3) itself never uses DBT: it is here for the classic access
+ * methods' code.
+ */
+#if !defined(_DB_185_H_) && !(defined(_DB_H_) && !defined(DB_VERSION_MAJOR))
 typedef unsigned int pgno_t;
-#if !defined(LFMPOOL_DBT_DEFINED)
+#if !defined(_DB_H_) && !defined(LFMPOOL_DBT_DEFINED)
 #define LFMPOOL_DBT_DEFINED
 #define LFMPOOL_MPOOL_DBT
 typedef struct {
@@ -56,10 +68,13 @@ typedef struct __lfm_mpool MPOOL;
  * key is a NUL-terminated byte string: every process using the same key
  * shares the buffers (a region file in the temporary directory, removed by
  * the last mpool_close); when the key's pool already holds a file, `fd` is
- * ignored and that file is used; maxcache is the largest any of them gave
- * (up to 1024 pages, or the first one's if larger).
- * Errors: EINVAL (pagesize 0 or over 1 MiB), ESPIPE (fd not seekable),
- * EBADF, ENOMEM, and for a key the errors of memp_open's shared pools.
+ * ignored (it may be -1, it is not checked) and that file is used;
+ * maxcache is the largest any of them gave (up to 1024 pages, or the first
+ * one's if larger).
+ *
+ * Errors: EINVAL (pagesize 0 or over 1 MiB, fd not a regular file),
+ * ESPIPE (fd not seekable), EBADF (fd not open), ENOMEM, and for a key the
+ * errors of memp_open's shared pools.
  */
 LFM_MPOOL_EXPORT MPOOL *mpool_open(void *key, int fd, pgno_t pagesize,
 				   pgno_t maxcache);

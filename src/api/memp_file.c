@@ -18,6 +18,11 @@ int memp_fopen(DB_MPOOL *mp, char *file, int ftype, int flags, int mode,
 	    lsn_offset < -1 ||
 	    (lsn_offset >= 0 && (size_t)lsn_offset + sizeof(DB_LSN) > pagesize))
 		return EINVAL;
+	/* Before the file is opened (or created): bad input changes nothing. */
+	if (pgcookie != NULL &&
+	    (pgcookie->size > DB_MPOOL_PGCOOKIE_MAX ||
+	     (pgcookie->data == NULL && pgcookie->size != 0)))
+		return EINVAL;
 	int rdonly = (flags & DB_RDONLY) != 0;
 	if (file == NULL && rdonly)
 		return EINVAL;
@@ -64,3 +69,6 @@ int memp_fclose(DB_MPOOLFILE *mpf)
 		return EINVAL;
 	return lfm__file_detach(lfm__fh_of(mpf));
 }
+
+_Static_assert(DB_MPOOL_PGCOOKIE_MAX == LFM_PGCOOKIE_MAX,
+	       "the public cookie limit is the engine's");

@@ -16,9 +16,10 @@
 typedef int (*memp_pgfn)(db_pgno_t pgno, void *pgaddr, DBT *pgcookie);
 typedef int (*memp_logfn)(void *arg, const DB_LSN *lsn);
 
-static int call_page(lfm__fnptr fn, uint32_t pgno, void *page,
+static int call_page(void *arg, lfm__fnptr fn, uint32_t pgno, void *page,
 		     const void *cookie, uint32_t cookie_size)
 {
+	(void)arg;
 	DBT c = {0};
 	c.data = (void *)cookie;
 	c.size = cookie_size;

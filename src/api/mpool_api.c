@@ -11,8 +11,9 @@
  * frames past maxcache while every cached page is pinned and gives them back as
  * pins go, which is what btree and recno expect; the budget is an engine
  * option (the region's geometry) set here. The void-returning filters are
- * the engine's pgin/pgout through an internal file type whose cookie names
- * this MPOOL.
+ * the engine's pgin/pgout through an internal file type; the engine hands
+ * back this process's MPOOL with each call (a file's cookie, which is in
+ * the region and the same in every process, could not name it).
  */
 #include "engine.h"
 #include "region.h"
@@ -62,13 +63,12 @@ static void filter_out(void)
 {
 }
 
-static int call_page(lfm__fnptr fn, uint32_t pgno, void *page,
+static int call_page(void *arg, lfm__fnptr fn, uint32_t pgno, void *page,
 		     const void *cookie, uint32_t cookie_size)
 {
-	struct __lfm_mpool *m;
-	if (cookie_size != sizeof(m))
-		return EINVAL; /* not an MPOOL's file: cannot happen */
-	memcpy(&m, cookie, sizeof(m));
+	struct __lfm_mpool *m = arg;
+	(void)cookie;
+	(void)cookie_size;
 	mpool_filter_fn f = atomic_load_explicit(
 	    fn == filter_in ? &m->filter_pgin : &m->filter_pgout,
 	    memory_order_acquire);
@@ -92,8 +92,19 @@ static const struct lfm__calls mpool_calls = {
     .logflush = call_logflush,
 };
 
+/* The caller's fd, about to be used: 0, EBADF, ESPIPE ("must be
+ * seekable") or EINVAL (not a regular file). */
+static int check_fd(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_CUR) < 0)
+		return errno;
+	return S_ISREG(st.st_mode) ? 0 : EINVAL;
+}
+
 /* A shared pool's file: the one already there (its fd then ignored, as
- * the manual page says: we open it by its path), or the caller's. */
+ * the manual page says, whatever it is, -1 too: we open the file by its
+ * path), or the caller's. */
 static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 		       int shared)
 {
@@ -106,8 +117,6 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 	    .rdonly = 0,
 	    .pagesize = pagesize,
 	    .lsn_offset = -1,
-	    .cookie = &m,
-	    .cookie_size = sizeof(m),
 	    .borrowed = 1,
 	    .partial_ok = 1,
 	};
@@ -123,8 +132,11 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 			a.borrowed = 0; /* ours: closed with the pool */
 			return lfm__file_attach(m->epool, own, &a, &m->fh);
 		}
+		int rc = check_fd(fd);
+		if (rc != 0)
+			return rc;
 		snprintf(name, sizeof(name), "(mpool fd %d)", fd);
-		int rc = lfm__file_attach(m->epool, fd, &a, &m->fh);
+		rc = lfm__file_attach(m->epool, fd, &a, &m->fh);
 		/* Another process attached its file first: share that one. */
 		if (!(shared && rc == EMFILE))
 			return rc;
@@ -134,18 +146,14 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 
 MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 {
-	struct stat st;
-
+	int rc;
 	if (pagesize == 0 || pagesize > LFM_CHUNK) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0)
-		return NULL; /* EBADF */
-	if (lseek(fd, 0, SEEK_CUR) < 0)
-		return NULL; /* ESPIPE: "must be seekable" */
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	/* With a key, fd is checked only if it is used (attach_file). */
+	if (key == NULL && (rc = check_fd(fd)) != 0) {
+		errno = rc;
 		return NULL;
 	}
 	if (maxcache == 0)
@@ -173,12 +181,12 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	};
 	struct lfm__pool_opts o = {
 	    .calls = &mpool_calls,
+	    .calls_arg = m,
 	    .create = 1,
 	    .mode = 0600,
 	    .mmapsize = MPOOL_MMAPSIZE,
 	    .unlink_close = 1, /* when the last one goes */
 	};
-	int rc;
 	if (key == NULL) {
 		rc = lfm__pool_open(NULL, &g, &o, &m->epool);
 	} else {

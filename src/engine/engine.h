@@ -41,6 +41,8 @@ struct lfm__lsn {
 
 /* The longest file name the engine records (with its NUL). */
 #define LFM_NAME_MAX 256
+/* The longest pgcookie a file keeps (in the region, with the file). */
+#define LFM_PGCOOKIE_MAX 256
 
 /*
  * An adapter's functions, called by the engine on any thread (flushers'
@@ -51,8 +53,10 @@ struct lfm__lsn {
 typedef void (*lfm__fnptr)(void);
 struct lfm__calls {
 	/* Calls `fn` (a pgin or pgout) for page `pgno` at `page`, with the
-	 * file's cookie bytes (NULL, 0 if it has none). */
-	int (*page)(lfm__fnptr fn, uint32_t pgno, void *page,
+	 * file's cookie bytes (NULL, 0 if it has none): the bytes its first
+	 * open gave, the same in every process (a copy, valid for the call).
+	 * `arg` is the pool's lfm__pool_opts.calls_arg. */
+	int (*page)(void *arg, lfm__fnptr fn, uint32_t pgno, void *page,
 		    const void *cookie, uint32_t cookie_size);
 	/* Calls the log-flush function `fn(arg, lsn)`. */
 	int (*logflush)(lfm__fnptr fn, void *arg, const struct lfm__lsn *lsn);
@@ -62,6 +66,7 @@ struct lfm__calls {
 struct lfm__region_geom;
 struct lfm__pool_opts {
 	const struct lfm__calls *calls;
+	void *calls_arg;  /* this process's, for calls->page */
 	int create;	  /* shared: create the region file if missing */
 	int mode;	  /* shared: its mode, as open(2)'s */
 	int size_given;	  /* shared: the geometry is the caller's wish */
@@ -121,6 +126,9 @@ struct lfm__attach {
 	int rdonly;
 	size_t pagesize;
 	int lsn_offset; /* -1: the pages hold no LSN */
+	/* The file's type, LSN offset and cookie count only if no handle of
+	 * it is open in any process (file.c); a cookie longer than
+	 * LFM_PGCOOKIE_MAX is EINVAL. */
 	const void *cookie;
 	uint32_t cookie_size;
 	const uint8_t *uid; /* LFM_ID_LEN bytes naming the file, or NULL */

@@ -2,6 +2,7 @@
 #include "pfile.h"
 #include "lockrank.h"
 #include "buf.h"
+#include "fcookie.h"
 #include "flush.h"
 #include "pool.h"
 #include "shm.h"
@@ -38,38 +39,17 @@ static int same_identity(const struct lfm__file *f, const struct stat *st,
 	       f->ino == (uint64_t)st->st_ino;
 }
 
-/* The first handle of a file (again, after all were closed) decides its
- * type, LSN offset and cookie. Under mp->lock. */
-static void adopt_file_params(struct lfm__pool *mp, int64_t slot, int ftype,
-			      int lsn_offset, const void *cookie,
-			      uint32_t cookie_size)
+/* The open that finds no handle of the file open in any process (the
+ * first in the region, or the first after every handle was closed)
+ * decides its type, LSN offset and cookie; later ones' are ignored, as in
+ * Berkeley DB 2.x, whose MPOOLFILE keeps its first open's. Under
+ * files_lock. */
+static void adopt_file_params(struct lfm__file *f, const struct lfm__attach *a)
 {
-	LFM_ASSERT(lfm__rank_held(&mp->lock));
-	struct lfm__pfile *pf = &mp->pfiles[slot];
-	struct lfm__file *f = &lfm__files(mp->rh)[slot];
-	lfm__fnptr in, out;
-
-	atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
-	atomic_store_explicit(&f->lsn_offset, lsn_offset, memory_order_relaxed);
-	pf->ftype = ftype;
-	lfm__pool_ftype(mp, ftype, &in, &out);
-	if (out != NULL)
-		atomic_store_explicit(&f->needs_pgout, 1, memory_order_relaxed);
-	atomic_store_explicit(&pf->pgin, in, memory_order_release);
-	atomic_store_explicit(&pf->pgout, out, memory_order_release);
-	struct lfm__cookie *c = NULL;
-	if (cookie != NULL && cookie_size > 0 &&
-	    (c = calloc(1, sizeof(*c) + cookie_size)) != NULL) {
-		c->data = c + 1;
-		c->size = cookie_size;
-		memcpy(c->data, cookie, cookie_size);
-	}
-	struct lfm__cookie *old =
-	    atomic_exchange_explicit(&pf->cookie, c, memory_order_acq_rel);
-	if (old != NULL) {
-		old->next = mp->old_cookies;
-		mp->old_cookies = old;
-	}
+	atomic_store_explicit(&f->ftype, a->ftype, memory_order_relaxed);
+	atomic_store_explicit(&f->lsn_offset, a->lsn_offset,
+			      memory_order_relaxed);
+	lfm__fcookie_set(f, a->cookie, a->cookie != NULL ? a->cookie_size : 0);
 }
 
 /* The file's absolute path, through /proc (it names the file this very
@@ -130,7 +110,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 {
 	const char *file = a->name;
 	size_t pagesize = a->pagesize;
-	int rdonly = a->rdonly, ftype = a->ftype, lsn_offset = a->lsn_offset;
+	int rdonly = a->rdonly;
 	const uint8_t *uid = a->uid;
 	struct stat st;
 	int owned = !a->borrowed; /* ours to close on failure */
@@ -147,11 +127,13 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 			close(fd);
 		return EINVAL;
 	}
-	struct lfm__fh *h = calloc(1, sizeof(*h));
+	struct lfm__fh *h =
+	    a->cookie_size <= LFM_PGCOOKIE_MAX ? calloc(1, sizeof(*h)) : NULL;
 	if (h == NULL) {
 		if (owned)
 			close(fd);
-		return ENOMEM;
+		/* The region keeps LFM_PGCOOKIE_MAX bytes of cookie a file. */
+		return a->cookie_size <= LFM_PGCOOKIE_MAX ? ENOMEM : EINVAL;
 	}
 
 	struct lfm__region_hdr *rh = mp->rh;
@@ -189,9 +171,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		slot = free_slot;
 		struct lfm__file *f = &files[slot];
 		f->pagesize = (uint32_t)pagesize;
-		atomic_store_explicit(&f->lsn_offset, lsn_offset,
-				      memory_order_relaxed);
-		atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
+		atomic_store_explicit(&f->openers, 0, memory_order_relaxed);
 		f->temporary = file == NULL;
 		f->has_uid = uid != NULL;
 		f->dev = (uint64_t)st.st_dev;
@@ -201,7 +181,6 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		snprintf(f->path, sizeof(f->path), "%s",
 			 file != NULL ? file : "(temporary)");
 		abs_path(fd, f->apath);
-		atomic_store_explicit(&f->needs_pgout, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->rw_opened, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
 		atomic_store_explicit(&f->bg_err, 0, memory_order_relaxed);
@@ -211,6 +190,14 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 			    lfm__stat_total(rh, (uint32_t)slot, c);
 		atomic_store_explicit(&f->state, LFM_FILE_ACTIVE,
 				      memory_order_release);
+	}
+	if (rc == 0 && mp->pfiles[slot].nopen == 0) {
+		/* This attachment's first handle of the file. */
+		struct lfm__file *f = &files[slot];
+		if (lfm__pfile_others_open(mp, (uint32_t)slot) == 0)
+			adopt_file_params(f, a);
+		atomic_fetch_or_explicit(&f->openers, lfm__pfile_bit(mp),
+					 memory_order_relaxed);
 	}
 	lfm__mutex_unlock_ranked(&rh->files_lock);
 
@@ -238,9 +225,6 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		lfm__mapread_learn(&pf->map, (uint64_t)st.st_size);
 		if (a->nomap || mp->nomap)
 			lfm__mapread_disable(&pf->map);
-		if (pf->nopen == 0)
-			adopt_file_params(mp, slot, ftype, lsn_offset,
-					  a->cookie, a->cookie_size);
 		pf->nopen++;
 		h->mp = mp;
 		h->slot = (uint32_t)slot;
@@ -300,6 +284,8 @@ int lfm__file_detach(struct lfm__fh *mpf)
 	/* The file stays known to the pool (its pages stay cached) and its
 	 * descriptors stay open so evictions can still write its pages;
 	 * a temporary file is the exception: nothing can reopen it. */
+	if (pf->nopen == 1)
+		lfm__pfile_unhold(mp, mpf->slot);
 	if (--pf->nopen == 0 && file->temporary &&
 	    lfm__flush_discard_file(mp, mpf->slot) == 0) {
 		lfm__mutex_lock_ranked(&rh->files_lock, mp->lock_owner,
@@ -334,3 +320,4 @@ int lfm__pool_pagesize_ok(const struct lfm__pool *mp, size_t pagesize)
 }
 
 _Static_assert(LFM_NAME_MAX == LFM_PATH_MAX, "engine.h's name limit");
+_Static_assert(LFM_PGCOOKIE_MAX == LFM_COOKIE_MAX, "engine.h's cookie limit");

@@ -54,10 +54,9 @@ int lfm__page_fill(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		lfm__stat_add(t, mp->rh, slot, LFM_ST_CREATE, 1);
 	}
 	if (how != LFM_FILL_NEW) {
-		lfm__fnptr pgin =
-		    atomic_load_explicit(&pf->pgin, memory_order_acquire);
+		lfm__fnptr pgin = lfm__pfile_fn(mp, slot, 0);
 		if (pgin != NULL)
-			rc = lfm__pgcall(mp, pf, pgin, pgno, page);
+			rc = lfm__pgcall(mp, slot, pgin, pgno, page);
 	}
 	return rc;
 }
@@ -84,10 +83,8 @@ int lfm__page_write_copy(struct lfm__pool *mp, struct lfm__frame *f,
 			 uint64_t tag, struct lfm__tls_node *t)
 {
 	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
-	struct lfm__pfile *pf = &mp->pfiles[slot];
 	size_t ps = lfm__files(mp->rh)[slot].pagesize;
-	lfm__fnptr pgout =
-	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
+	lfm__fnptr pgout = lfm__pfile_fn(mp, slot, 1);
 	struct lfm__lsn lsn;
 	int rc = 0;
 	LFM_ASSERT(lfm__rank_none_held()); /* no lock held across I/O */
@@ -104,7 +101,7 @@ int lfm__page_write_copy(struct lfm__pool *mp, struct lfm__frame *f,
 	if (lfm__wb_page_lsn(mp->rh, slot, copy, &lsn))
 		rc = lfm__wb_wal(mp, slot, &lsn);
 	if (rc == 0 && pgout != NULL)
-		rc = lfm__pgcall(mp, pf, pgout, pgno, copy);
+		rc = lfm__pgcall(mp, slot, pgout, pgno, copy);
 	if (rc == 0)
 		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);
 	free(copy);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "fcookie.h"
 #include "mapread.h"
 #include "region.h"
 #include "tcache.h"
@@ -29,26 +30,10 @@ struct lfm__pfile {
 	 * Stored under struct lfm__pool.lock with release; read with acquire.
 	 */
 	_Atomic int fd_rw;
-	int ftype;
 	int nopen;    /* struct lfm__fh handles open on it */
 	int borrowed; /* fd belongs to the caller (mpool(3)): never closed */
-	/* The pgcookie given to the file's first memp_fopen (again, when all
-	 * handles had closed): swapped with release, read with acquire on a
-	 * miss or write. Replaced cookies are kept on `old_cookies` until
-	 * memp_close, since a reader may still hold one. */
-	_Atomic(struct lfm__cookie *) cookie;
-	/* Set by memp_register while others may be reading them on a miss or
-	 * a write: acquire/release so the pair is seen whole. */
-	_Atomic(lfm__fnptr) pgin;
-	_Atomic(lfm__fnptr) pgout;
 	/* Misses copied from a mapping of fd (mapread.h): made with fd. */
 	struct lfm__mapread map;
-};
-
-struct lfm__cookie {
-	void *data;
-	uint32_t size;
-	struct lfm__cookie *next; /* retired list */
 };
 
 /* The write-ahead-log callback (memp_set_logflush): replaced whole, with
@@ -62,24 +47,33 @@ struct lfm__logflush {
 
 struct lfm__flushers; /* flusher.c */
 
+/* One memp_register of this process: never changed once published; a
+ * later registration of the type replaces it whole (pfile.h). */
 struct lfm__ftype {
 	int ftype;
 	lfm__fnptr pgin, pgout;
+	struct lfm__ftype *next; /* retired list */
 };
 
 struct lfm__pool {
 	struct lfm__region_hdr *rh;
 	uint64_t serial; /* unique per open in this process (thread caches) */
 	const struct lfm__calls *calls; /* the adapter's (engine.h) */
+	void *calls_arg;		/* passed to calls->page */
 	int nomap;			/* no file is mapped or copied from */
 	size_t mmapsize;
 	pthread_mutex_t lock;
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
-	struct lfm__ftype ftypes[LFM_MAX_FTYPES];
-	int nftypes;
-	struct lfm__fh *mpfs;		 /* open handles, under lock */
-	struct lfm__cookie *old_cookies; /* retired, under lock */
-	struct lfm__pool *live_next;	 /* registry of live pools (tls.c) */
+	/* This process's registrations, read without the lock on a miss or
+	 * a write (lfm__pool_ftype): an entry is stored (release) before
+	 * `nftypes` counts it (release); replaced ones are kept on
+	 * `old_ftypes` until memp_close, since a reader may hold one.
+	 * Changed under lock. */
+	_Atomic(struct lfm__ftype *) ftypes[LFM_MAX_FTYPES];
+	_Atomic int nftypes;
+	struct lfm__ftype *old_ftypes;
+	struct lfm__fh *mpfs;	     /* open handles, under lock */
+	struct lfm__pool *live_next; /* registry of live pools (tls.c) */
 	_Atomic(struct lfm__logflush *) logflush;
 	struct lfm__logflush *old_logflush; /* retired, under lock */
 	/* Background flushers of this process; changed under flush_lock. */
@@ -131,14 +125,16 @@ struct lfm__fh {
 	struct lfm__fh *next;
 };
 
-/* Calls page function fn (pgin or pgout) of file pf for page pgno. */
-static inline int lfm__pgcall(struct lfm__pool *mp, struct lfm__pfile *pf,
+/* Calls page function fn (pgin or pgout, pfile.h) of file `slot` for page
+ * pgno, with a copy of the cookie the file keeps in the region: the same
+ * bytes in every process, whether or not it opened the file. */
+static inline int lfm__pgcall(struct lfm__pool *mp, uint32_t slot,
 			      lfm__fnptr fn, uint32_t pgno, void *page)
 {
-	struct lfm__cookie *c =
-	    atomic_load_explicit(&pf->cookie, memory_order_acquire);
-	return mp->calls->page(fn, pgno, page, c != NULL ? c->data : NULL,
-			       c != NULL ? c->size : 0);
+	uint64_t c[LFM_COOKIE_MAX / 8];
+	uint32_t n = lfm__fcookie_get(&lfm__files(mp->rh)[slot], c);
+	return mp->calls->page(mp->calls_arg, fn, pgno, page, n > 0 ? c : NULL,
+			       n);
 }
 
 /* Unmaps a handle's mapped file, if any. */

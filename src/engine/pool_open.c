@@ -3,6 +3,7 @@
 #include "pool.h"
 
 #include "flusher.h"
+#include "pfile.h"
 #include "pinlog.h"
 #include "recover.h"
 #include "shm.h"
@@ -73,7 +74,12 @@ static int pool_create(const struct lfm__region_geom *g,
 		mp->pfiles[i].fd = -1;
 		atomic_init(&mp->pfiles[i].fd_rw, -1);
 	}
+	/* Bits of files the slot's previous owner held open (pfile.h). */
+	if (shm != NULL)
+		for (uint32_t i = 0; i < mp->rh->nfiles_max; i++)
+			lfm__pfile_unhold(mp, i);
 	mp->calls = o->calls;
+	mp->calls_arg = o->calls_arg;
 	mp->nomap = o->nomap;
 	mp->mmapsize = o->mmapsize;
 	mp->unlink_at_close = shm != NULL && o->unlink_close;
@@ -131,12 +137,17 @@ int lfm__pool_close(struct lfm__pool *mp)
 		lfm__mapread_close(&pf->map);
 		if (pf->fd >= 0 && !pf->borrowed && close(pf->fd))
 			rc = rc ? rc : errno;
-		free(atomic_load_explicit(&pf->cookie, memory_order_relaxed));
+		if (pf->nopen > 0)
+			lfm__pfile_unhold(mp, i);
 	}
-	while (mp->old_cookies != NULL) {
-		struct lfm__cookie *next = mp->old_cookies->next;
-		free(mp->old_cookies);
-		mp->old_cookies = next;
+	int nft = atomic_load_explicit(&mp->nftypes, memory_order_relaxed);
+	for (int i = 0; i < nft; i++)
+		free(
+		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed));
+	while (mp->old_ftypes != NULL) {
+		struct lfm__ftype *next = mp->old_ftypes->next;
+		free(mp->old_ftypes);
+		mp->old_ftypes = next;
 	}
 	struct lfm__logflush *lf =
 	    atomic_load_explicit(&mp->logflush, memory_order_relaxed);
@@ -160,46 +171,38 @@ int lfm__pool_close(struct lfm__pool *mp)
 int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 		       lfm__fnptr pgout)
 {
+	struct lfm__ftype *e = malloc(sizeof(*e));
+	if (e == NULL)
+		return ENOMEM;
+	e->ftype = ftype;
+	e->pgin = pgin;
+	e->pgout = pgout;
+	e->next = NULL;
 	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
-	int i;
-	for (i = 0; i < mp->nftypes; i++)
-		if (mp->ftypes[i].ftype == ftype)
+	int n = atomic_load_explicit(&mp->nftypes, memory_order_relaxed), i;
+	for (i = 0; i < n; i++) {
+		struct lfm__ftype *old =
+		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed);
+		if (old->ftype == ftype) {
+			/* Readers may hold the old one: kept until close. */
+			atomic_store_explicit(&mp->ftypes[i], e,
+					      memory_order_release);
+			old->next = mp->old_ftypes;
+			mp->old_ftypes = old;
 			break;
-	if (i == mp->nftypes) {
-		if (mp->nftypes == LFM_MAX_FTYPES) {
-			lfm__pmutex_unlock_ranked(&mp->lock);
-			return ENOMEM;
 		}
-		mp->nftypes++;
 	}
-	mp->ftypes[i].ftype = ftype;
-	mp->ftypes[i].pgin = pgin;
-	mp->ftypes[i].pgout = pgout;
-	for (uint32_t s = 0; s < mp->rh->nfiles_max; s++) {
-		struct lfm__pfile *pf = &mp->pfiles[s];
-		struct lfm__file *f = &lfm__files(mp->rh)[s];
-		if (pgout != NULL &&
-		    atomic_load_explicit(&f->state, memory_order_acquire) ==
-			LFM_FILE_ACTIVE &&
-		    atomic_load_explicit(&f->ftype, memory_order_relaxed) ==
-			ftype)
-			atomic_store_explicit(&f->needs_pgout, 1,
-					      memory_order_relaxed);
-		if ((pf->fd >= 0 ||
-		     atomic_load_explicit(&pf->fd_rw, memory_order_relaxed) >=
-			 0) &&
-		    (pf->nopen > 0
-			 ? pf->ftype
-			 : atomic_load_explicit(
-			       &f->ftype, memory_order_relaxed)) == ftype) {
-			atomic_store_explicit(&pf->pgin, pgin,
-					      memory_order_release);
-			atomic_store_explicit(&pf->pgout, pgout,
-					      memory_order_release);
-		}
+	int rc = 0;
+	if (i == n && n == LFM_MAX_FTYPES) {
+		free(e);
+		rc = ENOMEM;
+	} else if (i == n) {
+		atomic_store_explicit(&mp->ftypes[n], e, memory_order_release);
+		atomic_store_explicit(&mp->nftypes, n + 1,
+				      memory_order_release);
 	}
 	lfm__pmutex_unlock_ranked(&mp->lock);
-	return 0;
+	return rc;
 }
 
 int lfm__pool_open(const char *path, const struct lfm__region_geom *g,

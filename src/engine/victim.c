@@ -119,8 +119,8 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 			lfm__policy_progress(&sc);
 			continue;
 		}
-		/* Shared pools: another process's page this one cannot
-		 * write (its temporary file, an unregistered pgout). */
+		/* A page this process cannot write: another process's
+		 * temporary file, a file type not registered here. */
 		if (s & LFM_F_DIRTY) {
 			uint64_t tag =
 			    atomic_load_explicit(&f->tag, memory_order_relaxed);

@@ -4,7 +4,7 @@
  *
  * First the unspent budget (a fresh frame is carved), then the policy's
  * candidates (policy.h) in its order: a candidate this process cannot
- * write (another process's temporary file, a pgout not registered here)
+ * write (another process's temporary file, a file type not registered here)
  * is passed over, a dirty one is left to running flushers for a while, and
  * the first that can be had is taken with EXCL, written if dirty, removed
  * from the frame table and reused. Frames that thread caches reference

@@ -69,10 +69,8 @@ static int run_write(struct lfm__pool *mp, struct run *r,
 			   LFM_F_EXCL);
 	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__pfile *pf = &mp->pfiles[r->slot];
 	size_t ps = lfm__files(rh)[r->slot].pagesize;
-	lfm__fnptr pgout =
-	    atomic_load_explicit(&pf->pgout, memory_order_acquire);
+	lfm__fnptr pgout = lfm__pfile_fn(mp, r->slot, 1);
 	struct iovec iov[LFM_WB_RUN];
 	char *copy = NULL;
 	struct lfm__lsn top = {0, 0}, lsn;
@@ -102,7 +100,7 @@ static int run_write(struct lfm__pool *mp, struct run *r,
 		if (copy != NULL) {
 			void *c = copy + i * ps;
 			memcpy(c, page, ps);
-			rc = lfm__pgcall(mp, pf, pgout, r->first + i, c);
+			rc = lfm__pgcall(mp, r->slot, pgout, r->first + i, c);
 			page = c;
 		}
 		iov[i].iov_base = page;

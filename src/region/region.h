@@ -43,14 +43,15 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 7u
+#define LFM_REGION_VERSION 8u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
 #define LFM_ID_LEN	   20 /* DB_FILE_ID_LEN */
 #define LFM_PATH_MAX	   256
 #define LFM_STAT_STRIPES   8
-#define LFM_NPROCS	   31 /* processes attached to one shared region */
+#define LFM_NPROCS	   31  /* processes attached to one shared region */
+#define LFM_COOKIE_MAX	   256 /* bytes of a file's pgcookie (fcookie.h) */
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -85,8 +86,9 @@ enum { LFM_FILE_FREE = 0, LFM_FILE_ACTIVE = 1 };
 struct lfm__file {
 	_Atomic uint32_t state;
 	uint32_t pagesize;
-	/* May be reset by a later first memp_fopen while other threads sync:
-	 * relaxed atomics (each read stands alone). */
+	/* Set by the file's first memp_fopen in the region (again, once no
+	 * handle of it is open in any process: `openers`), while other
+	 * processes may sync: relaxed atomics (each read stands alone). */
 	_Atomic int32_t lsn_offset;
 	_Atomic int32_t ftype;
 	uint32_t temporary; /* created for memp_fopen(file NULL) */
@@ -95,11 +97,20 @@ struct lfm__file {
 	uint8_t uid[LFM_ID_LEN];
 	char path[LFM_PATH_MAX];  /* as given, for statistics */
 	char apath[LFM_PATH_MAX]; /* absolute, for other processes; "" none */
-	/* Some process registered a pgout for this file's type: a process
-	 * that has not must not write its pages. Set (relaxed) by
-	 * memp_fopen / memp_register, never cleared while the file is known.
+	/* The attachments with a handle of the file open: bit `lock_owner`
+	 * (0 private, process slot + 1 shared). Set (fetch_or) under
+	 * files_lock by an attachment's first handle, cleared (fetch_and)
+	 * by its last, at memp_close, and when a new process claims the
+	 * slot; a dead process's bit is ignored (its slot is dead or free).
+	 * An open that finds no live bit sets ftype, lsn_offset and the
+	 * cookie. */
+	_Atomic uint32_t openers;
+	/* The pgcookie every process's pgin/pgout gets (fcookie.h): two
+	 * buffers, the current one cookie_gen & 1. Written under files_lock.
 	 */
-	_Atomic uint32_t needs_pgout;
+	_Atomic uint32_t cookie_gen;
+	_Atomic uint32_t cookie_size[2];
+	_Atomic uint64_t cookie[2][LFM_COOKIE_MAX / 8];
 	/* Some handle, in any process, opened the file for writing: its
 	 * pages may be newer in the cache than in the file, so mapped
 	 * read-only handles read through the cache from then on. Set

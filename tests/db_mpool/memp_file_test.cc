@@ -374,6 +374,51 @@ TEST_F(MempFopen, TemporaryFileReadOnlyIsEinval) {
   EXPECT_EQ(OpenFile(mp_, std::string(), kPage, &mpf, DB_RDONLY), EINVAL);
 }
 
+// The pool keeps a file's pgcookie in its region (every process's pgin and
+// pgout get it), which has room for DB_MPOOL_PGCOOKIE_MAX bytes: a longer
+// one is EINVAL, and nothing happens (DB_CREATE makes no file); one of
+// exactly that length reaches pgin and pgout whole. A size with no data is
+// EINVAL too.
+TEST_F(MempFopen, PgcookieLongerThanTheLimitIsEinval) {
+  const std::string path = Path();
+  std::string big(DB_MPOOL_PGCOOKIE_MAX + 1, 'c');
+  for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<char>(i * 7);
+  DBT cookie;
+  memset(&cookie, 0, sizeof cookie);
+  cookie.data = &big[0];
+  cookie.size = DB_MPOOL_PGCOOKIE_MAX + 1;
+  DB_MPOOLFILE *mpf = nullptr;
+  ASSERT_EQ(memp_register(mp_, 1, TestPgin, TestPgout), 0);
+  EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE, 1, -1, &cookie),
+            EINVAL);
+  EXPECT_EQ(mpf, nullptr);
+  EXPECT_FALSE(Exists(path)) << "the refused memp_fopen created the file";
+  cookie.data = nullptr;
+  cookie.size = 8;
+  EXPECT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE, 1, -1, &cookie),
+            EINVAL);
+  EXPECT_FALSE(Exists(path));
+
+  // The largest: whole, in pgin and in pgout.
+  ResetHooks();
+  cookie.data = &big[0];
+  cookie.size = DB_MPOOL_PGCOOKIE_MAX;
+  ASSERT_EQ(OpenFile(mp_, path, kPage, &mpf, DB_CREATE, 1, -1, &cookie), 0);
+  const std::string want = big.substr(0, DB_MPOOL_PGCOOKIE_MAX);
+  big.assign(big.size(), '#');  // the pool keeps its own copy
+  db_pgno_t pg = 0;
+  void *page = nullptr;
+  ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &page), 0);
+  ASSERT_EQ(memp_fput(mpf, page, DB_MPOOL_DIRTY), 0);
+  EXPECT_EQ(memp_fsync(mpf), 0);
+  HookState &h = Hooks();
+  ASSERT_EQ(h.pgin_calls.load(), 1);
+  EXPECT_TRUE(h.last_pgin_cookie == want);
+  ASSERT_EQ(h.pgout_calls.load(), 1);
+  EXPECT_TRUE(h.last_pgout_cookie == want);
+  EXPECT_EQ(memp_fclose(mpf), 0);
+}
+
 // ================================================================ DB_RDONLY
 
 // The page names only DB_MPOOL_NEW as invalid on a file not opened for

@@ -89,20 +89,34 @@ check "lib/$soname -> $realname" \
 check "lib/liblfmpool.so -> $realname" \
 	test "$(readlink "$lib/liblfmpool.so")" = "$realname"
 
-# The archive holds an object for every source file of the four layers.
+# The archive holds an object for every source file of the four layers,
+# once, and not the position-independent copy (Bazel names those .pic.o):
+# a program linking the archive would get the first copy of each, and the
+# PIC one's thread-local accesses cost the hit path a call sequence.
 archive_complete() {
 	local members c ok=0
 	members=$(ar t "$lib/liblfmpool.a") || return 1
 	for c in src/os/*.c src/region/*.c src/engine/*.c src/api/*.c; do
 		c=$(basename "$c" .c)
-		if ! grep -qxE "$c(\.pic)?\.o" <<<"$members"; then
-			echo "  liblfmpool.a has no $c"
+		if ! grep -qxF "$c.o" <<<"$members"; then
+			echo "  liblfmpool.a has no $c.o"
 			ok=1
 		fi
 	done
 	return "$ok"
 }
+archive_once() { # archive_once <archive>: no object twice, no .pic.o
+	local members twice pic
+	members=$(ar t "$1") || return 1
+	twice=$(sort <<<"${members//.pic.o/.o}" | uniq -d | tr '\n' ' ')
+	pic=$(grep -E '\.pic\.o$' <<<"$members" | tr '\n' ' ')
+	[ -z "$twice" ] || echo "  objects twice: $twice"
+	[ -z "$pic" ] || echo "  position-independent members: $pic"
+	[ -z "$twice" ] && [ -z "$pic" ]
+}
 check "lib/liblfmpool.a has every object" archive_complete
+check "lib/liblfmpool.a holds each object once, none of them PIC" \
+	archive_once "$lib/liblfmpool.a"
 
 # The shared library's dynamic section and symbols.
 dyn=$(readelf -d "$lib/$realname")
@@ -197,6 +211,67 @@ if build_app "$work/app_static" $(pkg-config --static --cflags lfmpool) $static_
 else
 	fail "app.c builds with pkg-config --static and liblfmpool.a"
 fi
+
+# The manual pages as written, installed: the commands of their LIBRARY
+# sections and the programs of their EXAMPLES (literal blocks that begin
+# with #include) must work against the prefix as a user runs them. Every
+# example compiles with -Wall -Wextra -Werror, and
+# -Werror=incompatible-pointer-types (an error by default from GCC 14 on);
+# mpool(3)'s follows its SYNOPSIS (<db.h>, then <mpool.h>), with the
+# system's Berkeley DB 5.3 <db.h>. Each LIBRARY command then builds the
+# page's program that has a main(), which must run and exit 0.
+literal_blocks() { # literal_blocks <page> <section> <dir>: files 1, 2, ...
+	awk -v sec="$2" -v out="$3" '
+		/^\.Sh / { in_sec = ($2 == sec); next }
+		in_sec && /^\.Bd -literal/ { n++; blk = 1; next }
+		in_sec && blk && /^\.Ed/ { blk = 0; next }
+		in_sec && blk {
+			gsub(/\\e/, "\\"); gsub(/\\&/, ""); gsub(/\\-/, "-")
+			print > (out "/" n)
+		}' "$1"
+}
+page_works() { # page_works <man3 page>
+	local page=$prefix/share/man/man3/$1 d f cmd n=0 cmds=0 ok=0 prog=
+	d=$(mktemp -d "$work/page.XXXXXX")
+	mkdir "$d/ex" "$d/lib"
+	literal_blocks "$page" EXAMPLES "$d/ex"
+	literal_blocks "$page" LIBRARY "$d/lib"
+	for f in "$d"/ex/*; do
+		[ -e "$f" ] || continue
+		head -n 1 "$f" | grep -q '^#include' || continue
+		n=$((n + 1))
+		cp "$f" "$f.c"
+		# shellcheck disable=SC2046 # pkg-config output is meant to be split
+		if ! cc -Wall -Wextra -Werror -Werror=incompatible-pointer-types \
+			$(pkg-config --cflags lfmpool) -c "$f.c" -o "$f.o"; then
+			echo "  $1: EXAMPLES program $n does not compile"
+			ok=1
+		fi
+		grep -q '^main(void)' "$f.c" && prog=$f.c
+	done
+	[ "$n" -gt 0 ] || { echo "  $1: no example program" && ok=1; }
+	if [ -z "$prog" ]; then
+		echo "  $1: no example with main()"
+		return 1
+	fi
+	for f in "$d"/lib/*; do
+		[ -e "$f" ] || continue
+		cmds=$((cmds + 1))
+		cmd=$(cat "$f")
+		mkdir "$d/run$cmds"
+		cp "$prog" "$d/run$cmds/app.c"
+		if ! (cd "$d/run$cmds" && bash -c "$cmd" && LD_LIBRARY_PATH="$lib" ./a.out); then
+			echo "  $1: LIBRARY command $cmds failed: $cmd"
+			ok=1
+		fi
+	done
+	[ "$cmds" -ge 2 ] || { echo "  $1: expected two LIBRARY commands" && ok=1; }
+	return "$ok"
+}
+check "db_mpool(3): its LIBRARY commands and EXAMPLES work as written" \
+	page_works db_mpool.3
+check "mpool(3): its LIBRARY commands and EXAMPLES work as written" \
+	page_works mpool.3
 
 for m in man3/db_mpool.3 man3/mpool.3 man3/memp_fget.3 man1/lfmpool-stat.1; do
 	check "share/man/$m installed" test -e "$prefix/share/man/$m"

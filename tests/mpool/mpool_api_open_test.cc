@@ -232,6 +232,66 @@ TEST_F(MpoolTest, OpenPipeFailsEspipe) {
   ::close(p[1]);
 }
 
+// "When the key's pool already holds a file, fd is ignored and that file is
+// used": fd -1 (or a pipe) then opens the key's pool, which shows the first
+// MPOOL's unwritten change; with a key whose pool holds no file, fd is used
+// and -1 is still EBADF (and leaves no region behind).
+TEST_F(MpoolTest, OpenWithKeyIgnoresFdWhenThePoolHoldsAFile) {
+  MakePages(4);
+  struct Env {  // TMPDIR for the scope: the keys' regions go there
+    std::string old;
+    bool had;
+    explicit Env(const std::string &d) {
+      const char *o = getenv("TMPDIR");
+      had = o != nullptr;
+      if (had) old = o;
+      setenv("TMPDIR", d.c_str(), 1);
+    }
+    ~Env() {
+      if (had)
+        setenv("TMPDIR", old.c_str(), 1);
+      else
+        unsetenv("TMPDIR");
+    }
+  } env(dir_.path());
+  char key[] = "fd-ignored", other[] = "no-file-yet";
+  OpenFd();
+  mp_ = mpool_open(key, fd_, kPs, 8);
+  ASSERT_NE(mp_, nullptr) << strerror(errno);
+  void *p = Get(2);
+  ASSERT_NE(p, nullptr);
+  FillPattern(p, kPs, 2, 5);
+  Put(p, MPOOL_DIRTY);
+
+  MPOOL *again = mpool_open(key, -1, kPs, 8);
+  ASSERT_NE(again, nullptr)
+      << "fd -1 with a key whose pool holds a file: " << strerror(errno);
+  void *q = mpool_get(again, 2, 0);
+  ASSERT_NE(q, nullptr) << strerror(errno);
+  EXPECT_EQ(Mem(q), Pat(2, 5)) << "not the key's pool";
+  EXPECT_EQ(mpool_put(again, q, 0), 0);
+  EXPECT_EQ(mpool_close(again), 0);
+  int pp[2];
+  ASSERT_EQ(pipe(pp), 0);
+  again = mpool_open(key, pp[0], kPs, 8);
+  EXPECT_NE(again, nullptr)
+      << "a pipe with a key whose pool holds a file: " << strerror(errno);
+  if (again != nullptr) {
+    EXPECT_EQ(mpool_close(again), 0);
+  }
+  ::close(pp[0]);
+  ::close(pp[1]);
+
+  EXPECT_NULL_ERRNO(mpool_open(other, -1, kPs, 8), EBADF);
+  int n = 0;
+  DIR *d = opendir(dir_.path().c_str());
+  while (struct dirent *e = d != nullptr ? readdir(d) : nullptr)
+    n += strncmp(e->d_name, "__lfm_mpool.key.", 16) == 0;
+  if (d != nullptr) closedir(d);
+  EXPECT_EQ(n, 1) << "only the first key's region should exist";
+  CloseMp();
+}
+
 // maxcache 0 is treated as 1: the pool works and caches at most one page.
 TEST_F(MpoolTest, OpenMaxcacheZeroIsOne) {
   MakePages(4);
