@@ -45,14 +45,10 @@ static inline __attribute__((always_inline)) int
 walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
-	uint32_t before;
-	int r;
-	if (__builtin_expect(mpf->shared, 0)) {
-		r = pin_logged(mpf, f, tag);
-		before = 0; /* never LFM_PIN_STALE */
-	} else {
-		r = lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
-	}
+	uint32_t before = 0;
+	int r = __builtin_expect(mpf->shared, 0)
+		    ? pin_logged(mpf, f, tag) /* never LFM_PIN_STALE */
+		    : lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
 	if (r != LFM_PIN_OK) {
 		if (r == LFM_PIN_STALE)
 			return stale_get(mpf, pgnoaddr, pagep, f, before);
