@@ -71,9 +71,7 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	if (rh->elastic)
 		atomic_fetch_add_explicit(&rh->resident, 1,
 					  memory_order_relaxed);
-	lfm__frame_release_excl(
-	    v, LFM_F_VALID | LFM_F_USAGE_ONE | LFM_F_DIRECT_ONE, 0);
-	lfm__pinlog_add(mp, v, 1);
+	lfm__pins_fill_done(mp, v);
 	*out = v;
 	return 0;
 }
@@ -207,7 +205,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		cached = lfm__tcache_get(rh, h, tag, hash, &ghost_slot);
 		if (cached >= 0 && excl) {
 			lfm__tcache_put(rh, h, &lfm__frames(rh)[cached], hash,
-					0, 0, 0);
+					0, 0, 0, NULL);
 			return EEXIST;
 		}
 		if (cached >= 0) {
@@ -241,11 +239,9 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		 * others get a direct pin (see tcache.h, admission). */
 		enum lfm__pin_result r = LFM_PIN_FULL;
 		if (cached == LFM_TC_GHOST)
-			r = lfm__tcache_insert(rh, h, f, tag, hash);
+			r = lfm__tcache_insert(rh, h, f, tag, hash, mp->plog);
 		if (r == LFM_PIN_FULL) {
-			r = lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
-			if (r == LFM_PIN_OK)
-				lfm__pinlog_add(mp, f, 1);
+			r = lfm__pin_direct(mp, f, tag);
 			if (r == LFM_PIN_OK && cached == LFM_TC_ABSENT)
 				lfm__tcache_note(ghost_slot, tag);
 		}
@@ -314,33 +310,15 @@ static int put_flags(struct lfm__fh *mpf, unsigned long flags, uint32_t *set,
 static int pin_to_excl(struct lfm__pool *mp, struct lfm__handle *h,
 		       struct lfm__frame *f, uint64_t tag)
 {
-	struct lfm__region_hdr *rh = mp->rh;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
 	if (lfm__st_direct(s) == 1 && lfm__st_slotref(s) == 0 &&
-	    lfm__pinlog_holds(mp, f)) {
-		/* Unlogged first (pinlog.h); logged again if it stays. */
-		lfm__pinlog_add(mp, f, -1);
-		while (!(s & LFM_F_EXCL) && lfm__st_direct(s) == 1 &&
-		       lfm__st_slotref(s) == 0) {
-			if (atomic_compare_exchange_weak_explicit(
-				&f->state, &s,
-				(s - LFM_F_DIRECT_ONE) | LFM_F_EXCL |
-				    mp->owner_bits,
-				memory_order_acq_rel, memory_order_acquire))
-				return 1;
-		}
-		lfm__pinlog_add(mp, f, 1);
-		return 0;
-	}
+	    lfm__pins_holds(mp, f))
+		return lfm__pins_direct_to_excl(mp, f);
 	/* The pin is an entry of our own cache: move it to a direct pin
 	 * first (same count), then try again. */
 	if (lfm__st_direct(s) == 0 && lfm__st_slotref(s) == 1 && h != NULL &&
-	    lfm__tcache_to_direct(
-		rh, h, f, lfm__hash_tag(tag),
-		mp->shm != NULL
-		    ? &lfm__pinlog_of(rh,
-				      mp->lock_owner - 1)[lfm__frame_idx(rh, f)]
-		    : NULL) == 0)
+	    lfm__tcache_to_direct(mp->rh, h, f, lfm__hash_tag(tag),
+				  lfm__pins_log(mp, f)) == 0)
 		return pin_to_excl(mp, NULL, f, tag);
 	return 0;
 }
@@ -357,7 +335,7 @@ int lfm__delete(struct lfm__fh *mpf, void *page)
 		if (f == NULL)
 			return EINVAL;
 		/* References other threads' caches merely keep are not pins. */
-		lfm__tcache_steal(rh, f, tag);
+		lfm__tcache_steal(rh, f, tag, mp->plog);
 		if (pin_to_excl(mp, t != NULL ? t->h : NULL, f, tag)) {
 			/* Dropped unwritten: the caller deletes its changes. */
 			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
@@ -396,7 +374,7 @@ static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag,
 		struct lfm__tls_node *t = lfm__tls(mp);
 		if (t != NULL && t->h != NULL &&
 		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, clear,
-				    drop) == 0)
+				    drop, mp->plog) == 0)
 			return 0;
 	}
 	return lfm__buf_drop_pin(mp, f, tag, set, clear) == 0 ? 0 : EINVAL;
@@ -406,8 +384,8 @@ int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      uint32_t set, uint32_t clear)
 {
 	/* In a shared region only a pin this process logged is its to drop
-	 * (pinlog.h): unlogged first, logged back if there was none. */
-	if (lfm__pinlog_unpin(mp, f, set, clear) == 0)
+	 * (pinlog.h). */
+	if (lfm__unpin_direct(mp, f, set, clear) == 0)
 		return 0;
 	/* A pin taken by another thread (its flags go on first, while it
 	 * still holds). */
@@ -417,7 +395,7 @@ int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 	/* Pins move only from entries to DIRECT (a thread's handle given
 	 * back), added there before the entry lets go (tcache.c): one not in
 	 * DIRECT above and gone from the entries since is in DIRECT now. */
-	return lfm__pinlog_unpin(mp, f, set, clear);
+	return lfm__unpin_direct(mp, f, set, clear);
 }
 
 int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
@@ -448,14 +426,14 @@ static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
 {
 	struct lfm__pool *mp = mpf->mp;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	if (lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f))
+	if (lfm__st_direct(s) != 0 && lfm__pins_holds(mp, f))
 		return 1;
 	if (lfm__st_slotref(s) != 0 &&
 	    lfm__tcache_held(mp->rh, f, tag, mp->lock_owner))
 		return 1;
 	/* A HELD pin moved to DIRECT meanwhile (see release()). */
 	s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	return lfm__st_direct(s) != 0 && lfm__pinlog_holds(mp, f);
+	return lfm__st_direct(s) != 0 && lfm__pins_holds(mp, f);
 }
 
 int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags)

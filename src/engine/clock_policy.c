@@ -94,8 +94,8 @@ int lfm__policy_claim(struct lfm__policy_scan *sc, struct lfm__frame *f,
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	int used = 0;
 	uint32_t stolen = (s & LFM_F_DISCARD)
-			      ? lfm__tcache_steal(rh, f, tag)
-			      : lfm__tcache_age(rh, f, tag, &used);
+			      ? lfm__tcache_steal(rh, f, tag, sc->plog)
+			      : lfm__tcache_age(rh, f, tag, &used, sc->plog);
 	if (used) {
 		/* Used through a cache since the last turn: as hot as a page
 		 * pinned again and again (an entry exists only from its

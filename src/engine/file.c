@@ -103,6 +103,7 @@ static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 	h->bmask = rh->nbuckets - 1;
 	h->limit = rh->nframes_max;
 	h->elastic = rh->elastic;
+	h->shared = mp->plog != NULL;
 }
 
 int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,

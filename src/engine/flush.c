@@ -21,8 +21,7 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 			uint64_t tag, struct lfm__tls_node *t)
 {
 	for (;;) {
-		enum lfm__pin_result r =
-		    lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+		enum lfm__pin_result r = lfm__pin_direct(mp, f, tag);
 		if (r == LFM_PIN_BUSY) {
 			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_acquire);
@@ -32,10 +31,8 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 		}
 		if (r != LFM_PIN_OK)
 			return -1;
-		lfm__pinlog_add(mp, f, 1);
 		int rc = lfm__page_write_copy(mp, f, tag, t);
-		lfm__pinlog_add(mp, f, -1);
-		lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0);
+		(void)lfm__unpin_direct(mp, f, 0, 0);
 		return rc;
 	}
 }
@@ -53,8 +50,8 @@ static void redirty(struct lfm__pool *mp, const struct lfm__wb_cand *c,
 		    lfm__tag_slot(c[i].tag) != slot)
 			continue;
 		struct lfm__frame *f = &frames[c[i].idx];
-		if (lfm__frame_pin(f, c[i].tag, LFM_F_DIRECT_ONE) == LFM_PIN_OK)
-			lfm__frame_unpin(f, LFM_F_DIRECT_ONE, LFM_F_DIRTY, 0);
+		if (lfm__pin_direct(mp, f, c[i].tag) == LFM_PIN_OK)
+			(void)lfm__unpin_direct(mp, f, LFM_F_DIRTY, 0);
 	}
 }
 
@@ -182,7 +179,7 @@ uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 		    atomic_load_explicit(&f->tag, memory_order_relaxed);
 		if (tag == 0 || lfm__tag_slot(tag) != slot)
 			continue;
-		lfm__tcache_steal(rh, f, tag);
+		lfm__tcache_steal(rh, f, tag, mp->plog);
 		if (!lfm__frame_try_excl(f, LFM_F_VALID, mp->owner_bits)) {
 			left++;
 			continue;

@@ -31,20 +31,29 @@ static __attribute__((noinline)) int stale_get(struct lfm__fh *mpf,
 	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 }
 
+/* A shared region's direct pin, logged under the log's entry (pins.h):
+ * out of line, so that the private walk saves no register for it. */
+static __attribute__((noinline)) int
+pin_logged(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
+{
+	return (int)lfm__pin_direct_logged(mpf->mp, f, tag);
+}
+
 /* The walk found f, which probably holds tag: the direct pin, the ghost
  * note, the counters and the put's record. Inlined into both walks. */
 static inline __attribute__((always_inline)) int
 walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
-	uint32_t before;
-	int r = lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
+	uint32_t before = 0;
+	int r = __builtin_expect(mpf->shared, 0)
+		    ? pin_logged(mpf, f, tag) /* never LFM_PIN_STALE */
+		    : lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
 	if (r != LFM_PIN_OK) {
 		if (r == LFM_PIN_STALE)
 			return stale_get(mpf, pgnoaddr, pagep, f, before);
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	}
-	lfm__pinlog_add(mpf->mp, f, 1);
 	/* Remembered as a ghost (tcache.h, admission). */
 	lfm__tcache_note(lfm__tc_free_way(e), tag);
 	struct lfm__tls_node *t = lfm__tls_fast;
@@ -227,13 +236,13 @@ static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 	if (lfm__st_slotref(s) != 0) {
 		struct lfm__tls_node *t = lfm__tls_fast;
 		if (t->fast_serial == mpf->fast_serial &&
-		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0,
-				    0) == 0)
+		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0, 0,
+				    NULL) == 0)
 			goto done;
 	}
 	/* Otherwise the pin is direct (pinlog.h: in a shared region, only
 	 * one this process logged is its own). */
-	if (lfm__pinlog_unpin(mpf->mp, f, set, 0) != 0)
+	if (lfm__unpin_direct(mpf->mp, f, set, 0) != 0)
 		goto slow;
 done:
 	return put_done(mpf);
@@ -246,7 +255,7 @@ slow:
 static __attribute__((noinline)) int put_logged(struct lfm__fh *mpf, void *page,
 						struct lfm__frame *f)
 {
-	if (lfm__pinlog_unpin(mpf->mp, f, 0, 0) == 0)
+	if (lfm__unpin_direct_logged(mpf->mp, f, 0, 0) == 0)
 		return put_done(mpf);
 	return put_frame(mpf, page, 0);
 }
@@ -288,7 +297,7 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 			if (atomic_load_explicit(
 				&f->tag, memory_order_relaxed) != t->last_tag)
 				goto frame;
-			if (mpf->mp->shm != NULL)
+			if (mpf->shared)
 				return put_logged(mpf, page, f);
 			if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0) == 0)
 				goto done;

@@ -1,51 +1,68 @@
 /*
- * pins.h - this process's direct pins and its pin log (pinlog.h): the log
- * is kept only in a shared region, where a dead process's pins must be
- * attributable; a private pool's pins need no owner.
+ * pins.h - this process's direct pins. In a shared region each is logged
+ * in the process's pin log, under the log's entry for the frame (pinlog.h,
+ * P1), so that whatever instant the process dies at, recovery knows its
+ * pins exactly; a private pool's pins need no owner and skip the log.
  */
 #ifndef LFM_PINS_H
 #define LFM_PINS_H
 
+#include "crashpoint.h"
 #include "pinlog.h"
 #include "pool.h"
 
-/* Adds d (+1/-1, or a count) to this process's log for frame f. */
-static inline void lfm__pinlog_add(struct lfm__pool *mp, struct lfm__frame *f,
-				   int d)
+/* This process's pin-log entry for f: NULL in a private region. */
+static inline _Atomic uint16_t *lfm__pins_log(struct lfm__pool *mp,
+					      const struct lfm__frame *f)
 {
-	if (mp->shm == NULL)
-		return;
-	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
-	atomic_fetch_add_explicit(&log[lfm__frame_idx(mp->rh, f)], (uint16_t)d,
-				  memory_order_relaxed);
+	return mp->plog != NULL ? &mp->plog[lfm__frame_idx(mp->rh, f)] : NULL;
 }
 
-/* Whether this process holds a logged direct pin on f (always "maybe",
- * i.e. 1, in a private region, where pins are not attributed). */
-static inline int lfm__pinlog_holds(struct lfm__pool *mp, struct lfm__frame *f)
+/* Whether this process may hold a direct pin on f: its logged COUNT (a
+ * hint, read without the entry; always "maybe", 1, in a private region,
+ * where pins are not attributed). */
+static inline int lfm__pins_holds(struct lfm__pool *mp,
+				  const struct lfm__frame *f)
 {
-	if (mp->shm == NULL)
-		return 1;
-	_Atomic uint16_t *log = lfm__pinlog_of(mp->rh, mp->lock_owner - 1);
-	return atomic_load_explicit(&log[lfm__frame_idx(mp->rh, f)],
-				    memory_order_relaxed) != 0;
+	_Atomic uint16_t *e = lfm__pins_log(mp, f);
+	return e == NULL || (atomic_load_explicit(e, memory_order_relaxed) &
+			     LFM_PINLOG_COUNT) != 0;
 }
 
-/* Drops one direct pin of this process on f, or-ing in `set` and and-ing
- * out `clear`: unlogged first, logged back if there was none to drop
- * (the order pinlog.h's recovery relies on). 0, or -1 with nothing
- * changed. */
-static inline __attribute__((always_inline)) int
-lfm__pinlog_unpin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
-		  uint32_t clear)
+/* The shared-region forms of the two below (pins.c). */
+enum lfm__pin_result lfm__pin_direct_logged(struct lfm__pool *mp,
+					    struct lfm__frame *f, uint64_t tag);
+int lfm__unpin_direct_logged(struct lfm__pool *mp, struct lfm__frame *f,
+			     uint32_t set, uint32_t clear);
+
+/* Pins f, expected to hold `tag`, directly: LFM_PIN_* as lfm__frame_pin
+ * (a retagged frame is MISMATCH, the stale pin undone). */
+static inline enum lfm__pin_result
+lfm__pin_direct(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag)
 {
-	if (!lfm__pinlog_holds(mp, f))
-		return -1;
-	lfm__pinlog_add(mp, f, -1);
-	if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear) == 0)
-		return 0;
-	lfm__pinlog_add(mp, f, 1);
-	return -1;
+	if (mp->plog == NULL)
+		return lfm__frame_pin(f, tag, LFM_F_DIRECT_ONE);
+	return lfm__pin_direct_logged(mp, f, tag);
 }
+
+/* Drops one direct pin of this process's on f, or-ing in `set` and and-ing
+ * out `clear` in the same step: in a shared region only a pin this
+ * process logged. 0, or -1 with nothing changed. */
+static inline int lfm__unpin_direct(struct lfm__pool *mp, struct lfm__frame *f,
+				    uint32_t set, uint32_t clear)
+{
+	if (mp->plog == NULL)
+		return lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear);
+	return lfm__unpin_direct_logged(mp, f, set, clear);
+}
+
+/* A fill's end: releases f's EXCL with the page VALID, used once, and
+ * pinned for the caller (logged in a shared region). */
+void lfm__pins_fill_done(struct lfm__pool *mp, struct lfm__frame *f);
+
+/* mpool_delete's step: the caller's pin on f, if it is the only pin and
+ * direct (and, in a shared region, logged by this process), becomes EXCL
+ * in one CAS. 1: EXCL held; 0: nothing changed. */
+int lfm__pins_direct_to_excl(struct lfm__pool *mp, struct lfm__frame *f);
 
 #endif

@@ -57,6 +57,10 @@ struct lfm__policy_scan {
 	uint64_t k, steps, idle, max_idle;
 	uint64_t pos, left; /* the stretch of the hand this search holds */
 	uint32_t n, stride;
+	/* The searcher's pin log, for the thread caches' references it
+	 * drops (tcache.h; NULL in a private region): set by the caller
+	 * after lfm__policy_begin. */
+	_Atomic uint16_t *plog;
 };
 
 /* 0 if the pool has no frame yet (nothing to propose). */

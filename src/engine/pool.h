@@ -88,6 +88,9 @@ struct lfm__pool {
 	 * in a shared region, 0 in a private one. */
 	uint32_t owner_bits;
 	uint32_t lock_owner; /* the same id, for region locks (futex.h) */
+	/* Shared regions: this process's pin log (pinlog.h); NULL: private.
+	 * Fixed while the pool is open. */
+	_Atomic uint16_t *plog;
 };
 
 /* A struct lfm__fh's fast_serial when the hit path must not serve it (a
@@ -108,6 +111,7 @@ struct lfm__fh {
 	uint32_t bmask;	  /* nbuckets - 1 */
 	uint32_t limit;	  /* rh->nframes_max: a walk's bound */
 	uint32_t elastic; /* rh->elastic */
+	uint32_t shared;  /* mp->plog != NULL: direct pins are logged */
 	struct lfm__pool *mp;
 	uint32_t slot;
 	int rdonly;

@@ -30,7 +30,7 @@ static int pool_attach(const char *path, const struct lfm__region_geom *g,
 	if (shm == NULL)
 		return ENOMEM;
 	int rc = lfm__shm_attach(path, o->create, o->mode, g, o->size_given,
-				 lfm__recover_proc, shm);
+				 lfm__recover_procs, shm);
 	if (rc != 0) {
 		free(shm);
 		return rc;
@@ -63,6 +63,7 @@ static int pool_create(const struct lfm__region_geom *g,
 		free(mp);
 		return rc;
 	}
+	mp->plog = shm != NULL ? lfm__pinlog_of(mp->rh, shm->proc) : NULL;
 	mp->pfiles = calloc(mp->rh->nfiles_max, sizeof(*mp->pfiles));
 	if (mp->pfiles == NULL) {
 		if (shm == NULL)
@@ -104,7 +105,7 @@ static void detach(struct lfm__pool *mp)
 		struct lfm__handle *h = lfm__handle_at(rh, i);
 		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
 		    atomic_load_explicit(&h->proc, memory_order_relaxed) == me)
-			lfm__tcache_release_dead(rh, h);
+			lfm__tcache_drop_all(rh, h, mp->plog);
 	}
 	lfm__pinlog_drain(rh, mp->shm->proc);
 	char path[PATH_MAX];

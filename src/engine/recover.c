@@ -1,14 +1,13 @@
-/* recover.c - recovery of a dead process's holdings (see recover.h). */
+/* recover.c - recovery of dead processes' holdings (see recover.h). */
 #include "recover.h"
 
 #include "frame.h"
 #include "ftab.h"
 #include "lockrank.h"
-#include "pinlog.h"
+#include "pinrecount.h"
 #include "shm.h"
-#include "tcache.h"
 
-/* Step 2 for one frame whose EXCL the dead process held. */
+/* Step 2 for one frame whose EXCL a dead process held. */
 static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			uint32_t s, uint32_t self)
 {
@@ -16,7 +15,7 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	uint32_t examined = 0;
 	struct lfm__bucket *b = NULL;
 	int linked = 0;
-	if (tag != 0) {
+	if (tag != 0 && tag != LFM_TAG_RETIRED) {
 		b = lfm__ftab_bucket(rh, tag);
 		lfm__mutex_lock_ranked(&b->lock, self, LFM_RANK_BUCKET);
 		linked = lfm__ftab_find(rh, b, tag, &examined) == f;
@@ -32,6 +31,11 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		lfm__frame_release_excl(f, 0, 0); /* a whole page: keep it */
 		return;
 	}
+	/* A retirement cut short (tag RETIRED, still ours: never linked)
+	 * ends as a free frame; carve repair recounts the chunk's retired
+	 * frames. */
+	if (tag == LFM_TAG_RETIRED)
+		atomic_store_explicit(&f->tag, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->ckpt, 0, memory_order_relaxed);
 	if ((s & LFM_F_VALID) && rh->elastic)
 		atomic_fetch_sub_explicit(&rh->resident, 1,
@@ -40,44 +44,57 @@ static void adopt_frame(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	    f, 0, LFM_F_VALID | LFM_F_DIRTY | LFM_F_USAGE_MASK | LFM_F_DISCARD);
 }
 
-void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
+static int died(void *arg, uint32_t k)
 {
-	uint32_t owner = k + 1;
-	/* Under RECOVER (shm.c), for a process slot other than ours. */
-	LFM_ASSERT(k < LFM_NPROCS && owner != self);
+	return lfm__shm_proc_dead(arg, k);
+}
+
+int lfm__recover_procs(struct lfm__shm *s, uint32_t dead)
+{
+	struct lfm__region_hdr *rh = s->rh;
+	/* Locks recovery takes carry our id, so that our own death
+	 * mid-recovery is recoverable in turn (none before we have a slot). */
+	uint32_t self = s->proc < LFM_NPROCS ? s->proc + 1 : 0;
+	LFM_ASSERT(dead != 0 && (self == 0 || !((dead >> (self - 1)) & 1)));
 	LFM_ASSERT(lfm__rank_held_any(LFM_RANK_RECOVER));
 
-	/* 1. Locks. */
-	lfm__mutex_break(&rh->files_lock, owner);
-	lfm__mutex_break(&rh->carve_lock, owner);
-	struct lfm__bucket *buckets = lfm__buckets(rh);
-	for (uint32_t i = 0; i < rh->nbuckets; i++)
-		lfm__mutex_break(&buckets[i].lock, owner);
+	/* 0. Entries a dead recoverer held. */
+	int rc = lfm__pinrecount_resume(rh, dead, died, s);
+	if (rc != 0)
+		return rc;
 
-	/* 2. Frames it held in EXCL. */
+	/* 1. Locks. */
+	int carving = 0;
+	struct lfm__bucket *buckets = lfm__buckets(rh);
+	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
+		if (!((dead >> k) & 1))
+			continue;
+		lfm__mutex_break(&rh->files_lock, k + 1);
+		carving |= lfm__mutex_break(&rh->carve_lock, k + 1);
+		for (uint32_t i = 0; i < rh->nbuckets; i++)
+			lfm__mutex_break(&buckets[i].lock, k + 1);
+	}
+
+	/* 2. Frames they held in EXCL. */
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t s = atomic_load_explicit(&frames[i].state,
-						  memory_order_acquire);
-		if ((s & LFM_F_EXCL) &&
-		    (s & LFM_F_OWNER_MASK) >> LFM_F_OWNER_SHIFT == owner)
-			adopt_frame(rh, &frames[i], s, self);
+		uint32_t st = atomic_load_explicit(&frames[i].state,
+						   memory_order_acquire);
+		uint32_t owner = (st & LFM_F_OWNER_MASK) >> LFM_F_OWNER_SHIFT;
+		if ((st & LFM_F_EXCL) && owner != 0 &&
+		    ((dead >> (owner - 1)) & 1))
+			adopt_frame(rh, &frames[i], st, self);
 	}
+	if (carving)
+		lfm__region_carve_repair(rh, self);
 
-	/* 3. Direct pins. 4. Thread caches. */
-	lfm__pinlog_drain(rh, k);
-	for (uint32_t i = 0; i < rh->nhandles; i++) {
-		struct lfm__handle *h = lfm__handle_at(rh, i);
-		if (atomic_load_explicit(&h->owner, memory_order_acquire) &&
-		    atomic_load_explicit(&h->proc, memory_order_relaxed) ==
-			owner)
-			lfm__tcache_release_dead(rh, h);
-	}
+	/* 3. Pins and thread caches. */
+	return lfm__pinrecount_dead(rh, dead, died, s);
 }
 
 int lfm__recover_dead(struct lfm__pool *mp)
 {
-	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_proc)
+	return mp->shm != NULL ? lfm__shm_recover(mp->shm, lfm__recover_procs)
 			       : 0;
 }

@@ -47,11 +47,7 @@ static void tls_destroy(void *arg)
 		struct lfm__tls_node *next = n->next;
 		struct lfm__pool *mp = live_find(n->serial);
 		if (mp != NULL && n->h != NULL)
-			(void)lfm__tcache_release(
-			    mp->rh, n->h,
-			    mp->shm != NULL
-				? lfm__pinlog_of(mp->rh, mp->shm->proc)
-				: NULL);
+			(void)lfm__tcache_release(mp->rh, n->h, mp->plog);
 		free(n);
 		n = next;
 	}

@@ -109,6 +109,7 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 	struct lfm__policy_scan sc;
 	if (!lfm__policy_begin(&sc, rh, stride, rh->elastic))
 		return NULL;
+	sc.plog = mp->plog;
 	struct lfm__frame *f, *taken = NULL;
 	uint32_t s;
 	while ((f = lfm__policy_next(&sc, &s)) != NULL) {
@@ -244,10 +245,7 @@ static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
 		if (c < 0)
 			return werr ? werr : ENOMEM;
 	}
-	*out = &lfm__frames(rh)[c];
-	/* Ours since the carve: only WAITERS may change meanwhile. */
-	atomic_fetch_or_explicit(&(*out)->state, mp->owner_bits,
-				 memory_order_relaxed);
+	*out = &lfm__frames(rh)[c]; /* in EXCL, ours (the carve marks it) */
 	return 0;
 }
 
@@ -296,7 +294,7 @@ void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 		    atomic_load_explicit(&put->tag, memory_order_relaxed);
 		if (lfm__st_slotref(atomic_load_explicit(
 			&put->state, memory_order_relaxed)) != 0)
-			lfm__tcache_steal(rh, put, tag);
+			lfm__tcache_steal(rh, put, tag, mp->plog);
 		if (try_take(mp, put, 0, LFM_F_VALID, t, &werr) == 1) {
 			lfm__frame_release_excl(put, 0, 0); /* free */
 			atomic_store_explicit(&rh->shed_hint,

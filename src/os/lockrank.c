@@ -29,6 +29,8 @@ static const char *rank_name(int rank)
 		return "carve_lock";
 	case LFM_RANK_BUCKET:
 		return "bucket lock";
+	case LFM_RANK_PINLOG:
+		return "pin-log entry";
 	case LFM_RANK_ALONE:
 		return "live_lock";
 	}
@@ -65,8 +67,17 @@ void lfm__rank_acquire(const void *lock, int rank)
 		int h = held[i].rank;
 		if (h == LFM_RANK_BUCKET && rank == LFM_RANK_BUCKET)
 			violation("never two bucket locks at once", rank, h);
-		if (h == LFM_RANK_RECOVER && rank != LFM_RANK_BUCKET)
-			violation("only bucket locks under RECOVER", rank, h);
+		if (h == LFM_RANK_PINLOG && rank == LFM_RANK_PINLOG)
+			violation("never two pin-log entries at once", rank, h);
+		if (h == LFM_RANK_RECOVER && rank != LFM_RANK_CARVE &&
+		    rank != LFM_RANK_BUCKET && rank != LFM_RANK_PINLOG)
+			violation("only carve_lock, bucket locks and pin-log "
+				  "entries under RECOVER",
+				  rank, h);
+		/* A pin-log entry is a leaf, which live_lock allows: a
+		 * thread exiting under it gives its cache back through them. */
+		if (h == LFM_RANK_ALONE && rank == LFM_RANK_PINLOG)
+			continue;
 		if (rank == LFM_RANK_ALONE || h == LFM_RANK_ALONE)
 			violation("live_lock is taken alone", rank, h);
 		if (h >= rank)

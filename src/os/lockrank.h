@@ -3,8 +3,9 @@
  *
  * Every lock the library takes has a rank (docs/protocol.md, "Locks and
  * their ranks"); a thread takes locks in strictly increasing rank, never
- * two bucket locks at once, only bucket locks under RECOVER, and
- * `tls.c`'s live_lock with nothing else. With LFM_DEBUG each thread keeps
+ * two bucket locks or two pin-log entries at once, only carve_lock, bucket
+ * locks and pin-log entries under RECOVER, and `tls.c`'s live_lock with
+ * nothing else but a pin-log entry. With LFM_DEBUG each thread keeps
  * a stack of the locks it holds (address and rank, thread-local), and
  * taking one out of order aborts (lfm_assert.h) before the thread could
  * deadlock, naming both ranks. lfm__rank_held and lfm__rank_none_held
@@ -26,16 +27,19 @@
 #include "lfm_assert.h"
 
 enum lfm__rank {
-	LFM_RANK_RECOVER = -1, /* OFD RECOVER byte (shm.c): bucket locks only */
+	LFM_RANK_RECOVER = -1, /* OFD RECOVER byte (shm.c): carve_lock, bucket
+				  locks and pin-log entries only */
 	LFM_RANK_FLUSH = 0,    /* DB_MPOOL.flush_lock */
 	LFM_RANK_POOL = 1,     /* DB_MPOOL.lock */
 	LFM_RANK_FILES = 2,    /* region files_lock */
 	LFM_RANK_CARVE = 3,    /* region carve_lock */
 	LFM_RANK_BUCKET = 4,   /* a bucket's lock; never two at once */
-	LFM_RANK_ALONE = 5     /* tls.c live_lock: with no other lock */
+	LFM_RANK_PINLOG = 5,   /* a pin-log entry (pinlog.h): a leaf, one at
+				  a time */
+	LFM_RANK_ALONE = 6     /* tls.c live_lock: with no other lock */
 };
 
-/* Locks one thread may hold at once (RECOVER and the five ranks). */
+/* Locks one thread may hold at once (RECOVER and the six ranks). */
 #define LFM_RANK_DEPTH 8
 
 #ifdef LFM_DEBUG

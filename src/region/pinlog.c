@@ -1,8 +1,30 @@
-/* pinlog.c - taking back a process's logged direct pins (see pinlog.h). */
+/* pinlog.c - a process's pin log: waiting for an entry, and taking its
+ * own pins back (see pinlog.h). */
 #include "pinlog.h"
 
 #include "frame.h"
 #include "lfm_assert.h"
+#include "spin.h"
+
+#include <sched.h>
+
+uint16_t lfm__pinlog_wait(_Atomic uint16_t *e)
+{
+	/* A holder alive lets go within a few instructions (P2), unless it
+	 * was descheduled: spin briefly, then yield to it. Recovery holds an
+	 * entry for a frame's recount (a few microseconds); one that died
+	 * holding it is undone by the next recovery (pinlog.h). */
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	for (int i = 0;; i++) {
+		uint16_t v = atomic_load_explicit(e, memory_order_relaxed);
+		if (!(v & LFM_PINLOG_LOCKS))
+			return v;
+		if (i < LFM_SPIN_ROUNDS)
+			ck_backoff_eb(&backoff);
+		else
+			sched_yield();
+	}
+}
 
 uint32_t lfm__pinlog_take(struct lfm__region_hdr *rh, uint32_t proc,
 			  uint32_t idx)
@@ -11,20 +33,24 @@ uint32_t lfm__pinlog_take(struct lfm__region_hdr *rh, uint32_t proc,
 	LFM_ASSERT(rh->off_pins != 0 && proc < LFM_NPROCS);
 	LFM_ASSERT(idx <
 		   atomic_load_explicit(&rh->nframes, memory_order_relaxed));
-	_Atomic uint16_t *log = lfm__pinlog_of(rh, proc);
-	uint32_t c =
-	    atomic_exchange_explicit(&log[idx], 0, memory_order_relaxed);
-	if (c == 0)
+	_Atomic uint16_t *e = &lfm__pinlog_of(rh, proc)[idx];
+	if ((atomic_load_explicit(e, memory_order_relaxed) &
+	     LFM_PINLOG_COUNT) == 0)
 		return 0;
+	uint32_t c = lfm__pinlog_lock(e);
 	struct lfm__frame *f = &lfm__frames(rh)[idx];
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	uint32_t d;
-	do {
-		/* Never below zero, whatever the log says. */
+	uint32_t d = 0;
+	while (c > 0) {
+		/* Never below zero, whatever the log says. Release: our users'
+		 * page writes come before whoever takes EXCL next. */
 		d = c < lfm__st_direct(s) ? c : lfm__st_direct(s);
-	} while (d > 0 && !atomic_compare_exchange_weak_explicit(
-			      &f->state, &s, s - d * LFM_F_DIRECT_ONE,
-			      memory_order_release, memory_order_relaxed));
+		if (d == 0 || atomic_compare_exchange_weak_explicit(
+				  &f->state, &s, s - d * LFM_F_DIRECT_ONE,
+				  memory_order_release, memory_order_relaxed))
+			break;
+	}
+	lfm__pinlog_unlock(e, 0);
 	return d;
 }
 

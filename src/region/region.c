@@ -1,6 +1,8 @@
 /* region.c - creating a private region and carving frames out of it. */
 #include "region.h"
 
+#include "crashpoint.h"
+
 #include "frame.h"
 #include "lockrank.h"
 
@@ -454,10 +456,18 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 			atomic_store_explicit(&c->count, k + 1,
 					      memory_order_release);
 		}
-		if (idx >= 0)
+		if (idx >= 0) {
 			atomic_store_explicit(&rh->page_bytes_used,
 					      used + stride,
 					      memory_order_relaxed);
+			LFM_CRASH_POINT(LFM_CRASH_CARVED);
+			/* Ours, before carve_lock goes: a carver that dies
+			 * holding the lock leaves a frame in EXCL with no
+			 * owner, which lfm__region_carve_repair frees. */
+			atomic_fetch_or_explicit(&lfm__frames(rh)[idx].state,
+						 owner << LFM_F_OWNER_SHIFT,
+						 memory_order_relaxed);
+		}
 	}
 	lfm__mutex_unlock_ranked(&rh->carve_lock);
 	/* Carved frames are placeholders until handed out: the caller's. */
@@ -465,6 +475,41 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 						    memory_order_relaxed) &
 			       LFM_F_EXCL));
 	return idx;
+}
+
+void lfm__region_carve_repair(struct lfm__region_hdr *rh, uint32_t owner)
+{
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint64_t used = 0;
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		struct lfm__chunk *c = &chunks[i];
+		uint32_t count =
+		    atomic_load_explicit(&c->count, memory_order_relaxed);
+		uint32_t retired = 0;
+		for (uint32_t k = 0; k < count; k++) {
+			struct lfm__frame *f = &frames[c->first + k];
+			uint32_t st = atomic_load_explicit(
+			    &f->state, memory_order_acquire);
+			if (atomic_load_explicit(&f->tag,
+						 memory_order_relaxed) ==
+			    LFM_TAG_RETIRED) {
+				retired++;
+				continue;
+			}
+			/* Carved, and left in EXCL with no owner: a carver
+			 * died before marking it (every live carver marks
+			 * its frame under carve_lock, which we hold). */
+			if ((st & ~LFM_F_WAITERS) == LFM_F_EXCL)
+				lfm__frame_release_excl(f, 0, 0);
+			used += c->stride;
+		}
+		c->retired = retired;
+	}
+	atomic_store_explicit(&rh->page_bytes_used, used, memory_order_relaxed);
+	lfm__mutex_unlock_ranked(&rh->carve_lock);
 }
 
 struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,

@@ -221,7 +221,7 @@ struct lfm__region_hdr {
 	uint32_t tc_ways;
 	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
 	    off_data;
-	/* Shared regions: LFM_NPROCS pin logs of nframes_max counters each
+	/* Shared regions: LFM_NPROCS pin logs of nframes_max entries each
 	 * (pinlog.h); 0 in private regions. */
 	uint64_t off_pins;
 	uint64_t handle_size;
@@ -314,6 +314,11 @@ struct lfm__region_hdr {
 	 * lfmpool-stat. Last, in the header's tail padding, so that no other
 	 * field moves. */
 	_Atomic uint64_t flush_wrote;
+	/* Recovery's frame while it holds other processes' pin-log entries
+	 * (pinrecount.h), index + 1 (0: none): a recoverer that dies leaves
+	 * it for the next, which redoes that recount first. Written and read
+	 * by recovery only, one process at a time. */
+	_Atomic uint32_t recover_frame;
 };
 
 /* Layout sizes of this build: a region made by another build with other
@@ -425,7 +430,8 @@ void lfm__region_destroy_private(struct lfm__region_hdr *rh);
 
 /* Carves a new frame whose buffer holds `pagesize` bytes, if the budget
  * allows. Returns its index with the frame in state LFM_F_EXCL (owned by the
- * caller), or -1 when the budget is spent. */
+ * caller, whose process slot + 1 `owner` is in its OWNER bits), or -1 when
+ * the budget is spent. */
 int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 			  int over_budget);
 /* The same, holding carve_lock as `owner` (futex.h). */
@@ -443,6 +449,12 @@ int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
  * bytes go back to the budget. Sleepers on its state word are woken. */
 void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			uint32_t owner);
+
+/* Shared regions' recovery, when a dead process held carve_lock: the
+ * chunks' retired counts and the budget used are recomputed from the
+ * frames, and a carved frame the carver had not yet marked as its own
+ * (EXCL, no owner, not retired) is freed. Takes carve_lock as `owner`. */
+void lfm__region_carve_repair(struct lfm__region_hdr *rh, uint32_t owner);
 
 /* Maps a page pointer to its frame, or NULL if it is not the start of a
  * page buffer of this region. */

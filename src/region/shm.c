@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #define JOIN_TRIES 500 /* x 10 ms: how long a joiner waits for a creator */
+/* Rounds of recovery that found another process dead meanwhile, before
+ * leaving the rest to the next recovery (the flushers' watch). */
+#define RECOVER_ROUNDS 100
 
 const char *lfm__shm_tmpdir(void)
 {
@@ -173,9 +176,7 @@ static int still_named(int fd, const char *path)
 
 int lfm__shm_attach(const char *path, int create_it, int mode,
 		    const struct lfm__region_geom *g, int size_given,
-		    void (*release)(struct lfm__region_hdr *, uint32_t,
-				    uint32_t),
-		    struct lfm__shm *s)
+		    lfm__shm_release_fn release, struct lfm__shm *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -259,9 +260,7 @@ void lfm__shm_detach(struct lfm__shm *s)
 	pthread_mutex_destroy(&s->recover_lock);
 }
 
-int lfm__shm_recover(struct lfm__shm *s,
-		     void (*release)(struct lfm__region_hdr *rh, uint32_t k,
-				     uint32_t self))
+int lfm__shm_recover(struct lfm__shm *s, lfm__shm_release_fn release)
 {
 	int n = 0;
 	lfm__rank_acquire(&s->fd, LFM_RANK_RECOVER); /* before it can block */
@@ -271,15 +270,33 @@ int lfm__shm_recover(struct lfm__shm *s,
 		lfm__rank_release(&s->fd);
 		return 0;
 	}
+	/* Every dead slot at once: a frame's pins are recounted from the
+	 * live processes (pinrecount.h), so all the dead must be known. A
+	 * process that dies while release() works is added and release()
+	 * runs again. */
+	uint32_t dead = 0;
+	for (int round = 0; round < RECOVER_ROUNDS; round++) {
+		uint32_t more = 0;
+		for (uint32_t k = 0; k < LFM_NPROCS; k++) {
+			if (k == s->proc || ((dead >> k) & 1) ||
+			    !lfm__shm_proc_dead(s, k) ||
+			    ofd(s->fd, F_OFD_SETLK, F_WRLCK,
+				LFM_LOCK_PROC + k) != 0)
+				continue;
+			/* Ours now: its owner is gone, and a claimer that
+			 * raced in between its CAS and its lock has moved on
+			 * (claim_proc). */
+			more |= 1u << k;
+		}
+		dead |= more;
+		if (dead == 0 || release(s, dead) != EAGAIN)
+			break;
+		if (more == 0 && round > 0)
+			nap(); /* the newly dead one not seen yet */
+	}
 	for (uint32_t k = 0; k < LFM_NPROCS; k++) {
-		if (k == s->proc || !lfm__shm_proc_dead(s, k) ||
-		    ofd(s->fd, F_OFD_SETLK, F_WRLCK, LFM_LOCK_PROC + k) != 0)
+		if (!((dead >> k) & 1))
 			continue;
-		/* Ours now: its owner is gone, and a claimer that raced in
-		 * between its CAS and its lock has moved on (claim_proc). */
-		/* Locks recovery takes carry our id, so that our own
-		 * death mid-recovery is recoverable in turn. */
-		release(s->rh, k, s->proc < LFM_NPROCS ? s->proc + 1 : 0);
 		atomic_store_explicit(&s->rh->procs[k].pid, 0,
 				      memory_order_relaxed);
 		atomic_store_explicit(&s->rh->procs[k].state, 0,

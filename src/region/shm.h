@@ -58,6 +58,14 @@ const char *lfm__shm_tmpdir(void);
  * strings). 0, or ENAMETOOLONG when it does not fit in n bytes. */
 int lfm__shm_key_path(const char *key, char *out, size_t n);
 
+struct lfm__shm;
+/* Recovery's work (recover.h) for the process slots in mask `dead`, whose
+ * owners died and whose lock bytes the caller holds: 0, or EAGAIN when a
+ * process outside `dead` died meanwhile holding something recovery must
+ * wait for (the caller then widens `dead` and calls again: the work can
+ * be done again any number of times). */
+typedef int (*lfm__shm_release_fn)(struct lfm__shm *s, uint32_t dead);
+
 /* Creates (if `create`; mode modified by the umask) or joins
  * the region in file `path`. `g` is the geometry for a creator; a joiner
  * with `size_given` requires the region to have g->cache_bytes. Dead
@@ -68,9 +76,7 @@ int lfm__shm_key_path(const char *key, char *out, size_t n);
  * process slot), the errors of open, ftruncate, mmap. */
 int lfm__shm_attach(const char *path, int create, int mode,
 		    const struct lfm__region_geom *g, int size_given,
-		    void (*release)(struct lfm__region_hdr *rh, uint32_t k,
-				    uint32_t self),
-		    struct lfm__shm *s);
+		    lfm__shm_release_fn release, struct lfm__shm *s);
 
 /* Gives up the process slot and the mapping. */
 void lfm__shm_detach(struct lfm__shm *s);
@@ -78,13 +84,12 @@ void lfm__shm_detach(struct lfm__shm *s);
 /* 1 if slot k is claimed by a process that is no longer alive. */
 int lfm__shm_proc_dead(const struct lfm__shm *s, uint32_t k);
 
-/* Recovers every slot whose process died: takes the slot's lock (so no
- * one claims or recovers it meanwhile), calls release(rh, k) to free what
- * the process held, frees the slot. Serialised by LFM_LOCK_RECOVER.
- * Returns how many slots were recovered. */
-int lfm__shm_recover(struct lfm__shm *s,
-		     void (*release)(struct lfm__region_hdr *rh, uint32_t k,
-				     uint32_t self));
+/* Recovers every slot whose process died: takes the slots' locks (so no
+ * one claims or recovers them meanwhile), calls release(s, dead) once for
+ * all of them (again, with more, while it answers EAGAIN), frees the
+ * slots. Serialised by LFM_LOCK_RECOVER. Returns how many slots were
+ * recovered. */
+int lfm__shm_recover(struct lfm__shm *s, lfm__shm_release_fn release);
 
 /* memp_unlink's work on one region file. 0 (also when there is none),
  * EBUSY (in use and not force), or the error of unlink. */

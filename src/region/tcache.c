@@ -1,8 +1,30 @@
 /* tcache.c - per-thread pin caches (protocol in tcache.h). */
 #include "tcache.h"
 
+#include "crashpoint.h"
 #include "hash.h"
 #include "lfm_assert.h"
+#include "pinlog.h"
+
+/* This process's pin-log entry for frame index fi - 1 (`plog`: its log, in
+ * a shared region; NULL in a private one, where nothing is logged), held
+ * around every change of an entry's emptiness and of the frame's counts
+ * (pinlog.h, P1). Returns the entry's COUNT (0 without a log). */
+static inline _Atomic uint16_t *log_entry(_Atomic uint16_t *plog, uint32_t fi)
+{
+	return plog != NULL ? &plog[fi - 1] : NULL;
+}
+
+static inline uint32_t log_lock(_Atomic uint16_t *e)
+{
+	return e != NULL ? lfm__pinlog_lock(e) : 0;
+}
+
+static inline void log_unlock(_Atomic uint16_t *e, uint32_t count)
+{
+	if (e != NULL)
+		lfm__pinlog_unlock(e, count);
+}
 
 int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc)
@@ -36,45 +58,37 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 	return -1;
 }
 
-/* Subtracts up to d from a pin-log counter (never below 0: a log may
- * undercount a process's pins, never overcount them, pinlog.h). */
-static void log_sub(_Atomic uint16_t *log, uint32_t d)
-{
-	uint16_t v = atomic_load_explicit(log, memory_order_relaxed);
-	while (d > 0 && v > 0 &&
-	       !atomic_compare_exchange_weak_explicit(
-		   log, &v, (uint16_t)(v - (d < v ? d : v)),
-		   memory_order_relaxed, memory_order_relaxed))
-		;
-}
-
 /* Owner: empties its entry `word` (loaded as w, naming f), its HELD count
- * becoming DIRECT pins on f (logged in `log`, shared regions), its
- * SLOTREF dropped. A foreign putter looks for a pin in DIRECT and then in
- * the entries (buf.c release()); emptying the entry first and adding to
- * DIRECT after would let it look between the two and find the pin in
- * neither: EINVAL, the pin and its DIRTY lost. So the count is added to
- * DIRECT (and logged) first. Until the entry is emptied each of those
- * pins is counted twice, and a putter may drop it from either place; what
- * it took from the entry meanwhile comes off DIRECT again after. Returns
- * -1, with nothing changed, if DIRECT has no room for the count. */
+ * becoming DIRECT pins on f (logged in `log`, this process's entry for f
+ * in a shared region, held throughout), its SLOTREF dropped. A foreign
+ * putter looks for a pin in DIRECT and then in the entries (buf.c
+ * release()); emptying the entry first and adding to DIRECT after would
+ * let it look between the two and find the pin in neither: EINVAL, the pin
+ * and its DIRTY lost. So the count is added to DIRECT first. Until the
+ * entry is emptied each of those pins is counted twice, and a putter may
+ * drop it from either place; what it took from the entry meanwhile comes
+ * off DIRECT again after. Returns -1, with nothing changed, if DIRECT has
+ * no room for the count. */
 static int entry_to_direct(struct lfm__frame *f, _Atomic uint64_t *word,
 			   uint64_t w, _Atomic uint16_t *log)
 {
 	const uint32_t fi = lfm__tc_frame(w), c = lfm__tc_count(w);
+	uint32_t logged = log_lock(log);
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	if (c > 0) {
 		/* Relaxed: adding pins to pins the owner holds publishes
 		 * nothing. */
 		do {
-			if (lfm__st_direct(s) + c > LFM_DIRECT_MAX)
+			if (lfm__st_direct(s) + c > LFM_DIRECT_MAX ||
+			    logged + c > LFM_PINLOG_COUNT) {
+				log_unlock(log, logged);
 				return -1;
+			}
 		} while (!atomic_compare_exchange_weak_explicit(
 		    &f->state, &s, s + c * LFM_F_DIRECT_ONE,
 		    memory_order_relaxed, memory_order_relaxed));
-		if (log != NULL)
-			atomic_fetch_add_explicit(log, (uint16_t)c,
-						  memory_order_relaxed);
+		logged += c;
+		LFM_CRASH_POINT(LFM_CRASH_PIN_COUNTED);
 	}
 	/* Only foreign putters (count down), thieves (a CACHED entry:
 	 * emptied, its SLOTREF theirs to drop) and sweeps (REF) change the
@@ -88,24 +102,27 @@ static int entry_to_direct(struct lfm__frame *f, _Atomic uint64_t *word,
 			emptied = 1;
 			break;
 		}
+	LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
 	const uint32_t gone = c - (emptied ? lfm__tc_count(w) : 0);
-	if (gone == 0 && !emptied)
+	if (gone == 0 && !emptied) {
+		log_unlock(log, logged);
 		return 0;
-	if (log != NULL && gone > 0)
-		log_sub(log, gone); /* unlogged before unpinned */
+	}
 	/* Release: the user's page writes reach whoever takes EXCL once
 	 * the frame looks unpinned. Never below 0 DIRECT: a double put may
 	 * have taken a counted-twice pin from DIRECT too (pins are
 	 * fungible; such a put drops some other pin anyway). */
 	s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	for (;;) {
-		uint32_t d = lfm__st_direct(s);
-		uint32_t n = s - (gone < d ? gone : d) * LFM_F_DIRECT_ONE -
+		uint32_t d = lfm__st_direct(s), g = gone < d ? gone : d;
+		uint32_t n = s - g * LFM_F_DIRECT_ONE -
 			     (emptied ? LFM_F_SLOTREF_ONE : 0);
 		if (n == s || atomic_compare_exchange_weak_explicit(
 				  &f->state, &s, n, memory_order_release,
-				  memory_order_relaxed))
+				  memory_order_relaxed)) {
+			log_unlock(log, logged - (g < logged ? g : logged));
 			return 0;
+		}
 	}
 }
 
@@ -123,9 +140,9 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    atomic_load_explicit(&e[i].word, memory_order_acquire);
 		if (w == 0)
 			continue;
-		uint32_t fi = lfm__tc_frame(w) - 1;
-		if (entry_to_direct(&frames[fi], &e[i].word, w,
-				    pinlog != NULL ? &pinlog[fi] : NULL) != 0)
+		uint32_t fi = lfm__tc_frame(w);
+		if (entry_to_direct(&frames[fi - 1], &e[i].word, w,
+				    log_entry(pinlog, fi)) != 0)
 			rc = -1; /* keep the handle with what it holds */
 	}
 	if (rc == 0)
@@ -133,22 +150,30 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	return rc;
 }
 
-void lfm__tcache_release_dead(struct lfm__region_hdr *rh, struct lfm__handle *h)
+void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			  _Atomic uint16_t *plog)
 {
 	struct lfm__frame *frames = lfm__frames(rh);
-	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
+	struct lfm__tc_entry *e = lfm__tc_entries(h);
 	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
 	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
 	for (uint32_t i = 0; i < n; i++) {
-		/* Exchange: a thief racing us takes the reference, or we do. */
-		uint64_t w = atomic_exchange_explicit(&e[i].word, 0,
-						      memory_order_acq_rel);
+		uint64_t w =
+		    atomic_load_explicit(&e[i].word, memory_order_relaxed);
 		if (w == 0)
 			continue;
-		struct lfm__frame *f = &frames[lfm__tc_frame(w) - 1];
-		atomic_fetch_sub_explicit(&f->state, LFM_F_SLOTREF_ONE,
-					  memory_order_release);
+		_Atomic uint16_t *log = log_entry(plog, lfm__tc_frame(w));
+		uint32_t logged = log_lock(log);
+		/* Exchange: a thief racing us takes the reference, or we do. */
+		w = atomic_exchange_explicit(&e[i].word, 0,
+					     memory_order_acq_rel);
+		LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
+		if (w != 0)
+			atomic_fetch_sub_explicit(
+			    &frames[lfm__tc_frame(w) - 1].state,
+			    LFM_F_SLOTREF_ONE, memory_order_release);
+		log_unlock(log, logged);
 	}
 	atomic_store_explicit(&h->proc, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->owner, 0, memory_order_release);
@@ -185,7 +210,8 @@ int64_t lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
  * (and clearing) REF once, as CLOCK does: a page the owner keeps using is
  * not pushed out by pages it used twice. -1 if all are HELD. */
 static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			struct lfm__tc_entry *e, uint64_t tag)
+			struct lfm__tc_entry *e, uint64_t tag,
+			_Atomic uint16_t *plog)
 {
 	int64_t empty = -1;
 	for (uint32_t i = 0; i < LFM_TC_WAYS; i++) {
@@ -213,15 +239,19 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			    memory_order_relaxed, memory_order_relaxed);
 			continue;
 		}
-		if (atomic_compare_exchange_strong_explicit(
-			&e[i].word, &w, 0, memory_order_acquire,
-			memory_order_relaxed)) {
+		_Atomic uint16_t *log = log_entry(plog, lfm__tc_frame(w));
+		uint32_t logged = log_lock(log);
+		int took = atomic_compare_exchange_strong_explicit(
+		    &e[i].word, &w, 0, memory_order_acquire,
+		    memory_order_relaxed);
+		if (took) {
+			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
 			lfm__frame_unpin(&lfm__frames(rh)[lfm__tc_frame(w) - 1],
 					 LFM_F_SLOTREF_ONE, 0, 0);
-			return i;
 		}
-		if (w == 0)
-			return i; /* a thief emptied it meanwhile */
+		log_unlock(log, logged);
+		if (took || w == 0)
+			return i; /* ours, or a thief emptied it meanwhile */
 	}
 	return -1;
 }
@@ -229,30 +259,40 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__handle *h,
 					struct lfm__frame *f, uint64_t tag,
-					uint64_t hash)
+					uint64_t hash, _Atomic uint16_t *plog)
 {
 	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-	int64_t way = free_way(rh, h, e, tag);
+	int64_t way = free_way(rh, h, e, tag, plog);
 	if (way < 0)
 		return LFM_PIN_FULL;
+	uint32_t fi = lfm__frame_idx(rh, f) + 1;
+	_Atomic uint16_t *log = log_entry(plog, fi);
+	uint32_t logged = log_lock(log);
 	enum lfm__pin_result r = lfm__frame_pin(f, tag, LFM_F_SLOTREF_ONE);
 	if (r == LFM_PIN_OK) {
+		LFM_CRASH_POINT(LFM_CRASH_ENTRY_COUNTED);
 		e[way].tag = tag;
 		atomic_store_explicit(&e[way].word,
-				      (uint64_t)(lfm__frame_idx(rh, f) + 1) |
-					  LFM_TC_COUNT_ONE,
+				      (uint64_t)fi | LFM_TC_COUNT_ONE,
 				      memory_order_release);
+		LFM_CRASH_POINT(LFM_CRASH_ENTRY_FILLED);
 	}
+	log_unlock(log, logged);
 	return r;
 }
 
 int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    struct lfm__frame *f, uint64_t hash, uint32_t set,
-		    uint32_t clear, int drop)
+		    uint32_t clear, int drop, _Atomic uint16_t *plog)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
+	/* Emptying the entry drops its SLOTREF: under the log (P1). Rare
+	 * (discarded pages), so taken whether or not it comes to that. */
+	_Atomic uint16_t *log = drop ? log_entry(plog, fi) : NULL;
+	uint32_t logged = log_lock(log);
+	int rc = -1;
+	for (uint32_t way = 0; way < LFM_TC_WAYS && rc != 0; way++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
 		for (;;) {
@@ -272,13 +312,17 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 				&e[way].word, &w, empties ? 0 : n,
 				memory_order_release, memory_order_relaxed))
 				continue;
-			if (empties)
+			if (empties) {
+				LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
 				lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0,
 						 clear);
-			return 0;
+			}
+			rc = 0;
+			break;
 		}
 	}
-	return -1;
+	log_unlock(log, logged);
+	return rc;
 }
 
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
@@ -368,6 +412,7 @@ static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 		if (atomic_compare_exchange_weak_explicit(
 			word, &w, 0, memory_order_acquire,
 			memory_order_relaxed)) {
+			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
 			lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
 			(*count)++;
 			break;
@@ -423,10 +468,16 @@ int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			   uint64_t tag)
+			   uint64_t tag, _Atomic uint16_t *plog)
 {
 	uint32_t stolen = 0;
+	/* A thief's own entry for the frame, whoever's entries it empties
+	 * (pinlog.h, P1): its death between an entry and its SLOTREF is
+	 * then seen. */
+	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
+	uint32_t logged = log_lock(log);
 	for_entries_of(rh, f, tag, steal_cached, &stolen, 0);
+	log_unlock(log, logged);
 	return stolen;
 }
 
@@ -451,10 +502,13 @@ static int age_cached(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
 }
 
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			 uint64_t tag, int *referenced)
+			 uint64_t tag, int *referenced, _Atomic uint16_t *plog)
 {
 	uint32_t n = 0;
+	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
+	uint32_t logged = log_lock(log);
 	for_entries_of(rh, f, tag, age_cached, &n, 0);
+	log_unlock(log, logged);
 	*referenced = (n & AGE_REF) != 0;
 	return n & (AGE_REF - 1);
 }

@@ -38,6 +38,12 @@
  * - thief (CLOCK, flush, discard, which need the frame): CACHED -> 0, then
  *   it drops the SLOTREF; the CLOCK sweep instead clears REF of a CACHED
  *   entry that has it. Thieves never touch HELD entries.
+ * In a shared region every change that empties or fills an entry, or moves
+ * a SLOTREF or DIRECT count, is made holding the changer's own pin-log
+ * entry for the frame (pinlog.h, P1; `plog` below is the calling
+ * process's log, NULL in a private region): a death half-way through one
+ * leaves that entry held, and recovery recounts the frame. Count changes
+ * through a non-empty entry (pins, puts, a foreign putter) need no log.
  * Orders: the owner's decrement is a release and the thief's CAS an acquire,
  * so the user's page writes reach whoever takes EXCL after the thief drops
  * the SLOTREF (release).
@@ -154,11 +160,12 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			_Atomic uint16_t *pinlog);
 
-/* Frees the handle of a process that died: its entries' references and
- * the pins its users held through them are dropped (the users are gone),
- * never turned into direct pins. */
-void lfm__tcache_release_dead(struct lfm__region_hdr *rh,
-			      struct lfm__handle *h);
+/* Empties and frees a handle of this process that is leaving the pool
+ * (memp_close): its entries' references and the pins its users held
+ * through them are dropped (the users are done), never turned into direct
+ * pins. (A dead process's handles are recovery's: pinrecount.h.) */
+void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			  _Atomic uint16_t *plog);
 
 /* Owner: pins page `tag` through the cache if an entry exists. Returns the
  * frame index, or LFM_TC_ABSENT, LFM_TC_GHOST (no entry, but a ghost: the
@@ -186,7 +193,7 @@ static inline void lfm__tcache_note(struct lfm__tc_entry *ghost_slot,
 enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__handle *h,
 					struct lfm__frame *f, uint64_t tag,
-					uint64_t hash);
+					uint64_t hash, _Atomic uint16_t *plog);
 
 /* Owner: releases one pin of f held through h. `set`/`clear` are state bits
  * to apply; `drop` asks to empty the entry when its count reaches 0 (for
@@ -194,11 +201,12 @@ enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
  * or -1 if h holds no pin on f. */
 int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    struct lfm__frame *f, uint64_t hash, uint32_t set,
-		    uint32_t clear, int drop);
+		    uint32_t clear, int drop, _Atomic uint16_t *plog);
 
 /* Owner: if h holds exactly one pin on f (count 1), empties the entry,
  * the pin becoming a DIRECT one (logged in `log`, the process's pin-log
- * counter for f in a shared region, else NULL) and the SLOTREF dropped.
+ * entry for f in a shared region, held throughout; else NULL) and the
+ * SLOTREF dropped.
  * 0 on success, -1 otherwise. */
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  struct lfm__frame *f, uint64_t hash,
@@ -225,14 +233,14 @@ int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 
 /* Any thread: empties every CACHED entry naming f. Returns how many. */
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			   uint64_t tag);
+			   uint64_t tag, _Atomic uint16_t *plog);
 
 /* The CLOCK sweep at a frame whose USAGE is 0: empties every CACHED entry
  * naming f that has no REF, and clears REF of the CACHED ones that have
  * it. Returns how many it emptied; *referenced says whether any entry
  * had REF. */
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			 uint64_t tag, int *referenced);
+			 uint64_t tag, int *referenced, _Atomic uint16_t *plog);
 
 /* The owner's statistics counters for file `slot`. */
 static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,

@@ -354,8 +354,9 @@ static void read_procs(struct lfm__region_hdr *rh, int fd, uint32_t nframes,
 		uint64_t pins = proc_pins[k];
 		_Atomic uint16_t *log = lfm__pinlog_of(rh, k);
 		for (uint32_t i = 0; i < nframes; i++)
-			pins +=
-			    atomic_load_explicit(&log[i], memory_order_relaxed);
+			pins += atomic_load_explicit(&log[i],
+						     memory_order_relaxed) &
+				LFM_PINLOG_COUNT;
 		pr->pins = pins;
 	}
 }

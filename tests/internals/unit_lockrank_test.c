@@ -27,7 +27,8 @@ static pthread_mutex_t m_carve = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t m_bucket = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t m_bucket2 = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t m_live = PTHREAD_MUTEX_INITIALIZER;
-static int recover_byte; /* stands for the OFD RECOVER lock's address */
+static int recover_byte;       /* stands for the OFD RECOVER lock's address */
+static int pinlog_a, pinlog_b; /* stand for two pin-log entries */
 
 #ifdef LFM_DEBUG
 
@@ -106,11 +107,23 @@ static void test_in_order_passes(void)
 	lfm__pmutex_unlock_ranked(&m_bucket);
 	lfm__pmutex_lock_ranked(&m_bucket2, LFM_RANK_BUCKET);
 	lfm__pmutex_unlock_ranked(&m_bucket2);
+	/* carve_lock (its repair) under RECOVER; a pin-log entry under
+	 * RECOVER, and under a bucket lock. */
+	lfm__pmutex_lock_ranked(&m_carve, LFM_RANK_CARVE);
+	lfm__pmutex_unlock_ranked(&m_carve);
+	lfm__rank_acquire(&pinlog_a, LFM_RANK_PINLOG);
+	lfm__rank_release(&pinlog_a);
+	lfm__pmutex_lock_ranked(&m_bucket, LFM_RANK_BUCKET);
+	lfm__rank_acquire(&pinlog_a, LFM_RANK_PINLOG);
+	lfm__rank_release(&pinlog_a);
+	lfm__pmutex_unlock_ranked(&m_bucket);
 	lfm__rank_release(&recover_byte);
 
-	/* live_lock alone. */
+	/* live_lock alone, but for a pin-log entry (a leaf). */
 	lfm__pmutex_lock_ranked(&m_live, LFM_RANK_ALONE);
 	CHECK(lfm__rank_held(&m_live));
+	lfm__rank_acquire(&pinlog_a, LFM_RANK_PINLOG);
+	lfm__rank_release(&pinlog_a);
 	lfm__pmutex_unlock_ranked(&m_live);
 	CHECK(lfm__rank_none_held());
 }
@@ -169,10 +182,22 @@ static void two_buckets(void)
 	lfm__pmutex_lock_ranked(&m_bucket2, LFM_RANK_BUCKET);
 }
 
-static void carve_under_recover(void)
+static void files_under_recover(void)
 {
 	lfm__rank_acquire(&recover_byte, LFM_RANK_RECOVER);
-	lfm__pmutex_lock_ranked(&m_carve, LFM_RANK_CARVE);
+	lfm__pmutex_lock_ranked(&m_files, LFM_RANK_FILES);
+}
+
+static void two_pinlog_entries(void)
+{
+	lfm__rank_acquire(&pinlog_a, LFM_RANK_PINLOG);
+	lfm__rank_acquire(&pinlog_b, LFM_RANK_PINLOG);
+}
+
+static void bucket_under_pinlog(void)
+{
+	lfm__rank_acquire(&pinlog_a, LFM_RANK_PINLOG);
+	lfm__pmutex_lock_ranked(&m_bucket, LFM_RANK_BUCKET);
 }
 
 static void recover_under_pool(void)
@@ -223,9 +248,16 @@ static void test_violations_abort(void)
 	CHECK(aborts_with(two_buckets,
 			  "never two bucket locks at once: taking bucket lock "
 			  "while holding bucket lock"));
-	CHECK(aborts_with(carve_under_recover,
-			  "only bucket locks under RECOVER: taking carve_lock "
-			  "while holding RECOVER"));
+	CHECK(aborts_with(files_under_recover,
+			  "only carve_lock, bucket locks and pin-log entries "
+			  "under RECOVER: taking files_lock while holding "
+			  "RECOVER"));
+	CHECK(aborts_with(two_pinlog_entries,
+			  "never two pin-log entries at once: taking pin-log "
+			  "entry while holding pin-log entry"));
+	CHECK(aborts_with(bucket_under_pinlog,
+			  "out of order: taking bucket lock while holding "
+			  "pin-log entry"));
 	CHECK(aborts_with(recover_under_pool,
 			  "out of order: taking RECOVER while holding "
 			  "DB_MPOOL.lock"));

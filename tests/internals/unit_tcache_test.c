@@ -87,14 +87,14 @@ static int64_t get(struct lfm__region_hdr *rh, struct lfm__handle *h,
 static int put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	       struct lfm__frame *f, uint64_t tag)
 {
-	return lfm__tcache_put(rh, h, f, lfm__hash_tag(tag), 0, 0, 0);
+	return lfm__tcache_put(rh, h, f, lfm__hash_tag(tag), 0, 0, 0, NULL);
 }
 
 static enum lfm__pin_result insert(struct lfm__region_hdr *rh,
 				   struct lfm__handle *h, struct lfm__frame *f,
 				   uint64_t tag)
 {
-	return lfm__tcache_insert(rh, h, f, tag, lfm__hash_tag(tag));
+	return lfm__tcache_insert(rh, h, f, tag, lfm__hash_tag(tag), NULL);
 }
 
 static struct lfm__handle *claim(struct lfm__region_hdr *rh, uint32_t id)
@@ -201,10 +201,10 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 0);
 
 	/* A thief empties it and drops the SLOTREF. */
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 1);
 	CHECK_EQ(st(f), V | U1);
 	CHECK(entry_of(rh, h, f) == NULL);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 0); /* nothing left */
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 0); /* nothing left */
 	CHECK_EQ(st(f), V | U1);
 
 	/* The owner's next use finds a ghost (still hot), and re-inserts. */
@@ -214,7 +214,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
 	CHECK_EQ(count_of(rh, h, f), 1);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 1);
 	CHECK_EQ(st(f), V | 2 * U1);
 	/* Now the frame can be taken. */
 	CHECK_EQ(lfm__frame_try_excl(f, V, 0), 1);
@@ -232,15 +232,15 @@ static void test_held_never_stolen(void)
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(lfm__tcache_steal(rh, f, t), 0);
+		CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 0);
 	CHECK_EQ(count_of(rh, h, f), 2);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 0); /* HELD(1) */
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 0); /* HELD(1) */
 	CHECK_EQ(count_of(rh, h, f), 1);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f, t), 0);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1); /* CACHED now */
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 1); /* CACHED now */
 	CHECK_EQ(st(f), V | U1);
 	lfm__region_destroy_private(rh);
 }
@@ -268,21 +268,21 @@ static void test_age_spares_used_entries(void)
 	/* Used through the cache: REF. */
 	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	CHECK(atomic_load(&e->word) & LFM_TC_REF);
-	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 0); /* HELD(1): kept */
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used, NULL), 0); /* HELD(1): kept */
 	CHECK_EQ(used, 1);
 	CHECK(atomic_load(&e->word) & LFM_TC_REF);
 	CHECK_EQ(put(rh, h, f, t), 0);
 	CHECK(atomic_load(&e->word) & LFM_TC_REF); /* the put keeps it */
 
 	/* First pass: another turn, REF cleared, SLOTREF kept. */
-	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 0);
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used, NULL), 0);
 	CHECK_EQ(used, 1);
 	CHECK(entry_of(rh, h, f) == e);
 	CHECK_EQ(atomic_load(&e->word) & LFM_TC_REF, 0);
 	CHECK_EQ(count_of(rh, h, f), 0);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* Second pass with no use in between: stolen. */
-	CHECK_EQ(lfm__tcache_age(rh, f, t, &used), 1);
+	CHECK_EQ(lfm__tcache_age(rh, f, t, &used, NULL), 1);
 	CHECK_EQ(used, 0);
 	CHECK(entry_of(rh, h, f) == NULL);
 	CHECK_EQ(st(f), V | U1);
@@ -296,7 +296,7 @@ static void test_age_spares_used_entries(void)
 	e = entry_of(rh, h, f);
 	REQUIRE(e != NULL);
 	CHECK(atomic_load(&e->word) & LFM_TC_REF);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 1);
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 1);
 	CHECK(entry_of(rh, h, f) == NULL);
 	lfm__region_destroy_private(rh);
 }
@@ -317,7 +317,7 @@ static void test_steal_from_several_handles(void)
 	CHECK_EQ(st(f), V | 3 * S1 | 3 * U1);
 	CHECK_EQ(put(rh, a, f, t), 0);
 	CHECK_EQ(put(rh, c, f, t), 0);
-	CHECK_EQ(lfm__tcache_steal(rh, f, t), 2);
+	CHECK_EQ(lfm__tcache_steal(rh, f, t, NULL), 2);
 	CHECK_EQ(st(f), V | S1 | 3 * U1);
 	CHECK_EQ(count_of(rh, b, f), 1);
 	CHECK_EQ(get(rh, a, t), LFM_TC_GHOST);
@@ -365,21 +365,21 @@ static void test_put_set_clear_and_drop(void)
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, t), lfm__frame_idx(rh, f));
 	/* DIRTY goes on with the put; the entry stays (count 1). */
-	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, LFM_F_DIRTY, 0, 1), 0);
+	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, LFM_F_DIRTY, 0, 1, NULL), 0);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
 	CHECK_EQ(count_of(rh, h, f), 1);
 	/* Last put with drop: the entry empties and its SLOTREF goes, with
 	 * `clear` applied. */
-	CHECK_EQ(
-	    lfm__tcache_put(rh, h, f, hash, LFM_F_DISCARD, LFM_F_USAGE_MASK, 1),
-	    0);
+	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, LFM_F_DISCARD,
+				 LFM_F_USAGE_MASK, 1, NULL),
+		 0);
 	CHECK(entry_of(rh, h, f) == NULL);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | LFM_F_DISCARD);
 	CHECK_EQ(get(rh, h, t), LFM_TC_GHOST);
 	/* Without drop, clear applies and the entry is CACHED. */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
-	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, 0, LFM_F_DIRTY, 0), 0);
+	CHECK_EQ(lfm__tcache_put(rh, h, f, hash, 0, LFM_F_DIRTY, 0, NULL), 0);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(count_of(rh, h, f), 0);
 	lfm__region_destroy_private(rh);

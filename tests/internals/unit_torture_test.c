@@ -314,19 +314,20 @@ static void *tc_owner(void *p)
 					  (long long)r);
 			x->owner_cached++;
 			owner_use(x, want, &seq);
-			if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0, 0, 0) !=
-			    0)
+			if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0, 0, 0,
+					    NULL) != 0)
 				VIOLATION("owner: put failed\n");
 			continue;
 		}
 		enum lfm__pin_result res;
 		if (r == LFM_TC_GHOST) {
-			res = lfm__tcache_insert(x->rh, x->h, x->f, want, hash);
+			res = lfm__tcache_insert(x->rh, x->h, x->f, want, hash,
+						 NULL);
 			if (res == LFM_PIN_OK) {
 				x->owner_inserted++;
 				owner_use(x, want, &seq);
 				if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0,
-						    0, 0) != 0)
+						    0, 0, NULL) != 0)
 					VIOLATION("owner: put failed\n");
 			}
 		} else if (r == LFM_TC_ABSENT) {
@@ -372,7 +373,7 @@ static void *tc_thief(void *p)
 	while (!atomic_load(&x->owner_done)) {
 		uint64_t cur =
 		    atomic_load_explicit(&x->f->tag, memory_order_relaxed);
-		x->thief_stolen += lfm__tcache_steal(x->rh, x->f, cur);
+		x->thief_stolen += lfm__tcache_steal(x->rh, x->f, cur, NULL);
 		if (!lfm__frame_try_excl(x->f, 0, 0)) {
 			sched_yield();
 			continue;
@@ -537,8 +538,8 @@ static void test_tcache_release_vs_foreign_put(void)
 		}
 		struct lfm__handle *h = lfm__handle_at(x.rh, (uint32_t)hi);
 		/* RV_PINS pins, all HELD in one entry: insert, then gets. */
-		int ok = lfm__tcache_insert(x.rh, h, x.f, tags[0], hash) ==
-			 LFM_PIN_OK;
+		int ok = lfm__tcache_insert(x.rh, h, x.f, tags[0], hash,
+					    NULL) == LFM_PIN_OK;
 		struct lfm__tc_entry *ghost;
 		for (int k = 1; ok && k < RV_PINS; k++)
 			ok = lfm__tcache_get(x.rh, h, tags[0], hash, &ghost) ==
