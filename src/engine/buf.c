@@ -39,9 +39,19 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	struct lfm__frame *v;
 	uint32_t examined = 0;
 
+	if (t != NULL)
+		t->swept = 0;
 	int rc = lfm__victim_get(mp, file->pagesize, t, &v);
+	if (rc == ENOMEM)
+		lfm__stat_add(t, rh, slot, LFM_ST_NOMEM, 1);
 	if (rc != 0)
 		return rc;
+	if (t != NULL && t->swept != 0) {
+		/* Taken by sweeping (not carved): what it cost. */
+		lfm__stat_add(t, rh, slot, LFM_ST_ALLOC, 1);
+		lfm__stat_add(t, rh, slot, LFM_ST_ALLOC_PAGES, t->swept);
+		lfm__stat_raise(t, rh, slot, LFM_ST_ALLOC_MAX, t->swept);
+	}
 	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
 	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
 		/* Another thread inserted it meanwhile: use theirs. v goes
@@ -218,6 +228,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 	}
 
 	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
+	int waited = 0; /* this get slept on the frame (counted once) */
 	for (;;) {
 		uint32_t examined = 0;
 		struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
@@ -257,8 +268,19 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		case LFM_PIN_BUSY: {
 			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_acquire);
-			if (s & LFM_F_EXCL)
+			if (s & LFM_F_EXCL) {
+				if (!waited) {
+					/* Not VALID under EXCL: being read. */
+					waited = 1;
+					lfm__stat_add(t, rh, slot,
+						      LFM_ST_IOWAIT, 1);
+					if (!(s & LFM_F_VALID))
+						lfm__stat_add(t, rh, slot,
+							      LFM_ST_READWAIT,
+							      1);
+				}
 				lfm__frame_wait(f, s);
+			}
 			continue;
 		}
 		case LFM_PIN_MISMATCH:

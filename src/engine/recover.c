@@ -74,6 +74,13 @@ void lfm__recover_proc(struct lfm__region_hdr *rh, uint32_t k, uint32_t self)
 			owner)
 			lfm__tcache_release_dead(rh, h);
 	}
+
+	/* 5. Its flusher threads died with it: no longer counted. */
+	atomic_fetch_sub_explicit(
+	    &rh->nflushers,
+	    atomic_exchange_explicit(&rh->proc_flushers[k], 0,
+				     memory_order_relaxed),
+	    memory_order_relaxed);
 }
 
 int lfm__recover_dead(struct lfm__pool *mp)

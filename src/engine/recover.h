@@ -19,6 +19,7 @@
  *  3. Its direct pins, from its pin log (pinlog.h).
  *  4. Its thread caches: entries' references and the pins held through
  *     them (tcache.h).
+ *  5. Its flusher threads, from the region's count (proc_flushers).
  *
  * What is not recovered: a pin taken in the few instructions between a
  * state-word CAS and its log entry (pinlog.h) stays, i.e. one frame stays
