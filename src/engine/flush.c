@@ -141,14 +141,19 @@ int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
 			rc = lfm__fdatasync(fd);
 		}
 		if (rc != 0) {
+			/* Counted twice: at once, for the syncs under way
+			 * now, and once the pages are dirty again, for those
+			 * that began meanwhile and may have found them clean.
+			 * Release: whoever sees a count moved sees the error
+			 * (and, after the second, the pages dirty). */
+			atomic_store_explicit(&file->sync_err, rc,
+					      memory_order_relaxed);
+			atomic_fetch_add_explicit(&file->sync_fails, 1,
+						  memory_order_release);
 			lfm__stat_add(t, rh, s, LFM_ST_FSYNC_ERR, 1);
 			atomic_store_explicit(&file->unsynced, 1,
 					      memory_order_relaxed);
 			redirty_file(mp, s);
-			/* Release: whoever sees the count moved sees the
-			 * error, and the pages dirty again. */
-			atomic_store_explicit(&file->sync_err, rc,
-					      memory_order_relaxed);
 			atomic_fetch_add_explicit(&file->sync_fails, 1,
 						  memory_order_release);
 		} else if (atomic_load_explicit(&file->sync_fails,

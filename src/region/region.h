@@ -131,10 +131,10 @@ struct lfm__file {
 	/* Totals when the slot was given to this file (stats.h); written
 	 * before `state` is set ACTIVE (release). */
 	uint64_t stat_base[LFM_ST_NCOUNTERS];
-	/* fdatasync calls of the file that failed (flush.c): bumped, with
-	 * release after `sync_err` (relaxed) holds the error, by the syncer
-	 * that saw the failure, once it has marked every cached page of the
-	 * file dirty again. A sync compares the count at its start with the
+	/* Failed fdatasync calls of the file (flush.c): bumped (release)
+	 * by the syncer that saw one, after `sync_err` (relaxed) holds the
+	 * error, twice: at once, and once every cached page of the file is
+	 * dirty again. A sync compares the count at its start with the
 	 * count after its own fdatasync: a failure in between may have
 	 * dropped writes it covers (another sync's fdatasync took the
 	 * kernel's report), so it returns sync_err too. */
