@@ -82,7 +82,10 @@ enum {
 	LFM_ST_FSYNC_ERR,   /* of those, failed */
 	LFM_ST_BGWERR,	    /* flusher writes that failed (pages kept dirty) */
 	LFM_ST_LOGFLUSH,    /* log-flush function calls before writes */
-	LFM_ST_NCOUNTERS
+	LFM_ST_NUSED,
+	/* Rounded up to whole cache lines: a file's counters in a handle
+	 * (and in a stripe) never share a line with the next file's. */
+	LFM_ST_NCOUNTERS = (LFM_ST_NUSED + 7) & ~7
 };
 
 struct lfm__stripe {
