@@ -109,6 +109,30 @@ typedef struct __db_mpool_stat {
 	 * with read(2) instead. */
 	unsigned long st_page_in_mapped;
 	unsigned long st_map_faults;
+	/* Eviction effort, as later Berkeley DB releases name it: misses
+	 * that took a frame by evicting a page (not a fresh frame), the
+	 * frames the CLOCK hand examined for them, and the most for one. */
+	unsigned long st_alloc;
+	unsigned long st_alloc_pages;
+	unsigned long st_alloc_max_pages;
+	/* memp_fget calls that slept on a frame held for I/O (a read in
+	 * flight, or a write or eviction: st_io_wait, as later releases),
+	 * and of those, on a read in flight (lfmpool's own). */
+	unsigned long st_io_wait;
+	unsigned long st_read_wait;
+	unsigned long st_nomem;	    /* memp_fget calls that returned ENOMEM */
+	unsigned long st_fdatasync; /* fdatasync(2) calls by syncs */
+	unsigned long st_fdatasync_errors; /* of those, failed */
+	/* Writes a flusher could not make (the pages stayed dirty and were
+	 * written later; no call returns these errors). */
+	unsigned long st_bg_write_errors;
+	unsigned long st_log_flush; /* memp_set_logflush function calls */
+	/* memp_sync: calls, DB_INCOMPLETE answers, pages written, and how
+	 * long the last call took, in microseconds. */
+	unsigned long st_ckpt;
+	unsigned long st_ckpt_incomplete;
+	unsigned long st_ckpt_pages;
+	unsigned long st_ckpt_last_usec;
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -122,6 +146,17 @@ typedef struct __db_mpool_fstat {
 	unsigned long st_page_out;
 	unsigned long st_page_in_mapped; /* as in DB_MPOOL_STAT */
 	unsigned long st_map_faults;
+	/* As in DB_MPOOL_STAT, for this file's pages. */
+	unsigned long st_alloc;
+	unsigned long st_alloc_pages;
+	unsigned long st_alloc_max_pages;
+	unsigned long st_io_wait;
+	unsigned long st_read_wait;
+	unsigned long st_nomem;
+	unsigned long st_fdatasync;
+	unsigned long st_fdatasync_errors;
+	unsigned long st_bg_write_errors;
+	unsigned long st_log_flush;
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */
@@ -248,8 +283,12 @@ LFM_EXPORT int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
 LFM_EXPORT int memp_fset(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags);
 
 /* memp_fsync: write the file's dirty pages and fdatasync the file; pinned
- * ones are skipped and then DB_INCOMPLETE is returned. A background write
- * error of this file since the last sync is returned once (see below). */
+ * ones are skipped and then DB_INCOMPLETE is returned. It returns an
+ * error exactly when a change it covers may not be durable: a page it
+ * could not write, or an fdatasync of the file that failed while it ran
+ * (then every page of the file still cached is dirty again). A flusher's
+ * earlier failed write of a page is not one: the page stayed dirty, and
+ * this call writes it (st_bg_write_errors counts those). */
 LFM_EXPORT int memp_fsync(DB_MPOOLFILE *mpf);
 
 /* memp_unlink: remove the shared pool in `dir` (NULL: as memp_open): its
@@ -284,7 +323,7 @@ memp_register(DB_MPOOL *mp, int ftype,
  * it up. A call with a larger *lsn, or any call after one returned 0,
  * starts a new checkpoint. On success *lsn becomes the largest LSN written
  * by the checkpoint (unchanged if it wrote no page with an LSN).
- * Background write errors are returned once, as by memp_fsync. Errors:
+ * Errors are returned as by memp_fsync, for every file. Errors:
  * EINVAL (mp or lsn NULL), ENOMEM, the errors of write(2) and fdatasync(2)
  * (the pages not made durable stay in the checkpoint).
  */
@@ -312,8 +351,9 @@ LFM_EXPORT int memp_stat(DB_MPOOL *mp, DB_MPOOL_STAT **gsp,
  * from those threads, concurrently with the application's, and must be
  * thread-safe. A write a flusher could
  * not make (EIO, ENOSPC, a pgout error, a refused log flush) leaves the page
- * dirty and intact; the flusher retries it later, and the error is returned
- * once by the next memp_fsync of that file or memp_sync.
+ * dirty and intact; the flusher retries it later, and a sync writes it
+ * (returning its own result: the same whether or not a flusher tried
+ * first). st_bg_write_errors counts such failures.
  */
 
 /* memp_set_flushers: run `nflushers` flusher threads (0: none; -1: the

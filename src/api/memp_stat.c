@@ -19,6 +19,16 @@
 		COPY(d, s, st_page_out);                                       \
 		COPY(d, s, st_page_in_mapped);                                 \
 		COPY(d, s, st_map_faults);                                     \
+		COPY(d, s, st_alloc);                                          \
+		COPY(d, s, st_alloc_pages);                                    \
+		COPY(d, s, st_alloc_max_pages);                                \
+		COPY(d, s, st_io_wait);                                        \
+		COPY(d, s, st_read_wait);                                      \
+		COPY(d, s, st_nomem);                                          \
+		COPY(d, s, st_fdatasync);                                      \
+		COPY(d, s, st_fdatasync_errors);                               \
+		COPY(d, s, st_bg_write_errors);                                \
+		COPY(d, s, st_log_flush);                                      \
 	} while (0)
 
 static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
@@ -35,6 +45,10 @@ static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
 	COPY(g, s, st_page_clean);
 	COPY(g, s, st_page_dirty);
 	COPY(g, s, st_pages);
+	COPY(g, s, st_ckpt);
+	COPY(g, s, st_ckpt_incomplete);
+	COPY(g, s, st_ckpt_pages);
+	COPY(g, s, st_ckpt_last_usec);
 }
 
 static void file_stat(DB_MPOOL_FSTAT *e, const struct lfm__fstat *s)

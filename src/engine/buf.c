@@ -27,6 +27,28 @@
 #define LFM_RETRY	 (-1)
 #define LFM_DELETE_TRIES 8
 
+/* lfm__victim_get for a miss of file `slot`, counting what it cost: a
+ * victim taken by sweeping and the frames examined, or ENOMEM. Out of
+ * line, so that get_page's hits do not pay for it. */
+static __attribute__((noinline)) int
+victim_counted(struct lfm__pool *mp, struct lfm__tls_node *t, uint32_t slot,
+	       uint32_t pagesize, struct lfm__frame **v)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	if (t != NULL)
+		t->swept = 0;
+	int rc = lfm__victim_get(mp, pagesize, t, v);
+	if (rc == ENOMEM)
+		lfm__stat_add(t, rh, slot, LFM_ST_NOMEM, 1);
+	if (rc == 0 && t != NULL && t->swept != 0) {
+		/* Taken by sweeping (not carved): what it cost. */
+		lfm__stat_add(t, rh, slot, LFM_ST_ALLOC, 1);
+		lfm__stat_add(t, rh, slot, LFM_ST_ALLOC_PAGES, t->swept);
+		lfm__stat_raise(t, rh, slot, LFM_ST_ALLOC_MAX, t->swept);
+	}
+	return rc;
+}
+
 /* The page is not resident: claim a frame, publish it under the bucket
  * lock (EXCL held), fill it, release it with one direct pin. */
 static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
@@ -39,7 +61,7 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	struct lfm__frame *v;
 	uint32_t examined = 0;
 
-	int rc = lfm__victim_get(mp, file->pagesize, t, &v);
+	int rc = victim_counted(mp, t, slot, file->pagesize, &v);
 	if (rc != 0)
 		return rc;
 	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
@@ -144,6 +166,19 @@ static int unextend(struct lfm__file *file, enum lfm__fill how, uint64_t pgno,
 
 static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		    int excl, void **pagep);
+
+/* A get sleeps until the thread holding f in EXCL (state s) is done: a
+ * read in flight (not VALID yet), or a write or eviction. Counted here,
+ * out of get_page's loop, so that its hits do not pay for it. */
+static __attribute__((noinline, cold)) void
+wait_counted(struct lfm__tls_node *t, struct lfm__region_hdr *rh, uint32_t slot,
+	     struct lfm__frame *f, uint32_t s)
+{
+	lfm__stat_add(t, rh, slot, LFM_ST_IOWAIT, 1);
+	if (!(s & LFM_F_VALID))
+		lfm__stat_add(t, rh, slot, LFM_ST_READWAIT, 1);
+	lfm__frame_wait(f, s);
+}
 
 int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		 void **pagep)
@@ -254,7 +289,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_acquire);
 			if (s & LFM_F_EXCL)
-				lfm__frame_wait(f, s);
+				wait_counted(t, rh, slot, f, s);
 			continue;
 		}
 		case LFM_PIN_MISMATCH:

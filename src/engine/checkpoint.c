@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Puts every page that is dirty or pinned now in generation gen's set. A
  * page is marked under its bucket lock and only while its frame is linked
@@ -113,7 +114,8 @@ static void note_lsn(struct lfm__region_hdr *rh, const struct lfm__lsn *lsn)
 /* Writes what is left of the marked set (marks of any generation: an
  * older one's pages are in the newer set too, or done) and makes it
  * durable. *left gets the pages still in it. */
-static int write_set(struct lfm__pool *mp, uint32_t *left)
+static int write_set(struct lfm__pool *mp, const uint32_t *fails0,
+		     uint32_t *left)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
@@ -160,6 +162,8 @@ static int write_set(struct lfm__pool *mp, uint32_t *left)
 	struct lfm__wb_opts o = {.wait_excl = 1};
 	struct lfm__wb_result res = {0};
 	lfm__wb_write(mp, cand, nd, &o, lfm__tls(mp), &res);
+	atomic_fetch_add_explicit(&rh->ckpt_pages, res.nwrote,
+				  memory_order_relaxed);
 	err = res.err;
 	for (uint32_t i = 0; i < nc; i++) {
 		struct lfm__wb_cand *c = &cand[i];
@@ -170,7 +174,7 @@ static int write_set(struct lfm__pool *mp, uint32_t *left)
 			c->result = LFM_WB_PINNED; /* clean, but its holder may
 						     put it dirty */
 	}
-	int rc = lfm__flush_durable(mp, -1, wrote, cand, nd, bad);
+	int rc = lfm__flush_durable(mp, -1, wrote, fails0, bad);
 	if (err == 0)
 		err = rc;
 	/* Out of the set: pages written (and made durable) and pages found
@@ -200,13 +204,24 @@ static int write_set(struct lfm__pool *mp, uint32_t *left)
 	return err;
 }
 
-int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
+static uint64_t now_ns(void)
 {
-	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
+{
 	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t *fails0 = calloc(rh->nfiles_max, sizeof(*fails0));
+	if (fails0 == NULL)
+		return ENOMEM;
+	lfm__flush_begin(mp, -1, fails0);
 	uint64_t gen = begin(mp, lfm__lsn_u64(lsn));
 	uint32_t left = 0;
-	int err = write_set(mp, &left);
+	int err = write_set(mp, fails0, &left);
+	free(fails0);
 	if (err != 0)
 		return err;
 	if (left > 0)
@@ -222,4 +237,19 @@ int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
 		lsn->offset = (u_int32_t)v;
 	}
 	return 0;
+}
+
+int lfm__pool_checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
+{
+	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
+	struct lfm__region_hdr *rh = mp->rh;
+	uint64_t t0 = now_ns();
+	int rc = checkpoint(mp, lsn);
+	atomic_fetch_add_explicit(&rh->ckpt_calls, 1, memory_order_relaxed);
+	if (rc == LFM_INCOMPLETE)
+		atomic_fetch_add_explicit(&rh->ckpt_incomplete, 1,
+					  memory_order_relaxed);
+	atomic_store_explicit(&rh->ckpt_last_ns, now_ns() - t0,
+			      memory_order_relaxed);
+	return rc;
 }

@@ -173,12 +173,22 @@ struct lfm__pstat {
 	    st_hash_buckets, st_hash_searches, st_hash_longest,
 	    st_hash_examined, st_page_clean, st_page_dirty, st_pages,
 	    st_page_in_mapped, st_map_faults;
+	/* Effort, waits and failures, as later Berkeley DB releases name
+	 * them where they have them (db_mpool.h says what each counts). */
+	uint64_t st_alloc, st_alloc_pages, st_alloc_max_pages, st_io_wait,
+	    st_read_wait, st_nomem, st_fdatasync, st_fdatasync_errors,
+	    st_bg_write_errors, st_log_flush;
+	/* memp_sync's (the pool's only). */
+	uint64_t st_ckpt, st_ckpt_incomplete, st_ckpt_pages, st_ckpt_last_usec;
 };
 struct lfm__fstat {
 	const char *file_name;
 	uint64_t st_pagesize, st_cache_hit, st_cache_miss, st_map,
 	    st_page_create, st_page_in, st_page_out, st_page_in_mapped,
 	    st_map_faults;
+	uint64_t st_alloc, st_alloc_pages, st_alloc_max_pages, st_io_wait,
+	    st_read_wait, st_nomem, st_fdatasync, st_fdatasync_errors,
+	    st_bg_write_errors, st_log_flush;
 };
 void lfm__pool_stat(struct lfm__pool *mp, struct lfm__pstat *g);
 /* The files this process has open: one malloc'd block (free() it) of *n

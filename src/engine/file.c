@@ -184,7 +184,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		abs_path(fd, f->apath);
 		atomic_store_explicit(&f->rw_opened, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
-		atomic_store_explicit(&f->bg_err, 0, memory_order_relaxed);
+		atomic_store_explicit(&f->sync_err, 0, memory_order_relaxed);
 		atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
 		for (int c = 0; c < LFM_ST_NCOUNTERS; c++)
 			f->stat_base[c] =

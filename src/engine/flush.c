@@ -37,65 +37,136 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 	}
 }
 
-/* fdatasync failed for file `slot`: the kernel may have dropped what we
- * wrote, so the pages this call wrote that are still cached, unchanged in
- * identity, are marked dirty again (under a pin of our own, which freezes
- * the tag) for the next sync to write. */
-static void redirty(struct lfm__pool *mp, const struct lfm__wb_cand *c,
-		    uint32_t n, uint32_t slot)
+/* A page made dirty again, pinned by us: an open checkpoint may have
+ * counted it done (written by someone, clean at its start), so it joins
+ * that checkpoint's set unless it is in one. As checkpoint.c marks:
+ * under the bucket lock, while the frame is linked with the tag. The
+ * phase in ckpt_state's low bits is 0 when no checkpoint is open
+ * (LFM_CKPT_CLOSED, checkpoint.h, which calls this module). */
+static void mark_open_checkpoint(struct lfm__pool *mp, struct lfm__frame *f,
+				 uint64_t tag)
 {
-	struct lfm__frame *frames = lfm__frames(mp->rh);
+	struct lfm__region_hdr *rh = mp->rh;
+	uint64_t st =
+	    atomic_load_explicit(&rh->ckpt_state, memory_order_acquire);
+	if ((st & 3) == 0)
+		return;
+	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
+	uint32_t examined = 0;
+	uint64_t none = 0;
+	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
+	if (lfm__ftab_find(rh, b, tag, &examined) == f)
+		atomic_compare_exchange_strong_explicit(
+		    &f->ckpt, &none, st >> 2, memory_order_relaxed,
+		    memory_order_relaxed);
+	lfm__mutex_unlock_ranked(&b->lock);
+}
+
+/* fdatasync failed for file `slot`: the kernel may have dropped any write
+ * of the file since the last good one, whoever made it (this sync, an
+ * earlier one, a flusher, an eviction), so every page of the file still
+ * cached is marked dirty again for the next sync to write (under a pin of
+ * our own, which freezes the tag). A page a writer holds in EXCL is
+ * waited for: its write may have been one the fdatasync covered. Pages
+ * evicted since their write cannot be restored (rule 16). */
+static void redirty_file(struct lfm__pool *mp, uint32_t slot)
+{
+	LFM_ASSERT(lfm__rank_none_held()); /* it waits for EXCL */
+	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__frame *frames = lfm__frames(rh);
+	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	for (uint32_t i = 0; i < n; i++) {
-		if (c[i].result != LFM_WB_WRITTEN ||
-		    lfm__tag_slot(c[i].tag) != slot)
+		struct lfm__frame *f = &frames[i];
+		uint64_t tag =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
+		if (tag == 0 || tag == LFM_TAG_RETIRED ||
+		    lfm__tag_slot(tag) != slot)
 			continue;
-		struct lfm__frame *f = &frames[c[i].idx];
-		if (lfm__pin_direct(mp, f, c[i].tag) == LFM_PIN_OK)
+		for (;;) {
+			uint32_t s = atomic_load_explicit(&f->state,
+							  memory_order_acquire);
+			if (!(s & LFM_F_VALID) ||
+			    (s & (LFM_F_DIRTY | LFM_F_EXCL)) == LFM_F_DIRTY)
+				break; /* being read, or dirty already */
+			enum lfm__pin_result r = lfm__pin_direct(mp, f, tag);
+			if (r == LFM_PIN_BUSY) {
+				s = atomic_load_explicit(&f->state,
+							 memory_order_acquire);
+				if (s & LFM_F_EXCL)
+					lfm__frame_wait(f, s);
+				continue;
+			}
+			if (r != LFM_PIN_OK)
+				break; /* it holds another page now */
+			mark_open_checkpoint(mp, f, tag);
 			(void)lfm__unpin_direct(mp, f, LFM_F_DIRTY, 0);
+			break;
+		}
 	}
 }
 
-/* Takes the background write error of file s (reported once). */
-static int take_bg_err(struct lfm__region_hdr *rh, uint32_t s)
+void lfm__flush_begin(struct lfm__pool *mp, int64_t slot, uint32_t *fails0)
 {
-	return atomic_exchange_explicit(&lfm__files(rh)[s].bg_err, 0,
-					memory_order_relaxed);
+	struct lfm__region_hdr *rh = mp->rh;
+	for (uint32_t s = 0; s < rh->nfiles_max; s++)
+		if (slot < 0 || (int64_t)s == slot)
+			fails0[s] =
+			    atomic_load_explicit(&lfm__files(rh)[s].sync_fails,
+						 memory_order_acquire);
 }
 
 int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
-		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad)
+		       const uint32_t *fails0, uint8_t *bad)
 {
 	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__tls_node *t = lfm__tls(mp);
 	int err = 0;
 	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
 		if (slot >= 0 && (int64_t)s != slot)
 			continue;
 		struct lfm__file *file = &lfm__files(rh)[s];
-		if (!atomic_exchange_explicit(&file->unsynced, 0,
-					      memory_order_acq_rel) &&
-		    !wrote[s])
-			continue;
+		int rc = 0;
 		int fd = lfm__pfile_wfd(mp, s);
-		if (fd < 0)
-			continue; /* nothing this process can have written */
-		int rc = lfm__fdatasync(fd);
+		/* Nothing this process can have written: no fdatasync. */
+		if (fd >= 0 && (atomic_exchange_explicit(
+				    &file->unsynced, 0, memory_order_acq_rel) ||
+				wrote[s])) {
+			lfm__stat_add(t, rh, s, LFM_ST_FSYNC, 1);
+			rc = lfm__fdatasync(fd);
+		}
 		if (rc != 0) {
+			/* Counted twice: at once, for the syncs under way
+			 * now, and once the pages are dirty again, for those
+			 * that began meanwhile and may have found them clean.
+			 * Release: whoever sees a count moved sees the error
+			 * (and, after the second, the pages dirty). */
+			atomic_store_explicit(&file->sync_err, rc,
+					      memory_order_relaxed);
+			atomic_fetch_add_explicit(&file->sync_fails, 1,
+						  memory_order_release);
+			lfm__stat_add(t, rh, s, LFM_ST_FSYNC_ERR, 1);
 			atomic_store_explicit(&file->unsynced, 1,
 					      memory_order_relaxed);
-			redirty(mp, c, n, s);
+			redirty_file(mp, s);
+			atomic_fetch_add_explicit(&file->sync_fails, 1,
+						  memory_order_release);
+		} else if (atomic_load_explicit(&file->sync_fails,
+						memory_order_acquire) !=
+			   fails0[s]) {
+			/* Another sync's fdatasync failed since ours began:
+			 * writes we cover may be lost, and the pages still
+			 * cached are dirty again. */
+			rc = atomic_load_explicit(&file->sync_err,
+						  memory_order_relaxed);
+			if (rc == 0)
+				rc = EIO;
+		}
+		if (rc != 0) {
 			if (bad != NULL)
 				bad[s] = 1;
 			if (err == 0)
 				err = rc;
 		}
-	}
-	/* A flusher's failed write is the next sync's to report. */
-	for (uint32_t s = 0; s < rh->nfiles_max; s++) {
-		if (slot >= 0 && (int64_t)s != slot)
-			continue;
-		int bg = take_bg_err(rh, s);
-		if (bg != 0 && err == 0)
-			err = bg;
 	}
 	return err;
 }
@@ -108,16 +179,19 @@ int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 	struct lfm__frame *frames = lfm__frames(rh);
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	uint8_t *wrote = calloc(rh->nfiles_max, 1);
+	uint32_t *fails0 = calloc(rh->nfiles_max, sizeof(*fails0));
 	struct lfm__wb_cand *cand = malloc(sizeof(*cand) * (n ? n : 1));
 	struct lfm__tls_node *t = lfm__tls(mp);
 	uint32_t nc = 0;
 	int err = 0;
 
-	if (wrote == NULL || cand == NULL) {
+	if (wrote == NULL || fails0 == NULL || cand == NULL) {
 		free(wrote);
+		free(fails0);
 		free(cand);
 		return ENOMEM;
 	}
+	lfm__flush_begin(mp, slot, fails0);
 	for (uint32_t i = 0; i < n; i++) {
 		/* Acquire: a page seen clean was written, and its writer's
 		 * `unsynced` mark is then seen below. */
@@ -155,11 +229,12 @@ int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 	}
 	/* Durability: what this call wrote, and what flushers and evictions
 	 * wrote before it, is on stable storage before it reports success. */
-	int rc = lfm__flush_durable(mp, slot, wrote, cand, nc, NULL);
+	int rc = lfm__flush_durable(mp, slot, wrote, fails0, NULL);
 	if (err == 0)
 		err = rc;
 	free(cand);
 	free(wrote);
+	free(fails0);
 	if (err != 0)
 		return err;
 	return res.npinned > 0 && !pinned_too ? LFM_INCOMPLETE : 0;

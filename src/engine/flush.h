@@ -19,17 +19,28 @@
 int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too);
 
 /*
+ * A sync's first step: fails0[s] gets the count of failed fdatasyncs of
+ * each file s it covers (file `slot`, every file with -1), for
+ * lfm__flush_durable. fails0 has nfiles_max entries.
+ */
+void lfm__flush_begin(struct lfm__pool *mp, int64_t slot, uint32_t *fails0);
+
+/*
  * A sync's last step, for file `slot` (every file with -1): each file this
  * call wrote (wrote[s]), or that flushers and evictions wrote since the
  * last sync began, is fdatasync'd, so that what it reports written is on
- * stable storage. If fdatasync fails, the pages of that file in c[0..n)
- * that this call wrote (result LFM_WB_WRITTEN) are marked dirty again (the
- * kernel may have dropped them) and bad[s] is set (bad may be NULL). Then
- * a flusher's failed write of a covered file since the last sync is taken,
- * to be reported once. Returns the first error, or 0.
+ * stable storage. If fdatasync fails, every page of the file still cached
+ * is marked dirty again (the kernel may have dropped any write since the
+ * last good fdatasync, whoever made it); the error is returned and bad[s]
+ * set (bad may be NULL). A file whose fdatasync, this call's or another
+ * sync's, failed since lfm__flush_begin gave fails0 gets that error too:
+ * the writes this sync covers may be among those dropped. A write that
+ * failed earlier but was since made (a flusher's, say) is no error: the
+ * result depends on what is durable, not on who tried (rule 16). Returns
+ * the first error, or 0.
  */
 int lfm__flush_durable(struct lfm__pool *mp, int64_t slot, const uint8_t *wrote,
-		       const struct lfm__wb_cand *c, uint32_t n, uint8_t *bad);
+		       const uint32_t *fails0, uint8_t *bad);
 
 /* Drops every frame of file `slot` (memp_fclose of a temporary file):
  * frames pinned by users are left. Returns how many were left. */

@@ -3,6 +3,7 @@
 #include "lockrank.h"
 
 #include "recover.h"
+#include "shm.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -47,13 +48,16 @@ void lfm__flushers_kick(struct lfm__region_hdr *rh)
 	lfm__futex_wake_all(&rh->flush_kick);
 }
 
-static void record_error(struct lfm__region_hdr *rh, uint32_t slot, int rc)
+/* Flusher threads of this process: the region's count (CLOCK's hint)
+ * and, in a shared region, our slot's (lfmpool-stat sums the live ones;
+ * recovery takes a dead slot's back from the total). */
+static void count_flushers(struct lfm__pool *mp, int32_t d)
 {
-	int32_t none = 0;
-	if (slot < rh->nfiles_max)
-		atomic_compare_exchange_strong_explicit(
-		    &lfm__files(rh)[slot].bg_err, &none, rc,
-		    memory_order_relaxed, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mp->rh->nflushers, (uint32_t)d,
+				  memory_order_relaxed);
+	if (mp->shm != NULL)
+		atomic_fetch_add_explicit(&mp->rh->proc_flushers[mp->shm->proc],
+					  (uint32_t)d, memory_order_relaxed);
 }
 
 static void *flusher_main(void *arg)
@@ -105,9 +109,10 @@ static void *flusher_main(void *arg)
 		if (wrote > 0)
 			atomic_fetch_add_explicit(&rh->flush_wrote, wrote,
 						  memory_order_relaxed);
-		if (rc != 0) {
-			record_error(rh, slot, rc);
-		} else if (wrote > 0) {
+		/* A failed write was counted (LFM_ST_BGWERR) and its pages
+		 * left dirty: a later pass, a sync or an eviction writes
+		 * them, and that writer's caller hears of any error then. */
+		if (rc == 0 && wrote > 0) {
 			idle = LFM_FLUSH_IDLE_NS;
 			continue;
 		}
@@ -131,17 +136,17 @@ static void *flusher_main(void *arg)
 }
 
 /* Stops and joins the first `started` threads of set, and frees it. */
-static void stop_threads(struct lfm__region_hdr *rh, struct lfm__flushers *set,
+static void stop_threads(struct lfm__pool *mp, struct lfm__flushers *set,
 			 uint32_t started)
 {
+	struct lfm__region_hdr *rh = mp->rh;
 	atomic_store_explicit(&set->stop, 1, memory_order_release);
 	atomic_fetch_add_explicit(&rh->flush_kick, 1, memory_order_release);
 	lfm__futex_wake_all(&rh->flush_kick);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(set->w[k].th, NULL);
 	if (!set->watch_only)
-		atomic_fetch_sub_explicit(&rh->nflushers, started,
-					  memory_order_relaxed);
+		count_flushers(mp, -(int32_t)started);
 	free(set);
 }
 
@@ -152,7 +157,7 @@ int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 	int rc = 0;
 	lfm__pmutex_lock_ranked(&mp->flush_lock, LFM_RANK_FLUSH);
 	if (mp->flushers != NULL) {
-		stop_threads(mp->rh, mp->flushers, mp->flushers->n);
+		stop_threads(mp, mp->flushers, mp->flushers->n);
 		mp->flushers = NULL;
 	}
 	/* Shared pools keep one watcher for dead processes when no flusher
@@ -176,20 +181,17 @@ int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 			set->w[k].set = set;
 			set->w[k].k = k;
 			if (!watch_only)
-				atomic_fetch_add_explicit(&mp->rh->nflushers, 1,
-							  memory_order_relaxed);
+				count_flushers(mp, 1);
 			rc = pthread_create(&set->w[k].th, NULL, flusher_main,
 					    &set->w[k]);
 			if (rc != 0) {
 				if (!watch_only)
-					atomic_fetch_sub_explicit(
-					    &mp->rh->nflushers, 1,
-					    memory_order_relaxed);
+					count_flushers(mp, -1);
 				break;
 			}
 		}
 		if (rc != 0)
-			stop_threads(mp->rh, set, k); /* all or none */
+			stop_threads(mp, set, k); /* all or none */
 		else
 			mp->flushers = set;
 	}

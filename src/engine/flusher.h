@@ -9,7 +9,9 @@
  * pass that found work and twice as long after each idle one (up to 1 s),
  * and a miss that wrote a dirty victim itself, or passed over dirty ones,
  * kicks it awake. A write that fails is kept dirty, retried on a later
- * pass, and recorded in the file's bg_err for the next sync to return.
+ * pass, and counted (st_bg_write_errors); no sync reports it, since the
+ * page is still in the pool's care: whoever writes it later reports
+ * that write's own result (rule 16).
  *
  * The set is replaced whole under mp->flush_lock; stopping sets `stop`,
  * bumps flush_kick and wakes sleepers, then joins: a flusher finishes the

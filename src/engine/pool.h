@@ -175,6 +175,9 @@ struct lfm__tls_node {
 	 * kernel sees a sequential scan and reads ahead. Owner-only. */
 	uint64_t last_fill;
 	struct lfm__tls_node *next;
+	/* Frames the eviction sweeps of this thread's current miss examined
+	 * (victim.c adds, buf.c resets and counts): owner-only. */
+	uint64_t swept;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 /* lfm__tls_head, or a node that matches no pool when it is NULL (tls.c):

@@ -90,7 +90,19 @@ int lfm__recover_procs(struct lfm__shm *s, uint32_t dead)
 		lfm__region_carve_repair(rh, self);
 
 	/* 3. Pins and thread caches. */
-	return lfm__pinrecount_dead(rh, dead, died, s);
+	rc = lfm__pinrecount_dead(rh, dead, died, s);
+	if (rc != 0)
+		return rc;
+
+	/* 4. Their flusher threads died with them: no longer counted. */
+	for (uint32_t k = 0; k < LFM_NPROCS; k++)
+		if ((dead >> k) & 1)
+			atomic_fetch_sub_explicit(
+			    &rh->nflushers,
+			    atomic_exchange_explicit(&rh->proc_flushers[k], 0,
+						     memory_order_relaxed),
+			    memory_order_relaxed);
+	return 0;
 }
 
 int lfm__recover_dead(struct lfm__pool *mp)

@@ -25,6 +25,7 @@
  *     recounted from the live processes (pinlog.h, pinrecount.h), which
  *     takes back exactly the dead's pins whatever instant they died at,
  *     and their thread caches are freed.
+ *  4. Their flusher threads, from the region's count (proc_flushers).
  *
  * Every step can be done again with the same result, so a recoverer that
  * dies is recovered in turn by the next, which finds the work as it was

@@ -29,20 +29,26 @@ static inline void lfm__stat_add(struct lfm__tls_node *t,
 	}
 }
 
-/* Raises the longest-chain statistic (a maximum, not a sum). */
+/* Raises a maximum (LFM_ST_LONGEST, LFM_ST_ALLOC_MAX), not a sum. */
+static inline void lfm__stat_raise(struct lfm__tls_node *t,
+				   struct lfm__region_hdr *rh, uint32_t slot,
+				   int counter, uint64_t v)
+{
+	_Atomic uint64_t *p =
+	    t != NULL && t->h != NULL
+		? lfm__handle_stats(rh, t->h, slot) + counter
+		: &lfm__files(rh)[slot].stats[t ? t->stripe : 0].c[counter];
+	/* A lost race leaves the maximum a little low: a statistic. */
+	if (v > atomic_load_explicit(p, memory_order_relaxed))
+		atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+/* Raises the longest-chain statistic. */
 static inline void lfm__stat_max(struct lfm__tls_node *t,
 				 struct lfm__region_hdr *rh, uint32_t slot,
 				 uint64_t v)
 {
-	_Atomic uint64_t *p =
-	    t != NULL && t->h != NULL
-		? lfm__handle_stats(rh, t->h, slot) + LFM_ST_LONGEST
-		: &lfm__files(rh)[slot]
-		       .stats[t ? t->stripe : 0]
-		       .c[LFM_ST_LONGEST];
-	/* A lost race leaves the maximum a little low: a statistic. */
-	if (v > atomic_load_explicit(p, memory_order_relaxed))
-		atomic_store_explicit(p, v, memory_order_relaxed);
+	lfm__stat_raise(t, rh, slot, LFM_ST_LONGEST, v);
 }
 
 /* The running total of `counter` for file slot `slot` (before baseline). */
@@ -57,5 +63,21 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot,
 void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g);
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
 		    struct lfm__fstat *e);
+
+/* The frames of one buffer size (a page size rounded up to 64 bytes:
+ * pools mixing page sizes carve each size its own frames, region.h). */
+struct lfm__stat_size {
+	uint32_t bufsize; /* bytes of each buffer */
+	uint32_t frames;  /* carved and not retired */
+	uint32_t retired; /* given back to the budget (rule 24) */
+	uint32_t pages;	  /* of `frames`, holding a page now */
+	uint32_t dirty;	  /* of `pages`, dirty */
+};
+
+/* Fills out[0..n) with the pool's buffer sizes, smallest first, and
+ * returns n (at most max: further sizes are left out). Reads only, like
+ * lfm__stat_pool. */
+uint32_t lfm__stat_sizes(struct lfm__region_hdr *rh, struct lfm__stat_size *out,
+			 uint32_t max);
 
 #endif

@@ -138,6 +138,8 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 		/* A failed write: try it again next turn. */
 		lfm__policy_progress(&sc);
 	}
+	if (t != NULL)
+		t->swept += sc.k; /* eviction effort (st_alloc_pages) */
 	if (sc.busy != NULL)
 		*busy = sc.busy;
 	return taken;

@@ -37,6 +37,7 @@ int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 	    atomic_load_explicit(&rh->wal_durable, memory_order_acquire);
 	if (want <= d)
 		return 0;
+	lfm__stat_add(NULL, rh, slot, LFM_ST_LOGFLUSH, 1);
 	int rc = mp->calls->logflush(lf->fn, lf->arg, lsn);
 	if (rc != 0)
 		return rc;
@@ -53,6 +54,7 @@ int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 /* A run: frames in EXCL, pages first..first+n-1 of file `slot`. */
 struct run {
 	uint32_t slot, first, n;
+	int background; /* a flusher's (lfm__wb_opts) */
 	struct lfm__frame *f[LFM_WB_RUN];
 	struct lfm__wb_cand *c[LFM_WB_RUN]; /* NULL for a lone victim */
 };
@@ -153,9 +155,13 @@ static void run_flush(struct lfm__pool *mp, struct run *r,
 	}
 	if (rc == 0) {
 		res->nwrote += r->n;
-	} else if (res->err == 0) {
-		res->err = rc;
-		res->err_slot = r->slot;
+	} else {
+		if (r->background)
+			lfm__stat_add(t, mp->rh, r->slot, LFM_ST_BGWERR, 1);
+		if (res->err == 0) {
+			res->err = rc;
+			res->err_slot = r->slot;
+		}
 	}
 	r->n = 0;
 }
@@ -228,7 +234,7 @@ void lfm__wb_write(struct lfm__pool *mp, struct lfm__wb_cand *cand, uint32_t n,
 		   struct lfm__wb_result *res)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct run r = {.n = 0};
+	struct run r = {.n = 0, .background = o->background};
 
 	qsort(cand, n, sizeof(*cand), cand_cmp);
 	for (uint32_t i = 0; i < n; i++) {
@@ -332,7 +338,10 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 					cand[k++] = cand[i];
 					cand[i] = tmp;
 				}
-		struct lfm__wb_opts o = {.wait_excl = 0};
+		/* cold_too: a flusher's pass (memp_trickle's caller hears
+		 * of its errors). */
+		struct lfm__wb_opts o = {.wait_excl = 0,
+					 .background = cold_too};
 		struct lfm__wb_result res = {0};
 		lfm__wb_write(mp, cand, k, &o, t, &res);
 		*nwrote = res.nwrote;

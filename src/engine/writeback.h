@@ -46,6 +46,9 @@ struct lfm__wb_opts {
 	/* Sleep on frames another thread holds in EXCL (a sync must see
 	 * them through); otherwise pass them by (flushers). */
 	int wait_excl;
+	/* A flusher's: a failed run is counted (LFM_ST_BGWERR), since no
+	 * caller hears of it; its pages stay dirty for a later write. */
+	int background;
 };
 
 struct lfm__wb_result {

@@ -72,7 +72,21 @@ enum {
 	LFM_ST_WALKHIT,
 	LFM_ST_INMAP,	 /* of LFM_ST_IN: copied from a mapping (mapread.h) */
 	LFM_ST_MAPFAULT, /* copies that faulted and went to pread */
-	LFM_ST_NCOUNTERS
+	/* Counted off the hit path only (misses, waits, writes, syncs). */
+	LFM_ST_ALLOC,	    /* misses that took a victim by sweeping */
+	LFM_ST_ALLOC_PAGES, /* frames the sweeps examined for them */
+	LFM_ST_ALLOC_MAX,   /* the most one victim took: a maximum */
+	LFM_ST_IOWAIT,	    /* gets that slept on a frame held for I/O */
+	LFM_ST_READWAIT,    /* of those, on a read in flight */
+	LFM_ST_NOMEM,	    /* gets that returned ENOMEM */
+	LFM_ST_FSYNC,	    /* fdatasync calls */
+	LFM_ST_FSYNC_ERR,   /* of those, failed */
+	LFM_ST_BGWERR,	    /* flusher writes that failed (pages kept dirty) */
+	LFM_ST_LOGFLUSH,    /* log-flush function calls before writes */
+	LFM_ST_NUSED,
+	/* Rounded up to whole cache lines: a file's counters in a handle
+	 * (and in a stripe) never share a line with the next file's. */
+	LFM_ST_NCOUNTERS = (LFM_ST_NUSED + 7) & ~7
 };
 
 struct lfm__stripe {
@@ -121,11 +135,6 @@ struct lfm__file {
 	 * end: CAS to the larger value). Relaxed: a page's existence is decided
 	 * once, by the thread that then inserts it under the bucket lock. */
 	_Atomic uint64_t npages;
-	/* A flusher's write error not yet reported (0: none): set by the
-	 * flusher (CAS from 0, so the first error wins), taken (exchange 0) by
-	 * the next sync of the file. Relaxed: the error value is all it
-	 * carries. */
-	_Atomic int32_t bg_err;
 	/* 1 when a page of the file was written since the last fdatasync
 	 * began: set (relaxed) by every writer before it clears DIRTY
 	 * (release), taken (exchange, acq_rel) by a sync before it calls
@@ -136,6 +145,15 @@ struct lfm__file {
 	/* Totals when the slot was given to this file (stats.h); written
 	 * before `state` is set ACTIVE (release). */
 	uint64_t stat_base[LFM_ST_NCOUNTERS];
+	/* Failed fdatasync calls of the file (flush.c): bumped (release)
+	 * by the syncer that saw one, after `sync_err` (relaxed) holds the
+	 * error, twice: at once, and once every cached page of the file is
+	 * dirty again. A sync compares the count at its start with the
+	 * count after its own fdatasync: a failure in between may have
+	 * dropped writes it covers (another sync's fdatasync took the
+	 * kernel's report), so it returns sync_err too. */
+	_Atomic uint32_t sync_fails;
+	_Atomic int32_t sync_err;
 };
 
 /* Hash bucket: `lock` serialises chain changes (inserts, removals); readers
@@ -314,6 +332,15 @@ struct lfm__region_hdr {
 	 * lfmpool-stat. Last, in the header's tail padding, so that no other
 	 * field moves. */
 	_Atomic uint64_t flush_wrote;
+	/* Flusher threads (not watchers) each process slot runs: raised and
+	 * lowered with `nflushers` by lfm__flushers_set, given back by the
+	 * recovery of a dead slot (its threads died with it). lfmpool-stat
+	 * sums the live slots'. Relaxed, as `nflushers`. */
+	_Atomic uint32_t proc_flushers[LFM_NPROCS];
+	/* memp_sync statistics (checkpoint.c): calls, DB_INCOMPLETE
+	 * answers, pages written, and the last call's duration in
+	 * nanoseconds. Relaxed: counted once a call, off every hot path. */
+	_Atomic uint64_t ckpt_calls, ckpt_incomplete, ckpt_pages, ckpt_last_ns;
 	/* Recovery's frame while it holds other processes' pin-log entries
 	 * (pinrecount.h), index + 1 (0: none): a recoverer that dies leaves
 	 * it for the next, which redoes that recount first. Written and read

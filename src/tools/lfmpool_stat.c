@@ -8,8 +8,8 @@
  * region_view.c, which takes no process slot and no lock and writes
  * nothing. Each sample attaches afresh (open, map, read, unmap), so the
  * tool follows a pool that is removed and made again, and never keeps a
- * removed region's file alive. Any failure is one line on stderr and exit
- * status 1.
+ * removed region's file alive. Any failure, a usage error included, is
+ * one line on stderr and exit status 1.
  */
 #include "region_view.h"
 
@@ -147,16 +147,17 @@ static int region_path(const struct opts *o, char *path, size_t n)
 
 /* ------------------------------------------------------------- text */
 
-/* A name for a column: spaces, backslashes and unprintable bytes as \ooo,
- * so that each line splits into fields on blanks. `buf` holds 4 bytes a
- * byte of the name, and one more. */
-static const char *col_name(const char *s, char *buf)
+/* A file name as the last thing on a line: printed as it is, except
+ * control bytes and backslashes, as \ooo, so that a line stays one line
+ * (spaces stay: the name ends the line). `buf` holds 4 bytes a byte of
+ * the name, and one more. */
+static const char *line_name(const char *s, char *buf)
 {
 	char *o = buf;
 	if (*s == '\0')
 		return "(temporary)";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p <= ' ' || *p == '\\' || *p >= 0x7f)
+		if (*p < ' ' || *p == '\\' || *p == 0x7f)
 			o += sprintf(o, "\\%03o", *p);
 		else
 			*o++ = (char)*p;
@@ -165,12 +166,25 @@ static const char *col_name(const char *s, char *buf)
 	return buf;
 }
 
-#define COL_NAME_MAX (4 * RVIEW_NAME_MAX + 1)
+#define LINE_NAME_MAX (4 * RVIEW_NAME_MAX + 1)
+
+/* The file's name, and its absolute path in brackets when that says more
+ * (a relative name, or mpool(3)'s "(mpool fd N)"). */
+static void print_file_name(const struct rview_file *f)
+{
+	char buf[LINE_NAME_MAX];
+	printf("%s", line_name(f->name, buf));
+	if (f->path[0] != '\0' && strcmp(f->path, f->name) != 0)
+		printf(" [%s]", line_name(f->path, buf));
+	putchar('\n');
+}
 
 static double ratio(uint64_t a, uint64_t b)
 {
 	return b == 0 ? 0.0 : (double)a / (double)b;
 }
+
+#define U(x) ((unsigned long long)(x))
 
 static void text_report(const char *path, const struct rview_sample *s)
 {
@@ -178,78 +192,89 @@ static void text_report(const char *path, const struct rview_sample *s)
 	printf("pool %s\n", path);
 	printf("  size       %llu bytes of pages (%llu carved), region %llu "
 	       "bytes\n",
-	       (unsigned long long)p->cache_bytes,
-	       (unsigned long long)p->page_bytes,
-	       (unsigned long long)p->region_bytes);
-	printf("  frames     %u carved (room for %u), %u flushers\n", p->frames,
-	       p->frames_max, p->flushers);
+	       U(p->cache_bytes), U(p->page_bytes), U(p->region_bytes));
+	printf("  frames     %u carved (descriptors for %u), %u flushers "
+	       "running\n",
+	       p->frames, p->frames_max, p->flushers);
 	printf("  pages      %llu held: %llu pinned, %llu dirty, %llu clean\n",
-	       (unsigned long long)p->pages, (unsigned long long)p->pinned,
-	       (unsigned long long)p->dirty, (unsigned long long)p->clean);
+	       U(p->pages), U(p->pinned), U(p->dirty), U(p->clean));
 	printf("  gets       %llu hits, %llu misses, hit rate %.1f%%\n",
-	       (unsigned long long)p->hits, (unsigned long long)p->misses,
+	       U(p->hits), U(p->misses),
 	       100.0 * ratio(p->hits, p->hits + p->misses));
 	printf("  pages      %llu created, %llu read (%llu through the "
 	       "mapping), %llu written (%llu by flushers)\n",
-	       (unsigned long long)p->created, (unsigned long long)p->read,
-	       (unsigned long long)p->read_mapped,
-	       (unsigned long long)p->written,
-	       (unsigned long long)p->written_flushers);
-	printf("  evictions  %llu clean, %llu dirty\n",
-	       (unsigned long long)p->ro_evict,
-	       (unsigned long long)p->rw_evict);
+	       U(p->created), U(p->read), U(p->read_mapped), U(p->written),
+	       U(p->written_flushers));
+	printf("  evictions  %llu clean, %llu dirty; %llu taken by sweeping, "
+	       "%.1f frames examined each (at most %llu)\n",
+	       U(p->ro_evict), U(p->rw_evict), U(p->alloc),
+	       ratio(p->alloc_pages, p->alloc), U(p->alloc_max_pages));
+	printf("  waits      %llu gets slept on a frame held for I/O (%llu on "
+	       "a read), %llu gets failed with ENOMEM\n",
+	       U(p->io_wait), U(p->read_wait), U(p->nomem));
+	printf("  syncs      %llu fdatasync calls (%llu failed), %llu "
+	       "background write errors, %llu log flushes\n",
+	       U(p->fdatasync), U(p->fdatasync_errors), U(p->bg_write_errors),
+	       U(p->log_flush));
+	printf("  checkpoints %llu memp_sync calls (%llu incomplete), %llu "
+	       "pages written, the last took %.3f ms\n",
+	       U(p->ckpt), U(p->ckpt_incomplete), U(p->ckpt_pages),
+	       (double)p->ckpt_last_usec / 1000.0);
+	printf("page sizes\n  %8s %8s %12s %8s %8s %8s\n", "BUFFER", "FRAMES",
+	       "BYTES", "PAGES", "DIRTY", "RETIRED");
+	for (size_t i = 0; i < s->nsizes; i++) {
+		const struct rview_size *z = &s->sizes[i];
+		printf("  %8u %8u %12llu %8u %8u %8u\n", z->bufsize, z->frames,
+		       U((uint64_t)z->frames * z->bufsize), z->pages, z->dirty,
+		       z->retired);
+	}
 	printf("files\n  %4s %8s %8s %8s %10s %10s  %s\n", "SLOT", "PAGESIZE",
 	       "PAGES", "DIRTY", "HITS", "MISSES", "NAME");
 	for (size_t i = 0; i < s->nfiles; i++) {
 		const struct rview_file *f = &s->files[i];
 		printf("  %4u %8u %8llu %8llu %10llu %10llu  ", f->slot,
-		       f->pagesize, (unsigned long long)f->pages,
-		       (unsigned long long)f->dirty,
-		       (unsigned long long)f->hits,
-		       (unsigned long long)f->misses);
-		char buf[COL_NAME_MAX];
-		printf("%s\n", col_name(f->name, buf));
+		       f->pagesize, U(f->pages), U(f->dirty), U(f->hits),
+		       U(f->misses));
+		print_file_name(f);
 	}
-	printf("processes\n  %4s %8s %5s %8s\n", "SLOT", "PID", "STATE",
-	       "PINS");
+	printf("processes\n  %4s %8s %5s %8s %8s\n", "SLOT", "PID", "STATE",
+	       "PINS", "FLUSHERS");
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct rview_proc *r = &s->procs[i];
-		printf("  %4u %8d %5s %8llu\n", r->slot, r->pid,
-		       r->alive ? "alive" : "dead",
-		       (unsigned long long)r->pins);
+		printf("  %4u %8d %5s %8llu %8u\n", r->slot, r->pid,
+		       r->alive ? "alive" : "dead", U(r->pins), r->flushers);
 	}
-	printf("hash table\n  %u buckets, %u occupied, longest chain %u, mean "
-	       "chain %.2f (of the occupied)\n",
-	       p->buckets, p->occupied, p->chain_longest,
+	printf("hash table\n  %u buckets, %u occupied, longest chain %llu "
+	       "(the longest a lookup walked), %u now, mean chain %.2f (of "
+	       "the occupied)\n",
+	       p->buckets, p->occupied, U(p->hash_longest), p->chain_longest,
 	       ratio(p->chain_frames, p->occupied));
 }
 
 static void text_pages(const struct rview_sample *s)
 {
-	/* Names by slot (files[] is in slot order), escaped once; the file
-	 * column as wide as the longest. */
+	/* Names by slot (files[] is in slot order), escaped once. */
 	uint32_t nslots = s->nfiles ? s->files[s->nfiles - 1].slot + 1 : 0;
 	char **names = calloc(nslots ? nslots : 1, sizeof(*names));
-	int w = 4;
 	for (size_t k = 0; names != NULL && k < s->nfiles; k++) {
-		char buf[COL_NAME_MAX];
+		char buf[LINE_NAME_MAX];
 		names[s->files[k].slot] =
-		    strdup(col_name(s->files[k].name, buf));
-		int len = names[s->files[k].slot]
-			      ? (int)strlen(names[s->files[k].slot])
-			      : 1;
-		w = len > w ? len : w;
+		    strdup(line_name(s->files[k].name, buf));
 	}
-	printf("%-*s %10s %5s %5s %5s\n", w, "FILE", "PGNO", "PINS", "DIRTY",
-	       "USAGE");
+	printf("%8s %10s %8s %5s %5s %5s %21s  %s\n", "FRAME", "PGNO",
+	       "PAGESIZE", "PINS", "DIRTY", "USAGE", "LSN", "FILE");
 	for (size_t i = 0; i < s->npages; i++) {
 		const struct rview_page *g = &s->pages[i];
 		const char *name =
 		    names != NULL && g->file < nslots && names[g->file] != NULL
 			? names[g->file]
 			: "?";
-		printf("%-*s %10u %5u %5d %5u\n", w, name, g->pgno, g->pins,
-		       g->dirty, g->usage);
+		char lsn[32] = "-";
+		if (g->has_lsn)
+			snprintf(lsn, sizeof(lsn), "%u/%u", g->lsn_file,
+				 g->lsn_offset);
+		printf("%8u %10u %8u %5u %5d %5u %21s  %s\n", g->frame, g->pgno,
+		       g->pagesize, g->pins, g->dirty, g->usage, lsn, name);
 	}
 	for (uint32_t k = 0; names != NULL && k < nslots; k++)
 		free(names[k]);
@@ -379,14 +404,42 @@ static void json_sample(const char *path, const struct rview_sample *s,
 	JU("rw_evict", p->rw_evict), putchar(',');
 	JU("file_slots", p->nfiles_max), putchar(',');
 	JU("handles", p->nhandles), putchar(',');
-	JU("handles_in_use", p->handles_in_use);
-	printf("},\"files\":[");
+	JU("handles_in_use", p->handles_in_use), putchar(',');
+	JU("alloc", p->alloc), putchar(',');
+	JU("alloc_pages", p->alloc_pages), putchar(',');
+	JU("alloc_max_pages", p->alloc_max_pages), putchar(',');
+	JU("io_wait", p->io_wait), putchar(',');
+	JU("read_wait", p->read_wait), putchar(',');
+	JU("nomem", p->nomem), putchar(',');
+	JU("fdatasync", p->fdatasync), putchar(',');
+	JU("fdatasync_errors", p->fdatasync_errors), putchar(',');
+	JU("bg_write_errors", p->bg_write_errors), putchar(',');
+	JU("log_flush", p->log_flush), putchar(',');
+	JU("ckpt", p->ckpt), putchar(',');
+	JU("ckpt_incomplete", p->ckpt_incomplete), putchar(',');
+	JU("ckpt_pages", p->ckpt_pages), putchar(',');
+	JU("ckpt_last_usec", p->ckpt_last_usec);
+	printf("},\"sizes\":[");
+	for (size_t i = 0; i < s->nsizes; i++) {
+		const struct rview_size *z = &s->sizes[i];
+		printf("%s{", i ? "," : "");
+		JU("bufsize", z->bufsize), putchar(',');
+		JU("frames", z->frames), putchar(',');
+		JU("bytes", (uint64_t)z->frames * z->bufsize), putchar(',');
+		JU("pages", z->pages), putchar(',');
+		JU("dirty", z->dirty), putchar(',');
+		JU("retired", z->retired);
+		putchar('}');
+	}
+	printf("],\"files\":[");
 	for (size_t i = 0; i < s->nfiles; i++) {
 		const struct rview_file *f = &s->files[i];
 		printf("%s{", i ? "," : "");
 		JU("slot", f->slot);
 		printf(",\"name\":");
 		json_str(f->name);
+		printf(",\"path\":");
+		json_str(f->path);
 		putchar(',');
 		JU("pagesize", f->pagesize), putchar(',');
 		JU("pages", f->pages), putchar(',');
@@ -398,7 +451,17 @@ static void json_sample(const char *path, const struct rview_sample *s,
 		JU("read_mapped", f->read_mapped), putchar(',');
 		JU("map_faults", f->map_faults), putchar(',');
 		JU("mapped", f->mapped), putchar(',');
-		JU("written", f->written);
+		JU("written", f->written), putchar(',');
+		JU("alloc", f->alloc), putchar(',');
+		JU("alloc_pages", f->alloc_pages), putchar(',');
+		JU("alloc_max_pages", f->alloc_max_pages), putchar(',');
+		JU("io_wait", f->io_wait), putchar(',');
+		JU("read_wait", f->read_wait), putchar(',');
+		JU("nomem", f->nomem), putchar(',');
+		JU("fdatasync", f->fdatasync), putchar(',');
+		JU("fdatasync_errors", f->fdatasync_errors), putchar(',');
+		JU("bg_write_errors", f->bg_write_errors), putchar(',');
+		JU("log_flush", f->log_flush);
 		putchar('}');
 	}
 	printf("],\"procs\":[");
@@ -406,17 +469,19 @@ static void json_sample(const char *path, const struct rview_sample *s,
 		const struct rview_proc *q = &s->procs[i];
 		printf("%s{\"slot\":%u,\"pid\":%d,\"alive\":%s,", i ? "," : "",
 		       q->slot, q->pid, q->alive ? "true" : "false");
-		JU("pins", q->pins);
+		JU("pins", q->pins), putchar(',');
+		JU("flushers", q->flushers);
 		putchar('}');
 	}
 	printf("],\"hash\":{");
 	JU("buckets", p->buckets), putchar(',');
 	JU("occupied", p->occupied), putchar(',');
-	JU("longest_chain", p->chain_longest), putchar(',');
+	JU("longest_chain", p->hash_longest), putchar(',');
+	JU("longest_chain_now", p->chain_longest), putchar(',');
 	printf("\"mean_chain\":%.4f,", ratio(p->chain_frames, p->occupied));
 	JU("searches", p->hash_searches), putchar(',');
 	JU("examined", p->hash_examined), putchar(',');
-	JU("longest_search", p->hash_longest_search);
+	JU("longest_search", p->hash_longest);
 	printf("},\"rates\":");
 	if (r == NULL) {
 		printf("null");
@@ -431,10 +496,17 @@ static void json_sample(const char *path, const struct rview_sample *s,
 		printf(",\"pages\":[");
 		for (size_t i = 0; i < s->npages; i++) {
 			const struct rview_page *g = &s->pages[i];
-			printf("%s{\"file\":%u,\"pgno\":%u,\"pins\":%u,"
-			       "\"dirty\":%s,\"usage\":%u}",
-			       i ? "," : "", g->file, g->pgno, g->pins,
+			printf("%s{\"frame\":%u,\"file\":%u,\"pgno\":%u,"
+			       "\"pagesize\":%u,\"pins\":%u,\"dirty\":%s,"
+			       "\"usage\":%u,\"lsn\":",
+			       i ? "," : "", g->frame, g->file, g->pgno,
+			       g->pagesize, g->pins,
 			       g->dirty ? "true" : "false", g->usage);
+			if (g->has_lsn)
+				printf("{\"file\":%u,\"offset\":%u}}",
+				       g->lsn_file, g->lsn_offset);
+			else
+				printf("null}");
 		}
 		putchar(']');
 	}

@@ -116,8 +116,9 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 }
 
 /* Opens, checks and maps the region file. 0, or -1 with err set. */
-static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
-		  uint64_t *sizep, uint64_t *mappedp, char *err, size_t n)
+static int attach(const char *path, int with_pages, int *fdp,
+		  struct lfm__region_hdr **rhp, uint64_t *sizep,
+		  uint64_t *mappedp, char *err, size_t n)
 {
 	/* O_NONBLOCK: a FIFO in the region file's place must not hang us
 	 * (no effect on a regular file). */
@@ -192,9 +193,11 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 		fail(err, n, "%s: damaged region header (%s)", path, bad);
 		goto out;
 	}
-	/* Up to the pages: the tool never reads a page's bytes, and a
-	 * smaller mapping is cheaper to make and undo at every sample. */
-	void *m = mmap(NULL, (size_t)h.off_data, PROT_READ, MAP_SHARED, fd, 0);
+	/* Up to the pages, unless they are listed (each one's LSN is read
+	 * from its bytes): a smaller mapping is cheaper to make and undo at
+	 * every sample. */
+	uint64_t len = with_pages ? h.size : h.off_data;
+	void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		fail(err, n, "%s: mmap: %s", path, strerror(errno));
 		goto out;
@@ -212,7 +215,7 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 	    rh->nchunks_max != h.nchunks_max || rh->tc_sets != h.tc_sets ||
 	    rh->tc_ways != h.tc_ways || rh->handle_size != h.handle_size ||
 	    rh->handle_stats_off != h.handle_stats_off) {
-		munmap(m, (size_t)h.off_data);
+		munmap(m, (size_t)len);
 		fail(err, n, "%s: region header changed while being read",
 		     path);
 		goto out;
@@ -220,7 +223,7 @@ static int attach(const char *path, int *fdp, struct lfm__region_hdr **rhp,
 	*fdp = fd;
 	*rhp = rh;
 	*sizep = h.size;
-	*mappedp = h.off_data;
+	*mappedp = len;
 	return 0;
 out:
 	close(fd);
@@ -358,12 +361,41 @@ static void read_procs(struct lfm__region_hdr *rh, int fd, uint32_t nframes,
 						     memory_order_relaxed) &
 				LFM_PINLOG_COUNT;
 		pr->pins = pins;
+		/* A dead process's flushers died with it, recovered yet or
+		 * not: only the live ones' run. */
+		pr->flushers = alive
+				   ? atomic_load_explicit(&rh->proc_flushers[k],
+							  memory_order_relaxed)
+				   : 0;
+		out->pool.flushers += pr->flushers;
 	}
 }
 
-static void read_frames(struct lfm__region_hdr *rh, uint32_t nframes,
-			const uint32_t *cached, int want_pages,
-			struct rview_file *byslot, struct rview_sample *out)
+/* A page's LSN, read from its bytes at its file's LSN offset (a page in
+ * use may be changing: some recent value). 1 if the file has one. */
+static int page_lsn(struct lfm__region_hdr *rh, uint64_t size,
+		    const struct lfm__frame *f, uint32_t slot, uint32_t *file,
+		    uint32_t *offset)
+{
+	int32_t off = atomic_load_explicit(&lfm__files(rh)[slot].lsn_offset,
+					   memory_order_relaxed);
+	uint32_t ps = lfm__files(rh)[slot].pagesize;
+	uint64_t at = f->place & ((1ull << LFM_PLACE_SHIFT) - 1);
+	uint32_t w[2];
+	if (off < 0 || (uint64_t)off + sizeof(w) > ps ||
+	    (uint64_t)off + sizeof(w) > lfm__frame_bufsize(f) ||
+	    at < rh->off_data || at + (uint64_t)off + sizeof(w) > size)
+		return 0; /* none, or a place outside the file: damaged */
+	memcpy(w, (const char *)rh + at + off, sizeof(w));
+	*file = w[0];
+	*offset = w[1];
+	return 1;
+}
+
+static void read_frames(struct lfm__region_hdr *rh, uint64_t size,
+			uint32_t nframes, const uint32_t *cached,
+			int want_pages, struct rview_file *byslot,
+			struct rview_sample *out)
 {
 	struct lfm__frame *fr = lfm__frames(rh);
 	for (uint32_t i = 0; i < nframes; i++) {
@@ -383,11 +415,15 @@ static void read_frames(struct lfm__region_hdr *rh, uint32_t nframes,
 		byslot[slot].dirty += (s & LFM_F_DIRTY) != 0;
 		if (want_pages) {
 			struct rview_page *pg = &out->pages[out->npages++];
+			pg->frame = i;
 			pg->file = slot;
 			pg->pgno = lfm__tag_pgno(tag);
+			pg->pagesize = lfm__files(rh)[slot].pagesize;
 			pg->pins = pins;
 			pg->usage = lfm__st_usage(s);
 			pg->dirty = (s & LFM_F_DIRTY) != 0;
+			pg->has_lsn = page_lsn(rh, size, &fr[i], slot,
+					       &pg->lsn_file, &pg->lsn_offset);
 		}
 	}
 }
@@ -409,6 +445,8 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		 * copy, terminated whatever it holds. */
 		memcpy(f->name, files[i].path, sizeof(f->name) - 1);
 		f->name[sizeof(f->name) - 1] = '\0';
+		memcpy(f->path, files[i].apath, sizeof(f->path) - 1);
+		f->path[sizeof(f->path) - 1] = '\0';
 		f->pagesize = (uint32_t)e.st_pagesize;
 		f->pages = byslot[i].pages;
 		f->dirty = byslot[i].dirty;
@@ -420,7 +458,31 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		f->map_faults = e.st_map_faults;
 		f->mapped = e.st_map;
 		f->written = e.st_page_out;
+		f->alloc = e.st_alloc;
+		f->alloc_pages = e.st_alloc_pages;
+		f->alloc_max_pages = e.st_alloc_max_pages;
+		f->io_wait = e.st_io_wait;
+		f->read_wait = e.st_read_wait;
+		f->nomem = e.st_nomem;
+		f->fdatasync = e.st_fdatasync;
+		f->fdatasync_errors = e.st_fdatasync_errors;
+		f->bg_write_errors = e.st_bg_write_errors;
+		f->log_flush = e.st_log_flush;
 	}
+}
+
+static void read_sizes(struct lfm__region_hdr *rh, struct rview_sample *out)
+{
+	struct lfm__stat_size sz[RVIEW_SIZES_MAX];
+	uint32_t n = lfm__stat_sizes(rh, sz, RVIEW_SIZES_MAX);
+	for (uint32_t i = 0; i < n; i++) {
+		out->sizes[i].bufsize = sz[i].bufsize;
+		out->sizes[i].frames = sz[i].frames;
+		out->sizes[i].retired = sz[i].retired;
+		out->sizes[i].pages = sz[i].pages;
+		out->sizes[i].dirty = sz[i].dirty;
+	}
+	out->nsizes = n;
 }
 
 static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
@@ -433,8 +495,6 @@ static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
 	p->page_bytes =
 	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
 	p->frames_max = rh->nframes_max;
-	p->flushers =
-	    atomic_load_explicit(&rh->nflushers, memory_order_relaxed);
 	p->pages = g.st_pages;
 	p->dirty = g.st_page_dirty;
 	p->clean = g.st_page_clean;
@@ -452,7 +512,21 @@ static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
 	p->rw_evict = g.st_rw_evict;
 	p->hash_searches = g.st_hash_searches;
 	p->hash_examined = g.st_hash_examined;
-	p->hash_longest_search = g.st_hash_longest;
+	p->hash_longest = g.st_hash_longest;
+	p->alloc = g.st_alloc;
+	p->alloc_pages = g.st_alloc_pages;
+	p->alloc_max_pages = g.st_alloc_max_pages;
+	p->io_wait = g.st_io_wait;
+	p->read_wait = g.st_read_wait;
+	p->nomem = g.st_nomem;
+	p->fdatasync = g.st_fdatasync;
+	p->fdatasync_errors = g.st_fdatasync_errors;
+	p->bg_write_errors = g.st_bg_write_errors;
+	p->log_flush = g.st_log_flush;
+	p->ckpt = g.st_ckpt;
+	p->ckpt_incomplete = g.st_ckpt_incomplete;
+	p->ckpt_pages = g.st_ckpt_pages;
+	p->ckpt_last_usec = g.st_ckpt_last_usec;
 	p->buckets = rh->nbuckets;
 	p->nfiles_max = rh->nfiles_max;
 	p->nhandles = rh->nhandles;
@@ -481,8 +555,10 @@ static __attribute__((noinline)) void read_all(const struct read_args *a)
 	read_pool(rh, a->size, &a->out->pool);
 	read_handles(rh, nframes, a->cached, a->proc_pins, &a->out->pool);
 	read_procs(rh, a->fd, nframes, a->proc_pins, a->out);
-	read_frames(rh, nframes, a->cached, a->want_pages, a->byslot, a->out);
+	read_frames(rh, a->size, nframes, a->cached, a->want_pages, a->byslot,
+		    a->out);
 	read_files(rh, a->byslot, a->out);
+	read_sizes(rh, a->out);
 }
 
 /* read_all under the SIGBUS guard: 0, or -1 if the file shrank under the
@@ -521,7 +597,8 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 	int fd;
 	struct lfm__region_hdr *rh;
 	uint64_t size, mapped;
-	if (attach(path, &fd, &rh, &size, &mapped, err, errlen) != 0)
+	if (attach(path, want_pages, &fd, &rh, &size, &mapped, err, errlen) !=
+	    0)
 		return -1;
 	/* Every array is sized before the guarded reads, so a fault leaves
 	 * nothing half-allocated behind. */

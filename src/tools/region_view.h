@@ -4,10 +4,10 @@
  *
  * A sample opens the file O_RDONLY, checks its size, copies and checks the
  * header (magic, version, layout, every offset and count against the
- * file's size), maps the region up to its pages (whose bytes it never
- * reads) PROT_READ and reads it with atomic loads, then unmaps and closes
- * it. It takes no process slot, no lock (process
- * liveness is asked with F_OFD_GETLK, which locks nothing) and writes
+ * file's size), maps the region up to its pages (and the pages too when
+ * it lists them, to read each one's LSN) PROT_READ and reads it with
+ * atomic loads, then unmaps and closes it. It takes no process slot, no lock
+ * (process liveness is asked with F_OFD_GETLK, which locks nothing) and writes
  * nothing, so a pool user never waits for it and never sees it; it works
  * on a busy pool, an idle one, and one whose processes all died. Every
  * index read from the region is checked before it is followed (the file
@@ -25,7 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RVIEW_NAME_MAX 256
+#define RVIEW_NAME_MAX	256
+#define RVIEW_SIZES_MAX 64 /* buffer sizes listed (more are left out) */
 
 /* The pool as a whole. Counters are totals since the region was made
  * (of the files it knows now, as memp_stat's). */
@@ -35,9 +36,11 @@ struct rview_pool {
 	uint64_t page_bytes;   /* bytes of frames carved now */
 	uint32_t frames_max;   /* descriptors the region has room for */
 	uint32_t frames;       /* frames carved (not retired) */
-	uint32_t flushers;     /* background flusher threads running */
-	uint64_t pages;	       /* frames holding a page */
-	uint64_t pinned;       /* of those, pinned by some user */
+	/* Flusher threads of the live processes (a dead one's are not
+	 * running, whether or not it was recovered yet). */
+	uint32_t flushers;
+	uint64_t pages;	 /* frames holding a page */
+	uint64_t pinned; /* of those, pinned by some user */
 	uint64_t dirty, clean;
 	uint64_t hits, misses;
 	uint64_t created;     /* st_page_create */
@@ -48,7 +51,9 @@ struct rview_pool {
 	uint64_t written;     /* st_page_out */
 	uint64_t written_flushers;
 	uint64_t ro_evict, rw_evict;
-	uint64_t hash_searches, hash_examined, hash_longest_search;
+	/* hash_longest: memp_stat's st_hash_longest, the longest chain a
+	 * lookup walked; chain_longest below is the longest chain now. */
+	uint64_t hash_searches, hash_examined, hash_longest;
 	uint32_t buckets;	 /* hash buckets */
 	uint32_t occupied;	 /* buckets with a chain now */
 	uint32_t chain_longest;	 /* longest chain now */
@@ -56,30 +61,52 @@ struct rview_pool {
 	uint32_t nfiles_max;	 /* file slots */
 	uint32_t nhandles;	 /* thread pin caches */
 	uint32_t handles_in_use; /* of those, claimed now */
+	/* memp_stat's effort, wait, failure and checkpoint counters (the
+	 * st_ names of db_mpool.h without the prefix). */
+	uint64_t alloc, alloc_pages, alloc_max_pages, io_wait, read_wait, nomem,
+	    fdatasync, fdatasync_errors, bg_write_errors, log_flush;
+	uint64_t ckpt, ckpt_incomplete, ckpt_pages, ckpt_last_usec;
+};
+
+/* The frames of one buffer size (page size rounded up to 64 bytes). */
+struct rview_size {
+	uint32_t bufsize;
+	uint32_t frames;  /* carved, not retired */
+	uint32_t retired; /* given back to the budget for other sizes */
+	uint32_t pages;	  /* of `frames`, holding a page */
+	uint32_t dirty;
 };
 
 struct rview_file {
 	uint32_t slot;
 	char name[RVIEW_NAME_MAX]; /* as given to memp_fopen ("" temporary) */
+	char path[RVIEW_NAME_MAX]; /* its absolute path ("" unknown) */
 	uint32_t pagesize;
 	uint64_t pages, dirty; /* held in the pool now */
 	uint64_t hits, misses, created, read, read_mapped, map_faults, mapped,
 	    written;
+	uint64_t alloc, alloc_pages, alloc_max_pages, io_wait, read_wait, nomem,
+	    fdatasync, fdatasync_errors, bg_write_errors, log_flush;
 };
 
 struct rview_proc {
 	uint32_t slot;
-	int32_t pid;   /* as the process recorded it */
-	int alive;     /* 1: its slot's lock is held; 0: it died */
-	uint64_t pins; /* user pins it holds (direct and cached) */
+	int32_t pid;	   /* as the process recorded it */
+	int alive;	   /* 1: its slot's lock is held; 0: it died */
+	uint64_t pins;	   /* user pins it holds (direct and cached) */
+	uint32_t flushers; /* flusher threads it runs (0 once dead) */
 };
 
 struct rview_page {
-	uint32_t file; /* file slot (rview_file.slot) */
+	uint32_t frame; /* its frame's index */
+	uint32_t file;	/* file slot (rview_file.slot) */
 	uint32_t pgno;
+	uint32_t pagesize; /* its file's */
 	uint32_t pins; /* user pins: direct plus those held through caches */
 	uint32_t usage;
 	int dirty;
+	int has_lsn; /* the file has an LSN offset: lsn_file, lsn_offset */
+	uint32_t lsn_file, lsn_offset;
 };
 
 struct rview_sample {
@@ -90,10 +117,13 @@ struct rview_sample {
 	size_t nprocs;
 	struct rview_page *pages; /* resident pages, when asked for */
 	size_t npages;
+	struct rview_size sizes[RVIEW_SIZES_MAX]; /* smallest first */
+	size_t nsizes;
 };
 
 /* Reads one sample of the region in file `path` (with the resident pages
- * if want_pages). 0, or -1 with a one-line reason in err (no newline). */
+ * if want_pages: then the pages' bytes are mapped too, for their LSNs).
+ * 0, or -1 with a one-line reason in err (no newline). */
 int rview_read(const char *path, int want_pages, struct rview_sample *out,
 	       char *err, size_t errlen);
 

@@ -217,6 +217,13 @@ void Holder(const std::string &pool, const std::string &a,
        << " " << g->st_hash_buckets << " " << g->st_hash_searches << " "
        << g->st_hash_examined << " " << g->st_hash_longest << " "
        << g->st_cachesize;
+    // The counters beyond 2.x (ExtraNames below), in that order.
+    for (unsigned long v :
+         {g->st_alloc, g->st_alloc_pages, g->st_alloc_max_pages, g->st_io_wait,
+          g->st_read_wait, g->st_nomem, g->st_fdatasync, g->st_fdatasync_errors,
+          g->st_bg_write_errors, g->st_log_flush, g->st_ckpt,
+          g->st_ckpt_incomplete, g->st_ckpt_pages, g->st_ckpt_last_usec})
+      os << " " << v;
     Tell(os.str());
     for (size_t i = 0; fs != nullptr && fs[i] != nullptr; i++) {
       DB_MPOOL_FSTAT *f = fs[i];
@@ -238,6 +245,26 @@ void Holder(const std::string &pool, const std::string &a,
   C_OK(memp_close(mp));
 }
 
+// The JSON keys of memp_stat's counters beyond 2.x, in the holder's order.
+const std::vector<std::string> &ExtraNames() {
+  static const std::vector<std::string> v = {"alloc",
+                                             "alloc_pages",
+                                             "alloc_max_pages",
+                                             "io_wait",
+                                             "read_wait",
+                                             "nomem",
+                                             "fdatasync",
+                                             "fdatasync_errors",
+                                             "bg_write_errors",
+                                             "log_flush",
+                                             "ckpt",
+                                             "ckpt_incomplete",
+                                             "ckpt_pages",
+                                             "ckpt_last_usec"};
+  return v;
+}
+constexpr size_t kStatFields = 18 + 14;
+
 // memp_stat's figures as the holder sent them: "S ..." then "F ..." lines.
 struct Expected {
   std::vector<unsigned long long> g;
@@ -252,7 +279,7 @@ Expected AskStat(Child *c) {
   is >> tag;
   EXPECT_EQ(tag, "S");
   for (unsigned long long v; is >> v;) e.g.push_back(v);
-  EXPECT_EQ(e.g.size(), 18u);
+  EXPECT_EQ(e.g.size(), kStatFields);
   for (std::string line; !(line = c->Recv()).empty() && line != "E";) {
     std::istringstream fs(line);
     fs >> tag;
@@ -273,7 +300,7 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   ASSERT_TRUE(h.Start([&] { Holder(pool_, a, b); }));
   ASSERT_TRUE(h.Expect("ready"));
   Expected e = AskStat(&h);
-  ASSERT_EQ(e.g.size(), 18u);
+  ASSERT_EQ(e.g.size(), kStatFields);
 
   Json j = Sample(Tool({"-h", pool_, "--json", "--pages"}));
   const Json &p = j["pool"];
@@ -288,7 +315,12 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   EXPECT_EQ(j["hash"]["searches"].U(), e.g[14]);
   EXPECT_EQ(j["hash"]["examined"].U(), e.g[15]);
   EXPECT_EQ(j["hash"]["longest_search"].U(), e.g[16]);
+  // "longest chain" is memp_stat's st_hash_longest (issue 26).
+  EXPECT_EQ(j["hash"]["longest_chain"].U(), e.g[16]);
   EXPECT_EQ(p["cache_bytes"].U(), e.g[17]);
+  for (size_t i = 0; i < ExtraNames().size(); i++)
+    EXPECT_EQ(p[ExtraNames()[i]].U(), e.g[18 + i])
+        << "pool." << ExtraNames()[i];
   // What the holder did, independently of memp_stat.
   EXPECT_EQ(p["pages"].U(), 16u);
   EXPECT_EQ(p["frames"].U(), 16u);
@@ -298,8 +330,22 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   EXPECT_EQ(p["flushers"].U(), 0u);
   // Each resident page is on one hash chain.
   const Json &hash = j["hash"];
-  EXPECT_GE(hash["longest_chain"].U(), 1u);
+  EXPECT_GE(hash["longest_chain_now"].U(), 1u);
   EXPECT_NEAR(hash["mean_chain"].num * hash["occupied"].num, 16.0, 0.01);
+  // Frames per page size: b.db's 2 KiB pages and a.db's 4 KiB ones.
+  ASSERT_EQ(j["sizes"].arr.size(), 2u);
+  const Json &s2 = j["sizes"].arr[0], &s4 = j["sizes"].arr[1];
+  EXPECT_EQ(s2["bufsize"].U(), 2048u);
+  EXPECT_EQ(s2["frames"].U(), 4u);
+  EXPECT_EQ(s2["bytes"].U(), 4u * 2048);
+  EXPECT_EQ(s2["pages"].U(), 4u);
+  EXPECT_EQ(s2["dirty"].U(), 2u);
+  EXPECT_EQ(s4["bufsize"].U(), 4096u);
+  EXPECT_EQ(s4["frames"].U(), 12u);
+  EXPECT_EQ(s4["bytes"].U(), 12u * 4096);
+  EXPECT_EQ(s4["pages"].U(), 12u);
+  EXPECT_EQ(s4["dirty"].U(), 3u);
+  EXPECT_EQ(s2["retired"].U() + s4["retired"].U(), 0u);
 
   // Files: memp_stat's per-file figures, and pages held / dirty.
   ASSERT_EQ(j["files"].arr.size(), 2u);
@@ -328,7 +374,9 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   EXPECT_TRUE(pr["alive"].b);
   EXPECT_EQ(pr["pins"].U(), 4u);
 
-  // Pages: exactly the resident ones, with their pins and dirty bits.
+  // Pages: exactly the resident ones, with their pins and dirty bits, each
+  // in a frame of its own, with its file's page size and no LSN (the files
+  // have no LSN offset).
   using Key = std::pair<std::string, unsigned long long>;
   std::map<Key, std::pair<unsigned, bool>> want;
   for (unsigned long long pg = 0; pg < 12; pg++)
@@ -336,6 +384,8 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   for (unsigned long long pg = 0; pg < 4; pg++)
     want[{b, pg}] = {pg == 1 ? 1u : 0u, pg < 2};
   std::map<Key, std::pair<unsigned, bool>> got;
+  std::map<Key, unsigned long long> frame_of;
+  std::set<unsigned long long> frames;
   for (const Json &g : j["pages"].arr) {
     Key k{slot_name[g["file"].U()], g["pgno"].U()};
     EXPECT_FALSE(got.count(k))
@@ -343,10 +393,16 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
     got[k] = {static_cast<unsigned>(g["pins"].U()), g["dirty"].b};
     EXPECT_GE(g["usage"].U(), 1u);
     EXPECT_LE(g["usage"].U(), 3u);
+    EXPECT_EQ(g["pagesize"].U(), k.first == a ? 4096u : 2048u);
+    EXPECT_EQ(g["lsn"].type, Json::kNull);
+    EXPECT_LT(g["frame"].U(), p["frames_max"].U());
+    EXPECT_TRUE(frames.insert(g["frame"].U()).second) << "frame twice";
+    frame_of[k] = g["frame"].U();
   }
   EXPECT_EQ(got, want);
 
-  // The same list as text: a header, then "file pgno pins dirty usage".
+  // The same list as text: a header, then "frame pgno pagesize pins dirty
+  // usage lsn file" (the file last, as it is: names may hold spaces).
   ToolRun t = Tool({"-h", pool_, "--pages"});
   ASSERT_TRUE(t.Ok()) << t.err;
   std::vector<std::string> lines = Lines(t.out);
@@ -354,12 +410,18 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   std::map<Key, std::pair<unsigned, bool>> text;
   for (size_t i = 1; i < lines.size(); i++) {
     std::istringstream is(lines[i]);
-    std::string name;
-    unsigned long long pg;
-    unsigned pins, usage;
+    std::string name, lsn;
+    unsigned long long frame, pg;
+    unsigned pagesize, pins, usage;
     int dirty;
-    ASSERT_TRUE(is >> name >> pg >> pins >> dirty >> usage) << lines[i];
+    ASSERT_TRUE(is >> frame >> pg >> pagesize >> pins >> dirty >> usage >> lsn)
+        << lines[i];
+    is >> std::ws;
+    std::getline(is, name);
     text[{name, pg}] = {pins, dirty != 0};
+    EXPECT_EQ(frame, frame_of[Key(name, pg)]) << lines[i];
+    EXPECT_EQ(pagesize, name == a ? 4096u : 2048u) << lines[i];
+    EXPECT_EQ(lsn, "-") << lines[i];
   }
   EXPECT_EQ(text, want);
 
@@ -367,9 +429,14 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   ToolRun d = Tool({"-h", pool_});
   ASSERT_TRUE(d.Ok()) << d.err;
   EXPECT_EQ(d.err, "");
-  for (const char *s : {"pool ", "files", "processes", "hash table",
-                        "16 held: 3 pinned, 5 dirty, 11 clean", " alive "})
+  for (const char *s :
+       {"pool ", "files", "processes", "hash table", "page sizes",
+        "16 held: 3 pinned, 5 dirty, 11 clean", " alive ", "0 flushers running",
+        "16 carved (descriptors for "})
     EXPECT_NE(d.out.find(s), std::string::npos) << s << " in\n" << d.out;
+  EXPECT_NE(d.out.find("longest chain " + std::to_string(e.g[16]) + " "),
+            std::string::npos)
+      << d.out;
   EXPECT_NE(d.out.find(a), std::string::npos);
 
   // Still the same figures after the tool ran: it changed nothing.
@@ -428,6 +495,19 @@ TEST_F(StatTest, KeySharedMpoolPool) {
   ASSERT_EQ(j["procs"].arr.size(), 1u);
   EXPECT_EQ(j["procs"].arr[0]["pins"].U(), 1u);
   EXPECT_TRUE(j["procs"].arr[0]["alive"].b);
+  // Its file is known by descriptor ("(mpool fd N)"): printed readably,
+  // with the path the region recorded.
+  const std::string name = j["files"].arr[0]["name"].str;
+  EXPECT_EQ(name.rfind("(mpool fd ", 0), 0u) << name;
+  EXPECT_EQ(j["files"].arr[0]["path"].str, f);
+  ToolRun t = Tool({"-k", "stat-key"});
+  ASSERT_TRUE(t.Ok()) << t.err;
+  EXPECT_NE(t.out.find("  " + name + " [" + f + "]\n"), std::string::npos)
+      << t.out;
+  EXPECT_EQ(t.out.find("\\040"), std::string::npos) << t.out;
+  ToolRun tp = Tool({"-k", "stat-key", "--pages"});
+  ASSERT_TRUE(tp.Ok()) << tp.err;
+  EXPECT_NE(tp.out.find("  " + name + "\n"), std::string::npos) << tp.out;
   c.Send("exit");
   EXPECT_TRUE(c.WaitOk());
   // The last mpool_close removed the key's region.
@@ -475,6 +555,160 @@ TEST_F(StatTest, PagesWrittenByFlushers) {
   EXPECT_EQ(j["pool"]["written_flushers"].U(), 8u);
   c.Send("exit");
   EXPECT_TRUE(c.WaitOk());
+}
+
+// ------------------------------------------------------- flushers of the dead
+
+// A process running flushers, killed without memp_close: its flushers died
+// with it and are no longer counted, whether or not its slot was recovered
+// yet; a new process running one shows one. (Before: every death left its
+// flushers in the count, "7 shown with no process attached".)
+TEST_F(StatTest, FlushersOfDeadProcessesAreNotCounted) {
+  auto runner = [&](int n) {
+    DB_MPOOL *mp;
+    C_OK(OpenShared(pool_.c_str(), DB_CREATE | DB_THREAD, 64 * 4096, &mp));
+    C_OK(memp_set_flushers(mp, n, 20));
+    Tell("ready");
+    C_HEAR("exit");
+    C_OK(memp_close(mp));
+  };
+  Child a;
+  ASSERT_TRUE(a.Start([&] { runner(2); }));
+  ASSERT_TRUE(a.Expect("ready"));
+  Json j = Sample(Tool({"-h", pool_, "--json"}));
+  EXPECT_EQ(j["pool"]["flushers"].U(), 2u);
+  ASSERT_EQ(j["procs"].arr.size(), 1u);
+  EXPECT_EQ(j["procs"].arr[0]["flushers"].U(), 2u);
+  a.Kill();
+  // Dead, not recovered yet (no other process): none running.
+  j = Sample(Tool({"-h", pool_, "--json"}));
+  EXPECT_EQ(j["pool"]["flushers"].U(), 0u);
+  ASSERT_EQ(j["procs"].arr.size(), 1u);
+  EXPECT_FALSE(j["procs"].arr[0]["alive"].b);
+  EXPECT_EQ(j["procs"].arr[0]["flushers"].U(), 0u);
+  // A second killed, then one that lives (its memp_open recovers both).
+  Child b;
+  ASSERT_TRUE(b.Start([&] { runner(3); }));
+  ASSERT_TRUE(b.Expect("ready"));
+  b.Kill();
+  Child c;
+  ASSERT_TRUE(c.Start([&] { runner(1); }));
+  ASSERT_TRUE(c.Expect("ready"));
+  j = Sample(Tool({"-h", pool_, "--json"}));
+  EXPECT_EQ(j["pool"]["flushers"].U(), 1u);
+  ToolRun d = Tool({"-h", pool_});
+  ASSERT_TRUE(d.Ok()) << d.err;
+  EXPECT_NE(d.out.find(", 1 flushers running"), std::string::npos) << d.out;
+  c.Send("exit");
+  EXPECT_TRUE(c.WaitOk());
+  j = Sample(Tool({"-h", pool_, "--json"}));
+  EXPECT_EQ(j["pool"]["flushers"].U(), 0u);
+}
+
+// ------------------------------------------------------- what the user did
+
+// A process that checkpoints, evicts, runs out of frames and writes pages
+// with LSNs: the tool's figures are its memp_stat's, and those are what it
+// did (4 memp_sync calls, one DB_INCOMPLETE, 4 pages written by them, one
+// ENOMEM, evictions by sweeping); --pages shows each page's LSN.
+TEST_F(StatTest, CountersAreWhatTheUserDid) {
+  std::string f = dir_.File("c.db");
+  MakeFile(f, 32, 4096);
+  Child h;
+  ASSERT_TRUE(h.Start([&] {
+    DB_MPOOL *mp;
+    C_OK(OpenShared(pool_.c_str(), DB_CREATE | DB_THREAD, 8 * 4096, &mp));
+    C_OK(memp_set_flushers(mp, 0, 0));
+    DB_MPOOLFILE *mf;
+    C_OK(OpenFile(mp, f, 4096, &mf, 0, 0, /*lsn_offset=*/8));
+    void *pg;
+    for (db_pgno_t p = 0; p < 4; p++) {
+      Get(mf, p, &pg);
+      const DB_LSN lsn = {7, 1000 + p};
+      memcpy(static_cast<char *>(pg) + 8, &lsn, sizeof lsn);
+      C_OK(memp_fput(mf, pg, DB_MPOOL_DIRTY));
+    }
+    LSN lsn = {1, 0};
+    for (int i = 0; i < 3; i++) C_OK(memp_sync(mp, &lsn));
+    void *held;
+    Get(mf, 5, &held);
+    lsn = {2, 0};
+    C_CHECK(memp_sync(mp, &lsn) == DB_INCOMPLETE);
+    C_OK(memp_fput(mf, held, 0));
+    for (db_pgno_t p = 8; p < 24; p++) {  // 16 misses through 8 frames
+      Get(mf, p, &pg);
+      C_OK(memp_fput(mf, pg, 0));
+    }
+    std::vector<void *> pins;
+    for (db_pgno_t p = 0; p < 8; p++) {
+      Get(mf, p, &pg);
+      pins.push_back(pg);
+    }
+    db_pgno_t q = 30;
+    C_CHECK(memp_fget(mf, &q, 0, &pg) == ENOMEM);
+    for (void *x : pins) C_OK(memp_fput(mf, x, 0));
+    DB_MPOOL_STAT *g = nullptr;
+    C_OK(memp_stat(mp, &g, nullptr, nullptr));
+    std::ostringstream os;
+    for (unsigned long v :
+         {g->st_alloc, g->st_alloc_pages, g->st_alloc_max_pages, g->st_io_wait,
+          g->st_read_wait, g->st_nomem, g->st_fdatasync, g->st_fdatasync_errors,
+          g->st_bg_write_errors, g->st_log_flush, g->st_ckpt,
+          g->st_ckpt_incomplete, g->st_ckpt_pages, g->st_ckpt_last_usec})
+      os << v << " ";
+    free(g);
+    Tell(os.str());
+    C_HEAR("exit");
+    C_OK(memp_close(mp));
+  }));
+  std::istringstream is(h.Recv());
+  std::vector<unsigned long long> e;
+  for (unsigned long long v; is >> v;) e.push_back(v);
+  ASSERT_EQ(e.size(), ExtraNames().size());
+  Json j = Sample(Tool({"-h", pool_, "--json", "--pages"}));
+  const Json &p = j["pool"];
+  for (size_t i = 0; i < e.size(); i++)
+    EXPECT_EQ(p[ExtraNames()[i]].U(), e[i]) << ExtraNames()[i];
+  EXPECT_EQ(p["ckpt"].U(), 4u);
+  EXPECT_EQ(p["ckpt_incomplete"].U(), 1u);
+  EXPECT_EQ(p["ckpt_pages"].U(), 4u);
+  EXPECT_EQ(p["nomem"].U(), 1u);
+  EXPECT_GE(p["alloc"].U(), 8u);
+  EXPECT_GE(p["alloc_pages"].U(), p["alloc"].U());
+  EXPECT_GE(p["fdatasync"].U(), 1u);
+  EXPECT_EQ(p["fdatasync_errors"].U(), 0u);
+  EXPECT_EQ(p["bg_write_errors"].U(), 0u);
+  ASSERT_EQ(j["files"].arr.size(), 1u);
+  EXPECT_EQ(j["files"].arr[0]["nomem"].U(), 1u);
+  EXPECT_EQ(j["files"].arr[0]["alloc"].U(), p["alloc"].U());
+  // Pages 0..7 are resident (the last 8 pinned and put back): those with
+  // an LSN written show it, the others the bytes of the file there.
+  size_t seen = 0;
+  for (const Json &g : j["pages"].arr) {
+    const unsigned long long pg = g["pgno"].U();
+    DB_LSN want = {7, static_cast<u_int32_t>(1000 + pg)};
+    if (pg >= 4)
+      memcpy(&want, PatternPage(static_cast<db_pgno_t>(pg), 4096).data() + 8,
+             sizeof want);
+    ASSERT_EQ(g["lsn"].type, Json::kObj) << "page " << pg;
+    EXPECT_EQ(g["lsn"]["file"].U(), want.file) << "page " << pg;
+    EXPECT_EQ(g["lsn"]["offset"].U(), want.offset) << "page " << pg;
+    seen += pg < 4;
+  }
+  EXPECT_EQ(seen, 4u);
+  ToolRun t = Tool({"-h", pool_, "--pages"});
+  ASSERT_TRUE(t.Ok()) << t.err;
+  EXPECT_NE(t.out.find(" 7/1002 "), std::string::npos) << t.out;
+  ToolRun d = Tool({"-h", pool_});
+  ASSERT_TRUE(d.Ok()) << d.err;
+  EXPECT_NE(d.out.find("checkpoints 4 memp_sync calls (1 incomplete), 4 "
+                       "pages written"),
+            std::string::npos)
+      << d.out;
+  EXPECT_NE(d.out.find("1 gets failed with ENOMEM"), std::string::npos)
+      << d.out;
+  h.Send("exit");
+  EXPECT_TRUE(h.WaitOk());
 }
 
 // ------------------------------------------------------- busy pool

@@ -87,10 +87,16 @@ class FaultIo {
     fsync_errno = 0;
     fsync_fail_left = -1;
     fsync_eintr_left = 0;
+    fsync_drops = false;
     ClearCounters();
     {
       std::lock_guard<std::mutex> l(mu_);
       checker_ = nullptr;
+      fsync_gate_ = nullptr;
+    }
+    {
+      std::lock_guard<std::mutex> l(jmu_);
+      journal_.clear();
     }
     test_thread_ = pthread_self();
   }
@@ -152,6 +158,14 @@ class FaultIo {
     checker_ = std::move(c);
   }
 
+  // Called at the start of every fdatasync call (before its fault, if
+  // any), with the call's number (1, 2, ...): a test may hold a call there.
+  using FsyncGate = std::function<void(long call)>;
+  void SetFsyncGate(FsyncGate g) {
+    std::lock_guard<std::mutex> l(mu_);
+    fsync_gate_ = std::move(g);
+  }
+
   // ---- faults
   std::atomic<int> write_errno{0};        // nonzero: writes fail with it ...
   std::atomic<long> write_fail_left{-1};  // ... this many times (-1: always)
@@ -169,6 +183,12 @@ class FaultIo {
   std::atomic<int> fsync_errno{0};
   std::atomic<long> fsync_fail_left{-1};
   std::atomic<long> fsync_eintr_left{0};
+  // The kernel's behaviour after a failed writeback, modelled: while set,
+  // every write keeps the bytes it overwrote, and a failed fdatasync of a
+  // file puts back what the writes since that file's last fdatasync
+  // overwrote (newest first): those writes are lost, as Linux drops the
+  // dirty pages whose writeback failed. A good fdatasync forgets them.
+  std::atomic<bool> fsync_drops{false};
 
   // ---- counters (every call, failed or not, unless named otherwise)
   std::atomic<long> write_calls{0};  // pwrite + pwritev
@@ -274,6 +294,41 @@ class FaultIo {
     checker_(ino, off, flat.data(), flat.size());
   }
 
+  static ino_t InoOf(int fd) {
+    struct stat st;
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  }
+
+  // fsync_drops: what the write about to be made at [off, off + len)
+  // overwrites (bytes past the end read as zeroes).
+  void Remember(int fd, off_t off, size_t len) {
+    if (!fsync_drops.load() || len == 0) return;
+    Undo u;
+    u.ino = InoOf(fd);
+    u.off = off;
+    u.old.assign(len, 0);
+    ssize_t got = lfm__fileio_sys.pread(fd, u.old.data(), len, off);
+    (void)got;
+    std::lock_guard<std::mutex> l(jmu_);
+    journal_.push_back(std::move(u));
+  }
+
+  // fdatasync of fd ended with `failed`: lose or keep its file's writes.
+  void SyncDone(int fd, bool failed) {
+    const ino_t ino = InoOf(fd);
+    std::lock_guard<std::mutex> l(jmu_);
+    for (size_t i = journal_.size(); i-- > 0;) {
+      if (journal_[i].ino != ino) continue;
+      if (failed) {
+        ssize_t w =
+            lfm__fileio_sys.pwrite(fd, journal_[i].old.data(),
+                                   journal_[i].old.size(), journal_[i].off);
+        (void)w;
+      }
+      journal_.erase(journal_.begin() + static_cast<long>(i));
+    }
+  }
+
   void WriteDone(ssize_t n) {
     bytes_written += n;
     RaiseMax(last_write_done, op_seq.fetch_add(1) + 1);
@@ -291,6 +346,7 @@ class FaultIo {
     if (n == 0 && len != 0) return 0;
     struct iovec v = {const_cast<void *>(buf), n};
     io.Check(fd, off, &v, 1);
+    io.Remember(fd, off, n);
     r = lfm__fileio_sys.pwrite(fd, buf, n, off);
     if (r > 0) io.WriteDone(r);
     return r;
@@ -316,6 +372,9 @@ class FaultIo {
       cut.push_back(v);
     }
     io.Check(fd, off, cut.data(), static_cast<int>(cut.size()));
+    size_t cut_len = 0;
+    for (const struct iovec &v : cut) cut_len += v.iov_len;
+    io.Remember(fd, off, cut_len);
     r = lfm__fileio_sys.pwritev(fd, cut.data(), static_cast<int>(cut.size()),
                                 off);
     if (r > 0) io.WriteDone(r);
@@ -352,7 +411,13 @@ class FaultIo {
 
   static int Fdatasync(int fd) {
     FaultIo &io = Get();
-    io.fsync_calls++;
+    const long call = io.fsync_calls.fetch_add(1) + 1;
+    FsyncGate gate;
+    {
+      std::lock_guard<std::mutex> l(io.mu_);
+      gate = io.fsync_gate_;
+    }
+    if (gate) gate(call);
     if (TakeOneIfPositive(io.fsync_eintr_left)) {
       errno = EINTR;
       return -1;
@@ -361,18 +426,31 @@ class FaultIo {
     const int e = io.fsync_errno.load();
     if (e != 0 && TakeOne(io.fsync_fail_left)) {
       io.failed_fsyncs++;
+      io.SyncDone(fd, true);
       errno = e;
       return -1;
     }
     const int r = lfm__fileio_sys.fdatasync(fd);
-    if (r == 0) RaiseMax(io.last_sync_start, start);
+    if (r == 0) {
+      RaiseMax(io.last_sync_start, start);
+      io.SyncDone(fd, false);
+    }
     return r;
   }
+
+  struct Undo {
+    ino_t ino;
+    off_t off;
+    std::vector<uint8_t> old;
+  };
 
   static inline thread_local bool tl_mine_ = false;
   struct lfm__fileio table_;
   std::mutex mu_;
   Checker checker_;
+  FsyncGate fsync_gate_;
+  std::mutex jmu_;  // the journal of fsync_drops
+  std::vector<Undo> journal_;
   pthread_t test_thread_;
 };
 
