@@ -9,7 +9,8 @@
  * (bench_lfm.c, bench_bdb.c, bench_bare.c, bench_floor.c) and the driver
  * (bench_main.c) sees only this header: open a pool on an existing file of
  * 4 KiB pages, get a page by number, put it back (dirty or not), read the
- * statistics, close.
+ * statistics, close; for the two-file workloads (mixed-shift-*), open
+ * another file, of another page size, in the same pool and move to it.
  */
 #ifndef LFMPOOL_BENCH_H
 #define LFMPOOL_BENCH_H
@@ -18,6 +19,10 @@
 #include <stdint.h>
 
 #define BENCH_PAGE_SIZE 4096u
+/* The page size of the second data file of the two-file workloads. */
+#define BENCH_PAGE_SIZE_LARGE 8192u
+/* Files a pool may have open at once (use_file). */
+#define BENCH_MAX_FILES 3
 
 /* One open pool with one open file; private to the system's source. */
 typedef struct bench_pool bench_pool;
@@ -62,6 +67,14 @@ struct bench_sys {
 	/* One memp_trickle call: write dirty pages until `pct` percent of the
 	 * cache is clean; *nwrote gets the pages written. Any thread. */
 	int (*trickle)(bench_pool *bp, int pct, int *nwrote);
+	/*
+	 * Two-file workloads: open the existing file `path`, of `pagesize`
+	 * byte pages, in the same pool, and make it the file get and put use
+	 * from then on (at most BENCH_MAX_FILES opens a pool). The files
+	 * opened before stay open, their pages cached. NULL for the
+	 * references, which serve one file.
+	 */
+	int (*use_file)(bench_pool *bp, const char *path, uint32_t pagesize);
 	int (*close)(bench_pool *bp);
 	const char *(*strerror)(int err);
 };

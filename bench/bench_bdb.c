@@ -1,7 +1,8 @@
 /*
  * bench_bdb.c - the Berkeley DB 5.3 side of the benchmark: a private
  * environment with only the memory pool (DB_INIT_MPOOL | DB_PRIVATE |
- * DB_THREAD) and one DB_MPOOLFILE, shared by all threads.
+ * DB_THREAD) and one DB_MPOOLFILE (two-file workloads: the last one
+ * opened), shared by all threads.
  *
  * BDB 5.3 wants dirtiness declared at get (DB_MPOOL_DIRTY), so `dirty` goes
  * to get here (see bdb_get: ->get itself drops the flag); put always passes
@@ -18,7 +19,9 @@
 
 struct bench_pool {
 	DB_ENV *env;
-	DB_MPOOLFILE *mpf;
+	DB_MPOOLFILE *mpf; /* the file get and put use: files[nfiles - 1] */
+	DB_MPOOLFILE *files[BENCH_MAX_FILES];
+	int nfiles;
 };
 
 static int bdb_close(bench_pool *bp)
@@ -27,8 +30,9 @@ static int bdb_close(bench_pool *bp)
 
 	if (bp == NULL)
 		return 0;
-	if (bp->mpf != NULL && (r = bp->mpf->close(bp->mpf, 0)) != 0)
-		ret = r;
+	for (int i = 0; i < bp->nfiles; i++)
+		if ((r = bp->files[i]->close(bp->files[i], 0)) != 0 && ret == 0)
+			ret = r;
 	/* A private environment's cache is freed, not written, at close. */
 	if (bp->env != NULL && (r = bp->env->close(bp->env, 0)) != 0 &&
 	    ret == 0)
@@ -65,6 +69,7 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 		bp->mpf = NULL;
 		goto err;
 	}
+	bp->files[bp->nfiles++] = bp->mpf;
 	if ((ret = bp->mpf->open(bp->mpf, path, 0, 0, BENCH_PAGE_SIZE)) != 0)
 		goto err;
 	*out = bp;
@@ -72,6 +77,24 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 err:
 	(void)bdb_close(bp);
 	return ret;
+}
+
+/* BDB allocates each buffer at its file's page size, from the one cache. */
+static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
+{
+	DB_MPOOLFILE *mpf;
+	int ret;
+
+	if (bp->nfiles == BENCH_MAX_FILES)
+		return EMFILE;
+	if ((ret = bp->env->memp_fcreate(bp->env, &mpf, 0)) != 0)
+		return ret;
+	if ((ret = mpf->open(mpf, path, 0, 0, pagesize)) != 0) {
+		(void)mpf->close(mpf, 0);
+		return ret;
+	}
+	bp->files[bp->nfiles++] = bp->mpf = mpf;
+	return 0;
 }
 
 /*
@@ -151,6 +174,7 @@ const struct bench_sys bench_bdb_sys = {
     .stats = bdb_stats,
     .set_flushers = NULL, /* none built in: a thread calls trickle */
     .trickle = bdb_trickle,
+    .use_file = bdb_use_file,
     .close = bdb_close,
     .strerror = bdb_strerror,
 };

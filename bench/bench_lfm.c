@@ -1,7 +1,8 @@
 /*
  * bench_lfm.c - the lfmpool side of the benchmark: a private pool
  * (DB_MPOOL_PRIVATE | DB_THREAD) of exactly cache_bytes / 4096 frames and
- * one DB_MPOOLFILE, shared by all threads. Dirtiness is declared at put
+ * one DB_MPOOLFILE (two-file workloads: the last one opened), shared by
+ * all threads. Dirtiness is declared at put
  * (DB_MPOOL_DIRTY), as in the 2.x API. The pool is left as memp_open made
  * it (its default flushers running) unless the driver calls set_flushers.
  */
@@ -14,7 +15,9 @@
 
 struct bench_pool {
 	DB_MPOOL *mp;
-	DB_MPOOLFILE *mpf;
+	DB_MPOOLFILE *mpf; /* the file get and put use: files[nfiles - 1] */
+	DB_MPOOLFILE *files[BENCH_MAX_FILES];
+	int nfiles;
 };
 
 static int lfm_close(bench_pool *bp)
@@ -23,8 +26,9 @@ static int lfm_close(bench_pool *bp)
 
 	if (bp == NULL)
 		return 0;
-	if (bp->mpf != NULL && (r = memp_fclose(bp->mpf)) != 0)
-		ret = r;
+	for (int i = 0; i < bp->nfiles; i++)
+		if ((r = memp_fclose(bp->files[i])) != 0 && ret == 0)
+			ret = r;
 	if (bp->mp != NULL && (r = memp_close(bp->mp)) != 0 && ret == 0)
 		ret = r;
 	free(bp);
@@ -54,11 +58,26 @@ static int lfm_open(const char *home, const char *path, size_t cache_bytes,
 		bp->mpf = NULL;
 		goto err;
 	}
+	bp->files[bp->nfiles++] = bp->mpf;
 	*out = bp;
 	return 0;
 err:
 	(void)lfm_close(bp);
 	return ret;
+}
+
+static int lfm_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
+{
+	DB_MPOOLFILE *mpf;
+	int ret;
+
+	if (bp->nfiles == BENCH_MAX_FILES)
+		return EMFILE;
+	if ((ret = memp_fopen(bp->mp, (char *)path, 0, 0, 0644, pagesize, -1,
+			      NULL, NULL, &mpf)) != 0)
+		return ret;
+	bp->files[bp->nfiles++] = bp->mpf = mpf;
+	return 0;
 }
 
 static int lfm_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
@@ -130,6 +149,7 @@ const struct bench_sys bench_lfm_sys = {
     .stats = lfm_stats,
     .set_flushers = lfm_set_flushers,
     .trickle = lfm_trickle,
+    .use_file = lfm_use_file,
     .close = lfm_close,
     .strerror = lfm_strerror,
 };

@@ -19,6 +19,10 @@
  * checked: offset 0 holds its page number. A wrong page or an error fails
  * the benchmark (exit status 1) after the report.
  *
+ * The two-file workloads (mixed-shift-*) warm the pool on a data file of
+ * one page size, then open one of the other page size in the same pool
+ * and time gets of it: how the pool's memory follows the move.
+ *
  * The report (Markdown) goes to stdout (--data: the medians also as a table
  * for bench/plot.sh); progress, one line per cell, goes to stderr.
  */
@@ -52,6 +56,8 @@
  * identical). */
 static char g_dir[PATH_MAX];
 static char g_path[NSYS][PATH_MAX + 32];
+/* The two-file workloads' second data file: 8 KiB pages, the same bytes. */
+static char g_path_large[NSYS][PATH_MAX + 32];
 static FILE *g_csv; /* --csv */
 
 /* ------------------------------------------------------------------ */
@@ -60,9 +66,12 @@ static FILE *g_csv; /* --csv */
 static void remove_files(void)
 {
 	/* unlink and rmdir only: async-signal-safe */
-	for (int s = 0; s < NSYS; s++)
+	for (int s = 0; s < NSYS; s++) {
 		if (g_path[s][0] != '\0')
 			unlink(g_path[s]);
+		if (g_path_large[s][0] != '\0')
+			unlink(g_path_large[s]);
+	}
 	if (g_dir[0] != '\0')
 		rmdir(g_dir);
 }
@@ -85,10 +94,37 @@ static void on_signal(int sig)
 	_exit(sig == SIGALRM ? 3 : 130);
 }
 
+/* A data file of FILE_PAGES * BENCH_PAGE_SIZE bytes in pages of `pagesize`
+ * bytes, each holding its page number at offset 0. */
+static void make_file(const char *path, uint32_t pagesize)
+{
+	static unsigned char buf[64 * BENCH_PAGE_SIZE];
+	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
+	const uint32_t pages = FILE_PAGES / (pagesize / BENCH_PAGE_SIZE);
+	int fd;
+
+	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
+		die("create %s: %s", path, strerror(errno));
+	for (uint32_t pg = 0; pg < pages; pg += per) {
+		for (uint32_t k = 0; k < per; k++) {
+			unsigned char *p = buf + k * pagesize;
+			uint32_t pgno = pg + k;
+
+			memset(p, (int)(pgno & 0xff), pagesize);
+			memcpy(p, &pgno, sizeof(pgno));
+		}
+		if (pwrite(fd, buf, sizeof(buf), (off_t)pg * pagesize) !=
+		    (ssize_t)sizeof(buf))
+			die("write %s: %s", path, strerror(errno));
+	}
+	if (close(fd) != 0)
+		die("close %s: %s", path, strerror(errno));
+}
+
 static void make_files(void)
 {
 	const char *base = getenv("TMPDIR");
-	static unsigned char buf[64 * BENCH_PAGE_SIZE];
+	int two_files = 0;
 
 	if (base == NULL || base[0] == '\0')
 		base = "/tmp";
@@ -101,34 +137,30 @@ static void make_files(void)
 		g_dir[0] = '\0';
 		die("mkdtemp under %s: %s", base, strerror(e));
 	}
+	for (int w = 0; w < NWORKLOADS; w++)
+		two_files |= opt.wl_on[w] && workloads[w].run_pagesize != 0;
 	for (int s = 0; s < NSYS; s++) {
-		int fd;
-
 		if (!sys_any(s))
 			continue;
 		if ((size_t)snprintf(g_path[s], sizeof(g_path[s]), "%s/%s.db",
 				     g_dir,
 				     sys_csv_name[s]) >= sizeof(g_path[s]))
 			die("TMPDIR too long");
-		if ((fd = open(g_path[s], O_CREAT | O_EXCL | O_WRONLY, 0644)) <
-		    0)
-			die("create %s: %s", g_path[s], strerror(errno));
-		for (uint32_t pg = 0; pg < FILE_PAGES; pg += 64) {
-			for (uint32_t k = 0; k < 64; k++) {
-				unsigned char *p = buf + k * BENCH_PAGE_SIZE;
-				uint32_t pgno = pg + k;
-
-				memset(p, (int)(pgno & 0xff), BENCH_PAGE_SIZE);
-				memcpy(p, &pgno, sizeof(pgno));
-			}
-			if (pwrite(fd, buf, sizeof(buf),
-				   (off_t)pg * BENCH_PAGE_SIZE) !=
-			    (ssize_t)sizeof(buf))
-				die("write %s: %s", g_path[s], strerror(errno));
-		}
-		if (close(fd) != 0)
-			die("close %s: %s", g_path[s], strerror(errno));
+		make_file(g_path[s], BENCH_PAGE_SIZE);
+		if (!two_files || s >= SYS_BARE)
+			continue;
+		if ((size_t)snprintf(g_path_large[s], sizeof(g_path_large[s]),
+				     "%s/%s-8k.db", g_dir, sys_csv_name[s]) >=
+		    sizeof(g_path_large[s]))
+			die("TMPDIR too long");
+		make_file(g_path_large[s], BENCH_PAGE_SIZE_LARGE);
 	}
+}
+
+/* System s's data file of `pagesize` byte pages. */
+static const char *data_path(int s, uint32_t pagesize)
+{
+	return pagesize == BENCH_PAGE_SIZE_LARGE ? g_path_large[s] : g_path[s];
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,13 +310,13 @@ static void report_error(const struct bench_sys *sys, const char *what,
 }
 
 /*
- * Warm the pool: get and check every page of the file once, in order.
- * Returns 0, or -1 after reporting a failure.
+ * Warm the pool: get and check every page of the file (of `pages` pages)
+ * once, in order. Returns 0, or -1 after reporting a failure.
  */
-static int warm(const struct bench_sys *sys, bench_pool *bp, const char *wl,
-		int nthreads, struct run_result *rr)
+static int warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
+		const char *wl, int nthreads, struct run_result *rr)
 {
-	for (uint32_t pg = 0; pg < FILE_PAGES; pg++) {
+	for (uint32_t pg = 0; pg < pages; pg++) {
 		void *page;
 		uint32_t got;
 		int ret;
@@ -362,7 +394,30 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 		tk.sys = sys;
 		tk.bp = bp;
 	}
-	if (warm(sys, bp, wl->name, nthreads, rr) != 0)
+	if (wl->run_pagesize != 0) {
+		/* Two-file workloads: fill the pool from the file of one page
+		 * size, then move to the other's (the 4 KiB file is open
+		 * already). */
+		if (wl->warm_pagesize != BENCH_PAGE_SIZE &&
+		    (ret = sys->use_file(bp, data_path(s, wl->warm_pagesize),
+					 wl->warm_pagesize)) != 0) {
+			rr->errors++;
+			report_error(sys, "open", wl->name, nthreads,
+				     "use_file", 0, ret);
+			goto out;
+		}
+		if (warm(sys, bp,
+			 FILE_PAGES / (wl->warm_pagesize / BENCH_PAGE_SIZE),
+			 wl->name, nthreads, rr) != 0)
+			goto out;
+		if ((ret = sys->use_file(bp, data_path(s, wl->run_pagesize),
+					 wl->run_pagesize)) != 0) {
+			rr->errors++;
+			report_error(sys, "open", wl->name, nthreads,
+				     "use_file", 0, ret);
+			goto out;
+		}
+	} else if (warm(sys, bp, FILE_PAGES, wl->name, nthreads, rr) != 0)
 		goto out;
 	if ((ret = sys->stats(bp, &st0)) != 0) {
 		rr->errors++;
@@ -511,7 +566,7 @@ static uint64_t bdb_pages_held(size_t bytes)
 	if ((ret = sys->open(g_dir, g_path[1], bytes, &bp)) != 0)
 		die("%s: open with a %zu-byte cache: %s", sys->name, bytes,
 		    sys->strerror(ret));
-	if (warm(sys, bp, "cache-sizing", 1, &rr) == 0 &&
+	if (warm(sys, bp, FILE_PAGES, "cache-sizing", 1, &rr) == 0 &&
 	    (ret = sys->stats(bp, &st)) == 0)
 		held = st.pages_held;
 	if ((ret = sys->close(bp)) != 0)

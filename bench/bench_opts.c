@@ -30,7 +30,9 @@ static void usage(FILE *f)
 		fprintf(f, " %s", workloads[w].name);
 	fprintf(f, " (default: all; dirty-flush: both dirty-flush-*,\n"
 		   "  which run at 4 threads at most unless --threads is "
-		   "given)\n"
+		   "given; mixed-shift: both\n"
+		   "  mixed-shift-*, at 2 threads at most unless --threads "
+		   "is given)\n"
 		   "defaults: --threads 1,2,4,8 --seconds 1.0 --runs 5 "
 		   "--bdb-sizing pages --bdb-dirty internal --seed 42\n"
 		   "write-back (dirty-flush-on): --clean-pct 0 (lfmpool "

@@ -19,7 +19,7 @@
 #define NSYS	    4 /* 0: lfmpool, 1: BDB, 2: the bare probe, 3: the floor */
 #define SYS_BARE    2 /* the bare probe's index (bench_bare.c) */
 #define SYS_FLOOR   3 /* the pread floor's index (bench_floor.c) */
-#define NWORKLOADS  7 /* entries of workloads[] (checked in bench_state.c) */
+#define NWORKLOADS  9 /* entries of workloads[] (checked in bench_state.c) */
 
 /* ------------------------------------------------------------------ */
 /* Workloads                                                           */
@@ -46,6 +46,11 @@ struct workload {
 	const char *group; /* also selected by this name; NULL: none */
 	int max_threads;   /* with the default --threads, skip cells above;
 			    * 0: none */
+	/* Two-file workloads (mixed-shift-*): the warm-up reads every page
+	 * of the data file of `warm_pagesize` byte pages, then the pool
+	 * moves to the one of `run_pagesize` (use_file), which the timed
+	 * period reads. Both 0: the one 4 KiB data file throughout. */
+	uint32_t warm_pagesize, run_pagesize;
 };
 
 extern const struct workload workloads[NWORKLOADS];
@@ -115,9 +120,12 @@ static inline int cell_on(int w, int t)
 /* Does system s run in workload w? The bare probe never evicts: it runs
  * (unless --no-bare) where the pool holds the whole file, the hit
  * workloads. The pread floor runs (unless --no-floor) where it does not,
- * the miss workloads. So each workload has at most one reference. */
+ * the miss workloads. So each workload has at most one reference; the
+ * two-file workloads have none. */
 static inline int sys_on(int w, int s)
 {
+	if (workloads[w].run_pagesize != 0 && s >= SYS_BARE)
+		return 0; /* the references serve one file */
 	if (s == SYS_BARE)
 		return opt.bare && workloads[w].frames >= FILE_PAGES;
 	if (s == SYS_FLOOR)

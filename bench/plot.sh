@@ -49,6 +49,8 @@ BEGIN {
 	sub_["dirty"] = "as miss-uniform, 1 put in 4 dirty"
 	sub_["dirty-flush-off"] = "dirty, each get timed; no background writer"
 	sub_["dirty-flush-on"] = "dirty, each get timed; lfmpool flushers, BDB trickle thread"
+	sub_["mixed-shift-up"] = "8 MiB pool filled with 4 KiB pages, then 8 KiB gets"
+	sub_["mixed-shift-down"] = "8 MiB pool filled with 8 KiB pages, then 4 KiB gets"
 	name["lfmpool"] = "lfmpool"
 	name["bdb5.3"] = "Berkeley DB 5.3"
 	name["bare"] = "floor: bare probe"

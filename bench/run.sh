@@ -10,9 +10,10 @@
 #                              hit-uniform, hit-hot256, miss-uniform and the
 #                              write-back pair (dirty-flush-off, -on) at 1 and
 #                              2 threads, 3 runs each
-#   bash bench/run.sh --full   the whole matrix, 11 to 13 minutes on 2 cores:
+#   bash bench/run.sh --full   the whole matrix, 12 to 14 minutes on 2 cores:
 #                              every workload at 1, 2, 4 and 8 threads (the
-#                              write-back pair up to 4; the bare probe in the
+#                              write-back pair up to 4, the mixed-shift pair
+#                              up to 2; the bare probe in the
 #                              hit workloads, the pread floor in the miss
 #                              workloads), 5 runs each; then mpool_pins
 #                              (results/bench-pins-<date>.md) and the

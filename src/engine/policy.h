@@ -12,10 +12,12 @@
  *
  *   lfm__policy_begin(sc, rh, stride, one_turn)
  *       starts a search for a frame with a buffer of at least `stride`
- *       bytes (0 if there are no frames yet). `one_turn`: give up after a
- *       turn of the frames that changed nothing (pools that grow instead
- *       of failing); otherwise after enough steps that a search finding
- *       nothing has seen every frame pinned, not merely recently used.
+ *       bytes (0: of any size; the victim module trades frames of other
+ *       sizes itself); 0 if there are no frames yet. `one_turn`: give up
+ *       after a turn of the frames that changed nothing (pools that grow
+ *       instead of failing); otherwise after enough steps that a search
+ *       finding nothing has seen every frame pinned, not merely recently
+ *       used.
  *   lfm__policy_next(sc, &state)
  *       the next candidate: not pinned, not in EXCL, big enough, and cold
  *       by the policy's rule; `state` is the state word it was judged by.

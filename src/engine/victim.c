@@ -98,21 +98,47 @@ static struct lfm__frame *take_shed(struct lfm__pool *mp, uint32_t stride,
 	return f;
 }
 
+/* Pools mixing page sizes (rule 24): whether a miss may take a frame of
+ * another size, to trade it (lfm__region_trade) for one of its own. */
+enum {
+	OTHERS_UNKNOWN, /* none met yet: ask the region at the first */
+	OTHERS_TRADE,	/* a frame of this stride can be carved */
+	OTHERS_BIGGER,	/* it cannot: only bigger frames, used as they are */
+};
+
+/* Whether candidate f, of another size than `stride`, may be taken. */
+static int other_size_ok(struct lfm__pool *mp, struct lfm__frame *f,
+			 uint32_t stride, int *others)
+{
+	if (*others == OTHERS_UNKNOWN)
+		*others =
+		    lfm__region_could_carve(mp->rh, stride, mp->lock_owner)
+			? OTHERS_TRADE
+			: OTHERS_BIGGER;
+	return *others == OTHERS_TRADE || lfm__frame_bufsize(f) > stride;
+}
+
 /* One search of the policy's, passing over up to *skip cold dirty frames
- * (each skip decrements it). NULL if nothing could be taken. */
+ * (each skip decrements it). Frames of every size are candidates unless
+ * *others says only bigger ones can serve. NULL if nothing could be
+ * taken. */
 static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 				     uint32_t require, struct lfm__tls_node *t,
 				     int *werr, struct lfm__frame **busy,
-				     uint32_t *skip)
+				     uint32_t *skip, int *others)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__policy_scan sc;
-	if (!lfm__policy_begin(&sc, rh, stride, rh->elastic))
+	if (!lfm__policy_begin(&sc, rh, *others == OTHERS_BIGGER ? stride : 0,
+			       rh->elastic))
 		return NULL;
 	sc.plog = mp->plog;
 	struct lfm__frame *f, *taken = NULL;
 	uint32_t s;
 	while ((f = lfm__policy_next(&sc, &s)) != NULL) {
+		if (lfm__frame_bufsize(f) != stride &&
+		    !other_size_ok(mp, f, stride, others))
+			continue;
 		if ((s & (LFM_F_DIRTY | LFM_F_DISCARD)) == LFM_F_DIRTY &&
 		    *skip > 0) {
 			if ((*skip)-- == DIRTY_SKIP)
@@ -121,17 +147,19 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 			continue;
 		}
 		/* A page this process cannot write: another process's
-		 * temporary file, a file type not registered here. */
+		 * temporary file, a file type not registered here. The tag
+		 * is read after the state: the frame may have been evicted
+		 * since (0) and even retired (no file slot at all). */
 		if (s & LFM_F_DIRTY) {
 			uint64_t tag =
 			    atomic_load_explicit(&f->tag, memory_order_relaxed);
-			if (tag == 0 ||
+			if (tag == 0 || tag == LFM_TAG_RETIRED ||
 			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
 				continue;
 		}
 		if (!lfm__policy_claim(&sc, f, s))
 			continue;
-		if (try_take(mp, f, stride, require, t, werr) == 1) {
+		if (try_take(mp, f, 0, require, t, werr) == 1) {
 			taken = f;
 			break;
 		}
@@ -152,7 +180,8 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
  * not call the pool full. */
 static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
 				uint32_t require, struct lfm__tls_node *t,
-				int *werr, struct lfm__frame **busy)
+				int *werr, struct lfm__frame **busy,
+				int *others)
 {
 	const uint32_t budget =
 	    atomic_load_explicit(&mp->rh->nflushers, memory_order_relaxed) != 0
@@ -160,11 +189,11 @@ static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
 		: 0;
 	uint32_t skip = budget;
 	struct lfm__frame *f =
-	    sweep_pass(mp, stride, require, t, werr, busy, &skip);
+	    sweep_pass(mp, stride, require, t, werr, busy, &skip, others);
 	if (f != NULL || skip == budget)
 		return f; /* taken, or no dirty frame was passed over */
 	skip = 0;
-	return sweep_pass(mp, stride, require, t, werr, busy, &skip);
+	return sweep_pass(mp, stride, require, t, werr, busy, &skip, others);
 }
 
 static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
@@ -202,27 +231,36 @@ static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
 	/* Frames a writer holds (a flusher's run, another miss's dirty
 	 * victim) are not pinned: wait for one and sweep again, rather than
 	 * call the pool full. */
+	int others = OTHERS_UNKNOWN;
 	while (c < 0) {
 		struct lfm__frame *busy = NULL;
-		*out = sweep(mp, stride, require, t, &werr, &busy);
-		if (*out != NULL)
+		struct lfm__frame *v =
+		    sweep(mp, stride, require, t, &werr, &busy, &others);
+		if (v != NULL && lfm__frame_bufsize(v) == stride) {
+			*out = v;
 			return 0;
-		/* Pools mixing page sizes: the budget may be held by unpinned
-		 * frames too small for this page. Retire one (any unpinned
-		 * frame, in CLOCK order) and carve again. */
-		if (busy == NULL &&
-		    lfm__region_could_carve(rh, pagesize, mp->lock_owner)) {
-			struct lfm__frame *v = sweep(mp, 0, 0, t, &werr, &busy);
-			if (v != NULL && lfm__frame_bufsize(v) >= stride) {
-				*out = v; /* unpinned since the sweep above */
+		}
+		if (v != NULL) {
+			/* Pools mixing page sizes: the coldest frame is
+			 * another size's. Its bytes go back to the budget and
+			 * a frame of this size is carved from them; a smaller
+			 * one may need others retired with it (the next
+			 * turns). So each size holds what its misses win in
+			 * CLOCK order, not what it held first (rule 24). */
+			c = lfm__region_trade(rh, v, pagesize, mp->lock_owner);
+			if (c != -2)
+				continue;
+			/* No frame of this size can be made (every chunk
+			 * taken by other sizes): a bigger frame serves as
+			 * it is; a smaller one is left free. */
+			c = -1;
+			others = OTHERS_BIGGER;
+			if (lfm__frame_bufsize(v) > stride) {
+				*out = v;
 				return 0;
 			}
-			if (v != NULL) {
-				lfm__region_retire(rh, v, mp->lock_owner);
-				c = lfm__region_carve_as(rh, pagesize, 0,
-							 mp->lock_owner);
-				continue;
-			}
+			lfm__frame_release_excl(v, 0, 0);
+			continue;
 		}
 		if (busy == NULL && require != 0) {
 			/* Every cached page pinned: grow, within the
@@ -307,8 +345,9 @@ void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 	}
 	while (over_budget(rh)) {
 		struct lfm__frame *busy = NULL;
+		int others = OTHERS_TRADE; /* any size: it frees, not fills */
 		struct lfm__frame *f =
-		    sweep(mp, 0, LFM_F_VALID, t, &werr, &busy);
+		    sweep(mp, 0, LFM_F_VALID, t, &werr, &busy, &others);
 		if (f == NULL)
 			return; /* all pinned, or dirty and unwritable */
 		lfm__frame_release_excl(f, 0, 0); /* free, not VALID */

@@ -7,8 +7,12 @@
  * write (another process's temporary file, a file type not registered here)
  * is passed over, a dirty one is left to running flushers for a while, and
  * the first that can be had is taken with EXCL, written if dirty, removed
- * from the frame table and reused. Frames that thread caches reference
- * are the policy's to release (it knows whether they were used).
+ * from the frame table and reused. In pools mixing page sizes candidates
+ * of every size compete: one of another size is retired and its bytes
+ * carved into a frame of the miss's size (docs/protocol.md rule 24), so
+ * each size's share of the budget follows its misses. Frames that thread
+ * caches reference are the policy's to release (it knows whether they
+ * were used).
  * It never waits for a pin: if every frame is pinned it fails with ENOMEM
  * at once. It does wait for frames a writer holds in EXCL (flushers' runs,
  * other misses' dirty victims): they are not pinned, and free soon.

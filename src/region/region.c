@@ -376,35 +376,48 @@ static struct lfm__chunk *chunk_of(struct lfm__region_hdr *rh, uint32_t idx)
 	return NULL;
 }
 
-int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
-			    uint32_t owner)
+/* Under carve_lock: whether a frame of this stride can be had once the
+ * budget allows (a chunk of the stride with room or retired frames, or a
+ * chunk still to open). */
+static int carvable(struct lfm__region_hdr *rh, uint32_t stride)
 {
-	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
+	struct lfm__chunk *chunks = lfm__chunks(rh);
+	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
 	if (stride > rh->cache_bytes)
 		return 0;
-	struct lfm__chunk *chunks = lfm__chunks(rh);
-	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
-	uint32_t n = atomic_load_explicit(&rh->nchunks, memory_order_relaxed);
 	int ok = chunk_with_room(rh, stride) != NULL ||
 		 (n < rh->nchunks_max &&
 		  atomic_load_explicit(&rh->nframes, memory_order_relaxed) <
 		      rh->nframes_max);
 	for (uint32_t i = 0; i < n && !ok; i++)
 		ok = chunks[i].stride == stride && chunks[i].retired > 0;
+	return ok;
+}
+
+int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
+			    uint32_t owner)
+{
+	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
+	if (stride > rh->cache_bytes)
+		return 0;
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
+	int ok = carvable(rh, stride);
 	lfm__mutex_unlock_ranked(&rh->carve_lock);
 	return ok;
 }
 
-void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			uint32_t owner)
+/* Under carve_lock: retires f (see lfm__region_retire). Returns the state
+ * word it replaced, for the caller to wake its sleepers after the unlock. */
+static uint32_t retire_locked(struct lfm__region_hdr *rh, struct lfm__frame *f)
 {
 	uint32_t idx = (uint32_t)(f - lfm__frames(rh));
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
 	/* Held in EXCL by the caller, evicted: not VALID, unpinned, no tag. */
 	LFM_ASSERT((atomic_load_explicit(&f->state, memory_order_relaxed) &
 		    (LFM_F_EXCL | LFM_F_VALID | LFM_F_REFS_MASK)) ==
 		   LFM_F_EXCL);
 	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == 0);
-	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
 	struct lfm__chunk *c = chunk_of(rh, idx);
 	atomic_store_explicit(&f->tag, LFM_TAG_RETIRED, memory_order_relaxed);
 	c->retired++;
@@ -415,8 +428,15 @@ void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	    memory_order_relaxed);
 	/* A placeholder: EXCL without an owner (recovery leaves it alone).
 	 * Release: the eviction's stores come before anyone reuses it. */
-	uint32_t s = atomic_exchange_explicit(&f->state, LFM_F_EXCL,
-					      memory_order_release);
+	return atomic_exchange_explicit(&f->state, LFM_F_EXCL,
+					memory_order_release);
+}
+
+void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			uint32_t owner)
+{
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
+	uint32_t s = retire_locked(rh, f);
 	lfm__mutex_unlock_ranked(&rh->carve_lock);
 	if (s & LFM_F_WAITERS)
 		lfm__futex_wake_all(&f->state);
@@ -428,52 +448,81 @@ int64_t lfm__region_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 	return lfm__region_carve_as(rh, pagesize, over_budget, 0);
 }
 
+/* Under carve_lock: a frame of this stride within `limit` bytes of
+ * pages (a retired one revived, else a new one), marked as `owner`'s, or
+ * -1. */
+static int64_t carve_locked(struct lfm__region_hdr *rh, uint32_t stride,
+			    uint64_t limit, int over_budget, uint32_t owner)
+{
+	LFM_ASSERT(lfm__rank_held(&rh->carve_lock));
+	uint64_t used =
+	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
+	if (used + stride > limit)
+		return -1;
+	struct lfm__chunk *c;
+	int64_t idx = revive(rh, stride);
+	if (idx < 0 && (c = chunk_for(rh, stride, over_budget)) != NULL) {
+		uint32_t k =
+		    atomic_load_explicit(&c->count, memory_order_relaxed);
+		idx = c->first + k;
+		/* The frame stays EXCL: it is the caller's. */
+		atomic_store_explicit(&c->count, k + 1, memory_order_release);
+	}
+	if (idx >= 0) {
+		atomic_store_explicit(&rh->page_bytes_used, used + stride,
+				      memory_order_relaxed);
+		LFM_CRASH_POINT(LFM_CRASH_CARVED);
+		/* Ours, before carve_lock goes: a carver that dies holding
+		 * the lock leaves a frame in EXCL with no owner, which
+		 * lfm__region_carve_repair frees. */
+		atomic_fetch_or_explicit(&lfm__frames(rh)[idx].state,
+					 owner << LFM_F_OWNER_SHIFT,
+					 memory_order_relaxed);
+	}
+	/* Carved frames are placeholders until handed out: the caller's. */
+	LFM_ASSERT(idx < 0 || (atomic_load_explicit(&lfm__frames(rh)[idx].state,
+						    memory_order_relaxed) &
+			       LFM_F_EXCL));
+	return idx;
+}
+
 int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 			     int over_budget, uint32_t owner)
 {
 	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
-	int64_t idx = -1;
 
 	/* Past the budget by at most extra_bytes (elastic regions). */
 	uint64_t limit = rh->cache_bytes + (over_budget ? rh->extra_bytes : 0);
-	/* Cheap check first: once the budget is spent it stays spent. */
+	/* Cheap check first: the common miss finds the budget spent. */
 	if (atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed) +
 		stride >
 	    limit)
 		return -1;
 	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
-	uint64_t used =
-	    atomic_load_explicit(&rh->page_bytes_used, memory_order_relaxed);
-	struct lfm__chunk *c;
-	if (used + stride <= limit) {
-		idx = revive(rh, stride);
-		if (idx < 0 &&
-		    (c = chunk_for(rh, stride, over_budget)) != NULL) {
-			uint32_t k = atomic_load_explicit(&c->count,
-							  memory_order_relaxed);
-			idx = c->first + k;
-			/* The frame stays EXCL: it is the caller's. */
-			atomic_store_explicit(&c->count, k + 1,
-					      memory_order_release);
-		}
-		if (idx >= 0) {
-			atomic_store_explicit(&rh->page_bytes_used,
-					      used + stride,
-					      memory_order_relaxed);
-			LFM_CRASH_POINT(LFM_CRASH_CARVED);
-			/* Ours, before carve_lock goes: a carver that dies
-			 * holding the lock leaves a frame in EXCL with no
-			 * owner, which lfm__region_carve_repair frees. */
-			atomic_fetch_or_explicit(&lfm__frames(rh)[idx].state,
-						 owner << LFM_F_OWNER_SHIFT,
-						 memory_order_relaxed);
-		}
-	}
+	int64_t idx = carve_locked(rh, stride, limit, over_budget, owner);
 	lfm__mutex_unlock_ranked(&rh->carve_lock);
-	/* Carved frames are placeholders until handed out: the caller's. */
-	LFM_ASSERT(idx < 0 || (atomic_load_explicit(&lfm__frames(rh)[idx].state,
-						    memory_order_relaxed) &
-			       LFM_F_EXCL));
+	return idx;
+}
+
+int64_t lfm__region_trade(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			  uint32_t pagesize, uint32_t owner)
+{
+	uint32_t stride = (uint32_t)align_up(pagesize, LFM_CACHELINE);
+	LFM_ASSERT(lfm__frame_bufsize(f) != stride);
+	lfm__mutex_lock_ranked(&rh->carve_lock, owner, LFM_RANK_CARVE);
+	/* Checked first, under the same hold: a frame retired for a stride
+	 * that can never be carved would only shrink the pool. */
+	if (!carvable(rh, stride)) {
+		lfm__mutex_unlock_ranked(&rh->carve_lock);
+		return -2;
+	}
+	uint32_t s = retire_locked(rh, f);
+	/* Under the same hold: the bytes just given back are this carve's
+	 * first, not another thread's. */
+	int64_t idx = carve_locked(rh, stride, rh->cache_bytes, 0, owner);
+	lfm__mutex_unlock_ranked(&rh->carve_lock);
+	if (s & LFM_F_WAITERS)
+		lfm__futex_wake_all(&f->state);
 	return idx;
 }
 

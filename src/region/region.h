@@ -202,12 +202,13 @@ _Static_assert(sizeof(struct lfm__frame) == 32, "descriptor size");
  * first+cap-1 are reserved for the chunk; those not carved yet stay in
  * EXCL so no sweep can take them.
  *
- * Pools that mix page sizes: when a miss needs a frame of a stride that
- * no unpinned frame has and the budget is spent, smaller frames are
- * evicted and *retired* (lfm__region_retire): back to a placeholder (EXCL,
- * no owner, tag LFM_TAG_RETIRED), their bytes returned to the budget. A
- * carve of their stride revives them before it carves new ones. `retired`
- * counts them; under carve_lock. */
+ * Pools that mix page sizes: when the budget is spent and the coldest
+ * frame a miss finds is another size's, it is evicted and *retired*
+ * (lfm__region_trade, lfm__region_retire): back to a placeholder (EXCL,
+ * no owner, tag LFM_TAG_RETIRED), its bytes returned to the budget, from
+ * which a frame of the miss's size is carved (docs/protocol.md rule 24). A
+ * carve of a stride revives its retired frames before it carves new ones.
+ * `retired` counts them; under carve_lock. */
 struct lfm__chunk {
 	uint32_t stride;
 	uint32_t first;
@@ -467,7 +468,7 @@ int64_t lfm__region_carve_as(struct lfm__region_hdr *rh, uint32_t pagesize,
 
 /* Whether a carve of `pagesize` could succeed once the budget allows: a
  * chunk of its stride has room (or retired frames), or a new chunk can
- * open. Decides whether retiring smaller frames is worth it. */
+ * open. Decides whether retiring frames of other sizes is worth it. */
 int lfm__region_could_carve(struct lfm__region_hdr *rh, uint32_t pagesize,
 			    uint32_t owner);
 
@@ -482,6 +483,18 @@ void lfm__region_retire(struct lfm__region_hdr *rh, struct lfm__frame *f,
  * frames, and a carved frame the carver had not yet marked as its own
  * (EXCL, no owner, not retired) is freed. Takes carve_lock as `owner`. */
 void lfm__region_carve_repair(struct lfm__region_hdr *rh, uint32_t owner);
+
+/* Pools mixing page sizes (docs/protocol.md rule 24): trades frame f for
+ * one of `pagesize`'s stride. f is held in EXCL by the caller, evicted (as
+ * for lfm__region_retire), and its buffer is another size. Under one hold
+ * of carve_lock: if a frame of the stride can be had at all
+ * (lfm__region_could_carve), f is retired and a frame of the stride is
+ * carved if the budget now allows. Returns the carved frame's index (in
+ * EXCL, the caller's), -1 when f was retired but the budget is still
+ * short of the stride (the caller retires more), or -2 when no frame of
+ * the stride can be made: f is untouched, still the caller's. */
+int64_t lfm__region_trade(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			  uint32_t pagesize, uint32_t owner);
 
 /* Maps a page pointer to its frame, or NULL if it is not the start of a
  * page buffer of this region. */

@@ -654,9 +654,9 @@ TEST(MempStress, TwoFilesMixedPageSizesShareThePool) {
   Stress(c).Run();
 }
 
-// 8 KiB and 4 KiB pages: misses of the larger pages often find only 4 KiB
-// frames unpinned, and retire them to carve 8 KiB ones, while 4 KiB misses
-// revive retired frames or take 8 KiB ones (region.h, mixed page sizes).
+// 8 KiB and 4 KiB pages: a miss whose CLOCK victim is a frame of the other
+// size retires it and carves (or revives) one of its own from its bytes,
+// many times a run (region.h, mixed page sizes; docs/protocol.md rule 24).
 TEST(MempStress, MixedPageSizesRetireFramesForTheLarger) {
   Config c;
   c.threads = 4;

@@ -36,7 +36,7 @@ constexpr int kFiles = 4;
 constexpr int kMaxOps = 400;
 constexpr db_pgno_t kMaxPages = 24;  // files stop growing here
 // File 0 has 4 KiB pages; the others any of these, so a pool may mix four
-// sizes (every miss of a larger one then retires smaller frames).
+// sizes (a miss whose victim is another size's frame then retires it).
 constexpr size_t kPageSizes[] = {512, 1024, 2048, 4096, 8192, 16384};
 constexpr size_t kPoolSizes[] = {20 << 10, 24 << 10, 40 << 10, 64 << 10};
 

@@ -405,6 +405,47 @@ static void test_retire_and_revive(void)
 	lfm__region_destroy_private(rh);
 }
 
+/* Mixed page sizes, a miss's trade (lfm__region_trade, rule 24): the
+ * frame of another size is retired and a frame of the miss's size carved
+ * from its bytes under the same hold; a frame smaller than the new size
+ * leaves the budget short (-1, retired), the next completes it; a bigger
+ * one yields its replacement and leaves the rest to the next carve; a size
+ * that cannot be carved at all leaves the frame untouched (-2). */
+static void test_trade(void)
+{
+	struct lfm__region_hdr *rh = new_region(CACHE);
+	CHECK(rh != NULL);
+	int64_t small[16];
+	CHECK_EQ(carve_n(rh, 4096, 16, small), 16); /* the whole budget */
+	struct lfm__frame *frames = lfm__frames(rh);
+	CHECK_EQ(lfm__region_trade(rh, &frames[small[5]], 8192, 0), -1);
+	CHECK_EQ(atomic_load(&frames[small[5]].tag), LFM_TAG_RETIRED);
+	CHECK_EQ(atomic_load(&frames[small[5]].state), LFM_F_EXCL);
+	CHECK_EQ(atomic_load(&rh->page_bytes_used), 15 * 4096);
+	int64_t big = lfm__region_trade(rh, &frames[small[6]], 8192, 0);
+	CHECK(big >= 0);
+	CHECK_EQ(lfm__frame_bufsize(&frames[big]), 8192u);
+	CHECK(atomic_load(&frames[big].state) & LFM_F_EXCL); /* the caller's */
+	CHECK_EQ(atomic_load(&frames[big].tag), 0u);
+	CHECK_EQ(atomic_load(&rh->page_bytes_used), 16 * 4096);
+	/* Back: the 8 KiB frame yields a 4 KiB one (a retired one revived),
+	 * and its other 4 KiB stay in the budget for the next carve. */
+	int64_t r1 = lfm__region_trade(rh, &frames[big], 4096, 0);
+	CHECK(r1 == small[5] || r1 == small[6]);
+	CHECK_EQ(atomic_load(&frames[big].tag), LFM_TAG_RETIRED);
+	CHECK_EQ(atomic_load(&rh->page_bytes_used), 15 * 4096);
+	int64_t r2 = lfm__region_carve(rh, 4096, 0);
+	CHECK(r2 == (r1 == small[5] ? small[6] : small[5]));
+	CHECK_EQ(lfm__region_carve(rh, 4096, 0), -1);
+	/* A page larger than the budget can never have a frame: the frame
+	 * offered stays as it was, not retired. */
+	CHECK_EQ(lfm__region_trade(rh, &frames[small[0]], 2 * CACHE, 0), -2);
+	CHECK_EQ(atomic_load(&frames[small[0]].tag), 0u);
+	CHECK_EQ(atomic_load(&frames[small[0]].state), LFM_F_EXCL);
+	CHECK_EQ(atomic_load(&rh->page_bytes_used), 16 * 4096);
+	lfm__region_destroy_private(rh);
+}
+
 int main(void)
 {
 	RUN(test_create_layout);
@@ -419,5 +460,6 @@ int main(void)
 	RUN(test_page_guess_null_after_second_stride);
 	RUN(test_over_budget_same_stride);
 	RUN(test_retire_and_revive);
+	RUN(test_trade);
 	UNIT_MAIN_END("region");
 }
