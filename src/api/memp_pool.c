@@ -48,7 +48,8 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	uint64_t tc_cap =
 	    dbenv != NULL ? dbenv->mp_tcache_size / sizeof(struct lfm__tc_entry)
 			  : 0;
-	if (dbenv != NULL && dbenv->mp_tcache_size != 0 && tc_cap < LFM_TC_WAYS)
+	if (dbenv != NULL && dbenv->mp_tcache_size != 0 &&
+	    tc_cap < LFM_TC_MIN_ENTRIES)
 		return EINVAL;
 
 	struct lfm__region_geom g = {

@@ -233,24 +233,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 	int rc;
 
 	uint64_t tag = lfm__tag(slot, (uint32_t)pgno);
-	uint64_t hash = lfm__hash_tag(tag);
-	int64_t cached = LFM_TC_ABSENT;
-	struct lfm__tc_entry *ghost_slot = NULL;
-	if (h != NULL) {
-		cached = lfm__tcache_get(rh, h, tag, hash, &ghost_slot);
-		if (cached >= 0 && excl) {
-			lfm__tcache_put(rh, h, &lfm__frames(rh)[cached], hash,
-					0, 0, 0, NULL);
-			return EEXIST;
-		}
-		if (cached >= 0) {
-			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
-			*pagep = lfm__frame_page(rh, &lfm__frames(rh)[cached]);
-			return 0;
-		}
-	}
-
-	struct lfm__bucket *b = &lfm__buckets(rh)[hash & (rh->nbuckets - 1)];
+	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
 	for (;;) {
 		uint32_t examined = 0;
 		struct lfm__frame *f = lfm__ftab_find(rh, b, tag, &examined);
@@ -263,22 +246,27 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 				continue;
 			if (rc != 0)
 				return rc;
-			if (cached == LFM_TC_ABSENT)
-				lfm__tcache_note(ghost_slot, tag);
+			if (h != NULL)
+				lfm__tcache_note(rh, h, f, tag, mp->plog);
 			*pagep = lfm__frame_page(rh, f);
 			return 0;
 		}
 		if (excl)
 			return EEXIST;
-		/* A page this thread used recently earns a cache entry;
-		 * others get a direct pin (see tcache.h, admission). */
+		/* The thread's own entry first; else a page this thread used
+		 * recently earns one, others get a direct pin (tcache.h,
+		 * admission). */
+		int c =
+		    h != NULL ? lfm__tcache_get(rh, h, f, tag) : LFM_TC_ABSENT;
 		enum lfm__pin_result r = LFM_PIN_FULL;
-		if (cached == LFM_TC_GHOST)
-			r = lfm__tcache_insert(rh, h, f, tag, hash, mp->plog);
+		if (c == LFM_TC_HIT)
+			r = LFM_PIN_OK;
+		else if (c == LFM_TC_GHOST)
+			r = lfm__tcache_insert(rh, h, f, tag, mp->plog);
 		if (r == LFM_PIN_FULL) {
 			r = lfm__pin_direct(mp, f, tag);
-			if (r == LFM_PIN_OK && cached == LFM_TC_ABSENT)
-				lfm__tcache_note(ghost_slot, tag);
+			if (r == LFM_PIN_OK && c == LFM_TC_ABSENT && h != NULL)
+				lfm__tcache_note(rh, h, f, tag, mp->plog);
 		}
 		switch (r) {
 		case LFM_PIN_OK:
@@ -343,7 +331,7 @@ static int put_flags(struct lfm__fh *mpf, unsigned long flags, uint32_t *set,
  * so nobody can pin (or write) the page between the check and the
  * delete. 1: EXCL held; 0: other pins exist (caller's pin kept). */
 static int pin_to_excl(struct lfm__pool *mp, struct lfm__handle *h,
-		       struct lfm__frame *f, uint64_t tag)
+		       struct lfm__frame *f)
 {
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
 	if (lfm__st_direct(s) == 1 && lfm__st_slotref(s) == 0 &&
@@ -352,9 +340,8 @@ static int pin_to_excl(struct lfm__pool *mp, struct lfm__handle *h,
 	/* The pin is an entry of our own cache: move it to a direct pin
 	 * first (same count), then try again. */
 	if (lfm__st_direct(s) == 0 && lfm__st_slotref(s) == 1 && h != NULL &&
-	    lfm__tcache_to_direct(mp->rh, h, f, lfm__hash_tag(tag),
-				  lfm__pins_log(mp, f)) == 0)
-		return pin_to_excl(mp, NULL, f, tag);
+	    lfm__tcache_to_direct(mp->rh, h, f, lfm__pins_log(mp, f)) == 0)
+		return pin_to_excl(mp, NULL, f);
 	return 0;
 }
 
@@ -370,8 +357,8 @@ int lfm__delete(struct lfm__fh *mpf, void *page)
 		if (f == NULL)
 			return EINVAL;
 		/* References other threads' caches merely keep are not pins. */
-		lfm__tcache_steal(rh, f, tag, mp->plog);
-		if (pin_to_excl(mp, t != NULL ? t->h : NULL, f, tag)) {
+		lfm__tcache_steal(rh, f, mp->plog);
+		if (pin_to_excl(mp, t != NULL ? t->h : NULL, f)) {
 			/* Dropped unwritten: the caller deletes its changes. */
 			atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
 						  memory_order_relaxed);
@@ -394,8 +381,8 @@ int lfm__delete(struct lfm__fh *mpf, void *page)
 }
 
 /* Drops the caller's pin on f (holding `tag`), applying set/clear. */
-static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag,
-		   uint32_t set, uint32_t clear)
+static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint32_t set,
+		   uint32_t clear)
 {
 	struct lfm__pool *mp = mpf->mp;
 	struct lfm__region_hdr *rh = mp->rh;
@@ -408,15 +395,15 @@ static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag,
 	if (lfm__st_slotref(s) != 0) {
 		struct lfm__tls_node *t = lfm__tls(mp);
 		if (t != NULL && t->h != NULL &&
-		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, clear,
-				    drop, mp->plog) == 0)
+		    lfm__tcache_put(rh, t->h, f, set, clear, drop, mp->plog) ==
+			0)
 			return 0;
 	}
-	return lfm__buf_drop_pin(mp, f, tag, set, clear) == 0 ? 0 : EINVAL;
+	return lfm__buf_drop_pin(mp, f, set, clear) == 0 ? 0 : EINVAL;
 }
 
-int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
-		      uint32_t set, uint32_t clear)
+int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
+		      uint32_t clear)
 {
 	/* In a shared region only a pin this process logged is its to drop
 	 * (pinlog.h). */
@@ -424,8 +411,7 @@ int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		return 0;
 	/* A pin taken by another thread (its flags go on first, while it
 	 * still holds). */
-	if (lfm__tcache_put_foreign(mp->rh, f, tag, mp->lock_owner, set,
-				    clear) == 0)
+	if (lfm__tcache_put_foreign(mp->rh, f, mp->lock_owner, set, clear) == 0)
 		return 0;
 	/* Pins move only from entries to DIRECT (a thread's handle given
 	 * back), added there before the entry lets go (tcache.c): one not in
@@ -442,7 +428,7 @@ int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 		return EINVAL;
 	int rc = put_flags(mpf, flags, &set, &clear);
 	if (rc == 0)
-		rc = release(mpf, f, tag, set, clear);
+		rc = release(mpf, f, set, clear);
 	/* mpool(3) pools grew past maxcache while pages were pinned: give
 	 * frames back as pins go. */
 	if (rc == 0 && mpf->mp->rh->elastic)
@@ -457,14 +443,14 @@ int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
  * holds the pin is not recorded, so a stale pointer to a frame someone
  * else pins passes; the bits then land on a pinned page, which no writer
  * or eviction is touching. */
-static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
+static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f)
 {
 	struct lfm__pool *mp = mpf->mp;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	if (lfm__st_direct(s) != 0 && lfm__pins_holds(mp, f))
 		return 1;
 	if (lfm__st_slotref(s) != 0 &&
-	    lfm__tcache_held(mp->rh, f, tag, mp->lock_owner))
+	    lfm__tcache_held(mp->rh, f, mp->lock_owner))
 		return 1;
 	/* A HELD pin moved to DIRECT meanwhile (see release()). */
 	s = atomic_load_explicit(&f->state, memory_order_relaxed);
@@ -477,7 +463,7 @@ int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags)
 	uint32_t set, clear;
 
 	struct lfm__frame *f = frame_of(mpf, page, &tag);
-	if (f == NULL || !pinned_here(mpf, f, tag))
+	if (f == NULL || !pinned_here(mpf, f))
 		return EINVAL;
 	int rc = put_flags(mpf, flags, &set, &clear);
 	if (rc == 0)
@@ -522,7 +508,7 @@ uint64_t lfm__buf_release_file(struct lfm__pool *mp, uint32_t slot)
 			continue;
 		/* Pins held through thread caches: the entries stay, CACHED,
 		 * for CLOCK to age and steal like any other. */
-		released += lfm__tcache_drop_held(rh, f, tag, mp->lock_owner);
+		released += lfm__tcache_drop_held(rh, f, mp->lock_owner);
 		if (lfm__st_direct(s) != 0)
 			released +=
 			    mp->shm != NULL

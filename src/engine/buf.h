@@ -22,8 +22,8 @@ int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags);
  * cache, applying set/clear: a direct pin of this process, else a HELD
  * count in another of its threads' entries (rule 10). 0, or -1 when there
  * is none (a stale pointer: nothing changes). */
-int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
-		      uint32_t set, uint32_t clear);
+int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
+		      uint32_t clear);
 /* memp_fclose of file `slot`'s last handle in this process: every pin this
  * process still holds on the file's pages is released (its users are done
  * with the file, as memp_fclose requires). Returns the pins released. */

@@ -93,7 +93,7 @@ static int pinned(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag)
 		return 0;
 	return lfm__st_direct(s) != 0 ||
-	       (lfm__st_slotref(s) != 0 && lfm__tcache_held(rh, f, tag, 0));
+	       (lfm__st_slotref(s) != 0 && lfm__tcache_held(rh, f, 0));
 }
 
 /* Raises the checkpoint's largest written LSN to `lsn`. */

@@ -91,11 +91,10 @@ int lfm__policy_claim(struct lfm__policy_scan *sc, struct lfm__frame *f,
 	if (lfm__st_slotref(s) == 0)
 		return 1;
 	struct lfm__region_hdr *rh = sc->rh;
-	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	int used = 0;
 	uint32_t stolen = (s & LFM_F_DISCARD)
-			      ? lfm__tcache_steal(rh, f, tag, sc->plog)
-			      : lfm__tcache_age(rh, f, tag, &used, sc->plog);
+			      ? lfm__tcache_steal(rh, f, sc->plog)
+			      : lfm__tcache_age(rh, f, &used, sc->plog);
 	if (used) {
 		/* Used through a cache since the last turn: as hot as a page
 		 * pinned again and again (an entry exists only from its

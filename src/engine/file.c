@@ -95,12 +95,14 @@ static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	h->fast_serial = h->map == NULL ? mp->serial : LFM_NO_FAST_SERIAL;
+	h->put_serial =
+	    h->map == NULL && !rh->elastic ? mp->serial : LFM_NO_FAST_SERIAL;
 	h->tag_hi = lfm__tag(h->slot, 0);
 	h->rh = rh;
 	h->buckets = lfm__buckets(rh);
 	h->frames = lfm__frames(rh);
 	h->data = (const char *)rh + rh->off_data;
-	h->bmask = rh->nbuckets - 1;
+	h->bshift = rh->bucket_shift;
 	h->limit = rh->nframes_max;
 	h->elastic = rh->elastic;
 	h->shared = mp->plog != NULL;

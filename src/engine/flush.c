@@ -254,7 +254,7 @@ uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 		    atomic_load_explicit(&f->tag, memory_order_relaxed);
 		if (tag == 0 || lfm__tag_slot(tag) != slot)
 			continue;
-		lfm__tcache_steal(rh, f, tag, mp->plog);
+		lfm__tcache_steal(rh, f, mp->plog);
 		if (!lfm__frame_try_excl(f, LFM_F_VALID, mp->owner_bits)) {
 			left++;
 			continue;

@@ -21,6 +21,17 @@ static inline _Atomic uint64_t *owner_stats(const struct lfm__tls_node *t,
 	return (_Atomic uint64_t *)((char *)t->h + mpf->stats_off);
 }
 
+/* Where frame idx's page is: at idx << shift while the pool has one page
+ * size (region.h, uniform_shift: it is cleared before a chunk that breaks
+ * the pattern publishes a frame, and never set again, so for a frame the
+ * caller pinned a nonzero shift is exact), else in its descriptor. */
+static inline void *page_of(const struct lfm__fh *mpf, uint32_t shift,
+			    uint64_t idx)
+{
+	return shift != 0 ? (char *)mpf->data + (idx << shift)
+			  : lfm__frame_page(mpf->rh, &mpf->frames[idx]);
+}
+
 /* A pin that found the frame retagged: undone, then the general path. */
 static __attribute__((noinline)) int stale_get(struct lfm__fh *mpf,
 					       uint32_t *pgnoaddr, void **pagep,
@@ -39,12 +50,17 @@ pin_logged(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
 	return (int)lfm__pin_direct_logged(mpf->mp, f, tag);
 }
 
-/* The walk found f, which probably holds tag: the direct pin, the ghost
- * note, the counters and the put's record. Inlined into both walks. */
-static inline __attribute__((always_inline)) int
+/* The walk found frame f (index idx), which probably holds tag, and the
+ * thread's entry for it holds another page or none: a direct pin, and the
+ * ghost note of a first use (tcache.h, admission); a ghost's second use,
+ * or an entry to make room in, is the general path's. */
+static __attribute__((noinline)) int
 walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	if (w != 0 || e->tag == tag)
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	uint32_t before = 0;
 	int r = __builtin_expect(mpf->shared, 0)
 		    ? pin_logged(mpf, f, tag) /* never LFM_PIN_STALE */
@@ -54,8 +70,7 @@ walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 			return stale_get(mpf, pgnoaddr, pagep, f, before);
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	}
-	/* Remembered as a ghost (tcache.h, admission). */
-	lfm__tcache_note(lfm__tc_free_way(e), tag);
+	e->tag = tag; /* a ghost: the next use takes an entry */
 	struct lfm__tls_node *t = lfm__tls_fast;
 	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
@@ -69,58 +84,47 @@ walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 					      memory_order_relaxed);
 		bump(&st[LFM_ST_HIT], 1);
 	}
-	void *page = lfm__frame_page(mpf->rh, f);
-	t->last_page = page;
-	t->last_mpf = mpf;
-	t->last_word = NULL;
-	t->last_frame = f;
-	t->last_tag = tag;
-	*pagep = page;
+	uint64_t idx = (uint64_t)(f - mpf->frames);
+	*pagep = page_of(
+	    mpf,
+	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed),
+	    idx);
 	return 0;
 }
 
-/* The rest of the walk (ftab.h), when the chain's first frame f is not
- * the page. */
-static __attribute__((noinline)) int
-walk_long(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
-	  struct lfm__tc_entry *e, struct lfm__frame *first)
-{
-	uint32_t examined = 1;
-	struct lfm__frame *f = lfm__ftab_walk(
-	    mpf->frames, mpf->data,
-	    atomic_load_explicit(&mpf->rh->uniform_stride,
-				 memory_order_relaxed),
-	    mpf->limit - 1,
-	    atomic_load_explicit(&first->next, memory_order_acquire), tag,
-	    &examined);
-	if (f == NULL)
-		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
-	return walk_found(mpf, pgnoaddr, pagep, tag, e, f, examined);
-}
-
-/* A first use, or one the thread's cache does not hold: the lock-free walk
- * and a direct pin. Its own function, so that each half needs fewer
- * registers (the cached hit above then saves none). The chain's first
- * frame is the page most of the time (two buckets a frame): that step is
- * lfm__ftab_walk's first, written out, so that this function keeps few
- * enough values to need no saved registers; walk_long does the rest. */
+/* The chain's first frame is not the page, or the thread's entry for it
+ * is not the page's: the rest of the walk (ftab.h), then the page's own
+ * entry, else a direct pin. */
 static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 					      uint32_t *pgnoaddr, void **pagep,
-					      uint64_t tag, uint64_t hash,
-					      struct lfm__tc_entry *e)
+					      uint64_t tag, uint32_t head)
 {
-	struct lfm__bucket *b = &mpf->buckets[hash & mpf->bmask];
-	uint32_t i = atomic_load_explicit(&b->head, memory_order_acquire);
-	if (i == LFM_NIL)
+	uint32_t examined = 0;
+	struct lfm__frame *f =
+	    lfm__ftab_walk(mpf->frames, mpf->data,
+			   atomic_load_explicit(&mpf->rh->uniform_stride,
+						memory_order_relaxed),
+			   mpf->limit, head, tag, &examined);
+	if (f == NULL)
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
-	struct lfm__frame *f = &mpf->frames[i - 1];
-	__builtin_prefetch(mpf->data +
-			   (uint64_t)(i - 1) *
-			       atomic_load_explicit(&mpf->rh->uniform_stride,
-						    memory_order_relaxed));
-	if (atomic_load_explicit(&f->tag, memory_order_relaxed) != tag)
-		return walk_long(mpf, pgnoaddr, pagep, tag, e, f);
-	return walk_found(mpf, pgnoaddr, pagep, tag, e, f, 1);
+	struct lfm__tls_node *t = lfm__tls_fast;
+	uint32_t idx = (uint32_t)(f - mpf->frames);
+	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, idx);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	if (e->tag != tag || lfm__tc_frame(w) != idx + 1)
+		return walk_found(mpf, pgnoaddr, pagep, tag, e, f, examined);
+	/* The page's entry after all (it is not its chain's first). */
+	if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX ||
+	    !atomic_compare_exchange_strong_explicit(
+		&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
+		memory_order_acquire, memory_order_relaxed))
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
+	*pagep = page_of(
+	    mpf,
+	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed),
+	    idx);
+	return 0;
 }
 
 int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
@@ -132,57 +136,39 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 	struct lfm__tls_node *t = lfm__tls_fast;
 	if (t->fast_serial != mpf->fast_serial)
 		return lfm__get(mpf, pgnoaddr, 0, pagep);
-	/* Past the end: EINVAL, or a page being created; the general path
-	 * tells which. */
-	uint32_t pgno = *pgnoaddr;
-	if (pgno >=
-	    atomic_load_explicit(&mpf->file->npages, memory_order_relaxed))
-		goto slow;
 
-	uint64_t tag = mpf->tag_hi | pgno;
-	uint64_t hash = lfm__hash_tag(tag);
-
-	/* The thread's own entry: lfm__tcache_get, keeping the entry for the
-	 * put's record below. */
-	struct lfm__tc_entry *e = lfm__tc_set_of(t->tc, t->tc_mask, hash);
-	uint32_t way = lfm__tc_find_way(e, tag);
-	if (way < LFM_TC_WAYS) {
-		uint64_t w =
-		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		/* w == 0: a ghost, whose second use earns an entry
-		 * (tcache.h, admission); the general path makes it.
-		 * Acquire pairs with a foreign putter's release. */
-		if (w == 0 || lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
-			goto slow;
-		/* The page without the frame's descriptor, while every page
-		 * is at data + idx * stride (region.h): the stride was not
-		 * cleared before this thread's pin that made the entry, and
-		 * it is never set again once cleared. The prefetch goes
-		 * before the CAS, whose lock would otherwise hold it back. */
-		uint32_t stride = atomic_load_explicit(&mpf->rh->uniform_stride,
-						       memory_order_relaxed);
-		uint64_t idx = lfm__tc_frame(w) - 1;
-		void *page = stride != 0
-				 ? (char *)mpf->data + idx * stride
-				 : lfm__frame_page(mpf->rh, &mpf->frames[idx]);
-		__builtin_prefetch(page);
-		uint64_t held = (w + LFM_TC_COUNT_ONE) | LFM_TC_REF;
-		if (!atomic_compare_exchange_strong_explicit(
-			&e[way].word, &w, held, memory_order_acquire,
-			memory_order_relaxed))
-			goto slow;
-		bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
-		t->last_page = page;
-		t->last_mpf = mpf;
-		t->last_word = &e[way].word;
-		t->last_w = held;
-		*pagep = page;
-		return 0;
-	}
-
-	return walk_get(mpf, pgnoaddr, pagep, tag, hash, e);
-slow:
-	return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	/* The page's frame, probably: its chain's first (two buckets a frame:
+	 * most chains hold one). A page past the end is in no chain. */
+	uint64_t tag = mpf->tag_hi | *pgnoaddr;
+	uint32_t head = atomic_load_explicit(
+	    &mpf->buckets[lfm__hash_bucket(tag, mpf->bshift)].head,
+	    memory_order_acquire);
+	/* The thread's entry for that frame (tcache.h): if it names the
+	 * frame and carries the page's tag, the frame holds the page for as
+	 * long as the entry references it, whatever the chain did since.
+	 * An empty chain (head 0) finds entry tc_mask, whose word names no
+	 * frame 0. The page is at its index << uniform_shift (page_of); a
+	 * pool of several page sizes takes the walk. */
+	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	uint32_t shift =
+	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed);
+	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
+				 (uint16_t)w == LFM_TC_COUNT_MAX || shift == 0,
+			     0))
+		return walk_get(mpf, pgnoaddr, pagep, tag, head);
+	/* The address before the CAS, whose lock would hold the prefetch
+	 * back. */
+	void *page = (char *)mpf->data + ((uint64_t)(head - 1) << shift);
+	__builtin_prefetch(page);
+	/* Acquire pairs with a foreign putter's release. */
+	if (!atomic_compare_exchange_strong_explicit(
+		&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
+		memory_order_acquire, memory_order_relaxed))
+		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
+	*pagep = page;
+	return 0;
 }
 
 /* Out of line, so that the put itself makes no call. mpool(3) puts go
@@ -202,15 +188,17 @@ static inline int put_done(struct lfm__fh *mpf)
 	return 0;
 }
 
-/* The put of any pin the fast path can name, found through its frame. */
+/* The put of a pin the fast path did not find in the thread's entry: a
+ * direct pin, found through its frame; anything else (a foreign pin, a
+ * mapped file, another pool's node, DISCARD) is the general path's. */
 static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 					       unsigned long flags)
 {
 	struct lfm__region_hdr *rh = mpf->rh;
 
-	/* Pointer to frame by shifting, when every page is at
-	 * off_data + idx << shift (region.h, uniform_shift; it is cleared
-	 * before a chunk that breaks the pattern publishes a frame). */
+	/* A mapped file's pages are not pinned (memp_page.c). */
+	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
+		return lfm__put(mpf, page, flags);
 	uint32_t shift =
 	    atomic_load_explicit(&rh->uniform_shift, memory_order_relaxed);
 	uint64_t rel = (uintptr_t)page - (uintptr_t)mpf->data;
@@ -232,14 +220,11 @@ static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 			goto slow; /* EACCES */
 		set = LFM_F_DIRTY;
 	}
-	/* Some cache references the frame: perhaps ours holds the pin. */
-	if (lfm__st_slotref(s) != 0) {
-		struct lfm__tls_node *t = lfm__tls_fast;
-		if (t->fast_serial == mpf->fast_serial &&
-		    lfm__tcache_put(rh, t->h, f, lfm__hash_tag(tag), set, 0, 0,
-				    NULL) == 0)
-			goto done;
-	}
+	/* The thread's entry, if it holds the pin (a put with flags). */
+	struct lfm__tls_node *t = lfm__tls_fast;
+	if (lfm__st_slotref(s) != 0 && t->fast_serial == mpf->fast_serial &&
+	    lfm__tcache_put(rh, t->h, f, set, 0, 0, NULL) == 0)
+		goto done;
 	/* Otherwise the pin is direct (pinlog.h: in a shared region, only
 	 * one this process logged is its own). */
 	if (lfm__unpin_direct(mpf->mp, f, set, 0) != 0)
@@ -250,64 +235,33 @@ slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
-/* The recorded direct pin in a shared region: one this process logged
- * (pinlog.h). Out of line, so that the private put saves no register. */
-static __attribute__((noinline)) int put_logged(struct lfm__fh *mpf, void *page,
-						struct lfm__frame *f)
-{
-	if (lfm__unpin_direct_logged(mpf->mp, f, 0, 0) == 0)
-		return put_done(mpf);
-	return put_frame(mpf, page, 0);
-}
-
 int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 {
-	/* The page this thread last got on the fast path: its pin is known.
-	 * Through the cache, the entry's pins on that frame are this
-	 * thread's (tcache.h); a direct one, the frame must still hold the
-	 * page. Either way it is a pin of this thread on that page, and pins
-	 * are fungible (rule 10), so the put needs neither the pointer
-	 * arithmetic nor the set. An emptied or reused entry, or a retagged
-	 * frame, fails the check; the serial keeps a node of a closed pool
-	 * from being trusted. */
+	/* The page's frame by its address alone (one page size: region.h,
+	 * uniform_shift), and the thread's entry for it: if the entry holds
+	 * a pin of that frame, it is this thread's, and pins are fungible
+	 * (rule 10). An address past the frames, or below the data, names a
+	 * frame no entry names. Anything else, and any flag, goes the long
+	 * way. */
 	struct lfm__tls_node *t = lfm__tls_fast;
-	if (flags == 0 && t->last_page == page && t->last_mpf == mpf &&
-	    t->fast_serial == mpf->fast_serial) {
-		_Atomic uint64_t *word = t->last_word;
-		t->last_page = NULL;
-		if (word != NULL) {
-			/* Most often the word is as the get left it: one
-			 * CAS, no load. Otherwise any pin left on the same
-			 * frame is ours to drop (rule 10). */
-			uint64_t w = t->last_w;
-			if (atomic_compare_exchange_strong_explicit(
-				word, &w, w - LFM_TC_COUNT_ONE,
-				memory_order_release, memory_order_relaxed))
-				goto done;
-			while (lfm__tc_frame(w) == lfm__tc_frame(t->last_w) &&
-			       lfm__tc_count(w) > 0)
-				if (atomic_compare_exchange_weak_explicit(
-					word, &w, w - LFM_TC_COUNT_ONE,
-					memory_order_release,
-					memory_order_relaxed))
-					goto done;
-		} else {
-			/* A direct pin: the frame must still hold the page. */
-			struct lfm__frame *f = t->last_frame;
-			if (atomic_load_explicit(
-				&f->tag, memory_order_relaxed) != t->last_tag)
-				goto frame;
-			if (mpf->shared)
-				return put_logged(mpf, page, f);
-			if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0, 0) == 0)
-				goto done;
-		}
-	}
-frame:
-	/* A mapped file's pages are not pinned (memp_page.c). */
-	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
-		return lfm__put(mpf, page, flags);
-	return put_frame(mpf, page, flags);
-done:
-	return put_done(mpf);
+	uint32_t shift =
+	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed);
+	uint64_t rel = (uintptr_t)page - (uintptr_t)mpf->data;
+	uint64_t idx = rel >> shift;
+	if (__builtin_expect(flags != 0 || t->fast_serial != mpf->put_serial ||
+				 shift == 0 || (idx << shift) != rel,
+			     0))
+		return put_frame(mpf, page, flags);
+	struct lfm__tc_entry *e =
+	    lfm__tc_entry_of(t->tc, t->tc_mask, (uint32_t)idx);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	/* Release: the user's page writes reach whoever takes EXCL next. */
+	if (__builtin_expect(
+		(w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0 ||
+		    !atomic_compare_exchange_strong_explicit(
+			&e->word, &w, w - LFM_TC_COUNT_ONE,
+			memory_order_release, memory_order_relaxed),
+		0))
+		return put_frame(mpf, page, flags);
+	return 0;
 }

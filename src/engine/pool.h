@@ -103,12 +103,15 @@ struct lfm__fh {
 	 * so that a hit loads them from this one line instead of through mp
 	 * and rh (each a dependent load, docs/hit-path.md). */
 	uint64_t fast_serial; /* mp->serial, or LFM_NO_FAST_SERIAL */
-	uint64_t tag_hi;      /* (slot + 1) << 32: the file's half of a tag */
+	/* fast_serial for the put, LFM_NO_FAST_SERIAL where every put has
+	 * more to do (an elastic pool's shrinking, a mapped file). */
+	uint64_t put_serial;
+	uint64_t tag_hi; /* (slot + 1) << 32: the file's half of a tag */
 	struct lfm__region_hdr *rh;
 	struct lfm__bucket *buckets;
 	struct lfm__frame *frames;
 	const char *data; /* rh + off_data: base of the page guess */
-	uint32_t bmask;	  /* nbuckets - 1 */
+	uint32_t bshift;  /* rh->bucket_shift (hash.h) */
 	uint32_t limit;	  /* rh->nframes_max: a walk's bound */
 	uint32_t elastic; /* rh->elastic */
 	uint32_t shared;  /* mp->plog != NULL: direct pins are logged */
@@ -155,21 +158,10 @@ struct lfm__tls_node {
 	uint32_t stripe;
 	/* For the hit path (hit.c), fixed with h: serial if the thread has a
 	 * handle (else 0, which no struct lfm__fh carries), h's entries and
-	 * its set mask (lfm__tc_set_mask). */
+	 * their index mask (tc_entries - 1, tcache.h). */
 	uint64_t fast_serial;
 	struct lfm__tc_entry *tc;
 	uint64_t tc_mask;
-	/* The page this thread last got on the fast path (hit.c), so that
-	 * its put finds the pin without the pointer arithmetic and checks:
-	 * owner-only. last_word: its cache entry (then last_w: the entry's
-	 * word as the get's CAS left it), or NULL for a direct pin (then
-	 * last_frame, and last_tag: the page the frame must still hold). */
-	const void *last_page;
-	const struct lfm__fh *last_mpf;
-	_Atomic uint64_t *last_word;
-	uint64_t last_w;
-	struct lfm__frame *last_frame;
-	uint64_t last_tag;
 	/* The page this thread last read from a file on a miss (pageio.c):
 	 * the next page of the same file is read with pread, so that the
 	 * kernel sees a sequential scan and reads ahead. Owner-only. */

@@ -155,7 +155,7 @@ struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 		if (n->h != NULL) {
 			n->fast_serial = mp->serial;
 			n->tc = lfm__tc_entries(n->h);
-			n->tc_mask = lfm__tc_set_mask(mp->rh->tc_sets);
+			n->tc_mask = mp->rh->tc_entries - 1;
 		}
 		n->next = lfm__tls_head;
 		lfm__tls_head = n;

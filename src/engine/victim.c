@@ -330,11 +330,9 @@ void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 						      memory_order_relaxed);
 			return;
 		}
-		uint64_t tag =
-		    atomic_load_explicit(&put->tag, memory_order_relaxed);
 		if (lfm__st_slotref(atomic_load_explicit(
 			&put->state, memory_order_relaxed)) != 0)
-			lfm__tcache_steal(rh, put, tag, mp->plog);
+			lfm__tcache_steal(rh, put, mp->plog);
 		if (try_take(mp, put, 0, LFM_F_VALID, t, &werr) == 1) {
 			lfm__frame_release_excl(put, 0, 0); /* free */
 			atomic_store_explicit(&rh->shed_hint,

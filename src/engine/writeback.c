@@ -203,8 +203,8 @@ static int take(struct lfm__pool *mp, struct lfm__wb_cand *c,
 		 * again rather than call the page pinned. */
 		if (lfm__st_direct(s) != 0 ||
 		    (lfm__st_slotref(s) != 0 &&
-		     lfm__tcache_steal(rh, f, c->tag, mp->plog) == 0 &&
-		     lfm__tcache_held(rh, f, c->tag, 0)))
+		     lfm__tcache_steal(rh, f, mp->plog) == 0 &&
+		     lfm__tcache_held(rh, f, 0)))
 			return LFM_WB_PINNED;
 		if (lfm__st_slotref(s) != 0) {
 			/* Stolen, or being dropped by the other stealer: look

@@ -28,10 +28,18 @@ void lfm__ftab_link(struct lfm__region_hdr *rh, struct lfm__bucket *b,
 	LFM_ASSERT(lfm__rank_held(&b->lock));
 	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) != 0);
 	LFM_ASSERT(!in_chain(rh, b, f));
-	uint32_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
-	atomic_store_explicit(&f->next, head, memory_order_relaxed);
+	/* At the tail: a page that stays resident keeps its place at the
+	 * head of its chain, where the hit path looks first (hit.c), however
+	 * many pages pass through the bucket after it. */
+	struct lfm__frame *frames = lfm__frames(rh);
+	_Atomic uint32_t *link = &b->head;
+	uint32_t i;
+	while ((i = atomic_load_explicit(link, memory_order_relaxed)) !=
+	       LFM_NIL)
+		link = &frames[i - 1].next;
+	atomic_store_explicit(&f->next, LFM_NIL, memory_order_relaxed);
 	/* Publishes f->tag and f->next to lock-free walkers. */
-	atomic_store_explicit(&b->head, lfm__frame_idx(rh, f) + 1,
+	atomic_store_explicit(link, lfm__frame_idx(rh, f) + 1,
 			      memory_order_release);
 }
 

@@ -26,7 +26,7 @@
 static inline struct lfm__bucket *lfm__ftab_bucket(struct lfm__region_hdr *rh,
 						   uint64_t tag)
 {
-	return &lfm__buckets(rh)[lfm__hash_tag(tag) & (rh->nbuckets - 1)];
+	return &lfm__buckets(rh)[lfm__hash_bucket(tag, rh->bucket_shift)];
 }
 
 /* Lock-free walk of a chain among `frames` from its frame i (index + 1,
@@ -71,7 +71,7 @@ static inline struct lfm__frame *lfm__ftab_find(struct lfm__region_hdr *rh,
 	    examined);
 }
 
-/* Under b->lock: pushes f (whose tag is already set) on the chain. */
+/* Under b->lock: appends f (whose tag is already set) to the chain. */
 void lfm__ftab_link(struct lfm__region_hdr *rh, struct lfm__bucket *b,
 		    struct lfm__frame *f);
 /* Under b->lock: removes f from the chain (no-op if absent). */

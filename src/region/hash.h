@@ -1,18 +1,17 @@
-/* hash.h - the tag hash shared by the frame table and the thread caches. */
+/* hash.h - the tag hash of the frame table (ftab.h). */
 #ifndef LFM_HASH_H
 #define LFM_HASH_H
 
 #include <stdint.h>
 
-/* One multiply by an odd constant spreads every input bit upwards; folding
- * the high half down gives the low bits (the bucket index) all of them too,
- * and bits 40.. (the thread cache's set) depend on every input bit as well.
- * Page numbers of one file are sequential: they must not share buckets or
- * sets in runs. Four instructions: it is on every get. */
-static inline uint64_t lfm__hash_tag(uint64_t k)
+/* Fibonacci hashing: one multiply by 2^64 / phi, then the top `bits` bits
+ * of the product, where every bit of the tag (page number and file) has
+ * reached and consecutive page numbers land far apart. Page numbers of
+ * one file are sequential: they must not share buckets in runs. Three
+ * instructions: it is on every get. `shift` is 64 - log2(buckets). */
+static inline uint32_t lfm__hash_bucket(uint64_t tag, uint32_t shift)
 {
-	k *= 0x9e3779b97f4a7c15ull;
-	return k ^ (k >> 29);
+	return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
 #endif

@@ -4,7 +4,6 @@
 
 #include "crashpoint.h"
 #include "frame.h"
-#include "hash.h"
 #include "lfm_assert.h"
 #include "pinlog.h"
 #include "tcache.h"
@@ -50,14 +49,12 @@ static int take_entry(_Atomic uint16_t *e, uint32_t k, lfm__died_fn died,
 	return 0;
 }
 
-/* The thread-cache entries naming frame idx (which holds `tag`): counts
- * the live ones, empties the dead ones. Every entry naming a frame is in
- * its tag's set, and the tag cannot change while an entry names it (the
- * entry holds a SLOTREF). */
+/* The thread-cache entries naming frame idx: counts the live ones,
+ * empties the dead ones (each handle has one entry for the frame,
+ * tcache.h). */
 static uint32_t count_entries(struct lfm__region_hdr *rh, uint32_t idx,
-			      uint64_t tag, uint32_t dead)
+			      uint32_t dead)
 {
-	uint64_t hash = lfm__hash_tag(tag);
 	uint32_t live = 0;
 	uint32_t hi =
 	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
@@ -65,27 +62,23 @@ static uint32_t count_entries(struct lfm__region_hdr *rh, uint32_t idx,
 		struct lfm__handle *h = lfm__handle_at(rh, i);
 		if (atomic_load_explicit(&h->owner, memory_order_acquire) == 0)
 			continue; /* given back empty */
-		int gone = is_dead(
-		    dead, atomic_load_explicit(&h->proc, memory_order_relaxed));
-		struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-			uint64_t w = atomic_load_explicit(&e[way].word,
-							  memory_order_acquire);
-			if (lfm__tc_frame(w) != idx + 1)
-				continue;
-			if (!gone) {
-				live++;
-				continue;
-			}
-			/* A live thief may change the word (REF, a count
-			 * its owner can no longer drop) but not empty it:
-			 * we hold its log entry for the frame. */
-			while (lfm__tc_frame(w) == idx + 1 &&
-			       !atomic_compare_exchange_weak_explicit(
-				   &e[way].word, &w, 0, memory_order_acq_rel,
-				   memory_order_acquire))
-				;
+		struct lfm__tc_entry *e = lfm__tc_entry(rh, h, idx);
+		uint64_t w =
+		    atomic_load_explicit(&e->word, memory_order_acquire);
+		if (lfm__tc_frame(w) != idx + 1)
+			continue;
+		if (!is_dead(dead, atomic_load_explicit(
+				       &h->proc, memory_order_relaxed))) {
+			live++;
+			continue;
 		}
+		/* A live owner or thief empties an entry only under its log
+		 * entry for the frame, which we hold; REF may still change. */
+		while (lfm__tc_frame(w) == idx + 1 &&
+		       !atomic_compare_exchange_weak_explicit(
+			   &e->word, &w, 0, memory_order_acq_rel,
+			   memory_order_acquire))
+			;
 	}
 	return live;
 }
@@ -126,12 +119,8 @@ int lfm__pinrecount_frame(struct lfm__region_hdr *rh, uint32_t idx,
 	LFM_CRASH_POINT(LFM_CRASH_RECOUNT_HELD);
 
 	/* Nothing live changes the frame's counts now (pinlog.h, P1). */
+	uint32_t slotref = count_entries(rh, idx, dead);
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
-	uint32_t slotref = 0;
-	if (s & LFM_F_REFS_MASK)
-		slotref = count_entries(
-		    rh, idx,
-		    atomic_load_explicit(&f->tag, memory_order_relaxed), dead);
 	LFM_ASSERT(direct <= LFM_DIRECT_MAX && slotref <= LFM_SLOTREF_MAX);
 	uint32_t refs = direct * LFM_F_DIRECT_ONE + slotref * LFM_F_SLOTREF_ONE;
 	/* Release: what the dead wrote to the page comes before whoever
@@ -176,7 +165,7 @@ int lfm__pinrecount_dead(struct lfm__region_hdr *rh, uint32_t dead,
 							memory_order_relaxed)))
 			continue;
 		struct lfm__tc_entry *e = lfm__tc_entries(h);
-		for (uint32_t k = 0; k < rh->tc_sets * LFM_TC_WAYS; k++) {
+		for (uint32_t k = 0; k < rh->tc_entries; k++) {
 			uint64_t w = atomic_load_explicit(&e[k].word,
 							  memory_order_acquire);
 			if (w != 0 && (rc = lfm__pinrecount_frame(
@@ -209,7 +198,7 @@ int lfm__pinrecount_dead(struct lfm__region_hdr *rh, uint32_t dead,
 			continue;
 		LFM_DEBUG_ONLY(struct lfm__tc_entry *e = lfm__tc_entries(h));
 		LFM_DEBUG_ONLY(
-		    for (uint32_t k = 0; k < rh->tc_sets * LFM_TC_WAYS; k++)
+		    for (uint32_t k = 0; k < rh->tc_entries; k++)
 			LFM_ASSERT(atomic_load_explicit(
 				       &e[k].word, memory_order_relaxed) == 0));
 		atomic_store_explicit(&h->proc, 0, memory_order_relaxed);

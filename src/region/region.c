@@ -101,32 +101,29 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
-			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways)
+uint32_t lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
+			      uint64_t cap_entries)
 {
-	/* Twice as many entries as 4 KiB frames: a thread whose working set
-	 * is the whole pool finds a place for nearly every page (with
-	 * 4-way sets at half load, about 3.5% of pages find their set full;
-	 * at full load 15%), so that a uniform hit writes only the thread's
-	 * own entry and never reads the bucket or the frame. An entry is 16
-	 * bytes, 32 bytes a frame a thread, and only a claimed handle's pages
-	 * are ever touched (region.c). Capped at LFM_TC_MAX_ENTRIES (1 MiB a
-	 * thread); a larger pool's threads cache their hottest pages. */
-	uint64_t want = entries_wanted ? entries_wanted : 2 * nframes,
-		 entries = LFM_TC_WAYS;
+	/* An entry for each 4 KiB frame: frame i's is entry i mod the size
+	 * (tcache.h), so in a pool of one page size up to 4 KiB no two
+	 * frames share one and a thread whose working set is the whole pool
+	 * keeps every page, with no probe. 16 bytes a frame a thread, and
+	 * only a claimed handle's pages are ever touched. Capped at
+	 * LFM_TC_MAX_ENTRIES (1 MiB a thread): a larger pool's frames share
+	 * entries, and a thread keeps the pages it uses most. */
+	uint64_t want = entries_wanted ? entries_wanted : nframes, entries = 1;
 	if (cap_entries == 0 || cap_entries > LFM_TC_MAX_ENTRIES)
 		cap_entries = LFM_TC_MAX_ENTRIES;
 	while (entries < want && entries * 2 <= cap_entries)
 		entries *= 2;
-	*ways = LFM_TC_WAYS; /* compiled in: loops over a set unroll */
-	*sets = (uint32_t)(entries / LFM_TC_WAYS);
+	return (uint32_t)entries;
 }
 
-uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
+uint64_t lfm__tcache_handle_size(uint32_t entries, uint32_t nfiles,
 				 uint64_t *stats_off)
 {
 	uint64_t sz = sizeof(struct lfm__handle) +
-		      (uint64_t)sets * ways * sizeof(struct lfm__tc_entry);
+		      (uint64_t)entries * sizeof(struct lfm__tc_entry);
 	*stats_off = sz;
 	sz += (uint64_t)nfiles * LFM_ST_NCOUNTERS * sizeof(uint64_t);
 	return (sz + LFM_CACHELINE - 1) & ~(uint64_t)(LFM_CACHELINE - 1);
@@ -153,14 +150,15 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	    (g->cache_bytes + g->extra_bytes) / LFM_CACHELINE + 64;
 	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42))
 		return EINVAL;
-	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
+	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 512);
+	if (nbuckets < 2)
+		nbuckets = 2; /* a shift of 64 would be undefined */
 	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4 +
 			   LFM_SPARE_CHUNKS +
 			   (g->extra_bytes + LFM_CHUNK - 1) / LFM_CHUNK;
-	uint32_t tc_sets, tc_ways;
-	lfm__tcache_geometry(g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1,
-			     g->tc_entries, g->tc_cap_entries, &tc_sets,
-			     &tc_ways);
+	uint32_t tc_entries = lfm__tcache_geometry(
+	    g->cache_bytes / 4096 ? g->cache_bytes / 4096 : 1, g->tc_entries,
+	    g->tc_cap_entries);
 
 	uint64_t off = align_up(sizeof(struct lfm__region_hdr), LFM_CACHELINE);
 	uint64_t off_files = off;
@@ -168,8 +166,8 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 			LFM_CACHELINE);
 	uint64_t off_handles = off;
 	uint64_t stats_off;
-	uint64_t handle_size = lfm__tcache_handle_size(
-	    tc_sets, tc_ways, g->nfiles_max, &stats_off);
+	uint64_t handle_size =
+	    lfm__tcache_handle_size(tc_entries, g->nfiles_max, &stats_off);
 	off += (uint64_t)g->nhandles * handle_size;
 	uint64_t off_buckets = align_up(off, LFM_CACHELINE);
 	off = off_buckets + (uint64_t)nbuckets * sizeof(struct lfm__bucket);
@@ -193,13 +191,13 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	l->extra_bytes = g->extra_bytes;
 	l->nframes_max = (uint32_t)nframes;
 	l->nbuckets = nbuckets;
+	l->bucket_shift = 64 - (uint32_t)__builtin_ctz(nbuckets);
 	l->nfiles_max = g->nfiles_max;
 	l->nhandles = g->nhandles;
 	l->nchunks_max = (uint32_t)nchunks;
 	l->elastic = g->elastic;
 	atomic_init(&l->max_resident, g->max_resident);
-	l->tc_sets = tc_sets;
-	l->tc_ways = tc_ways;
+	l->tc_entries = tc_entries;
 	l->off_files = off_files;
 	l->off_handles = off_handles;
 	l->off_buckets = off_buckets;

@@ -233,11 +233,13 @@ struct lfm__region_hdr {
 	 * every page pinned may go (lfm__region_carve's over_budget). */
 	uint64_t extra_bytes;
 	uint32_t nframes_max;
-	uint32_t nbuckets;
+	uint32_t nbuckets;     /* a power of two, at least 2 */
+	uint32_t bucket_shift; /* 64 - log2(nbuckets): hash.h */
 	uint32_t nfiles_max;
 	uint32_t nhandles;
-	uint32_t tc_sets; /* per-handle cache geometry (tcache.h) */
-	uint32_t tc_ways;
+	uint32_t tc_entries; /* per-handle cache geometry (tcache.h): a power
+				of two; frame i's entry is i & (tc_entries-1) */
+	uint32_t tc_pad;
 	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
 	    off_data;
 	/* Shared regions: LFM_NPROCS pin logs of nframes_max entries each
@@ -411,9 +413,9 @@ struct lfm__region_geom {
 	uint64_t extra_bytes;
 	/* A region other processes map: it gets per-process pin logs. */
 	uint32_t shared;
-	/* Entries of each thread cache (a power of two, at least
-	 * LFM_TC_WAYS); 0: lfm__tcache_geometry's choice. Unit tests set it
-	 * to get a set they can fill. */
+	/* Entries of each thread cache (a power of two); 0:
+	 * lfm__tcache_geometry's choice. Unit tests set it to make frames
+	 * share an entry. */
 	uint32_t tc_entries;
 	/* The most entries a thread cache may have (DB_ENV.mp_tcache_size);
 	 * 0: no cap but LFM_TC_MAX_ENTRIES. */
@@ -502,11 +504,15 @@ struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
 					const void *page);
 
 /* A thread cache ("handle", tcache.h) as the region lays it out. */
-#define LFM_TC_COUNT_ONE   (1ull << 32)
+/* An entry word (tcache.h): count in bits 0..15, so that a pin and a
+ * put add and subtract a small constant; REF bit 16; frame index + 1 in
+ * bits 32..63. */
+#define LFM_TC_COUNT_ONE   1ull
 #define LFM_TC_COUNT_MAX   0xffffu
-#define LFM_TC_REF	   (1ull << 48)
-#define LFM_TC_WAYS	   4
+#define LFM_TC_REF	   (1ull << 16)
+#define LFM_TC_FRAME_SHIFT 32
 #define LFM_TC_MAX_ENTRIES 65536
+#define LFM_TC_MIN_ENTRIES 4 /* DB_ENV.mp_tcache_size of at least 64 bytes */
 
 struct lfm__tc_entry {
 	_Atomic uint64_t word;
@@ -518,25 +524,25 @@ struct lfm__handle {
 	/* Statistics stripe for threads sharing it: written by the claimer,
 	 * read by the owner. */
 	uint32_t stripe;
-	uint32_t victim_rr; /* owner-only: next way to reuse */
+	uint32_t pad0;
 	/* The process slot + 1 of the owner in a shared region (0: private):
 	 * written by the claimer before anyone can see the claim matter; read
 	 * at memp_close and by recovery of a dead process (shm.h). */
 	_Atomic uint32_t proc;
 	uint32_t pad[12];
-	/* followed by: struct lfm__tc_entry entries[tc_sets * tc_ways]
+	/* followed by: struct lfm__tc_entry entries[tc_entries]
 	 *              (the region's geometry: fixed for its life, so
 	 *              thieves read it without synchronising with owners);
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
 
-/* Geometry for a pool of about `nframes` frames (entries_wanted: 0, or
- * the entries to have, rounded up to a power of two), with at most
- * `cap_entries` entries (0: LFM_TC_MAX_ENTRIES; else at least
- * LFM_TC_WAYS; the largest power of two within it). */
-void lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
-			  uint64_t cap_entries, uint32_t *sets, uint32_t *ways);
-uint64_t lfm__tcache_handle_size(uint32_t sets, uint32_t ways, uint32_t nfiles,
+/* Entries of each thread cache for a pool of about `nframes` frames
+ * (entries_wanted: 0, or the entries to have, rounded up to a power of
+ * two), with at most `cap_entries` entries (0: LFM_TC_MAX_ENTRIES; else
+ * the largest power of two within it). */
+uint32_t lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
+			      uint64_t cap_entries);
+uint64_t lfm__tcache_handle_size(uint32_t entries, uint32_t nfiles,
 				 uint64_t *stats_off);
 
 #endif

@@ -2,7 +2,6 @@
 #include "tcache.h"
 
 #include "crashpoint.h"
-#include "hash.h"
 #include "lfm_assert.h"
 #include "pinlog.h"
 
@@ -39,12 +38,11 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 			&h->owner, &expected, owner_id, memory_order_acquire,
 			memory_order_relaxed))
 			continue;
-		h->victim_rr = 0;
 		h->stripe = i % LFM_STAT_STRIPES;
 		atomic_store_explicit(&h->proc, proc, memory_order_relaxed);
 		/* Ghosts of the previous owner mean nothing to this one. */
-		struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
-		for (uint32_t k = 0; k < rh->tc_sets * LFM_TC_WAYS; k++)
+		struct lfm__tc_entry *e = lfm__tc_entries(h);
+		for (uint32_t k = 0; k < rh->tc_entries; k++)
 			e[k].tag = 0;
 		uint32_t hi = atomic_load_explicit(&rh->handles_hiwater,
 						   memory_order_relaxed);
@@ -130,8 +128,8 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			_Atomic uint16_t *pinlog)
 {
 	struct lfm__frame *frames = lfm__frames(rh);
-	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(h + 1);
-	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
+	struct lfm__tc_entry *e = lfm__tc_entries(h);
+	uint32_t n = rh->tc_entries;
 	int rc = 0;
 	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
@@ -155,7 +153,7 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 {
 	struct lfm__frame *frames = lfm__frames(rh);
 	struct lfm__tc_entry *e = lfm__tc_entries(h);
-	uint32_t n = rh->tc_sets * LFM_TC_WAYS;
+	uint32_t n = rh->tc_entries;
 	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -179,70 +177,56 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	atomic_store_explicit(&h->owner, 0, memory_order_release);
 }
 
-int64_t lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
-			uint64_t tag, uint64_t hash,
-			struct lfm__tc_entry **ghost_slot)
+int lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+		    const struct lfm__frame *f, uint64_t tag)
 {
-	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-	uint32_t way = lfm__tc_find_way(e, tag);
-	*ghost_slot = NULL;
-	if (way == LFM_TC_WAYS) {
-		*ghost_slot = lfm__tc_free_way(e);
+	uint32_t fi = lfm__frame_idx((struct lfm__region_hdr *)rh, f) + 1;
+	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
+	/* Another page's entry: f no longer holds `tag` (an entry naming f
+	 * would carry f's tag), or the entry is another frame's. */
+	if (e->tag != tag)
 		return LFM_TC_ABSENT;
-	}
-	uint64_t w = atomic_load_explicit(&e[way].word, memory_order_relaxed);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	for (;;) {
 		if (w == 0)
 			return LFM_TC_GHOST; /* or stolen: still hot */
+		if (lfm__tc_frame(w) != fi)
+			return LFM_TC_ABSENT; /* the page moved to that frame */
 		if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
 			return LFM_TC_FULL;
 		/* Acquire pairs with the release of a foreign putter that
 		 * decremented the count. */
 		if (atomic_compare_exchange_weak_explicit(
-			&e[way].word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
+			&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
 			memory_order_acquire, memory_order_relaxed))
-			return (int64_t)lfm__tc_frame(w) - 1;
+			return LFM_TC_HIT;
 	}
 }
 
-/* A way for a new entry in the set: the ghost of this tag, an unused one,
- * or a CACHED one recycled round-robin (dropping its SLOTREF), passing over
- * (and clearing) REF once, as CLOCK does: a page the owner keeps using is
- * not pushed out by pages it used twice. -1 if all are HELD. */
-static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			struct lfm__tc_entry *e, uint64_t tag,
-			_Atomic uint16_t *plog)
+void lfm__tcache_note(struct lfm__region_hdr *rh, struct lfm__handle *h,
+		      const struct lfm__frame *f, uint64_t tag,
+		      _Atomic uint16_t *plog)
 {
-	int64_t empty = -1;
-	for (uint32_t i = 0; i < LFM_TC_WAYS; i++) {
-		if (atomic_load_explicit(&e[i].word, memory_order_relaxed) != 0)
-			continue;
-		if (e[i].tag == tag)
-			return i;
-		if (empty < 0)
-			empty = i;
-	}
-	if (empty >= 0)
-		return empty;
-	for (uint32_t k = 0; k < 2 * LFM_TC_WAYS; k++) {
-		uint32_t i = (h->victim_rr++) % LFM_TC_WAYS;
-		uint64_t w =
-		    atomic_load_explicit(&e[i].word, memory_order_relaxed);
-		if (w == 0)
-			return i;
-		if (lfm__tc_count(w) != 0)
-			continue;
+	uint32_t fi = lfm__frame_idx(rh, f) + 1;
+	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	if (w != 0) {
+		/* Another frame's entry (frames share entries in pools larger
+		 * than the cache): kept while it is held or was used since
+		 * the last look, as CLOCK keeps a used frame. */
+		if (lfm__tc_frame(w) == fi || lfm__tc_count(w) != 0)
+			return;
 		if (w & LFM_TC_REF) {
 			/* Relaxed, as the sweep's (lfm__tcache_age). */
 			atomic_compare_exchange_strong_explicit(
-			    &e[i].word, &w, w & ~LFM_TC_REF,
-			    memory_order_relaxed, memory_order_relaxed);
-			continue;
+			    &e->word, &w, w & ~LFM_TC_REF, memory_order_relaxed,
+			    memory_order_relaxed);
+			return;
 		}
 		_Atomic uint16_t *log = log_entry(plog, lfm__tc_frame(w));
 		uint32_t logged = log_lock(log);
 		int took = atomic_compare_exchange_strong_explicit(
-		    &e[i].word, &w, 0, memory_order_acquire,
+		    &e->word, &w, 0, memory_order_acquire,
 		    memory_order_relaxed);
 		if (took) {
 			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
@@ -250,30 +234,30 @@ static int64_t free_way(struct lfm__region_hdr *rh, struct lfm__handle *h,
 					 LFM_F_SLOTREF_ONE, 0, 0);
 		}
 		log_unlock(log, logged);
-		if (took || w == 0)
-			return i; /* ours, or a thief emptied it meanwhile */
+		if (!took && w != 0)
+			return; /* it changed: leave it */
 	}
-	return -1;
+	e->tag = tag;
 }
 
 enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__handle *h,
 					struct lfm__frame *f, uint64_t tag,
-					uint64_t hash, _Atomic uint16_t *plog)
+					_Atomic uint16_t *plog)
 {
-	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-	int64_t way = free_way(rh, h, e, tag, plog);
-	if (way < 0)
-		return LFM_PIN_FULL;
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
+	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
+	/* Only the owner fills an empty word; a thief may have emptied it
+	 * since the ghost was found, never filled it. */
+	if (atomic_load_explicit(&e->word, memory_order_relaxed) != 0)
+		return LFM_PIN_FULL;
 	_Atomic uint16_t *log = log_entry(plog, fi);
 	uint32_t logged = log_lock(log);
 	enum lfm__pin_result r = lfm__frame_pin(f, tag, LFM_F_SLOTREF_ONE);
 	if (r == LFM_PIN_OK) {
 		LFM_CRASH_POINT(LFM_CRASH_ENTRY_COUNTED);
-		e[way].tag = tag;
-		atomic_store_explicit(&e[way].word,
-				      (uint64_t)fi | LFM_TC_COUNT_ONE,
+		e->tag = tag;
+		atomic_store_explicit(&e->word, lfm__tc_word(fi, 1),
 				      memory_order_release);
 		LFM_CRASH_POINT(LFM_CRASH_ENTRY_FILLED);
 	}
@@ -282,77 +266,64 @@ enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 }
 
 int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
-		    struct lfm__frame *f, uint64_t hash, uint32_t set,
-		    uint32_t clear, int drop, _Atomic uint16_t *plog)
+		    struct lfm__frame *f, uint32_t set, uint32_t clear,
+		    int drop, _Atomic uint16_t *plog)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
+	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
 	/* Emptying the entry drops its SLOTREF: under the log (P1). Rare
 	 * (discarded pages), so taken whether or not it comes to that. */
 	_Atomic uint16_t *log = drop ? log_entry(plog, fi) : NULL;
 	uint32_t logged = log_lock(log);
 	int rc = -1;
-	for (uint32_t way = 0; way < LFM_TC_WAYS && rc != 0; way++) {
-		uint64_t w =
-		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		for (;;) {
-			if (lfm__tc_frame(w) != fi || lfm__tc_count(w) == 0)
-				break;
-			uint64_t n = w - LFM_TC_COUNT_ONE;
-			int empties = drop && lfm__tc_count(n) == 0;
-			/* Flags go on while we still hold the pin: a writer
-			 * that sees the frame unpinned also sees DIRTY. */
-			if (set)
-				atomic_fetch_or_explicit(&f->state, set,
-							 memory_order_release);
-			if (clear && !empties)
-				atomic_fetch_and_explicit(&f->state, ~clear,
-							  memory_order_release);
-			if (!atomic_compare_exchange_weak_explicit(
-				&e[way].word, &w, empties ? 0 : n,
-				memory_order_release, memory_order_relaxed))
-				continue;
-			if (empties) {
-				LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
-				lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0,
-						 clear);
-			}
-			rc = 0;
-			break;
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) != 0) {
+		uint64_t n = w - LFM_TC_COUNT_ONE;
+		int empties = drop && lfm__tc_count(n) == 0;
+		/* Flags go on while we still hold the pin: a writer that sees
+		 * the frame unpinned also sees DIRTY. */
+		if (set)
+			atomic_fetch_or_explicit(&f->state, set,
+						 memory_order_release);
+		if (clear && !empties)
+			atomic_fetch_and_explicit(&f->state, ~clear,
+						  memory_order_release);
+		if (!atomic_compare_exchange_weak_explicit(
+			&e->word, &w, empties ? 0 : n, memory_order_release,
+			memory_order_relaxed))
+			continue;
+		if (empties) {
+			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
+			lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, clear);
 		}
+		rc = 0;
+		break;
 	}
 	log_unlock(log, logged);
 	return rc;
 }
 
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			  struct lfm__frame *f, uint64_t hash,
-			  _Atomic uint16_t *log)
+			  struct lfm__frame *f, _Atomic uint16_t *log)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
-	struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-	for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-		uint64_t w =
-		    atomic_load_explicit(&e[way].word, memory_order_relaxed);
-		if (lfm__tc_frame(w) != fi || lfm__tc_count(w) != 1)
-			continue;
-		return entry_to_direct(f, &e[way].word, w, log);
-	}
-	return -1;
+	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	if (lfm__tc_frame(w) != fi || lfm__tc_count(w) != 1)
+		return -1;
+	return entry_to_direct(f, &e->word, w, log);
 }
 
-/* Visits, in every claimed handle, the entries of tag's set that name
- * frame f. `visit` gets the entry word and its value as loaded; a non-zero
- * return stops the walk and is returned. Used by foreign putters and
- * thieves, who only ever see other threads' handles through here. */
+/* Visits, in every claimed handle, the entry of frame f if it names f.
+ * `visit` gets the entry word and its value as loaded; a non-zero return
+ * stops the walk and is returned. Used by foreign putters and thieves,
+ * who only ever see other threads' handles through here. */
 typedef int (*entry_visit)(struct lfm__frame *f, _Atomic uint64_t *word,
 			   uint64_t w, uint32_t *count);
 
 static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  uint64_t tag, entry_visit visit, uint32_t *count,
-			  uint32_t proc)
+			  entry_visit visit, uint32_t *count, uint32_t proc)
 {
-	uint64_t hash = lfm__hash_tag(tag);
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	uint32_t hi =
 	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire);
@@ -363,19 +334,17 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		    (proc != 0 && atomic_load_explicit(
 				      &h->proc, memory_order_relaxed) != proc))
 			continue;
-		struct lfm__tc_entry *e = lfm__tc_set(rh, h, hash);
-		for (uint32_t way = 0; way < LFM_TC_WAYS; way++) {
-			/* Acquire: an entry its owner emptied into DIRECT
-			 * pins (entry_to_direct) shows them to whoever then
-			 * looks at DIRECT. */
-			uint64_t w = atomic_load_explicit(&e[way].word,
-							  memory_order_acquire);
-			if (lfm__tc_frame(w) != fi)
-				continue;
-			int r = visit(f, &e[way].word, w, count);
-			if (r != 0)
-				return r;
-		}
+		struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
+		/* Acquire: an entry its owner emptied into DIRECT pins
+		 * (entry_to_direct) shows them to whoever then looks at
+		 * DIRECT. */
+		uint64_t w =
+		    atomic_load_explicit(&e->word, memory_order_acquire);
+		if (lfm__tc_frame(w) != fi)
+			continue;
+		int r = visit(f, &e->word, w, count);
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
@@ -429,7 +398,7 @@ static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
 	uint32_t fi = lfm__tc_frame(w);
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (atomic_compare_exchange_weak_explicit(
-			word, &w, (uint64_t)fi | (w & LFM_TC_REF),
+			word, &w, lfm__tc_word(fi, 0) | (w & LFM_TC_REF),
 			memory_order_release, memory_order_relaxed)) {
 			*count += lfm__tc_count(w);
 			break;
@@ -439,10 +408,10 @@ static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
 }
 
 uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			       uint64_t tag, uint32_t proc)
+			       uint32_t proc)
 {
 	uint32_t dropped = 0;
-	for_entries_of(rh, f, tag, drop_all_pins, &dropped, proc);
+	for_entries_of(rh, f, drop_all_pins, &dropped, proc);
 	return dropped;
 }
 
@@ -454,21 +423,20 @@ static int is_held(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
 }
 
 int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
-		     uint64_t tag, uint32_t proc)
+		     uint32_t proc)
 {
-	return for_entries_of(rh, f, tag, is_held, NULL, proc);
+	return for_entries_of(rh, f, is_held, NULL, proc);
 }
 
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag, uint32_t proc, uint32_t set,
-			    uint32_t clear)
+			    uint32_t proc, uint32_t set, uint32_t clear)
 {
 	uint32_t bits[2] = {set, clear};
-	return for_entries_of(rh, f, tag, drop_one_pin, bits, proc) ? 0 : -1;
+	return for_entries_of(rh, f, drop_one_pin, bits, proc) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			   uint64_t tag, _Atomic uint16_t *plog)
+			   _Atomic uint16_t *plog)
 {
 	uint32_t stolen = 0;
 	/* A thief's own entry for the frame, whoever's entries it empties
@@ -476,7 +444,7 @@ uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	 * then seen. */
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, tag, steal_cached, &stolen, 0);
+	for_entries_of(rh, f, steal_cached, &stolen, 0);
 	log_unlock(log, logged);
 	return stolen;
 }
@@ -502,12 +470,12 @@ static int age_cached(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
 }
 
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			 uint64_t tag, int *referenced, _Atomic uint16_t *plog)
+			 int *referenced, _Atomic uint16_t *plog)
 {
 	uint32_t n = 0;
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, tag, age_cached, &n, 0);
+	for_entries_of(rh, f, age_cached, &n, 0);
 	log_unlock(log, logged);
 	*referenced = (n & AGE_REF) != 0;
 	return n & (AGE_REF - 1);

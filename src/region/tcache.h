@@ -3,24 +3,34 @@
  * pins of a hot page write only its own cache line, never the frame's.
  *
  * A handle is claimed by one thread (owner) and lives in the region. It is a
- * small set-associative table (set = hash(tag) % sets, `ways` entries a set,
- * one cache line a set). An entry is {word, tag}:
+ * direct-mapped table of tc_entries entries (a power of two, region.h):
+ * frame i's entry is entry i & (tc_entries - 1), in every handle, so the
+ * owner's get (which knows the frame from the page's bucket), its put
+ * (which knows it from the page's address) and every other thread (which
+ * knows the frame) find an entry with no probe. In a pool of one page size
+ * up to 4 KiB there is an entry for every frame; a larger pool's frames
+ * share entries. An entry is {word, tag}:
  *
- *   word bits  0..31  frame index + 1   (0: no reference)
- *   word bits 32..47  count             user pins held through this entry
- *   word bit  48      REF               the owner pinned through the entry
+ *   word bits  0..15  count             user pins held through this entry
+ *   word bit  16      REF               the owner pinned through the entry
  *                                       since CLOCK last passed the frame
+ *   word bits 32..63  frame index + 1   (0: no reference)
  *   tag               which page (owner-only, plain)
  *
  * An entry whose word is not 0 holds exactly one SLOTREF on its frame, so
- * the frame cannot be evicted or retagged while it exists:
+ * the frame cannot be evicted or retagged while it exists: its tag is the
+ * frame's. So the owner that finds an entry with its page's tag naming the
+ * frame it looked up has that page, however stale its lookup:
  *   HELD   (count > 0): the owner's user holds `count` pins;
  *   CACHED (count = 0): nobody uses the page, but the next pin by the owner
  *                       is a CAS on this word alone.
  * An entry with word 0 and a tag is a GHOST: the owner pinned that page
  * directly not long ago. Admission: a page gets a referencing entry only
  * when its ghost is found, i.e. on the owner's second use; a page used once
- * costs no more than a direct pin (no entry to recycle later).
+ * costs no more than a direct pin (no entry to recycle later). A frame
+ * whose entry references another frame (pools larger than the cache)
+ * takes the entry when that one is CACHED and unused since the owner last
+ * looked (REF clear; the look clears REF, as CLOCK does).
  *
  * A pin through an entry writes no shared line, so it cannot raise the
  * frame's USAGE; it sets REF in the same CAS instead, and the CLOCK sweep,
@@ -30,7 +40,7 @@
  *
  * Who changes a word, always by CAS unless noted:
  * - owner: 0 -> HELD(1) (plain release store: nobody else writes a 0
- *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the way),
+ *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the entry),
  *   HELD(c) -> 0 giving the handle back, after adding c to DIRECT (so a
  *   foreign putter finds each pin in one place or the other: rule 10);
  * - foreign putter (a thread releasing a pin another thread took):
@@ -68,77 +78,35 @@ static inline struct lfm__tc_entry *lfm__tc_entries(struct lfm__handle *h)
 	return (struct lfm__tc_entry *)(h + 1);
 }
 
-/* The set of `hash` among `entries`: hash bits 40 and up (the low ones
- * pick the bucket), as a byte offset under `set_mask` (lfm__tc_set_mask),
- * so that no multiply or shift follows the mask. */
-#define LFM_TC_SET_SHIFT 6 /* log2 of a set's bytes */
-_Static_assert(LFM_TC_WAYS * sizeof(struct lfm__tc_entry) ==
-		   1u << LFM_TC_SET_SHIFT,
-	       "a set is one cache line");
-
-static inline uint64_t lfm__tc_set_mask(uint32_t sets)
+/* Frame idx's entry among `entries`, `mask` being tc_entries - 1. */
+static inline struct lfm__tc_entry *
+lfm__tc_entry_of(struct lfm__tc_entry *entries, uint64_t mask, uint32_t idx)
 {
-	return (uint64_t)(sets - 1) << LFM_TC_SET_SHIFT;
+	return &entries[idx & mask];
 }
 
 static inline struct lfm__tc_entry *
-lfm__tc_set_of(struct lfm__tc_entry *entries, uint64_t set_mask, uint64_t hash)
+lfm__tc_entry(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+	      uint32_t idx)
 {
-	return (struct lfm__tc_entry *)((char *)entries +
-					((hash >> (40 - LFM_TC_SET_SHIFT)) &
-					 set_mask));
-}
-
-static inline struct lfm__tc_entry *
-lfm__tc_set(const struct lfm__region_hdr *rh, struct lfm__handle *h,
-	    uint64_t hash)
-{
-	return lfm__tc_set_of(lfm__tc_entries(h), lfm__tc_set_mask(rh->tc_sets),
-			      hash);
+	return lfm__tc_entry_of(lfm__tc_entries(h), rh->tc_entries - 1, idx);
 }
 
 /* An entry word's frame index + 1, and its count of user pins. */
 static inline uint32_t lfm__tc_frame(uint64_t w)
 {
-	return (uint32_t)w;
+	return (uint32_t)(w >> LFM_TC_FRAME_SHIFT);
 }
 
 static inline uint32_t lfm__tc_count(uint64_t w)
 {
-	return (uint32_t)(w >> 32) & LFM_TC_COUNT_MAX;
+	return (uint32_t)w & LFM_TC_COUNT_MAX;
 }
 
-/* Owner: the way of set e whose tag is `tag`, or LFM_TC_WAYS. Tags first,
- * unrolled: in a large working set most probes find none. */
-_Static_assert(LFM_TC_WAYS == 4, "lfm__tc_find_way knows the set size");
-static inline uint32_t lfm__tc_find_way(const struct lfm__tc_entry *e,
-					uint64_t tag)
+/* The word of an entry naming frame index + 1 `fi`, with `count` pins. */
+static inline uint64_t lfm__tc_word(uint32_t fi, uint32_t count)
 {
-	return e[0].tag == tag	 ? 0
-	       : e[1].tag == tag ? 1
-	       : e[2].tag == tag ? 2
-	       : e[3].tag == tag ? 3
-				 : LFM_TC_WAYS;
-}
-
-/* Owner: the set's first way that references no frame (where a ghost may
- * be remembered), or NULL. Ways fill from the first (ghosts and new
- * entries both take the first free one), so a set whose last way
- * references a frame counts as full: one load decides it for a working set
- * larger than the cache, where every set is full and every use is a first
- * one. A hole a thief leaves below a used last way takes no ghost until
- * the last way frees; ghosts are hints, so that only delays an admission. */
-static inline struct lfm__tc_entry *lfm__tc_free_way(struct lfm__tc_entry *e)
-{
-	if (atomic_load_explicit(&e[LFM_TC_WAYS - 1].word,
-				 memory_order_relaxed) != 0)
-		return NULL;
-#pragma GCC unroll 4
-	for (uint32_t way = 0; way < LFM_TC_WAYS; way++)
-		if (atomic_load_explicit(&e[way].word, memory_order_relaxed) ==
-		    0)
-			return &e[way];
-	return NULL;
+	return ((uint64_t)fi << LFM_TC_FRAME_SHIFT) | count;
 }
 
 static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
@@ -167,80 +135,76 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  _Atomic uint16_t *plog);
 
-/* Owner: pins page `tag` through the cache if an entry exists. Returns the
- * frame index, or LFM_TC_ABSENT, LFM_TC_GHOST (no entry, but a ghost: the
- * caller should pin with lfm__tcache_insert) or LFM_TC_FULL (the entry's
- * count is at its maximum: pin directly). */
+/* Owner: pins frame f, expected to hold `tag`, through its entry if the
+ * entry references it. Returns LFM_TC_HIT (pinned), or LFM_TC_ABSENT (the
+ * caller pins directly, then lfm__tcache_note), LFM_TC_GHOST (no entry,
+ * but a ghost: the caller should pin with lfm__tcache_insert) or
+ * LFM_TC_FULL (the entry's count is at its maximum: pin directly). */
+#define LFM_TC_HIT    0
 #define LFM_TC_ABSENT (-1)
 #define LFM_TC_GHOST  (-2)
 #define LFM_TC_FULL   (-3)
-int64_t lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
-			uint64_t tag, uint64_t hash,
-			struct lfm__tc_entry **ghost_slot);
+int lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+		    const struct lfm__frame *f, uint64_t tag);
 
-/* Owner: after LFM_TC_ABSENT and a direct pin, remembers the page as a
- * ghost in the unreferenced entry lfm__tcache_get offered (if any). */
-static inline void lfm__tcache_note(struct lfm__tc_entry *ghost_slot,
-				    uint64_t tag)
-{
-	if (ghost_slot != NULL)
-		ghost_slot->tag = tag;
-}
+/* Owner: after LFM_TC_ABSENT and a direct pin of f for `tag`, remembers
+ * the page as a ghost if f's entry references nothing, or makes room for
+ * it if the entry's frame was not used since the owner last looked. */
+void lfm__tcache_note(struct lfm__region_hdr *rh, struct lfm__handle *h,
+		      const struct lfm__frame *f, uint64_t tag,
+		      _Atomic uint16_t *plog);
 
-/* Owner: pins frame f (expected to hold `tag`) with a new entry. Returns
- * LFM_PIN_* from the pin attempt, or LFM_PIN_FULL if no way could be freed
- * (all HELD); the caller then pins directly. */
+/* Owner: pins frame f (expected to hold `tag`) with a new entry, its ghost
+ * being there. Returns LFM_PIN_* from the pin attempt, or LFM_PIN_FULL if
+ * the entry is no longer free; the caller then pins directly. */
 enum lfm__pin_result lfm__tcache_insert(struct lfm__region_hdr *rh,
 					struct lfm__handle *h,
 					struct lfm__frame *f, uint64_t tag,
-					uint64_t hash, _Atomic uint16_t *plog);
+					_Atomic uint16_t *plog);
 
 /* Owner: releases one pin of f held through h. `set`/`clear` are state bits
  * to apply; `drop` asks to empty the entry when its count reaches 0 (for
- * dirty and discarded pages, which should not stay referenced). Returns 0,
- * or -1 if h holds no pin on f. */
+ * discarded pages, which should not stay referenced). Returns 0, or -1 if
+ * h holds no pin on f. */
 int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
-		    struct lfm__frame *f, uint64_t hash, uint32_t set,
-		    uint32_t clear, int drop, _Atomic uint16_t *plog);
+		    struct lfm__frame *f, uint32_t set, uint32_t clear,
+		    int drop, _Atomic uint16_t *plog);
 
 /* Owner: if h holds exactly one pin on f (count 1), empties the entry,
  * the pin becoming a DIRECT one (logged in `log`, the process's pin-log
  * entry for f in a shared region, held throughout; else NULL) and the
- * SLOTREF dropped.
- * 0 on success, -1 otherwise. */
+ * SLOTREF dropped. 0 on success, -1 otherwise. */
 int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
-			  struct lfm__frame *f, uint64_t hash,
-			  _Atomic uint16_t *log);
+			  struct lfm__frame *f, _Atomic uint16_t *log);
 
 /* memp_fclose of a file's last handle: every HELD entry naming f (in the
  * handles of process `proc` + 1's threads, or all handles for 0) loses its
  * pins and becomes CACHED. Returns the pins dropped. */
 uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			       uint64_t tag, uint32_t proc);
+			       uint32_t proc);
 
 /* Whether some HELD entry naming f exists (in process `proc`'s handles, or
  * all for 0): a pin taken through a cache, the caller's perhaps. A snapshot:
  * it stays true only while the caller holds that pin. */
 int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
-		     uint64_t tag, uint32_t proc);
+		     uint32_t proc);
 
 /* Any thread: releases one pin on f held in some other handle, applying
  * set/clear to the frame first (nothing when there is no such pin). 0, or
  * -1 when no handle holds one. */
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			    uint64_t tag, uint32_t proc, uint32_t set,
-			    uint32_t clear);
+			    uint32_t proc, uint32_t set, uint32_t clear);
 
 /* Any thread: empties every CACHED entry naming f. Returns how many. */
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			   uint64_t tag, _Atomic uint16_t *plog);
+			   _Atomic uint16_t *plog);
 
 /* The CLOCK sweep at a frame whose USAGE is 0: empties every CACHED entry
  * naming f that has no REF, and clears REF of the CACHED ones that have
  * it. Returns how many it emptied; *referenced says whether any entry
  * had REF. */
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			 uint64_t tag, int *referenced, _Atomic uint16_t *plog);
+			 int *referenced, _Atomic uint16_t *plog);
 
 /* The owner's statistics counters for file `slot`. */
 static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,

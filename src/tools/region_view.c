@@ -28,7 +28,6 @@
 #define MAX_FRAMES   (1u << 30)
 #define MAX_BUCKETS  (1u << 30)
 #define MAX_CHUNKS   (1u << 24)
-#define MAX_TC_SETS  (1u << 20)
 #define MAX_HANDLE_B (1ull << 32)
 
 static int fail(char *err, size_t n, const char *fmt, ...)
@@ -82,12 +81,12 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 		return "buckets";
 	if (h->nchunks_max == 0 || h->nchunks_max > MAX_CHUNKS)
 		return "chunks";
-	if (h->tc_ways != LFM_TC_WAYS || h->tc_sets == 0 ||
-	    h->tc_sets > MAX_TC_SETS || (h->tc_sets & (h->tc_sets - 1)) != 0)
+	if (h->tc_entries == 0 || h->tc_entries > LFM_TC_MAX_ENTRIES ||
+	    (h->tc_entries & (h->tc_entries - 1)) != 0)
 		return "thread cache geometry";
 	uint64_t entries_end =
 	    sizeof(struct lfm__handle) +
-	    (uint64_t)h->tc_sets * h->tc_ways * sizeof(struct lfm__tc_entry);
+	    (uint64_t)h->tc_entries * sizeof(struct lfm__tc_entry);
 	if (h->handle_size > MAX_HANDLE_B ||
 	    h->handle_size % LFM_CACHELINE != 0 ||
 	    h->handle_stats_off < entries_end ||
@@ -212,8 +211,9 @@ static int attach(const char *path, int with_pages, int *fdp,
 	    rh->off_pins != h.off_pins || rh->off_data != h.off_data ||
 	    rh->nfiles_max != h.nfiles_max || rh->nhandles != h.nhandles ||
 	    rh->nframes_max != h.nframes_max || rh->nbuckets != h.nbuckets ||
-	    rh->nchunks_max != h.nchunks_max || rh->tc_sets != h.tc_sets ||
-	    rh->tc_ways != h.tc_ways || rh->handle_size != h.handle_size ||
+	    rh->nchunks_max != h.nchunks_max ||
+	    rh->tc_entries != h.tc_entries ||
+	    rh->handle_size != h.handle_size ||
 	    rh->handle_stats_off != h.handle_stats_off) {
 		munmap(m, (size_t)len);
 		fail(err, n, "%s: region header changed while being read",
@@ -302,7 +302,7 @@ static void read_handles(struct lfm__region_hdr *rh, uint32_t nframes,
 	uint32_t hi = min_u32(
 	    atomic_load_explicit(&rh->handles_hiwater, memory_order_acquire),
 	    rh->nhandles);
-	uint64_t nent = (uint64_t)rh->tc_sets * rh->tc_ways;
+	uint64_t nent = rh->tc_entries;
 	for (uint32_t i = 0; i < hi; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
 		if (atomic_load_explicit(&h->owner, memory_order_acquire) == 0)
