@@ -101,9 +101,8 @@ static void test_bucket_of_tag(void)
 	const uint64_t tags[] = {T1, T2, T3, T_ABSENT, lfm__tag(0, 0)};
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		struct lfm__bucket *b = lfm__ftab_bucket(rh, tags[i]);
-		CHECK(b ==
-		      &lfm__buckets(
-			  rh)[lfm__hash_tag(tags[i]) & (rh->nbuckets - 1)]);
+		CHECK(b == &lfm__buckets(rh)[lfm__hash_bucket(
+				   tags[i], rh->bucket_shift)]);
 		CHECK(b >= lfm__buckets(rh) &&
 		      b < lfm__buckets(rh) + rh->nbuckets);
 		CHECK_EQ(atomic_load(&b->head), LFM_NIL);
