@@ -10,10 +10,13 @@
  * driver does the page read). No CLOCK, no tag re-check after the pin, no
  * thread caches, no statistics, no eviction, no I/O: a bound, not a
  * competitor. Where the layout decides the cache misses it copies lfmpool's
- * (docs/hit-path.md): a bucket array of heads, 32-byte descriptors, frames
- * on 2 MiB huge pages in an order unrelated to the page numbers. So a hit
- * pays the same two dependent misses (bucket head, descriptor) and nothing
- * else. It serves only pools that hold the whole file: the hit workloads.
+ * (docs/hit-path.md): a bucket array of heads (as many as lfmpool's for
+ * the same pages, with its hash), 32-byte descriptors, frames in an order
+ * unrelated to the page numbers, and all of it on 2 MiB huge pages where
+ * the system grants them on request, as lfmpool's whole region is. So a
+ * hit pays the same dependent misses (bucket head, descriptor), no TLB
+ * miss lfmpool does not pay, and nothing else. It serves only pools that
+ * hold the whole file: the hit workloads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,19 +57,30 @@ struct bench_pool {
 	/* Read by every get and put; written only by open. */
 	unsigned char *frames;	/* frame f at frames + (f << 12) */
 	struct bare_desc *desc; /* [npages], by frame */
-	uint32_t *heads;	/* [mask + 1]: a bucket's first frame */
-	uint64_t mask;
+	uint32_t *heads; /* [1 << (64 - shift)]: a bucket's first frame */
+	unsigned shift;
 	uint32_t npages;
 	size_t frames_bytes;
 	size_t cache_bytes;
 };
 
-/* lfmpool's tag hash (src/hash.h): the multiply spreads the bits upwards,
- * the fold brings them back to the low bits the mask keeps. */
-static inline uint64_t bare_hash(uint64_t k)
+/* lfmpool's tag hash (src/region/hash.h): Fibonacci hashing, the top
+ * bits of the product. */
+static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 {
-	k *= 0x9e3779b97f4a7c15ull;
-	return k ^ (k >> 29);
+	return (k * 0x9e3779b97f4a7c15ull) >> shift;
+}
+
+/* Memory for `bytes`, 2 MiB aligned and on transparent huge pages where
+ * the system grants them (advice given before the first touch). */
+static void *huge_alloc(size_t bytes)
+{
+	void *p;
+	bytes = (bytes + BARE_HUGEPAGE - 1) & ~(size_t)(BARE_HUGEPAGE - 1);
+	if (posix_memalign(&p, BARE_HUGEPAGE, bytes) != 0)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
 }
 
 static int bare_close(bench_pool *bp)
@@ -88,24 +102,25 @@ static int bare_load(bench_pool *bp, int fd)
 	void *p;
 	int ret = 0;
 
-	bp->frames_bytes =
-	    ((size_t)bp->npages * BENCH_PAGE_SIZE + BARE_HUGEPAGE - 1) &
-	    ~(size_t)(BARE_HUGEPAGE - 1);
-	if (posix_memalign(&p, BARE_HUGEPAGE, bp->frames_bytes) != 0)
+	/* Advice only: without THP the probe pays 4 KiB TLB misses, and so
+	 * does lfmpool. */
+	bp->frames_bytes = (size_t)bp->npages * BENCH_PAGE_SIZE;
+	if ((p = huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
 	bp->frames = p;
-	/* Before the first touch, so the reads below fault in huge pages.
-	 * Advice only: without THP the probe pays 4 KiB TLB misses, and so
-	 * does lfmpool. */
-	(void)madvise(bp->frames, bp->frames_bytes, MADV_HUGEPAGE);
-	if (posix_memalign(&p, 64, (size_t)bp->npages * sizeof(*bp->desc)) != 0)
+	if ((p = huge_alloc((size_t)bp->npages * sizeof(*bp->desc))) == NULL)
 		return ENOMEM;
 	bp->desc = p;
 	memset(bp->desc, 0, (size_t)bp->npages * sizeof(*bp->desc));
-	while (nbuckets < 2 * bp->npages)
+	/* lfmpool's count: a bucket per 512 bytes of pool (region.c). */
+	unsigned bits = 1;
+	while (nbuckets < 8 * bp->npages) {
 		nbuckets <<= 1;
-	bp->mask = nbuckets - 1;
-	if ((bp->heads = malloc((size_t)nbuckets * sizeof(*bp->heads))) == NULL)
+		bits++;
+	}
+	bp->shift = 64 - (bits - 1);
+	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
+	    NULL)
 		return ENOMEM;
 	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
 
@@ -126,7 +141,7 @@ static int bare_load(bench_pool *bp, int fd)
 	}
 	for (uint32_t f = 0; f < bp->npages && ret == 0; f++) {
 		uint32_t pg = perm[f];
-		uint32_t *head = &bp->heads[bare_hash(pg) & bp->mask];
+		uint32_t *head = &bp->heads[bare_hash(pg, bp->shift)];
 
 		ret = bench_pread_full(
 		    fd, bp->frames + ((size_t)f << BARE_PAGE_SHIFT),
@@ -155,9 +170,9 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
 		(void)close(fd);
 		return ret;
 	}
-	/* At most 2^30 pages: twice as many buckets fit a uint32_t. */
+	/* At most 2^28 pages: eight times as many buckets fit a uint32_t. */
 	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
-	    sb.st_size / BENCH_PAGE_SIZE > (1 << 30)) {
+	    sb.st_size / BENCH_PAGE_SIZE > (1 << 28)) {
 		(void)close(fd);
 		return EINVAL;
 	}
@@ -190,7 +205,7 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
  */
 static int bare_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 {
-	uint32_t f = bp->heads[bare_hash(pgno) & bp->mask];
+	uint32_t f = bp->heads[bare_hash(pgno, bp->shift)];
 
 	(void)dirty; /* declared at put */
 	while (f != BARE_NIL) {

@@ -11,11 +11,15 @@
  * from the start. So the two paths can never disagree about state: the
  * fast one only ever completes a whole operation or does nothing.
  *
- * Its only state of its own is the calling thread's record of the page it
- * last got (lfm__tls_node.last_*: owner-only, process-local), which lets
- * that page's put find the pin without the frame; the record is checked
- * against the entry word or the frame's tag before it is trusted, and a
- * stale one just sends the put the long way.
+ * It keeps no state of its own. A get finds the page's frame, probably,
+ * as its bucket's first (the frame table appends, so a resident page keeps
+ * its place), and then the thread's cache entry of that frame (tcache.h:
+ * entry = frame number mod the cache's size); the entry names the frame
+ * and carries the page's tag only while it references the frame, so a
+ * stale guess fails the check and takes the walk. A put finds the frame
+ * from the page's address by a shift (one page size: region.h,
+ * uniform_shift) and the same entry. One compare each, so no branch is
+ * taken at random (docs/hit-path.md).
  */
 #ifndef LFM_HIT_H
 #define LFM_HIT_H
