@@ -146,15 +146,16 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 	/* The thread's entry for that frame (tcache.h): if it names the
 	 * frame and carries the page's tag, the frame holds the page for as
 	 * long as the entry references it, whatever the chain did since.
-	 * An empty chain (head 0) finds entry tc_mask, whose word names no
-	 * frame 0. The page is at its index << uniform_shift (page_of); a
-	 * pool of several page sizes takes the walk. */
+	 * An empty chain (head 0) must not take an empty word (which names
+	 * "frame 0") for a match. The page is at its index << uniform_shift
+	 * (page_of); a pool of several page sizes takes the walk. */
 	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	uint32_t shift =
 	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed);
 	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
-				 (uint16_t)w == LFM_TC_COUNT_MAX || shift == 0,
+				 head == 0 || (uint16_t)w == LFM_TC_COUNT_MAX ||
+				 shift == 0,
 			     0))
 		return walk_get(mpf, pgnoaddr, pagep, tag, head);
 	/* The address before the CAS, whose lock would hold the prefetch
@@ -255,9 +256,12 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 	struct lfm__tc_entry *e =
 	    lfm__tc_entry_of(t->tc, t->tc_mask, (uint32_t)idx);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
-	/* Release: the user's page writes reach whoever takes EXCL next. */
+	/* An entry naming the frame carries the frame's tag, whose file must
+	 * be the handle's (another file's page is EINVAL through this one).
+	 * Release: the user's page writes reach whoever takes EXCL next. */
 	if (__builtin_expect(
 		(w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0 ||
+		    (e->tag & ~(uint64_t)UINT32_MAX) != mpf->tag_hi ||
 		    !atomic_compare_exchange_strong_explicit(
 			&e->word, &w, w - LFM_TC_COUNT_ONE,
 			memory_order_release, memory_order_relaxed),

@@ -233,13 +233,12 @@ struct lfm__region_hdr {
 	 * every page pinned may go (lfm__region_carve's over_budget). */
 	uint64_t extra_bytes;
 	uint32_t nframes_max;
-	uint32_t nbuckets;     /* a power of two, at least 2 */
-	uint32_t bucket_shift; /* 64 - log2(nbuckets): hash.h */
+	uint32_t nbuckets; /* a power of two, at least 2 */
 	uint32_t nfiles_max;
 	uint32_t nhandles;
 	uint32_t tc_entries; /* per-handle cache geometry (tcache.h): a power
 				of two; frame i's entry is i & (tc_entries-1) */
-	uint32_t tc_pad;
+	uint32_t bucket_shift; /* 64 - log2(nbuckets): hash.h */
 	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
 	    off_data;
 	/* Shared regions: LFM_NPROCS pin logs of nframes_max entries each
