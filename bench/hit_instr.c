@@ -23,12 +23,14 @@
 
 #include "bench_rng.h"
 #include "db_mpool.h"
+#include "lfmpool.h"
 
 #define PAGE 4096u
 
 struct opts {
 	uint32_t pages, hot;
 	uint64_t ops, seed;
+	int native; /* lfmpool_get/lfmpool_put (lfmpool.h), not memp_* */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -37,7 +39,12 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->hot = 0;
 	o->ops = 8u << 20;
 	o->seed = 42;
+	o->native = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--native") == 0) {
+			o->native = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return -1;
 		unsigned long long v = strtoull(argv[i + 1], NULL, 0);
@@ -102,6 +109,59 @@ static __attribute__((noinline)) long hit_loop(DB_MPOOLFILE *mpf,
 	return wrong;
 }
 
+/* The same loop through the native API's inline calls. */
+static __attribute__((noinline)) long hit_loop_native(lfmpool_file *f,
+						      const struct opts *o)
+{
+	struct rng r;
+	long wrong = 0;
+
+	rng_seed(&r, o->seed);
+	for (uint64_t n = 0; n < o->ops; n++) {
+		uint32_t pg = (uint32_t)(((rng_next(&r) >> 32) * o->hot) >> 32);
+		void *page;
+		uint32_t got;
+
+		if (lfmpool_get(f, pg, &page) != 0)
+			return -1;
+		memcpy(&got, page, sizeof(got));
+		wrong += got != pg;
+		if (lfmpool_put(f, page) != 0)
+			return -1;
+	}
+	return wrong;
+}
+
+static int run_native(const char *path, const struct opts *o)
+{
+	lfmpool *pool = NULL;
+	lfmpool_file *f = NULL;
+	long wrong = -1;
+	int ret = lfmpool_open(NULL, (size_t)o->pages * PAGE,
+			       LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS, 0, &pool);
+	if (ret == 0)
+		ret = lfmpool_fopen(pool, path, PAGE, 0, 0644, &f);
+	for (uint32_t i = 0; ret == 0 && i < o->pages; i++) {
+		void *page;
+		if ((ret = lfmpool_get(f, i, &page)) == 0)
+			ret = lfmpool_put(f, page);
+	}
+	if (ret != 0)
+		fprintf(stderr, "hit_instr: native: %s\n", strerror(ret));
+	else
+		wrong = hit_loop_native(f, o);
+	if (wrong > 0)
+		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
+	else if (wrong == 0)
+		printf("hit_instr: %llu ops over %u of %u pages (native)\n",
+		       (unsigned long long)o->ops, o->hot, o->pages);
+	if (f != NULL)
+		lfmpool_fclose(f);
+	if (pool != NULL)
+		lfmpool_close(pool);
+	return wrong == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -114,12 +174,17 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: hit_instr [--pages N] [--hot N] "
-				"[--ops N] [--seed N]\n");
+				"[--ops N] [--seed N] [--native]\n");
 		return 2;
 	}
 	if ((ret = make_file(path, o.pages)) != 0) {
 		fprintf(stderr, "hit_instr: data file: %s\n", strerror(ret));
 		return 1;
+	}
+	if (o.native) {
+		ret = run_native(path, &o);
+		unlink(path);
+		return ret;
 	}
 	memset(&env, 0, sizeof(env));
 	env.mp_size = (size_t)o.pages * PAGE;

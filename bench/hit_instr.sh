@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Instructions per memp_fget + read + memp_fput hit (bench/hit_instr.c),
-# counted by callgrind over the timed loop only: repeatable on a noisy
-# machine. Prints one line per workload: uniform over 16384 resident pages
-# (direct pins) and a hot set of 256 (thread-cache pins). The count includes
-# the loop's own instructions (random number, check), the same for every
+# Instructions and mispredicted branches per get + read + put hit
+# (bench/hit_instr.c), through memp_fget/memp_fput and through the native
+# API's inline lfmpool_get/lfmpool_put, counted by callgrind (with its
+# branch simulation) over the timed loop only: repeatable on a noisy
+# machine. Prints one line per API and workload: uniform over 16384 resident
+# pages and a hot set of 256. The count includes the loop's own
+# instructions (random number, check: 38 of them), the same for every
 # version of the library. Arguments go to hit_instr (e.g. --ops 1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +20,23 @@ bin="$(bazel info --config=opt bazel-bin)/bench/hit_instr"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-for hot in 16384 256; do
-	ops=$(valgrind --tool=callgrind --collect-atstart=no \
-		--toggle-collect=hit_loop --callgrind-out-file="$out" \
-		"$bin" --hot "$hot" "$@" 2>/dev/null | awk '{print $2}')
-	total=$(callgrind_annotate "$out" 2>/dev/null |
-		awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-	awk -v t="$total" -v n="$ops" -v h="$hot" 'BEGIN {
-		printf "hot set %5d pages: %.1f instructions per get+read+put (%d ops)\n",
-		       h, t / n, n }'
+for api in memp native; do
+	for hot in 16384 256; do
+		flag=""
+		[ "$api" = native ] && flag="--native"
+		ops=$(valgrind --tool=callgrind --collect-atstart=no \
+			--toggle-collect='hit_loop*' --branch-sim=yes \
+			--callgrind-out-file="$out" \
+			"$bin" --hot "$hot" $flag "$@" 2>/dev/null |
+			awk '{print $2}')
+		# Columns without percentages: Ir Bc Bcm Bi Bim.
+		read -r total mispred < <(callgrind_annotate --show-percs=no \
+			"$out" 2>/dev/null |
+			awk '/PROGRAM TOTALS/ {gsub(",", "", $1); gsub(",", "", $3);
+			     print $1, $3}')
+		awk -v t="$total" -v m="$mispred" -v n="$ops" -v h="$hot" \
+			-v a="$api" 'BEGIN {
+			printf "%-6s hot set %5d pages: %.1f instructions, %.3f mispredicted branches per get+read+put (%d ops)\n",
+			       a, h, t / n, m / n, n }'
+	done
 done

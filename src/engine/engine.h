@@ -39,6 +39,44 @@ struct lfm__lsn {
 #define LFM_PUT_DIRTY	0x2 /* the page was changed: it must be written */
 #define LFM_PUT_DISCARD 0x4 /* the page is unlikely to be used soon */
 
+/*
+ * The fast path's view of a file handle and of a thread's pin cache: the
+ * first fields of struct lfm__fh and of the thread's node (pool.h), laid
+ * out once for the native API's inline get and put (include/lfmpool.h,
+ * which holds a copy its adapter checks against this one). Changing them
+ * changes the library's ABI (LFM_FAST_ABI, the soname's major number).
+ * Every field is fixed while its object lives; the protocol the inline
+ * calls follow is hit.c's (docs/hit-path.md).
+ */
+#define LFM_FAST_ABI 1
+struct lfm__fast_entry {
+	uint64_t word; /* tcache.h: count 0..15, REF 16, frame + 1 32..63 */
+	uint64_t tag;
+};
+struct lfm__fast_bucket {
+	uint32_t lock;
+	uint32_t head; /* frame index + 1 of the chain's first, 0: none */
+};
+struct lfm__fast_thread {
+	uint64_t serial; /* the pool's serial if the thread has a cache */
+	struct lfm__fast_entry *tc;
+	uint64_t tc_mask; /* frame i's entry: tc[i & tc_mask] */
+};
+struct lfm__fast_file {
+	uint64_t serial;	/* the pool's serial, or none: the slow path */
+	uint64_t put_serial;	/* the same for the put */
+	uint64_t tag_hi;	/* the file's half of a page's tag */
+	const uint32_t *shiftp; /* log2 of the page stride, or 0 */
+	const struct lfm__fast_bucket *buckets;
+	const char *data; /* frame i's page: data + (i << *shiftp) */
+	uint32_t bshift;  /* a tag's bucket: tag * 2^64/phi >> bshift */
+	uint32_t limit;
+};
+/* The calling thread's struct lfm__fast_thread (never NULL: a thread with
+ * none sees one whose serial matches no pool). */
+extern __thread void *lfmpool__tls_fast
+    __attribute__((tls_model("initial-exec")));
+
 /* The longest file name the engine records (with its NUL). */
 #define LFM_NAME_MAX 256
 /* The longest pgcookie a file keeps (in the region, with the file). */

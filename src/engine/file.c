@@ -99,6 +99,7 @@ static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 	    h->map == NULL && !rh->elastic ? mp->serial : LFM_NO_FAST_SERIAL;
 	h->tag_hi = lfm__tag(h->slot, 0);
 	h->rh = rh;
+	h->shiftp = &rh->uniform_shift;
 	h->buckets = lfm__buckets(rh);
 	h->frames = lfm__frames(rh);
 	h->data = (const char *)rh + rh->off_data;

@@ -71,7 +71,7 @@ walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	}
 	e->tag = tag; /* a ghost: the next use takes an entry */
-	struct lfm__tls_node *t = lfm__tls_fast;
+	struct lfm__tls_node *t = lfm__tls_fast();
 	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
 		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
@@ -86,9 +86,7 @@ walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	}
 	uint64_t idx = (uint64_t)(f - mpf->frames);
 	*pagep = page_of(
-	    mpf,
-	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed),
-	    idx);
+	    mpf, atomic_load_explicit(mpf->shiftp, memory_order_relaxed), idx);
 	return 0;
 }
 
@@ -107,7 +105,7 @@ static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 			   mpf->limit, head, tag, &examined);
 	if (f == NULL)
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
-	struct lfm__tls_node *t = lfm__tls_fast;
+	struct lfm__tls_node *t = lfm__tls_fast();
 	uint32_t idx = (uint32_t)(f - mpf->frames);
 	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, idx);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
@@ -121,9 +119,7 @@ static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
 	*pagep = page_of(
-	    mpf,
-	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed),
-	    idx);
+	    mpf, atomic_load_explicit(mpf->shiftp, memory_order_relaxed), idx);
 	return 0;
 }
 
@@ -133,7 +129,7 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 	 * A mapped file, another pool's node, a thread without a pin cache
 	 * or without a node fails the one compare (pool.h, tls.c); the
 	 * general path then makes the thread's node if it has none. */
-	struct lfm__tls_node *t = lfm__tls_fast;
+	struct lfm__tls_node *t = lfm__tls_fast();
 	if (t->fast_serial != mpf->fast_serial)
 		return lfm__get(mpf, pgnoaddr, 0, pagep);
 
@@ -152,7 +148,7 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	uint32_t shift =
-	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed);
+	    atomic_load_explicit(mpf->shiftp, memory_order_relaxed);
 	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
 				 head == 0 || (uint16_t)w == LFM_TC_COUNT_MAX ||
 				 shift == 0,
@@ -222,7 +218,7 @@ static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 		set = LFM_F_DIRTY;
 	}
 	/* The thread's entry, if it holds the pin (a put with flags). */
-	struct lfm__tls_node *t = lfm__tls_fast;
+	struct lfm__tls_node *t = lfm__tls_fast();
 	if (lfm__st_slotref(s) != 0 && t->fast_serial == mpf->fast_serial &&
 	    lfm__tcache_put(rh, t->h, f, set, 0, 0, NULL) == 0)
 		goto done;
@@ -241,16 +237,17 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 	/* The page's frame by its address alone (one page size: region.h,
 	 * uniform_shift), and the thread's entry for it: if the entry holds
 	 * a pin of that frame, it is this thread's, and pins are fungible
-	 * (rule 10). An address past the frames, or below the data, names a
-	 * frame no entry names. Anything else, and any flag, goes the long
-	 * way. */
-	struct lfm__tls_node *t = lfm__tls_fast;
+	 * (rule 10). The address is rotated, not shifted: a pointer that is
+	 * not a page's start (low bits set) or lies past the frames (or
+	 * below the data) gives an index past `limit`, one compare for both.
+	 * Anything else, and any flag, goes the long way. */
+	struct lfm__tls_node *t = lfm__tls_fast();
 	uint32_t shift =
-	    atomic_load_explicit(&mpf->rh->uniform_shift, memory_order_relaxed);
+	    atomic_load_explicit(mpf->shiftp, memory_order_relaxed);
 	uint64_t rel = (uintptr_t)page - (uintptr_t)mpf->data;
-	uint64_t idx = rel >> shift;
+	uint64_t idx = (rel >> (shift & 63)) | (rel << ((64 - shift) & 63));
 	if (__builtin_expect(flags != 0 || t->fast_serial != mpf->put_serial ||
-				 shift == 0 || (idx << shift) != rel,
+				 shift == 0 || idx >= mpf->limit,
 			     0))
 		return put_frame(mpf, page, flags);
 	struct lfm__tc_entry *e =
@@ -261,7 +258,7 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 	 * Release: the user's page writes reach whoever takes EXCL next. */
 	if (__builtin_expect(
 		(w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0 ||
-		    (e->tag & ~(uint64_t)UINT32_MAX) != mpf->tag_hi ||
+		    (uint32_t)(e->tag >> 32) != (uint32_t)(mpf->tag_hi >> 32) ||
 		    !atomic_compare_exchange_strong_explicit(
 			&e->word, &w, w - LFM_TC_COUNT_ONE,
 			memory_order_release, memory_order_relaxed),

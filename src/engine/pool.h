@@ -11,6 +11,7 @@
 #define LFM_POOL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -101,18 +102,21 @@ struct lfm__fh {
 	/* The hit path's copy of what it needs (hit.c), written by
 	 * memp_fopen before the handle is returned and fixed for its life,
 	 * so that a hit loads them from this one line instead of through mp
-	 * and rh (each a dependent load, docs/hit-path.md). */
+	 * and rh (each a dependent load, docs/hit-path.md). These first
+	 * fields are also struct lfm__fast_file (engine.h), which the native
+	 * API's inline calls read (include/lfmpool.h). */
 	uint64_t fast_serial; /* mp->serial, or LFM_NO_FAST_SERIAL */
 	/* fast_serial for the put, LFM_NO_FAST_SERIAL where every put has
 	 * more to do (an elastic pool's shrinking, a mapped file). */
 	uint64_t put_serial;
 	uint64_t tag_hi; /* (slot + 1) << 32: the file's half of a tag */
-	struct lfm__region_hdr *rh;
+	_Atomic uint32_t *shiftp; /* &rh->uniform_shift */
 	struct lfm__bucket *buckets;
-	struct lfm__frame *frames;
 	const char *data; /* rh + off_data: base of the page guess */
 	uint32_t bshift;  /* rh->bucket_shift (hash.h) */
 	uint32_t limit;	  /* rh->nframes_max: a walk's bound */
+	struct lfm__region_hdr *rh;
+	struct lfm__frame *frames;
 	uint32_t elastic; /* rh->elastic */
 	uint32_t shared;  /* mp->plog != NULL: direct pins are logged */
 	struct lfm__pool *mp;
@@ -153,15 +157,16 @@ void lfm__funmap(struct lfm__fh *h);
 struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp);
 
 struct lfm__tls_node {
-	uint64_t serial;
-	struct lfm__handle *h;
-	uint32_t stripe;
 	/* For the hit path (hit.c), fixed with h: serial if the thread has a
 	 * handle (else 0, which no struct lfm__fh carries), h's entries and
-	 * their index mask (tc_entries - 1, tcache.h). */
+	 * their index mask (tc_entries - 1, tcache.h). These first fields
+	 * are also struct lfm__fast_thread (engine.h). */
 	uint64_t fast_serial;
 	struct lfm__tc_entry *tc;
 	uint64_t tc_mask;
+	uint64_t serial;
+	struct lfm__handle *h;
+	uint32_t stripe;
 	/* The page this thread last read from a file on a miss (pageio.c):
 	 * the next page of the same file is read with pread, so that the
 	 * kernel sees a sequential scan and reads ahead. Owner-only. */
@@ -172,9 +177,38 @@ struct lfm__tls_node {
 	uint64_t swept;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
+
 /* lfm__tls_head, or a node that matches no pool when it is NULL (tls.c):
- * what the hit path reads. */
-extern __thread struct lfm__tls_node *lfm__tls_fast;
+ * what the hit path reads, through lfmpool__tls_fast (engine.h). */
+static inline struct lfm__tls_node *lfm__tls_fast(void)
+{
+	return (struct lfm__tls_node *)lfmpool__tls_fast;
+}
+
+/* The fast views (engine.h) are these structs' first fields. */
+#define LFM_FAST_SAME(a, fa, b, fb)                                            \
+	_Static_assert(offsetof(a, fa) == offsetof(b, fb) &&                   \
+			   sizeof(((a *)0)->fa) == sizeof(((b *)0)->fb),       \
+		       #a "." #fa)
+LFM_FAST_SAME(struct lfm__fh, fast_serial, struct lfm__fast_file, serial);
+LFM_FAST_SAME(struct lfm__fh, put_serial, struct lfm__fast_file, put_serial);
+LFM_FAST_SAME(struct lfm__fh, tag_hi, struct lfm__fast_file, tag_hi);
+LFM_FAST_SAME(struct lfm__fh, shiftp, struct lfm__fast_file, shiftp);
+LFM_FAST_SAME(struct lfm__fh, buckets, struct lfm__fast_file, buckets);
+LFM_FAST_SAME(struct lfm__fh, data, struct lfm__fast_file, data);
+LFM_FAST_SAME(struct lfm__fh, bshift, struct lfm__fast_file, bshift);
+LFM_FAST_SAME(struct lfm__fh, limit, struct lfm__fast_file, limit);
+LFM_FAST_SAME(struct lfm__tls_node, fast_serial, struct lfm__fast_thread,
+	      serial);
+LFM_FAST_SAME(struct lfm__tls_node, tc, struct lfm__fast_thread, tc);
+LFM_FAST_SAME(struct lfm__tls_node, tc_mask, struct lfm__fast_thread, tc_mask);
+_Static_assert(sizeof(struct lfm__tc_entry) == sizeof(struct lfm__fast_entry),
+	       "a cache entry as the fast view reads it");
+_Static_assert(offsetof(struct lfm__bucket, head) ==
+		       offsetof(struct lfm__fast_bucket, head) &&
+		   sizeof(struct lfm__bucket) ==
+		       sizeof(struct lfm__fast_bucket),
+	       "a bucket as the fast view reads it");
 
 static inline struct lfm__tls_node *lfm__tls(struct lfm__pool *mp)
 {

@@ -22,7 +22,8 @@ __thread struct lfm__tls_node *lfm__tls_head;
 /* Never written: its fast_serial (0) matches no handle and its last_page
  * (NULL) no page, so the hit path needs no test for "no node". */
 static struct lfm__tls_node tls_none;
-__thread struct lfm__tls_node *lfm__tls_fast = &tls_none;
+__attribute__((visibility("default"))) __thread void *lfmpool__tls_fast =
+    &tls_none;
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lfm__pool *live_list;
@@ -53,7 +54,7 @@ static void tls_destroy(void *arg)
 	}
 	lfm__pmutex_unlock_ranked(&live_lock);
 	lfm__tls_head = NULL;
-	lfm__tls_fast = &tls_none;
+	lfmpool__tls_fast = &tls_none;
 }
 
 /* A forked child inherits the parent's descriptors of shared regions, and
@@ -82,7 +83,7 @@ static void tls_atfork_child(void)
 	}
 	live_list = NULL;
 	lfm__tls_head = NULL;
-	lfm__tls_fast = &tls_none;
+	lfmpool__tls_fast = &tls_none;
 }
 
 static void tls_init(void)
@@ -124,7 +125,7 @@ struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 			*pp = n->next;
 			n->next = lfm__tls_head;
 			lfm__tls_head = n;
-			lfm__tls_fast = n;
+			lfmpool__tls_fast = n;
 			return n;
 		}
 	}
@@ -161,7 +162,7 @@ struct lfm__tls_node *lfm__tls_slow(struct lfm__pool *mp)
 		lfm__tls_head = n;
 	}
 	lfm__pmutex_unlock_ranked(&live_lock);
-	lfm__tls_fast = lfm__tls_head != NULL ? lfm__tls_head : &tls_none;
+	lfmpool__tls_fast = lfm__tls_head != NULL ? lfm__tls_head : &tls_none;
 	pthread_setspecific(tls_key, lfm__tls_head);
 	return n;
 }
