@@ -949,12 +949,12 @@ TEST_F(StatTest, BadInputIsOneLineAndExitStatusOne) {
                                          std::fill(v.begin(), v.end(), 0);
                                        })}),
                 "not initialised");
-  // Geometry that points outside the file: off_files (bytes 64..71 of the
-  // header, region.h: four 32-bit words, three 64-bit sizes, six 32-bit
-  // counts) raised by 2^40.
+  // Geometry that points outside the file: off_files (bytes 72..79 of the
+  // header, region.h: four 32-bit words, three 64-bit sizes, seven 32-bit
+  // words) raised by 2^40.
   ExpectRefused(Tool({"-h", CopyRegion(dir_, region, "geom", 65536, size,
                                        [](std::vector<uint8_t> &v) {
-                                         v[64 + 5] ^= 0x7f;
+                                         v[72 + 5] ^= 0x7f;
                                        })}),
                 "damaged region header");
   // A directory where the region file should be.
