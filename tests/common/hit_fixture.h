@@ -5,8 +5,9 @@
 // What the tests rely on (src/tcache.h): a thread's first use of a resident
 // page is a direct pin, remembered as a "ghost"; its second use gives the
 // page an entry in the thread's cache, and further gets are served from
-// that entry. With a 256 KiB pool (64 frames) the cache has one set of 4
-// ways, so a thread caches at most 4 pages at a time.
+// that entry. With a 256 KiB pool (64 frames) the cache has 64 entries,
+// one a frame (frame i's is entry i), so no two resident pages compete for
+// one.
 //
 // memp_fsync returns DB_INCOMPLETE when a dirty page of the file is still
 // pinned (a user pin, direct or through any thread's cache) and 0 when

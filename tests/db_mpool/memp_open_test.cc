@@ -108,7 +108,8 @@ long long SharedRegionBytes(size_t tcache_size) {
   return bytes;
 }
 
-TEST(MempOpen, TcacheSizeUnderOneSetIsEinval) {
+// Under 64 bytes (LFM_TC_MIN_ENTRIES: 4 entries of 16 bytes) is EINVAL.
+TEST(MempOpen, TcacheSizeUnderFourEntriesIsEinval) {
   for (size_t bad : {size_t{1}, size_t{16}, size_t{63}}) {
     DB_ENV env;
     memset(&env, 0, sizeof env);
@@ -119,9 +120,10 @@ TEST(MempOpen, TcacheSizeUnderOneSetIsEinval) {
   }
 }
 
-// 16 MiB is 4096 frames, so each of the 64 thread caches has 4096 entries
-// of 16 bytes (64 KiB) by default; a cap of 4 KiB must take the region
-// down by 64 x 60 KiB, and a cap above the default must not grow it.
+// 16 MiB is 4096 frames, so each of the 64 thread caches has an entry of
+// 16 bytes a frame, 4096 (64 KiB), by default; a cap of 4 KiB must take
+// the region down by 64 x 60 KiB, and a cap above the default must not
+// grow it.
 TEST(MempOpen, TcacheSizeCapsEachThreadCache) {
   long long dflt = SharedRegionBytes(0);
   long long capped = SharedRegionBytes(4096);
@@ -134,8 +136,9 @@ TEST(MempOpen, TcacheSizeCapsEachThreadCache) {
   EXPECT_EQ(huge, dflt);
 }
 
-// With the smallest cache (four entries) 128 pages share four entries: pages
-// must still read back intact and no pin may be left held.
+// With the smallest cache (4 entries, so 16 frames share each) the pages
+// compete for the entries: pages must still read back intact and no pin
+// may be left held.
 TEST(MempOpen, SmallestTcacheKeepsPagesAndPins) {
   TempDir dir;
   DB_ENV *env = new DB_ENV;

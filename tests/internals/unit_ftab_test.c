@@ -1,8 +1,8 @@
 /*
- * Unit tests of the frame table chains (src/ftab.h, src/ftab.c): link,
- * lock-free find with its `examined` count, unlink of head / middle / tail
- * / absent frames. One thread; link and unlink under the bucket lock as
- * the contract asks.
+ * Unit tests of the frame table chains (src/region/ftab.h, ftab.c): link
+ * (at the tail), lock-free find with its `examined` count, unlink of
+ * head / middle / tail / absent frames. One thread; link and unlink under the
+ * bucket lock as the contract asks.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -46,7 +46,8 @@ static void unlink_locked(struct fixture *x, struct lfm__frame *f)
 }
 
 /* Three carved frames tagged T1..T3 (tags set under their carve EXCL),
- * linked in order f1, f2, f3 into one bucket: chain f3 -> f2 -> f1. */
+ * linked in order f1, f2, f3 into one bucket, each at the tail: chain
+ * f1 -> f2 -> f3. */
 static int setup(struct fixture *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -101,8 +102,9 @@ static void test_bucket_of_tag(void)
 	const uint64_t tags[] = {T1, T2, T3, T_ABSENT, lfm__tag(0, 0)};
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		struct lfm__bucket *b = lfm__ftab_bucket(rh, tags[i]);
-		CHECK(b == &lfm__buckets(rh)[lfm__hash_bucket(
-				   tags[i], rh->bucket_shift)]);
+		CHECK(b ==
+		      &lfm__buckets(
+			  rh)[lfm__hash_bucket(tags[i], rh->bucket_shift)]);
 		CHECK(b >= lfm__buckets(rh) &&
 		      b < lfm__buckets(rh) + rh->nbuckets);
 		CHECK_EQ(atomic_load(&b->head), LFM_NIL);
@@ -122,18 +124,18 @@ static void test_link_and_find(void)
 		teardown(&x);
 		return;
 	}
-	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f3));
-	CHECK_EQ(atomic_load(&x.f3->next), idx1(&x, x.f2));
-	CHECK_EQ(atomic_load(&x.f2->next), idx1(&x, x.f1));
-	CHECK_EQ(atomic_load(&x.f1->next), LFM_NIL);
-	CHECK_FIND(&x, T3, x.f3, 1);
+	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f1));
+	CHECK_EQ(atomic_load(&x.f1->next), idx1(&x, x.f2));
+	CHECK_EQ(atomic_load(&x.f2->next), idx1(&x, x.f3));
+	CHECK_EQ(atomic_load(&x.f3->next), LFM_NIL);
+	CHECK_FIND(&x, T1, x.f1, 1);
 	CHECK_FIND(&x, T2, x.f2, 2);
-	CHECK_FIND(&x, T1, x.f1, 3);
+	CHECK_FIND(&x, T3, x.f3, 3);
 	CHECK_FIND(&x, T_ABSENT, NULL, 3);
 	CHECK_FIND(&x, 0, NULL, 3); /* tag 0 is no page */
 	/* `examined` accumulates across calls. */
 	uint32_t ex = 10;
-	CHECK(lfm__ftab_find(x.rh, x.b, T1, &ex) == x.f1);
+	CHECK(lfm__ftab_find(x.rh, x.b, T3, &ex) == x.f3);
 	CHECK_EQ(ex, 13);
 	/* Linking touches no state word. */
 	CHECK_EQ(atomic_load(&x.f1->state), LFM_F_EXCL);
@@ -149,12 +151,12 @@ static void test_unlink_middle(void)
 		return;
 	}
 	unlink_locked(&x, x.f2);
-	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f3));
-	CHECK_EQ(atomic_load(&x.f3->next), idx1(&x, x.f1));
+	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f1));
+	CHECK_EQ(atomic_load(&x.f1->next), idx1(&x, x.f3));
 	/* f2 keeps its next: a walker standing on it reaches the rest. */
-	CHECK_EQ(atomic_load(&x.f2->next), idx1(&x, x.f1));
-	CHECK_FIND(&x, T3, x.f3, 1);
-	CHECK_FIND(&x, T1, x.f1, 2);
+	CHECK_EQ(atomic_load(&x.f2->next), idx1(&x, x.f3));
+	CHECK_FIND(&x, T1, x.f1, 1);
+	CHECK_FIND(&x, T3, x.f3, 2);
 	CHECK_FIND(&x, T2, NULL, 2);
 	teardown(&x);
 }
@@ -167,11 +169,11 @@ static void test_unlink_head(void)
 		teardown(&x);
 		return;
 	}
-	unlink_locked(&x, x.f3);
+	unlink_locked(&x, x.f1);
 	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f2));
 	CHECK_FIND(&x, T2, x.f2, 1);
-	CHECK_FIND(&x, T1, x.f1, 2);
-	CHECK_FIND(&x, T3, NULL, 2);
+	CHECK_FIND(&x, T3, x.f3, 2);
+	CHECK_FIND(&x, T1, NULL, 2);
 	teardown(&x);
 }
 
@@ -183,11 +185,11 @@ static void test_unlink_tail(void)
 		teardown(&x);
 		return;
 	}
-	unlink_locked(&x, x.f1);
+	unlink_locked(&x, x.f3);
 	CHECK_EQ(atomic_load(&x.f2->next), LFM_NIL);
-	CHECK_FIND(&x, T3, x.f3, 1);
+	CHECK_FIND(&x, T1, x.f1, 1);
 	CHECK_FIND(&x, T2, x.f2, 2);
-	CHECK_FIND(&x, T1, NULL, 2);
+	CHECK_FIND(&x, T3, NULL, 2);
 	teardown(&x);
 }
 
@@ -229,21 +231,52 @@ static void test_unlink_absent_is_noop(void)
 	/* Twice the same frame: the second is absent. */
 	unlink_locked(&x, x.f2);
 	unlink_locked(&x, x.f2);
-	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f3));
-	CHECK_EQ(atomic_load(&x.f3->next), idx1(&x, x.f1));
-	CHECK_EQ(atomic_load(&x.f1->next), LFM_NIL);
-	CHECK_FIND(&x, T3, x.f3, 1);
-	CHECK_FIND(&x, T1, x.f1, 2);
+	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f1));
+	CHECK_EQ(atomic_load(&x.f1->next), idx1(&x, x.f3));
+	CHECK_EQ(atomic_load(&x.f3->next), LFM_NIL);
+	CHECK_FIND(&x, T1, x.f1, 1);
+	CHECK_FIND(&x, T3, x.f3, 2);
 	/* Unlinking from another (empty) bucket leaves this one alone. */
 	struct lfm__bucket *other = &lfm__buckets(x.rh)[0];
 	if (other == x.b)
 		other = &lfm__buckets(x.rh)[1];
 	REQUIRE(x.rh->nbuckets > 1);
 	lfm__mutex_lock_ranked(&other->lock, 0, LFM_RANK_BUCKET);
-	lfm__ftab_unlink(x.rh, other, x.f3);
+	lfm__ftab_unlink(x.rh, other, x.f1);
 	lfm__mutex_unlock_ranked(&other->lock);
 	CHECK_EQ(atomic_load(&other->head), LFM_NIL);
-	CHECK_FIND(&x, T3, x.f3, 1);
+	CHECK_FIND(&x, T1, x.f1, 1);
+	teardown(&x);
+}
+
+/* A frame stays where it was linked while others come and go after it
+ * (the hit path looks at the head first: hit.c); one unlinked and linked
+ * again goes to the tail. */
+static void test_resident_keeps_its_place(void)
+{
+	struct fixture x;
+	if (setup(&x) != 0) {
+		CHECK(!"setup");
+		teardown(&x);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		unlink_locked(&x, x.f2);
+		link_locked(&x, x.f2);
+		unlink_locked(&x, x.f3);
+		link_locked(&x, x.f3);
+	}
+	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f1));
+	CHECK_FIND(&x, T1, x.f1, 1);
+	CHECK_FIND(&x, T2, x.f2, 2);
+	CHECK_FIND(&x, T3, x.f3, 3);
+	unlink_locked(&x, x.f1);
+	link_locked(&x, x.f1);
+	CHECK_EQ(atomic_load(&x.b->head), idx1(&x, x.f2));
+	CHECK_EQ(atomic_load(&x.f2->next), idx1(&x, x.f3));
+	CHECK_EQ(atomic_load(&x.f3->next), idx1(&x, x.f1));
+	CHECK_EQ(atomic_load(&x.f1->next), LFM_NIL);
+	CHECK_FIND(&x, T1, x.f1, 3);
 	teardown(&x);
 }
 
@@ -256,11 +289,11 @@ static void test_find_bounded_on_cycle(void)
 		teardown(&x);
 		return;
 	}
-	atomic_store(&x.f1->next, idx1(&x, x.f3)); /* f3->f2->f1->f3 ... */
+	atomic_store(&x.f3->next, idx1(&x, x.f1)); /* f1->f2->f3->f1 ... */
 	uint32_t ex = 0;
 	CHECK(lfm__ftab_find(x.rh, x.b, T_ABSENT, &ex) == NULL);
 	CHECK_EQ(ex, x.rh->nframes_max);
-	atomic_store(&x.f1->next, LFM_NIL);
+	atomic_store(&x.f3->next, LFM_NIL);
 	teardown(&x);
 }
 
@@ -273,6 +306,7 @@ int main(void)
 	RUN(test_unlink_tail);
 	RUN(test_unlink_all_then_relink);
 	RUN(test_unlink_absent_is_noop);
+	RUN(test_resident_keeps_its_place);
 	RUN(test_find_bounded_on_cycle);
 	UNIT_MAIN_END("ftab");
 }

@@ -13,7 +13,8 @@
  *    that got LFM_PIN_OK reads the tag it asked for, and the page bytes of
  *    that tag, until it unpins; at the end no pins, no EXCL, no WAITERS.
  * 2. tcache_owner_vs_thief: an owner pins one page through its handle
- *    (get / insert / put, direct pins on a first use) and writes to it
+ *    (get / insert / put, direct pins and a note on a first use, as
+ *    buf.c does) and writes to it
  *    while pinned; a thief steals CACHED entries, takes EXCL when it can,
  *    checks that no cache entry still names the frame, checks the owner's
  *    last write is visible, and retags. At the end, after the handle is
@@ -24,6 +25,17 @@
  *    putter drops them with memp_fput's search for another thread's pin
  *    (lfm__buf_drop_pin). Invariant: every put finds a pin (rule 10),
  *    and after each round the frame has no pins.
+ * 4. tcache_alias_recycle_vs_thief: as 2, with two owners (a handle
+ *    each) on two frames that share one entry (caches of 4 entries):
+ *    each owner uses the two pages in runs, so its notes recycle one
+ *    frame's CACHED entry for the other's ghost (or clear its REF) while
+ *    the thief steals, or ages as CLOCK does, the entries of both and
+ *    takes EXCL. Invariant: as 2, for each frame and owner; an entry's
+ *    SLOTREF dropped twice (by a recycle and a steal of one entry) would
+ *    let the thief take EXCL while the other owner's entry names the
+ *    frame.
+ * Owners stay at most TC_SKEW rounds ahead of the thief, so that they
+ * race on a loaded machine too.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -34,7 +46,6 @@
 
 #include "buf.h"
 #include "frame.h"
-#include "hash.h"
 #include "region.h"
 #include "tcache.h"
 #include "unit_check.h"
@@ -264,99 +275,159 @@ static void test_frame_pin_vs_retag(void)
 
 /* ------------------------------------------- 2: thread cache vs thief */
 
-struct tc_shared {
-	struct lfm__region_hdr *rh;
-	struct lfm__frame *f;
-	struct lfm__handle *h;
-	atomic_int owner_done;
-	long owner_rounds, owner_cached, owner_inserted, owner_direct,
-	    owner_busy, owner_mismatch;
-	long thief_stolen;
-	atomic_long thief_excl;
+/* The owners' page in frame k, and the thief's other pages for it
+ * (frames hold pages of different files: no page is in two frames). */
+static uint64_t ftag(uint32_t k, uint32_t j)
+{
+	return tags[j] + ((uint64_t)k << 40);
+}
+
+#define TC_MAXF 2 /* frames */
+#define TC_MAXO 2 /* owners, each with its handle */
+/* Page layout: bytes 8 * o .. 8 * o + 7 owner o's last write (a sequence
+ * number: owners pin together, so each writes its own bytes), then the
+ * pattern of the frame's tag. */
+#define TC_PAT (8 * TC_MAXO)
+
+/* Rounds an owner may run ahead of the thief's loop: on a loaded machine
+ * one thread alone could otherwise do every round while the other waits
+ * for a CPU, and the two would never race. */
+#define TC_SKEW 256
+
+struct tc_owner_stats {
+	long rounds, cached, inserted, direct, busy, mismatch;
+	long recycled; /* notes that found another frame's entry go */
 };
 
-/* Page layout: bytes 0..7 the owner's last write (a sequence number),
- * 8.. the pattern of the frame's tag. */
-static void owner_use(struct tc_shared *x, uint64_t want, uint64_t *seq)
+struct tc_shared {
+	struct lfm__region_hdr *rh;
+	struct lfm__frame *f[TC_MAXF];
+	uint32_t nf;   /* frames used: 1, or 2 sharing one entry */
+	uint32_t no;   /* owners */
+	int thief_age; /* the thief ages (CLOCK) as well as steals */
+	struct lfm__handle *h[TC_MAXO];
+	struct tc_owner_stats os[TC_MAXO];
+	atomic_int owners_done;
+	long thief_spared;
+	atomic_long thief_stolen, thief_excl;
+	atomic_long thief_loops;
+};
+
+struct tc_owner_arg {
+	struct tc_shared *x;
+	uint32_t o;
+};
+
+static void owner_use(struct tc_shared *x, uint32_t o, struct lfm__frame *f,
+		      uint64_t want, uint64_t *seq)
 {
-	uint8_t *pg = lfm__frame_page(x->rh, x->f);
-	uint64_t t = atomic_load_explicit(&x->f->tag, memory_order_relaxed);
+	uint8_t *pg = lfm__frame_page(x->rh, f);
+	uint64_t t = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	if (t != want)
-		VIOLATION("owner: pinned %llx reads tag %llx\n",
+		VIOLATION("owner %u: pinned %llx reads tag %llx\n", o,
 			  (unsigned long long)want, (unsigned long long)t);
-	for (uint32_t i = 8; i < PAGE; i++)
+	for (uint32_t i = TC_PAT; i < PAGE; i++)
 		if (pg[i] != pattern(want, i)) {
-			VIOLATION("owner: page byte %u of %llx wrong\n", i,
-				  (unsigned long long)want);
+			VIOLATION("owner %u: page byte %u of %llx wrong\n", o,
+				  i, (unsigned long long)want);
 			break;
 		}
 	++*seq;
-	memcpy(pg, seq, 8);
+	memcpy(pg + 8 * o, seq, 8);
 }
 
 static void *tc_owner(void *p)
 {
-	struct tc_shared *x = p;
-	uint64_t want = tags[0], hash = lfm__hash_tag(want), seq = 0;
-	gate_wait(2);
-	/* `iters` rounds, and on until the thief has taken the frame a few
-	 * times (bounded: at most 20 x iters). */
-	long min_excl = iters / 200 + 1;
+	struct tc_owner_arg *a = p;
+	struct tc_shared *x = a->x;
+	const uint32_t o = a->o;
+	struct lfm__handle *h = x->h[o];
+	struct tc_owner_stats *st = &x->os[o];
+	uint64_t seq[TC_MAXF] = {0}, rng = seed ^ (0x3131ull * (o + 1));
+	gate_wait((int)x->no + 1);
+	/* `iters` rounds, and on until the thief has taken each frame and
+	 * stolen entries a few times (bounded: at most 20 x iters). The
+	 * engine's get (buf.c get_page): the entry first, an insert on a
+	 * ghost, else a direct pin, noted when the page was absent. */
+	long min_excl = (long)x->nf * (iters / 200 + 1);
+	long min_stolen = iters / 1000 + 1;
 	for (long n = 0; n < 20 * iters; n++) {
-		if (n >= iters && atomic_load(&x->thief_excl) >= min_excl)
+		if (n >= iters && atomic_load(&x->thief_excl) >= min_excl &&
+		    atomic_load(&x->thief_stolen) >= min_stolen)
 			break;
-		x->owner_rounds++;
-		struct lfm__tc_entry *ghost;
-		int64_t r = lfm__tcache_get(x->rh, x->h, want, hash, &ghost);
-		if (r >= 0) {
-			if (&lfm__frames(x->rh)[r] != x->f)
-				VIOLATION("owner: cache names frame %lld\n",
-					  (long long)r);
-			x->owner_cached++;
-			owner_use(x, want, &seq);
-			if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0, 0, 0,
-					    NULL) != 0)
-				VIOLATION("owner: put failed\n");
+		while (n > atomic_load(&x->thief_loops) + TC_SKEW)
+			sched_yield();
+		st->rounds++;
+		/* Runs of one page, then the other: its second use admits
+		 * it, recycling the other's entry. */
+		uint32_t k = x->nf == 1 ? 0 : (xorshift(&rng) % 4 == 0);
+		struct lfm__frame *f = x->f[k];
+		uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
+		uint64_t want = ftag(k, 0);
+		int c = lfm__tcache_get(x->rh, h, f, want);
+		if (c == LFM_TC_HIT) {
+			st->cached++;
+			uint64_t w = atomic_load_explicit(
+			    &lfm__tc_entry(x->rh, h, fi - 1)->word,
+			    memory_order_relaxed);
+			if (lfm__tc_frame(w) != fi || lfm__tc_count(w) == 0)
+				VIOLATION("owner %u: hit, entry word %llx\n", o,
+					  (unsigned long long)w);
+			owner_use(x, o, f, want, &seq[k]);
+			if (lfm__tcache_put(x->rh, h, f, 0, 0, 0, NULL) != 0)
+				VIOLATION("owner %u: put failed\n", o);
 			continue;
 		}
-		enum lfm__pin_result res;
-		if (r == LFM_TC_GHOST) {
-			res = lfm__tcache_insert(x->rh, x->h, x->f, want, hash,
-						 NULL);
+		enum lfm__pin_result res = LFM_PIN_FULL;
+		if (c == LFM_TC_GHOST) {
+			res = lfm__tcache_insert(x->rh, h, f, want, NULL);
 			if (res == LFM_PIN_OK) {
-				x->owner_inserted++;
-				owner_use(x, want, &seq);
-				if (lfm__tcache_put(x->rh, x->h, x->f, hash, 0,
-						    0, 0, NULL) != 0)
-					VIOLATION("owner: put failed\n");
+				st->inserted++;
+				owner_use(x, o, f, want, &seq[k]);
+				if (lfm__tcache_put(x->rh, h, f, 0, 0, 0,
+						    NULL) != 0)
+					VIOLATION("owner %u: put failed\n", o);
 			}
-		} else if (r == LFM_TC_ABSENT) {
-			res = lfm__frame_pin(x->f, want, LFM_F_DIRECT_ONE);
-			if (res == LFM_PIN_OK) {
-				x->owner_direct++;
-				lfm__tcache_note(ghost, want);
-				owner_use(x, want, &seq);
-				if (lfm__frame_unpin(x->f, LFM_F_DIRECT_ONE, 0,
-						     0) != 0)
-					VIOLATION("owner: unpin failed\n");
-			}
-		} else {
-			VIOLATION("owner: get returned %lld\n", (long long)r);
+		} else if (c != LFM_TC_ABSENT) {
+			VIOLATION("owner %u: get returned %d\n", o, c);
 			continue;
+		}
+		if (res == LFM_PIN_FULL) {
+			res = lfm__frame_pin(f, want, LFM_F_DIRECT_ONE);
+			if (res == LFM_PIN_OK) {
+				st->direct++;
+				if (c == LFM_TC_ABSENT) {
+					_Atomic uint64_t *ew =
+					    &lfm__tc_entry(x->rh, h, fi - 1)
+						 ->word;
+					uint64_t w0 = atomic_load(ew);
+					lfm__tcache_note(x->rh, h, f, want,
+							 NULL);
+					st->recycled +=
+					    lfm__tc_frame(w0) != 0 &&
+					    lfm__tc_frame(w0) != fi &&
+					    atomic_load(ew) == 0;
+				}
+				owner_use(x, o, f, want, &seq[k]);
+				if (lfm__frame_unpin(f, LFM_F_DIRECT_ONE, 0,
+						     0) != 0)
+					VIOLATION("owner %u: unpin failed\n",
+						  o);
+			}
 		}
 		if (res == LFM_PIN_BUSY) {
-			x->owner_busy++;
-			uint32_t s = atomic_load_explicit(&x->f->state,
+			st->busy++;
+			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_relaxed);
 			if (s & LFM_F_EXCL)
-				lfm__frame_wait(x->f, s);
+				lfm__frame_wait(f, s);
 		} else if (res == LFM_PIN_MISMATCH) {
-			x->owner_mismatch++;
+			st->mismatch++;
 		} else if (res != LFM_PIN_OK) {
-			VIOLATION("owner: pin result %d\n", (int)res);
+			VIOLATION("owner %u: pin result %d\n", o, (int)res);
 		}
 	}
-	atomic_store(&x->owner_done, 1);
+	atomic_fetch_add(&x->owners_done, 1);
 	return NULL;
 }
 
@@ -364,111 +435,191 @@ static void *tc_thief(void *p)
 {
 	struct tc_shared *x = p;
 	uint64_t rng = seed ^ 0x7777ull;
-	struct lfm__tc_entry *e = (struct lfm__tc_entry *)(x->h + 1);
-	uint32_t nent = x->rh->tc_sets * x->rh->tc_ways;
-	uint32_t fi = lfm__frame_idx(x->rh, x->f) + 1;
-	uint8_t *pg = lfm__frame_page(x->rh, x->f);
-	uint64_t last_seq = 0;
-	gate_wait(2);
-	while (!atomic_load(&x->owner_done)) {
-		uint64_t cur =
-		    atomic_load_explicit(&x->f->tag, memory_order_relaxed);
-		x->thief_stolen += lfm__tcache_steal(x->rh, x->f, cur, NULL);
-		if (!lfm__frame_try_excl(x->f, 0, 0)) {
+	uint32_t nent = x->rh->tc_entries;
+	uint64_t last_seq[TC_MAXF][TC_MAXO];
+	memset(last_seq, 0, sizeof(last_seq));
+	gate_wait((int)x->no + 1);
+	for (uint32_t n = 0; atomic_load(&x->owners_done) < (int)x->no; n++) {
+		atomic_fetch_add(&x->thief_loops, 1);
+		uint32_t k = n % x->nf;
+		struct lfm__frame *f = x->f[k];
+		uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
+		uint8_t *pg = lfm__frame_page(x->rh, f);
+		int used = 0;
+		if (x->thief_age && xorshift(&rng) % 2 == 0) {
+			/* CLOCK at a frame whose USAGE is 0. */
+			atomic_fetch_add(
+			    &x->thief_stolen,
+			    lfm__tcache_age(x->rh, f, &used, NULL));
+			x->thief_spared += used;
+		} else {
+			atomic_fetch_add(&x->thief_stolen,
+					 lfm__tcache_steal(x->rh, f, NULL));
+		}
+		if (!lfm__frame_try_excl(f, 0, 0)) {
 			sched_yield();
 			continue;
 		}
 		atomic_fetch_add(&x->thief_excl, 1);
 		uint32_t s =
-		    atomic_load_explicit(&x->f->state, memory_order_relaxed);
+		    atomic_load_explicit(&f->state, memory_order_relaxed);
 		if (s & LFM_F_REFS_MASK)
 			VIOLATION("thief: EXCL with pins 0x%x\n", s);
-		/* SLOTREF 0: no entry may name the frame (rule 8). */
-		for (uint32_t k = 0; k < nent; k++)
-			if ((uint32_t)atomic_load_explicit(
-				&e[k].word, memory_order_relaxed) == fi)
-				VIOLATION("thief: entry %u names the frame "
-					  "under EXCL\n",
-					  k);
-		/* The owner's writes are visible (plain read): its sequence
-		 * number never goes back. */
-		uint64_t seq;
-		memcpy(&seq, pg, 8);
-		if (seq < last_seq)
-			VIOLATION("thief: owner's write %llu then %llu\n",
-				  (unsigned long long)last_seq,
-				  (unsigned long long)seq);
-		last_seq = seq;
-		cur = atomic_load_explicit(&x->f->tag, memory_order_relaxed);
+		/* SLOTREF 0: no entry of any handle may name the frame (rule
+		 * 8); an entry's SLOTREF dropped twice (by a recycle and a
+		 * steal of one entry) would show here while another
+		 * handle's entry names the frame. */
+		for (uint32_t o = 0; o < x->no; o++) {
+			struct lfm__tc_entry *e = lfm__tc_entries(x->h[o]);
+			for (uint32_t j = 0; j < nent; j++)
+				if (lfm__tc_frame(atomic_load_explicit(
+					&e[j].word, memory_order_relaxed)) ==
+				    fi)
+					VIOLATION("thief: owner %u's entry %u "
+						  "names frame %u under "
+						  "EXCL\n",
+						  o, j, fi - 1);
+		}
+		/* The owners' writes are visible (plain read): their
+		 * sequence numbers never go back. */
+		for (uint32_t o = 0; o < x->no; o++) {
+			uint64_t seq;
+			memcpy(&seq, pg + 8 * o, 8);
+			if (seq < last_seq[k][o])
+				VIOLATION("thief: owner %u's write %llu then "
+					  "%llu\n",
+					  o, (unsigned long long)last_seq[k][o],
+					  (unsigned long long)seq);
+			last_seq[k][o] = seq;
+		}
+		uint64_t cur =
+		    atomic_load_explicit(&f->tag, memory_order_relaxed);
 		if (s & LFM_F_VALID)
-			for (uint32_t i = 8; i < PAGE; i++)
+			for (uint32_t i = TC_PAT; i < PAGE; i++)
 				if (pg[i] != pattern(cur, i)) {
 					VIOLATION("thief: page changed\n");
 					break;
 				}
-		/* Mostly keep the owner's page (evict and refill the same
+		/* Mostly keep the owners' page (evict and refill the same
 		 * page), sometimes another. */
 		uint64_t r = xorshift(&rng);
-		uint64_t next = r % 4 == 0 ? tags[1 + (r >> 8) % 2] : tags[0];
-		for (uint32_t i = 8; i < PAGE; i++)
+		uint64_t next = ftag(k, r % 4 == 0 ? 1 + (r >> 8) % 2 : 0);
+		for (uint32_t i = TC_PAT; i < PAGE; i++)
 			pg[i] = pattern(next, i);
-		atomic_store_explicit(&x->f->tag, next, memory_order_relaxed);
-		lfm__frame_release_excl(x->f, LFM_F_VALID, LFM_F_DIRTY);
+		atomic_store_explicit(&f->tag, next, memory_order_relaxed);
+		lfm__frame_release_excl(f, LFM_F_VALID, LFM_F_DIRTY);
 	}
 	return NULL;
 }
 
-static void test_tcache_owner_vs_thief(void)
+/* `no` owners and a thief on `nf` frames of a region whose caches have
+ * `tc_entries` entries (0: the default). */
+static void tcache_vs_thief(const char *name, uint32_t no, uint32_t nf,
+			    uint32_t tc_entries, int thief_age)
 {
 	struct tc_shared x;
 	memset(&x, 0, sizeof(x));
-	x.rh = unit_region(1, 2, 0);
+	x.no = no;
+	x.nf = nf;
+	x.thief_age = thief_age;
+	x.rh = unit_region(1, no, tc_entries);
 	REQUIRE(x.rh != NULL);
-	int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
-	int hi = lfm__tcache_claim(x.rh, 1, 0);
-	if (fi < 0 || hi < 0) {
-		CHECK(fi >= 0 && hi >= 0);
+	int ok = 1;
+	for (uint32_t o = 0; ok && o < no; o++) {
+		int hi = lfm__tcache_claim(x.rh, o + 1, 0);
+		ok = hi >= 0;
+		if (ok)
+			x.h[o] = lfm__handle_at(x.rh, (uint32_t)hi);
+	}
+	/* Frames sharing one entry: indices equal modulo tc_entries. */
+	uint32_t mask = x.rh->tc_entries - 1;
+	for (uint32_t k = 0; ok && k < nf;) {
+		int64_t fi = lfm__region_carve(x.rh, PAGE, 0);
+		if (fi < 0) {
+			ok = 0;
+			break;
+		}
+		if (k > 0 && ((uint32_t)fi & mask) !=
+				 (lfm__frame_idx(x.rh, x.f[0]) & mask))
+			continue; /* left a placeholder, unused */
+		struct lfm__frame *f = &lfm__frames(x.rh)[fi];
+		uint8_t *pg = lfm__frame_page(x.rh, f);
+		for (uint32_t i = TC_PAT; i < PAGE; i++)
+			pg[i] = pattern(ftag(k, 0), i);
+		atomic_store(&f->tag, ftag(k, 0));
+		lfm__frame_release_excl(f, LFM_F_VALID, 0);
+		x.f[k++] = f;
+	}
+	if (!ok) {
+		CHECK(ok);
 		lfm__region_destroy_private(x.rh);
 		return;
 	}
-	x.f = &lfm__frames(x.rh)[fi];
-	x.h = lfm__handle_at(x.rh, (uint32_t)hi);
-	uint8_t *pg = lfm__frame_page(x.rh, x.f);
-	for (uint32_t i = 8; i < PAGE; i++)
-		pg[i] = pattern(tags[0], i);
-	atomic_store(&x.f->tag, tags[0]);
-	lfm__frame_release_excl(x.f, LFM_F_VALID, 0);
 
 	atomic_store(&gate, 0);
-	pthread_t to, tt;
-	int ok_o = pthread_create(&to, NULL, tc_owner, &x) == 0;
-	int ok_t = ok_o && pthread_create(&tt, NULL, tc_thief, &x) == 0;
-	CHECK(ok_o && ok_t);
-	if (!ok_t) {
-		atomic_store(&gate, 2);
-		atomic_store(&x.thief_excl, 1L << 40);
+	pthread_t to[TC_MAXO], tt;
+	struct tc_owner_arg args[TC_MAXO];
+	uint32_t started = 0;
+	int ok_t = pthread_create(&tt, NULL, tc_thief, &x) == 0;
+	for (uint32_t o = 0; ok_t && o < no; o++) {
+		args[o].x = &x;
+		args[o].o = o;
+		if (pthread_create(&to[o], NULL, tc_owner, &args[o]) != 0)
+			break;
+		started++;
 	}
-	if (ok_o)
-		pthread_join(to, NULL);
-	atomic_store(&x.owner_done, 1);
+	CHECK(ok_t && started == no);
+	if (!ok_t || started < no) { /* let the others go, and stop */
+		atomic_store(&gate, (int)no + 1);
+		atomic_store(&x.thief_excl, 1L << 40);
+		atomic_store(&x.thief_stolen, 1L << 40);
+		atomic_store(&x.thief_loops, 1L << 40);
+	}
+	for (uint32_t o = 0; o < started; o++)
+		pthread_join(to[o], NULL);
+	atomic_store(&x.owners_done, (int)no);
 	if (ok_t)
 		pthread_join(tt, NULL);
 
-	/* The owner leaves at most a CACHED entry: release drops it. */
-	CHECK_EQ(lfm__tcache_release(x.rh, x.h, NULL), 0);
-	uint32_t s = atomic_load(&x.f->state);
-	CHECK_EQ(s & (LFM_F_REFS_MASK | LFM_F_EXCL | LFM_F_WAITERS), 0);
+	/* The owners leave at most CACHED entries: release drops them. */
+	for (uint32_t o = 0; o < no; o++)
+		CHECK_EQ(lfm__tcache_release(x.rh, x.h[o], NULL), 0);
+	for (uint32_t k = 0; k < nf; k++) {
+		uint32_t s = atomic_load(&x.f[k]->state);
+		CHECK_EQ(s & (LFM_F_REFS_MASK | LFM_F_EXCL | LFM_F_WAITERS), 0);
+	}
 	CHECK_EQ(atomic_load(&violations), 0);
-	CHECK_EQ(x.owner_cached + x.owner_inserted + x.owner_direct +
-		     x.owner_busy + x.owner_mismatch,
-		 x.owner_rounds);
-	printf("tcache_owner_vs_thief: rounds %ld, cached %ld, inserted %ld, "
-	       "direct %ld, "
-	       "busy %ld, mismatch %ld; stolen %ld, excl %ld\n",
-	       x.owner_rounds, x.owner_cached, x.owner_inserted, x.owner_direct,
-	       x.owner_busy, x.owner_mismatch, x.thief_stolen,
+	struct tc_owner_stats t = {0, 0, 0, 0, 0, 0, 0};
+	for (uint32_t o = 0; o < no; o++) {
+		struct tc_owner_stats *q = &x.os[o];
+		CHECK_EQ(q->cached + q->inserted + q->direct + q->busy +
+			     q->mismatch,
+			 q->rounds);
+		t.rounds += q->rounds;
+		t.cached += q->cached;
+		t.inserted += q->inserted;
+		t.direct += q->direct;
+		t.busy += q->busy;
+		t.mismatch += q->mismatch;
+		t.recycled += q->recycled;
+	}
+	printf("%s: rounds %ld, cached %ld, inserted %ld, direct %ld "
+	       "(recycling %ld), busy %ld, mismatch %ld; stolen %ld, spared "
+	       "%ld, excl %ld\n",
+	       name, t.rounds, t.cached, t.inserted, t.direct, t.recycled,
+	       t.busy, t.mismatch, atomic_load(&x.thief_stolen), x.thief_spared,
 	       atomic_load(&x.thief_excl));
 	lfm__region_destroy_private(x.rh);
+}
+
+static void test_tcache_owner_vs_thief(void)
+{
+	tcache_vs_thief("tcache_owner_vs_thief", 1, 1, 0, 0);
+}
+
+static void test_tcache_alias_recycle_vs_thief(void)
+{
+	tcache_vs_thief("tcache_alias_recycle_vs_thief", 2, 2, 4, 1);
 }
 
 /* ------------------------------- 3: handle release vs foreign putter */
@@ -495,8 +646,7 @@ static void *rv_putter(void *p)
 			;
 		/* memp_fput's search for a pin this thread did not take. */
 		for (int k = 0; k < RV_PINS; k++)
-			if (lfm__buf_drop_pin(&x->mp, x->f, tags[0], 0, 0) !=
-			    0) {
+			if (lfm__buf_drop_pin(&x->mp, x->f, 0, 0) != 0) {
 				x->lost++;
 				VIOLATION("putter: round %ld: no pin to drop\n",
 					  r);
@@ -523,7 +673,6 @@ static void test_tcache_release_vs_foreign_put(void)
 	x.f = &lfm__frames(x.rh)[fi];
 	atomic_store(&x.f->tag, tags[0]);
 	lfm__frame_release_excl(x.f, LFM_F_VALID, 0);
-	uint64_t hash = lfm__hash_tag(tags[0]);
 
 	atomic_store(&gate, 0);
 	pthread_t tp;
@@ -538,12 +687,11 @@ static void test_tcache_release_vs_foreign_put(void)
 		}
 		struct lfm__handle *h = lfm__handle_at(x.rh, (uint32_t)hi);
 		/* RV_PINS pins, all HELD in one entry: insert, then gets. */
-		int ok = lfm__tcache_insert(x.rh, h, x.f, tags[0], hash,
-					    NULL) == LFM_PIN_OK;
-		struct lfm__tc_entry *ghost;
+		int ok = lfm__tcache_insert(x.rh, h, x.f, tags[0], NULL) ==
+			 LFM_PIN_OK;
 		for (int k = 1; ok && k < RV_PINS; k++)
-			ok = lfm__tcache_get(x.rh, h, tags[0], hash, &ghost) ==
-			     fi;
+			ok = lfm__tcache_get(x.rh, h, x.f, tags[0]) ==
+			     LFM_TC_HIT;
 		if (!ok) {
 			VIOLATION("owner: pins not taken in round %ld\n", r);
 			break;
@@ -587,6 +735,7 @@ int main(void)
 	       (unsigned long long)seed, iters);
 	RUN(test_frame_pin_vs_retag);
 	RUN(test_tcache_owner_vs_thief);
+	RUN(test_tcache_alias_recycle_vs_thief);
 	RUN(test_tcache_release_vs_foreign_put);
 	UNIT_MAIN_END("torture");
 }
