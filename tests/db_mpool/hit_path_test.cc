@@ -471,3 +471,51 @@ TEST_F(HitTest, PutAfterAnotherPinWasDiscardedStillCounts) {
 }
 
 }  // namespace lfmtest
+
+namespace lfmtest {
+
+// ===================================== a ghost of a page whose chain is empty
+
+// The fast get finds the page's frame as its bucket chain's first and the
+// thread's entry of that frame (src/engine/hit.c). Here the page (63, in
+// the last frame of a fresh 64-frame pool, whose entry is the cache's
+// last) was used twice and put with DISCARD, so the thread's entry keeps
+// its ghost; another thread's miss then evicts it, and its chain is left
+// empty. The thread's next get of it must read it again (a miss), not be
+// handed a page outside the pool.
+TEST_F(HitTest, GetOfAnEvictedPageWhoseGhostIsInTheLastEntryRereadsIt) {
+  ASSERT_EQ(memp_fclose(mpf_), 0);
+  mpf_ = nullptr;
+  MakeFile(Path("g.db"), kFrames + 8, kPage);
+  ASSERT_EQ(OpenFile(mp_, Path("g.db"), kPage, &mpf_), 0);
+  // Frames are carved in order: page p in frame p. Where the pages are.
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+  for (db_pgno_t p = 0; p < kFrames; p++) {
+    void *page = Get(p);
+    ASSERT_NE(page, nullptr);
+    lo = std::min(lo, reinterpret_cast<uintptr_t>(page));
+    hi = std::max(hi, reinterpret_cast<uintptr_t>(page));
+    ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  }
+  const db_pgno_t last = kFrames - 1;
+  void *page = Get(last);  // the ghost's second use: an entry
+  ASSERT_NE(page, nullptr);
+  ASSERT_EQ(memp_fput(mpf_, page, DB_MPOOL_DISCARD), 0);  // entry goes
+  std::thread th([&] {  // evicts the DISCARD page first
+    void *other = Get(kFrames);
+    if (other != nullptr) {
+      EXPECT_EQ(memp_fput(mpf_, other, 0), 0);
+    }
+  });
+  th.join();
+  page = Get(last);
+  ASSERT_NE(page, nullptr);
+  uintptr_t a = reinterpret_cast<uintptr_t>(page);
+  ASSERT_TRUE(a >= lo && a <= hi)
+      << "page " << last << " at " << page << ", pages are in [" << (void *)lo
+      << ", " << (void *)hi << "]";
+  EXPECT_EQ(memcmp(page, PatternPage(last, kPage).data(), kPage), 0);
+  EXPECT_EQ(memp_fput(mpf_, page, 0), 0);
+}
+
+}  // namespace lfmtest
