@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bench_rng.h"
 #include "db_mpool.h"
 #include "lfmpool.h"
@@ -31,6 +32,7 @@ struct opts {
 	uint32_t pages, hot;
 	uint64_t ops, seed;
 	int native; /* lfmpool_get/lfmpool_put (lfmpool.h), not memp_* */
+	int bare;   /* the bare probe (bench_bare.c): the floor */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -40,9 +42,14 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->ops = 8u << 20;
 	o->seed = 42;
 	o->native = 0;
+	o->bare = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--native") == 0) {
 			o->native = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--bare") == 0) {
+			o->bare = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -132,6 +139,49 @@ static __attribute__((noinline)) long hit_loop_native(lfmpool_file *f,
 	return wrong;
 }
 
+/* The same loop through the bare probe, the least any pool can do per
+ * hit (bench_bare.c): the floor the others are measured against. */
+static __attribute__((noinline)) long hit_loop_bare(bench_pool *bp,
+						    const struct opts *o)
+{
+	struct rng r;
+	long wrong = 0;
+
+	rng_seed(&r, o->seed);
+	for (uint64_t n = 0; n < o->ops; n++) {
+		uint32_t pg = (uint32_t)(((rng_next(&r) >> 32) * o->hot) >> 32);
+		void *page;
+		uint32_t got;
+
+		if (bench_bare_sys.get(bp, pg, 0, &page) != 0)
+			return -1;
+		memcpy(&got, page, sizeof(got));
+		wrong += got != pg;
+		if (bench_bare_sys.put(bp, page, 0) != 0)
+			return -1;
+	}
+	return wrong;
+}
+
+static int run_bare(const char *path, const struct opts *o)
+{
+	bench_pool *bp = NULL;
+	long wrong = -1;
+	int ret = bench_bare_sys.open(NULL, path, (size_t)o->pages * PAGE, &bp);
+	if (ret != 0)
+		fprintf(stderr, "hit_instr: bare: %s\n", strerror(ret));
+	else
+		wrong = hit_loop_bare(bp, o);
+	if (wrong > 0)
+		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
+	else if (wrong == 0)
+		printf("hit_instr: %llu ops over %u of %u pages (bare)\n",
+		       (unsigned long long)o->ops, o->hot, o->pages);
+	if (bp != NULL)
+		bench_bare_sys.close(bp);
+	return wrong == 0 ? 0 : 1;
+}
+
 static int run_native(const char *path, const struct opts *o)
 {
 	lfmpool *pool = NULL;
@@ -174,15 +224,15 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: hit_instr [--pages N] [--hot N] "
-				"[--ops N] [--seed N] [--native]\n");
+				"[--ops N] [--seed N] [--native | --bare]\n");
 		return 2;
 	}
 	if ((ret = make_file(path, o.pages)) != 0) {
 		fprintf(stderr, "hit_instr: data file: %s\n", strerror(ret));
 		return 1;
 	}
-	if (o.native) {
-		ret = run_native(path, &o);
+	if (o.native || o.bare) {
+		ret = o.native ? run_native(path, &o) : run_bare(path, &o);
 		unlink(path);
 		return ret;
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions and mispredicted branches per get + read + put hit
-# (bench/hit_instr.c), through memp_fget/memp_fput and through the native
-# API's inline lfmpool_get/lfmpool_put, counted by callgrind (with its
+# (bench/hit_instr.c), through memp_fget/memp_fput, through the native
+# API's inline lfmpool_get/lfmpool_put, and through the bare probe (the
+# floor, bench/bench_bare.c), counted by callgrind (with its
 # branch simulation) over the timed loop only: repeatable on a noisy
 # machine. Prints one line per API and workload: uniform over 16384 resident
 # pages and a hot set of 256. The count includes the loop's own
@@ -20,10 +21,10 @@ bin="$(bazel info --config=opt bazel-bin)/bench/hit_instr"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-for api in memp native; do
+for api in memp native bare; do
 	for hot in 16384 256; do
 		flag=""
-		[ "$api" = native ] && flag="--native"
+		[ "$api" = memp ] || flag="--$api"
 		ops=$(valgrind --tool=callgrind --collect-atstart=no \
 			--toggle-collect='hit_loop*' --branch-sim=yes \
 			--callgrind-out-file="$out" \
