@@ -207,10 +207,10 @@ void print_header(void)
 	bench_cpu_model(model, sizeof(model));
 	if (any_big())
 		snprintf(big, sizeof(big),
-			 " (and one of %u pages, %u MiB, for the workloads of "
+			 " (and one of %u pages, %u GiB, for the workloads of "
 			 "that size)",
 			 BIG_FILE_PAGES,
-			 BIG_FILE_PAGES / (1048576u / BENCH_PAGE_SIZE));
+			 BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
 	snprintf(g_machine, sizeof(g_machine), "nproc %d, %s %s %s, CPU %s",
 		 cpu_count(), u.sysname, u.release, u.machine, model);
 	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
