@@ -20,8 +20,10 @@
 # the same process), with the same options; repetition r passes --seed
 # 42+r to all three. The Markdown section goes to stdout: per cell each
 # form's median Mops/s, the bare probe's median over all the cell's runs
-# (all three binaries), form / bare probe and shared / static, then the
-# bare probe's median per binary (the yardstick must not depend on the
+# (all three binaries), form / bare probe and shared / static; then the
+# same ratios taken run by run (lfmpool against the probe of the same
+# process, shared against the static run before it), their medians, and
+# the bare probe's median per binary (the yardstick must not depend on the
 # build). Progress on stderr.
 #
 #   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
@@ -225,11 +227,15 @@ function median(key,    n, i, j, t, v) {
 function add(key, x) { val[key, ++cnt[key]] = x }
 function r(a, b) { return a > 0 && b > 0 ? sprintf("%.2f", a / b) : "-" }
 function m(x) { return x > 0 ? sprintf("%.3f", x) : "-" }
+function f2(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
+# $1 form, $2 workload, $3 threads, $4 run, $5 system, $6 Mops/s
 {
-	cellkey = $2 SUBSEP $3
-	if (!(cellkey in seen)) { seen[cellkey] = 1; order[++ncell] = cellkey }
-	if ($5 == "lfmpool") add($1 SUBSEP cellkey, $6)
-	else if ($5 == "bare") { add("bare" SUBSEP cellkey, $6); add("bare-" $1 SUBSEP cellkey, $6) }
+	k = $2 SUBSEP $3
+	if (!(k in seen)) { seen[k] = 1; order[++ncell] = k }
+	one[$1, k, $4, $5] = $6
+	if ($4 > maxrun) maxrun = $4
+	if ($5 == "lfmpool") add($1 SUBSEP k, $6)
+	else if ($5 == "bare") { add("bare" SUBSEP k, $6); add("bare-" $1 SUBSEP k, $6) }
 }
 END {
 	print "| workload | threads | in-tree Mops/s | static Mops/s | shared Mops/s | bare probe Mops/s | in-tree / bare | static / bare | shared / bare | shared / static |"
@@ -241,14 +247,33 @@ END {
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			p[1], p[2], m(a), m(s), m(h), m(b), r(a, b), r(s, b), r(h, b), r(h, s)
 	}
+	# Paired: each run of lfmpool against the bare probe of the same
+	# process, and the shared run against the static one just before it.
+	for (i = 1; i <= ncell; i++) {
+		k = order[i]
+		for (q = 1; q <= maxrun; q++) {
+			split("in-tree static shared", fs, " ")
+			for (j = 1; j <= 3; j++)
+				if (one[fs[j], k, q, "lfmpool"] > 0 && one[fs[j], k, q, "bare"] > 0)
+					add("pb-" fs[j] SUBSEP k, one[fs[j], k, q, "lfmpool"] / one[fs[j], k, q, "bare"])
+			if (one["shared", k, q, "lfmpool"] > 0 && one["static", k, q, "lfmpool"] > 0)
+				add("ps" SUBSEP k, one["shared", k, q, "lfmpool"] / one["static", k, q, "lfmpool"])
+		}
+	}
 	print ""
-	print "The bare probe per binary (Mops/s, median):"
+	print "The same runs paired, each ratio taken per run and its median given:" \
+		" lfmpool / the bare probe of the same process, and the shared run /" \
+		" the static run just before it (less exposed to the machine drifting" \
+		" between runs); and the bare probe per binary (Mops/s, median), the" \
+		" yardstick built by Bazel and by cc:"
 	print ""
-	print "| workload | threads | in-tree | static | shared |"
-	print "|---|---:|---:|---:|---:|"
+	print "| workload | threads | in-tree / bare, per run | static / bare, per run | shared / bare, per run | shared / static, per run | bare in in-tree Mops/s | bare in static Mops/s | bare in shared Mops/s |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncell; i++) {
 		k = order[i]; split(k, p, SUBSEP)
-		printf "| %s | %s | %s | %s | %s |\n", p[1], p[2],
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2],
+			f2(median("pb-in-tree" SUBSEP k)), f2(median("pb-static" SUBSEP k)),
+			f2(median("pb-shared" SUBSEP k)), f2(median("ps" SUBSEP k)),
 			m(median("bare-in-tree" SUBSEP k)), m(median("bare-static" SUBSEP k)),
 			m(median("bare-shared" SUBSEP k))
 	}
