@@ -58,6 +58,9 @@ static char g_dir[PATH_MAX];
 static char g_path[NSYS][PATH_MAX + 32];
 /* The two-file workloads' second data file: 8 KiB pages, the same bytes. */
 static char g_path_large[NSYS][PATH_MAX + 32];
+/* The BIG_FILE_PAGES-page file of the workloads that name it (file_pages);
+ * made only when one of them runs. */
+static char g_path_big[NSYS][PATH_MAX + 32];
 static FILE *g_csv; /* --csv */
 
 /* ------------------------------------------------------------------ */
@@ -71,6 +74,8 @@ static void remove_files(void)
 			unlink(g_path[s]);
 		if (g_path_large[s][0] != '\0')
 			unlink(g_path_large[s]);
+		if (g_path_big[s][0] != '\0')
+			unlink(g_path_big[s]);
 	}
 	if (g_dir[0] != '\0')
 		rmdir(g_dir);
@@ -94,13 +99,27 @@ static void on_signal(int sig)
 	_exit(sig == SIGALRM ? 3 : 130);
 }
 
-/* A data file of FILE_PAGES * BENCH_PAGE_SIZE bytes in pages of `pagesize`
+/* A fatal signal: remove the files, then die of the signal as before
+ * (SA_RESETHAND restored the default action; the faulting instruction runs
+ * again, or the signal is raised again). */
+static void on_fatal(int sig)
+{
+	static const char msg[] =
+	    "mpool_bench: FAILED: fatal signal; data files removed\n";
+	ssize_t n = write(2, msg, sizeof(msg) - 1);
+
+	(void)n;
+	remove_files();
+	raise(sig);
+}
+
+/* A data file of `bytes4k` * BENCH_PAGE_SIZE bytes in pages of `pagesize`
  * bytes, each holding its page number at offset 0. */
-static void make_file(const char *path, uint32_t pagesize)
+static void make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
 {
 	static unsigned char buf[64 * BENCH_PAGE_SIZE];
 	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
-	const uint32_t pages = FILE_PAGES / (pagesize / BENCH_PAGE_SIZE);
+	const uint32_t pages = bytes4k / (pagesize / BENCH_PAGE_SIZE);
 	int fd;
 
 	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
@@ -140,21 +159,43 @@ static void make_files(void)
 	for (int w = 0; w < NWORKLOADS; w++)
 		two_files |= opt.wl_on[w] && workloads[w].run_pagesize != 0;
 	for (int s = 0; s < NSYS; s++) {
-		if (!sys_any(s))
+		int usual = 0, big = 0; /* the files system s reads */
+
+		for (int w = 0; w < NWORKLOADS; w++)
+			if (opt.wl_on[w] && sys_on(w, s)) {
+				big |= workloads[w].file_pages != 0;
+				usual |= workloads[w].file_pages == 0;
+			}
+		if (big) {
+			if ((size_t)snprintf(
+				g_path_big[s], sizeof(g_path_big[s]),
+				"%s/%s-big.db", g_dir,
+				sys_csv_name[s]) >= sizeof(g_path_big[s]))
+				die("TMPDIR too long");
+			make_file(g_path_big[s], BENCH_PAGE_SIZE,
+				  BIG_FILE_PAGES);
+		}
+		if (!usual)
 			continue;
 		if ((size_t)snprintf(g_path[s], sizeof(g_path[s]), "%s/%s.db",
 				     g_dir,
 				     sys_csv_name[s]) >= sizeof(g_path[s]))
 			die("TMPDIR too long");
-		make_file(g_path[s], BENCH_PAGE_SIZE);
+		make_file(g_path[s], BENCH_PAGE_SIZE, FILE_PAGES);
 		if (!two_files || s >= SYS_BARE)
 			continue;
 		if ((size_t)snprintf(g_path_large[s], sizeof(g_path_large[s]),
 				     "%s/%s-8k.db", g_dir, sys_csv_name[s]) >=
 		    sizeof(g_path_large[s]))
 			die("TMPDIR too long");
-		make_file(g_path_large[s], BENCH_PAGE_SIZE_LARGE);
+		make_file(g_path_large[s], BENCH_PAGE_SIZE_LARGE, FILE_PAGES);
 	}
+}
+
+/* System s's 4 KiB data file for workload w (the one it opens). */
+static const char *file_of(int s, int w)
+{
+	return workloads[w].file_pages != 0 ? g_path_big[s] : g_path[s];
 }
 
 /* System s's data file of `pagesize` byte pages. */
@@ -367,13 +408,13 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 	alarm((unsigned)(opt.seconds * 4) + 120);
 	bench_floor_threads = nthreads; /* its slices of frames */
 
-	if ((ret = sys->open(g_dir, g_path[s], cache_bytes, &bp)) != 0) {
+	if ((ret = sys->open(g_dir, file_of(s, w), cache_bytes, &bp)) != 0) {
 		rr->errors++;
 		fprintf(stderr,
 			"mpool_bench: FAILED: %s: open pool of %zu bytes on "
 			"%s: %s (%d)\n",
-			sys->name, cache_bytes, g_path[s], sys->strerror(ret),
-			ret);
+			sys->name, cache_bytes, file_of(s, w),
+			sys->strerror(ret), ret);
 		g_failed = 1;
 		alarm(0);
 		return;
@@ -417,7 +458,7 @@ static void run_one(int s, int w, int t, int run, size_t cache_bytes,
 				     "use_file", 0, ret);
 			goto out;
 		}
-	} else if (warm(sys, bp, FILE_PAGES, wl->name, nthreads, rr) != 0)
+	} else if (warm(sys, bp, wl_pages(w), wl->name, nthreads, rr) != 0)
 		goto out;
 	if ((ret = sys->stats(bp, &st0)) != 0) {
 		rr->errors++;
@@ -551,10 +592,11 @@ out:
 /* ------------------------------------------------------------------ */
 /* Cache sizing                                                         */
 
-/* Pages BDB holds after the warm-up with a cache of `bytes`; 0 on error. */
-static uint64_t bdb_pages_held(size_t bytes)
+/* Pages BDB holds after the warm-up on workload w's file with a cache of
+ * `bytes`; 0 on error. */
+static uint64_t bdb_pages_held(int w, size_t bytes)
 {
-	const struct bench_sys *sys = systems[1];
+	const struct bench_sys *sys = systems[SYS_BDB];
 	struct run_result rr;
 	struct bench_stats st;
 	bench_pool *bp;
@@ -563,10 +605,10 @@ static uint64_t bdb_pages_held(size_t bytes)
 
 	memset(&rr, 0, sizeof(rr));
 	alarm(120);
-	if ((ret = sys->open(g_dir, g_path[1], bytes, &bp)) != 0)
+	if ((ret = sys->open(g_dir, file_of(SYS_BDB, w), bytes, &bp)) != 0)
 		die("%s: open with a %zu-byte cache: %s", sys->name, bytes,
 		    sys->strerror(ret));
-	if (warm(sys, bp, FILE_PAGES, "cache-sizing", 1, &rr) == 0 &&
+	if (warm(sys, bp, wl_pages(w), "cache-sizing", 1, &rr) == 0 &&
 	    (ret = sys->stats(bp, &st)) == 0)
 		held = st.pages_held;
 	if ((ret = sys->close(bp)) != 0)
@@ -597,15 +639,20 @@ static void size_caches(void)
 		 * the floor has as many frames as lfmpool. */
 		g_cache_bytes[w][SYS_BARE] = bytes;
 		g_cache_bytes[w][SYS_FLOOR] = bytes;
-		/* Same-frame workloads share one answer. */
+		if (!sys_on(w, SYS_BDB))
+			continue;
+		/* Same-frame workloads on the same file share one answer. */
 		for (int v = 0; v < w; v++)
-			if (opt.wl_on[v] && workloads[v].frames == target) {
+			if (opt.wl_on[v] && sys_on(v, SYS_BDB) &&
+			    workloads[v].frames == target &&
+			    workloads[v].file_pages ==
+				workloads[w].file_pages) {
 				g_cache_bytes[w][1] = g_cache_bytes[v][1];
 				g_bdb_held_same_bytes[w] =
 				    g_bdb_held_same_bytes[v];
 				goto next;
 			}
-		held = bdb_pages_held(bytes);
+		held = bdb_pages_held(w, bytes);
 		if (held == 0)
 			die("BDB holds no pages with a %zu-byte cache", bytes);
 		g_bdb_held_same_bytes[w] = held;
@@ -628,7 +675,7 @@ static void size_caches(void)
 						break;
 					next = lo + (hi - lo) / 2;
 				} else if (held < target &&
-					   target >= FILE_PAGES) {
+					   target >= wl_pages(w)) {
 					next = (size_t)((double)bytes * 1.1);
 				} else {
 					next = (size_t)((double)bytes *
@@ -636,7 +683,7 @@ static void size_caches(void)
 							(double)held);
 				}
 				bytes = next;
-				if ((held = bdb_pages_held(bytes)) == 0)
+				if ((held = bdb_pages_held(w, bytes)) == 0)
 					die("BDB holds no pages with a "
 					    "%zu-byte cache",
 					    bytes);
@@ -696,6 +743,15 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
+	/* A crash (of a pool under test) must not leave the data files
+	 * behind either: hit-uniform-1m's are 4 GiB each. */
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
 	atexit(remove_files);
 
 	if (opt.csv_path != NULL) {
@@ -750,11 +806,15 @@ int main(int argc, char **argv)
 				}
 				fprintf(stderr,
 					"[%s, %d threads, run %d/%d] lfmpool "
-					"%.3f Mops/s, BDB %.3f Mops/s",
+					"%.3f Mops/s",
 					workloads[w].name, opt.threads[t],
 					r + 1, opt.runs,
-					res_at(w, t, 0, r)->ops_per_sec / 1e6,
-					res_at(w, t, 1, r)->ops_per_sec / 1e6);
+					res_at(w, t, 0, r)->ops_per_sec / 1e6);
+				if (sys_on(w, SYS_BDB))
+					fprintf(stderr, ", BDB %.3f Mops/s",
+						res_at(w, t, SYS_BDB, r)
+							->ops_per_sec /
+						    1e6);
 				if (ref_of(w) >= 0) {
 					double p = res_at(w, t, ref_of(w), r)
 						       ->ops_per_sec;
@@ -764,13 +824,17 @@ int main(int argc, char **argv)
 						p / 1e6);
 				}
 				fputc('\n', stderr);
-				if (workloads[w].timed)
+				if (workloads[w].timed) {
 					fprintf(
 					    stderr,
-					    "    p99 miss: lfmpool %.1f us, "
-					    "BDB %.1f us\n",
-					    res_at(w, t, 0, r)->p99_miss_us,
-					    res_at(w, t, 1, r)->p99_miss_us);
+					    "    p99 miss: lfmpool %.1f us",
+					    res_at(w, t, 0, r)->p99_miss_us);
+					if (sys_on(w, SYS_BDB))
+						fprintf(stderr, ", BDB %.1f us",
+							res_at(w, t, SYS_BDB, r)
+							    ->p99_miss_us);
+					fputc('\n', stderr);
+				}
 			}
 			units_done += opt.runs * nsys_in(w);
 			snprintf(what, sizeof(what), "%s, %d thread%s",

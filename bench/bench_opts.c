@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		"[--clean-pct N] [--trickle-pct N]\n"
 		"                   [--trickle-pause-us N] "
 		"[--bare | --no-bare] [--floor | --floor-copy | --no-floor]\n"
+		"                   [--bdb | --no-bdb]\n"
 		"workloads:");
 	for (int w = 0; w < NWORKLOADS; w++)
 		fprintf(f, " %s", workloads[w].name);
@@ -51,6 +52,13 @@ static void usage(FILE *f)
 		   "  BDB only; --floor-copy: the floor copies each page "
 		   "from a read-only mapping of\n"
 		   "  the file instead (lfmpool's way of reading a miss)\n"
+		   "--bdb (default): run Berkeley DB 5.3; --no-bdb: lfmpool "
+		   "and the workload's\n"
+		   "  reference only\n"
+		   "hit-uniform-1m: a 4 GiB data file per system (12 GiB "
+		   "under $TMPDIR, removed at\n"
+		   "  exit), a 4 GiB pool, BDB a 4.4 GiB cache; 1 thread "
+		   "unless --threads is given\n"
 		   "--csv FILE: every run's Mops/s (and p99s), one row each; "
 		   "--data FILE: per cell\n"
 		   "  and system the median, minimum and maximum Mops/s, "
@@ -147,6 +155,8 @@ void parse_args(int argc, char **argv)
 	    {"floor", no_argument, NULL, 'F'},
 	    {"no-floor", no_argument, NULL, 'n'},
 	    {"floor-copy", no_argument, NULL, 'm'},
+	    {"bdb", no_argument, NULL, 'Q'},
+	    {"no-bdb", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -161,6 +171,7 @@ void parse_args(int argc, char **argv)
 	opt.trickle_pause_us = 1000;
 	opt.bare = 1;
 	opt.floor = 1;
+	opt.bdb = 1;
 	parse_threads("1,2,4,8");
 	while ((c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h",
 				longopts, NULL)) != -1) {
@@ -252,6 +263,12 @@ void parse_args(int argc, char **argv)
 		case 'm':
 			opt.floor = 1;
 			bench_floor_copy = 1;
+			break;
+		case 'Q':
+			opt.bdb = 1;
+			break;
+		case 'q':
+			opt.bdb = 0;
 			break;
 		case 'h':
 			usage(stdout);

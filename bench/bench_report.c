@@ -24,13 +24,18 @@
 /* The header's date and machine lines, again in the --data file. */
 static char g_date[64], g_machine[512];
 
+/* median_of's answer for a system that does not run in the workload. */
+#define NOT_RUN (-2.0)
+
 /* Median of a double field (at offset `off` in struct run_result) over the
- * completed runs of one system in one cell; -1: none */
+ * completed runs of one system in one cell; -1: none; NOT_RUN. */
 static double median_of(int w, int t, int s, size_t off)
 {
 	double v[MAX_RUNS];
 	int n = 0;
 
+	if (!sys_on(w, s))
+		return NOT_RUN;
 	for (int r = 0; r < opt.runs; r++) {
 		struct run_result *rr = res_at(w, t, s, r);
 
@@ -42,7 +47,8 @@ static double median_of(int w, int t, int s, size_t off)
 	return bench_median_sort(v, n);
 }
 
-/* Median ops/s of the completed runs of one system in one cell; -1: none */
+/* Median ops/s of the completed runs of one system in one cell; -1: none;
+ * NOT_RUN. */
 static double median_ops(int w, int t, int s)
 {
 	return median_of(w, t, s, offsetof(struct run_result, ops_per_sec));
@@ -50,7 +56,9 @@ static double median_ops(int w, int t, int s)
 
 static void fmt_mops(char *buf, size_t len, double ops)
 {
-	if (ops < 0)
+	if (ops == NOT_RUN)
+		snprintf(buf, len, "-");
+	else if (ops < 0)
 		snprintf(buf, len, "FAILED");
 	else
 		snprintf(buf, len, "%.3f", ops / 1e6);
@@ -90,13 +98,23 @@ static int any_wb_on(void)
 	return 0;
 }
 
+/* Does a workload of the BIG_FILE_PAGES file run? */
+static int any_big(void)
+{
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w] && workloads[w].file_pages != 0)
+			return 1;
+	return 0;
+}
+
 /* How BDB's dirty gets are made, when a workload has some. */
 static void print_bdb_dirty(void)
 {
 	int any = 0;
 
 	for (int w = 0; w < NWORKLOADS; w++)
-		any |= opt.wl_on[w] && workloads[w].dirty_every != 0;
+		any |= opt.wl_on[w] && workloads[w].dirty_every != 0 &&
+		       sys_on(w, SYS_BDB);
 	if (!any)
 		return;
 	if (bench_bdb_dirty_api)
@@ -179,7 +197,7 @@ static void print_mixed_header(void)
 void print_header(void)
 {
 	struct utsname u;
-	char model[256];
+	char model[256], big[96] = "";
 	time_t now = time(NULL);
 
 	strftime(g_date, sizeof(g_date), "%Y-%m-%d %H:%M:%S %Z",
@@ -187,6 +205,12 @@ void print_header(void)
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
 	bench_cpu_model(model, sizeof(model));
+	if (any_big())
+		snprintf(big, sizeof(big),
+			 " (and one of %u pages, %u GiB, for the workloads of "
+			 "that size)",
+			 BIG_FILE_PAGES,
+			 BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
 	snprintf(g_machine, sizeof(g_machine), "nproc %d, %s %s %s, CPU %s",
 		 cpu_count(), u.sysname, u.release, u.machine, model);
 	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
@@ -194,19 +218,23 @@ void print_header(void)
 	printf("- machine: %s\n", g_machine);
 	printf("- libraries: %s; %s\n", systems[0]->version(),
 	       systems[1]->version());
-	printf("- method: 4 KiB pages, %u-page data file per system; each op "
-	       "is get, read the page number at offset 0 (checked), "
+	printf("- method: 4 KiB pages, %u-page data file per system%s; each "
+	       "op is get, read the page number at offset 0 (checked), "
 	       "maybe write a byte, put; %.2f s per run, %d runs per system "
 	       "per cell, lfmpool and BDB alternating; medians reported; "
 	       "ratio = lfmpool / BDB\n",
-	       FILE_PAGES, opt.seconds, opt.runs);
-	printf("- BDB cache sizing: %s\n",
-	       opt.bdb_same_bytes
-		   ? "same byte budget as lfmpool (pages x 4096); BDB keeps "
-		     "its buffer headers inside it, see the pages each holds "
-		     "below"
-		   : "sized to hold the same number of pages as lfmpool "
-		     "(cache size searched for; see below)");
+	       FILE_PAGES, big, opt.seconds, opt.runs);
+	if (!opt.bdb)
+		printf("- BDB 5.3 does not run (--no-bdb): no ratio to it\n");
+	else
+		printf(
+		    "- BDB cache sizing: %s\n",
+		    opt.bdb_same_bytes
+			? "same byte budget as lfmpool (pages x 4096); BDB "
+			  "keeps its buffer headers inside it, see the pages "
+			  "each holds below"
+			: "sized to hold the same number of pages as lfmpool "
+			  "(cache size searched for; see below)");
 	print_bdb_dirty();
 	if (sys_any(SYS_BARE))
 		printf(
@@ -258,7 +286,9 @@ void print_header(void)
 
 static void fmt_us(char *buf, size_t len, double us)
 {
-	if (us < 0)
+	if (us == NOT_RUN)
+		snprintf(buf, len, "-");
+	else if (us < 0)
 		snprintf(buf, len, "FAILED");
 	else if (us < 100)
 		snprintf(buf, len, "%.1f", us);
@@ -402,11 +432,13 @@ static void print_wb_report(void)
 					    sm[s].pages_out, sm[s].ops);
 			}
 			if (workloads[w].wb == WB_ON) {
-				snprintf(c[4], sizeof(c[4]), "%.0f",
-					 sm[1].nruns == 0
-					     ? 0.0
-					     : (double)sm[1].trickle_calls /
-						   (sm[1].nruns * opt.seconds));
+				if (sm[1].nruns == 0)
+					snprintf(c[4], sizeof(c[4]), "-");
+				else
+					snprintf(
+					    c[4], sizeof(c[4]), "%.0f",
+					    (double)sm[1].trickle_calls /
+						(sm[1].nruns * opt.seconds));
 				fmt_per_kop(c[5], sizeof(c[5]),
 					    sm[1].trickle_pages, sm[1].ops);
 			} else {
@@ -510,10 +542,14 @@ void print_report(void)
 			fmt_hit(b, sizeof(b), h[1], m[1]);
 			/* The share of reads: fmt_hit's arithmetic. */
 			fmt_hit(c, sizeof(c), in_mapped, in - in_mapped);
-			printf("| %s | %d | %s | %s | %llu | %llu | %s |\n",
+			if (sys_on(w, SYS_BDB))
+				snprintf(d, sizeof(d), "%llu",
+					 (unsigned long long)held[SYS_BDB]);
+			else
+				snprintf(d, sizeof(d), "-");
+			printf("| %s | %d | %s | %s | %llu | %s | %s |\n",
 			       workloads[w].name, opt.threads[t], a, b,
-			       (unsigned long long)held[0],
-			       (unsigned long long)held[1], c);
+			       (unsigned long long)held[0], d, c);
 		}
 	}
 
@@ -535,15 +571,18 @@ void print_report(void)
 				if (!r1 && res_at(w, t, 1, r)->done)
 					r1 = res_at(w, t, 1, r);
 			}
-		printf(
-		    "| %s | %zu | %llu | %llu | %zu | %llu | %llu | %llu |\n",
-		    workloads[w].name, g_cache_bytes[w][0],
-		    (unsigned long long)(r0 ? r0->cache_bytes : 0),
-		    (unsigned long long)(r0 ? r0->held_warm : 0),
-		    g_cache_bytes[w][1],
-		    (unsigned long long)(r1 ? r1->cache_bytes : 0),
-		    (unsigned long long)(r1 ? r1->held_warm : 0),
-		    (unsigned long long)g_bdb_held_same_bytes[w]);
+		printf("| %s | %zu | %llu | %llu | ", workloads[w].name,
+		       g_cache_bytes[w][0],
+		       (unsigned long long)(r0 ? r0->cache_bytes : 0),
+		       (unsigned long long)(r0 ? r0->held_warm : 0));
+		if (!sys_on(w, SYS_BDB))
+			printf("- | - | - | - |\n");
+		else
+			printf("%zu | %llu | %llu | %llu |\n",
+			       g_cache_bytes[w][1],
+			       (unsigned long long)(r1 ? r1->cache_bytes : 0),
+			       (unsigned long long)(r1 ? r1->held_warm : 0),
+			       (unsigned long long)g_bdb_held_same_bytes[w]);
 	}
 
 	print_wb_report();

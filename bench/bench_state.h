@@ -16,10 +16,15 @@
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
 #define MAX_RUNS    1000
-#define NSYS	    4 /* 0: lfmpool, 1: BDB, 2: the bare probe, 3: the floor */
-#define SYS_BARE    2 /* the bare probe's index (bench_bare.c) */
-#define SYS_FLOOR   3 /* the pread floor's index (bench_floor.c) */
-#define NWORKLOADS  9 /* entries of workloads[] (checked in bench_state.c) */
+#define NSYS	    4  /* 0: lfmpool, 1: BDB, 2: the bare probe, 3: the floor */
+#define SYS_BDB	    1  /* Berkeley DB 5.3's index (bench_bdb.c) */
+#define SYS_BARE    2  /* the bare probe's index (bench_bare.c) */
+#define SYS_FLOOR   3  /* the pread floor's index (bench_floor.c) */
+#define NWORKLOADS  10 /* entries of workloads[] (checked in bench_state.c) */
+
+/* Pages in the large data file of the workloads that name it
+ * (file_pages): 1 M pages of 4 KiB, 4 GiB. */
+#define BIG_FILE_PAGES (1u << 20)
 
 /* ------------------------------------------------------------------ */
 /* Workloads                                                           */
@@ -51,6 +56,9 @@ struct workload {
 	 * moves to the one of `run_pagesize` (use_file), which the timed
 	 * period reads. Both 0: the one 4 KiB data file throughout. */
 	uint32_t warm_pagesize, run_pagesize;
+	/* Pages of the 4 KiB data file: 0, the usual FILE_PAGES one;
+	 * BIG_FILE_PAGES, a file of its own per system (hit-uniform-1m). */
+	uint32_t file_pages;
 };
 
 extern const struct workload workloads[NWORKLOADS];
@@ -74,6 +82,7 @@ struct bench_opt {
 	int threads_given;    /* --threads was given */
 	int bare;	      /* --bare (default) / --no-bare */
 	int floor;	      /* --floor (default) / --no-floor */
+	int bdb;	      /* --bdb (default) / --no-bdb */
 };
 
 extern struct bench_opt opt;
@@ -109,6 +118,13 @@ extern int g_failed;
 
 struct run_result *res_at(int w, int t, int s, int r);
 
+/* The pages of workload w's 4 KiB data file. */
+static inline uint32_t wl_pages(int w)
+{
+	return workloads[w].file_pages != 0 ? workloads[w].file_pages
+					    : FILE_PAGES;
+}
+
 /* Is cell (workload w, thread count t) run? */
 static inline int cell_on(int w, int t)
 {
@@ -117,8 +133,9 @@ static inline int cell_on(int w, int t)
 		opt.threads[t] <= workloads[w].max_threads);
 }
 
-/* Does system s run in workload w? The bare probe never evicts: it runs
- * (unless --no-bare) where the pool holds the whole file, the hit
+/* Does system s run in workload w? BDB runs unless --no-bdb. The bare
+ * probe never evicts:
+ * it runs (unless --no-bare) where the pool holds the whole file, the hit
  * workloads. The pread floor runs (unless --no-floor) where it does not,
  * the miss workloads. So each workload has at most one reference; the
  * two-file workloads have none. */
@@ -126,10 +143,12 @@ static inline int sys_on(int w, int s)
 {
 	if (workloads[w].run_pagesize != 0 && s >= SYS_BARE)
 		return 0; /* the references serve one file */
+	if (s == SYS_BDB)
+		return opt.bdb;
 	if (s == SYS_BARE)
-		return opt.bare && workloads[w].frames >= FILE_PAGES;
+		return opt.bare && workloads[w].frames >= wl_pages(w);
 	if (s == SYS_FLOOR)
-		return opt.floor && workloads[w].frames < FILE_PAGES;
+		return opt.floor && workloads[w].frames < wl_pages(w);
 	return 1;
 }
 

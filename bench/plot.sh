@@ -45,6 +45,7 @@ BEGIN {
 	sub_["hit-uniform"] = "hits: uniform over 16384 pages, all cached"
 	sub_["hit-hot256"] = "hits: uniform over 256 hot pages"
 	sub_["hit-zipf"] = "hits: Zipf(0.99) over 16384 pages, all cached"
+	sub_["hit-uniform-1m"] = "hits: uniform over 1 M pages (4 GiB), all cached"
 	sub_["miss-uniform"] = "2048-page pool, 16384 pages: 87.5% misses"
 	sub_["dirty"] = "as miss-uniform, 1 put in 4 dirty"
 	sub_["dirty-flush-off"] = "dirty, each get timed; no background writer"

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # The main job: build the benchmarks and the demo (optimised), run the demo,
-# then the benchmark against Berkeley DB 5.3. Its Markdown report goes to
-# stdout and to results/bench-<date>.md, with its picture beside it,
+# then the benchmark against Berkeley DB 5.3, then the installed forms
+# (bench/forms.sh: the hit rows through the in-tree binary, the installed
+# static archive and the installed shared library, interleaved). The
+# Markdown report, both parts, goes to stdout and to
+# results/bench-<date>.md, with its picture beside it,
 # results/bench-<date>.svg (bench/plot.sh, from the medians the benchmark
-# writes to results/bench-<date>.tsv). Progress, one line per finished cell
+# writes to results/bench-<date>.tsv; the forms' runs go to
+# results/bench-forms-<date>.tsv). Progress, one line per finished cell
 # with the time left, goes to stderr.
 #
-#   bash bench/run.sh          the short set, about 2 minutes on 2 cores:
+#   bash bench/run.sh          the short set, about 3 minutes on 2 cores:
 #                              hit-uniform, hit-hot256, miss-uniform and the
 #                              write-back pair (dirty-flush-off, -on) at 1 and
-#                              2 threads, 3 runs each
-#   bash bench/run.sh --full   the whole matrix, 12 to 14 minutes on 2 cores:
+#                              2 threads, 3 runs each; the forms 5 times
+#   bash bench/run.sh --full   the whole matrix, 17 to 20 minutes on 2 cores:
 #                              every workload at 1, 2, 4 and 8 threads (the
 #                              write-back pair up to 4, the mixed-shift pair
-#                              up to 2; the bare probe in the
+#                              up to 2, hit-uniform-1m, a 4 GiB pool and
+#                              three 4 GiB files under $TMPDIR, at 1; the
+#                              bare probe in the
 #                              hit workloads, the pread floor in the miss
-#                              workloads), 5 runs each; then mpool_pins
+#                              workloads), 5 runs each; the forms 7 times;
+#                              then mpool_pins
 #                              (results/bench-pins-<date>.md) and the
 #                              processes benchmark, mpool_bench_procs
 #                              (results/bench-procs-<date>.md and .svg)
@@ -28,7 +35,10 @@
 #                              mpool_pins and mpool_bench_procs follow.
 #
 # mpool_bench_procs takes its options from BENCH_PROCS_ARGS, e.g.
-# BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes).
+# BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes);
+# bench/forms.sh from BENCH_FORMS_ARGS (e.g. "--runs 3"; default: --runs 5,
+# 7 with --full, --seconds 0.5, about 75 s and 100 s); BENCH_FORMS=0 skips
+# it.
 set -euo pipefail
 
 full=0
@@ -61,6 +71,22 @@ out="results/bench-$stamp"
 "$bin/bench/mpool_bench" "${args[@]}" --data "$out.tsv" |
 	tee "$out.md"
 bash bench/plot.sh "$out.tsv" "$out.svg"
+
+# The installed forms, appended to the same report (docs/benchmarks.md,
+# "The installed forms").
+if [ "${BENCH_FORMS:-1}" != 0 ]; then
+	if [ -n "${BENCH_FORMS_ARGS:-}" ]; then
+		# shellcheck disable=SC2206 # word splitting of the options is wanted
+		forms_args=($BENCH_FORMS_ARGS)
+	elif [ $full -eq 1 ]; then
+		forms_args=(--runs 7)
+	else
+		forms_args=(--runs 5)
+	fi
+	echo | tee -a "$out.md"
+	bash bench/forms.sh "${forms_args[@]}" \
+		--data "results/bench-forms-$stamp.tsv" | tee -a "$out.md"
+fi
 echo "report: $out.md, picture: $out.svg" >&2
 [ $full -eq 1 ] || exit 0
 

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# The library as users link it: the hit rows of mpool_bench through three
+# builds of the same driver, side by side in one run.
+#   in-tree  bazel build --config=opt //bench:mpool_bench (what bench/run.sh
+#            runs: the library's static non-PIC objects)
+#   static   cc against the installed headers and lib/liblfmpool.a
+#            (pkg-config --static --libs lfmpool, -l:liblfmpool.a)
+#   shared   cc against the installed headers and lib/liblfmpool.so.0
+#            (pkg-config --libs lfmpool), run with LD_LIBRARY_PATH=PREFIX/lib
+# The library is installed by install.sh (--config=opt) into a temporary
+# prefix, removed at exit. The static and shared drivers are compiled from
+# mpool_bench's sources (bench/BUILD) with the same command, CFLAGS below,
+# only the library's link items differing; BDB 5.3 comes with -ldb-5.3 as
+# for the Bazel target, though it does not run here (--no-bdb). ldd and nm
+# check that each binary uses the form it claims.
+#
+# Each cell (workload, threads) runs the three binaries in turn, in-tree,
+# static, shared, --runs times over (A B C A B C ...), each for one run of
+# the cell (mpool_bench --runs 1 --no-bdb: lfmpool, then the bare probe, in
+# the same process), with the same options; repetition r passes --seed
+# 42+r to all three. The Markdown section goes to stdout: per cell each
+# form's median Mops/s, the bare probe's median over all the cell's runs
+# (all three binaries), form / bare probe and shared / static; then the
+# same ratios taken run by run (lfmpool against the probe of the same
+# process, shared against the static run before it), their medians, and
+# the bare probe's median per binary (the yardstick must not depend on the
+# build). Progress on stderr.
+#
+#   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
+#                       [--threads N[,N...]] [--data FILE]
+# Defaults: --runs 5 --seconds 0.5 --workload hit-uniform,hit-hot256
+# --threads 1,2 (about 80 s on 2 cores, with the install). --data FILE:
+# every run, tab-separated (form, workload, threads, run, system, Mops/s).
+set -euo pipefail
+
+runs=5
+seconds=0.5
+wls=hit-uniform,hit-hot256
+threads=1,2
+data=
+usage() {
+	echo "usage: bash bench/forms.sh [--runs N] [--seconds S]" \
+		"[--workload W[,W...]] [--threads N[,N...]] [--data FILE]" >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case $1 in
+	--runs) runs=$2 ;;
+	--seconds) seconds=$2 ;;
+	--workload) wls=$2 ;;
+	--threads) threads=$2 ;;
+	--data) data=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || usage
+
+cd "$(dirname "$0")/.."
+bash third_party/install_deps.sh
+log() { echo "forms: $*" >&2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+if ! bazel build --config=opt //bench:mpool_bench >"$work/bazel.log" 2>&1; then
+	tail -n 30 "$work/bazel.log" >&2
+	log "bazel build --config=opt //bench:mpool_bench failed"
+	exit 1
+fi
+intree="$(bazel info --config=opt bazel-bin 2>/dev/null)/bench/mpool_bench"
+if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
+	tail -n 30 "$work/install.log" >&2
+	log "install.sh --prefix $prefix failed"
+	exit 1
+fi
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+
+# mpool_bench's C sources, as bench/BUILD lists them.
+mapfile -t srcs < <(awk '
+	/name = "mpool_bench",/ { on = 1; next }
+	on && /^[[:space:]]*"[^"]*\.c",?$/ { gsub(/[",[:space:]]/, ""); print "bench/" $0 }
+	on && /^[[:space:]]*\]/ { exit }' bench/BUILD)
+[ ${#srcs[@]} -gt 0 ] || {
+	log "no sources of mpool_bench in bench/BUILD"
+	exit 1
+}
+
+# The same compiler command for both installed forms.
+cflags=(-O2 -std=c11 -D_GNU_SOURCE -pthread)
+static_libs=$(pkg-config --static --libs lfmpool)
+static_libs=${static_libs/-llfmpool/-l:liblfmpool.a}
+shared_libs=$(pkg-config --libs lfmpool)
+# shellcheck disable=SC2046,SC2086 # pkg-config's words are split on purpose
+build() { # build OUT LIBS...
+	local out=$1
+	shift
+	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) "${srcs[@]}" \
+		-o "$out" "$@" -ldb-5.3 -lm
+}
+# shellcheck disable=SC2086
+build "$work/mpool_bench-static" $static_libs
+# shellcheck disable=SC2086
+build "$work/mpool_bench-shared" $shared_libs
+
+forms=(in-tree static shared)
+declare -A bin=(
+	[in-tree]=$intree
+	[static]=$work/mpool_bench-static
+	[shared]=$work/mpool_bench-shared
+)
+run_env() { # run_env FORM CMD...: as the form must run
+	if [ "$1" = shared ]; then
+		shift
+		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+	else
+		shift
+		"$@"
+	fi
+}
+
+# Each binary uses the form it claims: the in-tree and static ones define
+# memp_fget and need no liblfmpool; the shared one leaves it undefined
+# (versioned LFMPOOL_0) and loads the installed liblfmpool.so.0. (Whole
+# outputs captured first: grep -q would close a pipe early, and pipefail
+# would report the writer's SIGPIPE.)
+checks=()
+check_fail() {
+	log "FAILED: $*"
+	exit 1
+}
+for f in in-tree static; do
+	b=${bin[$f]}
+	syms=$(nm "$b")
+	deps=$(run_env "$f" ldd "$b")
+	grep -qE ' T memp_fget$' <<<"$syms" ||
+		check_fail "$f: memp_fget not defined in $b"
+	if grep -q liblfmpool <<<"$deps"; then
+		check_fail "$f: $b depends on liblfmpool: $(grep liblfmpool <<<"$deps")"
+	fi
+	checks+=("$f: memp_fget defined in the binary (nm: T), no liblfmpool among its ldd dependencies")
+done
+b=${bin[shared]}
+syms=$(nm "$b")
+deps=$(run_env shared ldd "$b")
+grep -qE ' U memp_fget@LFMPOOL_0$' <<<"$syms" ||
+	check_fail "shared: memp_fget@LFMPOOL_0 not undefined in $b"
+if grep -qE ' T memp_fget$' <<<"$syms"; then
+	check_fail "shared: memp_fget defined in $b itself"
+fi
+want=$(readlink -f "$prefix/lib/liblfmpool.so.0")
+got=$(awk '$1 == "liblfmpool.so.0" { print $3 }' <<<"$deps")
+if [ -z "$got" ] || [ "$(readlink -f "$got")" != "$want" ]; then
+	check_fail "shared: ldd resolves liblfmpool.so.0 to '$got', not $want"
+fi
+checks+=("shared: memp_fget@LFMPOOL_0 undefined in the binary (nm: U), liblfmpool.so.0 => the installed $(basename "$want") (ldd, with LD_LIBRARY_PATH=PREFIX/lib)")
+
+# The runs: A B C per repetition, per cell.
+IFS=, read -r -a wl_list <<<"$wls"
+IFS=, read -r -a th_list <<<"$threads"
+all=$work/runs.tsv
+: >"$all"
+ncells=$((${#wl_list[@]} * ${#th_list[@]}))
+cell=0
+start=$SECONDS
+for w in "${wl_list[@]}"; do
+	for t in "${th_list[@]}"; do
+		for ((r = 1; r <= runs; r++)); do
+			for f in "${forms[@]}"; do
+				csv=$work/run.csv
+				if ! run_env "$f" "${bin[$f]}" --workload "$w" \
+					--threads "$t" --runs 1 --seconds "$seconds" \
+					--no-bdb --seed $((42 + r)) --csv "$csv" \
+					>"$work/run.md" 2>"$work/run.err"; then
+					tail -n 5 "$work/run.err" >&2
+					log "FAILED: $f: $w, $t threads, run $r"
+					exit 1
+				fi
+				awk -F, -v f="$f" -v r="$r" 'NR > 1 {
+					printf "%s\t%s\t%s\t%d\t%s\t%.4f\n",
+						f, $1, $2, r, $3, $5 / 1e6 }' \
+					"$csv" >>"$all"
+			done
+		done
+		cell=$((cell + 1))
+		log "cell $cell/$ncells done: $w, $t threads; elapsed $((SECONDS - start)) s"
+	done
+done
+if [ -n "$data" ]; then
+	{
+		printf 'form\tworkload\tthreads\trun\tsystem\tmops\n'
+		cat "$all"
+	} >"$data"
+fi
+
+echo "## The installed forms: in-tree, static archive, shared library"
+echo
+echo "The hit rows through three builds of mpool_bench's driver: in-tree" \
+	"(\`bazel build --config=opt //bench:mpool_bench\`), and, after" \
+	"\`install.sh --prefix\` into a temporary prefix, \`cc ${cflags[*]}\`" \
+	"against the installed headers with the static archive" \
+	"(\`pkg-config --static --libs lfmpool\`, \`-l:liblfmpool.a\`) and with" \
+	"the shared library (\`pkg-config --libs lfmpool\`," \
+	"\`LD_LIBRARY_PATH=PREFIX/lib\`). Per cell the three ran in turn" \
+	"(in-tree, static, shared) $runs times, each one run of ${seconds} s" \
+	"of lfmpool then the bare probe (\`--runs 1 --no-bdb\`, seed 42+run)." \
+	"Medians; the bare probe's over all the cell's runs of the three" \
+	"binaries."
+echo
+for c in "${checks[@]}"; do
+	echo "- $c"
+done
+echo
+awk -F'\t' '
+function median(key,    n, i, j, t, v) {
+	n = cnt[key]
+	if (n == 0) return -1
+	for (i = 1; i <= n; i++) v[i] = val[key, i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function add(key, x) { val[key, ++cnt[key]] = x }
+function r(a, b) { return a > 0 && b > 0 ? sprintf("%.2f", a / b) : "-" }
+function m(x) { return x > 0 ? sprintf("%.3f", x) : "-" }
+function f2(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
+# $1 form, $2 workload, $3 threads, $4 run, $5 system, $6 Mops/s
+{
+	k = $2 SUBSEP $3
+	if (!(k in seen)) { seen[k] = 1; order[++ncell] = k }
+	one[$1, k, $4, $5] = $6
+	if ($4 > maxrun) maxrun = $4
+	if ($5 == "lfmpool") add($1 SUBSEP k, $6)
+	else if ($5 == "bare") { add("bare" SUBSEP k, $6); add("bare-" $1 SUBSEP k, $6) }
+}
+END {
+	print "| workload | threads | in-tree Mops/s | static Mops/s | shared Mops/s | bare probe Mops/s | in-tree / bare | static / bare | shared / bare | shared / static |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ncell; i++) {
+		k = order[i]; split(k, p, SUBSEP)
+		a = median("in-tree" SUBSEP k); s = median("static" SUBSEP k)
+		h = median("shared" SUBSEP k); b = median("bare" SUBSEP k)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			p[1], p[2], m(a), m(s), m(h), m(b), r(a, b), r(s, b), r(h, b), r(h, s)
+	}
+	# Paired: each run of lfmpool against the bare probe of the same
+	# process, and the shared run against the static one just before it.
+	for (i = 1; i <= ncell; i++) {
+		k = order[i]
+		for (q = 1; q <= maxrun; q++) {
+			split("in-tree static shared", fs, " ")
+			for (j = 1; j <= 3; j++)
+				if (one[fs[j], k, q, "lfmpool"] > 0 && one[fs[j], k, q, "bare"] > 0)
+					add("pb-" fs[j] SUBSEP k, one[fs[j], k, q, "lfmpool"] / one[fs[j], k, q, "bare"])
+			if (one["shared", k, q, "lfmpool"] > 0 && one["static", k, q, "lfmpool"] > 0)
+				add("ps" SUBSEP k, one["shared", k, q, "lfmpool"] / one["static", k, q, "lfmpool"])
+		}
+	}
+	print ""
+	print "The same runs paired, each ratio taken per run and its median given:" \
+		" lfmpool / the bare probe of the same process, and the shared run /" \
+		" the static run just before it (less exposed to the machine drifting" \
+		" between runs); and the bare probe per binary (Mops/s, median), the" \
+		" yardstick built by Bazel and by cc:"
+	print ""
+	print "| workload | threads | in-tree / bare, per run | static / bare, per run | shared / bare, per run | shared / static, per run | bare in in-tree Mops/s | bare in static Mops/s | bare in shared Mops/s |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ncell; i++) {
+		k = order[i]; split(k, p, SUBSEP)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2],
+			f2(median("pb-in-tree" SUBSEP k)), f2(median("pb-static" SUBSEP k)),
+			f2(median("pb-shared" SUBSEP k)), f2(median("ps" SUBSEP k)),
+			m(median("bare-in-tree" SUBSEP k)), m(median("bare-static" SUBSEP k)),
+			m(median("bare-shared" SUBSEP k))
+	}
+}' "$all"
