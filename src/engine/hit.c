@@ -145,19 +145,19 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
 	 * An empty chain (head 0) must not take an empty word (which names
 	 * "frame 0") for a match. The page is at its index << uniform_shift
 	 * (page_of); a pool of several page sizes takes the walk. */
-	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
-	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	uint32_t shift =
 	    atomic_load_explicit(mpf->shiftp, memory_order_relaxed);
+	/* The page, fetched as soon as the chain names it, so that its miss
+	 * overlaps the entry's (and, off this path, the descriptor's). */
+	void *page = (char *)mpf->data + ((uint64_t)(head - 1) << shift);
+	__builtin_prefetch(page);
+	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
 				 head == 0 || (uint16_t)w == LFM_TC_COUNT_MAX ||
 				 shift == 0,
 			     0))
 		return walk_get(mpf, pgnoaddr, pagep, tag, head);
-	/* The address before the CAS, whose lock would hold the prefetch
-	 * back. */
-	void *page = (char *)mpf->data + ((uint64_t)(head - 1) << shift);
-	__builtin_prefetch(page);
 	/* Acquire pairs with a foreign putter's release. */
 	if (!atomic_compare_exchange_strong_explicit(
 		&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
