@@ -14,7 +14,7 @@ int memp_fget(DB_MPOOLFILE *mpf, db_pgno_t *pgnoaddr, unsigned long flags,
 	if (__builtin_expect(flags == 0 && mpf != NULL && pgnoaddr != NULL &&
 				 pagep != NULL,
 			     1))
-		return lfm__hit_get(lfm__fh_of(mpf), pgnoaddr, pagep);
+		return lfm__hit_get(lfm__fh_of(mpf), pgnoaddr, 0, pagep);
 	if (mpf == NULL || pgnoaddr == NULL || pagep == NULL)
 		return EINVAL;
 	if ((flags & ~(unsigned long)GET_FLAGS) != 0)

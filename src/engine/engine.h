@@ -197,7 +197,10 @@ int lfm__put(struct lfm__fh *fh, void *page, unsigned long flags);
 int lfm__set(struct lfm__fh *fh, void *page, unsigned long flags);
 /* The hit path (hit.h): lfm__get with flags 0, lfm__put with 0 or DIRTY,
  * in as few instructions as the protocol allows. */
-int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, void **pagep);
+/* `zero` is memp_fget's flags, 0 here: the arguments stay where the caller
+ * has them, so its call is a bare jump. */
+int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long zero,
+		 void **pagep);
 int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
 /* mpool(3): page pgno as a new zero page (EEXIST if it is resident), and
  * dropping a pinned page unwritten. */

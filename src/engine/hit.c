@@ -123,8 +123,10 @@ static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 	return 0;
 }
 
-int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep)
+int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
+		 void **pagep)
 {
+	(void)zero;
 	/* No calls before the exits: this function needs no saved registers.
 	 * A mapped file, another pool's node, a thread without a pin cache
 	 * or without a node fails the one compare (pool.h, tls.c); the

@@ -29,7 +29,8 @@
 /* memp_fget(mpf, pgnoaddr, 0, pagep); a mapped file or a thread without a
  * pin cache goes to lfm__get, a page that is not resident to
  * lfm__buf_get. The caller has checked for NULLs. */
-int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep);
+int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
+		 void **pagep);
 
 /* memp_fput(mpf, page, flags) for flags 0 or LFM_PUT_DIRTY; anything
  * unusual goes to lfm__put or lfm__buf_put. The caller has
