@@ -413,5 +413,38 @@ TEST(NativePageSizes, MixedPageSizesRoundTrip) {
   EXPECT_EQ(lfmpool_close(pool), 0);
 }
 
+// Page sizes that are not powers of two, and the smallest (1 byte), each
+// alone in a pool: every page changed through eviction, read back, synced.
+TEST(NativePageSizes, OddPageSizesRoundTrip) {
+  for (size_t ps : {size_t{1}, size_t{100}, size_t{3000}, size_t{200000}}) {
+    SCOPED_TRACE("page size " + std::to_string(ps));
+    TempDir dir;
+    const std::string path = dir.File("odd.db");
+    const uint32_t frames = static_cast<uint32_t>(kNativePool / ps);
+    const uint32_t npages = frames < 200 ? frames * 2 + 3 : 400;
+    MakeFile(path, npages, ps);
+    lfmpool *pool = OpenPrivatePool(kNativePool);
+    ASSERT_NE(pool, nullptr);
+    lfmpool_file *f = OpenNativeFile(pool, path, ps);
+    ASSERT_NE(f, nullptr);
+    for (int round = 0; round < 2; round++) {
+      for (uint32_t p = 0; p < npages; p++) {
+        void *page = NGet(f, p);
+        ASSERT_NE(page, nullptr) << "page " << p;
+        ASSERT_TRUE(Bytes(page, ps) == PatternPage(p, ps, round))
+            << "page " << p << " round " << round;
+        FillPattern(page, ps, p, round + 1);
+        NPut(f, page, LFMPOOL_PUT_DIRTY);
+      }
+    }
+    ASSERT_EQ(lfmpool_fsync(f), 0);
+    for (uint32_t p = 0; p < npages; p++)
+      ASSERT_TRUE(ReadPage(path, p, ps) == PatternPage(p, ps, 2))
+          << "page " << p;
+    EXPECT_EQ(lfmpool_fclose(f), 0);
+    EXPECT_EQ(lfmpool_close(pool), 0);
+  }
+}
+
 }  // namespace
 }  // namespace lfmtest
