@@ -2,7 +2,8 @@
 // by lfmpool_fsync or by eviction and are read back after it; pins hold
 // pages against eviction (ENOMEM when every frame is pinned); the pin
 // count limit (EAGAIN); CLEAN and DISCARD; what lfmpool_fclose and
-// lfmpool_close drop and what they keep; a pool of several page sizes.
+// lfmpool_close drop and what they keep; pools of several page sizes and
+// of page sizes that are not powers of two.
 // Each case checks the pages' bytes in the pool and, with pread(2), in
 // the file.
 #include <errno.h>
