@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds lfmpool optimised and installs it under a prefix (default
 # /usr/local):
-#   include/db_mpool.h, include/mpool.h
+#   include/db_mpool.h, include/mpool.h, include/lfmpool.h
 #   lib/liblfmpool.a, lib/liblfmpool.so.MAJOR.MINOR.PATCH (soname
 #     liblfmpool.so.MAJOR) with the links liblfmpool.so.MAJOR and liblfmpool.so
 #   lib/pkgconfig/lfmpool.pc
@@ -78,7 +78,8 @@ fi
 
 libdir=$prefix/lib
 install -d "$prefix/include" "$libdir" "$libdir/pkgconfig"
-install -m 0644 include/db_mpool.h include/mpool.h "$prefix/include/"
+install -m 0644 include/db_mpool.h include/mpool.h include/lfmpool.h \
+	"$prefix/include/"
 # liblfmpool.a holds every object of the library's four layers (BUILD).
 install -m 0644 "$bin/liblfmpool.a" "$libdir/liblfmpool.a"
 install -m 0755 "$bin/liblfmpool.so" "$libdir/$realname"
@@ -95,7 +96,7 @@ includedir=\${prefix}/include
 libdir=\${prefix}/lib
 
 Name: lfmpool
-Description: Lock-free page buffer pool: Berkeley DB 2.x db_mpool(3) and 4.4BSD mpool(3) APIs
+Description: Lock-free page buffer pool: its own API lfmpool(3), Berkeley DB 2.x db_mpool(3) and 4.4BSD mpool(3)
 Version: $version
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -llfmpool

@@ -10,16 +10,17 @@
  * stays at its address, unevicted, until its put; pins are counted, so a
  * page may be pinned many times at once, by any threads. Every function
  * may be called from any thread, at any time, on any pool or file handle
- * (free-threaded); a file handle may be used by every thread at once.
+ * (free-threaded), but for the closes (below); a file handle may be used
+ * by every thread at once.
  *
  * lfmpool_get and lfmpool_put are inline: a page the calling thread has
- * used before, in a pool of one page size, is pinned and released with no
- * call into the library (docs/hit-path.md). Their inline halves read the
- * library's objects through the layout below (LFMPOOL_FAST_ABI), which the
- * library's major version fixes: a program built against this header runs
- * with any liblfmpool.so of the same soname. Link with -llfmpool
- * (pkg-config lfmpool). The shared library is for linking, not dlopen(3)
- * (its thread-local state is initial-exec).
+ * used before (from its second use on), in a pool of one page size, is
+ * pinned and released with no call into the library (docs/hit-path.md).
+ * Their inline halves read the library's objects through the layout below
+ * (LFMPOOL_FAST_ABI), which the library's major version fixes: a program
+ * built against this header runs with any liblfmpool.so of the same
+ * soname. Link with -llfmpool (pkg-config lfmpool). The shared library is
+ * for linking, not dlopen(3) (its thread-local state is initial-exec).
  *
  * Results are 0 or an errno value. Nothing is printed. See lfmpool(3).
  */
@@ -51,13 +52,16 @@ typedef struct lfmpool_file lfmpool_file; /* a file open in a pool */
 	0x4 /* background threads write cold dirty pages ahead of eviction */
 
 /* Opens the pool in directory `home` (NULL: the temporary directory, as
- * memp_open(3)), creating it with LFMPOOL_CREATE (region file mode
- * `mode`, modified by the umask), or a private one with LFMPOOL_PRIVATE.
- * `cache_bytes` is the memory for pages (0: 128 KiB; a pool that exists
- * keeps its own size). Errors: EINVAL (flags, a size under 20 KiB, a
- * shared pool of another layout or version), ENOENT (no pool, no
+ * memp_open(3) chooses it; a shared pool stays after its last close, and
+ * memp_unlink(3) removes it), creating it with LFMPOOL_CREATE (region file
+ * mode `mode`, modified by the umask), or a private one with
+ * LFMPOOL_PRIVATE. `cache_bytes` is the memory for pages (0: 128 KiB; a
+ * shared pool that exists has its creator's size, and is joined with 0 or
+ * that size). Errors: EINVAL (flags, a size under 20 KiB or of 64 GiB, a
+ * shared pool of another layout, version or size), ENOENT (no pool, no
  * LFMPOOL_CREATE), EAGAIN (its creator never finished), EMFILE (31
- * processes attached already), ENOMEM, and those of open(2) and mmap(2). */
+ * processes attached already), ENAMETOOLONG, ENOMEM, and those of open(2)
+ * and mmap(2). */
 LFM_EXPORT int lfmpool_open(const char *home, size_t cache_bytes,
 			    unsigned flags, int mode, lfmpool **poolp);
 /* Closes this process's view of the pool: its flushers stop, its file
@@ -75,9 +79,10 @@ LFM_EXPORT int lfmpool_close(lfmpool *pool);
  * `mode`). The file's size must be a multiple of pagesize. Every process
  * and handle that opens the same file (device and inode) shares its cached
  * pages. Errors: EINVAL (flags, page size, a file whose size is not a
- * multiple of it, or already open in the pool with another page size),
- * ENAMETOOLONG, EMFILE (the pool's 256 files are open), ENOMEM, and those
- * of open(2). */
+ * multiple of it, not a regular file, or known to the pool with another
+ * page size), ENAMETOOLONG (a path of 256 bytes or more), EMFILE (256
+ * files have been opened in the pool: a file keeps its place after its
+ * last handle is closed), ENOMEM, and those of open(2). */
 LFM_EXPORT int lfmpool_fopen(lfmpool *pool, const char *path, size_t pagesize,
 			     unsigned flags, int mode, lfmpool_file **filep);
 /* Closes a file handle; the file's last handle in this process drops the
@@ -97,7 +102,8 @@ LFM_EXPORT int lfmpool_fclose(lfmpool_file *file);
 /* Pins page `pgno` of the file and sets *pagep to its memory, reading it
  * if it is not cached. Errors: EINVAL (a page past the end, an argument
  * NULL), ENOMEM (every frame pinned), EAGAIN (the page's pin count is
- * full), EIO and the errors of pread(2). Inline (below). */
+ * full), EIO and the errors of pread(2) and pwrite(2) (writing the dirty
+ * page the frame held). Inline (below). */
 static inline int lfmpool_get(lfmpool_file *file, uint32_t pgno, void **pagep);
 /* Releases a pin lfmpool_get took, the page unchanged by the caller (or
  * changed and marked with lfmpool_set). Any thread may release any pin of

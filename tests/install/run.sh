@@ -79,7 +79,7 @@ check "the second run leaves the same files" \
 	cmp -s "$work/first.txt" "$work/second.txt"
 
 # Files and links.
-for h in db_mpool.h mpool.h; do
+for h in db_mpool.h mpool.h lfmpool.h; do
 	check "include/$h installed, as in the tree" \
 		cmp -s "include/$h" "$prefix/include/$h"
 done
@@ -140,10 +140,30 @@ check "dlopen of $soname gives lfmpool_version() \"lfmpool $version\"" \
 	test "$(dlopened)" = "lfmpool $version"
 
 defined=$(nm -D --defined-only "$lib/$realname")
+# The variables the public headers declare extern (lfmpool.h's inline
+# functions read the calling thread's lfmpool__tls_fast): exported as data.
+declared_data() { # declared_data <header>...
+	python3 - "$@" <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    s = open(path).read().replace("\\\n", " ")
+    s = re.sub(r"/\*.*?\*/", " ", s, flags=re.S)
+    s = re.sub(r"^[ \t]*#.*$", " ", s, flags=re.M)
+    s = re.sub(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)", " ", s)
+    for d in re.split(r"[;{}]", s):
+        if re.search(r"\bextern\b", d) and '"C"' not in d and "(" not in d:
+            print(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", d)[-1])
+PY
+}
+data=$(declared_data include/db_mpool.h include/mpool.h include/lfmpool.h)
 only_public() {
 	local type name bad=0
 	while read -r _ type name; do
 		if [ "$type $name" = "A $node" ]; then
+			continue
+		fi
+		if [[ $type == [BD] ]] && grep -qxF "${name%@@"$node"}" <<<"$data" &&
+			[[ $name == *@@$node ]]; then
 			continue
 		fi
 		if ! [[ $type == T && $name =~ ^(memp|mpool|lfmpool)_[A-Za-z0-9_]*@@$node$ ]]; then
@@ -153,18 +173,28 @@ only_public() {
 	done <<<"$defined"
 	return "$bad"
 }
-check "nm -D lists only memp_/mpool_/lfmpool_ functions under $node" only_public
+check "nm -D lists only memp_/mpool_/lfmpool_ functions and the headers' variables under $node" only_public
+data_exported() {
+	local v missing=""
+	for v in $data; do
+		grep -qE " [BD] $v@@$node$" <<<"$defined" || missing="$missing $v"
+	done
+	[ -z "$missing" ] || echo "  not exported:$missing"
+	[ -n "$data" ] && [ -z "$missing" ]
+}
+check "the headers' variables are exported (${data//$'\n'/ })" data_exported
 check "nm -D lists the version node $node" grep -qE "^0+ A $node$" <<<"$defined"
 check "nm -D lists no lfm__ symbol" not grep -q lfm__ <<<"$defined"
 
-# The functions the public headers declare (static inline helpers are not
-# declared extern), from the compiler's own listing of the declarations.
+# The functions the public headers declare (static inline ones, lfmpool.h's
+# lfmpool_get and lfmpool_put among them, are not declared extern and are
+# in the program), from the compiler's own listing of the declarations.
 declared() { # declared <header>
 	gcc -std=c11 -fsyntax-only -aux-info "$work/aux.txt" -x c "$root/$1" &&
 		grep -F "/* $root/$1:" "$work/aux.txt" |
 		sed -n 's|^/\* .*:N[CF] \*/ extern [^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\) (.*|\1|p'
 }
-for h in include/db_mpool.h include/mpool.h; do
+for h in include/db_mpool.h include/mpool.h include/lfmpool.h; do
 	funcs=$(declared "$h")
 	check "$h declares functions" test -n "$funcs"
 	missing=""
@@ -272,8 +302,11 @@ check "db_mpool(3): its LIBRARY commands and EXAMPLES work as written" \
 	page_works db_mpool.3
 check "mpool(3): its LIBRARY commands and EXAMPLES work as written" \
 	page_works mpool.3
+check "lfmpool(3): its LIBRARY commands and EXAMPLES work as written" \
+	page_works lfmpool.3
 
-for m in man3/db_mpool.3 man3/mpool.3 man3/memp_fget.3 man1/lfmpool-stat.1; do
+for m in man3/db_mpool.3 man3/mpool.3 man3/lfmpool.3 man3/memp_fget.3 \
+	man3/lfmpool_get.3 man1/lfmpool-stat.1; do
 	check "share/man/$m installed" test -e "$prefix/share/man/$m"
 done
 check "bin/lfmpool-stat installed" test -x "$prefix/bin/lfmpool-stat"

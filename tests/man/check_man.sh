@@ -6,14 +6,17 @@
 #     is not ours (open(2), ...): whether those are installed depends on
 #     the machine. A reference to one of our own pages must name a page we
 #     ship.
-#  2. Every function the public headers declare (static inline helpers
-#     aside) is an .Nm of some section-3 page.
-#  3. Every DB_* and MPOOL_* macro the public headers define is named in
-#     some page.
+#  2. Every function the public headers declare (lfmpool.h's inline ones
+#     included, internal static helpers aside) is an .Nm of some section-3
+#     page.
+#  3. Every DB_*, MPOOL_* and LFMPOOL_* macro the public headers define
+#     is named in some page (include guards and LFMPOOL__ internals
+#     aside).
 #  4. install.sh into an empty directory installs every page, a stub per
-#     extra .Nm name, and "man3/memp_fget.3" renders (mandoc resolves .so
-#     relative to the current directory, so it runs in MANDIR); a second
-#     run leaves the same tree.
+#     extra .Nm name, and "man3/memp_fget.3", "man3/mpool_open.3" and
+#     "man3/lfmpool_get.3" render (mandoc resolves .so relative to the
+#     current directory, so it runs in MANDIR); a second run leaves the
+#     same tree.
 set -uo pipefail
 
 MANDOC=/usr/bin/mandoc
@@ -39,7 +42,7 @@ done
 	exit 1
 }
 [ -n "$install_sh" ] || bad "no install.sh given"
-[ "${#headers[@]}" -ge 2 ] || bad "expected the two public headers"
+[ "${#headers[@]}" -ge 3 ] || bad "expected the three public headers"
 [ "${#pages[@]}" -ge 3 ] || bad "expected at least three pages"
 [ "$fail" -eq 0 ] || exit 1
 
@@ -84,11 +87,15 @@ for p in "${pages[@]}"; do
 	done <<<"$out"
 done
 
-# 2. Functions. Comments and preprocessor lines removed, the header is cut
-# into declarations at ; { and }; a declaration whose first "(" follows an
-# identifier and is not "(*" (a pointer to a function) declares that
-# function, unless it is a typedef or static.
-declared_functions() {
+# 2. Functions. Comments, preprocessor lines and the bodies of inline
+# functions removed (a "{" after ")" opens a body, to its matching "}"),
+# and __attribute__((...)) too, the header is cut into declarations at ;
+# { and }; a declaration whose first "(" follows an identifier and is not
+# "(*" (a pointer to a function) declares that function, unless it is a
+# typedef, or static and named with a double underscore (a header's
+# internal helper: lfmpool.h's inline lfmpool_get and lfmpool_put are
+# part of the API).
+declarations() {
 	cat "$@" |
 		awk '{ # comments out, also those spanning lines
 			out = ""; line = $0
@@ -110,11 +117,37 @@ declared_functions() {
 		awk '/^[ \t]*#/ { cont = /\\$/; next } # preprocessor lines
 		     cont { cont = /\\$/; next }
 		     { print }' |
-		tr '\n' ' ' | tr ';{}' '\n' | sed 's/^/ /' |
-		grep -v -E '^[[:space:]]*(typedef|static|extern[[:space:]]+"C")' |
-		sed -n -E 's/^[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\([[:space:]]*[^*[:space:]].*/\1/p' |
-		grep -v -x -E 'return|if|while|for|switch|sizeof' |
-		sort -u
+		awk '{ text = text $0 " " }
+		     END { # inline bodies out, each left as one ";"
+			n = length(text); out = ""; last = ""; depth = 0
+			for (i = 1; i <= n; i++) {
+				c = substr(text, i, 1)
+				if (depth > 0) {
+					if (c == "{") depth++
+					else if (c == "}" && --depth == 0) out = out ";"
+					continue
+				}
+				if (c == "{" && last == ")") { depth = 1; continue }
+				out = out c
+				if (c != " " && c != "\t") last = c
+			}
+			print out }' |
+		sed -E 's/__attribute__[[:space:]]*\(\(([^()]|\([^()]*\))*\)\)//g' |
+		tr ';{}' '\n' | sed 's/^/ /' |
+		grep -v -E '^[[:space:]]*(typedef|extern[[:space:]]+"C")'
+}
+function_names() {
+	sed -n -E 's/^[^(]*[^A-Za-z0-9_(]([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\([[:space:]]*[^*[:space:]].*/\1/p' |
+		grep -v -x -E 'return|if|while|for|switch|sizeof'
+}
+declared_functions() {
+	local d
+	d=$(declarations "$@")
+	{
+		grep -v -E '^[[:space:]]*static[[:space:]]' <<<"$d" | function_names
+		grep -E '^[[:space:]]*static[[:space:]]' <<<"$d" | function_names |
+			grep -v -F '__'
+	} | sort -u
 }
 funcs=$(declared_functions "${headers[@]}")
 nfuncs=$(wc -w <<<"$funcs")
@@ -126,12 +159,15 @@ for fn in $funcs; do
 	grep -qxF "$fn" <<<"$sec3_names" || bad "$fn has no .Nm in a section-3 page"
 done
 
-# 3. Flags and constants: object-like macros named DB_* or MPOOL_* (the
-# public names; LFM* are the library's own: guards, export markers).
-macros=$(grep -h -E '^[[:space:]]*#[[:space:]]*define[[:space:]]+(DB|MPOOL)_[A-Z0-9_]*([[:space:]]|$)' \
-	"${headers[@]}" | awk '{ print $2 }' | sort -u)
+# 3. Flags and constants: object-like macros named DB_*, MPOOL_* or
+# LFMPOOL_* (the public names; LFM* others are the library's own: export
+# markers), but for include guards (*_H, *_DEFINED, *_DBT) and the
+# LFMPOOL__ internals of lfmpool.h's inline functions.
+macros=$(grep -h -E '^[[:space:]]*#[[:space:]]*define[[:space:]]+(DB|MPOOL|LFMPOOL)_[A-Z0-9_]*([[:space:]]|$)' \
+	"${headers[@]}" | awk '{ print $2 }' |
+	grep -v -E '^LFMPOOL__|^LFMPOOL_.*_(H|DEFINED|DBT)$|^LFMPOOL_H$' | sort -u)
 nmacros=$(wc -w <<<"$macros")
-[ "$nmacros" -ge 15 ] || bad "found only $nmacros DB_/MPOOL_ macros: $macros"
+[ "$nmacros" -ge 30 ] || bad "found only $nmacros DB_/MPOOL_/LFMPOOL_ macros: $macros"
 for m in $macros; do
 	grep -qw -- "$m" "${pages[@]}" || bad "$m is not mentioned in any page"
 done
@@ -161,6 +197,8 @@ else
 	grep -q 'DB_MPOOL_CREATE' <<<"$render" || bad "man3/memp_fget.3 renders a short page"
 	render=$(cd "$mandir" && "$MANDOC" -T ascii man3/mpool_open.3 2>&1)
 	grep -q 'MPOOL_PAGE_NEXT' <<<"$render" || bad "man3/mpool_open.3 does not render mpool(3)"
+	render=$(cd "$mandir" && "$MANDOC" -T ascii man3/lfmpool_get.3 2>&1)
+	grep -q 'LFMPOOL_GET_CREATE' <<<"$render" || bad "man3/lfmpool_get.3 does not render lfmpool(3)"
 	before=$(cd "$mandir" && find . -type f -exec md5sum {} + | sort)
 	sh "$install_sh" "$mandir" || bad "second install.sh run failed"
 	after=$(cd "$mandir" && find . -type f -exec md5sum {} + | sort)
