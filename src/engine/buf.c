@@ -415,8 +415,11 @@ int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
 		return 0;
 	/* Pins move only from entries to DIRECT (a thread's handle given
 	 * back), added there before the entry lets go (tcache.c): one not in
-	 * DIRECT above and gone from the entries since is in DIRECT now. */
-	return lfm__unpin_direct(mp, f, set, clear);
+	 * DIRECT above and gone from the entries since is in DIRECT now. In a
+	 * shared region the mover holds our log's entry for f from before it
+	 * adds to DIRECT until after it empties the entry, and COUNT shows
+	 * the pins only when it lets go: the entry is taken, not hinted. */
+	return lfm__unpin_direct_wait(mp, f, set, clear);
 }
 
 int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
@@ -452,9 +455,9 @@ static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f)
 	if (lfm__st_slotref(s) != 0 &&
 	    lfm__tcache_held(mp->rh, f, mp->lock_owner))
 		return 1;
-	/* A HELD pin moved to DIRECT meanwhile (see release()). */
+	/* A HELD pin moved to DIRECT meanwhile (see lfm__buf_drop_pin). */
 	s = atomic_load_explicit(&f->state, memory_order_relaxed);
-	return lfm__st_direct(s) != 0 && lfm__pins_holds(mp, f);
+	return lfm__st_direct(s) != 0 && lfm__pins_holds_wait(mp, f);
 }
 
 int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags)

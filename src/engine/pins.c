@@ -19,11 +19,13 @@ enum lfm__pin_result lfm__pin_direct_logged(struct lfm__pool *mp,
 }
 
 int lfm__unpin_direct_logged(struct lfm__pool *mp, struct lfm__frame *f,
-			     uint32_t set, uint32_t clear)
+			     uint32_t set, uint32_t clear, int wait)
 {
 	/* None of ours: not worth the entry. A caller that holds a logged
-	 * pin keeps COUNT at 1 or more. */
-	if (!lfm__pins_holds(mp, f))
+	 * pin keeps COUNT at 1 or more, except while another thread of ours
+	 * moves its entry's pins here: COUNT shows them only when that
+	 * thread lets the entry go, which `wait` waits for. */
+	if (!wait && !lfm__pins_holds(mp, f))
 		return -1;
 	_Atomic uint16_t *e = lfm__pins_log(mp, f);
 	uint32_t c = lfm__pinlog_lock(e);
@@ -36,6 +38,14 @@ int lfm__unpin_direct_logged(struct lfm__pool *mp, struct lfm__frame *f,
 	}
 	lfm__pinlog_unlock(e, c);
 	return rc;
+}
+
+int lfm__pins_holds_logged(struct lfm__pool *mp, const struct lfm__frame *f)
+{
+	_Atomic uint16_t *e = lfm__pins_log(mp, f);
+	uint32_t c = lfm__pinlog_lock(e);
+	lfm__pinlog_unlock(e, c);
+	return c != 0;
 }
 
 void lfm__pins_fill_done(struct lfm__pool *mp, struct lfm__frame *f)

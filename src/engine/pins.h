@@ -33,7 +33,17 @@ static inline int lfm__pins_holds(struct lfm__pool *mp,
 enum lfm__pin_result lfm__pin_direct_logged(struct lfm__pool *mp,
 					    struct lfm__frame *f, uint64_t tag);
 int lfm__unpin_direct_logged(struct lfm__pool *mp, struct lfm__frame *f,
-			     uint32_t set, uint32_t clear);
+			     uint32_t set, uint32_t clear, int wait);
+int lfm__pins_holds_logged(struct lfm__pool *mp, const struct lfm__frame *f);
+
+/* As lfm__pins_holds, but exact: waits for a thread of this process that
+ * holds f's entry (moving its cache entry's pins to DIRECT as it exits,
+ * tcache.c entry_to_direct) and reads the COUNT it leaves. */
+static inline int lfm__pins_holds_wait(struct lfm__pool *mp,
+				       const struct lfm__frame *f)
+{
+	return mp->plog == NULL || lfm__pins_holds_logged(mp, f);
+}
 
 /* Pins f, expected to hold `tag`, directly: LFM_PIN_* as lfm__frame_pin
  * (a retagged frame is MISMATCH, the stale pin undone). */
@@ -53,7 +63,19 @@ static inline int lfm__unpin_direct(struct lfm__pool *mp, struct lfm__frame *f,
 {
 	if (mp->plog == NULL)
 		return lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear);
-	return lfm__unpin_direct_logged(mp, f, set, clear);
+	return lfm__unpin_direct_logged(mp, f, set, clear, 0);
+}
+
+/* As lfm__unpin_direct, but exact where that one trusts the hint: waits
+ * for a thread of this process that holds f's entry (an exiting thread
+ * moving its pins here) before reading the COUNT. */
+static inline int lfm__unpin_direct_wait(struct lfm__pool *mp,
+					 struct lfm__frame *f, uint32_t set,
+					 uint32_t clear)
+{
+	if (mp->plog == NULL)
+		return lfm__frame_unpin(f, LFM_F_DIRECT_ONE, set, clear);
+	return lfm__unpin_direct_logged(mp, f, set, clear, 1);
 }
 
 /* A fill's end: releases f's EXCL with the page VALID, used once, and

@@ -391,15 +391,12 @@ TEST(NativeThreads, ForeignPutsWhileTheTakerExitsInAPrivatePool) {
   ForeignPutsWhileTheTakerExitsCase(false);
 }
 
-// Disabled: fails (7 runs in 10 here) on the engine of branch `hit`. In a
-// shared region the exiting thread's pins move from its cache entry to
-// DIRECT under its pin-log entry's lock (tcache.c, entry_to_direct), and
-// the log shows the new count only when it unlocks, after the entry is
-// emptied; a put in between finds no entry (lfm__tcache_put_foreign) and,
-// reading the log's count without the lock (lfm__pins_holds), no logged
-// pin: EINVAL, and the pin stays for good. Enable with the fix
-// (--gtest_also_run_disabled_tests runs it now).
-TEST(NativeThreads, DISABLED_ForeignPutsWhileTheTakerExitsInASharedPool) {
+// In a shared region the exiting thread's pins move from its cache entry
+// to DIRECT under its pin-log entry's lock (tcache.c, entry_to_direct);
+// the log shows the new count only when the lock goes. A put that missed
+// the entry must wait for that (buf.c, lfm__buf_drop_pin): without the
+// wait it failed 7 runs in 10.
+TEST(NativeThreads, ForeignPutsWhileTheTakerExitsInASharedPool) {
   ForeignPutsWhileTheTakerExitsCase(true);
 }
 
