@@ -111,8 +111,7 @@ static __attribute__((noinline)) long hit_loop(DB_MPOOLFILE *mpf,
 	long wrong = 0;
 
 	for (uint64_t n = 0; n < ops; n++) {
-		db_pgno_t pg =
-		    (db_pgno_t)(((rng_next(&r) >> 32) * hot) >> 32);
+		db_pgno_t pg = (db_pgno_t)(((rng_next(&r) >> 32) * hot) >> 32);
 		db_pgno_t want = pg;
 		void *page;
 		uint32_t got;
