@@ -26,6 +26,8 @@
 
 #define LFM_RETRY	 (-1)
 #define LFM_DELETE_TRIES 8
+/* Looks a put or set makes for a pin before it is EINVAL (look_again). */
+#define LFM_PIN_LOOKS 32
 
 /* lfm__victim_get for a miss of file `slot`, counting what it cost: a
  * victim taken by sweeping and the frames examined, or ENOMEM. Out of
@@ -402,8 +404,10 @@ static int release(struct lfm__fh *mpf, struct lfm__frame *f, uint32_t set,
 	return lfm__buf_drop_pin(mp, f, set, clear) == 0 ? 0 : EINVAL;
 }
 
-int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
-		      uint32_t clear)
+/* One look for a pin of this process on f, in DIRECT, in the entries,
+ * and in DIRECT again; drops the first it finds. */
+static int drop_pin_once(struct lfm__pool *mp, struct lfm__frame *f,
+			 uint32_t set, uint32_t clear)
 {
 	/* In a shared region only a pin this process logged is its to drop
 	 * (pinlog.h). */
@@ -420,6 +424,33 @@ int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
 	 * adds to DIRECT until after it empties the entry, and COUNT shows
 	 * the pins only when it lets go: the entry is taken, not hinted. */
 	return lfm__unpin_direct_wait(mp, f, set, clear);
+}
+
+/* Whether a put or set that found no pin on f should look again: yes
+ * while f has references and fewer than LFM_PIN_LOOKS looks were made
+ * (protocol rule 10: pins are fungible, so while a put is owed, f holds
+ * at least one pin at every instant, but one look is not a snapshot:
+ * other threads' gets and puts can add a pin where it has looked and
+ * take one where it has not). Yields after the first few. */
+static int look_again(const struct lfm__frame *f, int looks)
+{
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	if (!(s & LFM_F_REFS_MASK) || looks >= LFM_PIN_LOOKS)
+		return 0;
+	if (looks >= LFM_PIN_LOOKS / 4)
+		sched_yield();
+	return 1;
+}
+
+int lfm__buf_drop_pin(struct lfm__pool *mp, struct lfm__frame *f, uint32_t set,
+		      uint32_t clear)
+{
+	for (int looks = 1;; looks++) {
+		if (drop_pin_once(mp, f, set, clear) == 0)
+			return 0;
+		if (!look_again(f, looks))
+			return -1;
+	}
 }
 
 int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
@@ -446,7 +477,7 @@ int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags)
  * holds the pin is not recorded, so a stale pointer to a frame someone
  * else pins passes; the bits then land on a pinned page, which no writer
  * or eviction is touching. */
-static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f)
+static int pinned_here_once(struct lfm__fh *mpf, struct lfm__frame *f)
 {
 	struct lfm__pool *mp = mpf->mp;
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
@@ -458,6 +489,17 @@ static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f)
 	/* A HELD pin moved to DIRECT meanwhile (see lfm__buf_drop_pin). */
 	s = atomic_load_explicit(&f->state, memory_order_relaxed);
 	return lfm__st_direct(s) != 0 && lfm__pins_holds_wait(mp, f);
+}
+
+/* Looked for as a put looks (look_again). */
+static int pinned_here(struct lfm__fh *mpf, struct lfm__frame *f)
+{
+	for (int looks = 1;; looks++) {
+		if (pinned_here_once(mpf, f))
+			return 1;
+		if (!look_again(f, looks))
+			return 0;
+	}
 }
 
 int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags)

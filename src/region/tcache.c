@@ -1,5 +1,6 @@
 /* tcache.c - per-thread pin caches (protocol in tcache.h). */
 #include "tcache.h"
+#include "testpoint.h"
 
 #include "crashpoint.h"
 #include "lfm_assert.h"
@@ -345,6 +346,7 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		int r = visit(f, &e->word, w, count);
 		if (r != 0)
 			return r;
+		LFM_TEST_POINT(LFM_TEST_SCAN_PASSED, i);
 	}
 	return 0;
 }

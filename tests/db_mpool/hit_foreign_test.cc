@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -13,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/common/hit_fixture.h"
 #include "tests/common/test_util.h"
+#include "testpoint.h"
 
 namespace lfmtest {
 namespace {
@@ -242,6 +246,117 @@ TEST_F(HitTest, DirtyPutOnReadOnlyFileIsEaccesAndKeepsThePin) {
   EXPECT_EQ(ReadPage(Path(), 2, kPage), PatternPage(2, kPage));
   DB_MPOOL_STAT s = Stat(mp_);
   EXPECT_EQ(s.st_page_dirty, 0u);
+}
+
+// ======================================================= a scan overtaken
+
+// A thread of its own that runs what it is given, one thing at a time:
+// Run returns when the thing has run there.
+class Worker {
+ public:
+  Worker() : th_([this] { Loop(); }) {}
+  ~Worker() {
+    Run(nullptr);
+    th_.join();
+  }
+  void Run(std::function<void()> fn) {
+    std::unique_lock<std::mutex> l(m_);
+    job_ = std::move(fn);
+    stop_ = !job_;
+    pending_ = true;
+    cv_.notify_all();
+    cv_.wait(l, [this] { return !pending_; });
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait(l, [this] { return pending_; });
+      if (stop_) {
+        pending_ = false;
+        cv_.notify_all();
+        return;
+      }
+      job_();
+      pending_ = false;
+      cv_.notify_all();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool pending_ = false, stop_ = false;
+  std::thread th_;
+};
+
+// What the scan's hook does, once, on the thread that armed it.
+thread_local bool scan_armed = false;
+std::function<void()> *scan_action = nullptr;
+
+void OnTestPoint(uint32_t at, uint32_t) {
+  if (at != LFM_TEST_SCAN_PASSED || !scan_armed) return;
+  scan_armed = false;
+  (*scan_action)();
+}
+
+// Three threads X, A and B, their caches claimed in that order, each with
+// an entry for page 7. A takes a pin and hands it to B. B's put finds no
+// pin in its own entry or DIRECT and looks through the threads' entries;
+// just after it has read X's (no pin there yet), X takes a pin and hands
+// it to A, and A puts it: A's put takes the pin in A's own entry, the one
+// B owes. B then finds no pin in A's entry nor anywhere after, though
+// there was one at every instant (X's, now). Pins are fungible (rule 10),
+// so B's put must look again and take X's pin. Before it did, B's put
+// was EINVAL and X's pin stayed for good.
+TEST_F(HitTest, AForeignPutOvertakenByOtherThreadsStillFindsAPin) {
+  const db_pgno_t kPg = 7;
+  Worker x, a, b;
+  x.Run([&] { Warm(kPg); });
+  a.Run([&] { Warm(kPg); });
+  b.Run([&] { Warm(kPg); });
+  void *from_a = nullptr;
+  a.Run([&] { from_a = Get(kPg); });
+  ASSERT_NE(from_a, nullptr);
+
+  int a_put = -1;
+  bool fired = false;
+  std::function<void()> overtake = [&] {
+    fired = true;
+    void *from_x = nullptr;
+    x.Run([&] { from_x = Get(kPg); });
+    a.Run([&] { a_put = memp_fput(mpf_, from_x, 0); });
+  };
+  scan_action = &overtake;
+  lfm__test_hook_set(OnTestPoint);
+  int b_put = -1;
+  b.Run([&] {
+    scan_armed = true;
+    b_put = memp_fput(mpf_, from_a, 0);
+    scan_armed = false;
+  });
+  lfm__test_hook_set(nullptr);
+  scan_action = nullptr;
+
+  EXPECT_TRUE(fired) << "the scan never passed an entry naming the frame";
+  EXPECT_EQ(a_put, 0);
+  EXPECT_EQ(b_put, 0) << "the put found no pin although one was there";
+  // Both pins taken were put: none is left, so every frame pins at once
+  // (the frames of a 64-frame pool over 60 pages plus the spare ones).
+  MakeFile(Path() + ".more", kPool / kPage, kPage);
+  DB_MPOOLFILE *more = nullptr;
+  ASSERT_EQ(OpenFile(mp_, Path() + ".more", kPage, &more), 0);
+  std::vector<void *> held;
+  for (db_pgno_t p = 0; p < kPool / kPage; p++) {
+    db_pgno_t pg = p;
+    void *page = nullptr;
+    int rc = memp_fget(more, &pg, 0, &page);
+    EXPECT_EQ(rc, 0) << "frame " << p << ": a pin was left";
+    if (rc != 0) break;
+    held.push_back(page);
+  }
+  for (void *page : held) EXPECT_EQ(memp_fput(more, page, 0), 0);
+  EXPECT_EQ(memp_fclose(more), 0);
 }
 
 }  // namespace
