@@ -1,7 +1,7 @@
 /*
  * bench_floor.c - the pread floor: the least a pool that reads its misses
  * with pread(2), as BDB does, must do per miss (lfmpool copies them from a
- * mapping instead, src/mapread.h, and can beat it): one pread of the 4 KiB
+ * mapping instead, src/os/mapread.h, and can beat it): one pread of the 4 KiB
  * page from the data file (which is in the page cache) into one of its
  * frames, run by the driver as a fourth system
  * beside lfmpool and BDB in the workloads whose pool is smaller than the
@@ -126,7 +126,7 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 		return EINVAL;
 	}
 	if (bench_floor_copy) {
-		/* As lfmpool maps a file for its misses (src/mapread.c),
+		/* As lfmpool maps a file for its misses (src/os/mapread.c),
 		 * without the guard: the benchmark's file is not truncated. */
 		p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED,
 			 bp->fd, 0);

@@ -253,7 +253,7 @@ void print_header(void)
 		    "miss: one memcpy of the 4 KiB page from a read-only "
 		    "MAP_SHARED mapping of the data file (MADV_RANDOM; in "
 		    "the page cache) into a frame, without lfmpool's guard "
-		    "(src/mapread.h), run as a third system alternating with "
+		    "(src/os/mapread.h), run as a third system alternating with "
 		    "the other two. Frames, slices and the 100%% miss rate "
 		    "as for the pread floor (see bench/bench_floor.c)\n");
 	if (sys_any(SYS_FLOOR) && !bench_floor_copy)
@@ -263,7 +263,7 @@ void print_header(void)
 		    "does) must do per miss, one pread of the 4 KiB page from "
 		    "the data file (in the page cache) into a frame; lfmpool "
 		    "copies misses from a mapping of the file instead "
-		    "(src/mapread.h), so it can beat it. "
+		    "(src/os/mapread.h), so it can beat it. "
 		    "run as a third system alternating with the other two. "
 		    "As many frames as lfmpool's pool (2 MiB-aligned, "
 		    "MADV_HUGEPAGE, touched at open), a slice of them per "

@@ -2,7 +2,7 @@
 // db_mpool/hit_foreign_test.cc) and of eviction/hit_evict_test.cc: a
 // 64-frame private DB_THREAD pool with f.db open.
 //
-// What the tests rely on (src/tcache.h): a thread's first use of a resident
+// What the tests rely on (src/region/tcache.h): a thread's first use of a resident
 // page is a direct pin, remembered as a "ghost"; its second use gives the
 // page an entry in the thread's cache, and further gets are served from
 // that entry. With a 256 KiB pool (64 frames) the cache has 64 entries,
@@ -11,7 +11,7 @@
 //
 // memp_fsync returns DB_INCOMPLETE when a dirty page of the file is still
 // pinned (a user pin, direct or through any thread's cache) and 0 when
-// every dirty page could be written (src/flush.c, src/writeback.c take()):
+// every dirty page could be written (src/engine/flush.c, src/engine/writeback.c take()):
 // with the page made dirty, memp_fsync == 0 shows that no pin is left.
 #ifndef LFMPOOL_TESTS_HIT_FIXTURE_H
 #define LFMPOOL_TESTS_HIT_FIXTURE_H

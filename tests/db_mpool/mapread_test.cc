@@ -1,4 +1,4 @@
-// Mapped reads (src/mapread.h): a miss is copied from a read-only MAP_SHARED
+// Mapped reads (src/os/mapread.h): a miss is copied from a read-only MAP_SHARED
 // mapping of its file, except a miss of the page after the same thread's
 // previous miss (read with pread, so that the kernel reads a scan ahead);
 // DB_NOMMAP turns them off for a pool or a file; writes and truncations by

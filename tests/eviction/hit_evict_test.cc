@@ -1,4 +1,4 @@
-// Eviction of pages the thread caches hold (src/tcache.h) on the 64-frame
+// Eviction of pages the thread caches hold (src/region/tcache.h) on the 64-frame
 // pool of HitTest (tests/common/hit_fixture.h): a cached page evicted while
 // other pages stream through is written and read again, a page kept hot
 // through a cache is never evicted, and a miss finds a victim when every
@@ -60,7 +60,7 @@ TEST_F(HitTest, EvictedCachedPageIsReadAgain) {
 // A page the thread keeps using through its cache is as hot as one it
 // keeps pinning directly: a cached hit writes no shared state, but it
 // marks the thread's entry, and CLOCK passes over a frame whose entry was
-// used since its last visit (src/tcache.h, REF). So hot.db's one page,
+// used since its last visit (src/region/tcache.h, REF). So hot.db's one page,
 // used between every two misses of a stream through the 64-frame pool, is
 // read once, never evicted, while the stream's pages are evicted many
 // times over.

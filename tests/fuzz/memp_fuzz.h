@@ -312,7 +312,7 @@ class Run {
   size_t max_ps_ = 0;      // largest page size any file of the pool has
   bool injected_ = false;  // a pgin/pgout failure was armed in this pool
   std::string env_dir_;
-  // memp_sync's checkpoint as the model sees it (src/checkpoint.h): one is
+  // memp_sync's checkpoint as the model sees it (src/engine/checkpoint.h): one is
   // open (the last call did not return 0), its LSN, and its set: the pages
   // dirty or pinned when it started that the model has not seen leave it.
   bool ckpt_open_ = false;

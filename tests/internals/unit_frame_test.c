@@ -1,5 +1,5 @@
 /*
- * Unit tests of the frame state word (src/frame.h, src/frame.c): the bit
+ * Unit tests of the frame state word (src/region/frame.h, src/region/frame.c): the bit
  * budget and the pin / unpin / EXCL primitives, one thread, on a frame
  * descriptor in a zeroed, 64-byte aligned buffer (the primitives touch only
  * the descriptor).

@@ -1,6 +1,6 @@
 /*
- * unit_lockrank_test.c - the lock-rank checker (src/lockrank.h) and
- * LFM_ASSERT (src/lfm_assert.h).
+ * unit_lockrank_test.c - the lock-rank checker (src/os/lockrank.h) and
+ * LFM_ASSERT (src/os/lfm_assert.h).
  *
  * Built with -DLFM_DEBUG=1 and its own copy of lockrank.c whatever the
  * configuration, so it always tests the real checker: locks taken in rank

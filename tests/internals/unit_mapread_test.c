@@ -1,5 +1,5 @@
 /*
- * Unit tests of the guarded mapped copy (src/mapread.h, src/mapread.c):
+ * Unit tests of the guarded mapped copy (src/os/mapread.h, src/os/mapread.c):
  * what is copied, what is not tried (past `valid`, past the reservation,
  * disabled, a test I/O table, an unmappable descriptor), a file growing
  * under the mapping, and a truncated file faulting into FAULT instead of

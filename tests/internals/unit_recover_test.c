@@ -1,6 +1,6 @@
 /*
  * unit_recover_test.c - a process killed (SIGKILL) while using a shared pool
- * must not wedge the survivors (src/recover.h). Each case forks its child
+ * must not wedge the survivors (src/engine/recover.h). Each case forks its child
  * before any thread exists in the parent (ThreadSanitizer's rule), lets
  * the child reach the state wanted, kills it, and checks that the parent,
  * whose flusher looks for dead processes every 100 ms, finishes what it

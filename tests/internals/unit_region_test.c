@@ -1,6 +1,6 @@
 /*
- * Unit tests of the region layout and the carving of frames (src/region.h,
- * src/region.c): budget, chunks, page placement, pointer -> frame mapping
+ * Unit tests of the region layout and the carving of frames (src/region/region.h,
+ * src/region/region.c): budget, chunks, page placement, pointer -> frame mapping
  * and the uniform-stride prefetch hint. One thread.
  */
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 // A fault-injecting file I/O table for the write-back tests, installed with
-// lfm__fileio_set (src/fileio.h) and delegating to lfm__fileio_sys.
+// lfm__fileio_set (src/os/fileio.h) and delegating to lfm__fileio_sys.
 //
 // One process-wide instance (FaultIo::Get()). Every knob and counter is an
 // atomic, so the hooks may run in any thread (flushers included); the

@@ -1,4 +1,4 @@
-// Write-back under injected I/O faults (src/fileio.h through fault_io.h):
+// Write-back under injected I/O faults (src/os/fileio.h through fault_io.h):
 // write errors, short writes, EINTR, read errors, fdatasync errors, errors
 // of the background flushers, eviction, batching. Fixture: writeback_fixture.h.
 
