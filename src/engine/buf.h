@@ -12,11 +12,8 @@
 int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		 void **pagep);
 int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags);
-/* mpool_new(MPOOL_PAGE_REQUEST): page pgno as a new zero page; EEXIST if
- * it is resident. */
-int lfm__new_at(struct lfm__fh *mpf, uint32_t pgno, void **pagep);
-/* mpool_delete: drops the caller's pin and the page, unwritten. */
-int lfm__delete(struct lfm__fh *mpf, void *page);
+/* lfm__new_at and lfm__delete (mpool_new with MPOOL_PAGE_REQUEST,
+ * mpool_delete) are defined in buf.c and declared in engine.h. */
 int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags);
 /* Drops a pin on f (holding `tag`) that is not in the calling thread's own
  * cache, applying set/clear: a direct pin of this process, else a HELD

@@ -195,7 +195,7 @@ static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 {
 	struct lfm__region_hdr *rh = mpf->rh;
 
-	/* A mapped file's pages are not pinned (memp_page.c). */
+	/* A mapped file's pages are not pinned (page.c). */
 	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
 		return lfm__put(mpf, page, flags);
 	uint32_t shift =

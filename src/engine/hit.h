@@ -26,15 +26,10 @@
 
 #include "pool.h"
 
-/* memp_fget(mpf, pgnoaddr, 0, pagep); a mapped file or a thread without a
- * pin cache goes to lfm__get, a page that is not resident to
- * lfm__buf_get. The caller has checked for NULLs. */
-int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
-		 void **pagep);
-
-/* memp_fput(mpf, page, flags) for flags 0 or LFM_PUT_DIRTY; anything
- * unusual goes to lfm__put or lfm__buf_put. The caller has
- * checked for NULLs. */
-int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags);
+/* lfm__hit_get and lfm__hit_put are declared in engine.h (through
+ * pool.h), the adapters' view: memp_fget(mpf, pgnoaddr, 0, pagep) and
+ * memp_fput(mpf, page, flags) for flags 0 or LFM_PUT_DIRTY, the caller
+ * having checked for NULLs. A mapped file or a thread without a pin cache
+ * goes to lfm__get or lfm__put, anything else unusual to buf.c. */
 
 #endif

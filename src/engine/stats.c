@@ -1,4 +1,5 @@
-/* stats.c - memp_stat: sums the striped counters into the 2.x structures. */
+/* stats.c - the engine's statistics: sums the striped counters into
+ * lfm__pstat and lfm__fstat (engine.h), which the adapters copy out. */
 #include "frame.h"
 #include "pool.h"
 #include "stats.h"

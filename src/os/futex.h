@@ -46,11 +46,6 @@ static inline void lfm__mutex_lock_as(lfm__mutex *m, uint32_t owner)
 		lfm__mutex_lock_slow(m, owner);
 }
 
-static inline void lfm__mutex_lock(lfm__mutex *m)
-{
-	lfm__mutex_lock_as(m, 0);
-}
-
 static inline void lfm__mutex_unlock(lfm__mutex *m)
 {
 	/* 1 needs no wake; 2 means someone may sleep. */

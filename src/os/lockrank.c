@@ -22,7 +22,7 @@ static const char *rank_name(int rank)
 	case LFM_RANK_FLUSH:
 		return "flush_lock";
 	case LFM_RANK_POOL:
-		return "DB_MPOOL.lock";
+		return "lfm__pool.lock";
 	case LFM_RANK_FILES:
 		return "files_lock";
 	case LFM_RANK_CARVE:

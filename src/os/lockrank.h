@@ -30,7 +30,7 @@ enum lfm__rank {
 	LFM_RANK_RECOVER = -1, /* OFD RECOVER byte (shm.c): carve_lock, bucket
 				  locks and pin-log entries only */
 	LFM_RANK_FLUSH = 0,    /* DB_MPOOL.flush_lock */
-	LFM_RANK_POOL = 1,     /* DB_MPOOL.lock */
+	LFM_RANK_POOL = 1,     /* lfm__pool.lock */
 	LFM_RANK_FILES = 2,    /* region files_lock */
 	LFM_RANK_CARVE = 3,    /* region carve_lock */
 	LFM_RANK_BUCKET = 4,   /* a bucket's lock; never two at once */
@@ -66,7 +66,7 @@ int lfm__rank_none_held(void);
 
 #endif
 
-/* The process-local pthread mutexes (flush_lock, DB_MPOOL.lock,
+/* The process-local pthread mutexes (flush_lock, lfm__pool.lock,
  * live_lock), taken at `rank`. */
 static inline void lfm__pmutex_lock_ranked(pthread_mutex_t *m, int rank)
 {

@@ -260,10 +260,10 @@ static void test_violations_abort(void)
 			  "pin-log entry"));
 	CHECK(aborts_with(recover_under_pool,
 			  "out of order: taking RECOVER while holding "
-			  "DB_MPOOL.lock"));
+			  "lfm__pool.lock"));
 	CHECK(aborts_with(live_under_pool,
 			  "live_lock is taken alone: taking live_lock while "
-			  "holding DB_MPOOL.lock"));
+			  "holding lfm__pool.lock"));
 	CHECK(aborts_with(bucket_under_live,
 			  "live_lock is taken alone: taking bucket lock while "
 			  "holding live_lock"));
