@@ -38,7 +38,8 @@
 # BENCH_PROCS_ARGS="--runs 3 --seconds 1" (default: about 3 minutes);
 # bench/forms.sh from BENCH_FORMS_ARGS (e.g. "--runs 3"; default: --runs 5,
 # 7 with --full, --seconds 0.5, about 75 s and 100 s); BENCH_FORMS=0 skips
-# it.
+# it. Then bench/hit_wall.sh (one thread's hits through memp_*, the native
+# API and the bare probe; BENCH_HITWALL=0 skips it).
 set -euo pipefail
 
 full=0
@@ -86,6 +87,13 @@ if [ "${BENCH_FORMS:-1}" != 0 ]; then
 	echo | tee -a "$out.md"
 	bash bench/forms.sh "${forms_args[@]}" \
 		--data "results/bench-forms-$stamp.tsv" | tee -a "$out.md"
+fi
+# One thread's hits through memp_*, the native API and the bare probe,
+# the same loop around each (bench/hit_wall.sh, about 40 s; 7 rounds with
+# --full); BENCH_HITWALL=0 skips it.
+if [ "${BENCH_HITWALL:-1}" != 0 ]; then
+	echo | tee -a "$out.md"
+	bash bench/hit_wall.sh --rounds $((full ? 7 : 5)) | tee -a "$out.md"
 fi
 echo "report: $out.md, picture: $out.svg" >&2
 [ $full -eq 1 ] || exit 0
