@@ -26,27 +26,10 @@ constexpr size_t kTinyPool = 20 * 1024;  // 5 frames of 4 KiB
 constexpr uint32_t kTinyFrames = kTinyPool / kPage;
 
 // A 5-frame private pool with data.db of kFilePages pattern pages.
-class TinyPoolTest : public ::testing::Test {
+class TinyPoolTest : public NativeTest {
  protected:
   static constexpr uint32_t kFilePages = 40;
-  void SetUp() override {
-    MakeFile(Path(), kFilePages, kPage);
-    pool_ = OpenPrivatePool(kTinyPool);
-    ASSERT_NE(pool_, nullptr);
-    file_ = OpenNativeFile(pool_, Path());
-    ASSERT_NE(file_, nullptr);
-  }
-  void TearDown() override {
-    if (file_ != nullptr) {
-      EXPECT_EQ(lfmpool_fclose(file_), 0);
-    }
-    if (pool_ != nullptr) {
-      EXPECT_EQ(lfmpool_close(pool_), 0);
-    }
-  }
-  std::string Path(const std::string &name = "data.db") const {
-    return dir_.File(name);
-  }
+  TinyPoolTest() : NativeTest(kTinyPool, kFilePages) {}
   // Pages of the file whose bytes on disk are pattern `salt`.
   uint32_t OnDisk(const std::string &path, uint32_t npages, uint32_t salt,
                   size_t pagesize = kPage) const {
@@ -55,10 +38,6 @@ class TinyPoolTest : public ::testing::Test {
       n += ReadPage(path, p, pagesize) == PatternPage(p, pagesize, salt);
     return n;
   }
-
-  TempDir dir_;
-  lfmpool *pool_ = nullptr;
-  lfmpool_file *file_ = nullptr;
 };
 
 using NativePages = NativeTest;

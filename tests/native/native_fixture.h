@@ -76,13 +76,19 @@ inline void NPut(lfmpool_file *f, void *page, unsigned flags = 0) {
   EXPECT_EQ(rc, 0) << "lfmpool_put(flags " << flags << "): " << strerror(rc);
 }
 
+// A private pool of `pool_bytes` (kNativePool unless a subclass says)
+// with data.db of `file_pages` pattern pages (kPages) open in it.
 class NativeTest : public ::testing::Test {
  protected:
   static constexpr uint32_t kPages = 16;
 
+  explicit NativeTest(size_t pool_bytes = kNativePool,
+                      uint32_t file_pages = kPages)
+      : pool_bytes_(pool_bytes), file_pages_(file_pages) {}
+
   void SetUp() override {
-    MakeFile(Path(), kPages, kPage);
-    pool_ = OpenPrivatePool(kNativePool);
+    MakeFile(Path(), file_pages_, kPage);
+    pool_ = OpenPrivatePool(pool_bytes_);
     ASSERT_NE(pool_, nullptr);
     file_ = OpenNativeFile(pool_, Path());
     ASSERT_NE(file_, nullptr);
@@ -100,6 +106,8 @@ class NativeTest : public ::testing::Test {
     return dir_.File(name);
   }
 
+  const size_t pool_bytes_;
+  const uint32_t file_pages_;
   TempDir dir_;
   lfmpool *pool_ = nullptr;
   lfmpool_file *file_ = nullptr;
