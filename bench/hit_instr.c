@@ -82,6 +82,21 @@ static double now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The line a finished loop prints (hit_instr.sh reads the count, the
+ * second field; hit_wall.sh the Mops/s), or FAILED with the wrong pages
+ * seen (-1: the loop or the setup failed). */
+static void report(const char *api, const struct opts *o, long wrong, double t0,
+		   double t1)
+{
+	if (wrong != 0)
+		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
+	else
+		printf("hit_instr: %llu ops over %u of %u pages (%s): %.3f "
+		       "Mops/s\n",
+		       (unsigned long long)o->ops, o->hot, o->pages, api,
+		       (double)o->ops / (t1 - t0) / 1e6);
+}
+
 /* Page i holds its number in its first four bytes. */
 static int make_file(char *path, uint32_t pages)
 {
@@ -195,13 +210,7 @@ static int run_bare(const char *path, const struct opts *o)
 		wrong = hit_loop_bare(bp, o);
 		t1 = now_sec();
 	}
-	if (wrong > 0)
-		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
-	else if (wrong == 0)
-		printf("hit_instr: %llu ops over %u of %u pages (bare): %.3f "
-		       "Mops/s\n",
-		       (unsigned long long)o->ops, o->hot, o->pages,
-		       (double)o->ops / (t1 - t0) / 1e6);
+	report("bare", o, wrong, t0, t1);
 	if (bp != NULL)
 		bench_bare_sys.close(bp);
 	return wrong == 0 ? 0 : 1;
@@ -228,13 +237,7 @@ static int run_native(const char *path, const struct opts *o)
 		wrong = hit_loop_native(f, o);
 		t1 = now_sec();
 	}
-	if (wrong > 0)
-		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
-	else if (wrong == 0)
-		printf("hit_instr: %llu ops over %u of %u pages (native): "
-		       "%.3f Mops/s\n",
-		       (unsigned long long)o->ops, o->hot, o->pages,
-		       (double)o->ops / (t1 - t0) / 1e6);
+	report("native", o, wrong, t0, t1);
 	if (f != NULL)
 		lfmpool_fclose(f);
 	if (pool != NULL)
@@ -288,13 +291,7 @@ int main(int argc, char **argv)
 	double t0 = now_sec();
 	wrong = hit_loop(mpf, &o);
 	double t1 = now_sec();
-	if (wrong != 0)
-		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
-	else
-		printf("hit_instr: %llu ops over %u of %u pages (memp): %.3f "
-		       "Mops/s\n",
-		       (unsigned long long)o.ops, o.hot, o.pages,
-		       (double)o.ops / (t1 - t0) / 1e6);
+	report("memp", &o, wrong, t0, t1);
 out:
 	if (mpf != NULL)
 		memp_fclose(mpf);
