@@ -4,7 +4,6 @@
 #include "lfmpool.h"
 
 #include "engine.h"
-#include "region.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,9 +46,9 @@ _Static_assert(sizeof(struct lfmpool__entry) == sizeof(struct lfm__fast_entry),
 _Static_assert(sizeof(struct lfmpool__bucket) ==
 		   sizeof(struct lfm__fast_bucket),
 	       "a bucket");
-_Static_assert(LFMPOOL__REF == LFM_TC_REF &&
-		   LFMPOOL__MAXPINS == LFM_TC_COUNT_MAX &&
-		   LFM_TC_COUNT_ONE == 1 && LFM_TC_FRAME_SHIFT == 32,
+_Static_assert(LFMPOOL__REF == LFM_FAST_REF &&
+		   LFMPOOL__MAXPINS == LFM_FAST_COUNT_MAX &&
+		   LFM_FAST_FRAME_SHIFT == 32,
 	       "an entry word");
 /* The flags are the engine's, so translating them is the identity. */
 _Static_assert(LFMPOOL_GET_CREATE == LFM_GET_CREATE &&
@@ -100,10 +99,8 @@ int lfmpool_open(const char *home, size_t cache_bytes, unsigned flags, int mode,
 	if (poolp == NULL || (flags & ~(unsigned)OPEN_FLAGS) != 0 ||
 	    (cache_bytes != 0 && cache_bytes < MIN_BYTES))
 		return EINVAL;
-	struct lfm__region_geom g = {
+	struct lfm__pool_geom g = {
 	    .cache_bytes = cache_bytes != 0 ? cache_bytes : DEFAULT_BYTES,
-	    .nfiles_max = LFM_NFILES,
-	    .nhandles = LFM_NHANDLES,
 	};
 	struct lfm__pool_opts o = {
 	    .calls = &native_calls,

@@ -1,7 +1,6 @@
 /* memp_pool.c - memp_open, memp_close, memp_register, memp_unlink:
  * db_mpool(3)'s rules for pools, on the engine's. */
 #include "memp_adapter.h"
-#include "region.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -45,17 +44,13 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	size_t size = size_given ? dbenv->mp_size : MEMP_DEFAULT_MP;
 	if (size < MEMP_MIN_MP)
 		return EINVAL;
-	uint64_t tc_cap =
-	    dbenv != NULL ? dbenv->mp_tcache_size / sizeof(struct lfm__tc_entry)
-			  : 0;
-	if (dbenv != NULL && dbenv->mp_tcache_size != 0 &&
-	    tc_cap < LFM_TC_MIN_ENTRIES)
+	uint64_t tc_cap;
+	if (lfm__tcache_entries(dbenv != NULL ? dbenv->mp_tcache_size : 0,
+				&tc_cap) != 0)
 		return EINVAL;
 
-	struct lfm__region_geom g = {
+	struct lfm__pool_geom g = {
 	    .cache_bytes = size,
-	    .nfiles_max = LFM_NFILES,
-	    .nhandles = LFM_NHANDLES,
 	    .tc_cap_entries = tc_cap,
 	};
 	struct lfm__pool_opts o = {

@@ -8,54 +8,28 @@
 
 #define COPY(d, s, f) ((d)->f = (s)->f)
 
-/* The counters a pool and a file both report. */
-#define COPY_COUNTERS(d, s)                                                    \
-	do {                                                                   \
-		COPY(d, s, st_cache_hit);                                      \
-		COPY(d, s, st_cache_miss);                                     \
-		COPY(d, s, st_map);                                            \
-		COPY(d, s, st_page_create);                                    \
-		COPY(d, s, st_page_in);                                        \
-		COPY(d, s, st_page_out);                                       \
-		COPY(d, s, st_page_in_mapped);                                 \
-		COPY(d, s, st_map_faults);                                     \
-		COPY(d, s, st_alloc);                                          \
-		COPY(d, s, st_alloc_pages);                                    \
-		COPY(d, s, st_alloc_max_pages);                                \
-		COPY(d, s, st_io_wait);                                        \
-		COPY(d, s, st_read_wait);                                      \
-		COPY(d, s, st_nomem);                                          \
-		COPY(d, s, st_fdatasync);                                      \
-		COPY(d, s, st_fdatasync_errors);                               \
-		COPY(d, s, st_bg_write_errors);                                \
-		COPY(d, s, st_log_flush);                                      \
-	} while (0)
-
+/* The gauges by hand; the counters as the statistics table
+ * (stat_table.h) lists them for a pool and for a file. */
 static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
 {
 	memset(g, 0, sizeof(*g));
 	COPY(g, s, st_cachesize);
-	COPY_COUNTERS(g, s);
-	COPY(g, s, st_ro_evict);
-	COPY(g, s, st_rw_evict);
 	COPY(g, s, st_hash_buckets);
-	COPY(g, s, st_hash_searches);
-	COPY(g, s, st_hash_longest);
-	COPY(g, s, st_hash_examined);
 	COPY(g, s, st_page_clean);
 	COPY(g, s, st_page_dirty);
 	COPY(g, s, st_pages);
-	COPY(g, s, st_ckpt);
-	COPY(g, s, st_ckpt_incomplete);
-	COPY(g, s, st_ckpt_pages);
-	COPY(g, s, st_ckpt_last_usec);
+#define POOL_COPY(f, c, k, sc, n, t) LFM__IF_POOL_##sc(COPY(g, s, st_##f);)
+	LFM_STATS(POOL_COPY)
+#undef POOL_COPY
 }
 
 static void file_stat(DB_MPOOL_FSTAT *e, const struct lfm__fstat *s)
 {
 	memset(e, 0, sizeof(*e));
 	COPY(e, s, st_pagesize);
-	COPY_COUNTERS(e, s);
+#define FILE_COPY(f, c, k, sc, n, t) LFM__IF_FILE_##sc(COPY(e, s, st_##f);)
+	LFM_STATS(FILE_COPY)
+#undef FILE_COPY
 }
 
 /* `fsp` is, as in Berkeley DB 2.x, the address of the caller's

@@ -16,7 +16,6 @@
  * the region and the same in every process, could not name it).
  */
 #include "engine.h"
-#include "region.h"
 
 /* db_mpool.h must come before mpool.h (see mpool.h): for its types. */
 #include "db_mpool.h"
@@ -25,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +147,7 @@ static int attach_file(struct __lfm_mpool *m, int fd, pgno_t pagesize,
 MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 {
 	int rc;
-	if (pagesize == 0 || pagesize > LFM_CHUNK) {
+	if (pagesize == 0 || pagesize > LFM_PAGESIZE_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -162,8 +162,7 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	struct __lfm_mpool *m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
-	uint64_t stride = ((uint64_t)pagesize + LFM_CACHELINE - 1) &
-			  ~(uint64_t)(LFM_CACHELINE - 1);
+	uint64_t stride = lfm__page_footprint(pagesize);
 	/* A shared region cannot grow, and a later process may ask for a
 	 * larger maxcache ("the largest value specified by any of the
 	 * processes" rules): room for LFM_KEY_MIN_PAGES at least. Pages never
@@ -171,10 +170,9 @@ MPOOL *mpool_open(void *key, int fd, pgno_t pagesize, pgno_t maxcache)
 	uint64_t room = key != NULL && maxcache < LFM_KEY_MIN_PAGES
 			    ? LFM_KEY_MIN_PAGES
 			    : maxcache;
-	struct lfm__region_geom g = {
+	struct lfm__pool_geom g = {
 	    .cache_bytes = stride * room,
 	    .nfiles_max = 1,
-	    .nhandles = LFM_NHANDLES,
 	    .elastic = 1,
 	    .max_resident = maxcache,
 	    .extra_bytes = stride * MPOOL_EXTRA_PAGES,

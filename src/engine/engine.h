@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stat_table.h"
+
 struct lfm__pool; /* a pool: one region, this process's view of it */
 struct lfm__fh;	  /* an open file of a pool */
 
@@ -72,6 +74,12 @@ struct lfm__fast_file {
 	uint32_t bshift;  /* a tag's bucket: tag * 2^64/phi >> bshift */
 	uint32_t limit;
 };
+/* The entry word's fields (tcache.h), for the inline get and put: the
+ * reference bit, the largest pin count, where the frame index + 1 begins.
+ * geom.c checks them against the region's. */
+#define LFM_FAST_REF	     (1ull << 16)
+#define LFM_FAST_COUNT_MAX   0xffffu
+#define LFM_FAST_FRAME_SHIFT 32
 /* The calling thread's struct lfm__fast_thread (never NULL: a thread with
  * none sees one whose serial matches no pool). */
 extern __thread void *lfmpool__tls_fast
@@ -100,8 +108,33 @@ struct lfm__calls {
 	int (*logflush)(lfm__fnptr fn, void *arg, const struct lfm__lsn *lsn);
 };
 
-/* A pool's shape and options (the region's geometry is region.h's). */
-struct lfm__region_geom;
+/* The largest page a pool caches (a region chunk, region.h). */
+#define LFM_PAGESIZE_MAX (1u << 20)
+
+/* A pool's shape as an adapter asks for it; the engine derives the
+ * region's geometry (region.h) from it (geom.c). */
+struct lfm__pool_geom {
+	uint64_t cache_bytes; /* the page budget */
+	uint32_t nfiles_max;  /* file slots; 0: the engine's default */
+	/* mpool(3): while every cached page is pinned, carve past the budget
+	 * (up to extra_bytes more), and give frames back as pages are
+	 * unpinned, down to max_resident pages. */
+	uint32_t elastic;
+	uint32_t max_resident;
+	uint64_t extra_bytes;
+	/* The most entries a thread cache may have (lfm__tcache_entries);
+	 * 0: no cap but the engine's. */
+	uint64_t tc_cap_entries;
+};
+/* Bytes of pool memory one page of `pagesize` bytes takes (its buffer,
+ * rounded up to a cache line). */
+uint64_t lfm__page_footprint(size_t pagesize);
+/* The thread-cache entries `bytes` bytes hold (DB_ENV.mp_tcache_size):
+ * 0 and *entries set, or EINVAL when bytes is not 0 and holds fewer than
+ * a cache needs. */
+int lfm__tcache_entries(size_t bytes, uint64_t *entries);
+
+/* A pool's options. */
 struct lfm__pool_opts {
 	const struct lfm__calls *calls;
 	void *calls_arg;  /* this process's, for calls->page */
@@ -114,7 +147,7 @@ struct lfm__pool_opts {
 };
 
 /* A private pool, or one in the shared region file `path`. */
-int lfm__pool_open(const char *path, const struct lfm__region_geom *g,
+int lfm__pool_open(const char *path, const struct lfm__pool_geom *g,
 		   const struct lfm__pool_opts *o, struct lfm__pool **out);
 /* Stops the flushers, releases what this process holds and frees the pool
  * and its handles (writes nothing). 0 or the first close(2) error. */
@@ -207,30 +240,10 @@ int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
 int lfm__new_at(struct lfm__fh *fh, uint32_t pgno, void **pagep);
 int lfm__delete(struct lfm__fh *fh, void *page);
 
-/* Statistics, as Berkeley DB's memp_stat names them. */
-struct lfm__pstat {
-	uint64_t st_cachesize, st_cache_hit, st_cache_miss, st_map,
-	    st_page_create, st_page_in, st_page_out, st_ro_evict, st_rw_evict,
-	    st_hash_buckets, st_hash_searches, st_hash_longest,
-	    st_hash_examined, st_page_clean, st_page_dirty, st_pages,
-	    st_page_in_mapped, st_map_faults;
-	/* Effort, waits and failures, as later Berkeley DB releases name
-	 * them where they have them (db_mpool.h says what each counts). */
-	uint64_t st_alloc, st_alloc_pages, st_alloc_max_pages, st_io_wait,
-	    st_read_wait, st_nomem, st_fdatasync, st_fdatasync_errors,
-	    st_bg_write_errors, st_log_flush;
-	/* memp_sync's (the pool's only). */
-	uint64_t st_ckpt, st_ckpt_incomplete, st_ckpt_pages, st_ckpt_last_usec;
-};
-struct lfm__fstat {
-	const char *file_name;
-	uint64_t st_pagesize, st_cache_hit, st_cache_miss, st_map,
-	    st_page_create, st_page_in, st_page_out, st_page_in_mapped,
-	    st_map_faults;
-	uint64_t st_alloc, st_alloc_pages, st_alloc_max_pages, st_io_wait,
-	    st_read_wait, st_nomem, st_fdatasync, st_fdatasync_errors,
-	    st_bg_write_errors, st_log_flush;
-};
+/* Statistics, as Berkeley DB's memp_stat names them: struct lfm__pstat
+ * and struct lfm__fstat, made from the statistics table (stat_table.h,
+ * the region layer's, which the adapters use through this header to copy
+ * them out). */
 void lfm__pool_stat(struct lfm__pool *mp, struct lfm__pstat *g);
 /* The files this process has open: one malloc'd block (free() it) of *n
  * entries whose names live in the same block. 0 or ENOMEM. */

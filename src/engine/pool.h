@@ -220,6 +220,12 @@ static inline struct lfm__tls_node *lfm__tls(struct lfm__pool *mp)
 
 /* Registry of live pools, for thread-exit cleanup. */
 void lfm__tls_register_pool(struct lfm__pool *mp);
+
+/* lfm__pool_open with the region's geometry itself (geom.c derives it
+ * from the adapters' lfm__pool_geom; unit tests give it whole). */
+int lfm__pool_open_region(const char *path, const struct lfm__region_geom *g,
+			  const struct lfm__pool_opts *o,
+			  struct lfm__pool **out);
 void lfm__tls_unregister_pool(struct lfm__pool *mp);
 
 #endif

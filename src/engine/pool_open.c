@@ -206,8 +206,9 @@ int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 	return rc;
 }
 
-int lfm__pool_open(const char *path, const struct lfm__region_geom *g,
-		   const struct lfm__pool_opts *o, struct lfm__pool **out)
+int lfm__pool_open_region(const char *path, const struct lfm__region_geom *g,
+			  const struct lfm__pool_opts *o,
+			  struct lfm__pool **out)
 {
 	return path != NULL ? pool_attach(path, g, o, out)
 			    : pool_create(g, o, NULL, out);

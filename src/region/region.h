@@ -40,10 +40,11 @@
 #include <stdint.h>
 
 #include "futex.h"
+#include "stat_table.h"
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 8u
+#define LFM_REGION_VERSION 9u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -55,35 +56,15 @@
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
- * statistics, read without ordering. */
+ * statistics, read without ordering. LFM_ST_<counter> for each SUM and
+ * MAX line of the statistics table (stat_table.h), in its order. Those
+ * after the hit path's (LFM_ST_MISS on) are counted off the hit path
+ * only (misses, waits, writes, syncs). */
 enum {
-	LFM_ST_HIT,
-	LFM_ST_MISS,
-	LFM_ST_MAP,
-	LFM_ST_CREATE,
-	LFM_ST_IN,
-	LFM_ST_OUT,
-	LFM_ST_SEARCH,
-	LFM_ST_EXAMINED,
-	LFM_ST_LONGEST, /* a maximum */
-	/* A hit found by a one-step walk (the fast path's common case): one
-	 * counter for what is also a hit, a search and one frame examined;
-	 * memp_stat adds it to those three. Longer walks count as before. */
-	LFM_ST_WALKHIT,
-	LFM_ST_INMAP,	 /* of LFM_ST_IN: copied from a mapping (mapread.h) */
-	LFM_ST_MAPFAULT, /* copies that faulted and went to pread */
-	/* Counted off the hit path only (misses, waits, writes, syncs). */
-	LFM_ST_ALLOC,	    /* misses that took a victim by sweeping */
-	LFM_ST_ALLOC_PAGES, /* frames the sweeps examined for them */
-	LFM_ST_ALLOC_MAX,   /* the most one victim took: a maximum */
-	LFM_ST_IOWAIT,	    /* gets that slept on a frame held for I/O */
-	LFM_ST_READWAIT,    /* of those, on a read in flight */
-	LFM_ST_NOMEM,	    /* gets that returned ENOMEM */
-	LFM_ST_FSYNC,	    /* fdatasync calls */
-	LFM_ST_FSYNC_ERR,   /* of those, failed */
-	LFM_ST_BGWERR,	    /* flusher writes that failed (pages kept dirty) */
-	LFM_ST_LOGFLUSH,    /* log-flush function calls before writes */
-	LFM_ST_NUSED,
+#define LFM__ST_ENUM(f, c, k, s, n, t) LFM__IF_FILEC_##k(LFM_ST_##c, )
+	LFM_STATS(LFM__ST_ENUM)
+#undef LFM__ST_ENUM
+	    LFM_ST_NUSED,
 	/* Rounded up to whole cache lines: a file's counters in a handle
 	 * (and in a stripe) never share a line with the next file's. */
 	LFM_ST_NCOUNTERS = (LFM_ST_NUSED + 7) & ~7
@@ -236,8 +217,8 @@ struct lfm__region_hdr {
 	uint32_t nbuckets; /* a power of two, at least 2 */
 	uint32_t nfiles_max;
 	uint32_t nhandles;
-	uint32_t tc_entries; /* per-handle cache geometry (tcache.h): a power
-				of two; frame i's entry is i & (tc_entries-1) */
+	uint32_t tc_entries;   /* per-handle cache geometry (tcache.h): a power
+				  of two; frame i's entry is i & (tc_entries-1) */
 	uint32_t bucket_shift; /* 64 - log2(nbuckets): hash.h */
 	uint64_t off_files, off_handles, off_buckets, off_chunks, off_frames,
 	    off_data;

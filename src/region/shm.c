@@ -2,6 +2,7 @@
 #include "shm.h"
 
 #include "lockrank.h"
+#include "region_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,9 @@ static int claim_proc(struct lfm__shm *s)
 	return EMFILE;
 }
 
-/* Maps the whole region and checks it is one this build can use. */
+/* Maps the whole region and checks it is one this build can use (the
+ * checks lfmpool-stat makes too, region_reader.h), of the caller's
+ * shape. */
 static int map_checked(struct lfm__shm *s, const struct lfm__region_geom *g,
 		       int size_given)
 {
@@ -125,13 +128,13 @@ static int map_checked(struct lfm__shm *s, const struct lfm__region_geom *g,
 	if (m == MAP_FAILED)
 		return errno;
 	struct lfm__region_hdr *rh = m;
+	const char *what;
+	enum lfm__region_fault f =
+	    lfm__region_check(rh, (uint64_t)st.st_size, &what);
 	int rc = 0;
-	if (atomic_load_explicit(&rh->magic, memory_order_acquire) == 0)
+	if (f == LFM_RF_UNINIT)
 		rc = EAGAIN;
-	else if (rh->magic != LFM_REGION_MAGIC ||
-		 rh->version != LFM_REGION_VERSION ||
-		 rh->abi != LFM_REGION_ABI || !rh->shared ||
-		 rh->size != (uint64_t)st.st_size ||
+	else if (f != LFM_RF_OK ||
 		 (size_given && rh->cache_bytes != g->cache_bytes) ||
 		 rh->nfiles_max != g->nfiles_max || rh->nhandles != g->nhandles)
 		rc = EINVAL;

@@ -186,6 +186,23 @@ static double ratio(uint64_t a, uint64_t b)
 
 #define U(x) ((unsigned long long)(x))
 
+/* A counter none of the report's sentences says: a line of its own. */
+static void text_counter(const char *name, uint64_t v, const char *words)
+{
+	if (words != NULL)
+		printf("  %-10s %llu %s\n", name, U(v), words);
+}
+
+/* The table's counters with words of their own (stat_table.h), in its
+ * order. */
+static void text_counters(const struct rview_pool *p)
+{
+#define TEXT_LINE(f, c, k, sc, n, t)                                           \
+	LFM__IF_POOLOBJ_##sc(text_counter(#n, p->n, t);)
+	LFM_STATS(TEXT_LINE)
+#undef TEXT_LINE
+}
+
 static void text_report(const char *path, const struct rview_sample *s)
 {
 	const struct rview_pool *p = &s->pool;
@@ -220,6 +237,7 @@ static void text_report(const char *path, const struct rview_sample *s)
 	       "pages written, the last took %.3f ms\n",
 	       U(p->ckpt), U(p->ckpt_incomplete), U(p->ckpt_pages),
 	       (double)p->ckpt_last_usec / 1000.0);
+	text_counters(p);
 	printf("page sizes\n  %8s %8s %12s %8s %8s %8s\n", "BUFFER", "FRAMES",
 	       "BYTES", "PAGES", "DIRTY", "RETIRED");
 	for (size_t i = 0; i < s->nsizes; i++) {
@@ -373,6 +391,39 @@ static void json_str(const char *s)
 
 #define JU(name, v) printf("\"%s\":%llu", name, (unsigned long long)(v))
 
+/* The tool's own figures that sit among the table's in the "pool" object,
+ * after the counter `after`, where they have always been. */
+static void json_pool_own(int after, const struct rview_pool *p)
+{
+	switch (after) {
+	case LFM_STAT_cache_miss:
+		printf(",\"hit_rate\":%.4f",
+		       ratio(p->hits, p->hits + p->misses));
+		break;
+	case LFM_STAT_page_out:
+		putchar(','), JU("written_flushers", p->written_flushers);
+		break;
+	case LFM_STAT_rw_evict:
+		putchar(','), JU("file_slots", p->nfiles_max);
+		putchar(','), JU("handles", p->nhandles);
+		putchar(','), JU("handles_in_use", p->handles_in_use);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The pool's counters, in the statistics table's order and by its names
+ * (stat_table.h), each after a comma. */
+static void json_pool_counters(const struct rview_pool *p)
+{
+#define POOL_KEY(f, c, k, sc, n, t)                                            \
+	LFM__IF_POOLOBJ_##sc(putchar(','), JU(#n, p->n),                       \
+			     json_pool_own(LFM_STAT_##f, p);)
+	LFM_STATS(POOL_KEY)
+#undef POOL_KEY
+}
+
 static void json_sample(const char *path, const struct rview_sample *s,
 			double when, const struct rates *r, int pages)
 {
@@ -389,36 +440,8 @@ static void json_sample(const char *path, const struct rview_sample *s,
 	JU("pages", p->pages), putchar(',');
 	JU("pinned", p->pinned), putchar(',');
 	JU("dirty", p->dirty), putchar(',');
-	JU("clean", p->clean), putchar(',');
-	JU("hits", p->hits), putchar(',');
-	JU("misses", p->misses), putchar(',');
-	printf("\"hit_rate\":%.4f,", ratio(p->hits, p->hits + p->misses));
-	JU("created", p->created), putchar(',');
-	JU("read", p->read), putchar(',');
-	JU("read_mapped", p->read_mapped), putchar(',');
-	JU("map_faults", p->map_faults), putchar(',');
-	JU("mapped", p->mapped), putchar(',');
-	JU("written", p->written), putchar(',');
-	JU("written_flushers", p->written_flushers), putchar(',');
-	JU("ro_evict", p->ro_evict), putchar(',');
-	JU("rw_evict", p->rw_evict), putchar(',');
-	JU("file_slots", p->nfiles_max), putchar(',');
-	JU("handles", p->nhandles), putchar(',');
-	JU("handles_in_use", p->handles_in_use), putchar(',');
-	JU("alloc", p->alloc), putchar(',');
-	JU("alloc_pages", p->alloc_pages), putchar(',');
-	JU("alloc_max_pages", p->alloc_max_pages), putchar(',');
-	JU("io_wait", p->io_wait), putchar(',');
-	JU("read_wait", p->read_wait), putchar(',');
-	JU("nomem", p->nomem), putchar(',');
-	JU("fdatasync", p->fdatasync), putchar(',');
-	JU("fdatasync_errors", p->fdatasync_errors), putchar(',');
-	JU("bg_write_errors", p->bg_write_errors), putchar(',');
-	JU("log_flush", p->log_flush), putchar(',');
-	JU("ckpt", p->ckpt), putchar(',');
-	JU("ckpt_incomplete", p->ckpt_incomplete), putchar(',');
-	JU("ckpt_pages", p->ckpt_pages), putchar(',');
-	JU("ckpt_last_usec", p->ckpt_last_usec);
+	JU("clean", p->clean);
+	json_pool_counters(p);
 	printf("},\"sizes\":[");
 	for (size_t i = 0; i < s->nsizes; i++) {
 		const struct rview_size *z = &s->sizes[i];
@@ -443,25 +466,11 @@ static void json_sample(const char *path, const struct rview_sample *s,
 		putchar(',');
 		JU("pagesize", f->pagesize), putchar(',');
 		JU("pages", f->pages), putchar(',');
-		JU("dirty", f->dirty), putchar(',');
-		JU("hits", f->hits), putchar(',');
-		JU("misses", f->misses), putchar(',');
-		JU("created", f->created), putchar(',');
-		JU("read", f->read), putchar(',');
-		JU("read_mapped", f->read_mapped), putchar(',');
-		JU("map_faults", f->map_faults), putchar(',');
-		JU("mapped", f->mapped), putchar(',');
-		JU("written", f->written), putchar(',');
-		JU("alloc", f->alloc), putchar(',');
-		JU("alloc_pages", f->alloc_pages), putchar(',');
-		JU("alloc_max_pages", f->alloc_max_pages), putchar(',');
-		JU("io_wait", f->io_wait), putchar(',');
-		JU("read_wait", f->read_wait), putchar(',');
-		JU("nomem", f->nomem), putchar(',');
-		JU("fdatasync", f->fdatasync), putchar(',');
-		JU("fdatasync_errors", f->fdatasync_errors), putchar(',');
-		JU("bg_write_errors", f->bg_write_errors), putchar(',');
-		JU("log_flush", f->log_flush);
+		JU("dirty", f->dirty);
+#define FILE_KEY(fl, c, k, sc, n, t)                                           \
+	LFM__IF_FILE_##sc(putchar(','), JU(#n, f->n);)
+		LFM_STATS(FILE_KEY)
+#undef FILE_KEY
 		putchar('}');
 	}
 	printf("],\"procs\":[");

@@ -3,9 +3,9 @@
 
 #include "frame.h"
 #include "pinlog.h"
-#include "pool.h"
+#include "region_reader.h"
 #include "shm.h"
-#include "stats.h"
+#include "stat_read.h"
 #include "tcache.h"
 
 #include <errno.h>
@@ -19,16 +19,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Bounds no region this build makes exceeds by far: a header past them is
- * damaged, and checking them first keeps the products below from
- * overflowing. */
-#define MAX_FILES    65536u
-#define MAX_HANDLES  65536u
-#define MAX_FRAMES   (1u << 30)
-#define MAX_BUCKETS  (1u << 30)
-#define MAX_CHUNKS   (1u << 24)
-#define MAX_HANDLE_B (1ull << 32)
 
 static int fail(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -50,184 +40,6 @@ int rview_path(const char *dir, const char *key, char *out, size_t n)
 			   ? 0
 			   : -1;
 	return lfm__shm_key_path(key, out, n) == 0 ? 0 : -1;
-}
-
-/* [off, off + count * each) lies within [lo, hi). */
-static int fits(uint64_t off, uint64_t count, uint64_t each, uint64_t lo,
-		uint64_t hi)
-{
-	uint64_t len, end;
-	if (off < lo || off % 8 != 0 ||
-	    __builtin_mul_overflow(count, each, &len) ||
-	    __builtin_add_overflow(off, len, &end))
-		return 0;
-	return end <= hi;
-}
-
-/* The header's geometry is consistent with itself and with a file of
- * `size` bytes: after this, every array the layout names lies inside the
- * file. NULL, or what is wrong. */
-static const char *check_geometry(const struct lfm__region_hdr *h,
-				  uint64_t size)
-{
-	if (h->nfiles_max == 0 || h->nfiles_max > MAX_FILES)
-		return "file slots";
-	if (h->nhandles > MAX_HANDLES)
-		return "handles";
-	if (h->nframes_max == 0 || h->nframes_max > MAX_FRAMES)
-		return "frames";
-	if (h->nbuckets == 0 || h->nbuckets > MAX_BUCKETS ||
-	    (h->nbuckets & (h->nbuckets - 1)) != 0)
-		return "buckets";
-	if (h->nchunks_max == 0 || h->nchunks_max > MAX_CHUNKS)
-		return "chunks";
-	if (h->tc_entries == 0 || h->tc_entries > LFM_TC_MAX_ENTRIES ||
-	    (h->tc_entries & (h->tc_entries - 1)) != 0)
-		return "thread cache geometry";
-	uint64_t entries_end =
-	    sizeof(struct lfm__handle) +
-	    (uint64_t)h->tc_entries * sizeof(struct lfm__tc_entry);
-	if (h->handle_size > MAX_HANDLE_B ||
-	    h->handle_size % LFM_CACHELINE != 0 ||
-	    h->handle_stats_off < entries_end ||
-	    !fits(h->handle_stats_off,
-		  (uint64_t)h->nfiles_max * LFM_ST_NCOUNTERS, sizeof(uint64_t),
-		  entries_end, h->handle_size + 1))
-		return "handle layout";
-	if (!h->shared || h->off_pins == 0)
-		return "not a shared region";
-	if (!fits(h->off_files, h->nfiles_max, sizeof(struct lfm__file),
-		  sizeof(*h), h->off_handles + 1) ||
-	    !fits(h->off_handles, h->nhandles, h->handle_size, h->off_files,
-		  h->off_buckets + 1) ||
-	    !fits(h->off_buckets, h->nbuckets, sizeof(struct lfm__bucket),
-		  h->off_handles, h->off_chunks + 1) ||
-	    !fits(h->off_chunks, h->nchunks_max, sizeof(struct lfm__chunk),
-		  h->off_buckets, h->off_frames + 1) ||
-	    !fits(h->off_frames, h->nframes_max, sizeof(struct lfm__frame),
-		  h->off_chunks, h->off_pins + 1) ||
-	    !fits(h->off_pins, (uint64_t)LFM_NPROCS * h->nframes_max,
-		  sizeof(uint16_t), h->off_frames, h->off_data + 1) ||
-	    !fits(h->off_data, h->nchunks_max, LFM_CHUNK, h->off_pins,
-		  size + 1))
-		return "offsets";
-	return NULL;
-}
-
-/* Opens, checks and maps the region file. 0, or -1 with err set. */
-static int attach(const char *path, int with_pages, int *fdp,
-		  struct lfm__region_hdr **rhp, uint64_t *sizep,
-		  uint64_t *mappedp, char *err, size_t n)
-{
-	/* O_NONBLOCK: a FIFO in the region file's place must not hang us
-	 * (no effect on a regular file). */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return fail(err, n, "%s: %s", path, strerror(errno));
-	struct stat st;
-	struct lfm__region_hdr h;
-	const char *bad = NULL;
-	ssize_t got = 0;
-	if (fstat(fd, &st) != 0) {
-		fail(err, n, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(err, n, "%s: not a region file (not a regular file)",
-		     path);
-		goto out;
-	}
-	/* Nothing past the header is looked at before the header is. */
-	if ((uint64_t)st.st_size < sizeof(h)) {
-		fail(err, n,
-		     "%s: truncated region file (%lld bytes, less than a "
-		     "header)",
-		     path, (long long)st.st_size);
-		goto out;
-	}
-	do
-		got = pread(fd, &h, sizeof(h), 0);
-	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(h)) {
-		fail(err, n, "%s: cannot read the header: %s", path,
-		     got < 0 ? strerror(errno) : "short read");
-		goto out;
-	}
-	uint32_t magic = atomic_load_explicit(&h.magic, memory_order_relaxed);
-	if (magic == 0) {
-		fail(err, n,
-		     "%s: region not initialised (being created, or its "
-		     "creator died)",
-		     path);
-		goto out;
-	}
-	if (magic != LFM_REGION_MAGIC) {
-		fail(err, n, "%s: not an lfmpool region (magic 0x%08x)", path,
-		     magic);
-		goto out;
-	}
-	if (h.version != LFM_REGION_VERSION) {
-		fail(err, n,
-		     "%s: region version %u, this lfmpool-stat reads version "
-		     "%u",
-		     path, h.version, LFM_REGION_VERSION);
-		goto out;
-	}
-	if (h.abi != LFM_REGION_ABI) {
-		fail(err, n,
-		     "%s: region made by a build with another layout (abi "
-		     "0x%x, this one 0x%x)",
-		     path, h.abi, LFM_REGION_ABI);
-		goto out;
-	}
-	if (h.size != (uint64_t)st.st_size) {
-		fail(err, n,
-		     "%s: %s region file (%lld bytes, its header says %llu)",
-		     path,
-		     (uint64_t)st.st_size < h.size ? "truncated" : "damaged",
-		     (long long)st.st_size, (unsigned long long)h.size);
-		goto out;
-	}
-	if ((bad = check_geometry(&h, h.size)) != NULL) {
-		fail(err, n, "%s: damaged region header (%s)", path, bad);
-		goto out;
-	}
-	/* Up to the pages, unless they are listed (each one's LSN is read
-	 * from its bytes): a smaller mapping is cheaper to make and undo at
-	 * every sample. */
-	uint64_t len = with_pages ? h.size : h.off_data;
-	void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		fail(err, n, "%s: mmap: %s", path, strerror(errno));
-		goto out;
-	}
-	struct lfm__region_hdr *rh = m;
-	/* The geometry is written once, before the magic; a header that
-	 * differs now was rewritten by something else: do not trust it. */
-	if (rh->size != h.size || rh->off_files != h.off_files ||
-	    rh->off_handles != h.off_handles ||
-	    rh->off_buckets != h.off_buckets ||
-	    rh->off_chunks != h.off_chunks || rh->off_frames != h.off_frames ||
-	    rh->off_pins != h.off_pins || rh->off_data != h.off_data ||
-	    rh->nfiles_max != h.nfiles_max || rh->nhandles != h.nhandles ||
-	    rh->nframes_max != h.nframes_max || rh->nbuckets != h.nbuckets ||
-	    rh->nchunks_max != h.nchunks_max ||
-	    rh->tc_entries != h.tc_entries ||
-	    rh->handle_size != h.handle_size ||
-	    rh->handle_stats_off != h.handle_stats_off) {
-		munmap(m, (size_t)len);
-		fail(err, n, "%s: region header changed while being read",
-		     path);
-		goto out;
-	}
-	*fdp = fd;
-	*rhp = rh;
-	*sizep = h.size;
-	*mappedp = len;
-	return 0;
-out:
-	close(fd);
-	return -1;
 }
 
 /* A file truncated under the mapping makes reads past its new end fault
@@ -450,24 +262,9 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		f->pagesize = (uint32_t)e.st_pagesize;
 		f->pages = byslot[i].pages;
 		f->dirty = byslot[i].dirty;
-		f->hits = e.st_cache_hit;
-		f->misses = e.st_cache_miss;
-		f->created = e.st_page_create;
-		f->read = e.st_page_in;
-		f->read_mapped = e.st_page_in_mapped;
-		f->map_faults = e.st_map_faults;
-		f->mapped = e.st_map;
-		f->written = e.st_page_out;
-		f->alloc = e.st_alloc;
-		f->alloc_pages = e.st_alloc_pages;
-		f->alloc_max_pages = e.st_alloc_max_pages;
-		f->io_wait = e.st_io_wait;
-		f->read_wait = e.st_read_wait;
-		f->nomem = e.st_nomem;
-		f->fdatasync = e.st_fdatasync;
-		f->fdatasync_errors = e.st_fdatasync_errors;
-		f->bg_write_errors = e.st_bg_write_errors;
-		f->log_flush = e.st_log_flush;
+#define FILE_SET(fl, c, k, sc, n, t) LFM__IF_FILE_##sc(f->n = e.st_##fl;)
+		LFM_STATS(FILE_SET)
+#undef FILE_SET
 	}
 }
 
@@ -498,35 +295,11 @@ static void read_pool(struct lfm__region_hdr *rh, uint64_t size,
 	p->pages = g.st_pages;
 	p->dirty = g.st_page_dirty;
 	p->clean = g.st_page_clean;
-	p->hits = g.st_cache_hit;
-	p->misses = g.st_cache_miss;
-	p->created = g.st_page_create;
-	p->read = g.st_page_in;
-	p->read_mapped = g.st_page_in_mapped;
-	p->map_faults = g.st_map_faults;
-	p->mapped = g.st_map;
-	p->written = g.st_page_out;
 	p->written_flushers =
 	    atomic_load_explicit(&rh->flush_wrote, memory_order_relaxed);
-	p->ro_evict = g.st_ro_evict;
-	p->rw_evict = g.st_rw_evict;
-	p->hash_searches = g.st_hash_searches;
-	p->hash_examined = g.st_hash_examined;
-	p->hash_longest = g.st_hash_longest;
-	p->alloc = g.st_alloc;
-	p->alloc_pages = g.st_alloc_pages;
-	p->alloc_max_pages = g.st_alloc_max_pages;
-	p->io_wait = g.st_io_wait;
-	p->read_wait = g.st_read_wait;
-	p->nomem = g.st_nomem;
-	p->fdatasync = g.st_fdatasync;
-	p->fdatasync_errors = g.st_fdatasync_errors;
-	p->bg_write_errors = g.st_bg_write_errors;
-	p->log_flush = g.st_log_flush;
-	p->ckpt = g.st_ckpt;
-	p->ckpt_incomplete = g.st_ckpt_incomplete;
-	p->ckpt_pages = g.st_ckpt_pages;
-	p->ckpt_last_usec = g.st_ckpt_last_usec;
+#define POOL_SET(f, c, k, sc, n, t) LFM__IF_POOL_##sc(p->n = g.st_##f;)
+	LFM_STATS(POOL_SET)
+#undef POOL_SET
 	p->buckets = rh->nbuckets;
 	p->nfiles_max = rh->nfiles_max;
 	p->nhandles = rh->nhandles;
@@ -594,12 +367,10 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 	       char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	int fd;
-	struct lfm__region_hdr *rh;
-	uint64_t size, mapped;
-	if (attach(path, want_pages, &fd, &rh, &size, &mapped, err, errlen) !=
-	    0)
+	struct lfm__region_ro ro;
+	if (lfm__region_open_ro(path, want_pages, &ro, err, errlen) != 0)
 		return -1;
+	struct lfm__region_hdr *rh = ro.rh;
 	/* Every array is sized before the guarded reads, so a fault leaves
 	 * nothing half-allocated behind. */
 	uint32_t nframes = rh->nframes_max;
@@ -616,8 +387,8 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 		rc = fail(err, errlen, "%s: out of memory", path);
 		goto done;
 	}
-	struct read_args a = {rh,     fd,	 size,	 want_pages,
-			      cached, proc_pins, byslot, out};
+	struct read_args a = {rh,     ro.fd,	 ro.size, want_pages,
+			      cached, proc_pins, byslot,  out};
 	if (read_guarded(&a) != 0)
 		rc = fail(err, errlen,
 			  "%s: region file truncated while being read", path);
@@ -625,8 +396,7 @@ done:
 	free(cached);
 	free(proc_pins);
 	free(byslot);
-	munmap(rh, (size_t)mapped);
-	close(fd);
+	lfm__region_close_ro(&ro);
 	if (rc != 0)
 		rview_free(out);
 	return rc;

@@ -14,16 +14,21 @@
  * may be damaged, or change under the reader), and a file truncated while
  * it is read is caught (SIGBUS) and reported, never a crash.
  *
- * The pool's and files' counters come from the same functions memp_stat
- * uses (stats.h), so the figures are the ones memp_stat would report at
+ * The region's checks and mapping are the region layer's
+ * (region_reader.h, which a joining process's checks share), and the
+ * pool's and files' counters come from the same functions memp_stat uses
+ * (stat_read.h), so the figures are the ones memp_stat would report at
  * the same moment. This header is plain C with no region types, so that
- * callers need not know the layout.
+ * callers need not know the layout: only the statistics table
+ * (stat_table.h), whose names it uses.
  */
 #ifndef LFM_REGION_VIEW_H
 #define LFM_REGION_VIEW_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stat_table.h"
 
 #define RVIEW_NAME_MAX	256
 #define RVIEW_SIZES_MAX 64 /* buffer sizes listed (more are left out) */
@@ -42,18 +47,13 @@ struct rview_pool {
 	uint64_t pages;	 /* frames holding a page */
 	uint64_t pinned; /* of those, pinned by some user */
 	uint64_t dirty, clean;
-	uint64_t hits, misses;
-	uint64_t created;     /* st_page_create */
-	uint64_t read;	      /* st_page_in */
-	uint64_t read_mapped; /* st_page_in_mapped */
-	uint64_t map_faults;  /* st_map_faults */
-	uint64_t mapped;      /* st_map: served from a mapped file */
-	uint64_t written;     /* st_page_out */
-	uint64_t written_flushers;
-	uint64_t ro_evict, rw_evict;
-	/* hash_longest: memp_stat's st_hash_longest, the longest chain a
-	 * lookup walked; chain_longest below is the longest chain now. */
-	uint64_t hash_searches, hash_examined, hash_longest;
+	uint64_t written_flushers; /* of `written`, by flusher threads */
+	/* memp_stat's counters, by the statistics table's names (hits is
+	 * st_cache_hit, ...). hash_longest is st_hash_longest, the longest
+	 * chain a lookup walked; chain_longest below is the longest now. */
+#define RVIEW_POOL_FIELD(f, c, k, s, n, t) LFM__IF_POOL_##s(uint64_t n;)
+	LFM_STATS(RVIEW_POOL_FIELD)
+#undef RVIEW_POOL_FIELD
 	uint32_t buckets;	 /* hash buckets */
 	uint32_t occupied;	 /* buckets with a chain now */
 	uint32_t chain_longest;	 /* longest chain now */
@@ -61,11 +61,6 @@ struct rview_pool {
 	uint32_t nfiles_max;	 /* file slots */
 	uint32_t nhandles;	 /* thread pin caches */
 	uint32_t handles_in_use; /* of those, claimed now */
-	/* memp_stat's effort, wait, failure and checkpoint counters (the
-	 * st_ names of db_mpool.h without the prefix). */
-	uint64_t alloc, alloc_pages, alloc_max_pages, io_wait, read_wait, nomem,
-	    fdatasync, fdatasync_errors, bg_write_errors, log_flush;
-	uint64_t ckpt, ckpt_incomplete, ckpt_pages, ckpt_last_usec;
 };
 
 /* The frames of one buffer size (page size rounded up to 64 bytes). */
@@ -83,10 +78,10 @@ struct rview_file {
 	char path[RVIEW_NAME_MAX]; /* its absolute path ("" unknown) */
 	uint32_t pagesize;
 	uint64_t pages, dirty; /* held in the pool now */
-	uint64_t hits, misses, created, read, read_mapped, map_faults, mapped,
-	    written;
-	uint64_t alloc, alloc_pages, alloc_max_pages, io_wait, read_wait, nomem,
-	    fdatasync, fdatasync_errors, bg_write_errors, log_flush;
+	/* memp_stat's counters for the file, by the table's names. */
+#define RVIEW_FILE_FIELD(f, c, k, s, n, t) LFM__IF_FILE_##s(uint64_t n;)
+	LFM_STATS(RVIEW_FILE_FIELD)
+#undef RVIEW_FILE_FIELD
 };
 
 struct rview_proc {

@@ -63,7 +63,7 @@ static int open_pool(struct lfm__pool **mp, struct lfm__fh **mpf)
 	};
 	static const struct lfm__calls calls = {0}; /* no pgin, pgout, log */
 	struct lfm__pool_opts o = {.calls = &calls};
-	int rc = lfm__pool_open(NULL, &g, &o, mp);
+	int rc = lfm__pool_open_region(NULL, &g, &o, mp);
 	if (rc == 0) {
 		struct lfm__attach a = {
 		    .name = path, .pagesize = PS, .lsn_offset = -1};
