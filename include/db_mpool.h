@@ -133,6 +133,7 @@ typedef struct __db_mpool_stat {
 	unsigned long st_ckpt_incomplete;
 	unsigned long st_ckpt_pages;
 	unsigned long st_ckpt_last_usec;
+	unsigned long st_pin_limit; /* memp_fget calls that returned EAGAIN */
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -157,6 +158,7 @@ typedef struct __db_mpool_fstat {
 	unsigned long st_fdatasync_errors;
 	unsigned long st_bg_write_errors;
 	unsigned long st_log_flush;
+	unsigned long st_pin_limit;
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */

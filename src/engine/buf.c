@@ -285,6 +285,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		case LFM_PIN_MISMATCH:
 			continue;
 		case LFM_PIN_FULL:
+			lfm__stat_add(t, rh, slot, LFM_ST_PINLIMIT, 1);
 			return EAGAIN;
 		}
 	}

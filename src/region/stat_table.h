@@ -68,7 +68,8 @@
   X(ckpt,             CKPT,        HDR, P,  ckpt,             0)              \
   X(ckpt_incomplete,  CKPT_INCOMPLETE, HDR, P, ckpt_incomplete, 0)            \
   X(ckpt_pages,       CKPT_PAGES,  HDR, P,  ckpt_pages,       0)              \
-  X(ckpt_last_usec,   CKPT_LAST_USEC, HDR, P, ckpt_last_usec, 0)
+  X(ckpt_last_usec,   CKPT_LAST_USEC, HDR, P, ckpt_last_usec, 0)           \
+  X(pin_limit,        PINLIMIT,    SUM, PF, pin_limit,        "gets failed with EAGAIN (a page at its pin limit)")
 /* clang-format on */
 
 /* Filters for the generators: LFM__IF_<kind or scope>(...) is its

@@ -136,6 +136,40 @@ TEST_F(Writeback, EnomemReturnsAreCounted) {
   EXPECT_EQ(Stat(mp_).st_nomem, 1u);
 }
 
+// A get of a page that already holds the most pins a page may have
+// returns EAGAIN: each such get counted once, for the pool and the file,
+// and nothing else is (the gets that pinned it, the gets after its pins
+// were put back).
+TEST_F(Writeback, PinLimitReturnsAreCounted) {
+  ASSERT_NO_FATAL_FAILURE(Setup(k16Frames, 8));
+  db_pgno_t pg = 3;
+  void *first = nullptr;
+  ASSERT_EQ(memp_fget(mpf_, &pg, 0, &first), 0);
+  unsigned long pins = 1;
+  int rc = 0;
+  for (const unsigned long limit = 1UL << 24; pins < limit; pins++) {
+    void *page = nullptr;
+    pg = 3;
+    rc = memp_fget(mpf_, &pg, 0, &page);
+    if (rc != 0) break;
+    ASSERT_EQ(page, first) << "pin " << pins;
+  }
+  ASSERT_EQ(rc, EAGAIN) << "after " << pins << " pins";
+  EXPECT_EQ(Stat(mp_).st_pin_limit, 1u);
+  EXPECT_EQ(FStatOf(mp_, Path()).st_pin_limit, 1u);
+  void *page = nullptr;
+  pg = 3;
+  EXPECT_EQ(memp_fget(mpf_, &pg, 0, &page), EAGAIN);
+  EXPECT_EQ(Stat(mp_).st_pin_limit, 2u);
+  for (unsigned long i = 0; i < pins; i++)
+    ASSERT_EQ(memp_fput(mpf_, first, 0), 0) << "put " << i;
+  pg = 3;
+  ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0);
+  ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  EXPECT_EQ(Stat(mp_).st_pin_limit, 2u);
+  EXPECT_EQ(FStatOf(mp_, Path()).st_pin_limit, 2u);
+}
+
 // Misses that found a fresh frame took no victim; each later miss took one
 // by sweeping: counted, with the frames the sweep examined (at least the
 // victim itself, at most the sweep's bound of 9 steps a frame).
