@@ -977,6 +977,36 @@ TEST_F(StatTest, BadInputIsOneLineAndExitStatusOne) {
   ExpectRefused(Tool({"-h", pool_, "extra"}), "unexpected argument");
 }
 
+// The tool's checks of a region's header are the ones a joining process
+// makes (region_reader.h): a header whose geometry points outside the
+// file is refused by memp_open (EINVAL) as by the tool, never joined; the
+// same file undamaged is joined.
+TEST_F(StatTest, ADamagedHeaderIsRefusedByAJoinerToo) {
+  Child c;
+  ASSERT_TRUE(c.Start([&] {
+    DB_MPOOL *mp;
+    C_OK(OpenShared(pool_.c_str(), DB_CREATE | DB_THREAD, 64 * 1024, &mp));
+    C_OK(memp_close(mp));
+  }));
+  ASSERT_TRUE(c.WaitOk());
+  std::string region = pool_ + "/" + kRegionFile;
+  off_t size = static_cast<off_t>(FileSize(region));
+  // off_files (bytes 64..71 of the header) raised past the file's end.
+  std::string geom =
+      CopyRegion(dir_, region, "geom", 65536, size,
+                 [](std::vector<uint8_t> &v) { v[64 + 5] ^= 0x7f; });
+  std::string whole = CopyRegion(dir_, region, "whole", 65536, size, nullptr);
+  ExpectRefused(Tool({"-h", geom}), "damaged region header");
+  Child j;
+  ASSERT_TRUE(j.Start([&] {
+    DB_MPOOL *mp = nullptr;
+    C_RC(OpenShared(geom.c_str(), 0, 0, &mp), EINVAL);
+    C_OK(OpenShared(whole.c_str(), 0, 0, &mp));
+    C_OK(memp_close(mp));
+  }));
+  ASSERT_TRUE(j.WaitOk());
+}
+
 // A region file cut short while the tool samples it in a loop: the sample
 // in progress faults (SIGBUS, caught) or the next attach sees the size;
 // either way one line and exit status 1, never a crash.
