@@ -3,6 +3,8 @@
  * cache's entries; so that no adapter needs the region's layout. */
 #include "pool.h"
 
+#include "lfm_assert.h"
+
 #include <errno.h>
 
 _Static_assert(LFM_PAGESIZE_MAX == LFM_CHUNK, "the largest page is a chunk");
@@ -22,6 +24,7 @@ uint64_t lfm__page_footprint(size_t pagesize)
 
 int lfm__tcache_entries(size_t bytes, uint64_t *entries)
 {
+	LFM_ASSERT(entries != NULL);
 	*entries = bytes / sizeof(struct lfm__tc_entry);
 	return bytes != 0 && *entries < LFM_TC_MIN_ENTRIES ? EINVAL : 0;
 }
@@ -29,6 +32,7 @@ int lfm__tcache_entries(size_t bytes, uint64_t *entries)
 int lfm__pool_open(const char *path, const struct lfm__pool_geom *g,
 		   const struct lfm__pool_opts *o, struct lfm__pool **out)
 {
+	LFM_ASSERT(g != NULL && o != NULL && out != NULL);
 	struct lfm__region_geom rg = {
 	    .cache_bytes = g->cache_bytes,
 	    .nfiles_max = g->nfiles_max != 0 ? g->nfiles_max : LFM_NFILES,

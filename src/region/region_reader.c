@@ -2,6 +2,7 @@
  * (region_reader.h). */
 #include "region_reader.h"
 
+#include "lfm_assert.h"
 #include "tcache.h"
 
 #include <errno.h>
@@ -88,6 +89,7 @@ static const char *check_geometry(const struct lfm__region_hdr *h,
 enum lfm__region_fault lfm__region_check(const struct lfm__region_hdr *h,
 					 uint64_t file_size, const char **what)
 {
+	LFM_ASSERT(h != NULL && what != NULL);
 	/* The creator writes the rest before its release store of the
 	 * magic. */
 	uint32_t magic = atomic_load_explicit(
@@ -184,6 +186,7 @@ static int same_geometry(const struct lfm__region_hdr *a,
 int lfm__region_open_ro(const char *path, int with_pages,
 			struct lfm__region_ro *r, char *err, size_t n)
 {
+	LFM_ASSERT(path != NULL && r != NULL && err != NULL && n > 0);
 	/* O_NONBLOCK: a FIFO in the region file's place must not hang us
 	 * (no effect on a regular file). */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -103,6 +103,9 @@ static uint64_t header_stat(struct lfm__region_hdr *rh, int which)
 #define READ_SUM(rh, i, c) sum(rh, i, LFM_ST_##c)
 #define READ_MAX(rh, i, c) maxof(rh, i, LFM_ST_##c)
 #define READ_HDR(rh, i, c) 0
+#define IF_HDR_SUM(...)
+#define IF_HDR_MAX(...)
+#define IF_HDR_HDR(...) __VA_ARGS__
 
 void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 {
@@ -128,12 +131,9 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 		if (walkhit != 0 && g->st_hash_longest == 0)
 			g->st_hash_longest = 1;
 	}
+	/* The header's own (HDR lines), once for the pool. */
 #define HDR(f, c, k, s, n, t)                                                  \
-	LFM__IF_POOL_##s(                                                      \
-	    LFM__IF_HDR_##k(g->st_##f = header_stat(rh, LFM_STAT_##f);))
-#define LFM__IF_HDR_SUM(...)
-#define LFM__IF_HDR_MAX(...)
-#define LFM__IF_HDR_HDR(...) __VA_ARGS__
+	LFM__IF_POOL_##s(IF_HDR_##k(g->st_##f = header_stat(rh, LFM_STAT_##f);))
 	LFM_STATS(HDR)
 #undef HDR
 	struct lfm__frame *fr = lfm__frames(rh);

@@ -8,17 +8,12 @@
 #include "stat_read.h"
 #include "tcache.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int fail(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
