@@ -29,7 +29,6 @@
 
 #include "bench.h"
 #include "bench_rng.h"
-#include "bench_util.h"
 
 #define BARE_PAGE_SHIFT 12
 #define BARE_HUGEPAGE	(2u << 20)
@@ -81,6 +80,22 @@ static void *huge_alloc(size_t bytes)
 		return NULL;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
+}
+
+int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
 }
 
 static int bare_close(bench_pool *bp)
@@ -155,7 +170,7 @@ static int bare_load(bench_pool *bp, int fd)
 }
 
 static int bare_open(const char *home, const char *path, size_t cache_bytes,
-		     bench_pool **out)
+		     enum bench_how how, bench_pool **out)
 {
 	struct stat sb;
 	bench_pool *bp;
@@ -163,6 +178,8 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
 
 	(void)home; /* nothing on disk but the file */
 	*out = NULL;
+	if (how != BENCH_PRIVATE)
+		return EINVAL;
 	if ((fd = open(path, O_RDONLY)) < 0)
 		return errno;
 	if (fstat(fd, &sb) != 0) {
@@ -261,6 +278,7 @@ static const char *bare_version(void)
 
 const struct bench_sys bench_bare_sys = {
     .name = "bare probe",
+    .csv = "bare",
     .version = bare_version,
     .open = bare_open,
     .get = bare_get,

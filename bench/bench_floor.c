@@ -38,7 +38,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_util.h"
 
 #define FLOOR_PAGE_SHIFT 12
 #define FLOOR_HUGEPAGE	 (2u << 20)
@@ -96,7 +95,7 @@ static int floor_close(bench_pool *bp)
 }
 
 static int floor_open(const char *home, const char *path, size_t cache_bytes,
-		      bench_pool **out)
+		      enum bench_how how, bench_pool **out)
 {
 	struct stat sb;
 	bench_pool *bp;
@@ -106,6 +105,8 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 
 	(void)home; /* nothing on disk but the file */
 	*out = NULL;
+	if (how != BENCH_PRIVATE)
+		return EINVAL;
 	if (cache_bytes < BENCH_PAGE_SIZE ||
 	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
 		return EINVAL;
@@ -250,6 +251,7 @@ static const char *floor_version(void)
 
 const struct bench_sys bench_floor_sys = {
     .name = "pread floor",
+    .csv = "floor",
     .version = floor_version,
     .open = floor_open,
     .get = floor_get,

@@ -1,7 +1,9 @@
 /*
- * bench_report.c - the Markdown report: the header (machine, method,
- * workloads), the throughput, hit-rate and cache-size tables, the
- * write-back table (throughput and fget latency) and the correctness line.
+ * bench_report.c - the results, the Markdown reports and the --data
+ * tables of both modes. Threads: the header (machine, method, workloads),
+ * the throughput, hit-rate and cache-size tables, the write-back table
+ * (throughput and fget latency) and the correctness line. Processes: the
+ * header, the throughput and the minor page faults tables.
  * The references (the bare probe in the hit workloads, the pread floor in
  * the miss workloads) appear only in the throughput table (two columns
  * after the old ones, "-" where none ran) and the correctness lines.
@@ -18,11 +20,122 @@
 
 #include "bench.h"
 #include "bench_report.h"
-#include "bench_state.h"
-#include "bench_util.h"
 
 /* The header's date and machine lines, again in the --data file. */
 static char g_date[64], g_machine[512];
+
+struct run_result *g_res; /* [w][t][sys][run] */
+size_t g_cache_bytes[NWORKLOADS][NSYS];
+uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
+int g_failed;
+
+void results_alloc(void)
+{
+	g_res = calloc((size_t)NWORKLOADS * (size_t)opt.nthreads * NSYS *
+			   (size_t)opt.runs,
+		       sizeof(*g_res));
+	if (g_res == NULL)
+		die("out of memory");
+}
+
+struct run_result *res_at(int w, int t, int s, int r)
+{
+	return &g_res[(((size_t)w * (size_t)opt.nthreads + (size_t)t) * NSYS +
+		       (size_t)s) *
+			  (size_t)opt.runs +
+		      (size_t)r];
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                              */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double median_sort(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double bench_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* "42 s" under two minutes, "3 min 05 s" above. */
+static void fmt_duration(char *buf, size_t len, double secs)
+{
+	long s = secs < 0 ? 0 : (long)(secs + 0.5);
+
+	if (s < 120)
+		snprintf(buf, len, "%ld s", s);
+	else
+		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
+}
+
+void bench_progress(int i, int n, const char *what, double elapsed, double left)
+{
+	char e[32], l[32];
+
+	fmt_duration(e, sizeof(e), elapsed);
+	fmt_duration(l, sizeof(l), left);
+	fprintf(stderr, "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
+		g_prog, i, n, what, e, l);
+}
+
+/* The CPU's model name from /proc/cpuinfo, or "unknown". */
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(buf, len, "unknown");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			colon += 1 + strspn(colon + 1, " \t");
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(buf, len, "%s", colon);
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+}
+
+/*
+ * Opens `path` for a --data table (bench/plot.sh reads it) and writes its
+ * head: "# <what>", the date, machine and runs lines, then the tab-separated
+ * `columns` line. Dies if it cannot be opened.
+ */
+static FILE *data_open(const char *path, const char *what, const char *columns)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		die("open %s: %s", path, strerror(errno));
+	fprintf(f, "# %s\n# date: %s\n# machine: %s\n", what, g_date,
+		g_machine);
+	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
+		opt.runs > 1 ? "s" : "", opt.seconds);
+	fprintf(f, "%s\n", columns);
+	return f;
+}
+
+static void data_close(FILE *f, const char *path)
+{
+	if (ferror(f) | fclose(f))
+		die("write %s: %s", path, strerror(errno));
+}
 
 /* median_of's answer for a system that does not run in the workload. */
 #define NOT_RUN (-2.0)
@@ -44,7 +157,7 @@ static double median_of(int w, int t, int s, size_t off)
 	}
 	if (n == 0)
 		return -1;
-	return bench_median_sort(v, n);
+	return median_sort(v, n);
 }
 
 /* Median ops/s of the completed runs of one system in one cell; -1: none;
@@ -83,7 +196,7 @@ static int cpu_count(void)
 }
 
 /* As lfmpool computes it: one per four online CPUs, 1 to 8. */
-int lfm_default_flushers(void)
+static int lfm_default_flushers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN) / 4;
 
@@ -194,30 +307,45 @@ static void print_mixed_header(void)
 	       BENCH_PAGE_SIZE_LARGE);
 }
 
-void print_header(void)
+static void set_date_machine(void)
 {
 	struct utsname u;
-	char model[256], big[96] = "";
+	char model[256];
 	time_t now = time(NULL);
 
 	strftime(g_date, sizeof(g_date), "%Y-%m-%d %H:%M:%S %Z",
 		 localtime(&now));
 	if (uname(&u) != 0)
 		memset(&u, 0, sizeof(u));
-	bench_cpu_model(model, sizeof(model));
+	cpu_model(model, sizeof(model));
+	snprintf(g_machine, sizeof(g_machine), "nproc %d, %s %s %s, CPU %s",
+		 cpu_count(), u.sysname, u.release, u.machine, model);
+}
+
+/* The title, date, machine and libraries lines. */
+static void print_head(const char *title)
+{
+	printf("# %s\n\n", title);
+	printf("- date: %s\n", g_date);
+	printf("- machine: %s\n", g_machine);
+	printf("- libraries: %s; %s\n", systems[0]->version(),
+	       systems[1]->version());
+}
+
+void print_header(void)
+{
+	char big[96] = "";
+
+	set_date_machine();
+	if (opt.procs_mode)
+		return; /* printed with the report */
 	if (any_big())
 		snprintf(big, sizeof(big),
 			 " (and one of %u pages, %u GiB, for the workloads of "
 			 "that size)",
 			 BIG_FILE_PAGES,
 			 BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
-	snprintf(g_machine, sizeof(g_machine), "nproc %d, %s %s %s, CPU %s",
-		 cpu_count(), u.sysname, u.release, u.machine, model);
-	printf("# lfmpool vs Berkeley DB 5.3 mpool\n\n");
-	printf("- date: %s\n", g_date);
-	printf("- machine: %s\n", g_machine);
-	printf("- libraries: %s; %s\n", systems[0]->version(),
-	       systems[1]->version());
+	print_head("lfmpool vs Berkeley DB 5.3 mpool");
 	printf("- method: 4 KiB pages, %u-page data file per system%s; each "
 	       "op is get, read the page number at offset 0 (checked), "
 	       "maybe write a byte, put; %.2f s per run, %d runs per system "
@@ -253,7 +381,8 @@ void print_header(void)
 		    "miss: one memcpy of the 4 KiB page from a read-only "
 		    "MAP_SHARED mapping of the data file (MADV_RANDOM; in "
 		    "the page cache) into a frame, without lfmpool's guard "
-		    "(src/os/mapread.h), run as a third system alternating with "
+		    "(src/os/mapread.h), run as a third system alternating "
+		    "with "
 		    "the other two. Frames, slices and the 100%% miss rate "
 		    "as for the pread floor (see bench/bench_floor.c)\n");
 	if (sys_any(SYS_FLOOR) && !bench_floor_copy)
@@ -622,16 +751,13 @@ void print_report(void)
  */
 void write_data(const char *path)
 {
-	FILE *f = bench_data_open(
+	FILE *f = data_open(
 	    path,
 	    "mpool_bench --data: Mops/s per workload, thread count and system "
 	    "over the runs",
-	    g_date, g_machine, opt.runs, opt.seconds,
 	    "workload\tthreads\tsystem\tmops_median\tmops_min\tmops_max\t"
 	    "runs");
 
-	if (f == NULL)
-		die("open %s: %s", path, strerror(errno));
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
 			for (int t = 0; t < opt.nthreads; t++) {
@@ -653,12 +779,120 @@ void write_data(const char *path)
 					workloads[w].name, opt.threads[t],
 					s == SYS_FLOOR && bench_floor_copy
 					    ? "floor-copy"
-					    : sys_csv_name[s],
-					bench_median_sort(v, n));
-				/* Sorted by bench_median_sort. */
+					    : systems[s]->csv,
+					median_sort(v, n));
+				/* Sorted by median_sort. */
 				fprintf(f, "\t%.4f\t%.4f\t%d\n", v[0], v[n - 1],
 					n);
 			}
-	if (ferror(f) | fclose(f))
-		die("write %s: %s", path, strerror(errno));
+	data_close(f, path);
+}
+
+/* ------------------------------------------------------------------ */
+/* The processes mode                                                   */
+
+static double median(const double *v, int n)
+{
+	double s[MAX_RUNS];
+
+	memcpy(s, v, (size_t)n * sizeof(*v));
+	return median_sort(s, n);
+}
+
+static void print_procs_header(size_t cache, const char *base)
+{
+	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
+		   "processes");
+	printf("- method: %u pages of 4 KiB in one file, all preloaded into a "
+	       "shared pool of %zu bytes (both systems) created in a fresh "
+	       "directory under %s; then P forked processes, each with its "
+	       "own handle, %s and T threads, loop get / check page number / "
+	       "put "
+	       "for %.2f s, started together; no CPU pinning; Mops/s = sum "
+	       "over processes of ops / elapsed; %d runs, lfmpool and BDB "
+	       "alternating first; medians; ratio = median of per-run "
+	       "lfmpool / BDB\n",
+	       opt.pages, cache, base,
+	       opt.cold ? "no warm-up" : "a warm-up pass over its pages",
+	       opt.seconds, opt.runs);
+	printf("- workloads:\n");
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w])
+			printf("  - %s: %s\n", workloads[w].name,
+			       workloads[w].procs_desc);
+	printf("\n");
+}
+
+static void print_procs_row(const struct procs_cell *c)
+{
+	double lo = c->ratio[0], hi = c->ratio[0];
+
+	for (int r = 1; r < opt.runs; r++) {
+		lo = c->ratio[r] < lo ? c->ratio[r] : lo;
+		hi = c->ratio[r] > hi ? c->ratio[r] : hi;
+	}
+	printf("| %s %d proc%s | %d | %.3f | %.3f | %.2f | %.2f-%.2f |\n",
+	       workloads[c->w].name, c->p, c->p > 1 ? "s" : "", c->t,
+	       median(c->mops[0], opt.runs), median(c->mops[1], opt.runs),
+	       median(c->ratio, opt.runs), lo, hi);
+}
+
+void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
+			const char *base)
+{
+	print_procs_header(cache, base);
+	printf("## Throughput\n\n");
+	printf("| workload | threads per process | %s Mops/s (median) "
+	       "| %s Mops/s (median) | ratio (median) | ratio "
+	       "min-max |\n",
+	       systems[0]->name, systems[1]->name);
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < ncells; i++)
+		print_procs_row(&c[i]);
+	printf("\n## Minor page faults per process in the timed phase "
+	       "(median)\n\n| workload | threads per process | %s | "
+	       "%s |\n|---|---:|---:|---:|\n",
+	       systems[0]->name, systems[1]->name);
+	for (int i = 0; i < ncells; i++)
+		printf("| %s %d proc%s | %d | %.0f | %.0f |\n",
+		       workloads[c[i].w].name, c[i].p, c[i].p > 1 ? "s" : "",
+		       c[i].t, median(c[i].minflt[0], opt.runs),
+		       median(c[i].minflt[1], opt.runs));
+	fflush(stdout);
+}
+
+/*
+ * The --data table: one line per workload, system, threads per process
+ * and process count, in that order (each line of a plot is one block of
+ * consecutive rows): Mops/s median, minimum and maximum over the runs.
+ * The cells are in the order workload, processes, threads.
+ */
+void write_procs_data(const char *path, const struct procs_cell *c, int ncells)
+{
+	const int per = opt.nprocs * opt.nthreads; /* cells per workload */
+	FILE *f = data_open(
+	    path,
+	    "mpool_bench_procs --data: Mops/s per workload, process count, "
+	    "threads per process and system over the runs",
+	    "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
+	    "mops_max\truns");
+
+	for (int b = 0; b < ncells; b += per)
+		for (int s = 0; s < 2; s++)
+			for (int i = 0; i < per; i++) {
+				const struct procs_cell *x =
+				    &c[b + (i % opt.nprocs) * opt.nthreads +
+				       i / opt.nprocs];
+				double v[MAX_RUNS];
+
+				memcpy(v, x->mops[s],
+				       (size_t)opt.runs * sizeof(v[0]));
+				fprintf(f, "%s\t%d\t%d\t%s\t%.4f",
+					workloads[x->w].name, x->p, x->t,
+					systems[s]->csv,
+					median_sort(v, opt.runs));
+				fprintf(f, "\t%.4f\t%.4f\t%d\n", v[0],
+					v[opt.runs - 1], opt.runs);
+			}
+	data_close(f, path);
 }
