@@ -57,20 +57,15 @@ while [ $# -gt 0 ]; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || usage
 
-cd "$(dirname "$0")/.."
-bash third_party/install_deps.sh
+. "$(dirname "$0")/lib.sh"
 log() { echo "forms: $*" >&2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 
-if ! bazel build --config=opt //bench:mpool_bench >"$work/bazel.log" 2>&1; then
-	tail -n 30 "$work/bazel.log" >&2
-	log "bazel build --config=opt //bench:mpool_bench failed"
-	exit 1
-fi
-intree="$(bazel info --config=opt bazel-bin 2>/dev/null)/bench/mpool_bench"
+bench_build //bench:mpool_bench
+intree="$bin/bench/mpool_bench"
 if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
 	tail -n 30 "$work/install.log" >&2
 	log "install.sh --prefix $prefix failed"
@@ -78,15 +73,8 @@ if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
 fi
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
-# mpool_bench's C sources, as bench/BUILD lists them.
-mapfile -t srcs < <(awk '
-	/name = "mpool_bench",/ { on = 1; next }
-	on && /^[[:space:]]*"[^"]*\.c",?$/ { gsub(/[",[:space:]]/, ""); print "bench/" $0 }
-	on && /^[[:space:]]*\]/ { exit }' bench/BUILD)
-[ ${#srcs[@]} -gt 0 ] || {
-	log "no sources of mpool_bench in bench/BUILD"
-	exit 1
-}
+# mpool_bench's C sources, as bench/BUILD globs them.
+srcs=(bench/bench_*.c)
 
 # The same compiler command for both installed forms.
 cflags=(-O2 -std=c11 -D_GNU_SOURCE -pthread)

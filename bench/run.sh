@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: build the benchmarks and the demo (optimised), run the demo,
+# The main job: build the benchmarks and the demo (optimised), run the demo
+# (examples/demo.c),
 # then the benchmark against Berkeley DB 5.3, then the installed forms
 # (bench/forms.sh: the hit rows through the in-tree binary, the installed
 # static archive and the installed shared library, interleaved). The
@@ -57,14 +58,12 @@ if [ ${#args[@]} -eq 0 ] && [ $full -eq 0 ]; then
 		--threads 1,2 --runs 3)
 fi
 
-cd "$(dirname "$0")/.."
-bash third_party/install_deps.sh
-targets=(//bench:mpool_bench //bench:demo)
+. "$(dirname "$0")/lib.sh"
+targets=(//bench:mpool_bench //examples:demo)
 [ $full -eq 0 ] || targets+=(//bench:mpool_pins //bench:mpool_bench_procs)
-bazel build --config=opt "${targets[@]}"
-bin="$(bazel info --config=opt bazel-bin)"
+bench_build "${targets[@]}"
 
-"$bin/bench/demo"
+"$bin/examples/demo"
 
 mkdir -p results
 stamp="$(date +%Y%m%d-%H%M%S)"
