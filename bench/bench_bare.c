@@ -1,22 +1,12 @@
 /*
- * bench_bare.c - the bare probe, the yardstick for the hit path: one hash
- * lookup, an atomic pin and unpin and a one-byte page read, run by the
- * driver as a third system beside lfmpool and BDB, so that lfmpool's hit
- * path is measured against the least any pool can do on the same machine
- * in the same run.
- *
- * It is not a pool. open() reads the whole file into memory once; get is
- * one lookup in a chained hash and an atomic pin, put an atomic unpin (the
- * driver does the page read). No CLOCK, no tag re-check after the pin, no
- * thread caches, no statistics, no eviction, no I/O: a bound, not a
- * competitor. Where the layout decides the cache misses it copies lfmpool's
- * (docs/hit-path.md): a bucket array of heads (as many as lfmpool's for
- * the same pages, with its hash), 32-byte descriptors, frames in an order
- * unrelated to the page numbers, and all of it on 2 MiB huge pages where
- * the system grants them on request, as lfmpool's whole region is. So a
- * hit pays the same dependent misses (bucket head, descriptor), no TLB
- * miss lfmpool does not pay, and nothing else. It serves only pools that
- * hold the whole file: the hit workloads.
+ * bench_bare.c - the bare probe, the hit path's yardstick: one hash lookup,
+ * an atomic pin and unpin, run as a third system beside lfmpool and BDB in
+ * the hit workloads. Not a pool: open() reads the whole file once; no
+ * CLOCK, tag re-check, thread caches, statistics, eviction or I/O. Where
+ * the layout decides the cache misses it copies lfmpool's
+ * (docs/hit-path.md): as many bucket heads with its hash, 32-byte
+ * descriptors, frames in an order unrelated to the page numbers, all on
+ * 2 MiB huge pages where granted; so a hit pays the same dependent misses.
  */
 #include <errno.h>
 #include <fcntl.h>

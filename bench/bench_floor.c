@@ -1,32 +1,18 @@
 /*
  * bench_floor.c - the pread floor: the least a pool that reads its misses
  * with pread(2), as BDB does, must do per miss (lfmpool copies them from a
- * mapping instead, src/os/mapread.h, and can beat it): one pread of the 4 KiB
- * page from the data file (which is in the page cache) into one of its
- * frames, run by the driver as a fourth system
- * beside lfmpool and BDB in the workloads whose pool is smaller than the
- * file (miss-uniform, dirty, dirty-flush-*), as the bare probe
- * (bench_bare.c) runs in the hit workloads.
+ * mapping, src/os/mapread.h, and can beat it): one pread of the 4 KiB page
+ * (in the page cache) into a frame; --floor-copy: a memcpy from a mapping.
+ * Not a pool: no lookup, pin, CLOCK, eviction or write-back; put does
+ * nothing. It runs in the workloads whose pool is smaller than the file.
  *
- * It is not a pool: it keeps no page. open() allocates as many 4 KiB frames
- * as the pool has (cache_bytes of them, on 2 MiB huge pages, touched once
- * so the timed period takes no page faults) and opens the file O_RDONLY.
- * Each thread that gets owns a slice of the frames; get preads the page
- * into the thread's next frame, round-robin over its slice, so the copy
- * lands on memory spread as widely as a pool's frames and no two threads
- * ever write the same line. put does nothing, dirty or not: the floor is
- * the read side only (no write-back). No lookup, no pin, no CLOCK, no
- * eviction: every get is a read, a miss rate of 100% where the pools hit
- * in about 2048 / 16384 = 12.5% of gets, so it is the cost floor per get,
- * a little pessimistic.
- *
- * Slices: the driver sets bench_floor_threads before open to the number of
- * worker threads, and the frames are cut into that many slices. The first
- * thread to get (the driver's warm-up, which is done before the workers
- * start) takes slice 0, the workers take slices 1, 2, ... and the last of
- * them slice 0 again; one thread more is an error (EBUSY), since two
- * threads sharing a frame at once could hand out a page overwritten under
- * the caller.
+ * open() allocates as many frames as the pool has (huge pages, touched
+ * once so the timed period takes no page faults), cut into
+ * bench_floor_threads slices. The first thread to get (the warm-up) takes
+ * slice 0, the workers 1, 2, ... and the last of them slice 0 again; one
+ * more is refused (EBUSY): two threads sharing a frame could hand out a
+ * page overwritten under the caller. Each get reads into its thread's
+ * next frame, round-robin.
  */
 #include <errno.h>
 #include <fcntl.h>

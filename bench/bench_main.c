@@ -1,29 +1,14 @@
 /*
- * bench_main.c - the benchmark driver: lfmpool against Berkeley DB 5.3's
- * mpool on the same workloads, alternating runs; in processes mode
- * (mpool_bench_procs, --procs) with shared pools, bench_procs.c. Beside
- * them, in threads mode, runs one reference, so that lfmpool is also
- * measured against a bound: in the hit workloads the bare probe
- * (bench_bare.c, --no-bare: off), the least any pool can do per hit; in
- * the miss workloads the pread floor (bench_floor.c, --no-floor: off), one
- * pread of the page per get, the least a pool reading misses with pread
- * must do (lfmpool copies them from a mapping, so it can beat it).
- *
- * Each cell (workload x thread count) runs --runs times per system; run r
- * does lfmpool then BDB (then the reference) when r is even and the reverse
- * when r is odd, so all see the same machine noise. A run opens a fresh pool
- * on the system's own copy of the data file, warms it by touching every page
- * once in order (this preloads the whole file where the pool can hold it, and
- * fills the pool otherwise), then times the crew (bench_run.c) for
- * --seconds. A wrong page or an error fails the benchmark (exit status 1)
- * after the report.
- *
- * The two-file workloads (mixed-shift-*) warm the pool on a data file of
- * one page size, then open one of the other page size in the same pool
- * and time gets of it: how the pool's memory follows the move.
- *
- * The report (Markdown) goes to stdout (--data: the medians also as a table
- * for bench/plot.sh); progress, one line per cell, goes to stderr.
+ * bench_main.c - the driver's threads mode and main(): lfmpool against
+ * Berkeley DB 5.3's mpool in this process, with one reference beside them
+ * (the bare probe in the hit workloads, the pread floor in the miss
+ * workloads), alternating runs: run r goes lfmpool, BDB, reference when r
+ * is even and the reverse when odd, so all see the same machine noise. A
+ * run opens a fresh private pool on the system's own copy of the data
+ * file, warms it (every page once, in order; two-file workloads: all of
+ * one file, then move to the other), times the crew (bench_run.c) for
+ * --seconds and reads the statistics. A wrong page or an error fails the
+ * benchmark (exit status 1) after the report (docs/benchmarks.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,9 +35,6 @@
 static char g_dir[PATH_MAX];
 static char g_path[NSYS][3][PATH_MAX + 32];
 static FILE *g_csv; /* --csv */
-
-/* ------------------------------------------------------------------ */
-/* Temp files, removed at exit and on a signal                         */
 
 static void remove_files(void)
 {
@@ -204,9 +186,6 @@ static const char *data_path(int s, uint32_t pagesize)
 {
 	return g_path[s][pagesize == BENCH_PAGE_SIZE_LARGE];
 }
-
-/* ------------------------------------------------------------------ */
-/* One run                                                              */
 
 static void report_error(const struct bench_sys *sys, const char *what,
 			 const char *wl, int nthreads, const char *op,
@@ -414,9 +393,6 @@ static void run_one(int s, int w, int t, int run, struct run_result *rr)
 	alarm(0);
 }
 
-/* ------------------------------------------------------------------ */
-/* Cache sizing                                                         */
-
 /* Pages BDB holds after the warm-up on workload w's file with a cache of
  * `bytes`; dies on an error or none. */
 static uint64_t bdb_pages_held(int w, size_t bytes)
@@ -544,9 +520,6 @@ static void size_caches(void)
 			size_bdb(w);
 	}
 }
-
-/* ------------------------------------------------------------------ */
-/* The cells                                                           */
 
 static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
 {

@@ -11,9 +11,6 @@
 #include "bench.h"
 #include "bench_opts.h"
 
-/* ------------------------------------------------------------------ */
-/* Workloads and systems                                               */
-
 #define HIT_PROCS "uniform over every page, pool holds all"
 
 const struct workload workloads[NWORKLOADS] = {
@@ -83,9 +80,6 @@ void die(const char *fmt, ...)
 	fputc('\n', stderr);
 	exit(1);
 }
-
-/* ------------------------------------------------------------------ */
-/* Usage                                                                */
 
 static void usage_procs(FILE *f)
 {
@@ -174,9 +168,6 @@ static __attribute__((noreturn)) void bad(const char *what, const char *arg)
 	exit(2);
 }
 
-/* ------------------------------------------------------------------ */
-/* Values                                                               */
-
 static long int_arg(const char *arg, const char *name, long lo, long hi)
 {
 	char *end;
@@ -255,9 +246,6 @@ static int choice(const char *arg, const char *name, const char *no,
 		bad(name, arg);
 	return strcmp(arg, yes) == 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* The command line                                                    */
 
 /* The mode each option belongs to, in longopts' order: 'T' threads, 'P'
  * processes, 'B' both. Flags set their int through getopt_long. */

@@ -1,31 +1,12 @@
 /*
- * bench_procs.c - the processes mode: lfmpool (memp_open(dir) without
- * DB_MPOOL_PRIVATE) against Berkeley DB 5.3 (a shared environment, no
- * DB_PRIVATE), in the same run.
- *
- * One data file of --pages 4 KiB pages (offset 0 of each holds its page
- * number) is written once under a fresh temporary directory. Each
- * measurement then, for one system:
- *   1. creates the pool in a fresh subdirectory, big enough for every page
- *      (pages * 4096 * 1.25 bytes), opens the file and preloads every page
- *      (get and put in order), checking that all are held;
- *   2. forks --procs children after the pool's files exist; each opens a
- *      handle of its own (BENCH_JOIN), gets and puts every page of the
- *      workload's range once (warm-up: maps the region's pages into this
- *      process; --cold skips it), starts its crew (bench_run.c) and
- *      reports ready through its pipe;
- *   3. when every child is ready, closes the "go" pipe, which starts all
- *      of them at once; each child lets its threads loop (get a page drawn
- *      uniformly from the workload's range, check its page number, put)
- *      for --seconds, then reports its count, elapsed time and minor
- *      page faults;
- *   4. checks that the pool-wide miss count did not move (all hits), then
- *      closes and removes the pool (->remove) and the subdirectory.
- * Throughput is the sum over children of ops / elapsed. Runs alternate the
- * systems (lfmpool first in even runs, BDB first in odd ones); the report
- * gives per-system medians and the median of the per-run ratios. Children
- * are not pinned to CPUs. The exit status is 0 only if every measurement
- * succeeded.
+ * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
+ * a pool shared between processes (docs/benchmarks.md, "The processes
+ * benchmark"). A measurement creates the pool in a fresh directory and
+ * preloads the --pages of the data file; forks --procs children, each
+ * joining with its own handle, warming up (unless --cold) and starting its
+ * crew (bench_run.c); closes the "go" pipe to start them all at once; sums
+ * their ops / elapsed; checks that the pool-wide miss count did not move
+ * (all hits); removes the pool. Runs alternate which system goes first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,9 +78,6 @@ static void errf(struct meas *m, const char *fmt, ...)
 	vsnprintf(m->err, sizeof(m->err), fmt, ap);
 	va_end(ap);
 }
-
-/* ------------------------------------------------------------------ */
-/* A child                                                              */
 
 static int send_msg(int fd, const struct msg *m)
 {
@@ -224,9 +202,6 @@ static _Noreturn void child_main(const struct meas *ms, int i, int out_fd)
 	(void)send_msg(out_fd, &m);
 	_exit(ret == 0 ? 0 : 1);
 }
-
-/* ------------------------------------------------------------------ */
-/* The parent: one measurement                                          */
 
 /* 0, or -1 with the reason in m->err: timeout, end of file (the child
  * died), or a signal to us. */
@@ -437,9 +412,6 @@ static int measure(struct meas *ms)
 	cleanup(ms);
 	return ms->err[0] != '\0' ? -1 : 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* The cells                                                           */
 
 static int make_data(void)
 {

@@ -46,9 +46,6 @@ struct run_result *res_at(int w, int t, int s, int r)
 		      (size_t)r];
 }
 
-/* ------------------------------------------------------------------ */
-/* Helpers                                                              */
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -787,9 +784,6 @@ void write_data(const char *path)
 			}
 	data_close(f, path);
 }
-
-/* ------------------------------------------------------------------ */
-/* The processes mode                                                   */
 
 static double median(const double *v, int n)
 {
