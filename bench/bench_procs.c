@@ -31,11 +31,12 @@
 #define READY_MS  60000 /* a child's open and thread start */
 #define SLACK_MS  60000 /* beyond --seconds for a child's result */
 
-/* A child's messages: one write of at most PIPE_BUF bytes each. */
+/* A child's messages, all children on one pipe: one write of at most
+ * PIPE_BUF bytes each, so they never interleave. */
 enum { MSG_READY = 1, MSG_RESULT, MSG_ERROR };
 
 struct msg {
-	int kind;
+	int kind, child;
 	uint64_t ops;	 /* RESULT: gets (each with its put) in `secs` */
 	uint64_t minflt; /* RESULT: minor page faults in the timed phase */
 	double secs;
@@ -50,7 +51,7 @@ struct meas {
 	char home[PATH_MAX];
 	bench_pool *bp;
 	pid_t pids[MAX_PROCS];
-	int fds[MAX_PROCS], go[2];
+	int up[2], go[2]; /* the children's messages; their start */
 	/* Results. */
 	double mops;
 	uint64_t misses; /* misses during the timed phase (must be 0) */
@@ -170,11 +171,12 @@ static int child_result(struct crew *c, struct msg *m)
 
 /* Child i: sends READY, then RESULT or ERROR, and _exits: 0 after a
  * RESULT, 1 otherwise (its threads, if waiting, die with it). */
-static _Noreturn void child_main(const struct meas *ms, int i, int out_fd)
+static _Noreturn void child_main(const struct meas *ms, int i)
 {
+	const int out_fd = ms->up[1];
 	struct crew c = {
 	    .sys = ms->sys, .wl = ms->wl, .nthreads = ms->nthreads};
-	struct msg m = {.kind = MSG_ERROR};
+	struct msg m = {.kind = MSG_ERROR, .child = i};
 	uint64_t seed;
 	long f0;
 	int ret, k;
@@ -205,10 +207,10 @@ static _Noreturn void child_main(const struct meas *ms, int i, int out_fd)
 
 /* 0, or -1 with the reason in m->err: timeout, end of file (the child
  * died), or a signal to us. */
-static int recv_msg(struct meas *ms, int fd, struct msg *m, int timeout_ms)
+static int recv_msg(struct meas *ms, struct msg *m, int timeout_ms)
 {
 	double deadline = bench_now() + timeout_ms / 1e3;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = {.fd = ms->up[0], .events = POLLIN};
 	ssize_t n;
 	int r;
 
@@ -232,7 +234,7 @@ static int recv_msg(struct meas *ms, int fd, struct msg *m, int timeout_ms)
 		}
 	}
 	do
-		n = read(fd, m, sizeof(*m));
+		n = read(ms->up[0], m, sizeof(*m));
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*m)) {
 		errf(ms, "a child exited without reporting");
@@ -274,69 +276,56 @@ static int create(struct meas *ms, uint64_t *miss0)
 	return 0;
 }
 
-/* Forks the children, each with its pipe: 0, or -1. */
+/* Forks the children: 0, or -1. */
 static int spawn(struct meas *ms)
 {
-	if (pipe(ms->go) != 0) {
+	if (pipe(ms->up) != 0 || pipe(ms->go) != 0) {
 		errf(ms, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	fflush(stdout);
 	fflush(stderr);
 	for (int i = 0; i < ms->nprocs; i++) {
-		int p[2];
-
-		if (pipe(p) != 0) {
-			errf(ms, "pipe: %s", strerror(errno));
-			return -1;
-		}
 		if ((ms->pids[i] = fork()) < 0) {
 			errf(ms, "fork: %s", strerror(errno));
 			ms->pids[i] = 0;
-			close(p[0]);
-			close(p[1]);
 			return -1;
 		}
 		if (ms->pids[i] == 0) {
-			close(p[0]);
+			close(ms->up[0]);
 			close(ms->go[1]);
-			for (int j = 0; j < i; j++)
-				close(ms->fds[j]);
-			child_main(ms, i, p[1]);
+			child_main(ms, i);
 		}
-		close(p[1]);
-		ms->fds[i] = p[0];
 	}
+	close(ms->up[1]);
 	close(ms->go[0]);
-	ms->go[0] = -1;
+	ms->up[1] = ms->go[0] = -1;
 	return 0;
 }
 
-/* Every child ready, then go, then every result: 0, or -1. */
+/* Every child ready, then go (closing the pipe starts them all at once),
+ * then every result: 0, or -1. */
 static int gather(struct meas *ms)
 {
 	const int timeout = (int)(opt.seconds * 1e3) + SLACK_MS;
 	struct msg m;
 
-	for (int i = 0; i < ms->nprocs; i++) {
-		if (recv_msg(ms, ms->fds[i], &m, READY_MS) != 0)
+	for (int i = 0; i < 2 * ms->nprocs; i++) {
+		const int result = i >= ms->nprocs;
+
+		if (i == ms->nprocs) {
+			close(ms->go[1]);
+			ms->go[1] = -1;
+		}
+		if (recv_msg(ms, &m, result ? timeout : READY_MS) != 0)
 			return -1;
-		if (m.kind != MSG_READY) {
-			errf(ms, "child %d: %s", i, m.text);
+		if (m.kind != (result ? MSG_RESULT : MSG_READY) ||
+		    (result && m.secs <= 0)) {
+			errf(ms, "child %d: %s", m.child, m.text);
 			return -1;
 		}
-	}
-	close(ms->go[1]); /* everyone starts */
-	ms->go[1] = -1;
-	for (int i = 0; i < ms->nprocs; i++) {
-		if (recv_msg(ms, ms->fds[i], &m, timeout) != 0)
-			return -1;
-		if (m.kind != MSG_RESULT || m.secs <= 0) {
-			errf(ms, "child %d: %s", i, m.text);
-			return -1;
-		}
-		ms->mops += (double)m.ops / m.secs / 1e6;
-		ms->minflt += (double)m.minflt / ms->nprocs;
+		ms->mops += result ? (double)m.ops / m.secs / 1e6 : 0;
+		ms->minflt += result ? (double)m.minflt / ms->nprocs : 0;
 	}
 	return 0;
 }
@@ -372,12 +361,13 @@ static void cleanup(struct meas *ms)
 			(void)waitpid(ms->pids[i], NULL, 0);
 			abandon = 1;
 		}
-		if (ms->fds[i] >= 0)
-			close(ms->fds[i]);
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 2; k++) {
+		if (ms->up[k] >= 0)
+			close(ms->up[k]);
 		if (ms->go[k] >= 0)
 			close(ms->go[k]);
+	}
 	/* A killed child may hold a BDB region mutex: then closing could
 	 * hang, so the handle is left to process exit. */
 	if (ms->bp != NULL && !abandon && (ret = ms->sys->close(ms->bp)) != 0)
@@ -395,8 +385,7 @@ static int measure(struct meas *ms)
 	int ret;
 
 	memset(ms->pids, 0, sizeof(ms->pids));
-	memset(ms->fds, -1, sizeof(ms->fds));
-	ms->go[0] = ms->go[1] = -1;
+	ms->up[0] = ms->up[1] = ms->go[0] = ms->go[1] = -1;
 	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
 			     g_top) >= sizeof(ms->home) ||
 	    mkdtemp(ms->home) == NULL) {

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,25 +163,6 @@ static double median_of(int w, int t, int s, size_t off)
 static double median_ops(int w, int t, int s)
 {
 	return median_of(w, t, s, offsetof(struct run_result, ops_per_sec));
-}
-
-static void fmt_mops(char *buf, size_t len, double ops)
-{
-	if (ops == NOT_RUN)
-		snprintf(buf, len, "-");
-	else if (ops < 0)
-		snprintf(buf, len, "FAILED");
-	else
-		snprintf(buf, len, "%.3f", ops / 1e6);
-}
-
-static void fmt_hit(char *buf, size_t len, uint64_t hits, uint64_t misses)
-{
-	if (hits + misses == 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.2f%%",
-			 100.0 * (double)hits / (double)(hits + misses));
 }
 
 static int cpu_count(void)
@@ -410,79 +392,134 @@ void print_header(void)
 	printf("\n");
 }
 
-static void fmt_us(char *buf, size_t len, double us)
+/* A cell's text, in one of 16 rotating buffers: enough for a row. */
+static char *cell(const char *fmt, ...)
 {
-	if (us == NOT_RUN)
-		snprintf(buf, len, "-");
-	else if (us < 0)
-		snprintf(buf, len, "FAILED");
-	else if (us < 100)
-		snprintf(buf, len, "%.1f", us);
-	else
-		snprintf(buf, len, "%.0f", us);
+	static char buf[16][32];
+	static unsigned next;
+	char *c = buf[next++ % 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c, sizeof(buf[0]), fmt, ap);
+	va_end(ap);
+	return c;
 }
 
-static void fmt_ratio(char *buf, size_t len, double x, double y)
+/* A median (median_of) as text: "-" not run, "FAILED" no good run. */
+static const char *med(double x, double scale, int digits_us)
 {
-	if (x > 0 && y > 0)
-		snprintf(buf, len, "%.2f", x / y);
-	else
-		snprintf(buf, len, "-");
+	if (x == NOT_RUN)
+		return "-";
+	if (x < 0)
+		return "FAILED";
+	if (digits_us)
+		return cell(x < 100 ? "%.1f" : "%.0f", x);
+	return cell("%.3f", x / scale);
 }
 
-static void fmt_share(char *buf, size_t len, uint64_t part, uint64_t whole)
+static const char *ratio(double x, double y)
 {
-	if (whole == 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f%%",
-			 100.0 * (double)part / (double)whole);
+	return x > 0 && y > 0 ? cell("%.2f", x / y) : "-";
 }
 
-static void fmt_per_kop(char *buf, size_t len, uint64_t n, uint64_t ops)
+/* 100 * part / whole with `digits`, or "-" when whole is 0. */
+static const char *pct(uint64_t part, uint64_t whole, int digits)
 {
-	if (ops == 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f", 1000.0 * (double)n / (double)ops);
+	return whole == 0 ? "-"
+			  : cell("%.*f%%", digits,
+				 100.0 * (double)part / (double)whole);
+}
+
+static const char *per_kop(uint64_t n, uint64_t ops)
+{
+	return ops == 0 ? "-" : cell("%.1f", 1000.0 * (double)n / (double)ops);
 }
 
 /* Sums over the completed runs of one system in one cell. */
-struct wb_sums {
-	uint64_t ops, evict_clean, evict_dirty, pages_out;
-	uint64_t trickle_calls, trickle_pages;
-	uint64_t gets_timed, hits_misses;
-	int nruns;
-};
-
-static void wb_sum(int w, int t, int s, struct wb_sums *sum)
+static struct run_result sum_runs(int w, int t, int s, int *nruns)
 {
-	memset(sum, 0, sizeof(*sum));
+	struct run_result sum = {0};
+
+	*nruns = 0;
 	for (int r = 0; r < opt.runs; r++) {
-		struct run_result *rr = res_at(w, t, s, r);
+		const struct run_result *rr = res_at(w, t, s, r);
 
 		if (!rr->done)
 			continue;
-		sum->ops += rr->ops;
-		sum->evict_clean += rr->evict_clean;
-		sum->evict_dirty += rr->evict_dirty;
-		sum->pages_out += rr->pages_out;
-		sum->trickle_calls += rr->trickle_calls;
-		sum->trickle_pages += rr->trickle_pages;
-		sum->gets_timed += rr->gets_timed;
-		sum->hits_misses += rr->hits + rr->misses;
-		sum->nruns++;
+		sum.ops += rr->ops;
+		sum.hits += rr->hits;
+		sum.misses += rr->misses;
+		sum.held_end = rr->held_end;
+		sum.pages_in += rr->pages_in;
+		sum.pages_in_mapped += rr->pages_in_mapped;
+		sum.evict_clean += rr->evict_clean;
+		sum.evict_dirty += rr->evict_dirty;
+		sum.pages_out += rr->pages_out;
+		sum.trickle_calls += rr->trickle_calls;
+		sum.trickle_pages += rr->trickle_pages;
+		sum.gets_timed += rr->gets_timed;
+		++*nruns;
 	}
+	return sum;
+}
+
+/* Every cell run, in report order; `timed`: the write-back ones only. */
+#define FOR_CELLS(w, t, timed_only)                                            \
+	for (int w = 0; w < NWORKLOADS; w++)                                   \
+		for (int t = 0; t < opt.nthreads; t++)                         \
+			if (cell_on(w, t) &&                                   \
+			    (!(timed_only) || workloads[w].timed))
+
+static void wb_throughput_row(int w, int t)
+{
+	const size_t m = offsetof(struct run_result, p99_miss_us);
+	const size_t a = offsetof(struct run_result, p99_all_us);
+	double l = median_ops(w, t, 0), d = median_ops(w, t, SYS_BDB);
+	double lm = median_of(w, t, 0, m), dm = median_of(w, t, SYS_BDB, m);
+
+	printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+	       workloads[w].name, opt.threads[t], med(l, 1e6, 0),
+	       med(d, 1e6, 0), ratio(l, d), med(lm, 1, 1), med(dm, 1, 1),
+	       ratio(lm, dm), med(median_of(w, t, 0, a), 1, 1),
+	       med(median_of(w, t, SYS_BDB, a), 1, 1));
+}
+
+/* The victims row; adds the gap between gets timed and hits + misses to
+ * mismatch[] (lfmpool's and BDB's: the floor writes nothing back). */
+static void wb_victims_row(int w, int t, uint64_t *mismatch)
+{
+	struct run_result sm[2];
+	int n[2];
+
+	for (int s = 0; s < 2; s++) {
+		uint64_t hm;
+
+		sm[s] = sum_runs(w, t, s, &n[s]);
+		hm = sm[s].hits + sm[s].misses;
+		mismatch[s] += sm[s].gets_timed > hm ? sm[s].gets_timed - hm
+						     : hm - sm[s].gets_timed;
+	}
+	printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", workloads[w].name,
+	       opt.threads[t],
+	       pct(sm[0].evict_dirty, sm[0].evict_clean + sm[0].evict_dirty, 1),
+	       pct(sm[1].evict_dirty, sm[1].evict_clean + sm[1].evict_dirty, 1),
+	       per_kop(sm[0].pages_out, sm[0].ops),
+	       per_kop(sm[1].pages_out, sm[1].ops),
+	       workloads[w].wb != WB_ON || n[1] == 0
+		   ? "-"
+		   : cell("%.0f",
+			  (double)sm[1].trickle_calls / (n[1] * opt.seconds)),
+	       workloads[w].wb != WB_ON
+		   ? "-"
+		   : per_kop(sm[1].trickle_pages, sm[1].ops));
 }
 
 /* Throughput and fget latency of the write-back workloads, then where
  * their victims came from. */
 static void print_wb_report(void)
 {
-	const size_t p99m = offsetof(struct run_result, p99_miss_us);
-	const size_t p99a = offsetof(struct run_result, p99_all_us);
-	uint64_t mismatch[NSYS] = {0};
-	char c[10][32];
+	uint64_t mismatch[2] = {0};
 
 	if (!any_wb_on())
 		return;
@@ -496,31 +533,7 @@ static void print_wb_report(void)
 	       "ratio | lfmpool p99 miss us | BDB 5.3 p99 miss us | p99 miss "
 	       "ratio | lfmpool p99 all us | BDB 5.3 p99 all us |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (int w = 0; w < NWORKLOADS; w++) {
-		if (!opt.wl_on[w] || !workloads[w].timed)
-			continue;
-		for (int t = 0; t < opt.nthreads; t++) {
-			if (!cell_on(w, t))
-				continue;
-			double l = median_ops(w, t, 0), d = median_ops(w, t, 1);
-			double lm = median_of(w, t, 0, p99m);
-			double dm = median_of(w, t, 1, p99m);
-
-			fmt_mops(c[0], sizeof(c[0]), l);
-			fmt_mops(c[1], sizeof(c[1]), d);
-			fmt_ratio(c[2], sizeof(c[2]), l, d);
-			fmt_us(c[3], sizeof(c[3]), lm);
-			fmt_us(c[4], sizeof(c[4]), dm);
-			fmt_ratio(c[5], sizeof(c[5]), lm, dm);
-			fmt_us(c[6], sizeof(c[6]), median_of(w, t, 0, p99a));
-			fmt_us(c[7], sizeof(c[7]), median_of(w, t, 1, p99a));
-			printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | "
-			       "%s |\n",
-			       workloads[w].name, opt.threads[t], c[0], c[1],
-			       c[2], c[3], c[4], c[5], c[6], c[7]);
-		}
-	}
-
+	FOR_CELLS(w, t, 1) wb_throughput_row(w, t);
 	printf("\n### Victims and writes over the timed periods (all "
 	       "runs)\n\n");
 	printf("Dirty victims: evictions that wrote the page first "
@@ -533,49 +546,7 @@ static void print_wb_report(void)
 	       "victims | lfmpool writes/kop | BDB 5.3 writes/kop | BDB 5.3 "
 	       "trickle calls/s | BDB 5.3 trickled/kop |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (int w = 0; w < NWORKLOADS; w++) {
-		if (!opt.wl_on[w] || !workloads[w].timed)
-			continue;
-		for (int t = 0; t < opt.nthreads; t++) {
-			if (!cell_on(w, t))
-				continue;
-			struct wb_sums sm[NSYS];
-
-			/* The tables are lfmpool's and BDB's: the floor
-			 * runs here too, but writes nothing back. */
-			for (int s = 0; s < SYS_BARE; s++) {
-				wb_sum(w, t, s, &sm[s]);
-				mismatch[s] +=
-				    sm[s].gets_timed > sm[s].hits_misses
-					? sm[s].gets_timed - sm[s].hits_misses
-					: sm[s].hits_misses - sm[s].gets_timed;
-			}
-			for (int s = 0; s < SYS_BARE; s++) {
-				fmt_share(
-				    c[2 * s], sizeof(c[0]), sm[s].evict_dirty,
-				    sm[s].evict_clean + sm[s].evict_dirty);
-				fmt_per_kop(c[2 * s + 1], sizeof(c[0]),
-					    sm[s].pages_out, sm[s].ops);
-			}
-			if (workloads[w].wb == WB_ON) {
-				if (sm[1].nruns == 0)
-					snprintf(c[4], sizeof(c[4]), "-");
-				else
-					snprintf(
-					    c[4], sizeof(c[4]), "%.0f",
-					    (double)sm[1].trickle_calls /
-						(sm[1].nruns * opt.seconds));
-				fmt_per_kop(c[5], sizeof(c[5]),
-					    sm[1].trickle_pages, sm[1].ops);
-			} else {
-				snprintf(c[4], sizeof(c[4]), "-");
-				snprintf(c[5], sizeof(c[5]), "-");
-			}
-			printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n",
-			       workloads[w].name, opt.threads[t], c[0], c[2],
-			       c[1], c[3], c[4], c[5]);
-		}
-	}
+	FOR_CELLS(w, t, 1) wb_victims_row(w, t, mismatch);
 	printf("\nCheck, summed over the cells: gets timed against "
 	       "st_cache_hit + st_cache_miss over the same periods differ by "
 	       "%llu for lfmpool, %llu for BDB 5.3. "
@@ -587,12 +558,20 @@ static void print_wb_report(void)
 	       (unsigned long long)mismatch[1]);
 }
 
-void print_report(void)
+static void throughput_row(int w, int t)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	double l = median_ops(w, t, 0), m = median_ops(w, t, SYS_BDB);
+	double p = ref_of(w) >= 0 ? median_ops(w, t, ref_of(w)) : NOT_RUN;
 
-	/* The old columns first, in their old order, so that older reports
-	 * compare column for column; the reference's after them. */
+	printf("| %s | %d | %s | %s | %s | %s | %s |\n", workloads[w].name,
+	       opt.threads[t], med(l, 1e6, 0), med(m, 1e6, 0), ratio(l, m),
+	       ref_of(w) >= 0 ? ratio(l, p) : "-", med(p, 1e6, 0));
+}
+
+/* The old columns first, in their old order, so that older reports
+ * compare column for column; the reference's after them. */
+static void print_throughput(void)
+{
 	printf("## Throughput\n\n");
 	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
 		printf("floor: the workload's reference, measured in the same "
@@ -604,32 +583,26 @@ void print_report(void)
 	       "Mops/s (median) | ratio | lfmpool / floor | floor "
 	       "Mops/s (median) |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|\n");
-	for (int w = 0; w < NWORKLOADS; w++) {
-		if (!opt.wl_on[w])
-			continue;
-		for (int t = 0; t < opt.nthreads; t++) {
-			if (!cell_on(w, t))
-				continue;
-			double l = median_ops(w, t, 0), m = median_ops(w, t, 1);
+	FOR_CELLS(w, t, 0) throughput_row(w, t);
+}
 
-			fmt_mops(a, sizeof(a), l);
-			fmt_mops(b, sizeof(b), m);
-			fmt_ratio(c, sizeof(c), l, m);
-			if (ref_of(w) >= 0) {
-				double p = median_ops(w, t, ref_of(w));
+static void hit_row(int w, int t)
+{
+	int n;
+	struct run_result l = sum_runs(w, t, 0, &n);
+	struct run_result b = sum_runs(w, t, SYS_BDB, &n);
 
-				fmt_ratio(d, sizeof(d), l, p);
-				fmt_mops(e, sizeof(e), p);
-			} else {
-				snprintf(d, sizeof(d), "-");
-				snprintf(e, sizeof(e), "-");
-			}
-			printf("| %s | %d | %s | %s | %s | %s | %s |\n",
-			       workloads[w].name, opt.threads[t], a, b, c, d,
-			       e);
-		}
-	}
+	printf("| %s | %d | %s | %s | %llu | %s | %s |\n", workloads[w].name,
+	       opt.threads[t], pct(l.hits, l.hits + l.misses, 2),
+	       pct(b.hits, b.hits + b.misses, 2),
+	       (unsigned long long)l.held_end,
+	       sys_on(w, SYS_BDB) ? cell("%llu", (unsigned long long)b.held_end)
+				  : "-",
+	       pct(l.pages_in_mapped, l.pages_in, 2));
+}
 
+static void print_hit_rate(void)
+{
 	printf("\n## Hit rate over the timed periods (all runs)\n\n");
 	printf("lfmpool reads copied from a mapping: of the pages it read "
 	       "from the file, the share copied from a mapping of it "
@@ -639,103 +612,85 @@ void print_report(void)
 	       "lfmpool pages held | BDB pages held | lfmpool reads copied "
 	       "from a mapping |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|\n");
-	for (int w = 0; w < NWORKLOADS; w++) {
-		if (!opt.wl_on[w])
-			continue;
-		for (int t = 0; t < opt.nthreads; t++) {
-			if (!cell_on(w, t))
-				continue;
-			uint64_t h[NSYS] = {0}, m[NSYS] = {0}, held[NSYS] = {0};
-			uint64_t in = 0, in_mapped = 0;
+	FOR_CELLS(w, t, 0) hit_row(w, t);
+}
 
-			for (int s = 0; s < NSYS; s++)
-				for (int r = 0; r < opt.runs; r++) {
-					struct run_result *rr =
-					    res_at(w, t, s, r);
+/* The first completed run of system s in workload w, or NULL. */
+static const struct run_result *first_done(int w, int s)
+{
+	for (int t = 0; t < opt.nthreads; t++)
+		for (int r = 0; r < opt.runs; r++)
+			if (res_at(w, t, s, r)->done)
+				return res_at(w, t, s, r);
+	return NULL;
+}
 
-					if (!rr->done)
-						continue;
-					h[s] += rr->hits;
-					m[s] += rr->misses;
-					held[s] = rr->held_end;
-					if (s == 0) {
-						in += rr->pages_in;
-						in_mapped +=
-						    rr->pages_in_mapped;
-					}
-				}
-			fmt_hit(a, sizeof(a), h[0], m[0]);
-			fmt_hit(b, sizeof(b), h[1], m[1]);
-			/* The share of reads: fmt_hit's arithmetic. */
-			fmt_hit(c, sizeof(c), in_mapped, in - in_mapped);
-			if (sys_on(w, SYS_BDB))
-				snprintf(d, sizeof(d), "%llu",
-					 (unsigned long long)held[SYS_BDB]);
-			else
-				snprintf(d, sizeof(d), "-");
-			printf("| %s | %d | %s | %s | %llu | %s | %s |\n",
-			       workloads[w].name, opt.threads[t], a, b,
-			       (unsigned long long)held[0], d, c);
-		}
-	}
+static void cache_row(int w)
+{
+	static const struct run_result none = {0};
+	const struct run_result *r0 = first_done(w, 0);
+	const struct run_result *r1 = first_done(w, SYS_BDB);
 
+	r0 = r0 != NULL ? r0 : &none;
+	r1 = r1 != NULL ? r1 : &none;
+	printf("| %s | %zu | %llu | %llu | ", workloads[w].name,
+	       g_cache_bytes[w][0], (unsigned long long)r0->cache_bytes,
+	       (unsigned long long)r0->held_warm);
+	if (!sys_on(w, SYS_BDB))
+		printf("- | - | - | - |\n");
+	else
+		printf("%zu | %llu | %llu | %llu |\n", g_cache_bytes[w][1],
+		       (unsigned long long)r1->cache_bytes,
+		       (unsigned long long)r1->held_warm,
+		       (unsigned long long)g_bdb_held_same_bytes[w]);
+}
+
+static void print_cache_sizes(void)
+{
 	printf("\n## Cache sizes\n\n");
 	printf("| workload | lfmpool mp_size | lfmpool st_cachesize | "
 	       "lfmpool pages held after warm-up | BDB set_cachesize | BDB "
 	       "st_gbytes+st_bytes | BDB pages held after warm-up | BDB "
 	       "pages held at lfmpool's byte budget |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (int w = 0; w < NWORKLOADS; w++) {
-		struct run_result *r0 = NULL, *r1 = NULL;
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w])
+			cache_row(w);
+}
 
-		if (!opt.wl_on[w])
-			continue;
-		for (int t = 0; t < opt.nthreads && (!r0 || !r1); t++)
-			for (int r = 0; r < opt.runs; r++) {
-				if (!r0 && res_at(w, t, 0, r)->done)
-					r0 = res_at(w, t, 0, r);
-				if (!r1 && res_at(w, t, 1, r)->done)
-					r1 = res_at(w, t, 1, r);
-			}
-		printf("| %s | %zu | %llu | %llu | ", workloads[w].name,
-		       g_cache_bytes[w][0],
-		       (unsigned long long)(r0 ? r0->cache_bytes : 0),
-		       (unsigned long long)(r0 ? r0->held_warm : 0));
-		if (!sys_on(w, SYS_BDB))
-			printf("- | - | - | - |\n");
-		else
-			printf("%zu | %llu | %llu | %llu |\n",
-			       g_cache_bytes[w][1],
-			       (unsigned long long)(r1 ? r1->cache_bytes : 0),
-			       (unsigned long long)(r1 ? r1->held_warm : 0),
-			       (unsigned long long)g_bdb_held_same_bytes[w]);
-	}
-
-	print_wb_report();
-
+static void print_correctness(void)
+{
 	printf("\n## Correctness\n\n");
 	for (int s = 0; s < NSYS; s++) {
-		uint64_t checked = 0, wrong = 0, errors = 0;
+		uint64_t n[3] = {0}; /* checked, wrong, errors */
 
 		if (!sys_any(s))
 			continue;
 		for (int w = 0; w < NWORKLOADS; w++)
-			for (int t = 0; t < opt.nthreads; t++)
-				for (int r = 0; r < opt.runs; r++) {
-					struct run_result *rr =
-					    res_at(w, t, s, r);
+			for (int i = 0; i < opt.nthreads * opt.runs; i++) {
+				const struct run_result *rr =
+				    res_at(w, i / opt.runs, s, i % opt.runs);
 
-					checked += rr->checked;
-					wrong += rr->wrong;
-					errors += rr->errors;
-				}
+				n[0] += rr->checked;
+				n[1] += rr->wrong;
+				n[2] += rr->errors;
+			}
 		printf("- %s: %llu pages checked, %llu wrong, %llu errors%s\n",
-		       systems[s]->name, (unsigned long long)checked,
-		       (unsigned long long)wrong, (unsigned long long)errors,
-		       wrong || errors ? " -- FAILED" : "");
+		       systems[s]->name, (unsigned long long)n[0],
+		       (unsigned long long)n[1], (unsigned long long)n[2],
+		       n[1] || n[2] ? " -- FAILED" : "");
 	}
 	if (g_failed)
 		printf("\n**FAILED: see the errors above (stderr).**\n");
+}
+
+void print_report(void)
+{
+	print_throughput();
+	print_hit_rate();
+	print_cache_sizes();
+	print_wb_report();
+	print_correctness();
 	fflush(stdout);
 }
 
