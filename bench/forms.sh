@@ -1,36 +1,21 @@
 #!/usr/bin/env bash
-# The library as users link it: the hit rows of mpool_bench through three
-# builds of the same driver, side by side in one run.
-#   in-tree  bazel build --config=opt //bench:mpool_bench (what bench/run.sh
-#            runs: the library's static non-PIC objects)
-#   static   cc against the installed headers and lib/liblfmpool.a
-#            (pkg-config --static --libs lfmpool, -l:liblfmpool.a)
-#   shared   cc against the installed headers and lib/liblfmpool.so.0
-#            (pkg-config --libs lfmpool), run with LD_LIBRARY_PATH=PREFIX/lib
-# The library is installed by install.sh (--config=opt) into a temporary
-# prefix, removed at exit. The static and shared drivers are compiled from
-# mpool_bench's sources (bench/BUILD) with the same command, CFLAGS below,
-# only the library's link items differing; BDB 5.3 comes with -ldb-5.3 as
-# for the Bazel target, though it does not run here (--no-bdb). ldd and nm
-# check that each binary uses the form it claims.
-#
-# Each cell (workload, threads) runs the three binaries in turn, in-tree,
-# static, shared, --runs times over (A B C A B C ...), each for one run of
-# the cell (mpool_bench --runs 1 --no-bdb: lfmpool, then the bare probe, in
-# the same process), with the same options; repetition r passes --seed
-# 42+r to all three. The Markdown section goes to stdout: per cell each
-# form's median Mops/s, the bare probe's median over all the cell's runs
-# (all three binaries), form / bare probe and shared / static; then the
-# same ratios taken run by run (lfmpool against the probe of the same
-# process, shared against the static run before it), their medians, and
-# the bare probe's median per binary (the yardstick must not depend on the
-# build). Progress on stderr.
+# The library as users link it (docs/benchmarks.md, "The installed forms"):
+# the hit rows of mpool_bench through three builds of the same driver, side
+# by side: in-tree (bazel --config=opt, what bench/run.sh runs), static (cc
+# against the headers and lib/liblfmpool.a that install.sh put in a
+# temporary prefix) and shared (lib/liblfmpool.so.0, LD_LIBRARY_PATH). The
+# two installed forms are compiled from bench/bench_*.c with one command
+# (CFLAGS below), only the library's link items differing; nm and ldd check
+# that each binary uses the form it claims. Each cell runs the three in turn
+# --runs times (mpool_bench --runs 1 --no-bdb: lfmpool then the bare probe,
+# seed 42+r). Markdown on stdout: per cell each form's median Mops/s, the
+# bare probe's, their ratios, then the same ratios run by run.
 #
 #   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
 #                       [--threads N[,N...]] [--data FILE]
 # Defaults: --runs 5 --seconds 0.5 --workload hit-uniform,hit-hot256
-# --threads 1,2 (about 80 s on 2 cores, with the install). --data FILE:
-# every run, tab-separated (form, workload, threads, run, system, Mops/s).
+# --threads 1,2. --data FILE: every run, tab-separated (form, workload,
+# threads, run, system, Mops/s).
 set -euo pipefail
 
 runs=5
