@@ -93,33 +93,6 @@ static void catch_signals(void)
 	atexit(remove_files);
 }
 
-/* A data file of `bytes4k` * BENCH_PAGE_SIZE bytes in pages of `pagesize`
- * bytes, each holding its page number at offset 0. */
-static void make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
-{
-	static unsigned char buf[64 * BENCH_PAGE_SIZE];
-	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
-	const uint32_t pages = bytes4k / (pagesize / BENCH_PAGE_SIZE);
-	int fd;
-
-	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
-		die("create %s: %s", path, strerror(errno));
-	for (uint32_t pg = 0; pg < pages; pg += per) {
-		for (uint32_t k = 0; k < per; k++) {
-			unsigned char *p = buf + k * pagesize;
-			uint32_t pgno = pg + k;
-
-			memset(p, (int)(pgno & 0xff), pagesize);
-			memcpy(p, &pgno, sizeof(pgno));
-		}
-		if (pwrite(fd, buf, sizeof(buf), (off_t)pg * pagesize) !=
-		    (ssize_t)sizeof(buf))
-			die("write %s: %s", path, strerror(errno));
-	}
-	if (close(fd) != 0)
-		die("close %s: %s", path, strerror(errno));
-}
-
 /* System s's file k (see g_path), named and made. */
 static void make_one(int s, int k)
 {
@@ -131,7 +104,8 @@ static void make_one(int s, int k)
 			     g_dir, systems[s]->csv,
 			     suffix[k]) >= sizeof(g_path[s][k]))
 		die("TMPDIR too long");
-	make_file(g_path[s][k], size[k], k == 2 ? BIG_FILE_PAGES : FILE_PAGES);
+	bench_make_file(g_path[s][k], size[k],
+			k == 2 ? BIG_FILE_PAGES : FILE_PAGES);
 }
 
 static void make_dir(void)

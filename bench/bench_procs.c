@@ -402,30 +402,6 @@ static int measure(struct meas *ms)
 	return ms->err[0] != '\0' ? -1 : 0;
 }
 
-static int make_data(void)
-{
-	static uint32_t buf[BENCH_PAGE_SIZE / sizeof(uint32_t)];
-	int fd, ret = 0;
-
-	if ((size_t)snprintf(g_data, sizeof(g_data), "%s/data.db", g_top) >=
-	    sizeof(g_data))
-		return ENAMETOOLONG;
-	if ((fd = open(g_data, O_RDWR | O_CREAT | O_EXCL, 0644)) < 0)
-		return errno;
-	for (uint32_t pg = 0; pg < opt.pages && ret == 0; pg++) {
-		ssize_t n;
-
-		buf[0] = pg;
-		buf[1] = ~pg;
-		n = pwrite(fd, buf, sizeof(buf), (off_t)pg * BENCH_PAGE_SIZE);
-		if (n != (ssize_t)sizeof(buf))
-			ret = n < 0 ? errno : EIO;
-	}
-	if (close(fd) != 0 && ret == 0)
-		ret = errno;
-	return ret;
-}
-
 static const char *base_dir(void)
 {
 	struct stat st;
@@ -566,7 +542,7 @@ int procs_main(void)
 	struct procs_cell *cells;
 	const char *base = base_dir();
 	double t_start = bench_now();
-	int ncells, failed = 0, ret;
+	int ncells, failed;
 
 	catch_signals();
 	if ((cells = calloc((size_t)NWORKLOADS * (size_t)opt.nprocs *
@@ -580,13 +556,11 @@ int procs_main(void)
 			     base) >= sizeof(g_top) ||
 	    mkdtemp(g_top) == NULL)
 		die("mkdtemp under %s: %s", base, strerror(errno));
-	if ((ret = make_data()) != 0) {
-		fprintf(stderr, "mpool_bench_procs: writing %s: %s\n", g_data,
-			strerror(ret));
-		failed = 1;
-	}
-	if (!failed && run_cells(cells, ncells, t_start) != 0)
-		failed = 1;
+	if ((size_t)snprintf(g_data, sizeof(g_data), "%s/data.db", g_top) >=
+	    sizeof(g_data))
+		die("%s: name too long", g_top);
+	bench_make_file(g_data, BENCH_PAGE_SIZE, opt.pages);
+	failed = run_cells(cells, ncells, t_start) != 0;
 	if (!failed) {
 		print_procs_report(cells, ncells, g_cache, base);
 		if (opt.data_path != NULL)

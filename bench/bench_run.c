@@ -3,13 +3,44 @@
  * page returned is checked: offset 0 holds its page number.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_dist.h"
 #include "bench_run.h"
+
+/* A data file of `bytes4k` * BENCH_PAGE_SIZE bytes in pages of `pagesize`
+ * bytes, each holding its page number at offset 0. */
+void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
+{
+	static unsigned char buf[64 * BENCH_PAGE_SIZE];
+	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
+	const uint32_t pages = bytes4k / (pagesize / BENCH_PAGE_SIZE);
+	int fd;
+
+	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
+		die("create %s: %s", path, strerror(errno));
+	for (uint32_t pg = 0; pg < pages; pg += per) {
+		size_t n =
+		    (size_t)(pages - pg < per ? pages - pg : per) * pagesize;
+
+		for (uint32_t k = 0; k < per; k++) {
+			unsigned char *p = buf + k * pagesize;
+			uint32_t pgno = pg + k;
+
+			memset(p, (int)(pgno & 0xff), pagesize);
+			memcpy(p, &pgno, sizeof(pgno));
+		}
+		if (pwrite(fd, buf, n, (off_t)pg * pagesize) != (ssize_t)n)
+			die("write %s: %s", path, strerror(errno));
+	}
+	if (close(fd) != 0)
+		die("close %s: %s", path, strerror(errno));
+}
 
 static void fault_call(struct fault *f, int err, const char *op, uint32_t pg)
 {

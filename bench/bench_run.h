@@ -51,6 +51,11 @@ struct crew {
 	double secs; /* the timed period, as measured */
 };
 
+/* Writes a data file of `bytes4k` * BENCH_PAGE_SIZE bytes in pages of
+ * `pagesize` bytes, each holding its page number at offset 0; dies on an
+ * error. */
+void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k);
+
 /* Get, check and put pages [0, pages) once, in order: the error of the
  * first failed call (which ends the pass), else 0; wrong pages counted. */
 int bench_warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
