@@ -110,6 +110,10 @@ extern int bench_floor_threads;
  * before the first open. */
 extern int bench_floor_copy;
 
+/* Memory for `bytes`, 2 MiB aligned and on transparent huge pages where
+ * the system grants them (advice only, given before the first touch: the
+ * references' memory as lfmpool's region). bench_bare.c. */
+void *bench_huge_alloc(size_t bytes);
 /* Read all of `len` bytes at `off` of `fd` into buf, again on EINTR and
  * short reads: 0, or an errno (EIO: the file ends first). */
 int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);

@@ -60,9 +60,7 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 	return (k * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-/* Memory for `bytes`, 2 MiB aligned and on transparent huge pages where
- * the system grants them (advice given before the first touch). */
-static void *huge_alloc(size_t bytes)
+void *bench_huge_alloc(size_t bytes)
 {
 	void *p;
 	bytes = (bytes + BARE_HUGEPAGE - 1) & ~(size_t)(BARE_HUGEPAGE - 1);
@@ -99,21 +97,44 @@ static int bare_close(bench_pool *bp)
 	return 0;
 }
 
+/* perm[f]: the page in frame f, shuffled (Fisher-Yates) so that, as in a
+ * pool that has run a while, neighbouring pages are not neighbouring
+ * frames and the frame index is not the page number. NULL: no memory. */
+static uint32_t *shuffled(uint32_t n)
+{
+	uint64_t x = BARE_SHUFFLE_SEED;
+	uint32_t *perm;
+
+	if ((perm = malloc((size_t)n * sizeof(*perm))) == NULL)
+		return NULL;
+	for (uint32_t f = 0; f < n; f++)
+		perm[f] = f;
+	for (uint32_t f = n - 1; f > 0; f--) {
+		uint32_t j =
+		    (uint32_t)(((splitmix64(&x) >> 32) * (f + 1)) >> 32);
+		uint32_t t = perm[f];
+
+		perm[f] = perm[j];
+		perm[j] = t;
+	}
+	return perm;
+}
+
 /* Frames, descriptors and chains for every page of the file, filled. */
 static int bare_load(bench_pool *bp, int fd)
 {
 	uint32_t *perm, nbuckets = 1;
-	uint64_t x = BARE_SHUFFLE_SEED;
 	void *p;
 	int ret = 0;
 
 	/* Advice only: without THP the probe pays 4 KiB TLB misses, and so
 	 * does lfmpool. */
 	bp->frames_bytes = (size_t)bp->npages * BENCH_PAGE_SIZE;
-	if ((p = huge_alloc(bp->frames_bytes)) == NULL)
+	if ((p = bench_huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
 	bp->frames = p;
-	if ((p = huge_alloc((size_t)bp->npages * sizeof(*bp->desc))) == NULL)
+	if ((p = bench_huge_alloc((size_t)bp->npages * sizeof(*bp->desc))) ==
+	    NULL)
 		return ENOMEM;
 	bp->desc = p;
 	memset(bp->desc, 0, (size_t)bp->npages * sizeof(*bp->desc));
@@ -124,26 +145,13 @@ static int bare_load(bench_pool *bp, int fd)
 		bits++;
 	}
 	bp->shift = 64 - (bits - 1);
-	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
-	    NULL)
+	if ((bp->heads = bench_huge_alloc((size_t)nbuckets *
+					  sizeof(*bp->heads))) == NULL)
 		return ENOMEM;
 	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
 
-	/* perm[f]: the page in frame f. Shuffled (Fisher-Yates) so that, as
-	 * in a pool that has run a while, neighbouring pages are not
-	 * neighbouring frames and the frame index is not the page number. */
-	if ((perm = malloc((size_t)bp->npages * sizeof(*perm))) == NULL)
+	if ((perm = shuffled(bp->npages)) == NULL)
 		return ENOMEM;
-	for (uint32_t f = 0; f < bp->npages; f++)
-		perm[f] = f;
-	for (uint32_t f = bp->npages - 1; f > 0; f--) {
-		uint32_t j =
-		    (uint32_t)(((splitmix64(&x) >> 32) * (f + 1)) >> 32);
-		uint32_t t = perm[f];
-
-		perm[f] = perm[j];
-		perm[j] = t;
-	}
 	for (uint32_t f = 0; f < bp->npages && ret == 0; f++) {
 		uint32_t pg = perm[f];
 		uint32_t *head = &bp->heads[bare_hash(pg, bp->shift)];

@@ -26,7 +26,6 @@
 #include "bench.h"
 
 #define FLOOR_PAGE_SHIFT 12
-#define FLOOR_HUGEPAGE	 (2u << 20)
 
 _Static_assert(BENCH_PAGE_SIZE == 1u << FLOOR_PAGE_SHIFT,
 	       "get finds the frame by shift");
@@ -80,70 +79,40 @@ static int floor_close(bench_pool *bp)
 	return ret;
 }
 
-static int floor_open(const char *home, const char *path, size_t cache_bytes,
-		      enum bench_how how, bench_pool **out)
+/* The data file opened (--floor-copy: mapped too): 0 or an errno. */
+static int floor_file(bench_pool *bp, const char *path)
 {
 	struct stat sb;
-	bench_pool *bp;
-	uint32_t n;
 	void *p;
-	int ret;
 
-	(void)home; /* nothing on disk but the file */
-	*out = NULL;
-	if (how != BENCH_PRIVATE)
+	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0)
+		return errno;
+	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0)
 		return EINVAL;
-	if (cache_bytes < BENCH_PAGE_SIZE ||
-	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
-		return EINVAL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+	if (!bench_floor_copy)
+		return 0;
+	/* As lfmpool maps a file for its misses (src/os/mapread.c), without
+	 * the guard: the benchmark's file is not truncated. */
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, bp->fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	(void)madvise(p, (size_t)sb.st_size, MADV_RANDOM);
+	bp->map = p;
+	bp->map_bytes = (size_t)sb.st_size;
+	return 0;
+}
+
+/* The frames, touched here so that the timed period takes no page faults
+ * (a pool's frames are all touched by the warm-up), and their slices. */
+static int floor_frames(bench_pool *bp)
+{
+	bp->frames_bytes = (size_t)bp->nframes * BENCH_PAGE_SIZE;
+	if ((bp->frames = bench_huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
-	bp->fd = -1;
-	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
-	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
-	n = bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
-	bp->nslices = n < bp->nframes ? n : bp->nframes;
-	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0) {
-		ret = errno;
-		(void)floor_close(bp);
-		return ret;
-	}
-	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0) {
-		(void)floor_close(bp);
-		return EINVAL;
-	}
-	if (bench_floor_copy) {
-		/* As lfmpool maps a file for its misses (src/os/mapread.c),
-		 * without the guard: the benchmark's file is not truncated. */
-		p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED,
-			 bp->fd, 0);
-		if (p == MAP_FAILED) {
-			ret = errno;
-			(void)floor_close(bp);
-			return ret;
-		}
-		(void)madvise(p, (size_t)sb.st_size, MADV_RANDOM);
-		bp->map = p;
-		bp->map_bytes = (size_t)sb.st_size;
-	}
-	bp->frames_bytes =
-	    ((size_t)bp->nframes * BENCH_PAGE_SIZE + FLOOR_HUGEPAGE - 1) &
-	    ~(size_t)(FLOOR_HUGEPAGE - 1);
-	if (posix_memalign(&p, FLOOR_HUGEPAGE, bp->frames_bytes) != 0) {
-		(void)floor_close(bp);
-		return ENOMEM;
-	}
-	bp->frames = p;
-	/* Advice only, as for the bare probe; before the first touch, which
-	 * is here, so the timed period takes no page faults (a pool's
-	 * frames are all touched by the warm-up). */
-	(void)madvise(bp->frames, bp->frames_bytes, MADV_HUGEPAGE);
 	memset(bp->frames, 0, bp->frames_bytes);
 	if ((bp->slices = aligned_alloc(64, (size_t)bp->nslices *
-						sizeof(*bp->slices))) == NULL) {
-		(void)floor_close(bp);
+						sizeof(*bp->slices))) == NULL)
 		return ENOMEM;
-	}
 	for (uint32_t s = 0; s < bp->nslices; s++) {
 		struct floor_slice *sl = &bp->slices[s];
 
@@ -153,8 +122,35 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 		sl->next = sl->first;
 		atomic_init(&sl->reads, 0);
 	}
-	*out = bp;
 	return 0;
+}
+
+static int floor_open(const char *home, const char *path, size_t cache_bytes,
+		      enum bench_how how, bench_pool **out)
+{
+	bench_pool *bp;
+	uint32_t n;
+	int ret;
+
+	(void)home; /* nothing on disk but the file */
+	*out = NULL;
+	if (how != BENCH_PRIVATE || cache_bytes < BENCH_PAGE_SIZE ||
+	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
+		return EINVAL;
+	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		return ENOMEM;
+	bp->fd = -1;
+	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
+	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
+	n = bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
+	bp->nslices = n < bp->nframes ? n : bp->nframes;
+	if ((ret = floor_file(bp, path)) == 0 &&
+	    (ret = floor_frames(bp)) == 0) {
+		*out = bp;
+		return 0;
+	}
+	(void)floor_close(bp);
+	return ret;
 }
 
 /* The first get of a thread in this pool: take the next slice (see the

@@ -286,6 +286,50 @@ static void print_mixed_header(void)
 	       BENCH_PAGE_SIZE_LARGE);
 }
 
+/* The references' method lines, where they run. */
+static void print_refs_header(void)
+{
+	if (sys_any(SYS_BARE))
+		printf(
+		    "- bare probe (hit workloads; --no-bare: off): one "
+		    "chained-hash lookup, an atomic pin and an "
+		    "atomic unpin on a resident copy of the file laid out as "
+		    "lfmpool's, and nothing else a pool must do (no CLOCK, "
+		    "tag re-check, thread cache, statistics, eviction or "
+		    "I/O), run as a third system alternating with the other "
+		    "two: a bound on what any pool can do per hit here; the "
+		    "hit workloads' floor in the throughput table\n");
+	if (sys_any(SYS_FLOOR) && bench_floor_copy)
+		printf(
+		    "- copy floor (miss workloads, --floor-copy): the least a "
+		    "pool that reads its misses as lfmpool does must do per "
+		    "miss: one memcpy of the 4 KiB page from a read-only "
+		    "MAP_SHARED mapping of the data file (MADV_RANDOM; in "
+		    "the page cache) into a frame, without lfmpool's guard "
+		    "(src/os/mapread.h), run as a third system alternating "
+		    "with "
+		    "the other two. Frames, slices and the 100%% miss rate "
+		    "as for the pread floor (see bench/bench_floor.c)\n");
+	if (sys_any(SYS_FLOOR) && !bench_floor_copy)
+		printf(
+		    "- pread floor (miss workloads; --no-floor: off): the "
+		    "least a pool that reads its misses with pread(2) (as BDB "
+		    "does) must do per miss, one pread of the 4 KiB page from "
+		    "the data file (in the page cache) into a frame; lfmpool "
+		    "copies misses from a mapping of the file instead "
+		    "(src/os/mapread.h), so it can beat it. "
+		    "run as a third system alternating with the other two. "
+		    "As many frames as lfmpool's pool (2 MiB-aligned, "
+		    "MADV_HUGEPAGE, touched at open), a slice of them per "
+		    "thread, filled round-robin; put does nothing. Every get "
+		    "is a read: it models a miss rate of 100%%, where the "
+		    "pools hit in about 2048 / 16384 = 12.5%% of gets, so it "
+		    "is the cost floor per get, slightly pessimistic (lfmpool "
+		    "/ floor could reach 1.14 with free hits). It writes "
+		    "nothing back: in the dirty workloads it is the read "
+		    "side's floor only, dirty puts and write-back ignored\n");
+}
+
 static void set_date_machine(void)
 {
 	struct utsname u;
@@ -343,45 +387,7 @@ void print_header(void)
 			: "sized to hold the same number of pages as lfmpool "
 			  "(cache size searched for; see below)");
 	print_bdb_dirty();
-	if (sys_any(SYS_BARE))
-		printf(
-		    "- bare probe (hit workloads; --no-bare: off): one "
-		    "chained-hash lookup, an atomic pin and an "
-		    "atomic unpin on a resident copy of the file laid out as "
-		    "lfmpool's, and nothing else a pool must do (no CLOCK, "
-		    "tag re-check, thread cache, statistics, eviction or "
-		    "I/O), run as a third system alternating with the other "
-		    "two: a bound on what any pool can do per hit here; the "
-		    "hit workloads' floor in the throughput table\n");
-	if (sys_any(SYS_FLOOR) && bench_floor_copy)
-		printf(
-		    "- copy floor (miss workloads, --floor-copy): the least a "
-		    "pool that reads its misses as lfmpool does must do per "
-		    "miss: one memcpy of the 4 KiB page from a read-only "
-		    "MAP_SHARED mapping of the data file (MADV_RANDOM; in "
-		    "the page cache) into a frame, without lfmpool's guard "
-		    "(src/os/mapread.h), run as a third system alternating "
-		    "with "
-		    "the other two. Frames, slices and the 100%% miss rate "
-		    "as for the pread floor (see bench/bench_floor.c)\n");
-	if (sys_any(SYS_FLOOR) && !bench_floor_copy)
-		printf(
-		    "- pread floor (miss workloads; --no-floor: off): the "
-		    "least a pool that reads its misses with pread(2) (as BDB "
-		    "does) must do per miss, one pread of the 4 KiB page from "
-		    "the data file (in the page cache) into a frame; lfmpool "
-		    "copies misses from a mapping of the file instead "
-		    "(src/os/mapread.h), so it can beat it. "
-		    "run as a third system alternating with the other two. "
-		    "As many frames as lfmpool's pool (2 MiB-aligned, "
-		    "MADV_HUGEPAGE, touched at open), a slice of them per "
-		    "thread, filled round-robin; put does nothing. Every get "
-		    "is a read: it models a miss rate of 100%%, where the "
-		    "pools hit in about 2048 / 16384 = 12.5%% of gets, so it "
-		    "is the cost floor per get, slightly pessimistic (lfmpool "
-		    "/ floor could reach 1.14 with free hits). It writes "
-		    "nothing back: in the dirty workloads it is the read "
-		    "side's floor only, dirty puts and write-back ignored\n");
+	print_refs_header();
 	printf("- workloads:\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		if (opt.wl_on[w])
