@@ -47,6 +47,24 @@ static int bdb_close(bench_pool *bp)
 	return ret;
 }
 
+/* BDB allocates each buffer at its file's page size, from the one cache. */
+static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
+{
+	DB_MPOOLFILE *mpf;
+	int ret;
+
+	if (bp->nfiles == BENCH_MAX_FILES)
+		return EMFILE;
+	if ((ret = bp->env->memp_fcreate(bp->env, &mpf, 0)) != 0)
+		return ret;
+	if ((ret = mpf->open(mpf, path, 0, 0, pagesize)) != 0) {
+		(void)mpf->close(mpf, 0);
+		return ret;
+	}
+	bp->files[bp->nfiles++] = bp->mpf = mpf;
+	return 0;
+}
+
 static const u_int32_t bdb_flags[] = {
     [BENCH_PRIVATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD | DB_PRIVATE,
     [BENCH_CREATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD,
@@ -77,36 +95,13 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 	if ((ret = bp->env->open(bp->env, home, bdb_flags[how],
 				 how == BENCH_PRIVATE ? 0 : 0600)) != 0)
 		goto err;
-	if ((ret = bp->env->memp_fcreate(bp->env, &bp->mpf, 0)) != 0) {
-		bp->mpf = NULL;
-		goto err;
-	}
-	bp->files[bp->nfiles++] = bp->mpf;
-	if ((ret = bp->mpf->open(bp->mpf, path, 0, 0, BENCH_PAGE_SIZE)) != 0)
+	if ((ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) != 0)
 		goto err;
 	*out = bp;
 	return 0;
 err:
 	(void)bdb_close(bp);
 	return ret;
-}
-
-/* BDB allocates each buffer at its file's page size, from the one cache. */
-static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
-{
-	DB_MPOOLFILE *mpf;
-	int ret;
-
-	if (bp->nfiles == BENCH_MAX_FILES)
-		return EMFILE;
-	if ((ret = bp->env->memp_fcreate(bp->env, &mpf, 0)) != 0)
-		return ret;
-	if ((ret = mpf->open(mpf, path, 0, 0, pagesize)) != 0) {
-		(void)mpf->close(mpf, 0);
-		return ret;
-	}
-	bp->files[bp->nfiles++] = bp->mpf = mpf;
-	return 0;
 }
 
 /*
