@@ -1,14 +1,15 @@
 /*
- * bench.h - the neutral interface between the benchmark driver and the two
- * page pools it compares (and the two references it measures beside them:
- * the bare probe, bench_bare.c, the hit path's yardstick, and the pread
- * floor, bench_floor.c, the miss path's).
+ * bench.h - the one interface between the benchmark driver and the systems
+ * it measures: lfmpool (bench_lfm.c) and Berkeley DB 5.3 (bench_bdb.c),
+ * private to one process or shared between processes, and the two
+ * references measured beside them in one process, the bare probe
+ * (bench_bare.c, the hit path's yardstick) and the pread floor
+ * (bench_floor.c, the miss path's).
  *
  * lfmpool's <db_mpool.h> and Berkeley DB's <db.h> both define DB_ENV, DBT
- * and friends, so each system lives in its own translation unit
- * (bench_lfm.c, bench_bdb.c, bench_bare.c, bench_floor.c) and the driver
- * (bench_main.c) sees only this header: open a pool on an existing file of
- * 4 KiB pages, get a page by number, put it back (dirty or not), read the
+ * and friends, so each system lives in its own translation unit and the
+ * driver sees only this header: open a pool on an existing file of 4 KiB
+ * pages, get a page by number, put it back (dirty or not), read the
  * statistics, close; for the two-file workloads (mixed-shift-*), open
  * another file, of another page size, in the same pool and move to it.
  */
@@ -17,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define BENCH_PAGE_SIZE 4096u
 /* The page size of the second data file of the two-file workloads. */
@@ -26,6 +28,10 @@
 
 /* One open pool with one open file; private to the system's source. */
 typedef struct bench_pool bench_pool;
+
+/* How open makes the pool: private to this process, or shared through
+ * the directory `home` (created there, or joined by another process). */
+enum bench_how { BENCH_PRIVATE, BENCH_CREATE, BENCH_JOIN };
 
 struct bench_stats {
 	uint64_t hits;	      /* gets that found the page in the cache */
@@ -43,14 +49,16 @@ struct bench_stats {
 
 struct bench_sys {
 	const char *name;	      /* as printed: "lfmpool", "BDB 5.3" */
+	const char *csv;	      /* in --csv and --data: "bdb5.3" */
 	const char *(*version)(void); /* the library's own version string */
 	/*
-	 * Open a private, thread-safe pool of `cache_bytes` in directory
-	 * `home` and the existing file `path` (of 4 KiB pages) in it.
-	 * Returns 0 or an error code for ->strerror.
+	 * Open a thread-safe pool of `cache_bytes` (`how`; a joiner's size
+	 * must match the creator's) and the existing file `path` (of 4 KiB
+	 * pages) in it. Returns 0 or an error code for ->strerror. The
+	 * references serve BENCH_PRIVATE only.
 	 */
 	int (*open)(const char *home, const char *path, size_t cache_bytes,
-		    bench_pool **out);
+		    enum bench_how how, bench_pool **out);
 	/* Pin page `pgno`. `dirty`: the caller will modify it (and passes the
 	 * same `dirty` to put). Safe from any number of threads at once. */
 	int (*get)(bench_pool *bp, uint32_t pgno, int dirty, void **page);
@@ -76,6 +84,10 @@ struct bench_sys {
 	 */
 	int (*use_file)(bench_pool *bp, const char *path, uint32_t pagesize);
 	int (*close)(bench_pool *bp);
+	/* Remove every file a shared pool put in `home` (forcibly: also when
+	 * a handle is still open, or a process died holding one). NULL for
+	 * the references. */
+	int (*remove)(const char *home);
 	const char *(*strerror)(int err);
 };
 
@@ -97,5 +109,13 @@ extern int bench_floor_threads;
  * mapping of the file instead of preading it, as lfmpool's misses do. Set
  * before the first open. */
 extern int bench_floor_copy;
+
+/* Memory for `bytes`, 2 MiB aligned and on transparent huge pages where
+ * the system grants them (advice only, given before the first touch: the
+ * references' memory as lfmpool's region). bench_bare.c. */
+void *bench_huge_alloc(size_t bytes);
+/* Read all of `len` bytes at `off` of `fd` into buf, again on EINTR and
+ * short reads: 0, or an errno (EIO: the file ends first). */
+int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
 
 #endif /* LFMPOOL_BENCH_H */

@@ -1,22 +1,12 @@
 /*
- * bench_bare.c - the bare probe, the yardstick for the hit path: one hash
- * lookup, an atomic pin and unpin and a one-byte page read, run by the
- * driver as a third system beside lfmpool and BDB, so that lfmpool's hit
- * path is measured against the least any pool can do on the same machine
- * in the same run.
- *
- * It is not a pool. open() reads the whole file into memory once; get is
- * one lookup in a chained hash and an atomic pin, put an atomic unpin (the
- * driver does the page read). No CLOCK, no tag re-check after the pin, no
- * thread caches, no statistics, no eviction, no I/O: a bound, not a
- * competitor. Where the layout decides the cache misses it copies lfmpool's
- * (docs/hit-path.md): a bucket array of heads (as many as lfmpool's for
- * the same pages, with its hash), 32-byte descriptors, frames in an order
- * unrelated to the page numbers, and all of it on 2 MiB huge pages where
- * the system grants them on request, as lfmpool's whole region is. So a
- * hit pays the same dependent misses (bucket head, descriptor), no TLB
- * miss lfmpool does not pay, and nothing else. It serves only pools that
- * hold the whole file: the hit workloads.
+ * bench_bare.c - the bare probe, the hit path's yardstick: one hash lookup,
+ * an atomic pin and unpin, run as a third system beside lfmpool and BDB in
+ * the hit workloads. Not a pool: open() reads the whole file once; no
+ * CLOCK, tag re-check, thread caches, statistics, eviction or I/O. Where
+ * the layout decides the cache misses it copies lfmpool's
+ * (docs/hit-path.md): as many bucket heads with its hash, 32-byte
+ * descriptors, frames in an order unrelated to the page numbers, all on
+ * 2 MiB huge pages where granted; so a hit pays the same dependent misses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +19,6 @@
 
 #include "bench.h"
 #include "bench_rng.h"
-#include "bench_util.h"
 
 #define BARE_PAGE_SHIFT 12
 #define BARE_HUGEPAGE	(2u << 20)
@@ -71,9 +60,7 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 	return (k * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-/* Memory for `bytes`, 2 MiB aligned and on transparent huge pages where
- * the system grants them (advice given before the first touch). */
-static void *huge_alloc(size_t bytes)
+void *bench_huge_alloc(size_t bytes)
 {
 	void *p;
 	bytes = (bytes + BARE_HUGEPAGE - 1) & ~(size_t)(BARE_HUGEPAGE - 1);
@@ -81,6 +68,22 @@ static void *huge_alloc(size_t bytes)
 		return NULL;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
+}
+
+int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
 }
 
 static int bare_close(bench_pool *bp)
@@ -94,21 +97,44 @@ static int bare_close(bench_pool *bp)
 	return 0;
 }
 
+/* perm[f]: the page in frame f, shuffled (Fisher-Yates) so that, as in a
+ * pool that has run a while, neighbouring pages are not neighbouring
+ * frames and the frame index is not the page number. NULL: no memory. */
+static uint32_t *shuffled(uint32_t n)
+{
+	uint64_t x = BARE_SHUFFLE_SEED;
+	uint32_t *perm;
+
+	if ((perm = malloc((size_t)n * sizeof(*perm))) == NULL)
+		return NULL;
+	for (uint32_t f = 0; f < n; f++)
+		perm[f] = f;
+	for (uint32_t f = n - 1; f > 0; f--) {
+		uint32_t j =
+		    (uint32_t)(((splitmix64(&x) >> 32) * (f + 1)) >> 32);
+		uint32_t t = perm[f];
+
+		perm[f] = perm[j];
+		perm[j] = t;
+	}
+	return perm;
+}
+
 /* Frames, descriptors and chains for every page of the file, filled. */
 static int bare_load(bench_pool *bp, int fd)
 {
 	uint32_t *perm, nbuckets = 1;
-	uint64_t x = BARE_SHUFFLE_SEED;
 	void *p;
 	int ret = 0;
 
 	/* Advice only: without THP the probe pays 4 KiB TLB misses, and so
 	 * does lfmpool. */
 	bp->frames_bytes = (size_t)bp->npages * BENCH_PAGE_SIZE;
-	if ((p = huge_alloc(bp->frames_bytes)) == NULL)
+	if ((p = bench_huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
 	bp->frames = p;
-	if ((p = huge_alloc((size_t)bp->npages * sizeof(*bp->desc))) == NULL)
+	if ((p = bench_huge_alloc((size_t)bp->npages * sizeof(*bp->desc))) ==
+	    NULL)
 		return ENOMEM;
 	bp->desc = p;
 	memset(bp->desc, 0, (size_t)bp->npages * sizeof(*bp->desc));
@@ -119,26 +145,13 @@ static int bare_load(bench_pool *bp, int fd)
 		bits++;
 	}
 	bp->shift = 64 - (bits - 1);
-	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
-	    NULL)
+	if ((bp->heads = bench_huge_alloc((size_t)nbuckets *
+					  sizeof(*bp->heads))) == NULL)
 		return ENOMEM;
 	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
 
-	/* perm[f]: the page in frame f. Shuffled (Fisher-Yates) so that, as
-	 * in a pool that has run a while, neighbouring pages are not
-	 * neighbouring frames and the frame index is not the page number. */
-	if ((perm = malloc((size_t)bp->npages * sizeof(*perm))) == NULL)
+	if ((perm = shuffled(bp->npages)) == NULL)
 		return ENOMEM;
-	for (uint32_t f = 0; f < bp->npages; f++)
-		perm[f] = f;
-	for (uint32_t f = bp->npages - 1; f > 0; f--) {
-		uint32_t j =
-		    (uint32_t)(((splitmix64(&x) >> 32) * (f + 1)) >> 32);
-		uint32_t t = perm[f];
-
-		perm[f] = perm[j];
-		perm[j] = t;
-	}
 	for (uint32_t f = 0; f < bp->npages && ret == 0; f++) {
 		uint32_t pg = perm[f];
 		uint32_t *head = &bp->heads[bare_hash(pg, bp->shift)];
@@ -155,7 +168,7 @@ static int bare_load(bench_pool *bp, int fd)
 }
 
 static int bare_open(const char *home, const char *path, size_t cache_bytes,
-		     bench_pool **out)
+		     enum bench_how how, bench_pool **out)
 {
 	struct stat sb;
 	bench_pool *bp;
@@ -163,6 +176,8 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
 
 	(void)home; /* nothing on disk but the file */
 	*out = NULL;
+	if (how != BENCH_PRIVATE)
+		return EINVAL;
 	if ((fd = open(path, O_RDONLY)) < 0)
 		return errno;
 	if (fstat(fd, &sb) != 0) {
@@ -261,6 +276,7 @@ static const char *bare_version(void)
 
 const struct bench_sys bench_bare_sys = {
     .name = "bare probe",
+    .csv = "bare",
     .version = bare_version,
     .open = bare_open,
     .get = bare_get,

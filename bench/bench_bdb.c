@@ -1,8 +1,10 @@
 /*
- * bench_bdb.c - the Berkeley DB 5.3 side of the benchmark: a private
- * environment with only the memory pool (DB_INIT_MPOOL | DB_PRIVATE |
- * DB_THREAD) and one DB_MPOOLFILE (two-file workloads: the last one
- * opened), shared by all threads.
+ * bench_bdb.c - the Berkeley DB 5.3 side of the benchmark: an environment
+ * with only the memory pool, private (DB_INIT_MPOOL | DB_PRIVATE |
+ * DB_THREAD) or shared (no DB_PRIVATE: the regions are files __db.NNN in
+ * the home directory, mapped shared; joined without DB_CREATE), and one
+ * DB_MPOOLFILE per handle (two-file workloads: the last one opened),
+ * shared by all threads.
  *
  * BDB 5.3 wants dirtiness declared at get (DB_MPOOL_DIRTY), so `dirty` goes
  * to get here (see bdb_get: ->get itself drops the flag); put always passes
@@ -11,9 +13,13 @@
  * threads over trickle (DB_ENV->memp_trickle) where a workload asks.
  */
 #include <db.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -41,44 +47,6 @@ static int bdb_close(bench_pool *bp)
 	return ret;
 }
 
-static int bdb_open(const char *home, const char *path, size_t cache_bytes,
-		    bench_pool **out)
-{
-	const size_t gb = (size_t)1 << 30;
-	bench_pool *bp;
-	int ret;
-
-	*out = NULL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
-		return ENOMEM;
-	if ((ret = db_env_create(&bp->env, 0)) != 0) {
-		bp->env = NULL;
-		goto err;
-	}
-	bp->env->set_errfile(bp->env, stderr);
-	bp->env->set_errpfx(bp->env, "BDB");
-	if ((ret =
-		 bp->env->set_cachesize(bp->env, (u_int32_t)(cache_bytes / gb),
-					(u_int32_t)(cache_bytes % gb), 1)) != 0)
-		goto err;
-	if ((ret = bp->env->open(
-		 bp->env, home,
-		 DB_CREATE | DB_INIT_MPOOL | DB_THREAD | DB_PRIVATE, 0)) != 0)
-		goto err;
-	if ((ret = bp->env->memp_fcreate(bp->env, &bp->mpf, 0)) != 0) {
-		bp->mpf = NULL;
-		goto err;
-	}
-	bp->files[bp->nfiles++] = bp->mpf;
-	if ((ret = bp->mpf->open(bp->mpf, path, 0, 0, BENCH_PAGE_SIZE)) != 0)
-		goto err;
-	*out = bp;
-	return 0;
-err:
-	(void)bdb_close(bp);
-	return ret;
-}
-
 /* BDB allocates each buffer at its file's page size, from the one cache. */
 static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 {
@@ -95,6 +63,45 @@ static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 	}
 	bp->files[bp->nfiles++] = bp->mpf = mpf;
 	return 0;
+}
+
+static const u_int32_t bdb_flags[] = {
+    [BENCH_PRIVATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD | DB_PRIVATE,
+    [BENCH_CREATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD,
+    [BENCH_JOIN] = DB_INIT_MPOOL | DB_THREAD,
+};
+
+static int bdb_open(const char *home, const char *path, size_t cache_bytes,
+		    enum bench_how how, bench_pool **out)
+{
+	const size_t gb = (size_t)1 << 30;
+	bench_pool *bp;
+	int ret;
+
+	*out = NULL;
+	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		return ENOMEM;
+	if ((ret = db_env_create(&bp->env, 0)) != 0) {
+		bp->env = NULL;
+		goto err;
+	}
+	bp->env->set_errfile(bp->env, stderr);
+	bp->env->set_errpfx(bp->env, "BDB");
+	/* A joiner's is ignored: the region's wins. */
+	if ((ret =
+		 bp->env->set_cachesize(bp->env, (u_int32_t)(cache_bytes / gb),
+					(u_int32_t)(cache_bytes % gb), 1)) != 0)
+		goto err;
+	if ((ret = bp->env->open(bp->env, home, bdb_flags[how],
+				 how == BENCH_PRIVATE ? 0 : 0600)) != 0)
+		goto err;
+	if ((ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) != 0)
+		goto err;
+	*out = bp;
+	return 0;
+err:
+	(void)bdb_close(bp);
+	return ret;
 }
 
 /*
@@ -155,6 +162,38 @@ static int bdb_trickle(bench_pool *bp, int pct, int *nwrote)
 	return bp->env->memp_trickle(bp->env, pct, nwrote);
 }
 
+/*
+ * DB_ENV->remove with DB_FORCE (it unlinks the region files even when the
+ * environment is in use, and frees its handle whatever it returns), then
+ * any __db.* file it left, so that the directory can be removed.
+ */
+static int bdb_remove(const char *home)
+{
+	DB_ENV *env;
+	DIR *d;
+	struct dirent *de;
+	char p[PATH_MAX];
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)) == 0)
+		ret = env->remove(env, home, DB_FORCE);
+	if ((d = opendir(home)) == NULL)
+		return ret != 0 ? ret : errno;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "__db.", 5) != 0)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", home, de->d_name) >=
+		    sizeof(p)) {
+			ret = ret != 0 ? ret : ENAMETOOLONG;
+			continue;
+		}
+		if (unlink(p) != 0 && errno != ENOENT && ret == 0)
+			ret = errno;
+	}
+	(void)closedir(d);
+	return ret;
+}
+
 static const char *bdb_version(void)
 {
 	return db_version(NULL, NULL, NULL);
@@ -167,6 +206,7 @@ static const char *bdb_strerror(int err)
 
 const struct bench_sys bench_bdb_sys = {
     .name = "BDB 5.3",
+    .csv = "bdb5.3",
     .version = bdb_version,
     .open = bdb_open,
     .get = bdb_get,
@@ -176,5 +216,6 @@ const struct bench_sys bench_bdb_sys = {
     .trickle = bdb_trickle,
     .use_file = bdb_use_file,
     .close = bdb_close,
+    .remove = bdb_remove,
     .strerror = bdb_strerror,
 };

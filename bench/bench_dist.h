@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "bench_rng.h"
-#include "bench_state.h"
+#include "bench_opts.h"
 
 #define ZIPF_THETA 0.99
 

@@ -1,32 +1,18 @@
 /*
  * bench_floor.c - the pread floor: the least a pool that reads its misses
  * with pread(2), as BDB does, must do per miss (lfmpool copies them from a
- * mapping instead, src/os/mapread.h, and can beat it): one pread of the 4 KiB
- * page from the data file (which is in the page cache) into one of its
- * frames, run by the driver as a fourth system
- * beside lfmpool and BDB in the workloads whose pool is smaller than the
- * file (miss-uniform, dirty, dirty-flush-*), as the bare probe
- * (bench_bare.c) runs in the hit workloads.
+ * mapping, src/os/mapread.h, and can beat it): one pread of the 4 KiB page
+ * (in the page cache) into a frame; --floor-copy: a memcpy from a mapping.
+ * Not a pool: no lookup, pin, CLOCK, eviction or write-back; put does
+ * nothing. It runs in the workloads whose pool is smaller than the file.
  *
- * It is not a pool: it keeps no page. open() allocates as many 4 KiB frames
- * as the pool has (cache_bytes of them, on 2 MiB huge pages, touched once
- * so the timed period takes no page faults) and opens the file O_RDONLY.
- * Each thread that gets owns a slice of the frames; get preads the page
- * into the thread's next frame, round-robin over its slice, so the copy
- * lands on memory spread as widely as a pool's frames and no two threads
- * ever write the same line. put does nothing, dirty or not: the floor is
- * the read side only (no write-back). No lookup, no pin, no CLOCK, no
- * eviction: every get is a read, a miss rate of 100% where the pools hit
- * in about 2048 / 16384 = 12.5% of gets, so it is the cost floor per get,
- * a little pessimistic.
- *
- * Slices: the driver sets bench_floor_threads before open to the number of
- * worker threads, and the frames are cut into that many slices. The first
- * thread to get (the driver's warm-up, which is done before the workers
- * start) takes slice 0, the workers take slices 1, 2, ... and the last of
- * them slice 0 again; one thread more is an error (EBUSY), since two
- * threads sharing a frame at once could hand out a page overwritten under
- * the caller.
+ * open() allocates as many frames as the pool has (huge pages, touched
+ * once so the timed period takes no page faults), cut into
+ * bench_floor_threads slices. The first thread to get (the warm-up) takes
+ * slice 0, the workers 1, 2, ... and the last of them slice 0 again; one
+ * more is refused (EBUSY): two threads sharing a frame could hand out a
+ * page overwritten under the caller. Each get reads into its thread's
+ * next frame, round-robin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +24,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_util.h"
 
 #define FLOOR_PAGE_SHIFT 12
-#define FLOOR_HUGEPAGE	 (2u << 20)
 
 _Static_assert(BENCH_PAGE_SIZE == 1u << FLOOR_PAGE_SHIFT,
 	       "get finds the frame by shift");
@@ -95,68 +79,40 @@ static int floor_close(bench_pool *bp)
 	return ret;
 }
 
-static int floor_open(const char *home, const char *path, size_t cache_bytes,
-		      bench_pool **out)
+/* The data file opened (--floor-copy: mapped too): 0 or an errno. */
+static int floor_file(bench_pool *bp, const char *path)
 {
 	struct stat sb;
-	bench_pool *bp;
-	uint32_t n;
 	void *p;
-	int ret;
 
-	(void)home; /* nothing on disk but the file */
-	*out = NULL;
-	if (cache_bytes < BENCH_PAGE_SIZE ||
-	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
+	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0)
+		return errno;
+	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0)
 		return EINVAL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+	if (!bench_floor_copy)
+		return 0;
+	/* As lfmpool maps a file for its misses (src/os/mapread.c), without
+	 * the guard: the benchmark's file is not truncated. */
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, bp->fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	(void)madvise(p, (size_t)sb.st_size, MADV_RANDOM);
+	bp->map = p;
+	bp->map_bytes = (size_t)sb.st_size;
+	return 0;
+}
+
+/* The frames, touched here so that the timed period takes no page faults
+ * (a pool's frames are all touched by the warm-up), and their slices. */
+static int floor_frames(bench_pool *bp)
+{
+	bp->frames_bytes = (size_t)bp->nframes * BENCH_PAGE_SIZE;
+	if ((bp->frames = bench_huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
-	bp->fd = -1;
-	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
-	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
-	n = bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
-	bp->nslices = n < bp->nframes ? n : bp->nframes;
-	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0) {
-		ret = errno;
-		(void)floor_close(bp);
-		return ret;
-	}
-	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0) {
-		(void)floor_close(bp);
-		return EINVAL;
-	}
-	if (bench_floor_copy) {
-		/* As lfmpool maps a file for its misses (src/os/mapread.c),
-		 * without the guard: the benchmark's file is not truncated. */
-		p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED,
-			 bp->fd, 0);
-		if (p == MAP_FAILED) {
-			ret = errno;
-			(void)floor_close(bp);
-			return ret;
-		}
-		(void)madvise(p, (size_t)sb.st_size, MADV_RANDOM);
-		bp->map = p;
-		bp->map_bytes = (size_t)sb.st_size;
-	}
-	bp->frames_bytes =
-	    ((size_t)bp->nframes * BENCH_PAGE_SIZE + FLOOR_HUGEPAGE - 1) &
-	    ~(size_t)(FLOOR_HUGEPAGE - 1);
-	if (posix_memalign(&p, FLOOR_HUGEPAGE, bp->frames_bytes) != 0) {
-		(void)floor_close(bp);
-		return ENOMEM;
-	}
-	bp->frames = p;
-	/* Advice only, as for the bare probe; before the first touch, which
-	 * is here, so the timed period takes no page faults (a pool's
-	 * frames are all touched by the warm-up). */
-	(void)madvise(bp->frames, bp->frames_bytes, MADV_HUGEPAGE);
 	memset(bp->frames, 0, bp->frames_bytes);
 	if ((bp->slices = aligned_alloc(64, (size_t)bp->nslices *
-						sizeof(*bp->slices))) == NULL) {
-		(void)floor_close(bp);
+						sizeof(*bp->slices))) == NULL)
 		return ENOMEM;
-	}
 	for (uint32_t s = 0; s < bp->nslices; s++) {
 		struct floor_slice *sl = &bp->slices[s];
 
@@ -166,8 +122,35 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 		sl->next = sl->first;
 		atomic_init(&sl->reads, 0);
 	}
-	*out = bp;
 	return 0;
+}
+
+static int floor_open(const char *home, const char *path, size_t cache_bytes,
+		      enum bench_how how, bench_pool **out)
+{
+	bench_pool *bp;
+	uint32_t n;
+	int ret;
+
+	(void)home; /* nothing on disk but the file */
+	*out = NULL;
+	if (how != BENCH_PRIVATE || cache_bytes < BENCH_PAGE_SIZE ||
+	    cache_bytes / BENCH_PAGE_SIZE > (1u << 30))
+		return EINVAL;
+	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		return ENOMEM;
+	bp->fd = -1;
+	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
+	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
+	n = bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
+	bp->nslices = n < bp->nframes ? n : bp->nframes;
+	if ((ret = floor_file(bp, path)) == 0 &&
+	    (ret = floor_frames(bp)) == 0) {
+		*out = bp;
+		return 0;
+	}
+	(void)floor_close(bp);
+	return ret;
 }
 
 /* The first get of a thread in this pool: take the next slice (see the
@@ -250,6 +233,7 @@ static const char *floor_version(void)
 
 const struct bench_sys bench_floor_sys = {
     .name = "pread floor",
+    .csv = "floor",
     .version = floor_version,
     .open = floor_open,
     .get = floor_get,

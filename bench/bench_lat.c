@@ -2,12 +2,6 @@
 #include "bench_lat.h"
 
 #include <math.h>
-#include <string.h>
-
-void lat_reset(struct lat_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-}
 
 void lat_merge(struct lat_hist *dst, const struct lat_hist *src)
 {
@@ -18,7 +12,8 @@ void lat_merge(struct lat_hist *dst, const struct lat_hist *src)
 		dst->max = src->max;
 }
 
-uint64_t lat_bucket_high(unsigned b)
+/* The highest value of bucket `b`. */
+static uint64_t lat_bucket_high(unsigned b)
 {
 	unsigned shift;
 
@@ -28,7 +23,9 @@ uint64_t lat_bucket_high(unsigned b)
 	return ((uint64_t)(b - shift * LAT_SUB + 1) << shift) - 1;
 }
 
-uint64_t lat_at_rank(const struct lat_hist *h, uint64_t k)
+/* The value of rank k (1 = smallest, n = largest); 0 when k is 0 or above
+ * n. Reported as its bucket's highest value, but never above max. */
+static uint64_t lat_at_rank(const struct lat_hist *h, uint64_t k)
 {
 	uint64_t seen = 0;
 

@@ -55,13 +55,7 @@ static inline uint64_t lat_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void lat_reset(struct lat_hist *h);
 void lat_merge(struct lat_hist *dst, const struct lat_hist *src);
-/* The highest value of bucket `b`. */
-uint64_t lat_bucket_high(unsigned b);
-/* The value of rank k (1 = smallest, n = largest); 0 when k is 0 or above
- * n. Reported as its bucket's highest value, but never above max. */
-uint64_t lat_at_rank(const struct lat_hist *h, uint64_t k);
 /* The q-quantile (0 < q <= 1): the value of rank ceil(q * n). */
 uint64_t lat_quantile(const struct lat_hist *h, double q);
 /*

@@ -1,10 +1,12 @@
 /*
  * bench_lfm.c - the lfmpool side of the benchmark: a private pool
- * (DB_MPOOL_PRIVATE | DB_THREAD) of exactly cache_bytes / 4096 frames and
- * one DB_MPOOLFILE (two-file workloads: the last one opened), shared by
- * all threads. Dirtiness is declared at put
- * (DB_MPOOL_DIRTY), as in the 2.x API. The pool is left as memp_open made
- * it (its default flushers running) unless the driver calls set_flushers.
+ * (DB_MPOOL_PRIVATE | DB_THREAD) of exactly cache_bytes / 4096 frames, or
+ * a shared one (memp_open(home) without DB_MPOOL_PRIVATE, its region in
+ * <home>/__lfm_mpool.region), and one DB_MPOOLFILE per handle (two-file
+ * workloads: the last one opened), shared by all threads. Dirtiness is
+ * declared at put (DB_MPOOL_DIRTY), as in the 2.x API. The pool is left as
+ * memp_open made it (its default flushers running) unless the driver calls
+ * set_flushers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,37 +37,6 @@ static int lfm_close(bench_pool *bp)
 	return ret;
 }
 
-static int lfm_open(const char *home, const char *path, size_t cache_bytes,
-		    bench_pool **out)
-{
-	DB_ENV env;
-	bench_pool *bp;
-	int ret;
-
-	(void)home; /* private pools have no directory */
-	*out = NULL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
-		return ENOMEM;
-	memset(&env, 0, sizeof(env));
-	env.mp_size = cache_bytes;
-	if ((ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0,
-			     &env, &bp->mp)) != 0) {
-		bp->mp = NULL;
-		goto err;
-	}
-	if ((ret = memp_fopen(bp->mp, (char *)path, 0, 0, 0644, BENCH_PAGE_SIZE,
-			      -1, NULL, NULL, &bp->mpf)) != 0) {
-		bp->mpf = NULL;
-		goto err;
-	}
-	bp->files[bp->nfiles++] = bp->mpf;
-	*out = bp;
-	return 0;
-err:
-	(void)lfm_close(bp);
-	return ret;
-}
-
 static int lfm_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 {
 	DB_MPOOLFILE *mpf;
@@ -78,6 +49,36 @@ static int lfm_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 		return ret;
 	bp->files[bp->nfiles++] = bp->mpf = mpf;
 	return 0;
+}
+
+static int lfm_open(const char *home, const char *path, size_t cache_bytes,
+		    enum bench_how how, bench_pool **out)
+{
+	DB_ENV env;
+	bench_pool *bp;
+	int ret;
+
+	*out = NULL;
+	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		return ENOMEM;
+	memset(&env, 0, sizeof(env));
+	env.mp_size = cache_bytes; /* a joiner's must match the region's */
+	if (how == BENCH_PRIVATE)
+		ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD,
+				0, &env, &bp->mp);
+	else
+		ret =
+		    memp_open((char *)home,
+			      (how == BENCH_CREATE ? DB_CREATE : 0) | DB_THREAD,
+			      0600, &env, &bp->mp);
+	if (ret != 0)
+		bp->mp = NULL;
+	else if ((ret = lfm_use_file(bp, path, BENCH_PAGE_SIZE)) == 0) {
+		*out = bp;
+		return 0;
+	}
+	(void)lfm_close(bp);
+	return ret;
 }
 
 static int lfm_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
@@ -128,11 +129,14 @@ static int lfm_trickle(bench_pool *bp, int pct, int *nwrote)
 	return memp_trickle(bp->mp, pct, nwrote);
 }
 
+static int lfm_remove(const char *home)
+{
+	return memp_unlink(home, 1, NULL);
+}
+
 static const char *lfm_strerror(int err)
 {
-	if (err == DB_INCOMPLETE)
-		return "DB_INCOMPLETE";
-	return strerror(err);
+	return err == DB_INCOMPLETE ? "DB_INCOMPLETE" : strerror(err);
 }
 
 static const char *lfm_version(void)
@@ -142,6 +146,7 @@ static const char *lfm_version(void)
 
 const struct bench_sys bench_lfm_sys = {
     .name = "lfmpool",
+    .csv = "lfmpool",
     .version = lfm_version,
     .open = lfm_open,
     .get = lfm_get,
@@ -151,5 +156,6 @@ const struct bench_sys bench_lfm_sys = {
     .trickle = lfm_trickle,
     .use_file = lfm_use_file,
     .close = lfm_close,
+    .remove = lfm_remove,
     .strerror = lfm_strerror,
 };

@@ -1,36 +1,21 @@
 #!/usr/bin/env bash
-# The library as users link it: the hit rows of mpool_bench through three
-# builds of the same driver, side by side in one run.
-#   in-tree  bazel build --config=opt //bench:mpool_bench (what bench/run.sh
-#            runs: the library's static non-PIC objects)
-#   static   cc against the installed headers and lib/liblfmpool.a
-#            (pkg-config --static --libs lfmpool, -l:liblfmpool.a)
-#   shared   cc against the installed headers and lib/liblfmpool.so.0
-#            (pkg-config --libs lfmpool), run with LD_LIBRARY_PATH=PREFIX/lib
-# The library is installed by install.sh (--config=opt) into a temporary
-# prefix, removed at exit. The static and shared drivers are compiled from
-# mpool_bench's sources (bench/BUILD) with the same command, CFLAGS below,
-# only the library's link items differing; BDB 5.3 comes with -ldb-5.3 as
-# for the Bazel target, though it does not run here (--no-bdb). ldd and nm
-# check that each binary uses the form it claims.
-#
-# Each cell (workload, threads) runs the three binaries in turn, in-tree,
-# static, shared, --runs times over (A B C A B C ...), each for one run of
-# the cell (mpool_bench --runs 1 --no-bdb: lfmpool, then the bare probe, in
-# the same process), with the same options; repetition r passes --seed
-# 42+r to all three. The Markdown section goes to stdout: per cell each
-# form's median Mops/s, the bare probe's median over all the cell's runs
-# (all three binaries), form / bare probe and shared / static; then the
-# same ratios taken run by run (lfmpool against the probe of the same
-# process, shared against the static run before it), their medians, and
-# the bare probe's median per binary (the yardstick must not depend on the
-# build). Progress on stderr.
+# The library as users link it (docs/benchmarks.md, "The installed forms"):
+# the hit rows of mpool_bench through three builds of the same driver, side
+# by side: in-tree (bazel --config=opt, what bench/run.sh runs), static (cc
+# against the headers and lib/liblfmpool.a that install.sh put in a
+# temporary prefix) and shared (lib/liblfmpool.so.0, LD_LIBRARY_PATH). The
+# two installed forms are compiled from bench/bench_*.c with one command
+# (CFLAGS below), only the library's link items differing; nm and ldd check
+# that each binary uses the form it claims. Each cell runs the three in turn
+# --runs times (mpool_bench --runs 1 --no-bdb: lfmpool then the bare probe,
+# seed 42+r). Markdown on stdout: per cell each form's median Mops/s, the
+# bare probe's, their ratios, then the same ratios run by run.
 #
 #   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
 #                       [--threads N[,N...]] [--data FILE]
 # Defaults: --runs 5 --seconds 0.5 --workload hit-uniform,hit-hot256
-# --threads 1,2 (about 80 s on 2 cores, with the install). --data FILE:
-# every run, tab-separated (form, workload, threads, run, system, Mops/s).
+# --threads 1,2. --data FILE: every run, tab-separated (form, workload,
+# threads, run, system, Mops/s).
 set -euo pipefail
 
 runs=5
@@ -57,20 +42,15 @@ while [ $# -gt 0 ]; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || usage
 
-cd "$(dirname "$0")/.."
-bash third_party/install_deps.sh
+. "$(dirname "$0")/lib.sh"
 log() { echo "forms: $*" >&2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 
-if ! bazel build --config=opt //bench:mpool_bench >"$work/bazel.log" 2>&1; then
-	tail -n 30 "$work/bazel.log" >&2
-	log "bazel build --config=opt //bench:mpool_bench failed"
-	exit 1
-fi
-intree="$(bazel info --config=opt bazel-bin 2>/dev/null)/bench/mpool_bench"
+bench_build //bench:mpool_bench
+intree="$bin/bench/mpool_bench"
 if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
 	tail -n 30 "$work/install.log" >&2
 	log "install.sh --prefix $prefix failed"
@@ -78,15 +58,8 @@ if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
 fi
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
-# mpool_bench's C sources, as bench/BUILD lists them.
-mapfile -t srcs < <(awk '
-	/name = "mpool_bench",/ { on = 1; next }
-	on && /^[[:space:]]*"[^"]*\.c",?$/ { gsub(/[",[:space:]]/, ""); print "bench/" $0 }
-	on && /^[[:space:]]*\]/ { exit }' bench/BUILD)
-[ ${#srcs[@]} -gt 0 ] || {
-	log "no sources of mpool_bench in bench/BUILD"
-	exit 1
-}
+# mpool_bench's C sources, as bench/BUILD globs them.
+srcs=(bench/bench_*.c)
 
 # The same compiler command for both installed forms.
 cflags=(-O2 -std=c11 -D_GNU_SOURCE -pthread)

@@ -202,7 +202,8 @@ static int run_bare(const char *path, const struct opts *o)
 {
 	bench_pool *bp = NULL;
 	long wrong = -1;
-	int ret = bench_bare_sys.open(NULL, path, (size_t)o->pages * PAGE, &bp);
+	int ret = bench_bare_sys.open(NULL, path, (size_t)o->pages * PAGE,
+				      BENCH_PRIVATE, &bp);
 	if (ret != 0)
 		fprintf(stderr, "hit_instr: bare: %s\n", strerror(ret));
 	double t0 = now_sec(), t1 = t0;

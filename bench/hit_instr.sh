@@ -9,15 +9,14 @@
 # instructions (random number, call, check), the same for every version
 # of the library: printed apart as "loop", and the rest as the library's. Arguments go to hit_instr (e.g. --ops 1000000).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash third_party/install_deps.sh
+. "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || {
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get install -y -qq --no-install-recommends valgrind >/dev/null
 }
-bazel build --config=opt //bench:hit_instr
-bin="$(bazel info --config=opt bazel-bin)/bench/hit_instr"
+bench_build //bench:hit_instr
+bin="$bin/bench/hit_instr"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 

@@ -10,7 +10,7 @@
 #
 #   bash bench/hit_wall.sh [--rounds N] [--ops N]   (defaults 5, 33554432)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 rounds=5
 ops=33554432
 while [ $# -gt 0 ]; do
@@ -20,9 +20,8 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: bench/hit_wall.sh [--rounds N] [--ops N]" >&2; exit 2 ;;
 	esac
 done
-bash third_party/install_deps.sh
-bazel build --config=opt //bench:hit_instr >&2
-bin="$(bazel info --config=opt bazel-bin)/bench/hit_instr"
+bench_build //bench:hit_instr
+bin="$bin/bench/hit_instr"
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
 

@@ -161,6 +161,63 @@ static double run_burst(unsigned maxcache, unsigned burst, double secs,
 	return written;
 }
 
+/* The first table: a cell per (maxcache, held). */
+static void pins_table(int fd, int runs, int ms)
+{
+	static const struct {
+		unsigned maxcache, held;
+	} cells[] = {{64, 0},	   {64, 32},	 {64, 63},    {64, 64},
+		     {64, 100},	   {64, 300},	 {1000, 0},   {1000, 900},
+		     {1000, 1000}, {1000, 1100}, {1000, 1250}};
+	printf("# mpool(3): get+put of an unpinned page while `held` pages "
+	       "stay pinned\n\n");
+	printf("%d runs of %d ms per cell, median; %u-page file of %u-byte "
+	       "pages, uniform over the pages not held (almost all misses)."
+	       "\n\n",
+	       runs, ms, NPAGES, PS);
+	printf("| maxcache | held | us per get+put (median) | min | max |\n");
+	printf("|---:|---:|---:|---:|---:|\n");
+	for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
+		double r[99];
+		for (int i = 0; i < runs; i++)
+			r[i] = run(fd, cells[c].maxcache, cells[c].held,
+				   ms / 1000.0);
+		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
+		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c].maxcache,
+		       cells[c].held, r[runs / 2], r[0], r[runs - 1]);
+		fflush(stdout);
+	}
+}
+
+/* The second table: a cell per (maxcache, burst). */
+static void bursts_table(int runs, int ms)
+{
+	static const struct {
+		unsigned maxcache, burst;
+	} bursts[] = {{4, 5}, {4, 6}, {4, 10}, {64, 65}, {64, 200}};
+	printf("\n# mpool(3): dirty puts of cached pages after a burst of "
+	       "mpool_new pins past maxcache\n\n");
+	printf("`burst` pages pinned at once from mpool_new, put dirty, "
+	       "synced; then dirty get+puts of maxcache / 2 cached pages. "
+	       "Pages written per 1000 puts must be 0 (the pool is back within "
+	       "maxcache); %d runs of %d ms, median.\n\n",
+	       runs, ms);
+	printf("| maxcache | burst | pages written per 1000 puts | us per "
+	       "get+put |\n");
+	printf("|---:|---:|---:|---:|\n");
+	for (size_t c = 0; c < sizeof(bursts) / sizeof(bursts[0]); c++) {
+		double w[99], u[99];
+		for (int i = 0; i < runs; i++)
+			w[i] = run_burst(bursts[c].maxcache, bursts[c].burst,
+					 ms / 1000.0, &u[i]);
+		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
+		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
+		printf("| %u | %u | %.1f | %.3f |\n", bursts[c].maxcache,
+		       bursts[c].burst, w[runs / 2], u[runs / 2]);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int runs = 5, ms = 300;
@@ -186,54 +243,8 @@ int main(int argc, char **argv)
 			die("pwrite");
 	}
 
-	static const struct {
-		unsigned maxcache, held;
-	} cells[] = {{64, 0},	   {64, 32},	 {64, 63},    {64, 64},
-		     {64, 100},	   {64, 300},	 {1000, 0},   {1000, 900},
-		     {1000, 1000}, {1000, 1100}, {1000, 1250}};
-	printf("# mpool(3): get+put of an unpinned page while `held` pages "
-	       "stay pinned\n\n");
-	printf("%d runs of %d ms per cell, median; %u-page file of %u-byte "
-	       "pages, uniform over the pages not held (almost all misses)."
-	       "\n\n",
-	       runs, ms, NPAGES, PS);
-	printf("| maxcache | held | us per get+put (median) | min | max |\n");
-	printf("|---:|---:|---:|---:|---:|\n");
-	for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
-		double r[99];
-		for (int i = 0; i < runs; i++)
-			r[i] = run(fd, cells[c].maxcache, cells[c].held,
-				   ms / 1000.0);
-		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
-		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c].maxcache,
-		       cells[c].held, r[runs / 2], r[0], r[runs - 1]);
-		fflush(stdout);
-	}
+	pins_table(fd, runs, ms);
 	close(fd);
-
-	static const struct {
-		unsigned maxcache, burst;
-	} bursts[] = {{4, 5}, {4, 6}, {4, 10}, {64, 65}, {64, 200}};
-	printf("\n# mpool(3): dirty puts of cached pages after a burst of "
-	       "mpool_new pins past maxcache\n\n");
-	printf("`burst` pages pinned at once from mpool_new, put dirty, "
-	       "synced; then dirty get+puts of maxcache / 2 cached pages. "
-	       "Pages written per 1000 puts must be 0 (the pool is back within "
-	       "maxcache); %d runs of %d ms, median.\n\n",
-	       runs, ms);
-	printf("| maxcache | burst | pages written per 1000 puts | us per "
-	       "get+put |\n");
-	printf("|---:|---:|---:|---:|\n");
-	for (size_t c = 0; c < sizeof(bursts) / sizeof(bursts[0]); c++) {
-		double w[99], u[99];
-		for (int i = 0; i < runs; i++)
-			w[i] = run_burst(bursts[c].maxcache, bursts[c].burst,
-					 ms / 1000.0, &u[i]);
-		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
-		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
-		printf("| %u | %u | %.1f | %.3f |\n", bursts[c].maxcache,
-		       bursts[c].burst, w[runs / 2], u[runs / 2]);
-		fflush(stdout);
-	}
+	bursts_table(runs, ms);
 	return 0;
 }
