@@ -6,8 +6,8 @@
 #include "victim.h"
 #include "ftab.h"
 #include "fileio.h"
-#include "pageio.h"
 #include "pins.h"
+#include "stats.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -31,7 +31,7 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 		}
 		if (r != LFM_PIN_OK)
 			return -1;
-		int rc = lfm__page_write_copy(mp, f, tag, t);
+		int rc = lfm__wb_write_pinned(mp, f, tag, t);
 		(void)lfm__unpin_direct(mp, f, 0, 0);
 		return rc;
 	}
