@@ -2,6 +2,7 @@
 #include "writeback.h"
 #include "lockrank.h"
 #include "pfile.h"
+#include "scan.h"
 
 #include "fileio.h"
 #include "stats.h"
@@ -316,30 +317,24 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		    uint32_t *err_slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__wb_buf own = {NULL, 0};
 	uint64_t clean = 0, total, free_excl = 0, ndirty = 0, ncold = 0;
-	struct lfm__wb_cand *cand;
+	struct lfm__scan it;
 
 	*nwrote = 0;
-	if (end > n)
-		end = n;
-	if (begin >= end)
+	lfm__scan_init(&it, rh, begin, end, -1, 1);
+	if (it.next >= it.end)
 		return 0;
-	if (buf != NULL && buf->cap < end - begin) {
-		void *p = realloc(buf->c, sizeof(*cand) * (end - begin));
-		if (p == NULL)
-			return ENOMEM;
-		buf->c = p;
-		buf->cap = end - begin;
-	}
-	cand = buf != NULL ? buf->c : malloc(sizeof(*cand) * (end - begin));
-	if (cand == NULL)
+	begin = it.next;
+	end = it.end;
+	uint32_t n = it.carved;
+	if (buf == NULL)
+		buf = &own;
+	if (lfm__scan_reserve(&it, buf) != 0)
 		return ENOMEM;
-	for (uint32_t i = begin; i < end; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
+	struct lfm__wb_cand *cand = buf->c;
+	while (lfm__scan_next(&it)) {
+		uint32_t s = it.state;
 		if (!(s & LFM_F_VALID)) {
 			clean++; /* free, or a placeholder to be carved */
 			free_excl += (s & LFM_F_EXCL) != 0;
@@ -348,10 +343,7 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		} else if (!(s & LFM_F_DIRTY)) {
 			clean++;
 		} else {
-			cand[ndirty].tag =
-			    atomic_load_explicit(&f->tag, memory_order_relaxed);
-			cand[ndirty].idx = i;
-			cand[ndirty].usage = (uint8_t)lfm__st_usage(s);
+			lfm__scan_cand(&it, &cand[ndirty]);
 			ncold += cand[ndirty].usage == 0;
 			ndirty++;
 		}
@@ -394,8 +386,7 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		rc = res.err;
 		*err_slot = res.err_slot;
 	}
-	if (buf == NULL)
-		free(cand);
+	free(own.c);
 	return rc;
 }
 
