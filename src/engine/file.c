@@ -46,7 +46,7 @@ static int same_identity(const struct lfm__file *f, const struct stat *st,
  * files_lock. */
 static void adopt_file_params(struct lfm__file *f, const struct lfm__attach *a)
 {
-	atomic_store_explicit(&f->ftype, a->ftype, memory_order_relaxed);
+	lfm__pfile_bind_type(f, a->ftype);
 	atomic_store_explicit(&f->lsn_offset, a->lsn_offset,
 			      memory_order_relaxed);
 	lfm__fcookie_set(f, a->cookie, a->cookie != NULL ? a->cookie_size : 0);
