@@ -386,6 +386,26 @@ LFM_EXPORT int memp_set_logflush(DB_MPOOL *mp,
 				 int (*logflush)(void *arg, const DB_LSN *lsn),
 				 void *arg);
 
+/*
+ * memp_fprefetch: start reading pages pgnos[0..n) of mpf's file into the
+ * pool without waiting for them. A memp_fget of a page being read waits for
+ * that read only; a page already cached or being read costs nothing; a
+ * page past the end of the file is ignored. A prefetched page is clean and
+ * the first the pool may evict until a get uses it. At most the process's
+ * prefetch depth of reads are in flight (memp_set_prefetch_depth, 32 by
+ * default): the pages after that are not started. A read that fails
+ * leaves its page uncached, so the memp_fget of that page reads it itself
+ * and returns that read's result. *startedp (if not NULL) gets the reads
+ * started. Errors: EINVAL (mpf NULL, or pgnos NULL with n > 0).
+ */
+LFM_EXPORT int memp_fprefetch(DB_MPOOLFILE *mpf, const db_pgno_t *pgnos,
+			      size_t n, size_t *startedp);
+
+/* memp_set_prefetch_depth: the prefetch reads this process keeps in flight
+ * at most (1..4096), before its first memp_fprefetch. Errors: EINVAL (mp
+ * NULL, depth out of range, or a prefetch already ran). */
+LFM_EXPORT int memp_set_prefetch_depth(DB_MPOOL *mp, int depth);
+
 #ifdef __cplusplus
 }
 #endif

@@ -131,6 +131,16 @@ LFM_EXPORT int lfmpool_fsync(lfmpool_file *file);
 /* Starts `n` background flusher threads (0: none) keeping `clean_pct`
  * percent of frames clean (0: 20). 0, EINVAL, or pthread_create's error. */
 LFM_EXPORT int lfmpool_set_flushers(lfmpool *pool, int n, int clean_pct);
+/* Starts reading pages pgnos[0..n) of the file without waiting, as
+ * memp_fprefetch(3) does: a get of a page being read waits for that read
+ * only; cached pages and pages past the end cost nothing; at most the
+ * pool's prefetch depth (lfmpool_set_prefetch_depth, 32 by default) are in
+ * flight. *startedp (if not NULL) gets the reads started. 0 or EINVAL. */
+LFM_EXPORT int lfmpool_prefetch(lfmpool_file *file, const uint32_t *pgnos,
+				size_t n, size_t *startedp);
+/* The prefetch reads in flight at most (1..4096), before the first
+ * prefetch. 0 or EINVAL. */
+LFM_EXPORT int lfmpool_set_prefetch_depth(lfmpool *pool, int depth);
 
 /* "lfmpool X.Y.Z": the library's own version (declared in db_mpool.h
  * too, with LFMPOOL_VERSION_MAJOR and the rest). */

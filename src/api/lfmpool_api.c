@@ -229,6 +229,25 @@ int lfmpool_fsync(lfmpool_file *file)
 	return lfm__file_sync(fh_of(file), 0);
 }
 
+int lfmpool_prefetch(lfmpool_file *file, const uint32_t *pgnos, size_t n,
+		     size_t *startedp)
+{
+	size_t started = 0;
+	if (file == NULL || (pgnos == NULL && n > 0))
+		return EINVAL;
+	int rc = lfm__prefetch(fh_of(file), pgnos, n, &started);
+	if (startedp != NULL)
+		*startedp = started;
+	return rc;
+}
+
+int lfmpool_set_prefetch_depth(lfmpool *pool, int depth)
+{
+	if (pool == NULL || depth < 1)
+		return EINVAL;
+	return lfm__prefetch_depth(pool_of(pool), (unsigned)depth);
+}
+
 int lfmpool_set_flushers(lfmpool *pool, int n, int clean_pct)
 {
 	if (pool == NULL || n < 0 || n > LFM_FLUSH_MAX || clean_pct < 0 ||

@@ -202,6 +202,13 @@ int lfm__set(struct lfm__fh *fh, void *page, unsigned long flags);
 int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long zero,
 		 void **pagep);
 int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
+/* Starts the reads of pages pgnos[0..n) of fh's file without waiting
+ * (prefetch.h); *started gets how many it started. 0, or EINVAL. */
+int lfm__prefetch(struct lfm__fh *fh, const uint32_t *pgnos, size_t n,
+		  size_t *started);
+/* This process's prefetch reads in flight at most (1..4096), before its
+ * first prefetch: 0 or EINVAL. */
+int lfm__prefetch_depth(struct lfm__pool *mp, unsigned depth);
 /* mpool(3): page pgno as a new zero page (EEXIST if it is resident), and
  * dropping a pinned page unwritten. */
 int lfm__new_at(struct lfm__fh *fh, uint32_t pgno, void **pagep);

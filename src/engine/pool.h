@@ -47,6 +47,7 @@ struct lfm__logflush {
 };
 
 struct lfm__flushers; /* flusher.c */
+struct lfm__aio;      /* src/os/aio */
 
 /* One memp_register of this process: never changed once published; a
  * later registration of the type replaces it whole (pfile.h). */
@@ -92,6 +93,12 @@ struct lfm__pool {
 	/* Shared regions: this process's pin log (pinlog.h); NULL: private.
 	 * Fixed while the pool is open. */
 	_Atomic uint16_t *plog;
+	/* Prefetch reads (prefetch.h): the I/O queue, opened at the first
+	 * prefetch under lock (published with release, read with acquire);
+	 * its depth, fixed from then on; and whether opening it failed. */
+	struct lfm__aio *_Atomic aio;
+	unsigned aio_depth;
+	int aio_failed;
 };
 
 /* A struct lfm__fh's fast_serial when the hit path must not serve it (a

@@ -4,6 +4,7 @@
 
 #include "flusher.h"
 #include "pfile.h"
+#include "prefetch.h"
 #include "pinlog.h"
 #include "recover.h"
 #include "shm.h"
@@ -85,6 +86,7 @@ static int pool_create(const struct lfm__region_geom *g,
 	mp->mmapsize = o->mmapsize;
 	mp->unlink_at_close = shm != NULL && o->unlink_close;
 	pthread_mutex_init(&mp->lock, NULL);
+	mp->aio_depth = LFM_PREFETCH_DEPTH;
 	pthread_mutex_init(&mp->flush_lock, NULL);
 	lfm__tls_register_pool(mp);
 	*regionp = mp;
@@ -118,6 +120,8 @@ static void detach(struct lfm__pool *mp)
 
 int lfm__pool_close(struct lfm__pool *mp)
 {
+	/* Reads in flight finish into the region first. */
+	lfm__prefetch_close(mp);
 	/* First, so that nothing is written after memp_close returns. */
 	(void)lfm__flushers_set(mp, 0, -1);
 	/* After this no dying thread touches the region (tls.c). */

@@ -1,0 +1,41 @@
+/*
+ * prefetch.h - starting the reads of pages a caller will want soon,
+ * without waiting for them (memp_fprefetch, lfmpool_prefetch).
+ *
+ * A prefetched page takes the miss path's first half on the caller's
+ * thread: a frame from the eviction mechanism, published in its bucket
+ * with the page's tag and EXCL held, exactly as a miss publishes it. So a
+ * get of the page meanwhile finds the frame and sleeps on it (as on any
+ * read in flight), and no second read of the page starts. The read then
+ * goes to this process's I/O queue (src/os/aio) and the caller goes on.
+ *
+ * The completion, on the queue's thread, zero-fills what lies past the
+ * end of the file, runs this process's pgin and releases EXCL with VALID
+ * set and CLOCK usage 0: the page is clean, unpinned, and the first the
+ * sweep may take until a get uses it. A read that fails (or a pgin that
+ * does) unpublishes the frame as a failed miss does and wakes the
+ * sleepers, who look again and read the page themselves: its error is
+ * then the result of the get of that page, and of no other.
+ *
+ * Bounds: at most the queue's depth of reads in flight (per pool and
+ * process, lfm__prefetch_depth); a prefetch that finds the queue full
+ * starts no more and says how many it started. Pages past the file's end,
+ * pages resident or being read, and a pool with no frame to spare are
+ * passed by: a prefetch is a hint, never an error but EINVAL.
+ */
+#ifndef LFM_PREFETCH_H
+#define LFM_PREFETCH_H
+
+#include "pool.h"
+
+#define LFM_PREFETCH_DEPTH 32 /* reads in flight, by default */
+
+/* The I/O queue's engine, or 0 before the first prefetch opened it
+ * (enum lfm__aio_kind, aio.h). */
+int lfm__prefetch_engine(struct lfm__pool *mp);
+
+/* Waits for this process's prefetch reads, then closes its queue (pool
+ * close, before the region goes). */
+void lfm__prefetch_close(struct lfm__pool *mp);
+
+#endif
