@@ -18,6 +18,7 @@
 #include "ftab.h"
 #include "pageio.h"
 #include "pins.h"
+#include "scan.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -538,27 +539,21 @@ uint64_t lfm__buf_release_file(struct lfm__pool *mp, uint32_t slot)
 {
 	LFM_ASSERT(lfm__rank_held(&mp->lock)); /* the file's last close */
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__scan it;
 	uint64_t released = 0;
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
-		if (tag == 0 || lfm__tag_slot(tag) != slot ||
-		    !(s & LFM_F_REFS_MASK))
+	lfm__scan_init(&it, rh, 0, UINT32_MAX, slot, 0);
+	while (lfm__scan_next(&it)) {
+		if (!(it.state & LFM_F_REFS_MASK))
 			continue;
 		/* Pins held through thread caches: the entries stay, CACHED,
 		 * for CLOCK to age and steal like any other. */
-		released += lfm__tcache_drop_held(rh, f, mp->lock_owner);
-		if (lfm__st_direct(s) != 0)
-			released +=
-			    mp->shm != NULL
-				? lfm__pinlog_take(rh, mp->lock_owner - 1, i)
-				: drop_direct_private(f, tag);
+		released += lfm__tcache_drop_held(rh, it.f, mp->lock_owner);
+		if (lfm__st_direct(it.state) != 0)
+			released += mp->shm != NULL
+					? lfm__pinlog_take(
+					      rh, mp->lock_owner - 1, it.idx)
+					: drop_direct_private(it.f, it.tag);
 	}
 	return released;
 }

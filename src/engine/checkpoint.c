@@ -4,6 +4,7 @@
 
 #include "flush.h"
 #include "ftab.h"
+#include "scan.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -18,28 +19,21 @@
 static void mark(struct lfm__pool *mp, uint64_t gen)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__scan it;
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
+	lfm__scan_init(&it, rh, 0, UINT32_MAX, -1, 0);
+	while (lfm__scan_next(&it)) {
 		/* Thread-cache references (SLOTREF) may be pins (HELD
 		 * entries): marked too; judged when the set is written. */
-		if (!(s & LFM_F_VALID) ||
-		    !(s & (LFM_F_DIRTY | LFM_F_REFS_MASK)))
+		if (!(it.state & LFM_F_VALID) ||
+		    !(it.state & (LFM_F_DIRTY | LFM_F_REFS_MASK)))
 			continue;
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (tag == 0 || tag == LFM_TAG_RETIRED)
-			continue;
-		struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
+		struct lfm__bucket *b = lfm__ftab_bucket(rh, it.tag);
 		uint32_t examined = 0;
 		lfm__mutex_lock_ranked(&b->lock, mp->lock_owner,
 				       LFM_RANK_BUCKET);
-		if (lfm__ftab_find(rh, b, tag, &examined) == f)
-			atomic_store_explicit(&f->ckpt, gen,
+		if (lfm__ftab_find(rh, b, it.tag, &examined) == it.f)
+			atomic_store_explicit(&it.f->ckpt, gen,
 					      memory_order_relaxed);
 		lfm__mutex_unlock_ranked(&b->lock);
 	}
@@ -119,42 +113,33 @@ static int write_set(struct lfm__pool *mp, const uint32_t *fails0,
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	struct lfm__wb_cand *cand = malloc(sizeof(*cand) * (n ? n : 1));
+	struct lfm__wb_buf buf = {NULL, 0};
 	uint8_t *wrote = calloc(rh->nfiles_max, 1);
 	uint8_t *bad = calloc(rh->nfiles_max, 1);
+	struct lfm__scan it;
 	int err = 0;
 
 	*left = 0;
-	if (cand == NULL || wrote == NULL || bad == NULL) {
-		free(cand);
+	lfm__scan_init(&it, rh, 0, UINT32_MAX, -1, 0);
+	if (lfm__scan_reserve(&it, &buf) != 0 || wrote == NULL || bad == NULL) {
+		free(buf.c);
 		free(wrote);
 		free(bad);
 		return ENOMEM;
 	}
 	/* Dirty pages at the front (to write), clean ones at the back. */
-	uint32_t nd = 0, back = n;
-	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
+	struct lfm__wb_cand *cand = buf.c;
+	uint32_t n = buf.cap, nd = 0, back = n;
+	while (lfm__scan_next(&it)) {
 		uint64_t m =
-		    atomic_load_explicit(&f->ckpt, memory_order_relaxed);
+		    atomic_load_explicit(&it.f->ckpt, memory_order_relaxed);
 		if (m == 0)
 			continue;
-		/* Acquire: a page seen clean was written, and its writer's
-		 * `unsynced` mark is seen by lfm__flush_durable. */
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_acquire);
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (tag == 0 || tag == LFM_TAG_RETIRED)
-			continue; /* evicted: its mark is being cleared */
 		struct lfm__wb_cand *c =
-		    (s & LFM_F_DIRTY) ? &cand[nd++] : &cand[--back];
-		c->tag = tag;
-		c->idx = i;
+		    (it.state & LFM_F_DIRTY) ? &cand[nd++] : &cand[--back];
+		lfm__scan_cand(&it, c);
 		c->usage = 0;
 		c->ckpt = m;
-		c->result = LFM_WB_SKIPPED;
 	}
 	/* The clean ones follow the dirty ones: cand[0..nc). */
 	uint32_t nc = nd + (n - back);

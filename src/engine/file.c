@@ -46,7 +46,7 @@ static int same_identity(const struct lfm__file *f, const struct stat *st,
  * files_lock. */
 static void adopt_file_params(struct lfm__file *f, const struct lfm__attach *a)
 {
-	atomic_store_explicit(&f->ftype, a->ftype, memory_order_relaxed);
+	lfm__pfile_bind_type(f, a->ftype);
 	atomic_store_explicit(&f->lsn_offset, a->lsn_offset,
 			      memory_order_relaxed);
 	lfm__fcookie_set(f, a->cookie, a->cookie != NULL ? a->cookie_size : 0);
@@ -109,42 +109,61 @@ static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 	h->shared = mp->plog != NULL;
 }
 
-int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
-		     struct lfm__fh **mpf)
+/* The descriptor names a regular file whose size fits the page size (or
+ * may be partial): 0, or the errno. */
+static int check_file(int fd, const struct lfm__attach *a, struct stat *st)
 {
-	const char *file = a->name;
-	size_t pagesize = a->pagesize;
-	int rdonly = a->rdonly;
-	const uint8_t *uid = a->uid;
-	struct stat st;
-	int owned = !a->borrowed; /* ours to close on failure */
-
-	if (fstat(fd, &st) != 0) {
-		int rc = errno;
-		if (owned)
-			close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode) ||
-	    (!a->partial_ok && (uint64_t)st.st_size % pagesize != 0)) {
-		if (owned)
-			close(fd);
+	if (fstat(fd, st) != 0)
+		return errno;
+	if (!S_ISREG(st->st_mode) ||
+	    (!a->partial_ok && (uint64_t)st->st_size % a->pagesize != 0))
 		return EINVAL;
-	}
-	struct lfm__fh *h =
-	    a->cookie_size <= LFM_PGCOOKIE_MAX ? calloc(1, sizeof(*h)) : NULL;
-	if (h == NULL) {
-		if (owned)
-			close(fd);
-		/* The region keeps LFM_PGCOOKIE_MAX bytes of cookie a file. */
-		return a->cookie_size <= LFM_PGCOOKIE_MAX ? ENOMEM : EINVAL;
-	}
+	/* The region keeps LFM_PGCOOKIE_MAX bytes of cookie a file. */
+	if (a->cookie_size > LFM_PGCOOKIE_MAX)
+		return EINVAL;
+	return 0;
+}
 
+/* A free slot made the file's: its identity, path, size and counters'
+ * baseline, published ACTIVE last. Under files_lock. */
+static void claim_slot(struct lfm__region_hdr *rh, uint32_t slot, int fd,
+		       const struct lfm__attach *a, const struct stat *st)
+{
+	struct lfm__file *f = &lfm__files(rh)[slot];
+	f->pagesize = (uint32_t)a->pagesize;
+	atomic_store_explicit(&f->openers, 0, memory_order_relaxed);
+	f->temporary = a->name == NULL;
+	f->has_uid = a->uid != NULL;
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	if (a->uid != NULL)
+		memcpy(f->uid, a->uid, LFM_ID_LEN);
+	snprintf(f->path, sizeof(f->path), "%s",
+		 a->name != NULL ? a->name : "(temporary)");
+	abs_path(fd, f->apath);
+	atomic_store_explicit(&f->rw_opened, 0, memory_order_relaxed);
+	atomic_store_explicit(&f->npages, (uint64_t)st->st_size / a->pagesize,
+			      memory_order_relaxed);
+	atomic_store_explicit(&f->sync_err, 0, memory_order_relaxed);
+	atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
+	for (int c = 0; c < LFM_ST_NCOUNTERS; c++)
+		f->stat_base[c] = lfm__stat_total(rh, slot, c);
+	atomic_store_explicit(&f->state, LFM_FILE_ACTIVE, memory_order_release);
+}
+
+/* The region's slot of the file: the one already naming it (same device
+ * and inode, or unique id), else a free one claimed; the first handle in
+ * this attachment binds its parameters if no other attachment has it
+ * open. Returns 0 (*slotp), EINVAL (a different page size) or EMFILE.
+ * Under mp->lock. */
+static int find_slot(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
+		     const struct stat *st, uint32_t *slotp)
+{
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__file *files = lfm__files(rh);
-	int rc = 0;
+	uint64_t npages = (uint64_t)st->st_size / a->pagesize;
 	int64_t slot = -1, free_slot = -1;
-	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
+	int rc = 0;
 	lfm__mutex_lock_ranked(&rh->files_lock, mp->lock_owner, LFM_RANK_FILES);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		struct lfm__file *f = &files[i];
@@ -154,16 +173,15 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 				free_slot = i;
 			continue;
 		}
-		if (file != NULL && !a->borrowed &&
-		    same_identity(f, &st, uid)) {
+		if (a->name != NULL && !a->borrowed &&
+		    same_identity(f, st, a->uid)) {
 			slot = i;
 			break;
 		}
 	}
-	uint64_t npages = (uint64_t)st.st_size / pagesize;
 	if (slot >= 0) {
 		struct lfm__file *f = &files[slot];
-		if (f->pagesize != pagesize)
+		if (f->pagesize != a->pagesize)
 			rc = EINVAL;
 		else if (atomic_load_explicit(&f->npages,
 					      memory_order_relaxed) < npages)
@@ -173,27 +191,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 		rc = EMFILE;
 	} else {
 		slot = free_slot;
-		struct lfm__file *f = &files[slot];
-		f->pagesize = (uint32_t)pagesize;
-		atomic_store_explicit(&f->openers, 0, memory_order_relaxed);
-		f->temporary = file == NULL;
-		f->has_uid = uid != NULL;
-		f->dev = (uint64_t)st.st_dev;
-		f->ino = (uint64_t)st.st_ino;
-		if (uid != NULL)
-			memcpy(f->uid, uid, LFM_ID_LEN);
-		snprintf(f->path, sizeof(f->path), "%s",
-			 file != NULL ? file : "(temporary)");
-		abs_path(fd, f->apath);
-		atomic_store_explicit(&f->rw_opened, 0, memory_order_relaxed);
-		atomic_store_explicit(&f->npages, npages, memory_order_relaxed);
-		atomic_store_explicit(&f->sync_err, 0, memory_order_relaxed);
-		atomic_store_explicit(&f->unsynced, 0, memory_order_relaxed);
-		for (int c = 0; c < LFM_ST_NCOUNTERS; c++)
-			f->stat_base[c] =
-			    lfm__stat_total(rh, (uint32_t)slot, c);
-		atomic_store_explicit(&f->state, LFM_FILE_ACTIVE,
-				      memory_order_release);
+		claim_slot(rh, (uint32_t)slot, fd, a, st);
 	}
 	if (rc == 0 && mp->pfiles[slot].nopen == 0) {
 		/* This attachment's first handle of the file. */
@@ -204,56 +202,86 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 					 memory_order_relaxed);
 	}
 	lfm__mutex_unlock_ranked(&rh->files_lock);
+	*slotp = (uint32_t)slot;
+	return rc;
+}
 
-	if (rc == 0) {
-		struct lfm__pfile *pf = &mp->pfiles[slot];
-		if (pf->fd < 0) {
-			pf->fd = fd;
-			pf->borrowed = a->borrowed;
-			if (!a->nomap && !mp->nomap)
-				lfm__mapread_open(&pf->map, fd,
-						  (uint64_t)st.st_size);
-			if (!rdonly)
-				atomic_store_explicit(&pf->fd_rw, fd,
-						      memory_order_release);
-			fd = -1;
-		} else if (!rdonly &&
-			   atomic_load_explicit(&pf->fd_rw,
-						memory_order_relaxed) < 0) {
-			/* kept until memp_close */
+/* This process's side of the slot: the descriptor kept for reads (the
+ * first open's) and for writes (the first writable open's), the copy
+ * source. Returns the descriptor if this call did not keep it, else -1.
+ * Under mp->lock. */
+static int hold_fd(struct lfm__pool *mp, uint32_t slot, int fd,
+		   const struct lfm__attach *a, const struct stat *st)
+{
+	struct lfm__pfile *pf = &mp->pfiles[slot];
+	if (pf->fd < 0) {
+		pf->fd = fd;
+		pf->borrowed = a->borrowed;
+		if (!a->nomap && !mp->nomap)
+			lfm__mapread_open(&pf->map, fd, (uint64_t)st->st_size);
+		if (!a->rdonly)
 			atomic_store_explicit(&pf->fd_rw, fd,
 					      memory_order_release);
-			fd = -1;
-		}
-		/* The file may have grown since the mapping was made. */
-		lfm__mapread_learn(&pf->map, (uint64_t)st.st_size);
-		if (a->nomap || mp->nomap)
-			lfm__mapread_disable(&pf->map);
-		pf->nopen++;
-		h->mp = mp;
-		h->slot = (uint32_t)slot;
-		h->rdonly = rdonly;
-		/* Mapped only while nothing in this process can write the
-		 * file, so the cache holds no newer page than the file. */
-		struct lfm__file *fl = &files[slot];
-		h->file = fl;
-		h->stats_off = mp->rh->handle_stats_off + (uint64_t)slot *
-							      LFM_ST_NCOUNTERS *
-							      sizeof(uint64_t);
-		if (!rdonly)
-			atomic_store_explicit(&fl->rw_opened, 1,
-					      memory_order_release);
-		/* Mapped only while nothing can have written the file
-		 * through the cache (memp_fget rechecks on every call). */
-		if (a->may_map && !mp->nomap &&
-		    !atomic_load_explicit(&fl->rw_opened, memory_order_acquire))
-			map_file(mp, h, pf->fd, &st, pagesize);
-		fast_init(mp, h);
-		h->next = mp->mpfs;
-		mp->mpfs = h;
+		fd = -1;
+	} else if (!a->rdonly &&
+		   atomic_load_explicit(&pf->fd_rw, memory_order_relaxed) < 0) {
+		/* kept until memp_close */
+		atomic_store_explicit(&pf->fd_rw, fd, memory_order_release);
+		fd = -1;
 	}
-	lfm__pmutex_unlock_ranked(&mp->lock);
-	if (fd >= 0 && owned)
+	/* The file may have grown since the mapping was made. */
+	lfm__mapread_learn(&pf->map, (uint64_t)st->st_size);
+	if (a->nomap || mp->nomap)
+		lfm__mapread_disable(&pf->map);
+	pf->nopen++;
+	return fd;
+}
+
+/* The handle: its slot, its statistics, a mapping if it may have one, the
+ * hit path's copies; linked into the pool's list. Under mp->lock. */
+static void build_handle(struct lfm__pool *mp, struct lfm__fh *h, uint32_t slot,
+			 const struct lfm__attach *a, const struct stat *st)
+{
+	struct lfm__file *fl = &lfm__files(mp->rh)[slot];
+	h->mp = mp;
+	h->slot = slot;
+	h->rdonly = a->rdonly;
+	h->file = fl;
+	h->stats_off = mp->rh->handle_stats_off +
+		       (uint64_t)slot * LFM_ST_NCOUNTERS * sizeof(uint64_t);
+	if (!a->rdonly)
+		atomic_store_explicit(&fl->rw_opened, 1, memory_order_release);
+	/* Mapped only while nothing in this process can write the file, so
+	 * the cache holds no newer page than the file (memp_fget rechecks on
+	 * every call). */
+	if (a->may_map && !mp->nomap &&
+	    !atomic_load_explicit(&fl->rw_opened, memory_order_acquire))
+		map_file(mp, h, mp->pfiles[slot].fd, st, a->pagesize);
+	fast_init(mp, h);
+	h->next = mp->mpfs;
+	mp->mpfs = h;
+}
+
+int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
+		     struct lfm__fh **mpf)
+{
+	struct stat st;
+	uint32_t slot;
+	struct lfm__fh *h = NULL;
+	int rc = check_file(fd, a, &st);
+	if (rc == 0 && (h = calloc(1, sizeof(*h))) == NULL)
+		rc = ENOMEM;
+	if (rc == 0) {
+		lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
+		rc = find_slot(mp, fd, a, &st, &slot);
+		if (rc == 0) {
+			fd = hold_fd(mp, slot, fd, a, &st);
+			build_handle(mp, h, slot, a, &st);
+		}
+		lfm__pmutex_unlock_ranked(&mp->lock);
+	}
+	/* A descriptor not kept is closed if it is ours (not borrowed). */
+	if (fd >= 0 && !a->borrowed)
 		close(fd);
 	if (rc != 0) {
 		free(h);

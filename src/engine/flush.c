@@ -6,8 +6,9 @@
 #include "victim.h"
 #include "ftab.h"
 #include "fileio.h"
-#include "pageio.h"
 #include "pins.h"
+#include "scan.h"
+#include "stats.h"
 #include "writeback.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 		}
 		if (r != LFM_PIN_OK)
 			return -1;
-		int rc = lfm__page_write_copy(mp, f, tag, t);
+		int rc = lfm__wb_write_pinned(mp, f, tag, t);
 		(void)lfm__unpin_direct(mp, f, 0, 0);
 		return rc;
 	}
@@ -72,33 +73,27 @@ static void mark_open_checkpoint(struct lfm__pool *mp, struct lfm__frame *f,
 static void redirty_file(struct lfm__pool *mp, uint32_t slot)
 {
 	LFM_ASSERT(lfm__rank_none_held()); /* it waits for EXCL */
-	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (tag == 0 || tag == LFM_TAG_RETIRED ||
-		    lfm__tag_slot(tag) != slot)
-			continue;
-		for (;;) {
-			uint32_t s = atomic_load_explicit(&f->state,
-							  memory_order_acquire);
+	struct lfm__scan it;
+	lfm__scan_init(&it, mp->rh, 0, UINT32_MAX, slot, 0);
+	while (lfm__scan_next(&it)) {
+		struct lfm__frame *f = it.f;
+		for (uint32_t s = it.state;;) {
 			if (!(s & LFM_F_VALID) ||
 			    (s & (LFM_F_DIRTY | LFM_F_EXCL)) == LFM_F_DIRTY)
 				break; /* being read, or dirty already */
-			enum lfm__pin_result r = lfm__pin_direct(mp, f, tag);
+			enum lfm__pin_result r = lfm__pin_direct(mp, f, it.tag);
 			if (r == LFM_PIN_BUSY) {
 				s = atomic_load_explicit(&f->state,
 							 memory_order_acquire);
 				if (s & LFM_F_EXCL)
 					lfm__frame_wait(f, s);
+				s = atomic_load_explicit(&f->state,
+							 memory_order_acquire);
 				continue;
 			}
 			if (r != LFM_PIN_OK)
 				break; /* it holds another page now */
-			mark_open_checkpoint(mp, f, tag);
+			mark_open_checkpoint(mp, f, it.tag);
 			(void)lfm__unpin_direct(mp, f, LFM_F_DIRTY, 0);
 			break;
 		}
@@ -177,39 +172,28 @@ int lfm__flush(struct lfm__pool *mp, int64_t slot, int pinned_too)
 	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
 	struct lfm__region_hdr *rh = mp->rh;
 	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
 	uint8_t *wrote = calloc(rh->nfiles_max, 1);
 	uint32_t *fails0 = calloc(rh->nfiles_max, sizeof(*fails0));
-	struct lfm__wb_cand *cand = malloc(sizeof(*cand) * (n ? n : 1));
+	struct lfm__wb_buf buf = {NULL, 0};
 	struct lfm__tls_node *t = lfm__tls(mp);
+	struct lfm__scan it;
 	uint32_t nc = 0;
 	int err = 0;
 
-	if (wrote == NULL || fails0 == NULL || cand == NULL) {
+	lfm__scan_init(&it, rh, 0, UINT32_MAX, slot, 0);
+	if (wrote == NULL || fails0 == NULL ||
+	    lfm__scan_reserve(&it, &buf) != 0) {
 		free(wrote);
 		free(fails0);
-		free(cand);
+		free(buf.c);
 		return ENOMEM;
 	}
+	struct lfm__wb_cand *cand = buf.c;
 	lfm__flush_begin(mp, slot, fails0);
-	for (uint32_t i = 0; i < n; i++) {
-		/* Acquire: a page seen clean was written, and its writer's
-		 * `unsynced` mark is then seen below. */
-		uint32_t s = atomic_load_explicit(&frames[i].state,
-						  memory_order_acquire);
-		if ((s & (LFM_F_VALID | LFM_F_DIRTY)) !=
+	while (lfm__scan_next(&it))
+		if ((it.state & (LFM_F_VALID | LFM_F_DIRTY)) ==
 		    (LFM_F_VALID | LFM_F_DIRTY))
-			continue;
-		uint64_t tag =
-		    atomic_load_explicit(&frames[i].tag, memory_order_relaxed);
-		if (tag == 0 || (slot >= 0 && lfm__tag_slot(tag) != slot))
-			continue;
-		cand[nc].tag = tag;
-		cand[nc].idx = i;
-		cand[nc].usage = 0;
-		cand[nc].ckpt = 0;
-		nc++;
-	}
+			lfm__scan_cand(&it, &cand[nc++]);
 	struct lfm__wb_opts o = {.wait_excl = 1};
 	struct lfm__wb_result res = {0};
 	lfm__wb_write(mp, cand, nc, &o, t, &res);
@@ -244,23 +228,19 @@ uint32_t lfm__flush_discard_file(struct lfm__pool *mp, uint32_t slot)
 {
 	LFM_ASSERT(lfm__rank_held(&mp->lock)); /* the file's last close */
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__scan it;
 	uint32_t left = 0;
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint64_t tag =
-		    atomic_load_explicit(&f->tag, memory_order_relaxed);
-		if (tag == 0 || lfm__tag_slot(tag) != slot)
-			continue;
+	lfm__scan_init(&it, rh, 0, UINT32_MAX, slot, 0);
+	while (lfm__scan_next(&it)) {
+		struct lfm__frame *f = it.f;
 		lfm__tcache_steal(rh, f, mp->plog);
 		if (!lfm__frame_try_excl(f, LFM_F_VALID, mp->owner_bits)) {
 			left++;
 			continue;
 		}
 		if (atomic_load_explicit(&f->tag, memory_order_relaxed) !=
-		    tag) {
+		    it.tag) {
 			lfm__frame_release_excl(f, 0, 0);
 			continue;
 		}

@@ -4,7 +4,6 @@
 
 #include "fileio.h"
 #include "lockrank.h"
-#include "writeback.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -59,59 +58,4 @@ int lfm__page_fill(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 			rc = lfm__pgcall(mp, slot, pgin, pgno, page);
 	}
 	return rc;
-}
-
-int lfm__page_write(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
-		    struct lfm__tls_node *t)
-{
-	/* Under EXCL on the frame, which holds the page; no lock held
-	 * across the write (WAL callback, pgout, pwrite). */
-	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
-		   LFM_F_EXCL);
-	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == tag);
-	LFM_ASSERT(lfm__rank_none_held());
-	return lfm__wb_write_one(mp, f, tag, t);
-}
-
-/*
- * Users may hold the page pinned (mpool_sync), so DIRTY is cleared before
- * the bytes are copied (a change made during the copy dirties it again),
- * and the write goes from the copy, which pgout may transform. A failed
- * write sets DIRTY back: the page is never lost.
- */
-int lfm__page_write_copy(struct lfm__pool *mp, struct lfm__frame *f,
-			 uint64_t tag, struct lfm__tls_node *t)
-{
-	uint32_t slot = lfm__tag_slot(tag), pgno = lfm__tag_pgno(tag);
-	size_t ps = lfm__files(mp->rh)[slot].pagesize;
-	lfm__fnptr pgout = lfm__pfile_fn(mp, slot, 1);
-	struct lfm__lsn lsn;
-	int rc = 0;
-	LFM_ASSERT(lfm__rank_none_held()); /* no lock held across I/O */
-
-	int fd = lfm__pfile_wfd(mp, slot);
-	if (fd < 0)
-		return EACCES; /* cannot happen: dirty needs a writable open */
-	void *copy = malloc(ps);
-	if (copy == NULL)
-		return ENOMEM;
-	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
-				  memory_order_acq_rel);
-	memcpy(copy, lfm__frame_page(mp->rh, f), ps);
-	if (lfm__wb_page_lsn(mp->rh, slot, copy, &lsn))
-		rc = lfm__wb_wal(mp, slot, &lsn);
-	if (rc == 0 && pgout != NULL)
-		rc = lfm__pgcall(mp, slot, pgout, pgno, copy);
-	if (rc == 0)
-		rc = lfm__pwrite_full(fd, copy, ps, (uint64_t)pgno * ps);
-	free(copy);
-	if (rc != 0) {
-		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
-					 memory_order_relaxed);
-		return rc;
-	}
-	atomic_store_explicit(&lfm__files(mp->rh)[slot].unsynced, 1,
-			      memory_order_relaxed);
-	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, 1);
-	return 0;
 }

@@ -1,14 +1,19 @@
 /* pfile.c - this process's side of a file slot: the descriptor to write it
- * with and the page functions registered for its type here. */
+ * with, and the page functions: their registration (memp_register), a
+ * file's type bound at its first open, and the lookup that joins them. */
 #include "pfile.h"
 #include "lockrank.h"
 #include "pool.h"
 #include "shm.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
-const struct lfm__ftype *lfm__pool_ftype(struct lfm__pool *mp, int ftype)
+/* This process's registration of file type `ftype` (NULL: none). No lock:
+ * any thread, at any time. */
+static const struct lfm__ftype *registered(struct lfm__pool *mp, int ftype)
 {
 	int n = atomic_load_explicit(&mp->nftypes, memory_order_acquire);
 	for (int i = 0; i < n; i++) {
@@ -20,13 +25,78 @@ const struct lfm__ftype *lfm__pool_ftype(struct lfm__pool *mp, int ftype)
 	return NULL;
 }
 
-lfm__fnptr lfm__pfile_fn(struct lfm__pool *mp, uint32_t slot, int out)
+int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
+		       lfm__fnptr pgout)
+{
+	struct lfm__ftype *e = malloc(sizeof(*e));
+	if (e == NULL)
+		return ENOMEM;
+	e->ftype = ftype;
+	e->pgin = pgin;
+	e->pgout = pgout;
+	e->next = NULL;
+	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
+	int n = atomic_load_explicit(&mp->nftypes, memory_order_relaxed), i;
+	for (i = 0; i < n; i++) {
+		struct lfm__ftype *old =
+		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed);
+		if (old->ftype == ftype) {
+			/* Readers may hold the old one: kept until close. */
+			atomic_store_explicit(&mp->ftypes[i], e,
+					      memory_order_release);
+			old->next = mp->old_ftypes;
+			mp->old_ftypes = old;
+			break;
+		}
+	}
+	int rc = 0;
+	if (i == n && n == LFM_MAX_FTYPES) {
+		free(e);
+		rc = ENOMEM;
+	} else if (i == n) {
+		atomic_store_explicit(&mp->ftypes[n], e, memory_order_release);
+		atomic_store_explicit(&mp->nftypes, n + 1,
+				      memory_order_release);
+	}
+	lfm__pmutex_unlock_ranked(&mp->lock);
+	return rc;
+}
+
+void lfm__pfile_free_types(struct lfm__pool *mp)
+{
+	int nft = atomic_load_explicit(&mp->nftypes, memory_order_relaxed);
+	for (int i = 0; i < nft; i++)
+		free(
+		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed));
+	atomic_store_explicit(&mp->nftypes, 0, memory_order_relaxed);
+	while (mp->old_ftypes != NULL) {
+		struct lfm__ftype *next = mp->old_ftypes->next;
+		free(mp->old_ftypes);
+		mp->old_ftypes = next;
+	}
+}
+
+void lfm__pfile_bind_type(struct lfm__file *f, int ftype)
+{
+	atomic_store_explicit(&f->ftype, ftype, memory_order_relaxed);
+}
+
+/* The one rule: file `slot`'s type, bound at its first open, names this
+ * process's registration of that type. *e gets it (NULL for type 0);
+ * returns 0 when the type is not registered here. */
+static int binding(struct lfm__pool *mp, uint32_t slot,
+		   const struct lfm__ftype **e)
 {
 	int ftype = atomic_load_explicit(&lfm__files(mp->rh)[slot].ftype,
 					 memory_order_relaxed);
-	const struct lfm__ftype *e =
-	    ftype != 0 ? lfm__pool_ftype(mp, ftype) : NULL;
-	if (e == NULL)
+	*e = ftype != 0 ? registered(mp, ftype) : NULL;
+	return ftype == 0 || *e != NULL;
+}
+
+lfm__fnptr lfm__pfile_fn(struct lfm__pool *mp, uint32_t slot, int out)
+{
+	const struct lfm__ftype *e;
+	if (!binding(mp, slot, &e) || e == NULL)
 		return NULL;
 	return out ? e->pgout : e->pgin;
 }
@@ -54,11 +124,8 @@ int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
 
 int lfm__pfile_writable(struct lfm__pool *mp, uint32_t slot)
 {
-	int ftype = atomic_load_explicit(&lfm__files(mp->rh)[slot].ftype,
-					 memory_order_relaxed);
-	if (ftype != 0 && lfm__pool_ftype(mp, ftype) == NULL)
-		return 0;
-	return lfm__pfile_wfd(mp, slot) >= 0;
+	const struct lfm__ftype *e;
+	return binding(mp, slot, &e) && lfm__pfile_wfd(mp, slot) >= 0;
 }
 
 _Static_assert(LFM_NPROCS + 1 <= 32, "an openers bit per attachment");

@@ -23,9 +23,12 @@ static inline int lfm__pfile_wfd(struct lfm__pool *mp, uint32_t slot)
 	return fd >= 0 ? fd : lfm__pfile_wfd_slow(mp, slot);
 }
 
-/* This process's registration of file type `ftype` (NULL: none). No lock:
- * any thread, at any time. */
-const struct lfm__ftype *lfm__pool_ftype(struct lfm__pool *mp, int ftype);
+/* lfm__pool_register (engine.h) records this process's pgin/pgout for a
+ * type; lfm__pfile_free_types frees every registration at close. */
+void lfm__pfile_free_types(struct lfm__pool *mp);
+
+/* Binds file f to type `ftype` (its first open's; under files_lock). */
+void lfm__pfile_bind_type(struct lfm__file *f, int ftype);
 
 /* This process's pgin (out 0) or pgout (out 1) for file `slot`'s type:
  * NULL for type 0, a type not registered here, or one registered without

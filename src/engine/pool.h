@@ -67,7 +67,7 @@ struct lfm__pool {
 	pthread_mutex_t lock;
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
 	/* This process's registrations, read without the lock on a miss or
-	 * a write (lfm__pool_ftype): an entry is stored (release) before
+	 * a write (lfm__pfile_fn): an entry is stored (release) before
 	 * `nftypes` counts it (release); replaced ones are kept on
 	 * `old_ftypes` until memp_close, since a reader may hold one.
 	 * Changed under lock. */

@@ -145,15 +145,7 @@ int lfm__pool_close(struct lfm__pool *mp)
 		if (pf->nopen > 0)
 			lfm__pfile_unhold(mp, i);
 	}
-	int nft = atomic_load_explicit(&mp->nftypes, memory_order_relaxed);
-	for (int i = 0; i < nft; i++)
-		free(
-		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed));
-	while (mp->old_ftypes != NULL) {
-		struct lfm__ftype *next = mp->old_ftypes->next;
-		free(mp->old_ftypes);
-		mp->old_ftypes = next;
-	}
+	lfm__pfile_free_types(mp);
 	struct lfm__logflush *lf =
 	    atomic_load_explicit(&mp->logflush, memory_order_relaxed);
 	free(lf);
@@ -170,43 +162,6 @@ int lfm__pool_close(struct lfm__pool *mp)
 	else
 		lfm__region_destroy_private(mp->rh);
 	free(mp);
-	return rc;
-}
-
-int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
-		       lfm__fnptr pgout)
-{
-	struct lfm__ftype *e = malloc(sizeof(*e));
-	if (e == NULL)
-		return ENOMEM;
-	e->ftype = ftype;
-	e->pgin = pgin;
-	e->pgout = pgout;
-	e->next = NULL;
-	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
-	int n = atomic_load_explicit(&mp->nftypes, memory_order_relaxed), i;
-	for (i = 0; i < n; i++) {
-		struct lfm__ftype *old =
-		    atomic_load_explicit(&mp->ftypes[i], memory_order_relaxed);
-		if (old->ftype == ftype) {
-			/* Readers may hold the old one: kept until close. */
-			atomic_store_explicit(&mp->ftypes[i], e,
-					      memory_order_release);
-			old->next = mp->old_ftypes;
-			mp->old_ftypes = old;
-			break;
-		}
-	}
-	int rc = 0;
-	if (i == n && n == LFM_MAX_FTYPES) {
-		free(e);
-		rc = ENOMEM;
-	} else if (i == n) {
-		atomic_store_explicit(&mp->ftypes[n], e, memory_order_release);
-		atomic_store_explicit(&mp->nftypes, n + 1,
-				      memory_order_release);
-	}
-	lfm__pmutex_unlock_ranked(&mp->lock);
 	return rc;
 }
 

@@ -5,9 +5,9 @@
 
 #include "flusher.h"
 #include "ftab.h"
-#include "pageio.h"
 #include "policy.h"
 #include "recover.h"
+#include "writeback.h"
 
 #include <errno.h>
 
@@ -28,7 +28,7 @@ int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
 		return 0;
 	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	if (s & LFM_F_DIRTY) {
-		int rc = lfm__page_write(mp, f, tag, t);
+		int rc = lfm__wb_write_one(mp, f, tag, t);
 		if (rc != 0)
 			return rc;
 		atomic_fetch_add_explicit(&rh->evict[t ? t->stripe : 0].rw, 1,

@@ -2,6 +2,7 @@
 #include "writeback.h"
 #include "lockrank.h"
 #include "pfile.h"
+#include "scan.h"
 
 #include "fileio.h"
 #include "stats.h"
@@ -59,67 +60,95 @@ struct run {
 	struct lfm__wb_cand *c[LFM_WB_RUN]; /* NULL for a lone victim */
 };
 
+/*
+ * The one write of pages to their file: pages first..first+n-1 of file
+ * `slot`, from src[0..n). Copies are taken first when the file has a
+ * pgout (it may transform in place; the cache keeps the plain form) or
+ * when `snapshot` (the caller holds pins, not EXCL: users may change the
+ * bytes meanwhile). Then the write-ahead rule for the largest page LSN,
+ * pgout on each copy, one pwritev, the file marked unsynced, LFM_ST_OUT.
+ * Frame state (DIRTY, EXCL) is the caller's. *top gets the largest LSN
+ * written, if any (*has_lsn).
+ */
+static int write_pages(struct lfm__pool *mp, uint32_t slot, uint32_t first,
+		       void *const *src, uint32_t n, int snapshot,
+		       struct lfm__tls_node *t, int *has_lsn,
+		       struct lfm__lsn *top)
+{
+	LFM_ASSERT(n >= 1 && n <= LFM_WB_RUN);
+	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET)); /* it writes */
+	struct lfm__region_hdr *rh = mp->rh;
+	size_t ps = lfm__files(rh)[slot].pagesize;
+	lfm__fnptr pgout = lfm__pfile_fn(mp, slot, 1);
+	struct iovec iov[LFM_WB_RUN];
+	char *copy = NULL;
+	struct lfm__lsn lsn;
+	int rc = 0;
+
+	*has_lsn = 0;
+	int fd = lfm__pfile_wfd(mp, slot);
+	if (fd < 0)
+		return EACCES; /* another process's temporary file */
+	if (pgout != NULL || snapshot) {
+		copy = malloc(ps * n);
+		if (copy == NULL)
+			return ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		iov[i].iov_base = src[i];
+		iov[i].iov_len = ps;
+		if (copy != NULL) {
+			memcpy(copy + i * ps, src[i], ps);
+			iov[i].iov_base = copy + i * ps;
+		}
+	}
+	/* The LSNs are read before pgout may transform the bytes. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (!lfm__wb_page_lsn(rh, slot, iov[i].iov_base, &lsn))
+			break;
+		if (!*has_lsn || lfm__lsn_less(top, &lsn))
+			*top = lsn;
+		*has_lsn = 1;
+	}
+	if (*has_lsn)
+		rc = lfm__wb_wal(mp, slot, top);
+	for (uint32_t i = 0; i < n && rc == 0 && pgout != NULL; i++)
+		rc = lfm__pgcall(mp, slot, pgout, first + i, iov[i].iov_base);
+	if (rc == 0)
+		rc = lfm__pwritev_full(fd, iov, (int)n, (uint64_t)first * ps);
+	free(copy);
+	if (rc != 0) {
+		*has_lsn = 0;
+		return rc;
+	}
+	atomic_store_explicit(&lfm__files(rh)[slot].unsynced, 1,
+			      memory_order_relaxed);
+	lfm__stat_add(t, rh, slot, LFM_ST_OUT, n);
+	return 0;
+}
+
 /* Writes the run; on success clears DIRTY. EXCL stays held. */
 static int run_write(struct lfm__pool *mp, struct run *r,
 		     struct lfm__tls_node *t, int *has_lsn,
 		     struct lfm__lsn *max_lsn)
 {
+	void *src[LFM_WB_RUN];
 	/* A run is written from frames nobody else can change or evict. */
-	for (uint32_t i = 0; i < r->n; i++)
+	for (uint32_t i = 0; i < r->n; i++) {
 		LFM_ASSERT(atomic_load_explicit(&r->f[i]->state,
 						memory_order_relaxed) &
 			   LFM_F_EXCL);
-	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET));
-	struct lfm__region_hdr *rh = mp->rh;
-	size_t ps = lfm__files(rh)[r->slot].pagesize;
-	lfm__fnptr pgout = lfm__pfile_fn(mp, r->slot, 1);
-	struct iovec iov[LFM_WB_RUN];
-	char *copy = NULL;
-	struct lfm__lsn top = {0, 0}, lsn;
-	int lsn_seen = 0, rc = 0;
-
-	int fd = lfm__pfile_wfd(mp, r->slot);
-	if (fd < 0)
-		return EACCES; /* another process's temporary file */
-	/* The LSNs are read before pgout may transform the bytes. */
-	for (uint32_t i = 0; i < r->n; i++) {
-		if (!lfm__wb_page_lsn(rh, r->slot, lfm__frame_page(rh, r->f[i]),
-				      &lsn))
-			break;
-		if (!lsn_seen || lfm__lsn_less(&top, &lsn))
-			top = lsn;
-		lsn_seen = 1;
+		src[i] = lfm__frame_page(mp->rh, r->f[i]);
 	}
-	if (lsn_seen && (rc = lfm__wb_wal(mp, r->slot, &top)) != 0)
-		return rc;
-	if (pgout != NULL) {
-		copy = malloc(ps * r->n);
-		if (copy == NULL)
-			return ENOMEM;
-	}
-	for (uint32_t i = 0; i < r->n && rc == 0; i++) {
-		void *page = lfm__frame_page(rh, r->f[i]);
-		if (copy != NULL) {
-			void *c = copy + i * ps;
-			memcpy(c, page, ps);
-			rc = lfm__pgcall(mp, r->slot, pgout, r->first + i, c);
-			page = c;
-		}
-		iov[i].iov_base = page;
-		iov[i].iov_len = ps;
-	}
-	if (rc == 0)
-		rc = lfm__pwritev_full(fd, iov, (int)r->n,
-				       (uint64_t)r->first * ps);
-	free(copy);
+	struct lfm__lsn top;
+	int lsn_seen;
+	int rc = write_pages(mp, r->slot, r->first, src, r->n, 0, t, &lsn_seen,
+			     &top);
 	if (rc != 0)
 		return rc;
-	atomic_store_explicit(&lfm__files(rh)[r->slot].unsynced, 1,
-			      memory_order_relaxed);
 	for (uint32_t i = 0; i < r->n; i++)
 		atomic_fetch_and_explicit(&r->f[i]->state, ~LFM_F_DIRTY,
 					  memory_order_release);
-	lfm__stat_add(t, rh, r->slot, LFM_ST_OUT, r->n);
 	if (lsn_seen && (!*has_lsn || lfm__lsn_less(max_lsn, &top))) {
 		*max_lsn = top;
 		*has_lsn = 1;
@@ -132,7 +161,7 @@ int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 {
 	LFM_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) &
 		   LFM_F_EXCL);
-	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET)); /* it writes */
+	LFM_ASSERT(atomic_load_explicit(&f->tag, memory_order_relaxed) == tag);
 	struct run r = {.slot = lfm__tag_slot(tag),
 			.first = lfm__tag_pgno(tag),
 			.n = 1,
@@ -140,6 +169,24 @@ int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 	int has = 0;
 	struct lfm__lsn top;
 	return run_write(mp, &r, t, &has, &top);
+}
+
+int lfm__wb_write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
+			 uint64_t tag, struct lfm__tls_node *t)
+{
+	void *src = lfm__frame_page(mp->rh, f);
+	struct lfm__lsn top;
+	int has;
+	/* Cleared before the copy: a change made during it dirties the page
+	 * again. A failed write sets DIRTY back: the page is never lost. */
+	atomic_fetch_and_explicit(&f->state, ~LFM_F_DIRTY,
+				  memory_order_acq_rel);
+	int rc = write_pages(mp, lfm__tag_slot(tag), lfm__tag_pgno(tag), &src,
+			     1, 1, t, &has, &top);
+	if (rc != 0)
+		atomic_fetch_or_explicit(&f->state, LFM_F_DIRTY,
+					 memory_order_relaxed);
+	return rc;
 }
 
 /* Writes and releases the run's frames; records the outcome. */
@@ -270,30 +317,24 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		    uint32_t *err_slot)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	struct lfm__frame *frames = lfm__frames(rh);
-	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
+	struct lfm__wb_buf own = {NULL, 0};
 	uint64_t clean = 0, total, free_excl = 0, ndirty = 0, ncold = 0;
-	struct lfm__wb_cand *cand;
+	struct lfm__scan it;
 
 	*nwrote = 0;
-	if (end > n)
-		end = n;
-	if (begin >= end)
+	lfm__scan_init(&it, rh, begin, end, -1, 1);
+	if (it.next >= it.end)
 		return 0;
-	if (buf != NULL && buf->cap < end - begin) {
-		void *p = realloc(buf->c, sizeof(*cand) * (end - begin));
-		if (p == NULL)
-			return ENOMEM;
-		buf->c = p;
-		buf->cap = end - begin;
-	}
-	cand = buf != NULL ? buf->c : malloc(sizeof(*cand) * (end - begin));
-	if (cand == NULL)
+	begin = it.next;
+	end = it.end;
+	uint32_t n = it.carved;
+	if (buf == NULL)
+		buf = &own;
+	if (lfm__scan_reserve(&it, buf) != 0)
 		return ENOMEM;
-	for (uint32_t i = begin; i < end; i++) {
-		struct lfm__frame *f = &frames[i];
-		uint32_t s =
-		    atomic_load_explicit(&f->state, memory_order_relaxed);
+	struct lfm__wb_cand *cand = buf->c;
+	while (lfm__scan_next(&it)) {
+		uint32_t s = it.state;
 		if (!(s & LFM_F_VALID)) {
 			clean++; /* free, or a placeholder to be carved */
 			free_excl += (s & LFM_F_EXCL) != 0;
@@ -302,10 +343,7 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		} else if (!(s & LFM_F_DIRTY)) {
 			clean++;
 		} else {
-			cand[ndirty].tag =
-			    atomic_load_explicit(&f->tag, memory_order_relaxed);
-			cand[ndirty].idx = i;
-			cand[ndirty].usage = (uint8_t)lfm__st_usage(s);
+			lfm__scan_cand(&it, &cand[ndirty]);
 			ncold += cand[ndirty].usage == 0;
 			ndirty++;
 		}
@@ -348,8 +386,7 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		rc = res.err;
 		*err_slot = res.err_slot;
 	}
-	if (buf == NULL)
-		free(cand);
+	free(own.c);
 	return rc;
 }
 

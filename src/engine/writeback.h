@@ -71,6 +71,13 @@ void lfm__wb_write(struct lfm__pool *mp, struct lfm__wb_cand *cand, uint32_t n,
 int lfm__wb_write_one(struct lfm__pool *mp, struct lfm__frame *f, uint64_t tag,
 		      struct lfm__tls_node *t);
 
+/* Writes a page that users may hold pinned (mpool_sync; the caller holds a
+ * pin of its own, which keeps the tag): from a copy, DIRTY cleared before
+ * it is taken, so a change made during the copy dirties the page again; a
+ * failed write sets DIRTY back. */
+int lfm__wb_write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
+			 uint64_t tag, struct lfm__tls_node *t);
+
 /* The write-ahead rule for a page with LSN `lsn` of file `slot` about to
  * be written: 0, or the log-flush callback's error. */
 int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot,
