@@ -165,6 +165,13 @@ typedef struct __db_mpool_fstat {
 #define DB_THREAD	 0x000004
 #define DB_RDONLY	 0x010000
 #define DB_MPOOL_PRIVATE 0x040000
+/* memp_open: read and write the pool's files with O_DIRECT, so that pages
+ * are cached once, in the pool, and not again in the kernel's page cache
+ * (an lfmpool extension; no mapped reads then). memp_fopen fails with
+ * EINVAL where the file system refuses O_DIRECT (tmpfs) or the page size
+ * is not a multiple of 512 bytes. In a shared pool each process passes it
+ * for its own descriptors. */
+#define DB_MPOOL_DIRECT 0x400000
 
 /* memp_fget flags. */
 #define DB_MPOOL_CREATE 0x001

@@ -50,6 +50,9 @@ typedef struct lfmpool_file lfmpool_file; /* a file open in a pool */
 #define LFMPOOL_PRIVATE 0x2 /* a pool of this process only (home unused) */
 #define LFMPOOL_FLUSHERS                                                       \
 	0x4 /* background threads write cold dirty pages ahead of eviction */
+/* Files read and written with O_DIRECT: pages cached once, in the pool
+ * (lfmpool_fopen: EINVAL where the file system refuses it). */
+#define LFMPOOL_DIRECT 0x8
 
 /* Opens the pool in directory `home` (NULL: the temporary directory, as
  * memp_open(3) chooses it; a shared pool stays after its last close, and

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OPEN_FLAGS  (LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS)
+#define OPEN_FLAGS                                                             \
+	(LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS | LFMPOOL_DIRECT)
 #define FOPEN_FLAGS (LFMPOOL_FCREATE | LFMPOOL_RDONLY)
 #define GET_FLAGS   (LFMPOOL_GET_CREATE | LFMPOOL_GET_LAST | LFMPOOL_GET_NEW)
 #define PUT_FLAGS   (LFMPOOL_PUT_CLEAN | LFMPOOL_PUT_DIRTY | LFMPOOL_PUT_DISCARD)
@@ -111,6 +112,7 @@ int lfmpool_open(const char *home, size_t cache_bytes, unsigned flags, int mode,
 	    .mode = mode,
 	    .size_given = cache_bytes != 0,
 	    .nomap = 0,
+	    .direct = (flags & LFMPOOL_DIRECT) != 0,
 	    .mmapsize = 0, /* no file is mapped instead of cached */
 	};
 	char path[PATH_MAX];

@@ -111,6 +111,7 @@ struct lfm__pool_opts {
 	int nomap;	  /* never read or serve pages from a file mapping */
 	size_t mmapsize;  /* read-only files up to this size are mapped */
 	int unlink_close; /* shared: the last pool to close removes it */
+	int direct;	  /* files read and written O_DIRECT (no page cache) */
 };
 
 /* A private pool, or one in the shared region file `path`. */
@@ -125,6 +126,10 @@ int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 /* The function the engine calls before a page's write with the page's LSN
  * (NULL: none). */
 int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg);
+/* Whether the pool reads and writes its files with O_DIRECT; its files'
+ * pages must then be multiples of LFM_DIRECT_ALIGN bytes. */
+#define LFM_DIRECT_ALIGN 512
+int lfm__pool_direct(const struct lfm__pool *mp);
 /* Whether a file of `pagesize` bytes a page can be cached in the pool. */
 int lfm__pool_pagesize_ok(const struct lfm__pool *mp, size_t pagesize);
 /* A shared mpool(3) region's budget: raised to max_resident, never

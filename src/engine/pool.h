@@ -63,6 +63,9 @@ struct lfm__pool {
 	const struct lfm__calls *calls; /* the adapter's (engine.h) */
 	void *calls_arg;		/* passed to calls->page */
 	int nomap;			/* no file is mapped or copied from */
+	/* Files are read and written with O_DIRECT (pool_open.c): no copy in
+	 * the kernel's page cache. Implies nomap. Fixed while open. */
+	int direct;
 	size_t mmapsize;
 	pthread_mutex_t lock;
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */

@@ -82,7 +82,8 @@ static int pool_create(const struct lfm__region_geom *g,
 			lfm__pfile_unhold(mp, i);
 	mp->calls = o->calls;
 	mp->calls_arg = o->calls_arg;
-	mp->nomap = o->nomap;
+	mp->direct = o->direct;
+	mp->nomap = o->nomap || o->direct; /* a mapping is the page cache */
 	mp->mmapsize = o->mmapsize;
 	mp->unlink_at_close = shm != NULL && o->unlink_close;
 	pthread_mutex_init(&mp->lock, NULL);
@@ -232,4 +233,9 @@ int lfm__pool_first_file(struct lfm__pool *mp, char path[LFM_NAME_MAX])
 		return 0;
 	memcpy(path, f0->apath, LFM_NAME_MAX);
 	return 1;
+}
+
+int lfm__pool_direct(const struct lfm__pool *mp)
+{
+	return mp->direct;
 }
