@@ -18,6 +18,7 @@
 #include "ftab.h"
 #include "pageio.h"
 #include "pins.h"
+#include "prefetch.h"
 #include "scan.h"
 #include "stats.h"
 
@@ -97,6 +98,8 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 		atomic_fetch_add_explicit(&rh->resident, 1,
 					  memory_order_relaxed);
 	lfm__pins_fill_done(mp, v);
+	if (how == LFM_FILL_READ && t != NULL)
+		lfm__readahead(mp, t, tag);
 	*out = v;
 	return 0;
 }

@@ -185,6 +185,11 @@ struct lfm__tls_node {
 	/* Frames the eviction sweeps of this thread's current miss examined
 	 * (victim.c adds, buf.c resets and counts): owner-only. */
 	uint64_t swept;
+	/* Read-ahead (prefetch.h), owner-only: this thread's last read miss,
+	 * the first page past the window read ahead of it (0: none), and the
+	 * window's size. */
+	uint64_t ra_last, ra_end;
+	uint32_t ra_win;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 

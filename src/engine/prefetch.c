@@ -145,32 +145,66 @@ static int start_one(struct lfm__pool *mp, struct lfm__aio *q,
 	return 1;
 }
 
-int lfm__prefetch(struct lfm__fh *fh, const uint32_t *pgnos, size_t n,
-		  size_t *started)
+/* Starts the reads of pages pgnos[0..n) of file `slot`: how many. */
+static size_t prefetch_pages(struct lfm__pool *mp, struct lfm__tls_node *t,
+			     uint32_t slot, const uint32_t *pgnos, size_t n)
 {
-	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
-	struct lfm__pool *mp = fh->mp;
-	struct lfm__file *file = &lfm__files(mp->rh)[fh->slot];
-	*started = 0;
-	if (pgnos == NULL && n > 0)
-		return EINVAL;
-	if (n == 0 || fh->map != NULL)
-		return 0; /* a mapped file's pages are served from the map */
+	struct lfm__file *file = &lfm__files(mp->rh)[slot];
 	struct lfm__aio *q = queue(mp);
+	size_t started = 0;
 	if (q == NULL)
 		return 0;
-	struct lfm__tls_node *t = lfm__tls(mp);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t end =
 		    atomic_load_explicit(&file->npages, memory_order_relaxed);
 		if (pgnos[i] >= end)
 			continue; /* past the end: nothing to read */
-		int k = start_one(mp, q, t, lfm__tag(fh->slot, pgnos[i]));
+		int k = start_one(mp, q, t, lfm__tag(slot, pgnos[i]));
 		if (k < 0)
 			break;
-		*started += (size_t)k;
+		started += (size_t)k;
 	}
+	return started;
+}
+
+int lfm__prefetch(struct lfm__fh *fh, const uint32_t *pgnos, size_t n,
+		  size_t *started)
+{
+	LFM_ASSERT(lfm__rank_none_held()); /* an API entry */
+	*started = 0;
+	if (pgnos == NULL && n > 0)
+		return EINVAL;
+	if (n == 0 || fh->map != NULL)
+		return 0; /* a mapped file's pages are served from the map */
+	*started = prefetch_pages(fh->mp, lfm__tls(fh->mp), fh->slot, pgnos, n);
 	return 0;
+}
+
+void lfm__readahead(struct lfm__pool *mp, struct lfm__tls_node *t, uint64_t tag)
+{
+	LFM_ASSERT(lfm__rank_none_held()); /* it may evict and write */
+	if (!mp->direct)
+		return; /* buffered reads: the kernel reads ahead */
+	uint32_t pgno = lfm__tag_pgno(tag);
+	int seq = tag == t->ra_last + 1 || (t->ra_end != 0 && tag == t->ra_end);
+	t->ra_last = tag;
+	if (!seq || pgno >= UINT32_MAX - LFM_RA_MAX) {
+		t->ra_win = 0; /* random access starts nothing */
+		t->ra_end = 0;
+		return;
+	}
+	t->ra_win = t->ra_win == 0		 ? LFM_RA_MIN
+		    : t->ra_win * 2 > LFM_RA_MAX ? LFM_RA_MAX
+						 : t->ra_win * 2;
+	uint32_t from = pgno + 1, to = pgno + 1 + t->ra_win;
+	if (t->ra_end > tag && lfm__tag_pgno(t->ra_end) > from)
+		from = lfm__tag_pgno(t->ra_end); /* already asked for */
+	uint32_t pgnos[LFM_RA_MAX];
+	size_t n = 0;
+	for (uint32_t p = from; p < to; p++)
+		pgnos[n++] = p;
+	(void)prefetch_pages(mp, t, lfm__tag_slot(tag), pgnos, n);
+	t->ra_end = lfm__tag(lfm__tag_slot(tag), to);
 }
 
 int lfm__prefetch_depth(struct lfm__pool *mp, unsigned depth)

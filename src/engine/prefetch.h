@@ -30,6 +30,20 @@
 
 #define LFM_PREFETCH_DEPTH 32 /* reads in flight, by default */
 
+/*
+ * Read-ahead, in pools with direct I/O (where the kernel reads nothing
+ * ahead; buffered pools leave it to the kernel): a thread whose read
+ * misses walk a file page by page, two in a row or the first page past
+ * its window, has the pages after the miss prefetched, a window that
+ * starts at LFM_RA_MIN pages and doubles up to LFM_RA_MAX. Any other miss
+ * closes the window: random access starts no read. Called after a read
+ * miss of `tag` by thread t, with no lock held.
+ */
+#define LFM_RA_MIN 4
+#define LFM_RA_MAX 32
+void lfm__readahead(struct lfm__pool *mp, struct lfm__tls_node *t,
+		    uint64_t tag);
+
 /* The I/O queue's engine, or 0 before the first prefetch opened it
  * (enum lfm__aio_kind, aio.h). */
 int lfm__prefetch_engine(struct lfm__pool *mp);

@@ -6,6 +6,7 @@
 // cannot take, is EINVAL at memp_fopen with nothing attached.
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -117,6 +118,34 @@ TEST_F(Direct, ColdPrefetchesReadStraightIntoFrames) {
   EXPECT_EQ(Stat(mp_).st_page_in, n);
   ClosePool();
   EXPECT_LE(CachedPages(Path()), n / 100);
+}
+
+// The kernel reads nothing ahead for O_DIRECT: the pool does, for a scan.
+TEST_F(Direct, ReadAheadFollowsAScanAndNotRandomAccess) {
+  const uint32_t n = 256;
+  MakeColdFile(Path("s.db"), n);
+  MakeColdFile(Path("r.db"), n);
+  OpenDirect(1024 * kPage);
+  DB_MPOOLFILE *scan = nullptr, *rnd = nullptr;
+  ASSERT_EQ(OpenFile(mp_, Path("s.db"), kPage, &scan), 0);
+  ASSERT_EQ(OpenFile(mp_, Path("r.db"), kPage, &rnd), 0);
+  // Every 37th page modulo 256: no two gets in a row are neighbours.
+  for (uint32_t i = 0; i < n; i++) {
+    void *pg = nullptr;
+    db_pgno_t q = (i * 37) % n;
+    ASSERT_EQ(memp_fget(rnd, &q, 0, &pg), 0);
+    ASSERT_EQ(Bytes(pg, kPage), PatternPage(q, kPage));
+    ASSERT_EQ(memp_fput(rnd, pg, 0), 0);
+  }
+  DB_MPOOL_FSTAT r = FStatOf(mp_, Path("r.db"));
+  EXPECT_EQ(r.st_cache_miss, n);  // each get read its own page
+  EXPECT_EQ(r.st_page_in, n);     // and nothing else was read
+  ReadAll(scan, n);
+  DB_MPOOL_FSTAT s = FStatOf(mp_, Path("s.db"));
+  EXPECT_EQ(s.st_page_in, n);         // each page read once
+  EXPECT_LE(s.st_cache_miss, n / 8);  // most read ahead of the scan
+  printf("scan of %u pages: %llu misses\n", n,
+         (unsigned long long)s.st_cache_miss);
 }
 
 // pgout transforms a copy: the copy must be as aligned as the frames.
