@@ -29,6 +29,9 @@
 #include "pool.h"
 
 #define LFM_PREFETCH_DEPTH 32 /* reads in flight, by default */
+/* Consecutive pages read with one vector read, at most: 128 KiB of 4 KiB
+ * pages, the size at which the device gives its bandwidth. */
+#define LFM_PF_RUN 32
 
 /*
  * Read-ahead, in pools with direct I/O (where the kernel reads nothing
@@ -40,9 +43,14 @@
  * miss of `tag` by thread t, with no lock held.
  */
 #define LFM_RA_MIN 4
-#define LFM_RA_MAX 32
+#define LFM_RA_MAX 256
 void lfm__readahead(struct lfm__pool *mp, struct lfm__tls_node *t,
 		    uint64_t tag);
+/* A get of `tag` by thread t is about to wait for its read in flight: if
+ * the page lies in the second half of t's window, the next window starts
+ * now, so that a scan keeps reads in flight ahead of it. */
+void lfm__readahead_wait(struct lfm__pool *mp, struct lfm__tls_node *t,
+			 uint64_t tag);
 
 /* The I/O queue's engine, or 0 before the first prefetch opened it
  * (enum lfm__aio_kind, aio.h). */

@@ -66,6 +66,13 @@ void Prep(Req *q, int fd, int write, void *buf, size_t len, uint64_t off) {
   q->r.arg = q;
 }
 
+// Submits one request, waiting for room if the queue is full.
+void SubmitAll(lfm__aio *a, Req &q) {
+  int rc;
+  while ((rc = lfm__aio_submit(a, &q.r)) == EAGAIN) lfm__aio_wait_room(a);
+  ASSERT_EQ(rc, 0);
+}
+
 // Submits, waiting for room whenever the queue is full.
 void SubmitAll(lfm__aio *a, std::vector<Req> &reqs) {
   for (auto &q : reqs) {
@@ -183,6 +190,31 @@ TEST_P(AioTest, AnErrorReachesItsOwnRequestOnly) {
   EXPECT_EQ(reqs[2].res.load(), (ssize_t)kPage);
   EXPECT_TRUE(PageIs(&buf[0], 1));
   EXPECT_TRUE(PageIs(&buf[2 * kPage], 3));
+}
+
+TEST_P(AioTest, AVectorReadFillsItsBuffersInOrderAndStopsShortAtTheEnd) {
+  FillFile(5, kPage / 2);  // 5.5 pages
+  std::vector<uint8_t> a(kPage), b(kPage), c(kPage, 0xee);
+  struct iovec iov[3] = {
+      {a.data(), kPage}, {b.data(), kPage}, {c.data(), kPage}};
+  std::vector<Req> reqs(2);
+  Prep(&reqs[0], fd_, 0, nullptr, 3 * kPage, 1 * kPage);  // pages 1..3
+  reqs[0].r.iov = iov;
+  reqs[0].r.iovcnt = 3;
+  SubmitAll(a_, reqs[0]);
+  WaitFinished(1);
+  EXPECT_EQ(reqs[0].res.load(), (ssize_t)(3 * kPage));
+  EXPECT_TRUE(PageIs(a.data(), 1));
+  EXPECT_TRUE(PageIs(b.data(), 2));
+  EXPECT_TRUE(PageIs(c.data(), 3));
+  Prep(&reqs[1], fd_, 0, nullptr, 3 * kPage, 4 * kPage);  // 4, 5.5, none
+  reqs[1].r.iov = iov;
+  reqs[1].r.iovcnt = 3;
+  SubmitAll(a_, reqs[1]);
+  WaitFinished(2);
+  EXPECT_EQ(reqs[1].res.load(), (ssize_t)(kPage + kPage / 2));
+  EXPECT_TRUE(PageIs(a.data(), 4));
+  EXPECT_TRUE(PageIs(b.data(), 5, kPage / 2));
 }
 
 TEST_P(AioTest, TheDepthIsAHardBound) {

@@ -3,6 +3,7 @@
 #include "aio_impl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #define LFM_AIO_DEPTH_MAX 4096
@@ -47,7 +48,10 @@ const char *lfm__aio_kind_name(enum lfm__aio_kind k)
 
 int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r)
 {
-	if (r == NULL || r->done == NULL || (r->buf == NULL && r->len > 0))
+	if (r == NULL || r->done == NULL ||
+	    (r->iovcnt == 0 && r->buf == NULL && r->len > 0) ||
+	    (r->iovcnt > 0 && r->iov == NULL) || r->iovcnt < 0 ||
+	    r->iovcnt > IOV_MAX)
 		return EINVAL;
 	pthread_mutex_lock(&q->lock);
 	int rc = q->closing ? EINVAL : q->inflight >= q->depth ? EAGAIN : 0;
@@ -71,6 +75,10 @@ int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r)
 int lfm__aio_progress(struct lfm__aio_req *r, ssize_t res, ssize_t *out)
 {
 	r->moved += (size_t)res;
+	if (r->iovcnt > 0) {
+		*out = (ssize_t)r->moved; /* not continued (aio.h) */
+		return 1;
+	}
 	if (res == 0 && r->moved < r->len) {
 		/* End of file for a read; a write that makes no progress. */
 		*out = r->write ? -EIO : (ssize_t)r->moved;

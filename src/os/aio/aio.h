@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,11 @@ struct lfm__aio_req {
 	uint64_t off;
 	lfm__aio_done_fn done;
 	void *arg; /* the caller's */
+	/* A vector request (iovcnt > 0): buf is unused, len is the iovecs'
+	 * total, and a short transfer is not continued: done gets the bytes
+	 * moved, the caller judges which of its buffers were filled. */
+	const struct iovec *iov;
+	int iovcnt;
 	/* The queue's, from submit to done. */
 	size_t moved;
 	struct lfm__aio_req *next;

@@ -20,8 +20,47 @@ struct engine {
 	struct lfm__aio *q;
 };
 
+/* One buffer of a vector request, whole: bytes moved or -errno. */
+static ssize_t segment(int fd, int write, void *p, size_t len, uint64_t off)
+{
+	const struct lfm__fileio *io = lfm__fileio();
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write ? io->pwrite(fd, (char *)p + done, len - done,
+					       (off_t)(off + done))
+				  : io->pread(fd, (char *)p + done, len - done,
+					      (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* A vector request: its buffers in order, until one comes up short. */
+static ssize_t transfer_vec(struct lfm__aio_req *r)
+{
+	size_t moved = 0;
+	for (int i = 0; i < r->iovcnt; i++) {
+		ssize_t n = segment(r->fd, r->write, r->iov[i].iov_base,
+				    r->iov[i].iov_len, r->off + moved);
+		if (n < 0)
+			return moved > 0 ? (ssize_t)moved : n;
+		moved += (size_t)n;
+		if ((size_t)n < r->iov[i].iov_len)
+			break;
+	}
+	return (ssize_t)moved;
+}
+
 static ssize_t transfer(struct lfm__aio_req *r)
 {
+	if (r->iovcnt > 0)
+		return transfer_vec(r);
 	const struct lfm__fileio *io = lfm__fileio();
 	for (;;) {
 		char *p = (char *)r->buf + r->moved;

@@ -29,7 +29,13 @@ static int submit_locked(struct engine *e, struct lfm__aio_req *r)
 		return EAGAIN; /* cannot happen: the ring holds depth */
 	char *p = (char *)r->buf + r->moved;
 	unsigned left = (unsigned)(r->len - r->moved);
-	if (r->write)
+	if (r->iovcnt > 0 && r->write)
+		io_uring_prep_writev(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+				     r->off);
+	else if (r->iovcnt > 0)
+		io_uring_prep_readv(sqe, r->fd, r->iov, (unsigned)r->iovcnt,
+				    r->off);
+	else if (r->write)
 		io_uring_prep_write(sqe, r->fd, p, left, r->off + r->moved);
 	else
 		io_uring_prep_read(sqe, r->fd, p, left, r->off + r->moved);
