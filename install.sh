@@ -100,7 +100,7 @@ Description: Lock-free page buffer pool: its own API lfmpool(3), Berkeley DB 2.x
 Version: $version
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -llfmpool
-Libs.private: -lck -ljemalloc -lpthread
+Libs.private: -lck -ljemalloc -luring -lpthread
 EOF
 install -m 0644 "$pc" "$libdir/pkgconfig/lfmpool.pc"
 

@@ -167,6 +167,13 @@ typedef struct __db_mpool_fstat {
 #define DB_THREAD	 0x000004
 #define DB_RDONLY	 0x010000
 #define DB_MPOOL_PRIVATE 0x040000
+/* memp_open: read and write the pool's files with O_DIRECT, so that pages
+ * are cached once, in the pool, and not again in the kernel's page cache
+ * (an lfmpool extension; no mapped reads then). memp_fopen fails with
+ * EINVAL where the file system refuses O_DIRECT (tmpfs) or the page size
+ * is not a multiple of 512 bytes. In a shared pool each process passes it
+ * for its own descriptors. */
+#define DB_MPOOL_DIRECT 0x400000
 
 /* memp_fget flags. */
 #define DB_MPOOL_CREATE 0x001
@@ -387,6 +394,26 @@ LFM_EXPORT int memp_trickle(DB_MPOOL *mp, int pct, int *nwrotep);
 LFM_EXPORT int memp_set_logflush(DB_MPOOL *mp,
 				 int (*logflush)(void *arg, const DB_LSN *lsn),
 				 void *arg);
+
+/*
+ * memp_fprefetch: start reading pages pgnos[0..n) of mpf's file into the
+ * pool without waiting for them. A memp_fget of a page being read waits for
+ * that read only; a page already cached or being read costs nothing; a
+ * page past the end of the file is ignored. A prefetched page is clean and
+ * the first the pool may evict until a get uses it. At most the process's
+ * prefetch depth of reads are in flight (memp_set_prefetch_depth, 32 by
+ * default): the pages after that are not started. A read that fails
+ * leaves its page uncached, so the memp_fget of that page reads it itself
+ * and returns that read's result. *startedp (if not NULL) gets the reads
+ * started. Errors: EINVAL (mpf NULL, or pgnos NULL with n > 0).
+ */
+LFM_EXPORT int memp_fprefetch(DB_MPOOLFILE *mpf, const db_pgno_t *pgnos,
+			      size_t n, size_t *startedp);
+
+/* memp_set_prefetch_depth: the prefetch reads this process keeps in flight
+ * at most (1..4096), before its first memp_fprefetch. Errors: EINVAL (mp
+ * NULL, depth out of range, or a prefetch already ran). */
+LFM_EXPORT int memp_set_prefetch_depth(DB_MPOOL *mp, int depth);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,9 @@ typedef struct lfmpool_file lfmpool_file; /* a file open in a pool */
 #define LFMPOOL_PRIVATE 0x2 /* a pool of this process only (home unused) */
 #define LFMPOOL_FLUSHERS                                                       \
 	0x4 /* background threads write cold dirty pages ahead of eviction */
+/* Files read and written with O_DIRECT: pages cached once, in the pool
+ * (lfmpool_fopen: EINVAL where the file system refuses it). */
+#define LFMPOOL_DIRECT 0x8
 
 /* Opens the pool in directory `home` (NULL: the temporary directory, as
  * memp_open(3) chooses it; a shared pool stays after its last close, and
@@ -131,6 +134,16 @@ LFM_EXPORT int lfmpool_fsync(lfmpool_file *file);
 /* Starts `n` background flusher threads (0: none) keeping `clean_pct`
  * percent of frames clean (0: 20). 0, EINVAL, or pthread_create's error. */
 LFM_EXPORT int lfmpool_set_flushers(lfmpool *pool, int n, int clean_pct);
+/* Starts reading pages pgnos[0..n) of the file without waiting, as
+ * memp_fprefetch(3) does: a get of a page being read waits for that read
+ * only; cached pages and pages past the end cost nothing; at most the
+ * pool's prefetch depth (lfmpool_set_prefetch_depth, 32 by default) are in
+ * flight. *startedp (if not NULL) gets the reads started. 0 or EINVAL. */
+LFM_EXPORT int lfmpool_prefetch(lfmpool_file *file, const uint32_t *pgnos,
+				size_t n, size_t *startedp);
+/* The prefetch reads in flight at most (1..4096), before the first
+ * prefetch. 0 or EINVAL. */
+LFM_EXPORT int lfmpool_set_prefetch_depth(lfmpool *pool, int depth);
 
 /* "lfmpool X.Y.Z": the library's own version (declared in db_mpool.h
  * too, with LFMPOOL_VERSION_MAJOR and the rest). */

@@ -11,6 +11,7 @@ pkgs=(
 	libjemalloc-dev  # jemalloc: the pool's private arena
 	libgtest-dev     # GoogleTest
 	libdb5.3-dev     # Berkeley DB 5.3: the benchmark's peer
+	liburing-dev     # io_uring: the asynchronous I/O queue (src/os/aio)
 	python3          # tests/run.sh reads the test.xml files with it
 	pkg-config       # install.sh's lfmpool.pc, checked by the install test
 	mandoc           # lints the manual pages

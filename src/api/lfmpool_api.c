@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OPEN_FLAGS  (LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS)
+#define OPEN_FLAGS                                                             \
+	(LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS | LFMPOOL_DIRECT)
 #define FOPEN_FLAGS (LFMPOOL_FCREATE | LFMPOOL_RDONLY)
 #define GET_FLAGS   (LFMPOOL_GET_CREATE | LFMPOOL_GET_LAST | LFMPOOL_GET_NEW)
 #define PUT_FLAGS   (LFMPOOL_PUT_CLEAN | LFMPOOL_PUT_DIRTY | LFMPOOL_PUT_DISCARD)
@@ -108,6 +109,7 @@ int lfmpool_open(const char *home, size_t cache_bytes, unsigned flags, int mode,
 	    .mode = mode,
 	    .size_given = cache_bytes != 0,
 	    .nomap = 0,
+	    .direct = (flags & LFMPOOL_DIRECT) != 0,
 	    .mmapsize = 0, /* no file is mapped instead of cached */
 	};
 	char path[PATH_MAX];
@@ -224,6 +226,25 @@ int lfmpool_fsync(lfmpool_file *file)
 	if (file == NULL)
 		return EINVAL;
 	return lfm__file_sync(fh_of(file), 0);
+}
+
+int lfmpool_prefetch(lfmpool_file *file, const uint32_t *pgnos, size_t n,
+		     size_t *startedp)
+{
+	size_t started = 0;
+	if (file == NULL || (pgnos == NULL && n > 0))
+		return EINVAL;
+	int rc = lfm__prefetch(fh_of(file), pgnos, n, &started);
+	if (startedp != NULL)
+		*startedp = started;
+	return rc;
+}
+
+int lfmpool_set_prefetch_depth(lfmpool *pool, int depth)
+{
+	if (pool == NULL || depth < 1)
+		return EINVAL;
+	return lfm__prefetch_depth(pool_of(pool), (unsigned)depth);
 }
 
 int lfmpool_set_flushers(lfmpool *pool, int n, int clean_pct)

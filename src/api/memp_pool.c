@@ -6,7 +6,8 @@
 #include <limits.h>
 #include <stddef.h>
 
-#define OPEN_FLAGS (DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD)
+#define OPEN_FLAGS                                                             \
+	(DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP | DB_THREAD | DB_MPOOL_DIRECT)
 
 #define MEMP_DEFAULT_MP	 (128 * 1024)
 #define MEMP_MIN_MP	 (20 * 1024)
@@ -59,6 +60,7 @@ int memp_open(char *dir, int flags, int mode, DB_ENV *dbenv, DB_MPOOL **regionp)
 	    .mode = mode,
 	    .size_given = size_given,
 	    .nomap = (flags & DB_NOMMAP) != 0,
+	    .direct = (flags & DB_MPOOL_DIRECT) != 0,
 	    .mmapsize = dbenv != NULL && dbenv->mp_mmapsize != 0
 			    ? dbenv->mp_mmapsize
 			    : MEMP_DEFAULT_MAP,

@@ -1,4 +1,5 @@
-/* memp_writeback.c - memp_set_flushers, memp_trickle, memp_set_logflush. */
+/* memp_writeback.c - memp_set_flushers, memp_trickle, memp_set_logflush,
+ * and the reads ahead: memp_fprefetch, memp_set_prefetch_depth. */
 #include "memp_adapter.h"
 
 #include <errno.h>
@@ -32,4 +33,25 @@ int memp_set_logflush(DB_MPOOL *mp,
 		return EINVAL;
 	return lfm__pool_set_logflush(lfm__pool_of(mp), (lfm__fnptr)logflush,
 				      arg);
+}
+
+int memp_fprefetch(DB_MPOOLFILE *mpf, const db_pgno_t *pgnos, size_t n,
+		   size_t *startedp)
+{
+	size_t started = 0;
+	if (mpf == NULL || (pgnos == NULL && n > 0))
+		return EINVAL;
+	_Static_assert(sizeof(db_pgno_t) == sizeof(uint32_t), "page numbers");
+	int rc = lfm__prefetch(lfm__fh_of(mpf), (const uint32_t *)pgnos, n,
+			       &started);
+	if (startedp != NULL)
+		*startedp = started;
+	return rc;
+}
+
+int memp_set_prefetch_depth(DB_MPOOL *mp, int depth)
+{
+	if (mp == NULL || depth < 1)
+		return EINVAL;
+	return lfm__prefetch_depth(lfm__pool_of(mp), (unsigned)depth);
 }

@@ -18,6 +18,7 @@
 #include "ftab.h"
 #include "pageio.h"
 #include "pins.h"
+#include "prefetch.h"
 #include "scan.h"
 #include "stats.h"
 
@@ -97,6 +98,8 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 		atomic_fetch_add_explicit(&rh->resident, 1,
 					  memory_order_relaxed);
 	lfm__pins_fill_done(mp, v);
+	if (how == LFM_FILL_READ && t != NULL)
+		lfm__readahead(mp, t, tag);
 	*out = v;
 	return 0;
 }
@@ -174,10 +177,15 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
  * read in flight (not VALID yet), or a write or eviction. Counted here,
  * out of get_page's loop, so that its hits do not pay for it. */
 static __attribute__((noinline, cold)) void
-wait_counted(struct lfm__tls_node *t, struct lfm__region_hdr *rh, uint32_t slot,
+wait_counted(struct lfm__pool *mp, struct lfm__tls_node *t, uint64_t tag,
 	     struct lfm__frame *f, uint32_t s)
 {
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t slot = lfm__tag_slot(tag);
 	lfm__stat_add(t, rh, slot, LFM_ST_IOWAIT, 1);
+	/* A scan caught up with its read-ahead: start the next window. */
+	if (!(s & LFM_F_VALID) && t != NULL)
+		lfm__readahead_wait(mp, t, tag);
 	if (!(s & LFM_F_VALID))
 		lfm__stat_add(t, rh, slot, LFM_ST_READWAIT, 1);
 	lfm__frame_wait(f, s);
@@ -280,7 +288,7 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 			uint32_t s = atomic_load_explicit(&f->state,
 							  memory_order_acquire);
 			if (s & LFM_F_EXCL)
-				wait_counted(t, rh, slot, f, s);
+				wait_counted(mp, t, tag, f, s);
 			continue;
 		}
 		case LFM_PIN_MISMATCH:

@@ -144,6 +144,7 @@ struct lfm__pool_opts {
 	int nomap;	  /* never read or serve pages from a file mapping */
 	size_t mmapsize;  /* read-only files up to this size are mapped */
 	int unlink_close; /* shared: the last pool to close removes it */
+	int direct;	  /* files read and written O_DIRECT (no page cache) */
 };
 
 /* A private pool, or one in the shared region file `path`. */
@@ -158,6 +159,10 @@ int lfm__pool_register(struct lfm__pool *mp, int ftype, lfm__fnptr pgin,
 /* The function the engine calls before a page's write with the page's LSN
  * (NULL: none). */
 int lfm__pool_set_logflush(struct lfm__pool *mp, lfm__fnptr fn, void *arg);
+/* Whether the pool reads and writes its files with O_DIRECT; its files'
+ * pages must then be multiples of LFM_DIRECT_ALIGN bytes. */
+#define LFM_DIRECT_ALIGN 512
+int lfm__pool_direct(const struct lfm__pool *mp);
 /* Whether a file of `pagesize` bytes a page can be cached in the pool. */
 int lfm__pool_pagesize_ok(const struct lfm__pool *mp, size_t pagesize);
 /* A shared mpool(3) region's budget: raised to max_resident, never
@@ -235,6 +240,13 @@ int lfm__set(struct lfm__fh *fh, void *page, unsigned long flags);
 int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long zero,
 		 void **pagep);
 int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
+/* Starts the reads of pages pgnos[0..n) of fh's file without waiting
+ * (prefetch.h); *started gets how many it started. 0, or EINVAL. */
+int lfm__prefetch(struct lfm__fh *fh, const uint32_t *pgnos, size_t n,
+		  size_t *started);
+/* This process's prefetch reads in flight at most (1..4096), before its
+ * first prefetch: 0 or EINVAL. */
+int lfm__prefetch_depth(struct lfm__pool *mp, unsigned depth);
 /* mpool(3): page pgno as a new zero page (EEXIST if it is resident), and
  * dropping a pinned page unwritten. */
 int lfm__new_at(struct lfm__fh *fh, uint32_t pgno, void **pagep);

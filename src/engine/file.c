@@ -111,10 +111,23 @@ static void fast_init(struct lfm__pool *mp, struct lfm__fh *h)
 
 /* The descriptor names a regular file whose size fits the page size (or
  * may be partial): 0, or the errno. */
-static int check_file(int fd, const struct lfm__attach *a, struct stat *st)
+static int check_file(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
+		      struct stat *st)
 {
 	if (fstat(fd, st) != 0)
 		return errno;
+	if (mp->direct) {
+		/* Direct I/O moves whole sectors from aligned buffers: the
+		 * frames are, when the page is. A file system that refuses
+		 * O_DIRECT (tmpfs) says EINVAL here, before anything is
+		 * attached. */
+		if (a->pagesize % LFM_DIRECT_ALIGN != 0)
+			return EINVAL;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || (!(fl & O_DIRECT) &&
+			       fcntl(fd, F_SETFL, fl | O_DIRECT) != 0))
+			return errno == ENOTSUP ? EINVAL : errno;
+	}
 	if (!S_ISREG(st->st_mode) ||
 	    (!a->partial_ok && (uint64_t)st->st_size % a->pagesize != 0))
 		return EINVAL;
@@ -268,7 +281,7 @@ int lfm__file_attach(struct lfm__pool *mp, int fd, const struct lfm__attach *a,
 	struct stat st;
 	uint32_t slot;
 	struct lfm__fh *h = NULL;
-	int rc = check_file(fd, a, &st);
+	int rc = check_file(mp, fd, a, &st);
 	if (rc == 0 && (h = calloc(1, sizeof(*h))) == NULL)
 		rc = ENOMEM;
 	if (rc == 0) {

@@ -113,7 +113,8 @@ int lfm__pfile_wfd_slow(struct lfm__pool *mp, uint32_t slot)
 	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
 	int fd = atomic_load_explicit(&pf->fd_rw, memory_order_relaxed);
 	if (fd < 0 && f->apath[0] != '\0') {
-		fd = open(f->apath, O_RDWR | O_CLOEXEC);
+		fd = open(f->apath,
+			  O_RDWR | O_CLOEXEC | (mp->direct ? O_DIRECT : 0));
 		if (fd >= 0)
 			atomic_store_explicit(&pf->fd_rw, fd,
 					      memory_order_release);

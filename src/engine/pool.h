@@ -47,6 +47,7 @@ struct lfm__logflush {
 };
 
 struct lfm__flushers; /* flusher.c */
+struct lfm__aio;      /* src/os/aio */
 
 /* One memp_register of this process: never changed once published; a
  * later registration of the type replaces it whole (pfile.h). */
@@ -62,6 +63,9 @@ struct lfm__pool {
 	const struct lfm__calls *calls; /* the adapter's (engine.h) */
 	void *calls_arg;		/* passed to calls->page */
 	int nomap;			/* no file is mapped or copied from */
+	/* Files are read and written with O_DIRECT (pool_open.c): no copy in
+	 * the kernel's page cache. Implies nomap. Fixed while open. */
+	int direct;
 	size_t mmapsize;
 	pthread_mutex_t lock;
 	struct lfm__pfile *pfiles; /* rh->nfiles_max entries */
@@ -92,6 +96,12 @@ struct lfm__pool {
 	/* Shared regions: this process's pin log (pinlog.h); NULL: private.
 	 * Fixed while the pool is open. */
 	_Atomic uint16_t *plog;
+	/* Prefetch reads (prefetch.h): the I/O queue, opened at the first
+	 * prefetch under lock (published with release, read with acquire);
+	 * its depth, fixed from then on; and whether opening it failed. */
+	struct lfm__aio *_Atomic aio;
+	unsigned aio_depth;
+	int aio_failed;
 };
 
 /* A struct lfm__fh's fast_serial when the hit path must not serve it (a
@@ -175,6 +185,11 @@ struct lfm__tls_node {
 	/* Frames the eviction sweeps of this thread's current miss examined
 	 * (victim.c adds, buf.c resets and counts): owner-only. */
 	uint64_t swept;
+	/* Read-ahead (prefetch.h), owner-only: this thread's last read miss,
+	 * the first page past the window read ahead of it (0: none), and the
+	 * window's size. */
+	uint64_t ra_last, ra_end;
+	uint32_t ra_win;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 

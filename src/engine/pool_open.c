@@ -4,6 +4,7 @@
 
 #include "flusher.h"
 #include "pfile.h"
+#include "prefetch.h"
 #include "pinlog.h"
 #include "recover.h"
 #include "shm.h"
@@ -81,10 +82,12 @@ static int pool_create(const struct lfm__region_geom *g,
 			lfm__pfile_unhold(mp, i);
 	mp->calls = o->calls;
 	mp->calls_arg = o->calls_arg;
-	mp->nomap = o->nomap;
+	mp->direct = o->direct;
+	mp->nomap = o->nomap || o->direct; /* a mapping is the page cache */
 	mp->mmapsize = o->mmapsize;
 	mp->unlink_at_close = shm != NULL && o->unlink_close;
 	pthread_mutex_init(&mp->lock, NULL);
+	mp->aio_depth = LFM_PREFETCH_DEPTH;
 	pthread_mutex_init(&mp->flush_lock, NULL);
 	lfm__tls_register_pool(mp);
 	*regionp = mp;
@@ -118,6 +121,8 @@ static void detach(struct lfm__pool *mp)
 
 int lfm__pool_close(struct lfm__pool *mp)
 {
+	/* Reads in flight finish into the region first. */
+	lfm__prefetch_close(mp);
 	/* First, so that nothing is written after memp_close returns. */
 	(void)lfm__flushers_set(mp, 0, -1);
 	/* After this no dying thread touches the region (tls.c). */
@@ -229,4 +234,9 @@ int lfm__pool_first_file(struct lfm__pool *mp, char path[LFM_NAME_MAX])
 		return 0;
 	memcpy(path, f0->apath, LFM_NAME_MAX);
 	return 1;
+}
+
+int lfm__pool_direct(const struct lfm__pool *mp)
+{
+	return mp->direct;
 }

@@ -90,9 +90,11 @@ static int write_pages(struct lfm__pool *mp, uint32_t slot, uint32_t first,
 	if (fd < 0)
 		return EACCES; /* another process's temporary file */
 	if (pgout != NULL || snapshot) {
-		copy = malloc(ps * n);
-		if (copy == NULL)
+		/* Aligned as the frames are: direct I/O needs it. */
+		void *c;
+		if (posix_memalign(&c, 4096, ps * n) != 0)
 			return ENOMEM;
+		copy = c;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		iov[i].iov_base = src[i];

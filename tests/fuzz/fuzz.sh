@@ -33,7 +33,7 @@ for c in src/*.c; do
 done
 bin=$out/${target}_fuzz
 clang++ -std=c++17 -Wall -Wextra -Werror $cflags -fsanitize=fuzzer tests/fuzz/"${target}"_fuzz*.cc "${objs[@]}" \
-	-lck -ljemalloc -lpthread -o "$bin"
+	-lck -ljemalloc -luring -lpthread -o "$bin"
 
 work=$out/work-$target
 mkdir -p "$work/corpus" "$work/artifacts"

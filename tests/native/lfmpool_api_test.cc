@@ -41,7 +41,7 @@ TEST(NativeOpen, PrivatePoolOpensAndCloses) {
 TEST(NativeOpen, ArgumentErrorsAreEinval) {
   lfmpool *pool = nullptr;
   EXPECT_EQ(lfmpool_open(nullptr, 0, LFMPOOL_PRIVATE, 0, nullptr), EINVAL);
-  for (unsigned bad : {0x8u, 0x10u, 0x80000000u, ~0u}) {
+  for (unsigned bad : {0x10u, 0x20u, 0x80000000u, ~0u}) {
     EXPECT_EQ(lfmpool_open(nullptr, 0, LFMPOOL_PRIVATE | bad, 0, &pool), EINVAL)
         << "flags " << bad;
   }

@@ -1,0 +1,193 @@
+/*
+ * cold.c - the cold-storage benchmark's driver (bench/cold.sh runs it):
+ * one mode a run, over a file its caller has dropped from the page cache,
+ * one thread, for --seconds; prints "<mode> <rate> <unit>" and, after a
+ * direct run, the file's pages left in the page cache.
+ *
+ *   pread     uniform random 4 KiB preads: the floor of a synchronous miss
+ *   get       uniform random gets through a 16384-frame pool (no hints)
+ *   prefetch  the same, a list of 16 random pages prefetched, then got
+ *   scan      gets of pages n, n+1, ... (MB/s)
+ *   write     random gets made dirty through a pool 1/8 the file, with
+ *             flushers: pages written a second
+ *   bdb       Berkeley DB 5.3's random gets (cold_bdb.c)
+ *
+ * --direct opens the pool with DB_MPOOL_DIRECT.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db_mpool.h"
+
+#define PAGE 4096
+
+double cold_bdb_gets(const char *path, size_t pool_bytes, uint32_t npages,
+		     double seconds, uint64_t seed);
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(uint32_t n)
+{
+	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)((rng >> 33) % n);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "cold: %s: %s\n", what, strerror(rc));
+	exit(1);
+}
+
+/* The file's pages in the page cache (mincore on a mapping). */
+static uint64_t cached_pages(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return 0;
+	void *m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	uint64_t n = 0, len = (st.st_size + PAGE - 1) / PAGE;
+	unsigned char *v = malloc(len);
+	if (m != MAP_FAILED && v != NULL && mincore(m, st.st_size, v) == 0)
+		for (uint64_t i = 0; i < len; i++)
+			n += v[i] & 1;
+	free(v);
+	if (m != MAP_FAILED)
+		munmap(m, st.st_size);
+	close(fd);
+	return n;
+}
+
+static double run_pread(const char *path, uint32_t npages, double secs)
+{
+	int fd = open(path, O_RDONLY);
+	char *buf = aligned_alloc(PAGE, PAGE);
+	uint64_t n = 0;
+	double t0 = now(), t = t0;
+	for (; t - t0 < secs; t = now())
+		for (int i = 0; i < 16; i++, n++)
+			if (pread(fd, buf, PAGE, (off_t)rnd(npages) * PAGE) !=
+			    PAGE)
+				die("pread", 5);
+	close(fd);
+	free(buf);
+	return n / (t - t0);
+}
+
+/* Gets (and puts) of one page: its first byte is read. */
+static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty)
+{
+	void *p;
+	int rc = memp_fget(mpf, &pg, 0, &p);
+	if (rc != 0)
+		die("memp_fget", rc);
+	if (dirty)
+		((volatile char *)p)[8] += 1;
+	(void)*(volatile char *)p;
+	if ((rc = memp_fput(mpf, p, dirty ? DB_MPOOL_DIRTY : 0)) != 0)
+		die("memp_fput", rc);
+}
+
+static double run_pool(const char *mode, const char *path, uint32_t npages,
+		       double secs, int direct, uint64_t *out_pages)
+{
+	int write = strcmp(mode, "write") == 0;
+	DB_ENV env;
+	memset(&env, 0, sizeof(env));
+	env.mp_size = write ? (size_t)npages * PAGE / 8 : 16384u * PAGE;
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	int flags = DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP |
+		    (direct ? DB_MPOOL_DIRECT : 0) | (write ? DB_THREAD : 0);
+	int rc = memp_open(NULL, flags, 0600, &env, &mp);
+	if (rc != 0 || (rc = memp_fopen(mp, (char *)path, 0, 0, 0, PAGE, -1,
+					NULL, NULL, &mpf)) != 0)
+		die("memp_open/memp_fopen", rc);
+	uint64_t n = 0;
+	uint32_t next = rnd(npages);
+	double t0 = now(), t = t0;
+	for (; t - t0 < secs; t = now()) {
+		db_pgno_t list[16];
+		for (int i = 0; i < 16; i++, n++) {
+			if (strcmp(mode, "scan") == 0)
+				list[i] = next = (next + 1) % npages;
+			else
+				list[i] = rnd(npages);
+		}
+		if (strcmp(mode, "prefetch") == 0)
+			memp_fprefetch(mpf, list, 16, NULL);
+		for (int i = 0; i < 16; i++)
+			get_put(mpf, list[i], write);
+	}
+	double dt = t - t0;
+	DB_MPOOL_STAT *gs;
+	if (memp_stat(mp, &gs, NULL, NULL) == 0) {
+		*out_pages = write ? gs->st_page_out : gs->st_page_in;
+		free(gs);
+	}
+	memp_close(mp); /* writes nothing: the rate is what was written */
+	return (write ? (double)*out_pages : (double)n) / dt;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = NULL, *path = NULL;
+	double secs = 10;
+	int direct = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--direct") == 0)
+			direct = 1;
+		else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			secs = atof(argv[++i]);
+		else if (mode == NULL)
+			mode = argv[i];
+		else
+			path = argv[i];
+	}
+	struct stat st;
+	if (mode == NULL || path == NULL || stat(path, &st) != 0) {
+		fprintf(stderr, "usage: cold MODE FILE [--direct] "
+				"[--seconds S]\n");
+		return 2;
+	}
+	uint32_t npages = (uint32_t)(st.st_size / PAGE);
+	/* Cold: nothing of the file in the page cache before the run. */
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 || fdatasync(fd) != 0 ||
+	    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+		die("dropping the file from the page cache", 5);
+	close(fd);
+	rng ^= (uint64_t)getpid() << 20;
+	uint64_t pages = 0;
+	double r;
+	if (strcmp(mode, "pread") == 0)
+		r = run_pread(path, npages, secs);
+	else if (strcmp(mode, "bdb") == 0)
+		r = cold_bdb_gets(path, 16384u * PAGE, npages, secs, rng);
+	else
+		r = run_pool(mode, path, npages, secs, direct, &pages);
+	if (strcmp(mode, "scan") == 0)
+		printf("%s%s %.1f MB/s\n", mode, direct ? "-direct" : "",
+		       r * PAGE / 1e6);
+	else
+		printf("%s%s %.0f %s/s\n", mode, direct ? "-direct" : "", r,
+		       strcmp(mode, "write") == 0 ? "pages" : "ops");
+	if (direct)
+		printf("page-cache %llu of %llu pages the run moved\n",
+		       (unsigned long long)cached_pages(path),
+		       (unsigned long long)pages);
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* aio.c - the asynchronous I/O queue: bounds, submission, completion, and
+ * the choice of engine (see aio.h). */
+#include "aio_impl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#define LFM_AIO_DEPTH_MAX 4096
+
+int lfm__aio_open(unsigned depth, enum lfm__aio_kind want,
+		  struct lfm__aio **out)
+{
+	if (depth == 0 || depth > LFM_AIO_DEPTH_MAX || want > LFM_AIO_THREADS)
+		return EINVAL;
+	struct lfm__aio *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return ENOMEM;
+	q->depth = depth;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->room, NULL);
+	int rc = EINVAL;
+	if (want != LFM_AIO_THREADS)
+		rc = lfm__aio_uring_open(q);
+	if (want == LFM_AIO_THREADS || (want == LFM_AIO_ANY && rc != 0))
+		rc = lfm__aio_threads_open(q);
+	if (rc != 0) {
+		pthread_cond_destroy(&q->room);
+		pthread_mutex_destroy(&q->lock);
+		free(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+enum lfm__aio_kind lfm__aio_kind_of(const struct lfm__aio *q)
+{
+	return q->kind;
+}
+
+const char *lfm__aio_kind_name(enum lfm__aio_kind k)
+{
+	return k == LFM_AIO_URING     ? "io_uring"
+	       : k == LFM_AIO_THREADS ? "threads"
+				      : "none";
+}
+
+int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r)
+{
+	if (r == NULL || r->done == NULL ||
+	    (r->iovcnt == 0 && r->buf == NULL && r->len > 0) ||
+	    (r->iovcnt > 0 && r->iov == NULL) || r->iovcnt < 0 ||
+	    r->iovcnt > IOV_MAX)
+		return EINVAL;
+	pthread_mutex_lock(&q->lock);
+	int rc = q->closing ? EINVAL : q->inflight >= q->depth ? EAGAIN : 0;
+	if (rc == 0)
+		q->inflight++;
+	pthread_mutex_unlock(&q->lock);
+	if (rc != 0)
+		return rc;
+	r->moved = 0;
+	r->next = NULL;
+	rc = q->engine->start(q, r);
+	if (rc != 0) {
+		pthread_mutex_lock(&q->lock);
+		q->inflight--;
+		pthread_cond_broadcast(&q->room);
+		pthread_mutex_unlock(&q->lock);
+	}
+	return rc;
+}
+
+int lfm__aio_progress(struct lfm__aio_req *r, ssize_t res, ssize_t *out)
+{
+	r->moved += (size_t)res;
+	if (r->iovcnt > 0) {
+		*out = (ssize_t)r->moved; /* not continued (aio.h) */
+		return 1;
+	}
+	if (res == 0 && r->moved < r->len) {
+		/* End of file for a read; a write that makes no progress. */
+		*out = r->write ? -EIO : (ssize_t)r->moved;
+		return 1;
+	}
+	if (r->moved < r->len)
+		return 0;
+	*out = (ssize_t)r->moved;
+	return 1;
+}
+
+void lfm__aio_finish(struct lfm__aio *q, struct lfm__aio_req *r, ssize_t res)
+{
+	r->done(r, res); /* r is the caller's again from here */
+	pthread_mutex_lock(&q->lock);
+	q->inflight--;
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void lfm__aio_wait_room(struct lfm__aio *q)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->inflight >= q->depth)
+		pthread_cond_wait(&q->room, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+unsigned lfm__aio_inflight(struct lfm__aio *q)
+{
+	pthread_mutex_lock(&q->lock);
+	unsigned n = q->inflight;
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+void lfm__aio_close(struct lfm__aio *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closing = 1;
+	while (q->inflight > 0)
+		pthread_cond_wait(&q->room, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+	q->engine->stop(q);
+	pthread_cond_destroy(&q->room);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
