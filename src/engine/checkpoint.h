@@ -20,7 +20,8 @@
  * The set is a mark per frame (lfm__frame.ckpt, region.h): the
  * generation of the checkpoint that put the page in it.
  *
- * State, in the region header (any process may continue a checkpoint):
+ * State, in the region's part LFM_PART_CKPT (ckpt_state.h; any process
+ * may continue a checkpoint):
  *   ckpt_state = generation << 2 | phase, changed by CAS only:
  *     CLOSED   the last checkpoint finished (or none began);
  *     MARKING  generation g is marking its set; a caller that finds it so
@@ -43,9 +44,8 @@
 #ifndef LFM_CHECKPOINT_H
 #define LFM_CHECKPOINT_H
 
+#include "ckpt_state.h"
 #include "pool.h"
-
-enum { LFM_CKPT_CLOSED = 0, LFM_CKPT_MARKING = 1, LFM_CKPT_OPEN = 2 };
 
 /* The checkpoint itself is lfm__pool_checkpoint (engine.h). */
 
