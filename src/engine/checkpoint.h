@@ -22,15 +22,15 @@
  *
  * State, in the region's part LFM_PART_CKPT (ckpt_state.h; any process
  * may continue a checkpoint):
- *   ckpt_state = generation << 2 | phase, changed by CAS only:
+ *   state = generation << 2 | phase, changed by CAS only:
  *     CLOSED   the last checkpoint finished (or none began);
  *     MARKING  generation g is marking its set; a caller that finds it so
  *              marks too (the marks are the same, and a starter that died
  *              mid-pass must not wedge the next), then opens it;
  *     OPEN     g's set is marked; calls write what is left of it.
- *   ckpt_lsn: the LSN g was started with.
+ *   lsn: the LSN g was started with.
  * A call starts a new generation (and marks) when the state is CLOSED or
- * its lsn is past ckpt_lsn (the larger LSN supersedes, as in Berkeley DB:
+ * its LSN is past `lsn` (the larger LSN supersedes, as in Berkeley DB:
  * its set holds every page the older one still needed); otherwise it
  * continues the open one. The call that finds nothing left of the set
  * closes it, by CAS from the generation it worked on, so a newer one
