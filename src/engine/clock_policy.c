@@ -169,10 +169,10 @@ static void clock_progress(struct lfm__policy_scan *sc)
 
 const struct lfm__policy_methods lfm__clock_policy = {
     .name = "clock",
-    .part_size = clock_part_size,
-    .part_init = clock_part_init,
-    .begin = clock_begin,
-    .next = clock_next,
-    .claim = clock_claim,
-    .progress = clock_progress,
+    .state_size = clock_part_size,
+    .state_init = clock_part_init,
+    .scan_begin = clock_begin,
+    .scan_next = clock_next,
+    .scan_claim = clock_claim,
+    .scan_progress = clock_progress,
 };

@@ -144,10 +144,10 @@ static void fifo_progress(struct lfm__policy_scan *sc)
 
 const struct lfm__policy_methods lfm__fifo_policy = {
     .name = "fifo",
-    .part_size = fifo_part_size,
-    .part_init = fifo_part_init,
-    .begin = fifo_begin,
-    .next = fifo_next,
-    .claim = fifo_claim,
-    .progress = fifo_progress,
+    .state_size = fifo_part_size,
+    .state_init = fifo_part_init,
+    .scan_begin = fifo_begin,
+    .scan_next = fifo_next,
+    .scan_claim = fifo_claim,
+    .scan_progress = fifo_progress,
 };

@@ -54,7 +54,7 @@ const struct lfm__policy_methods *lfm__policy_default(void)
 
 uint64_t lfm__policy_part_size(const struct lfm__policy_methods *m)
 {
-	return sizeof(struct policy_part) + m->part_size();
+	return sizeof(struct policy_part) + m->state_size();
 }
 
 void lfm__policy_part_init(struct lfm__region_hdr *rh,
@@ -66,7 +66,7 @@ void lfm__policy_part_init(struct lfm__region_hdr *rh,
 		id++;
 	LFM_ASSERT(id < NPOLICIES);
 	p->id = id + 1;
-	m->part_init(p + 1);
+	m->state_init(p + 1);
 }
 
 const struct lfm__policy_methods *lfm__policy_of(struct lfm__region_hdr *rh,

@@ -20,12 +20,12 @@
  *
  * A policy implements (struct lfm__policy_methods):
  *
- *   part_size(), part_init(state)
+ *   state_size(), state_init(state)
  *       the bytes of shared state it keeps in the region (its part of
  *       LFM_PART_POLICY, after the policy's id) and their initialisation
  *       in a new region (zeroed memory, before anyone else maps it).
  *       Nobody else reads that state.
- *   begin(sc, rh, state, stride, one_turn)
+ *   scan_begin(sc, rh, state, stride, one_turn)
  *       starts a search for a frame with a buffer of at least `stride`
  *       bytes (0: of any size; the victim module trades frames of other
  *       sizes itself); 0 if there are no frames yet. `one_turn`: give up
@@ -33,16 +33,16 @@
  *       instead of failing); otherwise after enough steps that a search
  *       finding nothing has seen every frame pinned, not merely recently
  *       used. It must leave sc->plog as the caller set it.
- *   next(sc, &state)
+ *   scan_next(sc, &state)
  *       the next candidate: not pinned, not in EXCL, big enough, and cold
  *       by the policy's rule; `state` is the state word it was judged by.
  *       NULL when the search is over.
- *   claim(sc, f, state)
+ *   scan_claim(sc, f, state)
  *       the caller would take f: the policy drops the references thread
  *       caches keep on it (tcache.h), or keeps it if its rule says they
  *       show it was used (then 0: pass it over). 1: take it, if its EXCL
  *       can be had.
- *   progress(sc)
+ *   scan_progress(sc)
  *       the caller passed a candidate over for a reason of its own (left
  *       to the flushers, a failed write): the search is not idle.
  *
@@ -68,7 +68,7 @@
 struct lfm__policy_scan {
 	/* The searcher's pin log, for the thread caches' references a
 	 * claim drops (tcache.h; NULL in a private region): set by the
-	 * caller before begin. */
+	 * caller before scan_begin. */
 	_Atomic uint16_t *plog;
 	/* Set by the policy, read by the caller: the last frame seen
 	 * unpinned but held in EXCL (being written or evicted), what a
@@ -82,22 +82,23 @@ struct lfm__policy_scan {
 
 struct lfm__policy_methods {
 	const char *name;
-	uint64_t (*part_size)(void);
-	void (*part_init)(void *state);
-	int (*begin)(struct lfm__policy_scan *sc, struct lfm__region_hdr *rh,
-		     void *state, uint32_t stride, int one_turn);
-	struct lfm__frame *(*next)(struct lfm__policy_scan *sc,
-				   uint32_t *state);
-	int (*claim)(struct lfm__policy_scan *sc, struct lfm__frame *f,
-		     uint32_t state);
-	void (*progress)(struct lfm__policy_scan *sc);
+	uint64_t (*state_size)(void);
+	void (*state_init)(void *state);
+	int (*scan_begin)(struct lfm__policy_scan *sc,
+			  struct lfm__region_hdr *rh, void *state,
+			  uint32_t stride, int one_turn);
+	struct lfm__frame *(*scan_next)(struct lfm__policy_scan *sc,
+					uint32_t *state);
+	int (*scan_claim)(struct lfm__policy_scan *sc, struct lfm__frame *f,
+			  uint32_t state);
+	void (*scan_progress)(struct lfm__policy_scan *sc);
 };
 
 extern const struct lfm__policy_methods lfm__clock_policy;
 extern const struct lfm__policy_methods lfm__fifo_policy;
 
 /* The region's part LFM_PART_POLICY for policy m: its size, and its
- * initialisation in a new region (the policy's id, then m->part_init). */
+ * initialisation in a new region (the policy's id, then m->state_init). */
 uint64_t lfm__policy_part_size(const struct lfm__policy_methods *m);
 void lfm__policy_part_init(struct lfm__region_hdr *rh,
 			   const struct lfm__policy_methods *m);

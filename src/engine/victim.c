@@ -131,12 +131,13 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 	const struct lfm__policy_methods *pol = mp->policy;
 	struct lfm__policy_scan sc;
 	sc.plog = mp->plog;
-	if (!pol->begin(&sc, rh, mp->policy_state,
-			*others == OTHERS_BIGGER ? stride : 0, rh->elastic))
+	if (!pol->scan_begin(&sc, rh, mp->policy_state,
+			     *others == OTHERS_BIGGER ? stride : 0,
+			     rh->elastic))
 		return NULL;
 	struct lfm__frame *f, *taken = NULL;
 	uint32_t s;
-	while ((f = pol->next(&sc, &s)) != NULL) {
+	while ((f = pol->scan_next(&sc, &s)) != NULL) {
 		if (lfm__frame_bufsize(f) != stride &&
 		    !other_size_ok(mp, f, stride, others))
 			continue;
@@ -144,7 +145,7 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 		    *skip > 0) {
 			if ((*skip)-- == DIRTY_SKIP)
 				lfm__flushers_kick(rh); /* work for them */
-			pol->progress(&sc);
+			pol->scan_progress(&sc);
 			continue;
 		}
 		/* A page this process cannot write: another process's
@@ -158,14 +159,14 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
 				continue;
 		}
-		if (!pol->claim(&sc, f, s))
+		if (!pol->scan_claim(&sc, f, s))
 			continue;
 		if (try_take(mp, f, 0, require, t, werr) == 1) {
 			taken = f;
 			break;
 		}
 		/* A failed write: try it again next turn. */
-		pol->progress(&sc);
+		pol->scan_progress(&sc);
 	}
 	if (t != NULL)
 		t->swept += sc.examined; /* eviction effort (st_alloc_pages) */
