@@ -211,14 +211,20 @@ struct miss {
 	int werr;   /* the last failed write of a dirty victim */
 };
 
-/* The budget: a frame carved from what is unspent, or -1. */
-static int64_t from_budget(struct miss *m)
+/* The frame a carve returned (in EXCL, ours), or NULL for -1. */
+static struct lfm__frame *carved(struct lfm__region_hdr *rh, int64_t c)
+{
+	return c < 0 ? NULL : &lfm__frames(rh)[c];
+}
+
+/* The budget: a frame carved from what is unspent, or NULL. */
+static struct lfm__frame *from_budget(struct miss *m)
 {
 	struct lfm__pool *mp = m->mp;
 	struct lfm__region_hdr *rh = mp->rh;
 	int64_t c = lfm__region_carve_as(rh, m->pagesize, 0, mp->lock_owner);
 	if (c >= 0 || !rh->elastic)
-		return c;
+		return carved(rh, c);
 	uint64_t r = atomic_load_explicit(&rh->resident, memory_order_relaxed);
 	uint64_t mx =
 	    atomic_load_explicit(&rh->max_resident, memory_order_relaxed);
@@ -233,12 +239,13 @@ static int64_t from_budget(struct miss *m)
 	 * cached page is pinned (from_sweeps). */
 	struct lfm__frame *shed = take_shed(mp, m->stride, m->t);
 	if (shed != NULL)
-		return lfm__frame_idx(rh, shed);
+		return shed;
 	if (r > mx)
-		return lfm__region_carve_as(rh, m->pagesize, 1, mp->lock_owner);
+		return carved(rh, lfm__region_carve_as(rh, m->pagesize, 1,
+						       mp->lock_owner));
 	if (r == mx)
 		m->require = LFM_F_VALID;
-	return -1;
+	return NULL;
 }
 
 /* Retire and carve: the coldest frame, v (taken: EXCL, evicted), is
@@ -246,28 +253,28 @@ static int64_t from_budget(struct miss *m)
  * budget and a frame of the miss's size is carved from them; a smaller
  * one may need others retired with it (the next sweeps). So each size
  * holds what its misses win in the policy's order, not what it held
- * first (rule 24). Returns the frame for the miss, or -1: sweep again. */
-static int64_t trade(struct miss *m, struct lfm__frame *v)
+ * first (rule 24). Returns the frame for the miss, or NULL: sweep again. */
+static struct lfm__frame *trade(struct miss *m, struct lfm__frame *v)
 {
 	struct lfm__pool *mp = m->mp;
 	int64_t c = lfm__region_trade(mp->rh, v, m->pagesize, mp->lock_owner);
 	if (c != -2)
-		return c;
+		return carved(mp->rh, c);
 	/* No frame of this size can be made (every chunk taken by other
 	 * sizes): a bigger frame serves as it is; a smaller one is left
 	 * free. */
 	m->others = OTHERS_BIGGER;
 	if (lfm__frame_bufsize(v) > m->stride)
-		return lfm__frame_idx(mp->rh, v);
+		return v;
 	lfm__frame_release_excl(v, 0, 0);
-	return -1;
+	return NULL;
 }
 
 /* The sweep: the policy's candidates until one is taken (and traded, if
- * it is another size's), or -1 when none can be. Frames a writer holds (a
+ * it is another size's), or NULL when none can be. Frames a writer holds (a
  * flusher's run, another miss's dirty victim) are not pinned: it waits
  * for one and sweeps again, rather than call the pool full. */
-static int64_t from_sweeps(struct miss *m)
+static struct lfm__frame *from_sweeps(struct miss *m)
 {
 	struct lfm__pool *mp = m->mp;
 	struct lfm__region_hdr *rh = mp->rh;
@@ -275,12 +282,11 @@ static int64_t from_sweeps(struct miss *m)
 		struct lfm__frame *busy = NULL;
 		struct lfm__frame *v = sweep(mp, m->stride, m->require, m->t,
 					     &m->werr, &busy, &m->others);
+		if (v != NULL && lfm__frame_bufsize(v) == m->stride)
+			return v;
 		if (v != NULL) {
-			int64_t c = lfm__frame_bufsize(v) == m->stride
-					? lfm__frame_idx(rh, v)
-					: trade(m, v);
-			if (c >= 0)
-				return c;
+			if ((v = trade(m, v)) != NULL)
+				return v;
 			continue;
 		}
 		if (busy == NULL && m->require != 0) {
@@ -290,11 +296,11 @@ static int64_t from_sweeps(struct miss *m)
 			int64_t c = lfm__region_carve_as(rh, m->pagesize, 1,
 							 mp->lock_owner);
 			if (c >= 0)
-				return c;
+				return carved(rh, c);
 			continue;
 		}
 		if (busy == NULL)
-			return -1;
+			return NULL;
 		uint32_t s =
 		    atomic_load_explicit(&busy->state, memory_order_acquire);
 		if (s & LFM_F_EXCL)
@@ -303,15 +309,18 @@ static int64_t from_sweeps(struct miss *m)
 }
 
 /* Growth: mpool(3) pools let a client pin more pages than maxcache, up
- * to the reserve. -1 in other pools, or with the reserve spent. */
-static int64_t grow(struct miss *m)
+ * to the reserve. NULL in other pools, or with the reserve spent. */
+static struct lfm__frame *grow(struct miss *m)
 {
 	struct lfm__region_hdr *rh = m->mp->rh;
 	if (!rh->elastic)
-		return -1;
-	return lfm__region_carve_as(rh, m->pagesize, 1, m->mp->lock_owner);
+		return NULL;
+	return carved(
+	    rh, lfm__region_carve_as(rh, m->pagesize, 1, m->mp->lock_owner));
 }
 
+/* A frame for a miss: from the budget, else the sweep's (traded for one
+ * of the miss's size if need be), else, in mpool(3) pools, by growing. */
 static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
 		       struct lfm__tls_node *t, struct lfm__frame **out)
 {
@@ -322,15 +331,15 @@ static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
 	    .stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1),
 	    .others = OTHERS_UNKNOWN,
 	};
-	int64_t c = from_budget(&m);
-	if (c < 0)
-		c = from_sweeps(&m);
-	if (c < 0)
-		c = grow(&m);
-	if (c < 0)
+	struct lfm__frame *f = from_budget(&m);
+	if (f == NULL)
+		f = from_sweeps(&m);
+	if (f == NULL)
+		f = grow(&m);
+	if (f == NULL)
 		return m.werr ? m.werr : ENOMEM;
-	/* In EXCL, ours (the carve marks it; a victim was taken so). */
-	*out = &lfm__frames(mp->rh)[c];
+	/* In EXCL, ours: the carve marks it, a victim was taken so. */
+	*out = f;
 	return 0;
 }
 
