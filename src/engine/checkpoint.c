@@ -43,37 +43,36 @@ static void mark(struct lfm__pool *mp, uint64_t gen)
  * generation. */
 static uint64_t begin(struct lfm__pool *mp, uint64_t want)
 {
-	struct lfm__region_hdr *rh = mp->rh;
+	struct lfm__ckpt_part *cp = lfm__ckpt_part(mp->rh);
 	for (;;) {
 		uint64_t s =
-		    atomic_load_explicit(&rh->ckpt_state, memory_order_acquire);
+		    atomic_load_explicit(&cp->state, memory_order_acquire);
 		uint64_t g = s >> 2;
 		unsigned phase = (unsigned)(s & 3);
 		if (phase != LFM_CKPT_CLOSED &&
-		    want <= atomic_load_explicit(&rh->ckpt_lsn,
-						 memory_order_relaxed)) {
+		    want <=
+			atomic_load_explicit(&cp->lsn, memory_order_relaxed)) {
 			if (phase == LFM_CKPT_MARKING) {
 				/* Its starter may still be marking, or dead:
 				 * mark too (the same pages), then open it. */
 				mark(mp, g);
 				atomic_compare_exchange_strong_explicit(
-				    &rh->ckpt_state, &s, g << 2 | LFM_CKPT_OPEN,
+				    &cp->state, &s, g << 2 | LFM_CKPT_OPEN,
 				    memory_order_acq_rel, memory_order_relaxed);
 			}
 			return g;
 		}
 		uint64_t next = (g + 1) << 2 | LFM_CKPT_MARKING;
 		if (!atomic_compare_exchange_strong_explicit(
-			&rh->ckpt_state, &s, next, memory_order_acq_rel,
+			&cp->state, &s, next, memory_order_acq_rel,
 			memory_order_relaxed))
 			continue;
-		atomic_store_explicit(&rh->ckpt_lsn, want,
-				      memory_order_relaxed);
-		atomic_store_explicit(&rh->ckpt_max, 0, memory_order_relaxed);
-		atomic_store_explicit(&rh->ckpt_wrote, 0, memory_order_relaxed);
+		atomic_store_explicit(&cp->lsn, want, memory_order_relaxed);
+		atomic_store_explicit(&cp->max, 0, memory_order_relaxed);
+		atomic_store_explicit(&cp->wrote, 0, memory_order_relaxed);
 		mark(mp, g + 1);
 		atomic_compare_exchange_strong_explicit(
-		    &rh->ckpt_state, &next, (g + 1) << 2 | LFM_CKPT_OPEN,
+		    &cp->state, &next, (g + 1) << 2 | LFM_CKPT_OPEN,
 		    memory_order_acq_rel, memory_order_relaxed);
 		return g + 1;
 	}
@@ -93,16 +92,16 @@ static int pinned(struct lfm__region_hdr *rh, struct lfm__frame *f,
 /* Raises the checkpoint's largest written LSN to `lsn`. */
 static void note_lsn(struct lfm__region_hdr *rh, const struct lfm__lsn *lsn)
 {
+	struct lfm__ckpt_part *cp = lfm__ckpt_part(rh);
 	uint64_t v = lfm__lsn_u64(lsn);
-	uint64_t cur =
-	    atomic_load_explicit(&rh->ckpt_max, memory_order_relaxed);
+	uint64_t cur = atomic_load_explicit(&cp->max, memory_order_relaxed);
 	while ((cur < v ||
-		!atomic_load_explicit(&rh->ckpt_wrote, memory_order_relaxed)) &&
-	       !atomic_compare_exchange_weak_explicit(&rh->ckpt_max, &cur, v,
+		!atomic_load_explicit(&cp->wrote, memory_order_relaxed)) &&
+	       !atomic_compare_exchange_weak_explicit(&cp->max, &cur, v,
 						      memory_order_relaxed,
 						      memory_order_relaxed))
 		;
-	atomic_store_explicit(&rh->ckpt_wrote, 1, memory_order_relaxed);
+	atomic_store_explicit(&cp->wrote, 1, memory_order_relaxed);
 }
 
 /* Writes what is left of the marked set (marks of any generation: an
@@ -211,13 +210,14 @@ static int checkpoint(struct lfm__pool *mp, struct lfm__lsn *lsn)
 		return err;
 	if (left > 0)
 		return LFM_INCOMPLETE;
+	struct lfm__ckpt_part *cp = lfm__ckpt_part(rh);
 	uint64_t open = gen << 2 | LFM_CKPT_OPEN;
 	atomic_compare_exchange_strong_explicit(
-	    &rh->ckpt_state, &open, gen << 2 | LFM_CKPT_CLOSED,
-	    memory_order_acq_rel, memory_order_relaxed);
-	if (atomic_load_explicit(&rh->ckpt_wrote, memory_order_relaxed)) {
+	    &cp->state, &open, gen << 2 | LFM_CKPT_CLOSED, memory_order_acq_rel,
+	    memory_order_relaxed);
+	if (atomic_load_explicit(&cp->wrote, memory_order_relaxed)) {
 		uint64_t v =
-		    atomic_load_explicit(&rh->ckpt_max, memory_order_relaxed);
+		    atomic_load_explicit(&cp->max, memory_order_relaxed);
 		lsn->file = (u_int32_t)(v >> 32);
 		lsn->offset = (u_int32_t)v;
 	}

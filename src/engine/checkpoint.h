@@ -20,16 +20,17 @@
  * The set is a mark per frame (lfm__frame.ckpt, region.h): the
  * generation of the checkpoint that put the page in it.
  *
- * State, in the region header (any process may continue a checkpoint):
- *   ckpt_state = generation << 2 | phase, changed by CAS only:
+ * State, in the region's part LFM_PART_CKPT (ckpt_state.h; any process
+ * may continue a checkpoint):
+ *   state = generation << 2 | phase, changed by CAS only:
  *     CLOSED   the last checkpoint finished (or none began);
  *     MARKING  generation g is marking its set; a caller that finds it so
  *              marks too (the marks are the same, and a starter that died
  *              mid-pass must not wedge the next), then opens it;
  *     OPEN     g's set is marked; calls write what is left of it.
- *   ckpt_lsn: the LSN g was started with.
+ *   lsn: the LSN g was started with.
  * A call starts a new generation (and marks) when the state is CLOSED or
- * its lsn is past ckpt_lsn (the larger LSN supersedes, as in Berkeley DB:
+ * its LSN is past `lsn` (the larger LSN supersedes, as in Berkeley DB:
  * its set holds every page the older one still needed); otherwise it
  * continues the open one. The call that finds nothing left of the set
  * closes it, by CAS from the generation it worked on, so a newer one
@@ -43,9 +44,8 @@
 #ifndef LFM_CHECKPOINT_H
 #define LFM_CHECKPOINT_H
 
+#include "ckpt_state.h"
 #include "pool.h"
-
-enum { LFM_CKPT_CLOSED = 0, LFM_CKPT_MARKING = 1, LFM_CKPT_OPEN = 2 };
 
 /* The checkpoint itself is lfm__pool_checkpoint (engine.h). */
 

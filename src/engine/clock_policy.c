@@ -10,6 +10,10 @@
  * stolen. A page that goes on being hot for its thread comes back into
  * its cache at the next use (the emptied entry keeps the tag: a ghost). A
  * discarded page's entries are stolen, REF or not: it is the next to go.
+ *
+ * Its part of the region is the hand alone, on a line of its own: misses
+ * of every thread move it. Relaxed fetch_add: any interleaving is a valid
+ * sweep.
  */
 #include "policy.h"
 
@@ -19,23 +23,70 @@
  * steps. */
 #define HAND_BATCH 8
 
-static uint64_t hand_next(struct lfm__policy_scan *sc)
+struct clock_part {
+	_Atomic uint64_t hand;
+} __attribute__((aligned(LFM_CACHELINE)));
+
+/* A search's own state, in the scan's opaque words. */
+struct __attribute__((may_alias)) clock_scan {
+	struct lfm__region_hdr *rh;
+	struct clock_part *part;
+	struct lfm__frame *frames;
+	uint64_t steps, idle, max_idle;
+	uint64_t pos, left; /* the stretch of the hand this search holds */
+	uint32_t n, stride;
+};
+
+_Static_assert(sizeof(struct clock_scan) <=
+		   sizeof(((struct lfm__policy_scan *)0)->priv),
+	       "CLOCK's scan state fits the scan's words");
+
+static struct clock_scan *cs(struct lfm__policy_scan *sc)
 {
-	if (sc->left == 0) {
-		sc->pos = atomic_fetch_add_explicit(
-		    &sc->rh->clock_hand, HAND_BATCH, memory_order_relaxed);
-		sc->left = HAND_BATCH;
-	}
-	sc->left--;
-	return sc->pos++;
+	return (struct clock_scan *)sc->priv;
 }
 
-int lfm__policy_begin(struct lfm__policy_scan *sc, struct lfm__region_hdr *rh,
-		      uint32_t stride, int one_turn)
+static uint64_t clock_part_size(void)
+{
+	return sizeof(struct clock_part);
+}
+
+static void clock_part_init(void *state)
+{
+	atomic_init(&((struct clock_part *)state)->hand, 0);
+}
+
+uint64_t lfm__clock_hand(struct lfm__region_hdr *rh)
+{
+	void *state;
+	const struct lfm__policy_methods *m = lfm__policy_of(rh, &state);
+	LFM_ASSERT(m == &lfm__clock_policy);
+	(void)m;
+	return atomic_load_explicit(&((struct clock_part *)state)->hand,
+				    memory_order_relaxed);
+}
+
+static uint64_t hand_next(struct clock_scan *c)
+{
+	if (c->left == 0) {
+		c->pos = atomic_fetch_add_explicit(&c->part->hand, HAND_BATCH,
+						   memory_order_relaxed);
+		c->left = HAND_BATCH;
+	}
+	c->left--;
+	return c->pos++;
+}
+
+static int clock_begin(struct lfm__policy_scan *sc, struct lfm__region_hdr *rh,
+		       void *state, uint32_t stride, int one_turn)
 {
 	uint32_t n = atomic_load_explicit(&rh->nframes, memory_order_acquire);
-	*sc = (struct lfm__policy_scan){
+	struct clock_scan *c = cs(sc);
+	sc->busy = NULL;
+	sc->examined = 0;
+	*c = (struct clock_scan){
 	    .rh = rh,
+	    .part = state,
 	    .frames = lfm__frames(rh),
 	    .n = n,
 	    .stride = stride,
@@ -46,22 +97,23 @@ int lfm__policy_begin(struct lfm__policy_scan *sc, struct lfm__region_hdr *rh,
 	 * decrements again and the take: a search that finds nothing has
 	 * seen every frame pinned (or in use since it began), never just
 	 * recently used. */
-	sc->steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3);
+	c->steps = (uint64_t)n * (2 * LFM_F_USAGE_MAX + 3);
 	/* Pools that grow rather than fail stop after a turn that changed
 	 * nothing (every frame pinned: one turn, not the whole bound). The
 	 * others keep the bound: while other searches drain USAGE ahead of
 	 * this one, a turn of its own steps may see no candidate although
 	 * frames are unpinned, and giving up there would be wrong. */
-	sc->max_idle = one_turn ? n : sc->steps;
+	c->max_idle = one_turn ? n : c->steps;
 	return 1;
 }
 
-struct lfm__frame *lfm__policy_next(struct lfm__policy_scan *sc,
-				    uint32_t *state)
+static struct lfm__frame *clock_next(struct lfm__policy_scan *sc,
+				     uint32_t *state)
 {
-	while (sc->k < sc->steps && sc->idle++ < sc->max_idle) {
-		sc->k++;
-		struct lfm__frame *f = &sc->frames[hand_next(sc) % sc->n];
+	struct clock_scan *c = cs(sc);
+	while (sc->examined < c->steps && c->idle++ < c->max_idle) {
+		sc->examined++;
+		struct lfm__frame *f = &c->frames[hand_next(c) % c->n];
 		uint32_t s =
 		    atomic_load_explicit(&f->state, memory_order_acquire);
 		if ((s & (LFM_F_EXCL | LFM_F_VALID)) ==
@@ -69,14 +121,14 @@ struct lfm__frame *lfm__policy_next(struct lfm__policy_scan *sc,
 		    !(s & LFM_F_DIRECT_MASK))
 			sc->busy = f; /* being written or evicted: soon free */
 		if ((s & (LFM_F_DIRECT_MASK | LFM_F_EXCL)) ||
-		    lfm__frame_bufsize(f) < sc->stride)
+		    lfm__frame_bufsize(f) < c->stride)
 			continue;
 		if (lfm__st_usage(s) > 0 && !(s & LFM_F_DISCARD)) {
 			/* Relaxed: a lost decrement only delays eviction. */
 			atomic_compare_exchange_weak_explicit(
 			    &f->state, &s, s - LFM_F_USAGE_ONE,
 			    memory_order_relaxed, memory_order_relaxed);
-			sc->idle = 0;
+			c->idle = 0;
 			continue;
 		}
 		*state = s;
@@ -85,12 +137,12 @@ struct lfm__frame *lfm__policy_next(struct lfm__policy_scan *sc,
 	return NULL;
 }
 
-int lfm__policy_claim(struct lfm__policy_scan *sc, struct lfm__frame *f,
-		      uint32_t s)
+static int clock_claim(struct lfm__policy_scan *sc, struct lfm__frame *f,
+		       uint32_t s)
 {
 	if (lfm__st_slotref(s) == 0)
 		return 1;
-	struct lfm__region_hdr *rh = sc->rh;
+	struct lfm__region_hdr *rh = cs(sc)->rh;
 	int used = 0;
 	uint32_t stolen = (s & LFM_F_DISCARD)
 			      ? lfm__tcache_steal(rh, f, sc->plog)
@@ -104,8 +156,23 @@ int lfm__policy_claim(struct lfm__policy_scan *sc, struct lfm__frame *f,
 		    (s & ~LFM_F_USAGE_MASK) |
 			(LFM_F_USAGE_MAX << LFM_F_USAGE_SHIFT),
 		    memory_order_relaxed, memory_order_relaxed);
-		sc->idle = 0;
+		cs(sc)->idle = 0;
 		return 0;
 	}
 	return stolen != 0; /* 0: HELD by a user through a cache */
 }
+
+static void clock_progress(struct lfm__policy_scan *sc)
+{
+	cs(sc)->idle = 0;
+}
+
+const struct lfm__policy_methods lfm__clock_policy = {
+    .name = "clock",
+    .state_size = clock_part_size,
+    .state_init = clock_part_init,
+    .scan_begin = clock_begin,
+    .scan_next = clock_next,
+    .scan_claim = clock_claim,
+    .scan_progress = clock_progress,
+};

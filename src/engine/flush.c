@@ -1,5 +1,6 @@
 /* flush.c - writing dirty pages back (see flush.h). */
 #include "flush.h"
+#include "ckpt_state.h"
 #include "lockrank.h"
 #include "pfile.h"
 
@@ -41,25 +42,22 @@ static int write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 /* A page made dirty again, pinned by us: an open checkpoint may have
  * counted it done (written by someone, clean at its start), so it joins
  * that checkpoint's set unless it is in one. As checkpoint.c marks:
- * under the bucket lock, while the frame is linked with the tag. The
- * phase in ckpt_state's low bits is 0 when no checkpoint is open
- * (LFM_CKPT_CLOSED, checkpoint.h, which calls this module). */
+ * under the bucket lock, while the frame is linked with the tag. */
 static void mark_open_checkpoint(struct lfm__pool *mp, struct lfm__frame *f,
 				 uint64_t tag)
 {
 	struct lfm__region_hdr *rh = mp->rh;
-	uint64_t st =
-	    atomic_load_explicit(&rh->ckpt_state, memory_order_acquire);
-	if ((st & 3) == 0)
+	uint64_t gen = lfm__ckpt_open_mark(rh);
+	if (gen == 0)
 		return;
 	struct lfm__bucket *b = lfm__ftab_bucket(rh, tag);
 	uint32_t examined = 0;
 	uint64_t none = 0;
 	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
 	if (lfm__ftab_find(rh, b, tag, &examined) == f)
-		atomic_compare_exchange_strong_explicit(
-		    &f->ckpt, &none, st >> 2, memory_order_relaxed,
-		    memory_order_relaxed);
+		atomic_compare_exchange_strong_explicit(&f->ckpt, &none, gen,
+							memory_order_relaxed,
+							memory_order_relaxed);
 	lfm__mutex_unlock_ranked(&b->lock);
 }
 

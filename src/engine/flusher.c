@@ -32,6 +32,32 @@ struct lfm__flushers {
 	struct worker w[];
 };
 
+/* The flushers' wake-up word, the region's part LFM_PART_FLUSH: `kick`
+ * is bumped (release, then futex-woken) by a miss that found only dirty
+ * victims and by a stopper; sleeping flushers wait on it. `sleepers`
+ * (relaxed) saves the wake system call when nobody sleeps. This module's
+ * alone. */
+struct flush_part {
+	_Atomic uint32_t kick;
+	_Atomic uint32_t sleepers;
+} __attribute__((aligned(LFM_CACHELINE)));
+
+static struct flush_part *part(struct lfm__region_hdr *rh)
+{
+	return lfm__region_part(rh, LFM_PART_FLUSH);
+}
+
+uint64_t lfm__flushers_part_size(void)
+{
+	return sizeof(struct flush_part);
+}
+
+void lfm__flushers_part_init(struct lfm__region_hdr *rh)
+{
+	atomic_init(&part(rh)->kick, 0);
+	atomic_init(&part(rh)->sleepers, 0);
+}
+
 int lfm__flushers_default(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -41,11 +67,11 @@ int lfm__flushers_default(void)
 
 void lfm__flushers_kick(struct lfm__region_hdr *rh)
 {
-	if (atomic_load_explicit(&rh->flush_sleepers, memory_order_relaxed) ==
+	if (atomic_load_explicit(&part(rh)->sleepers, memory_order_relaxed) ==
 	    0)
 		return;
-	atomic_fetch_add_explicit(&rh->flush_kick, 1, memory_order_release);
-	lfm__futex_wake_all(&rh->flush_kick);
+	atomic_fetch_add_explicit(&part(rh)->kick, 1, memory_order_release);
+	lfm__futex_wake_all(&part(rh)->kick);
 }
 
 /* Flusher threads of this process: the region's count (CLOCK's hint)
@@ -90,15 +116,15 @@ static void *flusher_main(void *arg)
 		}
 		if (set->watch_only) {
 			lfm__futex_wait_ns(
-			    &rh->flush_kick,
-			    atomic_load_explicit(&rh->flush_kick,
+			    &part(rh)->kick,
+			    atomic_load_explicit(&part(rh)->kick,
 						 memory_order_acquire),
 			    LFM_RECOVER_EVERY_NS);
 			continue;
 		}
 		/* Read before the pass: a kick during it is not lost. */
 		uint32_t kick =
-		    atomic_load_explicit(&rh->flush_kick, memory_order_acquire);
+		    atomic_load_explicit(&part(rh)->kick, memory_order_acquire);
 		uint32_t nf =
 		    atomic_load_explicit(&rh->nframes, memory_order_acquire);
 		uint32_t begin = (uint32_t)((uint64_t)nf * w->k / set->n);
@@ -116,16 +142,16 @@ static void *flusher_main(void *arg)
 			idle = LFM_FLUSH_IDLE_NS;
 			continue;
 		}
-		atomic_fetch_add_explicit(&rh->flush_sleepers, 1,
+		atomic_fetch_add_explicit(&part(rh)->sleepers, 1,
 					  memory_order_relaxed);
 		if (!atomic_load_explicit(&set->stop, memory_order_acquire))
-			lfm__futex_wait_ns(&rh->flush_kick, kick, idle);
-		atomic_fetch_sub_explicit(&rh->flush_sleepers, 1,
+			lfm__futex_wait_ns(&part(rh)->kick, kick, idle);
+		atomic_fetch_sub_explicit(&part(rh)->sleepers, 1,
 					  memory_order_relaxed);
 		/* A pass over a big pool reads every descriptor: while nothing
 		 * needs writing, look less and less often; a kick brings the
 		 * pace back. */
-		if (atomic_load_explicit(&rh->flush_kick,
+		if (atomic_load_explicit(&part(rh)->kick,
 					 memory_order_relaxed) != kick)
 			idle = LFM_FLUSH_IDLE_NS;
 		else if (idle < idle_max)
@@ -141,8 +167,8 @@ static void stop_threads(struct lfm__pool *mp, struct lfm__flushers *set,
 {
 	struct lfm__region_hdr *rh = mp->rh;
 	atomic_store_explicit(&set->stop, 1, memory_order_release);
-	atomic_fetch_add_explicit(&rh->flush_kick, 1, memory_order_release);
-	lfm__futex_wake_all(&rh->flush_kick);
+	atomic_fetch_add_explicit(&part(rh)->kick, 1, memory_order_release);
+	lfm__futex_wake_all(&part(rh)->kick);
 	for (uint32_t k = 0; k < started; k++)
 		pthread_join(set->w[k].th, NULL);
 	if (!set->watch_only)

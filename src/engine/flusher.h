@@ -5,7 +5,7 @@
  * Each of the n threads owns a contiguous n-th of the frame array and runs
  * trickle passes over it (writeback.h) to keep `clean_pct` percent of its
  * frames clean and unpinned. After a pass that wrote something it goes
- * again at once; otherwise it sleeps on rh->flush_kick, 20 ms after a
+ * again at once; otherwise it sleeps on its wake-up word, 20 ms after a
  * pass that found work and twice as long after each idle one (up to 1 s),
  * and a miss that wrote a dirty victim itself, or passed over dirty ones,
  * kicks it awake. A write that fails is kept dirty, retried on a later
@@ -14,7 +14,7 @@
  * that write's own result (rule 16).
  *
  * The set is replaced whole under mp->flush_lock; stopping sets `stop`,
- * bumps flush_kick and wakes sleepers, then joins: a flusher finishes the
+ * bumps the wake-up word and wakes sleepers, then joins: a flusher finishes the
  * run it is writing (its frames are released) and writes nothing after the
  * join returns.
  */
@@ -29,6 +29,11 @@
 #define LFM_RECOVER_EVERY_NS 100000000ll /* 100 ms */
 
 /* lfm__flushers_default and lfm__flushers_set are the adapters' (engine.h). */
+
+/* The region's part LFM_PART_FLUSH (the flushers' wake-up word): its
+ * size, and its initialisation in a new region. */
+uint64_t lfm__flushers_part_size(void);
+void lfm__flushers_part_init(struct lfm__region_hdr *rh);
 
 /* A miss wrote a dirty victim: wake a sleeping flusher, if any. */
 void lfm__flushers_kick(struct lfm__region_hdr *rh);

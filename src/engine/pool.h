@@ -23,6 +23,20 @@
 
 #define LFM_MAX_FTYPES 64
 
+/* The engine's parts of the region (region.h, LFM_REGION_NPARTS): each is
+ * one module's shared state, which that module alone sizes, initialises
+ * and reads (parts.c asks each at the region's creation). */
+enum {
+	LFM_PART_POLICY, /* the replacement policy (policy.h) */
+	LFM_PART_WAL,	 /* the log's durable LSN (writeback.c) */
+	LFM_PART_FLUSH,	 /* the flushers' wake-up word (flusher.c) */
+	LFM_PART_CKPT,	 /* memp_sync's checkpoint (ckpt_state.h) */
+	LFM_PART_COUNT
+};
+_Static_assert(LFM_PART_COUNT <= LFM_REGION_NPARTS, "the region's parts");
+
+struct lfm__policy_methods; /* policy.h */
+
 /* Per file slot, this process's view. */
 struct lfm__pfile {
 	int fd; /* for reads; -1: slot unused by this process */
@@ -102,6 +116,10 @@ struct lfm__pool {
 	struct lfm__aio *_Atomic aio;
 	unsigned aio_depth;
 	int aio_failed;
+	/* The region's replacement policy (policy.h) and its state in the
+	 * region: fixed while the pool is open; misses call it. */
+	const struct lfm__policy_methods *policy;
+	void *policy_state;
 };
 
 /* A struct lfm__fh's fast_serial when the hit path must not serve it (a

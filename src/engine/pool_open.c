@@ -3,9 +3,11 @@
 #include "pool.h"
 
 #include "flusher.h"
+#include "parts.h"
 #include "pfile.h"
 #include "prefetch.h"
 #include "pinlog.h"
+#include "policy.h"
 #include "recover.h"
 #include "shm.h"
 
@@ -63,6 +65,14 @@ static int pool_create(const struct lfm__region_geom *g,
 		int rc = errno;
 		free(mp);
 		return rc;
+	}
+	/* A region naming a policy this build lacks: not one it can use. */
+	mp->policy = lfm__policy_of(mp->rh, &mp->policy_state);
+	if (mp->policy == NULL) {
+		if (shm == NULL)
+			lfm__region_destroy_private(mp->rh);
+		free(mp);
+		return EINVAL;
 	}
 	mp->plog = shm != NULL ? lfm__pinlog_of(mp->rh, shm->proc) : NULL;
 	mp->pfiles = calloc(mp->rh->nfiles_max, sizeof(*mp->pfiles));
@@ -170,8 +180,10 @@ int lfm__pool_open_region(const char *path, const struct lfm__region_geom *g,
 			  const struct lfm__pool_opts *o,
 			  struct lfm__pool **out)
 {
-	return path != NULL ? pool_attach(path, g, o, out)
-			    : pool_create(g, o, NULL, out);
+	struct lfm__region_geom gp = *g;
+	lfm__parts_geom(&gp); /* each module's part of a new region */
+	return path != NULL ? pool_attach(path, &gp, o, out)
+			    : pool_create(&gp, o, NULL, out);
 }
 
 int lfm__pool_dir_path(const char *dir, char *path, size_t size)

@@ -121,21 +121,23 @@ static int other_size_ok(struct lfm__pool *mp, struct lfm__frame *f,
 /* One search of the policy's, passing over up to *skip cold dirty frames
  * (each skip decrements it). Frames of every size are candidates unless
  * *others says only bigger ones can serve. NULL if nothing could be
- * taken. */
+ * taken. The policy is called through its method table (policy.h). */
 static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 				     uint32_t require, struct lfm__tls_node *t,
 				     int *werr, struct lfm__frame **busy,
 				     uint32_t *skip, int *others)
 {
 	struct lfm__region_hdr *rh = mp->rh;
+	const struct lfm__policy_methods *pol = mp->policy;
 	struct lfm__policy_scan sc;
-	if (!lfm__policy_begin(&sc, rh, *others == OTHERS_BIGGER ? stride : 0,
-			       rh->elastic))
-		return NULL;
 	sc.plog = mp->plog;
+	if (!pol->scan_begin(&sc, rh, mp->policy_state,
+			     *others == OTHERS_BIGGER ? stride : 0,
+			     rh->elastic))
+		return NULL;
 	struct lfm__frame *f, *taken = NULL;
 	uint32_t s;
-	while ((f = lfm__policy_next(&sc, &s)) != NULL) {
+	while ((f = pol->scan_next(&sc, &s)) != NULL) {
 		if (lfm__frame_bufsize(f) != stride &&
 		    !other_size_ok(mp, f, stride, others))
 			continue;
@@ -143,7 +145,7 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 		    *skip > 0) {
 			if ((*skip)-- == DIRTY_SKIP)
 				lfm__flushers_kick(rh); /* work for them */
-			lfm__policy_progress(&sc);
+			pol->scan_progress(&sc);
 			continue;
 		}
 		/* A page this process cannot write: another process's
@@ -157,17 +159,17 @@ static struct lfm__frame *sweep_pass(struct lfm__pool *mp, uint32_t stride,
 			    !lfm__pfile_writable(mp, lfm__tag_slot(tag)))
 				continue;
 		}
-		if (!lfm__policy_claim(&sc, f, s))
+		if (!pol->scan_claim(&sc, f, s))
 			continue;
 		if (try_take(mp, f, 0, require, t, werr) == 1) {
 			taken = f;
 			break;
 		}
 		/* A failed write: try it again next turn. */
-		lfm__policy_progress(&sc);
+		pol->scan_progress(&sc);
 	}
 	if (t != NULL)
-		t->swept += sc.k; /* eviction effort (st_alloc_pages) */
+		t->swept += sc.examined; /* eviction effort (st_alloc_pages) */
 	if (sc.busy != NULL)
 		*busy = sc.busy;
 	return taken;
@@ -196,96 +198,148 @@ static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
 	return sweep_pass(mp, stride, require, t, werr, busy, &skip, others);
 }
 
-static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
-		       struct lfm__tls_node *t, struct lfm__frame **out)
-{
-	struct lfm__region_hdr *rh = mp->rh;
-	uint32_t stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1);
-	int werr = 0;
+/* A miss looking for a frame: what it wants, and what it learned on the
+ * way. */
+struct miss {
+	struct lfm__pool *mp;
+	struct lfm__tls_node *t;
+	uint32_t pagesize, stride;
+	/* LFM_F_VALID: only a frame holding a page may be taken (an mpool(3)
+	 * pool at maxcache); 0: free frames too. */
+	uint32_t require;
+	int others; /* OTHERS_* */
+	int werr;   /* the last failed write of a dirty victim */
+};
 
-	int64_t c = lfm__region_carve_as(rh, pagesize, 0, mp->lock_owner);
-	uint32_t require = 0;
-	if (c < 0 && rh->elastic) {
-		uint64_t r =
-		    atomic_load_explicit(&rh->resident, memory_order_relaxed);
-		uint64_t m = atomic_load_explicit(&rh->max_resident,
-						  memory_order_relaxed);
-		/* mpool(3) pools. The frame the last over-budget put shed is
-		 * named only while no put has released a page within maxcache
-		 * since (lfm__victim_shrink): every cached page is still
-		 * pinned, so it is the frame to take. Over maxcache, every
-		 * unpinned page was shed at its put, so a sweep would pass
-		 * pinned frames only: grow within the reserve. At maxcache a
-		 * cached page must make room: a free frame would put the pool
-		 * over maxcache for good, and every put would then write its
-		 * page through. Free frames serve only when every cached page
-		 * is pinned (below). */
-		if ((*out = take_shed(mp, stride, t)) != NULL)
-			return 0;
-		if (r > m)
-			c = lfm__region_carve_as(rh, pagesize, 1,
-						 mp->lock_owner);
-		else if (r == m)
-			require = LFM_F_VALID;
-	}
-	/* Frames a writer holds (a flusher's run, another miss's dirty
-	 * victim) are not pinned: wait for one and sweep again, rather than
-	 * call the pool full. */
-	int others = OTHERS_UNKNOWN;
-	while (c < 0) {
+/* The frame a carve returned (in EXCL, ours), or NULL for -1. */
+static struct lfm__frame *carved(struct lfm__region_hdr *rh, int64_t c)
+{
+	return c < 0 ? NULL : &lfm__frames(rh)[c];
+}
+
+/* The budget: a frame carved from what is unspent, or NULL. */
+static struct lfm__frame *from_budget(struct miss *m)
+{
+	struct lfm__pool *mp = m->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	int64_t c = lfm__region_carve_as(rh, m->pagesize, 0, mp->lock_owner);
+	if (c >= 0 || !rh->elastic)
+		return carved(rh, c);
+	uint64_t r = atomic_load_explicit(&rh->resident, memory_order_relaxed);
+	uint64_t mx =
+	    atomic_load_explicit(&rh->max_resident, memory_order_relaxed);
+	/* mpool(3) pools. The frame the last over-budget put shed is named
+	 * only while no put has released a page within maxcache since
+	 * (lfm__victim_shrink): every cached page is still pinned, so it is
+	 * the frame to take. Over maxcache, every unpinned page was shed at
+	 * its put, so a sweep would pass pinned frames only: grow within the
+	 * reserve. At maxcache a cached page must make room: a free frame
+	 * would put the pool over maxcache for good, and every put would
+	 * then write its page through. Free frames serve only when every
+	 * cached page is pinned (from_sweeps). */
+	struct lfm__frame *shed = take_shed(mp, m->stride, m->t);
+	if (shed != NULL)
+		return shed;
+	if (r > mx)
+		return carved(rh, lfm__region_carve_as(rh, m->pagesize, 1,
+						       mp->lock_owner));
+	if (r == mx)
+		m->require = LFM_F_VALID;
+	return NULL;
+}
+
+/* Retire and carve: the coldest frame, v (taken: EXCL, evicted), is
+ * another size's, in a pool mixing page sizes. Its bytes go back to the
+ * budget and a frame of the miss's size is carved from them; a smaller
+ * one may need others retired with it (the next sweeps). So each size
+ * holds what its misses win in the policy's order, not what it held
+ * first (rule 24). Returns the frame for the miss, or NULL: sweep again. */
+static struct lfm__frame *trade(struct miss *m, struct lfm__frame *v)
+{
+	struct lfm__pool *mp = m->mp;
+	int64_t c = lfm__region_trade(mp->rh, v, m->pagesize, mp->lock_owner);
+	if (c != -2)
+		return carved(mp->rh, c);
+	/* No frame of this size can be made (every chunk taken by other
+	 * sizes): a bigger frame serves as it is; a smaller one is left
+	 * free. */
+	m->others = OTHERS_BIGGER;
+	if (lfm__frame_bufsize(v) > m->stride)
+		return v;
+	lfm__frame_release_excl(v, 0, 0);
+	return NULL;
+}
+
+/* The sweep: the policy's candidates until one is taken (and traded, if
+ * it is another size's), or NULL when none can be. Frames a writer holds (a
+ * flusher's run, another miss's dirty victim) are not pinned: it waits
+ * for one and sweeps again, rather than call the pool full. */
+static struct lfm__frame *from_sweeps(struct miss *m)
+{
+	struct lfm__pool *mp = m->mp;
+	struct lfm__region_hdr *rh = mp->rh;
+	for (;;) {
 		struct lfm__frame *busy = NULL;
-		struct lfm__frame *v =
-		    sweep(mp, stride, require, t, &werr, &busy, &others);
-		if (v != NULL && lfm__frame_bufsize(v) == stride) {
-			*out = v;
-			return 0;
-		}
+		struct lfm__frame *v = sweep(mp, m->stride, m->require, m->t,
+					     &m->werr, &busy, &m->others);
+		if (v != NULL && lfm__frame_bufsize(v) == m->stride)
+			return v;
 		if (v != NULL) {
-			/* Pools mixing page sizes: the coldest frame is
-			 * another size's. Its bytes go back to the budget and
-			 * a frame of this size is carved from them; a smaller
-			 * one may need others retired with it (the next
-			 * turns). So each size holds what its misses win in
-			 * CLOCK order, not what it held first (rule 24). */
-			c = lfm__region_trade(rh, v, pagesize, mp->lock_owner);
-			if (c != -2)
-				continue;
-			/* No frame of this size can be made (every chunk
-			 * taken by other sizes): a bigger frame serves as
-			 * it is; a smaller one is left free. */
-			c = -1;
-			others = OTHERS_BIGGER;
-			if (lfm__frame_bufsize(v) > stride) {
-				*out = v;
-				return 0;
-			}
-			lfm__frame_release_excl(v, 0, 0);
+			if ((v = trade(m, v)) != NULL)
+				return v;
 			continue;
 		}
-		if (busy == NULL && require != 0) {
+		if (busy == NULL && m->require != 0) {
 			/* Every cached page pinned: grow, within the
 			 * reserve, else into a free frame. */
-			require = 0;
-			c = lfm__region_carve_as(rh, pagesize, 1,
-						 mp->lock_owner);
+			m->require = 0;
+			int64_t c = lfm__region_carve_as(rh, m->pagesize, 1,
+							 mp->lock_owner);
+			if (c >= 0)
+				return carved(rh, c);
 			continue;
 		}
 		if (busy == NULL)
-			break;
+			return NULL;
 		uint32_t s =
 		    atomic_load_explicit(&busy->state, memory_order_acquire);
 		if (s & LFM_F_EXCL)
 			lfm__frame_wait(busy, s);
 	}
-	if (c < 0) {
-		/* mpool(3): a client may pin more pages than maxcache. */
-		if (rh->elastic)
-			c = lfm__region_carve_as(rh, pagesize, 1,
-						 mp->lock_owner);
-		if (c < 0)
-			return werr ? werr : ENOMEM;
-	}
-	*out = &lfm__frames(rh)[c]; /* in EXCL, ours (the carve marks it) */
+}
+
+/* Growth: mpool(3) pools let a client pin more pages than maxcache, up
+ * to the reserve. NULL in other pools, or with the reserve spent. */
+static struct lfm__frame *grow(struct miss *m)
+{
+	struct lfm__region_hdr *rh = m->mp->rh;
+	if (!rh->elastic)
+		return NULL;
+	return carved(
+	    rh, lfm__region_carve_as(rh, m->pagesize, 1, m->mp->lock_owner));
+}
+
+/* A frame for a miss: from the budget, else the sweep's (traded for one
+ * of the miss's size if need be), else, in mpool(3) pools, by growing. */
+static int take_victim(struct lfm__pool *mp, uint32_t pagesize,
+		       struct lfm__tls_node *t, struct lfm__frame **out)
+{
+	struct miss m = {
+	    .mp = mp,
+	    .t = t,
+	    .pagesize = pagesize,
+	    .stride = (pagesize + LFM_CACHELINE - 1) & ~(LFM_CACHELINE - 1),
+	    .others = OTHERS_UNKNOWN,
+	};
+	struct lfm__frame *f = from_budget(&m);
+	if (f == NULL)
+		f = from_sweeps(&m);
+	if (f == NULL)
+		f = grow(&m);
+	if (f == NULL)
+		return m.werr ? m.werr : ENOMEM;
+	/* In EXCL, ours: the carve marks it, a victim was taken so. */
+	*out = f;
 	return 0;
 }
 

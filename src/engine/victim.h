@@ -36,7 +36,7 @@ int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
 /* mpool(3) pools: sheds pages while more than max_resident are cached,
  * leaving their frames free. `put`: the frame a put just released; over
  * budget it is the one evicted (the others are pinned: rule 12) and named
- * in rh->shed_hint for the next miss. NULL: unpinned pages by CLOCK,
+ * in rh->shed_hint for the next miss. NULL: unpinned pages by the policy,
  * until within budget. */
 void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 			struct lfm__frame *put);

@@ -25,6 +25,25 @@ int lfm__wb_page_lsn(struct lfm__region_hdr *rh, uint32_t slot,
 	return 1;
 }
 
+/* The write-ahead rule's shared state, the region's part LFM_PART_WAL:
+ * the log is durable up to `durable` (file << 32 | offset), raised by CAS
+ * after the log-flush callback succeeds (release), read before writing a
+ * page (acquire). This module's alone. */
+struct wal_part {
+	_Atomic uint64_t durable;
+} __attribute__((aligned(LFM_CACHELINE)));
+
+uint64_t lfm__wb_part_size(void)
+{
+	return sizeof(struct wal_part);
+}
+
+void lfm__wb_part_init(struct lfm__region_hdr *rh)
+{
+	struct wal_part *w = lfm__region_part(rh, LFM_PART_WAL);
+	atomic_init(&w->durable, 0); /* nothing is known durable yet */
+}
+
 int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 {
 	struct lfm__region_hdr *rh = mp->rh;
@@ -33,9 +52,9 @@ int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 	if (lf == NULL || atomic_load_explicit(&lfm__files(rh)[slot].lsn_offset,
 					       memory_order_relaxed) < 0)
 		return 0;
+	struct wal_part *w = lfm__region_part(rh, LFM_PART_WAL);
 	uint64_t want = lfm__lsn_u64(lsn);
-	uint64_t d =
-	    atomic_load_explicit(&rh->wal_durable, memory_order_acquire);
+	uint64_t d = atomic_load_explicit(&w->durable, memory_order_acquire);
 	if (want <= d)
 		return 0;
 	lfm__stat_add(NULL, rh, slot, LFM_ST_LOGFLUSH, 1);
@@ -46,7 +65,7 @@ int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 	 * durable to `want` also sees what the callback did to make it so.
 	 * Raise only: concurrent callers may finish out of order. */
 	while (d < want && !atomic_compare_exchange_weak_explicit(
-			       &rh->wal_durable, &d, want, memory_order_acq_rel,
+			       &w->durable, &d, want, memory_order_acq_rel,
 			       memory_order_acquire))
 		;
 	return 0;

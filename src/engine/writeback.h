@@ -9,9 +9,10 @@
  * pgout (pgout may transform in place; the cache keeps the plain form).
  *
  * Write-ahead rule: before a run is written, if its file has an LSN offset
- * and the largest page LSN in the run is past rh->wal_durable, the pool's
+ * and the largest page LSN in the run is past the LSN the log is known
+ * durable to (this module's part of the region, LFM_PART_WAL), the pool's
  * log-flush callback is called with that LSN (with the frames still held:
- * the bytes cannot change in between), and wal_durable is raised on
+ * the bytes cannot change in between), and that LSN is raised on
  * success. A refused flush fails the run.
  *
  * A failed run leaves every page dirty and unchanged; EXCL is released by
@@ -122,5 +123,10 @@ int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,
 		    int cold_too, struct lfm__tls_node *t,
 		    struct lfm__wb_buf *buf, uint32_t *nwrote,
 		    uint32_t *err_slot);
+
+/* The region's part LFM_PART_WAL: its size, and its initialisation in a
+ * new region. */
+uint64_t lfm__wb_part_size(void);
+void lfm__wb_part_init(struct lfm__region_hdr *rh);
 
 #endif

@@ -181,6 +181,13 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 		off = off_pins +
 		      (uint64_t)LFM_NPROCS * nframes * sizeof(_Atomic uint16_t);
 	}
+	uint64_t off_part[LFM_REGION_NPARTS];
+	for (unsigned i = 0; i < LFM_REGION_NPARTS; i++) {
+		if (g->part_size[i] > (1u << 20))
+			return EINVAL;
+		off_part[i] = align_up(off, LFM_CACHELINE);
+		off = off_part[i] + g->part_size[i];
+	}
 	uint64_t off_data = align_up(off, 4096);
 
 	memset(l, 0, sizeof(*l));
@@ -205,6 +212,10 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	l->off_frames = off_frames;
 	l->off_data = off_data;
 	l->off_pins = off_pins;
+	for (unsigned i = 0; i < LFM_REGION_NPARTS; i++) {
+		l->off_part[i] = off_part[i];
+		l->part_size[i] = g->part_size[i];
+	}
 	l->shared = g->shared;
 	l->handle_size = handle_size;
 	l->handle_stats_off = stats_off;
@@ -212,13 +223,16 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 }
 
 void lfm__region_init(struct lfm__region_hdr *rh,
-		      const struct lfm__region_hdr *l)
+		      const struct lfm__region_hdr *l,
+		      const struct lfm__region_geom *g)
 {
 	/* The memory is zeroed: free files, free handles, empty buckets,
 	 * unlocked locks, no chunks. Only the geometry is copied in; nothing
 	 * writes a handle before a thread claims it, so the pages of unused
 	 * handles are never touched and cost no memory. */
 	memcpy(rh, l, sizeof(*rh));
+	if (g->init_parts != NULL)
+		g->init_parts(rh, g->init_arg);
 	/* Last, with release: whoever sees the magic sees the rest. */
 	atomic_store_explicit(&rh->magic, LFM_REGION_MAGIC,
 			      memory_order_release);
@@ -238,7 +252,7 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 		errno = ENOMEM;
 		return NULL;
 	}
-	lfm__region_init(rh, &l);
+	lfm__region_init(rh, &l, g);
 	return rh;
 }
 

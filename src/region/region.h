@@ -19,6 +19,11 @@
  *   | lfm__chunk[]   |  one per LFM_CHUNK of the data area
  *   +----------------+  off_frames
  *   | lfm__frame[]   |  nframes_max descriptors, one cache line each
+ *   +----------------+  off_pins (shared regions)
+ *   | pin logs       |  LFM_NPROCS x nframes_max (pinlog.h)
+ *   +----------------+  off_part[0 .. LFM_REGION_NPARTS-1]
+ *   | parts          |  the layers above's own shared state, each
+ *   |                |  sized and initialised by its module
  *   +----------------+  off_data
  *   | chunk | chunk  |  LFM_CHUNK bytes each; a chunk holds pages of one
  *   |                |  stride (page size rounded up to 64), back to back
@@ -53,6 +58,12 @@
 #define LFM_STAT_STRIPES   8
 #define LFM_NPROCS	   31  /* processes attached to one shared region */
 #define LFM_COOKIE_MAX	   256 /* bytes of a file's pgcookie (fcookie.h) */
+/* Parts of the region that modules above this layer own (the engine's
+ * replacement policy, write-back, flushers, checkpoints): the region
+ * places each, cache-line aligned and zeroed, at off_part[i], and knows
+ * nothing else of them (PostgreSQL's StrategyShmemSize and
+ * StrategyInitialize: each module sizes and initialises its own). */
+#define LFM_REGION_NPARTS 4
 
 /* Per-file counters, striped so that threads on different stripes never
  * share a cache line on the hit path. Relaxed increments: they are
@@ -225,6 +236,10 @@ struct lfm__region_hdr {
 	/* Shared regions: LFM_NPROCS pin logs of nframes_max entries each
 	 * (pinlog.h); 0 in private regions. */
 	uint64_t off_pins;
+	/* The parts (LFM_REGION_NPARTS), each off_part[i] bytes from the
+	 * base, part_size[i] long (0: no such part). */
+	uint64_t off_part[LFM_REGION_NPARTS];
+	uint64_t part_size[LFM_REGION_NPARTS];
 	uint64_t handle_size;
 	uint64_t handle_stats_off; /* per-handle counters, see tcache.h */
 	uint32_t nchunks_max;
@@ -249,9 +264,6 @@ struct lfm__region_hdr {
 	_Atomic uint32_t uniform_shift; /* log2(uniform_stride) if a power of
 					   two, else 0: memp_fput divides by
 					   shifting */
-
-	/* CLOCK hand; relaxed fetch_add: any interleaving is a valid sweep. */
-	_Atomic uint64_t clock_hand __attribute__((aligned(LFM_CACHELINE)));
 
 	/* Fixed at creation and read on the miss path: a line of their own,
 	 * away from the counters below that misses write. */
@@ -280,28 +292,12 @@ struct lfm__region_hdr {
 		_Atomic uint64_t ro, rw;
 	} __attribute__((aligned(LFM_CACHELINE))) evict[LFM_STAT_STRIPES];
 
-	/* Write-back (flusher.h). The log is durable up to this LSN
-	 * (file << 32 | offset): raised by CAS after the log-flush callback
-	 * succeeds (release), read before writing a page (acquire). */
-	_Atomic uint64_t wal_durable __attribute__((aligned(LFM_CACHELINE)));
 	/* Flusher threads running on the region (any process): misses skip
 	 * a few dirty victims while it is non-zero. Relaxed: a stale view
-	 * only changes which victim is chosen. */
-	_Atomic uint32_t nflushers;
-	/* Bumped (then futex-woken) by a miss that found only dirty victims;
-	 * sleeping flushers wait on it. `flush_sleepers` saves the wake
-	 * system call when nobody sleeps. */
-	_Atomic uint32_t flush_kick;
-	_Atomic uint32_t flush_sleepers;
-
-	/* memp_sync's checkpoint (checkpoint.h): generation << 2 | phase
-	 * (LFM_CKPT_*), changed by CAS (acq_rel); the checkpoint's LSN and
-	 * the largest page LSN it wrote (file << 32 | offset; ckpt_wrote: it
-	 * wrote one). Relaxed: they are reported, not synchronised with. */
-	_Atomic uint64_t ckpt_state;
-	_Atomic uint64_t ckpt_lsn;
-	_Atomic uint64_t ckpt_max;
-	_Atomic uint32_t ckpt_wrote;
+	 * only changes which victim is chosen. (The log's durable LSN, the
+	 * flushers' wake-up word and the checkpoint's state are parts of
+	 * their modules': writeback.c, flusher.c, ckpt_state.h.) */
+	_Atomic uint32_t nflushers __attribute__((aligned(LFM_CACHELINE)));
 
 	/* Processes attached to a shared region (shm.h): a slot is claimed
 	 * by CAS of `state` 0 -> 1 and its owner then holds a lock on the
@@ -341,6 +337,12 @@ struct lfm__region_hdr {
 static inline void *lfm__at(void *base, uint64_t off)
 {
 	return (char *)base + off;
+}
+
+/* Part i of the region (see LFM_REGION_NPARTS): for its owner only. */
+static inline void *lfm__region_part(struct lfm__region_hdr *rh, unsigned i)
+{
+	return lfm__at(rh, rh->off_part[i]);
 }
 
 static inline struct lfm__frame *lfm__frames(struct lfm__region_hdr *rh)
@@ -400,6 +402,13 @@ struct lfm__region_geom {
 	/* The most entries a thread cache may have (DB_ENV.mp_tcache_size);
 	 * 0: no cap but LFM_TC_MAX_ENTRIES. */
 	uint64_t tc_cap_entries;
+	/* The parts the layers above own: part i gets part_size[i] bytes
+	 * (0: none). A new region's parts are zeroed, then handed to
+	 * init_parts(rh, init_arg) (when set) before the region is
+	 * published; a region joined is used as its creator laid it out. */
+	uint64_t part_size[LFM_REGION_NPARTS];
+	void (*init_parts)(struct lfm__region_hdr *rh, const void *init_arg);
+	const void *init_arg;
 };
 
 /* Where frame idx's page is, without reading its descriptor, when the
@@ -427,10 +436,11 @@ static inline struct lfm__chunk *lfm__chunks(struct lfm__region_hdr *rh)
 int lfm__region_layout(const struct lfm__region_geom *g,
 		       struct lfm__region_hdr *l);
 
-/* Initialises zeroed memory of l->size bytes as region l; sets the magic
- * last. */
+/* Initialises zeroed memory of l->size bytes as region l, laid out from
+ * g (whose init_parts it calls); sets the magic last. */
 void lfm__region_init(struct lfm__region_hdr *rh,
-		      const struct lfm__region_hdr *l);
+		      const struct lfm__region_hdr *l,
+		      const struct lfm__region_geom *g);
 
 /* Allocates and initialises a private region (jemalloc arena memory, or
  * calloc under ASan). Returns NULL with errno set. */

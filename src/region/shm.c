@@ -163,7 +163,7 @@ static int create(struct lfm__shm *s, const struct lfm__region_geom *g)
 		return errno;
 	s->rh = m;
 	s->size = l.size;
-	lfm__region_init(s->rh, &l);
+	lfm__region_init(s->rh, &l, &gs);
 	return 0;
 }
 

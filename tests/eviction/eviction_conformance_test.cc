@@ -13,6 +13,11 @@
 //   - a dirty victim is written (pgout once, the file holds its bytes)
 //     before its frame is reused for the page that replaces it;
 //   - one read per missing page, however many threads miss it at once.
+//
+// The suite runs once per replacement policy the library has (CLOCK, and
+// FIFO, the minimal one), each chosen through the engine's test hook
+// (policy_select.h) for the pools the test opens; a last test shows the
+// pool does use the policy chosen, by a choice only it makes.
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +32,7 @@
 
 #include "db_mpool.h"
 #include "gtest/gtest.h"
+#include "policy_select.h"
 #include "tests/common/test_util.h"
 
 namespace lfmtest {
@@ -111,9 +117,15 @@ int ReadsOf(db_pgno_t pgno) {
 }
 
 // A private pool of `size` bytes, flushers stopped (only eviction and
-// memp_fsync write), f.db of `pages` pattern pages open through the hooks.
-class Eviction : public PoolTest {
+// memp_fsync write), f.db of `pages` pattern pages open through the hooks;
+// its replacement policy is the parameter (an index of policy_select.h).
+class Eviction : public PoolTest,
+                 public ::testing::WithParamInterface<unsigned> {
  protected:
+  void SetUp() override {
+    PoolTest::SetUp();
+    ASSERT_EQ(lfm__policy_select(GetParam()), 0);
+  }
   void OpenAll(size_t size, db_pgno_t pages, int flags = 0,
                size_t pagesize = kPage) {
     pagesize_ = pagesize;
@@ -131,6 +143,7 @@ class Eviction : public PoolTest {
     mpf_ = nullptr;
     PoolTest::TearDown();
     ResetLog();
+    EXPECT_EQ(lfm__policy_select(0), 0);  // the library's default again
   }
   // memp_fget(pgno, 0), checking the page's bytes against the file's.
   void *Get(db_pgno_t pgno) {
@@ -160,7 +173,7 @@ class Eviction : public PoolTest {
 // One page pinned and changed in memory; 200 others cycle through the rest
 // of the pool. The page keeps its address and its bytes, and getting it
 // again reads nothing.
-TEST_F(Eviction, PinnedPageIsNeverEvicted) {
+TEST_P(Eviction, PinnedPageIsNeverEvicted) {
   constexpr db_pgno_t kPages = 201;
   OpenAll(kSmallPool, kPages);
   void *pinned = Get(0);
@@ -184,7 +197,7 @@ TEST_F(Eviction, PinnedPageIsNeverEvicted) {
 
 // The same with DB_THREAD: the test thread pins two pages, two threads
 // stream other pages through the remaining frames meanwhile.
-TEST_F(Eviction, PagesPinnedByOneThreadSurviveOtherThreadsMisses) {
+TEST_P(Eviction, PagesPinnedByOneThreadSurviveOtherThreadsMisses) {
   constexpr db_pgno_t kStream = 150;  // pages 2 .. 2 + 2 * kStream
   OpenAll(kSmallPool * 2, 2 + 2 * kStream, DB_THREAD);
   void *a = Get(0), *b = Get(1);
@@ -230,7 +243,7 @@ TEST_F(Eviction, PagesPinnedByOneThreadSurviveOtherThreadsMisses) {
 // pages) until memp_fget fails: it fails with ENOMEM, and only once as many
 // pages are pinned as the pool has frames. After one put, a page never
 // seen before can be read.
-TEST_F(Eviction, EnomemOnlyWhenEveryFrameIsPinned) {
+TEST_P(Eviction, EnomemOnlyWhenEveryFrameIsPinned) {
   struct Case {
     size_t size, pagesize;
   };
@@ -284,7 +297,7 @@ TEST_F(Eviction, EnomemOnlyWhenEveryFrameIsPinned) {
 // reads nothing, getting the discarded one reads it. For each position of
 // the discarded page in the set, after the pool has cycled (the CLOCK hand
 // anywhere).
-TEST_F(Eviction, DiscardedPageIsReplacedFirst) {
+TEST_P(Eviction, DiscardedPageIsReplacedFirst) {
   OpenAll(kSmallPool, 100);
   const db_pgno_t frames = static_cast<db_pgno_t>(Frames());
   for (db_pgno_t p = 60; p < 77; p++) GetPut(p);  // cycle the pool
@@ -327,7 +340,7 @@ TEST_F(Eviction, DiscardedPageIsReplacedFirst) {
 // are read. Each dirty page is written exactly once, by pgout, before the
 // read of the page that takes its frame begins (pgin finds the victim's
 // new bytes in the file), and the file ends up with every change.
-TEST_F(Eviction, DirtyVictimIsWrittenBeforeItsFrameIsReused) {
+TEST_P(Eviction, DirtyVictimIsWrittenBeforeItsFrameIsReused) {
   OpenAll(kSmallPool, 40);
   const db_pgno_t frames = static_cast<db_pgno_t>(Frames());
   for (db_pgno_t p = 0; p < frames; p++) {
@@ -375,7 +388,7 @@ TEST_F(Eviction, DirtyVictimIsWrittenBeforeItsFrameIsReused) {
 // holds until all three have called memp_fget): the page is read once,
 // and all three get the same frame with the file's bytes. 40 pages, each
 // missed once by all three.
-TEST_F(Eviction, ConcurrentMissesOfOnePageReadItOnce) {
+TEST_P(Eviction, ConcurrentMissesOfOnePageReadItOnce) {
   constexpr int kThreads = 3;
   constexpr db_pgno_t kPages = 40;
   OpenAll(64 * 1024, kPages, DB_THREAD);
@@ -417,6 +430,33 @@ TEST_F(Eviction, ConcurrentMissesOfOnePageReadItOnce) {
   std::lock_guard<std::mutex> g(Log().m);
   Log().wait_for = 0;
 }
+
+// ================================================ the policy chosen is used
+
+// Pages 0 .. frames-1 fill a fresh pool in order; page 0 is then used again
+// and again; the next miss replaces one page. CLOCK keeps the page in use
+// and replaces another; FIFO replaces the oldest, page 0, however hot.
+TEST_P(Eviction, ThePolicyChosenPicksTheVictim) {
+  OpenAll(kSmallPool, 40);
+  const db_pgno_t frames = static_cast<db_pgno_t>(Frames());
+  for (db_pgno_t p = 0; p < frames; p++) GetPut(p);
+  for (int i = 0; i < 8; i++) GetPut(0);
+  GetPut(frames);  // the miss
+  GetPut(0);
+  const std::string policy = lfm__policy_name(GetParam());
+  if (policy == "fifo") {
+    EXPECT_EQ(ReadsOf(0), 2) << "FIFO kept the oldest page";
+  } else {
+    ASSERT_EQ(policy, "clock");
+    EXPECT_EQ(ReadsOf(0), 1) << "CLOCK replaced the page in use";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, Eviction,
+                         ::testing::Range(0u, lfm__policy_count()),
+                         [](const ::testing::TestParamInfo<unsigned> &info) {
+                           return std::string(lfm__policy_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace lfmtest

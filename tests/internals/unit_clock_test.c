@@ -1,6 +1,6 @@
 /*
  * unit_clock_test.c - what the CLOCK hand does in an elastic (mpool(3))
- * pool, observed through the hand itself: the region's clock_hand moves
+ * pool, observed through the hand itself: CLOCK's hand (lfm__clock_hand) moves
  * only when a sweep runs, so its position says how much work a get or put
  * did, without timing anything.
  *
@@ -15,6 +15,7 @@
 #include "unit_check.h"
 
 #include "buf.h"
+#include "policy.h"
 #include "pool.h"
 #include "region.h"
 
@@ -75,7 +76,7 @@ static int open_pool(struct lfm__pool **mp, struct lfm__fh **mpf)
 
 static uint64_t hand(struct lfm__pool *mp)
 {
-	return atomic_load_explicit(&mp->rh->clock_hand, memory_order_relaxed);
+	return lfm__clock_hand(mp->rh);
 }
 
 static uint32_t resident(struct lfm__pool *mp)

@@ -1,7 +1,8 @@
 /*
- * Unit tests of the region layout and the carving of frames (src/region/region.h,
- * src/region/region.c): budget, chunks, page placement, pointer -> frame mapping
- * and the uniform-stride prefetch hint. One thread.
+ * Unit tests of the region layout and the carving of frames
+ * (src/region/region.h, src/region/region.c): budget, chunks, page placement,
+ * pointer -> frame mapping, the uniform-stride prefetch hint and the parts
+ * the layers above own. One thread.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -446,6 +447,58 @@ static void test_trade(void)
 	lfm__region_destroy_private(rh);
 }
 
+/* The parts modules above own (LFM_REGION_NPARTS): each where off_part
+ * says, cache-line aligned, disjoint, past the descriptors and before the
+ * data; zeroed when init_parts sees them, and initialised before the
+ * magic is stored. */
+static int parts_inited;
+static void init_parts(struct lfm__region_hdr *rh, const void *arg)
+{
+	CHECK(arg == &parts_inited);
+	CHECK_EQ(atomic_load(&rh->magic), 0u); /* not published yet */
+	for (unsigned i = 0; i < LFM_REGION_NPARTS; i++) {
+		unsigned char *p = lfm__region_part(rh, i);
+		for (uint64_t k = 0; k < rh->part_size[i]; k++)
+			CHECK_EQ(p[k], 0);
+		memset(p, 0xa0 + i, rh->part_size[i]);
+	}
+	parts_inited++;
+}
+
+static void test_parts(void)
+{
+	static const uint64_t sizes[LFM_REGION_NPARTS] = {100, 8, 0, 64};
+	struct lfm__region_geom g;
+	memset(&g, 0, sizeof(g));
+	g.cache_bytes = CACHE;
+	g.nfiles_max = 4;
+	g.nhandles = 4;
+	memcpy(g.part_size, sizes, sizeof(sizes));
+	g.init_parts = init_parts;
+	g.init_arg = &parts_inited;
+	parts_inited = 0;
+	struct lfm__region_hdr *rh = lfm__region_create_private(&g);
+	CHECK(rh != NULL);
+	CHECK_EQ(parts_inited, 1);
+	CHECK_EQ(atomic_load(&rh->magic), LFM_REGION_MAGIC);
+	uint64_t end = rh->off_frames +
+		       (uint64_t)rh->nframes_max * sizeof(struct lfm__frame);
+	for (unsigned i = 0; i < LFM_REGION_NPARTS; i++) {
+		CHECK_EQ(rh->part_size[i], sizes[i]);
+		CHECK_EQ(rh->off_part[i] % LFM_CACHELINE, 0u);
+		CHECK(rh->off_part[i] >= end);
+		end = rh->off_part[i] + sizes[i];
+		const unsigned char *p = lfm__region_part(rh, i);
+		for (uint64_t k = 0; k < sizes[i]; k++)
+			CHECK_EQ(p[k], 0xa0 + i); /* nobody wrote over it */
+	}
+	CHECK(rh->off_data >= end);
+	lfm__region_destroy_private(rh);
+	/* A part beyond 1 MiB is no part of a header's kind: refused. */
+	g.part_size[2] = (1u << 20) + 1;
+	CHECK(lfm__region_create_private(&g) == NULL);
+}
+
 int main(void)
 {
 	RUN(test_create_layout);
@@ -461,5 +514,6 @@ int main(void)
 	RUN(test_over_budget_same_stride);
 	RUN(test_retire_and_revive);
 	RUN(test_trade);
+	RUN(test_parts);
 	UNIT_MAIN_END("region");
 }
