@@ -2,10 +2,10 @@
 #include "checkpoint.h"
 #include "lockrank.h"
 
-#include "flush.h"
+#include "filesync.h"
 #include "ftab.h"
 #include "scan.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>

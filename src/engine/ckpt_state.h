@@ -2,7 +2,7 @@
  * ckpt_state.h - memp_sync's checkpoint state: the region's part
  * LFM_PART_CKPT (checkpoint.h describes the protocol).
  *
- * checkpoint.c moves it; flush.c, which checkpoint.c calls and so cannot
+ * checkpoint.c moves it; filesync.c, which checkpoint.c calls and so cannot
  * call back, asks only lfm__ckpt_open_mark which mark a page made dirty
  * again must carry. Nobody else reads it.
  *

@@ -180,7 +180,7 @@ int lfm__pool_key_path(const void *key, char *path, size_t size);
  * `force`), 0 if it is gone. */
 int lfm__pool_unlink(const char *path, int force);
 
-/* Background flushers (flusher.h): n threads keeping pct percent of
+/* Background flushers (bgwriter.h): n threads keeping pct percent of
  * frames clean and unpinned. */
 #define LFM_FLUSH_PCT 20
 #define LFM_FLUSH_MAX 64

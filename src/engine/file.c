@@ -1,9 +1,9 @@
 /* file.c - attaching files to a pool and detaching them: the file registry. */
 #include "pfile.h"
 #include "lockrank.h"
-#include "buf.h"
+#include "getput.h"
 #include "fcookie.h"
-#include "flush.h"
+#include "filesync.h"
 #include "pool.h"
 #include "shm.h"
 #include "stats.h"

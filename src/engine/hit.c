@@ -1,7 +1,7 @@
 /* hit.c - the hit path's early exits (see hit.h for why they are safe). */
 #include "hit.h"
 
-#include "buf.h"
+#include "getput.h"
 #include "victim.h"
 #include "ftab.h"
 #include "pins.h"
@@ -171,7 +171,7 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 }
 
 /* Out of line, so that the put itself makes no call. mpool(3) puts go
- * through buf.c, which names the released frame; this one sheds by CLOCK. */
+ * through getput.c, which names the released frame; this one sheds by CLOCK. */
 static __attribute__((noinline)) int shrink(struct lfm__pool *mp)
 {
 	lfm__victim_shrink(mp, lfm__tls(mp), NULL);
@@ -179,7 +179,7 @@ static __attribute__((noinline)) int shrink(struct lfm__pool *mp)
 }
 
 /* The end of every put that dropped its pin: mpool(3) pools grown past
- * maxcache give frames back (buf.c). */
+ * maxcache give frames back (getput.c). */
 static inline int put_done(struct lfm__fh *mpf)
 {
 	if (mpf->elastic)
@@ -195,7 +195,7 @@ static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
 {
 	struct lfm__region_hdr *rh = mpf->rh;
 
-	/* A mapped file's pages are not pinned (page.c). */
+	/* A mapped file's pages are not pinned (mapped.c). */
 	if (mpf->fast_serial == LFM_NO_FAST_SERIAL)
 		return lfm__put(mpf, page, flags);
 	uint32_t shift =

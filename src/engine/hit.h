@@ -2,7 +2,7 @@
  * hit.h - the hit path: memp_fget and memp_fput of a resident page, in as
  * few instructions as the protocol allows.
  *
- * Nothing here is a new rule. These are early exits of buf.c's general
+ * Nothing here is a new rule. These are early exits of getput.c's general
  * path (get_page and release) for its commonest case, with every choice the
  * general path makes at run time (flags, mapping, which pin, which
  * counters) made once. Anything unusual (a miss, a frame under EXCL or
@@ -30,6 +30,6 @@
  * pool.h), the adapters' view: memp_fget(mpf, pgnoaddr, 0, pagep) and
  * memp_fput(mpf, page, flags) for flags 0 or LFM_PUT_DIRTY, the caller
  * having checked for NULLs. A mapped file or a thread without a pin cache
- * goes to lfm__get or lfm__put, anything else unusual to buf.c. */
+ * goes to lfm__get or lfm__put, anything else unusual to getput.c. */
 
 #endif

@@ -2,9 +2,9 @@
 #include "parts.h"
 
 #include "ckpt_state.h"
-#include "flusher.h"
+#include "bgwriter.h"
 #include "policy.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 /* Called by the region layer on a new region's zeroed parts, before it
  * is published; `arg` is the policy's method table. */

@@ -28,8 +28,8 @@
  * and reads (parts.c asks each at the region's creation). */
 enum {
 	LFM_PART_POLICY, /* the replacement policy (policy.h) */
-	LFM_PART_WAL,	 /* the log's durable LSN (writeback.c) */
-	LFM_PART_FLUSH,	 /* the flushers' wake-up word (flusher.c) */
+	LFM_PART_WAL,	 /* the log's durable LSN (pagewrite.c) */
+	LFM_PART_FLUSH,	 /* the flushers' wake-up word (bgwriter.c) */
 	LFM_PART_CKPT,	 /* memp_sync's checkpoint (ckpt_state.h) */
 	LFM_PART_COUNT
 };
@@ -60,7 +60,7 @@ struct lfm__logflush {
 	struct lfm__logflush *next; /* retired list */
 };
 
-struct lfm__flushers; /* flusher.c */
+struct lfm__flushers; /* bgwriter.c */
 struct lfm__aio;      /* src/os/aio */
 
 /* One memp_register of this process: never changed once published; a
@@ -195,13 +195,13 @@ struct lfm__tls_node {
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
-	/* The page this thread last read from a file on a miss (pageio.c):
+	/* The page this thread last read from a file on a miss (pagefill.c):
 	 * the next page of the same file is read with pread, so that the
 	 * kernel sees a sequential scan and reads ahead. Owner-only. */
 	uint64_t last_fill;
 	struct lfm__tls_node *next;
 	/* Frames the eviction sweeps of this thread's current miss examined
-	 * (victim.c adds, buf.c resets and counts): owner-only. */
+	 * (victim.c adds, getput.c resets and counts): owner-only. */
 	uint64_t swept;
 	/* Read-ahead (prefetch.h), owner-only: this thread's last read miss,
 	 * the first page past the window read ahead of it (0: none), and the

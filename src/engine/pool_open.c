@@ -2,7 +2,7 @@
  * and this process's registrations of file types. */
 #include "pool.h"
 
-#include "flusher.h"
+#include "bgwriter.h"
 #include "parts.h"
 #include "pfile.h"
 #include "prefetch.h"

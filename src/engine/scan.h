@@ -22,7 +22,7 @@
 #define LFM_SCAN_H
 
 #include "pool.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 struct lfm__scan {
 	struct lfm__frame *frames;

@@ -3,11 +3,11 @@
 #include "lockrank.h"
 #include "pfile.h"
 
-#include "flusher.h"
+#include "bgwriter.h"
 #include "ftab.h"
 #include "policy.h"
 #include "recover.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 #include <errno.h>
 

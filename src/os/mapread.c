@@ -116,7 +116,7 @@ void lfm__mapread_open(struct lfm__mapread *m, int fd, uint64_t size)
 	/* Misses are random by nature (the pool keeps the hot pages): a
 	 * fault on a page not in the page cache reads that page only, as
 	 * pread does, instead of reading around it. Sequential misses go to
-	 * pread, which reads ahead (pageio.c). Advice only: failure is
+	 * pread, which reads ahead (pagefill.c). Advice only: failure is
 	 * harmless. */
 	(void)madvise(p, (size_t)len, MADV_RANDOM);
 	m->base = p;

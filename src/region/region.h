@@ -137,7 +137,7 @@ struct lfm__file {
 	/* Totals when the slot was given to this file (stats.h); written
 	 * before `state` is set ACTIVE (release). */
 	uint64_t stat_base[LFM_ST_NCOUNTERS];
-	/* Failed fdatasync calls of the file (flush.c): bumped (release)
+	/* Failed fdatasync calls of the file (filesync.c): bumped (release)
 	 * by the syncer that saw one, after `sync_err` (relaxed) holds the
 	 * error, twice: at once, and once every cached page of the file is
 	 * dirty again. A sync compares the count at its start with the
@@ -296,7 +296,7 @@ struct lfm__region_hdr {
 	 * a few dirty victims while it is non-zero. Relaxed: a stale view
 	 * only changes which victim is chosen. (The log's durable LSN, the
 	 * flushers' wake-up word and the checkpoint's state are parts of
-	 * their modules': writeback.c, flusher.c, ckpt_state.h.) */
+	 * their modules': pagewrite.c, bgwriter.c, ckpt_state.h.) */
 	_Atomic uint32_t nflushers __attribute__((aligned(LFM_CACHELINE)));
 
 	/* Processes attached to a shared region (shm.h): a slot is claimed

@@ -60,7 +60,7 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 /* Owner: empties its entry `word` (loaded as w, naming f), its HELD count
  * becoming DIRECT pins on f (logged in `log`, this process's entry for f
  * in a shared region, held throughout), its SLOTREF dropped. A foreign
- * putter looks for a pin in DIRECT and then in the entries (buf.c
+ * putter looks for a pin in DIRECT and then in the entries (getput.c
  * release()); emptying the entry first and adding to DIRECT after would
  * let it look between the two and find the pin in neither: EINVAL, the pin
  * and its DIRTY lost. So the count is added to DIRECT first. Until the

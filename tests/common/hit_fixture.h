@@ -11,7 +11,7 @@
 //
 // memp_fsync returns DB_INCOMPLETE when a dirty page of the file is still
 // pinned (a user pin, direct or through any thread's cache) and 0 when
-// every dirty page could be written (src/engine/flush.c, src/engine/writeback.c take()):
+// every dirty page could be written (src/engine/filesync.c, src/engine/pagewrite.c take()):
 // with the page made dirty, memp_fsync == 0 shows that no pin is left.
 #ifndef LFMPOOL_TESTS_HIT_FIXTURE_H
 #define LFMPOOL_TESTS_HIT_FIXTURE_H

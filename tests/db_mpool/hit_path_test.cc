@@ -1,5 +1,5 @@
 // The memp_fget / memp_fput fast path (src/engine/hit.c) and its exits to the
-// general path (src/engine/buf.c): misaligned and other-file pointers, pins held
+// general path (src/engine/getput.c): misaligned and other-file pointers, pins held
 // through the thread cache and direct pins, DISCARD, the count limits,
 // statistics, past-the-end pages. Every test checks what the public API
 // shows: return codes, page bytes, the file read back with pread after

@@ -14,7 +14,7 @@
  */
 #include "unit_check.h"
 
-#include "buf.h"
+#include "getput.h"
 #include "policy.h"
 #include "pool.h"
 #include "region.h"

@@ -977,7 +977,7 @@ static void test_alias_other_frame_untouched(void)
 	lfm__region_destroy_private(rh);
 }
 
-/* What the engine's get does (buf.c get_page): the entry first, an insert
+/* What the engine's get does (getput.c get_page): the entry first, an insert
  * on a ghost, else a direct pin and a note; then the put. */
 enum use_how { BY_HIT, BY_INSERT, BY_DIRECT };
 

@@ -14,7 +14,7 @@
  *    that tag, until it unpins; at the end no pins, no EXCL, no WAITERS.
  * 2. tcache_owner_vs_thief: an owner pins one page through its handle
  *    (get / insert / put, direct pins and a note on a first use, as
- *    buf.c does) and writes to it
+ *    getput.c does) and writes to it
  *    while pinned; a thief steals CACHED entries, takes EXCL when it can,
  *    checks that no cache entry still names the frame, checks the owner's
  *    last write is visible, and retags. At the end, after the handle is
@@ -44,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "getput.h"
 #include "frame.h"
 #include "region.h"
 #include "tcache.h"
@@ -347,7 +347,7 @@ static void *tc_owner(void *p)
 	gate_wait((int)x->no + 1);
 	/* `iters` rounds, and on until the thief has taken each frame and
 	 * stolen entries a few times (bounded: at most 20 x iters). The
-	 * engine's get (buf.c get_page): the entry first, an insert on a
+	 * engine's get (getput.c get_page): the entry first, an insert on a
 	 * ghost, else a direct pin, noted when the page was absent. */
 	long min_excl = (long)x->nf * (iters / 200 + 1);
 	long min_stolen = iters / 1000 + 1;

@@ -394,7 +394,7 @@ TEST(NativeThreads, ForeignPutsWhileTheTakerExitsInAPrivatePool) {
 // In a shared region the exiting thread's pins move from its cache entry
 // to DIRECT under its pin-log entry's lock (tcache.c, entry_to_direct);
 // the log shows the new count only when the lock goes. A put that missed
-// the entry must wait for that (buf.c, lfm__buf_drop_pin): without the
+// the entry must wait for that (getput.c, lfm__buf_drop_pin): without the
 // wait it failed 7 runs in 10.
 TEST(NativeThreads, ForeignPutsWhileTheTakerExitsInASharedPool) {
   ForeignPutsWhileTheTakerExitsCase(true);

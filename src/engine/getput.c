@@ -1,5 +1,5 @@
 /*
- * buf.c - getting and releasing pages: the engine behind memp_fget,
+ * getput.c - getting and releasing pages: the engine behind memp_fget,
  * memp_fput and memp_fset (arguments are checked by the API layer).
  *
  * Hit path, in order of cost:
@@ -11,12 +11,12 @@
  * the page meanwhile find the frame, see EXCL and sleep on its state word, so a
  * page is read once however many threads ask for it.
  */
-#include "buf.h"
+#include "getput.h"
 #include "lockrank.h"
 
 #include "victim.h"
 #include "ftab.h"
-#include "pageio.h"
+#include "pagefill.h"
 #include "pins.h"
 #include "prefetch.h"
 #include "scan.h"

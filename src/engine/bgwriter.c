@@ -1,10 +1,10 @@
-/* flusher.c - background flusher threads (see flusher.h). */
-#include "flusher.h"
+/* bgwriter.c - the background writer's flusher threads (see bgwriter.h). */
+#include "bgwriter.h"
 #include "lockrank.h"
 
 #include "recover.h"
 #include "shm.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>

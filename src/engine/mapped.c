@@ -1,6 +1,7 @@
-/* page.c - the general paths of get, put and set: pages of a mapped
- * read-only file are served from the mapping, the rest by buf.c. */
-#include "buf.h"
+/* mapped.c - mapped read-only files: their pages are served from the
+ * mapping; the entry points of the general get, put and set send every
+ * other page to getput.c. */
+#include "getput.h"
 #include "hit.h"
 #include "stats.h"
 

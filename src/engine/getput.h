@@ -1,7 +1,8 @@
-/* buf.h - the engine's page operations (buf.c). Arguments are validated by
- * the API layer; these return 0 or an errno value. */
-#ifndef LFM_BUF_H
-#define LFM_BUF_H
+/* getput.h - the general get, put and set of a cached page (getput.c);
+ * the hit path (hit.c) is their early exit. Arguments are validated by the
+ * API layer; these return 0 or an errno value. */
+#ifndef LFM_GETPUT_H
+#define LFM_GETPUT_H
 
 #include "pool.h"
 
@@ -13,7 +14,7 @@ int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		 void **pagep);
 int lfm__buf_put(struct lfm__fh *mpf, void *page, unsigned long flags);
 /* lfm__new_at and lfm__delete (mpool_new with MPOOL_PAGE_REQUEST,
- * mpool_delete) are defined in buf.c and declared in engine.h. */
+ * mpool_delete) are defined in getput.c and declared in engine.h. */
 int lfm__buf_set(struct lfm__fh *mpf, void *page, unsigned long flags);
 /* Drops a pin on f (holding `tag`) that is not in the calling thread's own
  * cache, applying set/clear: a direct pin of this process, else a HELD

@@ -1,6 +1,8 @@
 /*
- * writeback.h - writing dirty pages back in runs: the engine behind
- * memp_fsync, memp_sync, memp_trickle, the flushers and dirty victims.
+ * pagewrite.h - writing pages: the one write primitive (write-ahead rule,
+ * pgout on copies, pwritev), in runs of consecutive dirty pages; the
+ * engine behind memp_fsync, memp_sync, memp_trickle, the flushers and
+ * dirty victims.
  *
  * A run is up to LFM_WB_RUN pages of one file with consecutive page
  * numbers, each frame held in EXCL (so nobody pins, changes or evicts the
@@ -18,8 +20,8 @@
  * A failed run leaves every page dirty and unchanged; EXCL is released by
  * the caller either way.
  */
-#ifndef LFM_WRITEBACK_H
-#define LFM_WRITEBACK_H
+#ifndef LFM_PAGEWRITE_H
+#define LFM_PAGEWRITE_H
 
 #include "pool.h"
 

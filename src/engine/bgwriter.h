@@ -1,9 +1,9 @@
 /*
- * flusher.h - background flusher threads: this process's writers of dirty,
- * unpinned pages, so that a miss finds a clean victim.
+ * bgwriter.h - the background writer: this process's flusher threads,
+ * writers of dirty, unpinned pages, so that a miss finds a clean victim.
  *
  * Each of the n threads owns a contiguous n-th of the frame array and runs
- * trickle passes over it (writeback.h) to keep `clean_pct` percent of its
+ * trickle passes over it (pagewrite.h) to keep `clean_pct` percent of its
  * frames clean and unpinned. After a pass that wrote something it goes
  * again at once; otherwise it sleeps on its wake-up word, 20 ms after a
  * pass that found work and twice as long after each idle one (up to 1 s),
@@ -18,8 +18,8 @@
  * run it is writing (its frames are released) and writes nothing after the
  * join returns.
  */
-#ifndef LFM_FLUSHER_H
-#define LFM_FLUSHER_H
+#ifndef LFM_BGWRITER_H
+#define LFM_BGWRITER_H
 
 #include "pool.h"
 

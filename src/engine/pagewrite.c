@@ -1,5 +1,5 @@
-/* writeback.c - writing dirty pages in runs (see writeback.h). */
-#include "writeback.h"
+/* pagewrite.c - writing pages, in runs (see pagewrite.h). */
+#include "pagewrite.h"
 #include "lockrank.h"
 #include "pfile.h"
 #include "scan.h"

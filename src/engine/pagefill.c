@@ -1,5 +1,6 @@
-/* pageio.c - page reads and writes with pgin/pgout (see pageio.h). */
-#include "pageio.h"
+/* pagefill.c - a page read (or zeroed) into its frame, then pgin (see
+ * pagefill.h). */
+#include "pagefill.h"
 #include "pfile.h"
 
 #include "fileio.h"

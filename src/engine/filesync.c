@@ -1,5 +1,5 @@
-/* flush.c - writing dirty pages back (see flush.h). */
-#include "flush.h"
+/* filesync.c - syncing files (see filesync.h). */
+#include "filesync.h"
 #include "ckpt_state.h"
 #include "lockrank.h"
 #include "pfile.h"
@@ -10,7 +10,7 @@
 #include "pins.h"
 #include "scan.h"
 #include "stats.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,16 +1,18 @@
-/* flush.h - writing dirty pages back: memp_fsync and mpool_sync, and the
- * durability step every sync ends with (memp_sync: checkpoint.h). */
-#ifndef LFM_FLUSH_H
-#define LFM_FLUSH_H
+/* filesync.h - syncing files: memp_fsync and mpool_sync write a file's
+ * dirty pages and make them durable, the fdatasync step every sync ends
+ * with (memp_sync's checkpoints: checkpoint.h), and a temporary file's
+ * pages dropped at its last close. */
+#ifndef LFM_FILESYNC_H
+#define LFM_FILESYNC_H
 
 #include "pool.h"
-#include "writeback.h"
+#include "pagewrite.h"
 
 /*
  * Writes the dirty pages of file `slot` (or of every file when slot is -1)
  * that no user has pinned; pages that thread caches merely reference are
  * taken back from them first, then made durable (lfm__flush_durable).
- * Adjacent pages go out in runs (writeback.h), sorted by page number.
+ * Adjacent pages go out in runs (pagewrite.h), sorted by page number.
  * With `pinned_too` (mpool_sync) pinned pages are written as well, from a
  * copy taken under a pin of our own.
  * Returns 0, LFM_INCOMPLETE (some were pinned), or the first error (the

@@ -1,12 +1,12 @@
 /*
- * pageio.h - reading one page from its file into a frame (writes:
- * writeback.h).
+ * pagefill.h - reading one page from its file into a frame (writes:
+ * pagewrite.h).
  *
  * It runs with LFM_F_EXCL held on the frame by the caller, so the
  * page bytes are stable and nobody else reads them meanwhile.
  */
-#ifndef LFM_PAGEIO_H
-#define LFM_PAGEIO_H
+#ifndef LFM_PAGEFILL_H
+#define LFM_PAGEFILL_H
 
 #include "pool.h"
 #include "stats.h"
