@@ -72,33 +72,6 @@ int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r)
 	return rc;
 }
 
-int lfm__aio_progress(struct lfm__aio_req *r, ssize_t res, ssize_t *out)
-{
-	r->moved += (size_t)res;
-	if (r->iovcnt > 0) {
-		*out = (ssize_t)r->moved; /* not continued (aio.h) */
-		return 1;
-	}
-	if (res == 0 && r->moved < r->len) {
-		/* End of file for a read; a write that makes no progress. */
-		*out = r->write ? -EIO : (ssize_t)r->moved;
-		return 1;
-	}
-	if (r->moved < r->len)
-		return 0;
-	*out = (ssize_t)r->moved;
-	return 1;
-}
-
-void lfm__aio_finish(struct lfm__aio *q, struct lfm__aio_req *r, ssize_t res)
-{
-	r->done(r, res); /* r is the caller's again from here */
-	pthread_mutex_lock(&q->lock);
-	q->inflight--;
-	pthread_cond_broadcast(&q->room);
-	pthread_mutex_unlock(&q->lock);
-}
-
 void lfm__aio_wait_room(struct lfm__aio *q)
 {
 	pthread_mutex_lock(&q->lock);

@@ -10,7 +10,7 @@
 
 #define LFM_AIO_THREADS_MAX 4
 
-struct engine {
+struct threads_state {
 	pthread_mutex_t lock; /* head, tail, stop */
 	pthread_cond_t work;
 	struct lfm__aio_req *head, *tail;
@@ -80,7 +80,7 @@ static ssize_t transfer(struct lfm__aio_req *r)
 
 static void *worker(void *arg)
 {
-	struct engine *e = arg;
+	struct threads_state *e = arg;
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		while (e->head == NULL && !e->stop)
@@ -99,9 +99,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int start(struct lfm__aio *q, struct lfm__aio_req *r)
+static int threads_start(struct lfm__aio *q, struct lfm__aio_req *r)
 {
-	struct engine *e = q->e;
+	struct threads_state *e = q->e;
 	pthread_mutex_lock(&e->lock);
 	if (e->tail != NULL)
 		e->tail->next = r;
@@ -113,9 +113,9 @@ static int start(struct lfm__aio *q, struct lfm__aio_req *r)
 	return 0;
 }
 
-static void stop(struct lfm__aio *q)
+static void threads_stop(struct lfm__aio *q)
 {
-	struct engine *e = q->e;
+	struct threads_state *e = q->e;
 	pthread_mutex_lock(&e->lock);
 	e->stop = 1;
 	pthread_cond_broadcast(&e->work);
@@ -127,11 +127,12 @@ static void stop(struct lfm__aio *q)
 	free(e);
 }
 
-static const struct lfm__aio_engine threads_engine = {start, stop};
+static const struct lfm__aio_engine threads_engine = {threads_start,
+						      threads_stop};
 
 int lfm__aio_threads_open(struct lfm__aio *q)
 {
-	struct engine *e = calloc(1, sizeof(*e));
+	struct threads_state *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ENOMEM;
 	pthread_mutex_init(&e->lock, NULL);
@@ -148,7 +149,7 @@ int lfm__aio_threads_open(struct lfm__aio *q)
 		int rc = pthread_create(&e->tid[e->n], NULL, worker, e);
 		if (rc != 0) {
 			if (e->n == 0) {
-				stop(q);
+				threads_stop(q);
 				return rc;
 			}
 			break; /* fewer threads: still correct */

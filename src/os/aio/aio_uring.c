@@ -14,7 +14,7 @@
 #include <liburing.h>
 #include <stdlib.h>
 
-struct engine {
+struct uring_state {
 	struct io_uring ring;
 	pthread_mutex_t sq_lock;
 	pthread_t reaper;
@@ -22,7 +22,7 @@ struct engine {
 };
 
 /* Prepares and submits r's remaining bytes. Under e->sq_lock. */
-static int submit_locked(struct engine *e, struct lfm__aio_req *r)
+static int submit_locked(struct uring_state *e, struct lfm__aio_req *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	if (sqe == NULL)
@@ -47,9 +47,9 @@ static int submit_locked(struct engine *e, struct lfm__aio_req *r)
 	return n < 0 ? -n : 0;
 }
 
-static int start(struct lfm__aio *q, struct lfm__aio_req *r)
+static int uring_start(struct lfm__aio *q, struct lfm__aio_req *r)
 {
-	struct engine *e = q->e;
+	struct uring_state *e = q->e;
 	/* One sqe carries at most 4 GiB less a byte; pages are far smaller. */
 	if (r->len > 0x7ffff000u)
 		return EINVAL;
@@ -61,7 +61,7 @@ static int start(struct lfm__aio *q, struct lfm__aio_req *r)
 
 /* A completion of `res` for r: finished, or its rest started (a short
  * transfer, or one the kernel interrupted). */
-static void complete(struct engine *e, struct lfm__aio_req *r, int res)
+static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 {
 	ssize_t out;
 	if (res >= 0 && lfm__aio_progress(r, res, &out)) {
@@ -81,7 +81,7 @@ static void complete(struct engine *e, struct lfm__aio_req *r, int res)
 
 static void *reaper(void *arg)
 {
-	struct engine *e = arg;
+	struct uring_state *e = arg;
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_wait_cqe(&e->ring, &cqe);
@@ -101,9 +101,9 @@ static void *reaper(void *arg)
 	}
 }
 
-static void stop(struct lfm__aio *q)
+static void uring_stop(struct lfm__aio *q)
 {
-	struct engine *e = q->e;
+	struct uring_state *e = q->e;
 	pthread_mutex_lock(&e->sq_lock);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	io_uring_prep_nop(sqe);
@@ -117,11 +117,11 @@ static void stop(struct lfm__aio *q)
 	free(e);
 }
 
-static const struct lfm__aio_engine uring_engine = {start, stop};
+static const struct lfm__aio_engine uring_engine = {uring_start, uring_stop};
 
 int lfm__aio_uring_open(struct lfm__aio *q)
 {
-	struct engine *e = calloc(1, sizeof(*e));
+	struct uring_state *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ENOMEM;
 	/* depth requests and stop's no-op. */
