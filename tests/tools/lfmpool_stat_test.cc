@@ -992,10 +992,12 @@ TEST_F(StatTest, ADamagedHeaderIsRefusedByAJoinerToo) {
   std::string region = pool_ + "/" + kRegionFile;
   off_t size = static_cast<off_t>(FileSize(region));
   // off_files (bytes 64..71 of the header) raised past the file's end.
+  // Whole copies: a joiner reads the region's parts (policy.h) past the
+  // first 64 KiB too.
   std::string geom =
-      CopyRegion(dir_, region, "geom", 65536, size,
+      CopyRegion(dir_, region, "geom", size, size,
                  [](std::vector<uint8_t> &v) { v[64 + 5] ^= 0x7f; });
-  std::string whole = CopyRegion(dir_, region, "whole", 65536, size, nullptr);
+  std::string whole = CopyRegion(dir_, region, "whole", size, size, nullptr);
   ExpectRefused(Tool({"-h", geom}), "damaged region header");
   Child j;
   ASSERT_TRUE(j.Start([&] {
