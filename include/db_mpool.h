@@ -134,6 +134,13 @@ typedef struct __db_mpool_stat {
 	unsigned long st_ckpt_pages;
 	unsigned long st_ckpt_last_usec;
 	unsigned long st_pin_limit; /* memp_fget calls that returned EAGAIN */
+	/* memp_fprefetch and read-ahead: pages read ahead of their gets, and
+	 * those whose read failed or came up short (their gets read them). */
+	unsigned long st_prefetch;
+	unsigned long st_prefetch_lost;
+	/* The engine of this process's prefetch reads: 0 none yet, 1
+	 * io_uring, 2 I/O threads (io_uring refused). */
+	unsigned long st_io_engine;
 } DB_MPOOL_STAT;
 
 typedef struct __db_mpool_fstat {
@@ -159,6 +166,8 @@ typedef struct __db_mpool_fstat {
 	unsigned long st_bg_write_errors;
 	unsigned long st_log_flush;
 	unsigned long st_pin_limit;
+	unsigned long st_prefetch;
+	unsigned long st_prefetch_lost;
 } DB_MPOOL_FSTAT;
 
 /* memp_open / memp_fopen flags (Berkeley DB 2.x values). */

@@ -18,6 +18,7 @@ static void pool_stat(DB_MPOOL_STAT *g, const struct lfm__pstat *s)
 	COPY(g, s, st_page_clean);
 	COPY(g, s, st_page_dirty);
 	COPY(g, s, st_pages);
+	COPY(g, s, st_io_engine);
 #define POOL_COPY(f, c, k, sc, n, t) LFM__IF_POOL_##sc(COPY(g, s, st_##f);)
 	LFM_STATS(POOL_COPY)
 #undef POOL_COPY

@@ -41,10 +41,15 @@ static struct lfm__aio *queue(struct lfm__pool *mp)
 		    : strcmp(want, "threads") == 0  ? LFM_AIO_THREADS
 		    : strcmp(want, "io_uring") == 0 ? LFM_AIO_URING
 						    : LFM_AIO_ANY;
-		if (lfm__aio_open(mp->aio_depth, k, &q) == 0)
+		if (lfm__aio_open(mp->aio_depth, k, &q) == 0) {
 			atomic_store_explicit(&mp->aio, q,
 					      memory_order_release);
-		else
+			if (mp->lock_owner != 0) /* shared: lfmpool-stat */
+				atomic_store_explicit(
+				    &mp->rh->proc_io[mp->lock_owner - 1],
+				    (uint32_t)lfm__aio_kind_of(q),
+				    memory_order_relaxed);
+		} else
 			mp->aio_failed = 1;
 	}
 	lfm__pmutex_unlock_ranked(&mp->lock);
@@ -84,9 +89,12 @@ static void read_done(struct lfm__aio_req *r, ssize_t res)
 					 p->iov[i].iov_base);
 		if (rc != 0) {
 			give_back(mp, p->f[i], tag);
+			lfm__stat_add(NULL, mp->rh, p->slot,
+				      LFM_ST_PREFETCH_LOST, 1);
 			continue;
 		}
 		lfm__stat_add(NULL, mp->rh, p->slot, LFM_ST_IN, 1);
+		lfm__stat_add(NULL, mp->rh, p->slot, LFM_ST_PREFETCH, 1);
 		if (mp->rh->elastic)
 			atomic_fetch_add_explicit(&mp->rh->resident, 1,
 						  memory_order_relaxed);
@@ -144,8 +152,9 @@ static int submit_run(struct lfm__aio *q, struct pf_read **pp)
 	p->r.iovcnt = (int)p->n;
 	p->r.done = read_done;
 	p->r.arg = p;
+	int n = (int)p->n; /* p is the completion's once submitted */
 	if (lfm__aio_submit(q, &p->r) == 0)
-		return (int)p->n;
+		return n;
 	for (uint32_t i = 0; i < p->n; i++)
 		give_back(p->mp, p->f[i], lfm__tag(p->slot, p->first + i));
 	free(p);
@@ -293,5 +302,8 @@ void lfm__prefetch_close(struct lfm__pool *mp)
 	    atomic_load_explicit(&mp->aio, memory_order_acquire);
 	if (q != NULL)
 		lfm__aio_close(q);
+	if (q != NULL && mp->lock_owner != 0)
+		atomic_store_explicit(&mp->rh->proc_io[mp->lock_owner - 1], 0,
+				      memory_order_relaxed);
 	atomic_store_explicit(&mp->aio, NULL, memory_order_relaxed);
 }

@@ -316,6 +316,11 @@ struct lfm__region_hdr {
 	 * recovery of a dead slot (its threads died with it). lfmpool-stat
 	 * sums the live slots'. Relaxed, as `nflushers`. */
 	_Atomic uint32_t proc_flushers[LFM_NPROCS];
+	/* The engine of each process slot's prefetch reads (src/os/aio's
+	 * kind: 0 none yet), stored by the process when it opens its I/O
+	 * queue and cleared when it closes it; lfmpool-stat shows the live
+	 * slots'. Relaxed: a report, read by no code path. */
+	_Atomic uint32_t proc_io[LFM_NPROCS];
 	/* memp_sync statistics (checkpoint.c): calls, DB_INCOMPLETE
 	 * answers, pages written, and the last call's duration in
 	 * nanoseconds. Relaxed: counted once a call, off every hot path. */

@@ -69,7 +69,9 @@
   X(ckpt_incomplete,  CKPT_INCOMPLETE, HDR, P, ckpt_incomplete, 0)            \
   X(ckpt_pages,       CKPT_PAGES,  HDR, P,  ckpt_pages,       0)              \
   X(ckpt_last_usec,   CKPT_LAST_USEC, HDR, P, ckpt_last_usec, 0)           \
-  X(pin_limit,        PINLIMIT,    SUM, PF, pin_limit,        "gets failed with EAGAIN (a page at its pin limit)")
+  X(pin_limit,        PINLIMIT,    SUM, PF, pin_limit,        "gets failed with EAGAIN (a page at its pin limit)") \
+  X(prefetch,         PREFETCH,    SUM, PF, prefetched,       "pages read ahead of their gets (memp_fprefetch, read-ahead)") \
+  X(prefetch_lost,    PREFETCH_LOST, SUM, PF, prefetch_lost,  "prefetched pages not read whole (their gets read them)")
 /* clang-format on */
 
 /* Filters for the generators: LFM__IF_<kind or scope>(...) is its
@@ -107,6 +109,9 @@ struct lfm__pstat {
 	/* Gauges: the budget, the hash table, the pages held now. */
 	uint64_t st_cachesize, st_hash_buckets, st_page_clean, st_page_dirty,
 	    st_pages;
+	/* The calling process's prefetch I/O engine (aio.h's kind: 0 before
+	 * its first prefetch). */
+	uint64_t st_io_engine;
 #define LFM__PSTAT_FIELD(f, c, k, s, n, t) LFM__IF_POOL_##s(uint64_t st_##f;)
 	LFM_STATS(LFM__PSTAT_FIELD)
 #undef LFM__PSTAT_FIELD

@@ -32,6 +32,12 @@ struct opts {
 	int json, pages;
 };
 
+/* A process's prefetch I/O engine (src/os/aio's kinds). */
+static const char *io_name(uint32_t k)
+{
+	return k == 1 ? "io_uring" : k == 2 ? "threads" : "none";
+}
+
 static void usage(FILE *to)
 {
 	fprintf(to,
@@ -255,12 +261,13 @@ static void text_report(const char *path, const struct rview_sample *s)
 		       U(f->misses));
 		print_file_name(f);
 	}
-	printf("processes\n  %4s %8s %5s %8s %8s\n", "SLOT", "PID", "STATE",
-	       "PINS", "FLUSHERS");
+	printf("processes\n  %4s %8s %5s %8s %8s %9s\n", "SLOT", "PID", "STATE",
+	       "PINS", "FLUSHERS", "IO");
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct rview_proc *r = &s->procs[i];
-		printf("  %4u %8d %5s %8llu %8u\n", r->slot, r->pid,
-		       r->alive ? "alive" : "dead", U(r->pins), r->flushers);
+		printf("  %4u %8d %5s %8llu %8u %9s\n", r->slot, r->pid,
+		       r->alive ? "alive" : "dead", U(r->pins), r->flushers,
+		       io_name(r->io));
 	}
 	printf("hash table\n  %u buckets, %u occupied, longest chain %llu "
 	       "(the longest a lookup walked), %u now, mean chain %.2f (of "
@@ -480,7 +487,7 @@ static void json_sample(const char *path, const struct rview_sample *s,
 		       q->slot, q->pid, q->alive ? "true" : "false");
 		JU("pins", q->pins), putchar(',');
 		JU("flushers", q->flushers);
-		putchar('}');
+		printf(",\"io_engine\":\"%s\"}", io_name(q->io));
 	}
 	printf("],\"hash\":{");
 	JU("buckets", p->buckets), putchar(',');

@@ -175,6 +175,9 @@ static void read_procs(struct lfm__region_hdr *rh, int fd, uint32_t nframes,
 							  memory_order_relaxed)
 				   : 0;
 		out->pool.flushers += pr->flushers;
+		pr->io = alive ? atomic_load_explicit(&rh->proc_io[k],
+						      memory_order_relaxed)
+			       : 0;
 	}
 }
 

@@ -90,6 +90,8 @@ struct rview_proc {
 	int alive;	   /* 1: its slot's lock is held; 0: it died */
 	uint64_t pins;	   /* user pins it holds (direct and cached) */
 	uint32_t flushers; /* flusher threads it runs (0 once dead) */
+	uint32_t io;	   /* its prefetch I/O engine: 0 none, 1 io_uring,
+			      2 threads (0 once dead) */
 };
 
 struct rview_page {

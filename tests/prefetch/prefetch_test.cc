@@ -59,7 +59,11 @@ TEST_P(Prefetch, EachPageIsReadOnceAndTheGetsFindIt) {
   DB_MPOOL_STAT s = Stat(mp_);
   EXPECT_EQ(s.st_page_in, want.size());  // once each: no get read again
   EXPECT_EQ(s.st_cache_miss, 0u);
+  EXPECT_EQ(s.st_prefetch, want.size());
+  EXPECT_EQ(s.st_prefetch_lost, 0u);
+  EXPECT_EQ(s.st_io_engine, std::string(GetParam()) == "io_uring" ? 1u : 2u);
   EXPECT_EQ(FStatOf(mp_, Path()).st_page_in, want.size());
+  EXPECT_EQ(FStatOf(mp_, Path()).st_prefetch, want.size());
 }
 
 TEST_P(Prefetch, CachedPagesAndPagesPastTheEndCostNothing) {
@@ -182,6 +186,10 @@ TEST_P(PrefetchFault, AFailedReadIsTheResultOfItsOwnGetAndItsFrameGoesBack) {
     ASSERT_EQ(p, nullptr);
   }
   g_armed = false;
+  // Each round's prefetch of kBad failed: counted, and read by its get.
+  // The first round read kBad - 1 .. kBad + 1 with one vector read, which
+  // stopped at kBad: kBad + 1 was lost too (its get read it).
+  EXPECT_EQ(Stat(mp_).st_prefetch_lost, 41u);
   GetCheckPut(kBad);
   // Every frame can still be pinned at once: none was kept.
   std::vector<void *> pinned;

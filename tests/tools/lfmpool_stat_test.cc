@@ -373,6 +373,7 @@ TEST_F(StatTest, FiguresEqualMemPStatAndPagesAreTheResidentOnes) {
   EXPECT_EQ(pr["pid"].U(), static_cast<unsigned long long>(h.pid()));
   EXPECT_TRUE(pr["alive"].b);
   EXPECT_EQ(pr["pins"].U(), 4u);
+  EXPECT_EQ(pr["io_engine"].str, "none");  // it never prefetched
 
   // Pages: exactly the resident ones, with their pins and dirty bits, each
   // in a frame of its own, with its file's page size and no LSN (the files
@@ -555,6 +556,51 @@ TEST_F(StatTest, PagesWrittenByFlushers) {
   EXPECT_EQ(j["pool"]["written_flushers"].U(), 8u);
   c.Send("exit");
   EXPECT_TRUE(c.WaitOk());
+}
+
+// ------------------------------------------------------- prefetch
+
+// A process's prefetch reads show their engine (memp_stat's st_io_engine,
+// lfmpool-stat's io_engine) and their pages (prefetched), each engine in
+// turn (LFMPOOL_IO_ENGINE).
+TEST_F(StatTest, PrefetchEngineAndPages) {
+  std::string f = dir_.File("p.db");
+  MakeFile(f, 16, 4096);
+  for (const char *engine : {"io_uring", "threads"}) {
+    Child c;
+    ASSERT_TRUE(c.Start([&] {
+      setenv("LFMPOOL_IO_ENGINE", engine, 1);
+      DB_MPOOL *mp;
+      C_OK(OpenShared(pool_.c_str(), DB_CREATE, 32 * 4096, &mp));
+      DB_MPOOLFILE *mf;
+      C_OK(OpenFile(mp, f, 4096, &mf));
+      db_pgno_t want[] = {1, 2, 3, 9};
+      size_t started = 0;
+      C_OK(memp_fprefetch(mf, want, 4, &started));
+      C_CHECK(started == 4);
+      void *pg;
+      for (db_pgno_t p : want) {  // each waits for its read, if need be
+        Get(mf, p, &pg);
+        C_OK(memp_fput(mf, pg, 0));
+      }
+      DB_MPOOL_STAT *g = nullptr;
+      C_OK(memp_stat(mp, &g, nullptr, nullptr));
+      C_CHECK(g->st_io_engine == (strcmp(engine, "io_uring") == 0 ? 1u : 2u));
+      C_CHECK(g->st_prefetch == 4 && g->st_prefetch_lost == 0);
+      free(g);
+      Tell("ready");
+      C_HEAR("exit");
+      C_OK(memp_close(mp));
+    }));
+    ASSERT_TRUE(c.Expect("ready"));
+    Json j = Sample(Tool({"-h", pool_, "--json"}));
+    ASSERT_EQ(j["procs"].arr.size(), 1u);
+    EXPECT_EQ(j["procs"].arr[0]["io_engine"].str, engine);
+    EXPECT_EQ(j["pool"]["prefetched"].U(), 4u);
+    c.Send("exit");
+    EXPECT_TRUE(c.WaitOk());
+    ASSERT_EQ(memp_unlink(pool_.c_str(), 1, nullptr), 0);
+  }
 }
 
 // ------------------------------------------------------- flushers of the dead
