@@ -63,22 +63,12 @@ static int miss(struct lfm__pool *mp, struct lfm__tls_node *t,
 	uint32_t slot = lfm__tag_slot(tag);
 	struct lfm__file *file = &lfm__files(rh)[slot];
 	struct lfm__frame *v;
-	uint32_t examined = 0;
 
 	int rc = victim_counted(mp, t, slot, file->pagesize, &v);
 	if (rc != 0)
 		return rc;
-	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
-	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
-		/* Another thread inserted it meanwhile: use theirs. v goes
-		 * back as a free frame (not VALID, untagged). */
-		lfm__mutex_unlock_ranked(&b->lock);
-		lfm__frame_release_excl(v, 0, 0);
-		return LFM_RETRY;
-	}
-	atomic_store_explicit(&v->tag, tag, memory_order_relaxed);
-	lfm__ftab_link(rh, b, v);
-	lfm__mutex_unlock_ranked(&b->lock);
+	if (!lfm__victim_publish(mp, b, v, tag))
+		return LFM_RETRY; /* another thread's is there: use theirs */
 
 	rc = lfm__page_fill(mp, v, tag, how, t);
 	if (rc != 0) {

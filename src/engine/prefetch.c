@@ -116,20 +116,11 @@ static struct lfm__frame *publish(struct lfm__pool *mp, struct lfm__tls_node *t,
 	struct lfm__frame *v;
 	if (lfm__ftab_find(rh, b, tag, &examined) != NULL)
 		return NULL; /* resident or being read: costs nothing more */
-	if (lfm__victim_get(mp, lfm__files(rh)[lfm__tag_slot(tag)].pagesize, t,
-			    &v) != 0)
+	uint32_t ps = lfm__files(rh)[lfm__tag_slot(tag)].pagesize;
+	if (lfm__victim_get(mp, ps, t, &v) != 0)
 		return NULL; /* every frame pinned: a hint is not worth a wait
 			      */
-	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
-	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
-		lfm__mutex_unlock_ranked(&b->lock);
-		lfm__frame_release_excl(v, 0, 0);
-		return NULL;
-	}
-	atomic_store_explicit(&v->tag, tag, memory_order_relaxed);
-	lfm__ftab_link(rh, b, v);
-	lfm__mutex_unlock_ranked(&b->lock);
-	return v;
+	return lfm__victim_publish(mp, b, v, tag) ? v : NULL;
 }
 
 /* Starts the run's read; *p is then the queue's (NULL). A queue that

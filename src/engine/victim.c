@@ -405,3 +405,23 @@ void lfm__victim_shrink(struct lfm__pool *mp, struct lfm__tls_node *t,
 		lfm__frame_release_excl(f, 0, 0); /* free, not VALID */
 	}
 }
+
+int lfm__victim_publish(struct lfm__pool *mp, struct lfm__bucket *b,
+			struct lfm__frame *v, uint64_t tag)
+{
+	struct lfm__region_hdr *rh = mp->rh;
+	uint32_t examined = 0;
+	LFM_ASSERT(atomic_load_explicit(&v->state, memory_order_relaxed) &
+		   LFM_F_EXCL);
+	lfm__mutex_lock_ranked(&b->lock, mp->lock_owner, LFM_RANK_BUCKET);
+	if (lfm__ftab_find(rh, b, tag, &examined) != NULL) {
+		lfm__mutex_unlock_ranked(&b->lock);
+		lfm__frame_release_excl(v, 0,
+					0); /* free: not VALID, untagged */
+		return 0;
+	}
+	atomic_store_explicit(&v->tag, tag, memory_order_relaxed);
+	lfm__ftab_link(rh, b, v);
+	lfm__mutex_unlock_ranked(&b->lock);
+	return 1;
+}

@@ -28,6 +28,13 @@
 int lfm__victim_get(struct lfm__pool *mp, uint32_t pagesize,
 		    struct lfm__tls_node *t, struct lfm__frame **out);
 
+/* Publishes v (from lfm__victim_get: EXCL, untagged) as page `tag`'s frame
+ * in its bucket b, under b's lock, unless the page is there already (put
+ * there meanwhile by another thread): then v goes back free. 1 published,
+ * 0 not. Whoever finds v from now on sees EXCL and waits for its fill. */
+int lfm__victim_publish(struct lfm__pool *mp, struct lfm__bucket *b,
+			struct lfm__frame *v, uint64_t tag);
+
 /* With EXCL held on a VALID frame: writes it if dirty, unlinks it, clears
  * its tag and VALID. Returns 0 or the write error (frame then unchanged). */
 int lfm__victim_evict(struct lfm__pool *mp, struct lfm__frame *f,
