@@ -8,8 +8,8 @@
  *   get       uniform random gets through a 16384-frame pool (no hints)
  *   prefetch  the same, a list of 16 random pages prefetched, then got
  *   scan      gets of pages n, n+1, ... (MB/s)
- *   write     random gets made dirty through a pool 1/8 the file, with
- *             flushers: pages written a second
+ *   write     random gets made dirty (16 at a time, prefetched) through a
+ *             pool 1/8 the file, with flushers: pages written a second
  *   bdb       Berkeley DB 5.3's random gets (cold_bdb.c)
  *
  * --direct opens the pool with DB_MPOOL_DIRECT.
@@ -127,7 +127,7 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 			else
 				list[i] = rnd(npages);
 		}
-		if (strcmp(mode, "prefetch") == 0)
+		if (strcmp(mode, "prefetch") == 0 || write)
 			memp_fprefetch(mpf, list, 16, NULL);
 		for (int i = 0; i < 16; i++)
 			get_put(mpf, list[i], write);

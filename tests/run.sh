@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: plain build, then ThreadSanitizer, then
 # AddressSanitizer+UndefinedBehaviorSanitizer, then the debug checks
-# (--config=debug: preconditions and lock ranks asserted). Installs its
-# own packages.
+# (--config=debug: preconditions and lock ranks asserted), then the I/O
+# suites on the threads engine (LFMPOOL_IO_ENGINE). Installs its own
+# packages.
 # Then the install test (tests/install/run.sh: install.sh into a temporary
 # prefix). Ends with one line "tests: N passed, N failed" counting GoogleTest
 # cases over the four configurations and the install test's checks.
@@ -61,6 +62,10 @@ run plain //...
 run tsan --config=tsan //tests/...
 run asan --config=asan //tests/...
 run debug --config=debug //tests/...
+# The I/O queue's fallback engine (src/os/aio) behind the write-back,
+# prefetch and shared-pool suites, the fault seam's writes included.
+run io-threads --test_env=LFMPOOL_IO_ENGINE=threads //tests/writeback/... \
+	//tests/prefetch/... //tests/direct/... //tests/shared/...
 
 echo "=== install: bash tests/install/run.sh"
 install_log=$(mktemp)

@@ -1,5 +1,6 @@
 /* bgwriter.c - the background writer's flusher threads (see bgwriter.h). */
 #include "bgwriter.h"
+#include "ioq.h"
 #include "lockrank.h"
 
 #include "recover.h"
@@ -185,6 +186,9 @@ int lfm__flushers_set(struct lfm__pool *mp, int n, int pct)
 	if (mp->flushers != NULL) {
 		stop_threads(mp, mp->flushers, mp->flushers->n);
 		mp->flushers = NULL;
+		/* Their runs still on the I/O queue finish too: the old set
+		 * writes nothing after this returns. */
+		lfm__ioq_drain(mp);
 	}
 	/* Shared pools keep one watcher for dead processes when no flusher
 	 * runs (stopping for memp_close passes pct -1: none at all). */

@@ -1,9 +1,11 @@
 /* pagewrite.c - writing pages, in runs (see pagewrite.h). */
 #include "pagewrite.h"
 #include "lockrank.h"
+#include "ioq.h"
 #include "pfile.h"
 #include "scan.h"
 
+#include "aio.h"
 #include "fileio.h"
 #include "stats.h"
 #include "tcache.h"
@@ -80,33 +82,37 @@ struct run {
 };
 
 /*
- * The one write of pages to their file: pages first..first+n-1 of file
- * `slot`, from src[0..n). Copies are taken first when the file has a
- * pgout (it may transform in place; the cache keeps the plain form) or
- * when `snapshot` (the caller holds pins, not EXCL: users may change the
- * bytes meanwhile). Then the write-ahead rule for the largest page LSN,
- * pgout on each copy, one pwritev, the file marked unsynced, LFM_ST_OUT.
- * Frame state (DIRTY, EXCL) is the caller's. *top gets the largest LSN
- * written, if any (*has_lsn).
+ * The one write of pages to their file, in two halves: pages
+ * first..first+n-1 of file `slot`, from src[0..n).
+ *
+ * prepare: copies are taken first when the file has a pgout (it may
+ * transform in place; the cache keeps the plain form) or when `snapshot`
+ * (the caller holds pins, not EXCL: users may change the bytes
+ * meanwhile); then the write-ahead rule for the largest page LSN, and
+ * pgout on each copy. iov[] gets what to write, *copy what to free after,
+ * *fd where. *top gets the largest LSN, if any (*has_lsn).
+ *
+ * written: the file marked unsynced, LFM_ST_OUT. Frame state (DIRTY,
+ * EXCL) is the caller's.
  */
-static int write_pages(struct lfm__pool *mp, uint32_t slot, uint32_t first,
-		       void *const *src, uint32_t n, int snapshot,
-		       struct lfm__tls_node *t, int *has_lsn,
-		       struct lfm__lsn *top)
+static int prepare(struct lfm__pool *mp, uint32_t slot, uint32_t first,
+		   void *const *src, uint32_t n, int snapshot,
+		   struct iovec *iov, char **copyp, int *fd, int *has_lsn,
+		   struct lfm__lsn *top)
 {
 	LFM_ASSERT(n >= 1 && n <= LFM_WB_RUN);
 	LFM_ASSERT(!lfm__rank_held_any(LFM_RANK_BUCKET)); /* it writes */
 	struct lfm__region_hdr *rh = mp->rh;
 	size_t ps = lfm__files(rh)[slot].pagesize;
 	lfm__fnptr pgout = lfm__pfile_fn(mp, slot, 1);
-	struct iovec iov[LFM_WB_RUN];
 	char *copy = NULL;
 	struct lfm__lsn lsn;
 	int rc = 0;
 
 	*has_lsn = 0;
-	int fd = lfm__pfile_wfd(mp, slot);
-	if (fd < 0)
+	*copyp = NULL;
+	*fd = lfm__pfile_wfd(mp, slot);
+	if (*fd < 0)
 		return EACCES; /* another process's temporary file */
 	if (pgout != NULL || snapshot) {
 		/* Aligned as the frames are: direct I/O needs it. */
@@ -135,16 +141,44 @@ static int write_pages(struct lfm__pool *mp, uint32_t slot, uint32_t first,
 		rc = lfm__wb_wal(mp, slot, top);
 	for (uint32_t i = 0; i < n && rc == 0 && pgout != NULL; i++)
 		rc = lfm__pgcall(mp, slot, pgout, first + i, iov[i].iov_base);
-	if (rc == 0)
-		rc = lfm__pwritev_full(fd, iov, (int)n, (uint64_t)first * ps);
+	if (rc != 0) {
+		free(copy);
+		*has_lsn = 0;
+		return rc;
+	}
+	*copyp = copy;
+	return 0;
+}
+
+static void written(struct lfm__pool *mp, uint32_t slot, uint32_t n,
+		    struct lfm__tls_node *t)
+{
+	atomic_store_explicit(&lfm__files(mp->rh)[slot].unsynced, 1,
+			      memory_order_relaxed);
+	lfm__stat_add(t, mp->rh, slot, LFM_ST_OUT, n);
+}
+
+/* Both halves, and the pwritev between them, on the calling thread. */
+static int write_pages(struct lfm__pool *mp, uint32_t slot, uint32_t first,
+		       void *const *src, uint32_t n, int snapshot,
+		       struct lfm__tls_node *t, int *has_lsn,
+		       struct lfm__lsn *top)
+{
+	struct iovec iov[LFM_WB_RUN];
+	char *copy;
+	int fd;
+	int rc = prepare(mp, slot, first, src, n, snapshot, iov, &copy, &fd,
+			 has_lsn, top);
+	if (rc != 0)
+		return rc;
+	size_t ps = lfm__files(mp->rh)[slot].pagesize;
+	rc = lfm__pwritev_full(fd, iov, (int)n, (uint64_t)first * ps);
 	free(copy);
 	if (rc != 0) {
 		*has_lsn = 0;
 		return rc;
 	}
-	atomic_store_explicit(&lfm__files(rh)[slot].unsynced, 1,
-			      memory_order_relaxed);
-	lfm__stat_add(t, rh, slot, LFM_ST_OUT, n);
+	written(mp, slot, n, t);
 	return 0;
 }
 
@@ -210,13 +244,104 @@ int lfm__wb_write_pinned(struct lfm__pool *mp, struct lfm__frame *f,
 	return rc;
 }
 
+/* A flusher's run in flight on the I/O queue: its frames stay in EXCL
+ * until the write is done, and the completion releases them. */
+struct run_io {
+	struct lfm__aio_req r;
+	struct lfm__pool *mp;
+	uint32_t slot, n;
+	char *copy;
+	struct lfm__frame *f[LFM_WB_RUN];
+	struct iovec iov[LFM_WB_RUN];
+};
+
+/* On the queue's thread: the run's write is done (`res` bytes, or
+ * -errno). As run_flush does after a synchronous write: the file marked
+ * unsynced and DIRTY cleared before EXCL goes, or, if the write failed,
+ * the pages left dirty and the failure counted (no caller hears of a
+ * flusher's errors, rule 16). */
+static void run_done(struct lfm__aio_req *r, ssize_t res)
+{
+	struct run_io *w = r->arg;
+	int ok = res == (ssize_t)r->len;
+	if (ok)
+		written(w->mp, w->slot, w->n, NULL);
+	else
+		lfm__stat_add(NULL, w->mp->rh, w->slot, LFM_ST_BGWERR, 1);
+	for (uint32_t i = 0; i < w->n; i++) {
+		if (ok)
+			atomic_fetch_and_explicit(&w->f[i]->state, ~LFM_F_DIRTY,
+						  memory_order_release);
+		lfm__frame_release_excl(w->f[i], 0, 0);
+	}
+	free(w->copy);
+	free(w);
+}
+
+/* A flusher's run handed to the I/O queue, so that a flusher keeps many
+ * writes in flight: 0 (its frames are the completion's now), -1 (not
+ * handed over: write it here), or an errno (it failed before its write:
+ * the write-ahead rule or pgout). The io_uring engine bypasses the fault
+ * seam (fileio.h), so while a test's table is installed it is not used. */
+static int run_submit(struct lfm__pool *mp, struct run *r)
+{
+	struct lfm__aio *q = lfm__ioq(mp);
+	if (q == NULL || (lfm__aio_kind_of(q) == LFM_AIO_URING &&
+			  lfm__fileio() != &lfm__fileio_sys))
+		return -1;
+	struct run_io *w = malloc(sizeof(*w));
+	if (w == NULL)
+		return -1;
+	void *src[LFM_WB_RUN];
+	for (uint32_t i = 0; i < r->n; i++)
+		src[i] = lfm__frame_page(mp->rh, r->f[i]);
+	struct lfm__lsn top;
+	int has, fd;
+	int rc = prepare(mp, r->slot, r->first, src, r->n, 0, w->iov, &w->copy,
+			 &fd, &has, &top);
+	if (rc != 0) {
+		free(w);
+		return rc;
+	}
+	size_t ps = lfm__files(mp->rh)[r->slot].pagesize;
+	memset(&w->r, 0, sizeof(w->r));
+	w->r.fd = fd;
+	w->r.write = 1;
+	w->r.iov = w->iov;
+	w->r.iovcnt = (int)r->n;
+	w->r.len = ps * r->n;
+	w->r.off = (uint64_t)r->first * ps;
+	w->r.done = run_done;
+	w->r.arg = w;
+	w->mp = mp;
+	w->slot = r->slot;
+	w->n = r->n;
+	memcpy(w->f, r->f, sizeof(*r->f) * r->n);
+	if (lfm__aio_submit(q, &w->r) != 0) {
+		free(w->copy);
+		free(w);
+		return -1; /* the queue is full: the flusher writes it */
+	}
+	return 0;
+}
+
 /* Writes and releases the run's frames; records the outcome. */
 static void run_flush(struct lfm__pool *mp, struct run *r,
 		      struct lfm__tls_node *t, struct lfm__wb_result *res)
 {
 	if (r->n == 0)
 		return;
-	int rc = run_write(mp, r, t, &res->has_lsn, &res->max_lsn);
+	int rc = r->background ? run_submit(mp, r) : -1;
+	if (rc == 0) {
+		/* In flight: written, as far as this pass can tell. */
+		for (uint32_t i = 0; i < r->n; i++)
+			r->c[i]->result = LFM_WB_WRITTEN;
+		res->nwrote += r->n;
+		r->n = 0;
+		return;
+	}
+	if (rc < 0)
+		rc = run_write(mp, r, t, &res->has_lsn, &res->max_lsn);
 	for (uint32_t i = 0; i < r->n; i++) {
 		r->c[i]->result = rc == 0 ? LFM_WB_WRITTEN : LFM_WB_FAILED;
 		lfm__frame_release_excl(r->f[i], 0, 0);

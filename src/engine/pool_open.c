@@ -5,6 +5,7 @@
 #include "bgwriter.h"
 #include "parts.h"
 #include "pfile.h"
+#include "ioq.h"
 #include "prefetch.h"
 #include "pinlog.h"
 #include "policy.h"
@@ -131,10 +132,11 @@ static void detach(struct lfm__pool *mp)
 
 int lfm__pool_close(struct lfm__pool *mp)
 {
-	/* Reads in flight finish into the region first. */
-	lfm__prefetch_close(mp);
 	/* First, so that nothing is written after memp_close returns. */
 	(void)lfm__flushers_set(mp, 0, -1);
+	/* Then the reads and the flushers' writes in flight finish into the
+	 * region. */
+	lfm__ioq_close(mp);
 	/* After this no dying thread touches the region (tls.c). */
 	lfm__tls_unregister_pool(mp);
 	while (mp->mpfs != NULL) {

@@ -5,6 +5,7 @@
 #include "pfile.h"
 
 #include "aio.h"
+#include "ioq.h"
 #include "ftab.h"
 #include "stats.h"
 #include "victim.h"
@@ -22,39 +23,6 @@ struct pf_read {
 	struct lfm__frame *f[LFM_PF_RUN];
 	struct iovec iov[LFM_PF_RUN];
 };
-
-/* The process's queue, opened at the first prefetch. NULL: it could not
- * be (then prefetches start nothing). */
-static struct lfm__aio *queue(struct lfm__pool *mp)
-{
-	struct lfm__aio *q =
-	    atomic_load_explicit(&mp->aio, memory_order_acquire);
-	if (q != NULL)
-		return q;
-	lfm__pmutex_lock_ranked(&mp->lock, LFM_RANK_POOL);
-	q = atomic_load_explicit(&mp->aio, memory_order_relaxed);
-	if (q == NULL && !mp->aio_failed) {
-		/* LFMPOOL_IO_ENGINE names one engine (tests run both). */
-		const char *want = getenv("LFMPOOL_IO_ENGINE");
-		enum lfm__aio_kind k =
-		    want == NULL		    ? LFM_AIO_ANY
-		    : strcmp(want, "threads") == 0  ? LFM_AIO_THREADS
-		    : strcmp(want, "io_uring") == 0 ? LFM_AIO_URING
-						    : LFM_AIO_ANY;
-		if (lfm__aio_open(mp->aio_depth, k, &q) == 0) {
-			atomic_store_explicit(&mp->aio, q,
-					      memory_order_release);
-			if (mp->lock_owner != 0) /* shared: lfmpool-stat */
-				atomic_store_explicit(
-				    &mp->rh->proc_io[mp->lock_owner - 1],
-				    (uint32_t)lfm__aio_kind_of(q),
-				    memory_order_relaxed);
-		} else
-			mp->aio_failed = 1;
-	}
-	lfm__pmutex_unlock_ranked(&mp->lock);
-	return q;
-}
 
 /* Unpublishes a frame whose read failed and frees it, waking whoever
  * sleeps on it: they look again and read the page themselves. */
@@ -158,7 +126,7 @@ static size_t prefetch_pages(struct lfm__pool *mp, struct lfm__tls_node *t,
 			     uint32_t slot, const uint32_t *pgnos, size_t n)
 {
 	struct lfm__file *file = &lfm__files(mp->rh)[slot];
-	struct lfm__aio *q = queue(mp);
+	struct lfm__aio *q = lfm__ioq(mp);
 	struct pf_read *p = NULL;
 	size_t started = 0;
 	int full = q == NULL;
@@ -278,23 +246,4 @@ int lfm__prefetch_depth(struct lfm__pool *mp, unsigned depth)
 		mp->aio_depth = depth;
 	lfm__pmutex_unlock_ranked(&mp->lock);
 	return rc;
-}
-
-int lfm__prefetch_engine(struct lfm__pool *mp)
-{
-	struct lfm__aio *q =
-	    atomic_load_explicit(&mp->aio, memory_order_acquire);
-	return q != NULL ? (int)lfm__aio_kind_of(q) : 0;
-}
-
-void lfm__prefetch_close(struct lfm__pool *mp)
-{
-	struct lfm__aio *q =
-	    atomic_load_explicit(&mp->aio, memory_order_acquire);
-	if (q != NULL)
-		lfm__aio_close(q);
-	if (q != NULL && mp->lock_owner != 0)
-		atomic_store_explicit(&mp->rh->proc_io[mp->lock_owner - 1], 0,
-				      memory_order_relaxed);
-	atomic_store_explicit(&mp->aio, NULL, memory_order_relaxed);
 }

@@ -52,12 +52,4 @@ void lfm__readahead(struct lfm__pool *mp, struct lfm__tls_node *t,
 void lfm__readahead_wait(struct lfm__pool *mp, struct lfm__tls_node *t,
 			 uint64_t tag);
 
-/* The I/O queue's engine, or 0 before the first prefetch opened it
- * (enum lfm__aio_kind, aio.h). */
-int lfm__prefetch_engine(struct lfm__pool *mp);
-
-/* Waits for this process's prefetch reads, then closes its queue (pool
- * close, before the region goes). */
-void lfm__prefetch_close(struct lfm__pool *mp);
-
 #endif

@@ -2,7 +2,7 @@
  * has open (engine.h): the region's sums (stat_read.h), which the adapters
  * copy out. */
 #include "pool.h"
-#include "prefetch.h"
+#include "ioq.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 void lfm__pool_stat(struct lfm__pool *mp, struct lfm__pstat *g)
 {
 	lfm__stat_pool(mp->rh, g);
-	g->st_io_engine = (uint64_t)lfm__prefetch_engine(mp);
+	g->st_io_engine = (uint64_t)lfm__ioq_engine(mp);
 }
 
 int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,

@@ -80,6 +80,14 @@ void lfm__aio_wait_room(struct lfm__aio *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
+void lfm__aio_drain(struct lfm__aio *q)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->inflight > 0)
+		pthread_cond_wait(&q->room, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
 unsigned lfm__aio_inflight(struct lfm__aio *q)
 {
 	pthread_mutex_lock(&q->lock);

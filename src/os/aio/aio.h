@@ -78,6 +78,9 @@ int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r);
 /* Waits until fewer than depth requests are in flight. */
 void lfm__aio_wait_room(struct lfm__aio *q);
 
+/* Waits until no request is in flight. Not from a `done` callback. */
+void lfm__aio_drain(struct lfm__aio *q);
+
 /* Requests submitted and not yet done. */
 unsigned lfm__aio_inflight(struct lfm__aio *q);
 
