@@ -13,10 +13,13 @@
  * page is still in the pool's care: whoever writes it later reports
  * that write's own result (rule 16).
  *
+ * A flusher hands its runs to the I/O queue (ioq.h), so that many are in
+ * flight; their frames stay in EXCL until each write is done.
+ *
  * The set is replaced whole under mp->flush_lock; stopping sets `stop`,
- * bumps the wake-up word and wakes sleepers, then joins: a flusher finishes the
- * run it is writing (its frames are released) and writes nothing after the
- * join returns.
+ * bumps the wake-up word and wakes sleepers, joins, then drains the I/O
+ * queue: the old set's runs are all written (their frames released) and
+ * nothing is written for it after that.
  */
 #ifndef LFM_BGWRITER_H
 #define LFM_BGWRITER_H
