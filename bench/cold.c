@@ -10,6 +10,8 @@
  *   scan      gets of pages n, n+1, ... (MB/s)
  *   write     random gets made dirty (16 at a time, prefetched) through a
  *             pool 1/8 the file, with flushers: pages written a second
+ *   create    the same without reads: random pages past the end, created
+ *             (DB_MPOOL_CREATE) and dirtied; the file is cut back after
  *   bdb       Berkeley DB 5.3's random gets (cold_bdb.c)
  *
  * --direct opens the pool with DB_MPOOL_DIRECT.
@@ -36,6 +38,11 @@ static uint32_t rnd(uint32_t n)
 {
 	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
 	return (uint32_t)((rng >> 33) % n);
+}
+
+static int write_mode(const char *mode)
+{
+	return strcmp(mode, "write") == 0 || strcmp(mode, "create") == 0;
 }
 
 static double now(void)
@@ -88,10 +95,10 @@ static double run_pread(const char *path, uint32_t npages, double secs)
 }
 
 /* Gets (and puts) of one page: its first byte is read. */
-static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty)
+static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty, int flags)
 {
 	void *p;
-	int rc = memp_fget(mpf, &pg, 0, &p);
+	int rc = memp_fget(mpf, &pg, flags, &p);
 	if (rc != 0)
 		die("memp_fget", rc);
 	if (dirty)
@@ -104,7 +111,8 @@ static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty)
 static double run_pool(const char *mode, const char *path, uint32_t npages,
 		       double secs, int direct, uint64_t *out_pages)
 {
-	int write = strcmp(mode, "write") == 0;
+	int create = strcmp(mode, "create") == 0;
+	int write = create || strcmp(mode, "write") == 0;
 	DB_ENV env;
 	memset(&env, 0, sizeof(env));
 	env.mp_size = write ? (size_t)npages * PAGE / 8 : 16384u * PAGE;
@@ -124,13 +132,16 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 		for (int i = 0; i < 16; i++, n++) {
 			if (strcmp(mode, "scan") == 0)
 				list[i] = next = (next + 1) % npages;
+			else if (create)
+				list[i] = npages + rnd(npages);
 			else
 				list[i] = rnd(npages);
 		}
-		if (strcmp(mode, "prefetch") == 0 || write)
+		if (strcmp(mode, "prefetch") == 0 || (write && !create))
 			memp_fprefetch(mpf, list, 16, NULL);
 		for (int i = 0; i < 16; i++)
-			get_put(mpf, list[i], write);
+			get_put(mpf, list[i], write,
+				create ? DB_MPOOL_CREATE : 0);
 	}
 	double dt = t - t0;
 	DB_MPOOL_STAT *gs;
@@ -139,6 +150,8 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 		free(gs);
 	}
 	memp_close(mp); /* writes nothing: the rate is what was written */
+	if (create && truncate(path, (off_t)npages * PAGE) != 0)
+		die("truncate", 5); /* the next run's file is the same */
 	return (write ? (double)*out_pages : (double)n) / dt;
 }
 
@@ -184,7 +197,7 @@ int main(int argc, char **argv)
 		       r * PAGE / 1e6);
 	else
 		printf("%s%s %.0f %s/s\n", mode, direct ? "-direct" : "", r,
-		       strcmp(mode, "write") == 0 ? "pages" : "ops");
+		       write_mode(mode) ? "pages" : "ops");
 	if (direct)
 		printf("page-cache %llu of %llu pages the run moved\n",
 		       (unsigned long long)cached_pages(path),

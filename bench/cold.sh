@@ -44,7 +44,7 @@ for ((r = 0; r < rounds; r++)); do
 	for m in pread get prefetch bdb scan; do
 		read -r _ v[${m}_$r] _ < <($bin $m "$file" --seconds "$secs")
 	done
-	for m in prefetch scan write; do
+	for m in prefetch scan write create; do
 		out=$($bin $m "$file" --direct --seconds "$secs")
 		v[${m}d_$r]=$(awk 'NR==1 {print $2}' <<<"$out")
 		v[${m}d_mem_$r]=$(awk 'NR==2 {printf "%.4f", ($4 ? $2 / $4 : 0)}' <<<"$out")
@@ -70,4 +70,6 @@ printf '%-44s %12s  %s x fio seq (goal 0.8)\n' "lfmpool scan, direct (MB/s)" "$(
 	"$(ratio "$(med scand)" "$(med fio_seq)")"
 printf '%-44s %12s  %s x fio qd32 writes (goal 0.6)\n' "lfmpool write-back, direct (pages/s)" "$(med writed)" \
 	"$(ratio "$(med writed)" "$(med fio_rw32)")"
+printf '%-44s %12s  %s x fio qd32 writes\n' "  the same without reads (created pages)" "$(med created)" \
+	"$(ratio "$(med created)" "$(med fio_rw32)")"
 printf '%-44s %12s  (goal < 0.01)\n' "page cache after a direct scan / pages read" "$(med scand_mem)"
