@@ -110,9 +110,10 @@ struct lfm__pool {
 	/* Shared regions: this process's pin log (pinlog.h); NULL: private.
 	 * Fixed while the pool is open. */
 	_Atomic uint16_t *plog;
-	/* Prefetch reads (prefetch.h): the I/O queue, opened at the first
-	 * prefetch under lock (published with release, read with acquire);
-	 * its depth, fixed from then on; and whether opening it failed. */
+	/* The I/O queue of prefetches and flusher runs (ioq.h), opened at
+	 * first use under lock (published with release, read with acquire);
+	 * its depth, fixed from then on; and whether it failed to open or
+	 * was closed (then it is never opened again). */
 	struct lfm__aio *_Atomic aio;
 	unsigned aio_depth;
 	int aio_failed;
