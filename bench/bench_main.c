@@ -1,17 +1,12 @@
 /*
  * bench_main.c - the driver's threads mode and main(): lfmpool against
- * Berkeley DB 5.3's mpool in this process, with one reference beside them
- * (the bare probe in the hit workloads, the pread floor in the miss
- * workloads), alternating runs: run r goes lfmpool, BDB, reference when r
- * is even and the reverse when odd, so all see the same machine noise. A
- * run opens a fresh private pool on the system's own copy of the data
- * file, warms it (every page once, in order; two-file workloads: all of
- * one file, then move to the other), times the crew (bench_run.c) for
- * --seconds and reads the statistics. A wrong page or an error fails the
- * benchmark (exit status 1) after the report (docs/benchmarks.md).
+ * Berkeley DB 5.3's mpool in this process, with one reference beside them,
+ * in alternating runs (docs/benchmarks.md, "mpool_bench: method"). A run
+ * opens a fresh private pool on the system's own copy of the data file,
+ * warms it, times the crew (bench_run.c) and reads the statistics. A wrong
+ * page or an error fails the benchmark (exit status 1) after the report.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench_dist.h"
-#include "bench_procs.h"
-#include "bench_report.h"
-#include "bench_run.h"
+#include "bench_driver.h"
+#include "bench_rng.h"
 
 #ifndef BENCH_PROCS_MODE
 #define BENCH_PROCS_MODE 0 /* 1: mpool_bench_procs */
@@ -63,9 +56,7 @@ static void on_signal(int sig)
 	_exit(sig == SIGALRM ? 3 : 130);
 }
 
-/* A fatal signal: remove the files, then die of the signal as before
- * (SA_RESETHAND restored the default action; the faulting instruction runs
- * again, or the signal is raised again). */
+/* Then dies of the signal (SA_RESETHAND restored the default action). */
 static void on_fatal(int sig)
 {
 	say("mpool_bench: FAILED: fatal signal; data files removed\n");
@@ -100,36 +91,20 @@ static void make_one(int s, int k)
 	static const uint32_t size[] = {BENCH_PAGE_SIZE, BENCH_PAGE_SIZE_LARGE,
 					BENCH_PAGE_SIZE};
 
-	if ((size_t)snprintf(g_path[s][k], sizeof(g_path[s][k]), "%s/%s%s.db",
-			     g_dir, systems[s]->csv,
-			     suffix[k]) >= sizeof(g_path[s][k]))
-		die("TMPDIR too long");
+	snprintf(g_path[s][k], sizeof(g_path[s][k]), "%s/%s%s.db", g_dir,
+		 systems[s]->csv, suffix[k]);
 	bench_make_file(g_path[s][k], size[k],
 			k == 2 ? BIG_FILE_PAGES : FILE_PAGES);
 }
 
-static void make_dir(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	if (base == NULL || base[0] == '\0')
-		base = "/tmp";
-	if ((size_t)snprintf(g_dir, sizeof(g_dir), "%s/mpool-bench.XXXXXX",
-			     base) >= sizeof(g_dir))
-		die("TMPDIR too long");
-	if (mkdtemp(g_dir) == NULL) {
-		int e = errno;
-
-		g_dir[0] = '\0';
-		die("mkdtemp under %s: %s", base, strerror(e));
-	}
-}
-
 static void make_files(void)
 {
+	const char *base = getenv("TMPDIR");
 	int two_files = 0;
 
-	make_dir();
+	bench_mkdtemp(g_dir, sizeof(g_dir),
+		      base != NULL && base[0] != '\0' ? base : "/tmp",
+		      "mpool-bench.XXXXXX");
 	for (int w = 0; w < NWORKLOADS; w++)
 		two_files |= opt.wl_on[w] && workloads[w].run_pagesize != 0;
 	for (int s = 0; s < NSYS; s++) {
@@ -601,8 +576,7 @@ static int threads_main(void)
 {
 	double t_start = bench_now();
 
-	zipf_build();
-	if (zipf_check() != 0)
+	if (zipf_init() != 0)
 		return 1;
 	catch_signals();
 	open_csv();

@@ -1,12 +1,10 @@
 /*
  * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
  * a pool shared between processes (docs/benchmarks.md, "The processes
- * benchmark"). A measurement creates the pool in a fresh directory and
- * preloads the --pages of the data file; forks --procs children, each
- * joining with its own handle, warming up (unless --cold) and starting its
- * crew (bench_run.c); closes the "go" pipe to start them all at once; sums
- * their ops / elapsed; checks that the pool-wide miss count did not move
- * (all hits); removes the pool. Runs alternate which system goes first.
+ * benchmark"). A measurement creates and preloads the pool, forks the
+ * children (each joins, warms up and starts its crew), starts them all at
+ * once by closing the "go" pipe, sums their ops / elapsed, checks that the
+ * pool-wide miss count did not move and removes the pool.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_procs.h"
-#include "bench_report.h"
-#include "bench_run.h"
+#include "bench_driver.h"
 
 #define MAX_PROCS 16
 #define READY_MS  60000 /* a child's open and thread start */
@@ -552,10 +548,7 @@ int procs_main(void)
 	ncells = list_cells(cells);
 	print_header(); /* the date and machine only */
 	g_cache = (size_t)opt.pages * BENCH_PAGE_SIZE / 4 * 5;
-	if ((size_t)snprintf(g_top, sizeof(g_top), "%s/mpool-procs.XXXXXX",
-			     base) >= sizeof(g_top) ||
-	    mkdtemp(g_top) == NULL)
-		die("mkdtemp under %s: %s", base, strerror(errno));
+	bench_mkdtemp(g_top, sizeof(g_top), base, "mpool-procs.XXXXXX");
 	if ((size_t)snprintf(g_data, sizeof(g_data), "%s/data.db", g_top) >=
 	    sizeof(g_data))
 		die("%s: name too long", g_top);
