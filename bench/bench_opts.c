@@ -76,75 +76,58 @@ void die(const char *fmt, ...)
 
 /*
  * Every option, once: getopt_long's entry, the mode it belongs to ('T'
- * threads, 'P' processes, 'B' both) and its --help line. Flags set their
+ * threads, 'P' processes, 'B' both) and its --help line. A flag sets its
  * int through getopt_long.
  */
 static const struct optdef {
-	struct option o;
+	const char *name;
+	int has_arg;
+	int *flag; /* set to val by getopt_long; NULL: val is returned */
+	int val;
 	char mode;
 	const char *arg, *help;
 } optdefs[] = {
-    {{"workload", 1, NULL, 'w'}, 'B', "LIST", "workloads, or a group (below)"},
-    {{"threads", 1, NULL, 't'}, 'B', "LIST", "thread counts (per process)"},
-    {{"procs", 1, NULL, 'p'}, 'P', "LIST", "process counts (default 1,2)"},
-    {{"seconds", 1, NULL, 's'}, 'B', "S", "timed period of a run"},
-    {{"runs", 1, NULL, 'r'}, 'B', "N", "runs per system per cell (5)"},
-    {{"csv", 1, NULL, 'c'}, 'T', "FILE", "every run's Mops/s (and p99s)"},
-    {{"data", 1, NULL, 'd'},
-     'B',
-     "FILE",
-     "per cell and system the median, minimum and maximum\n"
-     "                     Mops/s, tab-separated (bench/plot.sh draws it)"},
-    {{"bdb-sizing", 1, NULL, 'b'},
-     'T',
-     "pages|bytes",
+#define MORE "\n                     " /* a help text's next line */
+    {"workload", 1, NULL, 'w', 'B', "LIST", "workloads, or a group (below)"},
+    {"threads", 1, NULL, 't', 'B', "LIST", "thread counts (per process)"},
+    {"procs", 1, NULL, 'p', 'P', "LIST", "process counts (default 1,2)"},
+    {"seconds", 1, NULL, 's', 'B', "S", "timed period of a run"},
+    {"runs", 1, NULL, 'r', 'B', "N", "runs per system per cell (5)"},
+    {"csv", 1, NULL, 'c', 'T', "FILE",
+     "every run's Mops/s (and p99s), a row each"},
+    {"data", 1, NULL, 'd', 'B', "FILE",
+     "per cell and system the median, minimum and maximum" MORE
+     "Mops/s, tab-separated (bench/plot.sh draws it)"},
+    {"bdb-sizing", 1, NULL, 'b', 'T', "pages|bytes",
      "BDB's cache holds lfmpool's pages (default) or bytes"},
-    {{"bdb-dirty", 1, NULL, 'D'},
-     'T',
-     "internal|api",
-     "BDB's dirty gets: __memp_fget (default), or\n"
-     "                     DB_MPOOLFILE->get, which drops the flag"},
-    {{"seed", 1, NULL, 'S'}, 'T', "N", "the workers' seed (42)"},
-    {{"clean-pct", 1, NULL, 'C'},
-     'T',
-     "N",
-     "dirty-flush-on: lfmpool flushers' target (0: the\n"
-     "                     library's default, 20)"},
-    {{"trickle-pct", 1, NULL, 'T'},
-     'T',
-     "N",
+    {"bdb-dirty", 1, NULL, 'D', 'T', "internal|api",
+     "BDB's dirty gets: __memp_fget (default), or" MORE
+     "DB_MPOOLFILE->get, which drops the flag"},
+    {"seed", 1, NULL, 'S', 'T', "N", "the workers' seed (42)"},
+    {"clean-pct", 1, NULL, 'C', 'T', "N",
+     "dirty-flush-on: lfmpool flushers' target (0: the" MORE
+     "library's default, 20)"},
+    {"trickle-pct", 1, NULL, 'T', 'T', "N",
      "dirty-flush-on: BDB's memp_trickle percentage (20)"},
-    {{"trickle-pause-us", 1, NULL, 'P'},
-     'T',
-     "N",
+    {"trickle-pause-us", 1, NULL, 'P', 'T', "N",
      "dirty-flush-on: pause between two memp_trickle (1000)"},
-    {{"bare", 0, &opt.bare, 1},
-     'T',
-     NULL,
+    {"pages", 1, NULL, 'G', 'P', "N", "pages in the file and the pool"},
+    {"dir", 1, NULL, 'i', 'P', "DIR",
+     "where the temporary directory goes (default" MORE
+     "/dev/shm, else $TMPDIR, else /tmp)"},
+    {"bare", 0, &opt.bare, 1, 'T', NULL,
      "hit workloads: also the bare probe (default)"},
-    {{"no-bare", 0, &opt.bare, 0}, 'T', NULL, "lfmpool and BDB only"},
-    {{"floor", 0, &opt.floor, 1},
-     'T',
-     NULL,
+    {"no-bare", 0, &opt.bare, 0, 'T', NULL, "lfmpool and BDB only"},
+    {"floor", 0, &opt.floor, 1, 'T', NULL,
      "miss workloads: also the pread floor (default)"},
-    {{"floor-copy", 0, NULL, 'm'},
-     'T',
-     NULL,
+    {"floor-copy", 0, NULL, 'm', 'T', NULL,
      "the floor copies from a mapping (lfmpool's way)"},
-    {{"no-floor", 0, &opt.floor, 0}, 'T', NULL, "lfmpool and BDB only"},
-    {{"bdb", 0, &opt.bdb, 1}, 'T', NULL, "run Berkeley DB 5.3 (default)"},
-    {{"no-bdb", 0, &opt.bdb, 0},
-     'T',
-     NULL,
+    {"no-floor", 0, &opt.floor, 0, 'T', NULL, "lfmpool and BDB only"},
+    {"bdb", 0, &opt.bdb, 1, 'T', NULL, "run Berkeley DB 5.3 (default)"},
+    {"no-bdb", 0, &opt.bdb, 0, 'T', NULL,
      "lfmpool and the workload's reference only"},
-    {{"pages", 1, NULL, 'G'}, 'P', "N", "pages in the file and the pool"},
-    {{"dir", 1, NULL, 'i'},
-     'P',
-     "DIR",
-     "where the temporary directory goes (default\n"
-     "                     /dev/shm, else $TMPDIR, else /tmp)"},
-    {{"cold", 0, &opt.cold, 1}, 'P', NULL, "children skip their warm-up"},
-    {{"help", 0, NULL, 'h'}, 'B', NULL, "this text"},
+    {"cold", 0, &opt.cold, 1, 'P', NULL, "children skip their warm-up"},
+    {"help", 0, NULL, 'h', 'B', NULL, "this text"},
 };
 #define NOPTS ((int)(sizeof(optdefs) / sizeof(optdefs[0])))
 
@@ -163,9 +146,11 @@ static void usage(FILE *f)
 	for (int i = 0; i < NOPTS; i++) {
 		if (!in_mode(optdefs[i].mode))
 			continue;
-		snprintf(left, sizeof(left), "--%s %s", optdefs[i].o.name,
+		snprintf(left, sizeof(left), "--%s %s", optdefs[i].name,
 			 optdefs[i].arg != NULL ? optdefs[i].arg : "");
-		fprintf(f, "  %-18s %s\n", left, optdefs[i].help);
+		/* A long one gets its help on the next line. */
+		fprintf(f, "  %-18s%s%s\n", left,
+			strlen(left) > 18 ? MORE : " ", optdefs[i].help);
 	}
 	fprintf(f, "workloads:");
 	for (int w = 0; w < NWORKLOADS; w++)
@@ -381,15 +366,16 @@ void parse_args(int argc, char **argv, int procs_mode)
 		g_prog = "mpool_bench_procs";
 	defaults();
 	for (i = 0; i < NOPTS; i++)
-		longopts[i] = optdefs[i].o;
+		longopts[i] =
+		    (struct option){optdefs[i].name, optdefs[i].has_arg,
+				    optdefs[i].flag, optdefs[i].val};
 	i = -1;
 	/* An option of the other mode is refused. A short option (its
 	 * letter is its val) leaves i at -1: found by its val. */
 	while ((c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h",
 				longopts, &i)) != -1) {
 		for (int k = 0; i < 0 && k < NOPTS; k++)
-			i = optdefs[k].o.val == c && !optdefs[k].o.flag ? k
-									: -1;
+			i = optdefs[k].val == c && !optdefs[k].flag ? k : -1;
 		if (c == '?' || i < 0 || !in_mode(optdefs[i].mode)) {
 			usage(stderr);
 			exit(2);
