@@ -106,6 +106,12 @@ static inline int cell_on(int w, int t)
 		opt.threads[t] <= workloads[w].max_threads);
 }
 
+/* Every cell run, in report order. */
+#define FOR_CELLS(w, t)                                                        \
+	for (int w = 0; w < NWORKLOADS; w++)                                   \
+		for (int t = 0; t < opt.nthreads; t++)                         \
+			if (cell_on(w, t))
+
 /* Does system s run in workload w? The bare probe never evicts: it runs
  * where the pool holds the whole file, the pread floor where it does not;
  * so a workload has at most one reference, the two-file workloads and the
@@ -177,6 +183,9 @@ struct crew {
 	double secs; /* the timed period, as measured */
 };
 
+/* What f holds (a failed call, else wrong pages) as text, into buf. */
+void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
+		      char *buf, size_t len);
 /* Builds and checks the Zipf table: 0, or -1 after a message. */
 int zipf_init(void);
 /* Writes `bytes4k` * 4 KiB of pages of `pagesize` bytes, each holding its

@@ -246,13 +246,6 @@ static struct run_result sum_runs(int w, int t, int s, int *nruns)
 		any_;                                                          \
 	})
 
-/* Every cell run, in report order; `timed_only`: the write-back ones. */
-#define FOR_CELLS(w, t, timed_only)                                            \
-	for (int w = 0; w < NWORKLOADS; w++)                                   \
-		for (int t = 0; t < opt.nthreads; t++)                         \
-			if (cell_on(w, t) &&                                   \
-			    (!(timed_only) || workloads[w].timed))
-
 /* The method lines of what runs, under the title. */
 static void print_method(void)
 {
@@ -385,7 +378,7 @@ static void print_throughput(void)
 	 * column; the reference's after them. */
 	head("workload|threads|lfmpool Mops/s (median)|BDB 5.3 Mops/s "
 	     "(median)|ratio|lfmpool / floor|floor Mops/s (median)");
-	FOR_CELLS(w, t, 0)
+	FOR_CELLS(w, t)
 	{
 		double l = median_of(w, t, 0, OPS);
 		double m = median_of(w, t, SYS_BDB, OPS);
@@ -407,7 +400,7 @@ static void print_hit_rate(void)
 	       "DB_NOMMAP, faults)\n\n");
 	head("workload|threads|lfmpool hit rate|BDB 5.3 hit rate|lfmpool "
 	     "pages held|BDB pages held|lfmpool reads copied from a mapping");
-	FOR_CELLS(w, t, 0)
+	FOR_CELLS(w, t)
 	{
 		int n;
 		struct run_result l = sum_runs(w, t, 0, &n);
@@ -481,7 +474,7 @@ static void print_wb_report(void)
 	head("workload|threads|lfmpool Mops/s|BDB 5.3 Mops/s|ratio|lfmpool "
 	     "p99 miss us|BDB 5.3 p99 miss us|p99 miss ratio|lfmpool p99 all "
 	     "us|BDB 5.3 p99 all us");
-	FOR_CELLS(w, t, 1)
+	FOR_CELLS(w, t) if (workloads[w].timed)
 	{
 		double l = median_of(w, t, 0, OPS);
 		double d = median_of(w, t, SYS_BDB, OPS);
@@ -504,7 +497,7 @@ static void print_wb_report(void)
 	head("workload|threads|lfmpool dirty victims|BDB 5.3 dirty victims|"
 	     "lfmpool writes/kop|BDB 5.3 writes/kop|BDB 5.3 trickle calls/s|"
 	     "BDB 5.3 trickled/kop");
-	FOR_CELLS(w, t, 1)
+	FOR_CELLS(w, t) if (workloads[w].timed)
 	{
 		struct run_result sm[2];
 		int n[2], on = workloads[w].wb == WB_ON;

@@ -148,6 +148,23 @@ void bench_mkdtemp(char *buf, size_t len, const char *base, const char *pattern)
 	}
 }
 
+void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
+		      char *buf, size_t len)
+{
+	int paged = strcmp(f->op, "get") == 0 || strcmp(f->op, "put") == 0;
+
+	if (f->err != 0 && paged)
+		snprintf(buf, len, "%s of page %u: %s (%d)", f->op, f->pgno,
+			 sys->strerror(f->err), f->err);
+	else if (f->err != 0)
+		snprintf(buf, len, "%s (%d)", sys->strerror(f->err), f->err);
+	else
+		snprintf(buf, len,
+			 "%llu wrong pages (first: asked for page %u, got page "
+			 "%u)",
+			 (unsigned long long)f->wrong, f->want, f->got);
+}
+
 static void fault_call(struct fault *f, int err, const char *op, uint32_t pg)
 {
 	f->err = err;
