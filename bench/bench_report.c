@@ -273,16 +273,17 @@ static void print_method(void)
 	if (sys_any(SYS_FLOOR))
 		printf(
 		    "- %s (miss workloads; %s): the least a pool must do "
-		    "per miss, one %s of the 4 KiB page (in the page cache) "
+		    "per miss, one %s (in the page cache) "
 		    "into one of as many frames as lfmpool's, run as a third "
 		    "system alternating with the other two. Every get is a "
 		    "read (a 100%% miss rate where the pools hit 12.5%%); it "
 		    "writes nothing back (bench/bench_floor.c)\n",
 		    bench_floor_copy ? "copy floor" : "pread floor",
 		    bench_floor_copy ? "--floor-copy" : "--no-floor: off",
-		    bench_floor_copy ? "memcpy from a read-only MAP_SHARED "
-				       "mapping of the data file"
-				     : "pread(2)");
+		    bench_floor_copy ? "memcpy of the 4 KiB page from a "
+				       "read-only MAP_SHARED mapping of "
+				       "the data file"
+				     : "pread(2) of the 4 KiB page");
 	printf("- workloads:\n");
 	for (int w = 0; w < NWORKLOADS; w++)
 		if (opt.wl_on[w])
