@@ -190,68 +190,55 @@ static long int_arg(const char *arg, const char *name, long lo, long hi)
 	return n;
 }
 
-/* Calls fn on each comma-separated token of arg (a copy of it). */
-static void each_token(const char *arg, void (*fn)(const char *tok, void *),
-		       void *cookie)
+/* A comma-separated list of integers in [lo, hi], at most `max`. */
+static int int_list(const char *arg, const char *name, int *v, int max, long lo,
+		    long hi)
+{
+	char *copy = strdup(arg), *save = NULL;
+	int n = 0;
+
+	if (copy == NULL)
+		die("out of memory");
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			bad(name, arg);
+		v[n++] = (int)int_arg(tok, name, lo, hi);
+	}
+	free(copy);
+	if (n == 0)
+		bad(name, arg);
+	return n;
+}
+
+/* Selects the workloads the list names (processes: by their own names). */
+static void parse_workloads(const char *arg)
 {
 	char *copy = strdup(arg), *save = NULL;
 
 	if (copy == NULL)
 		die("out of memory");
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save))
-		fn(tok, cookie);
-	free(copy);
-}
+	     tok = strtok_r(NULL, ",", &save)) {
+		int found = 0;
 
-struct int_list {
-	const char *name, *arg;
-	int *v, n, max;
-	long lo, hi;
-};
+		for (int w = 0; w < NWORKLOADS; w++) {
+			const struct workload *wl = &workloads[w];
+			int named = strcmp(tok, wl->name) == 0;
 
-static void list_entry(const char *tok, void *cookie)
-{
-	struct int_list *l = cookie;
-
-	if (l->n == l->max)
-		bad(l->name, l->arg);
-	l->v[l->n++] = (int)int_arg(tok, l->name, l->lo, l->hi);
-}
-
-/* A comma-separated list of integers in [lo, hi], at most `max`. */
-static int int_list(const char *arg, const char *name, int *v, int max, long lo,
-		    long hi)
-{
-	struct int_list l = {name, arg, v, 0, max, lo, hi};
-
-	each_token(arg, list_entry, &l);
-	if (l.n == 0)
-		bad(name, arg);
-	return l.n;
-}
-
-/* Selects the workloads `tok` names (processes: their own names only). */
-static void workload_entry(const char *tok, void *cookie)
-{
-	int found = 0;
-
-	(void)cookie;
-	for (int w = 0; w < NWORKLOADS; w++) {
-		const struct workload *wl = &workloads[w];
-		int named = strcmp(tok, wl->name) == 0;
-
-		if (opt.procs_mode)
-			named &= wl->procs_desc != NULL;
-		else
-			named |=
-			    strcmp(tok, "all") == 0 ||
-			    (wl->group != NULL && strcmp(tok, wl->group) == 0);
-		if (named)
-			opt.wl_on[w] = found = 1;
+			if (opt.procs_mode)
+				named &= wl->procs_desc != NULL;
+			else
+				named |= strcmp(tok, "all") == 0 ||
+					 (wl->group != NULL &&
+					  strcmp(tok, wl->group) == 0);
+			if (named)
+				opt.wl_on[w] = found = 1;
+		}
+		if (!found)
+			bad("workload", tok);
 	}
-	if (!found)
-		bad("workload", tok);
+	free(copy);
 }
 
 static int choice(const char *arg, const char *name, const char *no,
@@ -283,7 +270,7 @@ static void option(int c, const char *arg)
 
 	switch (c) {
 	case 'w':
-		each_token(arg, workload_entry, NULL);
+		parse_workloads(arg);
 		break;
 	case 't':
 		opt.nthreads =
