@@ -83,11 +83,10 @@ struct bench_opt {
 };
 
 extern struct bench_opt opt;
-/* "mpool_bench" or "mpool_bench_procs": the messages' prefix. */
-extern const char *g_prog;
+extern const char *g_prog; /* the messages' prefix: the binary's name */
 
-/* Fills opt from the command line, in processes mode if `procs_mode` or
- * --procs is given; exits 2 on a bad one. */
+/* opt from the command line (processes mode if `procs_mode` or --procs);
+ * exits 2 on a bad one. */
 void parse_args(int argc, char **argv, int procs_mode);
 /* "<g_prog>: <message>" on stderr, then exit(1). */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -195,10 +194,9 @@ void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k);
  * failed call (which ends the pass), else 0; wrong pages counted. */
 int bench_warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
 	       struct fault *f);
-/* Starts c->nthreads workers (worker i seeded with seeds[i]) and the
- * trickle thread, all waiting at the barrier; dies if it cannot. */
+/* Starts the crew (worker i seeded with seeds[i]) waiting at the barrier,
+ * then lets it loop for `seconds` and joins it; dies if it cannot. */
 void crew_start(struct crew *c, const uint64_t *seeds);
-/* Lets them loop for `seconds`, then stops and joins them. */
 void crew_time(struct crew *c, double seconds);
 /* The workers' latencies merged (timed workloads; else NULL); frees. */
 struct lat_hist *crew_free(struct crew *c);
@@ -230,8 +228,7 @@ extern size_t g_cache_bytes[NWORKLOADS][NSYS];
 extern uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
 extern int g_failed;
 
-/* Allocates the results of opt's cells; dies if it cannot. */
-void results_alloc(void);
+void results_alloc(void); /* for opt's cells; dies if it cannot */
 struct run_result *res_at(int w, int t, int s, int r);
 
 /* One cell of the processes mode: a workload, P processes of T threads. */
@@ -241,23 +238,19 @@ struct procs_cell {
 	double minflt[2][MAX_RUNS]; /* per process, in the timed phase */
 };
 
-/* Sets the date and machine lines (and prints the header, threads). */
+/* The date and machine lines (printed at once in the threads mode), the
+ * report, the --data table (bench/plot.sh draws it; dies on an error). */
 void print_header(void);
 void print_report(void);
-/* Processes: the header (pool of `cache` bytes under `base`), tables. */
 void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
 			const char *base);
-/* --data: the medians, minimum and maximum per cell and system as a
- * tab-separated table (bench/plot.sh draws it); dies on an error. */
 void write_data(const char *path);
 void write_procs_data(const char *path, const struct procs_cell *c, int ncells);
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 double median_sort(double *v, int n);
-/* CLOCK_MONOTONIC in seconds. */
-double bench_now(void);
-/* A directory made under `base` from `pattern` (mkdtemp) into buf; dies
- * if it cannot. */
+double bench_now(void); /* CLOCK_MONOTONIC in seconds */
+/* mkdtemp of `pattern` under `base` into buf; dies if it cannot. */
 void bench_mkdtemp(char *buf, size_t len, const char *base,
 		   const char *pattern);
 /* On stderr when cell i (1-based) of n is done: "<g_prog>: cell i/n done:
@@ -265,8 +258,6 @@ void bench_mkdtemp(char *buf, size_t len, const char *base,
 void bench_progress(int i, int n, const char *what, double elapsed,
 		    double left);
 
-/* bench_procs.c: runs the cells opt names and reports them; the exit
- * status. */
-int procs_main(void);
+int procs_main(void); /* bench_procs.c: runs, reports; the exit status */
 
 #endif /* LFMPOOL_BENCH_DRIVER_H */
