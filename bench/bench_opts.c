@@ -88,7 +88,7 @@ static const struct optdef {
 	const char *arg, *help;
 } optdefs[] = {
 #define MORE "\n                     " /* a help text's next line */
-    {"workload", 1, NULL, 'w', 'B', "LIST", "workloads, or a group (below)"},
+    {"workload", 1, NULL, 'w', 'B', "LIST", "the workloads to run (below)"},
     {"threads", 1, NULL, 't', 'B', "LIST", "thread counts (per process)"},
     {"procs", 1, NULL, 'p', 'P', "LIST", "process counts (default 1,2)"},
     {"seconds", 1, NULL, 's', 'B', "S", "timed period of a run"},
