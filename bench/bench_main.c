@@ -258,10 +258,9 @@ static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 	rr->pages_in_mapped = b.pages_in_mapped - a.pages_in_mapped;
 	if (lat != NULL) { /* bench_lat.h; the report's method line */
 		rr->gets_timed = lat->n;
-		rr->p99_all_us = (double)lat_quantile(lat, 0.99) / 1e3;
+		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
 		rr->p99_miss_us =
-		    (double)lat_quantile_of_slowest(lat, rr->misses, 0.99) /
-		    1e3;
+		    (double)lat_quantile(lat, rr->misses, 0.99) / 1e3;
 	}
 	free(lat);
 	return 0;
