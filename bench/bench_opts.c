@@ -161,8 +161,8 @@ static void usage(FILE *f)
 			   "2 --runs 5 --pages 16384\n");
 		return;
 	}
-	fprintf(f, " (default: all; dirty-flush: both dirty-flush-*, at 4\n"
-		   "  threads at most unless --threads is given; mixed-shift: "
+	fprintf(f, "\n  (default: all; dirty-flush: both dirty-flush-*, at 4 "
+		   "threads at most unless\n  --threads is given; mixed-shift: "
 		   "both mixed-shift-*, at 2)\n"
 		   "defaults: --threads 1,2,4,8 --seconds 1.0 --runs 5 "
 		   "--bdb-sizing pages --bdb-dirty internal --seed 42\n"
@@ -363,6 +363,11 @@ void parse_args(int argc, char **argv, int procs_mode)
 				longopts, &i)) != -1) {
 		for (int k = 0; i < 0 && k < NOPTS; k++)
 			i = optdefs[k].val == c && !optdefs[k].flag ? k : -1;
+		if (c != '?' && i >= 0 && !in_mode(optdefs[i].mode))
+			fprintf(stderr,
+				"%s: --%s is an option of the %s mode\n",
+				g_prog, optdefs[i].name,
+				opt.procs_mode ? "threads" : "processes");
 		if (c == '?' || i < 0 || !in_mode(optdefs[i].mode)) {
 			usage(stderr);
 			exit(2);
