@@ -1,12 +1,9 @@
 /*
  * bench_bare.c - the bare probe, the hit path's yardstick: one hash lookup,
- * an atomic pin and unpin, run as a third system beside lfmpool and BDB in
- * the hit workloads. Not a pool: open() reads the whole file once; no
- * CLOCK, tag re-check, thread caches, statistics, eviction or I/O. Where
- * the layout decides the cache misses it copies lfmpool's
- * (docs/hit-path.md): as many bucket heads with its hash, 32-byte
- * descriptors, frames in an order unrelated to the page numbers, all on
- * 2 MiB huge pages where granted; so a hit pays the same dependent misses.
+ * an atomic pin and unpin, and nothing else a pool does (docs/benchmarks.md,
+ * "The floors"). open() reads the whole file once into a layout copied
+ * from lfmpool's where it decides the cache misses (docs/hit-path.md), so
+ * a hit pays the same dependent misses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +32,7 @@ struct bare_desc {
 	_Atomic uint32_t pin;
 	uint32_t next; /* the next frame in the bucket's chain, or BARE_NIL */
 	uint64_t tag;  /* the page number */
-	/* Set by a dirty put; nothing reads it (no write-back), but a put
-	 * that dirties stores to the line as a real pool's would. */
-	_Atomic uint8_t dirty;
+	_Atomic uint8_t dirty; /* a dirty put stores to the line, as a pool's */
 	uint8_t pad[15];
 };
 _Static_assert(sizeof(struct bare_desc) == 32, "32-byte descriptors");
@@ -63,6 +58,7 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 void *bench_huge_alloc(size_t bytes)
 {
 	void *p;
+
 	bytes = (bytes + BARE_HUGEPAGE - 1) & ~(size_t)(BARE_HUGEPAGE - 1);
 	if (posix_memalign(&p, BARE_HUGEPAGE, bytes) != 0)
 		return NULL;
@@ -84,6 +80,11 @@ int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 		off += n;
 	}
 	return 0;
+}
+
+const char *bench_errno_str(int err)
+{
+	return strerror(err);
 }
 
 static int bare_close(bench_pool *bp)
@@ -127,8 +128,6 @@ static int bare_load(bench_pool *bp, int fd)
 	void *p;
 	int ret = 0;
 
-	/* Advice only: without THP the probe pays 4 KiB TLB misses, and so
-	 * does lfmpool. */
 	bp->frames_bytes = (size_t)bp->npages * BENCH_PAGE_SIZE;
 	if ((p = bench_huge_alloc(bp->frames_bytes)) == NULL)
 		return ENOMEM;
@@ -139,12 +138,11 @@ static int bare_load(bench_pool *bp, int fd)
 	bp->desc = p;
 	memset(bp->desc, 0, (size_t)bp->npages * sizeof(*bp->desc));
 	/* lfmpool's count: a bucket per 512 bytes of pool (region.c). */
-	unsigned bits = 1;
+	bp->shift = 64;
 	while (nbuckets < 8 * bp->npages) {
 		nbuckets <<= 1;
-		bits++;
+		bp->shift--;
 	}
-	bp->shift = 64 - (bits - 1);
 	if ((bp->heads = bench_huge_alloc((size_t)nbuckets *
 					  sizeof(*bp->heads))) == NULL)
 		return ENOMEM;
@@ -180,37 +178,27 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
 		return EINVAL;
 	if ((fd = open(path, O_RDONLY)) < 0)
 		return errno;
-	if (fstat(fd, &sb) != 0) {
+	if (fstat(fd, &sb) != 0)
 		ret = errno;
-		(void)close(fd);
-		return ret;
-	}
 	/* At most 2^28 pages: eight times as many buckets fit a uint32_t. */
-	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
-	    sb.st_size / BENCH_PAGE_SIZE > (1 << 28)) {
-		(void)close(fd);
-		return EINVAL;
+	else if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
+		 sb.st_size / BENCH_PAGE_SIZE > (1 << 28))
+		ret = EINVAL;
+	/* It never evicts: it serves only a cache that holds the file. */
+	else if ((uint64_t)sb.st_size > cache_bytes)
+		ret = EFBIG;
+	else if ((bp = calloc(1, sizeof(*bp))) == NULL)
+		ret = ENOMEM;
+	else {
+		bp->npages = (uint32_t)(sb.st_size / BENCH_PAGE_SIZE);
+		bp->cache_bytes = cache_bytes;
+		if ((ret = bare_load(bp, fd)) != 0)
+			(void)bare_close(bp);
+		else
+			*out = bp;
 	}
-	/* It never evicts: only a cache that holds the whole file (the hit
-	 * workloads) can be served. */
-	if ((uint64_t)sb.st_size > cache_bytes) {
-		(void)close(fd);
-		return EFBIG;
-	}
-	if ((bp = calloc(1, sizeof(*bp))) == NULL) {
-		(void)close(fd);
-		return ENOMEM;
-	}
-	bp->npages = (uint32_t)(sb.st_size / BENCH_PAGE_SIZE);
-	bp->cache_bytes = cache_bytes;
-	ret = bare_load(bp, fd);
 	(void)close(fd);
-	if (ret != 0) {
-		(void)bare_close(bp);
-		return ret;
-	}
-	*out = bp;
-	return 0;
+	return ret;
 }
 
 /*
@@ -264,26 +252,13 @@ static int bare_stats(bench_pool *bp, struct bench_stats *st)
 	return 0;
 }
 
-static const char *bare_strerror(int err)
-{
-	return strerror(err);
-}
-
-static const char *bare_version(void)
-{
-	return "bare probe (bench/bench_bare.c)";
-}
-
 const struct bench_sys bench_bare_sys = {
     .name = "bare probe",
     .csv = "bare",
-    .version = bare_version,
     .open = bare_open,
     .get = bare_get,
     .put = bare_put,
     .stats = bare_stats,
-    .set_flushers = NULL,
-    .trickle = NULL,
     .close = bare_close,
-    .strerror = bare_strerror,
+    .strerror = bench_errno_str,
 };

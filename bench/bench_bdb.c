@@ -1,16 +1,9 @@
 /*
- * bench_bdb.c - the Berkeley DB 5.3 side of the benchmark: an environment
- * with only the memory pool, private (DB_INIT_MPOOL | DB_PRIVATE |
- * DB_THREAD) or shared (no DB_PRIVATE: the regions are files __db.NNN in
- * the home directory, mapped shared; joined without DB_CREATE), and one
- * DB_MPOOLFILE per handle (two-file workloads: the last one opened),
- * shared by all threads.
- *
- * BDB 5.3 wants dirtiness declared at get (DB_MPOOL_DIRTY), so `dirty` goes
- * to get here (see bdb_get: ->get itself drops the flag); put always passes
- * DB_PRIORITY_UNCHANGED and no flags.
- * BDB has no background writer of its own; the driver runs one of its
- * threads over trickle (DB_ENV->memp_trickle) where a workload asks.
+ * bench_bdb.c - the Berkeley DB 5.3 side: an environment with only the
+ * memory pool, private (DB_PRIVATE) or shared (its regions __db.NNN in the
+ * home directory), and one DB_MPOOLFILE per file, shared by all threads.
+ * BDB wants dirtiness declared at get. It has no background writer: the
+ * driver runs a thread calling trickle where a workload asks.
  */
 #include <db.h>
 #include <dirent.h>
@@ -105,15 +98,10 @@ err:
 }
 
 /*
- * libdb 5.3.28's DB_MPOOLFILE->get (__memp_fget_pp) clears DB_MPOOL_DIRTY
- * and DB_MPOOL_EDIT from the flags it passes on to __memp_fget (its flag
- * check switches on FLD_CLR(flags, ...), which assigns): a page got for
- * writing is never marked dirty, so BDB never writes it and the change is
- * lost at eviction. Dirty gets therefore call the library's exported
- * __memp_fget with the arguments ->get would pass it here (no thread info:
- * the environment tracks no threads; no transaction; no replication), and
- * DB_MPOOL_DIRTY. --bdb-dirty=api goes through ->get instead, as the
- * benchmark did before (BDB then writes nothing).
+ * libdb 5.3.28's DB_MPOOLFILE->get clears DB_MPOOL_DIRTY before calling
+ * __memp_fget (docs/benchmarks.md, "Dirty gets"): dirty gets call the
+ * exported __memp_fget with the arguments ->get would pass it here (no
+ * thread info, transaction or replication), unless --bdb-dirty api.
  */
 int __memp_fget(DB_MPOOLFILE *dbmfp, db_pgno_t *pgnoaddr, DB_THREAD_INFO *ip,
 		DB_TXN *txn, u_int32_t flags, void *addrp);
@@ -162,11 +150,8 @@ static int bdb_trickle(bench_pool *bp, int pct, int *nwrote)
 	return bp->env->memp_trickle(bp->env, pct, nwrote);
 }
 
-/*
- * DB_ENV->remove with DB_FORCE (it unlinks the region files even when the
- * environment is in use, and frees its handle whatever it returns), then
- * any __db.* file it left, so that the directory can be removed.
- */
+/* DB_ENV->remove with DB_FORCE (even when the environment is in use; it
+ * frees its handle whatever it returns), then any __db.* file it left. */
 static int bdb_remove(const char *home)
 {
 	DB_ENV *env;
@@ -212,7 +197,6 @@ const struct bench_sys bench_bdb_sys = {
     .get = bdb_get,
     .put = bdb_put,
     .stats = bdb_stats,
-    .set_flushers = NULL, /* none built in: a thread calls trickle */
     .trickle = bdb_trickle,
     .use_file = bdb_use_file,
     .close = bdb_close,

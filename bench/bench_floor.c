@@ -1,18 +1,14 @@
 /*
  * bench_floor.c - the pread floor: the least a pool that reads its misses
- * with pread(2), as BDB does, must do per miss (lfmpool copies them from a
- * mapping, src/os/mapread.h, and can beat it): one pread of the 4 KiB page
- * (in the page cache) into a frame; --floor-copy: a memcpy from a mapping.
- * Not a pool: no lookup, pin, CLOCK, eviction or write-back; put does
- * nothing. It runs in the workloads whose pool is smaller than the file.
+ * with pread(2) must do per miss, one pread of the page into a frame
+ * (--floor-copy: a memcpy from a mapping); no lookup, pin, eviction or
+ * write-back (docs/benchmarks.md, "The floors").
  *
- * open() allocates as many frames as the pool has (huge pages, touched
- * once so the timed period takes no page faults), cut into
- * bench_floor_threads slices. The first thread to get (the warm-up) takes
- * slice 0, the workers 1, 2, ... and the last of them slice 0 again; one
- * more is refused (EBUSY): two threads sharing a frame could hand out a
- * page overwritten under the caller. Each get reads into its thread's
- * next frame, round-robin.
+ * open() cuts as many frames as the pool has into bench_floor_threads
+ * slices. The first thread to get (the warm-up) takes slice 0, the workers
+ * 1, 2, ... and the last of them slice 0 again; one more is refused
+ * (EBUSY): two threads sharing a frame could hand out a page overwritten
+ * under the caller. Each get reads into its thread's next frame.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +88,7 @@ static int floor_file(bench_pool *bp, const char *path)
 	if (!bench_floor_copy)
 		return 0;
 	/* As lfmpool maps a file for its misses (src/os/mapread.c), without
-	 * the guard: the benchmark's file is not truncated. */
+	 * the guard: the benchmark's file is never truncated. */
 	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, bp->fd, 0);
 	if (p == MAP_FAILED)
 		return errno;
@@ -153,8 +149,7 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 	return ret;
 }
 
-/* The first get of a thread in this pool: take the next slice (see the
- * top of the file). Out of line: once per thread per pool. */
+/* A thread's first get in this pool takes the next slice (see the top). */
 static __attribute__((noinline)) int floor_claim(bench_pool *bp,
 						 struct floor_slice **out)
 {
@@ -199,9 +194,9 @@ static int floor_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 	return 0;
 }
 
-/* Nothing to unpin, nothing to write back. */
 static int floor_put(bench_pool *bp, void *page, int dirty)
 {
+	/* Nothing to unpin, nothing to write back. */
 	(void)bp;
 	(void)page;
 	(void)dirty;
@@ -219,28 +214,13 @@ static int floor_stats(bench_pool *bp, struct bench_stats *st)
 	return 0;
 }
 
-static const char *floor_strerror(int err)
-{
-	return strerror(err);
-}
-
-static const char *floor_version(void)
-{
-	return bench_floor_copy
-		   ? "copy floor (bench/bench_floor.c, --floor-copy)"
-		   : "pread floor (bench/bench_floor.c)";
-}
-
 const struct bench_sys bench_floor_sys = {
     .name = "pread floor",
     .csv = "floor",
-    .version = floor_version,
     .open = floor_open,
     .get = floor_get,
     .put = floor_put,
     .stats = floor_stats,
-    .set_flushers = NULL,
-    .trickle = NULL,
     .close = floor_close,
-    .strerror = floor_strerror,
+    .strerror = bench_errno_str,
 };

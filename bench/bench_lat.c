@@ -52,15 +52,7 @@ static uint64_t rank_of(double q, uint64_t n)
 	return k > (double)n ? n : (uint64_t)k;
 }
 
-uint64_t lat_quantile(const struct lat_hist *h, double q)
-{
-	if (h->n == 0)
-		return 0;
-	return lat_at_rank(h, rank_of(q, h->n));
-}
-
-uint64_t lat_quantile_of_slowest(const struct lat_hist *h, uint64_t slow,
-				 double q)
+uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
 {
 	if (slow > h->n)
 		slow = h->n;

@@ -56,16 +56,14 @@ static inline uint64_t lat_now_ns(void)
 }
 
 void lat_merge(struct lat_hist *dst, const struct lat_hist *src);
-/* The q-quantile (0 < q <= 1): the value of rank ceil(q * n). */
-uint64_t lat_quantile(const struct lat_hist *h, double q);
 /*
- * The q-quantile of the `slow` slowest values, when only their number is
- * known: the value of rank n - slow + ceil(q * slow). It is an upper bound
- * on the q-quantile of any `slow` of the values (among the n - slow + k
- * smallest, at least k are of that subset), exact when the subset is the
- * slowest values. 0 when slow is 0; slow is clamped to n.
+ * The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
+ * when only their number is known: the value of rank n - slow + ceil(q *
+ * slow). It is an upper bound on the q-quantile of any `slow` of the
+ * values (among the n - slow + k smallest, at least k are of that subset),
+ * exact when the subset is the slowest values. 0 when slow is 0; slow is
+ * clamped to n.
  */
-uint64_t lat_quantile_of_slowest(const struct lat_hist *h, uint64_t slow,
-				 double q);
+uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q);
 
 #endif /* LFMPOOL_BENCH_LAT_H */

@@ -1,12 +1,9 @@
 /*
- * bench_lfm.c - the lfmpool side of the benchmark: a private pool
- * (DB_MPOOL_PRIVATE | DB_THREAD) of exactly cache_bytes / 4096 frames, or
- * a shared one (memp_open(home) without DB_MPOOL_PRIVATE, its region in
- * <home>/__lfm_mpool.region), and one DB_MPOOLFILE per handle (two-file
- * workloads: the last one opened), shared by all threads. Dirtiness is
- * declared at put (DB_MPOOL_DIRTY), as in the 2.x API. The pool is left as
- * memp_open made it (its default flushers running) unless the driver calls
- * set_flushers.
+ * bench_lfm.c - the lfmpool side: a private pool (DB_MPOOL_PRIVATE |
+ * DB_THREAD) of cache_bytes / 4096 frames or a shared one (memp_open(home)),
+ * with its default flushers unless set_flushers is called, and one
+ * DB_MPOOLFILE per file, shared by all threads. Dirtiness is declared at
+ * put, as in the 2.x API.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,9 +97,8 @@ static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 	DB_MPOOL_FSTAT **fsp = NULL;
 	int ret;
 
-	/* Each returned block is one allocation (db_mpool(3)). The header
-	 * spells the array argument as the manual page does,
-	 * DB_MPOOL_FSTAT *(*fsp)[], so a DB_MPOOL_FSTAT ** needs a cast. */
+	/* Each block is one allocation (db_mpool(3)); the header spells the
+	 * array as the manual does, DB_MPOOL_FSTAT *(*fsp)[]: a cast. */
 	if ((ret = memp_stat(bp->mp, &gsp, (void *)&fsp, NULL)) != 0)
 		return ret;
 	st->hits = gsp->st_cache_hit;

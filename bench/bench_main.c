@@ -1,17 +1,12 @@
 /*
  * bench_main.c - the driver's threads mode and main(): lfmpool against
- * Berkeley DB 5.3's mpool in this process, with one reference beside them
- * (the bare probe in the hit workloads, the pread floor in the miss
- * workloads), alternating runs: run r goes lfmpool, BDB, reference when r
- * is even and the reverse when odd, so all see the same machine noise. A
- * run opens a fresh private pool on the system's own copy of the data
- * file, warms it (every page once, in order; two-file workloads: all of
- * one file, then move to the other), times the crew (bench_run.c) for
- * --seconds and reads the statistics. A wrong page or an error fails the
- * benchmark (exit status 1) after the report (docs/benchmarks.md).
+ * Berkeley DB 5.3's mpool in this process, with one reference beside them,
+ * in alternating runs (docs/benchmarks.md, "mpool_bench: method"). A run
+ * opens a fresh private pool on the system's own copy of the data file,
+ * warms it, times the crew (bench_run.c) and reads the statistics. A wrong
+ * page or an error fails the benchmark (exit status 1) after the report.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench_dist.h"
-#include "bench_procs.h"
-#include "bench_report.h"
-#include "bench_run.h"
+#include "bench_driver.h"
+#include "bench_rng.h"
 
 #ifndef BENCH_PROCS_MODE
 #define BENCH_PROCS_MODE 0 /* 1: mpool_bench_procs */
@@ -63,9 +56,7 @@ static void on_signal(int sig)
 	_exit(sig == SIGALRM ? 3 : 130);
 }
 
-/* A fatal signal: remove the files, then die of the signal as before
- * (SA_RESETHAND restored the default action; the faulting instruction runs
- * again, or the signal is raised again). */
+/* Then dies of the signal (SA_RESETHAND restored the default action). */
 static void on_fatal(int sig)
 {
 	say("mpool_bench: FAILED: fatal signal; data files removed\n");
@@ -100,36 +91,20 @@ static void make_one(int s, int k)
 	static const uint32_t size[] = {BENCH_PAGE_SIZE, BENCH_PAGE_SIZE_LARGE,
 					BENCH_PAGE_SIZE};
 
-	if ((size_t)snprintf(g_path[s][k], sizeof(g_path[s][k]), "%s/%s%s.db",
-			     g_dir, systems[s]->csv,
-			     suffix[k]) >= sizeof(g_path[s][k]))
-		die("TMPDIR too long");
+	snprintf(g_path[s][k], sizeof(g_path[s][k]), "%s/%s%s.db", g_dir,
+		 systems[s]->csv, suffix[k]);
 	bench_make_file(g_path[s][k], size[k],
 			k == 2 ? BIG_FILE_PAGES : FILE_PAGES);
 }
 
-static void make_dir(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	if (base == NULL || base[0] == '\0')
-		base = "/tmp";
-	if ((size_t)snprintf(g_dir, sizeof(g_dir), "%s/mpool-bench.XXXXXX",
-			     base) >= sizeof(g_dir))
-		die("TMPDIR too long");
-	if (mkdtemp(g_dir) == NULL) {
-		int e = errno;
-
-		g_dir[0] = '\0';
-		die("mkdtemp under %s: %s", base, strerror(e));
-	}
-}
-
 static void make_files(void)
 {
+	const char *base = getenv("TMPDIR");
 	int two_files = 0;
 
-	make_dir();
+	bench_mkdtemp(g_dir, sizeof(g_dir),
+		      base != NULL && base[0] != '\0' ? base : "/tmp",
+		      "mpool-bench.XXXXXX");
 	for (int w = 0; w < NWORKLOADS; w++)
 		two_files |= opt.wl_on[w] && workloads[w].run_pagesize != 0;
 	for (int s = 0; s < NSYS; s++) {
@@ -161,60 +136,57 @@ static const char *data_path(int s, uint32_t pagesize)
 	return g_path[s][pagesize == BENCH_PAGE_SIZE_LARGE];
 }
 
-static void report_error(const struct bench_sys *sys, const char *what,
-			 const char *wl, int nthreads, const char *op,
-			 uint32_t pgno, int err, struct run_result *rr)
+/* What went wrong in `what` of c's run (if f holds a fault), reported
+ * on stderr and counted in rr: -1 if a call failed, else 0. */
+static int failed(const struct crew *c, const char *what, const struct fault *f,
+		  struct run_result *rr)
 {
+	char text[256];
+
+	if (f->err == 0 && f->wrong == 0)
+		return 0;
+	bench_fault_text(c->sys, f, text, sizeof(text));
 	fprintf(stderr,
-		"mpool_bench: FAILED: %s: %s (workload %s, %d threads): "
-		"%s of page %u: %s (%d)\n",
-		sys->name, what, wl, nthreads, op, pgno, sys->strerror(err),
-		err);
-	rr->errors++;
+		"mpool_bench: FAILED: %s: %s (workload %s, %d threads): %s\n",
+		c->sys->name, what, c->wl.name, c->nthreads, text);
+	rr->wrong += f->wrong;
+	rr->errors += f->err != 0;
 	g_failed = 1;
+	return f->err != 0 ? -1 : 0;
 }
 
-/* Warm the pool on `pages` pages: 0, or -1 after reporting a failure. */
+/* The result `ret` of c->sys's call `op`: 0, or -1 after a report. */
+static int call(const struct crew *c, const char *op, int ret,
+		struct run_result *rr)
+{
+	struct fault f = {.err = ret, .op = op};
+
+	return failed(c, op, &f, rr);
+}
+
+/* Warm the pool on `pages` pages: 0, or -1 after a report. */
 static int warm(const struct crew *c, uint32_t pages, struct run_result *rr)
 {
 	struct fault f = {0};
-	int ret = bench_warm(c->sys, c->bp, pages, &f);
 
+	bench_warm(c->sys, c->bp, pages, &f);
 	rr->checked += f.checked;
-	if (f.wrong != 0) {
-		fprintf(stderr,
-			"mpool_bench: FAILED: %s: warm-up (workload %s): "
-			"asked for page %u, got page %u\n",
-			c->sys->name, c->wl.name, f.want, f.got);
-		rr->wrong += f.wrong;
-		g_failed = 1;
-	}
-	if (ret != 0)
-		report_error(c->sys, "warm-up", c->wl.name, c->nthreads, f.op,
-			     f.pgno, ret, rr);
-	return ret != 0 ? -1 : 0;
+	return failed(c, "warm-up", &f, rr);
 }
 
-/* Background writing as the workload wants it: 0, or -1 after a report. */
+/* Background writing as the workload wants it (the floor writes nothing
+ * back, so has neither): 0, or -1 after a report. */
 static int set_wb(struct crew *c, struct run_result *rr)
 {
 	const struct bench_sys *sys = c->sys;
-	int ret;
+	int on = c->wl.wb == WB_ON;
 
-	if (c->wl.wb != WB_ASIS && sys->set_flushers != NULL) {
-		ret = c->wl.wb == WB_ON
-			  ? sys->set_flushers(c->bp, -1, opt.clean_pct)
-			  : sys->set_flushers(c->bp, 0, 0);
-		if (ret != 0) {
-			report_error(sys, "set_flushers", c->wl.name,
-				     c->nthreads, "set_flushers", 0, ret, rr);
-			return -1;
-		}
-	}
-	/* (The pread floor has neither: it writes nothing back.) */
-	c->trickling = c->wl.wb == WB_ON && sys->set_flushers == NULL &&
-		       sys->trickle != NULL;
-	return 0;
+	c->trickling = on && sys->set_flushers == NULL && sys->trickle != NULL;
+	if (c->wl.wb == WB_ASIS || sys->set_flushers == NULL)
+		return 0;
+	return call(
+	    c, "set_flushers",
+	    sys->set_flushers(c->bp, on ? -1 : 0, on ? opt.clean_pct : 0), rr);
 }
 
 /* The pool filled before the timed period: 0, or -1 after a report.
@@ -223,93 +195,33 @@ static int set_wb(struct crew *c, struct run_result *rr)
 static int fill(struct crew *c, int s, int w, struct run_result *rr)
 {
 	const struct workload *wl = &c->wl;
-	int ret = 0;
+	const uint32_t warm_ps = wl->warm_pagesize, run_ps = wl->run_pagesize;
 
-	if (wl->run_pagesize == 0)
+	if (run_ps == 0)
 		return warm(c, wl_pages(w), rr);
-	if (wl->warm_pagesize != BENCH_PAGE_SIZE)
-		ret = c->sys->use_file(c->bp, data_path(s, wl->warm_pagesize),
-				       wl->warm_pagesize);
-	if (ret == 0 &&
-	    warm(c, FILE_PAGES / (wl->warm_pagesize / BENCH_PAGE_SIZE), rr) !=
-		0)
+	if (warm_ps != BENCH_PAGE_SIZE &&
+	    call(c, "use_file",
+		 c->sys->use_file(c->bp, data_path(s, warm_ps), warm_ps),
+		 rr) != 0)
 		return -1;
-	if (ret == 0)
-		ret = c->sys->use_file(c->bp, data_path(s, wl->run_pagesize),
-				       wl->run_pagesize);
-	if (ret != 0)
-		report_error(c->sys, "open", wl->name, c->nthreads, "use_file",
-			     0, ret, rr);
-	return ret != 0 ? -1 : 0;
+	if (warm(c, FILE_PAGES / (warm_ps / BENCH_PAGE_SIZE), rr) != 0)
+		return -1;
+	return call(c, "use_file",
+		    c->sys->use_file(c->bp, data_path(s, run_ps), run_ps), rr);
 }
 
-/* The workers' counts and faults into rr. */
-static void collect(struct crew *c, int run, struct run_result *rr)
-{
-	for (int i = 0; i < c->nthreads; i++) {
-		const struct fault *f = &c->w[i].f;
-
-		rr->ops += c->w[i].ops;
-		rr->checked += f->checked;
-		if (f->wrong != 0) {
-			fprintf(stderr,
-				"mpool_bench: FAILED: %s: %s, %d threads, run "
-				"%d, thread %d: %llu wrong pages (first: "
-				"asked for page %u, got page %u)\n",
-				c->sys->name, c->wl.name, c->nthreads, run + 1,
-				i, (unsigned long long)f->wrong, f->want,
-				f->got);
-			rr->wrong += f->wrong;
-			g_failed = 1;
-		}
-		if (f->err != 0)
-			report_error(c->sys, "timed run", c->wl.name,
-				     c->nthreads, f->op, f->pgno, f->err, rr);
-	}
-	if (c->trickle_err != 0)
-		report_error(c->sys, "trickle thread", c->wl.name, c->nthreads,
-			     "trickle", 0, c->trickle_err, rr);
-	rr->trickle_calls = c->trickle_calls;
-	rr->trickle_pages = c->trickle_pages;
-	rr->ops_per_sec = (double)rr->ops / c->secs;
-}
-
-/* The statistics' movement over the timed period, and the latencies. */
-static void deltas(const struct bench_stats *a, const struct bench_stats *b,
-		   const struct lat_hist *lat, struct run_result *rr)
-{
-	rr->hits = b->hits - a->hits;
-	rr->misses = b->misses - a->misses;
-	rr->held_end = b->pages_held;
-	rr->cache_bytes = b->cache_bytes;
-	rr->evict_clean = b->evict_clean - a->evict_clean;
-	rr->evict_dirty = b->evict_dirty - a->evict_dirty;
-	rr->pages_out = b->pages_out - a->pages_out;
-	rr->pages_in = b->pages_in - a->pages_in;
-	rr->pages_in_mapped = b->pages_in_mapped - a->pages_in_mapped;
-	if (lat == NULL)
-		return;
-	/* See bench_lat.h and the report's method line. */
-	rr->gets_timed = lat->n;
-	rr->p99_all_us = (double)lat_quantile(lat, 0.99) / 1e3;
-	rr->p99_miss_us =
-	    (double)lat_quantile_of_slowest(lat, rr->misses, 0.99) / 1e3;
-}
-
-/* The timed period of a filled pool: 0, or -1 after a report. */
+/* The timed period of a filled pool, and the statistics' movement over
+ * it: 0, or -1 after a report. */
 static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 {
 	uint64_t seeds[MAX_THREADS];
-	struct bench_stats st0, st1;
+	struct bench_stats a, b;
 	struct lat_hist *lat;
-	int ret;
+	char what[64];
 
-	if ((ret = c->sys->stats(c->bp, &st0)) != 0) {
-		report_error(c->sys, "stats", c->wl.name, c->nthreads, "stat",
-			     0, ret, rr);
+	if (call(c, "stat", c->sys->stats(c->bp, &a), rr) != 0)
 		return -1;
-	}
-	rr->held_warm = st0.pages_held;
+	rr->held_warm = a.pages_held;
 	for (int i = 0; i < c->nthreads; i++) {
 		uint64_t x = opt.seed ^ ((uint64_t)w << 48) ^
 			     ((uint64_t)t << 40) ^ ((uint64_t)run << 20) ^
@@ -320,15 +232,38 @@ static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 	}
 	crew_start(c, seeds);
 	crew_time(c, opt.seconds);
-	collect(c, run, rr);
+	for (int i = 0; i < c->nthreads; i++) {
+		rr->ops += c->w[i].ops;
+		rr->checked += c->w[i].f.checked;
+		snprintf(what, sizeof(what), "run %d, thread %d", run + 1, i);
+		failed(c, what, &c->w[i].f, rr);
+	}
+	call(c, "trickle", c->trickle_err, rr);
+	rr->trickle_calls = c->trickle_calls;
+	rr->trickle_pages = c->trickle_pages;
+	rr->ops_per_sec = (double)rr->ops / c->secs;
 	lat = crew_free(c);
-	if ((ret = c->sys->stats(c->bp, &st1)) != 0)
-		report_error(c->sys, "stats", c->wl.name, c->nthreads, "stat",
-			     0, ret, rr);
-	else
-		deltas(&st0, &st1, lat, rr);
+	if (call(c, "stat", c->sys->stats(c->bp, &b), rr) != 0) {
+		free(lat);
+		return -1;
+	}
+	rr->hits = b.hits - a.hits;
+	rr->misses = b.misses - a.misses;
+	rr->held_end = b.pages_held;
+	rr->cache_bytes = b.cache_bytes;
+	rr->evict_clean = b.evict_clean - a.evict_clean;
+	rr->evict_dirty = b.evict_dirty - a.evict_dirty;
+	rr->pages_out = b.pages_out - a.pages_out;
+	rr->pages_in = b.pages_in - a.pages_in;
+	rr->pages_in_mapped = b.pages_in_mapped - a.pages_in_mapped;
+	if (lat != NULL) { /* bench_lat.h; the report's method line */
+		rr->gets_timed = lat->n;
+		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
+		rr->p99_miss_us =
+		    (double)lat_quantile(lat, rr->misses, 0.99) / 1e3;
+	}
 	free(lat);
-	return ret != 0 ? -1 : 0;
+	return 0;
 }
 
 static void run_one(int s, int w, int t, int run, struct run_result *rr)
@@ -336,33 +271,22 @@ static void run_one(int s, int w, int t, int run, struct run_result *rr)
 	struct crew c = {
 	    .sys = systems[s], .wl = workloads[w], .nthreads = opt.threads[t]};
 	size_t bytes = g_cache_bytes[w][s];
-	int ret;
+	char what[PATH_MAX + 64];
 
 	memset(rr, 0, sizeof(*rr));
 	/* Watchdog: open + warm-up + the timed period + generous slack. */
 	alarm((unsigned)(opt.seconds * 4) + 120);
 	bench_floor_threads = c.nthreads; /* its slices of frames */
-	if ((ret = c.sys->open(g_dir, file_of(s, w), bytes, BENCH_PRIVATE,
-			       &c.bp)) != 0) {
-		fprintf(stderr,
-			"mpool_bench: FAILED: %s: open pool of %zu bytes on "
-			"%s: %s (%d)\n",
-			c.sys->name, bytes, file_of(s, w), c.sys->strerror(ret),
-			ret);
-		rr->errors++;
-		g_failed = 1;
-		alarm(0);
-		return;
-	}
-	if (set_wb(&c, rr) == 0 && fill(&c, s, w, rr) == 0 &&
-	    timed(&c, w, t, run, rr) == 0)
-		rr->done = rr->errors == 0;
-	if ((ret = c.sys->close(c.bp)) != 0) {
-		fprintf(stderr, "mpool_bench: FAILED: %s: close: %s (%d)\n",
-			c.sys->name, c.sys->strerror(ret), ret);
-		rr->errors++;
-		rr->done = 0;
-		g_failed = 1;
+	snprintf(what, sizeof(what), "open pool of %zu bytes on %s", bytes,
+		 file_of(s, w));
+	if (call(&c, what,
+		 c.sys->open(g_dir, file_of(s, w), bytes, BENCH_PRIVATE, &c.bp),
+		 rr) == 0) {
+		if (set_wb(&c, rr) == 0 && fill(&c, s, w, rr) == 0 &&
+		    timed(&c, w, t, run, rr) == 0)
+			rr->done = rr->errors == 0;
+		if (call(&c, "close", c.sys->close(c.bp), rr) != 0)
+			rr->done = 0;
 	}
 	alarm(0);
 }
@@ -520,74 +444,60 @@ static void open_csv(void)
 /* One line on stderr per run: each system's Mops/s (and p99 miss). */
 static void run_line(int w, int t, int r)
 {
-	fprintf(stderr, "[%s, %d threads, run %d/%d] lfmpool %.3f Mops/s",
-		workloads[w].name, opt.threads[t], r + 1, opt.runs,
-		res_at(w, t, 0, r)->ops_per_sec / 1e6);
-	if (sys_on(w, SYS_BDB))
-		fprintf(stderr, ", BDB %.3f Mops/s",
-			res_at(w, t, SYS_BDB, r)->ops_per_sec / 1e6);
-	if (ref_of(w) >= 0)
-		fprintf(stderr, ", %s %.3f Mops/s", systems[ref_of(w)]->csv,
-			res_at(w, t, ref_of(w), r)->ops_per_sec / 1e6);
-	fputc('\n', stderr);
-	if (!workloads[w].timed)
-		return;
-	fprintf(stderr, "    p99 miss: lfmpool %.1f us",
-		res_at(w, t, 0, r)->p99_miss_us);
-	if (sys_on(w, SYS_BDB))
-		fprintf(stderr, ", BDB %.1f us",
-			res_at(w, t, SYS_BDB, r)->p99_miss_us);
-	fputc('\n', stderr);
-}
-
-/* lfm, BDB, the reference (probe or floor: one runs) on even runs, the
- * reverse on odd: lfm and BDB alternate. */
-static void run_cell(int w, int t)
-{
-	for (int r = 0; r < opt.runs; r++) {
-		for (int k = 0; k < NSYS; k++) {
-			int s = (r % 2 == 0) ? k : NSYS - 1 - k;
-			struct run_result *rr = res_at(w, t, s, r);
-
-			if (!sys_on(w, s))
-				continue;
-			run_one(s, w, t, r, rr);
-			if (g_csv != NULL && rr->done)
-				csv_row(w, t, s, r, rr);
-		}
-		run_line(w, t, r);
-	}
-}
-
-static int nsys_in(int w)
-{
-	int n = 0;
-
+	fprintf(stderr, "[%s, %d threads, run %d/%d]", workloads[w].name,
+		opt.threads[t], r + 1, opt.runs);
 	for (int s = 0; s < NSYS; s++)
-		n += sys_on(w, s);
-	return n;
+		if (sys_on(w, s))
+			fprintf(stderr, "%s %s %.3f Mops/s", s ? "," : "",
+				s == SYS_BDB ? "BDB" : systems[s]->csv,
+				res_at(w, t, s, r)->ops_per_sec / 1e6);
+	if (workloads[w].timed)
+		for (int s = 0; s < 2; s++)
+			if (sys_on(w, s))
+				fprintf(stderr, "%s %s %.1f us",
+					s ? "," : "\n    p99 miss:",
+					s ? "BDB" : "lfmpool",
+					res_at(w, t, s, r)->p99_miss_us);
+	fputc('\n', stderr);
 }
 
-/* Every cell; the time left is estimated from the time per run of one
- * system so far, over the runs still to go. */
+/* Every cell. A run goes lfmpool, BDB, the reference when r is even and
+ * the reverse when odd, so all see the same machine noise. The time left
+ * is estimated from the time per run of one system so far. */
 static void run_cells(double t_start)
 {
 	int ncells = 0, icell = 0, total = 0, done = 0;
 	double t_loop = bench_now(), now;
 	char what[128];
 
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int t = 0; t < opt.nthreads; t++)
-			if (cell_on(w, t)) {
+	/* Pass 0 counts the cells and runs, pass 1 runs them. */
+	for (int pass = 0; pass < 2; pass++)
+		FOR_CELLS(w, t)
+		{
+			int nsys = 0;
+
+			for (int s = 0; s < NSYS; s++)
+				nsys += sys_on(w, s);
+			if (pass == 0) {
 				ncells++;
-				total += opt.runs * nsys_in(w);
-			}
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int t = 0; t < opt.nthreads; t++) {
-			if (!cell_on(w, t))
+				total += opt.runs * nsys;
 				continue;
-			run_cell(w, t);
-			done += opt.runs * nsys_in(w);
+			}
+			for (int r = 0; r < opt.runs; r++) {
+				for (int k = 0; k < NSYS; k++) {
+					int s = r % 2 == 0 ? k : NSYS - 1 - k;
+					struct run_result *rr =
+					    res_at(w, t, s, r);
+
+					if (!sys_on(w, s))
+						continue;
+					run_one(s, w, t, r, rr);
+					if (g_csv != NULL && rr->done)
+						csv_row(w, t, s, r, rr);
+				}
+				run_line(w, t, r);
+			}
+			done += opt.runs * nsys;
 			snprintf(what, sizeof(what), "%s, %d thread%s",
 				 workloads[w].name, opt.threads[t],
 				 opt.threads[t] > 1 ? "s" : "");
@@ -601,8 +511,7 @@ static int threads_main(void)
 {
 	double t_start = bench_now();
 
-	zipf_build();
-	if (zipf_check() != 0)
+	if (zipf_init() != 0)
 		return 1;
 	catch_signals();
 	open_csv();

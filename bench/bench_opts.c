@@ -1,6 +1,6 @@
 /*
  * bench_opts.c - the workload table, the systems, the command line of
- * both modes (see usage()) and die().
+ * both modes (one table: parsing and --help) and die().
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
-#include "bench_opts.h"
+#include "bench_driver.h"
 
 #define HIT_PROCS "uniform over every page, pool holds all"
 
+/* Fields: name, desc, frames, dist, range, dirty_every, wb, timed, group,
+ * max_threads, warm_pagesize, run_pagesize, file_pages, procs_desc. */
 const struct workload workloads[NWORKLOADS] = {
     {"hit-uniform", "uniform over all 16384 pages, pool holds all", FILE_PAGES,
      DIST_UNIFORM, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0, 0, 0, 0, HIT_PROCS},
@@ -21,10 +22,7 @@ const struct workload workloads[NWORKLOADS] = {
      "uniform over pages 0-255, pool holds all"},
     {"hit-zipf", "Zipf(0.99) over 16384 pages (page 0 hottest), pool holds all",
      FILE_PAGES, DIST_ZIPF, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0, 0, 0, 0, NULL},
-    /* hit-uniform at a size where neither the pool's structures nor the
-     * TLB's reach cover it (issue 27: at least 0.8 of the bare probe at
-     * one thread). A 4 GiB data file per system, made for it alone; one
-     * thread with the default --threads. */
+    /* Where neither the pool's structures nor the TLB's reach cover it. */
     {"hit-uniform-1m",
      "uniform over all 1048576 pages of a 4 GiB file, pool holds all (1 M "
      "frames)",
@@ -34,8 +32,6 @@ const struct workload workloads[NWORKLOADS] = {
      2048, DIST_UNIFORM, FILE_PAGES, 0, WB_ASIS, 0, NULL, 0, 0, 0, 0, NULL},
     {"dirty", "as miss-uniform, 1 put in 4 dirty (a byte written)", 2048,
      DIST_UNIFORM, FILE_PAGES, 4, WB_ASIS, 0, NULL, 0, 0, 0, 0, NULL},
-    /* The write-back pair ("dirty-flush" selects both): see bench_report.c's
-     * print_wb_header for the method. */
     {"dirty-flush-off",
      "as dirty, every get timed; lfmpool flushers off, BDB 5.3 plain", 2048,
      DIST_UNIFORM, FILE_PAGES, 4, WB_OFF, 1, "dirty-flush", 4, 0, 0, 0, NULL},
@@ -44,11 +40,8 @@ const struct workload workloads[NWORKLOADS] = {
      "memp_trickle thread",
      2048, DIST_UNIFORM, FILE_PAGES, 4, WB_ON, 1, "dirty-flush", 4, 0, 0, 0,
      NULL},
-    /* Two page sizes in one 8 MiB pool ("mixed-shift" selects both): the
-     * pool is filled with pages of one size, then the gets move to a file
-     * of the other. Uniform over 3/2 of what the pool holds at the new
-     * size, so about 2/3 of the gets can hit once the pool has followed
-     * them (docs/protocol.md rule 24). */
+    /* Uniform over 3/2 of what the 8 MiB pool holds at the new page size,
+     * so about 2/3 of the gets can hit once the pool has followed them. */
     {"mixed-shift-up",
      "8 MiB pool filled with 4 KiB pages (every page of the 4 KiB file), "
      "then uniform over 1536 pages of an 8 KiB-page file (1024 fit)",
@@ -61,7 +54,7 @@ const struct workload workloads[NWORKLOADS] = {
      BENCH_PAGE_SIZE_LARGE, BENCH_PAGE_SIZE, 0, NULL},
 };
 _Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWORKLOADS,
-	       "NWORKLOADS in bench_opts.h");
+	       "NWORKLOADS in bench_driver.h");
 
 const struct bench_sys *const systems[NSYS] = {
     &bench_lfm_sys, &bench_bdb_sys, &bench_bare_sys, &bench_floor_sys};
@@ -81,84 +74,103 @@ void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void usage_procs(FILE *f)
-{
-	fprintf(f, "usage: mpool_bench_procs [options] (or mpool_bench --procs "
-		   "LIST [options])\n"
-		   "  --runs N        runs per system per cell (default 5)\n"
-		   "  --seconds S     timed phase of a run (default 2)\n"
-		   "  --procs LIST    process counts, e.g. 1,2 (default 1,2)\n"
-		   "  --threads LIST  threads per process (default 1,2)\n"
-		   "  --workload LIST hit-uniform,hit-hot256 (default both)\n"
-		   "  --pages N       pages in the file and the pool (default "
-		   "16384)\n"
-		   "  --dir DIR       where the temporary directory goes "
-		   "(default /dev/shm, else $TMPDIR, else /tmp)\n"
-		   "  --cold          children skip their warm-up pass\n"
-		   "  --data FILE     also the median, minimum and maximum "
-		   "Mops/s per cell and\n"
-		   "                  system, tab-separated (bench/plot.sh "
-		   "draws it)\n");
-}
+/*
+ * Every option, once: getopt_long's entry, the mode it belongs to ('T'
+ * threads, 'P' processes, 'B' both) and its --help line. A flag sets its
+ * int through getopt_long.
+ */
+static const struct optdef {
+	const char *name;
+	int has_arg;
+	int *flag; /* set to val by getopt_long; NULL: val is returned */
+	int val;
+	char mode;
+	const char *arg, *help;
+} optdefs[] = {
+#define MORE "\n                     " /* a help text's next line */
+    {"workload", 1, NULL, 'w', 'B', "LIST", "the workloads to run (below)"},
+    {"threads", 1, NULL, 't', 'B', "LIST", "thread counts (per process)"},
+    {"procs", 1, NULL, 'p', 'P', "LIST", "process counts (default 1,2)"},
+    {"seconds", 1, NULL, 's', 'B', "S", "timed period of a run"},
+    {"runs", 1, NULL, 'r', 'B', "N", "runs per system per cell (5)"},
+    {"csv", 1, NULL, 'c', 'T', "FILE",
+     "every run's Mops/s (and p99s), a row each"},
+    {"data", 1, NULL, 'd', 'B', "FILE",
+     "per cell and system the median, minimum and maximum" MORE
+     "Mops/s, tab-separated (bench/plot.sh draws it)"},
+    {"bdb-sizing", 1, NULL, 'b', 'T', "pages|bytes",
+     "BDB's cache holds lfmpool's pages (default) or bytes"},
+    {"bdb-dirty", 1, NULL, 'D', 'T', "internal|api",
+     "BDB's dirty gets: __memp_fget (default), or" MORE
+     "DB_MPOOLFILE->get, which drops the flag"},
+    {"seed", 1, NULL, 'S', 'T', "N", "the workers' seed (42)"},
+    {"clean-pct", 1, NULL, 'C', 'T', "N",
+     "dirty-flush-on: lfmpool flushers' target (0: the" MORE
+     "library's default, 20)"},
+    {"trickle-pct", 1, NULL, 'T', 'T', "N",
+     "dirty-flush-on: BDB's memp_trickle percentage (20)"},
+    {"trickle-pause-us", 1, NULL, 'P', 'T', "N",
+     "dirty-flush-on: pause between two memp_trickle (1000)"},
+    {"pages", 1, NULL, 'G', 'P', "N", "pages in the file and the pool"},
+    {"dir", 1, NULL, 'i', 'P', "DIR",
+     "where the temporary directory goes (default" MORE
+     "/dev/shm, else $TMPDIR, else /tmp)"},
+    {"bare", 0, &opt.bare, 1, 'T', NULL,
+     "hit workloads: also the bare probe (default)"},
+    {"no-bare", 0, &opt.bare, 0, 'T', NULL, "lfmpool and BDB only"},
+    {"floor", 0, &opt.floor, 1, 'T', NULL,
+     "miss workloads: also the pread floor (default)"},
+    {"floor-copy", 0, NULL, 'm', 'T', NULL,
+     "the floor copies from a mapping (lfmpool's way)"},
+    {"no-floor", 0, &opt.floor, 0, 'T', NULL, "lfmpool and BDB only"},
+    {"bdb", 0, &opt.bdb, 1, 'T', NULL, "run Berkeley DB 5.3 (default)"},
+    {"no-bdb", 0, &opt.bdb, 0, 'T', NULL,
+     "lfmpool and the workload's reference only"},
+    {"cold", 0, &opt.cold, 1, 'P', NULL, "children skip their warm-up"},
+    {"help", 0, NULL, 'h', 'B', NULL, "this text"},
+};
+#define NOPTS ((int)(sizeof(optdefs) / sizeof(optdefs[0])))
 
-static void usage_threads(FILE *f)
+static int in_mode(char mode)
 {
-	fprintf(f,
-		"usage: mpool_bench [--workload NAME[,NAME...]]... "
-		"[--threads N[,N...]]\n"
-		"                   [--seconds S] [--runs N] [--csv FILE] "
-		"[--data FILE]\n"
-		"                   [--bdb-sizing pages|bytes] [--seed N]\n"
-		"                   [--bdb-dirty internal|api] "
-		"[--clean-pct N] [--trickle-pct N]\n"
-		"                   [--trickle-pause-us N] "
-		"[--bare | --no-bare] [--floor | --floor-copy | --no-floor]\n"
-		"                   [--bdb | --no-bdb]\n"
-		"       mpool_bench --procs N[,N...] ...: the processes mode "
-		"(--procs --help)\n"
-		"workloads:");
-	for (int w = 0; w < NWORKLOADS; w++)
-		fprintf(f, " %s", workloads[w].name);
-	fprintf(f, " (default: all; dirty-flush: both dirty-flush-*,\n"
-		   "  which run at 4 threads at most unless --threads is "
-		   "given; mixed-shift: both\n"
-		   "  mixed-shift-*, at 2 threads at most unless --threads "
-		   "is given)\n"
-		   "defaults: --threads 1,2,4,8 --seconds 1.0 --runs 5 "
-		   "--bdb-sizing pages --bdb-dirty internal --seed 42\n"
-		   "write-back (dirty-flush-on): --clean-pct 0 (lfmpool "
-		   "flushers' target; 0: the library's default, 20)\n"
-		   "  --trickle-pct 20 --trickle-pause-us 1000 (BDB's "
-		   "memp_trickle thread)\n"
-		   "--bare (default): in the hit workloads, also run the "
-		   "bare probe (the least\n"
-		   "  any pool can do per hit: one hash lookup, an atomic pin "
-		   "and unpin) as a third\n"
-		   "  system; --no-bare: lfmpool and BDB only\n"
-		   "--floor (default): in the miss workloads, also run the "
-		   "pread floor (one pread\n"
-		   "  of the page per get, nothing else) as a third system; "
-		   "--no-floor: lfmpool and\n"
-		   "  BDB only; --floor-copy: the floor copies each page "
-		   "from a read-only mapping of\n"
-		   "  the file instead (lfmpool's way of reading a miss)\n"
-		   "--bdb (default): run Berkeley DB 5.3; --no-bdb: lfmpool "
-		   "and the workload's\n"
-		   "  reference only\n"
-		   "hit-uniform-1m: a 4 GiB data file per system (12 GiB "
-		   "under $TMPDIR, removed at\n"
-		   "  exit), a 4 GiB pool, BDB a 4.4 GiB cache; 1 thread "
-		   "unless --threads is given\n"
-		   "--csv FILE: every run's Mops/s (and p99s), one row each; "
-		   "--data FILE: per cell\n"
-		   "  and system the median, minimum and maximum Mops/s, "
-		   "tab-separated (bench/plot.sh\n"
-		   "  draws it); progress, one line per cell, on stderr\n");
+	return mode == 'B' || mode == (opt.procs_mode ? 'P' : 'T');
 }
 
 static void usage(FILE *f)
 {
-	(opt.procs_mode ? usage_procs : usage_threads)(f);
+	char left[40];
+
+	fprintf(f, "usage: %s [OPTION]...%s\n", g_prog,
+		opt.procs_mode ? " (or mpool_bench --procs LIST ...)"
+			       : " (--procs LIST: the processes mode)");
+	for (int i = 0; i < NOPTS; i++) {
+		if (!in_mode(optdefs[i].mode))
+			continue;
+		snprintf(left, sizeof(left), "--%s %s", optdefs[i].name,
+			 optdefs[i].arg != NULL ? optdefs[i].arg : "");
+		/* A long one gets its help on the next line. */
+		fprintf(f, "  %-18s%s%s\n", left,
+			strlen(left) > 18 ? MORE : " ", optdefs[i].help);
+	}
+	fprintf(f, "workloads:");
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (!opt.procs_mode || workloads[w].procs_desc != NULL)
+			fprintf(f, " %s", workloads[w].name);
+	if (opt.procs_mode) {
+		fprintf(f, " (default: all)\ndefaults: --threads 1,2 --seconds "
+			   "2 --runs 5 --pages 16384\n");
+		return;
+	}
+	fprintf(f, "\n  (default: all; dirty-flush: both dirty-flush-*, at 4 "
+		   "threads at most unless\n  --threads is given; mixed-shift: "
+		   "both mixed-shift-*, at 2)\n"
+		   "defaults: --threads 1,2,4,8 --seconds 1.0 --runs 5 "
+		   "--bdb-sizing pages --bdb-dirty internal --seed 42\n"
+		   "hit-uniform-1m: a 4 GiB data file per system (12 GiB "
+		   "under $TMPDIR, removed at\n"
+		   "  exit), a 4 GiB pool, BDB a 4.4 GiB cache; 1 thread "
+		   "unless --threads is given\n"
+		   "progress, one line per cell, on stderr\n");
 }
 
 static __attribute__((noreturn)) void bad(const char *what, const char *arg)
@@ -199,17 +211,7 @@ static int int_list(const char *arg, const char *name, int *v, int max, long lo,
 	return n;
 }
 
-/* Does `tok` name workload w? Processes: its own name only. */
-static int names(const char *tok, int w)
-{
-	if (opt.procs_mode)
-		return workloads[w].procs_desc != NULL &&
-		       strcmp(tok, workloads[w].name) == 0;
-	return strcmp(tok, workloads[w].name) == 0 || strcmp(tok, "all") == 0 ||
-	       (workloads[w].group != NULL &&
-		strcmp(tok, workloads[w].group) == 0);
-}
-
+/* Selects the workloads the list names (processes: by their own names). */
 static void parse_workloads(const char *arg)
 {
 	char *copy = strdup(arg), *save = NULL;
@@ -220,23 +222,23 @@ static void parse_workloads(const char *arg)
 	     tok = strtok_r(NULL, ",", &save)) {
 		int found = 0;
 
-		for (int w = 0; w < NWORKLOADS; w++)
-			if (names(tok, w))
+		for (int w = 0; w < NWORKLOADS; w++) {
+			const struct workload *wl = &workloads[w];
+			int named = strcmp(tok, wl->name) == 0;
+
+			if (opt.procs_mode)
+				named &= wl->procs_desc != NULL;
+			else
+				named |= strcmp(tok, "all") == 0 ||
+					 (wl->group != NULL &&
+					  strcmp(tok, wl->group) == 0);
+			if (named)
 				opt.wl_on[w] = found = 1;
+		}
 		if (!found)
 			bad("workload", tok);
 	}
 	free(copy);
-}
-
-static double seconds_arg(const char *arg)
-{
-	char *end;
-	double s = strtod(arg, &end);
-
-	if (*end != '\0' || !(s >= (opt.procs_mode ? 0.01 : 1e-9)) || s > 3600)
-		bad("--seconds", arg);
-	return s;
 }
 
 static int choice(const char *arg, const char *name, const char *no,
@@ -246,39 +248,6 @@ static int choice(const char *arg, const char *name, const char *no,
 		bad(name, arg);
 	return strcmp(arg, yes) == 0;
 }
-
-/* The mode each option belongs to, in longopts' order: 'T' threads, 'P'
- * processes, 'B' both. Flags set their int through getopt_long. */
-static const char modes[] = "BBBBTBTTTTTTTTTTTTTBPPPB";
-static const struct option longopts[] = {
-    {"workload", required_argument, NULL, 'w'},
-    {"threads", required_argument, NULL, 't'},
-    {"seconds", required_argument, NULL, 's'},
-    {"runs", required_argument, NULL, 'r'},
-    {"csv", required_argument, NULL, 'c'},
-    {"data", required_argument, NULL, 'd'},
-    {"bdb-sizing", required_argument, NULL, 'b'},
-    {"bdb-dirty", required_argument, NULL, 'D'},
-    {"seed", required_argument, NULL, 'S'},
-    {"clean-pct", required_argument, NULL, 'C'},
-    {"trickle-pct", required_argument, NULL, 'T'},
-    {"trickle-pause-us", required_argument, NULL, 'P'},
-    {"bare", no_argument, &opt.bare, 1},
-    {"no-bare", no_argument, &opt.bare, 0},
-    {"floor", no_argument, &opt.floor, 1},
-    {"no-floor", no_argument, &opt.floor, 0},
-    {"floor-copy", no_argument, NULL, 'm'},
-    {"bdb", no_argument, &opt.bdb, 1},
-    {"no-bdb", no_argument, &opt.bdb, 0},
-    {"procs", required_argument, NULL, 'p'},
-    {"pages", required_argument, NULL, 'G'},
-    {"dir", required_argument, NULL, 'i'},
-    {"cold", no_argument, &opt.cold, 1},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-_Static_assert(sizeof(modes) == sizeof(longopts) / sizeof(longopts[0]),
-	       "a mode per option");
 
 static void defaults(void)
 {
@@ -294,11 +263,38 @@ static void defaults(void)
 				opt.threads, MAX_LIST, 1, MAX_THREADS);
 }
 
-static void threads_option(int c, const char *arg)
+static void option(int c, const char *arg)
 {
+	const int pm = opt.procs_mode;
+	char *end;
+
 	switch (c) {
+	case 'w':
+		parse_workloads(arg);
+		break;
+	case 't':
+		opt.nthreads =
+		    int_list(arg, "--threads", opt.threads, pm ? 8 : MAX_LIST,
+			     1, pm ? 16 : MAX_THREADS);
+		opt.threads_given = 1;
+		break;
+	case 'p':
+		opt.nprocs = int_list(arg, "--procs", opt.procs, 8, 1, 16);
+		break;
+	case 's':
+		opt.seconds = strtod(arg, &end);
+		if (*end != '\0' || !(opt.seconds >= (pm ? 0.01 : 1e-9)) ||
+		    opt.seconds > 3600)
+			bad("--seconds", arg);
+		break;
+	case 'r':
+		opt.runs = (int)int_arg(arg, "--runs", 1, pm ? 101 : MAX_RUNS);
+		break;
 	case 'c':
 		opt.csv_path = arg;
+		break;
+	case 'd':
+		opt.data_path = arg;
 		break;
 	case 'b':
 		opt.bdb_same_bytes =
@@ -308,14 +304,11 @@ static void threads_option(int c, const char *arg)
 		bench_bdb_dirty_api =
 		    choice(arg, "--bdb-dirty", "internal", "api");
 		break;
-	case 'S': {
-		char *end;
-
+	case 'S':
 		opt.seed = strtoull(arg, &end, 0);
 		if (*end != '\0')
 			bad("--seed", arg);
 		break;
-	}
 	case 'C':
 		opt.clean_pct = (int)int_arg(arg, "--clean-pct", 0, 99);
 		break;
@@ -329,35 +322,6 @@ static void threads_option(int c, const char *arg)
 	case 'm':
 		opt.floor = bench_floor_copy = 1;
 		break;
-	}
-}
-
-static void option(int c, const char *arg, int *any_wl)
-{
-	const int pm = opt.procs_mode;
-
-	switch (c) {
-	case 'w':
-		parse_workloads(arg), *any_wl = 1;
-		break;
-	case 't':
-		opt.nthreads =
-		    int_list(arg, "--threads", opt.threads, pm ? 8 : MAX_LIST,
-			     1, pm ? 16 : MAX_THREADS);
-		opt.threads_given = 1;
-		break;
-	case 's':
-		opt.seconds = seconds_arg(arg);
-		break;
-	case 'r':
-		opt.runs = (int)int_arg(arg, "--runs", 1, pm ? 101 : MAX_RUNS);
-		break;
-	case 'd':
-		opt.data_path = arg;
-		break;
-	case 'p':
-		opt.nprocs = int_list(arg, "--procs", opt.procs, 8, 1, 16);
-		break;
 	case 'G':
 		opt.pages = (uint32_t)int_arg(arg, "--pages", 256, 1 << 20);
 		break;
@@ -365,9 +329,8 @@ static void option(int c, const char *arg, int *any_wl)
 		opt.dir = arg;
 		break;
 	case 'h':
-		usage(stdout), exit(0);
-	default:
-		threads_option(c, arg);
+		usage(stdout);
+		exit(0);
 	}
 }
 
@@ -382,23 +345,36 @@ static int wants_procs(int argc, char **argv)
 
 void parse_args(int argc, char **argv, int procs_mode)
 {
-	int any_wl = 0, c;
+	struct option longopts[NOPTS + 1] = {{0}};
+	int any_wl = 0, c, i;
 
 	opt.procs_mode = procs_mode || wants_procs(argc, argv);
 	if (opt.procs_mode)
 		g_prog = "mpool_bench_procs";
 	defaults();
-	for (int i = -1;
-	     (c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h", longopts,
-			      &i)) != -1;
-	     i = -1) {
-		char m = i >= 0 ? modes[i] : strchr("cbDSCTP", c) ? 'T' : 'B';
-
-		if (c == '?' || m == (opt.procs_mode ? 'T' : 'P')) {
+	for (i = 0; i < NOPTS; i++)
+		longopts[i] =
+		    (struct option){optdefs[i].name, optdefs[i].has_arg,
+				    optdefs[i].flag, optdefs[i].val};
+	i = -1;
+	/* An option of the other mode is refused. A short option (its
+	 * letter is its val) leaves i at -1: found by its val. */
+	while ((c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h",
+				longopts, &i)) != -1) {
+		for (int k = 0; i < 0 && k < NOPTS; k++)
+			i = optdefs[k].val == c && !optdefs[k].flag ? k : -1;
+		if (c != '?' && i >= 0 && !in_mode(optdefs[i].mode))
+			fprintf(stderr,
+				"%s: --%s is an option of the %s mode\n",
+				g_prog, optdefs[i].name,
+				opt.procs_mode ? "threads" : "processes");
+		if (c == '?' || i < 0 || !in_mode(optdefs[i].mode)) {
 			usage(stderr);
 			exit(2);
 		}
-		option(c, optarg, &any_wl);
+		any_wl |= c == 'w';
+		option(c, optarg);
+		i = -1;
 	}
 	if (optind != argc)
 		bad("argument", argv[optind]);

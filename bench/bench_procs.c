@@ -1,15 +1,12 @@
 /*
  * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
  * a pool shared between processes (docs/benchmarks.md, "The processes
- * benchmark"). A measurement creates the pool in a fresh directory and
- * preloads the --pages of the data file; forks --procs children, each
- * joining with its own handle, warming up (unless --cold) and starting its
- * crew (bench_run.c); closes the "go" pipe to start them all at once; sums
- * their ops / elapsed; checks that the pool-wide miss count did not move
- * (all hits); removes the pool. Runs alternate which system goes first.
+ * benchmark"). A measurement creates and preloads the pool, forks the
+ * children (each joins, warms up and starts its crew), starts them all at
+ * once by closing the "go" pipe, sums their ops / elapsed, checks that the
+ * pool-wide miss count did not move and removes the pool.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,9 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_procs.h"
-#include "bench_report.h"
-#include "bench_run.h"
+#include "bench_driver.h"
 
 #define MAX_PROCS 16
 #define READY_MS  60000 /* a child's open and thread start */
@@ -52,7 +47,6 @@ struct meas {
 	bench_pool *bp;
 	pid_t pids[MAX_PROCS];
 	int up[2], go[2]; /* the children's messages; their start */
-	/* Results. */
 	double mops;
 	uint64_t misses; /* misses during the timed phase (must be 0) */
 	double minflt;	 /* minor faults per child in the timed phase */
@@ -69,15 +63,30 @@ static void on_signal(int sig)
 	g_signal = sig;
 }
 
-static void errf(struct meas *m, const char *fmt, ...)
+/* Keeps the first error of a measurement: -1. */
+static int errf(struct meas *m, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (m->err[0] != '\0')
-		return; /* keep the first */
-	va_start(ap, fmt);
-	vsnprintf(m->err, sizeof(m->err), fmt, ap);
-	va_end(ap);
+	if (m->err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(m->err, sizeof(m->err), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* "<what>: <the fault>" into m->text: -1; 0 if f holds none. */
+static int fault_msg(struct msg *m, const struct bench_sys *sys,
+		     const char *what, const struct fault *f)
+{
+	char text[sizeof(m->text) - 32];
+
+	if (f->err == 0 && f->wrong == 0)
+		return 0;
+	bench_fault_text(sys, f, text, sizeof(text));
+	snprintf(m->text, sizeof(m->text), "%s: %s", what, text);
+	return -1;
 }
 
 static int send_msg(int fd, const struct msg *m)
@@ -97,149 +106,100 @@ static long minflt(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
 }
 
-/* Waits for the go pipe's end of file (the parent only ever closes it). */
-static int wait_go(int fd)
+/* Joins, warms up, starts the crew, says READY and waits for the go
+ * pipe's end of file (the parent only ever closes it): 0, or -1 with the
+ * reason in m->text. */
+static int child_ready(const struct meas *ms, struct crew *c, int i,
+		       struct msg *m)
 {
+	const uint64_t seed =
+	    ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
+	uint64_t seeds[MAX_LIST];
+	struct fault f = {.op = "join"};
 	ssize_t got;
 	char b;
 
-	do
-		got = read(fd, &b, 1);
-	while (got < 0 && errno == EINTR);
-	return got == 0 ? 0 : -1;
-}
-
-/* Joins, warms up, starts the crew, says READY, waits for go: 0, or -1
- * with the reason in m->text. */
-static int child_ready(const struct meas *ms, struct crew *c, uint64_t seed,
-		       int out_fd, struct msg *m)
-{
-	uint64_t seeds[MAX_LIST];
-	struct fault f = {0};
-	int ret;
-
-	if ((ret = c->sys->open(ms->home, g_data, g_cache, BENCH_JOIN,
-				&c->bp)) != 0) {
-		snprintf(m->text, sizeof(m->text), "join: %s (%d)",
-			 c->sys->strerror(ret), ret);
+	f.err = c->sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c->bp);
+	if (f.err == 0 && !opt.cold)
+		bench_warm(c->sys, c->bp, c->wl.range, &f);
+	if (fault_msg(m, c->sys, opt.cold ? "join" : "join, warm-up", &f))
 		return -1;
-	}
-	if (!opt.cold &&
-	    (bench_warm(c->sys, c->bp, c->wl.range, &f) != 0 || f.wrong != 0)) {
-		snprintf(m->text, sizeof(m->text), "warm-up page %u: %s",
-			 f.err ? f.pgno : f.want,
-			 f.err ? c->sys->strerror(f.err) : "wrong page");
-		return -1;
-	}
-	for (int i = 0; i < c->nthreads; i++)
-		seeds[i] = seed + (uint64_t)i;
+	for (int k = 0; k < c->nthreads; k++)
+		seeds[k] = seed + (uint64_t)k;
 	crew_start(c, seeds);
 	m->kind = MSG_READY;
-	if (send_msg(out_fd, m) != 0)
+	if (send_msg(ms->up[1], m) != 0)
 		return -1;
 	m->kind = MSG_ERROR;
-	if (wait_go(ms->go[0]) != 0) {
+	do
+		got = read(ms->go[0], &b, 1);
+	while (got < 0 && errno == EINTR);
+	if (got != 0)
 		snprintf(m->text, sizeof(m->text), "bad start signal");
-		return -1;
-	}
-	return 0;
-}
-
-/* The timed phase's result, or its first fault in m->text. */
-static int child_result(struct crew *c, struct msg *m)
-{
-	for (int i = 0; i < c->nthreads; i++) {
-		const struct fault *f = &c->w[i].f;
-
-		m->ops += c->w[i].ops;
-		if (f->err != 0) {
-			snprintf(m->text, sizeof(m->text),
-				 "page %u: get/put: %s (%d)", f->pgno,
-				 c->sys->strerror(f->err), f->err);
-			return -1;
-		}
-		if (f->wrong != 0) {
-			snprintf(m->text, sizeof(m->text),
-				 "%llu wrong pages, first %u",
-				 (unsigned long long)f->wrong, f->want);
-			return -1;
-		}
-	}
-	m->kind = MSG_RESULT;
-	return 0;
+	return got == 0 ? 0 : -1;
 }
 
 /* Child i: sends READY, then RESULT or ERROR, and _exits: 0 after a
  * RESULT, 1 otherwise (its threads, if waiting, die with it). */
 static _Noreturn void child_main(const struct meas *ms, int i)
 {
-	const int out_fd = ms->up[1];
 	struct crew c = {
 	    .sys = ms->sys, .wl = ms->wl, .nthreads = ms->nthreads};
 	struct msg m = {.kind = MSG_ERROR, .child = i};
-	uint64_t seed;
+	struct fault f = {.op = "close"};
 	long f0;
-	int ret, k;
+	int ret = 0;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	seed = ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
-	if (child_ready(ms, &c, seed, out_fd, &m) != 0) {
-		(void)send_msg(out_fd, &m);
+	if (child_ready(ms, &c, i, &m) != 0) {
+		(void)send_msg(ms->up[1], &m);
 		_exit(1);
 	}
 	f0 = minflt();
 	crew_time(&c, opt.seconds);
 	m.secs = c.secs;
 	m.minflt = (uint64_t)(minflt() - f0);
-	ret = child_result(&c, &m);
-	if ((k = c.sys->close(c.bp)) != 0 && ret == 0) {
-		m.kind = MSG_ERROR;
-		snprintf(m.text, sizeof(m.text), "close: %s (%d)",
-			 c.sys->strerror(k), k);
-		ret = -1;
+	for (int k = 0; k < c.nthreads && ret == 0; k++) {
+		m.ops += c.w[k].ops;
+		ret = fault_msg(&m, c.sys, "timed phase", &c.w[k].f);
 	}
-	(void)send_msg(out_fd, &m);
+	f.err = c.sys->close(c.bp);
+	if (ret == 0)
+		ret = fault_msg(&m, c.sys, "close", &f);
+	m.kind = ret == 0 ? MSG_RESULT : MSG_ERROR;
+	(void)send_msg(ms->up[1], &m);
 	_exit(ret == 0 ? 0 : 1);
 }
 
-/* 0, or -1 with the reason in m->err: timeout, end of file (the child
+/* 0, or -1 with the reason in ms->err: timeout, end of file (the child
  * died), or a signal to us. */
 static int recv_msg(struct meas *ms, struct msg *m, int timeout_ms)
 {
 	double deadline = bench_now() + timeout_ms / 1e3;
 	struct pollfd p = {.fd = ms->up[0], .events = POLLIN};
 	ssize_t n;
-	int r;
+	int r = 0;
 
-	for (;;) {
+	while (r <= 0) {
 		int left = (int)((deadline - bench_now()) * 1e3);
 
-		if (g_signal) {
-			errf(ms, "interrupted by signal %d", (int)g_signal);
-			return -1;
-		}
-		if (left <= 0) {
-			errf(ms, "no word from a child in %d s",
-			     timeout_ms / 1000);
-			return -1;
-		}
-		if ((r = poll(&p, 1, left)) > 0)
-			break;
-		if (r < 0 && errno != EINTR) {
-			errf(ms, "poll: %s", strerror(errno));
-			return -1;
-		}
+		if (g_signal)
+			return errf(ms, "interrupted by signal %d",
+				    (int)g_signal);
+		if (left <= 0)
+			return errf(ms, "no word from a child in %d s",
+				    timeout_ms / 1000);
+		if ((r = poll(&p, 1, left)) < 0 && errno != EINTR)
+			return errf(ms, "poll: %s", strerror(errno));
 	}
 	do
 		n = read(ms->up[0], m, sizeof(*m));
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*m)) {
-		errf(ms, "a child exited without reporting");
-		return -1;
-	}
+	if (n != (ssize_t)sizeof(*m))
+		return errf(ms, "a child exited without reporting");
 	m->text[sizeof(m->text) - 1] = '\0';
 	return 0;
 }
@@ -248,48 +208,37 @@ static int recv_msg(struct meas *ms, struct msg *m, int timeout_ms)
 static int create(struct meas *ms, uint64_t *miss0)
 {
 	struct bench_stats st;
-	struct fault f = {0};
+	struct fault f = {.op = "create"};
+	struct msg m;
 	int ret;
 
-	if ((ret = ms->sys->open(ms->home, g_data, g_cache, BENCH_CREATE,
-				 &ms->bp)) != 0) {
+	if ((f.err = ms->sys->open(ms->home, g_data, g_cache, BENCH_CREATE,
+				   &ms->bp)) != 0)
 		ms->bp = NULL;
-		errf(ms, "create: %s (%d)", ms->sys->strerror(ret), ret);
-		return -1;
-	}
-	if ((ret = bench_warm(ms->sys, ms->bp, opt.pages, &f)) != 0 ||
-	    f.wrong != 0) {
-		errf(ms, "preload page %u: %s", ret ? f.pgno : f.want,
-		     ret ? ms->sys->strerror(ret) : "wrong page");
-		return -1;
-	}
-	if ((ret = ms->sys->stats(ms->bp, &st)) != 0) {
-		errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
-		return -1;
-	}
+	else
+		bench_warm(ms->sys, ms->bp, opt.pages, &f);
+	if (fault_msg(&m, ms->sys, "create, preload", &f))
+		return errf(ms, "%s", m.text);
+	if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
+		return errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
 	*miss0 = st.misses;
-	if (st.pages_held < opt.pages) {
-		errf(ms, "only %llu of %u pages held after preload",
-		     (unsigned long long)st.pages_held, opt.pages);
-		return -1;
-	}
+	if (st.pages_held < opt.pages)
+		return errf(ms, "only %llu of %u pages held after preload",
+			    (unsigned long long)st.pages_held, opt.pages);
 	return 0;
 }
 
 /* Forks the children: 0, or -1. */
 static int spawn(struct meas *ms)
 {
-	if (pipe(ms->up) != 0 || pipe(ms->go) != 0) {
-		errf(ms, "pipe: %s", strerror(errno));
-		return -1;
-	}
+	if (pipe(ms->up) != 0 || pipe(ms->go) != 0)
+		return errf(ms, "pipe: %s", strerror(errno));
 	fflush(stdout);
 	fflush(stderr);
 	for (int i = 0; i < ms->nprocs; i++) {
 		if ((ms->pids[i] = fork()) < 0) {
-			errf(ms, "fork: %s", strerror(errno));
 			ms->pids[i] = 0;
-			return -1;
+			return errf(ms, "fork: %s", strerror(errno));
 		}
 		if (ms->pids[i] == 0) {
 			close(ms->up[0]);
@@ -304,11 +253,12 @@ static int spawn(struct meas *ms)
 }
 
 /* Every child ready, then go (closing the pipe starts them all at once),
- * then every result: 0, or -1. */
+ * then every result, then every child exited 0: 0, or -1. */
 static int gather(struct meas *ms)
 {
 	const int timeout = (int)(opt.seconds * 1e3) + SLACK_MS;
 	struct msg m;
+	int st;
 
 	for (int i = 0; i < 2 * ms->nprocs; i++) {
 		const int result = i >= ms->nprocs;
@@ -320,31 +270,17 @@ static int gather(struct meas *ms)
 		if (recv_msg(ms, &m, result ? timeout : READY_MS) != 0)
 			return -1;
 		if (m.kind != (result ? MSG_RESULT : MSG_READY) ||
-		    (result && m.secs <= 0)) {
-			errf(ms, "child %d: %s", m.child, m.text);
-			return -1;
-		}
+		    (result && m.secs <= 0))
+			return errf(ms, "child %d: %s", m.child, m.text);
 		ms->mops += result ? (double)m.ops / m.secs / 1e6 : 0;
 		ms->minflt += result ? (double)m.minflt / ms->nprocs : 0;
 	}
-	return 0;
-}
-
-/* Every child exited 0: 0, or -1. */
-static int reap(struct meas *ms)
-{
 	for (int i = 0; i < ms->nprocs; i++) {
-		int st;
-
-		if (waitpid(ms->pids[i], &st, 0) != ms->pids[i]) {
-			errf(ms, "waitpid: %s", strerror(errno));
-			return -1;
-		}
+		if (waitpid(ms->pids[i], &st, 0) != ms->pids[i])
+			return errf(ms, "waitpid: %s", strerror(errno));
 		ms->pids[i] = 0;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			errf(ms, "child %d: exit status %#x", i, st);
-			return -1;
-		}
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return errf(ms, "child %d: exit status %#x", i, st);
 	}
 	return 0;
 }
@@ -355,8 +291,7 @@ static void cleanup(struct meas *ms)
 	int abandon = 0, ret;
 
 	for (int i = 0; i < MAX_PROCS; i++) {
-		if (ms->pids[i] >
-		    0) { /* failed: stop it; its pool is suspect */
+		if (ms->pids[i] > 0) { /* failed: its pool is suspect */
 			(void)kill(ms->pids[i], SIGKILL);
 			(void)waitpid(ms->pids[i], NULL, 0);
 			abandon = 1;
@@ -384,39 +319,18 @@ static int measure(struct meas *ms)
 	uint64_t miss0 = 0;
 	int ret;
 
-	memset(ms->pids, 0, sizeof(ms->pids));
 	ms->up[0] = ms->up[1] = ms->go[0] = ms->go[1] = -1;
 	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
 			     g_top) >= sizeof(ms->home) ||
-	    mkdtemp(ms->home) == NULL) {
-		errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
-		return -1;
-	}
-	if (create(ms, &miss0) == 0 && spawn(ms) == 0 && gather(ms) == 0 &&
-	    reap(ms) == 0) {
+	    mkdtemp(ms->home) == NULL)
+		return errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
+	if (create(ms, &miss0) == 0 && spawn(ms) == 0 && gather(ms) == 0) {
 		if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
 			errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
 		ms->misses = st.misses - miss0;
 	}
 	cleanup(ms);
 	return ms->err[0] != '\0' ? -1 : 0;
-}
-
-static const char *base_dir(void)
-{
-	struct stat st;
-	const char *t;
-
-	if (opt.dir != NULL)
-		return opt.dir;
-	/* tmpfs: the kernel never writes the shared region files back
-	 * (a disk would, at random, for both systems). */
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-	    access("/dev/shm", W_OK | X_OK) == 0)
-		return "/dev/shm";
-	if ((t = getenv("TMPDIR")) != NULL && t[0] != '\0')
-		return t;
-	return "/tmp";
 }
 
 /* System s in run r of cell c: 0, or -1 after a message. */
@@ -453,39 +367,9 @@ static int measure_one(struct procs_cell *c, int r, int s)
 	return ret;
 }
 
-/* Run r of cell c, both systems: 0, or -1 after a message. */
-static int run_pair(struct procs_cell *c, int r)
-{
-	for (int k = 0; k < 2; k++)
-		if (measure_one(c, r, r % 2 ? 1 - k : k) != 0)
-			return -1;
-	c->ratio[r] = c->mops[1][r] > 0 ? c->mops[0][r] / c->mops[1][r] : 0;
-	fprintf(stderr,
-		"%s, %d procs x %d threads, run %d/%d: %s %.3f, %s %.3f Mops/s "
-		"(minor faults per process %.0f, %.0f)\n",
-		workloads[c->w].name, c->p, c->t, r + 1, opt.runs,
-		systems[0]->name, c->mops[0][r], systems[1]->name,
-		c->mops[1][r], c->minflt[0][r], c->minflt[1][r]);
-	return 0;
-}
-
-/* The cells in order: workload, processes, threads. */
-static int list_cells(struct procs_cell *cells)
-{
-	int n = 0;
-
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int p = 0; p < opt.nprocs && opt.wl_on[w]; p++)
-			for (int t = 0; t < opt.nthreads; t++)
-				cells[n++] =
-				    (struct procs_cell){.w = w,
-							.p = opt.procs[p],
-							.t = opt.threads[t]};
-	return n;
-}
-
-/* Every cell costs the same: the time left is the time per cell so far
- * times the cells to go. 0, or -1 at the first failure. */
+/* Every cell (workload, processes, threads), each run both systems, the
+ * first alternating: 0, or -1 at the first failure. Every cell costs the
+ * same: the time left is the time per cell so far times the cells to go. */
 static int run_cells(struct procs_cell *cells, int ncells, double t_start)
 {
 	char what[128];
@@ -494,9 +378,22 @@ static int run_cells(struct procs_cell *cells, int ncells, double t_start)
 		struct procs_cell *c = &cells[ci];
 		double now;
 
-		for (int r = 0; r < opt.runs; r++)
-			if (run_pair(c, r) != 0)
-				return -1;
+		for (int r = 0; r < opt.runs; r++) {
+			for (int k = 0; k < 2; k++)
+				if (measure_one(c, r, r % 2 ? 1 - k : k) != 0)
+					return -1;
+			c->ratio[r] = c->mops[1][r] > 0
+					  ? c->mops[0][r] / c->mops[1][r]
+					  : 0;
+			fprintf(stderr,
+				"%s, %d procs x %d threads, run %d/%d: %s "
+				"%.3f, %s %.3f Mops/s (minor faults per "
+				"process %.0f, %.0f)\n",
+				workloads[c->w].name, c->p, c->t, r + 1,
+				opt.runs, systems[0]->name, c->mops[0][r],
+				systems[1]->name, c->mops[1][r],
+				c->minflt[0][r], c->minflt[1][r]);
+		}
 		snprintf(what, sizeof(what), "%s, %d proc%s x %d thread%s",
 			 workloads[c->w].name, c->p, c->p > 1 ? "s" : "", c->t,
 			 c->t > 1 ? "s" : "");
@@ -507,34 +404,19 @@ static int run_cells(struct procs_cell *cells, int ncells, double t_start)
 	return 0;
 }
 
-static void catch_signals(void)
+/* tmpfs first: the kernel never writes the shared region files back (a
+ * disk would, at random, for both systems). */
+static const char *base_dir(void)
 {
-	struct sigaction sa;
+	struct stat st;
+	const char *t = getenv("TMPDIR");
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: waits end early */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* Removes the data file and our directory: 0, or -1 after a message. */
-static int remove_top(void)
-{
-	int failed = 0;
-
-	if (g_data[0] != '\0' && unlink(g_data) != 0 && errno != ENOENT) {
-		fprintf(stderr, "mpool_bench_procs: unlink %s: %s\n", g_data,
-			strerror(errno));
-		failed = 1;
-	}
-	if (rmdir(g_top) != 0) {
-		fprintf(stderr, "mpool_bench_procs: rmdir %s: %s\n", g_top,
-			strerror(errno));
-		failed = 1;
-	}
-	return failed;
+	if (opt.dir != NULL)
+		return opt.dir;
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	return t != NULL && t[0] != '\0' ? t : "/tmp";
 }
 
 int procs_main(void)
@@ -542,20 +424,27 @@ int procs_main(void)
 	struct procs_cell *cells;
 	const char *base = base_dir();
 	double t_start = bench_now();
-	int ncells, failed;
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
+	int ncells = 0, failed;
 
-	catch_signals();
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if ((cells = calloc((size_t)NWORKLOADS * (size_t)opt.nprocs *
 				(size_t)opt.nthreads,
 			    sizeof(*cells))) == NULL)
 		die("out of memory");
-	ncells = list_cells(cells);
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int p = 0; p < opt.nprocs && opt.wl_on[w]; p++)
+			for (int t = 0; t < opt.nthreads; t++)
+				cells[ncells++] =
+				    (struct procs_cell){.w = w,
+							.p = opt.procs[p],
+							.t = opt.threads[t]};
 	print_header(); /* the date and machine only */
 	g_cache = (size_t)opt.pages * BENCH_PAGE_SIZE / 4 * 5;
-	if ((size_t)snprintf(g_top, sizeof(g_top), "%s/mpool-procs.XXXXXX",
-			     base) >= sizeof(g_top) ||
-	    mkdtemp(g_top) == NULL)
-		die("mkdtemp under %s: %s", base, strerror(errno));
+	bench_mkdtemp(g_top, sizeof(g_top), base, "mpool-procs.XXXXXX");
 	if ((size_t)snprintf(g_data, sizeof(g_data), "%s/data.db", g_top) >=
 	    sizeof(g_data))
 		die("%s: name too long", g_top);
@@ -566,9 +455,11 @@ int procs_main(void)
 		if (opt.data_path != NULL)
 			write_procs_data(opt.data_path, cells, ncells);
 	}
-	failed |= remove_top();
+	if ((unlink(g_data) != 0 && errno != ENOENT) || rmdir(g_top) != 0) {
+		fprintf(stderr, "mpool_bench_procs: removing %s: %s\n", g_top,
+			strerror(errno));
+		failed = 1;
+	}
 	free(cells);
-	if (g_signal)
-		return 128 + g_signal;
-	return failed;
+	return g_signal ? 128 + g_signal : failed;
 }

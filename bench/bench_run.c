@@ -1,20 +1,114 @@
 /*
- * bench_run.c - a timed period over one open pool (see bench_run.h). Every
- * page returned is checked: offset 0 holds its page number.
+ * bench_run.c - a timed period over one open pool, for both modes: the
+ * warm-up pass, then a crew of worker threads started together on a
+ * barrier that loop (get a page, check its number at offset 0, maybe write
+ * a byte, put it) until told to stop, and for WB_ON on a system without
+ * flushers one more thread calling trickle. Pages are drawn by xoshiro256**
+ * (bench_rng.h), one generator per thread; Zipf by Walker's alias table.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_dist.h"
-#include "bench_run.h"
+#include "bench_driver.h"
+#include "bench_rng.h"
 
-/* A data file of `bytes4k` * BENCH_PAGE_SIZE bytes in pages of `pagesize`
- * bytes, each holding its page number at offset 0. */
+#define ZIPF_THETA 0.99
+
+static uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
+static uint32_t zipf_alias[FILE_PAGES];
+static double zipf_p[FILE_PAGES]; /* exact probabilities */
+
+/* Vose's build of the alias table. */
+static void zipf_build(void)
+{
+	static double q[FILE_PAGES];
+	static uint32_t small[FILE_PAGES], large[FILE_PAGES];
+	const uint32_t n = FILE_PAGES;
+	uint32_t ns = 0, nl = 0;
+	double zeta = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		zeta += 1.0 / pow((double)(i + 1), ZIPF_THETA);
+	for (uint32_t i = 0; i < n; i++) {
+		zipf_p[i] = 1.0 / pow((double)(i + 1), ZIPF_THETA) / zeta;
+		q[i] = zipf_p[i] * n;
+		zipf_alias[i] = i;
+		if (q[i] < 1.0)
+			small[ns++] = i;
+		else
+			large[nl++] = i;
+	}
+	while (ns > 0 && nl > 0) {
+		uint32_t s = small[--ns], l = large[nl - 1];
+		long long fixed = llround(q[s] * 4294967296.0);
+
+		zipf_prob[s] = fixed > (long long)UINT32_MAX ? UINT32_MAX
+							     : (uint32_t)fixed;
+		zipf_alias[s] = l;
+		q[l] -= 1.0 - q[s];
+		if (q[l] < 1.0) {
+			nl--;
+			small[ns++] = l;
+		}
+	}
+	/* What is left has probability 1 (up to rounding). */
+	while (nl > 0)
+		zipf_prob[large[--nl]] = UINT32_MAX;
+	while (ns > 0)
+		zipf_prob[small[--ns]] = UINT32_MAX;
+}
+
+/* The table must give back the distribution it was built from. */
+int zipf_init(void)
+{
+	static double got[FILE_PAGES];
+	const double n = FILE_PAGES;
+	double worst = 0, total = 0;
+
+	zipf_build();
+	for (uint32_t i = 0; i < FILE_PAGES; i++) {
+		double keep = zipf_prob[i] == UINT32_MAX
+				  ? 1.0
+				  : zipf_prob[i] / 4294967296.0;
+
+		got[i] += keep / n;
+		got[zipf_alias[i]] += (1.0 - keep) / n;
+	}
+	for (uint32_t i = 0; i < FILE_PAGES; i++) {
+		double e = fabs(got[i] - zipf_p[i]) / zipf_p[i];
+
+		total += got[i];
+		worst = e > worst ? e : worst;
+	}
+	if (worst > 1e-6 || fabs(total - 1.0) > 1e-9) {
+		fprintf(stderr,
+			"mpool_bench: Zipf table is wrong (worst relative "
+			"error %g, total %.12f)\n",
+			worst, total);
+		return -1;
+	}
+	return 0;
+}
+
+/* One 64-bit draw per sample; for Zipf the high half picks a column, the
+ * low half decides between the column and its alias. */
+static inline uint32_t next_page(struct rng *r, const struct workload *wl)
+{
+	uint64_t x = rng_next(r);
+	uint32_t col;
+
+	if (wl->dist == DIST_UNIFORM)
+		return (uint32_t)(((x >> 32) * wl->range) >> 32);
+	col = (uint32_t)(((x >> 32) * FILE_PAGES) >> 32);
+	return (uint32_t)x < zipf_prob[col] ? col : zipf_alias[col];
+}
+
 void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
 {
 	static unsigned char buf[64 * BENCH_PAGE_SIZE];
@@ -40,6 +134,35 @@ void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
 	}
 	if (close(fd) != 0)
 		die("close %s: %s", path, strerror(errno));
+}
+
+void bench_mkdtemp(char *buf, size_t len, const char *base, const char *pattern)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", base, pattern) >= len)
+		die("%s: name too long", base);
+	if (mkdtemp(buf) == NULL) {
+		int e = errno;
+
+		buf[0] = '\0';
+		die("mkdtemp under %s: %s", base, strerror(e));
+	}
+}
+
+void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
+		      char *buf, size_t len)
+{
+	int paged = strcmp(f->op, "get") == 0 || strcmp(f->op, "put") == 0;
+
+	if (f->err != 0 && paged)
+		snprintf(buf, len, "%s of page %u: %s (%d)", f->op, f->pgno,
+			 sys->strerror(f->err), f->err);
+	else if (f->err != 0)
+		snprintf(buf, len, "%s (%d)", sys->strerror(f->err), f->err);
+	else
+		snprintf(buf, len,
+			 "%llu wrong pages (first: asked for page %u, got page "
+			 "%u)",
+			 (unsigned long long)f->wrong, f->want, f->got);
 }
 
 static void fault_call(struct fault *f, int err, const char *op, uint32_t pg)
@@ -144,11 +267,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/*
- * The peer's way to get clean victims (WB_ON on a system without
- * flushers): one more thread calling trickle(--trickle-pct), then sleeping
- * --trickle-pause-us, until the timed period ends.
- */
+/* The peer's way to get clean victims (WB_ON, no flushers): trickle,
+ * sleep, until the timed period ends. */
 static void *trickle_main(void *arg)
 {
 	struct crew *c = arg;

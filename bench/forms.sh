@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# The library as users link it (docs/benchmarks.md, "The installed forms"):
-# the hit rows of mpool_bench through three builds of the same driver, side
-# by side: in-tree (bazel --config=opt, what bench/run.sh runs), static (cc
-# against the headers and lib/liblfmpool.a that install.sh put in a
-# temporary prefix) and shared (lib/liblfmpool.so.0, LD_LIBRARY_PATH). The
-# two installed forms are compiled from bench/bench_*.c with one command
-# (CFLAGS below), only the library's link items differing; nm and ldd check
-# that each binary uses the form it claims. Each cell runs the three in turn
-# --runs times (mpool_bench --runs 1 --no-bdb: lfmpool then the bare probe,
-# seed 42+r). Markdown on stdout: per cell each form's median Mops/s, the
-# bare probe's, their ratios, then the same ratios run by run.
+# The hit rows of mpool_bench through three builds of the same driver:
+# in-tree (bazel --config=opt), static and shared (cc against what
+# install.sh put in a temporary prefix); nm and ldd check that each binary
+# uses the form it claims (docs/benchmarks.md, "The installed forms").
+# Markdown on stdout.
 #
 #   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
 #                       [--threads N[,N...]] [--data FILE]
@@ -18,11 +12,7 @@
 # threads, run, system, Mops/s).
 set -euo pipefail
 
-runs=5
-seconds=0.5
-wls=hit-uniform,hit-hot256
-threads=1,2
-data=
+runs=5 seconds=0.5 wls=hit-uniform,hit-hot256 threads=1,2 data=
 usage() {
 	echo "usage: bash bench/forms.sh [--runs N] [--seconds S]" \
 		"[--workload W[,W...]] [--threads N[,N...]] [--data FILE]" >&2
@@ -44,93 +34,77 @@ done
 
 . "$(dirname "$0")/lib.sh"
 log() { echo "forms: $*" >&2; }
+fail() {
+	log "FAILED: $*"
+	exit 1
+}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
-
 bench_build //bench:mpool_bench
-intree="$bin/bench/mpool_bench"
 if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
 	tail -n 30 "$work/install.log" >&2
-	log "install.sh --prefix $prefix failed"
-	exit 1
+	fail "install.sh --prefix $prefix"
 fi
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
-# mpool_bench's C sources, as bench/BUILD globs them.
-srcs=(bench/bench_*.c)
-
-# The same compiler command for both installed forms.
+# mpool_bench's C sources as bench/BUILD globs them, one compiler command
+# for both installed forms, only the library's link items differing.
 cflags=(-O2 -std=c11 -D_GNU_SOURCE -pthread)
 static_libs=$(pkg-config --static --libs lfmpool)
-static_libs=${static_libs/-llfmpool/-l:liblfmpool.a}
-shared_libs=$(pkg-config --libs lfmpool)
 # shellcheck disable=SC2046,SC2086 # pkg-config's words are split on purpose
-build() { # build OUT LIBS...
-	local out=$1
-	shift
-	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) "${srcs[@]}" \
-		-o "$out" "$@" -ldb-5.3 -lm
-}
-# shellcheck disable=SC2086
-build "$work/mpool_bench-static" $static_libs
-# shellcheck disable=SC2086
-build "$work/mpool_bench-shared" $shared_libs
+for f in static shared; do
+	if [ $f = static ]; then
+		libs=${static_libs/-llfmpool/-l:liblfmpool.a}
+	else
+		libs=$(pkg-config --libs lfmpool)
+	fi
+	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) bench/bench_*.c \
+		-o "$work/mpool_bench-$f" $libs -ldb-5.3 -lm
+done
 
 forms=(in-tree static shared)
-declare -A bin=(
-	[in-tree]=$intree
-	[static]=$work/mpool_bench-static
-	[shared]=$work/mpool_bench-shared
-)
+declare -A bin=([in-tree]=$bin/bench/mpool_bench
+	[static]=$work/mpool_bench-static [shared]=$work/mpool_bench-shared)
 run_env() { # run_env FORM CMD...: as the form must run
 	if [ "$1" = shared ]; then
-		shift
-		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "${@:2}"
 	else
-		shift
-		"$@"
+		"${@:2}"
 	fi
 }
 
-# Each binary uses the form it claims: the in-tree and static ones define
-# memp_fget and need no liblfmpool; the shared one leaves it undefined
-# (versioned LFMPOOL_0) and loads the installed liblfmpool.so.0. (Whole
-# outputs captured first: grep -q would close a pipe early, and pipefail
-# would report the writer's SIGPIPE.)
+# The in-tree and static binaries define memp_fget and need no liblfmpool;
+# the shared one leaves it undefined (versioned LFMPOOL_0) and loads the
+# installed liblfmpool.so.0. (Whole outputs captured first: grep -q would
+# close a pipe early, and pipefail would report the writer's SIGPIPE.)
 checks=()
-check_fail() {
-	log "FAILED: $*"
-	exit 1
-}
-for f in in-tree static; do
+for f in "${forms[@]}"; do
 	b=${bin[$f]}
 	syms=$(nm "$b")
 	deps=$(run_env "$f" ldd "$b")
-	grep -qE ' T memp_fget$' <<<"$syms" ||
-		check_fail "$f: memp_fget not defined in $b"
-	if grep -q liblfmpool <<<"$deps"; then
-		check_fail "$f: $b depends on liblfmpool: $(grep liblfmpool <<<"$deps")"
+	if [ "$f" != shared ]; then
+		grep -qE ' T memp_fget$' <<<"$syms" ||
+			fail "$f: memp_fget not defined in $b"
+		! grep -q liblfmpool <<<"$deps" ||
+			fail "$f: $b depends on liblfmpool: $(grep liblfmpool <<<"$deps")"
+		checks+=("$f: memp_fget defined in the binary (nm: T), no liblfmpool among its ldd dependencies")
+		continue
 	fi
-	checks+=("$f: memp_fget defined in the binary (nm: T), no liblfmpool among its ldd dependencies")
+	grep -qE ' U memp_fget@LFMPOOL_0$' <<<"$syms" ||
+		fail "shared: memp_fget@LFMPOOL_0 not undefined in $b"
+	! grep -qE ' T memp_fget$' <<<"$syms" ||
+		fail "shared: memp_fget defined in $b itself"
+	want=$(readlink -f "$prefix/lib/liblfmpool.so.0")
+	got=$(awk '$1 == "liblfmpool.so.0" { print $3 }' <<<"$deps")
+	if [ -z "$got" ] || [ "$(readlink -f "$got")" != "$want" ]; then
+		fail "shared: ldd resolves liblfmpool.so.0 to '$got', not $want"
+	fi
+	checks+=("shared: memp_fget@LFMPOOL_0 undefined in the binary (nm: U), liblfmpool.so.0 => the installed $(basename "$want") (ldd, with LD_LIBRARY_PATH=PREFIX/lib)")
 done
-b=${bin[shared]}
-syms=$(nm "$b")
-deps=$(run_env shared ldd "$b")
-grep -qE ' U memp_fget@LFMPOOL_0$' <<<"$syms" ||
-	check_fail "shared: memp_fget@LFMPOOL_0 not undefined in $b"
-if grep -qE ' T memp_fget$' <<<"$syms"; then
-	check_fail "shared: memp_fget defined in $b itself"
-fi
-want=$(readlink -f "$prefix/lib/liblfmpool.so.0")
-got=$(awk '$1 == "liblfmpool.so.0" { print $3 }' <<<"$deps")
-if [ -z "$got" ] || [ "$(readlink -f "$got")" != "$want" ]; then
-	check_fail "shared: ldd resolves liblfmpool.so.0 to '$got', not $want"
-fi
-checks+=("shared: memp_fget@LFMPOOL_0 undefined in the binary (nm: U), liblfmpool.so.0 => the installed $(basename "$want") (ldd, with LD_LIBRARY_PATH=PREFIX/lib)")
 
-# The runs: A B C per repetition, per cell.
+# The runs: the three forms in turn, --runs times, per cell.
 IFS=, read -r -a wl_list <<<"$wls"
 IFS=, read -r -a th_list <<<"$threads"
 all=$work/runs.tsv
@@ -142,19 +116,17 @@ for w in "${wl_list[@]}"; do
 	for t in "${th_list[@]}"; do
 		for ((r = 1; r <= runs; r++)); do
 			for f in "${forms[@]}"; do
-				csv=$work/run.csv
-				if ! run_env "$f" "${bin[$f]}" --workload "$w" \
+				run_env "$f" "${bin[$f]}" --workload "$w" \
 					--threads "$t" --runs 1 --seconds "$seconds" \
-					--no-bdb --seed $((42 + r)) --csv "$csv" \
-					>"$work/run.md" 2>"$work/run.err"; then
+					--no-bdb --seed $((42 + r)) --csv "$work/run.csv" \
+					>"$work/run.md" 2>"$work/run.err" || {
 					tail -n 5 "$work/run.err" >&2
-					log "FAILED: $f: $w, $t threads, run $r"
-					exit 1
-				fi
+					fail "$f: $w, $t threads, run $r"
+				}
 				awk -F, -v f="$f" -v r="$r" 'NR > 1 {
 					printf "%s\t%s\t%s\t%d\t%s\t%.4f\n",
 						f, $1, $2, r, $3, $5 / 1e6 }' \
-					"$csv" >>"$all"
+					"$work/run.csv" >>"$all"
 			done
 		done
 		cell=$((cell + 1))
@@ -162,10 +134,7 @@ for w in "${wl_list[@]}"; do
 	done
 done
 if [ -n "$data" ]; then
-	{
-		printf 'form\tworkload\tthreads\trun\tsystem\tmops\n'
-		cat "$all"
-	} >"$data"
+	printf 'form\tworkload\tthreads\trun\tsystem\tmops\n' | cat - "$all" >"$data"
 fi
 
 echo "## The installed forms: in-tree, static archive, shared library"
@@ -182,9 +151,7 @@ echo "The hit rows through three builds of mpool_bench's driver: in-tree" \
 	"Medians; the bare probe's over all the cell's runs of the three" \
 	"binaries."
 echo
-for c in "${checks[@]}"; do
-	echo "- $c"
-done
+printf -- '- %s\n' "${checks[@]}"
 echo
 awk -F'\t' '
 function median(key,    n, i, j, t, v) {
@@ -211,6 +178,7 @@ function f2(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
 	else if ($5 == "bare") { add("bare" SUBSEP k, $6); add("bare-" $1 SUBSEP k, $6) }
 }
 END {
+	split("in-tree static shared", fs, " ")
 	print "| workload | threads | in-tree Mops/s | static Mops/s | shared Mops/s | bare probe Mops/s | in-tree / bare | static / bare | shared / bare | shared / static |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncell; i++) {
@@ -219,13 +187,9 @@ END {
 		h = median("shared" SUBSEP k); b = median("bare" SUBSEP k)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			p[1], p[2], m(a), m(s), m(h), m(b), r(a, b), r(s, b), r(h, b), r(h, s)
-	}
-	# Paired: each run of lfmpool against the bare probe of the same
-	# process, and the shared run against the static one just before it.
-	for (i = 1; i <= ncell; i++) {
-		k = order[i]
+		# Paired: each run of lfmpool against the bare probe of the same
+		# process, and the shared run against the static one before it.
 		for (q = 1; q <= maxrun; q++) {
-			split("in-tree static shared", fs, " ")
 			for (j = 1; j <= 3; j++)
 				if (one[fs[j], k, q, "lfmpool"] > 0 && one[fs[j], k, q, "bare"] > 0)
 					add("pb-" fs[j] SUBSEP k, one[fs[j], k, q, "lfmpool"] / one[fs[j], k, q, "bare"])

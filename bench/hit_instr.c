@@ -1,18 +1,17 @@
 /*
- * hit_instr.c - a fixed number of memp_fget + read + memp_fput hits on a
- * private pool, for counting the hit path's instructions with callgrind
- * (bench/hit_instr.sh). Wall-clock figures come from mpool_bench; this
- * counts what the machine cannot blur: instructions are repeatable for the
- * same binary and inputs, whatever else the machine is doing.
+ * hit_instr.c - a fixed number of get + read + put hits on a private pool,
+ * through memp_fget/memp_fput, the native API (--native) or the bare probe
+ * (--bare), for counting the hit path's instructions with callgrind
+ * (bench/hit_instr.sh; docs/hit-path.md): instructions are repeatable
+ * whatever else the machine is doing.
  *
- *   hit_instr [--pages N] [--hot N] [--ops N] [--seed N]
+ *   hit_instr [--pages N] [--hot N] [--ops N] [--seed N] [--native | --bare]
  *
- * N pages (default 16384) of 4 KiB are written to a temporary file, every
- * one is read once into a pool of exactly N frames (the warm-up), then
- * --ops gets (default 8 Mi) pick a page uniformly among the first --hot
- * (default: all), check its page number and put it back. The timed loop
- * is hit_loop (callgrind: --toggle-collect=hit_loop), so warm-up and setup
- * are not counted. Exits non-zero on any error or wrong page.
+ * --pages pages (16384) of 4 KiB are written to a temporary file and each
+ * read once into a pool of exactly that many frames; then --ops gets (8 Mi)
+ * pick a page uniformly among the first --hot (all), check its number and
+ * put it back. Only hit_loop* is counted (callgrind --toggle-collect).
+ * Exits non-zero on any error or wrong page.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,82 +37,63 @@ struct opts {
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	o->pages = 16384;
-	o->hot = 0;
-	o->ops = 8u << 20;
-	o->seed = 42;
-	o->native = 0;
-	o->bare = 0;
+	*o = (struct opts){.pages = 16384, .ops = 8u << 20, .seed = 42};
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--native") == 0) {
+		const char *a = argv[i];
+		unsigned long long v;
+
+		if (strcmp(a, "--native") == 0) {
 			o->native = 1;
 			continue;
 		}
-		if (strcmp(argv[i], "--bare") == 0) {
+		if (strcmp(a, "--bare") == 0) {
 			o->bare = 1;
 			continue;
 		}
-		if (i + 1 >= argc)
+		if (++i >= argc)
 			return -1;
-		unsigned long long v = strtoull(argv[i + 1], NULL, 0);
-		if (strcmp(argv[i], "--pages") == 0)
+		v = strtoull(argv[i], NULL, 0);
+		if (strcmp(a, "--pages") == 0)
 			o->pages = (uint32_t)v;
-		else if (strcmp(argv[i], "--hot") == 0)
+		else if (strcmp(a, "--hot") == 0)
 			o->hot = (uint32_t)v;
-		else if (strcmp(argv[i], "--ops") == 0)
+		else if (strcmp(a, "--ops") == 0)
 			o->ops = v;
-		else if (strcmp(argv[i], "--seed") == 0)
+		else if (strcmp(a, "--seed") == 0)
 			o->seed = v;
 		else
 			return -1;
-		i++;
 	}
 	if (o->hot == 0 || o->hot > o->pages)
 		o->hot = o->pages;
 	return o->pages == 0 || o->ops == 0 ? -1 : 0;
 }
 
-/* Wall-clock seconds, for the Mops/s each run prints beside its count
- * (bench/hit_wall.sh compares them; callgrind counts only hit_loop*). */
+/* Wall-clock seconds, for the Mops/s bench/hit_wall.sh reads. */
 static double now_sec(void)
 {
 	struct timespec ts;
+
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The line a finished loop prints (hit_instr.sh reads the count, the
- * second field; hit_wall.sh the Mops/s), or FAILED with the wrong pages
- * seen (-1: the loop or the setup failed). */
-static void report(const char *api, const struct opts *o, long wrong, double t0,
-		   double t1)
-{
-	if (wrong != 0)
-		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
-	else
-		printf("hit_instr: %llu ops over %u of %u pages (%s): %.3f "
-		       "Mops/s\n",
-		       (unsigned long long)o->ops, o->hot, o->pages, api,
-		       (double)o->ops / (t1 - t0) / 1e6);
 }
 
 /* Page i holds its number in its first four bytes. */
 static int make_file(char *path, uint32_t pages)
 {
-	int fd = mkstemp(path);
+	unsigned char buf[PAGE] = {0};
+	int fd = mkstemp(path), err = 0;
+
 	if (fd < 0)
 		return errno;
-	unsigned char buf[PAGE];
-	memset(buf, 0, sizeof(buf));
-	for (uint32_t i = 0; i < pages; i++) {
+	for (uint32_t i = 0; i < pages && err == 0; i++) {
 		memcpy(buf, &i, sizeof(i));
-		if (pwrite(fd, buf, PAGE, (off_t)i * PAGE) != (ssize_t)PAGE) {
-			int err = errno ? errno : EIO;
-			close(fd);
-			return err;
-		}
+		if (pwrite(fd, buf, PAGE, (off_t)i * PAGE) != (ssize_t)PAGE)
+			err = errno ? errno : EIO;
 	}
-	return close(fd) == 0 ? 0 : errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	return err;
 }
 
 /* The loop's generator, seeded out of line and copied into a local whose
@@ -198,63 +178,62 @@ static __attribute__((noinline)) long hit_loop_bare(bench_pool *bp,
 	return wrong;
 }
 
-static int run_bare(const char *path, const struct opts *o)
+/* The pool of each API, warmed: every page got and put once. */
+struct pools {
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	lfmpool *pool;
+	lfmpool_file *f;
+	bench_pool *bp;
+};
+
+static int open_memp(const char *path, const struct opts *o, struct pools *p)
 {
-	bench_pool *bp = NULL;
-	long wrong = -1;
-	int ret = bench_bare_sys.open(NULL, path, (size_t)o->pages * PAGE,
-				      BENCH_PRIVATE, &bp);
-	if (ret != 0)
-		fprintf(stderr, "hit_instr: bare: %s\n", strerror(ret));
-	double t0 = now_sec(), t1 = t0;
-	if (ret == 0) {
-		wrong = hit_loop_bare(bp, o);
-		t1 = now_sec();
+	DB_ENV env;
+	int ret;
+
+	memset(&env, 0, sizeof(env));
+	env.mp_size = (size_t)o->pages * PAGE;
+	if ((ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0,
+			     &env, &p->mp)) != 0 ||
+	    (ret = memp_fopen(p->mp, (char *)path, 0, 0, 0644, PAGE, -1, NULL,
+			      NULL, &p->mpf)) != 0)
+		return ret;
+	for (uint32_t i = 0; ret == 0 && i < o->pages; i++) {
+		db_pgno_t pg = i;
+		void *page;
+
+		if ((ret = memp_fget(p->mpf, &pg, 0, &page)) == 0)
+			ret = memp_fput(p->mpf, page, 0);
 	}
-	report("bare", o, wrong, t0, t1);
-	if (bp != NULL)
-		bench_bare_sys.close(bp);
-	return wrong == 0 ? 0 : 1;
+	return ret;
 }
 
-static int run_native(const char *path, const struct opts *o)
+static int open_native(const char *path, const struct opts *o, struct pools *p)
 {
-	lfmpool *pool = NULL;
-	lfmpool_file *f = NULL;
-	long wrong = -1;
 	int ret = lfmpool_open(NULL, (size_t)o->pages * PAGE,
-			       LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS, 0, &pool);
+			       LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS, 0, &p->pool);
+
 	if (ret == 0)
-		ret = lfmpool_fopen(pool, path, PAGE, 0, 0644, &f);
+		ret = lfmpool_fopen(p->pool, path, PAGE, 0, 0644, &p->f);
 	for (uint32_t i = 0; ret == 0 && i < o->pages; i++) {
 		void *page;
-		if ((ret = lfmpool_get(f, i, &page)) == 0)
-			ret = lfmpool_put(f, page);
+
+		if ((ret = lfmpool_get(p->f, i, &page)) == 0)
+			ret = lfmpool_put(p->f, page);
 	}
-	if (ret != 0)
-		fprintf(stderr, "hit_instr: native: %s\n", strerror(ret));
-	double t0 = now_sec(), t1 = t0;
-	if (ret == 0) {
-		wrong = hit_loop_native(f, o);
-		t1 = now_sec();
-	}
-	report("native", o, wrong, t0, t1);
-	if (f != NULL)
-		lfmpool_fclose(f);
-	if (pool != NULL)
-		lfmpool_close(pool);
-	return wrong == 0 ? 0 : 1;
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
+	struct pools p = {0};
 	char path[] = "/tmp/hit_instr.XXXXXX";
-	DB_ENV env;
-	DB_MPOOL *mp = NULL;
-	DB_MPOOLFILE *mpf = NULL;
-	int ret;
+	const char *api;
 	long wrong = -1;
+	double t0, t1;
+	int ret;
 
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: hit_instr [--pages N] [--hot N] "
@@ -265,39 +244,41 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hit_instr: data file: %s\n", strerror(ret));
 		return 1;
 	}
-	if (o.native || o.bare) {
-		ret = o.native ? run_native(path, &o) : run_bare(path, &o);
-		unlink(path);
-		return ret;
+	api = o.bare ? "bare" : o.native ? "native" : "memp";
+	if (o.bare)
+		ret = bench_bare_sys.open(NULL, path, (size_t)o.pages * PAGE,
+					  BENCH_PRIVATE, &p.bp);
+	else
+		ret = o.native ? open_native(path, &o, &p)
+			       : open_memp(path, &o, &p);
+	t0 = t1 = now_sec();
+	if (ret != 0)
+		fprintf(stderr, "hit_instr: %s: %s\n", api, strerror(ret));
+	else {
+		wrong = o.bare	   ? hit_loop_bare(p.bp, &o)
+			: o.native ? hit_loop_native(p.f, &o)
+				   : hit_loop(p.mpf, &o);
+		t1 = now_sec();
 	}
-	memset(&env, 0, sizeof(env));
-	env.mp_size = (size_t)o.pages * PAGE;
-	if ((ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0,
-			     &env, &mp)) != 0 ||
-	    (ret = memp_fopen(mp, path, 0, 0, 0644, PAGE, -1, NULL, NULL,
-			      &mpf)) != 0) {
-		fprintf(stderr, "hit_instr: open: %s\n", strerror(ret));
-		goto out;
-	}
-	for (uint32_t i = 0; i < o.pages; i++) {
-		db_pgno_t pg = i;
-		void *page;
-		if ((ret = memp_fget(mpf, &pg, 0, &page)) != 0 ||
-		    (ret = memp_fput(mpf, page, 0)) != 0) {
-			fprintf(stderr, "hit_instr: warm-up: %s\n",
-				strerror(ret));
-			goto out;
-		}
-	}
-	double t0 = now_sec();
-	wrong = hit_loop(mpf, &o);
-	double t1 = now_sec();
-	report("memp", &o, wrong, t0, t1);
-out:
-	if (mpf != NULL)
-		memp_fclose(mpf);
-	if (mp != NULL)
-		memp_close(mp);
+	/* hit_instr.sh reads the count, the second field; hit_wall.sh the
+	 * Mops/s. */
+	if (wrong != 0)
+		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
+	else
+		printf("hit_instr: %llu ops over %u of %u pages (%s): %.3f "
+		       "Mops/s\n",
+		       (unsigned long long)o.ops, o.hot, o.pages, api,
+		       (double)o.ops / (t1 - t0) / 1e6);
+	if (p.bp != NULL)
+		bench_bare_sys.close(p.bp);
+	if (p.f != NULL)
+		lfmpool_fclose(p.f);
+	if (p.pool != NULL)
+		lfmpool_close(p.pool);
+	if (p.mpf != NULL)
+		memp_fclose(p.mpf);
+	if (p.mp != NULL)
+		memp_close(p.mp);
 	unlink(path);
 	return wrong == 0 ? 0 : 1;
 }

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # Instructions and mispredicted branches per get + read + put hit
-# (bench/hit_instr.c), through memp_fget/memp_fput, through the native
-# API's inline lfmpool_get/lfmpool_put, and through the bare probe (the
-# floor, bench/bench_bare.c), counted by callgrind (with its
-# branch simulation) over the timed loop only: repeatable on a noisy
-# machine. Prints one line per API and workload: uniform over 16384 resident
-# pages and a hot set of 256. The count includes the loop's own
-# instructions (random number, call, check), the same for every version
-# of the library: printed apart as "loop", and the rest as the library's. Arguments go to hit_instr (e.g. --ops 1000000).
+# (bench/hit_instr.c) through memp_*, the native API and the bare probe,
+# counted by callgrind over the loop only: repeatable on a noisy machine.
+# One line per API and hot set (16384 pages, 256). The loop's own
+# instructions (random number, call, check) are printed apart as "loop".
+# Arguments go to hit_instr (e.g. --ops 1000000).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || {

@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# Wall clock of one thread's hits through the three paths of
-# bench/hit_instr.c, the same loop around each: memp_fget/memp_fput, the
-# native API's inline lfmpool_get/lfmpool_put (lfmpool.h), and the bare
-# probe (bench_bare.c, its pages on huge pages as the pool's are), uniform
-# over 16384 resident pages and a hot set of 256. Each round runs the six
-# in turn (a process each, --ops gets); the table gives each path's median
-# Mops/s and the medians of its ratio to the bare probe of the same round.
-# Markdown on stdout.
+# Wall clock of one thread's hits through bench/hit_instr.c's three loops
+# (memp_*, the native API, the bare probe), uniform over 16384 resident
+# pages and a hot set of 256. Each round runs the six in turn, a process
+# each; the table gives each path's median Mops/s and the medians of its
+# ratios to the bare probe of the same round. Markdown on stdout.
 #
 #   bash bench/hit_wall.sh [--rounds N] [--ops N]   (defaults 5, 33554432)
 set -euo pipefail

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# Draw a benchmark's --data table as an SVG, one panel per workload:
-# Mops/s (the median of the runs; the bar spans the slowest to the fastest
-# run) against threads for lfmpool, Berkeley DB 5.3 and the workload's
-# floor (mpool_bench --data), or against processes, one line per system and
-# threads per process (mpool_bench_procs --data).
+# Draw a --data table as an SVG, a panel per workload: Mops/s (the median;
+# bars from the slowest to the fastest run) against threads (mpool_bench),
+# or processes, a line per system and threads per process (--procs).
 #
 #   bash bench/plot.sh DATA.tsv OUT.svg
 #

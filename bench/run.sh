@@ -1,26 +1,14 @@
 #!/usr/bin/env bash
-# The main job (docs/benchmarks.md): build optimised, run the demo
-# (examples/demo.c), then mpool_bench against Berkeley DB 5.3, then the
-# installed forms (bench/forms.sh) and one thread's hits through each API
-# (bench/hit_wall.sh). The Markdown report goes to stdout and to
-# results/bench-<date>.md, its picture (bench/plot.sh) to .svg, the
-# medians to .tsv; progress to stderr.
+# The main job (docs/benchmarks.md, "Running"): the demo, mpool_bench,
+# the installed forms (forms.sh) and one thread's hits (hit_wall.sh); with
+# --full the whole matrix, then mpool_pins and mpool_bench_procs. Reports
+# in results/bench-<date>.{md,tsv,svg} (and -pins-, -procs-, -forms-).
 #
-#   bash bench/run.sh          the short set, about 3 minutes on 2 cores:
-#                              hit-uniform, hit-hot256, miss-uniform and the
-#                              write-back pair at 1 and 2 threads, 3 runs
-#   bash bench/run.sh --full   the whole matrix, 17 to 20 minutes: every
-#                              workload at 1, 2, 4 and 8 threads, 5 runs;
-#                              then mpool_pins (results/bench-pins-<date>.md)
-#                              and the processes mode, mpool_bench_procs
-#                              (results/bench-procs-<date>.md and .svg)
-#   bash bench/run.sh [--full] OPTION...
-#                              mpool_bench's OPTIONs replace the short set
-#                              (over its defaults), e.g. --workload hit-zipf
+#   bash bench/run.sh [--full] [mpool_bench OPTION...]
 #
-# BENCH_PROCS_ARGS: mpool_bench_procs's options (e.g. "--runs 3");
-# BENCH_FORMS_ARGS: forms.sh's (default --runs 5, 7 with --full);
-# BENCH_FORMS=0, BENCH_HITWALL=0 skip forms.sh, hit_wall.sh.
+# BENCH_PROCS_ARGS: mpool_bench_procs's options; BENCH_FORMS_ARGS:
+# forms.sh's (default --runs 5, 7 with --full); BENCH_FORMS=0,
+# BENCH_HITWALL=0 skip forms.sh, hit_wall.sh.
 set -euo pipefail
 
 full=0
