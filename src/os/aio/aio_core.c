@@ -25,9 +25,11 @@ int lfm__aio_progress(struct lfm__aio_req *r, ssize_t res, ssize_t *out)
 
 void lfm__aio_finish(struct lfm__aio *q, struct lfm__aio_req *r, ssize_t res)
 {
+	int own = lfm__aio_own_room(q, r);
 	r->done(r, res); /* r is the caller's again from here */
 	pthread_mutex_lock(&q->lock);
 	q->inflight--;
+	q->winflight -= (unsigned)own;
 	pthread_cond_broadcast(&q->room);
 	pthread_mutex_unlock(&q->lock);
 }
