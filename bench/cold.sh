@@ -52,9 +52,9 @@ for ((r = 0; r < rounds; r++)); do
 		read -r _ v[${m}_$r] _ < <($bin $m "$file" --seconds "$secs")
 	done
 	for m in prefetch scan write create; do
-		out=$($bin $m "$file" --direct --seconds "$secs")
-		v[${m}d_$r]=$(awk 'NR==1 {print $2}' <<<"$out")
-		v[${m}d_mem_$r]=$(awk 'NR==2 {printf "%.4f", ($4 ? $2 / $4 : 0)}' <<<"$out")
+		res=$($bin $m "$file" --direct --seconds "$secs")
+		v[${m}d_$r]=$(awk 'NR==1 {print $2}' <<<"$res")
+		v[${m}d_mem_$r]=$(awk 'NR==2 {printf "%.4f", ($4 ? $2 / $4 : 0)}' <<<"$res")
 	done
 done
 med() { for ((r = 0; r < rounds; r++)); do echo "${v[$1_$r]}"; done | median; }
