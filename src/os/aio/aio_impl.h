@@ -30,11 +30,7 @@ struct lfm__aio {
 };
 
 /* Whether r is counted in the writes' own room. */
-static inline int lfm__aio_own_room(const struct lfm__aio *q,
-				    const struct lfm__aio_req *r)
-{
-	return r->write && q->wdepth > 0;
-}
+int lfm__aio_own_room(const struct lfm__aio *q, const struct lfm__aio_req *r);
 
 /* Calls r's done with `res`, then counts it out of flight. */
 void lfm__aio_finish(struct lfm__aio *q, struct lfm__aio_req *r, ssize_t res);
