@@ -119,10 +119,10 @@ static void *reaper(void *arg)
 			res[i] = cqes[i]->res;
 		}
 		io_uring_cq_advance(&e->ring, n);
+		/* A NULL request is stop's no-op: nothing else is in flight. */
 		for (unsigned i = 0; i < n; i++)
 			if (r[i] == NULL)
-				stop =
-				    1; /* stop's no-op: nothing is in flight */
+				stop = 1;
 			else
 				complete(e, r[i], res[i]);
 		if (stop)
