@@ -17,11 +17,12 @@ namespace {
 
 struct Threads {
   std::mutex m;
-  std::set<pthread_t> flusher;  // threads that called the log flush
+  std::set<pthread_t> flusher;  // pool threads that called the log flush
   std::set<pthread_t> writers;  // threads that wrote f.db
 };
 
 int RecordFlusher(void *arg, const DB_LSN *) {
+  if (!FaultIo::Get().OtherThread()) return 0;  // the test's memp_fsync
   Threads *t = static_cast<Threads *>(arg);
   std::lock_guard<std::mutex> l(t->m);
   t->flusher.insert(pthread_self());
@@ -78,10 +79,14 @@ TEST_F(FlusherRoom, AFullWriteRoomMakesTheFlusherWaitNotWrite) {
   ASSERT_TRUE(WaitFor([this] { return hold_in_write_.load(); }))
       << "no write reached the file";
   std::thread releaser = ReleaseLater();
-  EXPECT_TRUE(WaitFor([this] { return Dirty() == 0; }))
+  // Its first pass writes 62 of the 64 (99% of 256 frames clean; the
+  // last 2 wait for CLOCK to cool them): more than the room holds, so it
+  // met the room full. The rest is the test thread's, by memp_fsync.
+  EXPECT_TRUE(WaitFor([this] { return Dirty() <= kRuns - 40; }))
       << Dirty() << " pages still dirty";
   releaser.join();
   ASSERT_EQ(memp_set_flushers(mp_, 0, 0), 0);
+  ASSERT_EQ(memp_fsync(mpf_), 0);
   std::lock_guard<std::mutex> l(threads_.m);
   ASSERT_EQ(threads_.flusher.size(), 1u);
   const pthread_t flusher = *threads_.flusher.begin();
