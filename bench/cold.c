@@ -8,8 +8,9 @@
  *   get       uniform random gets through a 16384-frame pool (no hints)
  *   prefetch  the same, a list of 16 random pages prefetched, then got
  *   scan      gets of pages n, n+1, ... (MB/s)
- *   write     random gets made dirty (16 at a time, prefetched) through a
- *             pool 1/8 the file, with flushers: pages written a second
+ *   write     random gets made dirty (16 at a time, prefetched a list
+ *             ahead) through a pool 1/8 the file, with flushers: pages
+ *             written a second
  *   create    the same without reads: random pages past the end, created
  *             (DB_MPOOL_CREATE) and dirtied; the file is cut back after
  *   bdb       Berkeley DB 5.3's random gets (cold_bdb.c)
@@ -126,21 +127,27 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 		die("memp_open/memp_fopen", rc);
 	uint64_t n = 0;
 	uint32_t next = rnd(npages);
+	/* Writes prefetch one list ahead (`ahead`): the reads of the next 16
+	 * are in flight while the current 16 are got and dirtied. */
+	int ahead = write && !create;
+	db_pgno_t lists[2][16];
 	double t0 = now(), t = t0;
-	for (; t - t0 < secs; t = now()) {
-		db_pgno_t list[16];
-		for (int i = 0; i < 16; i++, n++) {
-			if (strcmp(mode, "scan") == 0)
-				list[i] = next = (next + 1) % npages;
-			else if (create)
-				list[i] = npages + rnd(npages);
-			else
-				list[i] = rnd(npages);
+	for (int k = 0; t - t0 < secs; t = now(), k++) {
+		for (int j = k == 0 ? 0 : ahead; j <= ahead; j++) {
+			db_pgno_t *list = lists[(k + j) & 1];
+			for (int i = 0; i < 16; i++) {
+				if (strcmp(mode, "scan") == 0)
+					list[i] = next = (next + 1) % npages;
+				else if (create)
+					list[i] = npages + rnd(npages);
+				else
+					list[i] = rnd(npages);
+			}
+			if (strcmp(mode, "prefetch") == 0 || (write && !create))
+				memp_fprefetch(mpf, list, 16, NULL);
 		}
-		if (strcmp(mode, "prefetch") == 0 || (write && !create))
-			memp_fprefetch(mpf, list, 16, NULL);
-		for (int i = 0; i < 16; i++)
-			get_put(mpf, list[i], write,
+		for (int i = 0; i < 16; i++, n++)
+			get_put(mpf, lists[k & 1][i], write,
 				create ? DB_MPOOL_CREATE : 0);
 	}
 	double dt = t - t0;

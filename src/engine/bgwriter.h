@@ -14,7 +14,9 @@
  * that write's own result (rule 16).
  *
  * A flusher hands its runs to the I/O queue (ioq.h), so that many are in
- * flight; their frames stay in EXCL until each write is done.
+ * flight; their frames stay in EXCL until each write is done. When the
+ * writes' room there is full it waits for places rather than write a run
+ * itself (pagewrite.c's run_submit).
  *
  * The set is replaced whole under mp->flush_lock; stopping sets `stop`,
  * bumps the wake-up word and wakes sleepers, joins, then drains the I/O

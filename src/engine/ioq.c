@@ -23,7 +23,8 @@ struct lfm__aio *lfm__ioq(struct lfm__pool *mp)
 		    : strcmp(want, "threads") == 0  ? LFM_AIO_THREADS
 		    : strcmp(want, "io_uring") == 0 ? LFM_AIO_URING
 						    : LFM_AIO_ANY;
-		if (lfm__aio_open(mp->aio_depth, k, &q) == 0) {
+		if (lfm__aio_open_rw(mp->aio_depth, LFM_IOQ_WDEPTH, k, &q) ==
+		    0) {
 			atomic_store_explicit(&mp->aio, q,
 					      memory_order_release);
 			if (mp->lock_owner != 0) /* shared: lfmpool-stat */

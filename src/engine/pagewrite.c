@@ -73,10 +73,15 @@ int lfm__wb_wal(struct lfm__pool *mp, uint32_t slot, const struct lfm__lsn *lsn)
 	return 0;
 }
 
+/* A flusher sends its runs to the device in batches of this many (one
+ * io_uring_enter each), and the rest at the end of its pass. */
+#define LFM_WB_BATCH 8
+
 /* A run: frames in EXCL, pages first..first+n-1 of file `slot`. */
 struct run {
 	uint32_t slot, first, n;
-	int background; /* a flusher's (lfm__wb_opts) */
+	int background;	 /* a flusher's (lfm__wb_opts) */
+	uint32_t queued; /* runs this pass handed to the I/O queue */
 	struct lfm__frame *f[LFM_WB_RUN];
 	struct lfm__wb_cand *c[LFM_WB_RUN]; /* NULL for a lone victim */
 };
@@ -282,7 +287,14 @@ static void run_done(struct lfm__aio_req *r, ssize_t res)
  * writes in flight: 0 (its frames are the completion's now), -1 (not
  * handed over: write it here), or an errno (it failed before its write:
  * the write-ahead rule or pgout). The io_uring engine bypasses the fault
- * seam (fileio.h), so while a test's table is installed it is not used. */
+ * seam (fileio.h), so while a test's table is installed it is not used.
+ *
+ * When the writes' room is full it waits for a place rather than write
+ * the run itself: a write of its own, one at a time, left the device's
+ * queue to drain while it ran (measured: 5% of the runs when each page
+ * written was read first, up to a third when pages were created).
+ * Runs go out LFM_WB_BATCH at a time (`more`); lfm__wb_write sends the
+ * last ones when its pass ends. */
 static int run_submit(struct lfm__pool *mp, struct run *r)
 {
 	struct lfm__aio *q = lfm__ioq(mp);
@@ -317,11 +329,16 @@ static int run_submit(struct lfm__pool *mp, struct run *r)
 	w->slot = r->slot;
 	w->n = r->n;
 	memcpy(w->f, r->f, sizeof(*r->f) * r->n);
-	if (lfm__aio_submit(q, &w->r) != 0) {
+	w->r.more = (r->queued + 1) % LFM_WB_BATCH != 0;
+	while ((rc = lfm__aio_submit(q, &w->r)) == EAGAIN)
+		lfm__aio_wait_write_room(q, LFM_WB_BATCH); /* sends what is
+							     held back */
+	if (rc != 0) {
 		free(w->copy);
 		free(w);
-		return -1; /* the queue is full: the flusher writes it */
+		return -1; /* the queue is closing: the flusher writes it */
 	}
+	r->queued++;
 	return 0;
 }
 
@@ -455,6 +472,8 @@ void lfm__wb_write(struct lfm__pool *mp, struct lfm__wb_cand *cand, uint32_t n,
 		r.n++;
 	}
 	run_flush(mp, &r, t, res);
+	if (r.queued % LFM_WB_BATCH != 0)
+		lfm__aio_push(lfm__ioq(mp)); /* the last runs held back */
 }
 
 int lfm__wb_trickle(struct lfm__pool *mp, uint32_t begin, uint32_t end, int pct,

@@ -279,6 +279,90 @@ TEST_P(AioTest, BadRequestsAreEinvalAndNotStarted) {
   EXPECT_FALSE(q.done.load());
 }
 
+// A queue opened with a room for writes (lfm__aio_open_rw): reads and
+// writes are bounded apart, so a full read room still takes writes and a
+// full write room refuses writes only; each count is its own.
+TEST_P(AioTest, WritesHaveARoomOfTheirOwn) {
+  lfm__aio_close(a_);
+  a_ = nullptr;
+  ASSERT_EQ(lfm__aio_open_rw(2, 2, GetParam(), &a_), 0);
+  FillFile(4);
+  g_waiter->gate_open = false;  // done() waits: all stay in flight
+  std::vector<uint8_t> buf(3 * kPage);
+  std::vector<uint8_t> out(3 * kPage);
+  for (uint32_t i = 0; i < 3; i++)
+    for (size_t j = 0; j < kPage; j++)
+      out[i * kPage + j] = (uint8_t)((10 + i) * 7 + j);
+  std::vector<Req> reads(3), writes(3);
+  for (int i = 0; i < 3; i++) {
+    Prep(&reads[i], fd_, 0, &buf[i * kPage], kPage, i * kPage);
+    Prep(&writes[i], fd_, 1, &out[i * kPage], kPage, (10 + i) * kPage);
+  }
+  ASSERT_EQ(lfm__aio_submit(a_, &reads[0].r), 0);
+  ASSERT_EQ(lfm__aio_submit(a_, &reads[1].r), 0);
+  EXPECT_EQ(lfm__aio_submit(a_, &reads[2].r), EAGAIN);
+  ASSERT_EQ(lfm__aio_submit(a_, &writes[0].r), 0);  // the reads' room is full
+  ASSERT_EQ(lfm__aio_submit(a_, &writes[1].r), 0);
+  {
+    std::unique_lock<std::mutex> l(g_waiter->m);
+    g_waiter->cv.wait(l, [] { return g_waiter->at_gate >= 1; });
+  }
+  EXPECT_EQ(lfm__aio_submit(a_, &writes[2].r), EAGAIN);
+  EXPECT_EQ(lfm__aio_inflight(a_), 2u);
+  EXPECT_EQ(lfm__aio_inflight_writes(a_), 2u);
+  EXPECT_FALSE(writes[2].done.load());
+  {
+    std::lock_guard<std::mutex> l(g_waiter->m);
+    g_waiter->gate_open = true;
+    g_waiter->cv.notify_all();
+  }
+  lfm__aio_wait_write_room(a_, 1);
+  ASSERT_EQ(lfm__aio_submit(a_, &writes[2].r), 0);
+  lfm__aio_wait_room(a_);
+  ASSERT_EQ(lfm__aio_submit(a_, &reads[2].r), 0);
+  WaitFinished(6);
+  // More places than the room has: taken as the whole room, not forever.
+  lfm__aio_wait_write_room(a_, 1000);
+  EXPECT_EQ(lfm__aio_inflight_writes(a_), 0u);
+  std::vector<uint8_t> back(kPage);
+  for (uint32_t i = 0; i < 3; i++) {
+    EXPECT_EQ(reads[i].res.load(), (ssize_t)kPage);
+    EXPECT_TRUE(PageIs(&buf[i * kPage], i));
+    EXPECT_EQ(writes[i].res.load(), (ssize_t)kPage);
+    ASSERT_EQ(pread(fd_, back.data(), kPage, (10 + i) * kPage), (ssize_t)kPage);
+    EXPECT_TRUE(PageIs(back.data(), 10 + i)) << "page " << 10 + i;
+  }
+}
+
+// Requests submitted with `more` go out with the next request without it,
+// with lfm__aio_push, or when a drain waits for them: none is left behind.
+TEST_P(AioTest, HeldBackRequestsGoWithTheBatch) {
+  const uint32_t n = 12;
+  FillFile(n);
+  std::vector<uint8_t> buf(n * kPage, 0);
+  std::vector<Req> reqs(n);
+  for (uint32_t i = 0; i < n; i++) {
+    Prep(&reqs[i], fd_, 0, &buf[i * kPage], kPage, (uint64_t)i * kPage);
+    reqs[i].r.more = 1;
+  }
+  // 0..3 held, 4 sends them all.
+  reqs[4].r.more = 0;
+  for (uint32_t i = 0; i < 5; i++) SubmitAll(a_, reqs[i]);
+  WaitFinished(5);
+  // 5..7 held, then pushed.
+  for (uint32_t i = 5; i < 8; i++) SubmitAll(a_, reqs[i]);
+  lfm__aio_push(a_);
+  WaitFinished(8);
+  // 8..11 held; the drain sends them before it waits.
+  for (uint32_t i = 8; i < n; i++) SubmitAll(a_, reqs[i]);
+  lfm__aio_drain(a_);
+  for (uint32_t i = 0; i < n; i++) {
+    ASSERT_TRUE(reqs[i].done.load()) << "request " << i;
+    EXPECT_EQ(reqs[i].res.load(), (ssize_t)kPage) << "request " << i;
+    EXPECT_TRUE(PageIs(&buf[i * kPage], i)) << "request " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, AioTest,
                          ::testing::Values(LFM_AIO_URING, LFM_AIO_THREADS),
                          [](const ::testing::TestParamInfo<lfm__aio_kind> &i) {
@@ -293,6 +377,8 @@ TEST(AioOpen, DepthOutOfRangeIsEinval) {
   EXPECT_EQ(lfm__aio_open(0, LFM_AIO_ANY, &a), EINVAL);
   EXPECT_EQ(lfm__aio_open(5000, LFM_AIO_ANY, &a), EINVAL);
   EXPECT_EQ(lfm__aio_open(4, (lfm__aio_kind)7, &a), EINVAL);
+  EXPECT_EQ(lfm__aio_open_rw(0, 4, LFM_AIO_ANY, &a), EINVAL);
+  EXPECT_EQ(lfm__aio_open_rw(4, 5000, LFM_AIO_ANY, &a), EINVAL);
   EXPECT_EQ(a, nullptr);
 }
 

@@ -14,11 +14,22 @@
  *
  * At most `depth` requests are in flight: lfm__aio_submit says EAGAIN
  * rather than wait, so a prefetch can be dropped, and lfm__aio_wait_room
- * waits for one to finish. Any thread may submit. lfm__aio_close waits
- * for every request in flight to be done.
+ * waits for one to finish. A queue opened with lfm__aio_open_rw gives
+ * writes a room of their own (`wdepth`, beside the `depth` reads), so that
+ * a pool's write-back and its reads do not take each other's places:
+ * measured, a flusher sharing 32 places with prefetch reads left 8 writes
+ * in flight, and the reads it crowded out were read one at a time.
+ * Any thread may submit. lfm__aio_close waits for every request in
+ * flight to be done.
  *
- * Concurrency: `inflight` is changed with the queue's mutex held, and
- * read under it (submit, close); `done` runs with no lock held.
+ * A submitter may set `more` in a request to say that it submits others
+ * right after: the engine may then hold the request back (io_uring: its
+ * entry prepared, the system call saved) until one without `more`, or
+ * lfm__aio_push, sends the batch. A request held back is in flight.
+ *
+ * Concurrency: `inflight` and `winflight` are changed with the queue's
+ * mutex held, and read under it (submit, close); `done` runs with no lock
+ * held.
  */
 #ifndef LFM_AIO_H
 #define LFM_AIO_H
@@ -54,6 +65,7 @@ struct lfm__aio_req {
 	 * moved, the caller judges which of its buffers were filled. */
 	const struct iovec *iov;
 	int iovcnt;
+	int more; /* others follow at once: the engine may batch (above) */
 	/* The queue's, from submit to done. */
 	size_t moved;
 	struct lfm__aio_req *next;
@@ -68,21 +80,43 @@ struct lfm__aio;
 int lfm__aio_open(unsigned depth, enum lfm__aio_kind want,
 		  struct lfm__aio **out);
 
+/* The same, writes apart: at most `depth` reads and `wdepth` writes in
+ * flight (wdepth 0: writes share `depth`, as lfm__aio_open's do). Both
+ * 0..4096, depth at least 1. */
+int lfm__aio_open_rw(unsigned depth, unsigned wdepth, enum lfm__aio_kind want,
+		     struct lfm__aio **out);
+
 enum lfm__aio_kind lfm__aio_kind_of(const struct lfm__aio *q);
 const char *lfm__aio_kind_name(enum lfm__aio_kind k);
 
-/* Starts r: 0, EAGAIN (depth requests in flight), EINVAL (no buffer or
- * callback, or the queue is closing). r->done is not called unless 0. */
+/* Starts r: 0, EAGAIN (its room is full: depth requests, or wdepth
+ * writes, in flight), EINVAL (no buffer or callback, or the queue is
+ * closing). r->done is not called unless 0. */
 int lfm__aio_submit(struct lfm__aio *q, struct lfm__aio_req *r);
 
-/* Waits until fewer than depth requests are in flight. */
+/* Sends the requests held back by `more` (see above). */
+void lfm__aio_push(struct lfm__aio *q);
+
+/* Waits until fewer than depth requests (reads, and writes without a
+ * room of their own) are in flight. */
 void lfm__aio_wait_room(struct lfm__aio *q);
+
+/* Waits until `places` writes (1..wdepth; fewer is taken as 1, more as
+ * wdepth) can be submitted: their room (or the shared one, where it waits
+ * for one place) has them. Waiting for a batch's worth rather than one
+ * place wakes the waiter once a batch, not once a completion. Sends the
+ * requests held back first, as they hold places. */
+void lfm__aio_wait_write_room(struct lfm__aio *q, unsigned places);
 
 /* Waits until no request is in flight. Not from a `done` callback. */
 void lfm__aio_drain(struct lfm__aio *q);
 
-/* Requests submitted and not yet done. */
+/* Requests submitted and not yet done that count against `depth`: all of
+ * them, but for writes with a room of their own. */
 unsigned lfm__aio_inflight(struct lfm__aio *q);
+
+/* Writes in their own room, submitted and not yet done (0 if wdepth 0). */
+unsigned lfm__aio_inflight_writes(struct lfm__aio *q);
 
 /* Waits for every request in flight to be done, then frees the queue.
  * Not from a `done` callback. */

@@ -1,6 +1,7 @@
 /* aio_core.c - what both engines do with a request's result: count its
- * progress, and finish it (its callback, then out of flight). Below
- * aio.c and the engines, calling neither. */
+ * progress, and finish it (its callback, then out of flight, from the
+ * room it was counted in: lfm__aio_own_room, which aio.c asks too).
+ * Below aio.c and the engines, calling neither. */
 #include "aio_impl.h"
 
 #include <errno.h>
@@ -23,11 +24,18 @@ int lfm__aio_progress(struct lfm__aio_req *r, ssize_t res, ssize_t *out)
 	return 1;
 }
 
+int lfm__aio_own_room(const struct lfm__aio *q, const struct lfm__aio_req *r)
+{
+	return r->write && q->wdepth > 0;
+}
+
 void lfm__aio_finish(struct lfm__aio *q, struct lfm__aio_req *r, ssize_t res)
 {
+	int own = lfm__aio_own_room(q, r);
 	r->done(r, res); /* r is the caller's again from here */
 	pthread_mutex_lock(&q->lock);
 	q->inflight--;
+	q->winflight -= (unsigned)own;
 	pthread_cond_broadcast(&q->room);
 	pthread_mutex_unlock(&q->lock);
 }

@@ -127,8 +127,14 @@ static void threads_stop(struct lfm__aio *q)
 	free(e);
 }
 
-static const struct lfm__aio_engine threads_engine = {threads_start,
-						      threads_stop};
+/* Nothing is held back: a request is queued for the workers at once. */
+static void threads_push(struct lfm__aio *q)
+{
+	(void)q;
+}
+
+static const struct lfm__aio_engine threads_engine = {
+    threads_start, threads_push, threads_stop};
 
 int lfm__aio_threads_open(struct lfm__aio *q)
 {
@@ -143,8 +149,8 @@ int lfm__aio_threads_open(struct lfm__aio *q)
 	q->kind = LFM_AIO_THREADS;
 	/* As many threads as requests may be in flight, up to a few: each
 	 * blocks in its read, so they are the queue depth the device sees. */
-	unsigned want =
-	    q->depth < LFM_AIO_THREADS_MAX ? q->depth : LFM_AIO_THREADS_MAX;
+	unsigned all = q->depth + q->wdepth;
+	unsigned want = all < LFM_AIO_THREADS_MAX ? all : LFM_AIO_THREADS_MAX;
 	for (; e->n < want; e->n++) {
 		int rc = pthread_create(&e->tid[e->n], NULL, worker, e);
 		if (rc != 0) {

@@ -1,13 +1,18 @@
 /* aio_uring.c - the io_uring engine: one ring a queue; submitters prepare
  * and submit under `sq_lock` (the submission ring has one producer at a
  * time), one reaper thread waits for completions and finishes requests,
- * starting the rest of a short transfer itself.
+ * starting the rest of a short transfer itself. A request with `more` is
+ * only prepared: the next io_uring_submit (any submitter's, or a push)
+ * sends it with the others, one system call for the batch.
  *
  * Order: what a submitter wrote into a request before submitting it is
  * read by the reaper after the completion arrives. The kernel orders the
  * two, but ThreadSanitizer does not see the kernel, so the reaper takes
- * and drops sq_lock after each wait: the submitter's unlock then
- * happens-before the reaper's reads in TSan's model too. */
+ * and drops sq_lock after each batch of completions it has seen, before
+ * reading them: the submitter's unlock then happens-before the reaper's
+ * reads in TSan's model too (a request seen complete was prepared under
+ * sq_lock by a holder that has released it, or releases it before the
+ * reaper gets it). */
 #include "aio_impl.h"
 
 #include <errno.h>
@@ -21,8 +26,21 @@ struct uring_state {
 	struct lfm__aio *q;
 };
 
-/* Prepares and submits r's remaining bytes. Under e->sq_lock. */
-static int submit_locked(struct uring_state *e, struct lfm__aio_req *r)
+/* Sends every prepared entry. Under e->sq_lock. An error leaves them in
+ * the ring, for the next submit to send. */
+static int send_locked(struct uring_state *e)
+{
+	int n;
+	do
+		n = io_uring_submit(&e->ring);
+	while (n == -EINTR);
+	return n < 0 ? -n : 0;
+}
+
+/* Prepares r's remaining bytes, and submits them if `send`. Under
+ * e->sq_lock. */
+static int submit_locked(struct uring_state *e, struct lfm__aio_req *r,
+			 int send)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	if (sqe == NULL)
@@ -40,11 +58,7 @@ static int submit_locked(struct uring_state *e, struct lfm__aio_req *r)
 	else
 		io_uring_prep_read(sqe, r->fd, p, left, r->off + r->moved);
 	io_uring_sqe_set_data(sqe, r);
-	int n;
-	do
-		n = io_uring_submit(&e->ring);
-	while (n == -EINTR);
-	return n < 0 ? -n : 0;
+	return send ? send_locked(e) : 0;
 }
 
 static int uring_start(struct lfm__aio *q, struct lfm__aio_req *r)
@@ -54,7 +68,7 @@ static int uring_start(struct lfm__aio *q, struct lfm__aio_req *r)
 	if (r->len > 0x7ffff000u)
 		return EINVAL;
 	pthread_mutex_lock(&e->sq_lock);
-	int rc = submit_locked(e, r);
+	int rc = submit_locked(e, r, !r->more);
 	pthread_mutex_unlock(&e->sq_lock);
 	return rc;
 }
@@ -73,11 +87,13 @@ static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 		return;
 	}
 	pthread_mutex_lock(&e->sq_lock);
-	int rc = submit_locked(e, r);
+	int rc = submit_locked(e, r, 1); /* nobody pushes for the reaper */
 	pthread_mutex_unlock(&e->sq_lock);
 	if (rc != 0)
 		lfm__aio_finish(e->q, r, -rc);
 }
+
+#define REAP_BATCH 64
 
 static void *reaper(void *arg)
 {
@@ -90,15 +106,37 @@ static void *reaper(void *arg)
 		if (rc < 0)
 			abort(); /* the ring itself failed: nothing can finish
 				  */
+		/* Every completion there now, one lock round for all. */
+		struct io_uring_cqe *cqes[REAP_BATCH];
+		unsigned n =
+		    io_uring_peek_batch_cqe(&e->ring, cqes, REAP_BATCH);
 		pthread_mutex_lock(&e->sq_lock); /* see the header comment */
 		pthread_mutex_unlock(&e->sq_lock);
-		struct lfm__aio_req *r = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-		io_uring_cqe_seen(&e->ring, cqe);
-		if (r == NULL)
-			return NULL; /* stop's no-op: nothing is in flight */
-		complete(e, r, res);
+		struct lfm__aio_req *r[REAP_BATCH];
+		int res[REAP_BATCH], stop = 0;
+		for (unsigned i = 0; i < n; i++) {
+			r[i] = io_uring_cqe_get_data(cqes[i]);
+			res[i] = cqes[i]->res;
+		}
+		io_uring_cq_advance(&e->ring, n);
+		/* A NULL request is stop's no-op: nothing else is in flight. */
+		for (unsigned i = 0; i < n; i++)
+			if (r[i] == NULL)
+				stop = 1;
+			else
+				complete(e, r[i], res[i]);
+		if (stop)
+			return NULL;
 	}
+}
+
+static void uring_push(struct lfm__aio *q)
+{
+	struct uring_state *e = q->e;
+	pthread_mutex_lock(&e->sq_lock);
+	if (io_uring_sq_ready(&e->ring) > 0)
+		(void)send_locked(e); /* failed: the next submit sends them */
+	pthread_mutex_unlock(&e->sq_lock);
 }
 
 static void uring_stop(struct lfm__aio *q)
@@ -108,8 +146,7 @@ static void uring_stop(struct lfm__aio *q)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data(sqe, NULL);
-	while (io_uring_submit(&e->ring) == -EINTR)
-		;
+	(void)send_locked(e);
 	pthread_mutex_unlock(&e->sq_lock);
 	pthread_join(e->reaper, NULL);
 	io_uring_queue_exit(&e->ring);
@@ -117,15 +154,16 @@ static void uring_stop(struct lfm__aio *q)
 	free(e);
 }
 
-static const struct lfm__aio_engine uring_engine = {uring_start, uring_stop};
+static const struct lfm__aio_engine uring_engine = {uring_start, uring_push,
+						    uring_stop};
 
 int lfm__aio_uring_open(struct lfm__aio *q)
 {
 	struct uring_state *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ENOMEM;
-	/* depth requests and stop's no-op. */
-	int rc = -io_uring_queue_init(q->depth + 1, &e->ring, 0);
+	/* depth reads, wdepth writes and stop's no-op. */
+	int rc = -io_uring_queue_init(q->depth + q->wdepth + 1, &e->ring, 0);
 	if (rc != 0) {
 		free(e);
 		return rc;
