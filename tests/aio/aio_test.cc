@@ -372,6 +372,50 @@ INSTANTIATE_TEST_SUITE_P(Engines, AioTest,
                                       : std::string("Threads");
                          });
 
+// io_uring_enter refused (the kernel's memory, or completions not yet
+// taken): the entries prepared are sent once it accepts, and a submit that
+// returned 0 is done exactly once. Before, a refused send was reported as
+// the submit's failure while its entry stayed in the ring, to be sent with
+// the next batch: the request then completed after its caller had been
+// told it never started.
+class AioRefusedTest : public AioTest {};
+
+TEST_P(AioRefusedTest, ARefusedSendIsWaitedOutNotReportedAsFailed) {
+  const uint32_t n = 10;
+  FillFile(n);
+  std::vector<uint8_t> buf(n * kPage, 0);
+  std::vector<Req> reqs(n);
+  for (uint32_t i = 0; i < n; i++)
+    Prep(&reqs[i], fd_, 0, &buf[i * kPage], kPage, (uint64_t)i * kPage);
+  // Sent one by one, the first three sends refused.
+  lfm__aio_uring_refuse_sends(3, EAGAIN);
+  for (uint32_t i = 0; i < 5; i++)
+    ASSERT_EQ(lfm__aio_submit(a_, &reqs[i].r), 0) << "request " << i;
+  WaitFinished(5);
+  EXPECT_EQ(lfm__aio_uring_refuse_sends(0, 0), 0) << "refusals not made";
+  // A batch held back, its push refused twice.
+  for (uint32_t i = 5; i < n; i++) {
+    reqs[i].r.more = 1;
+    ASSERT_EQ(lfm__aio_submit(a_, &reqs[i].r), 0) << "request " << i;
+  }
+  lfm__aio_uring_refuse_sends(2, EBUSY);
+  lfm__aio_push(a_);
+  lfm__aio_drain(a_);
+  EXPECT_EQ(lfm__aio_uring_refuse_sends(0, 0), 0) << "refusals not made";
+  {
+    std::unique_lock<std::mutex> l(g_waiter->m);
+    EXPECT_EQ(g_waiter->finished, (int)n) << "a request done twice";
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    ASSERT_TRUE(reqs[i].done.load()) << "request " << i;
+    EXPECT_EQ(reqs[i].res.load(), (ssize_t)kPage) << "request " << i;
+    EXPECT_TRUE(PageIs(&buf[i * kPage], i)) << "request " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(IoUring, AioRefusedTest,
+                         ::testing::Values(LFM_AIO_URING));
+
 TEST(AioOpen, DepthOutOfRangeIsEinval) {
   lfm__aio *a = nullptr;
   EXPECT_EQ(lfm__aio_open(0, LFM_AIO_ANY, &a), EINVAL);

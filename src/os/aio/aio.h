@@ -122,6 +122,13 @@ unsigned lfm__aio_inflight_writes(struct lfm__aio *q);
  * Not from a `done` callback. */
 void lfm__aio_close(struct lfm__aio *q);
 
+/* Tests only: the io_uring engine's next `n` io_uring_enter calls that
+ * would send entries are refused with `err` (EAGAIN, ENOMEM, EBUSY), as
+ * the kernel refuses them under memory pressure. A request whose submit
+ * returned 0 is still done exactly once, and never one that was refused.
+ * Returns the refusals of the previous call not yet made. */
+int lfm__aio_uring_refuse_sends(int n, int err);
+
 #ifdef __cplusplus
 }
 #endif

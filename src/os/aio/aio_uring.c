@@ -12,12 +12,23 @@
  * reading them: the submitter's unlock then happens-before the reaper's
  * reads in TSan's model too (a request seen complete was prepared under
  * sq_lock by a holder that has released it, or releases it before the
- * reaper gets it). */
+ * reaper gets it).
+ *
+ * An entry once prepared is promised: its start returned 0, or will (a
+ * batch's). So a refused io_uring_enter must not leave it to be sent after
+ * its request was reported failed and given back (the request's memory
+ * then belongs to the caller again). A transient refusal (EAGAIN, ENOMEM:
+ * the kernel's memory; EBUSY: completions the reaper has yet to take) is
+ * waited out with sq_lock dropped, so that the reaper can run; any other
+ * means the ring is unusable, and the process stops, as the reaper does
+ * when it cannot wait on the ring. */
 #include "aio_impl.h"
 
 #include <errno.h>
 #include <liburing.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct uring_state {
 	struct io_uring ring;
@@ -26,15 +37,41 @@ struct uring_state {
 	struct lfm__aio *q;
 };
 
-/* Sends every prepared entry. Under e->sq_lock. An error leaves them in
- * the ring, for the next submit to send. */
-static int send_locked(struct uring_state *e)
+/* The test seam: the next `fail_sends` sends are refused with
+ * `fail_err`, as io_uring_enter refuses under memory pressure (aio.h). */
+static atomic_int fail_sends, fail_err;
+
+int lfm__aio_uring_refuse_sends(int n, int err)
 {
-	int n;
-	do
-		n = io_uring_submit(&e->ring);
-	while (n == -EINTR);
-	return n < 0 ? -n : 0;
+	atomic_store_explicit(&fail_err, err, memory_order_relaxed);
+	int left =
+	    atomic_exchange_explicit(&fail_sends, n, memory_order_acq_rel);
+	return left > 0 ? left : 0;
+}
+
+static int submit_once(struct uring_state *e)
+{
+	if (atomic_load_explicit(&fail_sends, memory_order_acquire) > 0 &&
+	    atomic_fetch_sub_explicit(&fail_sends, 1, memory_order_relaxed) > 0)
+		return -atomic_load_explicit(&fail_err, memory_order_relaxed);
+	return io_uring_submit(&e->ring);
+}
+
+/* Sends every prepared entry (see the header comment: a transient refusal
+ * is waited out, with e->sq_lock dropped meanwhile). Under e->sq_lock. */
+static void send_locked(struct uring_state *e)
+{
+	while (io_uring_sq_ready(&e->ring) > 0) {
+		int n = submit_once(e);
+		if (n >= 0 || n == -EINTR)
+			continue; /* a short submit: the rest again */
+		if (n != -EAGAIN && n != -ENOMEM && n != -EBUSY)
+			abort(); /* the ring itself failed */
+		pthread_mutex_unlock(&e->sq_lock);
+		struct timespec ts = {0, 50 * 1000};
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&e->sq_lock);
+	}
 }
 
 /* Prepares r's remaining bytes, and submits them if `send`. Under
@@ -58,7 +95,9 @@ static int submit_locked(struct uring_state *e, struct lfm__aio_req *r,
 	else
 		io_uring_prep_read(sqe, r->fd, p, left, r->off + r->moved);
 	io_uring_sqe_set_data(sqe, r);
-	return send ? send_locked(e) : 0;
+	if (send)
+		send_locked(e);
+	return 0;
 }
 
 static int uring_start(struct lfm__aio *q, struct lfm__aio_req *r)
@@ -86,11 +125,26 @@ static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 		lfm__aio_finish(e->q, r, res);
 		return;
 	}
+	/* Prepared only: the reaper sends after its batch (it must not wait
+	 * out a refusal itself, as taking completions is what ends EBUSY). */
 	pthread_mutex_lock(&e->sq_lock);
-	int rc = submit_locked(e, r, 1); /* nobody pushes for the reaper */
+	int rc = submit_locked(e, r, 0);
 	pthread_mutex_unlock(&e->sq_lock);
 	if (rc != 0)
 		lfm__aio_finish(e->q, r, -rc);
+}
+
+/* The reaper's send: one try. 1 if entries are left unsent (refused for
+ * now), for the reaper to try again soon rather than sleep on the ring. */
+static int reaper_send(struct uring_state *e)
+{
+	pthread_mutex_lock(&e->sq_lock);
+	int n = io_uring_sq_ready(&e->ring) > 0 ? submit_once(e) : 0;
+	if (n < 0 && n != -EINTR && n != -EAGAIN && n != -ENOMEM && n != -EBUSY)
+		abort(); /* the ring itself failed */
+	int left = io_uring_sq_ready(&e->ring) > 0;
+	pthread_mutex_unlock(&e->sq_lock);
+	return left;
 }
 
 #define REAP_BATCH 64
@@ -98,9 +152,20 @@ static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 static void *reaper(void *arg)
 {
 	struct uring_state *e = arg;
+	int unsent = 0;
 	for (;;) {
 		struct io_uring_cqe *cqe;
-		int rc = io_uring_wait_cqe(&e->ring, &cqe);
+		int rc;
+		if (unsent) {
+			/* Not a timed wait on the ring: liburing's sends what
+			 * is prepared, outside sq_lock. */
+			struct timespec soon = {0, 1000 * 1000};
+			nanosleep(&soon, NULL);
+			unsent = reaper_send(e);
+			rc = io_uring_peek_cqe(&e->ring, &cqe);
+		} else {
+			rc = io_uring_wait_cqe(&e->ring, &cqe);
+		}
 		if (rc == -EINTR || rc == -EAGAIN)
 			continue;
 		if (rc < 0)
@@ -127,6 +192,7 @@ static void *reaper(void *arg)
 				complete(e, r[i], res[i]);
 		if (stop)
 			return NULL;
+		unsent = reaper_send(e); /* the rests complete() prepared */
 	}
 }
 
@@ -134,8 +200,7 @@ static void uring_push(struct lfm__aio *q)
 {
 	struct uring_state *e = q->e;
 	pthread_mutex_lock(&e->sq_lock);
-	if (io_uring_sq_ready(&e->ring) > 0)
-		(void)send_locked(e); /* failed: the next submit sends them */
+	send_locked(e);
 	pthread_mutex_unlock(&e->sq_lock);
 }
 
@@ -146,7 +211,7 @@ static void uring_stop(struct lfm__aio *q)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data(sqe, NULL);
-	(void)send_locked(e);
+	send_locked(e);
 	pthread_mutex_unlock(&e->sq_lock);
 	pthread_join(e->reaper, NULL);
 	io_uring_queue_exit(&e->ring);
