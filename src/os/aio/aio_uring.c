@@ -49,6 +49,15 @@ int lfm__aio_uring_refuse_sends(int n, int err)
 	return left > 0 ? left : 0;
 }
 
+/* io_uring_enter's error `n` must be a refusal for now, to be tried
+ * again: any other is a failure of the ring itself, which stops the
+ * process (see the header comment). */
+static void must_be_refusal(int n)
+{
+	if (n != -EINTR && n != -EAGAIN && n != -ENOMEM && n != -EBUSY)
+		abort();
+}
+
 static int submit_once(struct uring_state *e)
 {
 	if (atomic_load_explicit(&fail_sends, memory_order_acquire) > 0 &&
@@ -65,8 +74,7 @@ static void send_locked(struct uring_state *e)
 		int n = submit_once(e);
 		if (n >= 0 || n == -EINTR)
 			continue; /* a short submit: the rest again */
-		if (n != -EAGAIN && n != -ENOMEM && n != -EBUSY)
-			abort(); /* the ring itself failed */
+		must_be_refusal(n);
 		pthread_mutex_unlock(&e->sq_lock);
 		struct timespec ts = {0, 50 * 1000};
 		nanosleep(&ts, NULL);
@@ -112,18 +120,18 @@ static int uring_start(struct lfm__aio *q, struct lfm__aio_req *r)
 	return rc;
 }
 
-/* A completion of `res` for r: finished, or its rest started (a short
- * transfer, or one the kernel interrupted). */
-static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
+/* A completion of `res` for r: finished (0), or its rest prepared (1: a
+ * short transfer, or one the kernel interrupted). */
+static int complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 {
 	ssize_t out;
 	if (res >= 0 && lfm__aio_progress(r, res, &out)) {
 		lfm__aio_finish(e->q, r, out);
-		return;
+		return 0;
 	}
 	if (res < 0 && res != -EINTR && res != -EAGAIN) {
 		lfm__aio_finish(e->q, r, res);
-		return;
+		return 0;
 	}
 	/* Prepared only: the reaper sends after its batch (it must not wait
 	 * out a refusal itself, as taking completions is what ends EBUSY). */
@@ -132,6 +140,7 @@ static void complete(struct uring_state *e, struct lfm__aio_req *r, int res)
 	pthread_mutex_unlock(&e->sq_lock);
 	if (rc != 0)
 		lfm__aio_finish(e->q, r, -rc);
+	return rc == 0;
 }
 
 /* The reaper's send: one try. 1 if entries are left unsent (refused for
@@ -140,8 +149,8 @@ static int reaper_send(struct uring_state *e)
 {
 	pthread_mutex_lock(&e->sq_lock);
 	int n = io_uring_sq_ready(&e->ring) > 0 ? submit_once(e) : 0;
-	if (n < 0 && n != -EINTR && n != -EAGAIN && n != -ENOMEM && n != -EBUSY)
-		abort(); /* the ring itself failed */
+	if (n < 0)
+		must_be_refusal(n);
 	int left = io_uring_sq_ready(&e->ring) > 0;
 	pthread_mutex_unlock(&e->sq_lock);
 	return left;
@@ -178,7 +187,7 @@ static void *reaper(void *arg)
 		pthread_mutex_lock(&e->sq_lock); /* see the header comment */
 		pthread_mutex_unlock(&e->sq_lock);
 		struct lfm__aio_req *r[REAP_BATCH];
-		int res[REAP_BATCH], stop = 0;
+		int res[REAP_BATCH], stop = 0, prepared = 0;
 		for (unsigned i = 0; i < n; i++) {
 			r[i] = io_uring_cqe_get_data(cqes[i]);
 			res[i] = cqes[i]->res;
@@ -189,10 +198,11 @@ static void *reaper(void *arg)
 			if (r[i] == NULL)
 				stop = 1;
 			else
-				complete(e, r[i], res[i]);
+				prepared |= complete(e, r[i], res[i]);
 		if (stop)
 			return NULL;
-		unsent = reaper_send(e); /* the rests complete() prepared */
+		if (prepared) /* the rests complete() prepared */
+			unsent = reaper_send(e);
 	}
 }
 
