@@ -143,14 +143,17 @@ int lfm__region_layout(const struct lfm__region_geom *g,
 	/* Descriptors are budgeted for the smallest page (64 bytes) so that
 	 * any page size gets floor(cache / pagesize) frames, plus slack for
 	 * placeholders a chunk reserves and never fills; untouched
-	 * descriptors cost address space only. Buckets are sized for 1 KiB
-	 * pages: two a frame at 4 KiB, chains of about two at 512 bytes. The
-	 * data area has room for every chunk's unusable tail. */
+	 * descriptors cost address space only. Buckets: two a 4 KiB frame
+	 * (one a frame at 2 KiB, chains of about two at 1 KiB): eight a
+	 * frame made the array twice L2 at 16 Ki frames, and a uniform hit
+	 * then waited on an L2 miss for its bucket before it could fetch the
+	 * page (docs/hit-path.md, "Buckets"). The data area has room for
+	 * every chunk's unusable tail. */
 	uint64_t nframes =
 	    (g->cache_bytes + g->extra_bytes) / LFM_CACHELINE + 64;
 	if (nframes > (1u << 30) || g->cache_bytes > (1ull << 42))
 		return EINVAL;
-	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 512);
+	uint32_t nbuckets = pow2_at_least(g->cache_bytes / 2048);
 	if (nbuckets < 2)
 		nbuckets = 2; /* a shift of 64 would be undefined */
 	uint64_t nchunks = 2 * (g->cache_bytes / LFM_CHUNK) + 4 +
