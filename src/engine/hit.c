@@ -153,6 +153,10 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 	 * overlaps the entry's (and, off this path, the descriptor's). */
 	void *page = (char *)mpf->data + ((uint64_t)(head - 1) << shift);
 	__builtin_prefetch(page);
+	/* Stored now, so that no register holds it across the checks (the
+	 * function then saves none); a path that fails stores its own page,
+	 * and a caller reads *pagep only when the get returns 0. */
+	*pagep = page;
 	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
@@ -166,7 +170,6 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 		memory_order_acquire, memory_order_relaxed))
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
-	*pagep = page;
 	return 0;
 }
 
