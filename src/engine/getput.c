@@ -188,6 +188,9 @@ int lfm__buf_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 	enum lfm__fill how;
 	uint64_t pgno, prev_end = 0;
 
+	/* A failed get leaves NULL, as Berkeley DB's own does, not the hit
+	 * path's guess (hit.c stores it before its checks). */
+	*pagep = NULL;
 	int rc =
 	    target_page(mpf, file, pgnoaddr, flags, &pgno, &how, &prev_end);
 	if (rc != 0)

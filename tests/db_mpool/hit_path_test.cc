@@ -1,6 +1,6 @@
 // The memp_fget / memp_fput fast path (src/engine/hit.c) and its exits to the
-// general path (src/engine/getput.c): misaligned and other-file pointers, pins held
-// through the thread cache and direct pins, DISCARD, the count limits,
+// general path (src/engine/getput.c): misaligned and other-file pointers, pins
+// held through the thread cache and direct pins, DISCARD, the count limits,
 // statistics, past-the-end pages. Every test checks what the public API
 // shows: return codes, page bytes, the file read back with pread after
 // memp_fsync, memp_stat. The fixture, and what the cases rely on:
@@ -364,8 +364,9 @@ TEST_F(HitTest, StatsCountEveryResidentGetAsExactlyOneHit) {
 // ================================================================ past end
 
 // A page past the end without DB_MPOOL_CREATE is EINVAL (and counts as
-// nothing); with it, the page is created zero-filled, and then a plain get
-// of it is a hit, and the next page past the new end is still EINVAL.
+// nothing, and *pagep is NULL); with it, the page is created zero-filled, and
+// then a plain get of it is a hit, and the next page past the new end is still
+// EINVAL.
 TEST_F(HitTest, PastTheEndIsEinvalUnlessCreated) {
   Warm(kPages - 1);  // the last page, resident and cached
   DB_MPOOL_STAT s0 = Stat(mp_);
@@ -374,6 +375,8 @@ TEST_F(HitTest, PastTheEndIsEinvalUnlessCreated) {
     void *page = reinterpret_cast<void *>(uintptr_t{1});
     EXPECT_EQ(memp_fget(mpf_, &pg, 0, &page), EINVAL) << "page " << p;
     EXPECT_EQ(pg, p);
+    // As Berkeley DB's own get: no page, not the hit path's guess.
+    EXPECT_EQ(page, nullptr) << "page " << p;
   }
   DB_MPOOL_STAT s1 = Stat(mp_);
   EXPECT_EQ(s1.st_cache_hit, s0.st_cache_hit);

@@ -126,8 +126,11 @@ TEST_P(Mmap, SmallReadOnlyFileIsMapped) {
   // zero page), never in the file: DIRTY on it is EACCES.
   pg = 4;
   EXPECT_EQ(memp_fget(mpf, &pg, 0, &a), EINVAL);
+  EXPECT_EQ(a, nullptr) << "a failed get leaves no page";
   pg = 0;
+  a = b;
   EXPECT_EQ(memp_fget(mpf, &pg, DB_MPOOL_NEW, &a), EINVAL);
+  EXPECT_EQ(a, nullptr);
   pg = 4;
   ASSERT_EQ(memp_fget(mpf, &pg, DB_MPOOL_CREATE, &a), 0);
   EXPECT_EQ(pg, 4u);
