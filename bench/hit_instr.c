@@ -107,76 +107,42 @@ static struct rng loop_rng(uint64_t seed)
 	return r;
 }
 
-/* The counted loop; returns the number of wrong pages, or -1 on error. */
-static __attribute__((noinline)) long hit_loop(DB_MPOOLFILE *mpf,
-					       const struct opts *o)
-{
-	struct rng r = loop_rng(o->seed);
-	const uint64_t ops = o->ops, hot = o->hot;
-	long wrong = 0;
-
-	for (uint64_t n = 0; n < ops; n++) {
-		db_pgno_t pg = (db_pgno_t)(((rng_next(&r) >> 32) * hot) >> 32);
-		db_pgno_t want = pg;
-		void *page;
-		uint32_t got;
-
-		if (memp_fget(mpf, &pg, 0, &page) != 0)
-			return -1;
-		memcpy(&got, page, sizeof(got));
-		wrong += got != want;
-		if (memp_fput(mpf, page, 0) != 0)
-			return -1;
+/* The counted loops, one per API, each returning the number of wrong
+ * pages or -1 on error: one body around every API's get and put, so that
+ * the loop's own cost is the same for all. memp_fget takes the page
+ * number by address. */
+#define HIT_LOOP(name, type, GET, PUT)                                         \
+	static __attribute__((noinline)) long name(type h,                     \
+						   const struct opts *o)       \
+	{                                                                      \
+		struct rng r = loop_rng(o->seed);                              \
+		const uint64_t ops = o->ops, hot = o->hot;                     \
+		long wrong = 0;                                                \
+		for (uint64_t n = 0; n < ops; n++) {                           \
+			uint32_t pg =                                          \
+			    (uint32_t)(((rng_next(&r) >> 32) * hot) >> 32);    \
+			uint32_t want = pg, got;                               \
+			void *page;                                            \
+			if (GET(h, pg, &page) != 0)                            \
+				return -1;                                     \
+			memcpy(&got, page, sizeof(got));                       \
+			wrong += got != want;                                  \
+			if (PUT(h, page) != 0)                                 \
+				return -1;                                     \
+		}                                                              \
+		return wrong;                                                  \
 	}
-	return wrong;
-}
-
-/* The same loop through the native API's inline calls. */
-static __attribute__((noinline)) long hit_loop_native(lfmpool_file *f,
-						      const struct opts *o)
-{
-	struct rng r = loop_rng(o->seed);
-	const uint64_t ops = o->ops, hot = o->hot;
-	long wrong = 0;
-
-	for (uint64_t n = 0; n < ops; n++) {
-		uint32_t pg = (uint32_t)(((rng_next(&r) >> 32) * hot) >> 32);
-		void *page;
-		uint32_t got;
-
-		if (lfmpool_get(f, pg, &page) != 0)
-			return -1;
-		memcpy(&got, page, sizeof(got));
-		wrong += got != pg;
-		if (lfmpool_put(f, page) != 0)
-			return -1;
-	}
-	return wrong;
-}
-
-/* The same loop through the bare probe, the least any pool can do per
- * hit (bench_bare.c): the floor the others are measured against. */
-static __attribute__((noinline)) long hit_loop_bare(bench_pool *bp,
-						    const struct opts *o)
-{
-	struct rng r = loop_rng(o->seed);
-	const uint64_t ops = o->ops, hot = o->hot;
-	long wrong = 0;
-
-	for (uint64_t n = 0; n < ops; n++) {
-		uint32_t pg = (uint32_t)(((rng_next(&r) >> 32) * hot) >> 32);
-		void *page;
-		uint32_t got;
-
-		if (bench_bare_sys.get(bp, pg, 0, &page) != 0)
-			return -1;
-		memcpy(&got, page, sizeof(got));
-		wrong += got != pg;
-		if (bench_bare_sys.put(bp, page, 0) != 0)
-			return -1;
-	}
-	return wrong;
-}
+#define MEMP_GET(h, pg, pagep)	 memp_fget(h, &pg, 0, pagep)
+#define MEMP_PUT(h, page)	 memp_fput(h, page, 0)
+#define NATIVE_GET(h, pg, pagep) lfmpool_get(h, pg, pagep)
+#define NATIVE_PUT(h, page)	 lfmpool_put(h, page)
+#define BARE_GET(h, pg, pagep)	 bench_bare_sys.get(h, pg, 0, pagep)
+#define BARE_PUT(h, page)	 bench_bare_sys.put(h, page, 0)
+HIT_LOOP(hit_loop, DB_MPOOLFILE *, MEMP_GET, MEMP_PUT)
+HIT_LOOP(hit_loop_native, lfmpool_file *, NATIVE_GET, NATIVE_PUT)
+/* The bare probe (bench_bare.c): the least any pool can do per hit, the
+ * floor the others are measured against. */
+HIT_LOOP(hit_loop_bare, bench_pool *, BARE_GET, BARE_PUT)
 
 /* The pool of each API, warmed: every page got and put once. */
 struct pools {
