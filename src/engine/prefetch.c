@@ -56,9 +56,11 @@ static void read_done(struct lfm__aio_req *r, ssize_t res)
 			rc = lfm__pgcall(mp, p->slot, pgin, p->first + i,
 					 p->iov[i].iov_base);
 		if (rc != 0) {
-			give_back(mp, p->f[i], tag);
+			/* Counted before the frame goes back: a get that
+			 * waited for it (acquire) then sees the count. */
 			lfm__stat_add(NULL, mp->rh, p->slot,
 				      LFM_ST_PREFETCH_LOST, 1);
+			give_back(mp, p->f[i], tag);
 			continue;
 		}
 		lfm__stat_add(NULL, mp->rh, p->slot, LFM_ST_IN, 1);
