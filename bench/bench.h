@@ -1,8 +1,8 @@
 /*
  * bench.h - the one interface between the benchmark driver and the systems
  * it measures: lfmpool (bench_lfm.c), Berkeley DB 5.3 (bench_bdb.c) and the
- * two references, the bare probe (bench_bare.c, the hit path's yardstick)
- * and the pread floor (bench_floor.c, the miss path's). <db_mpool.h> and
+ * two references (bench_refs.c), the bare probe (the hit path's yardstick)
+ * and the pread floor (the miss path's). <db_mpool.h> and
  * <db.h> both define DB_ENV, so each system has its own translation unit.
  */
 #ifndef LFMPOOL_BENCH_H
