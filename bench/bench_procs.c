@@ -2,40 +2,52 @@
  * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
  * a pool shared between processes (docs/benchmarks.md, "The processes
  * benchmark"). A measurement creates and preloads the pool, forks the
- * children (each joins, warms up and starts its crew), starts them all at
- * once by closing the "go" pipe, sums their ops / elapsed, checks that the
- * pool-wide miss count did not move and removes the pool.
+ * children (each joins, warms up, starts its crew and says it is ready in
+ * its slot of a shared results area), starts them all at once through the
+ * area's go word, sums their ops / elapsed, checks that the pool-wide miss
+ * count did not move and removes the pool.
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_driver.h"
 
 #define MAX_PROCS 16
-#define READY_MS  60000 /* a child's open and thread start */
-#define SLACK_MS  60000 /* beyond --seconds for a child's result */
+#define READY_S	  60 /* a child's open, warm-up and thread start */
+#define SLACK_S	  60 /* beyond --seconds for a child's result */
 
-/* A child's messages, all children on one pipe: one write of at most
- * PIPE_BUF bytes each, so they never interleave. */
-enum { MSG_READY = 1, MSG_RESULT, MSG_ERROR };
+/* A child's slot: it writes the fields, then `state` (release); the
+ * parent reads `state` (acquire), then the fields. */
+enum { S_NONE, S_READY, S_RESULT, S_ERROR };
 
-struct msg {
-	int kind, child;
+struct slot {
+	_Atomic int state;
 	uint64_t ops;	 /* RESULT: gets (each with its put) in `secs` */
 	uint64_t minflt; /* RESULT: minor page faults in the timed phase */
 	double secs;
 	char text[200]; /* ERROR: what went wrong */
+};
+
+/* An anonymous MAP_SHARED mapping, made before the first fork and reset
+ * for each measurement. The parent stores go = 1 and wakes the children
+ * waiting on it (a futex on shared memory: not FUTEX_PRIVATE). */
+struct area {
+	_Atomic int go;
+	struct slot s[MAX_PROCS];
 };
 
 /* One measurement of one system. */
@@ -45,8 +57,7 @@ struct meas {
 	int nprocs, nthreads, run;
 	char home[PATH_MAX];
 	bench_pool *bp;
-	pid_t pids[MAX_PROCS];
-	int up[2], go[2]; /* the children's messages; their start */
+	pid_t pids[MAX_PROCS]; /* 0: reaped */
 	double mops;
 	uint64_t misses; /* misses during the timed phase (must be 0) */
 	double minflt;	 /* minor faults per child in the timed phase */
@@ -56,6 +67,7 @@ struct meas {
 static char g_top[PATH_MAX];  /* our temporary directory */
 static char g_data[PATH_MAX]; /* the data file in it */
 static size_t g_cache;	      /* cache bytes for both systems */
+static struct area *g_area;
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig)
@@ -76,27 +88,17 @@ static int errf(struct meas *m, const char *fmt, ...)
 	return -1;
 }
 
-/* "<what>: <the fault>" into m->text: -1; 0 if f holds none. */
-static int fault_msg(struct msg *m, const struct bench_sys *sys,
+/* "<what>: <the fault>" into text: -1; 0 if f holds none. */
+static int fault_msg(char *text, size_t len, const struct bench_sys *sys,
 		     const char *what, const struct fault *f)
 {
-	char text[sizeof(m->text) - 32];
+	char t[160];
 
 	if (f->err == 0 && f->wrong == 0)
 		return 0;
-	bench_fault_text(sys, f, text, sizeof(text));
-	snprintf(m->text, sizeof(m->text), "%s: %s", what, text);
+	bench_fault_text(sys, f, t, sizeof(t));
+	snprintf(text, len, "%s: %s", what, t);
 	return -1;
-}
-
-static int send_msg(int fd, const struct msg *m)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*m) ? 0 : -1;
 }
 
 static long minflt(void)
@@ -106,102 +108,100 @@ static long minflt(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
 }
 
-/* Joins, warms up, starts the crew, says READY and waits for the go
- * pipe's end of file (the parent only ever closes it): 0, or -1 with the
- * reason in m->text. */
-static int child_ready(const struct meas *ms, struct crew *c, int i,
-		       struct msg *m)
+static void futex(_Atomic int *word, int op, int val)
 {
-	const uint64_t seed =
-	    ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
-	uint64_t seeds[MAX_LIST];
-	struct fault f = {.op = "join"};
-	ssize_t got;
-	char b;
-
-	f.err = c->sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c->bp);
-	if (f.err == 0 && !opt.cold)
-		bench_warm(c->sys, c->bp, c->wl.range, &f);
-	if (fault_msg(m, c->sys, opt.cold ? "join" : "join, warm-up", &f))
-		return -1;
-	for (int k = 0; k < c->nthreads; k++)
-		seeds[k] = seed + (uint64_t)k;
-	crew_start(c, seeds);
-	m->kind = MSG_READY;
-	if (send_msg(ms->up[1], m) != 0)
-		return -1;
-	m->kind = MSG_ERROR;
-	do
-		got = read(ms->go[0], &b, 1);
-	while (got < 0 && errno == EINTR);
-	if (got != 0)
-		snprintf(m->text, sizeof(m->text), "bad start signal");
-	return got == 0 ? 0 : -1;
+	(void)syscall(SYS_futex, word, op, val, NULL, NULL, 0);
 }
 
-/* Child i: sends READY, then RESULT or ERROR, and _exits: 0 after a
- * RESULT, 1 otherwise (its threads, if waiting, die with it). */
+/* Child i: joins, warms up, starts its crew, READY, waits for go, times,
+ * then RESULT or ERROR in its slot, and _exits: 0 after a RESULT, 1
+ * otherwise (its threads, if waiting, die with it). */
 static _Noreturn void child_main(const struct meas *ms, int i)
 {
 	struct crew c = {
 	    .sys = ms->sys, .wl = ms->wl, .nthreads = ms->nthreads};
-	struct msg m = {.kind = MSG_ERROR, .child = i};
-	struct fault f = {.op = "close"};
+	struct slot *sl = &g_area->s[i];
+	const uint64_t seed =
+	    ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
+	uint64_t seeds[MAX_LIST];
+	struct fault f = {.op = "join"};
 	long f0;
-	int ret = 0;
+	int ret;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (child_ready(ms, &c, i, &m) != 0) {
-		(void)send_msg(ms->up[1], &m);
+	f.err = c.sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c.bp);
+	if (f.err == 0 && !opt.cold)
+		bench_warm(c.sys, c.bp, c.wl.range, &f);
+	if (fault_msg(sl->text, sizeof(sl->text), c.sys,
+		      opt.cold ? "join" : "join, warm-up", &f)) {
+		atomic_store(&sl->state, S_ERROR);
 		_exit(1);
 	}
+	for (int k = 0; k < c.nthreads; k++)
+		seeds[k] = seed + (uint64_t)k;
+	crew_start(&c, seeds);
+	atomic_store(&sl->state, S_READY);
+	while (atomic_load(&g_area->go) == 0)
+		futex(&g_area->go, FUTEX_WAIT, 0);
 	f0 = minflt();
 	crew_time(&c, opt.seconds);
-	m.secs = c.secs;
-	m.minflt = (uint64_t)(minflt() - f0);
+	sl->secs = c.secs;
+	sl->minflt = (uint64_t)(minflt() - f0);
+	ret = 0;
 	for (int k = 0; k < c.nthreads && ret == 0; k++) {
-		m.ops += c.w[k].ops;
-		ret = fault_msg(&m, c.sys, "timed phase", &c.w[k].f);
+		sl->ops += c.w[k].ops;
+		ret = fault_msg(sl->text, sizeof(sl->text), c.sys,
+				"timed phase", &c.w[k].f);
 	}
-	f.err = c.sys->close(c.bp);
+	f = (struct fault){.op = "close", .err = c.sys->close(c.bp)};
 	if (ret == 0)
-		ret = fault_msg(&m, c.sys, "close", &f);
-	m.kind = ret == 0 ? MSG_RESULT : MSG_ERROR;
-	(void)send_msg(ms->up[1], &m);
+		ret = fault_msg(sl->text, sizeof(sl->text), c.sys, "close", &f);
+	atomic_store(&sl->state, ret == 0 ? S_RESULT : S_ERROR);
 	_exit(ret == 0 ? 0 : 1);
 }
 
-/* 0, or -1 with the reason in ms->err: timeout, end of file (the child
- * died), or a signal to us. */
-static int recv_msg(struct meas *ms, struct msg *m, int timeout_ms)
+/* Waits until every child's slot says `want`, checking every millisecond
+ * for an error, a child that exited first, a signal or the timeout: 0, or
+ * -1 with the reason in ms->err. */
+static int wait_slots(struct meas *ms, int want, double timeout)
 {
-	double deadline = bench_now() + timeout_ms / 1e3;
-	struct pollfd p = {.fd = ms->up[0], .events = POLLIN};
-	ssize_t n;
-	int r = 0;
+	const struct timespec nap = {0, 1000000};
+	const double deadline = bench_now() + timeout;
 
-	while (r <= 0) {
-		int left = (int)((deadline - bench_now()) * 1e3);
+	for (;;) {
+		int n = 0;
 
+		for (int i = 0; i < ms->nprocs; i++) {
+			struct slot *sl = &g_area->s[i];
+			int st = atomic_load(&sl->state);
+
+			if (st == S_ERROR) {
+				sl->text[sizeof(sl->text) - 1] = '\0';
+				return errf(ms, "child %d: %s", i, sl->text);
+			}
+			n += st == want;
+			if (st != want && ms->pids[i] > 0 &&
+			    waitpid(ms->pids[i], &st, WNOHANG) == ms->pids[i]) {
+				ms->pids[i] = 0;
+				return errf(ms,
+					    "child %d exited without "
+					    "reporting (status %#x)",
+					    i, st);
+			}
+		}
+		if (n == ms->nprocs)
+			return 0;
 		if (g_signal)
 			return errf(ms, "interrupted by signal %d",
 				    (int)g_signal);
-		if (left <= 0)
-			return errf(ms, "no word from a child in %d s",
-				    timeout_ms / 1000);
-		if ((r = poll(&p, 1, left)) < 0 && errno != EINTR)
-			return errf(ms, "poll: %s", strerror(errno));
+		if (bench_now() > deadline)
+			return errf(ms, "no word from a child in %.0f s",
+				    timeout);
+		nanosleep(&nap, NULL);
 	}
-	do
-		n = read(ms->up[0], m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*m))
-		return errf(ms, "a child exited without reporting");
-	m->text[sizeof(m->text) - 1] = '\0';
-	return 0;
 }
 
 /* The pool created and preloaded: 0, or -1. */
@@ -209,7 +209,7 @@ static int create(struct meas *ms, uint64_t *miss0)
 {
 	struct bench_stats st;
 	struct fault f = {.op = "create"};
-	struct msg m;
+	char text[200];
 	int ret;
 
 	if ((f.err = ms->sys->open(ms->home, g_data, g_cache, BENCH_CREATE,
@@ -217,8 +217,8 @@ static int create(struct meas *ms, uint64_t *miss0)
 		ms->bp = NULL;
 	else
 		bench_warm(ms->sys, ms->bp, opt.pages, &f);
-	if (fault_msg(&m, ms->sys, "create, preload", &f))
-		return errf(ms, "%s", m.text);
+	if (fault_msg(text, sizeof(text), ms->sys, "create, preload", &f))
+		return errf(ms, "%s", text);
 	if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
 		return errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
 	*miss0 = st.misses;
@@ -228,11 +228,17 @@ static int create(struct meas *ms, uint64_t *miss0)
 	return 0;
 }
 
-/* Forks the children: 0, or -1. */
-static int spawn(struct meas *ms)
+/* Forks the children, lets them go when all are ready, collects their
+ * results and reaps them, each having exited 0: 0, or -1. The parent
+ * sleeps through the timed phase, so it takes no CPU from them. */
+static int spawn_gather(struct meas *ms)
 {
-	if (pipe(ms->up) != 0 || pipe(ms->go) != 0)
-		return errf(ms, "pipe: %s", strerror(errno));
+	const struct timespec timed = {
+	    (time_t)opt.seconds,
+	    (long)((opt.seconds - (double)(time_t)opt.seconds) * 1e9)};
+	int st;
+
+	memset(g_area, 0, sizeof(*g_area));
 	fflush(stdout);
 	fflush(stderr);
 	for (int i = 0; i < ms->nprocs; i++) {
@@ -240,42 +246,23 @@ static int spawn(struct meas *ms)
 			ms->pids[i] = 0;
 			return errf(ms, "fork: %s", strerror(errno));
 		}
-		if (ms->pids[i] == 0) {
-			close(ms->up[0]);
-			close(ms->go[1]);
+		if (ms->pids[i] == 0)
 			child_main(ms, i);
-		}
 	}
-	close(ms->up[1]);
-	close(ms->go[0]);
-	ms->up[1] = ms->go[0] = -1;
-	return 0;
-}
-
-/* Every child ready, then go (closing the pipe starts them all at once),
- * then every result, then every child exited 0: 0, or -1. */
-static int gather(struct meas *ms)
-{
-	const int timeout = (int)(opt.seconds * 1e3) + SLACK_MS;
-	struct msg m;
-	int st;
-
-	for (int i = 0; i < 2 * ms->nprocs; i++) {
-		const int result = i >= ms->nprocs;
-
-		if (i == ms->nprocs) {
-			close(ms->go[1]);
-			ms->go[1] = -1;
-		}
-		if (recv_msg(ms, &m, result ? timeout : READY_MS) != 0)
-			return -1;
-		if (m.kind != (result ? MSG_RESULT : MSG_READY) ||
-		    (result && m.secs <= 0))
-			return errf(ms, "child %d: %s", m.child, m.text);
-		ms->mops += result ? (double)m.ops / m.secs / 1e6 : 0;
-		ms->minflt += result ? (double)m.minflt / ms->nprocs : 0;
-	}
+	if (wait_slots(ms, S_READY, READY_S) != 0)
+		return -1;
+	atomic_store(&g_area->go, 1);
+	futex(&g_area->go, FUTEX_WAKE, INT_MAX);
+	nanosleep(&timed, NULL);
+	if (wait_slots(ms, S_RESULT, SLACK_S) != 0)
+		return -1;
 	for (int i = 0; i < ms->nprocs; i++) {
+		const struct slot *sl = &g_area->s[i];
+
+		if (sl->secs <= 0)
+			return errf(ms, "child %d: no time measured", i);
+		ms->mops += (double)sl->ops / sl->secs / 1e6;
+		ms->minflt += (double)sl->minflt / ms->nprocs;
 		if (waitpid(ms->pids[i], &st, 0) != ms->pids[i])
 			return errf(ms, "waitpid: %s", strerror(errno));
 		ms->pids[i] = 0;
@@ -297,12 +284,6 @@ static void cleanup(struct meas *ms)
 			abandon = 1;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		if (ms->up[k] >= 0)
-			close(ms->up[k]);
-		if (ms->go[k] >= 0)
-			close(ms->go[k]);
-	}
 	/* A killed child may hold a BDB region mutex: then closing could
 	 * hang, so the handle is left to process exit. */
 	if (ms->bp != NULL && !abandon && (ret = ms->sys->close(ms->bp)) != 0)
@@ -313,31 +294,13 @@ static void cleanup(struct meas *ms)
 		errf(ms, "rmdir %s: %s", ms->home, strerror(errno));
 }
 
-static int measure(struct meas *ms)
-{
-	struct bench_stats st;
-	uint64_t miss0 = 0;
-	int ret;
-
-	ms->up[0] = ms->up[1] = ms->go[0] = ms->go[1] = -1;
-	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
-			     g_top) >= sizeof(ms->home) ||
-	    mkdtemp(ms->home) == NULL)
-		return errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
-	if (create(ms, &miss0) == 0 && spawn(ms) == 0 && gather(ms) == 0) {
-		if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
-			errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
-		ms->misses = st.misses - miss0;
-	}
-	cleanup(ms);
-	return ms->err[0] != '\0' ? -1 : 0;
-}
-
 /* System s in run r of cell c: 0, or -1 after a message. */
 static int measure_one(struct procs_cell *c, int r, int s)
 {
 	struct meas *ms = calloc(1, sizeof(*ms));
-	int ret = -1;
+	struct bench_stats st;
+	uint64_t miss0 = 0;
+	int ret;
 
 	if (ms == NULL)
 		die("out of memory");
@@ -348,19 +311,26 @@ static int measure_one(struct procs_cell *c, int r, int s)
 			    .run = r};
 	if (ms->wl.range > opt.pages)
 		ms->wl.range = opt.pages;
-	if (measure(ms) != 0)
+	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
+			     g_top) >= sizeof(ms->home) ||
+	    mkdtemp(ms->home) == NULL) {
+		errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
+	} else {
+		if (create(ms, &miss0) == 0 && spawn_gather(ms) == 0) {
+			if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
+				errf(ms, "stat: %s (%d)",
+				     ms->sys->strerror(ret), ret);
+			else if (st.misses != miss0)
+				errf(ms, "%llu misses in the timed phase",
+				     (unsigned long long)(st.misses - miss0));
+		}
+		cleanup(ms);
+	}
+	if ((ret = ms->err[0] != '\0' ? -1 : 0) != 0)
 		fprintf(stderr,
 			"mpool_bench_procs: FAILED: %s, %s, %d procs x %d "
 			"threads, run %d: %s\n",
 			ms->sys->name, ms->wl.name, c->p, c->t, r + 1, ms->err);
-	else if (ms->misses != 0)
-		fprintf(stderr,
-			"mpool_bench_procs: FAILED: %s, %s: %llu misses in "
-			"the timed phase\n",
-			ms->sys->name, ms->wl.name,
-			(unsigned long long)ms->misses);
-	else
-		ret = 0;
 	c->mops[s][r] = ms->mops;
 	c->minflt[s][r] = ms->minflt;
 	free(ms);
@@ -431,6 +401,10 @@ int procs_main(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	g_area = mmap(NULL, sizeof(*g_area), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g_area == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
 	if ((cells = calloc((size_t)NWORKLOADS * (size_t)opt.nprocs *
 				(size_t)opt.nthreads,
 			    sizeof(*cells))) == NULL)
