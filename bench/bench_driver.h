@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #include "bench.h"
-#include "bench_lat.h"
 
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
@@ -40,7 +39,6 @@ enum wb_mode {
 
 struct workload {
 	const char *name;
-	const char *desc;
 	uint32_t frames; /* pool size in pages */
 	enum dist dist;
 	uint32_t range;	      /* pages drawn from [0, range) */
@@ -55,7 +53,7 @@ struct workload {
 	uint32_t warm_pagesize, run_pagesize;
 	/* 0: the usual FILE_PAGES file; BIG_FILE_PAGES: hit-uniform-1m's. */
 	uint32_t file_pages;
-	const char *procs_desc; /* the processes mode's; NULL: not run there */
+	int procs; /* also run in the processes mode */
 };
 
 extern const struct workload workloads[NWORKLOADS];
@@ -147,6 +145,32 @@ static inline int sys_any(int s)
 
 /* bench_run.c: a timed period over one open pool. */
 
+/* A latency histogram of constant size with ~1.6% resolution (log-linear
+ * buckets, as HdrHistogram's with two significant digits): values below
+ * 128 ns have a bucket each; above, every power of two is split into 64
+ * equal buckets. One per thread, merged after the run. A quantile is
+ * reported as its bucket's highest value: never below the exact one, at
+ * most 1/64 above it. */
+#define LAT_SUB_BITS 6 /* 64 buckets per power of two */
+#define LAT_SUB	     (1u << LAT_SUB_BITS)
+#define LAT_NBUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
+
+struct lat_hist {
+	uint64_t n;   /* values recorded */
+	uint64_t max; /* the largest, exact */
+	uint64_t count[LAT_NBUCKETS];
+};
+
+/*
+ * The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
+ * when only their number is known: the value of rank n - slow + ceil(q *
+ * slow). It is an upper bound on the q-quantile of any `slow` of the
+ * values (among the n - slow + k smallest, at least k are of that subset),
+ * exact when the subset is the slowest values. 0 when slow is 0; slow is
+ * clamped to n.
+ */
+uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q);
+
 /* What a pass or a worker saw go wrong: the first of each kind. */
 struct fault {
 	uint64_t checked, wrong; /* gets checked, wrong pages among them */
@@ -217,7 +241,7 @@ struct run_result {
 	/* Over the timed period, from the system's statistics. */
 	uint64_t evict_clean, evict_dirty, pages_out;
 	uint64_t pages_in, pages_in_mapped;
-	uint64_t gets_timed; /* timed workloads: every get (bench_lat.h) */
+	uint64_t gets_timed; /* timed workloads: every get */
 	double p99_all_us;   /* p99 of all gets */
 	double p99_miss_us;  /* p99 of the `misses` slowest gets */
 	/* WB_ON on a system without flushers: the trickle thread. */

@@ -1,7 +1,7 @@
 /*
  * bench_main.c - the driver's threads mode and main(): lfmpool against
  * Berkeley DB 5.3's mpool in this process, with one reference beside them,
- * in alternating runs (docs/benchmarks.md, "mpool_bench: method"). A run
+ * in alternating runs (docs/benchmarks.md, "Method"). A run
  * opens a fresh private pool on the system's own copy of the data file,
  * warms it, times the crew (bench_run.c) and reads the statistics. A wrong
  * page or an error fails the benchmark (exit status 1) after the report.
@@ -256,7 +256,7 @@ static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 	rr->pages_out = b.pages_out - a.pages_out;
 	rr->pages_in = b.pages_in - a.pages_in;
 	rr->pages_in_mapped = b.pages_in_mapped - a.pages_in_mapped;
-	if (lat != NULL) { /* bench_lat.h; the report's method line */
+	if (lat != NULL) { /* p99 miss: docs/benchmarks.md, "Method" */
 		rr->gets_timed = lat->n;
 		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
 		rr->p99_miss_us =

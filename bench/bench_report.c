@@ -1,7 +1,8 @@
 /*
  * bench_report.c - the results, the Markdown reports and the --data
- * tables of both modes (docs/benchmarks.md says what each table shows).
- * Every Markdown table goes through head() and row(), every --data line
+ * tables of both modes. A report prints the run's values and its tables;
+ * what each table means is in docs/benchmarks.md, "Method". Every
+ * Markdown table goes through head() and row(), every --data line
  * through data_row(), so a new column is one entry in a call.
  */
 #include <errno.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
+
+#define METHOD_LINE                                                            \
+	"- method, and what each table means: docs/benchmarks.md, "            \
+	"\"Method\"\n"
 
 /* The header's date and machine lines, again in the --data file. */
 static char g_date[64], g_machine[512];
@@ -209,6 +214,11 @@ static const char *per_kop(uint64_t n, uint64_t ops)
 	return ops == 0 ? "-" : cell("%.1f", 1000.0 * (double)n / (double)ops);
 }
 
+static const char *u64(uint64_t v)
+{
+	return cell("%llu", (unsigned long long)v);
+}
+
 /* Sums over the completed runs of one system in one cell. */
 static struct run_result sum_runs(int w, int t, int s, int *nruns)
 {
@@ -246,81 +256,6 @@ static struct run_result sum_runs(int w, int t, int s, int *nruns)
 		any_;                                                          \
 	})
 
-/* The method lines of what runs, under the title. */
-static void print_method(void)
-{
-	long nfl = sysconf(_SC_NPROCESSORS_ONLN) / 4; /* lfmpool's default */
-
-	if (ANY_WL(workloads[w].dirty_every != 0 && sys_on(w, SYS_BDB)))
-		printf(
-		    bench_bdb_dirty_api
-			? "- BDB dirty gets (--bdb-dirty api): "
-			  "DB_MPOOLFILE->get(DB_MPOOL_DIRTY), which in libdb "
-			  "5.3.28 drops the flag: BDB marks no page dirty and "
-			  "writes nothing\n"
-			: "- BDB dirty gets: the library's exported "
-			  "__memp_fget(mpf, &pgno, NULL, NULL, DB_MPOOL_DIRTY, "
-			  "&page), because DB_MPOOLFILE->get of libdb 5.3.28 "
-			  "clears DB_MPOOL_DIRTY (docs/benchmarks.md); "
-			  "--bdb-dirty api for the old behaviour\n");
-	if (sys_any(SYS_BARE))
-		printf("- bare probe (hit workloads; --no-bare: off): one "
-		       "chained-hash lookup, an atomic pin and unpin on a "
-		       "resident copy of the file laid out as lfmpool's, and "
-		       "nothing else (no CLOCK, statistics, eviction or I/O), "
-		       "run as a third system alternating with the other two: "
-		       "a bound on what any pool can do per hit\n");
-	if (sys_any(SYS_FLOOR))
-		printf(
-		    "- %s (miss workloads; %s): the least a pool must do "
-		    "per miss, one %s (in the page cache) "
-		    "into one of as many frames as lfmpool's, run as a third "
-		    "system alternating with the other two. Every get is a "
-		    "read (a 100%% miss rate where the pools hit 12.5%%); it "
-		    "writes nothing back (bench/bench_floor.c)\n",
-		    bench_floor_copy ? "copy floor" : "pread floor",
-		    bench_floor_copy ? "--floor-copy" : "--no-floor: off",
-		    bench_floor_copy ? "memcpy of the 4 KiB page from a "
-				       "read-only MAP_SHARED mapping of "
-				       "the data file"
-				     : "pread(2) of the 4 KiB page");
-	printf("- workloads:\n");
-	for (int w = 0; w < NWORKLOADS; w++)
-		if (opt.wl_on[w])
-			printf("  - %s: %s\n", workloads[w].name,
-			       workloads[w].desc);
-	if (ANY_WL(workloads[w].timed))
-		printf(
-		    "- write-back workloads (dirty-flush-*): the dirty "
-		    "workload; off: lfmpool memp_set_flushers(mp, 0, 0), "
-		    "BDB 5.3 plain; on: lfmpool memp_set_flushers(mp, -1, "
-		    "%d), that is %ld flusher thread(s) (one per 4 CPUs, 1 "
-		    "to 8) with clean_pct %d%s; BDB 5.3 with one more thread "
-		    "calling DB_ENV->memp_trickle(env, %d, &nwrote) then "
-		    "nanosleep %d us, in a loop. fget latency: every get "
-		    "timed alone (CLOCK_MONOTONIC) into a log-linear "
-		    "histogram (1.6%% resolution); p99 miss: the p99 of the "
-		    "M slowest of the N gets, M = st_cache_miss over the "
-		    "timed period, an upper bound on the misses' p99; p99 "
-		    "all: over all N gets; medians over the runs\n",
-		    opt.clean_pct,
-		    nfl < 1   ? 1
-		    : nfl > 8 ? 8
-			      : nfl,
-		    opt.clean_pct == 0 ? 20 : opt.clean_pct,
-		    opt.clean_pct == 0 ? "% (the library default)" : "%",
-		    opt.trickle_pct, opt.trickle_pause_us);
-	if (ANY_WL(workloads[w].run_pagesize != 0))
-		printf("- two-file workloads (mixed-shift-*): a second data "
-		       "file per system, %u pages of %u bytes. A run fills the "
-		       "pool with every page of one file, then opens the other "
-		       "in the same pool and times gets of it only (the first "
-		       "stays open). Pages held count both files' pages; no "
-		       "reference runs here\n",
-		       FILE_PAGES / (BENCH_PAGE_SIZE_LARGE / BENCH_PAGE_SIZE),
-		       BENCH_PAGE_SIZE_LARGE);
-}
-
 /* The title, date, machine and libraries lines. */
 static void print_head(const char *title)
 {
@@ -331,50 +266,85 @@ static void print_head(const char *title)
 	       systems[1]->version());
 }
 
-void print_header(void)
+/* "- workloads: a, b, c" of those selected. */
+static void print_workloads(void)
 {
-	char big[96] = "";
+	const char *sep = "";
 
-	set_date_machine();
-	if (opt.procs_mode)
-		return; /* printed with the report */
+	printf("- workloads: ");
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w]) {
+			printf("%s%s", sep, workloads[w].name);
+			sep = ", ";
+		}
+	printf("\n");
+}
+
+/* The values of this run that the method (docs) leaves open. */
+static void print_settings(void)
+{
+	long nfl = sysconf(_SC_NPROCESSORS_ONLN) / 4; /* lfmpool's default */
+
+	printf("- run: 4 KiB pages, %u-page data file per system", FILE_PAGES);
 	if (ANY_WL(workloads[w].file_pages != 0))
-		snprintf(big, sizeof(big),
-			 " (and one of %u pages, %u GiB, for the workloads of "
-			 "that size)",
-			 BIG_FILE_PAGES,
-			 BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
-	print_head("lfmpool vs Berkeley DB 5.3 mpool");
-	printf("- method: 4 KiB pages, %u-page data file per system%s; each "
-	       "op is get, read the page number at offset 0 (checked), "
-	       "maybe write a byte, put; %.2f s per run, %d runs per system "
-	       "per cell, lfmpool and BDB alternating; medians reported; "
-	       "ratio = lfmpool / BDB\n",
-	       FILE_PAGES, big, opt.seconds, opt.runs);
+		printf(" (and one of %u pages, %u GiB)", BIG_FILE_PAGES,
+		       BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
+	if (ANY_WL(workloads[w].run_pagesize != 0))
+		printf(" (and one of %u pages of %u bytes)",
+		       FILE_PAGES / (BENCH_PAGE_SIZE_LARGE / BENCH_PAGE_SIZE),
+		       BENCH_PAGE_SIZE_LARGE);
+	printf("; %.2f s per run, %d runs per system per cell, seed %llu; "
+	       "medians; ratio = lfmpool / BDB\n",
+	       opt.seconds, opt.runs, (unsigned long long)opt.seed);
 	if (!opt.bdb)
 		printf("- BDB 5.3 does not run (--no-bdb): no ratio to it\n");
 	else
-		printf(
-		    "- BDB cache sizing: %s\n",
-		    opt.bdb_same_bytes
-			? "same byte budget as lfmpool (pages x 4096); BDB "
-			  "keeps its buffer headers inside it, see the pages "
-			  "each holds below"
-			: "sized to hold the same number of pages as lfmpool "
-			  "(cache size searched for; see below)");
-	print_method();
-	printf("\n");
+		printf("- BDB cache sizing: %s\n",
+		       opt.bdb_same_bytes
+			   ? "lfmpool's byte budget (--bdb-sizing "
+			     "bytes)"
+			   : "holds lfmpool's pages (--bdb-sizing "
+			     "pages)");
+	if (ANY_WL(workloads[w].dirty_every != 0 && sys_on(w, SYS_BDB)))
+		printf("- BDB dirty gets: %s\n",
+		       bench_bdb_dirty_api
+			   ? "DB_MPOOLFILE->get, which drops DB_MPOOL_DIRTY "
+			     "(--bdb-dirty api)"
+			   : "__memp_fget (--bdb-dirty internal)");
+	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
+		printf("- references: %s%s%s\n",
+		       sys_any(SYS_BARE) ? "bare probe (hit workloads)" : "",
+		       sys_any(SYS_BARE) && sys_any(SYS_FLOOR) ? ", " : "",
+		       !sys_any(SYS_FLOOR) ? ""
+		       : bench_floor_copy  ? "copy floor (miss workloads, "
+					     "--floor-copy)"
+					   : "pread floor (miss workloads)");
+	if (ANY_WL(workloads[w].timed))
+		printf("- write-back: lfmpool memp_set_flushers(mp, -1, %d): "
+		       "%ld flusher thread(s), clean_pct %d%%; BDB 5.3 "
+		       "memp_trickle(env, %d) then %d us, in a loop\n",
+		       opt.clean_pct,
+		       nfl < 1	 ? 1
+		       : nfl > 8 ? 8
+				 : nfl,
+		       opt.clean_pct == 0 ? 20 : opt.clean_pct, opt.trickle_pct,
+		       opt.trickle_pause_us);
+	print_workloads();
+	printf(METHOD_LINE "\n");
+}
+
+void print_header(void)
+{
+	set_date_machine();
+	if (opt.procs_mode)
+		return; /* printed with the report */
+	print_head("lfmpool vs Berkeley DB 5.3 mpool");
+	print_settings();
 }
 
 static void print_throughput(void)
 {
 	printf("## Throughput\n\n");
-	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
-		printf("floor: the workload's reference, measured in the same "
-		       "runs (see above): hit workloads: the bare probe; miss "
-		       "workloads: the pread floor; \"-\": none ran. lfmpool / "
-		       "floor is the fraction of the floor's throughput "
-		       "lfmpool reaches.\n\n");
 	/* The old columns first, so that older reports compare column for
 	 * column; the reference's after them. */
 	head("workload|threads|lfmpool Mops/s (median)|BDB 5.3 Mops/s "
@@ -395,10 +365,6 @@ static void print_throughput(void)
 static void print_hit_rate(void)
 {
 	printf("\n## Hit rate over the timed periods (all runs)\n\n");
-	printf("lfmpool reads copied from a mapping: of the pages it read "
-	       "from the file, the share copied from a mapping of it "
-	       "(st_page_in_mapped / st_page_in; the rest were pread: scans, "
-	       "DB_NOMMAP, faults)\n\n");
 	head("workload|threads|lfmpool hit rate|BDB 5.3 hit rate|lfmpool "
 	     "pages held|BDB pages held|lfmpool reads copied from a mapping");
 	FOR_CELLS(w, t)
@@ -409,11 +375,8 @@ static void print_hit_rate(void)
 
 		row(workloads[w].name, cell("%d", opt.threads[t]),
 		    pct(l.hits, l.hits + l.misses, 2),
-		    pct(b.hits, b.hits + b.misses, 2),
-		    cell("%llu", (unsigned long long)l.held_end),
-		    sys_on(w, SYS_BDB)
-			? cell("%llu", (unsigned long long)b.held_end)
-			: "-",
+		    pct(b.hits, b.hits + b.misses, 2), u64(l.held_end),
+		    sys_on(w, SYS_BDB) ? u64(b.held_end) : "-",
 		    pct(l.pages_in_mapped, l.pages_in, 2), NULL);
 	}
 }
@@ -428,11 +391,6 @@ static const struct run_result *first_done(int w, int s)
 			if (res_at(w, t, s, r)->done)
 				return res_at(w, t, s, r);
 	return &none;
-}
-
-static const char *u64(uint64_t v)
-{
-	return cell("%llu", (unsigned long long)v);
 }
 
 static void print_cache_sizes(void)
@@ -468,10 +426,6 @@ static void print_wb_report(void)
 		return;
 	printf("\n## Write-back: throughput and memp_fget latency (dirty "
 	       "path)\n\n");
-	printf("Medians over the runs; p99 in microseconds, p99 miss an "
-	       "upper bound (see the method above); ratio = lfmpool / BDB "
-	       "(throughput: higher is better for lfmpool; p99: lower "
-	       "is).\n\n");
 	head("workload|threads|lfmpool Mops/s|BDB 5.3 Mops/s|ratio|lfmpool "
 	     "p99 miss us|BDB 5.3 p99 miss us|p99 miss ratio|lfmpool p99 all "
 	     "us|BDB 5.3 p99 all us");
@@ -489,12 +443,6 @@ static void print_wb_report(void)
 	}
 	printf("\n### Victims and writes over the timed periods (all "
 	       "runs)\n\n");
-	printf("Dirty victims: evictions that wrote the page first "
-	       "(st_rw_evict / (st_ro_evict + st_rw_evict)). Writes: "
-	       "st_page_out per 1000 ops, by anyone (the getting thread, "
-	       "flushers, the trickle thread). Trickled: pages the BDB "
-	       "trickle thread's memp_trickle calls reported written, per "
-	       "1000 ops.\n\n");
 	head("workload|threads|lfmpool dirty victims|BDB 5.3 dirty victims|"
 	     "lfmpool writes/kop|BDB 5.3 writes/kop|BDB 5.3 trickle calls/s|"
 	     "BDB 5.3 trickled/kop");
@@ -526,12 +474,8 @@ static void print_wb_report(void)
 		    on ? per_kop(sm[1].trickle_pages, sm[1].ops) : "-", NULL);
 	}
 	printf("\nCheck, summed over the cells: gets timed against "
-	       "st_cache_hit + st_cache_miss over the same periods differ by "
-	       "%llu for lfmpool, %llu for BDB 5.3. "
-	       "Zero means M counts the misses among exactly the gets timed; "
-	       "BDB updates its statistics without atomics, so racing threads "
-	       "lose a few increments (an error of d in M moves the p99 miss "
-	       "rank by about d / 100).\n",
+	       "st_cache_hit + st_cache_miss differ by %llu for lfmpool, %llu "
+	       "for BDB 5.3.\n",
 	       (unsigned long long)mismatch[0],
 	       (unsigned long long)mismatch[1]);
 }
@@ -656,31 +600,19 @@ static double median(const double *v)
 void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
 			const char *base)
 {
-	const char *l = systems[0]->name, *b = systems[1]->name;
-
 	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
 		   "processes");
-	printf("- method: %u pages of 4 KiB in one file, all preloaded into a "
-	       "shared pool of %zu bytes (both systems) created in a fresh "
-	       "directory under %s; then P forked processes, each with its "
-	       "own handle, %s and T threads, loop get / check page number / "
-	       "put for %.2f s, started together; no CPU pinning; Mops/s = "
-	       "sum over processes of ops / elapsed; %d runs, lfmpool and BDB "
-	       "alternating first; medians; ratio = median of per-run "
-	       "lfmpool / BDB\n",
+	printf("- run: %u pages of 4 KiB, a shared pool of %zu bytes (both "
+	       "systems) under %s; children %s; %.2f s per run, %d runs, "
+	       "lfmpool and BDB alternating first; medians; ratio = median "
+	       "of per-run lfmpool / BDB\n",
 	       opt.pages, cache, base,
-	       opt.cold ? "no warm-up" : "a warm-up pass over its pages",
-	       opt.seconds, opt.runs);
-	printf("- workloads:\n");
-	for (int w = 0; w < NWORKLOADS; w++)
-		if (opt.wl_on[w])
-			printf("  - %s: %s\n", workloads[w].name,
-			       workloads[w].procs_desc);
-	printf("\n## Throughput\n\n");
-	printf("| workload | threads per process | %s Mops/s (median) | %s "
-	       "Mops/s (median) | ratio (median) | ratio min-max |\n"
-	       "|---|---:|---:|---:|---:|---:|\n",
-	       l, b);
+	       opt.cold ? "without warm-up (--cold)" : "warm up", opt.seconds,
+	       opt.runs);
+	print_workloads();
+	printf(METHOD_LINE "\n## Throughput\n\n");
+	head("workload|threads per process|lfmpool Mops/s (median)|BDB 5.3 "
+	     "Mops/s (median)|ratio (median)|ratio min-max");
 	for (int i = 0; i < ncells; i++) {
 		double lo = c[i].ratio[0], hi = c[i].ratio[0];
 
@@ -696,9 +628,8 @@ void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
 		    NULL);
 	}
 	printf("\n## Minor page faults per process in the timed phase "
-	       "(median)\n\n| workload | threads per process | %s | %s |\n"
-	       "|---|---:|---:|---:|\n",
-	       l, b);
+	       "(median)\n\n");
+	head("workload|threads per process|lfmpool|BDB 5.3");
 	for (int i = 0; i < ncells; i++)
 		row(cell("%s %d proc%s", workloads[c[i].w].name, c[i].p,
 			 c[i].p > 1 ? "s" : ""),

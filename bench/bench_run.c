@@ -20,6 +20,55 @@
 
 #define ZIPF_THETA 0.99
 
+/* The bucket of v: msb >= LAT_SUB_BITS + 1 leaves v >> shift in
+ * [LAT_SUB, 2 * LAT_SUB). */
+static inline void lat_record(struct lat_hist *h, uint64_t v)
+{
+	unsigned shift = v < 2 * LAT_SUB ? 0
+					 : (unsigned)(63 - __builtin_clzll(v)) -
+					       LAT_SUB_BITS;
+
+	h->count[shift * LAT_SUB + (unsigned)(v >> shift)]++;
+	h->n++;
+	h->max = v > h->max ? v : h->max;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds (vDSO: no system call with a TSC clock). */
+static inline uint64_t lat_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
+{
+	/* ceil(q * slow), without 0.99 * 100 rounding up to 100 */
+	double k = ceil(q * (double)(slow < h->n ? slow : h->n) - 1e-6);
+	uint64_t rank, seen = 0;
+
+	slow = slow < h->n ? slow : h->n;
+	if (slow == 0)
+		return 0;
+	rank = h->n - slow +
+	       (k < 1		   ? 1
+		: k > (double)slow ? slow
+				   : (uint64_t)k);
+	for (unsigned b = 0; b < LAT_NBUCKETS; b++) {
+		unsigned shift = b < 2 * LAT_SUB ? 0 : b / LAT_SUB - 1;
+		/* the bucket's highest value, never above max */
+		uint64_t v =
+		    b < 2 * LAT_SUB
+			? b
+			: ((uint64_t)(b - shift * LAT_SUB + 1) << shift) - 1;
+
+		if ((seen += h->count[b]) >= rank)
+			return v < h->max ? v : h->max;
+	}
+	return h->max; /* not reached: the counts add up to n */
+}
+
 static uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
 static uint32_t zipf_alias[FILE_PAGES];
 static double zipf_p[FILE_PAGES]; /* exact probabilities */
@@ -368,7 +417,12 @@ struct lat_hist *crew_free(struct crew *c)
 		die("out of memory");
 	for (int i = 0; i < c->nthreads; i++)
 		if (c->w[i].lat != NULL) {
-			lat_merge(lat, c->w[i].lat);
+			for (unsigned b = 0; b < LAT_NBUCKETS; b++)
+				lat->count[b] += c->w[i].lat->count[b];
+			lat->n += c->w[i].lat->n;
+			lat->max = c->w[i].lat->max > lat->max
+				       ? c->w[i].lat->max
+				       : lat->max;
 			free(c->w[i].lat);
 		}
 	free(c->w);
