@@ -44,13 +44,13 @@ static inline uint64_t lat_now_ns(void)
 
 uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
 {
-	/* ceil(q * slow), without 0.99 * 100 rounding up to 100 */
-	double k = ceil(q * (double)(slow < h->n ? slow : h->n) - 1e-6);
 	uint64_t rank, seen = 0;
+	double k;
 
-	slow = slow < h->n ? slow : h->n;
-	if (slow == 0)
+	if ((slow = slow < h->n ? slow : h->n) == 0)
 		return 0;
+	/* ceil(q * slow), without 0.99 * 100 rounding up to 100 */
+	k = ceil(q * (double)slow - 1e-6);
 	rank = h->n - slow +
 	       (k < 1		   ? 1
 		: k > (double)slow ? slow
@@ -71,22 +71,22 @@ uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
 
 static uint32_t zipf_prob[FILE_PAGES]; /* keep column if low32 < prob */
 static uint32_t zipf_alias[FILE_PAGES];
-static double zipf_p[FILE_PAGES]; /* exact probabilities */
 
-/* Vose's build of the alias table. */
-static void zipf_build(void)
+/* Vose's build of the alias table, then the check that it gives back the
+ * distribution it was built from: 0, or -1 after a message. */
+int zipf_init(void)
 {
-	static double q[FILE_PAGES];
+	static double p[FILE_PAGES], q[FILE_PAGES], got[FILE_PAGES];
 	static uint32_t small[FILE_PAGES], large[FILE_PAGES];
 	const uint32_t n = FILE_PAGES;
 	uint32_t ns = 0, nl = 0;
-	double zeta = 0;
+	double zeta = 0, worst = 0, total = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		zeta += 1.0 / pow((double)(i + 1), ZIPF_THETA);
 	for (uint32_t i = 0; i < n; i++) {
-		zipf_p[i] = 1.0 / pow((double)(i + 1), ZIPF_THETA) / zeta;
-		q[i] = zipf_p[i] * n;
+		p[i] = 1.0 / pow((double)(i + 1), ZIPF_THETA) / zeta;
+		q[i] = p[i] * n;
 		zipf_alias[i] = i;
 		if (q[i] < 1.0)
 			small[ns++] = i;
@@ -111,17 +111,7 @@ static void zipf_build(void)
 		zipf_prob[large[--nl]] = UINT32_MAX;
 	while (ns > 0)
 		zipf_prob[small[--ns]] = UINT32_MAX;
-}
-
-/* The table must give back the distribution it was built from. */
-int zipf_init(void)
-{
-	static double got[FILE_PAGES];
-	const double n = FILE_PAGES;
-	double worst = 0, total = 0;
-
-	zipf_build();
-	for (uint32_t i = 0; i < FILE_PAGES; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		double keep = zipf_prob[i] == UINT32_MAX
 				  ? 1.0
 				  : zipf_prob[i] / 4294967296.0;
@@ -129,20 +119,17 @@ int zipf_init(void)
 		got[i] += keep / n;
 		got[zipf_alias[i]] += (1.0 - keep) / n;
 	}
-	for (uint32_t i = 0; i < FILE_PAGES; i++) {
-		double e = fabs(got[i] - zipf_p[i]) / zipf_p[i];
-
+	for (uint32_t i = 0; i < n; i++) {
 		total += got[i];
-		worst = e > worst ? e : worst;
+		worst = fmax(worst, fabs(got[i] - p[i]) / p[i]);
 	}
-	if (worst > 1e-6 || fabs(total - 1.0) > 1e-9) {
-		fprintf(stderr,
-			"mpool_bench: Zipf table is wrong (worst relative "
-			"error %g, total %.12f)\n",
-			worst, total);
-		return -1;
-	}
-	return 0;
+	if (worst <= 1e-6 && fabs(total - 1.0) <= 1e-9)
+		return 0;
+	fprintf(stderr,
+		"mpool_bench: Zipf table is wrong (worst relative error %g, "
+		"total %.12f)\n",
+		worst, total);
+	return -1;
 }
 
 /* One 64-bit draw per sample; for Zipf the high half picks a column, the
