@@ -82,13 +82,4 @@ extern int bench_floor_threads;
  * file, as lfmpool's misses do; set before the first open. */
 extern int bench_floor_copy;
 
-/* `bytes` 2 MiB aligned, on transparent huge pages where granted (advice
- * given before the first touch, as for lfmpool's region). */
-void *bench_huge_alloc(size_t bytes);
-/* All of `len` bytes at `off`, again on EINTR and short reads: 0, or an
- * errno (EIO: the file ends first). */
-int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
-/* strerror, for the systems whose errors are errnos. */
-const char *bench_errno_str(int err);
-
 #endif /* LFMPOOL_BENCH_H */

@@ -1,9 +1,8 @@
 /*
  * bench_driver.h - what the driver's sources share. They call downward
- * only: bench_main.c (the threads mode and main) and bench_procs.c (the
- * processes mode), then bench_report.c (results, reports, --data),
- * bench_run.c (a timed crew of threads over one pool) and bench_opts.c
- * (the workloads and the command line). docs/benchmarks.md has the method.
+ * only: bench_main.c (threads mode, main), bench_procs.c (processes mode),
+ * then bench_report.c (results, reports, --data), bench_run.c (a timed
+ * crew of threads over one pool) and bench_opts.c (workloads, options).
  */
 #ifndef LFMPOOL_BENCH_DRIVER_H
 #define LFMPOOL_BENCH_DRIVER_H
@@ -145,12 +144,10 @@ static inline int sys_any(int s)
 
 /* bench_run.c: a timed period over one open pool. */
 
-/* A latency histogram of constant size with ~1.6% resolution (log-linear
- * buckets, as HdrHistogram's with two significant digits): values below
- * 128 ns have a bucket each; above, every power of two is split into 64
- * equal buckets. One per thread, merged after the run. A quantile is
- * reported as its bucket's highest value: never below the exact one, at
- * most 1/64 above it. */
+/* A latency histogram, log-linear as HdrHistogram's (~1.6% resolution):
+ * values below 128 ns have a bucket each, every power of two above has 64.
+ * One per thread, merged after the run. A quantile is its bucket's highest
+ * value: never below the exact one, at most 1/64 above it. */
 #define LAT_SUB_BITS 6 /* 64 buckets per power of two */
 #define LAT_SUB	     (1u << LAT_SUB_BITS)
 #define LAT_NBUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
@@ -161,14 +158,10 @@ struct lat_hist {
 	uint64_t count[LAT_NBUCKETS];
 };
 
-/*
- * The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
- * when only their number is known: the value of rank n - slow + ceil(q *
- * slow). It is an upper bound on the q-quantile of any `slow` of the
- * values (among the n - slow + k smallest, at least k are of that subset),
- * exact when the subset is the slowest values. 0 when slow is 0; slow is
- * clamped to n.
- */
+/* The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
+ * the value of rank n - slow + ceil(q * slow): an upper bound on the
+ * q-quantile of any `slow` of the values (among the n - slow + k smallest,
+ * at least k are of that subset). 0 when slow is 0; slow is clamped to n. */
 uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q);
 
 /* What a pass or a worker saw go wrong: the first of each kind. */
@@ -262,7 +255,7 @@ struct procs_cell {
 	double minflt[2][MAX_RUNS]; /* per process, in the timed phase */
 };
 
-/* The date and machine lines (printed at once in the threads mode), the
+/* The header (date and machine; in the threads mode printed at once), the
  * report, the --data table (bench/plot.sh draws it; dies on an error). */
 void print_header(void);
 void print_report(void);

@@ -83,7 +83,9 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 	return (k * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-void *bench_huge_alloc(size_t bytes)
+/* `bytes` 2 MiB aligned, on transparent huge pages where granted (advice
+ * given before the first touch, as for lfmpool's region). */
+static void *huge_alloc(size_t bytes)
 {
 	void *p;
 
@@ -94,7 +96,9 @@ void *bench_huge_alloc(size_t bytes)
 	return p;
 }
 
-int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
+/* All of `len` bytes at `off`, again on EINTR and short reads: 0, or an
+ * errno (EIO: the file ends first). */
+static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 {
 	while (len > 0) {
 		ssize_t n = pread(fd, buf, len, off);
@@ -110,7 +114,7 @@ int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 	return 0;
 }
 
-const char *bench_errno_str(int err)
+static const char *errno_str(int err)
 {
 	return strerror(err);
 }
@@ -157,7 +161,7 @@ static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
 	    sb.st_size / BENCH_PAGE_SIZE > (1 << 28))
 		return EINVAL;
-	if ((bp->frames = bench_huge_alloc(cache_bytes)) == NULL)
+	if ((bp->frames = huge_alloc(cache_bytes)) == NULL)
 		return ENOMEM;
 	memset(bp->frames, 0, cache_bytes);
 	return 0;
@@ -193,14 +197,14 @@ static int bare_load(bench_pool *bp)
 	uint32_t *perm, nbuckets = 1;
 	int ret = 0;
 
-	if ((bp->desc = bench_huge_alloc(dbytes)) == NULL)
+	if ((bp->desc = huge_alloc(dbytes)) == NULL)
 		return ENOMEM;
 	memset(bp->desc, 0, dbytes);
 	/* lfmpool's count: a bucket per 512 bytes of pool (region.c). */
 	for (bp->shift = 64; nbuckets < 8 * bp->nframes; nbuckets <<= 1)
 		bp->shift--;
-	if ((bp->heads = bench_huge_alloc((size_t)nbuckets *
-					  sizeof(*bp->heads))) == NULL)
+	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
+	    NULL)
 		return ENOMEM;
 	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
 	if ((perm = shuffled(bp->nframes)) == NULL)
@@ -209,9 +213,8 @@ static int bare_load(bench_pool *bp)
 		uint32_t pg = perm[f];
 		uint32_t *head = &bp->heads[bare_hash(pg, bp->shift)];
 
-		ret = bench_pread_full(
-		    bp->fd, bp->frames + ((size_t)f << PAGE_SHIFT),
-		    BENCH_PAGE_SIZE, (off_t)pg * BENCH_PAGE_SIZE);
+		ret = pread_full(bp->fd, bp->frames + ((size_t)f << PAGE_SHIFT),
+				 BENCH_PAGE_SIZE, (off_t)pg * BENCH_PAGE_SIZE);
 		bp->desc[f].tag = pg;
 		bp->desc[f].next = *head;
 		*head = f;
@@ -386,9 +389,8 @@ static int floor_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 			return EINVAL;
 		memcpy(pg, bp->map + (size_t)pgno * BENCH_PAGE_SIZE,
 		       BENCH_PAGE_SIZE);
-	} else if ((ret = bench_pread_full(bp->fd, pg, BENCH_PAGE_SIZE,
-					   (off_t)pgno * BENCH_PAGE_SIZE)) !=
-		   0) {
+	} else if ((ret = pread_full(bp->fd, pg, BENCH_PAGE_SIZE,
+				     (off_t)pgno * BENCH_PAGE_SIZE)) != 0) {
 		return ret;
 	}
 	/* Only this thread writes it: no read-modify-write needed. */
@@ -417,7 +419,7 @@ const struct bench_sys bench_bare_sys = {
     .put = bare_put,
     .stats = ref_stats,
     .close = ref_close,
-    .strerror = bench_errno_str,
+    .strerror = errno_str,
 };
 
 const struct bench_sys bench_floor_sys = {
@@ -428,5 +430,5 @@ const struct bench_sys bench_floor_sys = {
     .put = floor_put,
     .stats = ref_stats,
     .close = ref_close,
-    .strerror = bench_errno_str,
+    .strerror = errno_str,
 };
