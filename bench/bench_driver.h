@@ -220,7 +220,7 @@ struct lat_hist *crew_free(struct crew *c);
 
 /* bench_report.c: the results and what is made of them. */
 
-/* What one timed run produced (threads mode). */
+/* What one timed run produced. */
 struct run_result {
 	int done;
 	double ops_per_sec;
@@ -239,30 +239,24 @@ struct run_result {
 	double p99_miss_us;  /* p99 of the `misses` slowest gets */
 	/* WB_ON on a system without flushers: the trickle thread. */
 	uint64_t trickle_calls, trickle_pages;
+	double minflt; /* processes: minor faults per process, timed phase */
 };
 
 extern size_t g_cache_bytes[NWORKLOADS][NSYS];
 extern uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
 extern int g_failed;
 
+/* The results of run r of system s in cell (w, t): in the processes mode
+ * t is (the index of P in --procs) * opt.nthreads + (that of T). */
 void results_alloc(void); /* for opt's cells; dies if it cannot */
 struct run_result *res_at(int w, int t, int s, int r);
-
-/* One cell of the processes mode: a workload, P processes of T threads. */
-struct procs_cell {
-	int w, p, t;
-	double mops[2][MAX_RUNS], ratio[MAX_RUNS];
-	double minflt[2][MAX_RUNS]; /* per process, in the timed phase */
-};
 
 /* The header (date and machine; in the threads mode printed at once), the
  * report, the --data table (bench/plot.sh draws it; dies on an error). */
 void print_header(void);
 void print_report(void);
-void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
-			const char *base);
+void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
-void write_procs_data(const char *path, const struct procs_cell *c, int ncells);
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 double median_sort(double *v, int n);

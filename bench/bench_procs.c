@@ -294,10 +294,13 @@ static void cleanup(struct meas *ms)
 		errf(ms, "rmdir %s: %s", ms->home, strerror(errno));
 }
 
-/* System s in run r of cell c: 0, or -1 after a message. */
-static int measure_one(struct procs_cell *c, int r, int s)
+/* System s in run r of cell (w, P = opt.procs[pi], T = opt.threads[ti]),
+ * into res_at(w, pi * opt.nthreads + ti, s, r): 0, or -1 after a
+ * message. */
+static int measure_one(int w, int pi, int ti, int r, int s)
 {
 	struct meas *ms = calloc(1, sizeof(*ms));
+	struct run_result *rr = res_at(w, pi * opt.nthreads + ti, s, r);
 	struct bench_stats st;
 	uint64_t miss0 = 0;
 	int ret;
@@ -305,9 +308,9 @@ static int measure_one(struct procs_cell *c, int r, int s)
 	if (ms == NULL)
 		die("out of memory");
 	*ms = (struct meas){.sys = systems[s],
-			    .wl = workloads[c->w],
-			    .nprocs = c->p,
-			    .nthreads = c->t,
+			    .wl = workloads[w],
+			    .nprocs = opt.procs[pi],
+			    .nthreads = opt.threads[ti],
 			    .run = r};
 	if (ms->wl.range > opt.pages)
 		ms->wl.range = opt.pages;
@@ -330,9 +333,11 @@ static int measure_one(struct procs_cell *c, int r, int s)
 		fprintf(stderr,
 			"mpool_bench_procs: FAILED: %s, %s, %d procs x %d "
 			"threads, run %d: %s\n",
-			ms->sys->name, ms->wl.name, c->p, c->t, r + 1, ms->err);
-	c->mops[s][r] = ms->mops;
-	c->minflt[s][r] = ms->minflt;
+			ms->sys->name, ms->wl.name, ms->nprocs, ms->nthreads,
+			r + 1, ms->err);
+	rr->done = ret == 0;
+	rr->ops_per_sec = ms->mops * 1e6;
+	rr->minflt = ms->minflt;
 	free(ms);
 	return ret;
 }
@@ -340,37 +345,48 @@ static int measure_one(struct procs_cell *c, int r, int s)
 /* Every cell (workload, processes, threads), each run both systems, the
  * first alternating: 0, or -1 at the first failure. Every cell costs the
  * same: the time left is the time per cell so far times the cells to go. */
-static int run_cells(struct procs_cell *cells, int ncells, double t_start)
+static int run_cells(double t_start)
 {
+	const int per = opt.nprocs * opt.nthreads;
+	int ncells = 0, ci = 0;
 	char what[128];
 
-	for (int ci = 0; ci < ncells; ci++) {
-		struct procs_cell *c = &cells[ci];
-		double now;
+	for (int w = 0; w < NWORKLOADS; w++)
+		ncells += opt.wl_on[w] * per;
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int i = 0; i < per && opt.wl_on[w]; i++) {
+			const int p = opt.procs[i / opt.nthreads];
+			const int t = opt.threads[i % opt.nthreads];
+			double now;
 
-		for (int r = 0; r < opt.runs; r++) {
-			for (int k = 0; k < 2; k++)
-				if (measure_one(c, r, r % 2 ? 1 - k : k) != 0)
-					return -1;
-			c->ratio[r] = c->mops[1][r] > 0
-					  ? c->mops[0][r] / c->mops[1][r]
-					  : 0;
-			fprintf(stderr,
-				"%s, %d procs x %d threads, run %d/%d: %s "
-				"%.3f, %s %.3f Mops/s (minor faults per "
-				"process %.0f, %.0f)\n",
-				workloads[c->w].name, c->p, c->t, r + 1,
-				opt.runs, systems[0]->name, c->mops[0][r],
-				systems[1]->name, c->mops[1][r],
-				c->minflt[0][r], c->minflt[1][r]);
+			for (int r = 0; r < opt.runs; r++) {
+				const struct run_result *x[2] = {
+				    res_at(w, i, 0, r), res_at(w, i, 1, r)};
+
+				for (int k = 0; k < 2; k++)
+					if (measure_one(w, i / opt.nthreads,
+							i % opt.nthreads, r,
+							r % 2 ? 1 - k : k) != 0)
+						return -1;
+				fprintf(
+				    stderr,
+				    "%s, %d procs x %d threads, run %d/%d: "
+				    "%s %.3f, %s %.3f Mops/s (minor faults "
+				    "per process %.0f, %.0f)\n",
+				    workloads[w].name, p, t, r + 1, opt.runs,
+				    systems[0]->name, x[0]->ops_per_sec / 1e6,
+				    systems[1]->name, x[1]->ops_per_sec / 1e6,
+				    x[0]->minflt, x[1]->minflt);
+			}
+			snprintf(what, sizeof(what),
+				 "%s, %d proc%s x %d thread%s",
+				 workloads[w].name, p, p > 1 ? "s" : "", t,
+				 t > 1 ? "s" : "");
+			now = bench_now();
+			ci++;
+			bench_progress(ci, ncells, what, now - t_start,
+				       (now - t_start) / ci * (ncells - ci));
 		}
-		snprintf(what, sizeof(what), "%s, %d proc%s x %d thread%s",
-			 workloads[c->w].name, c->p, c->p > 1 ? "s" : "", c->t,
-			 c->t > 1 ? "s" : "");
-		now = bench_now();
-		bench_progress(ci + 1, ncells, what, now - t_start,
-			       (now - t_start) / (ci + 1) * (ncells - ci - 1));
-	}
 	return 0;
 }
 
@@ -391,11 +407,10 @@ static const char *base_dir(void)
 
 int procs_main(void)
 {
-	struct procs_cell *cells;
 	const char *base = base_dir();
 	double t_start = bench_now();
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
-	int ncells = 0, failed;
+	int failed;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -405,17 +420,7 @@ int procs_main(void)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (g_area == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
-	if ((cells = calloc((size_t)NWORKLOADS * (size_t)opt.nprocs *
-				(size_t)opt.nthreads,
-			    sizeof(*cells))) == NULL)
-		die("out of memory");
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int p = 0; p < opt.nprocs && opt.wl_on[w]; p++)
-			for (int t = 0; t < opt.nthreads; t++)
-				cells[ncells++] =
-				    (struct procs_cell){.w = w,
-							.p = opt.procs[p],
-							.t = opt.threads[t]};
+	results_alloc();
 	print_header(); /* the date and machine only */
 	g_cache = (size_t)opt.pages * BENCH_PAGE_SIZE / 4 * 5;
 	bench_mkdtemp(g_top, sizeof(g_top), base, "mpool-procs.XXXXXX");
@@ -423,17 +428,16 @@ int procs_main(void)
 	    sizeof(g_data))
 		die("%s: name too long", g_top);
 	bench_make_file(g_data, BENCH_PAGE_SIZE, opt.pages);
-	failed = run_cells(cells, ncells, t_start) != 0;
+	failed = run_cells(t_start) != 0;
 	if (!failed) {
-		print_procs_report(cells, ncells, g_cache, base);
+		print_procs_report(g_cache, base);
 		if (opt.data_path != NULL)
-			write_procs_data(opt.data_path, cells, ncells);
+			write_data(opt.data_path);
 	}
 	if ((unlink(g_data) != 0 && errno != ENOENT) || rmdir(g_top) != 0) {
 		fprintf(stderr, "mpool_bench_procs: removing %s: %s\n", g_top,
 			strerror(errno));
 		failed = 1;
 	}
-	free(cells);
 	return g_signal ? 128 + g_signal : failed;
 }

@@ -29,10 +29,15 @@ size_t g_cache_bytes[NWORKLOADS][NSYS];
 uint64_t g_bdb_held_same_bytes[NWORKLOADS];
 int g_failed;
 
+/* Cells per workload. */
+static size_t ncols(void)
+{
+	return (size_t)opt.nthreads * (size_t)(opt.procs_mode ? opt.nprocs : 1);
+}
+
 void results_alloc(void)
 {
-	g_res = calloc((size_t)NWORKLOADS * (size_t)opt.nthreads * NSYS *
-			   (size_t)opt.runs,
+	g_res = calloc(NWORKLOADS * ncols() * NSYS * (size_t)opt.runs,
 		       sizeof(*g_res));
 	if (g_res == NULL)
 		die("out of memory");
@@ -40,7 +45,7 @@ void results_alloc(void)
 
 struct run_result *res_at(int w, int t, int s, int r)
 {
-	size_t cell = ((size_t)w * (size_t)opt.nthreads + (size_t)t) * NSYS;
+	size_t cell = ((size_t)w * ncols() + (size_t)t) * NSYS;
 
 	return &g_res[(cell + (size_t)s) * (size_t)opt.runs + (size_t)r];
 }
@@ -182,6 +187,7 @@ static double median_of(int w, int t, int s, size_t off)
 #define OPS  offsetof(struct run_result, ops_per_sec)
 #define P99M offsetof(struct run_result, p99_miss_us)
 #define P99A offsetof(struct run_result, p99_all_us)
+#define MINF offsetof(struct run_result, minflt)
 
 /* A median (median_of) as text: "-" not run, "FAILED" no good run; ops/s
  * as Mops/s, microseconds with one digit below 100. */
@@ -191,6 +197,8 @@ static const char *med(double x, size_t off)
 		return "-";
 	if (x < 0)
 		return "FAILED";
+	if (off == MINF)
+		return cell("%.0f", x);
 	if (off != OPS)
 		return cell(x < 100 ? "%.1f" : "%.0f", x);
 	return cell("%.3f", x / 1e6);
@@ -548,27 +556,38 @@ static void data_row(FILE *f, const char *key, double *v, int n)
 }
 
 /*
- * One line per workload, system and thread count, in that order (each
- * line of a plot is one block of consecutive rows), over the runs that
- * completed without a wrong page; cells without such a run left out.
+ * One line per workload, system and thread count (processes: threads per
+ * process, then process count), in that order (each line of a plot is one
+ * block of consecutive rows), over the runs that completed without a wrong
+ * page; cells without such a run left out.
  */
 void write_data(const char *path)
 {
+	const int pm = opt.procs_mode, nc = (int)ncols();
 	FILE *f = data_open(
 	    path,
-	    "mpool_bench --data: Mops/s per workload, thread count and system "
-	    "over the runs",
-	    "workload\tthreads\tsystem\tmops_median\tmops_min\tmops_max\t"
-	    "runs");
+	    pm ? "mpool_bench_procs --data: Mops/s per workload, process "
+		 "count, threads per process and system over the runs"
+	       : "mpool_bench --data: Mops/s per workload, thread count and "
+		 "system over the runs",
+	    pm ? "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
+		 "mops_max\truns"
+	       : "workload\tthreads\tsystem\tmops_median\tmops_min\t"
+		 "mops_max\truns");
 	char key[128];
 
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
-			for (int t = 0; t < opt.nthreads; t++) {
+			for (int i = 0; i < nc; i++) {
+				const int t =
+				    pm ? i % opt.nprocs * opt.nthreads +
+					     i / opt.nprocs
+				       : i;
 				double v[MAX_RUNS];
 				int n = 0;
 
-				if (!cell_on(w, t) || !sys_on(w, s))
+				if (!opt.wl_on[w] || !sys_on(w, s) ||
+				    (!pm && !cell_on(w, t)))
 					continue;
 				for (int r = 0; r < opt.runs; r++) {
 					struct run_result *rr =
@@ -577,29 +596,37 @@ void write_data(const char *path)
 					if (rr->done && rr->wrong == 0)
 						v[n++] = rr->ops_per_sec / 1e6;
 				}
-				snprintf(key, sizeof(key), "%s\t%d\t%s",
-					 workloads[w].name, opt.threads[t],
-					 s == SYS_FLOOR && bench_floor_copy
-					     ? "floor-copy"
-					     : systems[s]->csv);
+				if (pm)
+					snprintf(key, sizeof(key),
+						 "%s\t%d\t%d\t%s",
+						 workloads[w].name,
+						 opt.procs[t / opt.nthreads],
+						 opt.threads[t % opt.nthreads],
+						 systems[s]->csv);
+				else
+					snprintf(
+					    key, sizeof(key), "%s\t%d\t%s",
+					    workloads[w].name, opt.threads[t],
+					    s == SYS_FLOOR && bench_floor_copy
+						? "floor-copy"
+						: systems[s]->csv);
 				if (n > 0)
 					data_row(f, key, v, n);
 			}
 	data_close(f, path);
 }
 
-/* The median of a cell's runs, v left as it was. */
-static double median(const double *v)
+/* lfmpool's throughput / BDB's in one run of the processes mode; 0 if
+ * BDB's is 0. */
+static double ratio_of(const struct run_result *l, const struct run_result *b)
 {
-	double s[MAX_RUNS];
-
-	memcpy(s, v, (size_t)opt.runs * sizeof(*v));
-	return median_sort(s, opt.runs);
+	return b->ops_per_sec > 0 ? l->ops_per_sec / b->ops_per_sec : 0;
 }
 
-void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
-			const char *base)
+void print_procs_report(size_t cache, const char *base)
 {
+	const int per = opt.nprocs * opt.nthreads;
+
 	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
 		   "processes");
 	printf("- run: %u pages of 4 KiB, a shared pool of %zu bytes (both "
@@ -610,61 +637,35 @@ void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
 	       opt.cold ? "without warm-up (--cold)" : "warm up", opt.seconds,
 	       opt.runs);
 	print_workloads();
-	printf(METHOD_LINE "\n## Throughput\n\n");
-	head("workload|threads per process|lfmpool Mops/s (median)|BDB 5.3 "
-	     "Mops/s (median)|ratio (median)|ratio min-max");
-	for (int i = 0; i < ncells; i++) {
-		double lo = c[i].ratio[0], hi = c[i].ratio[0];
+	printf(METHOD_LINE);
+	for (int table = 0; table < 2; table++) {
+		printf(table == 0 ? "\n## Throughput\n\n"
+				  : "\n## Minor page faults per process in "
+				    "the timed phase (median)\n\n");
+		head(table == 0
+			 ? "workload|threads per process|lfmpool Mops/s "
+			   "(median)|BDB 5.3 Mops/s (median)|ratio "
+			   "(median)|ratio min-max"
+			 : "workload|threads per process|lfmpool|BDB 5.3");
+		for (int w = 0; w < NWORKLOADS; w++)
+			for (int t = 0; t < per && opt.wl_on[w]; t++) {
+				const int p = opt.procs[t / opt.nthreads];
+				const size_t off = table ? MINF : OPS;
+				double q[MAX_RUNS], mq;
 
-		for (int r = 1; r < opt.runs; r++) {
-			lo = c[i].ratio[r] < lo ? c[i].ratio[r] : lo;
-			hi = c[i].ratio[r] > hi ? c[i].ratio[r] : hi;
-		}
-		row(cell("%s %d proc%s", workloads[c[i].w].name, c[i].p,
-			 c[i].p > 1 ? "s" : ""),
-		    cell("%d", c[i].t), cell("%.3f", median(c[i].mops[0])),
-		    cell("%.3f", median(c[i].mops[1])),
-		    cell("%.2f", median(c[i].ratio)), cell("%.2f-%.2f", lo, hi),
-		    NULL);
-	}
-	printf("\n## Minor page faults per process in the timed phase "
-	       "(median)\n\n");
-	head("workload|threads per process|lfmpool|BDB 5.3");
-	for (int i = 0; i < ncells; i++)
-		row(cell("%s %d proc%s", workloads[c[i].w].name, c[i].p,
-			 c[i].p > 1 ? "s" : ""),
-		    cell("%d", c[i].t), cell("%.0f", median(c[i].minflt[0])),
-		    cell("%.0f", median(c[i].minflt[1])), NULL);
-	fflush(stdout);
-}
-
-/* One line per workload, system, threads per process and process count,
- * in that order; the cells are in the order workload, processes, threads. */
-void write_procs_data(const char *path, const struct procs_cell *c, int ncells)
-{
-	const int per = opt.nprocs * opt.nthreads; /* cells per workload */
-	FILE *f = data_open(
-	    path,
-	    "mpool_bench_procs --data: Mops/s per workload, process count, "
-	    "threads per process and system over the runs",
-	    "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
-	    "mops_max\truns");
-	char key[128];
-
-	for (int b = 0; b < ncells; b += per)
-		for (int s = 0; s < 2; s++)
-			for (int i = 0; i < per; i++) {
-				const struct procs_cell *x =
-				    &c[b + (i % opt.nprocs) * opt.nthreads +
-				       i / opt.nprocs];
-				double v[MAX_RUNS];
-
-				memcpy(v, x->mops[s],
-				       (size_t)opt.runs * sizeof(v[0]));
-				snprintf(key, sizeof(key), "%s\t%d\t%d\t%s",
-					 workloads[x->w].name, x->p, x->t,
-					 systems[s]->csv);
-				data_row(f, key, v, opt.runs);
+				for (int r = 0; r < opt.runs; r++)
+					q[r] = ratio_of(res_at(w, t, 0, r),
+							res_at(w, t, 1, r));
+				mq = median_sort(q, opt.runs); /* sorts q */
+				row(cell("%s %d proc%s", workloads[w].name, p,
+					 p > 1 ? "s" : ""),
+				    cell("%d", opt.threads[t % opt.nthreads]),
+				    med(median_of(w, t, 0, off), off),
+				    med(median_of(w, t, 1, off), off),
+				    table ? NULL : cell("%.2f", mq),
+				    cell("%.2f-%.2f", q[0], q[opt.runs - 1]),
+				    NULL);
 			}
-	data_close(f, path);
+	}
+	fflush(stdout);
 }
