@@ -155,67 +155,46 @@ static long int_arg(const char *arg, const char *name, long lo, long hi)
 	return n;
 }
 
-/* Calls fn(token) for each comma-separated token of arg. */
-static void each_token(const char *arg, void (*fn)(const char *, void *),
-		       void *ctx)
+/* A comma-separated list: of integers in [1, hi] into v, at most `max`
+ * (its length returned), or, with v NULL, of the workloads to select
+ * (processes: by their own names). */
+static int list(const char *arg, const char *name, int *v, int max, long hi)
 {
 	char *copy = strdup(arg), *save = NULL;
+	int n = 0;
 
 	if (copy == NULL)
 		die("out of memory");
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save))
-		fn(tok, ctx);
-	free(copy);
-}
+	     tok = strtok_r(NULL, ",", &save), n++) {
+		int found = 0;
 
-struct ilist {
-	const char *name, *arg;
-	int *v, n, max;
-	long hi;
-};
+		if (v != NULL) {
+			if (n == max)
+				bad(name, arg);
+			v[n] = (int)int_arg(tok, name, 1, hi);
+			continue;
+		}
+		for (int w = 0; w < NWORKLOADS; w++) {
+			const struct workload *wl = &workloads[w];
+			int named = strcmp(tok, wl->name) == 0;
 
-static void add_int(const char *tok, void *ctx)
-{
-	struct ilist *l = ctx;
-
-	if (l->n == l->max)
-		bad(l->name, l->arg);
-	l->v[l->n++] = (int)int_arg(tok, l->name, 1, l->hi);
-}
-
-/* A comma-separated list of integers in [1, hi], at most `max`. */
-static int int_list(const char *arg, const char *name, int *v, int max, long hi)
-{
-	struct ilist l = {name, arg, v, 0, max, hi};
-
-	each_token(arg, add_int, &l);
-	if (l.n == 0)
-		bad(name, arg);
-	return l.n;
-}
-
-/* Selects the workloads `tok` names (processes: by their own names). */
-static void add_workload(const char *tok, void *ctx)
-{
-	int found = 0;
-
-	(void)ctx;
-	for (int w = 0; w < NWORKLOADS; w++) {
-		const struct workload *wl = &workloads[w];
-		int named = strcmp(tok, wl->name) == 0;
-
-		if (opt.procs_mode)
-			named &= wl->procs;
-		else
-			named |=
-			    strcmp(tok, "all") == 0 ||
-			    (wl->group != NULL && strcmp(tok, wl->group) == 0);
-		if (named)
-			opt.wl_on[w] = found = 1;
+			if (opt.procs_mode)
+				named &= wl->procs;
+			else
+				named |= strcmp(tok, "all") == 0 ||
+					 (wl->group != NULL &&
+					  strcmp(tok, wl->group) == 0);
+			if (named)
+				opt.wl_on[w] = found = 1;
+		}
+		if (!found)
+			bad("workload", tok);
 	}
-	if (!found)
-		bad("workload", tok);
+	free(copy);
+	if (n == 0 && v != NULL)
+		bad(name, arg);
+	return n;
 }
 
 static int choice(const char *arg, const char *name, const char *no,
@@ -240,16 +219,15 @@ static void option(const struct optdef *d, const char *arg)
 		*d->str = arg;
 	switch (d->val) {
 	case 'w':
-		each_token(arg, add_workload, NULL);
+		list(arg, name, NULL, 0, 0);
 		break;
 	case 't':
-		opt.nthreads =
-		    int_list(arg, name, opt.threads, pm ? 8 : MAX_LIST,
-			     pm ? 16 : MAX_THREADS);
+		opt.nthreads = list(arg, name, opt.threads, pm ? 8 : MAX_LIST,
+				    pm ? 16 : MAX_THREADS);
 		opt.threads_given = 1;
 		break;
 	case 'p':
-		opt.nprocs = int_list(arg, name, opt.procs, 8, 16);
+		opt.nprocs = list(arg, name, opt.procs, 8, 16);
 		break;
 	case 's':
 		opt.seconds = strtod(arg, &end);
@@ -307,9 +285,9 @@ void parse_args(int argc, char **argv, int procs_mode)
 				 .floor = 1,
 				 .bdb = 1,
 				 .pages = FILE_PAGES};
-	opt.nprocs = int_list("1,2", "--procs", opt.procs, MAX_LIST, 16);
-	opt.nthreads = int_list(opt.procs_mode ? "1,2" : "1,2,4,8", "--threads",
-				opt.threads, MAX_LIST, MAX_THREADS);
+	opt.nprocs = list("1,2", "--procs", opt.procs, MAX_LIST, 16);
+	opt.nthreads = list(opt.procs_mode ? "1,2" : "1,2,4,8", "--threads",
+			    opt.threads, MAX_LIST, MAX_THREADS);
 	for (i = 0; i < NOPTS; i++)
 		longopts[i] =
 		    (struct option){optdefs[i].name, optdefs[i].has_arg,
