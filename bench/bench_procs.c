@@ -59,9 +59,8 @@ struct meas {
 	bench_pool *bp;
 	pid_t pids[MAX_PROCS]; /* 0: reaped */
 	double mops;
-	uint64_t misses; /* misses during the timed phase (must be 0) */
-	double minflt;	 /* minor faults per child in the timed phase */
-	char err[512];	 /* the first error */
+	double minflt; /* minor faults per child in the timed phase */
+	char err[512]; /* the first error */
 };
 
 static char g_top[PATH_MAX];  /* our temporary directory */
