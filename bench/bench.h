@@ -1,8 +1,8 @@
 /*
  * bench.h - the one interface between the benchmark driver and the systems
  * it measures: lfmpool (bench_lfm.c), Berkeley DB 5.3 (bench_bdb.c) and the
- * two references, the bare probe (bench_bare.c, the hit path's yardstick)
- * and the pread floor (bench_floor.c, the miss path's). <db_mpool.h> and
+ * two references (bench_refs.c), the bare probe (the hit path's yardstick)
+ * and the pread floor (the miss path's). <db_mpool.h> and
  * <db.h> both define DB_ENV, so each system has its own translation unit.
  */
 #ifndef LFMPOOL_BENCH_H
@@ -81,14 +81,5 @@ extern int bench_floor_threads;
 /* --floor-copy: the floor copies each page from a read-only mapping of the
  * file, as lfmpool's misses do; set before the first open. */
 extern int bench_floor_copy;
-
-/* `bytes` 2 MiB aligned, on transparent huge pages where granted (advice
- * given before the first touch, as for lfmpool's region). */
-void *bench_huge_alloc(size_t bytes);
-/* All of `len` bytes at `off`, again on EINTR and short reads: 0, or an
- * errno (EIO: the file ends first). */
-int bench_pread_full(int fd, unsigned char *buf, size_t len, off_t off);
-/* strerror, for the systems whose errors are errnos. */
-const char *bench_errno_str(int err);
 
 #endif /* LFMPOOL_BENCH_H */

@@ -1,9 +1,8 @@
 /*
  * bench_driver.h - what the driver's sources share. They call downward
- * only: bench_main.c (the threads mode and main) and bench_procs.c (the
- * processes mode), then bench_report.c (results, reports, --data),
- * bench_run.c (a timed crew of threads over one pool) and bench_opts.c
- * (the workloads and the command line). docs/benchmarks.md has the method.
+ * only: bench_main.c (threads mode, main), bench_procs.c (processes mode),
+ * then bench_report.c (results, reports, --data), bench_run.c (a timed
+ * crew of threads over one pool) and bench_opts.c (workloads, options).
  */
 #ifndef LFMPOOL_BENCH_DRIVER_H
 #define LFMPOOL_BENCH_DRIVER_H
@@ -14,7 +13,6 @@
 #include <stdint.h>
 
 #include "bench.h"
-#include "bench_lat.h"
 
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
@@ -40,7 +38,6 @@ enum wb_mode {
 
 struct workload {
 	const char *name;
-	const char *desc;
 	uint32_t frames; /* pool size in pages */
 	enum dist dist;
 	uint32_t range;	      /* pages drawn from [0, range) */
@@ -55,7 +52,7 @@ struct workload {
 	uint32_t warm_pagesize, run_pagesize;
 	/* 0: the usual FILE_PAGES file; BIG_FILE_PAGES: hit-uniform-1m's. */
 	uint32_t file_pages;
-	const char *procs_desc; /* the processes mode's; NULL: not run there */
+	int procs; /* also run in the processes mode */
 };
 
 extern const struct workload workloads[NWORKLOADS];
@@ -147,6 +144,26 @@ static inline int sys_any(int s)
 
 /* bench_run.c: a timed period over one open pool. */
 
+/* A latency histogram, log-linear as HdrHistogram's (~1.6% resolution):
+ * values below 128 ns have a bucket each, every power of two above has 64.
+ * One per thread, merged after the run. A quantile is its bucket's highest
+ * value: never below the exact one, at most 1/64 above it. */
+#define LAT_SUB_BITS 6 /* 64 buckets per power of two */
+#define LAT_SUB	     (1u << LAT_SUB_BITS)
+#define LAT_NBUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
+
+struct lat_hist {
+	uint64_t n;   /* values recorded */
+	uint64_t max; /* the largest, exact */
+	uint64_t count[LAT_NBUCKETS];
+};
+
+/* The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
+ * the value of rank n - slow + ceil(q * slow): an upper bound on the
+ * q-quantile of any `slow` of the values (among the n - slow + k smallest,
+ * at least k are of that subset). 0 when slow is 0; slow is clamped to n. */
+uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q);
+
 /* What a pass or a worker saw go wrong: the first of each kind. */
 struct fault {
 	uint64_t checked, wrong; /* gets checked, wrong pages among them */
@@ -203,7 +220,7 @@ struct lat_hist *crew_free(struct crew *c);
 
 /* bench_report.c: the results and what is made of them. */
 
-/* What one timed run produced (threads mode). */
+/* What one timed run produced. */
 struct run_result {
 	int done;
 	double ops_per_sec;
@@ -217,35 +234,29 @@ struct run_result {
 	/* Over the timed period, from the system's statistics. */
 	uint64_t evict_clean, evict_dirty, pages_out;
 	uint64_t pages_in, pages_in_mapped;
-	uint64_t gets_timed; /* timed workloads: every get (bench_lat.h) */
+	uint64_t gets_timed; /* timed workloads: every get */
 	double p99_all_us;   /* p99 of all gets */
 	double p99_miss_us;  /* p99 of the `misses` slowest gets */
 	/* WB_ON on a system without flushers: the trickle thread. */
 	uint64_t trickle_calls, trickle_pages;
+	double minflt; /* processes: minor faults per process, timed phase */
 };
 
 extern size_t g_cache_bytes[NWORKLOADS][NSYS];
 extern uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
 extern int g_failed;
 
+/* The results of run r of system s in cell (w, t): in the processes mode
+ * t is (the index of P in --procs) * opt.nthreads + (that of T). */
 void results_alloc(void); /* for opt's cells; dies if it cannot */
 struct run_result *res_at(int w, int t, int s, int r);
 
-/* One cell of the processes mode: a workload, P processes of T threads. */
-struct procs_cell {
-	int w, p, t;
-	double mops[2][MAX_RUNS], ratio[MAX_RUNS];
-	double minflt[2][MAX_RUNS]; /* per process, in the timed phase */
-};
-
-/* The date and machine lines (printed at once in the threads mode), the
+/* The header (date and machine; in the threads mode printed at once), the
  * report, the --data table (bench/plot.sh draws it; dies on an error). */
 void print_header(void);
 void print_report(void);
-void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
-			const char *base);
+void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
-void write_procs_data(const char *path, const struct procs_cell *c, int ncells);
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 double median_sort(double *v, int n);

@@ -51,15 +51,13 @@ static int lfm_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 static int lfm_open(const char *home, const char *path, size_t cache_bytes,
 		    enum bench_how how, bench_pool **out)
 {
-	DB_ENV env;
+	DB_ENV env = {.mp_size = cache_bytes}; /* a joiner's: the region's */
 	bench_pool *bp;
 	int ret;
 
 	*out = NULL;
 	if ((bp = calloc(1, sizeof(*bp))) == NULL)
 		return ENOMEM;
-	memset(&env, 0, sizeof(env));
-	env.mp_size = cache_bytes; /* a joiner's must match the region's */
 	if (how == BENCH_PRIVATE)
 		ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD,
 				0, &env, &bp->mp);
@@ -135,15 +133,10 @@ static const char *lfm_strerror(int err)
 	return err == DB_INCOMPLETE ? "DB_INCOMPLETE" : strerror(err);
 }
 
-static const char *lfm_version(void)
-{
-	return lfmpool_version();
-}
-
 const struct bench_sys bench_lfm_sys = {
     .name = "lfmpool",
     .csv = "lfmpool",
-    .version = lfm_version,
+    .version = lfmpool_version,
     .open = lfm_open,
     .get = lfm_get,
     .put = lfm_put,

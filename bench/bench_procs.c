@@ -2,40 +2,52 @@
  * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
  * a pool shared between processes (docs/benchmarks.md, "The processes
  * benchmark"). A measurement creates and preloads the pool, forks the
- * children (each joins, warms up and starts its crew), starts them all at
- * once by closing the "go" pipe, sums their ops / elapsed, checks that the
- * pool-wide miss count did not move and removes the pool.
+ * children (each joins, warms up, starts its crew and says it is ready in
+ * its slot of a shared results area), starts them all at once through the
+ * area's go word, sums their ops / elapsed, checks that the pool-wide miss
+ * count did not move and removes the pool.
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_driver.h"
 
 #define MAX_PROCS 16
-#define READY_MS  60000 /* a child's open and thread start */
-#define SLACK_MS  60000 /* beyond --seconds for a child's result */
+#define READY_S	  60 /* a child's open, warm-up and thread start */
+#define SLACK_S	  60 /* beyond --seconds for a child's result */
 
-/* A child's messages, all children on one pipe: one write of at most
- * PIPE_BUF bytes each, so they never interleave. */
-enum { MSG_READY = 1, MSG_RESULT, MSG_ERROR };
+/* A child's slot: it writes the fields, then `state` (release); the
+ * parent reads `state` (acquire), then the fields. */
+enum { S_NONE, S_READY, S_RESULT, S_ERROR };
 
-struct msg {
-	int kind, child;
+struct slot {
+	_Atomic int state;
 	uint64_t ops;	 /* RESULT: gets (each with its put) in `secs` */
 	uint64_t minflt; /* RESULT: minor page faults in the timed phase */
 	double secs;
 	char text[200]; /* ERROR: what went wrong */
+};
+
+/* An anonymous MAP_SHARED mapping, made before the first fork and reset
+ * for each measurement. The parent stores go = 1 and wakes the children
+ * waiting on it (a futex on shared memory: not FUTEX_PRIVATE). */
+struct area {
+	_Atomic int go;
+	struct slot s[MAX_PROCS];
 };
 
 /* One measurement of one system. */
@@ -45,17 +57,16 @@ struct meas {
 	int nprocs, nthreads, run;
 	char home[PATH_MAX];
 	bench_pool *bp;
-	pid_t pids[MAX_PROCS];
-	int up[2], go[2]; /* the children's messages; their start */
+	pid_t pids[MAX_PROCS]; /* 0: reaped */
 	double mops;
-	uint64_t misses; /* misses during the timed phase (must be 0) */
-	double minflt;	 /* minor faults per child in the timed phase */
-	char err[512];	 /* the first error */
+	double minflt; /* minor faults per child in the timed phase */
+	char err[512]; /* the first error */
 };
 
 static char g_top[PATH_MAX];  /* our temporary directory */
 static char g_data[PATH_MAX]; /* the data file in it */
 static size_t g_cache;	      /* cache bytes for both systems */
+static struct area *g_area;
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig)
@@ -76,27 +87,17 @@ static int errf(struct meas *m, const char *fmt, ...)
 	return -1;
 }
 
-/* "<what>: <the fault>" into m->text: -1; 0 if f holds none. */
-static int fault_msg(struct msg *m, const struct bench_sys *sys,
+/* "<what>: <the fault>" into text: -1; 0 if f holds none. */
+static int fault_msg(char *text, size_t len, const struct bench_sys *sys,
 		     const char *what, const struct fault *f)
 {
-	char text[sizeof(m->text) - 32];
+	char t[160];
 
 	if (f->err == 0 && f->wrong == 0)
 		return 0;
-	bench_fault_text(sys, f, text, sizeof(text));
-	snprintf(m->text, sizeof(m->text), "%s: %s", what, text);
+	bench_fault_text(sys, f, t, sizeof(t));
+	snprintf(text, len, "%s: %s", what, t);
 	return -1;
-}
-
-static int send_msg(int fd, const struct msg *m)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*m) ? 0 : -1;
 }
 
 static long minflt(void)
@@ -106,102 +107,100 @@ static long minflt(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
 }
 
-/* Joins, warms up, starts the crew, says READY and waits for the go
- * pipe's end of file (the parent only ever closes it): 0, or -1 with the
- * reason in m->text. */
-static int child_ready(const struct meas *ms, struct crew *c, int i,
-		       struct msg *m)
+static void futex(_Atomic int *word, int op, int val)
 {
-	const uint64_t seed =
-	    ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
-	uint64_t seeds[MAX_LIST];
-	struct fault f = {.op = "join"};
-	ssize_t got;
-	char b;
-
-	f.err = c->sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c->bp);
-	if (f.err == 0 && !opt.cold)
-		bench_warm(c->sys, c->bp, c->wl.range, &f);
-	if (fault_msg(m, c->sys, opt.cold ? "join" : "join, warm-up", &f))
-		return -1;
-	for (int k = 0; k < c->nthreads; k++)
-		seeds[k] = seed + (uint64_t)k;
-	crew_start(c, seeds);
-	m->kind = MSG_READY;
-	if (send_msg(ms->up[1], m) != 0)
-		return -1;
-	m->kind = MSG_ERROR;
-	do
-		got = read(ms->go[0], &b, 1);
-	while (got < 0 && errno == EINTR);
-	if (got != 0)
-		snprintf(m->text, sizeof(m->text), "bad start signal");
-	return got == 0 ? 0 : -1;
+	(void)syscall(SYS_futex, word, op, val, NULL, NULL, 0);
 }
 
-/* Child i: sends READY, then RESULT or ERROR, and _exits: 0 after a
- * RESULT, 1 otherwise (its threads, if waiting, die with it). */
+/* Child i: joins, warms up, starts its crew, READY, waits for go, times,
+ * then RESULT or ERROR in its slot, and _exits: 0 after a RESULT, 1
+ * otherwise (its threads, if waiting, die with it). */
 static _Noreturn void child_main(const struct meas *ms, int i)
 {
 	struct crew c = {
 	    .sys = ms->sys, .wl = ms->wl, .nthreads = ms->nthreads};
-	struct msg m = {.kind = MSG_ERROR, .child = i};
-	struct fault f = {.op = "close"};
+	struct slot *sl = &g_area->s[i];
+	const uint64_t seed =
+	    ((uint64_t)ms->run << 32) ^ ((uint64_t)i << 16) ^ 0x5eed;
+	uint64_t seeds[MAX_LIST];
+	struct fault f = {.op = "join"};
 	long f0;
-	int ret = 0;
+	int ret;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (child_ready(ms, &c, i, &m) != 0) {
-		(void)send_msg(ms->up[1], &m);
+	f.err = c.sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c.bp);
+	if (f.err == 0 && !opt.cold)
+		bench_warm(c.sys, c.bp, c.wl.range, &f);
+	if (fault_msg(sl->text, sizeof(sl->text), c.sys,
+		      opt.cold ? "join" : "join, warm-up", &f)) {
+		atomic_store(&sl->state, S_ERROR);
 		_exit(1);
 	}
+	for (int k = 0; k < c.nthreads; k++)
+		seeds[k] = seed + (uint64_t)k;
+	crew_start(&c, seeds);
+	atomic_store(&sl->state, S_READY);
+	while (atomic_load(&g_area->go) == 0)
+		futex(&g_area->go, FUTEX_WAIT, 0);
 	f0 = minflt();
 	crew_time(&c, opt.seconds);
-	m.secs = c.secs;
-	m.minflt = (uint64_t)(minflt() - f0);
+	sl->secs = c.secs;
+	sl->minflt = (uint64_t)(minflt() - f0);
+	ret = 0;
 	for (int k = 0; k < c.nthreads && ret == 0; k++) {
-		m.ops += c.w[k].ops;
-		ret = fault_msg(&m, c.sys, "timed phase", &c.w[k].f);
+		sl->ops += c.w[k].ops;
+		ret = fault_msg(sl->text, sizeof(sl->text), c.sys,
+				"timed phase", &c.w[k].f);
 	}
-	f.err = c.sys->close(c.bp);
+	f = (struct fault){.op = "close", .err = c.sys->close(c.bp)};
 	if (ret == 0)
-		ret = fault_msg(&m, c.sys, "close", &f);
-	m.kind = ret == 0 ? MSG_RESULT : MSG_ERROR;
-	(void)send_msg(ms->up[1], &m);
+		ret = fault_msg(sl->text, sizeof(sl->text), c.sys, "close", &f);
+	atomic_store(&sl->state, ret == 0 ? S_RESULT : S_ERROR);
 	_exit(ret == 0 ? 0 : 1);
 }
 
-/* 0, or -1 with the reason in ms->err: timeout, end of file (the child
- * died), or a signal to us. */
-static int recv_msg(struct meas *ms, struct msg *m, int timeout_ms)
+/* Waits until every child's slot says `want`, checking every millisecond
+ * for an error, a child that exited first, a signal or the timeout: 0, or
+ * -1 with the reason in ms->err. */
+static int wait_slots(struct meas *ms, int want, double timeout)
 {
-	double deadline = bench_now() + timeout_ms / 1e3;
-	struct pollfd p = {.fd = ms->up[0], .events = POLLIN};
-	ssize_t n;
-	int r = 0;
+	const struct timespec nap = {0, 1000000};
+	const double deadline = bench_now() + timeout;
 
-	while (r <= 0) {
-		int left = (int)((deadline - bench_now()) * 1e3);
+	for (;;) {
+		int n = 0;
 
+		for (int i = 0; i < ms->nprocs; i++) {
+			struct slot *sl = &g_area->s[i];
+			int st = atomic_load(&sl->state);
+
+			if (st == S_ERROR) {
+				sl->text[sizeof(sl->text) - 1] = '\0';
+				return errf(ms, "child %d: %s", i, sl->text);
+			}
+			n += st == want;
+			if (st != want && ms->pids[i] > 0 &&
+			    waitpid(ms->pids[i], &st, WNOHANG) == ms->pids[i]) {
+				ms->pids[i] = 0;
+				return errf(ms,
+					    "child %d exited without "
+					    "reporting (status %#x)",
+					    i, st);
+			}
+		}
+		if (n == ms->nprocs)
+			return 0;
 		if (g_signal)
 			return errf(ms, "interrupted by signal %d",
 				    (int)g_signal);
-		if (left <= 0)
-			return errf(ms, "no word from a child in %d s",
-				    timeout_ms / 1000);
-		if ((r = poll(&p, 1, left)) < 0 && errno != EINTR)
-			return errf(ms, "poll: %s", strerror(errno));
+		if (bench_now() > deadline)
+			return errf(ms, "no word from a child in %.0f s",
+				    timeout);
+		nanosleep(&nap, NULL);
 	}
-	do
-		n = read(ms->up[0], m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*m))
-		return errf(ms, "a child exited without reporting");
-	m->text[sizeof(m->text) - 1] = '\0';
-	return 0;
 }
 
 /* The pool created and preloaded: 0, or -1. */
@@ -209,7 +208,7 @@ static int create(struct meas *ms, uint64_t *miss0)
 {
 	struct bench_stats st;
 	struct fault f = {.op = "create"};
-	struct msg m;
+	char text[200];
 	int ret;
 
 	if ((f.err = ms->sys->open(ms->home, g_data, g_cache, BENCH_CREATE,
@@ -217,8 +216,8 @@ static int create(struct meas *ms, uint64_t *miss0)
 		ms->bp = NULL;
 	else
 		bench_warm(ms->sys, ms->bp, opt.pages, &f);
-	if (fault_msg(&m, ms->sys, "create, preload", &f))
-		return errf(ms, "%s", m.text);
+	if (fault_msg(text, sizeof(text), ms->sys, "create, preload", &f))
+		return errf(ms, "%s", text);
 	if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
 		return errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
 	*miss0 = st.misses;
@@ -228,11 +227,17 @@ static int create(struct meas *ms, uint64_t *miss0)
 	return 0;
 }
 
-/* Forks the children: 0, or -1. */
-static int spawn(struct meas *ms)
+/* Forks the children, lets them go when all are ready, collects their
+ * results and reaps them, each having exited 0: 0, or -1. The parent
+ * sleeps through the timed phase, so it takes no CPU from them. */
+static int spawn_gather(struct meas *ms)
 {
-	if (pipe(ms->up) != 0 || pipe(ms->go) != 0)
-		return errf(ms, "pipe: %s", strerror(errno));
+	const struct timespec timed = {
+	    (time_t)opt.seconds,
+	    (long)((opt.seconds - (double)(time_t)opt.seconds) * 1e9)};
+	int st;
+
+	memset(g_area, 0, sizeof(*g_area));
 	fflush(stdout);
 	fflush(stderr);
 	for (int i = 0; i < ms->nprocs; i++) {
@@ -240,42 +245,23 @@ static int spawn(struct meas *ms)
 			ms->pids[i] = 0;
 			return errf(ms, "fork: %s", strerror(errno));
 		}
-		if (ms->pids[i] == 0) {
-			close(ms->up[0]);
-			close(ms->go[1]);
+		if (ms->pids[i] == 0)
 			child_main(ms, i);
-		}
 	}
-	close(ms->up[1]);
-	close(ms->go[0]);
-	ms->up[1] = ms->go[0] = -1;
-	return 0;
-}
-
-/* Every child ready, then go (closing the pipe starts them all at once),
- * then every result, then every child exited 0: 0, or -1. */
-static int gather(struct meas *ms)
-{
-	const int timeout = (int)(opt.seconds * 1e3) + SLACK_MS;
-	struct msg m;
-	int st;
-
-	for (int i = 0; i < 2 * ms->nprocs; i++) {
-		const int result = i >= ms->nprocs;
-
-		if (i == ms->nprocs) {
-			close(ms->go[1]);
-			ms->go[1] = -1;
-		}
-		if (recv_msg(ms, &m, result ? timeout : READY_MS) != 0)
-			return -1;
-		if (m.kind != (result ? MSG_RESULT : MSG_READY) ||
-		    (result && m.secs <= 0))
-			return errf(ms, "child %d: %s", m.child, m.text);
-		ms->mops += result ? (double)m.ops / m.secs / 1e6 : 0;
-		ms->minflt += result ? (double)m.minflt / ms->nprocs : 0;
-	}
+	if (wait_slots(ms, S_READY, READY_S) != 0)
+		return -1;
+	atomic_store(&g_area->go, 1);
+	futex(&g_area->go, FUTEX_WAKE, INT_MAX);
+	nanosleep(&timed, NULL);
+	if (wait_slots(ms, S_RESULT, SLACK_S) != 0)
+		return -1;
 	for (int i = 0; i < ms->nprocs; i++) {
+		const struct slot *sl = &g_area->s[i];
+
+		if (sl->secs <= 0)
+			return errf(ms, "child %d: no time measured", i);
+		ms->mops += (double)sl->ops / sl->secs / 1e6;
+		ms->minflt += (double)sl->minflt / ms->nprocs;
 		if (waitpid(ms->pids[i], &st, 0) != ms->pids[i])
 			return errf(ms, "waitpid: %s", strerror(errno));
 		ms->pids[i] = 0;
@@ -297,12 +283,6 @@ static void cleanup(struct meas *ms)
 			abandon = 1;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		if (ms->up[k] >= 0)
-			close(ms->up[k]);
-		if (ms->go[k] >= 0)
-			close(ms->go[k]);
-	}
 	/* A killed child may hold a BDB region mutex: then closing could
 	 * hang, so the handle is left to process exit. */
 	if (ms->bp != NULL && !abandon && (ret = ms->sys->close(ms->bp)) != 0)
@@ -313,56 +293,50 @@ static void cleanup(struct meas *ms)
 		errf(ms, "rmdir %s: %s", ms->home, strerror(errno));
 }
 
-static int measure(struct meas *ms)
+/* System s in run r of cell (w, P = opt.procs[pi], T = opt.threads[ti]),
+ * into res_at(w, pi * opt.nthreads + ti, s, r): 0, or -1 after a
+ * message. */
+static int measure_one(int w, int pi, int ti, int r, int s)
 {
+	struct meas *ms = calloc(1, sizeof(*ms));
+	struct run_result *rr = res_at(w, pi * opt.nthreads + ti, s, r);
 	struct bench_stats st;
 	uint64_t miss0 = 0;
 	int ret;
 
-	ms->up[0] = ms->up[1] = ms->go[0] = ms->go[1] = -1;
-	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
-			     g_top) >= sizeof(ms->home) ||
-	    mkdtemp(ms->home) == NULL)
-		return errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
-	if (create(ms, &miss0) == 0 && spawn(ms) == 0 && gather(ms) == 0) {
-		if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
-			errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);
-		ms->misses = st.misses - miss0;
-	}
-	cleanup(ms);
-	return ms->err[0] != '\0' ? -1 : 0;
-}
-
-/* System s in run r of cell c: 0, or -1 after a message. */
-static int measure_one(struct procs_cell *c, int r, int s)
-{
-	struct meas *ms = calloc(1, sizeof(*ms));
-	int ret = -1;
-
 	if (ms == NULL)
 		die("out of memory");
 	*ms = (struct meas){.sys = systems[s],
-			    .wl = workloads[c->w],
-			    .nprocs = c->p,
-			    .nthreads = c->t,
+			    .wl = workloads[w],
+			    .nprocs = opt.procs[pi],
+			    .nthreads = opt.threads[ti],
 			    .run = r};
 	if (ms->wl.range > opt.pages)
 		ms->wl.range = opt.pages;
-	if (measure(ms) != 0)
+	if ((size_t)snprintf(ms->home, sizeof(ms->home), "%s/pool.XXXXXX",
+			     g_top) >= sizeof(ms->home) ||
+	    mkdtemp(ms->home) == NULL) {
+		errf(ms, "mkdtemp %s: %s", ms->home, strerror(errno));
+	} else {
+		if (create(ms, &miss0) == 0 && spawn_gather(ms) == 0) {
+			if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
+				errf(ms, "stat: %s (%d)",
+				     ms->sys->strerror(ret), ret);
+			else if (st.misses != miss0)
+				errf(ms, "%llu misses in the timed phase",
+				     (unsigned long long)(st.misses - miss0));
+		}
+		cleanup(ms);
+	}
+	if ((ret = ms->err[0] != '\0' ? -1 : 0) != 0)
 		fprintf(stderr,
 			"mpool_bench_procs: FAILED: %s, %s, %d procs x %d "
 			"threads, run %d: %s\n",
-			ms->sys->name, ms->wl.name, c->p, c->t, r + 1, ms->err);
-	else if (ms->misses != 0)
-		fprintf(stderr,
-			"mpool_bench_procs: FAILED: %s, %s: %llu misses in "
-			"the timed phase\n",
-			ms->sys->name, ms->wl.name,
-			(unsigned long long)ms->misses);
-	else
-		ret = 0;
-	c->mops[s][r] = ms->mops;
-	c->minflt[s][r] = ms->minflt;
+			ms->sys->name, ms->wl.name, ms->nprocs, ms->nthreads,
+			r + 1, ms->err);
+	rr->done = ret == 0;
+	rr->ops_per_sec = ms->mops * 1e6;
+	rr->minflt = ms->minflt;
 	free(ms);
 	return ret;
 }
@@ -370,37 +344,48 @@ static int measure_one(struct procs_cell *c, int r, int s)
 /* Every cell (workload, processes, threads), each run both systems, the
  * first alternating: 0, or -1 at the first failure. Every cell costs the
  * same: the time left is the time per cell so far times the cells to go. */
-static int run_cells(struct procs_cell *cells, int ncells, double t_start)
+static int run_cells(double t_start)
 {
+	const int per = opt.nprocs * opt.nthreads;
+	int ncells = 0, ci = 0;
 	char what[128];
 
-	for (int ci = 0; ci < ncells; ci++) {
-		struct procs_cell *c = &cells[ci];
-		double now;
+	for (int w = 0; w < NWORKLOADS; w++)
+		ncells += opt.wl_on[w] * per;
+	for (int w = 0; w < NWORKLOADS; w++)
+		for (int i = 0; i < per && opt.wl_on[w]; i++) {
+			const int p = opt.procs[i / opt.nthreads];
+			const int t = opt.threads[i % opt.nthreads];
+			double now;
 
-		for (int r = 0; r < opt.runs; r++) {
-			for (int k = 0; k < 2; k++)
-				if (measure_one(c, r, r % 2 ? 1 - k : k) != 0)
-					return -1;
-			c->ratio[r] = c->mops[1][r] > 0
-					  ? c->mops[0][r] / c->mops[1][r]
-					  : 0;
-			fprintf(stderr,
-				"%s, %d procs x %d threads, run %d/%d: %s "
-				"%.3f, %s %.3f Mops/s (minor faults per "
-				"process %.0f, %.0f)\n",
-				workloads[c->w].name, c->p, c->t, r + 1,
-				opt.runs, systems[0]->name, c->mops[0][r],
-				systems[1]->name, c->mops[1][r],
-				c->minflt[0][r], c->minflt[1][r]);
+			for (int r = 0; r < opt.runs; r++) {
+				const struct run_result *x[2] = {
+				    res_at(w, i, 0, r), res_at(w, i, 1, r)};
+
+				for (int k = 0; k < 2; k++)
+					if (measure_one(w, i / opt.nthreads,
+							i % opt.nthreads, r,
+							r % 2 ? 1 - k : k) != 0)
+						return -1;
+				fprintf(
+				    stderr,
+				    "%s, %d procs x %d threads, run %d/%d: "
+				    "%s %.3f, %s %.3f Mops/s (minor faults "
+				    "per process %.0f, %.0f)\n",
+				    workloads[w].name, p, t, r + 1, opt.runs,
+				    systems[0]->name, x[0]->ops_per_sec / 1e6,
+				    systems[1]->name, x[1]->ops_per_sec / 1e6,
+				    x[0]->minflt, x[1]->minflt);
+			}
+			snprintf(what, sizeof(what),
+				 "%s, %d proc%s x %d thread%s",
+				 workloads[w].name, p, p > 1 ? "s" : "", t,
+				 t > 1 ? "s" : "");
+			now = bench_now();
+			ci++;
+			bench_progress(ci, ncells, what, now - t_start,
+				       (now - t_start) / ci * (ncells - ci));
 		}
-		snprintf(what, sizeof(what), "%s, %d proc%s x %d thread%s",
-			 workloads[c->w].name, c->p, c->p > 1 ? "s" : "", c->t,
-			 c->t > 1 ? "s" : "");
-		now = bench_now();
-		bench_progress(ci + 1, ncells, what, now - t_start,
-			       (now - t_start) / (ci + 1) * (ncells - ci - 1));
-	}
 	return 0;
 }
 
@@ -421,27 +406,20 @@ static const char *base_dir(void)
 
 int procs_main(void)
 {
-	struct procs_cell *cells;
 	const char *base = base_dir();
 	double t_start = bench_now();
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
-	int ncells = 0, failed;
+	int failed;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((cells = calloc((size_t)NWORKLOADS * (size_t)opt.nprocs *
-				(size_t)opt.nthreads,
-			    sizeof(*cells))) == NULL)
-		die("out of memory");
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int p = 0; p < opt.nprocs && opt.wl_on[w]; p++)
-			for (int t = 0; t < opt.nthreads; t++)
-				cells[ncells++] =
-				    (struct procs_cell){.w = w,
-							.p = opt.procs[p],
-							.t = opt.threads[t]};
+	g_area = mmap(NULL, sizeof(*g_area), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g_area == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	results_alloc();
 	print_header(); /* the date and machine only */
 	g_cache = (size_t)opt.pages * BENCH_PAGE_SIZE / 4 * 5;
 	bench_mkdtemp(g_top, sizeof(g_top), base, "mpool-procs.XXXXXX");
@@ -449,17 +427,16 @@ int procs_main(void)
 	    sizeof(g_data))
 		die("%s: name too long", g_top);
 	bench_make_file(g_data, BENCH_PAGE_SIZE, opt.pages);
-	failed = run_cells(cells, ncells, t_start) != 0;
+	failed = run_cells(t_start) != 0;
 	if (!failed) {
-		print_procs_report(cells, ncells, g_cache, base);
+		print_procs_report(g_cache, base);
 		if (opt.data_path != NULL)
-			write_procs_data(opt.data_path, cells, ncells);
+			write_data(opt.data_path);
 	}
 	if ((unlink(g_data) != 0 && errno != ENOENT) || rmdir(g_top) != 0) {
 		fprintf(stderr, "mpool_bench_procs: removing %s: %s\n", g_top,
 			strerror(errno));
 		failed = 1;
 	}
-	free(cells);
 	return g_signal ? 128 + g_signal : failed;
 }

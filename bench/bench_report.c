@@ -1,7 +1,8 @@
 /*
  * bench_report.c - the results, the Markdown reports and the --data
- * tables of both modes (docs/benchmarks.md says what each table shows).
- * Every Markdown table goes through head() and row(), every --data line
+ * tables of both modes. A report prints the run's values and its tables;
+ * what each table means is in docs/benchmarks.md, "Method". Every
+ * Markdown table goes through head() and row(), every --data line
  * through data_row(), so a new column is one entry in a call.
  */
 #include <errno.h>
@@ -16,6 +17,10 @@
 
 #include "bench_driver.h"
 
+#define METHOD_LINE                                                            \
+	"- method, and what each table means: docs/benchmarks.md, "            \
+	"\"Method\"\n"
+
 /* The header's date and machine lines, again in the --data file. */
 static char g_date[64], g_machine[512];
 
@@ -24,10 +29,15 @@ size_t g_cache_bytes[NWORKLOADS][NSYS];
 uint64_t g_bdb_held_same_bytes[NWORKLOADS];
 int g_failed;
 
+/* Cells per workload. */
+static size_t ncols(void)
+{
+	return (size_t)opt.nthreads * (size_t)(opt.procs_mode ? opt.nprocs : 1);
+}
+
 void results_alloc(void)
 {
-	g_res = calloc((size_t)NWORKLOADS * (size_t)opt.nthreads * NSYS *
-			   (size_t)opt.runs,
+	g_res = calloc(NWORKLOADS * ncols() * NSYS * (size_t)opt.runs,
 		       sizeof(*g_res));
 	if (g_res == NULL)
 		die("out of memory");
@@ -35,7 +45,7 @@ void results_alloc(void)
 
 struct run_result *res_at(int w, int t, int s, int r)
 {
-	size_t cell = ((size_t)w * (size_t)opt.nthreads + (size_t)t) * NSYS;
+	size_t cell = ((size_t)w * ncols() + (size_t)t) * NSYS;
 
 	return &g_res[(cell + (size_t)s) * (size_t)opt.runs + (size_t)r];
 }
@@ -177,6 +187,7 @@ static double median_of(int w, int t, int s, size_t off)
 #define OPS  offsetof(struct run_result, ops_per_sec)
 #define P99M offsetof(struct run_result, p99_miss_us)
 #define P99A offsetof(struct run_result, p99_all_us)
+#define MINF offsetof(struct run_result, minflt)
 
 /* A median (median_of) as text: "-" not run, "FAILED" no good run; ops/s
  * as Mops/s, microseconds with one digit below 100. */
@@ -186,6 +197,8 @@ static const char *med(double x, size_t off)
 		return "-";
 	if (x < 0)
 		return "FAILED";
+	if (off == MINF)
+		return cell("%.0f", x);
 	if (off != OPS)
 		return cell(x < 100 ? "%.1f" : "%.0f", x);
 	return cell("%.3f", x / 1e6);
@@ -207,6 +220,11 @@ static const char *pct(uint64_t part, uint64_t whole, int digits)
 static const char *per_kop(uint64_t n, uint64_t ops)
 {
 	return ops == 0 ? "-" : cell("%.1f", 1000.0 * (double)n / (double)ops);
+}
+
+static const char *u64(uint64_t v)
+{
+	return cell("%llu", (unsigned long long)v);
 }
 
 /* Sums over the completed runs of one system in one cell. */
@@ -246,81 +264,6 @@ static struct run_result sum_runs(int w, int t, int s, int *nruns)
 		any_;                                                          \
 	})
 
-/* The method lines of what runs, under the title. */
-static void print_method(void)
-{
-	long nfl = sysconf(_SC_NPROCESSORS_ONLN) / 4; /* lfmpool's default */
-
-	if (ANY_WL(workloads[w].dirty_every != 0 && sys_on(w, SYS_BDB)))
-		printf(
-		    bench_bdb_dirty_api
-			? "- BDB dirty gets (--bdb-dirty api): "
-			  "DB_MPOOLFILE->get(DB_MPOOL_DIRTY), which in libdb "
-			  "5.3.28 drops the flag: BDB marks no page dirty and "
-			  "writes nothing\n"
-			: "- BDB dirty gets: the library's exported "
-			  "__memp_fget(mpf, &pgno, NULL, NULL, DB_MPOOL_DIRTY, "
-			  "&page), because DB_MPOOLFILE->get of libdb 5.3.28 "
-			  "clears DB_MPOOL_DIRTY (docs/benchmarks.md); "
-			  "--bdb-dirty api for the old behaviour\n");
-	if (sys_any(SYS_BARE))
-		printf("- bare probe (hit workloads; --no-bare: off): one "
-		       "chained-hash lookup, an atomic pin and unpin on a "
-		       "resident copy of the file laid out as lfmpool's, and "
-		       "nothing else (no CLOCK, statistics, eviction or I/O), "
-		       "run as a third system alternating with the other two: "
-		       "a bound on what any pool can do per hit\n");
-	if (sys_any(SYS_FLOOR))
-		printf(
-		    "- %s (miss workloads; %s): the least a pool must do "
-		    "per miss, one %s (in the page cache) "
-		    "into one of as many frames as lfmpool's, run as a third "
-		    "system alternating with the other two. Every get is a "
-		    "read (a 100%% miss rate where the pools hit 12.5%%); it "
-		    "writes nothing back (bench/bench_floor.c)\n",
-		    bench_floor_copy ? "copy floor" : "pread floor",
-		    bench_floor_copy ? "--floor-copy" : "--no-floor: off",
-		    bench_floor_copy ? "memcpy of the 4 KiB page from a "
-				       "read-only MAP_SHARED mapping of "
-				       "the data file"
-				     : "pread(2) of the 4 KiB page");
-	printf("- workloads:\n");
-	for (int w = 0; w < NWORKLOADS; w++)
-		if (opt.wl_on[w])
-			printf("  - %s: %s\n", workloads[w].name,
-			       workloads[w].desc);
-	if (ANY_WL(workloads[w].timed))
-		printf(
-		    "- write-back workloads (dirty-flush-*): the dirty "
-		    "workload; off: lfmpool memp_set_flushers(mp, 0, 0), "
-		    "BDB 5.3 plain; on: lfmpool memp_set_flushers(mp, -1, "
-		    "%d), that is %ld flusher thread(s) (one per 4 CPUs, 1 "
-		    "to 8) with clean_pct %d%s; BDB 5.3 with one more thread "
-		    "calling DB_ENV->memp_trickle(env, %d, &nwrote) then "
-		    "nanosleep %d us, in a loop. fget latency: every get "
-		    "timed alone (CLOCK_MONOTONIC) into a log-linear "
-		    "histogram (1.6%% resolution); p99 miss: the p99 of the "
-		    "M slowest of the N gets, M = st_cache_miss over the "
-		    "timed period, an upper bound on the misses' p99; p99 "
-		    "all: over all N gets; medians over the runs\n",
-		    opt.clean_pct,
-		    nfl < 1   ? 1
-		    : nfl > 8 ? 8
-			      : nfl,
-		    opt.clean_pct == 0 ? 20 : opt.clean_pct,
-		    opt.clean_pct == 0 ? "% (the library default)" : "%",
-		    opt.trickle_pct, opt.trickle_pause_us);
-	if (ANY_WL(workloads[w].run_pagesize != 0))
-		printf("- two-file workloads (mixed-shift-*): a second data "
-		       "file per system, %u pages of %u bytes. A run fills the "
-		       "pool with every page of one file, then opens the other "
-		       "in the same pool and times gets of it only (the first "
-		       "stays open). Pages held count both files' pages; no "
-		       "reference runs here\n",
-		       FILE_PAGES / (BENCH_PAGE_SIZE_LARGE / BENCH_PAGE_SIZE),
-		       BENCH_PAGE_SIZE_LARGE);
-}
-
 /* The title, date, machine and libraries lines. */
 static void print_head(const char *title)
 {
@@ -331,50 +274,85 @@ static void print_head(const char *title)
 	       systems[1]->version());
 }
 
-void print_header(void)
+/* "- workloads: a, b, c" of those selected. */
+static void print_workloads(void)
 {
-	char big[96] = "";
+	const char *sep = "";
 
-	set_date_machine();
-	if (opt.procs_mode)
-		return; /* printed with the report */
+	printf("- workloads: ");
+	for (int w = 0; w < NWORKLOADS; w++)
+		if (opt.wl_on[w]) {
+			printf("%s%s", sep, workloads[w].name);
+			sep = ", ";
+		}
+	printf("\n");
+}
+
+/* The values of this run that the method (docs) leaves open. */
+static void print_settings(void)
+{
+	long nfl = sysconf(_SC_NPROCESSORS_ONLN) / 4; /* lfmpool's default */
+
+	printf("- run: 4 KiB pages, %u-page data file per system", FILE_PAGES);
 	if (ANY_WL(workloads[w].file_pages != 0))
-		snprintf(big, sizeof(big),
-			 " (and one of %u pages, %u GiB, for the workloads of "
-			 "that size)",
-			 BIG_FILE_PAGES,
-			 BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
-	print_head("lfmpool vs Berkeley DB 5.3 mpool");
-	printf("- method: 4 KiB pages, %u-page data file per system%s; each "
-	       "op is get, read the page number at offset 0 (checked), "
-	       "maybe write a byte, put; %.2f s per run, %d runs per system "
-	       "per cell, lfmpool and BDB alternating; medians reported; "
-	       "ratio = lfmpool / BDB\n",
-	       FILE_PAGES, big, opt.seconds, opt.runs);
+		printf(" (and one of %u pages, %u GiB)", BIG_FILE_PAGES,
+		       BIG_FILE_PAGES / ((1u << 30) / BENCH_PAGE_SIZE));
+	if (ANY_WL(workloads[w].run_pagesize != 0))
+		printf(" (and one of %u pages of %u bytes)",
+		       FILE_PAGES / (BENCH_PAGE_SIZE_LARGE / BENCH_PAGE_SIZE),
+		       BENCH_PAGE_SIZE_LARGE);
+	printf("; %.2f s per run, %d runs per system per cell, seed %llu; "
+	       "medians; ratio = lfmpool / BDB\n",
+	       opt.seconds, opt.runs, (unsigned long long)opt.seed);
 	if (!opt.bdb)
 		printf("- BDB 5.3 does not run (--no-bdb): no ratio to it\n");
 	else
-		printf(
-		    "- BDB cache sizing: %s\n",
-		    opt.bdb_same_bytes
-			? "same byte budget as lfmpool (pages x 4096); BDB "
-			  "keeps its buffer headers inside it, see the pages "
-			  "each holds below"
-			: "sized to hold the same number of pages as lfmpool "
-			  "(cache size searched for; see below)");
-	print_method();
-	printf("\n");
+		printf("- BDB cache sizing: %s\n",
+		       opt.bdb_same_bytes
+			   ? "lfmpool's byte budget (--bdb-sizing "
+			     "bytes)"
+			   : "holds lfmpool's pages (--bdb-sizing "
+			     "pages)");
+	if (ANY_WL(workloads[w].dirty_every != 0 && sys_on(w, SYS_BDB)))
+		printf("- BDB dirty gets: %s\n",
+		       bench_bdb_dirty_api
+			   ? "DB_MPOOLFILE->get, which drops DB_MPOOL_DIRTY "
+			     "(--bdb-dirty api)"
+			   : "__memp_fget (--bdb-dirty internal)");
+	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
+		printf("- references: %s%s%s\n",
+		       sys_any(SYS_BARE) ? "bare probe (hit workloads)" : "",
+		       sys_any(SYS_BARE) && sys_any(SYS_FLOOR) ? ", " : "",
+		       !sys_any(SYS_FLOOR) ? ""
+		       : bench_floor_copy  ? "copy floor (miss workloads, "
+					     "--floor-copy)"
+					   : "pread floor (miss workloads)");
+	if (ANY_WL(workloads[w].timed))
+		printf("- write-back: lfmpool memp_set_flushers(mp, -1, %d): "
+		       "%ld flusher thread(s), clean_pct %d%%; BDB 5.3 "
+		       "memp_trickle(env, %d) then %d us, in a loop\n",
+		       opt.clean_pct,
+		       nfl < 1	 ? 1
+		       : nfl > 8 ? 8
+				 : nfl,
+		       opt.clean_pct == 0 ? 20 : opt.clean_pct, opt.trickle_pct,
+		       opt.trickle_pause_us);
+	print_workloads();
+	printf(METHOD_LINE "\n");
+}
+
+void print_header(void)
+{
+	set_date_machine();
+	if (opt.procs_mode)
+		return; /* printed with the report */
+	print_head("lfmpool vs Berkeley DB 5.3 mpool");
+	print_settings();
 }
 
 static void print_throughput(void)
 {
 	printf("## Throughput\n\n");
-	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
-		printf("floor: the workload's reference, measured in the same "
-		       "runs (see above): hit workloads: the bare probe; miss "
-		       "workloads: the pread floor; \"-\": none ran. lfmpool / "
-		       "floor is the fraction of the floor's throughput "
-		       "lfmpool reaches.\n\n");
 	/* The old columns first, so that older reports compare column for
 	 * column; the reference's after them. */
 	head("workload|threads|lfmpool Mops/s (median)|BDB 5.3 Mops/s "
@@ -395,10 +373,6 @@ static void print_throughput(void)
 static void print_hit_rate(void)
 {
 	printf("\n## Hit rate over the timed periods (all runs)\n\n");
-	printf("lfmpool reads copied from a mapping: of the pages it read "
-	       "from the file, the share copied from a mapping of it "
-	       "(st_page_in_mapped / st_page_in; the rest were pread: scans, "
-	       "DB_NOMMAP, faults)\n\n");
 	head("workload|threads|lfmpool hit rate|BDB 5.3 hit rate|lfmpool "
 	     "pages held|BDB pages held|lfmpool reads copied from a mapping");
 	FOR_CELLS(w, t)
@@ -409,11 +383,8 @@ static void print_hit_rate(void)
 
 		row(workloads[w].name, cell("%d", opt.threads[t]),
 		    pct(l.hits, l.hits + l.misses, 2),
-		    pct(b.hits, b.hits + b.misses, 2),
-		    cell("%llu", (unsigned long long)l.held_end),
-		    sys_on(w, SYS_BDB)
-			? cell("%llu", (unsigned long long)b.held_end)
-			: "-",
+		    pct(b.hits, b.hits + b.misses, 2), u64(l.held_end),
+		    sys_on(w, SYS_BDB) ? u64(b.held_end) : "-",
 		    pct(l.pages_in_mapped, l.pages_in, 2), NULL);
 	}
 }
@@ -428,11 +399,6 @@ static const struct run_result *first_done(int w, int s)
 			if (res_at(w, t, s, r)->done)
 				return res_at(w, t, s, r);
 	return &none;
-}
-
-static const char *u64(uint64_t v)
-{
-	return cell("%llu", (unsigned long long)v);
 }
 
 static void print_cache_sizes(void)
@@ -468,10 +434,6 @@ static void print_wb_report(void)
 		return;
 	printf("\n## Write-back: throughput and memp_fget latency (dirty "
 	       "path)\n\n");
-	printf("Medians over the runs; p99 in microseconds, p99 miss an "
-	       "upper bound (see the method above); ratio = lfmpool / BDB "
-	       "(throughput: higher is better for lfmpool; p99: lower "
-	       "is).\n\n");
 	head("workload|threads|lfmpool Mops/s|BDB 5.3 Mops/s|ratio|lfmpool "
 	     "p99 miss us|BDB 5.3 p99 miss us|p99 miss ratio|lfmpool p99 all "
 	     "us|BDB 5.3 p99 all us");
@@ -489,12 +451,6 @@ static void print_wb_report(void)
 	}
 	printf("\n### Victims and writes over the timed periods (all "
 	       "runs)\n\n");
-	printf("Dirty victims: evictions that wrote the page first "
-	       "(st_rw_evict / (st_ro_evict + st_rw_evict)). Writes: "
-	       "st_page_out per 1000 ops, by anyone (the getting thread, "
-	       "flushers, the trickle thread). Trickled: pages the BDB "
-	       "trickle thread's memp_trickle calls reported written, per "
-	       "1000 ops.\n\n");
 	head("workload|threads|lfmpool dirty victims|BDB 5.3 dirty victims|"
 	     "lfmpool writes/kop|BDB 5.3 writes/kop|BDB 5.3 trickle calls/s|"
 	     "BDB 5.3 trickled/kop");
@@ -526,12 +482,8 @@ static void print_wb_report(void)
 		    on ? per_kop(sm[1].trickle_pages, sm[1].ops) : "-", NULL);
 	}
 	printf("\nCheck, summed over the cells: gets timed against "
-	       "st_cache_hit + st_cache_miss over the same periods differ by "
-	       "%llu for lfmpool, %llu for BDB 5.3. "
-	       "Zero means M counts the misses among exactly the gets timed; "
-	       "BDB updates its statistics without atomics, so racing threads "
-	       "lose a few increments (an error of d in M moves the p99 miss "
-	       "rank by about d / 100).\n",
+	       "st_cache_hit + st_cache_miss differ by %llu for lfmpool, %llu "
+	       "for BDB 5.3.\n",
 	       (unsigned long long)mismatch[0],
 	       (unsigned long long)mismatch[1]);
 }
@@ -604,27 +556,38 @@ static void data_row(FILE *f, const char *key, double *v, int n)
 }
 
 /*
- * One line per workload, system and thread count, in that order (each
- * line of a plot is one block of consecutive rows), over the runs that
- * completed without a wrong page; cells without such a run left out.
+ * One line per workload, system and thread count (processes: threads per
+ * process, then process count), in that order (each line of a plot is one
+ * block of consecutive rows), over the runs that completed without a wrong
+ * page; cells without such a run left out.
  */
 void write_data(const char *path)
 {
+	const int pm = opt.procs_mode, nc = (int)ncols();
 	FILE *f = data_open(
 	    path,
-	    "mpool_bench --data: Mops/s per workload, thread count and system "
-	    "over the runs",
-	    "workload\tthreads\tsystem\tmops_median\tmops_min\tmops_max\t"
-	    "runs");
+	    pm ? "mpool_bench_procs --data: Mops/s per workload, process "
+		 "count, threads per process and system over the runs"
+	       : "mpool_bench --data: Mops/s per workload, thread count and "
+		 "system over the runs",
+	    pm ? "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
+		 "mops_max\truns"
+	       : "workload\tthreads\tsystem\tmops_median\tmops_min\t"
+		 "mops_max\truns");
 	char key[128];
 
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
-			for (int t = 0; t < opt.nthreads; t++) {
+			for (int i = 0; i < nc; i++) {
+				const int t =
+				    pm ? i % opt.nprocs * opt.nthreads +
+					     i / opt.nprocs
+				       : i;
 				double v[MAX_RUNS];
 				int n = 0;
 
-				if (!cell_on(w, t) || !sys_on(w, s))
+				if (!opt.wl_on[w] || !sys_on(w, s) ||
+				    (!pm && !cell_on(w, t)))
 					continue;
 				for (int r = 0; r < opt.runs; r++) {
 					struct run_result *rr =
@@ -633,107 +596,76 @@ void write_data(const char *path)
 					if (rr->done && rr->wrong == 0)
 						v[n++] = rr->ops_per_sec / 1e6;
 				}
-				snprintf(key, sizeof(key), "%s\t%d\t%s",
-					 workloads[w].name, opt.threads[t],
-					 s == SYS_FLOOR && bench_floor_copy
-					     ? "floor-copy"
-					     : systems[s]->csv);
+				if (pm)
+					snprintf(key, sizeof(key),
+						 "%s\t%d\t%d\t%s",
+						 workloads[w].name,
+						 opt.procs[t / opt.nthreads],
+						 opt.threads[t % opt.nthreads],
+						 systems[s]->csv);
+				else
+					snprintf(
+					    key, sizeof(key), "%s\t%d\t%s",
+					    workloads[w].name, opt.threads[t],
+					    s == SYS_FLOOR && bench_floor_copy
+						? "floor-copy"
+						: systems[s]->csv);
 				if (n > 0)
 					data_row(f, key, v, n);
 			}
 	data_close(f, path);
 }
 
-/* The median of a cell's runs, v left as it was. */
-static double median(const double *v)
+/* lfmpool's throughput / BDB's in one run of the processes mode; 0 if
+ * BDB's is 0. */
+static double ratio_of(const struct run_result *l, const struct run_result *b)
 {
-	double s[MAX_RUNS];
-
-	memcpy(s, v, (size_t)opt.runs * sizeof(*v));
-	return median_sort(s, opt.runs);
+	return b->ops_per_sec > 0 ? l->ops_per_sec / b->ops_per_sec : 0;
 }
 
-void print_procs_report(const struct procs_cell *c, int ncells, size_t cache,
-			const char *base)
+void print_procs_report(size_t cache, const char *base)
 {
-	const char *l = systems[0]->name, *b = systems[1]->name;
+	const int per = opt.nprocs * opt.nthreads;
 
 	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
 		   "processes");
-	printf("- method: %u pages of 4 KiB in one file, all preloaded into a "
-	       "shared pool of %zu bytes (both systems) created in a fresh "
-	       "directory under %s; then P forked processes, each with its "
-	       "own handle, %s and T threads, loop get / check page number / "
-	       "put for %.2f s, started together; no CPU pinning; Mops/s = "
-	       "sum over processes of ops / elapsed; %d runs, lfmpool and BDB "
-	       "alternating first; medians; ratio = median of per-run "
-	       "lfmpool / BDB\n",
+	printf("- run: %u pages of 4 KiB, a shared pool of %zu bytes (both "
+	       "systems) under %s; children %s; %.2f s per run, %d runs, "
+	       "lfmpool and BDB alternating first; medians; ratio = median "
+	       "of per-run lfmpool / BDB\n",
 	       opt.pages, cache, base,
-	       opt.cold ? "no warm-up" : "a warm-up pass over its pages",
-	       opt.seconds, opt.runs);
-	printf("- workloads:\n");
-	for (int w = 0; w < NWORKLOADS; w++)
-		if (opt.wl_on[w])
-			printf("  - %s: %s\n", workloads[w].name,
-			       workloads[w].procs_desc);
-	printf("\n## Throughput\n\n");
-	printf("| workload | threads per process | %s Mops/s (median) | %s "
-	       "Mops/s (median) | ratio (median) | ratio min-max |\n"
-	       "|---|---:|---:|---:|---:|---:|\n",
-	       l, b);
-	for (int i = 0; i < ncells; i++) {
-		double lo = c[i].ratio[0], hi = c[i].ratio[0];
+	       opt.cold ? "without warm-up (--cold)" : "warm up", opt.seconds,
+	       opt.runs);
+	print_workloads();
+	printf(METHOD_LINE);
+	for (int table = 0; table < 2; table++) {
+		printf(table == 0 ? "\n## Throughput\n\n"
+				  : "\n## Minor page faults per process in "
+				    "the timed phase (median)\n\n");
+		head(table == 0
+			 ? "workload|threads per process|lfmpool Mops/s "
+			   "(median)|BDB 5.3 Mops/s (median)|ratio "
+			   "(median)|ratio min-max"
+			 : "workload|threads per process|lfmpool|BDB 5.3");
+		for (int w = 0; w < NWORKLOADS; w++)
+			for (int t = 0; t < per && opt.wl_on[w]; t++) {
+				const int p = opt.procs[t / opt.nthreads];
+				const size_t off = table ? MINF : OPS;
+				double q[MAX_RUNS], mq;
 
-		for (int r = 1; r < opt.runs; r++) {
-			lo = c[i].ratio[r] < lo ? c[i].ratio[r] : lo;
-			hi = c[i].ratio[r] > hi ? c[i].ratio[r] : hi;
-		}
-		row(cell("%s %d proc%s", workloads[c[i].w].name, c[i].p,
-			 c[i].p > 1 ? "s" : ""),
-		    cell("%d", c[i].t), cell("%.3f", median(c[i].mops[0])),
-		    cell("%.3f", median(c[i].mops[1])),
-		    cell("%.2f", median(c[i].ratio)), cell("%.2f-%.2f", lo, hi),
-		    NULL);
-	}
-	printf("\n## Minor page faults per process in the timed phase "
-	       "(median)\n\n| workload | threads per process | %s | %s |\n"
-	       "|---|---:|---:|---:|\n",
-	       l, b);
-	for (int i = 0; i < ncells; i++)
-		row(cell("%s %d proc%s", workloads[c[i].w].name, c[i].p,
-			 c[i].p > 1 ? "s" : ""),
-		    cell("%d", c[i].t), cell("%.0f", median(c[i].minflt[0])),
-		    cell("%.0f", median(c[i].minflt[1])), NULL);
-	fflush(stdout);
-}
-
-/* One line per workload, system, threads per process and process count,
- * in that order; the cells are in the order workload, processes, threads. */
-void write_procs_data(const char *path, const struct procs_cell *c, int ncells)
-{
-	const int per = opt.nprocs * opt.nthreads; /* cells per workload */
-	FILE *f = data_open(
-	    path,
-	    "mpool_bench_procs --data: Mops/s per workload, process count, "
-	    "threads per process and system over the runs",
-	    "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
-	    "mops_max\truns");
-	char key[128];
-
-	for (int b = 0; b < ncells; b += per)
-		for (int s = 0; s < 2; s++)
-			for (int i = 0; i < per; i++) {
-				const struct procs_cell *x =
-				    &c[b + (i % opt.nprocs) * opt.nthreads +
-				       i / opt.nprocs];
-				double v[MAX_RUNS];
-
-				memcpy(v, x->mops[s],
-				       (size_t)opt.runs * sizeof(v[0]));
-				snprintf(key, sizeof(key), "%s\t%d\t%d\t%s",
-					 workloads[x->w].name, x->p, x->t,
-					 systems[s]->csv);
-				data_row(f, key, v, opt.runs);
+				for (int r = 0; r < opt.runs; r++)
+					q[r] = ratio_of(res_at(w, t, 0, r),
+							res_at(w, t, 1, r));
+				mq = median_sort(q, opt.runs); /* sorts q */
+				row(cell("%s %d proc%s", workloads[w].name, p,
+					 p > 1 ? "s" : ""),
+				    cell("%d", opt.threads[t % opt.nthreads]),
+				    med(median_of(w, t, 0, off), off),
+				    med(median_of(w, t, 1, off), off),
+				    table ? NULL : cell("%.2f", mq),
+				    cell("%.2f-%.2f", q[0], q[opt.runs - 1]),
+				    NULL);
 			}
-	data_close(f, path);
+	}
+	fflush(stdout);
 }

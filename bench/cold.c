@@ -1,10 +1,12 @@
 /*
  * cold.c - the cold-storage benchmark's driver (bench/cold.sh runs it):
- * one mode a run, over a file its caller has dropped from the page cache,
- * one thread, for --seconds; prints "<mode> <rate> <unit>" and, after a
- * direct run, the file's pages left in the page cache.
+ * one mode a run, over a file it drops from the page cache first, one
+ * thread, for --seconds; prints "<mode> <rate> <unit>" and, after a direct
+ * run, the file's pages left in the page cache (docs/benchmarks.md, "Cold
+ * storage").
  *
  *   pread     uniform random 4 KiB preads: the floor of a synchronous miss
+ *   bdb       Berkeley DB 5.3's uniform random gets (bench_bdb.c)
  *   get       uniform random gets through a 16384-frame pool (no hints)
  *   prefetch  the same, a list of 16 random pages prefetched, then got
  *   scan      gets of pages n, n+1, ... (MB/s)
@@ -13,7 +15,6 @@
  *             written a second
  *   create    the same without reads: random pages past the end, created
  *             (DB_MPOOL_CREATE) and dirtied; the file is cut back after
- *   bdb       Berkeley DB 5.3's random gets (cold_bdb.c)
  *
  * --direct opens the pool with DB_MPOOL_DIRECT.
  */
@@ -27,35 +28,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "db_mpool.h"
 
 #define PAGE 4096
 
-double cold_bdb_gets(const char *path, size_t pool_bytes, uint32_t npages,
-		     double seconds, uint64_t seed);
-
 static uint64_t rng = 88172645463325252ull;
+
 static uint32_t rnd(uint32_t n)
 {
 	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
 	return (uint32_t)((rng >> 33) % n);
 }
 
-static int write_mode(const char *mode)
-{
-	return strcmp(mode, "write") == 0 || strcmp(mode, "create") == 0;
-}
-
 static double now(void)
 {
 	struct timespec ts;
+
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, int rc)
+static void die(const char *what, const char *err)
 {
-	fprintf(stderr, "cold: %s: %s\n", what, strerror(rc));
+	fprintf(stderr, "cold: %s: %s\n", what, err);
 	exit(1);
 }
 
@@ -64,17 +60,22 @@ static uint64_t cached_pages(const char *path)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
+	void *m;
+	uint64_t n = 0, len;
+	unsigned char *v;
+
 	if (fd < 0 || fstat(fd, &st) != 0)
 		return 0;
-	void *m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	uint64_t n = 0, len = (st.st_size + PAGE - 1) / PAGE;
-	unsigned char *v = malloc(len);
-	if (m != MAP_FAILED && v != NULL && mincore(m, st.st_size, v) == 0)
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	len = ((uint64_t)st.st_size + PAGE - 1) / PAGE;
+	v = malloc(len);
+	if (m != MAP_FAILED && v != NULL &&
+	    mincore(m, (size_t)st.st_size, v) == 0)
 		for (uint64_t i = 0; i < len; i++)
 			n += v[i] & 1;
 	free(v);
 	if (m != MAP_FAILED)
-		munmap(m, st.st_size);
+		munmap(m, (size_t)st.st_size);
 	close(fd);
 	return n;
 }
@@ -85,88 +86,120 @@ static double run_pread(const char *path, uint32_t npages, double secs)
 	char *buf = aligned_alloc(PAGE, PAGE);
 	uint64_t n = 0;
 	double t0 = now(), t = t0;
+
 	for (; t - t0 < secs; t = now())
 		for (int i = 0; i < 16; i++, n++)
 			if (pread(fd, buf, PAGE, (off_t)rnd(npages) * PAGE) !=
 			    PAGE)
-				die("pread", 5);
+				die("pread", path);
 	close(fd);
 	free(buf);
-	return n / (t - t0);
+	return (double)n / (t - t0);
+}
+
+/* Uniform random gets (and puts) through one of the benchmark's systems
+ * (Berkeley DB's), a 16384-page cache: gets a second. */
+static double run_sys(const struct bench_sys *sys, const char *path,
+		      uint32_t npages, double secs)
+{
+	bench_pool *bp;
+	uint64_t n = 0;
+	double t0, t;
+	void *p;
+	int ret = sys->open(NULL, path, 16384u * PAGE, BENCH_PRIVATE, &bp);
+
+	if (ret != 0)
+		die(sys->name, sys->strerror(ret));
+	for (t0 = t = now(); t - t0 < secs; t = now())
+		for (int i = 0; i < 16; i++, n++) {
+			if ((ret = sys->get(bp, rnd(npages), 0, &p)) != 0 ||
+			    (ret = sys->put(bp, p, 0)) != 0)
+				die(sys->name, sys->strerror(ret));
+			(void)*(volatile char *)p;
+		}
+	sys->close(bp);
+	return (double)n / (t - t0);
 }
 
 /* Gets (and puts) of one page: its first byte is read. */
 static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty, int flags)
 {
 	void *p;
-	int rc = memp_fget(mpf, &pg, flags, &p);
+	int rc = memp_fget(mpf, &pg, (u_int32_t)flags, &p);
+
 	if (rc != 0)
-		die("memp_fget", rc);
+		die("memp_fget", strerror(rc));
 	if (dirty)
 		((volatile char *)p)[8] += 1;
 	(void)*(volatile char *)p;
 	if ((rc = memp_fput(mpf, p, dirty ? DB_MPOOL_DIRTY : 0)) != 0)
-		die("memp_fput", rc);
+		die("memp_fput", strerror(rc));
 }
 
+/* The lfmpool modes: gets a second, or pages written a second (write,
+ * create); *out_pages: the pages read (written) in the run. */
 static double run_pool(const char *mode, const char *path, uint32_t npages,
 		       double secs, int direct, uint64_t *out_pages)
 {
-	int create = strcmp(mode, "create") == 0;
-	int write = create || strcmp(mode, "write") == 0;
-	DB_ENV env;
-	memset(&env, 0, sizeof(env));
-	env.mp_size = write ? (size_t)npages * PAGE / 8 : 16384u * PAGE;
-	DB_MPOOL *mp;
-	DB_MPOOLFILE *mpf;
-	int flags = DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP |
-		    (direct ? DB_MPOOL_DIRECT : 0) | (write ? DB_THREAD : 0);
-	int rc = memp_open(NULL, flags, 0600, &env, &mp);
-	if (rc != 0 || (rc = memp_fopen(mp, (char *)path, 0, 0, 0, PAGE, -1,
-					NULL, NULL, &mpf)) != 0)
-		die("memp_open/memp_fopen", rc);
-	uint64_t n = 0;
-	uint32_t next = rnd(npages);
+	const int create = strcmp(mode, "create") == 0;
+	const int write = create || strcmp(mode, "write") == 0;
 	/* Writes prefetch one list ahead (`ahead`): the reads of the next 16
 	 * are in flight while the current 16 are got and dirtied. */
-	int ahead = write && !create;
+	const int ahead = write && !create;
+	DB_ENV env = {.mp_size =
+			  write ? (size_t)npages * PAGE / 8 : 16384u * PAGE};
+	DB_MPOOL *mp;
+	DB_MPOOLFILE *mpf;
+	DB_MPOOL_STAT *gs;
 	db_pgno_t lists[2][16];
-	double t0 = now(), t = t0;
+	uint32_t next = rnd(npages);
+	uint64_t n = 0;
+	double t0, t;
+	int rc = memp_open(NULL,
+			   DB_CREATE | DB_MPOOL_PRIVATE | DB_NOMMAP |
+			       (direct ? DB_MPOOL_DIRECT : 0) |
+			       (write ? DB_THREAD : 0),
+			   0600, &env, &mp);
+
+	if (rc != 0 || (rc = memp_fopen(mp, (char *)path, 0, 0, 0, PAGE, -1,
+					NULL, NULL, &mpf)) != 0)
+		die("memp_open/memp_fopen", strerror(rc));
+	t0 = t = now();
 	for (int k = 0; t - t0 < secs; t = now(), k++) {
 		for (int j = k == 0 ? 0 : ahead; j <= ahead; j++) {
 			db_pgno_t *list = lists[(k + j) & 1];
-			for (int i = 0; i < 16; i++) {
-				if (strcmp(mode, "scan") == 0)
-					list[i] = next = (next + 1) % npages;
-				else if (create)
-					list[i] = npages + rnd(npages);
-				else
-					list[i] = rnd(npages);
-			}
-			if (strcmp(mode, "prefetch") == 0 || (write && !create))
+
+			for (int i = 0; i < 16; i++)
+				list[i] = strcmp(mode, "scan") == 0
+					      ? (next = (next + 1) % npages)
+					  : create ? npages + rnd(npages)
+						   : rnd(npages);
+			if (strcmp(mode, "prefetch") == 0 || ahead)
 				memp_fprefetch(mpf, list, 16, NULL);
 		}
 		for (int i = 0; i < 16; i++, n++)
 			get_put(mpf, lists[k & 1][i], write,
 				create ? DB_MPOOL_CREATE : 0);
 	}
-	double dt = t - t0;
-	DB_MPOOL_STAT *gs;
 	if (memp_stat(mp, &gs, NULL, NULL) == 0) {
 		*out_pages = write ? gs->st_page_out : gs->st_page_in;
 		free(gs);
 	}
 	memp_close(mp); /* writes nothing: the rate is what was written */
 	if (create && truncate(path, (off_t)npages * PAGE) != 0)
-		die("truncate", 5); /* the next run's file is the same */
-	return (write ? (double)*out_pages : (double)n) / dt;
+		die("truncate", path); /* the next run's file is the same */
+	return (write ? (double)*out_pages : (double)n) / (t - t0);
 }
 
 int main(int argc, char **argv)
 {
 	const char *mode = NULL, *path = NULL;
-	double secs = 10;
-	int direct = 0;
+	double secs = 10, r;
+	int direct = 0, fd;
+	uint64_t pages = 0;
+	uint32_t npages;
+	struct stat st;
+
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--direct") == 0)
 			direct = 1;
@@ -177,26 +210,22 @@ int main(int argc, char **argv)
 		else
 			path = argv[i];
 	}
-	struct stat st;
 	if (mode == NULL || path == NULL || stat(path, &st) != 0) {
 		fprintf(stderr, "usage: cold MODE FILE [--direct] "
 				"[--seconds S]\n");
 		return 2;
 	}
-	uint32_t npages = (uint32_t)(st.st_size / PAGE);
+	npages = (uint32_t)(st.st_size / PAGE);
 	/* Cold: nothing of the file in the page cache before the run. */
-	int fd = open(path, O_RDONLY);
-	if (fd < 0 || fdatasync(fd) != 0 ||
+	if ((fd = open(path, O_RDONLY)) < 0 || fdatasync(fd) != 0 ||
 	    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
-		die("dropping the file from the page cache", 5);
+		die("dropping the file from the page cache", path);
 	close(fd);
 	rng ^= (uint64_t)getpid() << 20;
-	uint64_t pages = 0;
-	double r;
 	if (strcmp(mode, "pread") == 0)
 		r = run_pread(path, npages, secs);
 	else if (strcmp(mode, "bdb") == 0)
-		r = cold_bdb_gets(path, 16384u * PAGE, npages, secs, rng);
+		r = run_sys(&bench_bdb_sys, path, npages, secs);
 	else
 		r = run_pool(mode, path, npages, secs, direct, &pages);
 	if (strcmp(mode, "scan") == 0)
@@ -204,7 +233,9 @@ int main(int argc, char **argv)
 		       r * PAGE / 1e6);
 	else
 		printf("%s%s %.0f %s/s\n", mode, direct ? "-direct" : "", r,
-		       write_mode(mode) ? "pages" : "ops");
+		       strcmp(mode, "write") == 0 || strcmp(mode, "create") == 0
+			   ? "pages"
+			   : "ops");
 	if (direct)
 		printf("page-cache %llu of %llu pages the run moved\n",
 		       (unsigned long long)cached_pages(path),

@@ -3,19 +3,15 @@
 # in-tree (bazel --config=opt), static and shared (cc against what
 # install.sh put in a temporary prefix); nm and ldd check that each binary
 # uses the form it claims (docs/benchmarks.md, "The installed forms").
-# Markdown on stdout.
+# Markdown on stdout; --data FILE: every run, tab-separated.
 #
-#   bash bench/forms.sh [--runs N] [--seconds S] [--workload W[,W...]]
-#                       [--threads N[,N...]] [--data FILE]
-# Defaults: --runs 5 --seconds 0.5 --workload hit-uniform,hit-hot256
-# --threads 1,2. --data FILE: every run, tab-separated (form, workload,
-# threads, run, system, Mops/s).
+#   bash bench/forms.sh [--runs N (5)] [--seconds S (0.5)] [--data FILE]
+#       [--workload W,... (hit-uniform,hit-hot256)] [--threads N,... (1,2)]
 set -euo pipefail
 
 runs=5 seconds=0.5 wls=hit-uniform,hit-hot256 threads=1,2 data=
 usage() {
-	echo "usage: bash bench/forms.sh [--runs N] [--seconds S]" \
-		"[--workload W[,W...]] [--threads N[,N...]] [--data FILE]" >&2
+	sed -n 's/^#   bash/usage: bash/p' "$0" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -139,17 +135,9 @@ fi
 
 echo "## The installed forms: in-tree, static archive, shared library"
 echo
-echo "The hit rows through three builds of mpool_bench's driver: in-tree" \
-	"(\`bazel build --config=opt //bench:mpool_bench\`), and, after" \
-	"\`install.sh --prefix\` into a temporary prefix, \`cc ${cflags[*]}\`" \
-	"against the installed headers with the static archive" \
-	"(\`pkg-config --static --libs lfmpool\`, \`-l:liblfmpool.a\`) and with" \
-	"the shared library (\`pkg-config --libs lfmpool\`," \
-	"\`LD_LIBRARY_PATH=PREFIX/lib\`). Per cell the three ran in turn" \
-	"(in-tree, static, shared) $runs times, each one run of ${seconds} s" \
-	"of lfmpool then the bare probe (\`--runs 1 --no-bdb\`, seed 42+run)." \
-	"Medians; the bare probe's over all the cell's runs of the three" \
-	"binaries."
+echo "$runs rounds of in-tree, static, shared per cell, each one run of" \
+	"${seconds} s of lfmpool then the bare probe; medians; \`cc ${cflags[*]}\`" \
+	"(docs/benchmarks.md, \"The installed forms\")."
 echo
 printf -- '- %s\n' "${checks[@]}"
 echo
@@ -198,11 +186,7 @@ END {
 		}
 	}
 	print ""
-	print "The same runs paired, each ratio taken per run and its median given:" \
-		" lfmpool / the bare probe of the same process, and the shared run /" \
-		" the static run just before it (less exposed to the machine drifting" \
-		" between runs); and the bare probe per binary (Mops/s, median), the" \
-		" yardstick built by Bazel and by cc:"
+	print "The same runs paired: ratios per run, their medians; the bare probe per binary."
 	print ""
 	print "| workload | threads | in-tree / bare, per run | static / bare, per run | shared / bare, per run | shared / static, per run | bare in in-tree Mops/s | bare in static Mops/s | bare in shared Mops/s |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -1,21 +1,14 @@
 /*
- * mpool_pins.c - mpool(3): the cost of a get+put of a page not in the cache
- * while the client holds `held` other pages pinned, below, at and past
+ * mpool_pins.c - mpool(3) while pages stay pinned, below, at and past
  * maxcache (the pool grows past maxcache while pages are pinned and sheds
- * back as they are put; docs/protocol.md rule 12).
+ * back as they are put; docs/protocol.md rule 12). Two Markdown tables
+ * (docs/benchmarks.md, "mpool_pins"): microseconds per get+put of a page
+ * not in the cache while `held` pages stay pinned; and after a burst of
+ * mpool_new pins past maxcache, put dirty and synced, the pages written
+ * (through a pgout filter) per 1000 dirty get+puts of cached pages, which
+ * must be 0. No peer: no mpool(3) of Debian's exports the API.
  *
  *   mpool_pins [--runs N] [--ms MS]
- *
- * Prints a Markdown table: median microseconds per get+put over N runs of
- * MS milliseconds each, one row per (maxcache, held). No peer: no mpool(3)
- * of Debian's exports the API (libdb1-compat keeps it internal).
- *
- * A second table is the btree split's pattern: `burst` pages pinned at
- * once from mpool_new (past maxcache), all put dirty, a sync, then dirty
- * get+puts of a few cached pages. Once the burst is put the pool must be
- * back within maxcache, writing a page only when it is evicted or synced:
- * the table counts the pages written (through a pgout filter) per 1000
- * such puts, which must be 0.
  */
 #include "mpool.h"
 
@@ -30,9 +23,12 @@
 #define PS     4096
 #define NPAGES 8192
 
+static unsigned long pgouts;
+
 static double now(void)
 {
 	struct timespec t;
+
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
@@ -40,62 +36,18 @@ static double now(void)
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
+
 	return x < y ? -1 : x > y;
 }
 
-static void die(const char *what)
+/* Dies with `what` unless ok. */
+static void check(int ok, const char *what)
 {
-	fprintf(stderr, "mpool_pins: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* mpool_get of page p, which must hold its number at offset 0. */
-static unsigned *get_checked(MPOOL *mp, unsigned p)
-{
-	unsigned *pg = mpool_get(mp, p, 0);
-	if (pg == NULL)
-		die("mpool_get");
-	if (*pg != p) {
-		fprintf(stderr, "mpool_pins: page %u holds %u\n", p, *pg);
+	if (!ok) {
+		fprintf(stderr, "mpool_pins: %s: %s\n", what, strerror(errno));
 		exit(1);
 	}
-	return pg;
 }
-
-/* One run: microseconds per get+put of uniformly chosen unpinned pages. */
-static double run(int fd, unsigned maxcache, unsigned held, double secs)
-{
-	MPOOL *mp = mpool_open(NULL, fd, PS, maxcache);
-	if (mp == NULL)
-		die("mpool_open");
-	void **pins = calloc(held + 1, sizeof(*pins));
-	for (unsigned i = 0; i < held; i++)
-		if ((pins[i] = mpool_get(mp, i, 0)) == NULL)
-			die("mpool_get (held)");
-	unsigned s = 12345 + held;
-	long ops = 0;
-	double t0 = now(), t;
-	do {
-		for (int k = 0; k < 256; k++) {
-			s = s * 1103515245u + 12345u;
-			unsigned p = held + (s >> 8) % (NPAGES - held);
-			unsigned *pg = get_checked(mp, p);
-			if (mpool_put(mp, pg, 0) != 0)
-				die("mpool_put");
-		}
-		ops += 256;
-		t = now();
-	} while (t - t0 < secs);
-	for (unsigned i = 0; i < held; i++)
-		if (mpool_put(mp, pins[i], 0) != 0)
-			die("mpool_put (held)");
-	free(pins);
-	if (mpool_close(mp) != 0)
-		die("mpool_close");
-	return (t - t0) * 1e6 / (double)ops;
-}
-
-static unsigned long pgouts;
 
 static void count_pgout(void *cookie, pgno_t pgno, void *page)
 {
@@ -105,122 +57,101 @@ static void count_pgout(void *cookie, pgno_t pgno, void *page)
 	pgouts++;
 }
 
-/* One run of the burst case: pages written per 1000 dirty puts of
- * maxcache / 2 cached pages, after `burst` pages were pinned from
- * mpool_new at once; *us gets microseconds per get+put. */
-static double run_burst(unsigned maxcache, unsigned burst, double secs,
-			double *us)
+/* A temporary file (unlinked) of `npages` pages holding their numbers. */
+static int temp_file(unsigned npages)
 {
-	char path[] = "/tmp/mpool_pins_burst.XXXXXX";
+	char path[] = "/tmp/mpool_pins.XXXXXX";
+	unsigned char page[PS] = {0};
 	int fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp");
+
+	check(fd >= 0, "mkstemp");
 	unlink(path);
-	MPOOL *mp = mpool_open(NULL, fd, PS, maxcache);
-	if (mp == NULL)
-		die("mpool_open");
-	mpool_filter(mp, NULL, count_pgout, NULL);
-	void **pins = calloc(burst, sizeof(*pins));
-	for (unsigned i = 0; i < burst; i++) {
-		pgno_t pg;
-		if ((pins[i] = mpool_new(mp, &pg, MPOOL_PAGE_NEXT)) == NULL)
-			die("mpool_new");
-		memcpy(pins[i], &pg, sizeof(pg));
+	for (unsigned p = 0; p < npages; p++) {
+		memcpy(page, &p, sizeof(p));
+		check(pwrite(fd, page, PS, (off_t)p * PS) == PS, "pwrite");
 	}
-	for (unsigned i = 0; i < burst; i++)
-		if (mpool_put(mp, pins[i], MPOOL_DIRTY) != 0)
-			die("mpool_put (burst)");
-	free(pins);
-	if (mpool_sync(mp) != 0)
-		die("mpool_sync");
-	unsigned hot = maxcache > 1 ? maxcache / 2 : 1;
-	/* Bring the hot pages in once; what follows should hit. */
-	for (unsigned p = 0; p < hot; p++) {
-		void *pg = mpool_get(mp, p, 0);
-		if (pg == NULL || mpool_put(mp, pg, 0) != 0)
-			die("mpool_get (warm)");
+	return fd;
+}
+
+/*
+ * One run: get+puts for `secs` of page p = next(k) (put with `flags`),
+ * each checked to hold its number; microseconds per get+put. Before it,
+ * `held` pages [0, held) pinned (put after), or, with `burst`, `held` pages
+ * pinned from mpool_new, put dirty, synced, then pages [0, hot) got once;
+ * *per_kput: pages written per 1000 get+puts.
+ */
+static double run(int fd, unsigned maxcache, unsigned held, int burst,
+		  double secs, double *per_kput)
+{
+	MPOOL *mp = mpool_open(NULL, fd, PS, maxcache);
+	void **pins = calloc(held + 1, sizeof(*pins));
+	unsigned hot = maxcache > 1 ? maxcache / 2 : 1, s = 12345 + held;
+	long ops = 0;
+	double t0, t;
+
+	check(mp != NULL && pins != NULL, "mpool_open");
+	if (burst)
+		mpool_filter(mp, NULL, count_pgout, NULL);
+	for (unsigned i = 0; i < held; i++) {
+		pgno_t pg;
+
+		pins[i] = burst ? mpool_new(mp, &pg, MPOOL_PAGE_NEXT)
+				: mpool_get(mp, i, 0);
+		check(pins[i] != NULL, "mpool_get (held)");
+		if (burst)
+			memcpy(pins[i], &pg, sizeof(pg));
+	}
+	for (unsigned i = 0; i < held && burst; i++)
+		check(mpool_put(mp, pins[i], MPOOL_DIRTY) == 0, "mpool_put");
+	if (burst) {
+		check(mpool_sync(mp) == 0, "mpool_sync");
+		/* Bring the hot pages in once; what follows should hit. */
+		for (unsigned p = 0; p < hot; p++) {
+			void *pg = mpool_get(mp, p, 0);
+
+			check(pg != NULL && mpool_put(mp, pg, 0) == 0, "warm");
+		}
 	}
 	pgouts = 0;
-	long ops = 0;
-	double t0 = now(), t;
+	t0 = now();
 	do {
 		for (int k = 0; k < 256; k++) {
-			unsigned p = (unsigned)(ops + k) % hot;
-			unsigned *pg = get_checked(mp, p);
-			if (mpool_put(mp, pg, MPOOL_DIRTY) != 0)
-				die("mpool_put");
+			unsigned p, *pg;
+
+			s = s * 1103515245u + 12345u;
+			p = burst ? (unsigned)(ops + k) % hot
+				  : held + (s >> 8) % (NPAGES - held);
+			check((pg = mpool_get(mp, p, 0)) != NULL, "mpool_get");
+			if (*pg != p) {
+				fprintf(stderr,
+					"mpool_pins: page %u holds %u\n", p,
+					*pg);
+				exit(1);
+			}
+			check(mpool_put(mp, pg, burst ? MPOOL_DIRTY : 0) == 0,
+			      "mpool_put");
 		}
 		ops += 256;
 		t = now();
 	} while (t - t0 < secs);
-	double written = (double)pgouts * 1000.0 / (double)ops;
-	*us = (t - t0) * 1e6 / (double)ops;
-	if (mpool_close(mp) != 0)
-		die("mpool_close");
-	close(fd);
-	return written;
-}
-
-/* The first table: a cell per (maxcache, held). */
-static void pins_table(int fd, int runs, int ms)
-{
-	static const struct {
-		unsigned maxcache, held;
-	} cells[] = {{64, 0},	   {64, 32},	 {64, 63},    {64, 64},
-		     {64, 100},	   {64, 300},	 {1000, 0},   {1000, 900},
-		     {1000, 1000}, {1000, 1100}, {1000, 1250}};
-	printf("# mpool(3): get+put of an unpinned page while `held` pages "
-	       "stay pinned\n\n");
-	printf("%d runs of %d ms per cell, median; %u-page file of %u-byte "
-	       "pages, uniform over the pages not held (almost all misses)."
-	       "\n\n",
-	       runs, ms, NPAGES, PS);
-	printf("| maxcache | held | us per get+put (median) | min | max |\n");
-	printf("|---:|---:|---:|---:|---:|\n");
-	for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
-		double r[99];
-		for (int i = 0; i < runs; i++)
-			r[i] = run(fd, cells[c].maxcache, cells[c].held,
-				   ms / 1000.0);
-		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
-		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c].maxcache,
-		       cells[c].held, r[runs / 2], r[0], r[runs - 1]);
-		fflush(stdout);
-	}
-}
-
-/* The second table: a cell per (maxcache, burst). */
-static void bursts_table(int runs, int ms)
-{
-	static const struct {
-		unsigned maxcache, burst;
-	} bursts[] = {{4, 5}, {4, 6}, {4, 10}, {64, 65}, {64, 200}};
-	printf("\n# mpool(3): dirty puts of cached pages after a burst of "
-	       "mpool_new pins past maxcache\n\n");
-	printf("`burst` pages pinned at once from mpool_new, put dirty, "
-	       "synced; then dirty get+puts of maxcache / 2 cached pages. "
-	       "Pages written per 1000 puts must be 0 (the pool is back within "
-	       "maxcache); %d runs of %d ms, median.\n\n",
-	       runs, ms);
-	printf("| maxcache | burst | pages written per 1000 puts | us per "
-	       "get+put |\n");
-	printf("|---:|---:|---:|---:|\n");
-	for (size_t c = 0; c < sizeof(bursts) / sizeof(bursts[0]); c++) {
-		double w[99], u[99];
-		for (int i = 0; i < runs; i++)
-			w[i] = run_burst(bursts[c].maxcache, bursts[c].burst,
-					 ms / 1000.0, &u[i]);
-		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
-		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
-		printf("| %u | %u | %.1f | %.3f |\n", bursts[c].maxcache,
-		       bursts[c].burst, w[runs / 2], u[runs / 2]);
-		fflush(stdout);
-	}
+	*per_kput = (double)pgouts * 1000.0 / (double)ops;
+	for (unsigned i = 0; i < held && !burst; i++)
+		check(mpool_put(mp, pins[i], 0) == 0, "mpool_put (held)");
+	free(pins);
+	check(mpool_close(mp) == 0, "mpool_close");
+	return (t - t0) * 1e6 / (double)ops;
 }
 
 int main(int argc, char **argv)
 {
-	int runs = 5, ms = 300;
+	static const unsigned cells[][2] = {
+	    {64, 0},	  {64, 32},	{64, 63},    {64, 64},
+	    {64, 100},	  {64, 300},	{1000, 0},   {1000, 900},
+	    {1000, 1000}, {1000, 1100}, {1000, 1250}}; /* maxcache, held */
+	static const unsigned bursts[][2] = {
+	    {4, 5}, {4, 6}, {4, 10}, {64, 65}, {64, 200}}; /* maxcache, burst */
+	int runs = 5, ms = 300, fd;
+
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--runs") == 0)
 			runs = atoi(argv[i + 1]);
@@ -231,20 +162,46 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mpool_pins [--runs 1-99] [--ms MS]\n");
 		return 2;
 	}
-	char path[] = "/tmp/mpool_pins.XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp");
-	unlink(path);
-	unsigned char page[PS] = {0};
-	for (unsigned p = 0; p < NPAGES; p++) {
-		memcpy(page, &p, sizeof(p));
-		if (pwrite(fd, page, PS, (off_t)p * PS) != PS)
-			die("pwrite");
-	}
+	printf("# mpool(3): get+put of an unpinned page while `held` pages "
+	       "stay pinned\n\n%d runs of %d ms per cell, median; %u-page "
+	       "file of %u-byte pages (docs/benchmarks.md, \"mpool_pins\")."
+	       "\n\n| maxcache | held | us per get+put (median) | min | max "
+	       "|\n|---:|---:|---:|---:|---:|\n",
+	       runs, ms, NPAGES, PS);
+	fd = temp_file(NPAGES);
+	for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
+		double r[99];
+		double w;
 
-	pins_table(fd, runs, ms);
+		for (int i = 0; i < runs; i++)
+			r[i] = run(fd, cells[c][0], cells[c][1], 0, ms / 1000.0,
+				   &w);
+		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
+		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c][0],
+		       cells[c][1], r[runs / 2], r[0], r[runs - 1]);
+		fflush(stdout);
+	}
 	close(fd);
-	bursts_table(runs, ms);
+	printf("\n# mpool(3): dirty puts of cached pages after a burst of "
+	       "mpool_new pins past maxcache\n\n%d runs of %d ms, median; "
+	       "pages written per 1000 puts must be 0.\n\n| maxcache | burst "
+	       "| pages written per 1000 puts | us per get+put |\n"
+	       "|---:|---:|---:|---:|\n",
+	       runs, ms);
+	for (size_t c = 0; c < sizeof(bursts) / sizeof(bursts[0]); c++) {
+		double w[99], u[99];
+
+		for (int i = 0; i < runs; i++) {
+			fd = temp_file(0);
+			u[i] = run(fd, bursts[c][0], bursts[c][1], 1,
+				   ms / 1000.0, &w[i]);
+			close(fd);
+		}
+		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
+		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
+		printf("| %u | %u | %.1f | %.3f |\n", bursts[c][0],
+		       bursts[c][1], w[runs / 2], u[runs / 2]);
+		fflush(stdout);
+	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job (docs/benchmarks.md, "Running"): the demo, mpool_bench,
+# The main job (docs/benchmarks.md, "Running them"): the demo, mpool_bench,
 # the installed forms (forms.sh) and one thread's hits (hit_wall.sh); with
 # --full the whole matrix, then mpool_pins and mpool_bench_procs. Reports
 # in results/bench-<date>.{md,tsv,svg} (and -pins-, -procs-, -forms-).
@@ -11,14 +11,9 @@
 # BENCH_HITWALL=0 skip forms.sh, hit_wall.sh.
 set -euo pipefail
 
-full=0
-args=()
+full=0 args=()
 for a in "$@"; do
-	if [ "$a" = "--full" ]; then
-		full=1
-	else
-		args+=("$a")
-	fi
+	[ "$a" = --full ] && full=1 || args+=("$a")
 done
 if [ ${#args[@]} -eq 0 ] && [ $full -eq 0 ]; then
 	# shellcheck disable=SC2054 # the commas are the options' own
@@ -30,25 +25,21 @@ fi
 targets=(//bench:mpool_bench //examples:demo)
 [ $full -eq 0 ] || targets+=(//bench:mpool_pins //bench:mpool_bench_procs)
 bench_build "${targets[@]}"
-
 "$bin/examples/demo"
 
 mkdir -p results
 stamp="$(date +%Y%m%d-%H%M%S)"
-out="results/bench-$stamp"
-"$bin/bench/mpool_bench" "${args[@]}" --data "$out.tsv" |
-	tee "$out.md"
-bash bench/plot.sh "$out.tsv" "$out.svg"
-
+# plot NAME CMD...: CMD's report to results/NAME.md, its table drawn
+plot() {
+	local out=results/$1
+	"${@:2}" --data "$out.tsv" | tee "$out.md"
+	bash bench/plot.sh "$out.tsv" "$out.svg"
+}
+plot "bench-$stamp" "$bin/bench/mpool_bench" "${args[@]}"
+out=results/bench-$stamp
 if [ "${BENCH_FORMS:-1}" != 0 ]; then
-	if [ -n "${BENCH_FORMS_ARGS:-}" ]; then
-		# shellcheck disable=SC2206 # word splitting of the options is wanted
-		forms_args=($BENCH_FORMS_ARGS)
-	elif [ $full -eq 1 ]; then
-		forms_args=(--runs 7)
-	else
-		forms_args=(--runs 5)
-	fi
+	# shellcheck disable=SC2206 # word splitting of the options is wanted
+	forms_args=(${BENCH_FORMS_ARGS:---runs $((full ? 7 : 5))})
 	echo | tee -a "$out.md"
 	bash bench/forms.sh "${forms_args[@]}" \
 		--data "results/bench-forms-$stamp.tsv" | tee -a "$out.md"
@@ -62,10 +53,6 @@ echo "report: $out.md, picture: $out.svg" >&2
 
 "$bin/bench/mpool_pins" --runs 3 --ms 250 | tee "results/bench-pins-$stamp.md"
 echo "report: results/bench-pins-$stamp.md" >&2
-
-out="results/bench-procs-$stamp"
 # shellcheck disable=SC2086 # word splitting of the options is wanted
-"$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-} --data "$out.tsv" |
-	tee "$out.md"
-bash bench/plot.sh "$out.tsv" "$out.svg"
-echo "report: $out.md, picture: $out.svg" >&2
+plot "bench-procs-$stamp" "$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-}
+echo "report: results/bench-procs-$stamp.md, picture: results/bench-procs-$stamp.svg" >&2
