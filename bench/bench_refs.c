@@ -139,7 +139,7 @@ static int ref_close(bench_pool *bp)
 
 /* A pool of `cache_bytes` of frames (touched, so that the timed period
  * takes no page faults) on the file `path` of whole pages, at most 2^28
- * (eight times as many buckets fit a uint32_t): 0 or an errno. */
+ * (a uint32_t counts the buckets with room to spare): 0 or an errno. */
 static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 		    bench_pool **out, off_t *size)
 {
@@ -200,8 +200,8 @@ static int bare_load(bench_pool *bp)
 	if ((bp->desc = huge_alloc(dbytes)) == NULL)
 		return ENOMEM;
 	memset(bp->desc, 0, dbytes);
-	/* lfmpool's count: a bucket per 512 bytes of pool (region.c). */
-	for (bp->shift = 64; nbuckets < 8 * bp->nframes; nbuckets <<= 1)
+	/* lfmpool's count: two buckets a 4 KiB frame (region.c). */
+	for (bp->shift = 64; nbuckets < 2 * bp->nframes; nbuckets <<= 1)
 		bp->shift--;
 	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
 	    NULL)

@@ -32,7 +32,7 @@ struct opts {
 	uint32_t pages, hot;
 	uint64_t ops, seed;
 	int native; /* lfmpool_get/lfmpool_put (lfmpool.h), not memp_* */
-	int bare;   /* the bare probe (bench_bare.c): the floor */
+	int bare;   /* the bare probe (bench_refs.c): the floor */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -140,7 +140,7 @@ static struct rng loop_rng(uint64_t seed)
 #define BARE_PUT(h, page)	 bench_bare_sys.put(h, page, 0)
 HIT_LOOP(hit_loop, DB_MPOOLFILE *, MEMP_GET, MEMP_PUT)
 HIT_LOOP(hit_loop_native, lfmpool_file *, NATIVE_GET, NATIVE_PUT)
-/* The bare probe (bench_bare.c): the least any pool can do per hit, the
+/* The bare probe (bench_refs.c): the least any pool can do per hit, the
  * floor the others are measured against. */
 HIT_LOOP(hit_loop_bare, bench_pool *, BARE_GET, BARE_PUT)
 
