@@ -13,6 +13,7 @@ static int map_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 		   void **pagep)
 {
 	uint64_t pgno = *pgnoaddr;
+	*pagep = NULL; /* what a failed get leaves, as lfm__buf_get's */
 	if (flags & LFM_GET_NEW)
 		return EINVAL; /* read-only */
 	if (flags & LFM_GET_LAST)
@@ -44,7 +45,6 @@ static int in_map(struct lfm__fh *mpf, const void *p)
 int lfm__get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long flags,
 	     void **pagep)
 {
-	*pagep = NULL; /* what a failed get leaves (getput.c) */
 	/* A mapped file that someone has since opened for writing is read
 	 * through the cache: its newest pages may be there. */
 	if (mpf->map != NULL &&
