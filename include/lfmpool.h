@@ -167,7 +167,8 @@ LFM_EXPORT int lfmpool__put_slow(lfmpool_file *file, void *page);
  * page's address names. Anything else is the library's.
  */
 struct lfmpool__entry {
-	uint64_t word; /* count 0..15, REF 16, frame index + 1 32..63 */
+	uint64_t word; /* count 0..15, REF 16, frame index + 1 32..63; bits
+			* 17..31 are the library's (hits), kept as they are */
 	uint64_t tag;  /* (file slot + 1) << 32 | page number */
 };
 struct lfmpool__bucket {

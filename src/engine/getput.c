@@ -274,7 +274,9 @@ static int get_page(struct lfm__fh *mpf, uint64_t pgno, enum lfm__fill how,
 		}
 		switch (r) {
 		case LFM_PIN_OK:
-			lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
+			/* A pin through the entry counted itself (uses). */
+			if (c != LFM_TC_HIT)
+				lfm__stat_add(t, rh, slot, LFM_ST_HIT, 1);
 			*pagep = lfm__frame_page(rh, f);
 			return 0;
 		case LFM_PIN_BUSY: {

@@ -111,13 +111,16 @@ static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	if (e->tag != tag || lfm__tc_frame(w) != idx + 1)
 		return walk_found(mpf, pgnoaddr, pagep, tag, e, f, examined);
-	/* The page's entry after all (it is not its chain's first). */
+	/* The page's entry after all (it is not its chain's first); the
+	 * pin counts the hit (tcache.h, uses: full ones carry into the
+	 * frame field, and the general path harvests them). */
+	uint64_t n = w + LFM_TC_PIN_USE;
 	if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX ||
+	    lfm__tc_frame(n) != idx + 1 ||
 	    !atomic_compare_exchange_strong_explicit(
-		&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
-		memory_order_acquire, memory_order_relaxed))
+		&e->word, &w, n | LFM_TC_REF, memory_order_acquire,
+		memory_order_relaxed))
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
-	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
 	*pagep = page_of(
 	    mpf, atomic_load_explicit(mpf->shiftp, memory_order_relaxed), idx);
 	return 0;
@@ -159,17 +162,20 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 	*pagep = page;
 	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
-	if (__builtin_expect(e->tag != tag || lfm__tc_frame(w) != head ||
-				 head == 0 || (uint16_t)w == LFM_TC_COUNT_MAX ||
-				 shift == 0,
+	/* The pin counts the hit in the same word (tcache.h, uses): the
+	 * new word's frame is checked, so that uses at their top, which
+	 * carry into it, go the long way and are harvested there. */
+	uint64_t n = w + LFM_TC_PIN_USE;
+	if (__builtin_expect(shift == 0 || head == 0 || e->tag != tag ||
+				 lfm__tc_frame(n) != head ||
+				 (uint16_t)w == LFM_TC_COUNT_MAX,
 			     0))
 		return walk_get(mpf, pgnoaddr, pagep, tag, head);
 	/* Acquire pairs with a foreign putter's release. */
 	if (!atomic_compare_exchange_strong_explicit(
-		&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
-		memory_order_acquire, memory_order_relaxed))
+		&e->word, &w, n | LFM_TC_REF, memory_order_acquire,
+		memory_order_relaxed))
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
-	bump(&owner_stats(t, mpf)[LFM_ST_HIT], 1);
 	return 0;
 }
 

@@ -35,18 +35,20 @@ int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
 		return ENOMEM;
 	}
 	char *name = (char *)(st + nf);
+	uint64_t *live = lfm__stat_live_hits(rh);
 	size_t k = 0;
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		if (mp->pfiles[i].nopen == 0)
 			continue;
 		struct lfm__fstat *e = &st[k++];
-		lfm__stat_file(rh, i, e);
+		lfm__stat_file(rh, i, live, e);
 		size_t len = strlen(files[i].path) + 1;
 		memcpy(name, files[i].path, len);
 		e->file_name = name;
 		name += len;
 	}
 	lfm__pmutex_unlock_ranked(&mp->lock);
+	free(live);
 	*out = st;
 	*n = nf;
 	return 0;

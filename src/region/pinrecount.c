@@ -74,11 +74,14 @@ static uint32_t count_entries(struct lfm__region_hdr *rh, uint32_t idx,
 		}
 		/* A live owner or thief empties an entry only under its log
 		 * entry for the frame, which we hold; REF may still change. */
-		while (lfm__tc_frame(w) == idx + 1 &&
-		       !atomic_compare_exchange_weak_explicit(
-			   &e->word, &w, 0, memory_order_acq_rel,
-			   memory_order_acquire))
-			;
+		while (lfm__tc_frame(w) == idx + 1)
+			if (atomic_compare_exchange_weak_explicit(
+				&e->word, &w, 0, memory_order_acq_rel,
+				memory_order_acquire)) {
+				/* The dead's hits: counted, as a thief's. */
+				lfm__tcache_harvest(rh, NULL, w);
+				break;
+			}
 	}
 	return live;
 }

@@ -49,7 +49,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 10u
+#define LFM_REGION_VERSION 11u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -500,11 +500,18 @@ struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
 
 /* A thread cache ("handle", tcache.h) as the region lays it out. */
 /* An entry word (tcache.h): count in bits 0..15, so that a pin and a
- * put add and subtract a small constant; REF bit 16; frame index + 1 in
- * bits 32..63. */
-#define LFM_TC_COUNT_ONE   1ull
-#define LFM_TC_COUNT_MAX   0xffffu
-#define LFM_TC_REF	   (1ull << 16)
+ * put add and subtract a small constant; REF bit 16; uses (hits not yet
+ * added to a counter) in bits 17..31, below the frame so that the add
+ * after their last carries into it; frame index + 1 in bits 32..63. */
+#define LFM_TC_COUNT_ONE 1ull
+#define LFM_TC_COUNT_MAX 0xffffu
+#define LFM_TC_REF	 (1ull << 16)
+#define LFM_TC_USE_SHIFT 17
+#define LFM_TC_USE_ONE	 (1ull << LFM_TC_USE_SHIFT)
+#define LFM_TC_USE_MAX	 0x7fffu
+#define LFM_TC_USE_MASK	 ((uint64_t)LFM_TC_USE_MAX << LFM_TC_USE_SHIFT)
+/* An owner's pin through its entry: one more pin, one more use. */
+#define LFM_TC_PIN_USE	   (LFM_TC_COUNT_ONE + LFM_TC_USE_ONE)
 #define LFM_TC_FRAME_SHIFT 32
 #define LFM_TC_MAX_ENTRIES 65536
 #define LFM_TC_MIN_ENTRIES 4 /* DB_ENV.mp_tcache_size of at least 64 bytes */

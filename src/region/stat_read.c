@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "tcache.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Handles ever claimed, never more than the region has (a damaged region
@@ -30,6 +31,54 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot, int counter)
 			counter,
 		    memory_order_relaxed);
 	return n;
+}
+
+/* Hits the live entry words hold (tcache.h, uses), added to
+ * per_slot[the file of each one's frame] (nfiles_max of them), or, with
+ * per_slot NULL, those of file `slot` returned. Every handle ever claimed
+ * is read: a dead process's entries hold hits until its recovery. */
+static uint64_t live_hits(struct lfm__region_hdr *rh, uint64_t *per_slot,
+			  uint32_t slot)
+{
+	struct lfm__frame *fr = lfm__frames(rh);
+	uint64_t n = 0;
+	uint32_t hi = hiwater(rh);
+	for (uint32_t i = 0; i < hi; i++) {
+		struct lfm__tc_entry *e =
+		    lfm__tc_entries(lfm__handle_at(rh, i));
+		for (uint32_t k = 0; k < rh->tc_entries; k++) {
+			uint64_t w = atomic_load_explicit(&e[k].word,
+							  memory_order_relaxed);
+			uint32_t uses = lfm__tc_uses(w), fi = lfm__tc_frame(w);
+			if (uses == 0 || fi == 0 || fi > rh->nframes_max)
+				continue;
+			uint64_t tag = atomic_load_explicit(
+			    &fr[fi - 1].tag, memory_order_relaxed);
+			uint32_t s = lfm__tag_slot(tag);
+			if (tag == 0 || s >= rh->nfiles_max)
+				continue;
+			if (per_slot != NULL)
+				per_slot[s] += uses;
+			else if (s == slot)
+				n += uses;
+		}
+	}
+	return n;
+}
+
+uint64_t *lfm__stat_live_hits(struct lfm__region_hdr *rh)
+{
+	uint64_t *per_slot = calloc(rh->nfiles_max, sizeof(*per_slot));
+	if (per_slot != NULL)
+		live_hits(rh, per_slot, 0);
+	return per_slot;
+}
+
+/* File `slot`'s live hits: from `live` (lfm__stat_live_hits), else read. */
+static uint64_t live_of(struct lfm__region_hdr *rh, const uint64_t *live,
+			uint32_t slot)
+{
+	return live != NULL ? live[slot] : live_hits(rh, NULL, slot);
 }
 
 /* A SUM line's count for one file. */
@@ -110,6 +159,7 @@ static uint64_t header_stat(struct lfm__region_hdr *rh, int which)
 void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 {
 	struct lfm__file *files = lfm__files(rh);
+	uint64_t *live = lfm__stat_live_hits(rh);
 	memset(g, 0, sizeof(*g));
 	g->st_cachesize = rh->cache_bytes;
 	g->st_hash_buckets = rh->nbuckets;
@@ -130,7 +180,9 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 		g->st_hash_examined += walkhit;
 		if (walkhit != 0 && g->st_hash_longest == 0)
 			g->st_hash_longest = 1;
+		g->st_cache_hit += live_of(rh, live, i);
 	}
+	free(live);
 	/* The header's own (HDR lines), once for the pool. */
 #define HDR(f, c, k, s, n, t)                                                  \
 	LFM__IF_POOL_##s(IF_HDR_##k(g->st_##f = header_stat(rh, LFM_STAT_##f);))
@@ -155,7 +207,7 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 }
 
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
-		    struct lfm__fstat *e)
+		    const uint64_t *live, struct lfm__fstat *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->st_pagesize = lfm__files(rh)[slot].pagesize;
@@ -164,6 +216,7 @@ void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
 	LFM_STATS(SET)
 #undef SET
 	e->st_cache_hit += sum(rh, slot, LFM_ST_WALKHIT);
+	e->st_cache_hit += live_of(rh, live, slot);
 }
 
 /* The entry for buffer size b in out[0..*n), kept sorted; added if there

@@ -7,7 +7,10 @@
  * stripes (struct lfm__file.stats) and in every thread cache's handle
  * (tcache.h, lfm__handle_stats); a count is the sum of all of them,
  * minus the file's baseline (stat_base: the sum when its slot was last
- * given to a file, since handles outlive files). These functions only
+ * given to a file, since handles outlive files). Hits through thread
+ * caches are counted in their entries' words until harvested (tcache.h):
+ * a file's hits add what its live entries hold (none when its slot is
+ * given: no frame holds a page of a free slot). These functions only
  * load (relaxed or acquire), so a read-only mapping of a shared region
  * will do: counts read from the region are clamped to its geometry, so
  * that a damaged region never sends a loop past an array.
@@ -27,7 +30,14 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot,
  * `slot`'s (all but file_name). */
 void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g);
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
-		    struct lfm__fstat *e);
+		    const uint64_t *live, struct lfm__fstat *e);
+
+/* The hits live thread-cache entries hold, per file slot (nfiles_max of
+ * them; free() it), for lfm__stat_file's `live`: one pass over the
+ * caches for all files. NULL when out of memory: then each
+ * lfm__stat_file reads the caches itself. Costs a read of every entry of
+ * every handle ever claimed. */
+uint64_t *lfm__stat_live_hits(struct lfm__region_hdr *rh);
 
 /* The frames of one buffer size (a page size rounded up to 64 bytes:
  * pools mixing page sizes carve each size its own frames, region.h). */

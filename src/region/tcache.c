@@ -26,6 +26,39 @@ static inline void log_unlock(_Atomic uint16_t *e, uint32_t count)
 		lfm__pinlog_unlock(e, count);
 }
 
+/* Adds n hits of file `slot` to owner h's counter (tcache.h: only the
+ * owner writes its handle's counters, so a plain add). */
+static void owner_hits(struct lfm__region_hdr *rh, struct lfm__handle *h,
+		       uint32_t slot, uint64_t n)
+{
+	_Atomic uint64_t *c = lfm__handle_stats(rh, h, slot) + LFM_ST_HIT;
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+void lfm__tcache_harvest(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			 uint64_t w)
+{
+	uint32_t uses = lfm__tc_uses(w);
+	if (uses == 0)
+		return;
+	uint32_t fi = lfm__tc_frame(w);
+	uint64_t tag = atomic_load_explicit(&lfm__frames(rh)[fi - 1].tag,
+					    memory_order_relaxed);
+	LFM_ASSERT(tag != 0); /* the word's SLOTREF keeps it */
+	uint32_t slot = lfm__tag_slot(tag);
+	if (tag == 0 || slot >= rh->nfiles_max)
+		return;
+	if (h != NULL)
+		owner_hits(rh, h, slot, uses);
+	else
+		atomic_fetch_add_explicit(&lfm__files(rh)[slot]
+					       .stats[fi % LFM_STAT_STRIPES]
+					       .c[LFM_ST_HIT],
+					  uses, memory_order_relaxed);
+}
+
 int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 		      uint32_t proc)
 {
@@ -68,7 +101,8 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
  * drop it from either place; what it took from the entry meanwhile comes
  * off DIRECT again after. Returns -1, with nothing changed, if DIRECT has
  * no room for the count. */
-static int entry_to_direct(struct lfm__frame *f, _Atomic uint64_t *word,
+static int entry_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			   struct lfm__frame *f, _Atomic uint64_t *word,
 			   uint64_t w, _Atomic uint16_t *log)
 {
 	const uint32_t fi = lfm__tc_frame(w), c = lfm__tc_count(w);
@@ -99,6 +133,7 @@ static int entry_to_direct(struct lfm__frame *f, _Atomic uint64_t *word,
 			word, &w, 0, memory_order_acq_rel,
 			memory_order_acquire)) {
 			emptied = 1;
+			lfm__tcache_harvest(rh, h, w);
 			break;
 		}
 	LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
@@ -140,7 +175,7 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		if (w == 0)
 			continue;
 		uint32_t fi = lfm__tc_frame(w);
-		if (entry_to_direct(&frames[fi - 1], &e[i].word, w,
+		if (entry_to_direct(rh, h, &frames[fi - 1], &e[i].word, w,
 				    log_entry(pinlog, fi)) != 0)
 			rc = -1; /* keep the handle with what it holds */
 	}
@@ -168,20 +203,22 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		w = atomic_exchange_explicit(&e[i].word, 0,
 					     memory_order_acq_rel);
 		LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
-		if (w != 0)
+		if (w != 0) {
+			lfm__tcache_harvest(rh, h, w);
 			atomic_fetch_sub_explicit(
 			    &frames[lfm__tc_frame(w) - 1].state,
 			    LFM_F_SLOTREF_ONE, memory_order_release);
+		}
 		log_unlock(log, logged);
 	}
 	atomic_store_explicit(&h->proc, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->owner, 0, memory_order_release);
 }
 
-int lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+int lfm__tcache_get(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    const struct lfm__frame *f, uint64_t tag)
 {
-	uint32_t fi = lfm__frame_idx((struct lfm__region_hdr *)rh, f) + 1;
+	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	struct lfm__tc_entry *e = lfm__tc_entry(rh, h, fi - 1);
 	/* Another page's entry: f no longer holds `tag` (an entry naming f
 	 * would carry f's tag), or the entry is another frame's. */
@@ -195,12 +232,21 @@ int lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
 			return LFM_TC_ABSENT; /* the page moved to that frame */
 		if (lfm__tc_count(w) >= LFM_TC_COUNT_MAX)
 			return LFM_TC_FULL;
+		/* Uses at their top (the fast path sent this hit here): they
+		 * and this hit go to the owner's counter, the word keeps 0. */
+		int full = lfm__tc_uses(w) == LFM_TC_USE_MAX;
+		uint64_t n = full ? (w & ~LFM_TC_USE_MASK) + LFM_TC_COUNT_ONE
+				  : w + LFM_TC_PIN_USE;
 		/* Acquire pairs with the release of a foreign putter that
 		 * decremented the count. */
 		if (atomic_compare_exchange_weak_explicit(
-			&e->word, &w, (w + LFM_TC_COUNT_ONE) | LFM_TC_REF,
-			memory_order_acquire, memory_order_relaxed))
+			&e->word, &w, n | LFM_TC_REF, memory_order_acquire,
+			memory_order_relaxed)) {
+			if (full)
+				owner_hits(rh, h, lfm__tag_slot(tag),
+					   LFM_TC_USE_MAX + 1u);
 			return LFM_TC_HIT;
+		}
 	}
 }
 
@@ -231,6 +277,7 @@ void lfm__tcache_note(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    memory_order_relaxed);
 		if (took) {
 			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
+			lfm__tcache_harvest(rh, h, w);
 			lfm__frame_unpin(&lfm__frames(rh)[lfm__tc_frame(w) - 1],
 					 LFM_F_SLOTREF_ONE, 0, 0);
 		}
@@ -295,6 +342,7 @@ int lfm__tcache_put(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			continue;
 		if (empties) {
 			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
+			lfm__tcache_harvest(rh, h, w);
 			lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, clear);
 		}
 		rc = 0;
@@ -312,18 +360,27 @@ int lfm__tcache_to_direct(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	if (lfm__tc_frame(w) != fi || lfm__tc_count(w) != 1)
 		return -1;
-	return entry_to_direct(f, &e->word, w, log);
+	return entry_to_direct(rh, h, f, &e->word, w, log);
 }
+
+/* What a visit of other threads' entries carries: the region, the
+ * frame bits a foreign put applies, and what the visits found. */
+struct visit {
+	struct lfm__region_hdr *rh;
+	uint32_t set, clear;
+	uint32_t count; /* entries stolen, pins dropped */
+	int ref;	/* an entry had REF (lfm__tcache_age) */
+};
 
 /* Visits, in every claimed handle, the entry of frame f if it names f.
  * `visit` gets the entry word and its value as loaded; a non-zero return
  * stops the walk and is returned. Used by foreign putters and thieves,
  * who only ever see other threads' handles through here. */
 typedef int (*entry_visit)(struct lfm__frame *f, _Atomic uint64_t *word,
-			   uint64_t w, uint32_t *count);
+			   uint64_t w, struct visit *v);
 
 static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  entry_visit visit, uint32_t *count, uint32_t proc)
+			  entry_visit visit, struct visit *v, uint32_t proc)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	uint32_t hi =
@@ -343,7 +400,7 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		    atomic_load_explicit(&e->word, memory_order_acquire);
 		if (lfm__tc_frame(w) != fi)
 			continue;
-		int r = visit(f, &e->word, w, count);
+		int r = visit(f, &e->word, w, v);
 		if (r != 0)
 			return r;
 		LFM_TEST_POINT(LFM_TEST_SCAN_PASSED, i);
@@ -352,16 +409,16 @@ static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
 }
 
 /* HELD(c) -> HELD(c-1); release: the user's page writes go with it.
- * bits = {set, clear}: applied to the frame first, while the pin still
- * holds it, and only if there is a pin to drop. */
+ * v's set and clear bits are applied to the frame first, while the pin
+ * still holds it, and only if there is a pin to drop. */
 static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
-			uint64_t w, uint32_t *bits)
+			uint64_t w, struct visit *v)
 {
 	uint32_t fi = lfm__tc_frame(w);
 	int applied = 0;
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (!applied) {
-			lfm__frame_apply_bits(f, bits[0], bits[1]);
+			lfm__frame_apply_bits(f, v->set, v->clear);
 			applied = 1;
 		}
 		if (atomic_compare_exchange_weak_explicit(
@@ -372,11 +429,12 @@ static int drop_one_pin(struct lfm__frame *f, _Atomic uint64_t *word,
 	return 0;
 }
 
-/* CACHED -> empty, then the entry's SLOTREF goes (rule 8). Retried while
- * the entry still names f unpinned: its owner setting REF, or a sweep
- * clearing it, changes the word without making it HELD. */
+/* CACHED -> empty, its uses counted, then the entry's SLOTREF goes
+ * (rule 8). Retried while the entry still names f unpinned: its owner
+ * setting REF, or a sweep clearing it, changes the word without making it
+ * HELD. */
 static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
-			uint64_t w, uint32_t *count)
+			uint64_t w, struct visit *v)
 {
 	uint32_t fi = lfm__tc_frame(w);
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) == 0) {
@@ -384,25 +442,29 @@ static int steal_cached(struct lfm__frame *f, _Atomic uint64_t *word,
 			word, &w, 0, memory_order_acquire,
 			memory_order_relaxed)) {
 			LFM_CRASH_POINT(LFM_CRASH_ENTRY_EMPTIED);
+			lfm__tcache_harvest(v->rh, NULL, w);
 			lfm__frame_unpin(f, LFM_F_SLOTREF_ONE, 0, 0);
-			(*count)++;
+			v->count++;
 			break;
 		}
 	}
 	return 0;
 }
 
-/* HELD(c) -> CACHED: the pins go, the entry (and its SLOTREF) stays. */
+/* HELD(c) -> CACHED: the pins go, the entry (its SLOTREF, REF and uses)
+ * stays. */
 static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
-			 uint64_t w, uint32_t *count)
+			 uint64_t w, struct visit *v)
 {
 	(void)f;
 	uint32_t fi = lfm__tc_frame(w);
 	while (lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0) {
 		if (atomic_compare_exchange_weak_explicit(
-			word, &w, lfm__tc_word(fi, 0) | (w & LFM_TC_REF),
+			word, &w,
+			lfm__tc_word(fi, 0) |
+			    (w & (LFM_TC_REF | LFM_TC_USE_MASK)),
 			memory_order_release, memory_order_relaxed)) {
-			*count += lfm__tc_count(w);
+			v->count += lfm__tc_count(w);
 			break;
 		}
 	}
@@ -412,73 +474,71 @@ static int drop_all_pins(struct lfm__frame *f, _Atomic uint64_t *word,
 uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			       uint32_t proc)
 {
-	uint32_t dropped = 0;
-	for_entries_of(rh, f, drop_all_pins, &dropped, proc);
-	return dropped;
+	struct visit v = {.rh = rh};
+	for_entries_of(rh, f, drop_all_pins, &v, proc);
+	return v.count;
 }
 
 static int is_held(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
-		   uint32_t *count)
+		   struct visit *v)
 {
-	(void)f, (void)word, (void)count;
+	(void)f, (void)word, (void)v;
 	return lfm__tc_count(w) > 0;
 }
 
 int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		     uint32_t proc)
 {
-	return for_entries_of(rh, f, is_held, NULL, proc);
+	struct visit v = {.rh = rh};
+	return for_entries_of(rh, f, is_held, &v, proc);
 }
 
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint32_t proc, uint32_t set, uint32_t clear)
 {
-	uint32_t bits[2] = {set, clear};
-	return for_entries_of(rh, f, drop_one_pin, bits, proc) ? 0 : -1;
+	struct visit v = {.rh = rh, .set = set, .clear = clear};
+	return for_entries_of(rh, f, drop_one_pin, &v, proc) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			   _Atomic uint16_t *plog)
 {
-	uint32_t stolen = 0;
+	struct visit v = {.rh = rh};
 	/* A thief's own entry for the frame, whoever's entries it empties
 	 * (pinlog.h, P1): its death between an entry and its SLOTREF is
 	 * then seen. */
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, steal_cached, &stolen, 0);
+	for_entries_of(rh, f, steal_cached, &v, 0);
 	log_unlock(log, logged);
-	return stolen;
+	return v.count;
 }
-
-/* Counts of lfm__tcache_age's visit: entries stolen, and REF found. */
-#define AGE_REF (1u << 16)
 
 /* CACHED with REF -> CACHED (another turn); CACHED -> empty. Relaxed
  * clear: REF orders nothing, and a lost clear only delays eviction. A
  * HELD entry's REF stays: the frame is not evicted while it is held. */
 static int age_cached(struct lfm__frame *f, _Atomic uint64_t *word, uint64_t w,
-		      uint32_t *count)
+		      struct visit *v)
 {
 	if (w & LFM_TC_REF) {
-		*count |= AGE_REF;
+		v->ref = 1;
 		if (lfm__tc_count(w) == 0)
 			atomic_compare_exchange_strong_explicit(
 			    word, &w, w & ~LFM_TC_REF, memory_order_relaxed,
 			    memory_order_relaxed);
 		return 0;
 	}
-	return steal_cached(f, word, w, count);
+	return steal_cached(f, word, w, v);
 }
 
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			 int *referenced, _Atomic uint16_t *plog)
 {
-	uint32_t n = 0;
+	struct visit v = {.rh = rh};
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, age_cached, &n, 0);
+	for_entries_of(rh, f, age_cached, &v, 0);
 	log_unlock(log, logged);
-	*referenced = (n & AGE_REF) != 0;
-	return n & (AGE_REF - 1);
+	*referenced = v.ref;
+	return v.count;
 }

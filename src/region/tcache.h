@@ -14,6 +14,8 @@
  *   word bits  0..15  count             user pins held through this entry
  *   word bit  16      REF               the owner pinned through the entry
  *                                       since CLOCK last passed the frame
+ *   word bits 17..31  uses              the owner's pins through the entry
+ *                                       not yet added to a hit counter
  *   word bits 32..63  frame index + 1   (0: no reference)
  *   tag               which page (owner-only, plain)
  *
@@ -63,6 +65,22 @@
  * After the entries, each handle carries its owner's statistics counters,
  * per file slot: the owner adds with a relaxed load and store (no locked
  * instruction; only the owner writes them), memp_stat reads them relaxed.
+ *
+ * Hits through an entry are counted in the pin's own CAS (uses), not in
+ * a counter of their own: the hit path then stores nothing but the word.
+ * Uses belong to the file of the frame's page, which cannot change while
+ * the word names the frame (SLOTREF). They move to a counter (harvest)
+ * whenever a word is emptied, before its SLOTREF goes: by the owner into
+ * its handle's counters, by anyone else (thieves, recovery) into the
+ * file's striped ones; and by the owner when they are full. A use past
+ * the 15 bits' top carries into the frame field, so that the fast path's
+ * one compare of the frame (the new word's against the frame looked up)
+ * sends it to the general path, which harvests. (That carry cannot make
+ * the word name the frame looked up: an entry names only frames whose
+ * index is its own modulo tc_entries >= 4.) memp_stat adds what the live
+ * words hold (stat_read.c); a change that empties a word and the harvest
+ * after it are not atomic together, so a concurrent memp_stat may miss
+ * those uses for that moment, as it may any counter's latest adds.
  */
 #ifndef LFM_TCACHE_H
 #define LFM_TCACHE_H
@@ -103,6 +121,12 @@ static inline uint32_t lfm__tc_count(uint64_t w)
 	return (uint32_t)w & LFM_TC_COUNT_MAX;
 }
 
+/* An entry word's uses not yet counted. */
+static inline uint32_t lfm__tc_uses(uint64_t w)
+{
+	return (uint32_t)(w >> LFM_TC_USE_SHIFT) & LFM_TC_USE_MAX;
+}
+
 /* The word of an entry naming frame index + 1 `fi`, with `count` pins. */
 static inline uint64_t lfm__tc_word(uint32_t fi, uint32_t count)
 {
@@ -136,7 +160,8 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			  _Atomic uint16_t *plog);
 
 /* Owner: pins frame f, expected to hold `tag`, through its entry if the
- * entry references it. Returns LFM_TC_HIT (pinned), or LFM_TC_ABSENT (the
+ * entry references it, counting the hit (uses). Returns LFM_TC_HIT
+ * (pinned and counted), or LFM_TC_ABSENT (the
  * caller pins directly, then lfm__tcache_note), LFM_TC_GHOST (no entry,
  * but a ghost: the caller should pin with lfm__tcache_insert) or
  * LFM_TC_FULL (the entry's count is at its maximum: pin directly). */
@@ -144,7 +169,7 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 #define LFM_TC_ABSENT (-1)
 #define LFM_TC_GHOST  (-2)
 #define LFM_TC_FULL   (-3)
-int lfm__tcache_get(const struct lfm__region_hdr *rh, struct lfm__handle *h,
+int lfm__tcache_get(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		    const struct lfm__frame *f, uint64_t tag);
 
 /* Owner: after LFM_TC_ABSENT and a direct pin of f for `tag`, remembers
@@ -205,6 +230,13 @@ uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
  * had REF. */
 uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			 int *referenced, _Atomic uint16_t *plog);
+
+/* Moves the uses of word w, which the caller just emptied, to a hit
+ * counter of the file of its frame's page: owner h's, or the file's
+ * stripes for anyone else (h NULL). Called before the word's SLOTREF
+ * goes, which keeps the frame's tag the page's. */
+void lfm__tcache_harvest(struct lfm__region_hdr *rh, struct lfm__handle *h,
+			 uint64_t w);
 
 /* The owner's statistics counters for file `slot`. */
 static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,

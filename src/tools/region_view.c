@@ -242,6 +242,7 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		       struct rview_sample *out)
 {
 	struct lfm__file *files = lfm__files(rh);
+	uint64_t *live = lfm__stat_live_hits(rh);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		if (atomic_load_explicit(&files[i].state,
 					 memory_order_acquire) !=
@@ -249,7 +250,7 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 			continue;
 		struct rview_file *f = &out->files[out->nfiles++];
 		struct lfm__fstat e;
-		lfm__stat_file(rh, i, &e);
+		lfm__stat_file(rh, i, live, &e);
 		f->slot = i;
 		/* Written under files_lock before `state` was set: a bounded
 		 * copy, terminated whatever it holds. */
@@ -264,6 +265,7 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		LFM_STATS(FILE_SET)
 #undef FILE_SET
 	}
+	free(live);
 }
 
 static void read_sizes(struct lfm__region_hdr *rh, struct rview_sample *out)

@@ -361,6 +361,51 @@ TEST_F(HitTest, StatsCountEveryResidentGetAsExactlyOneHit) {
   EXPECT_EQ(memp_fclose(fb), 0);
 }
 
+// Hits through a thread's cache entry are counted in the entry itself and
+// moved to counters when it fills (every 32768), when the entry is emptied
+// and when the thread's cache is given back: memp_stat counts each hit once
+// at every point, whichever of those happened. A Runner thread, whose
+// cache goes when the Runner is destroyed, makes 3 * 32768 + 5 hits on one
+// page (its entry fills three times), then one on each of pages 10-19.
+TEST_F(HitTest, StatsCountEntryHitsOnceWhereverTheyAreHeld) {
+  constexpr unsigned long kHits = 3 * 32768 + 5;
+  for (db_pgno_t p : {7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}) {
+    void *page = Get(p);  // resident: the counts below are hits only
+    ASSERT_NE(page, nullptr);
+    ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+  }
+  DB_MPOOL_STAT s0 = Stat(mp_);
+  DB_MPOOL_FSTAT f0 = FStatBySuffix(mp_, "/f.db");
+  {
+    Runner r;
+    r.Do([&] {
+      Warm(7);  // two hits: a first use, then the entry's making
+      for (unsigned long i = 0; i < kHits; i++) {
+        db_pgno_t pg = 7;
+        void *page = nullptr;
+        ASSERT_EQ(memp_fget(mpf_, &pg, 0, &page), 0);
+        ASSERT_EQ(static_cast<uint8_t *>(page)[5], PatternByte(7, 5));
+        ASSERT_EQ(memp_fput(mpf_, page, 0), 0);
+      }
+    });
+    DB_MPOOL_STAT s1 = Stat(mp_);
+    EXPECT_EQ(s1.st_cache_hit - s0.st_cache_hit, kHits + 2);
+    EXPECT_EQ(FStatBySuffix(mp_, "/f.db").st_cache_hit - f0.st_cache_hit,
+              kHits + 2);
+    EXPECT_EQ(s1.st_cache_miss, s0.st_cache_miss);
+    r.Do([&] {
+      for (db_pgno_t p = 10; p < 20; p++) Warm(p);
+    });
+    EXPECT_EQ(Stat(mp_).st_cache_hit - s0.st_cache_hit, kHits + 2 + 20);
+  }
+  // The thread is gone, its cache given back: the same counts.
+  DB_MPOOL_STAT s2 = Stat(mp_);
+  EXPECT_EQ(s2.st_cache_hit - s0.st_cache_hit, kHits + 2 + 20);
+  EXPECT_EQ(FStatBySuffix(mp_, "/f.db").st_cache_hit - f0.st_cache_hit,
+            kHits + 2 + 20);
+  EXPECT_EQ(s2.st_cache_miss, s0.st_cache_miss);
+}
+
 // ================================================================ past end
 
 // A page past the end without DB_MPOOL_CREATE is EINVAL (and counts as

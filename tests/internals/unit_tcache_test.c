@@ -18,6 +18,7 @@
 #include "frame.h"
 #include "pinlog.h"
 #include "region.h"
+#include "stat_read.h"
 #include "tcache.h"
 #include "unit_check.h"
 #include "unit_region.h"
@@ -30,6 +31,9 @@
 #define S1  LFM_F_SLOTREF_ONE
 #define D1  LFM_F_DIRECT_ONE
 #define REF LFM_TC_REF
+/* Hits an entry counts (uses) are checked by test_uses_*; the other
+ * tests compare the rest of the word. */
+#define USES LFM_TC_USE_MASK
 
 static struct lfm__region_hdr *new_region(void)
 {
@@ -276,15 +280,15 @@ static void test_ghost_admission(void)
 	CHECK_EQ(st(f), V | U1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
-	CHECK_EQ(e->word, W(rh, f, 1)); /* no REF: a pin of the frame */
+	CHECK_EQ(e->word & ~USES, W(rh, f, 1)); /* no REF: a pin of the frame */
 	CHECK_EQ(e->tag, t);
 	/* Third use: a hit, which writes only the entry. */
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
-	CHECK_EQ(e->word, W(rh, f, 2) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 
 	/* Ghosts of a previous owner are forgotten at the next claim. */
 	CHECK_EQ(lfm__tcache_release(rh, h, NULL), 0);
@@ -329,13 +333,13 @@ static void test_ghost_follows_the_page(void)
 	CHECK_EQ(get(rh, h, f, t2), LFM_TC_ABSENT); /* not t2's ghost */
 	CHECK_EQ(get(rh, h, g, t), LFM_TC_GHOST);   /* t's, in g */
 	CHECK_EQ(insert(rh, h, g, t), LFM_PIN_OK);
-	CHECK_EQ(e->word, W(rh, g, 1));
+	CHECK_EQ(e->word & ~USES, W(rh, g, 1));
 	CHECK_EQ(st(g), V | S1 | U1);
 	CHECK_EQ(st(f), V);
 	/* Through the entry now: f's lookup of t (stale: t moved to g) is
 	 * told the page is elsewhere; the entry stays g's. */
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_ABSENT);
-	CHECK_EQ(e->word, W(rh, g, 1));
+	CHECK_EQ(e->word & ~USES, W(rh, g, 1));
 	CHECK_EQ(put(rh, h, g), 0);
 	CHECK_EQ(lfm__tcache_steal(rh, g, NULL), 1);
 	CHECK_EQ(st(g), V | U1);
@@ -367,21 +371,21 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(lfm__st_slotref(st(f)), 1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 
 	/* A hit through the cache: the entry, not the frame, changes. */
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF); /* CACHED */
-	CHECK_EQ(st(f), V | S1 | U1);		     /* SLOTREF still 1 */
-	CHECK_EQ(put(rh, h, f), -1);		     /* no pin left */
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0) | REF); /* CACHED */
+	CHECK_EQ(st(f), V | S1 | U1); /* SLOTREF still 1 */
+	CHECK_EQ(put(rh, h, f), -1);  /* no pin left */
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* A CACHED frame is still "pinned" for EXCL. */
 	CHECK_EQ(lfm__frame_try_excl(f, 0, 0), 0);
@@ -399,7 +403,7 @@ static void test_lifecycle_insert_get_put_steal(void)
 	CHECK_EQ(st(f), V | U1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 1);
 	CHECK_EQ(st(f), V | 2 * U1);
@@ -422,15 +426,15 @@ static void test_held_never_stolen(void)
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 0);
 	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 0);
 	CHECK_EQ(used, 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 0); /* HELD(1) */
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 1); /* CACHED now */
@@ -455,21 +459,22 @@ static void test_age_spares_used_entries(void)
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(put(rh, h, f), 0);
 	/* An insert is a pin of the frame (USAGE), not a use of the entry. */
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0));
 
 	/* Used through the cache: REF. */
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 0); /* HELD(1): kept */
 	CHECK_EQ(used, 1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF); /* the put keeps it */
+	CHECK_EQ(word(rh, h, f) & ~USES,
+		 W(rh, f, 0) | REF); /* the put keeps it */
 
 	/* First pass: another turn, REF cleared, SLOTREF kept. */
 	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 0);
 	CHECK_EQ(used, 1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0));
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* Second pass with no use in between: stolen. */
 	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 1);
@@ -485,7 +490,7 @@ static void test_age_spares_used_entries(void)
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 1);
 	CHECK_EQ(word(rh, h, f), 0);
 	CHECK_EQ(st(f), V | 2 * U1);
@@ -512,7 +517,7 @@ static void test_steal_and_age_several_handles(void)
 	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 2);
 	CHECK_EQ(st(f), V | S1 | 3 * U1);
 	CHECK_EQ(word(rh, a, f), 0);
-	CHECK_EQ(word(rh, b, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, b, f) & ~USES, W(rh, f, 1));
 	CHECK_EQ(word(rh, c, f), 0);
 	CHECK_EQ(get(rh, a, f, t), LFM_TC_GHOST);
 	CHECK_EQ(get(rh, c, f, t), LFM_TC_GHOST);
@@ -528,8 +533,8 @@ static void test_steal_and_age_several_handles(void)
 	int used = -1;
 	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 1);
 	CHECK_EQ(used, 1);
-	CHECK_EQ(word(rh, a, f), W(rh, f, 0));
-	CHECK_EQ(word(rh, b, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, a, f) & ~USES, W(rh, f, 0));
+	CHECK_EQ(word(rh, b, f) & ~USES, W(rh, f, 1));
 	CHECK_EQ(word(rh, c, f), 0);
 	CHECK_EQ(st(f), V | 2 * S1 | 3 * U1);
 	lfm__region_destroy_private(rh);
@@ -548,21 +553,21 @@ static void test_put_foreign(void)
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, 0, 0, 0), -1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	/* Another process's putter does not see this process's handles. */
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, 1, LFM_F_DIRTY, 0), -1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* This process's does, and applies its bits first. */
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, 2, LFM_F_DIRTY, 0), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, 0, 0, LFM_F_DIRTY), 0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF); /* CACHED: stays */
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0) | REF); /* CACHED: stays */
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* Never empties an entry, nor applies bits with no pin to drop. */
 	CHECK_EQ(lfm__tcache_put_foreign(rh, f, 0, LFM_F_DIRTY, 0), -1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	/* The owner has no pin left either. */
 	CHECK_EQ(put(rh, h, f), -1);
@@ -582,7 +587,7 @@ static void test_put_set_clear_and_drop(void)
 	/* DIRTY goes on with the put; the entry stays (count 1). */
 	CHECK_EQ(lfm__tcache_put(rh, h, f, LFM_F_DIRTY, 0, 1, NULL), 0);
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1) | REF);
 	/* Last put with drop: the entry empties and its SLOTREF goes, with
 	 * `clear` applied; the page stays a ghost. */
 	CHECK_EQ(
@@ -596,11 +601,11 @@ static void test_put_set_clear_and_drop(void)
 	CHECK_EQ(st(f), V | LFM_F_DIRTY | S1 | U1); /* the pin took DISCARD */
 	CHECK_EQ(lfm__tcache_put(rh, h, f, 0, LFM_F_DIRTY, 0, NULL), 0);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0));
 	/* No pin: nothing applied. */
 	CHECK_EQ(lfm__tcache_put(rh, h, f, LFM_F_DIRTY, 0, 1, NULL), -1);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0));
 	lfm__region_destroy_private(rh);
 }
 
@@ -617,7 +622,7 @@ static void test_to_direct(void)
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, NULL), -1); /* count 2 */
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(put(rh, h, f), 0);
 	/* count 1 (with REF) */
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, NULL), 0);
@@ -632,7 +637,7 @@ static void test_to_direct(void)
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, NULL), -1);
 	CHECK_EQ(st(f), V | S1 | 2 * U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 0));
 	lfm__region_destroy_private(rh);
 }
 
@@ -652,7 +657,7 @@ static void test_to_direct_at_direct_max(void)
 	CHECK_EQ(s0, V | LFM_F_DIRECT_MASK | S1 | U1);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, NULL), -1);
 	CHECK_EQ(st(f), s0);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 	lfm__region_destroy_private(rh);
 }
 
@@ -702,7 +707,7 @@ static void test_release_refuses_direct_overflow(void)
 	CHECK_EQ(lfm__st_direct(s0), LFM_DIRECT_MAX - 1);
 	CHECK_EQ(lfm__tcache_release(rh, h, NULL), -1);
 	CHECK_EQ(atomic_load(&h->owner), OWNER); /* kept */
-	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(st(f), s0);
 	/* With room again, release goes through. */
 	atomic_fetch_sub(&f->state, (LFM_DIRECT_MAX - 1) * D1);
@@ -774,14 +779,14 @@ static void test_drop_held_and_held(void)
 	CHECK_EQ(lfm__tcache_held(rh, f, 3), 0);
 	/* Process slot 1 (proc 2): b's pins only. */
 	CHECK_EQ(lfm__tcache_drop_held(rh, f, 2), 3);
-	CHECK_EQ(word(rh, b, f), W(rh, f, 0) | REF);
-	CHECK_EQ(word(rh, a, f), W(rh, f, 2) | REF);
-	CHECK_EQ(word(rh, c, f), W(rh, f, 0));
+	CHECK_EQ(word(rh, b, f) & ~USES, W(rh, f, 0) | REF);
+	CHECK_EQ(word(rh, a, f) & ~USES, W(rh, f, 2) | REF);
+	CHECK_EQ(word(rh, c, f) & ~USES, W(rh, f, 0));
 	CHECK_EQ(lfm__tcache_held(rh, f, 2), 0);
 	CHECK_EQ(st(f), V | 3 * S1 | 3 * U1); /* the entries stay */
 	/* All processes: a's. */
 	CHECK_EQ(lfm__tcache_drop_held(rh, f, 0), 2);
-	CHECK_EQ(word(rh, a, f), W(rh, f, 0) | REF);
+	CHECK_EQ(word(rh, a, f) & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(lfm__tcache_held(rh, f, 0), 0);
 	CHECK_EQ(lfm__tcache_drop_held(rh, f, 0), 0);
 	CHECK_EQ(put(rh, a, f), -1);
@@ -808,13 +813,13 @@ static void test_alias_recycles_unused_cached(void)
 
 	CHECK_EQ(insert(rh, h, f, tf), LFM_PIN_OK);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(e->word, W(rh, f, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0));
 	CHECK_EQ(st(f), V | S1 | U1);
 
 	CHECK_EQ(get(rh, h, g, tg), LFM_TC_ABSENT);
 	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_FULL); /* no pin taken */
 	CHECK_EQ(st(g), V);
-	CHECK_EQ(e->word, W(rh, f, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0));
 	CHECK_EQ(e->tag, tf);
 	CHECK_EQ(lfm__frame_pin(g, tg, D1), LFM_PIN_OK);
 	note(rh, h, g, tg);
@@ -831,10 +836,10 @@ static void test_alias_recycles_unused_cached(void)
 	/* g's second use is admitted. */
 	CHECK_EQ(get(rh, h, g, tg), LFM_TC_GHOST);
 	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
-	CHECK_EQ(e->word, W(rh, g, 1));
+	CHECK_EQ(e->word & ~USES, W(rh, g, 1));
 	CHECK_EQ(st(g), V | S1 | 2 * U1);
 	CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
-	CHECK_EQ(e->word, W(rh, g, 2) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, g, 2) | REF);
 	lfm__region_destroy_private(rh);
 }
 
@@ -857,12 +862,12 @@ static void test_alias_ref_second_chance(void)
 	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 
 	CHECK_EQ(lfm__frame_pin(g, tg, D1), LFM_PIN_OK);
 	note(rh, h, g, tg); /* second chance */
 	CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
-	CHECK_EQ(e->word, W(rh, f, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0));
 	CHECK_EQ(e->tag, tf);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(get(rh, h, g, tg), LFM_TC_ABSENT); /* no ghost noted */
@@ -870,11 +875,11 @@ static void test_alias_ref_second_chance(void)
 	/* f used again: REF again, and another chance. */
 	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT);
 	CHECK_EQ(put(rh, h, f), 0);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(lfm__frame_pin(g, tg, D1), LFM_PIN_OK);
 	note(rh, h, g, tg);
 	CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
-	CHECK_EQ(e->word, W(rh, f, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0));
 	CHECK_EQ(e->tag, tf);
 
 	/* No use since: recycled. */
@@ -907,27 +912,27 @@ static void test_alias_held_never_recycled(void)
 	CHECK_EQ(lfm__frame_pin(g, tg, D1), LFM_PIN_OK);
 	for (int i = 0; i < 3; i++)
 		note(rh, h, g, tg);
-	CHECK_EQ(e->word, W(rh, f, 1));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 1));
 	CHECK_EQ(e->tag, tf);
 	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT); /* HELD(2) | REF */
 	for (int i = 0; i < 3; i++)
 		note(rh, h, g, tg);
-	CHECK_EQ(e->word, W(rh, f, 2) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(e->tag, tf);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(st(g), V | D1 | U1);
 	/* f's own note (a direct pin of f beside its entry) changes
 	 * nothing either. */
 	note(rh, h, f, tf);
-	CHECK_EQ(e->word, W(rh, f, 2) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 2) | REF);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(put(rh, h, f), 0);
 	note(rh, h, f, tf);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(e->tag, tf);
 	/* CACHED now: REF first, then the entry. */
 	note(rh, h, g, tg);
-	CHECK_EQ(e->word, W(rh, f, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0));
 	note(rh, h, g, tg);
 	CHECK_EQ(e->word, 0);
 	CHECK_EQ(e->tag, tg);
@@ -960,7 +965,7 @@ static void test_alias_other_frame_untouched(void)
 	CHECK_EQ(lfm__tcache_put_foreign(rh, g, 0, LFM_F_DIRTY, 0), -1);
 	CHECK_EQ(lfm__tcache_held(rh, g, 0), 0);
 	CHECK_EQ(lfm__tcache_drop_held(rh, g, 0), 0);
-	CHECK_EQ(e->word, W(rh, f, 1));
+	CHECK_EQ(e->word & ~USES, W(rh, f, 1));
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(st(g), V | D1 | U1);
 
@@ -970,7 +975,7 @@ static void test_alias_other_frame_untouched(void)
 	CHECK_EQ(lfm__tcache_steal(rh, g, NULL), 0);
 	CHECK_EQ(lfm__tcache_age(rh, g, &used, NULL), 0);
 	CHECK_EQ(used, 0);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(st(g), V | D1 | U1);
 	CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
@@ -1035,12 +1040,12 @@ static void test_alias_pinned_directly(void)
 	CHECK_EQ(st(f), V | 3 * U1);
 	CHECK_EQ(st(g), V | 3 * U1);
 	CHECK_EQ(use(rh, h, g, tg), BY_INSERT);
-	CHECK_EQ(e->word, W(rh, g, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, g, 0));
 	CHECK_EQ(use(rh, h, g, tg), BY_HIT);
-	CHECK_EQ(e->word, W(rh, g, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, g, 0) | REF);
 	CHECK_EQ(st(g), V | S1 | 3 * U1);
 	CHECK_EQ(use(rh, h, f, tf), BY_DIRECT); /* g's REF goes */
-	CHECK_EQ(e->word, W(rh, g, 0));
+	CHECK_EQ(e->word & ~USES, W(rh, g, 0));
 	CHECK_EQ(e->tag, tg);
 	CHECK_EQ(use(rh, h, f, tf), BY_DIRECT); /* g's entry goes */
 	CHECK_EQ(e->word, 0);
@@ -1048,13 +1053,13 @@ static void test_alias_pinned_directly(void)
 	CHECK_EQ(st(g), V | 3 * U1);
 	CHECK_EQ(use(rh, h, f, tf), BY_INSERT);
 	CHECK_EQ(use(rh, h, f, tf), BY_HIT);
-	CHECK_EQ(e->word, W(rh, f, 0) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 0) | REF);
 	CHECK_EQ(st(f), V | S1 | 3 * U1);
 	/* g while f is HELD: direct, and f's entry untouched. */
 	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT);
 	CHECK_EQ(use(rh, h, g, tg), BY_DIRECT);
 	CHECK_EQ(use(rh, h, g, tg), BY_DIRECT);
-	CHECK_EQ(e->word, W(rh, f, 1) | REF);
+	CHECK_EQ(e->word & ~USES, W(rh, f, 1) | REF);
 	CHECK_EQ(e->tag, tf);
 	CHECK_EQ(put(rh, h, f), 0);
 	lfm__region_destroy_private(rh);
@@ -1088,12 +1093,12 @@ static void test_insert_busy_or_mismatch_makes_no_entry(void)
 	atomic_fetch_sub(&f->state, LFM_SLOTREF_MAX * S1);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 	CHECK_EQ(ent(rh, h, f)->tag, t);
 	/* An entry already there (f's own): FULL, nothing taken. */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_FULL);
 	CHECK_EQ(st(f), V | S1 | U1);
-	CHECK_EQ(word(rh, h, f), W(rh, f, 1));
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, 1));
 	lfm__region_destroy_private(rh);
 }
 
@@ -1110,14 +1115,203 @@ static void test_get_full_count(void)
 	for (uint32_t c = 1; c < LFM_TC_COUNT_MAX && ok; c++)
 		ok = get(rh, h, f, t) == LFM_TC_HIT;
 	CHECK(ok);
-	CHECK_EQ(word(rh, h, f), W(rh, f, LFM_TC_COUNT_MAX) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, LFM_TC_COUNT_MAX) | REF);
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_FULL);
-	CHECK_EQ(word(rh, h, f), W(rh, f, LFM_TC_COUNT_MAX) | REF);
+	CHECK_EQ(word(rh, h, f) & ~USES, W(rh, f, LFM_TC_COUNT_MAX) | REF);
 	CHECK_EQ(count_of(rh, h, f), LFM_TC_COUNT_MAX);
 	CHECK_EQ(st(f), V | S1 | U1);
 	CHECK_EQ(put(rh, h, f), 0);
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
 	CHECK_EQ(count_of(rh, h, f), LFM_TC_COUNT_MAX);
+	lfm__region_destroy_private(rh);
+}
+
+/* Hits counted in entries (tcache.h, uses). File slot 0's hits: in h's
+ * counters, in the file's stripes, and what memp_stat reads (the live
+ * entries included). */
+static uint64_t owner_hits(struct lfm__region_hdr *rh, struct lfm__handle *h)
+{
+	return atomic_load(lfm__handle_stats(rh, h, 0) + LFM_ST_HIT);
+}
+
+static uint64_t stripe_hits(struct lfm__region_hdr *rh)
+{
+	uint64_t n = 0;
+	for (int s = 0; s < LFM_STAT_STRIPES; s++)
+		n += atomic_load(&lfm__files(rh)[0].stats[s].c[LFM_ST_HIT]);
+	return n;
+}
+
+static uint64_t read_hits(struct lfm__region_hdr *rh)
+{
+	struct lfm__fstat a, b;
+	lfm__stat_file(rh, 0, NULL, &a);
+	uint64_t *live = lfm__stat_live_hits(rh);
+	CHECK(live != NULL);
+	lfm__stat_file(rh, 0, live, &b);
+	CHECK_EQ(a.st_cache_hit, b.st_cache_hit); /* one pass, or per file */
+	free(live);
+	return a.st_cache_hit;
+}
+
+/* Each pin through an entry (a hit) counts one use in its word, and only
+ * there; puts, drop_held and the sweep's REF clearing keep them; a thief
+ * that empties the entry (steal, age) moves them to the file's stripes.
+ * memp_stat's reading counts each hit once throughout. Inserting counts
+ * nothing (the general path counts that get itself). */
+static void test_uses_counted_and_stolen(void)
+{
+	struct lfm__region_hdr *rh = new_region();
+	REQUIRE(rh != NULL);
+	uint64_t t = tag_n(50);
+	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__handle *h = claim(rh, OWNER);
+	REQUIRE(f != NULL && h != NULL);
+	int used = -1;
+
+	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
+	CHECK_EQ(lfm__tc_uses(word(rh, h, f)), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 4) | REF | 3 * LFM_TC_USE_ONE);
+	CHECK_EQ(owner_hits(rh, h), 0);
+	CHECK_EQ(stripe_hits(rh), 0);
+	CHECK_EQ(read_hits(rh), 3);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF | 3 * LFM_TC_USE_ONE);
+	/* HELD -> CACHED (a file's last close) keeps them. */
+	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
+	CHECK_EQ(lfm__tcache_drop_held(rh, f, 0), 1);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | REF | 4 * LFM_TC_USE_ONE);
+	/* The sweep's first pass clears REF only. */
+	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 0);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 0) | 4 * LFM_TC_USE_ONE);
+	CHECK_EQ(read_hits(rh), 4);
+	/* Its second empties the entry: the uses go to the file's stripes. */
+	CHECK_EQ(lfm__tcache_age(rh, f, &used, NULL), 1);
+	CHECK_EQ(word(rh, h, f), 0);
+	CHECK_EQ(stripe_hits(rh), 4);
+	CHECK_EQ(owner_hits(rh, h), 0);
+	CHECK_EQ(read_hits(rh), 4);
+	/* And a plain steal. */
+	CHECK_EQ(get(rh, h, f, t), LFM_TC_GHOST);
+	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
+	CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(read_hits(rh), 5);
+	CHECK_EQ(lfm__tcache_steal(rh, f, NULL), 1);
+	CHECK_EQ(stripe_hits(rh), 5);
+	CHECK_EQ(read_hits(rh), 5);
+	lfm__region_destroy_private(rh);
+}
+
+/* The owner moves an entry's uses to its own counters whenever it empties
+ * the entry: recycling it for an aliasing page (note), a put that drops
+ * it, making its pin direct, giving the handle back (release, drop_all). */
+static void test_uses_owner_harvests(void)
+{
+	struct lfm__region_hdr *rh = new_region();
+	REQUIRE(rh != NULL);
+	uint64_t tf = tag_n(60), tg = tag_n(61);
+	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *g = aliasing_frame(rh, f, tg);
+	struct lfm__handle *h = claim(rh, OWNER);
+	REQUIRE(f != NULL && g != NULL && h != NULL);
+	uint64_t want = 0;
+
+	/* Recycled by the aliasing page's note. */
+	CHECK_EQ(insert(rh, h, f, tf), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT);
+	CHECK_EQ(get(rh, h, f, tf), LFM_TC_HIT);
+	CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(put(rh, h, f), 0);
+	CHECK_EQ(lfm__tcache_age(rh, f, &(int){0}, NULL), 0); /* REF off */
+	CHECK_EQ(lfm__frame_pin(g, tg, D1), LFM_PIN_OK);
+	note(rh, h, g, tg);
+	CHECK_EQ(word(rh, h, f), 0);
+	CHECK_EQ(owner_hits(rh, h), want += 2);
+	CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
+
+	/* A put that drops the entry (a discarded page). */
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_GHOST);
+	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
+	CHECK_EQ(put(rh, h, g), 0);
+	CHECK_EQ(lfm__tcache_put(rh, h, g, 0, 0, 1, NULL), 0);
+	CHECK_EQ(word(rh, h, g), 0);
+	CHECK_EQ(owner_hits(rh, h), want += 1);
+
+	/* to_direct: the last pin becomes a direct one. */
+	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
+	CHECK_EQ(put(rh, h, g), 0);
+	CHECK_EQ(lfm__tcache_to_direct(rh, h, g, NULL), 0);
+	CHECK_EQ(owner_hits(rh, h), want += 1);
+	CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
+
+	/* release: a HELD entry's pins become direct, its uses counted. */
+	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
+	CHECK_EQ(read_hits(rh), want + 3);
+	CHECK_EQ(lfm__tcache_release(rh, h, NULL), 0);
+	CHECK_EQ(word(rh, h, g), 0);
+	CHECK_EQ(owner_hits(rh, h), want += 3);
+	CHECK_EQ(read_hits(rh), want);
+	CHECK_EQ(lfm__st_direct(st(g)), 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
+
+	/* drop_all (memp_close). */
+	struct lfm__handle *h2 = claim(rh, OWNER);
+	REQUIRE(h2 == h);
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_ABSENT); /* the claim forgot */
+	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
+	CHECK_EQ(get(rh, h, g, tg), LFM_TC_HIT);
+	lfm__tcache_drop_all(rh, h, NULL);
+	CHECK_EQ(owner_hits(rh, h), want += 2);
+	CHECK_EQ(stripe_hits(rh), 0);
+	CHECK_EQ(read_hits(rh), want);
+	CHECK_EQ(st(g) & LFM_F_REFS_MASK, 0);
+	lfm__region_destroy_private(rh);
+}
+
+/* Uses at their top: the next pin through the entry carries into the
+ * frame field, so the hit path's check of the new word's frame fails
+ * (and it goes to the general path); lfm__tcache_get there moves them and
+ * its own hit to the owner's counters and restarts the word's count. */
+static void test_uses_full(void)
+{
+	struct lfm__region_hdr *rh = new_region();
+	REQUIRE(rh != NULL);
+	uint64_t t = tag_n(70);
+	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__handle *h = claim(rh, OWNER);
+	REQUIRE(f != NULL && h != NULL);
+	uint32_t fi = lfm__frame_idx(rh, f) + 1;
+
+	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
+	int ok = 1;
+	for (uint32_t i = 0; i < LFM_TC_USE_MAX && ok; i++)
+		ok = get(rh, h, f, t) == LFM_TC_HIT && put(rh, h, f) == 0;
+	CHECK(ok);
+	uint64_t w = word(rh, h, f);
+	CHECK_EQ(w, W(rh, f, 1) | REF | LFM_TC_USE_MASK);
+	CHECK_EQ(lfm__tc_frame(w + LFM_TC_PIN_USE), fi + 1);
+	CHECK_EQ(lfm__tc_frame(w - LFM_TC_USE_ONE + LFM_TC_PIN_USE), fi);
+	CHECK_EQ(owner_hits(rh, h), 0);
+	CHECK_EQ(read_hits(rh), LFM_TC_USE_MAX);
+	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 2) | REF);
+	CHECK_EQ(owner_hits(rh, h), LFM_TC_USE_MAX + 1u);
+	CHECK_EQ(read_hits(rh), LFM_TC_USE_MAX + 1u);
+	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
+	CHECK_EQ(word(rh, h, f), W(rh, f, 3) | REF | LFM_TC_USE_ONE);
+	CHECK_EQ(read_hits(rh), LFM_TC_USE_MAX + 2u);
 	lfm__region_destroy_private(rh);
 }
 
@@ -1226,5 +1420,8 @@ int main(void)
 	RUN(test_insert_busy_or_mismatch_makes_no_entry);
 	RUN(test_get_full_count);
 	RUN(test_pinlog_counts);
+	RUN(test_uses_counted_and_stolen);
+	RUN(test_uses_owner_harvests);
+	RUN(test_uses_full);
 	UNIT_MAIN_END("tcache");
 }
