@@ -35,7 +35,11 @@ int lfm__pool_file_stats(struct lfm__pool *mp, struct lfm__fstat **out,
 		return ENOMEM;
 	}
 	char *name = (char *)(st + nf);
-	uint64_t *live = lfm__stat_live_hits(rh);
+	/* The caches read once for every file; each file's own read if
+	 * this cannot be had. */
+	uint64_t *live = malloc(rh->nfiles_max * sizeof(*live));
+	if (live != NULL)
+		lfm__stat_live_hits(rh, live);
 	size_t k = 0;
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		if (mp->pfiles[i].nopen == 0)

@@ -5,7 +5,6 @@
 #include "frame.h"
 #include "tcache.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Handles ever claimed, never more than the region has (a damaged region
@@ -33,10 +32,16 @@ uint64_t lfm__stat_total(struct lfm__region_hdr *rh, uint32_t slot, int counter)
 	return n;
 }
 
+/* Which live hits live_hits returns with per_slot NULL: every active
+ * file's. */
+#define ALL_ACTIVE UINT32_MAX
+
 /* Hits the live entry words hold (tcache.h, uses), added to
  * per_slot[the file of each one's frame] (nfiles_max of them), or, with
- * per_slot NULL, those of file `slot` returned. Every handle ever claimed
- * is read: a dead process's entries hold hits until its recovery. */
+ * per_slot NULL, those of file `slot` (or of every active file: ALL_ACTIVE)
+ * returned. Every handle ever claimed is read: a dead process's entries
+ * hold hits until its recovery. Allocates nothing: lfmpool-stat reads
+ * under a SIGBUS guard that may jump out of it. */
 static uint64_t live_hits(struct lfm__region_hdr *rh, uint64_t *per_slot,
 			  uint32_t slot)
 {
@@ -59,19 +64,21 @@ static uint64_t live_hits(struct lfm__region_hdr *rh, uint64_t *per_slot,
 				continue;
 			if (per_slot != NULL)
 				per_slot[s] += uses;
-			else if (s == slot)
+			else if (s == slot ||
+				 (slot == ALL_ACTIVE &&
+				  atomic_load_explicit(&lfm__files(rh)[s].state,
+						       memory_order_relaxed) ==
+				      LFM_FILE_ACTIVE))
 				n += uses;
 		}
 	}
 	return n;
 }
 
-uint64_t *lfm__stat_live_hits(struct lfm__region_hdr *rh)
+void lfm__stat_live_hits(struct lfm__region_hdr *rh, uint64_t *per_slot)
 {
-	uint64_t *per_slot = calloc(rh->nfiles_max, sizeof(*per_slot));
-	if (per_slot != NULL)
-		live_hits(rh, per_slot, 0);
-	return per_slot;
+	memset(per_slot, 0, rh->nfiles_max * sizeof(*per_slot));
+	live_hits(rh, per_slot, 0);
 }
 
 /* File `slot`'s live hits: from `live` (lfm__stat_live_hits), else read. */
@@ -159,7 +166,6 @@ static uint64_t header_stat(struct lfm__region_hdr *rh, int which)
 void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 {
 	struct lfm__file *files = lfm__files(rh);
-	uint64_t *live = lfm__stat_live_hits(rh);
 	memset(g, 0, sizeof(*g));
 	g->st_cachesize = rh->cache_bytes;
 	g->st_hash_buckets = rh->nbuckets;
@@ -180,9 +186,8 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g)
 		g->st_hash_examined += walkhit;
 		if (walkhit != 0 && g->st_hash_longest == 0)
 			g->st_hash_longest = 1;
-		g->st_cache_hit += live_of(rh, live, i);
 	}
-	free(live);
+	g->st_cache_hit += live_hits(rh, NULL, ALL_ACTIVE);
 	/* The header's own (HDR lines), once for the pool. */
 #define HDR(f, c, k, s, n, t)                                                  \
 	LFM__IF_POOL_##s(IF_HDR_##k(g->st_##f = header_stat(rh, LFM_STAT_##f);))

@@ -32,12 +32,11 @@ void lfm__stat_pool(struct lfm__region_hdr *rh, struct lfm__pstat *g);
 void lfm__stat_file(struct lfm__region_hdr *rh, uint32_t slot,
 		    const uint64_t *live, struct lfm__fstat *e);
 
-/* The hits live thread-cache entries hold, per file slot (nfiles_max of
- * them; free() it), for lfm__stat_file's `live`: one pass over the
- * caches for all files. NULL when out of memory: then each
- * lfm__stat_file reads the caches itself. Costs a read of every entry of
- * every handle ever claimed. */
-uint64_t *lfm__stat_live_hits(struct lfm__region_hdr *rh);
+/* Fills per_slot[0..nfiles_max) with the hits live thread-cache entries
+ * hold, for lfm__stat_file's `live` (NULL there: each lfm__stat_file
+ * reads the caches itself). One pass over the caches for all files: a
+ * read of every entry of every handle ever claimed. */
+void lfm__stat_live_hits(struct lfm__region_hdr *rh, uint64_t *per_slot);
 
 /* The frames of one buffer size (a page size rounded up to 64 bytes:
  * pools mixing page sizes carve each size its own frames, region.h). */

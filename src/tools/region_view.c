@@ -239,10 +239,10 @@ static void read_frames(struct lfm__region_hdr *rh, uint64_t size,
 }
 
 static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
-		       struct rview_sample *out)
+		       uint64_t *live, struct rview_sample *out)
 {
 	struct lfm__file *files = lfm__files(rh);
-	uint64_t *live = lfm__stat_live_hits(rh);
+	lfm__stat_live_hits(rh, live);
 	for (uint32_t i = 0; i < rh->nfiles_max; i++) {
 		if (atomic_load_explicit(&files[i].state,
 					 memory_order_acquire) !=
@@ -265,7 +265,6 @@ static void read_files(struct lfm__region_hdr *rh, struct rview_file *byslot,
 		LFM_STATS(FILE_SET)
 #undef FILE_SET
 	}
-	free(live);
 }
 
 static void read_sizes(struct lfm__region_hdr *rh, struct rview_sample *out)
@@ -316,6 +315,7 @@ struct read_args {
 	uint32_t *cached;
 	uint64_t *proc_pins;
 	struct rview_file *byslot;
+	uint64_t *live; /* nfiles_max: the caches' live hits (stat_read.h) */
 	struct rview_sample *out;
 };
 
@@ -330,7 +330,7 @@ static __attribute__((noinline)) void read_all(const struct read_args *a)
 	read_procs(rh, a->fd, nframes, a->proc_pins, a->out);
 	read_frames(rh, a->size, nframes, a->cached, a->want_pages, a->byslot,
 		    a->out);
-	read_files(rh, a->byslot, a->out);
+	read_files(rh, a->byslot, a->live, a->out);
 	read_sizes(rh, a->out);
 }
 
@@ -377,18 +377,19 @@ int rview_read(const char *path, int want_pages, struct rview_sample *out,
 	uint32_t *cached = calloc(nframes, sizeof(*cached));
 	uint64_t *proc_pins = calloc(LFM_NPROCS, sizeof(*proc_pins));
 	struct rview_file *byslot = calloc(rh->nfiles_max, sizeof(*byslot));
+	uint64_t *live = calloc(rh->nfiles_max, sizeof(*live));
 	out->files = calloc(rh->nfiles_max, sizeof(*out->files));
 	out->procs = calloc(LFM_NPROCS, sizeof(*out->procs));
 	out->pages = want_pages ? calloc(nframes, sizeof(*out->pages)) : NULL;
 	int rc = 0;
 	if (cached == NULL || proc_pins == NULL || byslot == NULL ||
-	    out->files == NULL || out->procs == NULL ||
+	    live == NULL || out->files == NULL || out->procs == NULL ||
 	    (want_pages && out->pages == NULL)) {
 		rc = fail(err, errlen, "%s: out of memory", path);
 		goto done;
 	}
-	struct read_args a = {rh,     ro.fd,	 ro.size, want_pages,
-			      cached, proc_pins, byslot,  out};
+	struct read_args a = {rh,	 ro.fd,	 ro.size, want_pages, cached,
+			      proc_pins, byslot, live,	  out};
 	if (read_guarded(&a) != 0)
 		rc = fail(err, errlen,
 			  "%s: region file truncated while being read", path);
@@ -396,6 +397,7 @@ done:
 	free(cached);
 	free(proc_pins);
 	free(byslot);
+	free(live);
 	lfm__region_close_ro(&ro);
 	if (rc != 0)
 		rview_free(out);

@@ -1146,8 +1146,9 @@ static uint64_t read_hits(struct lfm__region_hdr *rh)
 {
 	struct lfm__fstat a, b;
 	lfm__stat_file(rh, 0, NULL, &a);
-	uint64_t *live = lfm__stat_live_hits(rh);
+	uint64_t *live = calloc(rh->nfiles_max, sizeof(*live));
 	CHECK(live != NULL);
+	lfm__stat_live_hits(rh, live);
 	lfm__stat_file(rh, 0, live, &b);
 	CHECK_EQ(a.st_cache_hit, b.st_cache_hit); /* one pass, or per file */
 	free(live);
