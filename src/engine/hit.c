@@ -5,6 +5,7 @@
 #include "victim.h"
 #include "ftab.h"
 #include "pins.h"
+#include "tcache.h"
 
 /* The owner's counters (tcache.h): a plain add, only the owner writes. */
 static inline void bump(_Atomic uint64_t *c, uint64_t n)
@@ -51,27 +52,45 @@ pin_logged(struct lfm__fh *mpf, struct lfm__frame *f, uint64_t tag)
 }
 
 /* The walk found frame f (index idx), which probably holds tag, and the
- * thread's entry for it holds another page or none: a direct pin, and the
- * ghost note of a first use (tcache.h, admission); a ghost's second use,
- * or an entry to make room in, is the general path's. */
+ * thread's entry for it is not the page's HELD or CACHED one: what the
+ * general path would do (tcache.h, admission), without its second search.
+ * A ghost's second use takes the entry; else a direct pin, and then the
+ * ghost of a first use in an empty entry, or the note that may make room
+ * in one another page holds (pools whose frames share entries). The
+ * page's own entry with uses to harvest is the general path's. */
 static __attribute__((noinline)) int
 walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 	   struct lfm__tc_entry *e, struct lfm__frame *f, uint32_t examined)
 {
+	struct lfm__tls_node *t = lfm__tls_fast();
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
-	if (w != 0 || e->tag == tag)
-		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	int ghost = e->tag == tag;
+	int r;
+	if (ghost) {
+		if (w != 0)
+			return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+		r = lfm__tcache_insert(mpf->rh, t->h, f, tag, mpf->mp->plog);
+		if (r == LFM_PIN_OK)
+			goto pinned;
+		if (r != LFM_PIN_FULL)
+			return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
+	}
 	uint32_t before = 0;
-	int r = __builtin_expect(mpf->shared, 0)
-		    ? pin_logged(mpf, f, tag) /* never LFM_PIN_STALE */
-		    : lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
+	r = __builtin_expect(mpf->shared, 0)
+		? pin_logged(mpf, f, tag) /* never LFM_PIN_STALE */
+		: lfm__frame_pin_try(f, tag, LFM_F_DIRECT_ONE, &before);
 	if (r != LFM_PIN_OK) {
 		if (r == LFM_PIN_STALE)
 			return stale_get(mpf, pgnoaddr, pagep, f, before);
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	}
-	e->tag = tag; /* a ghost: the next use takes an entry */
-	struct lfm__tls_node *t = lfm__tls_fast();
+	if (!ghost) {
+		if (w == 0)
+			e->tag = tag; /* a ghost: the next use takes an entry */
+		else
+			lfm__tcache_note(mpf->rh, t->h, f, tag, mpf->mp->plog);
+	}
+pinned:;
 	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
 		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
