@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bench.h"
+#include "bench_util.h"
 
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
@@ -258,9 +259,6 @@ void print_report(void);
 void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
 
-/* The median of v[0..n-1] (n > 0), sorting v in place. */
-double median_sort(double *v, int n);
-double bench_now(void); /* CLOCK_MONOTONIC in seconds */
 /* mkdtemp of `pattern` under `base` into buf; dies if it cannot. */
 void bench_mkdtemp(char *buf, size_t len, const char *base,
 		   const char *pattern);

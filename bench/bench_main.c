@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
-#include "bench_rng.h"
 
 #ifndef BENCH_PROCS_MODE
 #define BENCH_PROCS_MODE 0 /* 1: mpool_bench_procs */

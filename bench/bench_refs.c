@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_rng.h"
+#include "bench_util.h"
 
 #define PAGE_SHIFT 12
 #define HUGEPAGE   (2u << 20)

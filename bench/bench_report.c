@@ -50,27 +50,6 @@ struct run_result *res_at(int w, int t, int s, int r)
 	return &g_res[(cell + (size_t)s) * (size_t)opt.runs + (size_t)r];
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-double median_sort(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double bench_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* "42 s" under two minutes, "3 min 05 s" above. */
 static void fmt_duration(char *buf, size_t len, double secs)
 {

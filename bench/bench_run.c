@@ -4,7 +4,7 @@
  * barrier that loop (get a page, check its number at offset 0, maybe write
  * a byte, put it) until told to stop, and for WB_ON on a system without
  * flushers one more thread calling trickle. Pages are drawn by xoshiro256**
- * (bench_rng.h), one generator per thread; Zipf by Walker's alias table.
+ * (bench_util.h), one generator per thread; Zipf by Walker's alias table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
-#include "bench_rng.h"
 
 #define ZIPF_THETA 0.99
 
@@ -147,29 +146,15 @@ static inline uint32_t next_page(struct rng *r, const struct workload *wl)
 
 void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
 {
-	static unsigned char buf[64 * BENCH_PAGE_SIZE];
-	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
-	const uint32_t pages = bytes4k / (pagesize / BENCH_PAGE_SIZE);
-	int fd;
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644), err;
 
-	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
+	if (fd < 0)
 		die("create %s: %s", path, strerror(errno));
-	for (uint32_t pg = 0; pg < pages; pg += per) {
-		size_t n =
-		    (size_t)(pages - pg < per ? pages - pg : per) * pagesize;
-
-		for (uint32_t k = 0; k < per; k++) {
-			unsigned char *p = buf + k * pagesize;
-			uint32_t pgno = pg + k;
-
-			memset(p, (int)(pgno & 0xff), pagesize);
-			memcpy(p, &pgno, sizeof(pgno));
-		}
-		if (pwrite(fd, buf, n, (off_t)pg * pagesize) != (ssize_t)n)
-			die("write %s: %s", path, strerror(errno));
-	}
-	if (close(fd) != 0)
-		die("close %s: %s", path, strerror(errno));
+	err = bench_fill(fd, pagesize, bytes4k / (pagesize / BENCH_PAGE_SIZE));
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err != 0)
+		die("write %s: %s", path, strerror(err));
 }
 
 void bench_mkdtemp(char *buf, size_t len, const char *base, const char *pattern)

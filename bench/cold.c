@@ -25,10 +25,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_util.h"
 #include "db_mpool.h"
 
 #define PAGE 4096
@@ -39,14 +39,6 @@ static uint32_t rnd(uint32_t n)
 {
 	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
 	return (uint32_t)((rng >> 33) % n);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what, const char *err)
@@ -85,9 +77,9 @@ static double run_pread(const char *path, uint32_t npages, double secs)
 	int fd = open(path, O_RDONLY);
 	char *buf = aligned_alloc(PAGE, PAGE);
 	uint64_t n = 0;
-	double t0 = now(), t = t0;
+	double t0 = bench_now(), t = t0;
 
-	for (; t - t0 < secs; t = now())
+	for (; t - t0 < secs; t = bench_now())
 		for (int i = 0; i < 16; i++, n++)
 			if (pread(fd, buf, PAGE, (off_t)rnd(npages) * PAGE) !=
 			    PAGE)
@@ -110,7 +102,7 @@ static double run_sys(const struct bench_sys *sys, const char *path,
 
 	if (ret != 0)
 		die(sys->name, sys->strerror(ret));
-	for (t0 = t = now(); t - t0 < secs; t = now())
+	for (t0 = t = bench_now(); t - t0 < secs; t = bench_now())
 		for (int i = 0; i < 16; i++, n++) {
 			if ((ret = sys->get(bp, rnd(npages), 0, &p)) != 0 ||
 			    (ret = sys->put(bp, p, 0)) != 0)
@@ -164,8 +156,8 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 	if (rc != 0 || (rc = memp_fopen(mp, (char *)path, 0, 0, 0, PAGE, -1,
 					NULL, NULL, &mpf)) != 0)
 		die("memp_open/memp_fopen", strerror(rc));
-	t0 = t = now();
-	for (int k = 0; t - t0 < secs; t = now(), k++) {
+	t0 = t = bench_now();
+	for (int k = 0; t - t0 < secs; t = bench_now(), k++) {
 		for (int j = k == 0 ? 0 : ahead; j <= ahead; j++) {
 			db_pgno_t *list = lists[(k + j) & 1];
 
