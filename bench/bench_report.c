@@ -25,6 +25,7 @@
 static char g_date[64], g_machine[512];
 
 static struct run_result *g_res; /* [w][t][sys][run] */
+double g_start;
 size_t g_cache_bytes[NWORKLOADS][NSYS];
 uint64_t g_bdb_held_same_bytes[NWORKLOADS];
 int g_failed;
@@ -32,7 +33,7 @@ int g_failed;
 /* Cells per workload. */
 static size_t ncols(void)
 {
-	return (size_t)opt.nthreads * (size_t)(opt.procs_mode ? opt.nprocs : 1);
+	return (size_t)ncells_per_wl();
 }
 
 void results_alloc(void)
@@ -61,14 +62,97 @@ static void fmt_duration(char *buf, size_t len, double secs)
 		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
 }
 
-void bench_progress(int i, int n, const char *what, double elapsed, double left)
+/* A cell's name: "w, T thread(s)", or "w, P proc(s) x T thread(s)". */
+static const char *cell_name(int w, int t)
 {
+	static char buf[128];
+	const int nt = opt.threads[t % opt.nthreads],
+		  p = opt.procs[t / opt.nthreads];
+
+	if (opt.procs_mode)
+		snprintf(buf, sizeof(buf), "%s, %d proc%s x %d thread%s",
+			 workloads[w].name, p, p > 1 ? "s" : "", nt,
+			 nt > 1 ? "s" : "");
+	else
+		snprintf(buf, sizeof(buf), "%s, %d thread%s", workloads[w].name,
+			 nt, nt > 1 ? "s" : "");
+	return buf;
+}
+
+/* One line on stderr per run: each system's Mops/s, and the p99 miss or
+ * (processes) the minor faults per process. */
+static void run_line(int w, int t, int r)
+{
+	const struct run_result *l = res_at(w, t, 0, r),
+				*b = res_at(w, t, SYS_BDB, r);
+
+	if (opt.procs_mode) {
+		fprintf(stderr,
+			"%s, %d procs x %d threads, run %d/%d: %s %.3f, %s "
+			"%.3f Mops/s (minor faults per process %.0f, %.0f)\n",
+			workloads[w].name, opt.procs[t / opt.nthreads],
+			opt.threads[t % opt.nthreads], r + 1, opt.runs,
+			systems[0]->name, l->ops_per_sec / 1e6,
+			systems[1]->name, b->ops_per_sec / 1e6, l->minflt,
+			b->minflt);
+		return;
+	}
+	fprintf(stderr, "[%s, %d threads, run %d/%d]", workloads[w].name,
+		opt.threads[t], r + 1, opt.runs);
+	for (int s = 0; s < NSYS; s++)
+		if (sys_on(w, s))
+			fprintf(stderr, "%s %s %.3f Mops/s", s ? "," : "",
+				s == SYS_BDB ? "BDB" : systems[s]->csv,
+				res_at(w, t, s, r)->ops_per_sec / 1e6);
+	if (workloads[w].timed)
+		for (int s = 0; s < 2; s++)
+			if (sys_on(w, s))
+				fprintf(stderr, "%s %s %.1f us",
+					s ? "," : "\n    p99 miss:",
+					s ? "BDB" : "lfmpool",
+					res_at(w, t, s, r)->p99_miss_us);
+	fputc('\n', stderr);
+}
+
+int run_cells(int (*measure)(int w, int t, int r, int s))
+{
+	int ncells = 0, icell = 0, total = 0, done = 0;
+	double t_loop = bench_now(), now;
 	char e[32], l[32];
 
-	fmt_duration(e, sizeof(e), elapsed);
-	fmt_duration(l, sizeof(l), left);
-	fprintf(stderr, "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
-		g_prog, i, n, what, e, l);
+	/* Pass 0 counts the cells and runs, pass 1 runs them. */
+	for (int pass = 0; pass < 2; pass++)
+		FOR_CELLS(w, t)
+		{
+			int nsys = 0;
+
+			for (int s = 0; s < NSYS; s++)
+				nsys += sys_on(w, s);
+			if (pass == 0) {
+				ncells++;
+				total += opt.runs * nsys;
+				continue;
+			}
+			for (int r = 0; r < opt.runs; r++) {
+				for (int k = 0; k < NSYS; k++) {
+					int s = r % 2 == 0 ? k : NSYS - 1 - k;
+
+					if (sys_on(w, s) && measure(w, t, r, s))
+						return -1;
+				}
+				run_line(w, t, r);
+			}
+			done += opt.runs * nsys;
+			now = bench_now();
+			fmt_duration(e, sizeof(e), now - g_start);
+			fmt_duration(l, sizeof(l),
+				     (now - t_loop) / done * (total - done));
+			fprintf(
+			    stderr,
+			    "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
+			    g_prog, ++icell, ncells, cell_name(w, t), e, l);
+		}
+	return 0;
 }
 
 static void set_date_machine(void)
