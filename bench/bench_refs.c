@@ -96,22 +96,13 @@ static void *huge_alloc(size_t bytes)
 	return p;
 }
 
-/* All of `len` bytes at `off`, again on EINTR and short reads: 0, or an
- * errno (EIO: the file ends first). */
+/* All of `len` bytes at `off` (a regular file's read is never cut short
+ * but at its end): 0, or an errno (EIO: the file ends first). */
 static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, off);
+	ssize_t n = pread(fd, buf, len, off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	return n == (ssize_t)len ? 0 : n < 0 ? errno : EIO;
 }
 
 static const char *errno_str(int err)

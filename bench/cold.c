@@ -6,6 +6,7 @@
  * storage").
  *
  *   pread     uniform random 4 KiB preads: the floor of a synchronous miss
+ *             (the pread floor of bench_refs.c)
  *   bdb       Berkeley DB 5.3's uniform random gets (bench_bdb.c)
  *   get       uniform random gets through a 16384-frame pool (no hints)
  *   prefetch  the same, a list of 16 random pages prefetched, then got
@@ -72,25 +73,8 @@ static uint64_t cached_pages(const char *path)
 	return n;
 }
 
-static double run_pread(const char *path, uint32_t npages, double secs)
-{
-	int fd = open(path, O_RDONLY);
-	char *buf = aligned_alloc(PAGE, PAGE);
-	uint64_t n = 0;
-	double t0 = bench_now(), t = t0;
-
-	for (; t - t0 < secs; t = bench_now())
-		for (int i = 0; i < 16; i++, n++)
-			if (pread(fd, buf, PAGE, (off_t)rnd(npages) * PAGE) !=
-			    PAGE)
-				die("pread", path);
-	close(fd);
-	free(buf);
-	return (double)n / (t - t0);
-}
-
 /* Uniform random gets (and puts) through one of the benchmark's systems
- * (Berkeley DB's), a 16384-page cache: gets a second. */
+ * (the pread floor, Berkeley DB), a 16384-page cache: gets a second. */
 static double run_sys(const struct bench_sys *sys, const char *path,
 		      uint32_t npages, double secs)
 {
@@ -215,7 +199,7 @@ int main(int argc, char **argv)
 	close(fd);
 	rng ^= (uint64_t)getpid() << 20;
 	if (strcmp(mode, "pread") == 0)
-		r = run_pread(path, npages, secs);
+		r = run_sys(&bench_floor_sys, path, npages, secs);
 	else if (strcmp(mode, "bdb") == 0)
 		r = run_sys(&bench_bdb_sys, path, npages, secs);
 	else
