@@ -186,11 +186,12 @@ void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
 			 (unsigned long long)f->wrong, f->want, f->got);
 }
 
-static void fault_call(struct fault *f, int err, const char *op, uint32_t pg)
+/* Keeps the failed call: its error. */
+static int fault_call(struct fault *f, int err, const char *op, uint32_t pg)
 {
-	f->err = err;
 	f->op = op;
 	f->pgno = pg;
+	return f->err = err;
 }
 
 static void fault_page(struct fault *f, uint32_t want, uint32_t got)
@@ -207,20 +208,16 @@ int bench_warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
 	for (uint32_t pg = 0; pg < pages; pg++) {
 		void *page;
 		uint32_t got;
-		int ret;
+		int ret = sys->get(bp, pg, 0, &page);
 
-		if ((ret = sys->get(bp, pg, 0, &page)) != 0) {
-			fault_call(f, ret, "get", pg);
-			return ret;
-		}
+		if (ret != 0)
+			return fault_call(f, ret, "get", pg);
 		f->checked++;
 		memcpy(&got, page, sizeof(got));
 		if (got != pg)
 			fault_page(f, pg, got);
-		if ((ret = sys->put(bp, page, 0)) != 0) {
-			fault_call(f, ret, "put", pg);
-			return ret;
-		}
+		if ((ret = sys->put(bp, page, 0)) != 0)
+			return fault_call(f, ret, "put", pg);
 	}
 	return 0;
 }
@@ -350,35 +347,25 @@ void crew_start(struct crew *c, const uint64_t *seeds)
 	}
 }
 
-static double ts_sec(const struct timespec *t)
-{
-	return (double)t->tv_sec + (double)t->tv_nsec * 1e-9;
-}
-
 void crew_time(struct crew *c, double seconds)
 {
-	struct timespec t0, t1, until;
+	struct timespec until;
+	double end;
 
 	pthread_barrier_wait(&c->start);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	until = t0;
-	until.tv_sec += (time_t)seconds;
-	until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	end = (c->secs = bench_now()) + seconds;
+	until =
+	    (struct timespec){(time_t)end, (long)((end - floor(end)) * 1e9)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
 	       EINTR)
 		;
 	atomic_store(&c->stop, 1);
 	for (int i = 0; i < c->nthreads; i++)
 		pthread_join(c->w[i].tid, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c->secs = bench_now() - c->secs;
 	if (c->trickling)
 		pthread_join(c->trickle_tid, NULL);
 	pthread_barrier_destroy(&c->start);
-	c->secs = ts_sec(&t1) - ts_sec(&t0);
 }
 
 struct lat_hist *crew_free(struct crew *c)
@@ -392,9 +379,8 @@ struct lat_hist *crew_free(struct crew *c)
 			for (unsigned b = 0; b < LAT_NBUCKETS; b++)
 				lat->count[b] += c->w[i].lat->count[b];
 			lat->n += c->w[i].lat->n;
-			lat->max = c->w[i].lat->max > lat->max
-				       ? c->w[i].lat->max
-				       : lat->max;
+			if (c->w[i].lat->max > lat->max)
+				lat->max = c->w[i].lat->max;
 			free(c->w[i].lat);
 		}
 	free(c->w);
