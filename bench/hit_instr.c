@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 				   : hit_loop(p.mpf, &o);
 		t1 = bench_now();
 	}
-	/* hit_instr.sh reads the count, the second field; hit_wall.sh the
+	/* hit_instr.sh reads the count, the second field, and with --wall the
 	 * Mops/s. */
 	if (wrong != 0)
 		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);
