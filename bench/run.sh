@@ -34,7 +34,6 @@ out=results/bench-$(date +%Y%m%d-%H%M%S)
 plot() {
 	"${@:2}" --data "$1.tsv" | tee "$1.md"
 	bash bench/plot.sh "$1.tsv" "$1.svg"
-	echo "report: $1.md, picture: $1.svg" >&2
 }
 plot "$out" "$bin/bench/mpool_bench" "${args[@]}"
 if [ "${BENCH_FORMS:-1}" != 0 ]; then
@@ -48,9 +47,11 @@ if [ "${BENCH_HITWALL:-1}" != 0 ]; then
 	echo | tee -a "$out.md"
 	bash bench/hit_instr.sh --wall --rounds $((full ? 7 : 5)) | tee -a "$out.md"
 fi
+echo "report: $out.md, picture: $out.svg" >&2
 [ $full -eq 1 ] || exit 0
 
 "$bin/bench/mpool_pins" --runs 3 --ms 250 | tee "${out/bench-/bench-pins-}.md"
 echo "report: ${out/bench-/bench-pins-}.md" >&2
 # shellcheck disable=SC2086 # word splitting of the options is wanted
 plot "${out/bench-/bench-procs-}" "$bin/bench/mpool_bench_procs" ${BENCH_PROCS_ARGS:-}
+echo "report: ${out/bench-/bench-procs-}.md, picture: ${out/bench-/bench-procs-}.svg" >&2
