@@ -350,12 +350,16 @@ void crew_start(struct crew *c, const uint64_t *seeds)
 void crew_time(struct crew *c, double seconds)
 {
 	struct timespec until;
-	double end;
 
 	pthread_barrier_wait(&c->start);
-	end = (c->secs = bench_now()) + seconds;
-	until =
-	    (struct timespec){(time_t)end, (long)((end - floor(end)) * 1e9)};
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	c->secs = (double)until.tv_sec + (double)until.tv_nsec * 1e-9;
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
 	       EINTR)
 		;
