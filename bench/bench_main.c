@@ -326,8 +326,14 @@ static void size_bdb(int w)
 		g_cache_bytes[w][0], best, (unsigned long long)best_held);
 }
 
-static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
+/* Run r of system s in cell (w, t), for run_cells; its --csv row. */
+static int measure(int w, int t, int r, int s)
 {
+	struct run_result *rr = res_at(w, t, s, r);
+
+	run_one(s, w, t, r, g_cache_bytes[w][s], rr);
+	if (g_csv == NULL || !rr->done)
+		return 0;
 	fprintf(g_csv, "%s,%d,%s,%d,%.0f", workloads[w].name, opt.threads[t],
 		systems[s]->csv, r + 1, rr->ops_per_sec);
 	if (workloads[w].timed)
@@ -335,16 +341,6 @@ static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
 	else
 		fprintf(g_csv, ",,\n");
 	fflush(g_csv);
-}
-
-/* Run r of system s in cell (w, t), for run_cells. */
-static int measure(int w, int t, int r, int s)
-{
-	struct run_result *rr = res_at(w, t, s, r);
-
-	run_one(s, w, t, r, g_cache_bytes[w][s], rr);
-	if (g_csv != NULL && rr->done)
-		csv_row(w, t, s, r, rr);
 	return 0;
 }
 
