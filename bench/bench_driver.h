@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bench.h"
+#include "bench_util.h"
 
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256
@@ -94,18 +95,25 @@ static inline uint32_t wl_pages(int w)
 					    : FILE_PAGES;
 }
 
-/* Is cell (workload w, thread count t) run? */
+/* Cells per workload: a thread count, or (processes) a process count
+ * (t / opt.nthreads) and a thread count (t % opt.nthreads). */
+static inline int ncells_per_wl(void)
+{
+	return opt.nthreads * (opt.procs_mode ? opt.nprocs : 1);
+}
+
+/* Is cell t of workload w run? */
 static inline int cell_on(int w, int t)
 {
 	return opt.wl_on[w] &&
 	       (workloads[w].max_threads == 0 || opt.threads_given ||
-		opt.threads[t] <= workloads[w].max_threads);
+		opt.threads[t % opt.nthreads] <= workloads[w].max_threads);
 }
 
 /* Every cell run, in report order. */
 #define FOR_CELLS(w, t)                                                        \
 	for (int w = 0; w < NWORKLOADS; w++)                                   \
-		for (int t = 0; t < opt.nthreads; t++)                         \
+		for (int t = 0; t < ncells_per_wl(); t++)                      \
 			if (cell_on(w, t))
 
 /* Does system s run in workload w? The bare probe never evicts: it runs
@@ -258,16 +266,16 @@ void print_report(void);
 void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
 
-/* The median of v[0..n-1] (n > 0), sorting v in place. */
-double median_sort(double *v, int n);
-double bench_now(void); /* CLOCK_MONOTONIC in seconds */
 /* mkdtemp of `pattern` under `base` into buf; dies if it cannot. */
 void bench_mkdtemp(char *buf, size_t len, const char *base,
 		   const char *pattern);
-/* On stderr when cell i (1-based) of n is done: "<g_prog>: cell i/n done:
- * <what>; elapsed <t>, ~<left> left". */
-void bench_progress(int i, int n, const char *what, double elapsed,
-		    double left);
+/* Every cell run: `measure` (0, or -1 to stop there) each system of each
+ * run, lfmpool, BDB, the reference when r is even and the reverse when r
+ * is odd, so all see the same machine noise; a line on stderr per run
+ * and per cell ("<g_prog>: cell i/n done: <what>; elapsed <t>, ~<left>
+ * left", left estimated from the time per run so far): 0 or -1. */
+int run_cells(int (*measure)(int w, int t, int r, int s));
+extern double g_start; /* bench_now() at the start */
 
 int procs_main(void); /* bench_procs.c: runs, reports; the exit status */
 

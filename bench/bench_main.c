@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
-#include "bench_rng.h"
 
 #ifndef BENCH_PROCS_MODE
 #define BENCH_PROCS_MODE 0 /* 1: mpool_bench_procs */
@@ -327,8 +326,14 @@ static void size_bdb(int w)
 		g_cache_bytes[w][0], best, (unsigned long long)best_held);
 }
 
-static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
+/* Run r of system s in cell (w, t), for run_cells; its --csv row. */
+static int measure(int w, int t, int r, int s)
 {
+	struct run_result *rr = res_at(w, t, s, r);
+
+	run_one(s, w, t, r, g_cache_bytes[w][s], rr);
+	if (g_csv == NULL || !rr->done)
+		return 0;
 	fprintf(g_csv, "%s,%d,%s,%d,%.0f", workloads[w].name, opt.threads[t],
 		systems[s]->csv, r + 1, rr->ops_per_sec);
 	if (workloads[w].timed)
@@ -336,80 +341,12 @@ static void csv_row(int w, int t, int s, int r, const struct run_result *rr)
 	else
 		fprintf(g_csv, ",,\n");
 	fflush(g_csv);
-}
-
-/* One line on stderr per run: each system's Mops/s (and p99 miss). */
-static void run_line(int w, int t, int r)
-{
-	fprintf(stderr, "[%s, %d threads, run %d/%d]", workloads[w].name,
-		opt.threads[t], r + 1, opt.runs);
-	for (int s = 0; s < NSYS; s++)
-		if (sys_on(w, s))
-			fprintf(stderr, "%s %s %.3f Mops/s", s ? "," : "",
-				s == SYS_BDB ? "BDB" : systems[s]->csv,
-				res_at(w, t, s, r)->ops_per_sec / 1e6);
-	if (workloads[w].timed)
-		for (int s = 0; s < 2; s++)
-			if (sys_on(w, s))
-				fprintf(stderr, "%s %s %.1f us",
-					s ? "," : "\n    p99 miss:",
-					s ? "BDB" : "lfmpool",
-					res_at(w, t, s, r)->p99_miss_us);
-	fputc('\n', stderr);
-}
-
-/* Every cell. A run goes lfmpool, BDB, the reference when r is even and
- * the reverse when odd, so all see the same machine noise. The time left
- * is estimated from the time per run of one system so far. */
-static void run_cells(double t_start)
-{
-	int ncells = 0, icell = 0, total = 0, done = 0;
-	double t_loop = bench_now(), now;
-	char what[128];
-
-	/* Pass 0 counts the cells and runs, pass 1 runs them. */
-	for (int pass = 0; pass < 2; pass++)
-		FOR_CELLS(w, t)
-		{
-			int nsys = 0;
-
-			for (int s = 0; s < NSYS; s++)
-				nsys += sys_on(w, s);
-			if (pass == 0) {
-				ncells++;
-				total += opt.runs * nsys;
-				continue;
-			}
-			for (int r = 0; r < opt.runs; r++) {
-				for (int k = 0; k < NSYS; k++) {
-					int s = r % 2 == 0 ? k : NSYS - 1 - k;
-
-					struct run_result *rr =
-					    res_at(w, t, s, r);
-
-					if (!sys_on(w, s))
-						continue;
-					run_one(s, w, t, r, g_cache_bytes[w][s],
-						rr);
-					if (g_csv != NULL && rr->done)
-						csv_row(w, t, s, r, rr);
-				}
-				run_line(w, t, r);
-			}
-			done += opt.runs * nsys;
-			snprintf(what, sizeof(what), "%s, %d thread%s",
-				 workloads[w].name, opt.threads[t],
-				 opt.threads[t] > 1 ? "s" : "");
-			now = bench_now();
-			bench_progress(++icell, ncells, what, now - t_start,
-				       (now - t_loop) / done * (total - done));
-		}
+	return 0;
 }
 
 static int threads_main(void)
 {
 	const char *base = getenv("TMPDIR");
-	double t_start = bench_now();
 
 	if (zipf_init() != 0)
 		return 1;
@@ -445,7 +382,7 @@ static int threads_main(void)
 		if (opt.wl_on[w] && sys_on(w, SYS_BDB))
 			size_bdb(w);
 	}
-	run_cells(t_start);
+	run_cells(measure);
 	print_report();
 	if (opt.data_path != NULL)
 		write_data(opt.data_path);
@@ -459,6 +396,7 @@ static int threads_main(void)
 
 int main(int argc, char **argv)
 {
+	g_start = bench_now();
 	parse_args(argc, argv, BENCH_PROCS_MODE);
 	return opt.procs_mode ? procs_main() : threads_main();
 }

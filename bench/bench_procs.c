@@ -293,13 +293,13 @@ static void cleanup(struct meas *ms)
 		errf(ms, "rmdir %s: %s", ms->home, strerror(errno));
 }
 
-/* System s in run r of cell (w, P = opt.procs[pi], T = opt.threads[ti]),
- * into res_at(w, pi * opt.nthreads + ti, s, r): 0, or -1 after a
- * message. */
-static int measure_one(int w, int pi, int ti, int r, int s)
+/* System s in run r of cell (w, t): P = opt.procs[t / opt.nthreads]
+ * processes of T = opt.threads[t % opt.nthreads] threads, into
+ * res_at(w, t, s, r): 0, or -1 after a message. */
+static int measure_one(int w, int t, int r, int s)
 {
 	struct meas *ms = calloc(1, sizeof(*ms));
-	struct run_result *rr = res_at(w, pi * opt.nthreads + ti, s, r);
+	struct run_result *rr = res_at(w, t, s, r);
 	struct bench_stats st;
 	uint64_t miss0 = 0;
 	int ret;
@@ -308,8 +308,8 @@ static int measure_one(int w, int pi, int ti, int r, int s)
 		die("out of memory");
 	*ms = (struct meas){.sys = systems[s],
 			    .wl = workloads[w],
-			    .nprocs = opt.procs[pi],
-			    .nthreads = opt.threads[ti],
+			    .nprocs = opt.procs[t / opt.nthreads],
+			    .nthreads = opt.threads[t % opt.nthreads],
 			    .run = r};
 	if (ms->wl.range > opt.pages)
 		ms->wl.range = opt.pages;
@@ -341,54 +341,6 @@ static int measure_one(int w, int pi, int ti, int r, int s)
 	return ret;
 }
 
-/* Every cell (workload, processes, threads), each run both systems, the
- * first alternating: 0, or -1 at the first failure. Every cell costs the
- * same: the time left is the time per cell so far times the cells to go. */
-static int run_cells(double t_start)
-{
-	const int per = opt.nprocs * opt.nthreads;
-	int ncells = 0, ci = 0;
-	char what[128];
-
-	for (int w = 0; w < NWORKLOADS; w++)
-		ncells += opt.wl_on[w] * per;
-	for (int w = 0; w < NWORKLOADS; w++)
-		for (int i = 0; i < per && opt.wl_on[w]; i++) {
-			const int p = opt.procs[i / opt.nthreads];
-			const int t = opt.threads[i % opt.nthreads];
-			double now;
-
-			for (int r = 0; r < opt.runs; r++) {
-				const struct run_result *x[2] = {
-				    res_at(w, i, 0, r), res_at(w, i, 1, r)};
-
-				for (int k = 0; k < 2; k++)
-					if (measure_one(w, i / opt.nthreads,
-							i % opt.nthreads, r,
-							r % 2 ? 1 - k : k) != 0)
-						return -1;
-				fprintf(
-				    stderr,
-				    "%s, %d procs x %d threads, run %d/%d: "
-				    "%s %.3f, %s %.3f Mops/s (minor faults "
-				    "per process %.0f, %.0f)\n",
-				    workloads[w].name, p, t, r + 1, opt.runs,
-				    systems[0]->name, x[0]->ops_per_sec / 1e6,
-				    systems[1]->name, x[1]->ops_per_sec / 1e6,
-				    x[0]->minflt, x[1]->minflt);
-			}
-			snprintf(what, sizeof(what),
-				 "%s, %d proc%s x %d thread%s",
-				 workloads[w].name, p, p > 1 ? "s" : "", t,
-				 t > 1 ? "s" : "");
-			now = bench_now();
-			ci++;
-			bench_progress(ci, ncells, what, now - t_start,
-				       (now - t_start) / ci * (ncells - ci));
-		}
-	return 0;
-}
-
 /* tmpfs first: the kernel never writes the shared region files back (a
  * disk would, at random, for both systems). */
 static const char *base_dir(void)
@@ -407,7 +359,6 @@ static const char *base_dir(void)
 int procs_main(void)
 {
 	const char *base = base_dir();
-	double t_start = bench_now();
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
 	int failed;
 
@@ -427,7 +378,7 @@ int procs_main(void)
 	    sizeof(g_data))
 		die("%s: name too long", g_top);
 	bench_make_file(g_data, BENCH_PAGE_SIZE, opt.pages);
-	failed = run_cells(t_start) != 0;
+	failed = run_cells(measure_one) != 0;
 	if (!failed) {
 		print_procs_report(g_cache, base);
 		if (opt.data_path != NULL)

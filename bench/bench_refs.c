@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_rng.h"
+#include "bench_util.h"
 
 #define PAGE_SHIFT 12
 #define HUGEPAGE   (2u << 20)
@@ -96,22 +96,13 @@ static void *huge_alloc(size_t bytes)
 	return p;
 }
 
-/* All of `len` bytes at `off`, again on EINTR and short reads: 0, or an
- * errno (EIO: the file ends first). */
+/* All of `len` bytes at `off` (a regular file's read is never cut short
+ * but at its end): 0, or an errno (EIO: the file ends first). */
 static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, off);
+	ssize_t n = pread(fd, buf, len, off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	return n == (ssize_t)len ? 0 : n < 0 ? errno : EIO;
 }
 
 static const char *errno_str(int err)
@@ -139,12 +130,14 @@ static int ref_close(bench_pool *bp)
 
 /* A pool of `cache_bytes` of frames (touched, so that the timed period
  * takes no page faults) on the file `path` of whole pages, at most 2^28
- * (a uint32_t counts the buckets with room to spare): 0 or an errno. */
+ * (a uint32_t counts the buckets with room to spare), then `setup` (the
+ * reference's own part) on it: 0 or an errno. */
 static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
-		    bench_pool **out, off_t *size)
+		    bench_pool **out, int (*setup)(bench_pool *, off_t size))
 {
 	struct stat sb;
 	bench_pool *bp;
+	int ret;
 
 	*out = NULL;
 	if (how != BENCH_PRIVATE || cache_bytes < BENCH_PAGE_SIZE ||
@@ -152,19 +145,24 @@ static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 		return EINVAL;
 	if ((bp = calloc(1, sizeof(*bp))) == NULL)
 		return ENOMEM;
-	*out = bp;
 	bp->cache_bytes = cache_bytes;
 	bp->nframes = (uint32_t)(cache_bytes / BENCH_PAGE_SIZE);
 	if ((bp->fd = open(path, O_RDONLY)) < 0 || fstat(bp->fd, &sb) != 0)
-		return errno;
-	*size = sb.st_size;
-	if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
-	    sb.st_size / BENCH_PAGE_SIZE > (1 << 28))
-		return EINVAL;
-	if ((bp->frames = huge_alloc(cache_bytes)) == NULL)
-		return ENOMEM;
-	memset(bp->frames, 0, cache_bytes);
-	return 0;
+		ret = errno;
+	else if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
+		 sb.st_size / BENCH_PAGE_SIZE > (1 << 28))
+		ret = EINVAL;
+	else if ((bp->frames = huge_alloc(cache_bytes)) == NULL)
+		ret = ENOMEM;
+	else {
+		memset(bp->frames, 0, cache_bytes);
+		ret = setup(bp, sb.st_size);
+	}
+	if (ret != 0)
+		(void)ref_close(bp);
+	else
+		*out = bp;
+	return ret;
 }
 
 /* perm[f]: the page in frame f, shuffled (Fisher-Yates) so that, as in a
@@ -190,13 +188,17 @@ static uint32_t *shuffled(uint32_t n)
 	return perm;
 }
 
-/* Descriptors and chains for every page of the file, frames filled. */
-static int bare_load(bench_pool *bp)
+/* Descriptors and chains for every page of the file, frames filled. It
+ * never evicts: it serves only a cache that holds the file. */
+static int bare_load(bench_pool *bp, off_t size)
 {
-	size_t dbytes = (size_t)bp->nframes * sizeof(*bp->desc);
+	size_t dbytes = (size_t)size / BENCH_PAGE_SIZE * sizeof(*bp->desc);
 	uint32_t *perm, nbuckets = 1;
 	int ret = 0;
 
+	if ((uint64_t)size > bp->cache_bytes)
+		return EFBIG;
+	bp->nframes = (uint32_t)(size / BENCH_PAGE_SIZE);
 	if ((bp->desc = huge_alloc(dbytes)) == NULL)
 		return ENOMEM;
 	memset(bp->desc, 0, dbytes);
@@ -226,22 +228,8 @@ static int bare_load(bench_pool *bp)
 static int bare_open(const char *home, const char *path, size_t cache_bytes,
 		     enum bench_how how, bench_pool **out)
 {
-	off_t size = 0;
-	int ret = ref_open(path, cache_bytes, how, out, &size);
-
 	(void)home; /* nothing on disk but the file */
-	/* It never evicts: it serves only a cache that holds the file. */
-	if (ret == 0 && (uint64_t)size > cache_bytes)
-		ret = EFBIG;
-	if (ret == 0) {
-		(*out)->nframes = (uint32_t)(size / BENCH_PAGE_SIZE);
-		ret = bare_load(*out);
-	}
-	if (ret != 0 && *out != NULL) {
-		(void)ref_close(*out);
-		*out = NULL;
-	}
-	return ret;
+	return ref_open(path, cache_bytes, how, out, bare_load);
 }
 
 /*
@@ -309,25 +297,18 @@ static __thread struct {
 	struct floor_slice *sl;
 } floor_tls;
 
-static int floor_open(const char *home, const char *path, size_t cache_bytes,
-		      enum bench_how how, bench_pool **out)
+static int floor_setup(bench_pool *bp, off_t size)
 {
 	uint32_t n =
 	    bench_floor_threads < 1 ? 1 : (uint32_t)bench_floor_threads;
-	off_t size = 0;
-	bench_pool *bp;
-	int ret = ref_open(path, cache_bytes, how, out, &size);
+	void *p;
 
-	(void)home;
-	if ((bp = *out) == NULL)
-		return ret;
 	bp->gen = atomic_fetch_add(&floor_gens, 1) + 1;
 	bp->nslices = n < bp->nframes ? n : bp->nframes;
-	if (ret == 0 &&
-	    (bp->slices = aligned_alloc(64, (size_t)bp->nslices *
+	if ((bp->slices = aligned_alloc(64, (size_t)bp->nslices *
 						sizeof(*bp->slices))) == NULL)
-		ret = ENOMEM;
-	for (uint32_t s = 0; ret == 0 && s < bp->nslices; s++) {
+		return ENOMEM;
+	for (uint32_t s = 0; s < bp->nslices; s++) {
 		struct floor_slice *sl = &bp->slices[s];
 
 		sl->first = (uint32_t)((uint64_t)bp->nframes * s / bp->nslices);
@@ -336,25 +317,24 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 		sl->next = sl->first;
 		atomic_init(&sl->reads, 0);
 	}
+	if (!bench_floor_copy)
+		return 0;
 	/* As lfmpool maps a file for its misses (src/os/mapread.c), without
 	 * the guard: the benchmark's file is never truncated. */
-	if (ret == 0 && bench_floor_copy) {
-		void *p =
-		    mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, bp->fd, 0);
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, bp->fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	(void)madvise(p, (size_t)size, MADV_RANDOM);
+	bp->map = p;
+	bp->map_bytes = (size_t)size;
+	return 0;
+}
 
-		if (p == MAP_FAILED) {
-			ret = errno;
-		} else {
-			(void)madvise(p, (size_t)size, MADV_RANDOM);
-			bp->map = p;
-			bp->map_bytes = (size_t)size;
-		}
-	}
-	if (ret != 0) {
-		(void)ref_close(bp);
-		*out = NULL;
-	}
-	return ret;
+static int floor_open(const char *home, const char *path, size_t cache_bytes,
+		      enum bench_how how, bench_pool **out)
+{
+	(void)home;
+	return ref_open(path, cache_bytes, how, out, floor_setup);
 }
 
 /* A thread's first get in this pool takes the next slice (see the top). */

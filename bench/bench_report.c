@@ -2,8 +2,8 @@
  * bench_report.c - the results, the Markdown reports and the --data
  * tables of both modes. A report prints the run's values and its tables;
  * what each table means is in docs/benchmarks.md, "Method". Every
- * Markdown table goes through head() and row(), every --data line
- * through data_row(), so a new column is one entry in a call.
+ * Markdown table goes through head() and row(), so a new column is one
+ * entry in a call.
  */
 #include <errno.h>
 #include <sched.h>
@@ -25,19 +25,14 @@
 static char g_date[64], g_machine[512];
 
 static struct run_result *g_res; /* [w][t][sys][run] */
+double g_start;
 size_t g_cache_bytes[NWORKLOADS][NSYS];
 uint64_t g_bdb_held_same_bytes[NWORKLOADS];
 int g_failed;
 
-/* Cells per workload. */
-static size_t ncols(void)
-{
-	return (size_t)opt.nthreads * (size_t)(opt.procs_mode ? opt.nprocs : 1);
-}
-
 void results_alloc(void)
 {
-	g_res = calloc(NWORKLOADS * ncols() * NSYS * (size_t)opt.runs,
+	g_res = calloc((size_t)(NWORKLOADS * ncells_per_wl() * NSYS * opt.runs),
 		       sizeof(*g_res));
 	if (g_res == NULL)
 		die("out of memory");
@@ -45,30 +40,9 @@ void results_alloc(void)
 
 struct run_result *res_at(int w, int t, int s, int r)
 {
-	size_t cell = ((size_t)w * ncols() + (size_t)t) * NSYS;
+	size_t cell = ((size_t)w * (size_t)ncells_per_wl() + (size_t)t) * NSYS;
 
 	return &g_res[(cell + (size_t)s) * (size_t)opt.runs + (size_t)r];
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-double median_sort(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double bench_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* "42 s" under two minutes, "3 min 05 s" above. */
@@ -82,14 +56,97 @@ static void fmt_duration(char *buf, size_t len, double secs)
 		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
 }
 
-void bench_progress(int i, int n, const char *what, double elapsed, double left)
+/* A cell's name: "w, T thread(s)", or "w, P proc(s) x T thread(s)". */
+static const char *cell_name(int w, int t)
 {
+	static char buf[128];
+	const int nt = opt.threads[t % opt.nthreads],
+		  p = opt.procs[t / opt.nthreads];
+
+	if (opt.procs_mode)
+		snprintf(buf, sizeof(buf), "%s, %d proc%s x %d thread%s",
+			 workloads[w].name, p, p > 1 ? "s" : "", nt,
+			 nt > 1 ? "s" : "");
+	else
+		snprintf(buf, sizeof(buf), "%s, %d thread%s", workloads[w].name,
+			 nt, nt > 1 ? "s" : "");
+	return buf;
+}
+
+/* One line on stderr per run: each system's Mops/s, and the p99 miss or
+ * (processes) the minor faults per process. */
+static void run_line(int w, int t, int r)
+{
+	const struct run_result *l = res_at(w, t, 0, r),
+				*b = res_at(w, t, SYS_BDB, r);
+
+	if (opt.procs_mode) {
+		fprintf(stderr,
+			"%s, %d procs x %d threads, run %d/%d: %s %.3f, %s "
+			"%.3f Mops/s (minor faults per process %.0f, %.0f)\n",
+			workloads[w].name, opt.procs[t / opt.nthreads],
+			opt.threads[t % opt.nthreads], r + 1, opt.runs,
+			systems[0]->name, l->ops_per_sec / 1e6,
+			systems[1]->name, b->ops_per_sec / 1e6, l->minflt,
+			b->minflt);
+		return;
+	}
+	fprintf(stderr, "[%s, %d threads, run %d/%d]", workloads[w].name,
+		opt.threads[t], r + 1, opt.runs);
+	for (int s = 0; s < NSYS; s++)
+		if (sys_on(w, s))
+			fprintf(stderr, "%s %s %.3f Mops/s", s ? "," : "",
+				s == SYS_BDB ? "BDB" : systems[s]->csv,
+				res_at(w, t, s, r)->ops_per_sec / 1e6);
+	if (workloads[w].timed)
+		for (int s = 0; s < 2; s++)
+			if (sys_on(w, s))
+				fprintf(stderr, "%s %s %.1f us",
+					s ? "," : "\n    p99 miss:",
+					s ? "BDB" : "lfmpool",
+					res_at(w, t, s, r)->p99_miss_us);
+	fputc('\n', stderr);
+}
+
+int run_cells(int (*measure)(int w, int t, int r, int s))
+{
+	int ncells = 0, icell = 0, total = 0, done = 0;
+	double t_loop = bench_now(), now;
 	char e[32], l[32];
 
-	fmt_duration(e, sizeof(e), elapsed);
-	fmt_duration(l, sizeof(l), left);
-	fprintf(stderr, "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
-		g_prog, i, n, what, e, l);
+	/* Pass 0 counts the cells and runs, pass 1 runs them. */
+	for (int pass = 0; pass < 2; pass++)
+		FOR_CELLS(w, t)
+		{
+			int nsys = 0;
+
+			for (int s = 0; s < NSYS; s++)
+				nsys += sys_on(w, s);
+			if (pass == 0) {
+				ncells++;
+				total += opt.runs * nsys;
+				continue;
+			}
+			for (int r = 0; r < opt.runs; r++) {
+				for (int k = 0; k < NSYS; k++) {
+					int s = r % 2 == 0 ? k : NSYS - 1 - k;
+
+					if (sys_on(w, s) && measure(w, t, r, s))
+						return -1;
+				}
+				run_line(w, t, r);
+			}
+			done += opt.runs * nsys;
+			now = bench_now();
+			fmt_duration(e, sizeof(e), now - g_start);
+			fmt_duration(l, sizeof(l),
+				     (now - t_loop) / done * (total - done));
+			fprintf(
+			    stderr,
+			    "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
+			    g_prog, ++icell, ncells, cell_name(w, t), e, l);
+		}
+	return 0;
 }
 
 static void set_date_machine(void)
@@ -100,16 +157,9 @@ static void set_date_machine(void)
 	cpu_set_t set;
 	struct utsname u;
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			colon += 1 + strspn(colon + 1, " \t");
-			colon[strcspn(colon, "\n")] = '\0';
-			snprintf(model, sizeof(model), "%s", colon);
-			break;
-		}
-	}
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL &&
+	       sscanf(line, "model name : %255[^\n]", model) != 1)
+		;
 	if (f != NULL)
 		fclose(f);
 	strftime(g_date, sizeof(g_date), "%Y-%m-%d %H:%M:%S %Z",
@@ -524,70 +574,44 @@ void print_report(void)
 	fflush(stdout);
 }
 
-/* Opens a --data table (bench/plot.sh reads it) and writes its head: "#
- * <what>", the date, machine and runs lines, then the `columns` line. */
-static FILE *data_open(const char *path, const char *what, const char *columns)
+/*
+ * The --data table (bench/plot.sh reads it): "# <what>", the date, machine
+ * and runs lines, the columns line, then the median, minimum and maximum
+ * Mops/s and the number of runs that completed without a wrong page, a
+ * line per workload, system and thread count (processes: threads per
+ * process, then process count), in that order (each line of a plot is one
+ * block of consecutive rows); cells without such a run left out.
+ */
+void write_data(const char *path)
 {
+	const int pm = opt.procs_mode;
 	FILE *f = fopen(path, "w");
 
 	if (f == NULL)
 		die("open %s: %s", path, strerror(errno));
-	fprintf(f, "# %s\n# date: %s\n# machine: %s\n", what, g_date,
-		g_machine);
+	fprintf(f,
+		"# %s --data: Mops/s per workload, %s and system over the "
+		"runs\n# date: %s\n# machine: %s\n",
+		g_prog,
+		pm ? "process count, threads per process" : "thread count",
+		g_date, g_machine);
 	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
 		opt.runs > 1 ? "s" : "", opt.seconds);
-	fprintf(f, "%s\n", columns);
-	return f;
-}
-
-static void data_close(FILE *f, const char *path)
-{
-	if (ferror(f) | fclose(f))
-		die("write %s: %s", path, strerror(errno));
-}
-
-/* A --data line: `key` (the cell and system), then the median, minimum
- * and maximum Mops/s of v[0..n-1] (sorted here) and n. */
-static void data_row(FILE *f, const char *key, double *v, int n)
-{
-	double m = median_sort(v, n);
-
-	fprintf(f, "%s\t%.4f\t%.4f\t%.4f\t%d\n", key, m, v[0], v[n - 1], n);
-}
-
-/*
- * One line per workload, system and thread count (processes: threads per
- * process, then process count), in that order (each line of a plot is one
- * block of consecutive rows), over the runs that completed without a wrong
- * page; cells without such a run left out.
- */
-void write_data(const char *path)
-{
-	const int pm = opt.procs_mode, nc = (int)ncols();
-	FILE *f = data_open(
-	    path,
-	    pm ? "mpool_bench_procs --data: Mops/s per workload, process "
-		 "count, threads per process and system over the runs"
-	       : "mpool_bench --data: Mops/s per workload, thread count and "
-		 "system over the runs",
-	    pm ? "workload\tprocs\tthreads\tsystem\tmops_median\tmops_min\t"
-		 "mops_max\truns"
-	       : "workload\tthreads\tsystem\tmops_median\tmops_min\t"
-		 "mops_max\truns");
-	char key[128];
-
+	fprintf(f,
+		"workload\t%sthreads\tsystem\tmops_median\tmops_min\t"
+		"mops_max\truns\n",
+		pm ? "procs\t" : "");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
-			for (int i = 0; i < nc; i++) {
+			for (int i = 0; i < ncells_per_wl(); i++) {
 				const int t =
 				    pm ? i % opt.nprocs * opt.nthreads +
 					     i / opt.nprocs
 				       : i;
-				double v[MAX_RUNS];
+				double v[MAX_RUNS], m;
 				int n = 0;
 
-				if (!opt.wl_on[w] || !sys_on(w, s) ||
-				    (!pm && !cell_on(w, t)))
+				if (!sys_on(w, s) || !cell_on(w, t))
 					continue;
 				for (int r = 0; r < opt.runs; r++) {
 					struct run_result *rr =
@@ -596,24 +620,22 @@ void write_data(const char *path)
 					if (rr->done && rr->wrong == 0)
 						v[n++] = rr->ops_per_sec / 1e6;
 				}
+				if (n == 0)
+					continue;
+				m = median_sort(v, n); /* sorts v */
+				fprintf(f, "%s\t", workloads[w].name);
 				if (pm)
-					snprintf(key, sizeof(key),
-						 "%s\t%d\t%d\t%s",
-						 workloads[w].name,
-						 opt.procs[t / opt.nthreads],
-						 opt.threads[t % opt.nthreads],
-						 systems[s]->csv);
-				else
-					snprintf(
-					    key, sizeof(key), "%s\t%d\t%s",
-					    workloads[w].name, opt.threads[t],
-					    s == SYS_FLOOR && bench_floor_copy
-						? "floor-copy"
-						: systems[s]->csv);
-				if (n > 0)
-					data_row(f, key, v, n);
+					fprintf(f, "%d\t",
+						opt.procs[t / opt.nthreads]);
+				fprintf(f, "%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n",
+					opt.threads[t % opt.nthreads],
+					s == SYS_FLOOR && bench_floor_copy
+					    ? "floor-copy"
+					    : systems[s]->csv,
+					m, v[0], v[n - 1], n);
 			}
-	data_close(f, path);
+	if (ferror(f) | fclose(f))
+		die("write %s: %s", path, strerror(errno));
 }
 
 /* lfmpool's throughput / BDB's in one run of the processes mode; 0 if

@@ -4,7 +4,7 @@
  * barrier that loop (get a page, check its number at offset 0, maybe write
  * a byte, put it) until told to stop, and for WB_ON on a system without
  * flushers one more thread calling trickle. Pages are drawn by xoshiro256**
- * (bench_rng.h), one generator per thread; Zipf by Walker's alias table.
+ * (bench_util.h), one generator per thread; Zipf by Walker's alias table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "bench_driver.h"
-#include "bench_rng.h"
 
 #define ZIPF_THETA 0.99
 
@@ -147,29 +146,15 @@ static inline uint32_t next_page(struct rng *r, const struct workload *wl)
 
 void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k)
 {
-	static unsigned char buf[64 * BENCH_PAGE_SIZE];
-	const uint32_t per = (uint32_t)sizeof(buf) / pagesize;
-	const uint32_t pages = bytes4k / (pagesize / BENCH_PAGE_SIZE);
-	int fd;
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644), err;
 
-	if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
+	if (fd < 0)
 		die("create %s: %s", path, strerror(errno));
-	for (uint32_t pg = 0; pg < pages; pg += per) {
-		size_t n =
-		    (size_t)(pages - pg < per ? pages - pg : per) * pagesize;
-
-		for (uint32_t k = 0; k < per; k++) {
-			unsigned char *p = buf + k * pagesize;
-			uint32_t pgno = pg + k;
-
-			memset(p, (int)(pgno & 0xff), pagesize);
-			memcpy(p, &pgno, sizeof(pgno));
-		}
-		if (pwrite(fd, buf, n, (off_t)pg * pagesize) != (ssize_t)n)
-			die("write %s: %s", path, strerror(errno));
-	}
-	if (close(fd) != 0)
-		die("close %s: %s", path, strerror(errno));
+	err = bench_fill(fd, pagesize, bytes4k / (pagesize / BENCH_PAGE_SIZE));
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err != 0)
+		die("write %s: %s", path, strerror(err));
 }
 
 void bench_mkdtemp(char *buf, size_t len, const char *base, const char *pattern)
@@ -201,11 +186,12 @@ void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
 			 (unsigned long long)f->wrong, f->want, f->got);
 }
 
-static void fault_call(struct fault *f, int err, const char *op, uint32_t pg)
+/* Keeps the failed call: its error. */
+static int fault_call(struct fault *f, int err, const char *op, uint32_t pg)
 {
-	f->err = err;
 	f->op = op;
 	f->pgno = pg;
+	return f->err = err;
 }
 
 static void fault_page(struct fault *f, uint32_t want, uint32_t got)
@@ -222,20 +208,16 @@ int bench_warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
 	for (uint32_t pg = 0; pg < pages; pg++) {
 		void *page;
 		uint32_t got;
-		int ret;
+		int ret = sys->get(bp, pg, 0, &page);
 
-		if ((ret = sys->get(bp, pg, 0, &page)) != 0) {
-			fault_call(f, ret, "get", pg);
-			return ret;
-		}
+		if (ret != 0)
+			return fault_call(f, ret, "get", pg);
 		f->checked++;
 		memcpy(&got, page, sizeof(got));
 		if (got != pg)
 			fault_page(f, pg, got);
-		if ((ret = sys->put(bp, page, 0)) != 0) {
-			fault_call(f, ret, "put", pg);
-			return ret;
-		}
+		if ((ret = sys->put(bp, page, 0)) != 0)
+			return fault_call(f, ret, "put", pg);
 	}
 	return 0;
 }
@@ -365,18 +347,13 @@ void crew_start(struct crew *c, const uint64_t *seeds)
 	}
 }
 
-static double ts_sec(const struct timespec *t)
-{
-	return (double)t->tv_sec + (double)t->tv_nsec * 1e-9;
-}
-
 void crew_time(struct crew *c, double seconds)
 {
-	struct timespec t0, t1, until;
+	struct timespec until;
 
 	pthread_barrier_wait(&c->start);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	until = t0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	c->secs = (double)until.tv_sec + (double)until.tv_nsec * 1e-9;
 	until.tv_sec += (time_t)seconds;
 	until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
 	if (until.tv_nsec >= 1000000000L) {
@@ -389,11 +366,10 @@ void crew_time(struct crew *c, double seconds)
 	atomic_store(&c->stop, 1);
 	for (int i = 0; i < c->nthreads; i++)
 		pthread_join(c->w[i].tid, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c->secs = bench_now() - c->secs;
 	if (c->trickling)
 		pthread_join(c->trickle_tid, NULL);
 	pthread_barrier_destroy(&c->start);
-	c->secs = ts_sec(&t1) - ts_sec(&t0);
 }
 
 struct lat_hist *crew_free(struct crew *c)
@@ -407,9 +383,8 @@ struct lat_hist *crew_free(struct crew *c)
 			for (unsigned b = 0; b < LAT_NBUCKETS; b++)
 				lat->count[b] += c->w[i].lat->count[b];
 			lat->n += c->w[i].lat->n;
-			lat->max = c->w[i].lat->max > lat->max
-				       ? c->w[i].lat->max
-				       : lat->max;
+			if (c->w[i].lat->max > lat->max)
+				lat->max = c->w[i].lat->max;
 			free(c->w[i].lat);
 		}
 	free(c->w);

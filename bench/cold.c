@@ -6,6 +6,7 @@
  * storage").
  *
  *   pread     uniform random 4 KiB preads: the floor of a synchronous miss
+ *             (the pread floor of bench_refs.c)
  *   bdb       Berkeley DB 5.3's uniform random gets (bench_bdb.c)
  *   get       uniform random gets through a 16384-frame pool (no hints)
  *   prefetch  the same, a list of 16 random pages prefetched, then got
@@ -25,10 +26,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_util.h"
 #include "db_mpool.h"
 
 #define PAGE 4096
@@ -39,14 +40,6 @@ static uint32_t rnd(uint32_t n)
 {
 	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
 	return (uint32_t)((rng >> 33) % n);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what, const char *err)
@@ -80,25 +73,8 @@ static uint64_t cached_pages(const char *path)
 	return n;
 }
 
-static double run_pread(const char *path, uint32_t npages, double secs)
-{
-	int fd = open(path, O_RDONLY);
-	char *buf = aligned_alloc(PAGE, PAGE);
-	uint64_t n = 0;
-	double t0 = now(), t = t0;
-
-	for (; t - t0 < secs; t = now())
-		for (int i = 0; i < 16; i++, n++)
-			if (pread(fd, buf, PAGE, (off_t)rnd(npages) * PAGE) !=
-			    PAGE)
-				die("pread", path);
-	close(fd);
-	free(buf);
-	return (double)n / (t - t0);
-}
-
 /* Uniform random gets (and puts) through one of the benchmark's systems
- * (Berkeley DB's), a 16384-page cache: gets a second. */
+ * (the pread floor, Berkeley DB), a 16384-page cache: gets a second. */
 static double run_sys(const struct bench_sys *sys, const char *path,
 		      uint32_t npages, double secs)
 {
@@ -110,7 +86,7 @@ static double run_sys(const struct bench_sys *sys, const char *path,
 
 	if (ret != 0)
 		die(sys->name, sys->strerror(ret));
-	for (t0 = t = now(); t - t0 < secs; t = now())
+	for (t0 = t = bench_now(); t - t0 < secs; t = bench_now())
 		for (int i = 0; i < 16; i++, n++) {
 			if ((ret = sys->get(bp, rnd(npages), 0, &p)) != 0 ||
 			    (ret = sys->put(bp, p, 0)) != 0)
@@ -164,8 +140,8 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 	if (rc != 0 || (rc = memp_fopen(mp, (char *)path, 0, 0, 0, PAGE, -1,
 					NULL, NULL, &mpf)) != 0)
 		die("memp_open/memp_fopen", strerror(rc));
-	t0 = t = now();
-	for (int k = 0; t - t0 < secs; t = now(), k++) {
+	t0 = t = bench_now();
+	for (int k = 0; t - t0 < secs; t = bench_now(), k++) {
 		for (int j = k == 0 ? 0 : ahead; j <= ahead; j++) {
 			db_pgno_t *list = lists[(k + j) & 1];
 
@@ -223,7 +199,7 @@ int main(int argc, char **argv)
 	close(fd);
 	rng ^= (uint64_t)getpid() << 20;
 	if (strcmp(mode, "pread") == 0)
-		r = run_pread(path, npages, secs);
+		r = run_sys(&bench_floor_sys, path, npages, secs);
 	else if (strcmp(mode, "bdb") == 0)
 		r = run_sys(&bench_bdb_sys, path, npages, secs);
 	else

@@ -7,7 +7,7 @@
 # (gnuplot): each lfmpool row as a ratio to its reference, beside its goal.
 #   bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 size=2048 secs=10 rounds=1 dir=${COLD_DIR:-/var/tmp} out=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -19,10 +19,9 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]" >&2; exit 2 ;;
 	esac
 done
-bash third_party/install_deps.sh
-command -v fio >/dev/null || { apt-get install -y -qq fio >/dev/null; }
-bazel build --config=opt //bench:cold >/dev/null 2>&1
-bin=bazel-bin/bench/cold
+bench_need fio fio
+bench_build //bench:cold
+bin=$bin/bench/cold
 file=$dir/lfmpool-cold.$$.db
 trap 'rm -f "$file" "$file.holes"' EXIT
 # Real blocks (not a sparse or preallocated file, which reads no device).

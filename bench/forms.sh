@@ -9,29 +9,20 @@
 #       [--workload W,... (hit-uniform,hit-hot256)] [--threads N,... (1,2)]
 set -euo pipefail
 
-runs=5 seconds=0.5 wls=hit-uniform,hit-hot256 threads=1,2 data=
+runs=5 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
 usage() {
 	sed -n 's/^#   bash/usage: bash/p' "$0" >&2
 	exit 2
 }
-while [ $# -gt 0 ]; do
-	[ $# -ge 2 ] || usage
-	case $1 in
-	--runs) runs=$2 ;;
-	--seconds) seconds=$2 ;;
-	--workload) wls=$2 ;;
-	--threads) threads=$2 ;;
-	--data) data=$2 ;;
-	*) usage ;;
-	esac
+while [ $# -ge 2 ] && [[ $1 =~ ^--(runs|seconds|workload|threads|data)$ ]]; do
+	declare "${1#--}=$2"
 	shift 2
 done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || usage
+[ $# -eq 0 ] && [[ $runs =~ ^[1-9][0-9]*$ ]] || usage
 
 . "$(dirname "$0")/lib.sh"
-log() { echo "forms: $*" >&2; }
 fail() {
-	log "FAILED: $*"
+	echo "forms: FAILED: $*" >&2
 	exit 1
 }
 
@@ -49,20 +40,16 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 # for both installed forms, only the library's link items differing.
 cflags=(-O2 -std=c11 -D_GNU_SOURCE -pthread)
 static_libs=$(pkg-config --static --libs lfmpool)
-# shellcheck disable=SC2046,SC2086 # pkg-config's words are split on purpose
-for f in static shared; do
-	if [ $f = static ]; then
-		libs=${static_libs/-llfmpool/-l:liblfmpool.a}
-	else
-		libs=$(pkg-config --libs lfmpool)
-	fi
-	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) bench/bench_*.c \
-		-o "$work/mpool_bench-$f" $libs -ldb-5.3 -lm
-done
-
-forms=(in-tree static shared)
 declare -A bin=([in-tree]=$bin/bench/mpool_bench
 	[static]=$work/mpool_bench-static [shared]=$work/mpool_bench-shared)
+declare -A libs=([static]=${static_libs/-llfmpool/-l:liblfmpool.a}
+	[shared]=$(pkg-config --libs lfmpool))
+# shellcheck disable=SC2046,SC2086 # pkg-config's words are split on purpose
+for f in static shared; do
+	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) bench/bench_*.c \
+		-o "${bin[$f]}" ${libs[$f]} -ldb-5.3 -lm
+done
+forms=(in-tree static shared)
 run_env() { # run_env FORM CMD...: as the form must run
 	if [ "$1" = shared ]; then
 		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "${@:2}"
@@ -101,13 +88,11 @@ for f in "${forms[@]}"; do
 done
 
 # The runs: the three forms in turn, --runs times, per cell.
-IFS=, read -r -a wl_list <<<"$wls"
+IFS=, read -r -a wl_list <<<"$workload"
 IFS=, read -r -a th_list <<<"$threads"
 all=$work/runs.tsv
 : >"$all"
-ncells=$((${#wl_list[@]} * ${#th_list[@]}))
 cell=0
-start=$SECONDS
 for w in "${wl_list[@]}"; do
 	for t in "${th_list[@]}"; do
 		for ((r = 1; r <= runs; r++)); do
@@ -125,13 +110,10 @@ for w in "${wl_list[@]}"; do
 					"$work/run.csv" >>"$all"
 			done
 		done
-		cell=$((cell + 1))
-		log "cell $cell/$ncells done: $w, $t threads; elapsed $((SECONDS - start)) s"
+		echo "forms: cell $((++cell))/$((${#wl_list[@]} * ${#th_list[@]})) done: $w, $t threads; elapsed $SECONDS s" >&2
 	done
 done
-if [ -n "$data" ]; then
-	printf 'form\tworkload\tthreads\trun\tsystem\tmops\n' | cat - "$all" >"$data"
-fi
+[ -z "$data" ] || printf 'form\tworkload\tthreads\trun\tsystem\tmops\n' | cat - "$all" >"$data"
 
 echo "## The installed forms: in-tree, static archive, shared library"
 echo
@@ -141,16 +123,11 @@ echo "$runs rounds of in-tree, static, shared per cell, each one run of" \
 echo
 printf -- '- %s\n' "${checks[@]}"
 echo
-awk -F'\t' '
-function median(key,    n, i, j, t, v) {
-	n = cnt[key]
-	if (n == 0) return -1
-	for (i = 1; i <= n; i++) v[i] = val[key, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
-			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-		}
-	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+awk -F'\t' "$BENCH_AWK_MEDIAN"'
+# The median of the values added under key, -1 if none.
+function med(key,    n, i, v) {
+	for (i = 1; i <= cnt[key]; i++) v[i] = val[key, i]
+	return cnt[key] ? median(v, cnt[key]) : -1
 }
 function add(key, x) { val[key, ++cnt[key]] = x }
 function r(a, b) { return a > 0 && b > 0 ? sprintf("%.2f", a / b) : "-" }
@@ -171,8 +148,8 @@ END {
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncell; i++) {
 		k = order[i]; split(k, p, SUBSEP)
-		a = median("in-tree" SUBSEP k); s = median("static" SUBSEP k)
-		h = median("shared" SUBSEP k); b = median("bare" SUBSEP k)
+		a = med("in-tree" SUBSEP k); s = med("static" SUBSEP k)
+		h = med("shared" SUBSEP k); b = med("bare" SUBSEP k)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			p[1], p[2], m(a), m(s), m(h), m(b), r(a, b), r(s, b), r(h, b), r(h, s)
 		# Paired: each run of lfmpool against the bare probe of the same
@@ -193,9 +170,9 @@ END {
 	for (i = 1; i <= ncell; i++) {
 		k = order[i]; split(k, p, SUBSEP)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2],
-			f2(median("pb-in-tree" SUBSEP k)), f2(median("pb-static" SUBSEP k)),
-			f2(median("pb-shared" SUBSEP k)), f2(median("ps" SUBSEP k)),
-			m(median("bare-in-tree" SUBSEP k)), m(median("bare-static" SUBSEP k)),
-			m(median("bare-shared" SUBSEP k))
+			f2(med("pb-in-tree" SUBSEP k)), f2(med("pb-static" SUBSEP k)),
+			f2(med("pb-shared" SUBSEP k)), f2(med("ps" SUBSEP k)),
+			m(med("bare-in-tree" SUBSEP k)), m(med("bare-static" SUBSEP k)),
+			m(med("bare-shared" SUBSEP k))
 	}
 }' "$all"

@@ -18,11 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench_rng.h"
+#include "bench_util.h"
 #include "db_mpool.h"
 #include "lfmpool.h"
 
@@ -69,31 +68,15 @@ static int parse(int argc, char **argv, struct opts *o)
 	return o->pages == 0 || o->ops == 0 ? -1 : 0;
 }
 
-/* Wall-clock seconds, for the Mops/s bench/hit_wall.sh reads. */
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Page i holds its number in its first four bytes. */
 static int make_file(char *path, uint32_t pages)
 {
-	unsigned char buf[PAGE] = {0};
-	int fd = mkstemp(path), err = 0;
+	int fd = mkstemp(path), err;
 
 	if (fd < 0)
 		return errno;
-	for (uint32_t i = 0; i < pages && err == 0; i++) {
-		memcpy(buf, &i, sizeof(i));
-		if (pwrite(fd, buf, PAGE, (off_t)i * PAGE) != (ssize_t)PAGE)
-			err = errno ? errno : EIO;
-	}
-	if (close(fd) != 0 && err == 0)
-		err = errno;
-	return err;
+	err = bench_fill(fd, PAGE, pages);
+	return close(fd) != 0 && err == 0 ? errno : err;
 }
 
 /* The loop's generator, seeded out of line and copied into a local whose
@@ -217,16 +200,16 @@ int main(int argc, char **argv)
 	else
 		ret = o.native ? open_native(path, &o, &p)
 			       : open_memp(path, &o, &p);
-	t0 = t1 = now_sec();
+	t0 = t1 = bench_now();
 	if (ret != 0)
 		fprintf(stderr, "hit_instr: %s: %s\n", api, strerror(ret));
 	else {
 		wrong = o.bare	   ? hit_loop_bare(p.bp, &o)
 			: o.native ? hit_loop_native(p.f, &o)
 				   : hit_loop(p.mpf, &o);
-		t1 = now_sec();
+		t1 = bench_now();
 	}
-	/* hit_instr.sh reads the count, the second field; hit_wall.sh the
+	/* hit_instr.sh reads the count, the second field, and with --wall the
 	 * Mops/s. */
 	if (wrong != 0)
 		fprintf(stderr, "hit_instr: FAILED: %ld\n", wrong);

@@ -17,28 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define PS     4096
 #define NPAGES 8192
 
 static unsigned long pgouts;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Dies with `what` unless ok. */
 static void check(int ok, const char *what)
@@ -61,15 +47,12 @@ static void count_pgout(void *cookie, pgno_t pgno, void *page)
 static int temp_file(unsigned npages)
 {
 	char path[] = "/tmp/mpool_pins.XXXXXX";
-	unsigned char page[PS] = {0};
 	int fd = mkstemp(path);
 
 	check(fd >= 0, "mkstemp");
 	unlink(path);
-	for (unsigned p = 0; p < npages; p++) {
-		memcpy(page, &p, sizeof(p));
-		check(pwrite(fd, page, PS, (off_t)p * PS) == PS, "pwrite");
-	}
+	errno = bench_fill(fd, PS, npages);
+	check(errno == 0, "pwrite");
 	return fd;
 }
 
@@ -113,7 +96,7 @@ static double run(int fd, unsigned maxcache, unsigned held, int burst,
 		}
 	}
 	pgouts = 0;
-	t0 = now();
+	t0 = bench_now();
 	do {
 		for (int k = 0; k < 256; k++) {
 			unsigned p, *pg;
@@ -132,7 +115,7 @@ static double run(int fd, unsigned maxcache, unsigned held, int burst,
 			      "mpool_put");
 		}
 		ops += 256;
-		t = now();
+		t = bench_now();
 	} while (t - t0 < secs);
 	*per_kput = (double)pgouts * 1000.0 / (double)ops;
 	for (unsigned i = 0; i < held && !burst; i++)
@@ -176,7 +159,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < runs; i++)
 			r[i] = run(fd, cells[c][0], cells[c][1], 0, ms / 1000.0,
 				   &w);
-		qsort(r, (size_t)runs, sizeof(r[0]), cmp);
+		qsort(r, (size_t)runs, sizeof(r[0]), bench_cmp_double);
 		printf("| %u | %u | %.2f | %.2f | %.2f |\n", cells[c][0],
 		       cells[c][1], r[runs / 2], r[0], r[runs - 1]);
 		fflush(stdout);
@@ -197,8 +180,8 @@ int main(int argc, char **argv)
 				   ms / 1000.0, &w[i]);
 			close(fd);
 		}
-		qsort(w, (size_t)runs, sizeof(w[0]), cmp);
-		qsort(u, (size_t)runs, sizeof(u[0]), cmp);
+		qsort(w, (size_t)runs, sizeof(w[0]), bench_cmp_double);
+		qsort(u, (size_t)runs, sizeof(u[0]), bench_cmp_double);
 		printf("| %u | %u | %.1f | %.3f |\n", bursts[c][0],
 		       bursts[c][1], w[runs / 2], u[runs / 2]);
 		fflush(stdout);

@@ -26,14 +26,10 @@ prog='
 # Text for an enhanced-mode gnuplot string: no quotes or backslashes, and
 # the markup characters escaped (else x86_64 would get a subscript, and the
 # "@" of a CPU model name would start a phantom box).
-function tx(s,    i, c, r) {
+function tx(s) {
 	s = clean(s)
-	r = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		r = r (index("_^@&~{}", c) ? "\\\\" : "") c
-	}
-	return r
+	gsub(/[_^@&~{}]/, "\\\\\\\\&", s)
+	return s
 }
 # (gnuplot 5.4 writes an escaped "&" into an SVG as is: not XML.)
 function clean(s) { gsub(/["\\]/, "", s); gsub(/&/, "+", s); return s }
