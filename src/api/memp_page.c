@@ -37,8 +37,10 @@ int memp_fput(DB_MPOOLFILE *mpf, void *pgaddr, unsigned long flags)
 {
 	if (mpf == NULL || pgaddr == NULL)
 		return EINVAL;
-	if ((flags & ~(unsigned long)DB_MPOOL_DIRTY) == 0)
-		return lfm__hit_put(lfm__fh_of(mpf), pgaddr, flags);
+	if (flags == 0)
+		return lfm__hit_put(lfm__fh_of(mpf), pgaddr);
+	if (flags == DB_MPOOL_DIRTY)
+		return lfm__hit_put_flags(lfm__fh_of(mpf), pgaddr, flags);
 	if (!put_flags_ok(flags))
 		return EINVAL;
 	return lfm__put(lfm__fh_of(mpf), pgaddr, flags);

@@ -233,13 +233,15 @@ int lfm__get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long flags,
 	     void **pagep);
 int lfm__put(struct lfm__fh *fh, void *page, unsigned long flags);
 int lfm__set(struct lfm__fh *fh, void *page, unsigned long flags);
-/* The hit path (hit.h): lfm__get with flags 0, lfm__put with 0 or DIRTY,
- * in as few instructions as the protocol allows. */
+/* The hit path (hit.h): lfm__get with flags 0, lfm__put with 0
+ * (lfm__hit_put) or with 0 or DIRTY (lfm__hit_put_flags), in as few
+ * instructions as the protocol allows. */
 /* `zero` is memp_fget's flags, 0 here: the arguments stay where the caller
  * has them, so its call is a bare jump. */
 int lfm__hit_get(struct lfm__fh *fh, uint32_t *pgnoaddr, unsigned long zero,
 		 void **pagep);
-int lfm__hit_put(struct lfm__fh *fh, void *page, unsigned long flags);
+int lfm__hit_put(struct lfm__fh *fh, void *page);
+int lfm__hit_put_flags(struct lfm__fh *fh, void *page, unsigned long flags);
 /* Starts the reads of pages pgnos[0..n) of fh's file without waiting
  * (prefetch.h); *started gets how many it started. 0, or EINVAL. */
 int lfm__prefetch(struct lfm__fh *fh, const uint32_t *pgnos, size_t n,

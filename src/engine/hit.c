@@ -215,11 +215,12 @@ static inline int put_done(struct lfm__fh *mpf)
 	return 0;
 }
 
-/* The put of a pin the fast path did not find in the thread's entry: a
- * direct pin, found through its frame; anything else (a foreign pin, a
- * mapped file, another pool's node, DISCARD) is the general path's. */
-static __attribute__((noinline)) int put_frame(struct lfm__fh *mpf, void *page,
-					       unsigned long flags)
+/* The put of a pin the fast path did not find in the thread's entry, or
+ * of a DIRTY one: through its frame (the thread's entry, or a direct pin);
+ * anything else (a foreign pin, a mapped file, another pool's node,
+ * DISCARD) is the general path's. */
+__attribute__((noinline)) int
+lfm__hit_put_flags(struct lfm__fh *mpf, void *page, unsigned long flags)
 {
 	struct lfm__region_hdr *rh = mpf->rh;
 
@@ -262,7 +263,7 @@ slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
-int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
+int lfm__hit_put(struct lfm__fh *mpf, void *page)
 {
 	/* The page's frame by its address alone (one page size: region.h,
 	 * uniform_shift), and the thread's entry for it: if the entry holds
@@ -270,16 +271,16 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 	 * (rule 10). The address is rotated, not shifted: a pointer that is
 	 * not a page's start (low bits set) or lies past the frames (or
 	 * below the data) gives an index past `limit`, one compare for both.
-	 * Anything else, and any flag, goes the long way. */
+	 * Anything else goes the long way. */
 	struct lfm__tls_node *t = lfm__tls_fast();
 	uint32_t shift =
 	    atomic_load_explicit(mpf->shiftp, memory_order_relaxed);
 	uint64_t rel = (uintptr_t)page - (uintptr_t)mpf->data;
 	uint64_t idx = (rel >> (shift & 63)) | (rel << ((64 - shift) & 63));
-	if (__builtin_expect(flags != 0 || t->fast_serial != mpf->put_serial ||
-				 shift == 0 || idx >= mpf->limit,
+	if (__builtin_expect(t->fast_serial != mpf->put_serial || shift == 0 ||
+				 idx >= mpf->limit,
 			     0))
-		return put_frame(mpf, page, flags);
+		return lfm__hit_put_flags(mpf, page, 0);
 	struct lfm__tc_entry *e =
 	    lfm__tc_entry_of(t->tc, t->tc_mask, (uint32_t)idx);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
@@ -293,6 +294,6 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page, unsigned long flags)
 			&e->word, &w, w - LFM_TC_COUNT_ONE,
 			memory_order_release, memory_order_relaxed),
 		0))
-		return put_frame(mpf, page, flags);
+		return lfm__hit_put_flags(mpf, page, 0);
 	return 0;
 }
