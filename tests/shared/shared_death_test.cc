@@ -147,6 +147,53 @@ TEST_F(SharedDeath, ThreadCachePinsOfKilledProcessAreRecovered) {
   ASSERT_NO_FATAL_FAILURE(PinAll(freshf, 0, kFrames, Plain));
 }
 
+// Hits through a thread cache are counted in its entries until they are
+// emptied (docs/protocol.md, rule 8a). The child reads every frame's page
+// (a miss each), takes a cache entry for it (a hit), makes kUses more
+// hits through the entry, and dies holding each page once. memp_stat
+// counts its hits while its entries are the dead process's, and the same
+// after recovery has emptied them.
+TEST_F(SharedDeath, HitsOfKilledProcessStayCounted) {
+  constexpr int kUses = 10;
+  const std::string pool = pool_, file = file_;
+  Child c;
+  ASSERT_TRUE(c.Start([&] {
+    DB_MPOOL *mp;
+    DB_MPOOLFILE *mpf;
+    ChildOpen(pool, file, &mp, &mpf);
+    for (db_pgno_t p = 0; p < kFrames; p++) {
+      void *held = PinCached(mpf, p);
+      for (int i = 0; i < kUses; i++) {
+        db_pgno_t pg = p;
+        void *page = nullptr;
+        C_OK(memp_fget(mpf, &pg, 0, &page));
+        C_CHECK(page == held);
+        C_OK(memp_fput(mpf, page, 0));
+      }
+    }
+    Tell("holding");
+    Hear();  // until killed
+  }));
+  ASSERT_TRUE(c.Expect("holding"));
+  const unsigned long hits = kFrames * (1 + kUses);
+  DB_MPOOL *old = Join();
+  ASSERT_NE(old, nullptr);
+  DB_MPOOL_STAT live = Stat(old);
+  EXPECT_EQ(live.st_cache_miss, kFrames);
+  EXPECT_EQ(live.st_cache_hit, hits);
+  c.Kill();
+  DB_MPOOL *fresh = Join();  // recovers the dead child's caches
+  ASSERT_NE(fresh, nullptr);
+  DB_MPOOLFILE *f = Fopen(fresh);
+  ASSERT_NE(f, nullptr);
+  // Recovered: every frame can be pinned by others again.
+  ASSERT_NO_FATAL_FAILURE(PinAll(f, kFrames, kFrames, Plain));
+  DB_MPOOL_STAT after = Stat(fresh);
+  EXPECT_EQ(after.st_cache_miss, kFrames + kFrames);
+  EXPECT_EQ(after.st_cache_hit, hits);
+  EXPECT_EQ(Stat(old).st_cache_hit, hits);
+}
+
 // The child's threads loop over gets and puts of pages in their caches
 // (no misses: nothing but thread-cache pins); it is killed at a seeded
 // moment. Several rounds, each with a fresh pool.
