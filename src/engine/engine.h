@@ -81,9 +81,18 @@ struct lfm__fast_file {
 #define LFM_FAST_COUNT_MAX   0xffffu
 #define LFM_FAST_FRAME_SHIFT 32
 /* The calling thread's struct lfm__fast_thread (never NULL: a thread with
- * none sees one whose serial matches no pool). */
+ * none sees one whose serial matches no pool). Initial-exec in the shared
+ * library's objects (-fPIC; and in lfmpool.h, for the programs that
+ * include it); in the others (-fPIE or no PIC: the static archive's,
+ * which only executables link), local-exec: one instruction a read
+ * instead of two. */
+#if defined(__PIC__) && !defined(__PIE__)
+#define LFM_TLS_FAST_MODEL "initial-exec"
+#else
+#define LFM_TLS_FAST_MODEL "local-exec"
+#endif
 extern __thread void *lfmpool__tls_fast
-    __attribute__((tls_model("initial-exec")));
+    __attribute__((tls_model(LFM_TLS_FAST_MODEL)));
 
 /* The longest file name the engine records (with its NUL). */
 #define LFM_NAME_MAX 256

@@ -9,9 +9,11 @@
  * reached and consecutive page numbers land far apart. Page numbers of
  * one file are sequential: they must not share buckets in runs. Three
  * instructions: it is on every get. `shift` is 64 - log2(buckets). */
-static inline uint32_t lfm__hash_bucket(uint64_t tag, uint32_t shift)
+static inline uint64_t lfm__hash_bucket(uint64_t tag, uint32_t shift)
 {
-	return (uint32_t)((tag * 0x9e3779b97f4a7c15ull) >> shift);
+	/* 64 bits: a 32-bit result would cost a zero extension before its
+	 * use as an index (shift >= 32 keeps it below 2^32 anyway). */
+	return (tag * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
 #endif
