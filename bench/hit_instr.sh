@@ -42,11 +42,11 @@ for ((r = 1; wall && r <= rounds; r++)); do
 		for api in memp native bare; do
 			mops=$("$bin" --hot $hot $(flag $api) --ops "$ops" --seed $((42 + r)) |
 				awk '/Mops\/s/ {print $(NF - 1)}')
-			[ -n "$mops" ] || { echo "hit_wall: $api failed" >&2; exit 1; }
+			[ -n "$mops" ] || { echo "hit_instr --wall: $api failed" >&2; exit 1; }
 			echo "$r $hot $api $mops" >>"$out"
 		done
 	done
-	echo "hit_wall: round $r of $rounds done" >&2
+	echo "hit_instr --wall: round $r of $rounds done" >&2
 done
 if [ $wall = 1 ]; then
 	echo "## One thread's hits: memp_*, the native API and the bare probe"

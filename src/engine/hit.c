@@ -7,14 +7,6 @@
 #include "pins.h"
 #include "tcache.h"
 
-/* The owner's counters (tcache.h): a plain add, only the owner writes. */
-static inline void bump(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c,
-			      atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
 /* The thread's counters for mpf's file, in its handle (tcache.h). */
 static inline _Atomic uint64_t *owner_stats(const struct lfm__tls_node *t,
 					    const struct lfm__fh *mpf)
@@ -93,15 +85,16 @@ walk_found(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep, uint64_t tag,
 pinned:;
 	_Atomic uint64_t *st = owner_stats(t, mpf);
 	if (examined == 1) {
-		bump(&st[LFM_ST_WALKHIT], 1); /* hit, search, one examined */
+		lfm__owner_add(&st[LFM_ST_WALKHIT],
+			       1); /* hit, search, one examined */
 	} else {
-		bump(&st[LFM_ST_SEARCH], 1);
-		bump(&st[LFM_ST_EXAMINED], examined);
+		lfm__owner_add(&st[LFM_ST_SEARCH], 1);
+		lfm__owner_add(&st[LFM_ST_EXAMINED], examined);
 		if (examined > atomic_load_explicit(&st[LFM_ST_LONGEST],
 						    memory_order_relaxed))
 			atomic_store_explicit(&st[LFM_ST_LONGEST], examined,
 					      memory_order_relaxed);
-		bump(&st[LFM_ST_HIT], 1);
+		lfm__owner_add(&st[LFM_ST_HIT], 1);
 	}
 	uint64_t idx = (uint64_t)(f - mpf->frames);
 	*pagep = page_of(

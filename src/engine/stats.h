@@ -13,17 +13,14 @@
 
 #include "pool.h"
 #include "stat_read.h"
+#include "tcache.h"
 
 static inline void lfm__stat_add(struct lfm__tls_node *t,
 				 struct lfm__region_hdr *rh, uint32_t slot,
 				 int counter, uint64_t n)
 {
 	if (t != NULL && t->h != NULL) {
-		_Atomic uint64_t *p =
-		    lfm__handle_stats(rh, t->h, slot) + counter;
-		atomic_store_explicit(
-		    p, atomic_load_explicit(p, memory_order_relaxed) + n,
-		    memory_order_relaxed);
+		lfm__owner_add(lfm__handle_stats(rh, t->h, slot) + counter, n);
 	} else {
 		atomic_fetch_add_explicit(
 		    &lfm__files(rh)[slot].stats[t ? t->stripe : 0].c[counter],

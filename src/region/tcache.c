@@ -26,15 +26,11 @@ static inline void log_unlock(_Atomic uint16_t *e, uint32_t count)
 		lfm__pinlog_unlock(e, count);
 }
 
-/* Adds n hits of file `slot` to owner h's counter (tcache.h: only the
- * owner writes its handle's counters, so a plain add). */
+/* Adds n hits of file `slot` to owner h's counter. */
 static void owner_hits(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		       uint32_t slot, uint64_t n)
 {
-	_Atomic uint64_t *c = lfm__handle_stats(rh, h, slot) + LFM_ST_HIT;
-	atomic_store_explicit(c,
-			      atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	lfm__owner_add(lfm__handle_stats(rh, h, slot) + LFM_ST_HIT, n);
 }
 
 void lfm__tcache_harvest(struct lfm__region_hdr *rh, struct lfm__handle *h,

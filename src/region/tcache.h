@@ -238,6 +238,15 @@ uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
 void lfm__tcache_harvest(struct lfm__region_hdr *rh, struct lfm__handle *h,
 			 uint64_t w);
 
+/* Adds n to one of the owner's counters: a plain add (a relaxed load and
+ * store, no locked instruction), since only the owner writes them. */
+static inline void lfm__owner_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* The owner's statistics counters for file `slot`. */
 static inline _Atomic uint64_t *lfm__handle_stats(struct lfm__region_hdr *rh,
 						  struct lfm__handle *h,
