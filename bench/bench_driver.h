@@ -1,8 +1,7 @@
 /*
  * bench_driver.h - what the driver's sources share. They call downward
  * only: bench_main.c (threads mode, main), bench_procs.c (processes mode),
- * then bench_report.c (results, reports, --data), bench_run.c (a timed
- * crew of threads over one pool) and bench_opts.c (workloads, options).
+ * then bench_report.c, bench_run.c and bench_opts.c.
  */
 #ifndef LFMPOOL_BENCH_DRIVER_H
 #define LFMPOOL_BENCH_DRIVER_H
@@ -47,20 +46,18 @@ struct workload {
 	int timed;	   /* time every get into a latency histogram */
 	const char *group; /* also selected by this name; NULL: none */
 	int max_threads;   /* with the default --threads, skip cells above */
-	/* Two-file workloads (mixed-shift-*): warm up on the file of
-	 * `warm_pagesize` byte pages, then time gets of the other one. Both
-	 * 0: the one 4 KiB data file throughout. */
+	/* mixed-shift-*: warm up on the file of `warm_pagesize` byte pages,
+	 * then time gets of the other one; 0: the 4 KiB file throughout. */
 	uint32_t warm_pagesize, run_pagesize;
-	/* 0: the usual FILE_PAGES file; BIG_FILE_PAGES: hit-uniform-1m's. */
-	uint32_t file_pages;
-	int procs; /* also run in the processes mode */
+	uint32_t file_pages; /* 0: FILE_PAGES; BIG_FILE_PAGES */
+	int procs;	     /* also run in the processes mode */
 };
 
 extern const struct workload workloads[NWORKLOADS];
 extern const struct bench_sys *const systems[NSYS];
 
 struct bench_opt {
-	int procs_mode; /* processes (bench_procs.c), else threads */
+	int procs_mode;
 	int wl_on[NWORKLOADS];
 	int threads[MAX_LIST], nthreads;
 	int threads_given; /* --threads was given */
@@ -110,7 +107,6 @@ static inline int cell_on(int w, int t)
 		opt.threads[t % opt.nthreads] <= workloads[w].max_threads);
 }
 
-/* Every cell run, in report order. */
 #define FOR_CELLS(w, t)                                                        \
 	for (int w = 0; w < NWORKLOADS; w++)                                   \
 		for (int t = 0; t < ncells_per_wl(); t++)                      \
@@ -141,7 +137,6 @@ static inline int ref_of(int w)
 				      : -1;
 }
 
-/* Does system s run in any workload selected? */
 static inline int sys_any(int s)
 {
 	for (int w = 0; w < NWORKLOADS; w++)
@@ -152,25 +147,7 @@ static inline int sys_any(int s)
 
 /* bench_run.c: a timed period over one open pool. */
 
-/* A latency histogram, log-linear as HdrHistogram's (~1.6% resolution):
- * values below 128 ns have a bucket each, every power of two above has 64.
- * One per thread, merged after the run. A quantile is its bucket's highest
- * value: never below the exact one, at most 1/64 above it. */
-#define LAT_SUB_BITS 6 /* 64 buckets per power of two */
-#define LAT_SUB	     (1u << LAT_SUB_BITS)
-#define LAT_NBUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
-
-struct lat_hist {
-	uint64_t n;   /* values recorded */
-	uint64_t max; /* the largest, exact */
-	uint64_t count[LAT_NBUCKETS];
-};
-
-/* The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
- * the value of rank n - slow + ceil(q * slow): an upper bound on the
- * q-quantile of any `slow` of the values (among the n - slow + k smallest,
- * at least k are of that subset). 0 when slow is 0; slow is clamped to n. */
-uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q);
+struct run_result;
 
 /* What a pass or a worker saw go wrong: the first of each kind. */
 struct fault {
@@ -187,7 +164,7 @@ struct worker {
 	uint64_t seed;
 	uint64_t ops;
 	struct fault f;
-	struct lat_hist *lat; /* timed workloads: every get's latency (ns) */
+	struct lat_hist *lat; /* timed workloads: every get's latency */
 } __attribute__((aligned(128)));
 
 struct crew {
@@ -207,44 +184,39 @@ struct crew {
 	double secs; /* the timed period, as measured */
 };
 
-/* What f holds (a failed call, else wrong pages) as text, into buf. */
+/* What f holds (a failed call, else wrong pages) as text. */
 void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
 		      char *buf, size_t len);
 /* Builds and checks the Zipf table: 0, or -1 after a message. */
 int zipf_init(void);
-/* Writes `bytes4k` * 4 KiB of pages of `pagesize` bytes, each holding its
- * page number at offset 0; dies on an error. */
+/* Writes `bytes4k` * 4 KiB of pages of `pagesize` bytes (bench_fill). */
 void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k);
-/* Gets, checks and puts pages [0, pages) in order: the error of the first
- * failed call (which ends the pass), else 0; wrong pages counted. */
+/* Gets, checks and puts pages [0, pages): the error of the first failed
+ * call (which ends the pass), else 0; wrong pages counted. */
 int bench_warm(const struct bench_sys *sys, bench_pool *bp, uint32_t pages,
 	       struct fault *f);
 /* Starts the crew (worker i seeded with seeds[i]) waiting at the barrier,
  * then lets it loop for `seconds` and joins it; dies if it cannot. */
 void crew_start(struct crew *c, const uint64_t *seeds);
 void crew_time(struct crew *c, double seconds);
-/* The workers' latencies merged (timed workloads; else NULL); frees. */
-struct lat_hist *crew_free(struct crew *c);
+/* Frees the crew; timed workloads: rr's gets timed, p99 of all and of the
+ * rr->misses slowest (docs/benchmarks.md, "Method"). */
+void crew_free(struct crew *c, struct run_result *rr);
 
 /* bench_report.c: the results and what is made of them. */
-
-/* What one timed run produced. */
 struct run_result {
 	int done;
 	double ops_per_sec;
 	uint64_t ops;
-	uint64_t hits, misses;	 /* over the timed period */
-	uint64_t held_warm;	 /* pages in the cache after the warm-up */
-	uint64_t held_end;	 /* ... at the end of the timed period */
-	uint64_t cache_bytes;	 /* as the system reports it */
-	uint64_t checked, wrong; /* gets checked, wrong pages among them */
-	uint64_t errors;	 /* failed calls */
-	/* Over the timed period, from the system's statistics. */
-	uint64_t evict_clean, evict_dirty, pages_out;
-	uint64_t pages_in, pages_in_mapped;
-	uint64_t gets_timed; /* timed workloads: every get */
-	double p99_all_us;   /* p99 of all gets */
-	double p99_miss_us;  /* p99 of the `misses` slowest gets */
+	uint64_t held_warm;	    /* pages in the cache after the warm-up */
+	uint64_t held_end;	    /* ... at the end of the timed period */
+	uint64_t cache_bytes;	    /* as the system reports it */
+	uint64_t checked, wrong;    /* gets checked, wrong pages among them */
+	uint64_t errors;	    /* failed calls */
+	BENCH_COUNTERS(BENCH_FIELD) /* over the timed period */
+	uint64_t gets_timed;	    /* timed workloads: every get */
+	double p99_all_us;	    /* p99 of all gets */
+	double p99_miss_us;	    /* p99 of the `misses` slowest gets */
 	/* WB_ON on a system without flushers: the trickle thread. */
 	uint64_t trickle_calls, trickle_pages;
 	double minflt; /* processes: minor faults per process, timed phase */
@@ -259,21 +231,19 @@ extern int g_failed;
 void results_alloc(void); /* for opt's cells; dies if it cannot */
 struct run_result *res_at(int w, int t, int s, int r);
 
-/* The header (date and machine; in the threads mode printed at once), the
- * report, the --data table (bench/plot.sh draws it; dies on an error). */
+/* The header (threads mode: printed at once), the report, the --data
+ * table (bench/plot.sh draws it); die on an error. */
 void print_header(void);
 void print_report(void);
 void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
 
-/* mkdtemp of `pattern` under `base` into buf; dies if it cannot. */
+/* mkdtemp of `pattern` under `base` into buf, or die. */
 void bench_mkdtemp(char *buf, size_t len, const char *base,
 		   const char *pattern);
-/* Every cell run: `measure` (0, or -1 to stop there) each system of each
- * run, lfmpool, BDB, the reference when r is even and the reverse when r
- * is odd, so all see the same machine noise; a line on stderr per run
- * and per cell ("<g_prog>: cell i/n done: <what>; elapsed <t>, ~<left>
- * left", left estimated from the time per run so far): 0 or -1. */
+/* Every cell run: `measure` (0, or -1 to stop) each system of each run,
+ * in order when r is even and reversed when odd, so all see the same
+ * machine noise; a progress line on stderr per run and per cell. */
 int run_cells(int (*measure)(int w, int t, int r, int s));
 extern double g_start; /* bench_now() at the start */
 

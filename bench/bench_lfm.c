@@ -1,8 +1,7 @@
 /*
- * bench_lfm.c - the lfmpool side: a private pool (DB_MPOOL_PRIVATE |
- * DB_THREAD) of cache_bytes / 4096 frames or a shared one (memp_open(home)),
- * with its default flushers unless set_flushers is called, and one
- * DB_MPOOLFILE per file, shared by all threads. Dirtiness is declared at
+ * bench_lfm.c - the lfmpool side: a private or shared (memp_open(home))
+ * pool with its default flushers unless set_flushers is called, one
+ * DB_MPOOLFILE per file shared by all threads. Dirtiness is declared at
  * put, as in the 2.x API.
  */
 #include <errno.h>
@@ -52,27 +51,23 @@ static int lfm_open(const char *home, const char *path, size_t cache_bytes,
 		    enum bench_how how, bench_pool **out)
 {
 	DB_ENV env = {.mp_size = cache_bytes}; /* a joiner's: the region's */
-	bench_pool *bp;
+	const int priv = how == BENCH_PRIVATE;
+	bench_pool *bp = calloc(1, sizeof(*bp));
 	int ret;
 
 	*out = NULL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+	if (bp == NULL)
 		return ENOMEM;
-	if (how == BENCH_PRIVATE)
-		ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD,
-				0, &env, &bp->mp);
-	else
-		ret =
-		    memp_open((char *)home,
-			      (how == BENCH_CREATE ? DB_CREATE : 0) | DB_THREAD,
-			      0600, &env, &bp->mp);
+	ret = memp_open(priv ? NULL : (char *)home,
+			(priv ? DB_MPOOL_PRIVATE : 0) |
+			    (how != BENCH_JOIN ? DB_CREATE : 0) | DB_THREAD,
+			priv ? 0 : 0600, &env, &bp->mp);
 	if (ret != 0)
 		bp->mp = NULL;
-	else if ((ret = lfm_use_file(bp, path, BENCH_PAGE_SIZE)) == 0) {
+	else if ((ret = lfm_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
 		*out = bp;
-		return 0;
-	}
-	(void)lfm_close(bp);
+	if (ret != 0)
+		(void)lfm_close(bp);
 	return ret;
 }
 
@@ -95,8 +90,7 @@ static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 	DB_MPOOL_FSTAT **fsp = NULL;
 	int ret;
 
-	/* Each block is one allocation (db_mpool(3)); the header spells the
-	 * array as the manual does, DB_MPOOL_FSTAT *(*fsp)[]: a cast. */
+	/* The header spells the array as the manual does: a cast. */
 	if ((ret = memp_stat(bp->mp, &gsp, (void *)&fsp, NULL)) != 0)
 		return ret;
 	st->hits = gsp->st_cache_hit;

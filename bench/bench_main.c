@@ -1,10 +1,10 @@
 /*
  * bench_main.c - the driver's threads mode and main(): lfmpool against
- * Berkeley DB 5.3's mpool in this process, with one reference beside them,
- * in alternating runs (docs/benchmarks.md, "Method"). A run opens a fresh
- * private pool on the system's own copy of the data file, warms it, times
- * the crew (bench_run.c) and reads the statistics. A wrong page or an error
- * fails the benchmark (exit status 1) after the report.
+ * Berkeley DB 5.3's mpool in this process, with one reference beside them
+ * (docs/benchmarks.md, "Method"). A run opens a fresh private pool on the
+ * system's own copy of the data file, warms it, times the crew and reads
+ * the statistics. A wrong page or an error fails the benchmark (exit
+ * status 1) after the report.
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,9 +36,8 @@ static void remove_files(void)
 		rmdir(g_dir);
 }
 
-/* SIGINT and SIGTERM, the watchdog's SIGALRM, and a crash (of a pool under
- * test), after which the process dies of the signal (SA_RESETHAND restored
- * the default action): none may leave the data files behind, and
+/* SIGINT, SIGTERM, the watchdog's SIGALRM and a crash (then the process
+ * dies of the signal: SA_RESETHAND) must not leave the data files behind:
  * hit-uniform-1m's are 4 GiB each. */
 static void on_signal(int sig)
 {
@@ -72,8 +71,7 @@ static void catch_signals(void)
 }
 
 /* System s's data file k, made at its first use: [0] the 4 KiB file, [1]
- * the two-file workloads' second one (8 KiB pages, the same bytes), [2]
- * the BIG_FILE_PAGES-page file of the workloads that name it. */
+ * the two-file workloads' 8 KiB one, [2] the BIG_FILE_PAGES one. */
 static const char *path_of(int s, int k)
 {
 	static const char *const suffix[] = {"", "-8k", "-big"};
@@ -95,8 +93,8 @@ static const char *file_of(int s, int w)
 	return path_of(s, workloads[w].file_pages != 0 ? 2 : 0);
 }
 
-/* What went wrong in `what` of c's run (if f holds a fault), reported
- * on stderr and counted in rr: -1 if a call failed, else 0. */
+/* f's fault in `what` of c's run, if any, reported and counted in rr: -1
+ * if a call failed, else 0. */
 static int failed(const struct crew *c, const char *what, const struct fault *f,
 		  struct run_result *rr)
 {
@@ -133,8 +131,7 @@ static int warm(const struct crew *c, uint32_t pages, struct run_result *rr)
 	return failed(c, "warm-up", &f, rr);
 }
 
-/* Background writing as the workload wants it (the floor writes nothing
- * back, so has neither), then the pool filled before the timed period: 0,
+/* Background writing as the workload wants it, then the pool filled: 0,
  * or -1 after a report. Two-file workloads fill it from the file of one
  * page size, then move to the other's (the 4 KiB file is open already). */
 static int fill(struct crew *c, int s, int w, struct run_result *rr)
@@ -164,13 +161,11 @@ static int fill(struct crew *c, int s, int w, struct run_result *rr)
 	    rr);
 }
 
-/* The timed period of a filled pool, and the statistics' movement over
- * it: 0, or -1 after a report. */
+/* The timed period and the statistics' movement: 0, or -1 after a report. */
 static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 {
 	uint64_t seeds[MAX_THREADS];
 	struct bench_stats a, b;
-	struct lat_hist *lat;
 	char what[64];
 
 	if (call(c, "stat", c->sys->stats(c->bp, &a), rr) != 0)
@@ -196,31 +191,19 @@ static int timed(struct crew *c, int w, int t, int run, struct run_result *rr)
 	rr->trickle_calls = c->trickle_calls;
 	rr->trickle_pages = c->trickle_pages;
 	rr->ops_per_sec = (double)rr->ops / c->secs;
-	lat = crew_free(c);
 	if (call(c, "stat", c->sys->stats(c->bp, &b), rr) != 0) {
-		free(lat);
+		crew_free(c, rr);
 		return -1;
 	}
-	rr->hits = b.hits - a.hits;
-	rr->misses = b.misses - a.misses;
+#define DELTA(f) rr->f = b.f - a.f;
+	BENCH_COUNTERS(DELTA)
 	rr->held_end = b.pages_held;
 	rr->cache_bytes = b.cache_bytes;
-	rr->evict_clean = b.evict_clean - a.evict_clean;
-	rr->evict_dirty = b.evict_dirty - a.evict_dirty;
-	rr->pages_out = b.pages_out - a.pages_out;
-	rr->pages_in = b.pages_in - a.pages_in;
-	rr->pages_in_mapped = b.pages_in_mapped - a.pages_in_mapped;
-	if (lat != NULL) { /* p99 miss: docs/benchmarks.md, "Method" */
-		rr->gets_timed = lat->n;
-		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
-		rr->p99_miss_us =
-		    (double)lat_quantile(lat, rr->misses, 0.99) / 1e3;
-	}
-	free(lat);
+	crew_free(c, rr);
 	return 0;
 }
 
-/* One run of system s in cell (w, t); nthreads 0: the cache-size search's
+/* One run of system s in cell (w, t); t < 0: the cache-size search's
  * warm-up alone, whose pages held go to rr->held_warm. */
 static void run_one(int s, int w, int t, int run, size_t bytes,
 		    struct run_result *rr)
@@ -268,15 +251,13 @@ static uint64_t bdb_pages_held(int w, size_t bytes)
 }
 
 /*
- * lfmpool holds exactly frames pages in frames * 4096 bytes. BDB keeps its
- * buffer headers and hash table inside the cache size (and adds 25% to
- * small caches), so by default (--bdb-sizing=pages) BDB's size is searched
- * for so that it holds the same number of pages after the warm-up (all of
- * the file for the hit workloads), the closest (on a tie: not below):
- * proportional steps until the answer is bracketed (lo holds too few, hi
- * too many), then bisection. With --bdb-sizing=bytes it gets the same
- * byte budget. An earlier workload of the same frames on the same file
- * gives its answer.
+ * lfmpool holds `frames` pages in frames * 4096 bytes. BDB keeps its buffer
+ * headers and hash table inside the cache size (and adds 25% to small
+ * caches), so by default (--bdb-sizing=pages) its size is searched for so
+ * that it holds as many pages after the warm-up, the closest (on a tie:
+ * not below): proportional steps until bracketed (lo holds too few, hi too
+ * many), then bisection. --bdb-sizing=bytes: the same byte budget. An
+ * earlier workload of the same frames and file gives its answer.
  */
 static void size_bdb(int w)
 {
@@ -363,8 +344,7 @@ static int threads_main(void)
 	bench_mkdtemp(g_dir, sizeof(g_dir),
 		      base != NULL && base[0] != '\0' ? base : "/tmp",
 		      "mpool-bench.XXXXXX");
-	/* Every data file made before BDB's cache is sized and the runs
-	 * start, as before: no run finds a file just written. */
+	/* Every data file made first: no run finds a file just written. */
 	for (int s = 0; s < NSYS; s++)
 		for (int w = 0; w < NWORKLOADS; w++) {
 			if (!opt.wl_on[w] || !sys_on(w, s))

@@ -2,18 +2,16 @@
  * bench_refs.c - the two references (docs/benchmarks.md, "The floors").
  *
  * The bare probe, the hit path's yardstick: one hash lookup, an atomic pin
- * and unpin, and nothing else a pool does. open() reads the whole file once
- * into a layout copied from lfmpool's where it decides the cache misses
+ * and unpin, nothing else. open() reads the whole file into a layout
+ * copied from lfmpool's where it decides the cache misses
  * (docs/hit-path.md), so a hit pays the same dependent misses.
  *
- * The pread floor, the miss path's: the least a pool that reads its misses
- * with pread(2) must do per miss, one pread of the page into a frame
+ * The pread floor, the miss path's: one pread of the page into a frame
  * (--floor-copy: a memcpy from a mapping); no lookup, pin, eviction or
- * write-back. open() cuts as many frames as the pool has into
- * bench_floor_threads slices. The first thread to get (the warm-up) takes
- * slice 0, the workers 1, 2, ... and the last of them slice 0 again; one
- * more is refused (EBUSY): two threads sharing a frame could hand out a
- * page overwritten under the caller.
+ * write-back. open() cuts the frames into bench_floor_threads slices. The
+ * first thread to get (the warm-up) takes slice 0, the workers 1, 2, ...
+ * and the last of them slice 0 again; one more is refused (EBUSY): two
+ * threads sharing a frame could hand out a page overwritten under one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,8 +54,7 @@ struct floor_slice {
 	_Atomic uint64_t reads;	   /* gets done in this slice */
 } __attribute__((aligned(64)));
 
-/* One of the two; the probe's fields are read by every get and put and
- * written only by open. */
+/* The probe's fields are written only by open. */
 struct bench_pool {
 	unsigned char *frames; /* frame f at frames + (f << 12) */
 	uint32_t nframes;
@@ -83,8 +80,7 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 	return (k * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-/* `bytes` 2 MiB aligned, on transparent huge pages where granted (advice
- * given before the first touch, as for lfmpool's region). */
+/* `bytes` on transparent huge pages where granted, as lfmpool's region. */
 static void *huge_alloc(size_t bytes)
 {
 	void *p;
@@ -96,8 +92,7 @@ static void *huge_alloc(size_t bytes)
 	return p;
 }
 
-/* All of `len` bytes at `off` (a regular file's read is never cut short
- * but at its end): 0, or an errno (EIO: the file ends first). */
+/* All of `len` bytes at `off`: 0, or an errno (EIO: the file ends). */
 static int pread_full(int fd, unsigned char *buf, size_t len, off_t off)
 {
 	ssize_t n = pread(fd, buf, len, off);
@@ -128,10 +123,9 @@ static int ref_close(bench_pool *bp)
 	return ret;
 }
 
-/* A pool of `cache_bytes` of frames (touched, so that the timed period
- * takes no page faults) on the file `path` of whole pages, at most 2^28
- * (a uint32_t counts the buckets with room to spare), then `setup` (the
- * reference's own part) on it: 0 or an errno. */
+/* Frames of `cache_bytes` (touched: no page faults in the timed period)
+ * on `path` (at most 2^28 pages: a uint32_t counts the buckets), then the
+ * reference's own `setup`: 0 or an errno. */
 static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 		    bench_pool **out, int (*setup)(bench_pool *, off_t size))
 {
@@ -165,9 +159,8 @@ static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 	return ret;
 }
 
-/* perm[f]: the page in frame f, shuffled (Fisher-Yates) so that, as in a
- * pool that has run a while, neighbouring pages are not neighbouring
- * frames and the frame index is not the page number. NULL: no memory. */
+/* perm[f]: the page in frame f, shuffled (Fisher-Yates) as in a pool that
+ * has run a while: neighbouring pages are not neighbouring frames. */
 static uint32_t *shuffled(uint32_t n)
 {
 	uint64_t x = BARE_SHUFFLE_SEED;
@@ -188,8 +181,7 @@ static uint32_t *shuffled(uint32_t n)
 	return perm;
 }
 
-/* Descriptors and chains for every page of the file, frames filled. It
- * never evicts: it serves only a cache that holds the file. */
+/* Every page of the file in the frames: the probe never evicts. */
 static int bare_load(bench_pool *bp, off_t size)
 {
 	size_t dbytes = (size_t)size / BENCH_PAGE_SIZE * sizeof(*bp->desc);
@@ -232,11 +224,9 @@ static int bare_open(const char *home, const char *path, size_t cache_bytes,
 	return ref_open(path, cache_bytes, how, out, bare_load);
 }
 
-/*
- * The probe. Not inline anywhere: the driver calls it through bench_sys, as
- * it calls lfmpool's and BDB's. The page is prefetched as soon as the chain
- * names its frame, so its miss overlaps the descriptor's (as in lfmpool).
- */
+/* Called through bench_sys, as lfmpool's and BDB's gets are. The page is
+ * prefetched as soon as the chain names its frame, so its miss overlaps
+ * the descriptor's (as in lfmpool). */
 static int bare_get(bench_pool *bp, uint32_t pgno, int dirty, void **page)
 {
 	uint32_t f = bp->heads[bare_hash(pgno, bp->shift)];
@@ -272,9 +262,8 @@ static int bare_put(bench_pool *bp, void *page, int dirty)
 	return 0;
 }
 
-/* No counters (they are part of what the probe leaves out), so no hits:
- * every get hits, and the driver counts the gets. The floor's every get
- * is a read, so a miss; it holds no page. */
+/* The probe keeps no counters (the driver counts its gets, all hits); the
+ * floor's every get is a miss, and it holds no page. */
 static int ref_stats(bench_pool *bp, struct bench_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -290,8 +279,8 @@ static int ref_stats(bench_pool *bp, struct bench_stats *st)
 /* Never 0, so a thread that has not got from any pool has no slice. */
 static _Atomic uint64_t floor_gens;
 
-/* The calling thread's slice of the pool with generation `gen`: a pool
- * freed and another opened at the same address is not mistaken for it. */
+/* The thread's slice of the pool of generation `gen` (not its address,
+ * which a later pool may reuse). */
 static __thread struct {
 	uint64_t gen;
 	struct floor_slice *sl;
@@ -319,8 +308,7 @@ static int floor_setup(bench_pool *bp, off_t size)
 	}
 	if (!bench_floor_copy)
 		return 0;
-	/* As lfmpool maps a file for its misses (src/os/mapread.c), without
-	 * the guard: the benchmark's file is never truncated. */
+	/* As src/os/mapread.c, without the guard: never truncated here. */
 	p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, bp->fd, 0);
 	if (p == MAP_FAILED)
 		return errno;
@@ -337,7 +325,7 @@ static int floor_open(const char *home, const char *path, size_t cache_bytes,
 	return ref_open(path, cache_bytes, how, out, floor_setup);
 }
 
-/* A thread's first get in this pool takes the next slice (see the top). */
+/* A thread's first get in this pool takes the next slice. */
 static __attribute__((noinline)) int floor_claim(bench_pool *bp,
 						 struct floor_slice **out)
 {

@@ -278,6 +278,8 @@ static const char *u64(uint64_t v)
 }
 
 /* Sums over the completed runs of one system in one cell. */
+#define SUMMED(X)                                                              \
+	BENCH_COUNTERS(X) X(ops) X(trickle_calls) X(trickle_pages) X(gets_timed)
 static struct run_result sum_runs(int w, int t, int s, int *nruns)
 {
 	struct run_result sum = {0};
@@ -288,19 +290,10 @@ static struct run_result sum_runs(int w, int t, int s, int *nruns)
 
 		if (!rr->done)
 			continue;
-		sum.ops += rr->ops;
-		sum.hits += rr->hits;
-		sum.misses += rr->misses;
 		sum.held_end = rr->held_end;
-		sum.pages_in += rr->pages_in;
-		sum.pages_in_mapped += rr->pages_in_mapped;
-		sum.evict_clean += rr->evict_clean;
-		sum.evict_dirty += rr->evict_dirty;
-		sum.pages_out += rr->pages_out;
-		sum.trickle_calls += rr->trickle_calls;
-		sum.trickle_pages += rr->trickle_pages;
-		sum.gets_timed += rr->gets_timed;
 		++*nruns;
+#define SUM(f) sum.f += rr->f;
+		SUMMED(SUM)
 	}
 	return sum;
 }

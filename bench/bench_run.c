@@ -19,6 +19,20 @@
 
 #define ZIPF_THETA 0.99
 
+/* A latency histogram, log-linear as HdrHistogram's (~1.6% resolution):
+ * values below 128 ns have a bucket each, every power of two above has 64.
+ * One per thread, merged after the run. A quantile is its bucket's highest
+ * value: never below the exact one, at most 1/64 above it. */
+#define LAT_SUB_BITS 6 /* 64 buckets per power of two */
+#define LAT_SUB	     (1u << LAT_SUB_BITS)
+#define LAT_NBUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
+
+struct lat_hist {
+	uint64_t n;   /* values recorded */
+	uint64_t max; /* the largest, exact */
+	uint64_t count[LAT_NBUCKETS];
+};
+
 /* The bucket of v: msb >= LAT_SUB_BITS + 1 leaves v >> shift in
  * [LAT_SUB, 2 * LAT_SUB). */
 static inline void lat_record(struct lat_hist *h, uint64_t v)
@@ -41,7 +55,11 @@ static inline uint64_t lat_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
+/* The q-quantile (0 < q <= 1) of the `slow` slowest values (all: h->n),
+ * the value of rank n - slow + ceil(q * slow): an upper bound on the
+ * q-quantile of any `slow` of the values (among the n - slow + k smallest,
+ * at least k are of that subset). 0 when slow is 0; slow is clamped to n. */
+static uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
 {
 	uint64_t rank, seen = 0;
 	double k;
@@ -372,7 +390,7 @@ void crew_time(struct crew *c, double seconds)
 	pthread_barrier_destroy(&c->start);
 }
 
-struct lat_hist *crew_free(struct crew *c)
+void crew_free(struct crew *c, struct run_result *rr)
 {
 	struct lat_hist *lat = NULL;
 
@@ -389,5 +407,11 @@ struct lat_hist *crew_free(struct crew *c)
 		}
 	free(c->w);
 	c->w = NULL;
-	return lat;
+	if (lat != NULL) {
+		rr->gets_timed = lat->n;
+		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
+		rr->p99_miss_us =
+		    (double)lat_quantile(lat, rr->misses, 0.99) / 1e3;
+	}
+	free(lat);
 }
