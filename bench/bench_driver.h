@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #include "bench.h"
-#include "bench_util.h"
 
 #define FILE_PAGES  16384u /* pages in each data file */
 #define MAX_THREADS 256

@@ -4,9 +4,6 @@
  * DB_MPOOLFILE per file shared by all threads. Dirtiness is declared at
  * put, as in the 2.x API.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "bench.h"
 #include "db_mpool.h"

@@ -6,13 +6,9 @@
  * the statistics. A wrong page or an error fails the benchmark (exit
  * status 1) after the report.
  */
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "bench_driver.h"
 

@@ -7,22 +7,17 @@
  * area's go word, sums their ops / elapsed, checks that the pool-wide miss
  * count did not move and removes the pool.
  */
-#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bench_driver.h"
 

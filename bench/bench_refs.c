@@ -13,17 +13,12 @@
  * and the last of them slice 0 again; one more is refused (EBUSY): two
  * threads sharing a frame could hand out a page overwritten under one.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "bench.h"
-#include "bench_util.h"
 
 #define PAGE_SHIFT 12
 #define HUGEPAGE   (2u << 20)

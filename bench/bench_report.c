@@ -5,15 +5,10 @@
  * Markdown table goes through head() and row(), so a new column is one
  * entry in a call.
  */
-#include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bench_driver.h"
 

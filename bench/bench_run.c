@@ -6,14 +6,9 @@
  * flushers one more thread calling trickle. Pages are drawn by xoshiro256**
  * (bench_util.h), one generator per thread; Zipf by Walker's alias table.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bench_driver.h"
 

@@ -20,16 +20,11 @@
  * --direct opens the pool with DB_MPOOL_DIRECT.
  */
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "bench.h"
-#include "bench_util.h"
 #include "db_mpool.h"
 
 #define PAGE 4096

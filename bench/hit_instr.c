@@ -13,15 +13,10 @@
  * put it back. Only hit_loop* is counted (callgrind --toggle-collect).
  * Exits non-zero on any error or wrong page.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "bench.h"
-#include "bench_util.h"
 #include "db_mpool.h"
 #include "lfmpool.h"
 

@@ -12,14 +12,10 @@
  */
 #include "mpool.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "bench_util.h"
+#include "bench.h"
 
 #define PS     4096
 #define NPAGES 8192
