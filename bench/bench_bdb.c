@@ -64,32 +64,30 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 		    enum bench_how how, bench_pool **out)
 {
 	const size_t gb = (size_t)1 << 30;
-	bench_pool *bp;
+	bench_pool *bp = calloc(1, sizeof(*bp));
+	DB_ENV *env;
 	int ret;
 
 	*out = NULL;
-	if ((bp = calloc(1, sizeof(*bp))) == NULL)
+	if (bp == NULL)
 		return ENOMEM;
-	if ((ret = db_env_create(&bp->env, 0)) != 0) {
+	if ((ret = db_env_create(&bp->env, 0)) != 0)
 		bp->env = NULL;
-		goto err;
+	else {
+		env = bp->env;
+		env->set_errfile(env, stderr);
+		env->set_errpfx(env, "BDB");
+		/* A joiner's is ignored: the region's wins. */
+		if ((ret = env->set_cachesize(
+			 env, (u_int32_t)(cache_bytes / gb),
+			 (u_int32_t)(cache_bytes % gb), 1)) == 0 &&
+		    (ret = env->open(env, home, bdb_flags[how],
+				     how == BENCH_PRIVATE ? 0 : 0600)) == 0 &&
+		    (ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
+			*out = bp;
 	}
-	bp->env->set_errfile(bp->env, stderr);
-	bp->env->set_errpfx(bp->env, "BDB");
-	/* A joiner's is ignored: the region's wins. */
-	if ((ret =
-		 bp->env->set_cachesize(bp->env, (u_int32_t)(cache_bytes / gb),
-					(u_int32_t)(cache_bytes % gb), 1)) != 0)
-		goto err;
-	if ((ret = bp->env->open(bp->env, home, bdb_flags[how],
-				 how == BENCH_PRIVATE ? 0 : 0600)) != 0)
-		goto err;
-	if ((ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) != 0)
-		goto err;
-	*out = bp;
-	return 0;
-err:
-	(void)bdb_close(bp);
+	if (ret != 0)
+		(void)bdb_close(bp);
 	return ret;
 }
 
