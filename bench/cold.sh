@@ -8,17 +8,12 @@
 #   bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-size=2048 secs=10 rounds=1 dir=${COLD_DIR:-/var/tmp} out=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--size) size=$2; shift 2 ;;
-	--seconds) secs=$2; shift 2 ;;
-	--rounds) rounds=$2; shift 2 ;;
-	--dir) dir=$2; shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	*) echo "usage: bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]" >&2; exit 2 ;;
-	esac
+size=2048 seconds=10 rounds=1 dir=${COLD_DIR:-/var/tmp} out=
+while [ $# -ge 2 ] && [[ $1 =~ ^--(size|seconds|rounds|dir|out)$ ]]; do
+	declare "${1#--}=$2"
+	shift 2
 done
+[ $# -eq 0 ] || { echo "usage: bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]" >&2; exit 2; }
 bench_need fio fio
 bench_build //bench:cold
 bin=$bin/bench/cold
@@ -29,7 +24,7 @@ dd if=/dev/zero of="$file" bs=1M count="$size" oflag=direct status=none
 
 fio_run() { # name rw bs depth [file] -> IOPS, MB/s, write IOPS
 	fio --name="$1" --filename="${5:-$file}" --rw="$2" --bs="$3" --iodepth="$4" \
-		--direct=1 --ioengine=io_uring --runtime="$secs" --time_based \
+		--direct=1 --ioengine=io_uring --runtime="$seconds" --time_based \
 		--output-format=json 2>/dev/null |
 		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]
 r, w = j["read"], j["write"]
@@ -48,10 +43,10 @@ for ((r = 0; r < rounds; r++)); do
 	rm -f "$file.holes" && truncate -s "${size}M" "$file.holes"
 	read -r v[fio_holes_$r] _ < <(fio_run holes randwrite 4k 32 "$file.holes")
 	for m in pread get prefetch bdb scan; do
-		read -r _ v[${m}_$r] _ < <($bin $m "$file" --seconds "$secs")
+		read -r _ v[${m}_$r] _ < <($bin $m "$file" --seconds "$seconds")
 	done
 	for m in prefetch scan write create; do
-		res=$($bin $m "$file" --direct --seconds "$secs")
+		res=$($bin $m "$file" --direct --seconds "$seconds")
 		v[${m}d_$r]=$(awk 'NR==1 {print $2}' <<<"$res")
 		v[${m}d_mem_$r]=$(awk 'NR==2 {printf "%.4f", ($4 ? $2 / $4 : 0)}' <<<"$res")
 	done
@@ -65,7 +60,7 @@ row() { # label figure [reference ref_figure goal]: a line, and a TSV row
 	printf '%-44s %12s  %s\n' "$1" "$2" "$note"
 	[ -z "$out" ] || [ $# -lt 4 ] || printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$r" "${5:-}" >>"$out.tsv"
 }
-echo "cold storage, 1 thread, ${size} MiB file, ${secs}s runs, median of $rounds"
+echo "cold storage, 1 thread, ${size} MiB file, ${seconds}s runs, median of $rounds"
 row "fio randread 4k qd1 (IOPS)" "$(med fio_rr1)"
 row "fio randread 4k qd32 (IOPS)" "$(med fio_rr32)"
 row "fio read 128k qd8 (MB/s)" "$(med fio_seq)"
