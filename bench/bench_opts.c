@@ -8,9 +8,8 @@
 
 #include "bench_driver.h"
 
-/* Fields: name, frames, dist, range, dirty_every, wb, timed, group,
- * max_threads, warm_pagesize, run_pagesize, file_pages, procs; what each
- * measures: docs/benchmarks.md, "The workloads". */
+/* In struct workload's order; what each measures: docs/benchmarks.md,
+ * "The workloads". */
 const struct workload workloads[NWORKLOADS] = {
     {"hit-uniform", FILE_PAGES, DIST_UNIFORM, FILE_PAGES, 0, WB_ASIS, 0, NULL,
      0, 0, 0, 0, 1},
@@ -58,10 +57,9 @@ void die(const char *fmt, ...)
 }
 
 /*
- * Every option, once: getopt_long's entry, the mode it belongs to ('T'
- * threads, 'P' processes, 'B' both) and its --help line. A flag sets its
- * int through getopt_long; an integer option in [lo, hi] sets `i`, a
- * string option `str`; the others are handled in option().
+ * Every option, once: getopt_long's entry, its mode ('T' threads, 'P'
+ * processes, 'B' both) and --help line. An integer option in [lo, hi]
+ * sets `i`, a string option `str`; the others are handled in option().
  */
 static const struct optdef {
 	const char *name;

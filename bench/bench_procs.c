@@ -2,10 +2,10 @@
  * bench_procs.c - the processes mode: lfmpool against Berkeley DB 5.3, each
  * a pool shared between processes (docs/benchmarks.md, "The processes
  * benchmark"). A measurement creates and preloads the pool, forks the
- * children (each joins, warms up, starts its crew and says it is ready in
- * its slot of a shared results area), starts them all at once through the
- * area's go word, sums their ops / elapsed, checks that the pool-wide miss
- * count did not move and removes the pool.
+ * children (each joins, warms up, starts its crew and says so in its slot
+ * of a shared area), starts them at once through the area's go word, sums
+ * their ops / elapsed, checks that the miss count did not move and removes
+ * the pool.
  */
 #include <limits.h>
 #include <linux/futex.h>
@@ -108,8 +108,7 @@ static void futex(_Atomic int *word, int op, int val)
 }
 
 /* Child i: joins, warms up, starts its crew, READY, waits for go, times,
- * then RESULT or ERROR in its slot, and _exits: 0 after a RESULT, 1
- * otherwise (its threads, if waiting, die with it). */
+ * then RESULT (exit 0) or ERROR (exit 1) in its slot. */
 static _Noreturn void child_main(const struct meas *ms, int i)
 {
 	struct crew c = {
@@ -158,8 +157,7 @@ static _Noreturn void child_main(const struct meas *ms, int i)
 }
 
 /* Waits until every child's slot says `want`, checking every millisecond
- * for an error, a child that exited first, a signal or the timeout: 0, or
- * -1 with the reason in ms->err. */
+ * for an error, an early exit, a signal or the timeout: 0, or -1. */
 static int wait_slots(struct meas *ms, int want, double timeout)
 {
 	const struct timespec nap = {0, 1000000};
@@ -222,9 +220,9 @@ static int create(struct meas *ms, uint64_t *miss0)
 	return 0;
 }
 
-/* Forks the children, lets them go when all are ready, collects their
- * results and reaps them, each having exited 0: 0, or -1. The parent
- * sleeps through the timed phase, so it takes no CPU from them. */
+/* Forks the children, lets them go when all are ready, collects and reaps
+ * them: 0, or -1. The parent sleeps through the timed phase, so it takes
+ * no CPU from them. */
 static int spawn_gather(struct meas *ms)
 {
 	const struct timespec timed = {
@@ -288,9 +286,8 @@ static void cleanup(struct meas *ms)
 		errf(ms, "rmdir %s: %s", ms->home, strerror(errno));
 }
 
-/* System s in run r of cell (w, t): P = opt.procs[t / opt.nthreads]
- * processes of T = opt.threads[t % opt.nthreads] threads, into
- * res_at(w, t, s, r): 0, or -1 after a message. */
+/* System s in run r of cell (w, t) (P processes of T threads, see
+ * res_at): 0, or -1 after a message. */
 static int measure_one(int w, int t, int r, int s)
 {
 	struct meas *ms = calloc(1, sizeof(*ms));

@@ -1,9 +1,8 @@
 /*
  * bench_report.c - the results, the Markdown reports and the --data
- * tables of both modes. A report prints the run's values and its tables;
- * what each table means is in docs/benchmarks.md, "Method". Every
- * Markdown table goes through head() and row(), so a new column is one
- * entry in a call.
+ * tables of both modes (what each table means: docs/benchmarks.md,
+ * "Method"). Every table goes through head() and row(): a new column is
+ * one entry in a call.
  */
 #include <sched.h>
 #include <stdarg.h>
@@ -68,8 +67,7 @@ static const char *cell_name(int w, int t)
 	return buf;
 }
 
-/* One line on stderr per run: each system's Mops/s, and the p99 miss or
- * (processes) the minor faults per process. */
+/* A line on stderr per run: Mops/s, and p99 miss or minor faults. */
 static void run_line(int w, int t, int r)
 {
 	const struct run_result *l = res_at(w, t, 0, r),
@@ -211,8 +209,8 @@ static void row(const char *first, ...)
 /* median_of's answer for a system that does not run in the workload. */
 #define NOT_RUN (-2.0)
 
-/* Median of a double field (at offset `off` in struct run_result) over the
- * completed runs of one system in one cell; -1: none; NOT_RUN. */
+/* Median of the double at `off` in struct run_result over the good runs
+ * of one system in one cell; -1: none; NOT_RUN. */
 static double median_of(int w, int t, int s, size_t off)
 {
 	double v[MAX_RUNS];
@@ -563,12 +561,10 @@ void print_report(void)
 }
 
 /*
- * The --data table (bench/plot.sh reads it): "# <what>", the date, machine
- * and runs lines, the columns line, then the median, minimum and maximum
- * Mops/s and the number of runs that completed without a wrong page, a
- * line per workload, system and thread count (processes: threads per
- * process, then process count), in that order (each line of a plot is one
- * block of consecutive rows); cells without such a run left out.
+ * The --data table (bench/plot.sh reads it): the '#' lines, the columns
+ * line, then a row per workload, system and thread count (processes:
+ * threads per process, then process count), in that order, so each line
+ * of a plot is one block of rows; cells without a good run left out.
  */
 void write_data(const char *path)
 {
@@ -626,8 +622,7 @@ void write_data(const char *path)
 		die("write %s: %s", path, strerror(errno));
 }
 
-/* lfmpool's throughput / BDB's in one run of the processes mode; 0 if
- * BDB's is 0. */
+/* lfmpool's throughput / BDB's in one run; 0 if BDB's is 0. */
 static double ratio_of(const struct run_result *l, const struct run_result *b)
 {
 	return b->ops_per_sec > 0 ? l->ops_per_sec / b->ops_per_sec : 0;

@@ -1,10 +1,9 @@
 /*
  * bench_run.c - a timed period over one open pool, for both modes: the
  * warm-up pass, then a crew of worker threads started together on a
- * barrier that loop (get a page, check its number at offset 0, maybe write
- * a byte, put it) until told to stop, and for WB_ON on a system without
- * flushers one more thread calling trickle. Pages are drawn by xoshiro256**
- * (bench_util.h), one generator per thread; Zipf by Walker's alias table.
+ * barrier that loop (get a page, check its number, maybe write a byte,
+ * put it) until told to stop, and for WB_ON on a system without flushers
+ * a thread calling trickle. Zipf is drawn by Walker's alias table.
  */
 #include <fcntl.h>
 #include <math.h>

@@ -1,12 +1,12 @@
 /*
  * mpool_pins.c - mpool(3) while pages stay pinned, below, at and past
- * maxcache (the pool grows past maxcache while pages are pinned and sheds
- * back as they are put; docs/protocol.md rule 12). Two Markdown tables
- * (docs/benchmarks.md, "mpool_pins"): microseconds per get+put of a page
- * not in the cache while `held` pages stay pinned; and after a burst of
- * mpool_new pins past maxcache, put dirty and synced, the pages written
- * (through a pgout filter) per 1000 dirty get+puts of cached pages, which
- * must be 0. No peer: no mpool(3) of Debian's exports the API.
+ * maxcache (the pool grows past it while pages are pinned and sheds back
+ * as they are put; docs/protocol.md rule 12). Two Markdown tables
+ * (docs/benchmarks.md, "mpool_pins"): us per get+put of an uncached page
+ * while `held` pages stay pinned; and after a burst of mpool_new pins past
+ * maxcache, put dirty and synced, the pages written (seen by a pgout
+ * filter) per 1000 dirty get+puts of cached pages, which must be 0. No
+ * peer: no mpool(3) of Debian's exports the API.
  *
  *   mpool_pins [--runs N] [--ms MS]
  */
