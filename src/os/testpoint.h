@@ -24,6 +24,9 @@ enum lfm__test_at {
 	 * handle `arg`'s entry for the frame, which named it and gave no
 	 * pin, and goes on to the next handle. */
 	LFM_TEST_SCAN_PASSED,
+	/* A thief arming the guard (tcguard.c) found handle `arg`'s owner
+	 * in the middle of a plain change and waits for it. Once a wait. */
+	LFM_TEST_GUARD_WAIT,
 };
 
 typedef void (*lfm__test_hook)(uint32_t at, uint32_t arg);

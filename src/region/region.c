@@ -5,6 +5,7 @@
 
 #include "frame.h"
 #include "lockrank.h"
+#include "membarrier.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -255,6 +256,10 @@ lfm__region_create_private(const struct lfm__region_geom *g)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* Owners here may change their own entries with plain stores while
+	 * no thief is about (tcguard.h), if the kernel lets thieves fence
+	 * them; a shared region's other processes could not be fenced. */
+	l.tc_plain_ok = !l.shared && lfm__membarrier_init() == 0;
 	lfm__region_init(rh, &l, g);
 	return rh;
 }

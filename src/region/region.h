@@ -49,7 +49,7 @@
 
 #define LFM_CACHELINE	   64
 #define LFM_REGION_MAGIC   0x6c666d70u /* "lfmp" */
-#define LFM_REGION_VERSION 11u
+#define LFM_REGION_VERSION 12u
 #define LFM_CHUNK_SHIFT	   20
 #define LFM_CHUNK	   (1u << LFM_CHUNK_SHIFT) /* also the largest page */
 #define LFM_NIL		   0u /* chain end; frame indexes are stored +1 */
@@ -292,6 +292,16 @@ struct lfm__region_hdr {
 		_Atomic uint64_t ro, rw;
 	} __attribute__((aligned(LFM_CACHELINE))) evict[LFM_STAT_STRIPES];
 
+	/* The owner-plain guard (tcguard.h): its state word (CAS by thieves
+	 * entering and leaving and by the opener), the generation its last
+	 * opening attempt saw (relaxed, a hint), and whether owners may ever
+	 * be plain (a private region in a process membarrier(2) accepted;
+	 * fixed at creation). A line of its own: thieves write it, the hit
+	 * path never reads it. */
+	_Atomic uint64_t tc_guard __attribute__((aligned(LFM_CACHELINE)));
+	_Atomic uint64_t tc_guard_seen;
+	uint32_t tc_plain_ok;
+
 	/* Flusher threads running on the region (any process): misses skip
 	 * a few dirty victims while it is non-zero. Relaxed: a stale view
 	 * only changes which victim is chosen. (The log's durable LSN, the
@@ -532,11 +542,28 @@ struct lfm__handle {
 	 * at memp_close and by recovery of a dead process (shm.h). */
 	_Atomic uint32_t proc;
 	uint32_t pad[12];
+	/* The owner-plain handshake (tcguard.h), a line of its own right
+	 * before the entries, so that the hit path reaches it from their
+	 * address: `busy` (owner-only) is 1 while the owner may be between
+	 * its load of `plain` and its last plain store to an entry word;
+	 * `plain` lets the owner change its words by plain stores (written
+	 * 0 by thieves arming, the claimer and the releaser; 1 only by the
+	 * guard's opener). */
+	_Atomic uint32_t busy __attribute__((aligned(LFM_CACHELINE)));
+	_Atomic uint32_t plain;
+	uint32_t pad1[14];
 	/* followed by: struct lfm__tc_entry entries[tc_entries]
 	 *              (the region's geometry: fixed for its life, so
 	 *              thieves read it without synchronising with owners);
 	 *              _Atomic uint64_t stats[nfiles][LFM_ST_NCOUNTERS]; */
 } __attribute__((aligned(LFM_CACHELINE)));
+
+/* Handle i (tcache.h). */
+static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
+						 uint32_t i)
+{
+	return lfm__at(rh, rh->off_handles + (uint64_t)i * rh->handle_size);
+}
 
 /* Entries of each thread cache for a pool of about `nframes` frames
  * (entries_wanted: 0, or the entries to have, rounded up to a power of

@@ -5,6 +5,7 @@
 #include "crashpoint.h"
 #include "lfm_assert.h"
 #include "pinlog.h"
+#include "tcguard.h"
 
 /* This process's pin-log entry for frame index fi - 1 (`plog`: its log, in
  * a shared region; NULL in a private one, where nothing is logged), held
@@ -69,6 +70,7 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 			memory_order_relaxed))
 			continue;
 		h->stripe = i % LFM_STAT_STRIPES;
+		lfm__tcguard_forbid(h); /* the CAS protocol until opened */
 		atomic_store_explicit(&h->proc, proc, memory_order_relaxed);
 		/* Ghosts of the previous owner mean nothing to this one. */
 		struct lfm__tc_entry *e = lfm__tc_entries(h);
@@ -175,8 +177,10 @@ int lfm__tcache_release(struct lfm__region_hdr *rh, struct lfm__handle *h,
 				    log_entry(pinlog, fi)) != 0)
 			rc = -1; /* keep the handle with what it holds */
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		lfm__tcguard_forbid(h);
 		atomic_store_explicit(&h->owner, 0, memory_order_release);
+	}
 	return rc;
 }
 
@@ -188,6 +192,8 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 	uint32_t n = rh->tc_entries;
 	LFM_ASSERT(atomic_load_explicit(&h->owner, memory_order_relaxed) != 0);
 
+	/* Another thread's handle, perhaps: its owner must not be plain. */
+	lfm__tcguard_enter(rh);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t w =
 		    atomic_load_explicit(&e[i].word, memory_order_relaxed);
@@ -207,6 +213,8 @@ void lfm__tcache_drop_all(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		}
 		log_unlock(log, logged);
 	}
+	lfm__tcguard_forbid(h);
+	lfm__tcguard_exit(rh);
 	atomic_store_explicit(&h->proc, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->owner, 0, memory_order_release);
 }
@@ -371,12 +379,28 @@ struct visit {
 /* Visits, in every claimed handle, the entry of frame f if it names f.
  * `visit` gets the entry word and its value as loaded; a non-zero return
  * stops the walk and is returned. Used by foreign putters and thieves,
- * who only ever see other threads' handles through here. */
+ * who only ever see other threads' handles through here; a visit that
+ * may write a word (`writes`) runs inside the guard (tcguard.h). */
 typedef int (*entry_visit)(struct lfm__frame *f, _Atomic uint64_t *word,
 			   uint64_t w, struct visit *v);
 
+static int visit_entries(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			 entry_visit visit, struct visit *v, uint32_t proc);
+
 static int for_entries_of(struct lfm__region_hdr *rh, struct lfm__frame *f,
-			  entry_visit visit, struct visit *v, uint32_t proc)
+			  entry_visit visit, struct visit *v, uint32_t proc,
+			  int writes)
+{
+	if (!writes)
+		return visit_entries(rh, f, visit, v, proc);
+	lfm__tcguard_enter(rh);
+	int r = visit_entries(rh, f, visit, v, proc);
+	lfm__tcguard_exit(rh);
+	return r;
+}
+
+static int visit_entries(struct lfm__region_hdr *rh, struct lfm__frame *f,
+			 entry_visit visit, struct visit *v, uint32_t proc)
 {
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 	uint32_t hi =
@@ -471,7 +495,7 @@ uint32_t lfm__tcache_drop_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			       uint32_t proc)
 {
 	struct visit v = {.rh = rh};
-	for_entries_of(rh, f, drop_all_pins, &v, proc);
+	for_entries_of(rh, f, drop_all_pins, &v, proc, 1);
 	return v.count;
 }
 
@@ -486,14 +510,14 @@ int lfm__tcache_held(struct lfm__region_hdr *rh, struct lfm__frame *f,
 		     uint32_t proc)
 {
 	struct visit v = {.rh = rh};
-	return for_entries_of(rh, f, is_held, &v, proc);
+	return for_entries_of(rh, f, is_held, &v, proc, 0);
 }
 
 int lfm__tcache_put_foreign(struct lfm__region_hdr *rh, struct lfm__frame *f,
 			    uint32_t proc, uint32_t set, uint32_t clear)
 {
 	struct visit v = {.rh = rh, .set = set, .clear = clear};
-	return for_entries_of(rh, f, drop_one_pin, &v, proc) ? 0 : -1;
+	return for_entries_of(rh, f, drop_one_pin, &v, proc, 1) ? 0 : -1;
 }
 
 uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
@@ -505,7 +529,7 @@ uint32_t lfm__tcache_steal(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	 * then seen. */
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, steal_cached, &v, 0);
+	for_entries_of(rh, f, steal_cached, &v, 0, 1);
 	log_unlock(log, logged);
 	return v.count;
 }
@@ -533,7 +557,7 @@ uint32_t lfm__tcache_age(struct lfm__region_hdr *rh, struct lfm__frame *f,
 	struct visit v = {.rh = rh};
 	_Atomic uint16_t *log = log_entry(plog, lfm__frame_idx(rh, f) + 1);
 	uint32_t logged = log_lock(log);
-	for_entries_of(rh, f, age_cached, &v, 0);
+	for_entries_of(rh, f, age_cached, &v, 0, 1);
 	log_unlock(log, logged);
 	*referenced = v.ref;
 	return v.count;

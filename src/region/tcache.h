@@ -42,7 +42,9 @@
  *
  * Who changes a word, always by CAS unless noted:
  * - owner: 0 -> HELD(1) (plain release store: nobody else writes a 0
- *   word), count +-1 (+1 sets REF), CACHED -> 0 (recycling the entry),
+ *   word), count +-1 (+1 sets REF; in the hit path a plain load and store
+ *   while its handle is plain: tcguard.h, whose guard every other writer
+ *   below holds), CACHED -> 0 (recycling the entry),
  *   HELD(c) -> 0 giving the handle back, after adding c to DIRECT (so a
  *   foreign putter finds each pin in one place or the other: rule 10);
  * - foreign putter (a thread releasing a pin another thread took):
@@ -131,12 +133,6 @@ static inline uint32_t lfm__tc_uses(uint64_t w)
 static inline uint64_t lfm__tc_word(uint32_t fi, uint32_t count)
 {
 	return ((uint64_t)fi << LFM_TC_FRAME_SHIFT) | count;
-}
-
-static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
-						 uint32_t i)
-{
-	return lfm__at(rh, rh->off_handles + (uint64_t)i * rh->handle_size);
 }
 
 /* Claims a free handle for `owner_id` (non-zero). Returns its index, or -1
