@@ -6,6 +6,7 @@
 #include "ftab.h"
 #include "pins.h"
 #include "tcache.h"
+#include "tcguard.h"
 
 /* The thread's counters for mpf's file, in its handle (tcache.h). */
 static inline _Atomic uint64_t *owner_stats(const struct lfm__tls_node *t,
@@ -138,17 +139,21 @@ static __attribute__((noinline)) int walk_get(struct lfm__fh *mpf,
 	return 0;
 }
 
-int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
-		 void **pagep)
+/* Every LFM_TCGUARD_PERIOD gets and puts on the CAS protocol: perhaps
+ * the owners may be plain again (tcguard.h). */
+static inline void guard_tick(struct lfm__fh *mpf, struct lfm__tls_node *t)
 {
-	(void)zero;
-	/* No calls before the exits: this function needs no saved registers.
-	 * A mapped file, another pool's node, a thread without a pin cache
-	 * or without a node fails the one compare (pool.h, tls.c); the
-	 * general path then makes the thread's node if it has none. */
-	struct lfm__tls_node *t = lfm__tls_fast();
-	if (t->fast_serial != mpf->fast_serial)
-		return lfm__get(mpf, pgnoaddr, 0, pagep);
+	if (__builtin_expect(++t->guard_ops % LFM_TCGUARD_PERIOD == 0, 0))
+		lfm__tcguard_try_open(mpf->rh);
+}
+
+/* The get's body, `plain` (a constant) chosen by lfm__hit_get: a plain
+ * get has announced itself (lfm__tcguard_begin) and withdraws before it
+ * leaves for anything else. */
+static inline __attribute__((always_inline)) int
+get_through_entry(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep,
+		  struct lfm__tls_node *t, struct lfm__tc_entry *tc, int plain)
+{
 
 	/* The page's frame, probably: its chain's first (two buckets a frame:
 	 * most chains hold one). A page past the end is in no chain. */
@@ -172,7 +177,7 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 	 * function then saves none); a path that fails stores its own page,
 	 * and a caller reads *pagep only when the get returns 0. */
 	*pagep = page;
-	struct lfm__tc_entry *e = lfm__tc_entry_of(t->tc, t->tc_mask, head - 1);
+	struct lfm__tc_entry *e = lfm__tc_entry_of(tc, t->tc_mask, head - 1);
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
 	/* The pin counts the hit in the same word (tcache.h, uses): the
 	 * new word's frame is checked, so that uses at their top, which
@@ -181,14 +186,53 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 	if (__builtin_expect(shift == 0 || head == 0 || e->tag != tag ||
 				 lfm__tc_frame(n) != head ||
 				 (uint16_t)w == LFM_TC_COUNT_MAX,
-			     0))
+			     0)) {
+		if (plain)
+			lfm__tcguard_done(lfm__tcguard_handle(tc));
 		return walk_get(mpf, pgnoaddr, pagep, tag, head);
+	}
+	if (plain) {
+		/* Nobody else writes the word now (tcguard.h). */
+		atomic_store_explicit(&e->word, n | LFM_TC_REF,
+				      memory_order_relaxed);
+		lfm__tcguard_done(lfm__tcguard_handle(tc));
+		return 0;
+	}
 	/* Acquire pairs with a foreign putter's release. */
 	if (!atomic_compare_exchange_strong_explicit(
 		&e->word, &w, n | LFM_TC_REF, memory_order_acquire,
 		memory_order_relaxed))
 		return lfm__buf_get(mpf, pgnoaddr, 0, pagep);
 	return 0;
+}
+
+/* A get while the owners may not be plain (thieves about, or a region
+ * whose owners never are). */
+static __attribute__((noinline)) int guarded_get(struct lfm__fh *mpf,
+						 uint32_t *pgnoaddr,
+						 void **pagep,
+						 struct lfm__tls_node *t)
+{
+	guard_tick(mpf, t);
+	return get_through_entry(mpf, pgnoaddr, pagep, t, t->tc, 0);
+}
+
+int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
+		 void **pagep)
+{
+	(void)zero;
+	/* No calls before the exits: this function needs no saved registers.
+	 * A mapped file, another pool's node, a thread without a pin cache
+	 * or without a node fails the one compare (pool.h, tls.c); the
+	 * general path then makes the thread's node if it has none. */
+	struct lfm__tls_node *t = lfm__tls_fast();
+	if (t->fast_serial != mpf->fast_serial)
+		return lfm__get(mpf, pgnoaddr, 0, pagep);
+	/* Before the entry is loaded (tcguard.h). */
+	struct lfm__tc_entry *tc = t->tc;
+	if (__builtin_expect(!lfm__tcguard_begin(lfm__tcguard_handle(tc)), 0))
+		return guarded_get(mpf, pgnoaddr, pagep, t);
+	return get_through_entry(mpf, pgnoaddr, pagep, t, tc, 1);
 }
 
 /* Out of line, so that the put itself makes no call. mpool(3) puts go
@@ -256,6 +300,48 @@ slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
+/* The put's body through the thread's entry of frame idx, `plain` as
+ * get_through_entry's. */
+static inline __attribute__((always_inline)) int
+put_through_entry(struct lfm__fh *mpf, void *page, struct lfm__tls_node *t,
+		  struct lfm__tc_entry *tc, uint64_t idx, int plain)
+{
+	struct lfm__tc_entry *e =
+	    lfm__tc_entry_of(tc, t->tc_mask, (uint32_t)idx);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	/* An entry naming the frame carries the frame's tag, whose file must
+	 * be the handle's (another file's page is EINVAL through this one).
+	 * Release: the user's page writes reach whoever takes EXCL next. */
+	if (__builtin_expect(
+		(w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0 ||
+		    (uint32_t)(e->tag >> 32) != (uint32_t)(mpf->tag_hi >> 32),
+		0)) {
+		if (plain)
+			lfm__tcguard_done(lfm__tcguard_handle(tc));
+		return lfm__hit_put_flags(mpf, page, 0);
+	}
+	if (plain) {
+		atomic_store_explicit(&e->word, w - LFM_TC_COUNT_ONE,
+				      memory_order_release);
+		lfm__tcguard_done(lfm__tcguard_handle(tc));
+		return 0;
+	}
+	if (!atomic_compare_exchange_strong_explicit(
+		&e->word, &w, w - LFM_TC_COUNT_ONE, memory_order_release,
+		memory_order_relaxed))
+		return lfm__hit_put_flags(mpf, page, 0);
+	return 0;
+}
+
+static __attribute__((noinline)) int guarded_put(struct lfm__fh *mpf,
+						 void *page,
+						 struct lfm__tls_node *t,
+						 uint64_t idx)
+{
+	guard_tick(mpf, t);
+	return put_through_entry(mpf, page, t, t->tc, idx, 0);
+}
+
 int lfm__hit_put(struct lfm__fh *mpf, void *page)
 {
 	/* The page's frame by its address alone (one page size: region.h,
@@ -274,19 +360,8 @@ int lfm__hit_put(struct lfm__fh *mpf, void *page)
 				 idx >= mpf->limit,
 			     0))
 		return lfm__hit_put_flags(mpf, page, 0);
-	struct lfm__tc_entry *e =
-	    lfm__tc_entry_of(t->tc, t->tc_mask, (uint32_t)idx);
-	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
-	/* An entry naming the frame carries the frame's tag, whose file must
-	 * be the handle's (another file's page is EINVAL through this one).
-	 * Release: the user's page writes reach whoever takes EXCL next. */
-	if (__builtin_expect(
-		(w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0 ||
-		    (uint32_t)(e->tag >> 32) != (uint32_t)(mpf->tag_hi >> 32) ||
-		    !atomic_compare_exchange_strong_explicit(
-			&e->word, &w, w - LFM_TC_COUNT_ONE,
-			memory_order_release, memory_order_relaxed),
-		0))
-		return lfm__hit_put_flags(mpf, page, 0);
-	return 0;
+	struct lfm__tc_entry *tc = t->tc;
+	if (__builtin_expect(!lfm__tcguard_begin(lfm__tcguard_handle(tc)), 0))
+		return guarded_put(mpf, page, t, idx);
+	return put_through_entry(mpf, page, t, tc, idx, 1);
 }

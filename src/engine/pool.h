@@ -209,6 +209,9 @@ struct lfm__tls_node {
 	 * window's size. */
 	uint64_t ra_last, ra_end;
 	uint32_t ra_win;
+	/* Hit-path ops on the CAS protocol, counted towards the next try to
+	 * open the guard (hit.c, tcguard.h): owner-only. */
+	uint32_t guard_ops;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 
