@@ -34,6 +34,14 @@
  *    SLOTREF dropped twice (by a recycle and a steal of one entry) would
  *    let the thief take EXCL while the other owner's entry names the
  *    frame.
+ * 5. tcache_plain_owner_vs_thief: as 2 and 4, the owners pinning and
+ *    putting through their entries by plain stores whenever the guard
+ *    lets them (tcguard.h, as the hit path does), and trying to open it
+ *    while it is shut; the thief pauses now and then until an owner has
+ *    been plain, so that its next steal arms the guard against owners
+ *    in the middle of plain changes. A plain store that overwrote a
+ *    steal would leave an entry naming a frame under EXCL; one that lost
+ *    a pin, a pinned page retagged under its owner.
  * Owners stay at most TC_SKEW rounds ahead of the thief, so that they
  * race on a loaded machine too.
  */
@@ -48,6 +56,7 @@
 #include "frame.h"
 #include "region.h"
 #include "tcache.h"
+#include "tcguard.h"
 #include "unit_check.h"
 #include "unit_region.h"
 
@@ -297,6 +306,7 @@ static uint64_t ftag(uint32_t k, uint32_t j)
 struct tc_owner_stats {
 	long rounds, cached, inserted, direct, busy, mismatch;
 	long recycled; /* notes that found another frame's entry go */
+	long plain;    /* of cached: pinned by a plain store */
 };
 
 struct tc_shared {
@@ -305,6 +315,8 @@ struct tc_shared {
 	uint32_t nf;   /* frames used: 1, or 2 sharing one entry */
 	uint32_t no;   /* owners */
 	int thief_age; /* the thief ages (CLOCK) as well as steals */
+	int plain;     /* owners are plain when the guard lets them (5) */
+	atomic_long plain_ops; /* plain pins so far, all owners */
 	struct lfm__handle *h[TC_MAXO];
 	struct tc_owner_stats os[TC_MAXO];
 	atomic_int owners_done;
@@ -336,6 +348,46 @@ static void owner_use(struct tc_shared *x, uint32_t o, struct lfm__frame *f,
 	memcpy(pg + 8 * o, seq, 8);
 }
 
+/* The hit path's plain pin (hit.c): if the guard lets the owner be
+ * plain and its entry names f with the page's tag and room for a pin, one
+ * pin more by a load and a store. 1: pinned; 0: not (the general path
+ * then); -1: the guard is shut. */
+static int plain_pin(struct tc_shared *x, struct lfm__handle *h,
+		     struct lfm__frame *f, uint64_t want)
+{
+	if (!lfm__tcguard_begin(h))
+		return -1;
+	uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
+	struct lfm__tc_entry *e = lfm__tc_entry(x->rh, h, fi - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	uint64_t n = w + LFM_TC_PIN_USE;
+	int ok = e->tag == want && lfm__tc_frame(n) == fi &&
+		 lfm__tc_count(w) < LFM_TC_COUNT_MAX;
+	if (ok)
+		atomic_store_explicit(&e->word, n | LFM_TC_REF,
+				      memory_order_relaxed);
+	lfm__tcguard_done(h);
+	return ok;
+}
+
+/* The hit path's put: plain if the guard lets it, else by CAS. 0, or -1
+ * if the entry holds no pin of f. */
+static int plain_put(struct tc_shared *x, struct lfm__handle *h,
+		     struct lfm__frame *f)
+{
+	if (!lfm__tcguard_begin(h))
+		return lfm__tcache_put(x->rh, h, f, 0, 0, 0, NULL);
+	uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
+	struct lfm__tc_entry *e = lfm__tc_entry(x->rh, h, fi - 1);
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_relaxed);
+	int ok = lfm__tc_frame(w) == fi && lfm__tc_count(w) > 0;
+	if (ok)
+		atomic_store_explicit(&e->word, w - LFM_TC_COUNT_ONE,
+				      memory_order_release);
+	lfm__tcguard_done(h);
+	return ok ? 0 : -1;
+}
+
 static void *tc_owner(void *p)
 {
 	struct tc_owner_arg *a = p;
@@ -364,6 +416,20 @@ static void *tc_owner(void *p)
 		struct lfm__frame *f = x->f[k];
 		uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
 		uint64_t want = ftag(k, 0);
+		if (x->plain) {
+			int r = plain_pin(x, h, f, want);
+			if (r < 0 && st->rounds % 8 == 0)
+				lfm__tcguard_try_open(x->rh);
+			if (r > 0) {
+				st->cached++;
+				st->plain++;
+				atomic_fetch_add(&x->plain_ops, 1);
+				owner_use(x, o, f, want, &seq[k]);
+				if (plain_put(x, h, f) != 0)
+					VIOLATION("owner %u: plain put\n", o);
+				continue;
+			}
+		}
 		int c = lfm__tcache_get(x->rh, h, f, want);
 		if (c == LFM_TC_HIT) {
 			st->cached++;
@@ -374,7 +440,9 @@ static void *tc_owner(void *p)
 				VIOLATION("owner %u: hit, entry word %llx\n", o,
 					  (unsigned long long)w);
 			owner_use(x, o, f, want, &seq[k]);
-			if (lfm__tcache_put(x->rh, h, f, 0, 0, 0, NULL) != 0)
+			if ((x->plain ? plain_put(x, h, f)
+				      : lfm__tcache_put(x->rh, h, f, 0, 0, 0,
+							NULL)) != 0)
 				VIOLATION("owner %u: put failed\n", o);
 			continue;
 		}
@@ -439,8 +507,19 @@ static void *tc_thief(void *p)
 	uint64_t last_seq[TC_MAXF][TC_MAXO];
 	memset(last_seq, 0, sizeof(last_seq));
 	gate_wait((int)x->no + 1);
+	long seen_plain = 0;
 	for (uint32_t n = 0; atomic_load(&x->owners_done) < (int)x->no; n++) {
 		atomic_fetch_add(&x->thief_loops, 1);
+		/* Now and then, room for the guard to open (two tries of an
+		 * owner with no thief between) and an owner to be plain:
+		 * the steal after arms it against a plain change. Bounded,
+		 * so that owners held back by TC_SKEW cannot stall it. */
+		for (int y = 0; x->plain && n % 16 == 0 && y < 2000 &&
+				atomic_load(&x->plain_ops) == seen_plain &&
+				atomic_load(&x->owners_done) < (int)x->no;
+		     y++)
+			sched_yield();
+		seen_plain = atomic_load(&x->plain_ops);
 		uint32_t k = n % x->nf;
 		struct lfm__frame *f = x->f[k];
 		uint32_t fi = lfm__frame_idx(x->rh, f) + 1;
@@ -515,13 +594,14 @@ static void *tc_thief(void *p)
 /* `no` owners and a thief on `nf` frames of a region whose caches have
  * `tc_entries` entries (0: the default). */
 static void tcache_vs_thief(const char *name, uint32_t no, uint32_t nf,
-			    uint32_t tc_entries, int thief_age)
+			    uint32_t tc_entries, int thief_age, int plain)
 {
 	struct tc_shared x;
 	memset(&x, 0, sizeof(x));
 	x.no = no;
 	x.nf = nf;
 	x.thief_age = thief_age;
+	x.plain = plain;
 	x.rh = unit_region(1, no, tc_entries);
 	REQUIRE(x.rh != NULL);
 	int ok = 1;
@@ -589,7 +669,7 @@ static void tcache_vs_thief(const char *name, uint32_t no, uint32_t nf,
 		CHECK_EQ(s & (LFM_F_REFS_MASK | LFM_F_EXCL | LFM_F_WAITERS), 0);
 	}
 	CHECK_EQ(atomic_load(&violations), 0);
-	struct tc_owner_stats t = {0, 0, 0, 0, 0, 0, 0};
+	struct tc_owner_stats t = {0, 0, 0, 0, 0, 0, 0, 0};
 	for (uint32_t o = 0; o < no; o++) {
 		struct tc_owner_stats *q = &x.os[o];
 		CHECK_EQ(q->cached + q->inserted + q->direct + q->busy +
@@ -602,24 +682,35 @@ static void tcache_vs_thief(const char *name, uint32_t no, uint32_t nf,
 		t.busy += q->busy;
 		t.mismatch += q->mismatch;
 		t.recycled += q->recycled;
+		t.plain += q->plain;
 	}
-	printf("%s: rounds %ld, cached %ld, inserted %ld, direct %ld "
-	       "(recycling %ld), busy %ld, mismatch %ld; stolen %ld, spared "
-	       "%ld, excl %ld\n",
-	       name, t.rounds, t.cached, t.inserted, t.direct, t.recycled,
-	       t.busy, t.mismatch, atomic_load(&x.thief_stolen), x.thief_spared,
-	       atomic_load(&x.thief_excl));
+	/* The race was run: owners were plain (where the kernel lets the
+	 * guard open at all). */
+	if (plain && x.rh->tc_plain_ok)
+		CHECK(t.plain > 0);
+	printf("%s: rounds %ld, cached %ld (plain %ld), inserted %ld, direct "
+	       "%ld (recycling %ld), busy %ld, mismatch %ld; stolen %ld, "
+	       "spared %ld, excl %ld\n",
+	       name, t.rounds, t.cached, t.plain, t.inserted, t.direct,
+	       t.recycled, t.busy, t.mismatch, atomic_load(&x.thief_stolen),
+	       x.thief_spared, atomic_load(&x.thief_excl));
 	lfm__region_destroy_private(x.rh);
 }
 
 static void test_tcache_owner_vs_thief(void)
 {
-	tcache_vs_thief("tcache_owner_vs_thief", 1, 1, 0, 0);
+	tcache_vs_thief("tcache_owner_vs_thief", 1, 1, 0, 0, 0);
 }
 
 static void test_tcache_alias_recycle_vs_thief(void)
 {
-	tcache_vs_thief("tcache_alias_recycle_vs_thief", 2, 2, 4, 1);
+	tcache_vs_thief("tcache_alias_recycle_vs_thief", 2, 2, 4, 1, 0);
+}
+
+static void test_tcache_plain_owner_vs_thief(void)
+{
+	tcache_vs_thief("tcache_plain_owner_vs_thief", 1, 1, 0, 1, 1);
+	tcache_vs_thief("tcache_plain_alias_vs_thief", 2, 2, 4, 1, 1);
 }
 
 /* ------------------------------- 3: handle release vs foreign putter */
@@ -737,5 +828,6 @@ int main(void)
 	RUN(test_tcache_owner_vs_thief);
 	RUN(test_tcache_alias_recycle_vs_thief);
 	RUN(test_tcache_release_vs_foreign_put);
+	RUN(test_tcache_plain_owner_vs_thief);
 	UNIT_MAIN_END("torture");
 }
