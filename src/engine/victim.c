@@ -1,5 +1,7 @@
 /* victim.c - taking a frame for a page that is not resident (victim.h). */
 #include "victim.h"
+
+#include "tcguard.h"
 #include "lockrank.h"
 #include "pfile.h"
 
@@ -190,12 +192,19 @@ static struct lfm__frame *sweep(struct lfm__pool *mp, uint32_t stride,
 		? DIRTY_SKIP
 		: 0;
 	uint32_t skip = budget;
+	/* Its claims steal and age cache entries: one entry into the guard
+	 * (tcguard.h) for the whole sweep, not one a frame. */
+	lfm__tcguard_enter(mp->rh);
 	struct lfm__frame *f =
 	    sweep_pass(mp, stride, require, t, werr, busy, &skip, others);
-	if (f != NULL || skip == budget)
-		return f; /* taken, or no dirty frame was passed over */
-	skip = 0;
-	return sweep_pass(mp, stride, require, t, werr, busy, &skip, others);
+	if (f == NULL && skip != budget) {
+		/* No victim, but a dirty frame was passed over. */
+		skip = 0;
+		f = sweep_pass(mp, stride, require, t, werr, busy, &skip,
+			       others);
+	}
+	lfm__tcguard_exit(mp->rh);
+	return f;
 }
 
 /* A miss looking for a frame: what it wants, and what it learned on the

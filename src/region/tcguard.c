@@ -49,10 +49,33 @@ static void arm(struct lfm__region_hdr *rh)
 	}
 }
 
+/* The guard this thread holds, and how many times over: an enter inside
+ * one of the same region (a sweep's claims inside the sweep) is counted
+ * here, not in the shared word. Owner-only. */
+static __thread struct {
+	struct lfm__region_hdr *rh;
+	uint32_t depth;
+} held __attribute__((tls_model("initial-exec")));
+
+static void enter_shared(struct lfm__region_hdr *rh);
+
 void lfm__tcguard_enter(struct lfm__region_hdr *rh)
 {
 	if (!rh->tc_plain_ok)
 		return; /* owners here are never plain */
+	if (held.rh == rh) {
+		held.depth++;
+		return;
+	}
+	enter_shared(rh);
+	if (held.rh == NULL) {
+		held.rh = rh;
+		held.depth = 1;
+	}
+}
+
+static void enter_shared(struct lfm__region_hdr *rh)
+{
 	uint64_t g = atomic_load_explicit(&rh->tc_guard, memory_order_relaxed);
 	unsigned n = 0;
 	for (;;) {
@@ -87,6 +110,12 @@ void lfm__tcguard_exit(struct lfm__region_hdr *rh)
 {
 	if (!rh->tc_plain_ok)
 		return;
+	if (held.rh == rh) {
+		LFM_ASSERT(held.depth > 0);
+		if (--held.depth > 0)
+			return;
+		held.rh = NULL;
+	}
 	/* Release: the opener, which sees this exit, and the owners it then
 	 * lets be plain see the words this thief changed. */
 	uint64_t g = atomic_fetch_sub_explicit(&rh->tc_guard, INSIDE_ONE,
