@@ -154,7 +154,6 @@ static inline __attribute__((always_inline)) int
 get_through_entry(struct lfm__fh *mpf, uint32_t *pgnoaddr, void **pagep,
 		  struct lfm__tls_node *t, struct lfm__tc_entry *tc, int plain)
 {
-
 	/* The page's frame, probably: its chain's first (two buckets a frame:
 	 * most chains hold one). A page past the end is in no chain. */
 	uint64_t tag = mpf->tag_hi | *pgnoaddr;
@@ -221,10 +220,11 @@ int lfm__hit_get(struct lfm__fh *mpf, uint32_t *pgnoaddr, unsigned long zero,
 		 void **pagep)
 {
 	(void)zero;
-	/* No calls before the exits: this function needs no saved registers.
-	 * A mapped file, another pool's node, a thread without a pin cache
-	 * or without a node fails the one compare (pool.h, tls.c); the
-	 * general path then makes the thread's node if it has none. */
+	/* No calls before the exits (one saved register: the entries' base
+	 * stays live for the guard's last store). A mapped file, another
+	 * pool's node, a thread without a pin cache or without a node fails
+	 * the one compare (pool.h, tls.c); the general path then makes the
+	 * thread's node if it has none. */
 	struct lfm__tls_node *t = lfm__tls_fast();
 	if (t->fast_serial != mpf->fast_serial)
 		return lfm__get(mpf, pgnoaddr, 0, pagep);
