@@ -70,7 +70,7 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 			memory_order_relaxed))
 			continue;
 		h->stripe = i % LFM_STAT_STRIPES;
-		lfm__tcguard_forbid(h); /* the CAS protocol until opened */
+		lfm__tcguard_forbid(h); /* CAS until opened (below) */
 		atomic_store_explicit(&h->proc, proc, memory_order_relaxed);
 		/* Ghosts of the previous owner mean nothing to this one. */
 		struct lfm__tc_entry *e = lfm__tc_entries(h);
@@ -83,6 +83,8 @@ int lfm__tcache_claim(struct lfm__region_hdr *rh, uint32_t owner_id,
 			   &rh->handles_hiwater, &hi, i + 1,
 			   memory_order_release, memory_order_relaxed))
 			;
+		/* Plain from its first use if no thief is about. */
+		lfm__tcguard_try_open(rh);
 		return (int)i;
 	}
 	return -1;

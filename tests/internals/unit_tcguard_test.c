@@ -74,10 +74,11 @@ static int plain_allowed(struct lfm__region_hdr *rh)
 	return rh->tc_plain_ok;
 }
 
-/* Claimed handles start on the CAS protocol; an opening lets every
- * claimed one be plain; the first thief in forbids it to all and it stays
+/* A handle claimed while no thief is about is plain at once (the claim
+ * opens the guard); the first thief in forbids it to all and it stays
  * forbidden after the thief leaves, until two tries with no thief between
- * them; a release forbids it again. */
+ * them; a release forbids it again, and a claim while a thief is inside
+ * starts on the CAS protocol. */
 static void test_open_arm_and_reopen(void)
 {
 	struct lfm__region_hdr *rh = new_region();
@@ -88,10 +89,6 @@ static void test_open_arm_and_reopen(void)
 	}
 	struct lfm__handle *a = claim(rh, 0x11), *b = claim(rh, 0x22);
 	REQUIRE(a != NULL && b != NULL);
-	CHECK_EQ(plain(a), 0);
-	CHECK_EQ(plain(b), 0);
-
-	lfm__tcguard_try_open(rh); /* no thief yet: opens at once */
 	CHECK_EQ(plain(a), 1);
 	CHECK_EQ(plain(b), 1);
 	CHECK_EQ(lfm__tcguard_begin(a), 1);
@@ -125,12 +122,19 @@ static void test_open_arm_and_reopen(void)
 	CHECK_EQ(plain(a), 1);
 	CHECK_EQ(plain(b), 1);
 
-	/* A handle given back is forbidden; its next claimer starts shut. */
+	/* A handle given back is forbidden; claimed while a thief is inside,
+	 * it starts shut, and opens with the others. */
 	CHECK_EQ(lfm__tcache_release(rh, b, NULL), 0);
 	CHECK_EQ(plain(b), 0);
+	lfm__tcguard_enter(rh);
 	struct lfm__handle *c = claim(rh, 0x33);
 	REQUIRE(c != NULL);
 	CHECK_EQ(plain(c), 0);
+	CHECK_EQ(plain(a), 0);
+	lfm__tcguard_exit(rh);
+	lfm__tcguard_try_open(rh);
+	lfm__tcguard_try_open(rh);
+	CHECK_EQ(plain(c), 1);
 	CHECK_EQ(plain(a), 1);
 	lfm__region_destroy_private(rh);
 }
