@@ -5,7 +5,6 @@
 
 #include "lfm_assert.h"
 #include "membarrier.h"
-#include "tcache.h"
 #include "testpoint.h"
 
 #define MODE_MASK   3ull
