@@ -18,4 +18,19 @@
 
 #define LFM_SPIN_ROUNDS 4
 
+#include <sched.h>
+
+/* One step of waiting for a holder that lets go within a few instructions
+ * unless it was descheduled: back off for the first LFM_SPIN_ROUNDS
+ * steps (`round` counts them), then yield the CPU to it. */
+static inline void lfm__spin_or_yield(ck_backoff_t *backoff, int *round)
+{
+	if (*round < LFM_SPIN_ROUNDS) {
+		++*round;
+		ck_backoff_eb(backoff);
+	} else {
+		sched_yield();
+	}
+}
+
 #endif

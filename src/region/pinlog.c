@@ -6,8 +6,6 @@
 #include "lfm_assert.h"
 #include "spin.h"
 
-#include <sched.h>
-
 uint16_t lfm__pinlog_wait(_Atomic uint16_t *e)
 {
 	/* A holder alive lets go within a few instructions (P2), unless it
@@ -15,14 +13,10 @@ uint16_t lfm__pinlog_wait(_Atomic uint16_t *e)
 	 * entry for a frame's recount (a few microseconds); one that died
 	 * holding it is undone by the next recovery (pinlog.h). */
 	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
-	for (int i = 0;; i++) {
+	for (int round = 0;; lfm__spin_or_yield(&backoff, &round)) {
 		uint16_t v = atomic_load_explicit(e, memory_order_relaxed);
 		if (!(v & LFM_PINLOG_LOCKS))
 			return v;
-		if (i < LFM_SPIN_ROUNDS)
-			ck_backoff_eb(&backoff);
-		else
-			sched_yield();
 	}
 }
 

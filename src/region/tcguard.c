@@ -1,10 +1,9 @@
 /* tcguard.c - the thieves' side of the owner-plain handshake (tcguard.h). */
 #include "tcguard.h"
 
-#include <sched.h>
-
 #include "lfm_assert.h"
 #include "membarrier.h"
+#include "spin.h"
 #include "testpoint.h"
 
 #define MODE_MASK   3ull
@@ -21,14 +20,6 @@ static uint64_t mode(uint64_t g)
 	return g & MODE_MASK;
 }
 
-/* A short wait for another thread that is a few instructions from done
- * (or preempted there): spin a little, then let it run. */
-static void backoff(unsigned *n)
-{
-	if (++*n > 64)
-		sched_yield();
-}
-
 /* The first thief in: no handle below hiwater may start a plain change
  * from now on, and none is in the middle of one when this returns. */
 static void arm(struct lfm__region_hdr *rh)
@@ -40,11 +31,14 @@ static void arm(struct lfm__region_hdr *rh)
 	lfm__membarrier();
 	for (uint32_t i = 0; i < hi; i++) {
 		struct lfm__handle *h = lfm__handle_at(rh, i);
-		unsigned n = 0;
+		/* An owner lets go within a few instructions, unless it was
+		 * descheduled there. */
+		ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+		int round = 0;
 		if (atomic_load_explicit(&h->busy, memory_order_acquire))
 			LFM_TEST_POINT(LFM_TEST_GUARD_WAIT, i);
 		while (atomic_load_explicit(&h->busy, memory_order_acquire))
-			backoff(&n);
+			lfm__spin_or_yield(&backoff, &round);
 	}
 }
 
@@ -76,7 +70,8 @@ void lfm__tcguard_enter(struct lfm__region_hdr *rh)
 static void enter_shared(struct lfm__region_hdr *rh)
 {
 	uint64_t g = atomic_load_explicit(&rh->tc_guard, memory_order_relaxed);
-	unsigned n = 0;
+	ck_backoff_t backoff = CK_BACKOFF_INITIALIZER;
+	int round = 0;
 	for (;;) {
 		if (mode(g) == MODE_ARMED) {
 			/* Acquire: what the arming thief waited for. */
@@ -100,7 +95,8 @@ static void enter_shared(struct lfm__region_hdr *rh)
 			}
 			continue;
 		}
-		backoff(&n); /* ARMING or OPENING: a moment */
+		/* ARMING or OPENING: a moment. */
+		lfm__spin_or_yield(&backoff, &round);
 		g = atomic_load_explicit(&rh->tc_guard, memory_order_relaxed);
 	}
 }
