@@ -45,18 +45,6 @@ static uint64_t tag_n(uint32_t n)
 	return lfm__tag(0, n);
 }
 
-/* Carves a frame and makes it hold `tag`, VALID, unpinned: state VALID. */
-static struct lfm__frame *valid_frame(struct lfm__region_hdr *rh, uint64_t tag)
-{
-	int64_t i = lfm__region_carve(rh, 4096, 0);
-	if (i < 0)
-		return NULL;
-	struct lfm__frame *f = &lfm__frames(rh)[i];
-	atomic_store_explicit(&f->tag, tag, memory_order_relaxed);
-	lfm__frame_release_excl(f, LFM_F_VALID, 0);
-	return f;
-}
-
 /* Carves frames until one shares f's entry (its index equal to f's modulo
  * tc_entries) and makes that one hold `tag`. The frames carved on the way
  * stay EXCL placeholders, unused. */
@@ -134,12 +122,6 @@ static void note(struct lfm__region_hdr *rh, struct lfm__handle *h,
 		 struct lfm__frame *f, uint64_t tag)
 {
 	lfm__tcache_note(rh, h, f, tag, NULL);
-}
-
-static struct lfm__handle *claim(struct lfm__region_hdr *rh, uint32_t id)
-{
-	int i = lfm__tcache_claim(rh, id, 0);
-	return i < 0 ? NULL : lfm__handle_at(rh, (uint32_t)i);
 }
 
 /* The entry count of a pool: one per 4 KiB frame, rounded up to a power
@@ -259,8 +241,8 @@ static void test_ghost_admission(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(7);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 
@@ -295,7 +277,7 @@ static void test_ghost_admission(void)
 	CHECK_EQ(st(f), V | 2 * U1);
 	CHECK_EQ(e->word, 0);
 	CHECK_EQ(e->tag, t); /* the release leaves a ghost ... */
-	struct lfm__handle *h2 = claim(rh, OWNER + 1);
+	struct lfm__handle *h2 = unit_claim(rh, OWNER + 1);
 	REQUIRE(h2 == h);
 	CHECK_EQ(e->tag, 0); /* ... the claim forgets it */
 	CHECK_EQ(get(rh, h2, f, t), LFM_TC_ABSENT);
@@ -311,9 +293,9 @@ static void test_ghost_follows_the_page(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(8), t2 = tag_n(9);
-	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
 	struct lfm__frame *g = aliasing_frame(rh, f, tag_n(100));
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -363,8 +345,8 @@ static void test_lifecycle_insert_get_put_steal(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(1);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(st(f), V);
 
@@ -417,8 +399,8 @@ static void test_held_never_stolen(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(2);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	int used = -1;
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
@@ -452,8 +434,8 @@ static void test_age_spares_used_entries(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(9);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	int used = -1;
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
@@ -504,9 +486,10 @@ static void test_steal_and_age_several_handles(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(3);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *a = claim(rh, OWNER), *b = claim(rh, OWNER + 1),
-			   *c = claim(rh, OWNER + 2);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *a = unit_claim(rh, OWNER),
+			   *b = unit_claim(rh, OWNER + 1),
+			   *c = unit_claim(rh, OWNER + 2);
 	REQUIRE(f != NULL && a != NULL && b != NULL && c != NULL);
 	CHECK_EQ(insert(rh, a, f, t), LFM_PIN_OK);
 	CHECK_EQ(insert(rh, b, f, t), LFM_PIN_OK);
@@ -545,7 +528,7 @@ static void test_put_foreign(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(4);
-	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
 	int hi = lfm__tcache_claim(rh, OWNER, 2); /* process slot 1's */
 	REQUIRE(f != NULL && hi >= 0);
 	struct lfm__handle *h = lfm__handle_at(rh, (uint32_t)hi);
@@ -579,8 +562,8 @@ static void test_put_set_clear_and_drop(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(5);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT);
@@ -614,8 +597,8 @@ static void test_to_direct(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(6);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(lfm__tcache_to_direct(rh, h, f, NULL), -1); /* no entry */
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
@@ -648,8 +631,8 @@ static void test_to_direct_at_direct_max(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(13);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	atomic_fetch_add(&f->state, LFM_DIRECT_MAX * D1);
@@ -666,8 +649,9 @@ static void test_release_converts_held_drops_cached(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t ta = tag_n(10), tb = tag_n(11);
-	struct lfm__frame *fa = valid_frame(rh, ta), *fb = valid_frame(rh, tb);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *fa = unit_valid_frame(rh, ta),
+			  *fb = unit_valid_frame(rh, tb);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(fa != NULL && fb != NULL && h != NULL);
 	REQUIRE(ent(rh, h, fa) != ent(rh, h, fb));
 	CHECK_EQ(insert(rh, h, fa, ta), LFM_PIN_OK);
@@ -697,8 +681,8 @@ static void test_release_refuses_direct_overflow(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(12);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	CHECK_EQ(get(rh, h, f, t), LFM_TC_HIT); /* HELD(2) */
@@ -724,7 +708,8 @@ static void test_drop_all(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t ta = tag_n(14), tb = tag_n(15);
-	struct lfm__frame *fa = valid_frame(rh, ta), *fb = valid_frame(rh, tb);
+	struct lfm__frame *fa = unit_valid_frame(rh, ta),
+			  *fb = unit_valid_frame(rh, tb);
 	int hi = lfm__tcache_claim(rh, OWNER, 3);
 	REQUIRE(fa != NULL && fb != NULL && hi >= 0);
 	struct lfm__handle *h = lfm__handle_at(rh, (uint32_t)hi);
@@ -754,7 +739,7 @@ static void test_drop_held_and_held(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(16);
-	struct lfm__frame *f = valid_frame(rh, t);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
 	int ia = lfm__tcache_claim(rh, OWNER, 1),
 	    ib = lfm__tcache_claim(rh, OWNER + 1, 2),
 	    ic = lfm__tcache_claim(rh, OWNER + 2, 2);
@@ -804,9 +789,9 @@ static void test_alias_recycles_unused_cached(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(20), tg = tag_n(21);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -851,9 +836,9 @@ static void test_alias_ref_second_chance(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(22), tg = tag_n(23);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -901,9 +886,9 @@ static void test_alias_held_never_recycled(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(24), tg = tag_n(25);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -949,9 +934,9 @@ static void test_alias_other_frame_untouched(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(26), tg = tag_n(27);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -1022,9 +1007,9 @@ static void test_alias_pinned_directly(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(28), tg = tag_n(29);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	struct lfm__tc_entry *e = ent(rh, h, f);
 	REQUIRE(ent(rh, h, g) == e);
@@ -1070,8 +1055,8 @@ static void test_insert_busy_or_mismatch_makes_no_entry(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(30);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, tag_n(31)), LFM_PIN_MISMATCH);
 	/* No pin left behind (USAGE is not part of that promise: the
@@ -1107,8 +1092,8 @@ static void test_get_full_count(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(40);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	CHECK_EQ(insert(rh, h, f, t), LFM_PIN_OK);
 	int ok = 1;
@@ -1165,8 +1150,8 @@ static void test_uses_counted_and_stolen(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(50);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	int used = -1;
 
@@ -1216,9 +1201,9 @@ static void test_uses_owner_harvests(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(60), tg = tag_n(61);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && g != NULL && h != NULL);
 	uint64_t want = 0;
 
@@ -1267,7 +1252,7 @@ static void test_uses_owner_harvests(void)
 		CHECK_EQ(lfm__frame_unpin(g, D1, 0, 0), 0);
 
 	/* drop_all (memp_close). */
-	struct lfm__handle *h2 = claim(rh, OWNER);
+	struct lfm__handle *h2 = unit_claim(rh, OWNER);
 	REQUIRE(h2 == h);
 	CHECK_EQ(get(rh, h, g, tg), LFM_TC_ABSENT); /* the claim forgot */
 	CHECK_EQ(insert(rh, h, g, tg), LFM_PIN_OK);
@@ -1290,8 +1275,8 @@ static void test_uses_full(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t t = tag_n(70);
-	struct lfm__frame *f = valid_frame(rh, t);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__frame *f = unit_valid_frame(rh, t);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	REQUIRE(f != NULL && h != NULL);
 	uint32_t fi = lfm__frame_idx(rh, f) + 1;
 
@@ -1326,9 +1311,9 @@ static void test_pinlog_counts(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	uint64_t tf = tag_n(50), tg = tag_n(51);
-	struct lfm__frame *f = valid_frame(rh, tf);
+	struct lfm__frame *f = unit_valid_frame(rh, tf);
 	struct lfm__frame *g = aliasing_frame(rh, f, tg);
-	struct lfm__handle *h = claim(rh, OWNER);
+	struct lfm__handle *h = unit_claim(rh, OWNER);
 	_Atomic uint16_t *plog = calloc(rh->nframes_max, sizeof(*plog));
 	REQUIRE(f != NULL && g != NULL && h != NULL && plog != NULL);
 	uint32_t i = lfm__frame_idx(rh, f), j = lfm__frame_idx(rh, g);
@@ -1358,7 +1343,7 @@ static void test_pinlog_counts(void)
 
 	/* Note recycles f's entry under f's log entry, whose COUNT (a
 	 * DIRECT pin of f this process holds) stays. */
-	h = claim(rh, OWNER);
+	h = unit_claim(rh, OWNER);
 	REQUIRE(h != NULL);
 	CHECK_EQ(lfm__tcache_insert(rh, h, f, tf, plog), LFM_PIN_OK);
 	CHECK_EQ(lfm__tcache_put(rh, h, f, 0, 0, 0, plog), 0);

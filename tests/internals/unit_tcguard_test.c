@@ -28,27 +28,9 @@ static struct lfm__region_hdr *new_region(void)
 	return unit_region(4, 4, NENT);
 }
 
-static struct lfm__handle *claim(struct lfm__region_hdr *rh, uint32_t id)
-{
-	int i = lfm__tcache_claim(rh, id, 0);
-	return i < 0 ? NULL : lfm__handle_at(rh, (uint32_t)i);
-}
-
 static uint32_t plain(struct lfm__handle *h)
 {
 	return atomic_load(&h->plain);
-}
-
-/* A frame holding `tag`, VALID and unpinned. */
-static struct lfm__frame *valid_frame(struct lfm__region_hdr *rh, uint64_t tag)
-{
-	int64_t i = lfm__region_carve(rh, 4096, 0);
-	if (i < 0)
-		return NULL;
-	struct lfm__frame *f = &lfm__frames(rh)[i];
-	atomic_store_explicit(&f->tag, tag, memory_order_relaxed);
-	lfm__frame_release_excl(f, LFM_F_VALID, 0);
-	return f;
 }
 
 /* h's entry for f, made CACHED: inserted (its ghost first) and put. */
@@ -87,7 +69,7 @@ static void test_open_arm_and_reopen(void)
 		lfm__region_destroy_private(rh);
 		return;
 	}
-	struct lfm__handle *a = claim(rh, 0x11), *b = claim(rh, 0x22);
+	struct lfm__handle *a = unit_claim(rh, 0x11), *b = unit_claim(rh, 0x22);
 	REQUIRE(a != NULL && b != NULL);
 	CHECK_EQ(plain(a), 1);
 	CHECK_EQ(plain(b), 1);
@@ -127,7 +109,7 @@ static void test_open_arm_and_reopen(void)
 	CHECK_EQ(lfm__tcache_release(rh, b, NULL), 0);
 	CHECK_EQ(plain(b), 0);
 	lfm__tcguard_enter(rh);
-	struct lfm__handle *c = claim(rh, 0x33);
+	struct lfm__handle *c = unit_claim(rh, 0x33);
 	REQUIRE(c != NULL);
 	CHECK_EQ(plain(c), 0);
 	CHECK_EQ(plain(a), 0);
@@ -146,7 +128,7 @@ static void test_never_plain_stays_shut(void)
 	struct lfm__region_hdr *rh = new_region();
 	REQUIRE(rh != NULL);
 	rh->tc_plain_ok = 0;
-	struct lfm__handle *a = claim(rh, 0x11);
+	struct lfm__handle *a = unit_claim(rh, 0x11);
 	REQUIRE(a != NULL);
 	lfm__tcguard_try_open(rh);
 	CHECK_EQ(plain(a), 0);
@@ -212,8 +194,8 @@ static void test_thief_waits_for_owner_mid_change(void)
 		return;
 	}
 	uint64_t tag = lfm__tag(0, 9);
-	struct lfm__frame *f = valid_frame(rh, tag);
-	struct lfm__handle *h = claim(rh, 0x11);
+	struct lfm__frame *f = unit_valid_frame(rh, tag);
+	struct lfm__handle *h = unit_claim(rh, 0x11);
 	REQUIRE(f != NULL && h != NULL);
 	struct lfm__tc_entry *e = cached_entry(rh, h, f, tag);
 	REQUIRE(e != NULL);
