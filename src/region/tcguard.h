@@ -34,7 +34,8 @@
  *   OPENING  the opener setting plain on the claimed handles
  * ARMED stays after the last thief leaves: a miss-heavy load would
  * otherwise pay a membarrier a miss. An owner on the CAS path calls
- * lfm__tcguard_try_open every LFM_TCGUARD_PERIOD ops; it opens when no
+ * lfm__tcguard_try_open every LFM_TCGUARD_PERIOD ops, and a claim calls
+ * it once (a new thread is plain from its first hit); it opens when no
  * thief is inside and none entered since the previous try (of anyone).
  * Shared regions, and processes whose kernel refuses membarrier, never
  * open (tc_plain_ok 0): every owner there stays on the CAS protocol.
@@ -91,7 +92,8 @@ static inline void lfm__tcguard_done(struct lfm__handle *h)
 void lfm__tcguard_enter(struct lfm__region_hdr *rh);
 void lfm__tcguard_exit(struct lfm__region_hdr *rh);
 
-/* Owner on the CAS path, every LFM_TCGUARD_PERIOD ops: lets the claimed
+/* Owner on the CAS path, every LFM_TCGUARD_PERIOD ops, and a claimer
+ * once its handle is claimed (tcache.c): lets the claimed
  * handles be plain again if no thief is inside and none entered since
  * the last try. Nothing in a region whose owners never are plain. */
 void lfm__tcguard_try_open(struct lfm__region_hdr *rh);
