@@ -90,7 +90,7 @@ static struct rng loop_rng(uint64_t seed)
  * the loop's own cost is the same for all. memp_fget takes the page
  * number by address. */
 #define HIT_LOOP(name, type, GET, PUT)                                         \
-	static __attribute__((noinline)) long name(type h,                     \
+	static __attribute__((noinline, aligned(64))) long name(type h,        \
 						   const struct opts *o)       \
 	{                                                                      \
 		struct rng r = loop_rng(o->seed);                              \

@@ -19,8 +19,10 @@
  * Their inline halves read the library's objects through the layout below
  * (LFMPOOL_FAST_ABI), which the library's major version fixes: a program
  * built against this header runs with any liblfmpool.so of the same
- * soname. Link with -llfmpool (pkg-config lfmpool). The shared library is
- * for linking, not dlopen(3) (its thread-local state is initial-exec).
+ * soname at least as new as the header (its inline halves call
+ * lfmpool__get_slow2 and lfmpool__put_slow2, which older ones lack). Link
+ * with -llfmpool (pkg-config lfmpool). The shared library is for linking,
+ * not dlopen(3) (its thread-local state is initial-exec).
  *
  * Results are 0 or an errno value. Nothing is printed. See lfmpool(3).
  */
@@ -40,7 +42,15 @@ extern "C" {
 #define LFM_EXPORT
 #endif
 
-#define LFMPOOL_FAST_ABI 1
+#define LFMPOOL_FAST_ABI 2
+
+/* The inline halves are inlined whatever weight the caller's optimiser
+ * gives them. */
+#if defined(__GNUC__)
+#define LFMPOOL__INLINE static inline __attribute__((always_inline))
+#else
+#define LFMPOOL__INLINE static inline
+#endif
 
 typedef struct lfmpool lfmpool;		  /* a pool, this process's view */
 typedef struct lfmpool_file lfmpool_file; /* a file open in a pool */
@@ -150,10 +160,11 @@ LFM_EXPORT int lfmpool_set_prefetch_depth(lfmpool *pool, int depth);
 LFM_EXPORT const char *lfmpool_version(void);
 
 /* The library halves of lfmpool_get and lfmpool_put: what runs when the
- * inline half cannot serve the call. */
-LFM_EXPORT int lfmpool__get_slow(lfmpool_file *file, uint32_t pgno,
-				 void **pagep);
-LFM_EXPORT int lfmpool__put_slow(lfmpool_file *file, void *page);
+ * inline half cannot serve the call. (The library also keeps the names
+ * without the 2, which programs built against LFMPOOL_FAST_ABI 1 call.) */
+LFM_EXPORT int lfmpool__get_slow2(lfmpool_file *file, uint32_t pgno,
+				  void **pagep);
+LFM_EXPORT int lfmpool__put_slow2(lfmpool_file *file, void *page);
 
 /*
  * The inline halves. They follow the library's own hit path (hit.c) over
@@ -164,13 +175,23 @@ LFM_EXPORT int lfmpool__put_slow(lfmpool_file *file, void *page);
  * bucket table (a page's frame, probably: its bucket's first). The get
  * pins through the thread's entry when that names the frame and carries
  * the page's tag; the put releases through the entry of the frame the
- * page's address names. Anything else is the library's.
+ * page's address names. Anything else is the library's. While the
+ * thread's cache is plain (its guard's words, LFMPOOL__GUARD_OFF bytes
+ * before the first entry: docs/protocol.md, rule 8b), the pin and the
+ * release are a load and a store of the entry word, announced in `busy`;
+ * otherwise the library's hit path (a CAS).
  */
 struct lfmpool__entry {
 	uint64_t word; /* count 0..15, REF 16, frame index + 1 32..63; bits
 			* 17..31 are the library's (hits), kept as they are */
 	uint64_t tag;  /* (file slot + 1) << 32 | page number */
 };
+struct lfmpool__guard {
+	uint32_t busy;	/* this thread is between its test of plain and its
+			 * store to an entry word (the thread's own) */
+	uint32_t plain; /* its entry words may be changed by plain stores */
+};
+#define LFMPOOL__GUARD_OFF 64
 struct lfmpool__bucket {
 	uint32_t lock;
 	uint32_t head; /* frame index + 1 of the chain's first, 0: empty */
@@ -179,7 +200,11 @@ struct lfmpool__thread {
 	uint64_t serial; /* the pool's serial if the thread has a cache */
 	struct lfmpool__entry *tc;
 	uint64_t tc_mask;
+	uint32_t guard_ops; /* ops while the guard was shut (the thread's) */
 };
+/* One op in this many while the guard is shut is the library's: it
+ * counts it too, and tries to open the guard. */
+#define LFMPOOL__GUARD_PERIOD 1024u
 struct lfmpool__file {
 	uint64_t serial, put_serial, tag_hi;
 	const uint32_t *shiftp; /* log2 of the page stride, 0: several */
@@ -194,61 +219,176 @@ LFM_EXPORT extern __thread void *lfmpool__tls_fast
 #define LFMPOOL__REF	 (1ull << 16)
 #define LFMPOOL__MAXPINS 0xffffu
 
-static inline int lfmpool_get(lfmpool_file *file, uint32_t pgno, void **pagep)
+/* The guard of the thread's cache whose entries begin at tc: 1 if the
+ * thread may change its entry words by plain stores, having announced it
+ * (lfmpool__plain_done after), else 0. */
+static inline int lfmpool__plain_begin(struct lfmpool__entry *tc)
 {
-	const struct lfmpool__file *f = (const struct lfmpool__file *)file;
-	if (__builtin_expect(f == 0 || pagep == 0, 0))
-		return lfmpool__get_slow(file, pgno, pagep); /* EINVAL */
-	struct lfmpool__thread *t = (struct lfmpool__thread *)lfmpool__tls_fast;
-	if (__builtin_expect(t->serial != f->serial, 0))
-		return lfmpool__get_slow(file, pgno, pagep);
+	struct lfmpool__guard *g =
+	    (struct lfmpool__guard *)(tc - LFMPOOL__GUARD_OFF / sizeof(*tc));
+	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
+	/* The fence between the store and the load is the thieves'
+	 * membarrier(2); the compiler must keep the order. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&g->plain, __ATOMIC_ACQUIRE) != 0,
+			     1))
+		return 1;
+	__atomic_store_n(&g->busy, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static inline void lfmpool__plain_done(struct lfmpool__entry *tc)
+{
+	struct lfmpool__guard *g =
+	    (struct lfmpool__guard *)(tc - LFMPOOL__GUARD_OFF / sizeof(*tc));
+	__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The entry of the probable frame of page pgno (its bucket's first)
+ * when the entry names that frame with the page's tag and can take one
+ * more pin, with its word in *wp and the page in *pagep; else NULL. */
+static inline struct lfmpool__entry *
+lfmpool__get_entry(const struct lfmpool__file *f,
+		   const struct lfmpool__thread *t, struct lfmpool__entry *tc,
+		   uint32_t pgno, uint64_t *wp, void **pagep)
+{
 	uint64_t tag = f->tag_hi | pgno;
 	uint32_t head = __atomic_load_n(
 	    &f->buckets[(tag * 0x9e3779b97f4a7c15ull) >> f->bshift].head,
 	    __ATOMIC_ACQUIRE);
-	struct lfmpool__entry *e = &t->tc[(uint32_t)(head - 1) & t->tc_mask];
+	struct lfmpool__entry *e = &tc[(uint32_t)(head - 1) & t->tc_mask];
 	uint64_t w = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
 	uint32_t shift = __atomic_load_n(f->shiftp, __ATOMIC_RELAXED);
 	if (__builtin_expect(e->tag != tag || (uint32_t)(w >> 32) != head ||
 				 head == 0 || (uint16_t)w == LFMPOOL__MAXPINS ||
 				 shift == 0,
 			     0))
-		return lfmpool__get_slow(file, pgno, pagep);
-	void *page = (char *)f->data + ((uint64_t)(head - 1) << shift);
-	if (__builtin_expect(!__atomic_compare_exchange_n(
-				 &e->word, &w, (w + 1) | LFMPOOL__REF, 0,
-				 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
+		return 0;
+	*wp = w;
+	*pagep = (void *)(f->data + ((uint64_t)(head - 1) << shift));
+	return e;
+}
+
+/* The entry of the frame whose page is at `page` when it holds a pin of
+ * the file's page, with its word in *wp; else NULL. */
+static inline struct lfmpool__entry *
+lfmpool__put_entry(const struct lfmpool__file *f,
+		   const struct lfmpool__thread *t, struct lfmpool__entry *tc,
+		   uint64_t idx, uint64_t *wp)
+{
+	struct lfmpool__entry *e = &tc[idx & t->tc_mask];
+	uint64_t w = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
+	if (__builtin_expect((w >> 32) != idx + 1 || (uint16_t)w == 0 ||
+				 (uint32_t)(e->tag >> 32) !=
+				     (uint32_t)(f->tag_hi >> 32),
 			     0))
-		return lfmpool__get_slow(file, pgno, pagep);
+		return 0;
+	*wp = w;
+	return e;
+}
+
+/* The guard is shut: 1 if this op is the one in LFMPOOL__GUARD_PERIOD
+ * that the library serves (it counts it, and tries to open the guard),
+ * else 0, counted here. */
+static inline int lfmpool__shut_tick(struct lfmpool__thread *t)
+{
+	uint32_t n = t->guard_ops + 1;
+	if (__builtin_expect(n % LFMPOOL__GUARD_PERIOD == 0, 0))
+		return 1;
+	t->guard_ops = n;
+	return 0;
+}
+
+/* lfmpool_get while the guard is shut (thieves about): the pin is a CAS
+ * (acquire: it pairs with a foreign putter's release). Out of line, so
+ * that the plain get keeps no register for it. */
+static __attribute__((noinline, unused)) int
+lfmpool__get_shut(lfmpool_file *file, uint32_t pgno, void **pagep)
+{
+	const struct lfmpool__file *f = (const struct lfmpool__file *)file;
+	struct lfmpool__thread *t = (struct lfmpool__thread *)lfmpool__tls_fast;
+	uint64_t w;
+	void *page;
+	struct lfmpool__entry *e;
+	if (lfmpool__shut_tick(t) ||
+	    (e = lfmpool__get_entry(f, t, t->tc, pgno, &w, &page)) == 0 ||
+	    !__atomic_compare_exchange_n(&e->word, &w, (w + 1) | LFMPOOL__REF,
+					 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return lfmpool__get_slow2(file, pgno, pagep);
 	*pagep = page;
 	return 0;
 }
 
-static inline int lfmpool_put(lfmpool_file *file, void *page)
+/* lfmpool_put while the guard is shut: the release is a CAS. */
+static __attribute__((noinline, unused)) int
+lfmpool__put_shut(lfmpool_file *file, void *page, uint64_t idx)
+{
+	const struct lfmpool__file *f = (const struct lfmpool__file *)file;
+	struct lfmpool__thread *t = (struct lfmpool__thread *)lfmpool__tls_fast;
+	uint64_t w;
+	struct lfmpool__entry *e;
+	if (lfmpool__shut_tick(t) ||
+	    (e = lfmpool__put_entry(f, t, t->tc, idx, &w)) == 0 ||
+	    !__atomic_compare_exchange_n(&e->word, &w, w - 1, 0,
+					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return lfmpool__put_slow2(file, page);
+	return 0;
+}
+
+LFMPOOL__INLINE int lfmpool_get(lfmpool_file *file, uint32_t pgno, void **pagep)
+{
+	const struct lfmpool__file *f = (const struct lfmpool__file *)file;
+	if (__builtin_expect(f == 0 || pagep == 0, 0))
+		return lfmpool__get_slow2(file, pgno, pagep); /* EINVAL */
+	struct lfmpool__thread *t = (struct lfmpool__thread *)lfmpool__tls_fast;
+	if (__builtin_expect(t->serial != f->serial, 0))
+		return lfmpool__get_slow2(file, pgno, pagep);
+	/* Announced before the entry is loaded. */
+	struct lfmpool__entry *tc = t->tc;
+	if (__builtin_expect(!lfmpool__plain_begin(tc), 0))
+		return lfmpool__get_shut(file, pgno, pagep);
+	uint64_t w;
+	void *page;
+	struct lfmpool__entry *e =
+	    lfmpool__get_entry(f, t, tc, pgno, &w, &page);
+	if (__builtin_expect(e == 0, 0)) {
+		lfmpool__plain_done(tc);
+		return lfmpool__get_slow2(file, pgno, pagep);
+	}
+	/* Nobody else writes the word now. */
+	__atomic_store_n(&e->word, (w + 1) | LFMPOOL__REF, __ATOMIC_RELAXED);
+	lfmpool__plain_done(tc);
+	*pagep = page;
+	return 0;
+}
+
+LFMPOOL__INLINE int lfmpool_put(lfmpool_file *file, void *page)
 {
 	const struct lfmpool__file *f = (const struct lfmpool__file *)file;
 	if (__builtin_expect(f == 0, 0))
-		return lfmpool__put_slow(file, page); /* EINVAL */
+		return lfmpool__put_slow2(file, page); /* EINVAL */
 	struct lfmpool__thread *t = (struct lfmpool__thread *)lfmpool__tls_fast;
 	if (__builtin_expect(t->serial != f->put_serial, 0))
-		return lfmpool__put_slow(file, page);
+		return lfmpool__put_slow2(file, page);
 	uint32_t shift = __atomic_load_n(f->shiftp, __ATOMIC_RELAXED);
 	uint64_t rel = (uint64_t)((uintptr_t)page - (uintptr_t)f->data);
 	/* Rotated: a pointer that is not a page's start, or lies outside the
 	 * frames, gives an index past `limit`. */
 	uint64_t idx = (rel >> (shift & 63)) | (rel << ((64 - shift) & 63));
 	if (__builtin_expect(shift == 0 || idx >= f->limit, 0))
-		return lfmpool__put_slow(file, page);
-	struct lfmpool__entry *e = &t->tc[idx & t->tc_mask];
-	uint64_t w = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
-	if (__builtin_expect(
-		(w >> 32) != idx + 1 || (uint16_t)w == 0 ||
-		    (uint32_t)(e->tag >> 32) != (uint32_t)(f->tag_hi >> 32) ||
-		    !__atomic_compare_exchange_n(&e->word, &w, w - 1, 0,
-						 __ATOMIC_RELEASE,
-						 __ATOMIC_RELAXED),
-		0))
-		return lfmpool__put_slow(file, page);
+		return lfmpool__put_slow2(file, page);
+	struct lfmpool__entry *tc = t->tc;
+	if (__builtin_expect(!lfmpool__plain_begin(tc), 0))
+		return lfmpool__put_shut(file, page, idx);
+	uint64_t w;
+	struct lfmpool__entry *e = lfmpool__put_entry(f, t, tc, idx, &w);
+	if (__builtin_expect(e == 0, 0)) {
+		lfmpool__plain_done(tc);
+		return lfmpool__put_slow2(file, page);
+	}
+	/* Release: the caller's page writes reach whoever takes it next. */
+	__atomic_store_n(&e->word, w - 1, __ATOMIC_RELEASE);
+	lfmpool__plain_done(tc);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ SAME(struct lfmpool__bucket, head, struct lfm__fast_bucket, head);
 SAME(struct lfmpool__thread, serial, struct lfm__fast_thread, serial);
 SAME(struct lfmpool__thread, tc, struct lfm__fast_thread, tc);
 SAME(struct lfmpool__thread, tc_mask, struct lfm__fast_thread, tc_mask);
+SAME(struct lfmpool__thread, guard_ops, struct lfm__fast_thread, guard_ops);
 SAME(struct lfmpool__file, serial, struct lfm__fast_file, serial);
 SAME(struct lfmpool__file, put_serial, struct lfm__fast_file, put_serial);
 SAME(struct lfmpool__file, tag_hi, struct lfm__fast_file, tag_hi);
@@ -47,6 +48,11 @@ _Static_assert(sizeof(struct lfmpool__entry) == sizeof(struct lfm__fast_entry),
 _Static_assert(sizeof(struct lfmpool__bucket) ==
 		   sizeof(struct lfm__fast_bucket),
 	       "a bucket");
+SAME(struct lfmpool__guard, busy, struct lfm__fast_guard, busy);
+SAME(struct lfmpool__guard, plain, struct lfm__fast_guard, plain);
+_Static_assert(LFMPOOL__GUARD_OFF == LFM_FAST_GUARD_OFF &&
+		   LFMPOOL__GUARD_PERIOD == LFM_FAST_GUARD_PERIOD,
+	       "the guard");
 _Static_assert(LFMPOOL__REF == LFM_FAST_REF &&
 		   LFMPOOL__MAXPINS == LFM_FAST_COUNT_MAX &&
 		   LFM_FAST_FRAME_SHIFT == 32,
@@ -176,18 +182,38 @@ int lfmpool_fclose(lfmpool_file *file)
 	return lfm__file_detach(fh_of(file));
 }
 
-int lfmpool__get_slow(lfmpool_file *file, uint32_t pgno, void **pagep)
+/* The engine's hit path first: it serves a shut guard's hits by CAS (and
+ * tries to open the guard now and then), and leaves for the general path
+ * for anything else. */
+int lfmpool__get_slow2(lfmpool_file *file, uint32_t pgno, void **pagep)
 {
 	if (file == NULL || pagep == NULL)
 		return EINVAL;
-	return lfm__get(fh_of(file), &pgno, 0, pagep);
+	return lfm__hit_get(fh_of(file), &pgno, 0, pagep);
+}
+
+int lfmpool__put_slow2(lfmpool_file *file, void *page)
+{
+	if (file == NULL || page == NULL)
+		return EINVAL;
+	return lfm__hit_put(fh_of(file), page);
+}
+
+/* The library halves that programs built against LFMPOOL_FAST_ABI 1
+ * call: their inline halves pin by CAS, which stays correct (an owner's
+ * own CAS never races its plain stores), so the halves are the same. */
+LFM_EXPORT int lfmpool__get_slow(lfmpool_file *file, uint32_t pgno,
+				 void **pagep);
+LFM_EXPORT int lfmpool__put_slow(lfmpool_file *file, void *page);
+
+int lfmpool__get_slow(lfmpool_file *file, uint32_t pgno, void **pagep)
+{
+	return lfmpool__get_slow2(file, pgno, pagep);
 }
 
 int lfmpool__put_slow(lfmpool_file *file, void *page)
 {
-	if (file == NULL || page == NULL)
-		return EINVAL;
-	return lfm__put(fh_of(file), page, 0);
+	return lfmpool__put_slow2(file, page);
 }
 
 int lfmpool_get_flags(lfmpool_file *file, uint32_t *pgnop, unsigned flags,

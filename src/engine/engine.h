@@ -50,7 +50,7 @@ struct lfm__lsn {
  * Every field is fixed while its object lives; the protocol the inline
  * calls follow is hit.c's (docs/hit-path.md).
  */
-#define LFM_FAST_ABI 1
+#define LFM_FAST_ABI 2
 struct lfm__fast_entry {
 	uint64_t word; /* tcache.h: count 0..15, REF 16, frame + 1 32..63 */
 	uint64_t tag;
@@ -62,7 +62,8 @@ struct lfm__fast_bucket {
 struct lfm__fast_thread {
 	uint64_t serial; /* the pool's serial if the thread has a cache */
 	struct lfm__fast_entry *tc;
-	uint64_t tc_mask; /* frame i's entry: tc[i & tc_mask] */
+	uint64_t tc_mask;   /* frame i's entry: tc[i & tc_mask] */
+	uint32_t guard_ops; /* hit ops while the guard was shut: owner-only */
 };
 struct lfm__fast_file {
 	uint64_t serial;	/* the pool's serial, or none: the slow path */
@@ -80,6 +81,14 @@ struct lfm__fast_file {
 #define LFM_FAST_REF	     (1ull << 16)
 #define LFM_FAST_COUNT_MAX   0xffffu
 #define LFM_FAST_FRAME_SHIFT 32
+/* The owner-plain guard's words of a thread's cache (the region's
+ * tcguard.h): LFM_FAST_GUARD_OFF bytes before its first entry. */
+struct lfm__fast_guard {
+	uint32_t busy, plain;
+};
+#define LFM_FAST_GUARD_OFF 64
+/* The shut guard's ops between the owner's tries to open it. */
+#define LFM_FAST_GUARD_PERIOD 1024u
 /* The calling thread's struct lfm__fast_thread (never NULL: a thread with
  * none sees one whose serial matches no pool). Initial-exec in the shared
  * library's objects (-fPIC; and in lfmpool.h, for the programs that

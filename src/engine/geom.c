@@ -4,6 +4,7 @@
 #include "pool.h"
 
 #include "lfm_assert.h"
+#include "tcguard.h"
 
 #include <errno.h>
 
@@ -15,6 +16,15 @@ _Static_assert(LFM_FAST_REF == LFM_TC_REF &&
 		   LFM_TC_COUNT_ONE == 1 &&
 		   LFM_FAST_FRAME_SHIFT == LFM_TC_FRAME_SHIFT,
 	       "an entry word");
+_Static_assert(sizeof(struct lfm__handle) -
+			   offsetof(struct lfm__handle, busy) ==
+		       LFM_FAST_GUARD_OFF &&
+		   offsetof(struct lfm__handle, plain) -
+			   offsetof(struct lfm__handle, busy) ==
+		       offsetof(struct lfm__fast_guard, plain),
+	       "the guard's words before the entries");
+_Static_assert(LFM_FAST_GUARD_PERIOD == LFM_TCGUARD_PERIOD,
+	       "the shut guard's ops between tries");
 
 uint64_t lfm__page_footprint(size_t pagesize)
 {

@@ -193,6 +193,10 @@ struct lfm__tls_node {
 	uint64_t fast_serial;
 	struct lfm__tc_entry *tc;
 	uint64_t tc_mask;
+	/* Hit-path ops on the CAS protocol, counted towards the next try to
+	 * open the guard (hit.c, tcguard.h; and the inline halves of
+	 * lfmpool.h): owner-only. */
+	uint32_t guard_ops;
 	uint64_t serial;
 	struct lfm__handle *h;
 	uint32_t stripe;
@@ -209,9 +213,6 @@ struct lfm__tls_node {
 	 * window's size. */
 	uint64_t ra_last, ra_end;
 	uint32_t ra_win;
-	/* Hit-path ops on the CAS protocol, counted towards the next try to
-	 * open the guard (hit.c, tcguard.h): owner-only. */
-	uint32_t guard_ops;
 } __attribute__((aligned(LFM_CACHELINE)));
 extern __thread struct lfm__tls_node *lfm__tls_head;
 
@@ -239,6 +240,8 @@ LFM_FAST_SAME(struct lfm__tls_node, fast_serial, struct lfm__fast_thread,
 	      serial);
 LFM_FAST_SAME(struct lfm__tls_node, tc, struct lfm__fast_thread, tc);
 LFM_FAST_SAME(struct lfm__tls_node, tc_mask, struct lfm__fast_thread, tc_mask);
+LFM_FAST_SAME(struct lfm__tls_node, guard_ops, struct lfm__fast_thread,
+	      guard_ops);
 _Static_assert(sizeof(struct lfm__tc_entry) == sizeof(struct lfm__fast_entry),
 	       "a cache entry as the fast view reads it");
 _Static_assert(offsetof(struct lfm__bucket, head) ==

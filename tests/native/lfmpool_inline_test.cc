@@ -1,7 +1,7 @@
 // The inline halves of lfmpool_get and lfmpool_put (include/lfmpool.h):
 // which calls they serve themselves and which they hand to the library,
 // and that the answers are the same either way. The library halves,
-// lfmpool__get_slow and lfmpool__put_slow, are wrapped at link time
+// lfmpool__get_slow2 and lfmpool__put_slow2, are wrapped at link time
 // (BUILD: -Wl,--wrap) so that each thread counts the calls that reached
 // them; the inline halves, compiled into this file, call the wrappers.
 //
@@ -33,19 +33,19 @@ thread_local uint64_t put_slow_calls;
 }  // namespace
 
 // The linker's names for the wrapped functions (ld --wrap).
-extern "C" int __real_lfmpool__get_slow(lfmpool_file *file, uint32_t pgno,
-                                        void **pagep);
-extern "C" int __real_lfmpool__put_slow(lfmpool_file *file, void *page);
+extern "C" int __real_lfmpool__get_slow2(lfmpool_file *file, uint32_t pgno,
+                                         void **pagep);
+extern "C" int __real_lfmpool__put_slow2(lfmpool_file *file, void *page);
 
-extern "C" int __wrap_lfmpool__get_slow(lfmpool_file *file, uint32_t pgno,
-                                        void **pagep) {
+extern "C" int __wrap_lfmpool__get_slow2(lfmpool_file *file, uint32_t pgno,
+                                         void **pagep) {
   get_slow_calls++;
-  return __real_lfmpool__get_slow(file, pgno, pagep);
+  return __real_lfmpool__get_slow2(file, pgno, pagep);
 }
 
-extern "C" int __wrap_lfmpool__put_slow(lfmpool_file *file, void *page) {
+extern "C" int __wrap_lfmpool__put_slow2(lfmpool_file *file, void *page) {
   put_slow_calls++;
-  return __real_lfmpool__put_slow(file, page);
+  return __real_lfmpool__put_slow2(file, page);
 }
 
 namespace lfmtest {
@@ -351,6 +351,163 @@ TEST_F(NativeInline, AnotherThreadPutsAnInlinePin) {
   }
   EXPECT_EQ(lfmpool_fsync(file_), 0) << "the pin is still held";
   EXPECT_TRUE(ReadPage(Path(), 4, kPage) == PatternPage(4, kPage, 3));
+  EXPECT_EQ(lfmpool_put(file_, page), EINVAL);
+}
+
+// This thread's guard words (include/lfmpool.h: LFMPOOL__GUARD_OFF bytes
+// before its cache's first entry): 1 while its inline pins are plain
+// stores, 0 while the guard is shut.
+uint32_t GuardPlain() {
+  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
+  auto *g = reinterpret_cast<lfmpool__guard *>(reinterpret_cast<char *>(t->tc) -
+                                               LFMPOOL__GUARD_OFF);
+  return __atomic_load_n(&g->plain, __ATOMIC_ACQUIRE);
+}
+
+// Another thread's put of this thread's pin shuts the guard (it writes
+// this thread's entry). The warm page's hits stay inline, by CAS, but for
+// one op in LFMPOOL__GUARD_PERIOD, which the library serves and counts;
+// its second such op (no thief since the first) opens the guard, and the
+// hits are plain stores again.
+TEST_F(NativeInline, AShutGuardPinsInlineAndOpensAgain) {
+  Warm(file_, 6);
+  ASSERT_EQ(GuardPlain(), 1u) << "a private pool's new thread is plain";
+  void *page = NGet(file_, 6);
+  ASSERT_NE(page, nullptr);
+  Runner other;
+  int rc = -1;
+  other.Do([&] { rc = lfmpool_put(file_, page); });
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(GuardPlain(), 0u) << "a foreign put left the guard open";
+  auto pair = [&] {
+    void *again = nullptr;
+    ASSERT_EQ(lfmpool_get(file_, 6, &again), 0);
+    ASSERT_EQ(again, page);
+    ASSERT_EQ(static_cast<uint8_t *>(again)[77], PatternByte(6, 77));
+    ASSERT_EQ(lfmpool_put(file_, again), 0);
+  };
+  SlowCalls shut;
+  const int kShutPairs = (LFMPOOL__GUARD_PERIOD - 2) / 2;
+  for (int i = 0; i < kShutPairs; i++) pair();
+  EXPECT_EQ(shut.gets() + shut.puts(), 0u) << "a shut guard's hits left";
+  EXPECT_EQ(GuardPlain(), 0u);
+  SlowCalls opening;
+  int pairs = 0;
+  while (GuardPlain() == 0 && pairs < 4 * (int)LFMPOOL__GUARD_PERIOD) {
+    pair();
+    pairs++;
+  }
+  EXPECT_EQ(GuardPlain(), 1u) << "the guard did not open";
+  EXPECT_GE(opening.gets() + opening.puts(), 1u);
+  EXPECT_LE(opening.gets() + opening.puts(), 2u) << "more than its ticks";
+  EXPECT_LE(pairs, (int)LFMPOOL__GUARD_PERIOD + 1);
+  SlowCalls open;
+  for (int i = 0; i < 1000; i++) pair();
+  EXPECT_EQ(open.gets() + open.puts(), 0u);
+  EXPECT_EQ(GuardPlain(), 1u);
+  printf("[   info   ] guard opened after %d more pairs, %llu library calls\n",
+         pairs,
+         static_cast<unsigned long long>(opening.gets() + opening.puts()));
+  EXPECT_EQ(lfmpool_fsync(file_), 0) << "a pin was left";
+}
+
+// The library halves that programs built against LFMPOOL_FAST_ABI 1
+// call (no longer declared by the header, still exported), and that
+// header's inline halves, as it had them: they pin and release by CAS
+// whatever the guard says.
+extern "C" int lfmpool__get_slow(lfmpool_file *file, uint32_t pgno,
+                                 void **pagep);
+extern "C" int lfmpool__put_slow(lfmpool_file *file, void *page);
+
+int AbiOneGet(lfmpool_file *file, uint32_t pgno, void **pagep) {
+  auto *f = reinterpret_cast<const lfmpool__file *>(file);
+  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
+  if (t->serial != f->serial) return lfmpool__get_slow(file, pgno, pagep);
+  uint64_t tag = f->tag_hi | pgno;
+  uint32_t head = __atomic_load_n(
+      &f->buckets[(tag * 0x9e3779b97f4a7c15ull) >> f->bshift].head,
+      __ATOMIC_ACQUIRE);
+  lfmpool__entry *e = &t->tc[(uint32_t)(head - 1) & t->tc_mask];
+  uint64_t w = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
+  uint32_t shift = __atomic_load_n(f->shiftp, __ATOMIC_RELAXED);
+  if (e->tag != tag || (uint32_t)(w >> 32) != head || head == 0 ||
+      (uint16_t)w == LFMPOOL__MAXPINS || shift == 0 ||
+      !__atomic_compare_exchange_n(&e->word, &w, (w + 1) | LFMPOOL__REF, 0,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    return lfmpool__get_slow(file, pgno, pagep);
+  *pagep = const_cast<char *>(f->data) + ((uint64_t)(head - 1) << shift);
+  return 0;
+}
+
+int AbiOnePut(lfmpool_file *file, void *page) {
+  auto *f = reinterpret_cast<const lfmpool__file *>(file);
+  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
+  if (t->serial != f->put_serial) return lfmpool__put_slow(file, page);
+  uint32_t shift = __atomic_load_n(f->shiftp, __ATOMIC_RELAXED);
+  uint64_t rel = (uint64_t)((uintptr_t)page - (uintptr_t)f->data);
+  uint64_t idx = (rel >> (shift & 63)) | (rel << ((64 - shift) & 63));
+  if (shift == 0 || idx >= f->limit) return lfmpool__put_slow(file, page);
+  lfmpool__entry *e = &t->tc[idx & t->tc_mask];
+  uint64_t w = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
+  if ((w >> 32) != idx + 1 || (uint16_t)w == 0 ||
+      (uint32_t)(e->tag >> 32) != (uint32_t)(f->tag_hi >> 32) ||
+      !__atomic_compare_exchange_n(&e->word, &w, w - 1, 0, __ATOMIC_RELEASE,
+                                   __ATOMIC_RELAXED))
+    return lfmpool__put_slow(file, page);
+  return 0;
+}
+
+// A program built against the first inline ABI runs on this library: its
+// CAS pins and this header's plain ones of the same pages, by the same
+// thread and by another, add up (a page stays unsyncable until the last
+// pin of either kind is put, and a put too many is EINVAL), and its
+// library halves give the answers the new ones give.
+TEST_F(NativeInline, ProgramsOfTheFirstInlineAbiStillWork) {
+  void *p = nullptr;
+  EXPECT_EQ(lfmpool__get_slow(nullptr, 0, &p), EINVAL);
+  EXPECT_EQ(lfmpool__put_slow(file_, nullptr), EINVAL);
+  ASSERT_EQ(lfmpool__get_slow(file_, 9, &p), 0);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(Bytes(p, kPage) == PatternPage(9, kPage));
+  ASSERT_EQ(lfmpool__put_slow(file_, p), 0);
+  Warm(file_, 9);
+  void *page = nullptr;
+  ASSERT_EQ(AbiOneGet(file_, 9, &page), 0);
+  ASSERT_EQ(page, p);
+  FillPattern(page, kPage, 9, 5);
+  ASSERT_EQ(lfmpool_set(file_, page, LFMPOOL_PUT_DIRTY), 0);
+  // Pins: one ABI 1 above; then per round one of each kind here.
+  int pins = 1;
+  for (int round = 0; round < 100; round++) {
+    void *a = nullptr, *b = nullptr;
+    ASSERT_EQ(AbiOneGet(file_, 9, &a), 0);
+    ASSERT_EQ(lfmpool_get(file_, 9, &b), 0);
+    ASSERT_EQ(a, page);
+    ASSERT_EQ(b, page);
+    pins += 2;
+  }
+  // Another thread (a foreign putter: it shuts the guard) puts half of
+  // them with the first ABI's put, half with this one's.
+  Runner other;
+  int failed = 0;
+  other.Do([&] {
+    for (int i = 0; i < 100; i++)
+      failed +=
+          (i % 2 ? AbiOnePut(file_, page) : lfmpool_put(file_, page)) != 0;
+  });
+  EXPECT_EQ(failed, 0);
+  pins -= 100;
+  for (; pins > 1; pins--) {
+    ASSERT_EQ(pins % 2 ? AbiOnePut(file_, page) : lfmpool_put(file_, page), 0);
+    if (pins % 25 == 0) {
+      ASSERT_EQ(lfmpool_fsync(file_), LFMPOOL_INCOMPLETE) << pins << " pins";
+    }
+  }
+  ASSERT_EQ(lfmpool_fsync(file_), LFMPOOL_INCOMPLETE) << "the last pin";
+  ASSERT_EQ(AbiOnePut(file_, page), 0);
+  EXPECT_EQ(lfmpool_fsync(file_), 0);
+  EXPECT_TRUE(ReadPage(Path(), 9, kPage) == PatternPage(9, kPage, 5));
+  EXPECT_EQ(AbiOnePut(file_, page), EINVAL);
   EXPECT_EQ(lfmpool_put(file_, page), EINVAL);
 }
 
