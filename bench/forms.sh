@@ -5,11 +5,11 @@
 # uses the form it claims (docs/benchmarks.md, "The installed forms").
 # Markdown on stdout; --data FILE: every run, tab-separated.
 #
-#   bash bench/forms.sh [--runs N (5)] [--seconds S (0.5)] [--data FILE]
+#   bash bench/forms.sh [--runs N (9)] [--seconds S (0.5)] [--data FILE]
 #       [--workload W,... (hit-uniform,hit-hot256)] [--threads N,... (1,2)]
 set -euo pipefail
 
-runs=5 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
+runs=9 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
 usage() {
 	sed -n 's/^#   bash/usage: bash/p' "$0" >&2
 	exit 2

@@ -8,7 +8,7 @@
 #   bash bench/run.sh [--full] [mpool_bench OPTION...]
 #
 # BENCH_PROCS_ARGS: mpool_bench_procs's options; BENCH_FORMS_ARGS:
-# forms.sh's (default --runs 5, 7 with --full); BENCH_FORMS=0,
+# forms.sh's (default --runs 9, 15 with --full); BENCH_FORMS=0,
 # BENCH_HITWALL=0 skip forms.sh, hit_instr.sh --wall.
 set -euo pipefail
 
@@ -38,7 +38,7 @@ plot() {
 plot "$out" "$bin/bench/mpool_bench" "${args[@]}"
 if [ "${BENCH_FORMS:-1}" != 0 ]; then
 	# shellcheck disable=SC2206 # word splitting of the options is wanted
-	forms_args=(${BENCH_FORMS_ARGS:---runs $((full ? 7 : 5))})
+	forms_args=(${BENCH_FORMS_ARGS:---runs $((full ? 15 : 9))})
 	echo | tee -a "$out.md"
 	bash bench/forms.sh "${forms_args[@]}" \
 		--data "${out/bench-/bench-forms-}.tsv" | tee -a "$out.md"
