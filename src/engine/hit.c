@@ -300,6 +300,25 @@ slow:
 	return lfm__buf_put(mpf, page, flags);
 }
 
+/* The put of a page whose frame the thread's entry does not name with a
+ * pin (frames sharing entries: the walk pinned it directly): what
+ * lfm__hit_put_flags would do, less what lfm__hit_put has established
+ * (one page size, a page's start, within the frames) and its look through
+ * the entry. Pins are fungible (rule 10): any direct pin may go. Anything
+ * else is lfm__hit_put_flags's. */
+static __attribute__((noinline)) int put_direct(struct lfm__fh *mpf, void *page,
+						uint64_t idx)
+{
+	struct lfm__frame *f = &mpf->frames[idx];
+	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
+	if (lfm__st_direct(s) == 0 || (s & LFM_F_DISCARD) || tag == 0 ||
+	    lfm__tag_slot(tag) != mpf->slot ||
+	    lfm__unpin_direct(mpf->mp, f, 0, 0) != 0)
+		return lfm__hit_put_flags(mpf, page, 0);
+	return put_done(mpf);
+}
+
 /* The put's body through the thread's entry of frame idx, `plain` as
  * get_through_entry's. */
 static inline __attribute__((always_inline)) int
@@ -318,6 +337,8 @@ put_through_entry(struct lfm__fh *mpf, void *page, struct lfm__tls_node *t,
 		0)) {
 		if (plain)
 			lfm__tcguard_done(lfm__tcguard_handle(tc));
+		if ((w >> LFM_TC_FRAME_SHIFT) != idx + 1 || (uint16_t)w == 0)
+			return put_direct(mpf, page, idx);
 		return lfm__hit_put_flags(mpf, page, 0);
 	}
 	if (plain) {
