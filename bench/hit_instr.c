@@ -88,10 +88,12 @@ static struct rng loop_rng(uint64_t seed)
 /* The counted loops, one per API, each returning the number of wrong
  * pages or -1 on error: one body around every API's get and put, so that
  * the loop's own cost is the same for all. memp_fget takes the page
- * number by address. */
+ * number by address. Each loop starts a cache line, so that it does not
+ * move with the code before it: callgrind's branch predictor indexes by
+ * address (docs/benchmarks.md, "Instruction counts"). */
 #define HIT_LOOP(name, type, GET, PUT)                                         \
-	static __attribute__((noinline, aligned(64))) long name(type h,        \
-						   const struct opts *o)       \
+	static __attribute__((noinline, aligned(64))) long name(               \
+	    type h, const struct opts *o)                                      \
 	{                                                                      \
 		struct rng r = loop_rng(o->seed);                              \
 		const uint64_t ops = o->ops, hot = o->hot;                     \
