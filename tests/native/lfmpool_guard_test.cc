@@ -1,12 +1,13 @@
 // The inline halves' side of the owner-plain guard (include/lfmpool.h,
-// docs/protocol.md rule 8b), made deterministic: an inline get is stopped
-// between its load of the thread's entry word and its plain store (the
-// header's LFMPOOL__PLAIN_WINDOW, defined here), while another thread's
-// lfmpool_fsync must steal that entry to write the dirty page. The thief
-// must find the owner's `busy` set and wait (the library's test point
-// LFM_TEST_GUARD_WAIT says when it does); had it stolen the entry, the
-// owner's store would bring back a pin nobody counts, on a page the sync
-// has called unpinned. White-box: the test point is the engine's.
+// docs/protocol.md rule 8b), made deterministic: an inline get or put is
+// stopped between its load of the thread's entry word and its plain store
+// (the header's LFMPOOL__PLAIN_WINDOW, defined here) while another thread
+// must write that entry: a sync stealing it to write the dirty page, or
+// a put of another of its pins. That thread must find the owner's `busy`
+// set and wait (the library's test point LFM_TEST_GUARD_WAIT says when it
+// does); had it gone on, the owner's store would bring back a pin nobody
+// counts, or lose the other put's. White-box: the test point is the
+// engine's.
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct Rendezvous {
   std::mutex m;
   std::condition_variable cv;
   bool stop_owner = false;  // the next plain window runs the thief
+  int (*thief_call)(Rendezvous *) = nullptr;
+  void *page = nullptr;  // for a thief that puts
   bool thief_waiting = false, thief_done = false;
   bool waited_for_owner = false;  // the thief waited before it was done
   int thief_rc = -1;
@@ -42,15 +45,15 @@ struct Rendezvous {
 Rendezvous *rv;
 
 // On the owner, between its load of the entry word and its store: starts
-// the thief (a sync of the dirty page) and lets the owner go on once the
-// thief waits for it, or has finished without waiting.
+// the thief and lets the owner go on once the thief waits for it, or has
+// finished without waiting.
 void PlainWindow() {
   if (rv == nullptr) return;
   std::unique_lock<std::mutex> l(rv->m);
   if (!rv->stop_owner) return;
   rv->stop_owner = false;
   rv->thief = std::thread([] {
-    int rc = lfmpool_fsync(rv->file);
+    int rc = rv->thief_call(rv);
     std::lock_guard<std::mutex> g(rv->m);
     rv->thief_rc = rc;
     rv->thief_done = true;
@@ -100,6 +103,7 @@ TEST_F(NativeGuard, AThiefWaitsForAnInlineGetMidChange) {
 
   Rendezvous r;
   r.file = file_;
+  r.thief_call = [](Rendezvous *x) { return lfmpool_fsync(x->file); };
   r.stop_owner = true;
   rv = &r;
   lfm__test_hook_set(OnPoint);
@@ -120,6 +124,51 @@ TEST_F(NativeGuard, AThiefWaitsForAnInlineGetMidChange) {
   EXPECT_TRUE(lfmtest::ReadPage(Path(), kPg, kPage) ==
               lfmtest::PatternPage(kPg, kPage, 7));
   EXPECT_EQ(lfmpool_put(file_, page), EINVAL) << "a pin too many";
+#endif
+}
+
+// The put's side: this thread holds two pins of a page in its entry and
+// is stopped in the middle of putting one, after loading the count (2),
+// while another thread puts the other (pins are fungible), which it must
+// do through this thread's entry. Had it not waited, its decrement (2 to
+// 1) would be overwritten by the owner's store (1): a pin nobody holds,
+// and a page no sync could write again.
+TEST_F(NativeGuard, AForeignPutWaitsForAnInlinePutMidChange) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "needs the library's test points (not in NDEBUG builds)";
+#else
+  using lfmtest::kPage;
+  constexpr uint32_t kPg = 6;
+  for (int i = 0; i < 4; i++) lfmtest::NPut(file_, lfmtest::NGet(file_, kPg));
+  for (int i = 0; GuardPlain() == 0 && i < 4096; i++)
+    lfmtest::NPut(file_, lfmtest::NGet(file_, kPg));
+  ASSERT_EQ(GuardPlain(), 1u) << "the guard did not open";
+  void *page = lfmtest::NGet(file_, kPg);
+  ASSERT_NE(page, nullptr);
+  ASSERT_EQ(lfmtest::NGet(file_, kPg), page);
+  lfmtest::FillPattern(page, kPage, kPg, 9);
+  ASSERT_EQ(lfmpool_set(file_, page, LFMPOOL_PUT_DIRTY), 0);
+
+  Rendezvous r;
+  r.file = file_;
+  r.page = page;
+  r.thief_call = [](Rendezvous *x) { return lfmpool_put(x->file, x->page); };
+  r.stop_owner = true;
+  rv = &r;
+  lfm__test_hook_set(OnPoint);
+  const int put_rc = lfmpool_put(file_, page);  // runs the other put
+  r.thief.join();
+  lfm__test_hook_set(nullptr);
+  rv = nullptr;
+  EXPECT_EQ(put_rc, 0);
+  EXPECT_EQ(r.thief_rc, 0);
+  EXPECT_TRUE(r.waited_for_owner)
+      << "the foreign put went on while the inline put was mid-change";
+  // Both pins gone: the page is written, and a third put is EINVAL.
+  EXPECT_EQ(lfmpool_fsync(file_), 0) << "a pin was left";
+  EXPECT_TRUE(lfmtest::ReadPage(Path(), kPg, kPage) ==
+              lfmtest::PatternPage(kPg, kPage, 9));
+  EXPECT_EQ(lfmpool_put(file_, page), EINVAL);
 #endif
 }
 
