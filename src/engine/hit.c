@@ -4,6 +4,7 @@
 #include "getput.h"
 #include "victim.h"
 #include "ftab.h"
+#include "lfm_assert.h"
 #include "pins.h"
 #include "tcache.h"
 #include "tcguard.h"
@@ -252,6 +253,17 @@ static inline int put_done(struct lfm__fh *mpf)
 	return 0;
 }
 
+/* Frame f, whose state s was loaded with acquire (so that its tag is at
+ * least as new), holds a page of mpf's file not marked DISCARD: a put
+ * may drop a pin there without the general path. */
+static inline int put_here(const struct lfm__fh *mpf,
+			   const struct lfm__frame *f, uint32_t s)
+{
+	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
+	return !(s & LFM_F_DISCARD) && tag != 0 &&
+	       lfm__tag_slot(tag) == mpf->slot;
+}
+
 /* The put of a pin the fast path did not find in the thread's entry, or
  * of a DIRTY one: through its frame (the thread's entry, or a direct pin);
  * anything else (a foreign pin, a mapped file, another pool's node,
@@ -272,11 +284,9 @@ lfm__hit_put_flags(struct lfm__fh *mpf, void *page, unsigned long flags)
 		goto slow;
 	struct lfm__frame *f = &mpf->frames[rel >> shift];
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
-	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
 	/* Not pinned or not this file's: EINVAL; DISCARD: the entry goes
 	 * too. The general path does both. */
-	if (!(s & LFM_F_REFS_MASK) || (s & LFM_F_DISCARD) || tag == 0 ||
-	    lfm__tag_slot(tag) != mpf->slot)
+	if (!(s & LFM_F_REFS_MASK) || !put_here(mpf, f, s))
 		goto slow;
 
 	uint32_t set = 0;
@@ -309,11 +319,12 @@ slow:
 static __attribute__((noinline)) int put_direct(struct lfm__fh *mpf, void *page,
 						uint64_t idx)
 {
+	LFM_ASSERT(idx < mpf->limit &&
+		   atomic_load_explicit(mpf->shiftp, memory_order_relaxed) !=
+		       0);
 	struct lfm__frame *f = &mpf->frames[idx];
 	uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
-	uint64_t tag = atomic_load_explicit(&f->tag, memory_order_relaxed);
-	if (lfm__st_direct(s) == 0 || (s & LFM_F_DISCARD) || tag == 0 ||
-	    lfm__tag_slot(tag) != mpf->slot ||
+	if (lfm__st_direct(s) == 0 || !put_here(mpf, f, s) ||
 	    lfm__unpin_direct(mpf->mp, f, 0, 0) != 0)
 		return lfm__hit_put_flags(mpf, page, 0);
 	return put_done(mpf);

@@ -40,6 +40,12 @@
  * Shared regions, and processes whose kernel refuses membarrier, never
  * open (tc_plain_ok 0): every owner there stays on the CAS protocol.
  *
+ * The inline halves of include/lfmpool.h are owners too: they make the
+ * owner's side of the handshake on the same two words, which engine.h
+ * publishes (lfm__fast_guard, 64 bytes before the entries), and count
+ * their CAS-path ops in the thread's guard_ops, handing one in
+ * LFM_TCGUARD_PERIOD to the library's hit path, which tries to open.
+ *
  * Who writes `plain`: the arming thief (0), the opener (1, only handles
  * claimed when it looks, only under OPENING), the claimer and the releaser
  * of a handle (0, before its use and before it is free). 0 is always

@@ -70,13 +70,6 @@ void OnPoint(uint32_t at, uint32_t) {
   rv->cv.notify_all();
 }
 
-uint32_t GuardPlain() {
-  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
-  auto *g = reinterpret_cast<lfmpool__guard *>(reinterpret_cast<char *>(t->tc) -
-                                               LFMPOOL__GUARD_OFF);
-  return __atomic_load_n(&g->plain, __ATOMIC_ACQUIRE);
-}
-
 using NativeGuard = lfmtest::NativeTest;
 
 TEST_F(NativeGuard, AThiefWaitsForAnInlineGetMidChange) {
@@ -97,9 +90,9 @@ TEST_F(NativeGuard, AThiefWaitsForAnInlineGetMidChange) {
     lfmtest::NPut(file_, p);
   }
   // The guard open (its tries are counted ops of this thread).
-  for (int i = 0; GuardPlain() == 0 && i < 4096; i++)
+  for (int i = 0; lfmtest::GuardPlain() == 0 && i < 4096; i++)
     lfmtest::NPut(file_, lfmtest::NGet(file_, kPg));
-  ASSERT_EQ(GuardPlain(), 1u) << "the guard did not open";
+  ASSERT_EQ(lfmtest::GuardPlain(), 1u) << "the guard did not open";
 
   Rendezvous r;
   r.file = file_;
@@ -140,9 +133,9 @@ TEST_F(NativeGuard, AForeignPutWaitsForAnInlinePutMidChange) {
   using lfmtest::kPage;
   constexpr uint32_t kPg = 6;
   for (int i = 0; i < 4; i++) lfmtest::NPut(file_, lfmtest::NGet(file_, kPg));
-  for (int i = 0; GuardPlain() == 0 && i < 4096; i++)
+  for (int i = 0; lfmtest::GuardPlain() == 0 && i < 4096; i++)
     lfmtest::NPut(file_, lfmtest::NGet(file_, kPg));
-  ASSERT_EQ(GuardPlain(), 1u) << "the guard did not open";
+  ASSERT_EQ(lfmtest::GuardPlain(), 1u) << "the guard did not open";
   void *page = lfmtest::NGet(file_, kPg);
   ASSERT_NE(page, nullptr);
   ASSERT_EQ(lfmtest::NGet(file_, kPg), page);

@@ -354,16 +354,6 @@ TEST_F(NativeInline, AnotherThreadPutsAnInlinePin) {
   EXPECT_EQ(lfmpool_put(file_, page), EINVAL);
 }
 
-// This thread's guard words (include/lfmpool.h: LFMPOOL__GUARD_OFF bytes
-// before its cache's first entry): 1 while its inline pins are plain
-// stores, 0 while the guard is shut.
-uint32_t GuardPlain() {
-  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
-  auto *g = reinterpret_cast<lfmpool__guard *>(reinterpret_cast<char *>(t->tc) -
-                                               LFMPOOL__GUARD_OFF);
-  return __atomic_load_n(&g->plain, __ATOMIC_ACQUIRE);
-}
-
 // Another thread's put of this thread's pin shuts the guard (it writes
 // this thread's entry). The warm page's hits stay inline, by CAS, but for
 // one op in LFMPOOL__GUARD_PERIOD, which the library serves and counts;

@@ -76,6 +76,16 @@ inline void NPut(lfmpool_file *f, void *page, unsigned flags = 0) {
   EXPECT_EQ(rc, 0) << "lfmpool_put(flags " << flags << "): " << strerror(rc);
 }
 
+// This thread's guard words (include/lfmpool.h: LFMPOOL__GUARD_OFF bytes
+// before its cache's first entry, in the pool it used last): 1 while its
+// inline pins are plain stores, 0 while the guard is shut.
+inline uint32_t GuardPlain() {
+  auto *t = static_cast<lfmpool__thread *>(lfmpool__tls_fast);
+  auto *g = reinterpret_cast<lfmpool__guard *>(reinterpret_cast<char *>(t->tc) -
+                                               LFMPOOL__GUARD_OFF);
+  return __atomic_load_n(&g->plain, __ATOMIC_ACQUIRE);
+}
+
 // A private pool of `pool_bytes` (kNativePool unless a subclass says)
 // with data.db of `file_pages` pattern pages (kPages) open in it.
 class NativeTest : public ::testing::Test {
