@@ -62,17 +62,11 @@ static uint64_t lat_quantile(const struct lat_hist *h, uint64_t slow, double q)
 		return 0;
 	/* ceil(q * slow), without 0.99 * 100 rounding up to 100 */
 	k = ceil(q * (double)slow - 1e-6);
-	rank = h->n - slow +
-	       (k < 1		   ? 1
-		: k > (double)slow ? slow
-				   : (uint64_t)k);
+	rank = h->n - slow + (uint64_t)fmin(fmax(k, 1), (double)slow);
 	for (unsigned b = 0; b < LAT_NBUCKETS; b++) {
 		unsigned shift = b < 2 * LAT_SUB ? 0 : b / LAT_SUB - 1;
 		/* the bucket's highest value, never above max */
-		uint64_t v =
-		    b < 2 * LAT_SUB
-			? b
-			: ((uint64_t)(b - shift * LAT_SUB + 1) << shift) - 1;
+		uint64_t v = ((uint64_t)(b - shift * LAT_SUB + 1) << shift) - 1;
 
 		if ((seen += h->count[b]) >= rank)
 			return v < h->max ? v : h->max;
@@ -88,9 +82,10 @@ static uint32_t zipf_alias[FILE_PAGES];
 int zipf_init(void)
 {
 	static double p[FILE_PAGES], q[FILE_PAGES], got[FILE_PAGES];
-	static uint32_t small[FILE_PAGES], large[FILE_PAGES];
+	/* Vose's two stacks in one array: small at [0, ns), large at [nl, n) */
+	static uint32_t stack[FILE_PAGES];
 	const uint32_t n = FILE_PAGES;
-	uint32_t ns = 0, nl = 0;
+	uint32_t ns = 0, nl = n;
 	double zeta = 0, worst = 0, total = 0;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -99,29 +94,20 @@ int zipf_init(void)
 		p[i] = 1.0 / pow((double)(i + 1), ZIPF_THETA) / zeta;
 		q[i] = p[i] * n;
 		zipf_alias[i] = i;
-		if (q[i] < 1.0)
-			small[ns++] = i;
-		else
-			large[nl++] = i;
+		zipf_prob[i] = UINT32_MAX; /* what is left: probability 1 */
+		stack[q[i] < 1.0 ? ns++ : --nl] = i;
 	}
-	while (ns > 0 && nl > 0) {
-		uint32_t s = small[--ns], l = large[nl - 1];
+	while (ns > 0 && nl < n) {
+		uint32_t s = stack[--ns], l = stack[nl];
 		long long fixed = llround(q[s] * 4294967296.0);
 
 		zipf_prob[s] = fixed > (long long)UINT32_MAX ? UINT32_MAX
 							     : (uint32_t)fixed;
 		zipf_alias[s] = l;
 		q[l] -= 1.0 - q[s];
-		if (q[l] < 1.0) {
-			nl--;
-			small[ns++] = l;
-		}
+		if (q[l] < 1.0)
+			stack[ns++] = stack[nl++];
 	}
-	/* What is left has probability 1 (up to rounding). */
-	while (nl > 0)
-		zipf_prob[large[--nl]] = UINT32_MAX;
-	while (ns > 0)
-		zipf_prob[small[--ns]] = UINT32_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		double keep = zipf_prob[i] == UINT32_MAX
 				  ? 1.0
@@ -362,16 +348,13 @@ void crew_start(struct crew *c, const uint64_t *seeds)
 void crew_time(struct crew *c, double seconds)
 {
 	struct timespec until;
+	double end;
 
 	pthread_barrier_wait(&c->start);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	c->secs = (double)until.tv_sec + (double)until.tv_nsec * 1e-9;
-	until.tv_sec += (time_t)seconds;
-	until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	c->secs = bench_now();
+	end = c->secs + seconds;
+	until =
+	    (struct timespec){(time_t)end, (long)((end - floor(end)) * 1e9)};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
 	       EINTR)
 		;
@@ -386,21 +369,16 @@ void crew_time(struct crew *c, double seconds)
 
 void crew_free(struct crew *c, struct run_result *rr)
 {
-	struct lat_hist *lat = NULL;
+	struct lat_hist *lat = c->w[0].lat; /* the others merged into it */
 
-	if (c->wl.timed && (lat = calloc(1, sizeof(*lat))) == NULL)
-		die("out of memory");
-	for (int i = 0; i < c->nthreads; i++)
-		if (c->w[i].lat != NULL) {
-			for (unsigned b = 0; b < LAT_NBUCKETS; b++)
-				lat->count[b] += c->w[i].lat->count[b];
-			lat->n += c->w[i].lat->n;
-			if (c->w[i].lat->max > lat->max)
-				lat->max = c->w[i].lat->max;
-			free(c->w[i].lat);
-		}
-	free(c->w);
-	c->w = NULL;
+	for (int i = 1; lat != NULL && i < c->nthreads; i++) {
+		for (unsigned b = 0; b < LAT_NBUCKETS; b++)
+			lat->count[b] += c->w[i].lat->count[b];
+		lat->n += c->w[i].lat->n;
+		if (c->w[i].lat->max > lat->max)
+			lat->max = c->w[i].lat->max;
+		free(c->w[i].lat);
+	}
 	if (lat != NULL) {
 		rr->gets_timed = lat->n;
 		rr->p99_all_us = (double)lat_quantile(lat, lat->n, 0.99) / 1e3;
@@ -408,4 +386,6 @@ void crew_free(struct crew *c, struct run_result *rr)
 		    (double)lat_quantile(lat, rr->misses, 0.99) / 1e3;
 	}
 	free(lat);
+	free(c->w);
+	c->w = NULL;
 }
