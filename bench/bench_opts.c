@@ -41,7 +41,15 @@ _Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWORKLOADS,
 const struct bench_sys *const systems[NSYS] = {
     &bench_lfm_sys, &bench_bdb_sys, &bench_bare_sys, &bench_floor_sys};
 
-struct bench_opt opt;
+/* The defaults of both modes; parse_args sets the others. */
+struct bench_opt opt = {.runs = 5,
+			.seed = 42,
+			.trickle_pct = 20,
+			.trickle_pause_us = 1000,
+			.bare = 1,
+			.floor = 1,
+			.bdb = 1,
+			.pages = FILE_PAGES};
 const char *g_prog = "mpool_bench";
 
 void die(const char *fmt, ...)
@@ -58,13 +66,12 @@ void die(const char *fmt, ...)
 
 /*
  * Every option, once: getopt_long's entry, its mode ('T' threads, 'P'
- * processes, 'B' both) and --help line. An integer option in [lo, hi]
- * sets `i`, a string option `str`; the others are handled in option().
+ * processes, 'B' both) and --help line. Without `arg`, a flag setting *i
+ * to val; else an integer in [lo, hi] sets *i, a string *str; option()
+ * handles the others by their val (the short option).
  */
 static const struct optdef {
 	const char *name;
-	int has_arg;
-	int *flag; /* set to val by getopt_long; NULL: val is returned */
 	int val;
 	char mode;
 	const char *arg, *help;
@@ -72,39 +79,38 @@ static const struct optdef {
 	long lo, hi;
 	const char **str;
 } optdefs[] = {
-    {"workload", 1, NULL, 'w', 'B', "LIST", "the workloads to run (below)"},
-    {"threads", 1, NULL, 't', 'B', "LIST", "thread counts (per process)"},
-    {"procs", 1, NULL, 'p', 'P', "LIST", "process counts (default 1,2)"},
-    {"seconds", 1, NULL, 's', 'B', "S", "timed period of a run"},
-    {"runs", 1, NULL, 'r', 'B', "N", "runs per system per cell (5)", &opt.runs,
-     1, MAX_RUNS},
-    {"csv", 1, NULL, 'c', 'T', "FILE", "every run's Mops/s and p99s",
+    {"workload", 'w', 'B', "LIST", "the workloads to run (below)"},
+    {"threads", 't', 'B', "LIST", "thread counts (per process)"},
+    {"procs", 'p', 'P', "LIST", "process counts (default 1,2)"},
+    {"seconds", 's', 'B', "S", "timed period of a run"},
+    {"runs", 'r', 'B', "N", "runs per system per cell (5)", &opt.runs, 1,
+     MAX_RUNS},
+    {"csv", 'c', 'T', "FILE", "every run's Mops/s and p99s",
      .str = &opt.csv_path},
-    {"data", 1, NULL, 'd', 'B', "FILE", "medians per cell for bench/plot.sh",
+    {"data", 'd', 'B', "FILE", "medians per cell for bench/plot.sh",
      .str = &opt.data_path},
-    {"bdb-sizing", 1, NULL, 'b', 'T', "pages|bytes",
+    {"bdb-sizing", 'b', 'T', "pages|bytes",
      "BDB holds lfmpool's pages or bytes"},
-    {"bdb-dirty", 1, NULL, 'D', 'T', "internal|api",
+    {"bdb-dirty", 'D', 'T', "internal|api",
      "BDB's dirty gets: __memp_fget or ->get"},
-    {"seed", 1, NULL, 'S', 'T', "N", "the workers' seed (42)"},
-    {"clean-pct", 1, NULL, 'C', 'T', "N", "lfmpool flushers' target (0: 20)",
+    {"seed", 'S', 'T', "N", "the workers' seed (42)"},
+    {"clean-pct", 'C', 'T', "N", "lfmpool flushers' target (0: 20)",
      &opt.clean_pct, 0, 99},
-    {"trickle-pct", 1, NULL, 'T', 'T', "N", "BDB's memp_trickle pct (20)",
+    {"trickle-pct", 'T', 'T', "N", "BDB's memp_trickle pct (20)",
      &opt.trickle_pct, 1, 100},
-    {"trickle-pause-us", 1, NULL, 'P', 'T', "N", "between two trickles (1000)",
+    {"trickle-pause-us", 'P', 'T', "N", "between two trickles (1000)",
      &opt.trickle_pause_us, 0, 1000000},
-    {"pages", 1, NULL, 'G', 'P', "N", "pages in the file and the pool"},
-    {"dir", 1, NULL, 'i', 'P', "DIR", "for the temporary directory",
-     .str = &opt.dir},
-    {"bare", 0, &opt.bare, 1, 'T', NULL, "the bare probe (default)"},
-    {"no-bare", 0, &opt.bare, 0, 'T', NULL, "no bare probe"},
-    {"floor", 0, &opt.floor, 1, 'T', NULL, "the pread floor (default)"},
-    {"floor-copy", 0, NULL, 'm', 'T', NULL, "the floor copies from a mapping"},
-    {"no-floor", 0, &opt.floor, 0, 'T', NULL, "no floor"},
-    {"bdb", 0, &opt.bdb, 1, 'T', NULL, "run Berkeley DB 5.3 (default)"},
-    {"no-bdb", 0, &opt.bdb, 0, 'T', NULL, "no Berkeley DB 5.3"},
-    {"cold", 0, &opt.cold, 1, 'P', NULL, "children skip their warm-up"},
-    {"help", 0, NULL, 'h', 'B', NULL, "this text"},
+    {"pages", 'G', 'P', "N", "pages in the file and the pool"},
+    {"dir", 'i', 'P', "DIR", "for the temporary directory", .str = &opt.dir},
+    {"bare", 1, 'T', NULL, "the bare probe (default)", &opt.bare},
+    {"no-bare", 0, 'T', NULL, "no bare probe", &opt.bare},
+    {"floor", 1, 'T', NULL, "the pread floor (default)", &opt.floor},
+    {"floor-copy", 'm', 'T', NULL, "the floor copies from a mapping"},
+    {"no-floor", 0, 'T', NULL, "no floor", &opt.floor},
+    {"bdb", 1, 'T', NULL, "run Berkeley DB 5.3 (default)", &opt.bdb},
+    {"no-bdb", 0, 'T', NULL, "no Berkeley DB 5.3", &opt.bdb},
+    {"cold", 1, 'P', NULL, "children skip their warm-up", &opt.cold},
+    {"help", 'h', 'B', NULL, "this text"},
 };
 #define NOPTS ((int)(sizeof(optdefs) / sizeof(optdefs[0])))
 
@@ -209,8 +215,10 @@ static void option(const struct optdef *d, const char *arg)
 
 	snprintf(name, sizeof(name), "--%s", d->name);
 	if (d->i != NULL)
-		*d->i = (int)int_arg(arg, name, d->lo,
-				     d->val == 'r' && pm ? 101 : d->hi);
+		*d->i = d->arg == NULL
+			    ? d->val
+			    : (int)int_arg(arg, name, d->lo,
+					   d->val == 'r' && pm ? 101 : d->hi);
 	if (d->str != NULL)
 		*d->str = arg;
 	switch (d->val) {
@@ -269,32 +277,23 @@ void parse_args(int argc, char **argv, int procs_mode)
 	int any_wl = 0, c, i;
 
 	opt.procs_mode = procs_mode || wants_procs(argc, argv);
+	opt.seconds = opt.procs_mode ? 2.0 : 1.0;
 	if (opt.procs_mode)
 		g_prog = "mpool_bench_procs";
-	opt = (struct bench_opt){.procs_mode = opt.procs_mode,
-				 .seconds = opt.procs_mode ? 2.0 : 1.0,
-				 .runs = 5,
-				 .seed = 42,
-				 .trickle_pct = 20,
-				 .trickle_pause_us = 1000,
-				 .bare = 1,
-				 .floor = 1,
-				 .bdb = 1,
-				 .pages = FILE_PAGES};
 	opt.nprocs = list("1,2", "--procs", opt.procs, MAX_LIST, 16);
 	opt.nthreads = list(opt.procs_mode ? "1,2" : "1,2,4,8", "--threads",
 			    opt.threads, MAX_LIST, MAX_THREADS);
 	for (i = 0; i < NOPTS; i++)
 		longopts[i] =
-		    (struct option){optdefs[i].name, optdefs[i].has_arg,
-				    optdefs[i].flag, optdefs[i].val};
+		    (struct option){optdefs[i].name, optdefs[i].arg != NULL,
+				    NULL, optdefs[i].val};
 	i = -1;
 	/* An option of the other mode is refused. A short option (its
 	 * letter is its val) leaves i at -1: found by its val. */
 	while ((c = getopt_long(argc, argv, "w:t:s:r:c:d:b:D:S:C:T:P:h",
 				longopts, &i)) != -1) {
 		for (int k = 0; i < 0 && k < NOPTS; k++)
-			i = optdefs[k].val == c && !optdefs[k].flag ? k : -1;
+			i = optdefs[k].val == c ? k : -1;
 		if (c != '?' && i >= 0 && !in_mode(optdefs[i].mode))
 			fprintf(stderr,
 				"%s: --%s is an option of the %s mode\n",
