@@ -8,8 +8,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #include "bench.h"
 
@@ -144,9 +142,26 @@ static inline int sys_any(int s)
 	return 0;
 }
 
-/* bench_run.c: a timed period over one open pool. */
+/* A run's results, for bench_report.c. */
+struct run_result {
+	int done;
+	double ops_per_sec;
+	uint64_t ops;
+	uint64_t held_warm;	    /* pages in the cache after the warm-up */
+	uint64_t held_end;	    /* ... at the end of the timed period */
+	uint64_t cache_bytes;	    /* as the system reports it */
+	uint64_t checked, wrong;    /* gets checked, wrong pages among them */
+	uint64_t errors;	    /* failed calls */
+	BENCH_COUNTERS(BENCH_FIELD) /* over the timed period */
+	uint64_t gets_timed;	    /* timed workloads: every get */
+	double p99_all_us;	    /* p99 of all gets */
+	double p99_miss_us;	    /* p99 of the `misses` slowest gets */
+	/* WB_ON on a system without flushers: the trickle thread. */
+	uint64_t trickle_calls, trickle_pages;
+	double minflt; /* processes: minor faults per process, timed phase */
+};
 
-struct run_result;
+/* bench_run.c: a timed period over one open pool, files, faults. */
 
 /* What a pass or a worker saw go wrong: the first of each kind. */
 struct fault {
@@ -173,7 +188,7 @@ struct crew {
 	struct workload wl; /* its range may be narrowed (processes) */
 	int nthreads;
 	int trickling; /* also a trickle thread (WB_ON, no flushers) */
-	/* Set by crew_start and crew_time. */
+	/* Zero until crew_start and crew_time set them. */
 	struct worker *w;
 	pthread_barrier_t start;
 	atomic_int stop;
@@ -183,11 +198,15 @@ struct crew {
 	double secs; /* the timed period, as measured */
 };
 
-/* What f holds (a failed call, else wrong pages) as text. */
-void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
-		      char *buf, size_t len);
+/* What f holds (a failed call, else wrong pages) as text after "<what>: "
+ * (what NULL: none): -1; 0 if it holds nothing. */
+int bench_fault_text(const struct bench_sys *sys, const struct fault *f,
+		     const char *what, char *buf, size_t len);
 /* Builds and checks the Zipf table: 0, or -1 after a message. */
 int zipf_init(void);
+/* mkdtemp of `pattern` under `base` into buf, or die. */
+void bench_mkdtemp(char *buf, size_t len, const char *base,
+		   const char *pattern);
 /* Writes `bytes4k` * 4 KiB of pages of `pagesize` bytes (bench_fill). */
 void bench_make_file(const char *path, uint32_t pagesize, uint32_t bytes4k);
 /* Gets, checks and puts pages [0, pages): the error of the first failed
@@ -203,24 +222,6 @@ void crew_time(struct crew *c, double seconds);
 void crew_free(struct crew *c, struct run_result *rr);
 
 /* bench_report.c: the results and what is made of them. */
-struct run_result {
-	int done;
-	double ops_per_sec;
-	uint64_t ops;
-	uint64_t held_warm;	    /* pages in the cache after the warm-up */
-	uint64_t held_end;	    /* ... at the end of the timed period */
-	uint64_t cache_bytes;	    /* as the system reports it */
-	uint64_t checked, wrong;    /* gets checked, wrong pages among them */
-	uint64_t errors;	    /* failed calls */
-	BENCH_COUNTERS(BENCH_FIELD) /* over the timed period */
-	uint64_t gets_timed;	    /* timed workloads: every get */
-	double p99_all_us;	    /* p99 of all gets */
-	double p99_miss_us;	    /* p99 of the `misses` slowest gets */
-	/* WB_ON on a system without flushers: the trickle thread. */
-	uint64_t trickle_calls, trickle_pages;
-	double minflt; /* processes: minor faults per process, timed phase */
-};
-
 extern size_t g_cache_bytes[NWORKLOADS][NSYS];
 extern uint64_t g_bdb_held_same_bytes[NWORKLOADS]; /* pages-mode info */
 extern int g_failed;
@@ -237,9 +238,6 @@ void print_report(void);
 void print_procs_report(size_t cache, const char *base);
 void write_data(const char *path);
 
-/* mkdtemp of `pattern` under `base` into buf, or die. */
-void bench_mkdtemp(char *buf, size_t len, const char *base,
-		   const char *pattern);
 /* Every cell run: `measure` (0, or -1 to stop) each system of each run,
  * in order when r is even and reversed when odd, so all see the same
  * machine noise; a progress line on stderr per run and per cell. */

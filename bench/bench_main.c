@@ -96,9 +96,8 @@ static int failed(const struct crew *c, const char *what, const struct fault *f,
 {
 	char text[256];
 
-	if (f->err == 0 && f->wrong == 0)
+	if (bench_fault_text(c->sys, f, NULL, text, sizeof(text)) == 0)
 		return 0;
-	bench_fault_text(c->sys, f, text, sizeof(text));
 	fprintf(stderr,
 		"mpool_bench: FAILED: %s: %s (workload %s, %d threads): %s\n",
 		c->sys->name, what, c->wl.name, c->nthreads, text);

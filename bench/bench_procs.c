@@ -82,19 +82,6 @@ static int errf(struct meas *m, const char *fmt, ...)
 	return -1;
 }
 
-/* "<what>: <the fault>" into text: -1; 0 if f holds none. */
-static int fault_msg(char *text, size_t len, const struct bench_sys *sys,
-		     const char *what, const struct fault *f)
-{
-	char t[160];
-
-	if (f->err == 0 && f->wrong == 0)
-		return 0;
-	bench_fault_text(sys, f, t, sizeof(t));
-	snprintf(text, len, "%s: %s", what, t);
-	return -1;
-}
-
 static long minflt(void)
 {
 	struct rusage ru;
@@ -128,8 +115,8 @@ static _Noreturn void child_main(const struct meas *ms, int i)
 	f.err = c.sys->open(ms->home, g_data, g_cache, BENCH_JOIN, &c.bp);
 	if (f.err == 0 && !opt.cold)
 		bench_warm(c.sys, c.bp, c.wl.range, &f);
-	if (fault_msg(sl->text, sizeof(sl->text), c.sys,
-		      opt.cold ? "join" : "join, warm-up", &f)) {
+	if (bench_fault_text(c.sys, &f, opt.cold ? "join" : "join, warm-up",
+			     sl->text, sizeof(sl->text))) {
 		atomic_store(&sl->state, S_ERROR);
 		_exit(1);
 	}
@@ -146,12 +133,13 @@ static _Noreturn void child_main(const struct meas *ms, int i)
 	ret = 0;
 	for (int k = 0; k < c.nthreads && ret == 0; k++) {
 		sl->ops += c.w[k].ops;
-		ret = fault_msg(sl->text, sizeof(sl->text), c.sys,
-				"timed phase", &c.w[k].f);
+		ret = bench_fault_text(c.sys, &c.w[k].f, "timed phase",
+				       sl->text, sizeof(sl->text));
 	}
 	f = (struct fault){.op = "close", .err = c.sys->close(c.bp)};
 	if (ret == 0)
-		ret = fault_msg(sl->text, sizeof(sl->text), c.sys, "close", &f);
+		ret = bench_fault_text(c.sys, &f, "close", sl->text,
+				       sizeof(sl->text));
 	atomic_store(&sl->state, ret == 0 ? S_RESULT : S_ERROR);
 	_exit(ret == 0 ? 0 : 1);
 }
@@ -209,7 +197,8 @@ static int create(struct meas *ms, uint64_t *miss0)
 		ms->bp = NULL;
 	else
 		bench_warm(ms->sys, ms->bp, opt.pages, &f);
-	if (fault_msg(text, sizeof(text), ms->sys, "create, preload", &f))
+	if (bench_fault_text(ms->sys, &f, "create, preload", text,
+			     sizeof(text)))
 		return errf(ms, "%s", text);
 	if ((ret = ms->sys->stats(ms->bp, &st)) != 0)
 		return errf(ms, "stat: %s (%d)", ms->sys->strerror(ret), ret);

@@ -167,12 +167,19 @@ void bench_mkdtemp(char *buf, size_t len, const char *base, const char *pattern)
 	}
 }
 
-void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
-		      char *buf, size_t len)
+int bench_fault_text(const struct bench_sys *sys, const struct fault *f,
+		     const char *what, char *buf, size_t len)
 {
-	int paged = strcmp(f->op, "get") == 0 || strcmp(f->op, "put") == 0;
+	size_t n = 0;
 
-	if (f->err != 0 && paged)
+	if (f->err == 0 && f->wrong == 0)
+		return 0;
+	if (what != NULL) /* a short literal: it fits */
+		n = (size_t)snprintf(buf, len, "%s: ", what);
+	buf += n;
+	len -= n;
+	if (f->err != 0 &&
+	    (strcmp(f->op, "get") == 0 || strcmp(f->op, "put") == 0))
 		snprintf(buf, len, "%s of page %u: %s (%d)", f->op, f->pgno,
 			 sys->strerror(f->err), f->err);
 	else if (f->err != 0)
@@ -182,6 +189,7 @@ void bench_fault_text(const struct bench_sys *sys, const struct fault *f,
 			 "%llu wrong pages (first: asked for page %u, got page "
 			 "%u)",
 			 (unsigned long long)f->wrong, f->want, f->got);
+	return -1;
 }
 
 /* Keeps the failed call: its error. */
@@ -326,9 +334,6 @@ void crew_start(struct crew *c, const uint64_t *seeds)
 	if ((c->w = aligned_alloc(128, bytes)) == NULL)
 		die("out of memory");
 	memset(c->w, 0, bytes);
-	atomic_store(&c->stop, 0);
-	c->trickle_calls = c->trickle_pages = 0;
-	c->trickle_err = 0;
 	if ((ret = pthread_barrier_init(
 		 &c->start, NULL,
 		 (unsigned)(c->nthreads + 1 + c->trickling))) != 0)
