@@ -62,6 +62,7 @@ static char g_top[PATH_MAX];  /* our temporary directory */
 static char g_data[PATH_MAX]; /* the data file in it */
 static size_t g_cache;	      /* cache bytes for both systems */
 static struct area *g_area;
+static struct meas g_ms; /* the measurement under way */
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig)
@@ -258,13 +259,12 @@ static void cleanup(struct meas *ms)
 {
 	int abandon = 0, ret;
 
-	for (int i = 0; i < MAX_PROCS; i++) {
+	for (int i = 0; i < MAX_PROCS; i++)
 		if (ms->pids[i] > 0) { /* failed: its pool is suspect */
 			(void)kill(ms->pids[i], SIGKILL);
 			(void)waitpid(ms->pids[i], NULL, 0);
 			abandon = 1;
 		}
-	}
 	/* A killed child may hold a BDB region mutex: then closing could
 	 * hang, so the handle is left to process exit. */
 	if (ms->bp != NULL && !abandon && (ret = ms->sys->close(ms->bp)) != 0)
@@ -279,14 +279,12 @@ static void cleanup(struct meas *ms)
  * res_at): 0, or -1 after a message. */
 static int measure_one(int w, int t, int r, int s)
 {
-	struct meas *ms = calloc(1, sizeof(*ms));
+	struct meas *ms = &g_ms;
 	struct run_result *rr = res_at(w, t, s, r);
 	struct bench_stats st;
 	uint64_t miss0 = 0;
 	int ret;
 
-	if (ms == NULL)
-		die("out of memory");
 	*ms = (struct meas){.sys = systems[s],
 			    .wl = workloads[w],
 			    .nprocs = opt.procs[t / opt.nthreads],
@@ -318,7 +316,6 @@ static int measure_one(int w, int t, int r, int s)
 	rr->done = ret == 0;
 	rr->ops_per_sec = ms->mops * 1e6;
 	rr->minflt = ms->minflt;
-	free(ms);
 	return ret;
 }
 
