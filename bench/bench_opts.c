@@ -67,8 +67,9 @@ void die(const char *fmt, ...)
 /*
  * Every option, once: getopt_long's entry, its mode ('T' threads, 'P'
  * processes, 'B' both) and --help line. Without `arg`, a flag setting *i
- * to val; else an integer in [lo, hi] sets *i, a string *str; option()
- * handles the others by their val (the short option).
+ * to val; else an integer in [lo, hi] (processes: [lo, phi] if phi) sets
+ * *i, a list of them i[0..*n), a string *str; option() handles the others
+ * by their val (the short option).
  */
 static const struct optdef {
 	const char *name;
@@ -76,15 +77,18 @@ static const struct optdef {
 	char mode;
 	const char *arg, *help;
 	int *i;
-	long lo, hi;
+	long lo, hi, phi;
+	int *n;
 	const char **str;
 } optdefs[] = {
     {"workload", 'w', 'B', "LIST", "the workloads to run (below)"},
-    {"threads", 't', 'B', "LIST", "thread counts (per process)"},
-    {"procs", 'p', 'P', "LIST", "process counts (default 1,2)"},
+    {"threads", 't', 'B', "LIST", "thread counts (per process)", opt.threads, 1,
+     MAX_THREADS, 16, &opt.nthreads},
+    {"procs", 'p', 'P', "LIST", "process counts (default 1,2)", opt.procs, 1,
+     16, 16, &opt.nprocs},
     {"seconds", 's', 'B', "S", "timed period of a run"},
     {"runs", 'r', 'B', "N", "runs per system per cell (5)", &opt.runs, 1,
-     MAX_RUNS},
+     MAX_RUNS, 101},
     {"csv", 'c', 'T', "FILE", "every run's Mops/s and p99s",
      .str = &opt.csv_path},
     {"data", 'd', 'B', "FILE", "medians per cell for bench/plot.sh",
@@ -210,15 +214,16 @@ static int choice(const char *arg, const char *name, const char *no,
 static void option(const struct optdef *d, const char *arg)
 {
 	const int pm = opt.procs_mode;
+	const long hi = pm && d->phi != 0 ? d->phi : d->hi;
 	char name[32];
 	char *end;
 
 	snprintf(name, sizeof(name), "--%s", d->name);
-	if (d->i != NULL)
-		*d->i = d->arg == NULL
-			    ? d->val
-			    : (int)int_arg(arg, name, d->lo,
-					   d->val == 'r' && pm ? 101 : d->hi);
+	if (d->n != NULL)
+		*d->n = list(arg, name, d->i, pm ? 8 : MAX_LIST, hi);
+	else if (d->i != NULL)
+		*d->i = d->arg == NULL ? d->val
+				       : (int)int_arg(arg, name, d->lo, hi);
 	if (d->str != NULL)
 		*d->str = arg;
 	switch (d->val) {
@@ -226,12 +231,7 @@ static void option(const struct optdef *d, const char *arg)
 		list(arg, name, NULL, 0, 0);
 		break;
 	case 't':
-		opt.nthreads = list(arg, name, opt.threads, pm ? 8 : MAX_LIST,
-				    pm ? 16 : MAX_THREADS);
 		opt.threads_given = 1;
-		break;
-	case 'p':
-		opt.nprocs = list(arg, name, opt.procs, 8, 16);
 		break;
 	case 's':
 		opt.seconds = strtod(arg, &end);
