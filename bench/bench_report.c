@@ -114,38 +114,31 @@ int run_cells(int (*measure)(int w, int t, int r, int s))
 	int ncells = 0, icell = 0, total = 0, done = 0;
 	double t_loop = bench_now(), now;
 
-	/* Pass 0 counts the cells and runs, pass 1 runs them. */
-	for (int pass = 0; pass < 2; pass++)
-		FOR_CELLS(w, t)
-		{
-			int nsys = 0;
+	FOR_CELLS(w, t)
+	{
+		ncells++;
+		for (int s = 0; s < NSYS; s++)
+			total += opt.runs * sys_on(w, s);
+	}
+	FOR_CELLS(w, t)
+	{
+		for (int r = 0; r < opt.runs; r++) {
+			for (int k = 0; k < NSYS; k++) {
+				int s = r % 2 == 0 ? k : NSYS - 1 - k;
 
-			for (int s = 0; s < NSYS; s++)
-				nsys += sys_on(w, s);
-			if (pass == 0) {
-				ncells++;
-				total += opt.runs * nsys;
-				continue;
+				if (sys_on(w, s) && measure(w, t, r, s))
+					return -1;
+				done += sys_on(w, s);
 			}
-			for (int r = 0; r < opt.runs; r++) {
-				for (int k = 0; k < NSYS; k++) {
-					int s = r % 2 == 0 ? k : NSYS - 1 - k;
-
-					if (sys_on(w, s) && measure(w, t, r, s))
-						return -1;
-				}
-				run_line(w, t, r);
-			}
-			done += opt.runs * nsys;
-			now = bench_now();
-			fprintf(
-			    stderr,
-			    "%s: cell %d/%d done: %s; elapsed %s, ~%s "
-			    "left\n",
-			    g_prog, ++icell, ncells, cell_name(w, t),
-			    duration(now - g_start),
-			    duration((now - t_loop) / done * (total - done)));
+			run_line(w, t, r);
 		}
+		now = bench_now();
+		fprintf(stderr,
+			"%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
+			g_prog, ++icell, ncells, cell_name(w, t),
+			duration(now - g_start),
+			duration((now - t_loop) / done * (total - done)));
+	}
 	return 0;
 }
 
@@ -306,10 +299,8 @@ static struct run_result sum_runs(int w, int t, int s)
 /* The title, date, machine and libraries lines. */
 static void print_head(const char *title)
 {
-	printf("# %s\n\n", title);
-	printf("- date: %s\n", g_date);
-	printf("- machine: %s\n", g_machine);
-	printf("- libraries: %s; %s\n", systems[0]->version(),
+	printf("# %s\n\n- date: %s\n- machine: %s\n- libraries: %s; %s\n",
+	       title, g_date, g_machine, systems[0]->version(),
 	       systems[1]->version());
 }
 
@@ -455,6 +446,11 @@ static void print_cache_sizes(void)
 	}
 }
 
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
 /* Throughput and fget latency of the write-back workloads, then where
  * their victims came from. */
 static void print_wb_report(void)
@@ -487,29 +483,21 @@ static void print_wb_report(void)
 	     "BDB 5.3 trickled/kop");
 	FOR_CELLS(w, t) if (workloads[w].timed)
 	{
-		struct run_result sm[2] = {sum_runs(w, t, 0),
-					   sum_runs(w, t, SYS_BDB)};
+		struct run_result l = sum_runs(w, t, 0);
+		struct run_result b = sum_runs(w, t, SYS_BDB);
 		int on = workloads[w].wb == WB_ON;
 
-		for (int s = 0; s < 2; s++) {
-			uint64_t hm = sm[s].hits + sm[s].misses;
-
-			mismatch[s] += sm[s].gets_timed > hm
-					   ? sm[s].gets_timed - hm
-					   : hm - sm[s].gets_timed;
-		}
+		mismatch[0] += absdiff(l.gets_timed, l.hits + l.misses);
+		mismatch[1] += absdiff(b.gets_timed, b.hits + b.misses);
 		row(workloads[w].name, cell("%d", opt.threads[t]),
-		    pct(sm[0].evict_dirty,
-			sm[0].evict_clean + sm[0].evict_dirty, 1),
-		    pct(sm[1].evict_dirty,
-			sm[1].evict_clean + sm[1].evict_dirty, 1),
-		    per_kop(sm[0].pages_out, sm[0].ops),
-		    per_kop(sm[1].pages_out, sm[1].ops),
-		    !on || sm[1].done == 0
+		    pct(l.evict_dirty, l.evict_clean + l.evict_dirty, 1),
+		    pct(b.evict_dirty, b.evict_clean + b.evict_dirty, 1),
+		    per_kop(l.pages_out, l.ops), per_kop(b.pages_out, b.ops),
+		    !on || b.done == 0
 			? "-"
-			: cell("%.0f", (double)sm[1].trickle_calls /
-					   (sm[1].done * opt.seconds)),
-		    on ? per_kop(sm[1].trickle_pages, sm[1].ops) : "-", NULL);
+			: cell("%.0f", (double)b.trickle_calls /
+					   (b.done * opt.seconds)),
+		    on ? per_kop(b.trickle_pages, b.ops) : "-", NULL);
 	}
 	printf("\nCheck, summed over the cells: gets timed against "
 	       "st_cache_hit + st_cache_miss differ by %llu for lfmpool, %llu "
@@ -569,16 +557,13 @@ void write_data(const char *path)
 		die("open %s: %s", path, strerror(errno));
 	fprintf(f,
 		"# %s --data: Mops/s per workload, %s and system over the "
-		"runs\n# date: %s\n# machine: %s\n",
+		"runs\n# date: %s\n# machine: %s\n# runs: %d run%s of %.2f s "
+		"per system and cell\nworkload\t%sthreads\tsystem\t"
+		"mops_median\tmops_min\tmops_max\truns\n",
 		g_prog,
 		pm ? "process count, threads per process" : "thread count",
-		g_date, g_machine);
-	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
-		opt.runs > 1 ? "s" : "", opt.seconds);
-	fprintf(f,
-		"workload\t%sthreads\tsystem\tmops_median\tmops_min\t"
-		"mops_max\truns\n",
-		pm ? "procs\t" : "");
+		g_date, g_machine, opt.runs, opt.runs > 1 ? "s" : "",
+		opt.seconds, pm ? "procs\t" : "");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
 			for (int i = 0; i < ncells_per_wl(); i++) {
