@@ -542,6 +542,25 @@ void print_report(void)
 	fflush(stdout);
 }
 
+/* A --data row: system s's Mops/s in cell (w, t) over its good runs. */
+static void data_row(FILE *f, int w, int t, int s)
+{
+	double v[MAX_RUNS], m;
+	int n = good_runs(w, t, s, OPS, v);
+
+	if (n == 0)
+		return;
+	for (int k = 0; k < n; k++)
+		v[k] /= 1e6;
+	m = median_sort(v, n); /* sorts v */
+	fprintf(f, "%s\t%s%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n", workloads[w].name,
+		opt.procs_mode ? cell("%d\t", opt.procs[t / opt.nthreads]) : "",
+		opt.threads[t % opt.nthreads],
+		s == SYS_FLOOR && bench_floor_copy ? "floor-copy"
+						   : systems[s]->csv,
+		m, v[0], v[n - 1], n);
+}
+
 /*
  * The --data table (bench/plot.sh reads it): the '#' lines, the columns
  * line, then a row per workload, system and thread count (processes:
@@ -571,35 +590,38 @@ void write_data(const char *path)
 				    pm ? i % opt.nprocs * opt.nthreads +
 					     i / opt.nprocs
 				       : i;
-				double v[MAX_RUNS], m;
-				int n;
 
-				if (!sys_on(w, s) || !cell_on(w, t) ||
-				    (n = good_runs(w, t, s, OPS, v)) == 0)
-					continue;
-				for (int k = 0; k < n; k++)
-					v[k] /= 1e6;
-				m = median_sort(v, n); /* sorts v */
-				fprintf(f,
-					"%s\t%s%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n",
-					workloads[w].name,
-					pm ? cell("%d\t",
-						  opt.procs[t / opt.nthreads])
-					   : "",
-					opt.threads[t % opt.nthreads],
-					s == SYS_FLOOR && bench_floor_copy
-					    ? "floor-copy"
-					    : systems[s]->csv,
-					m, v[0], v[n - 1], n);
+				if (sys_on(w, s) && cell_on(w, t))
+					data_row(f, w, t, s);
 			}
 	if (ferror(f) | fclose(f))
 		die("write %s: %s", path, strerror(errno));
 }
 
+/* A row of the processes report's table 0 (throughput) or 1 (faults). */
+static void procs_row(int w, int t, int table)
+{
+	const int p = opt.procs[t / opt.nthreads];
+	const size_t off = table ? MINF : OPS;
+	double q[MAX_RUNS], mq;
+
+	/* lfmpool / BDB per run; 0 if BDB's is 0. */
+	for (int r = 0; r < opt.runs; r++) {
+		double l = res_at(w, t, 0, r)->ops_per_sec,
+		       b = res_at(w, t, 1, r)->ops_per_sec;
+
+		q[r] = b > 0 ? l / b : 0;
+	}
+	mq = median_sort(q, opt.runs); /* sorts q */
+	row(cell("%s %d proc%s", workloads[w].name, p, p > 1 ? "s" : ""),
+	    cell("%d", opt.threads[t % opt.nthreads]),
+	    med(median_of(w, t, 0, off), off),
+	    med(median_of(w, t, 1, off), off), table ? NULL : cell("%.2f", mq),
+	    cell("%.2f-%.2f", q[0], q[opt.runs - 1]), NULL);
+}
+
 void print_procs_report(size_t cache, const char *base)
 {
-	const int per = opt.nprocs * opt.nthreads;
-
 	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
 		   "processes");
 	printf("- run: %u pages of 4 KiB, a shared pool of %zu bytes (both "
@@ -620,29 +642,9 @@ void print_procs_report(size_t cache, const char *base)
 			   "(median)|ratio min-max"
 			 : "workload|threads per process|lfmpool|BDB 5.3");
 		for (int w = 0; w < NWORKLOADS; w++)
-			for (int t = 0; t < per && opt.wl_on[w]; t++) {
-				const int p = opt.procs[t / opt.nthreads];
-				const size_t off = table ? MINF : OPS;
-				double q[MAX_RUNS], mq;
-
-				/* lfmpool / BDB per run; 0 if BDB's is 0. */
-				for (int r = 0; r < opt.runs; r++) {
-					double
-					    l = res_at(w, t, 0, r)->ops_per_sec,
-					    b = res_at(w, t, 1, r)->ops_per_sec;
-
-					q[r] = b > 0 ? l / b : 0;
-				}
-				mq = median_sort(q, opt.runs); /* sorts q */
-				row(cell("%s %d proc%s", workloads[w].name, p,
-					 p > 1 ? "s" : ""),
-				    cell("%d", opt.threads[t % opt.nthreads]),
-				    med(median_of(w, t, 0, off), off),
-				    med(median_of(w, t, 1, off), off),
-				    table ? NULL : cell("%.2f", mq),
-				    cell("%.2f-%.2f", q[0], q[opt.runs - 1]),
-				    NULL);
-			}
+			for (int t = 0; t < opt.nprocs * opt.nthreads; t++)
+				if (opt.wl_on[w])
+					procs_row(w, t, table);
 	}
 	fflush(stdout);
 }
