@@ -51,16 +51,13 @@ static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 	return 0;
 }
 
-static const u_int32_t bdb_flags[] = {
-    [BENCH_PRIVATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD | DB_PRIVATE,
-    [BENCH_CREATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD,
-    [BENCH_JOIN] = DB_INIT_MPOOL | DB_THREAD,
-};
-
 static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 		    enum bench_how how, bench_pool **out)
 {
 	const size_t gb = (size_t)1 << 30;
+	const u_int32_t flags = DB_INIT_MPOOL | DB_THREAD |
+				(how != BENCH_JOIN ? DB_CREATE : 0) |
+				(how == BENCH_PRIVATE ? DB_PRIVATE : 0);
 	bench_pool *bp = calloc(1, sizeof(*bp));
 	DB_ENV *env;
 	int ret;
@@ -78,7 +75,7 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 	/* A joiner's is ignored: the region's wins. */
 	if ((ret = env->set_cachesize(env, (u_int32_t)(cache_bytes / gb),
 				      (u_int32_t)(cache_bytes % gb), 1)) == 0 &&
-	    (ret = env->open(env, home, bdb_flags[how],
+	    (ret = env->open(env, home, flags,
 			     how == BENCH_PRIVATE ? 0 : 0600)) == 0 &&
 	    (ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
 		*out = bp;

@@ -2,16 +2,15 @@
  * bench_refs.c - the two references (docs/benchmarks.md, "The floors").
  *
  * The bare probe, the hit path's yardstick: one hash lookup, an atomic pin
- * and unpin, nothing else. open() reads the whole file into a layout
- * copied from lfmpool's where it decides the cache misses
- * (docs/hit-path.md), so a hit pays the same dependent misses.
+ * and unpin, nothing else, in lfmpool's layout where it decides the cache
+ * misses (docs/hit-path.md), so a hit pays the same dependent misses.
  *
  * The pread floor, the miss path's: one pread of the page into a frame
  * (--floor-copy: a memcpy from a mapping); no lookup, pin, eviction or
- * write-back. open() cuts the frames into bench_floor_threads slices. The
- * first thread to get (the warm-up) takes slice 0, the workers 1, 2, ...
- * and the last of them slice 0 again; one more is refused (EBUSY): two
- * threads sharing a frame could hand out a page overwritten under one.
+ * write-back. Its frames are cut into bench_floor_threads slices: the
+ * warm-up takes slice 0, the workers 1, 2, ... and the last slice 0 again;
+ * one more is refused (EBUSY), as two threads sharing a frame could hand
+ * out a page overwritten under one.
  */
 #include <fcntl.h>
 #include <stdatomic.h>
