@@ -65,7 +65,7 @@ struct bench_sys {
 	/* Opens `path` (of `pagesize` byte pages) in the pool as the file
 	 * get and put use, the others staying open; NULL: the references. */
 	int (*use_file)(bench_pool *bp, const char *path, uint32_t pagesize);
-	int (*close)(bench_pool *bp);
+	int (*close)(bench_pool *bp); /* an open pool, not NULL */
 	/* Removes a shared pool's files in `home`, even if a process died
 	 * holding it; NULL: the references. */
 	int (*remove)(const char *home);
