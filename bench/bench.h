@@ -65,7 +65,7 @@ struct bench_sys {
 	/* Opens `path` (of `pagesize` byte pages) in the pool as the file
 	 * get and put use, the others staying open; NULL: the references. */
 	int (*use_file)(bench_pool *bp, const char *path, uint32_t pagesize);
-	int (*close)(bench_pool *bp);
+	int (*close)(bench_pool *bp); /* an open pool, not NULL */
 	/* Removes a shared pool's files in `home`, even if a process died
 	 * holding it; NULL: the references. */
 	int (*remove)(const char *home);
@@ -136,22 +136,20 @@ static inline double bench_now(void)
  * number at offset 0 and its low byte everywhere else: 0 or an errno. */
 static inline int bench_fill(int fd, uint32_t pagesize, uint32_t pages)
 {
-	const uint32_t per = 64;
-	unsigned char *buf = malloc((size_t)per * pagesize);
+	unsigned char *buf = malloc(64 * (size_t)pagesize); /* 64 a write */
 	int err = buf == NULL ? ENOMEM : 0;
 
-	for (uint32_t pg = 0; pg < pages && err == 0; pg += per) {
-		size_t n = (size_t)(pages - pg < per ? pages - pg : per);
+	for (uint32_t pg = 0; pg < pages && err == 0; pg += 64) {
+		size_t n = pages - pg < 64 ? pages - pg : 64,
+		       len = n * pagesize;
 
-		for (uint32_t k = 0; k < n; k++) {
-			uint32_t pgno = pg + k;
+		for (uint32_t pgno = pg; pgno < pg + n; pgno++) {
+			unsigned char *p = buf + (size_t)(pgno - pg) * pagesize;
 
-			memset(buf + k * pagesize, (int)(pgno & 0xff),
-			       pagesize);
-			memcpy(buf + k * pagesize, &pgno, sizeof(pgno));
+			memset(p, (int)(pgno & 0xff), pagesize);
+			memcpy(p, &pgno, sizeof(pgno));
 		}
-		if (pwrite(fd, buf, n * pagesize, (off_t)pg * pagesize) !=
-		    (ssize_t)(n * pagesize))
+		if (pwrite(fd, buf, len, (off_t)pg * pagesize) != (ssize_t)len)
 			err = errno != 0 ? errno : EIO;
 	}
 	free(buf);

@@ -7,7 +7,6 @@
  */
 #include <db.h>
 #include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include "bench.h"
@@ -19,18 +18,16 @@ struct bench_pool {
 	int nfiles;
 };
 
+/* The first error of closing the files, then the environment. */
 static int bdb_close(bench_pool *bp)
 {
 	int ret = 0, r;
 
-	if (bp == NULL)
-		return 0;
 	for (int i = 0; i < bp->nfiles; i++)
 		if ((r = bp->files[i]->close(bp->files[i], 0)) != 0 && ret == 0)
 			ret = r;
 	/* A private environment's cache is freed, not written, at close. */
-	if (bp->env != NULL && (r = bp->env->close(bp->env, 0)) != 0 &&
-	    ret == 0)
+	if ((r = bp->env->close(bp->env, 0)) != 0 && ret == 0)
 		ret = r;
 	free(bp);
 	return ret;
@@ -54,16 +51,13 @@ static int bdb_use_file(bench_pool *bp, const char *path, uint32_t pagesize)
 	return 0;
 }
 
-static const u_int32_t bdb_flags[] = {
-    [BENCH_PRIVATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD | DB_PRIVATE,
-    [BENCH_CREATE] = DB_CREATE | DB_INIT_MPOOL | DB_THREAD,
-    [BENCH_JOIN] = DB_INIT_MPOOL | DB_THREAD,
-};
-
 static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 		    enum bench_how how, bench_pool **out)
 {
 	const size_t gb = (size_t)1 << 30;
+	const u_int32_t flags = DB_INIT_MPOOL | DB_THREAD |
+				(how != BENCH_JOIN ? DB_CREATE : 0) |
+				(how == BENCH_PRIVATE ? DB_PRIVATE : 0);
 	bench_pool *bp = calloc(1, sizeof(*bp));
 	DB_ENV *env;
 	int ret;
@@ -71,22 +65,21 @@ static int bdb_open(const char *home, const char *path, size_t cache_bytes,
 	*out = NULL;
 	if (bp == NULL)
 		return ENOMEM;
-	if ((ret = db_env_create(&bp->env, 0)) != 0)
-		bp->env = NULL;
-	else {
-		env = bp->env;
-		env->set_errfile(env, stderr);
-		env->set_errpfx(env, "BDB");
-		/* A joiner's is ignored: the region's wins. */
-		if ((ret = env->set_cachesize(
-			 env, (u_int32_t)(cache_bytes / gb),
-			 (u_int32_t)(cache_bytes % gb), 1)) == 0 &&
-		    (ret = env->open(env, home, bdb_flags[how],
-				     how == BENCH_PRIVATE ? 0 : 0600)) == 0 &&
-		    (ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
-			*out = bp;
+	if ((ret = db_env_create(&env, 0)) != 0) {
+		free(bp);
+		return ret;
 	}
-	if (ret != 0)
+	bp->env = env;
+	env->set_errfile(env, stderr);
+	env->set_errpfx(env, "BDB");
+	/* A joiner's is ignored: the region's wins. */
+	if ((ret = env->set_cachesize(env, (u_int32_t)(cache_bytes / gb),
+				      (u_int32_t)(cache_bytes % gb), 1)) == 0 &&
+	    (ret = env->open(env, home, flags,
+			     how == BENCH_PRIVATE ? 0 : 0600)) == 0 &&
+	    (ret = bdb_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
+		*out = bp;
+	else
 		(void)bdb_close(bp);
 	return ret;
 }
@@ -151,24 +144,17 @@ static int bdb_remove(const char *home)
 	DB_ENV *env;
 	DIR *d;
 	struct dirent *de;
-	char p[PATH_MAX];
 	int ret;
 
 	if ((ret = db_env_create(&env, 0)) == 0)
 		ret = env->remove(env, home, DB_FORCE);
 	if ((d = opendir(home)) == NULL)
 		return ret != 0 ? ret : errno;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "__db.", 5) != 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", home, de->d_name) >=
-		    sizeof(p)) {
-			ret = ret != 0 ? ret : ENAMETOOLONG;
-			continue;
-		}
-		if (unlink(p) != 0 && errno != ENOENT && ret == 0)
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "__db.", 5) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT &&
+		    ret == 0)
 			ret = errno;
-	}
 	(void)closedir(d);
 	return ret;
 }

@@ -15,16 +15,15 @@ struct bench_pool {
 	int nfiles;
 };
 
+/* The first error of closing the files, then the pool. */
 static int lfm_close(bench_pool *bp)
 {
 	int ret = 0, r;
 
-	if (bp == NULL)
-		return 0;
 	for (int i = 0; i < bp->nfiles; i++)
 		if ((r = memp_fclose(bp->files[i])) != 0 && ret == 0)
 			ret = r;
-	if (bp->mp != NULL && (r = memp_close(bp->mp)) != 0 && ret == 0)
+	if ((r = memp_close(bp->mp)) != 0 && ret == 0)
 		ret = r;
 	free(bp);
 	return ret;
@@ -49,22 +48,21 @@ static int lfm_open(const char *home, const char *path, size_t cache_bytes,
 {
 	DB_ENV env = {.mp_size = cache_bytes}; /* a joiner's: the region's */
 	const int priv = how == BENCH_PRIVATE;
+	const int flags = (priv ? DB_MPOOL_PRIVATE : 0) |
+			  (how != BENCH_JOIN ? DB_CREATE : 0) | DB_THREAD;
 	bench_pool *bp = calloc(1, sizeof(*bp));
 	int ret;
 
 	*out = NULL;
 	if (bp == NULL)
 		return ENOMEM;
-	ret = memp_open(priv ? NULL : (char *)home,
-			(priv ? DB_MPOOL_PRIVATE : 0) |
-			    (how != BENCH_JOIN ? DB_CREATE : 0) | DB_THREAD,
-			priv ? 0 : 0600, &env, &bp->mp);
-	if (ret != 0)
-		bp->mp = NULL;
-	else if ((ret = lfm_use_file(bp, path, BENCH_PAGE_SIZE)) == 0)
-		*out = bp;
-	if (ret != 0)
+	if ((ret = memp_open(priv ? NULL : (char *)home, flags, priv ? 0 : 0600,
+			     &env, &bp->mp)) != 0)
+		free(bp);
+	else if ((ret = lfm_use_file(bp, path, BENCH_PAGE_SIZE)) != 0)
 		(void)lfm_close(bp);
+	else
+		*out = bp;
 	return ret;
 }
 
@@ -84,11 +82,9 @@ static int lfm_put(bench_pool *bp, void *page, int dirty)
 static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 {
 	DB_MPOOL_STAT *gsp = NULL;
-	DB_MPOOL_FSTAT **fsp = NULL;
 	int ret;
 
-	/* The header spells the array as the manual does: a cast. */
-	if ((ret = memp_stat(bp->mp, &gsp, (void *)&fsp, NULL)) != 0)
+	if ((ret = memp_stat(bp->mp, &gsp, NULL, NULL)) != 0)
 		return ret;
 	st->hits = gsp->st_cache_hit;
 	st->misses = gsp->st_cache_miss;
@@ -100,7 +96,6 @@ static int lfm_stats(bench_pool *bp, struct bench_stats *st)
 	st->pages_in = gsp->st_page_in;
 	st->pages_in_mapped = gsp->st_page_in_mapped;
 	free(gsp);
-	free(fsp);
 	return 0;
 }
 

@@ -2,16 +2,15 @@
  * bench_refs.c - the two references (docs/benchmarks.md, "The floors").
  *
  * The bare probe, the hit path's yardstick: one hash lookup, an atomic pin
- * and unpin, nothing else. open() reads the whole file into a layout
- * copied from lfmpool's where it decides the cache misses
- * (docs/hit-path.md), so a hit pays the same dependent misses.
+ * and unpin, nothing else, in lfmpool's layout where it decides the cache
+ * misses (docs/hit-path.md), so a hit pays the same dependent misses.
  *
  * The pread floor, the miss path's: one pread of the page into a frame
  * (--floor-copy: a memcpy from a mapping); no lookup, pin, eviction or
- * write-back. open() cuts the frames into bench_floor_threads slices. The
- * first thread to get (the warm-up) takes slice 0, the workers 1, 2, ...
- * and the last of them slice 0 again; one more is refused (EBUSY): two
- * threads sharing a frame could hand out a page overwritten under one.
+ * write-back. Its frames are cut into bench_floor_threads slices: the
+ * warm-up takes slice 0, the workers 1, 2, ... and the last slice 0 again;
+ * one more is refused (EBUSY), as two threads sharing a frame could hand
+ * out a page overwritten under one.
  */
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -75,16 +74,17 @@ static inline uint64_t bare_hash(uint64_t k, unsigned shift)
 	return (k * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-/* `bytes` on transparent huge pages where granted, as lfmpool's region. */
-static void *huge_alloc(size_t bytes)
+/* `bytes` on transparent huge pages where granted, as lfmpool's region,
+ * each set to `fill` (touched: no page faults in the timed period). */
+static void *huge_alloc(size_t bytes, int fill)
 {
+	size_t len = (bytes + HUGEPAGE - 1) & ~(size_t)(HUGEPAGE - 1);
 	void *p;
 
-	bytes = (bytes + HUGEPAGE - 1) & ~(size_t)(HUGEPAGE - 1);
-	if (posix_memalign(&p, HUGEPAGE, bytes) != 0)
+	if (posix_memalign(&p, HUGEPAGE, len) != 0)
 		return NULL;
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return memset(p, fill, bytes);
 }
 
 /* All of `len` bytes at `off`: 0, or an errno (EIO: the file ends). */
@@ -104,8 +104,6 @@ static int ref_close(bench_pool *bp)
 {
 	int ret = 0;
 
-	if (bp == NULL)
-		return 0;
 	if (bp->map != NULL)
 		munmap((void *)bp->map, bp->map_bytes);
 	if (bp->fd >= 0 && close(bp->fd) != 0)
@@ -118,9 +116,9 @@ static int ref_close(bench_pool *bp)
 	return ret;
 }
 
-/* Frames of `cache_bytes` (touched: no page faults in the timed period)
- * on `path` (at most 2^28 pages: a uint32_t counts the buckets), then the
- * reference's own `setup`: 0 or an errno. */
+/* Frames of `cache_bytes` (huge_alloc) on `path` (at most 2^28 pages: a
+ * uint32_t counts the buckets), then the reference's own `setup`: 0 or an
+ * errno. */
 static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 		    bench_pool **out, int (*setup)(bench_pool *, off_t size))
 {
@@ -141,12 +139,10 @@ static int ref_open(const char *path, size_t cache_bytes, enum bench_how how,
 	else if (sb.st_size <= 0 || sb.st_size % BENCH_PAGE_SIZE != 0 ||
 		 sb.st_size / BENCH_PAGE_SIZE > (1 << 28))
 		ret = EINVAL;
-	else if ((bp->frames = huge_alloc(cache_bytes)) == NULL)
+	else if ((bp->frames = huge_alloc(cache_bytes, 0)) == NULL)
 		ret = ENOMEM;
-	else {
-		memset(bp->frames, 0, cache_bytes);
+	else
 		ret = setup(bp, sb.st_size);
-	}
 	if (ret != 0)
 		(void)ref_close(bp);
 	else
@@ -179,24 +175,19 @@ static uint32_t *shuffled(uint32_t n)
 /* Every page of the file in the frames: the probe never evicts. */
 static int bare_load(bench_pool *bp, off_t size)
 {
-	size_t dbytes = (size_t)size / BENCH_PAGE_SIZE * sizeof(*bp->desc);
 	uint32_t *perm, nbuckets = 1;
 	int ret = 0;
 
 	if ((uint64_t)size > bp->cache_bytes)
 		return EFBIG;
 	bp->nframes = (uint32_t)(size / BENCH_PAGE_SIZE);
-	if ((bp->desc = huge_alloc(dbytes)) == NULL)
-		return ENOMEM;
-	memset(bp->desc, 0, dbytes);
 	/* lfmpool's count: two buckets a 4 KiB frame (region.c). */
 	for (bp->shift = 64; nbuckets < 2 * bp->nframes; nbuckets <<= 1)
 		bp->shift--;
-	if ((bp->heads = huge_alloc((size_t)nbuckets * sizeof(*bp->heads))) ==
-	    NULL)
-		return ENOMEM;
-	memset(bp->heads, 0xff, (size_t)nbuckets * sizeof(*bp->heads));
-	if ((perm = shuffled(bp->nframes)) == NULL)
+	bp->desc = huge_alloc(bp->nframes * sizeof(*bp->desc), 0);
+	bp->heads = huge_alloc(nbuckets * sizeof(*bp->heads), 0xff);
+	if (bp->desc == NULL || bp->heads == NULL ||
+	    (perm = shuffled(bp->nframes)) == NULL)
 		return ENOMEM;
 	for (uint32_t f = 0; f < bp->nframes && ret == 0; f++) {
 		uint32_t pg = perm[f];

@@ -39,32 +39,40 @@ struct run_result *res_at(int w, int t, int s, int r)
 	return &g_res[(cell + (size_t)s) * (size_t)opt.runs + (size_t)r];
 }
 
+/* A cell's text, in one of 16 rotating buffers: enough for a row. */
+static char *cell(const char *fmt, ...)
+{
+	static char buf[16][64];
+	static unsigned next;
+	char *c = buf[next++ % 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c, sizeof(buf[0]), fmt, ap);
+	va_end(ap);
+	return c;
+}
+
 /* "42 s" under two minutes, "3 min 05 s" above. */
-static void fmt_duration(char *buf, size_t len, double secs)
+static const char *duration(double secs)
 {
 	long s = secs < 0 ? 0 : (long)(secs + 0.5);
 
-	if (s < 120)
-		snprintf(buf, len, "%ld s", s);
-	else
-		snprintf(buf, len, "%ld min %02ld s", s / 60, s % 60);
+	return s < 120 ? cell("%ld s", s)
+		       : cell("%ld min %02ld s", s / 60, s % 60);
 }
 
 /* A cell's name: "w, T thread(s)", or "w, P proc(s) x T thread(s)". */
 static const char *cell_name(int w, int t)
 {
-	static char buf[128];
 	const int nt = opt.threads[t % opt.nthreads],
 		  p = opt.procs[t / opt.nthreads];
 
-	if (opt.procs_mode)
-		snprintf(buf, sizeof(buf), "%s, %d proc%s x %d thread%s",
-			 workloads[w].name, p, p > 1 ? "s" : "", nt,
-			 nt > 1 ? "s" : "");
-	else
-		snprintf(buf, sizeof(buf), "%s, %d thread%s", workloads[w].name,
-			 nt, nt > 1 ? "s" : "");
-	return buf;
+	if (!opt.procs_mode)
+		return cell("%s, %d thread%s", workloads[w].name, nt,
+			    nt > 1 ? "s" : "");
+	return cell("%s, %d proc%s x %d thread%s", workloads[w].name, p,
+		    p > 1 ? "s" : "", nt, nt > 1 ? "s" : "");
 }
 
 /* A line on stderr per run: Mops/s, and p99 miss or minor faults. */
@@ -105,40 +113,32 @@ int run_cells(int (*measure)(int w, int t, int r, int s))
 {
 	int ncells = 0, icell = 0, total = 0, done = 0;
 	double t_loop = bench_now(), now;
-	char e[32], l[32];
 
-	/* Pass 0 counts the cells and runs, pass 1 runs them. */
-	for (int pass = 0; pass < 2; pass++)
-		FOR_CELLS(w, t)
-		{
-			int nsys = 0;
+	FOR_CELLS(w, t)
+	{
+		ncells++;
+		for (int s = 0; s < NSYS; s++)
+			total += opt.runs * sys_on(w, s);
+	}
+	FOR_CELLS(w, t)
+	{
+		for (int r = 0; r < opt.runs; r++) {
+			for (int k = 0; k < NSYS; k++) {
+				int s = r % 2 == 0 ? k : NSYS - 1 - k;
 
-			for (int s = 0; s < NSYS; s++)
-				nsys += sys_on(w, s);
-			if (pass == 0) {
-				ncells++;
-				total += opt.runs * nsys;
-				continue;
+				if (sys_on(w, s) && measure(w, t, r, s))
+					return -1;
+				done += sys_on(w, s);
 			}
-			for (int r = 0; r < opt.runs; r++) {
-				for (int k = 0; k < NSYS; k++) {
-					int s = r % 2 == 0 ? k : NSYS - 1 - k;
-
-					if (sys_on(w, s) && measure(w, t, r, s))
-						return -1;
-				}
-				run_line(w, t, r);
-			}
-			done += opt.runs * nsys;
-			now = bench_now();
-			fmt_duration(e, sizeof(e), now - g_start);
-			fmt_duration(l, sizeof(l),
-				     (now - t_loop) / done * (total - done));
-			fprintf(
-			    stderr,
-			    "%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
-			    g_prog, ++icell, ncells, cell_name(w, t), e, l);
+			run_line(w, t, r);
 		}
+		now = bench_now();
+		fprintf(stderr,
+			"%s: cell %d/%d done: %s; elapsed %s, ~%s left\n",
+			g_prog, ++icell, ncells, cell_name(w, t),
+			duration(now - g_start),
+			duration((now - t_loop) / done * (total - done)));
+	}
 	return 0;
 }
 
@@ -164,20 +164,6 @@ static void set_date_machine(void)
 		     ? CPU_COUNT(&set)
 		     : (int)sysconf(_SC_NPROCESSORS_ONLN),
 		 u.sysname, u.release, u.machine, model);
-}
-
-/* A cell's text, in one of 16 rotating buffers: enough for a row. */
-static char *cell(const char *fmt, ...)
-{
-	static char buf[16][32];
-	static unsigned next;
-	char *c = buf[next++ % 16];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c, sizeof(buf[0]), fmt, ap);
-	va_end(ap);
-	return c;
 }
 
 /* A Markdown table's header: `cols` separated by '|'; the first column
@@ -206,31 +192,40 @@ static void row(const char *first, ...)
 	printf("|\n");
 }
 
-/* median_of's answer for a system that does not run in the workload. */
-#define NOT_RUN (-2.0)
+#define OPS  offsetof(struct run_result, ops_per_sec)
+#define P99M offsetof(struct run_result, p99_miss_us)
+#define P99A offsetof(struct run_result, p99_all_us)
+#define MINF offsetof(struct run_result, minflt)
 
-/* Median of the double at `off` in struct run_result over the good runs
- * of one system in one cell; -1: none; NOT_RUN. */
-static double median_of(int w, int t, int s, size_t off)
+/* The double at `off` in struct run_result of the good runs (done, no
+ * wrong page) of system s in cell (w, t), into v: how many. */
+static int good_runs(int w, int t, int s, size_t off, double *v)
 {
-	double v[MAX_RUNS];
 	int n = 0;
 
-	if (!sys_on(w, s))
-		return NOT_RUN;
 	for (int r = 0; r < opt.runs; r++) {
 		struct run_result *rr = res_at(w, t, s, r);
 
 		if (rr->done && rr->wrong == 0)
 			memcpy(&v[n++], (const char *)rr + off, sizeof(v[0]));
 	}
-	return n == 0 ? -1 : median_sort(v, n);
+	return n;
 }
 
-#define OPS  offsetof(struct run_result, ops_per_sec)
-#define P99M offsetof(struct run_result, p99_miss_us)
-#define P99A offsetof(struct run_result, p99_all_us)
-#define MINF offsetof(struct run_result, minflt)
+/* median_of's answer for a system that does not run in the workload. */
+#define NOT_RUN (-2.0)
+
+/* The median of good_runs; -1: none; NOT_RUN (also for s < 0). */
+static double median_of(int w, int t, int s, size_t off)
+{
+	double v[MAX_RUNS];
+	int n;
+
+	if (s < 0 || !sys_on(w, s))
+		return NOT_RUN;
+	n = good_runs(w, t, s, off, v);
+	return n == 0 ? -1 : median_sort(v, n);
+}
 
 /* A median (median_of) as text: "-" not run, "FAILED" no good run; ops/s
  * as Mops/s, microseconds with one digit below 100. */
@@ -265,26 +260,27 @@ static const char *per_kop(uint64_t n, uint64_t ops)
 	return ops == 0 ? "-" : cell("%.1f", 1000.0 * (double)n / (double)ops);
 }
 
-static const char *u64(uint64_t v)
+/* v as text if `on`, else "-". */
+static const char *u64(int on, uint64_t v)
 {
-	return cell("%llu", (unsigned long long)v);
+	return on ? cell("%llu", (unsigned long long)v) : "-";
 }
 
-/* Sums over the completed runs of one system in one cell. */
+/* Sums over the completed runs of one system in one cell; `done`: how
+ * many. */
 #define SUMMED(X)                                                              \
 	BENCH_COUNTERS(X) X(ops) X(trickle_calls) X(trickle_pages) X(gets_timed)
-static struct run_result sum_runs(int w, int t, int s, int *nruns)
+static struct run_result sum_runs(int w, int t, int s)
 {
 	struct run_result sum = {0};
 
-	*nruns = 0;
 	for (int r = 0; r < opt.runs; r++) {
 		const struct run_result *rr = res_at(w, t, s, r);
 
 		if (!rr->done)
 			continue;
 		sum.held_end = rr->held_end;
-		++*nruns;
+		sum.done++;
 #define SUM(f) sum.f += rr->f;
 		SUMMED(SUM)
 	}
@@ -303,14 +299,12 @@ static struct run_result sum_runs(int w, int t, int s, int *nruns)
 /* The title, date, machine and libraries lines. */
 static void print_head(const char *title)
 {
-	printf("# %s\n\n", title);
-	printf("- date: %s\n", g_date);
-	printf("- machine: %s\n", g_machine);
-	printf("- libraries: %s; %s\n", systems[0]->version(),
+	printf("# %s\n\n- date: %s\n- machine: %s\n- libraries: %s; %s\n",
+	       title, g_date, g_machine, systems[0]->version(),
 	       systems[1]->version());
 }
 
-/* "- workloads: a, b, c" of those selected. */
+/* "- workloads: a, b, c" of those selected, and the method line. */
 static void print_workloads(void)
 {
 	const char *sep = "";
@@ -321,13 +315,14 @@ static void print_workloads(void)
 			printf("%s%s", sep, workloads[w].name);
 			sep = ", ";
 		}
-	printf("\n");
+	printf("\n" METHOD_LINE);
 }
 
 /* The values of this run that the method (docs) leaves open. */
 static void print_settings(void)
 {
 	long nfl = sysconf(_SC_NPROCESSORS_ONLN) / 4; /* lfmpool's default */
+	const int bare = sys_any(SYS_BARE), floor = sys_any(SYS_FLOOR);
 
 	printf("- run: 4 KiB pages, %u-page data file per system", FILE_PAGES);
 	if (ANY_WL(workloads[w].file_pages != 0))
@@ -343,38 +338,34 @@ static void print_settings(void)
 	if (!opt.bdb)
 		printf("- BDB 5.3 does not run (--no-bdb): no ratio to it\n");
 	else
-		printf("- BDB cache sizing: %s\n",
-		       opt.bdb_same_bytes
-			   ? "lfmpool's byte budget (--bdb-sizing "
-			     "bytes)"
-			   : "holds lfmpool's pages (--bdb-sizing "
-			     "pages)");
+		printf("- BDB cache sizing: %s (--bdb-sizing %s)\n",
+		       opt.bdb_same_bytes ? "lfmpool's byte budget"
+					  : "holds lfmpool's pages",
+		       opt.bdb_same_bytes ? "bytes" : "pages");
 	if (ANY_WL(workloads[w].dirty_every != 0 && sys_on(w, SYS_BDB)))
 		printf("- BDB dirty gets: %s\n",
 		       bench_bdb_dirty_api
 			   ? "DB_MPOOLFILE->get, which drops DB_MPOOL_DIRTY "
 			     "(--bdb-dirty api)"
 			   : "__memp_fget (--bdb-dirty internal)");
-	if (sys_any(SYS_BARE) || sys_any(SYS_FLOOR))
+	if (bare || floor)
 		printf("- references: %s%s%s\n",
-		       sys_any(SYS_BARE) ? "bare probe (hit workloads)" : "",
-		       sys_any(SYS_BARE) && sys_any(SYS_FLOOR) ? ", " : "",
-		       !sys_any(SYS_FLOOR) ? ""
-		       : bench_floor_copy  ? "copy floor (miss workloads, "
-					     "--floor-copy)"
-					   : "pread floor (miss workloads)");
+		       bare ? "bare probe (hit workloads)" : "",
+		       bare && floor ? ", " : "",
+		       !floor		  ? ""
+		       : bench_floor_copy ? "copy floor (miss workloads, "
+					    "--floor-copy)"
+					  : "pread floor (miss workloads)");
+	nfl = nfl < 1 ? 1 : nfl > 8 ? 8 : nfl;
 	if (ANY_WL(workloads[w].timed))
 		printf("- write-back: lfmpool memp_set_flushers(mp, -1, %d): "
 		       "%ld flusher thread(s), clean_pct %d%%; BDB 5.3 "
 		       "memp_trickle(env, %d) then %d us, in a loop\n",
-		       opt.clean_pct,
-		       nfl < 1	 ? 1
-		       : nfl > 8 ? 8
-				 : nfl,
+		       opt.clean_pct, nfl,
 		       opt.clean_pct == 0 ? 20 : opt.clean_pct, opt.trickle_pct,
 		       opt.trickle_pause_us);
 	print_workloads();
-	printf(METHOD_LINE "\n");
+	printf("\n");
 }
 
 void print_header(void)
@@ -397,12 +388,10 @@ static void print_throughput(void)
 	{
 		double l = median_of(w, t, 0, OPS);
 		double m = median_of(w, t, SYS_BDB, OPS);
-		double p =
-		    ref_of(w) >= 0 ? median_of(w, t, ref_of(w), OPS) : NOT_RUN;
+		double p = median_of(w, t, ref_of(w), OPS);
 
 		row(workloads[w].name, cell("%d", opt.threads[t]), med(l, OPS),
-		    med(m, OPS), ratio(l, m),
-		    ref_of(w) >= 0 ? ratio(l, p) : "-", med(p, OPS), NULL);
+		    med(m, OPS), ratio(l, m), ratio(l, p), med(p, OPS), NULL);
 	}
 }
 
@@ -413,14 +402,13 @@ static void print_hit_rate(void)
 	     "pages held|BDB pages held|lfmpool reads copied from a mapping");
 	FOR_CELLS(w, t)
 	{
-		int n;
-		struct run_result l = sum_runs(w, t, 0, &n);
-		struct run_result b = sum_runs(w, t, SYS_BDB, &n);
+		struct run_result l = sum_runs(w, t, 0);
+		struct run_result b = sum_runs(w, t, SYS_BDB);
 
 		row(workloads[w].name, cell("%d", opt.threads[t]),
 		    pct(l.hits, l.hits + l.misses, 2),
-		    pct(b.hits, b.hits + b.misses, 2), u64(l.held_end),
-		    sys_on(w, SYS_BDB) ? u64(b.held_end) : "-",
+		    pct(b.hits, b.hits + b.misses, 2), u64(1, l.held_end),
+		    u64(sys_on(w, SYS_BDB), b.held_end),
 		    pct(l.pages_in_mapped, l.pages_in, 2), NULL);
 	}
 }
@@ -449,15 +437,18 @@ static void print_cache_sizes(void)
 		const struct run_result *r1 = first_done(w, SYS_BDB);
 		int b = sys_on(w, SYS_BDB);
 
-		if (!opt.wl_on[w])
-			continue;
-		row(workloads[w].name, u64(g_cache_bytes[w][0]),
-		    u64(r0->cache_bytes), u64(r0->held_warm),
-		    b ? u64(g_cache_bytes[w][1]) : "-",
-		    b ? u64(r1->cache_bytes) : "-",
-		    b ? u64(r1->held_warm) : "-",
-		    b ? u64(g_bdb_held_same_bytes[w]) : "-", NULL);
+		if (opt.wl_on[w])
+			row(workloads[w].name, u64(1, g_cache_bytes[w][0]),
+			    u64(1, r0->cache_bytes), u64(1, r0->held_warm),
+			    u64(b, g_cache_bytes[w][1]),
+			    u64(b, r1->cache_bytes), u64(b, r1->held_warm),
+			    u64(b, g_bdb_held_same_bytes[w]), NULL);
 	}
+}
+
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
 }
 
 /* Throughput and fget latency of the write-back workloads, then where
@@ -492,30 +483,21 @@ static void print_wb_report(void)
 	     "BDB 5.3 trickled/kop");
 	FOR_CELLS(w, t) if (workloads[w].timed)
 	{
-		struct run_result sm[2];
-		int n[2], on = workloads[w].wb == WB_ON;
+		struct run_result l = sum_runs(w, t, 0);
+		struct run_result b = sum_runs(w, t, SYS_BDB);
+		int on = workloads[w].wb == WB_ON;
 
-		for (int s = 0; s < 2; s++) {
-			uint64_t hm;
-
-			sm[s] = sum_runs(w, t, s, &n[s]);
-			hm = sm[s].hits + sm[s].misses;
-			mismatch[s] += sm[s].gets_timed > hm
-					   ? sm[s].gets_timed - hm
-					   : hm - sm[s].gets_timed;
-		}
+		mismatch[0] += absdiff(l.gets_timed, l.hits + l.misses);
+		mismatch[1] += absdiff(b.gets_timed, b.hits + b.misses);
 		row(workloads[w].name, cell("%d", opt.threads[t]),
-		    pct(sm[0].evict_dirty,
-			sm[0].evict_clean + sm[0].evict_dirty, 1),
-		    pct(sm[1].evict_dirty,
-			sm[1].evict_clean + sm[1].evict_dirty, 1),
-		    per_kop(sm[0].pages_out, sm[0].ops),
-		    per_kop(sm[1].pages_out, sm[1].ops),
-		    !on || n[1] == 0
+		    pct(l.evict_dirty, l.evict_clean + l.evict_dirty, 1),
+		    pct(b.evict_dirty, b.evict_clean + b.evict_dirty, 1),
+		    per_kop(l.pages_out, l.ops), per_kop(b.pages_out, b.ops),
+		    !on || b.done == 0
 			? "-"
-			: cell("%.0f", (double)sm[1].trickle_calls /
-					   (n[1] * opt.seconds)),
-		    on ? per_kop(sm[1].trickle_pages, sm[1].ops) : "-", NULL);
+			: cell("%.0f", (double)b.trickle_calls /
+					   (b.done * opt.seconds)),
+		    on ? per_kop(b.trickle_pages, b.ops) : "-", NULL);
 	}
 	printf("\nCheck, summed over the cells: gets timed against "
 	       "st_cache_hit + st_cache_miss differ by %llu for lfmpool, %llu "
@@ -560,6 +542,25 @@ void print_report(void)
 	fflush(stdout);
 }
 
+/* A --data row: system s's Mops/s in cell (w, t) over its good runs. */
+static void data_row(FILE *f, int w, int t, int s)
+{
+	double v[MAX_RUNS], m;
+	int n = good_runs(w, t, s, OPS, v);
+
+	if (n == 0)
+		return;
+	for (int k = 0; k < n; k++)
+		v[k] /= 1e6;
+	m = median_sort(v, n); /* sorts v */
+	fprintf(f, "%s\t%s%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n", workloads[w].name,
+		opt.procs_mode ? cell("%d\t", opt.procs[t / opt.nthreads]) : "",
+		opt.threads[t % opt.nthreads],
+		s == SYS_FLOOR && bench_floor_copy ? "floor-copy"
+						   : systems[s]->csv,
+		m, v[0], v[n - 1], n);
+}
+
 /*
  * The --data table (bench/plot.sh reads it): the '#' lines, the columns
  * line, then a row per workload, system and thread count (processes:
@@ -575,16 +576,13 @@ void write_data(const char *path)
 		die("open %s: %s", path, strerror(errno));
 	fprintf(f,
 		"# %s --data: Mops/s per workload, %s and system over the "
-		"runs\n# date: %s\n# machine: %s\n",
+		"runs\n# date: %s\n# machine: %s\n# runs: %d run%s of %.2f s "
+		"per system and cell\nworkload\t%sthreads\tsystem\t"
+		"mops_median\tmops_min\tmops_max\truns\n",
 		g_prog,
 		pm ? "process count, threads per process" : "thread count",
-		g_date, g_machine);
-	fprintf(f, "# runs: %d run%s of %.2f s per system and cell\n", opt.runs,
-		opt.runs > 1 ? "s" : "", opt.seconds);
-	fprintf(f,
-		"workload\t%sthreads\tsystem\tmops_median\tmops_min\t"
-		"mops_max\truns\n",
-		pm ? "procs\t" : "");
+		g_date, g_machine, opt.runs, opt.runs > 1 ? "s" : "",
+		opt.seconds, pm ? "procs\t" : "");
 	for (int w = 0; w < NWORKLOADS; w++)
 		for (int s = 0; s < NSYS; s++)
 			for (int i = 0; i < ncells_per_wl(); i++) {
@@ -592,46 +590,38 @@ void write_data(const char *path)
 				    pm ? i % opt.nprocs * opt.nthreads +
 					     i / opt.nprocs
 				       : i;
-				double v[MAX_RUNS], m;
-				int n = 0;
 
-				if (!sys_on(w, s) || !cell_on(w, t))
-					continue;
-				for (int r = 0; r < opt.runs; r++) {
-					struct run_result *rr =
-					    res_at(w, t, s, r);
-
-					if (rr->done && rr->wrong == 0)
-						v[n++] = rr->ops_per_sec / 1e6;
-				}
-				if (n == 0)
-					continue;
-				m = median_sort(v, n); /* sorts v */
-				fprintf(f, "%s\t", workloads[w].name);
-				if (pm)
-					fprintf(f, "%d\t",
-						opt.procs[t / opt.nthreads]);
-				fprintf(f, "%d\t%s\t%.4f\t%.4f\t%.4f\t%d\n",
-					opt.threads[t % opt.nthreads],
-					s == SYS_FLOOR && bench_floor_copy
-					    ? "floor-copy"
-					    : systems[s]->csv,
-					m, v[0], v[n - 1], n);
+				if (sys_on(w, s) && cell_on(w, t))
+					data_row(f, w, t, s);
 			}
 	if (ferror(f) | fclose(f))
 		die("write %s: %s", path, strerror(errno));
 }
 
-/* lfmpool's throughput / BDB's in one run; 0 if BDB's is 0. */
-static double ratio_of(const struct run_result *l, const struct run_result *b)
+/* A row of the processes report's table 0 (throughput) or 1 (faults). */
+static void procs_row(int w, int t, int table)
 {
-	return b->ops_per_sec > 0 ? l->ops_per_sec / b->ops_per_sec : 0;
+	const int p = opt.procs[t / opt.nthreads];
+	const size_t off = table ? MINF : OPS;
+	double q[MAX_RUNS], mq;
+
+	/* lfmpool / BDB per run; 0 if BDB's is 0. */
+	for (int r = 0; r < opt.runs; r++) {
+		double l = res_at(w, t, 0, r)->ops_per_sec,
+		       b = res_at(w, t, 1, r)->ops_per_sec;
+
+		q[r] = b > 0 ? l / b : 0;
+	}
+	mq = median_sort(q, opt.runs); /* sorts q */
+	row(cell("%s %d proc%s", workloads[w].name, p, p > 1 ? "s" : ""),
+	    cell("%d", opt.threads[t % opt.nthreads]),
+	    med(median_of(w, t, 0, off), off),
+	    med(median_of(w, t, 1, off), off), table ? NULL : cell("%.2f", mq),
+	    cell("%.2f-%.2f", q[0], q[opt.runs - 1]), NULL);
 }
 
 void print_procs_report(size_t cache, const char *base)
 {
-	const int per = opt.nprocs * opt.nthreads;
-
 	print_head("lfmpool vs Berkeley DB 5.3: the hit path shared between "
 		   "processes");
 	printf("- run: %u pages of 4 KiB, a shared pool of %zu bytes (both "
@@ -642,7 +632,6 @@ void print_procs_report(size_t cache, const char *base)
 	       opt.cold ? "without warm-up (--cold)" : "warm up", opt.seconds,
 	       opt.runs);
 	print_workloads();
-	printf(METHOD_LINE);
 	for (int table = 0; table < 2; table++) {
 		printf(table == 0 ? "\n## Throughput\n\n"
 				  : "\n## Minor page faults per process in "
@@ -653,24 +642,9 @@ void print_procs_report(size_t cache, const char *base)
 			   "(median)|ratio min-max"
 			 : "workload|threads per process|lfmpool|BDB 5.3");
 		for (int w = 0; w < NWORKLOADS; w++)
-			for (int t = 0; t < per && opt.wl_on[w]; t++) {
-				const int p = opt.procs[t / opt.nthreads];
-				const size_t off = table ? MINF : OPS;
-				double q[MAX_RUNS], mq;
-
-				for (int r = 0; r < opt.runs; r++)
-					q[r] = ratio_of(res_at(w, t, 0, r),
-							res_at(w, t, 1, r));
-				mq = median_sort(q, opt.runs); /* sorts q */
-				row(cell("%s %d proc%s", workloads[w].name, p,
-					 p > 1 ? "s" : ""),
-				    cell("%d", opt.threads[t % opt.nthreads]),
-				    med(median_of(w, t, 0, off), off),
-				    med(median_of(w, t, 1, off), off),
-				    table ? NULL : cell("%.2f", mq),
-				    cell("%.2f-%.2f", q[0], q[opt.runs - 1]),
-				    NULL);
-			}
+			for (int t = 0; t < opt.nprocs * opt.nthreads; t++)
+				if (opt.wl_on[w])
+					procs_row(w, t, table);
 	}
 	fflush(stdout);
 }
