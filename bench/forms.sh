@@ -4,11 +4,9 @@
 # install.sh put in a temporary prefix); nm and ldd check that each binary
 # uses the form it claims (docs/benchmarks.md, "The installed forms").
 # Markdown on stdout; --data FILE: every run, tab-separated.
-#
 #   bash bench/forms.sh [--runs N (9)] [--seconds S (0.5)] [--data FILE]
 #       [--workload W,... (hit-uniform,hit-hot256)] [--threads N,... (1,2)]
 set -euo pipefail
-
 . "$(dirname "$0")/lib.sh"
 runs=9 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
 bench_opts "bash bench/forms.sh [--runs N (9)] [--seconds S (0.5)] [--data FILE]" \

@@ -2,16 +2,13 @@
 # One thread's get + read + put hits (bench/hit_instr.c) through memp_*,
 # the native API and the bare probe, uniform over 16384 resident pages and
 # a hot set of 256 (docs/benchmarks.md, "Instruction counts").
-#
 #   bash bench/hit_instr.sh [hit_instr OPTION...]   (e.g. --ops 1000000)
 # Instructions and mispredicted branches per hit, counted by callgrind over
-# the loop only: repeatable on a noisy machine. A line per API and hot set;
-# the loop's own instructions (random number, call, check) apart as "loop".
-#
+# the loop only (repeatable on a noisy machine), a line per API and hot
+# set; the loop's own (random number, call, check) apart as "loop".
 #   bash bench/hit_instr.sh --wall [--rounds N] [--ops N]   (5, 33554432)
-# Wall clock: each round runs the six in turn, a process each; a Markdown
-# table of each path's median Mops/s and the medians of its ratios to the
-# bare probe of the same round.
+# Wall clock, a process a run, the six in turn each round: each path's
+# median Mops/s and the medians of its ratios to the round's bare probe.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 wall=0 rounds=5 ops=33554432
@@ -27,8 +24,7 @@ bin="$bin/bench/hit_instr"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# flag API: hit_instr's option for API's loop
-flag() { [ "$1" = memp ] || echo "--$1"; }
+flag() { [ "$1" = memp ] || echo "--$1"; } # hit_instr's option for an API
 
 if [ $wall = 1 ]; then
 	for ((r = 1; r <= rounds; r++)); do

@@ -2,9 +2,7 @@
 # Draw a --data table as an SVG, a panel per workload: Mops/s (the median;
 # bars from the slowest to the fastest run) against threads (mpool_bench),
 # or processes, a line per system and threads per process (--procs).
-#
 #   bash bench/plot.sh DATA.tsv OUT.svg
-#
 # Needs gnuplot (Debian: gnuplot-nox) and awk; bench/run.sh calls it.
 set -euo pipefail
 
