@@ -37,7 +37,6 @@ for f in static shared; do
 	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) bench/bench_*.c \
 		-o "${bin[$f]}" ${libs[$f]} -ldb-5.3 -lm
 done
-forms=(in-tree static shared)
 run_env() { # run_env FORM CMD...: as the form must run
 	if [ "$1" = shared ]; then
 		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "${@:2}"
@@ -83,7 +82,7 @@ cell=0
 for w in "${wl_list[@]}"; do
 	for t in "${th_list[@]}"; do
 		for ((r = 1; r <= runs; r++)); do
-			for f in "${forms[@]}"; do
+			for f in in-tree static shared; do
 				run_env "$f" "${bin[$f]}" --workload "$w" \
 					--threads "$t" --runs 1 --seconds "$seconds" \
 					--no-bdb --seed $((42 + r)) --csv "$work/run.csv" \
