@@ -31,7 +31,7 @@ function tx(s) {
 function clean(s) { gsub(/["\\]/, "", s); gsub(/&/, "+", s); return s }
 function q(s) { return "\"" s "\"" }
 BEGIN {
-	# Short panel titles; a workload not listed gets its name only.
+	# Short panel titles, names in the key; else the name in the table.
 	sub_["hit-uniform"] = "hits: uniform over 16384 pages, all cached"
 	sub_["hit-hot256"] = "hits: uniform over 256 hot pages"
 	sub_["hit-zipf"] = "hits: Zipf(0.99) over 16384 pages, all cached"
@@ -42,14 +42,12 @@ BEGIN {
 	sub_["dirty-flush-on"] = "dirty, each get timed; lfmpool flushers, BDB trickle thread"
 	sub_["mixed-shift-up"] = "8 MiB pool filled with 4 KiB pages, then 8 KiB gets"
 	sub_["mixed-shift-down"] = "8 MiB pool filled with 8 KiB pages, then 4 KiB gets"
-	name["lfmpool"] = "lfmpool"
 	name["bdb5.3"] = "Berkeley DB 5.3"
 	name["bare"] = "floor: bare probe"
 	name["floor"] = "floor: pread"
 	name["floor-copy"] = "floor: mapped copy"
-	# Line style per system: 1 lfmpool, 2 BDB, 3 the floor.
+	# Line style per system: 1 lfmpool, 2 BDB, 3 (any other) the floors.
 	ls["lfmpool"] = 1; ls["bdb5.3"] = 2
-	ls["bare"] = 3; ls["floor"] = 3; ls["floor-copy"] = 3
 }
 /^# date: / { date = substr($0, 9); next }
 /^# machine: / { machine = substr($0, 12); next }
