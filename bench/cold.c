@@ -16,7 +16,6 @@
  *             written a second
  *   create    the same without reads: random pages past the end, created
  *             (DB_MPOOL_CREATE) and dirtied; the file is cut back after
- *
  * --direct opens the pool with DB_MPOOL_DIRECT.
  */
 #include <fcntl.h>
@@ -29,12 +28,11 @@
 
 #define PAGE 4096
 
-static uint64_t rng = 88172645463325252ull;
+static struct rng rng; /* seeded in main, apart for each process */
 
 static uint32_t rnd(uint32_t n)
 {
-	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)((rng >> 33) % n);
+	return (uint32_t)(rng_next(&rng) % n);
 }
 
 static void die(const char *what, const char *err)
@@ -92,21 +90,6 @@ static double run_sys(const struct bench_sys *sys, const char *path,
 	return (double)n / (t - t0);
 }
 
-/* Gets (and puts) of one page: its first byte is read. */
-static void get_put(DB_MPOOLFILE *mpf, db_pgno_t pg, int dirty, int flags)
-{
-	void *p;
-	int rc = memp_fget(mpf, &pg, (u_int32_t)flags, &p);
-
-	if (rc != 0)
-		die("memp_fget", strerror(rc));
-	if (dirty)
-		((volatile char *)p)[8] += 1;
-	(void)*(volatile char *)p;
-	if ((rc = memp_fput(mpf, p, dirty ? DB_MPOOL_DIRTY : 0)) != 0)
-		die("memp_fput", strerror(rc));
-}
-
 /* The lfmpool modes: gets a second, or pages written a second (write,
  * create); *out_pages: the pages read (written) in the run. */
 static double run_pool(const char *mode, const char *path, uint32_t npages,
@@ -148,9 +131,22 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 			if (strcmp(mode, "prefetch") == 0 || ahead)
 				memp_fprefetch(mpf, list, 16, NULL);
 		}
-		for (int i = 0; i < 16; i++, n++)
-			get_put(mpf, lists[k & 1][i], write,
-				create ? DB_MPOOL_CREATE : 0);
+		/* Gets (and puts) of the list: each page's first byte read. */
+		for (int i = 0; i < 16; i++, n++) {
+			db_pgno_t pg = lists[k & 1][i];
+			void *p;
+
+			if ((rc = memp_fget(mpf, &pg,
+					    create ? DB_MPOOL_CREATE : 0,
+					    &p)) != 0)
+				die("memp_fget", strerror(rc));
+			if (write)
+				((volatile char *)p)[8] += 1;
+			(void)*(volatile char *)p;
+			if ((rc = memp_fput(mpf, p,
+					    write ? DB_MPOOL_DIRTY : 0)) != 0)
+				die("memp_fput", strerror(rc));
+		}
 	}
 	if (memp_stat(mp, &gs, NULL, NULL) == 0) {
 		*out_pages = write ? gs->st_page_out : gs->st_page_in;
@@ -164,7 +160,7 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL, *path = NULL;
+	const char *mode = NULL, *path = NULL, *dir;
 	double secs = 10, r;
 	int direct = 0, fd;
 	uint64_t pages = 0;
@@ -192,18 +188,18 @@ int main(int argc, char **argv)
 	    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
 		die("dropping the file from the page cache", path);
 	close(fd);
-	rng ^= (uint64_t)getpid() << 20;
+	rng_seed(&rng, 88172645463325252ull ^ (uint64_t)getpid() << 20);
 	if (strcmp(mode, "pread") == 0)
 		r = run_sys(&bench_floor_sys, path, npages, secs);
 	else if (strcmp(mode, "bdb") == 0)
 		r = run_sys(&bench_bdb_sys, path, npages, secs);
 	else
 		r = run_pool(mode, path, npages, secs, direct, &pages);
+	dir = direct ? "-direct" : "";
 	if (strcmp(mode, "scan") == 0)
-		printf("%s%s %.1f MB/s\n", mode, direct ? "-direct" : "",
-		       r * PAGE / 1e6);
+		printf("%s%s %.1f MB/s\n", mode, dir, r * PAGE / 1e6);
 	else
-		printf("%s%s %.0f %s/s\n", mode, direct ? "-direct" : "", r,
+		printf("%s%s %.0f %s/s\n", mode, dir, r,
 		       strcmp(mode, "write") == 0 || strcmp(mode, "create") == 0
 			   ? "pages"
 			   : "ops");

@@ -9,11 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 size=2048 seconds=10 rounds=1 dir=${COLD_DIR:-/var/tmp} out=
-while [ $# -ge 2 ] && [[ $1 =~ ^--(size|seconds|rounds|dir|out)$ ]]; do
-	declare "${1#--}=$2"
-	shift 2
-done
-[ $# -eq 0 ] || { echo "usage: bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]" >&2; exit 2; }
+bench_opts "bash bench/cold.sh [--size MiB] [--seconds S] [--rounds N] [--dir D] [--out P]" \
+	"size|seconds|rounds|dir|out" "$@"
 bench_need fio fio
 bench_build //bench:cold
 bin=$bin/bench/cold
@@ -30,7 +27,6 @@ fio_run() { # name rw bs depth [file] -> IOPS, MB/s, write IOPS
 r, w = j["read"], j["write"]
 print("%.0f %.1f %.0f" % (r["iops"] + w["iops"], (r["bw_bytes"] + w["bw_bytes"])/1e6, w["iops"]))'
 }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A v
 for ((r = 0; r < rounds; r++)); do
 	read -r v[fio_rr1_$r] _ < <(fio_run rr1 randread 4k 1)
@@ -51,7 +47,8 @@ for ((r = 0; r < rounds; r++)); do
 		v[${m}d_mem_$r]=$(awk 'NR==2 {printf "%.4f", ($4 ? $2 / $4 : 0)}' <<<"$res")
 	done
 done
-med() { for ((r = 0; r < rounds; r++)); do echo "${v[$1_$r]}"; done | median; }
+med() { for ((r = 0; r < rounds; r++)); do echo "${v[$1_$r]}"; done |
+	sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
 [ -z "$out" ] || printf 'row\tfigure\treference\tref_figure\tratio\tgoal\n' >"$out.tsv"
 row() { # label figure [reference ref_figure goal]: a line, and a TSV row

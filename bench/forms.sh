@@ -4,23 +4,14 @@
 # install.sh put in a temporary prefix); nm and ldd check that each binary
 # uses the form it claims (docs/benchmarks.md, "The installed forms").
 # Markdown on stdout; --data FILE: every run, tab-separated.
-#
 #   bash bench/forms.sh [--runs N (9)] [--seconds S (0.5)] [--data FILE]
 #       [--workload W,... (hit-uniform,hit-hot256)] [--threads N,... (1,2)]
 set -euo pipefail
-
-runs=9 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
-usage() {
-	sed -n 's/^#   bash/usage: bash/p' "$0" >&2
-	exit 2
-}
-while [ $# -ge 2 ] && [[ $1 =~ ^--(runs|seconds|workload|threads|data)$ ]]; do
-	declare "${1#--}=$2"
-	shift 2
-done
-[ $# -eq 0 ] && [[ $runs =~ ^[1-9][0-9]*$ ]] || usage
-
 . "$(dirname "$0")/lib.sh"
+runs=9 seconds=0.5 workload=hit-uniform,hit-hot256 threads=1,2 data=
+bench_opts "bash bench/forms.sh [--runs N (9)] [--seconds S (0.5)] [--data FILE]" \
+	"runs|seconds|workload|threads|data" "$@"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || bench_usage
 fail() {
 	echo "forms: FAILED: $*" >&2
 	exit 1
@@ -30,10 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 bench_build //bench:mpool_bench
-if ! bash install.sh --prefix "$prefix" >"$work/install.log" 2>&1; then
-	tail -n 30 "$work/install.log" >&2
-	fail "install.sh --prefix $prefix"
-fi
+bench_quiet bash install.sh --prefix "$prefix" || fail "install.sh --prefix $prefix"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 
 # mpool_bench's C sources as bench/BUILD globs them, one compiler command
@@ -49,7 +37,6 @@ for f in static shared; do
 	cc "${cflags[@]}" $(pkg-config --cflags lfmpool) bench/bench_*.c \
 		-o "${bin[$f]}" ${libs[$f]} -ldb-5.3 -lm
 done
-forms=(in-tree static shared)
 run_env() { # run_env FORM CMD...: as the form must run
 	if [ "$1" = shared ]; then
 		LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "${@:2}"
@@ -63,29 +50,28 @@ run_env() { # run_env FORM CMD...: as the form must run
 # installed liblfmpool.so.0. (Whole outputs captured first: grep -q would
 # close a pipe early, and pipefail would report the writer's SIGPIPE.)
 checks=()
-for f in "${forms[@]}"; do
+for f in in-tree static; do
 	b=${bin[$f]}
 	syms=$(nm "$b")
-	deps=$(run_env "$f" ldd "$b")
-	if [ "$f" != shared ]; then
-		grep -qE ' T memp_fget$' <<<"$syms" ||
-			fail "$f: memp_fget not defined in $b"
-		! grep -q liblfmpool <<<"$deps" ||
-			fail "$f: $b depends on liblfmpool: $(grep liblfmpool <<<"$deps")"
-		checks+=("$f: memp_fget defined in the binary (nm: T), no liblfmpool among its ldd dependencies")
-		continue
-	fi
-	grep -qE ' U memp_fget@LFMPOOL_0$' <<<"$syms" ||
-		fail "shared: memp_fget@LFMPOOL_0 not undefined in $b"
-	! grep -qE ' T memp_fget$' <<<"$syms" ||
-		fail "shared: memp_fget defined in $b itself"
-	want=$(readlink -f "$prefix/lib/liblfmpool.so.0")
-	got=$(awk '$1 == "liblfmpool.so.0" { print $3 }' <<<"$deps")
-	if [ -z "$got" ] || [ "$(readlink -f "$got")" != "$want" ]; then
-		fail "shared: ldd resolves liblfmpool.so.0 to '$got', not $want"
-	fi
-	checks+=("shared: memp_fget@LFMPOOL_0 undefined in the binary (nm: U), liblfmpool.so.0 => the installed $(basename "$want") (ldd, with LD_LIBRARY_PATH=PREFIX/lib)")
+	deps=$(ldd "$b")
+	grep -qE ' T memp_fget$' <<<"$syms" ||
+		fail "$f: memp_fget not defined in $b"
+	! grep -q liblfmpool <<<"$deps" ||
+		fail "$f: $b depends on liblfmpool: $(grep liblfmpool <<<"$deps")"
+	checks+=("$f: memp_fget defined in the binary (nm: T), no liblfmpool among its ldd dependencies")
 done
+b=${bin[shared]}
+syms=$(nm "$b")
+grep -qE ' U memp_fget@LFMPOOL_0$' <<<"$syms" ||
+	fail "shared: memp_fget@LFMPOOL_0 not undefined in $b"
+! grep -qE ' T memp_fget$' <<<"$syms" ||
+	fail "shared: memp_fget defined in $b itself"
+want=$(readlink -f "$prefix/lib/liblfmpool.so.0")
+got=$(run_env shared ldd "$b" | awk '$1 == "liblfmpool.so.0" { print $3 }')
+if [ -z "$got" ] || [ "$(readlink -f "$got")" != "$want" ]; then
+	fail "shared: ldd resolves liblfmpool.so.0 to '$got', not $want"
+fi
+checks+=("shared: memp_fget@LFMPOOL_0 undefined in the binary (nm: U), liblfmpool.so.0 => the installed $(basename "$want") (ldd, with LD_LIBRARY_PATH=PREFIX/lib)")
 
 # The runs: the three forms in turn, --runs times, per cell.
 IFS=, read -r -a wl_list <<<"$workload"
@@ -96,7 +82,7 @@ cell=0
 for w in "${wl_list[@]}"; do
 	for t in "${th_list[@]}"; do
 		for ((r = 1; r <= runs; r++)); do
-			for f in "${forms[@]}"; do
+			for f in in-tree static shared; do
 				run_env "$f" "${bin[$f]}" --workload "$w" \
 					--threads "$t" --runs 1 --seconds "$seconds" \
 					--no-bdb --seed $((42 + r)) --csv "$work/run.csv" \
@@ -138,12 +124,17 @@ function f2(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
 	k = $2 SUBSEP $3
 	if (!(k in seen)) { seen[k] = 1; order[++ncell] = k }
 	one[$1, k, $4, $5] = $6
-	if ($4 > maxrun) maxrun = $4
 	if ($5 == "lfmpool") add($1 SUBSEP k, $6)
 	else if ($5 == "bare") { add("bare" SUBSEP k, $6); add("bare-" $1 SUBSEP k, $6) }
+	# Paired, once both are in: each run of lfmpool against the bare probe
+	# of the same process, and the shared run against the static one
+	# before it.
+	l = one[$1, k, $4, "lfmpool"]; b = one[$1, k, $4, "bare"]
+	if (l > 0 && b > 0) add("pb-" $1 SUBSEP k, l / b)
+	s = one["static", k, $4, "lfmpool"]
+	if ($1 == "shared" && $5 == "lfmpool" && $6 > 0 && s > 0) add("ps" SUBSEP k, $6 / s)
 }
 END {
-	split("in-tree static shared", fs, " ")
 	print "| workload | threads | in-tree Mops/s | static Mops/s | shared Mops/s | bare probe Mops/s | in-tree / bare | static / bare | shared / bare | shared / static |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncell; i++) {
@@ -152,15 +143,6 @@ END {
 		h = med("shared" SUBSEP k); b = med("bare" SUBSEP k)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			p[1], p[2], m(a), m(s), m(h), m(b), r(a, b), r(s, b), r(h, b), r(h, s)
-		# Paired: each run of lfmpool against the bare probe of the same
-		# process, and the shared run against the static one before it.
-		for (q = 1; q <= maxrun; q++) {
-			for (j = 1; j <= 3; j++)
-				if (one[fs[j], k, q, "lfmpool"] > 0 && one[fs[j], k, q, "bare"] > 0)
-					add("pb-" fs[j] SUBSEP k, one[fs[j], k, q, "lfmpool"] / one[fs[j], k, q, "bare"])
-			if (one["shared", k, q, "lfmpool"] > 0 && one["static", k, q, "lfmpool"] > 0)
-				add("ps" SUBSEP k, one["shared", k, q, "lfmpool"] / one["static", k, q, "lfmpool"])
-		}
 	}
 	print ""
 	print "The same runs paired: ratios per run, their medians; the bare probe per binary."

@@ -2,9 +2,7 @@
 # Draw a --data table as an SVG, a panel per workload: Mops/s (the median;
 # bars from the slowest to the fastest run) against threads (mpool_bench),
 # or processes, a line per system and threads per process (--procs).
-#
 #   bash bench/plot.sh DATA.tsv OUT.svg
-#
 # Needs gnuplot (Debian: gnuplot-nox) and awk; bench/run.sh calls it.
 set -euo pipefail
 
@@ -12,8 +10,6 @@ if [ $# -ne 2 ]; then
 	echo "usage: bash bench/plot.sh DATA.tsv OUT.svg" >&2
 	exit 2
 fi
-data=$1
-out=$2
 if ! command -v gnuplot >/dev/null; then
 	echo "plot.sh: gnuplot not found (Debian: apt-get install gnuplot-nox)" >&2
 	exit 1
@@ -35,7 +31,7 @@ function tx(s) {
 function clean(s) { gsub(/["\\]/, "", s); gsub(/&/, "+", s); return s }
 function q(s) { return "\"" s "\"" }
 BEGIN {
-	# Short panel titles; a workload not listed gets its name only.
+	# Short panel titles, names in the key; else the name in the table.
 	sub_["hit-uniform"] = "hits: uniform over 16384 pages, all cached"
 	sub_["hit-hot256"] = "hits: uniform over 256 hot pages"
 	sub_["hit-zipf"] = "hits: Zipf(0.99) over 16384 pages, all cached"
@@ -46,30 +42,27 @@ BEGIN {
 	sub_["dirty-flush-on"] = "dirty, each get timed; lfmpool flushers, BDB trickle thread"
 	sub_["mixed-shift-up"] = "8 MiB pool filled with 4 KiB pages, then 8 KiB gets"
 	sub_["mixed-shift-down"] = "8 MiB pool filled with 8 KiB pages, then 4 KiB gets"
-	name["lfmpool"] = "lfmpool"
 	name["bdb5.3"] = "Berkeley DB 5.3"
 	name["bare"] = "floor: bare probe"
 	name["floor"] = "floor: pread"
 	name["floor-copy"] = "floor: mapped copy"
-	# Line style per system: 1 lfmpool, 2 BDB, 3 the floor.
+	# Line style per system: 1 lfmpool, 2 BDB, 3 (any other) the floors.
 	ls["lfmpool"] = 1; ls["bdb5.3"] = 2
-	ls["bare"] = 3; ls["floor"] = 3; ls["floor-copy"] = 3
 }
 /^# date: / { date = substr($0, 9); next }
 /^# machine: / { machine = substr($0, 12); next }
 /^# runs: / { runs = substr($0, 9); next }
 /^#/ { next }
 kind == "" {
-	if ($2 == "threads") kind = "threads"
-	else if ($2 == "procs") kind = "procs"
-	else { print "plot.sh: not a --data table: " FILENAME > "/dev/stderr"; bad = 1; exit 1 }
+	kind = $2
+	if (kind != "threads" && kind != "procs") { print "plot.sh: not a --data table: " FILENAME > "/dev/stderr"; bad = 1; exit 1 }
 	next
 }
 NF < 7 { next }
 {
-	w = $1
-	if (kind == "threads") { x = $2; sys = $3; tpp = 0; med = $4; lo = $5; hi = $6 }
-	else { x = $2; tpp = $3; sys = $4; med = $5; lo = $6; hi = $7 }
+	# --procs: the threads per process ($3) after the processes ($2)
+	w = $1; x = $2; p = kind == "procs"; tpp = p ? $3 : 0
+	sys = $(3 + p); med = $(4 + p); lo = $(5 + p); hi = $(6 + p)
 	if (!(w in wi)) { wi[w] = ++nw; wname[nw] = w; ns[nw] = 0 }
 	key = w SUBSEP sys SUBSEP tpp
 	if (!(key in si)) {
@@ -92,10 +85,8 @@ END {
 	printf "set terminal svg size %d,%d dynamic enhanced font \"Helvetica,13\" background \"white\"\n", \
 	    cols == 1 ? 760 : cols * 480, nrows * 330 + 70
 	printf "set output %s\n", q(clean(out))
-	if (kind == "threads")
-		what = "lfmpool vs Berkeley DB 5.3 and the floor: throughput against threads"
-	else
-		what = "lfmpool vs Berkeley DB 5.3, pool shared between processes: throughput against processes"
+	what = kind == "threads" ? "lfmpool vs Berkeley DB 5.3 and the floor: throughput against threads" : \
+	    "lfmpool vs Berkeley DB 5.3, pool shared between processes: throughput against processes"
 	printf "set multiplot layout %d,%d title %s\n", nrows, cols, \
 	    q("{/:Bold " what "}\\n{/*0.8 " tx(date "; " machine) "}\\n{/*0.8 " \
 	    tx(runs) "; points: the median, bars: the slowest to the fastest run}")
@@ -140,4 +131,4 @@ END {
 	print "unset multiplot"
 }'
 
-awk -F'\t' -v out="$out" "$prog" "$data" | gnuplot
+awk -F'\t' -v out="$2" "$prog" "$1" | gnuplot

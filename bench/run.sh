@@ -4,9 +4,7 @@
 # --wall); with --full the whole matrix, then mpool_pins and
 # mpool_bench_procs. Reports in results/bench-<date>.{md,tsv,svg} (and
 # -pins-, -procs-, -forms-).
-#
 #   bash bench/run.sh [--full] [mpool_bench OPTION...]
-#
 # BENCH_PROCS_ARGS: mpool_bench_procs's options; BENCH_FORMS_ARGS:
 # forms.sh's (default --runs 9, 15 with --full); BENCH_FORMS=0,
 # BENCH_HITWALL=0 skip forms.sh, hit_instr.sh --wall.
