@@ -77,8 +77,9 @@ typedef struct __db_env {
 	size_t mp_mmapsize; /* largest read-only file to map; 10 MB */
 	size_t mp_size;	    /* cache size in bytes; 128 KiB, at least 20 KiB */
 	/* lfmpool: most bytes each thread's pin cache may use (rounded down
-	 * to a power of two, at least 64); 0: twice the pool's 4 KiB frames
-	 * times 16 bytes, at most 1 MiB. Fixed when the region is created. */
+	 * to a power of two, at least 64, at most 16 MiB); 0: 16 bytes for
+	 * each 4 KiB of the pool, at most 1 MiB. Fixed when the region is
+	 * created. */
 	size_t mp_tcache_size;
 } DB_ENV;
 

@@ -109,11 +109,15 @@ uint32_t lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
 	 * (tcache.h), so in a pool of one page size up to 4 KiB no two
 	 * frames share one and a thread whose working set is the whole pool
 	 * keeps every page, with no probe. 16 bytes a frame a thread, and
-	 * only a claimed handle's pages are ever touched. Capped at
-	 * LFM_TC_MAX_ENTRIES (1 MiB a thread): a larger pool's frames share
-	 * entries, and a thread keeps the pages it uses most. */
+	 * only a claimed handle's pages are ever touched. By default at most
+	 * LFM_TC_DEFAULT_ENTRIES (1 MiB a thread): a larger pool's frames
+	 * share entries, and a thread keeps the pages it uses most. A cap
+	 * may go up to LFM_TC_MAX_ENTRIES, for a server whose few threads
+	 * hit all over a large pool (docs/hit-path.md, "(f)"). */
 	uint64_t want = entries_wanted ? entries_wanted : nframes, entries = 1;
-	if (cap_entries == 0 || cap_entries > LFM_TC_MAX_ENTRIES)
+	if (cap_entries == 0)
+		cap_entries = LFM_TC_DEFAULT_ENTRIES;
+	else if (cap_entries > LFM_TC_MAX_ENTRIES)
 		cap_entries = LFM_TC_MAX_ENTRIES;
 	while (entries < want && entries * 2 <= cap_entries)
 		entries *= 2;

@@ -415,7 +415,7 @@ struct lfm__region_geom {
 	 * share an entry. */
 	uint32_t tc_entries;
 	/* The most entries a thread cache may have (DB_ENV.mp_tcache_size);
-	 * 0: no cap but LFM_TC_MAX_ENTRIES. */
+	 * 0: LFM_TC_DEFAULT_ENTRIES. */
 	uint64_t tc_cap_entries;
 	/* The parts the layers above own: part i gets part_size[i] bytes
 	 * (0: none). A new region's parts are zeroed, then handed to
@@ -523,8 +523,12 @@ struct lfm__frame *lfm__region_frame_of(struct lfm__region_hdr *rh,
 /* An owner's pin through its entry: one more pin, one more use. */
 #define LFM_TC_PIN_USE	   (LFM_TC_COUNT_ONE + LFM_TC_USE_ONE)
 #define LFM_TC_FRAME_SHIFT 32
-#define LFM_TC_MAX_ENTRIES 65536
-#define LFM_TC_MIN_ENTRIES 4 /* DB_ENV.mp_tcache_size of at least 64 bytes */
+/* A thread cache's entries: at most LFM_TC_DEFAULT_ENTRIES (1 MiB a
+ * thread) unless DB_ENV.mp_tcache_size asks for more, and never more than
+ * LFM_TC_MAX_ENTRIES (16 MiB: an entry per frame of a 4 GiB pool). */
+#define LFM_TC_DEFAULT_ENTRIES 65536
+#define LFM_TC_MAX_ENTRIES     (1u << 20)
+#define LFM_TC_MIN_ENTRIES     4 /* DB_ENV.mp_tcache_size of at least 64 bytes */
 
 struct lfm__tc_entry {
 	_Atomic uint64_t word;
@@ -567,8 +571,8 @@ static inline struct lfm__handle *lfm__handle_at(struct lfm__region_hdr *rh,
 
 /* Entries of each thread cache for a pool of about `nframes` frames
  * (entries_wanted: 0, or the entries to have, rounded up to a power of
- * two), with at most `cap_entries` entries (0: LFM_TC_MAX_ENTRIES; else
- * the largest power of two within it). */
+ * two), with at most `cap_entries` entries (0: LFM_TC_DEFAULT_ENTRIES;
+ * else the largest power of two within it and LFM_TC_MAX_ENTRIES). */
 uint32_t lfm__tcache_geometry(uint64_t nframes, uint32_t entries_wanted,
 			      uint64_t cap_entries);
 uint64_t lfm__tcache_handle_size(uint32_t entries, uint32_t nfiles,

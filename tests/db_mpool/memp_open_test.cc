@@ -91,14 +91,15 @@ TEST(MempOpen, Exactly20KiBIsAccepted) {
 
 // ------------------------------------------ mp_tcache_size (lfmpool)
 
-// A shared pool of 16 MiB with the given cap; returns its region file's
-// size, or -1.
-long long SharedRegionBytes(size_t tcache_size) {
+// A shared pool of `pool_bytes` (16 MiB) with the given cap; returns its
+// region file's size, or -1.
+long long SharedRegionBytes(size_t tcache_size,
+                            size_t pool_bytes = size_t{16} << 20) {
   TempDir dir;
   std::string d = dir.path();
   DB_ENV env;
   memset(&env, 0, sizeof env);
-  env.mp_size = size_t{16} << 20;
+  env.mp_size = pool_bytes;
   env.mp_tcache_size = tcache_size;
   DB_MPOOL *mp = nullptr;
   if (memp_open(&d[0], DB_CREATE, 0644, &env, &mp) != 0) return -1;
@@ -134,6 +135,20 @@ TEST(MempOpen, TcacheSizeCapsEachThreadCache) {
   EXPECT_EQ(dflt - capped, 64LL * (65536 - 4096));
   EXPECT_EQ(odd, capped);
   EXPECT_EQ(huge, dflt);
+}
+
+// 512 MiB is 128 Ki frames: by default each thread cache stops at 64 Ki
+// entries (1 MiB), so two frames share each; a cap of 2 MiB or more gives
+// every frame its entry, and no more than the frames (the region's file is
+// sparse: nothing of the pool is written).
+TEST(MempOpen, TcacheSizeAboveTheDefaultCoversALargePool) {
+  const size_t pool = size_t{512} << 20;
+  long long dflt = SharedRegionBytes(0, pool);
+  long long two = SharedRegionBytes(size_t{2} << 20, pool);
+  long long huge = SharedRegionBytes(size_t{1} << 30, pool);
+  ASSERT_GT(dflt, 0);
+  EXPECT_EQ(two - dflt, 64LL * 65536 * 16);
+  EXPECT_EQ(huge, two);
 }
 
 // With the smallest cache (4 entries, so 16 frames share each) the pages

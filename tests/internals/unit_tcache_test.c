@@ -125,18 +125,23 @@ static void note(struct lfm__region_hdr *rh, struct lfm__handle *h,
 }
 
 /* The entry count of a pool: one per 4 KiB frame, rounded up to a power
- * of two, at most the cap (LFM_TC_MAX_ENTRIES without one); a wanted
- * count overrides the pool's. And the handle's bytes: header, entries,
- * statistics, in whole cache lines. */
+ * of two, at most the cap (LFM_TC_DEFAULT_ENTRIES without one, never
+ * more than LFM_TC_MAX_ENTRIES); a wanted count overrides the pool's. And the
+ * handle's bytes: header, entries, statistics, in whole cache lines. */
 static void test_geometry(void)
 {
 	CHECK_EQ(lfm__tcache_geometry(16, 0, 0), 16);
 	CHECK_EQ(lfm__tcache_geometry(17, 0, 0), 32);
 	CHECK_EQ(lfm__tcache_geometry(1, 0, 0), 1);
 	CHECK_EQ(lfm__tcache_geometry(0, 0, 0), 1);
-	CHECK_EQ(lfm__tcache_geometry(1u << 20, 0, 0), LFM_TC_MAX_ENTRIES);
-	CHECK_EQ(lfm__tcache_geometry(1u << 20, 0, 1u << 20),
+	CHECK_EQ(lfm__tcache_geometry(1u << 20, 0, 0), LFM_TC_DEFAULT_ENTRIES);
+	CHECK_EQ(LFM_TC_DEFAULT_ENTRIES, 65536);
+	/* A cap above the default: the pool's frames, up to the maximum. */
+	CHECK_EQ(lfm__tcache_geometry(1u << 18, 0, 1u << 20), 1u << 18);
+	CHECK_EQ(lfm__tcache_geometry(1u << 20, 0, 1u << 20), 1u << 20);
+	CHECK_EQ(lfm__tcache_geometry(1u << 24, 0, 1ull << 30),
 		 LFM_TC_MAX_ENTRIES);
+	CHECK_EQ(LFM_TC_MAX_ENTRIES, 1u << 20);
 	CHECK_EQ(lfm__tcache_geometry(1000, 0, 100), 64); /* within the cap */
 	CHECK_EQ(lfm__tcache_geometry(1000, 0, 128), 128);
 	CHECK_EQ(lfm__tcache_geometry(1000, 0, LFM_TC_MIN_ENTRIES),
