@@ -63,6 +63,11 @@ typedef struct lfmpool_file lfmpool_file; /* a file open in a pool */
 /* Files read and written with O_DIRECT: pages cached once, in the pool
  * (lfmpool_fopen: EINVAL where the file system refuses it). */
 #define LFMPOOL_DIRECT 0x8
+/* Each thread's pin cache gets an entry for every frame, up to 16 MiB a
+ * thread (by default up to 1 MiB: in a pool of more than 256 MiB, frames
+ * share entries). For few threads hitting all over a large pool; fixed
+ * when the pool is created (a shared pool has its creator's). */
+#define LFMPOOL_LARGE_TCACHE 0x10
 
 /* Opens the pool in directory `home` (NULL: the temporary directory, as
  * memp_open(3) chooses it; a shared pool stays after its last close, and

@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #define OPEN_FLAGS                                                             \
-	(LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS | LFMPOOL_DIRECT)
+	(LFMPOOL_CREATE | LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS |                 \
+	 LFMPOOL_DIRECT | LFMPOOL_LARGE_TCACHE)
 #define FOPEN_FLAGS (LFMPOOL_FCREATE | LFMPOOL_RDONLY)
 #define GET_FLAGS   (LFMPOOL_GET_CREATE | LFMPOOL_GET_LAST | LFMPOOL_GET_NEW)
 #define PUT_FLAGS   (LFMPOOL_PUT_CLEAN | LFMPOOL_PUT_DIRTY | LFMPOOL_PUT_DISCARD)
@@ -108,6 +109,8 @@ int lfmpool_open(const char *home, size_t cache_bytes, unsigned flags, int mode,
 		return EINVAL;
 	struct lfm__pool_geom g = {
 	    .cache_bytes = cache_bytes != 0 ? cache_bytes : DEFAULT_BYTES,
+	    /* Beyond the engine's largest: its largest. */
+	    .tc_cap_entries = flags & LFMPOOL_LARGE_TCACHE ? UINT64_MAX : 0,
 	};
 	struct lfm__pool_opts o = {
 	    .calls = &native_calls,

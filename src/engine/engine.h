@@ -141,7 +141,8 @@ struct lfm__pool_geom {
 	uint32_t max_resident;
 	uint64_t extra_bytes;
 	/* The most entries a thread cache may have (lfm__tcache_entries);
-	 * 0: no cap but the engine's. */
+	 * 0: the engine's default (1 MiB a thread); above the engine's
+	 * largest (16 MiB), its largest. */
 	uint64_t tc_cap_entries;
 };
 /* Bytes of pool memory one page of `pagesize` bytes takes (its buffer,

@@ -41,7 +41,7 @@ TEST(NativeOpen, PrivatePoolOpensAndCloses) {
 TEST(NativeOpen, ArgumentErrorsAreEinval) {
   lfmpool *pool = nullptr;
   EXPECT_EQ(lfmpool_open(nullptr, 0, LFMPOOL_PRIVATE, 0, nullptr), EINVAL);
-  for (unsigned bad : {0x10u, 0x20u, 0x80000000u, ~0u}) {
+  for (unsigned bad : {0x20u, 0x40u, 0x80000000u, ~0u}) {
     EXPECT_EQ(lfmpool_open(nullptr, 0, LFMPOOL_PRIVATE | bad, 0, &pool), EINVAL)
         << "flags " << bad;
   }
@@ -103,6 +103,37 @@ TEST(NativeOpen, SharedPoolIsCreatedInHomeWithItsMode) {
     EXPECT_EQ(lfmpool_close(c), 0);
   }
   EXPECT_EQ(lfmpool_close(pool), 0);
+}
+
+// A shared pool of 512 MiB (128 Ki frames), with or without
+// LFMPOOL_LARGE_TCACHE: its region file's size, or -1. A second process's
+// view joins with the other flag: the creator's holds.
+static long long RegionBytes(unsigned flags) {
+  TempDir dir;
+  lfmpool *pool = nullptr, *joined = nullptr;
+  if (lfmpool_open(dir.path().c_str(), size_t{512} << 20,
+                   LFMPOOL_CREATE | flags, 0600, &pool) != 0)
+    return -1;
+  long long bytes = FileSize(dir.File("__lfm_mpool.region"));
+  EXPECT_EQ(lfmpool_open(dir.path().c_str(), 0, flags ^ LFMPOOL_LARGE_TCACHE, 0,
+                         &joined),
+            0);
+  EXPECT_EQ(FileSize(dir.File("__lfm_mpool.region")), bytes);
+  if (joined != nullptr) {
+    EXPECT_EQ(lfmpool_close(joined), 0);
+  }
+  EXPECT_EQ(lfmpool_close(pool), 0);
+  return bytes;
+}
+
+// By default a thread's cache stops at 64 Ki entries of 16 bytes, so two
+// of the 128 Ki frames share each; with LFMPOOL_LARGE_TCACHE every frame
+// has its own, in each of the 64 thread caches (the file is sparse).
+TEST(NativeOpen, LargeTcacheGivesEveryFrameAnEntry) {
+  long long dflt = RegionBytes(0);
+  long long large = RegionBytes(LFMPOOL_LARGE_TCACHE);
+  ASSERT_GT(dflt, 0);
+  EXPECT_EQ(large - dflt, 64LL * 65536 * 16);
 }
 
 // A region file of another kind (here: garbage of a plausible size) is
