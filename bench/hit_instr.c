@@ -5,12 +5,15 @@
  * (bench/hit_instr.sh; docs/hit-path.md): instructions are repeatable
  * whatever else the machine is doing.
  *
- *   hit_instr [--pages N] [--hot N] [--ops N] [--seed N] [--native | --bare]
+ *   hit_instr [--pages N] [--hot N] [--ops N] [--seed N] [--tcache BYTES]
+ *             [--native | --bare]
  *
  * --pages pages (16384) of 4 KiB are written to a temporary file and each
  * read once into a pool of exactly that many frames; then --ops gets (8 Mi)
  * pick a page uniformly among the first --hot (all), check its number and
  * put it back. Only hit_loop* is counted (callgrind --toggle-collect).
+ * --tcache: memp_open's DB_ENV.mp_tcache_size (0: its default); the
+ * native API's pool is opened LFMPOOL_LARGE_TCACHE if it is not 0.
  * Exits non-zero on any error or wrong page.
  */
 #include <fcntl.h>
@@ -24,7 +27,7 @@
 
 struct opts {
 	uint32_t pages, hot;
-	uint64_t ops, seed;
+	uint64_t ops, seed, tcache;
 	int native; /* lfmpool_get/lfmpool_put (lfmpool.h), not memp_* */
 	int bare;   /* the bare probe (bench_refs.c): the floor */
 };
@@ -55,6 +58,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->ops = v;
 		else if (strcmp(a, "--seed") == 0)
 			o->seed = v;
+		else if (strcmp(a, "--tcache") == 0)
+			o->tcache = v;
 		else
 			return -1;
 	}
@@ -140,6 +145,7 @@ static int open_memp(const char *path, const struct opts *o, struct pools *p)
 
 	memset(&env, 0, sizeof(env));
 	env.mp_size = (size_t)o->pages * PAGE;
+	env.mp_tcache_size = (size_t)o->tcache;
 	if ((ret = memp_open(NULL, DB_CREATE | DB_MPOOL_PRIVATE | DB_THREAD, 0,
 			     &env, &p->mp)) != 0 ||
 	    (ret = memp_fopen(p->mp, (char *)path, 0, 0, 0644, PAGE, -1, NULL,
@@ -158,7 +164,9 @@ static int open_memp(const char *path, const struct opts *o, struct pools *p)
 static int open_native(const char *path, const struct opts *o, struct pools *p)
 {
 	int ret = lfmpool_open(NULL, (size_t)o->pages * PAGE,
-			       LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS, 0, &p->pool);
+			       LFMPOOL_PRIVATE | LFMPOOL_FLUSHERS |
+				   (o->tcache != 0 ? LFMPOOL_LARGE_TCACHE : 0),
+			       0, &p->pool);
 
 	if (ret == 0)
 		ret = lfmpool_fopen(p->pool, path, PAGE, 0, 0644, &p->f);
@@ -183,7 +191,8 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: hit_instr [--pages N] [--hot N] "
-				"[--ops N] [--seed N] [--native | --bare]\n");
+				"[--ops N] [--seed N] [--tcache BYTES] "
+				"[--native | --bare]\n");
 		return 2;
 	}
 	if ((ret = make_file(path, o.pages)) != 0) {
