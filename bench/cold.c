@@ -16,6 +16,7 @@
  *             written a second
  *   create    the same without reads: random pages past the end, created
  *             (DB_MPOOL_CREATE) and dirtied; the file is cut back after
+ *
  * --direct opens the pool with DB_MPOOL_DIRECT.
  */
 #include <fcntl.h>
@@ -160,7 +161,7 @@ static double run_pool(const char *mode, const char *path, uint32_t npages,
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL, *path = NULL, *dir;
+	const char *mode = NULL, *path = NULL, *suffix;
 	double secs = 10, r;
 	int direct = 0, fd;
 	uint64_t pages = 0;
@@ -195,11 +196,11 @@ int main(int argc, char **argv)
 		r = run_sys(&bench_bdb_sys, path, npages, secs);
 	else
 		r = run_pool(mode, path, npages, secs, direct, &pages);
-	dir = direct ? "-direct" : "";
+	suffix = direct ? "-direct" : "";
 	if (strcmp(mode, "scan") == 0)
-		printf("%s%s %.1f MB/s\n", mode, dir, r * PAGE / 1e6);
+		printf("%s%s %.1f MB/s\n", mode, suffix, r * PAGE / 1e6);
 	else
-		printf("%s%s %.0f %s/s\n", mode, dir, r,
+		printf("%s%s %.0f %s/s\n", mode, suffix, r,
 		       strcmp(mode, "write") == 0 || strcmp(mode, "create") == 0
 			   ? "pages"
 			   : "ops");
